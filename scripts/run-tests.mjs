@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Runs the test suites with node's own test runner (through tsx for TypeScript).
+// `npm test` = unit + integration (+ e2e once it exists). Pass a suite name to run one.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const roots = ['src-main', 'src-cluster', 'src-shared', 'scripts'];
+const skipDirs = new Set(['node_modules', 'gen', 'dist']);
+
+function walk(dir, out) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (skipDirs.has(name)) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+const all = roots.flatMap((r) => walk(join(root, r), [])).sort();
+const isIntegration = (f) => f.split(sep).includes('integration');
+const suites = {
+  unit: all.filter((f) => !isIntegration(f)),
+  integration: all.filter(isIntegration),
+};
+const wanted = process.argv[2] ? [process.argv[2]] : ['unit', 'integration'];
+let failed = false;
+for (const name of wanted) {
+  const files = suites[name];
+  if (!files) {
+    console.error(`unknown suite "${name}"; known: ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+  if (files.length === 0) {
+    console.error(`suite "${name}" has no test files`);
+    failed = true;
+    continue;
+  }
+  console.log(`\n=== ${name} tests (${files.length} files) ===`);
+  const concurrency = name === 'integration' ? '1' : '2';
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+    { stdio: 'inherit', cwd: root, env: { ...process.env, GATEHOUSE_TEST: '1' } },
+  );
+  if (r.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,70 @@
+// Stable error codes that cross every boundary: gRPC/Connect details, IPC, CLI exit codes.
+// Codes are part of the product's contract: add new ones, never rename or reuse.
+export const ErrorCode = {
+  INTERNAL: 'INTERNAL',
+  BAD_REQUEST: 'BAD_REQUEST',
+  INVALID_RESOURCE: 'INVALID_RESOURCE',
+  UNKNOWN_KIND: 'UNKNOWN_KIND',
+  NOT_FOUND: 'NOT_FOUND',
+  ALREADY_EXISTS: 'ALREADY_EXISTS',
+  CONFLICT: 'CONFLICT',
+  ACCESS_DENIED: 'ACCESS_DENIED',
+  BAD_CREDENTIALS: 'BAD_CREDENTIALS',
+  RATE_LIMITED: 'RATE_LIMITED',
+  NOT_LOGGED_IN: 'NOT_LOGGED_IN',
+  CERT_EXPIRED: 'CERT_EXPIRED',
+  CERT_INVALID: 'CERT_INVALID',
+  NODE_NOT_FOUND: 'NODE_NOT_FOUND',
+  NODE_UNREACHABLE: 'NODE_UNREACHABLE',
+  PROXY_UNREACHABLE: 'PROXY_UNREACHABLE',
+  PROXY_UNTRUSTED: 'PROXY_UNTRUSTED',
+  STORAGE: 'STORAGE',
+  CONFIG: 'CONFIG',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'GatehouseError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isGatehouseError(e: unknown): e is GatehouseError {
+  return e instanceof GatehouseError;
+}
+
+/** CLI exit codes per error code, so scripts can branch without parsing text. */
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.BAD_REQUEST:
+    case ErrorCode.INVALID_RESOURCE:
+    case ErrorCode.UNKNOWN_KIND:
+    case ErrorCode.CONFIG:
+      return 2;
+    case ErrorCode.NOT_FOUND:
+    case ErrorCode.NODE_NOT_FOUND:
+      return 3;
+    case ErrorCode.ACCESS_DENIED:
+    case ErrorCode.BAD_CREDENTIALS:
+    case ErrorCode.RATE_LIMITED:
+    case ErrorCode.NOT_LOGGED_IN:
+    case ErrorCode.CERT_EXPIRED:
+    case ErrorCode.CERT_INVALID:
+      return 4;
+    case ErrorCode.NODE_UNREACHABLE:
+    case ErrorCode.PROXY_UNREACHABLE:
+    case ErrorCode.PROXY_UNTRUSTED:
+      return 5;
+    case ErrorCode.ALREADY_EXISTS:
+    case ErrorCode.CONFLICT:
+      return 6;
+    case ErrorCode.INTERNAL:
+    case ErrorCode.STORAGE:
+      return 1;
+  }
+}
