@@ -1,0 +1,99 @@
+// The cluster's four certificate authorities, created once on first start and persisted in
+// storage: SSH user CA (signs user certs that nodes and stock sshd trust), SSH host CA (signs
+// node host certs), X.509 user CA (client certs for mTLS), X.509 host CA (server certs).
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { Backend } from '../storage/backend.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { formatAuthorizedKey, fingerprintSha256, publicKeyToWire } from '../../src-shared/sshcert/index.ts';
+import { certFingerprint, createCertAuthority, type TlsCaMaterial } from './x509.ts';
+import type { Logger } from '../log/logger.ts';
+
+export type CaType = 'ssh_user' | 'ssh_host' | 'tls_user' | 'tls_host';
+export const CA_TYPES: readonly CaType[] = ['ssh_user', 'ssh_host', 'tls_user', 'tls_host'];
+
+interface StoredSshCa {
+  kind: 'ssh';
+  privateKeyPem: string;
+}
+interface StoredTlsCa extends TlsCaMaterial {
+  kind: 'tls';
+}
+type StoredCa = StoredSshCa | StoredTlsCa;
+
+export class SshCa {
+  readonly publicBlob: Buffer;
+  readonly authorizedKey: string;
+  constructor(
+    readonly type: 'ssh_user' | 'ssh_host',
+    readonly privateKey: KeyObject,
+    clusterName: string,
+  ) {
+    this.publicBlob = publicKeyToWire(createPublicKey(privateKey));
+    this.authorizedKey = formatAuthorizedKey(this.publicBlob, `${clusterName}-${type.replace('_', '-')}-ca`);
+  }
+  get fingerprint(): string {
+    return fingerprintSha256(this.publicBlob);
+  }
+}
+
+export class TlsCa {
+  constructor(
+    readonly type: 'tls_user' | 'tls_host',
+    readonly material: TlsCaMaterial,
+  ) {}
+  get fingerprint(): string {
+    return certFingerprint(this.material.certPem);
+  }
+}
+
+export interface CertAuthorities {
+  sshUser: SshCa;
+  sshHost: SshCa;
+  tlsUser: TlsCa;
+  tlsHost: TlsCa;
+}
+
+const caKey = (type: CaType) => `/authorities/${type}`;
+
+async function createCa(type: CaType, clusterName: string): Promise<StoredCa> {
+  if (type === 'ssh_user' || type === 'ssh_host') {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    return { kind: 'ssh', privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string };
+  }
+  const label = type === 'tls_user' ? 'Gatehouse user CA' : 'Gatehouse host CA';
+  return { kind: 'tls', ...(await createCertAuthority(`${label} (${clusterName})`, clusterName)) };
+}
+
+/**
+ * Loads the CAs, creating any that are missing. Creation uses `create` (not put) so two auth
+ * servers starting at once on shared storage agree on one CA instead of overwriting each other.
+ */
+export async function loadOrCreateAuthorities(backend: Backend, clusterName: string, log: Logger): Promise<CertAuthorities> {
+  const loaded = new Map<CaType, StoredCa>();
+  for (const type of CA_TYPES) {
+    let item = await backend.get(caKey(type));
+    if (!item) {
+      const fresh = await createCa(type, clusterName);
+      try {
+        item = await backend.create({ key: caKey(type), value: JSON.stringify(fresh) });
+        log.info('created certificate authority', { type });
+      } catch (e) {
+        if (!(e instanceof GatehouseError && e.code === ErrorCode.ALREADY_EXISTS)) throw e;
+        item = await backend.get(caKey(type));
+      }
+    }
+    if (!item) throw new GatehouseError(ErrorCode.STORAGE, `certificate authority ${type} vanished from storage`);
+    loaded.set(type, JSON.parse(item.value) as StoredCa);
+  }
+  const ssh = (type: 'ssh_user' | 'ssh_host') => {
+    const rec = loaded.get(type);
+    if (rec?.kind !== 'ssh') throw new GatehouseError(ErrorCode.STORAGE, `stored CA ${type} is not an SSH CA`);
+    return new SshCa(type, createPrivateKey(rec.privateKeyPem), clusterName);
+  };
+  const tls = (type: 'tls_user' | 'tls_host') => {
+    const rec = loaded.get(type);
+    if (rec?.kind !== 'tls') throw new GatehouseError(ErrorCode.STORAGE, `stored CA ${type} is not an X.509 CA`);
+    return new TlsCa(type, { certPem: rec.certPem, keyPem: rec.keyPem });
+  };
+  return { sshUser: ssh('ssh_user'), sshHost: ssh('ssh_host'), tlsUser: tls('tls_user'), tlsHost: tls('tls_host') };
+}

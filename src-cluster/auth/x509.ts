@@ -1,0 +1,130 @@
+// X.509 certificate authorities and issuance for the cluster's TLS: the user CA signs client
+// certificates for mTLS, the host CA signs the proxy's (and later services') server certificates.
+// All keys are ECDSA P-256: the same client key also backs the user's SSH certificate.
+import { webcrypto, createPublicKey, createPrivateKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+
+const subtle = webcrypto.subtle;
+const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGN_ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;
+// @peculiar/x509 is typed against the DOM's WebCrypto types; Node's are the same objects.
+type X509Key = x509.X509CertificateCreateWithKeyParams['signingKey'];
+type X509KeyPair = x509.X509CertificateCreateSelfSignedParams['keys'];
+
+/** OID under which Gatehouse puts the user's allowed logins (JSON list) in client certificates. */
+export const OID_GATEHOUSE_LOGINS = '1.3.6.1.4.1.59999.1.1';
+
+export interface TlsCaMaterial {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface TlsIdentity {
+  user: string;
+  roles: string[];
+  logins: string[];
+  notAfter: Date;
+}
+
+async function importSigningKey(keyPem: string): Promise<webcrypto.CryptoKey> {
+  const der = createPrivateKey(keyPem).export({ format: 'der', type: 'pkcs8' });
+  return subtle.importKey('pkcs8', der, EC_ALG, false, ['sign']);
+}
+
+async function importPublicKey(key: KeyObject): Promise<webcrypto.CryptoKey> {
+  const der = key.export({ format: 'der', type: 'spki' });
+  return subtle.importKey('spki', der, EC_ALG, true, ['verify']);
+}
+
+export async function createCertAuthority(commonName: string, clusterName: string, years = 10): Promise<TlsCaMaterial> {
+  const keys = (await subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const now = new Date();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: [{ CN: [commonName] }, { O: [clusterName] }],
+    keys: keys as unknown as X509KeyPair,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + years * 365 * 24 * 3600_000),
+    signingAlgorithm: SIGN_ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as X509Key),
+    ],
+  });
+  const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', keys.privateKey));
+  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }) as string;
+  return { certPem: cert.toString('pem'), keyPem };
+}
+
+interface IssueParams {
+  ca: TlsCaMaterial;
+  publicKey: KeyObject;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+async function issue(params: IssueParams, subject: x509.JsonName, extensions: x509.Extension[]): Promise<string> {
+  const caCert = new x509.X509Certificate(params.ca.certPem);
+  const cert = await x509.X509CertificateGenerator.create({
+    subject,
+    issuer: caCert.subject,
+    publicKey: (await importPublicKey(params.publicKey)) as unknown as X509Key,
+    signingKey: (await importSigningKey(params.ca.keyPem)) as unknown as X509Key,
+    notBefore: params.notBefore,
+    notAfter: params.notAfter,
+    signingAlgorithm: SIGN_ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      ...extensions,
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+    ],
+  });
+  return cert.toString('pem');
+}
+
+/** Client certificate: CN = user, O = each role; logins in a private extension. */
+export async function issueClientCert(params: IssueParams & { user: string; roles: string[]; logins: string[] }): Promise<string> {
+  const subject: x509.JsonName = [{ CN: [params.user] }];
+  if (params.roles.length > 0) subject.push({ O: params.roles });
+  return issue(params, subject, [
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    new x509.Extension(OID_GATEHOUSE_LOGINS, false, Buffer.from(JSON.stringify(params.logins))),
+  ]);
+}
+
+/** Server certificate for a host name / IP list (subjectAltName), e.g. the proxy. */
+export async function issueServerCert(params: IssueParams & { commonName: string; dnsNames: string[]; ips: string[] }): Promise<string> {
+  const names = [
+    ...params.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+    ...params.ips.map((value) => ({ type: 'ip' as const, value })),
+  ];
+  return issue(params, [{ CN: [params.commonName] }], [
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    new x509.SubjectAlternativeNameExtension(names),
+  ]);
+}
+
+/** Reads the identity out of a client certificate that TLS has already verified against the user CA. */
+export function identityFromClientCert(der: Buffer): TlsIdentity {
+  const cert = new x509.X509Certificate(der);
+  const cn = cert.subjectName.getField('CN');
+  const roles = cert.subjectName.getField('O');
+  const ext = cert.getExtension(OID_GATEHOUSE_LOGINS);
+  let logins: string[] = [];
+  if (ext) {
+    const parsed: unknown = JSON.parse(Buffer.from(ext.value).toString('utf8'));
+    if (Array.isArray(parsed)) logins = parsed.filter((l): l is string => typeof l === 'string');
+  }
+  return { user: cn[0] ?? '', roles, logins, notAfter: cert.notAfter };
+}
+
+export function certFingerprint(pem: string): string {
+  return 'SHA256:' + new NodeX509(pem).fingerprint256.replaceAll(':', '').toLowerCase();
+}
+
+export function publicKeyOfCert(pem: string): KeyObject {
+  return createPublicKey(new NodeX509(pem).publicKey.export({ format: 'pem', type: 'spki' }));
+}

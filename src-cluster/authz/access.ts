@@ -1,0 +1,107 @@
+// The one authorizer. Every access path (the proxy, the node, the API) turns a certificate
+// identity into a decision here: identity → role set (roles named in the cert, traits from
+// the stored user) → role check → a decision with a reason that is shown and logged.
+// Device trust and locks slot in between identity and the role check in later issues.
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { BUILTIN_ADMIN_USER, SSH_EXT_ROLES } from '../../src-shared/cert-fields.ts';
+import type { SshCertificate } from '../../src-shared/sshcert/index.ts';
+import type { ResourceStore } from '../storage/resources.ts';
+import type { Logger } from '../log/logger.ts';
+import type { RoleResource, RoleSpec } from '../resources/role.ts';
+import { RoleSet } from '../resources/role-set.ts';
+import type { UserResource } from '../resources/user.ts';
+
+type UserSpec = UserResource['spec'];
+
+export interface Identity {
+  user: string;
+  roles: string[];
+}
+
+export interface NodeTarget {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export type Decision = { allowed: true } | { allowed: false; reason: string };
+
+export interface UserAccess {
+  user: string;
+  roles: string[];
+  logins: string[];
+  roleSet: RoleSet;
+  maxSessionTtlMs(defaultMs: number): number;
+}
+
+export class AccessChecker {
+  constructor(
+    private readonly users: ResourceStore<UserSpec>,
+    private readonly roles: ResourceStore<RoleSpec>,
+    private readonly log: Logger,
+  ) {}
+
+  async findUser(name: string): Promise<UserResource | undefined> {
+    if (name === BUILTIN_ADMIN_USER) return undefined;
+    return (await this.users.find(name).catch(() => undefined)) as UserResource | undefined;
+  }
+
+  /** Role set of a stored user, as used at login. */
+  async forUser(name: string): Promise<UserAccess> {
+    const user = await this.findUser(name);
+    if (!user) throw new GatehouseError(ErrorCode.NOT_FOUND, `user "${name}" not found`);
+    return this.build(name, user.spec.roles, user);
+  }
+
+  /** Role set for a certificate identity; the roles come from the certificate, traits from the user. */
+  async forIdentity(id: Identity): Promise<UserAccess> {
+    const user = await this.findUser(id.user);
+    if (!user && id.user !== BUILTIN_ADMIN_USER) {
+      throw new GatehouseError(ErrorCode.ACCESS_DENIED, `user "${id.user}" no longer exists`);
+    }
+    return this.build(id.user, id.roles, user);
+  }
+
+  private async build(name: string, roleNames: string[], user: UserResource | undefined): Promise<UserAccess> {
+    const roles: RoleResource[] = [];
+    for (const r of roleNames) {
+      const role = (await this.roles.find(r).catch(() => undefined)) as RoleResource | undefined;
+      if (role) roles.push(role);
+      else this.log.warn('user refers to a role that does not exist; ignoring it', { user: name, role: r });
+    }
+    const roleSet = new RoleSet(roles, { logins: user?.spec.traits?.logins ?? [] });
+    return {
+      user: name,
+      roles: roles.map((r) => r.metadata.name),
+      logins: roleSet.allowedLogins(),
+      roleSet,
+      maxSessionTtlMs: (d) => roleSet.maxSessionTtlMs(d),
+    };
+  }
+
+  /** SSH session on a node: called by the node after the certificate itself verified. */
+  async authorizeSsh(cert: SshCertificate, login: string, node: NodeTarget): Promise<Decision> {
+    let roleNames: string[] = [];
+    try {
+      const parsed: unknown = JSON.parse(cert.extensions[SSH_EXT_ROLES] ?? '[]');
+      if (Array.isArray(parsed)) roleNames = parsed.filter((r): r is string => typeof r === 'string');
+    } catch {
+      return { allowed: false, reason: 'certificate carries malformed roles; log in again' };
+    }
+    try {
+      const access = await this.forIdentity({ user: cert.keyId, roles: roleNames });
+      const d = access.roleSet.checkNodeAccess(node, login);
+      return d.allowed ? { allowed: true } : { allowed: false, reason: d.reason };
+    } catch (e) {
+      return { allowed: false, reason: (e as Error).message };
+    }
+  }
+
+  /** Throws ACCESS_DENIED unless some role grants `verb` on `kind`. */
+  async requireResourceAccess(id: Identity, kind: string, verb: 'list' | 'read' | 'create' | 'update' | 'delete'): Promise<void> {
+    const access = await this.forIdentity(id);
+    if (!access.roleSet.checkResourceAccess(kind, verb).allowed) {
+      this.log.warn('resource access denied', { user: id.user, kind, verb });
+      throw new GatehouseError(ErrorCode.ACCESS_DENIED, `access denied: user "${id.user}" may not ${verb} ${kind} resources`);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+// The daemon's YAML configuration. Everything has a default so `gatehouse start` with no file
+// runs the embedded cluster; each service can be switched off to run it in its own process.
+import { readFileSync } from 'node:fs';
+import { hostname, homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
+import { z } from 'zod';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+
+const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
+const duration = z.string().regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration such as 12h, 30m or 1h30m').refine((s) => s.length > 0);
+
+const ConfigSchema = z.strictObject({
+  version: z.literal('v1').default('v1'),
+  cluster_name: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'lowercase letters, digits, "." and "-"').optional(),
+  data_dir: z.string().optional(),
+  log: z.strictObject({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    format: z.enum(['text', 'json']).default('text'),
+  }).prefault({}),
+  storage: z.strictObject({
+    type: z.enum(['sqlite']).default('sqlite'),
+    path: z.string().optional(),
+  }).prefault({}),
+  auth: z.strictObject({
+    enabled: z.boolean().default(true),
+    second_factor: z.enum(['off', 'otp']).default('off'),
+    cert_ttl: duration.default('12h'),
+  }).prefault({}),
+  proxy: z.strictObject({
+    enabled: z.boolean().default(true),
+    listen_addr: addr.default('127.0.0.1:3080'),
+    public_addr: addr.optional(),
+  }).prefault({}),
+  node: z.strictObject({
+    enabled: z.boolean().default(true),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).optional(),
+    listen_addr: addr.default('127.0.0.1:3022'),
+    labels: z.record(z.string(), z.string()).default({}),
+  }).prefault({}),
+});
+
+type ParsedConfig = z.infer<typeof ConfigSchema>;
+export type DaemonConfig = Omit<ParsedConfig, 'node'> & {
+  data_dir: string;
+  cluster_name: string;
+  node: ParsedConfig['node'] & { name: string };
+};
+
+export function defaultDataDir(): string {
+  if (process.env.GATEHOUSE_DATA_DIR) return process.env.GATEHOUSE_DATA_DIR;
+  return process.getuid?.() === 0 ? '/var/lib/gatehouse' : join(homedir(), '.local', 'share', 'gatehouse');
+}
+
+export function parseDurationMs(text: string): number {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!m || text === '') throw new GatehouseError(ErrorCode.CONFIG, `bad duration "${text}"`);
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+}
+
+function lineOf(doc: YamlNode | null | undefined, path: (string | number)[], lc: LineCounter): number | undefined {
+  let node: unknown = doc;
+  let last: unknown = doc;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown })?.value === key);
+      if (!pair) break;
+      last = pair.key;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+    } else break;
+    if (node) last = node;
+  }
+  const range = (last as { range?: [number, number, number] } | undefined)?.range;
+  return range ? lc.linePos(range[0]).line : undefined;
+}
+
+/** Parses config text; errors name the field, the line and, for enums, the allowed values. */
+export function parseConfig(text: string, source = 'config'): DaemonConfig {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new GatehouseError(ErrorCode.CONFIG, `${source}: invalid YAML: ${doc.errors[0]!.message}`);
+  }
+  const raw = doc.toJS() ?? {};
+  const r = ConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    let field = path.join('.');
+    let msg = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      field = [...path, issue.keys[0]].join('.');
+      msg = 'unknown field';
+    }
+    const line = lineOf(doc.contents, issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path, lc);
+    throw new GatehouseError(ErrorCode.CONFIG, `${source}: ${field || '(top level)'}: ${msg}${line ? ` (line ${line})` : ''}`, { field, line });
+  }
+  const cfg = r.data;
+  const dataDir = cfg.data_dir ?? defaultDataDir();
+  return {
+    ...cfg,
+    data_dir: dataDir,
+    cluster_name: cfg.cluster_name ?? 'gatehouse',
+    node: { ...cfg.node, name: cfg.node.name ?? hostname().split('.')[0]! },
+  };
+}
+
+export function loadConfig(file: string | undefined, overrides: { dataDir?: string }): DaemonConfig {
+  let text = '';
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new GatehouseError(ErrorCode.CONFIG, `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  const cfg = parseConfig(text, file ?? 'config');
+  if (overrides.dataDir) cfg.data_dir = overrides.dataDir;
+  if (!cfg.auth.enabled && (cfg.proxy.enabled || cfg.node.enabled)) {
+    // The proxy and node reach auth in-process today; a remote auth client comes with HA.
+    throw new GatehouseError(ErrorCode.CONFIG, `${file ?? 'config'}: auth.enabled: false needs proxy and node disabled too (they reach auth in the same process for now)`);
+  }
+  return cfg;
+}

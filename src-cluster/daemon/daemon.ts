@@ -1,0 +1,165 @@
+// Composition root of `gatehouse start`: builds storage, auth, proxy and node from the config
+// and wires them together. The one place that knows how the services fit; they only know
+// the interfaces they are handed.
+import { mkdirSync, writeFileSync, readFileSync, existsSync, chmodSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { SqliteBackend } from '../storage/sqlite.ts';
+import { ResourceStore } from '../storage/resources.ts';
+import type { Backend } from '../storage/backend.ts';
+import { createRegistry } from '../resources/registry.ts';
+import { roleKind, presetRoles, type RoleSpec } from '../resources/role.ts';
+import { userKind, type UserResource } from '../resources/user.ts';
+import { validateKind } from '../resources/validate.ts';
+import { loadOrCreateAuthorities } from '../auth/authorities.ts';
+import { AuthServer } from '../auth/auth-server.ts';
+import { AccessChecker } from '../authz/access.ts';
+import { ResourceAdmin } from '../api/resource-admin.ts';
+import { registerAuthService } from '../api/auth-service.ts';
+import { peerContext } from '../api/peer.ts';
+import { ProxyServer, splitHostPort } from '../proxy/proxy.ts';
+import { NodeSshServer } from '../node/index.ts';
+import { openSSHToPrivateKey, privateKeyToOpenSSH } from '../../src-shared/sshcert/index.ts';
+import { BUILTIN_ADMIN_USER } from '../../src-shared/cert-fields.ts';
+import type { Logger } from '../log/logger.ts';
+import { parseDurationMs, type DaemonConfig } from './config.ts';
+import { writeAdminIdentity } from './admin-identity.ts';
+
+export const VERSION = '0.1.0';
+const HEARTBEAT_MS = 10_000;
+
+export interface RunningDaemon {
+  clusterName: string;
+  proxyAddress?: string;
+  nodeAddress?: string;
+  adminIdentityPath?: string;
+  backend: Backend;
+  close(message?: string): Promise<void>;
+}
+
+async function clusterNameOf(backend: Backend, wanted: string): Promise<string> {
+  const item = await backend.get('/cluster/name');
+  if (item) return item.value;
+  await backend.create({ key: '/cluster/name', value: wanted }).catch(() => undefined);
+  return (await backend.get('/cluster/name'))?.value ?? wanted;
+}
+
+function loadOrCreateHostKey(dir: string): string {
+  const path = join(dir, 'host_key');
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const text = privateKeyToOpenSSH(generateKeyPairSync('ed25519').privateKey, 'gatehouse-node');
+  writeFileSync(path + '.tmp', text, { mode: 0o600 });
+  renameSync(path + '.tmp', path);
+  return text;
+}
+
+export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<RunningDaemon> {
+  mkdirSync(cfg.data_dir, { recursive: true, mode: 0o700 });
+  chmodSync(cfg.data_dir, 0o700);
+  const backend = await SqliteBackend.open({
+    path: cfg.storage.path ?? join(cfg.data_dir, 'gatehouse.db'),
+    onBackgroundError: (e) => log.child('storage').error('storage background task failed', { error: e.message }),
+  });
+  const closers: (() => Promise<void>)[] = [() => backend.close()];
+  const close = async (message?: string) => {
+    for (const c of closers.reverse()) await c().catch((e: Error) => log.error('shutdown step failed', { error: e.message }));
+    void message;
+  };
+  try {
+    const clusterName = await clusterNameOf(backend, cfg.cluster_name);
+    const registry = createRegistry();
+    registry.registerKind(roleKind);
+    registry.registerKind(userKind);
+    const roles = new ResourceStore<RoleSpec>(backend, { kind: 'role', validate: (r) => validateKind(roleKind, r) as never });
+    const users = new ResourceStore<UserResource['spec']>(backend, { kind: 'user', validate: (r) => validateKind(userKind, r) as never });
+    for (const preset of presetRoles()) {
+      if (!(await roles.find(preset.metadata.name))) {
+        await roles.create(preset as never).catch(() => undefined);
+        log.info('created preset role', { role: preset.metadata.name });
+      }
+    }
+    const access = new AccessChecker(users, roles, log.child('authz'));
+    const running: RunningDaemon = { clusterName, backend, close: (m) => close(m) };
+    if (!cfg.auth.enabled) return running;
+
+    const cas = await loadOrCreateAuthorities(backend, clusterName, log.child('auth'));
+    const auth = new AuthServer(backend, cas, {
+      clusterName, secondFactor: cfg.auth.second_factor, certTtlMs: parseDurationMs(cfg.auth.cert_ttl),
+    }, access, log.child('auth'));
+    const admin = new ResourceAdmin(registry, { role: roles as never, user: users as never }, access, log.child('auth'), {
+      user: { afterDelete: (name) => auth.deleteCredentials(name) },
+    });
+
+    if (cfg.proxy.enabled) {
+      const [host] = splitHostPort(cfg.proxy.listen_addr);
+      const publicAddr = cfg.proxy.public_addr ?? cfg.proxy.listen_addr;
+      const [publicHost] = splitHostPort(publicAddr);
+      const isIp = (h: string) => /^[\d.]+$|:/.test(h);
+      const names = [...new Set(['localhost', hostname(), host, publicHost])];
+      const identity = await auth.issueServerIdentity('gatehouse-proxy', names.filter((n) => !isIp(n)), [...new Set(['127.0.0.1', ...names.filter(isIp)])]);
+      const apiHandler = connectNodeAdapter({
+        routes: registerAuthService({ auth, resources: admin, version: VERSION, proxyPublicAddr: publicAddr, log: log.child('api') }),
+        contextValues: (req) => peerContext(req),
+      });
+      const proxy = new ProxyServer({
+        listenHost: host,
+        listenPort: Number(splitHostPort(cfg.proxy.listen_addr)[1]),
+        tls: { certPem: identity.certPem, keyPem: identity.keyPem, chainPem: [cas.tlsHost.material.certPem] },
+        userCaPems: () => [cas.tlsUser.material.certPem],
+        apiHandler: apiHandler as never,
+        backends: {
+          findNode: async (id, name) => {
+            const node = await auth.nodes.find(name).catch(() => undefined);
+            if (!node) return undefined;
+            const ua = await access.forIdentity({ user: id.user, roles: id.roles });
+            if (!ua.roleSet.canSeeNode({ name, labels: node.spec.labels })) return undefined;
+            return { name, address: node.spec.address };
+          },
+        },
+        logger: log.child('proxy'),
+      });
+      const addr = await proxy.start();
+      running.proxyAddress = `${addr.host}:${addr.port}`;
+      closers.push(() => proxy.close());
+      running.adminIdentityPath = await writeAdminIdentity(cfg.data_dir, auth, running.proxyAddress, BUILTIN_ADMIN_USER);
+    }
+
+    if (cfg.node.enabled) {
+      const nodeLog = log.child('node');
+      const hostKey = loadOrCreateHostKey(join(cfg.data_dir, 'node'));
+      const [nodeHost, nodePort] = splitHostPort(cfg.node.listen_addr);
+      const hostCert = auth.signHostCert(createPublicKey(openSSHToPrivateKey(hostKey)), [cfg.node.name, hostname(), nodeHost]);
+      const node = new NodeSshServer({
+        name: cfg.node.name,
+        labels: cfg.node.labels,
+        listenHost: nodeHost,
+        listenPort: Number(nodePort),
+        hostKey,
+        hostCertificate: hostCert,
+        trustedUserCAs: () => [cas.sshUser.publicBlob],
+        authorizer: { authorize: (req) => access.authorizeSsh(req.cert, req.login, req.node) },
+        logger: nodeLog,
+      });
+      const addr = await node.start();
+      running.nodeAddress = `${addr.host}:${addr.port}`;
+      const spec = { address: running.nodeAddress, hostname: hostname(), labels: cfg.node.labels };
+      const beat = () => auth.heartbeatNode(cfg.node.name, spec).catch((e: Error) => nodeLog.warn('heartbeat failed', { error: e.message }));
+      await beat();
+      const timer = setInterval(beat, HEARTBEAT_MS);
+      timer.unref();
+      closers.push(async () => {
+        clearInterval(timer);
+        await node.close('the node is shutting down');
+        await auth.removeNode(cfg.node.name);
+      });
+      nodeLog.info('node registered', { name: cfg.node.name, address: running.nodeAddress });
+    }
+    return running;
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

@@ -1,0 +1,165 @@
+// The proxy: one TLS port for everything a client reaches, routed by ALPN.
+//   h2               → the cluster API (Connect over HTTP/2), mTLS optional per call
+//   gatehouse-ssh/1  → SSH to a node: the client names the node in a one-line JSON header,
+//                      the proxy authorizes its client certificate, dials the node and relays.
+import * as tls from 'node:tls';
+import * as net from 'node:net';
+import * as http2 from 'node:http2';
+import { ALPN_API, ALPN_SSH } from '../../src-shared/cert-fields.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
+import { readHeaderLine, writeHeaderLine, type SshRouteRequest } from '../../src-shared/ssh-route.ts';
+
+export interface RoutableNode {
+  name: string;
+  address: string;
+}
+
+export interface ProxyBackends {
+  /** The node the identity may reach under that name; undefined when unknown or not visible to it. */
+  findNode(identity: TlsIdentity, name: string): Promise<RoutableNode | undefined>;
+}
+
+export interface ProxyOptions {
+  listenHost: string;
+  listenPort: number;
+  tls: { certPem: string; keyPem: string; chainPem: string[] };
+  /** PEMs of the X.509 user CA(s): client certificates must chain to one of them. */
+  userCaPems: () => string[];
+  apiHandler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+  backends: ProxyBackends;
+  logger: Logger;
+  dialTimeoutMs?: number;
+}
+
+export class ProxyServer {
+  private readonly server: tls.Server;
+  private readonly api: http2.Http2Server;
+  private readonly sockets = new Set<tls.TLSSocket | net.Socket>();
+
+  constructor(private readonly opts: ProxyOptions) {
+    this.api = http2.createServer({}, opts.apiHandler);
+    this.server = tls.createServer({
+      cert: [opts.tls.certPem, ...opts.tls.chainPem].join('\n'),
+      key: opts.tls.keyPem,
+      ALPNProtocols: [ALPN_API, ALPN_SSH],
+      requestCert: true,
+      // Public API calls (ping, login) come without a client cert; each route checks `authorized`.
+      rejectUnauthorized: false,
+      ca: opts.userCaPems(),
+      minVersion: 'TLSv1.2',
+    });
+    this.server.on('secureConnection', (socket) => this.route(socket));
+    this.server.on('tlsClientError', (err, socket) => {
+      opts.logger.warn('TLS handshake failed', { client: socket.remoteAddress, error: err.message });
+    });
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.listenPort, this.opts.listenHost, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.server.address() as net.AddressInfo;
+    this.opts.logger.info('proxy listening', { address: `${addr.address}:${addr.port}` });
+    return { host: addr.address, port: addr.port };
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+    this.api.close();
+  }
+
+  private track(s: tls.TLSSocket | net.Socket) {
+    this.sockets.add(s);
+    s.once('close', () => this.sockets.delete(s));
+  }
+
+  private route(socket: tls.TLSSocket): void {
+    this.track(socket);
+    socket.on('error', () => {});
+    switch (socket.alpnProtocol) {
+      case ALPN_API:
+        this.api.emit('connection', socket);
+        return;
+      case ALPN_SSH:
+        void this.relaySsh(socket);
+        return;
+      default:
+        this.opts.logger.warn('refused connection without a known ALPN protocol', {
+          client: socket.remoteAddress, alpn: socket.alpnProtocol || 'none',
+        });
+        socket.destroy();
+    }
+  }
+
+  private clientIdentity(socket: tls.TLSSocket): TlsIdentity {
+    if (!socket.authorized) {
+      const why = socket.authorizationError ? String(socket.authorizationError) : 'no client certificate';
+      throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, `client certificate refused (${why}); run "gate login" again`);
+    }
+    return identityFromClientCert(socket.getPeerCertificate(false).raw);
+  }
+
+  private async relaySsh(socket: tls.TLSSocket): Promise<void> {
+    const log = this.opts.logger;
+    let request: SshRouteRequest | undefined;
+    try {
+      const identity = this.clientIdentity(socket);
+      request = await readHeaderLine(socket);
+      const node = await this.opts.backends.findNode(identity, request.node);
+      if (!node) throw new GatehouseError(ErrorCode.NODE_NOT_FOUND, `node "${request.node}" not found`);
+      const upstream = await this.dial(node);
+      this.track(upstream);
+      writeHeaderLine(socket, { ok: true });
+      log.info('ssh relay started', { user: identity.user, node: node.name, client: socket.remoteAddress });
+      // pipe() applies back-pressure both ways: a slow reader pauses the fast writer.
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+      upstream.on('error', () => socket.destroy());
+      socket.on('close', () => upstream.destroy());
+      upstream.on('close', () => socket.destroy());
+    } catch (e) {
+      const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
+      log.warn('ssh relay refused', { node: request?.node, client: socket.remoteAddress, code: err.code, reason: err.message });
+      writeHeaderLine(socket, { ok: false, code: err.code, message: err.message });
+      socket.end();
+    }
+  }
+
+  private dial(node: RoutableNode): Promise<net.Socket> {
+    const timeout = this.opts.dialTimeoutMs ?? 5000;
+    const [host, portText] = splitHostPort(node.address);
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host, port: Number(portText) });
+      s.setNoDelay(true);
+      const fail = (why: string) => {
+        s.destroy();
+        reject(new GatehouseError(ErrorCode.NODE_UNREACHABLE, `node "${node.name}" at ${node.address} is unreachable: ${why}`));
+      };
+      const timer = setTimeout(() => fail(`no answer within ${timeout} ms`), timeout);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        resolve(s);
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        fail(err.code ?? err.message);
+      });
+    });
+  }
+}
+
+export function splitHostPort(address: string): [string, string] {
+  const i = address.lastIndexOf(':');
+  if (i <= 0) throw new GatehouseError(ErrorCode.CONFIG, `address "${address}" lacks a port`);
+  return [address.slice(0, i).replace(/^\[|\]$/g, ''), address.slice(i + 1)];
+}
