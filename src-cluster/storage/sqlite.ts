@@ -1,0 +1,368 @@
+// The default backend: one SQLite file in the data dir. Several processes may share the file
+// (WAL lets readers run beside the one writer); every write also appends to an `events`
+// table, which watchers poll by revision, so a process sees the others' changes.
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
+import {
+  checkKey,
+  checkLimit,
+  prefixEnd,
+  type Backend,
+  type Item,
+  type ItemInput,
+  type Watcher,
+} from './backend.ts';
+import { SqliteEventFeed } from './sqlite-events.ts';
+import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
+
+export interface SqliteBackendOptions {
+  /** Database file; created with mode 0600 (it holds CA keys). ':memory:' for throwaway use. */
+  path: string;
+  /** How often watchers look for writes made by other processes. In-process writes notify at once. */
+  pollIntervalMs?: number;
+  /** How often expired items are deleted (emitting delete events) and old events pruned. */
+  sweepIntervalMs?: number;
+  /** Events older than this are pruned; a watcher that has not read them by then fails. */
+  eventRetentionMs?: number;
+  /** How long a write waits for another process's write lock before failing with STORAGE. */
+  busyTimeoutMs?: number;
+  maxBufferedEvents?: number;
+  /** Clock in Unix milliseconds; tests pass their own to control expiry. */
+  now?: () => number;
+  /** Failures in the background sweep, which has no caller to throw to. */
+  onBackgroundError?: (error: GatehouseError) => void;
+}
+
+const SCHEMA_VERSION = 1;
+const SWEEP_BATCH = 500;
+
+interface Row {
+  key: string;
+  value: string;
+  revision: number;
+  expires: number | null;
+}
+
+function toItem(row: Row, revision = row.revision): Item {
+  const item: Item = { key: row.key, value: row.value, revision };
+  if (row.expires !== null) item.expires = new Date(row.expires);
+  return item;
+}
+
+function checkInput(input: ItemInput): number | null {
+  checkKey(input.key);
+  if (typeof input.value !== 'string') {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `storage value for ${input.key} must be a string`);
+  }
+  if (input.expires === undefined) return null;
+  const ms = input.expires instanceof Date ? input.expires.getTime() : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `storage expiry for ${input.key} is not a valid date`);
+  }
+  return ms;
+}
+
+function storageError(action: string, error: unknown): GatehouseError {
+  if (isGatehouseError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new GatehouseError(ErrorCode.STORAGE, `storage ${action} failed: ${message}`, { cause: message });
+}
+
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  // An existing file may have been created looser; SQLite gives its -wal/-shm files the
+  // database file's mode, so fixing the main file covers those too.
+  chmodSync(path, 0o600);
+}
+
+function prepareSchema(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new GatehouseError(
+      ErrorCode.STORAGE,
+      `database schema version ${version} is newer than this Gatehouse understands (${SCHEMA_VERSION}); upgrade Gatehouse`,
+    );
+  }
+  // Two processes may open a fresh file at once; the write lock makes one of them create it.
+  db.transaction(() => {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS kv (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        expires INTEGER
+      );
+      CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS events (
+        revision INTEGER PRIMARY KEY,
+        type TEXT NOT NULL CHECK (type IN ('put', 'delete')),
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires INTEGER,
+        created INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS events_created ON events (created);
+      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);
+      INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0);
+      PRAGMA user_version = ${SCHEMA_VERSION};
+    `);
+  }).immediate();
+}
+
+export class SqliteBackend implements Backend {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+  readonly #eventRetentionMs: number;
+  readonly #onBackgroundError: (error: GatehouseError) => void;
+  readonly #feed: SqliteEventFeed;
+  readonly #sweepTimer: NodeJS.Timeout;
+  #closed = false;
+  readonly #sql;
+
+  static async open(options: SqliteBackendOptions): Promise<SqliteBackend> {
+    let db: Database.Database | undefined;
+    try {
+      if (options.path !== ':memory:') createPrivateFile(options.path);
+      db = new Database(options.path);
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      prepareSchema(db);
+      return new SqliteBackend(db, options);
+    } catch (error) {
+      db?.close();
+      throw storageError(`opening ${options.path}`, error);
+    }
+  }
+
+  private constructor(db: Database.Database, options: SqliteBackendOptions) {
+    this.path = options.path;
+    this.#db = db;
+    this.#now = options.now ?? Date.now;
+    this.#eventRetentionMs = options.eventRetentionMs ?? 5 * 60_000;
+    this.#onBackgroundError =
+      options.onBackgroundError ?? ((e) => console.error(`gatehouse storage: ${e.message}`));
+    this.#sql = {
+      get: db.prepare<[string, number], Row>(
+        'SELECT key, value, revision, expires FROM kv WHERE key = ? AND (expires IS NULL OR expires > ?)',
+      ),
+      getAny: db.prepare<[string], Row>('SELECT key, value, revision, expires FROM kv WHERE key = ?'),
+      upsert: db.prepare<[string, string, number, number | null]>(
+        `INSERT INTO kv (key, value, revision, expires) VALUES (?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = excluded.revision, expires = excluded.expires`,
+      ),
+      remove: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
+      range: db.prepare<[string, string, number, number], Row>(
+        `SELECT key, value, revision, expires FROM kv
+         WHERE key >= ? AND key < ? AND (expires IS NULL OR expires > ?) ORDER BY key LIMIT ?`,
+      ),
+      from: db.prepare<[string, number, number], Row>(
+        `SELECT key, value, revision, expires FROM kv
+         WHERE key >= ? AND (expires IS NULL OR expires > ?) ORDER BY key LIMIT ?`,
+      ),
+      rangeAll: db.prepare<[string, string], Row>(
+        'SELECT key, value, revision, expires FROM kv WHERE key >= ? AND key < ? ORDER BY key',
+      ),
+      expired: db.prepare<[number, number], Row>(
+        'SELECT key, value, revision, expires FROM kv WHERE expires <= ? ORDER BY expires LIMIT ?',
+      ),
+      nextRevision: db.prepare<[], { value: number }>(
+        "UPDATE meta SET value = value + 1 WHERE name = 'revision' RETURNING value",
+      ),
+      event: db.prepare<[number, 'put' | 'delete', string, string, number | null, number]>(
+        'INSERT INTO events (revision, type, key, value, expires, created) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      pruneEvents: db.prepare<[number]>('DELETE FROM events WHERE created < ?'),
+      anyExpired: db.prepare<[number], 1>('SELECT 1 FROM kv WHERE expires <= ? LIMIT 1').pluck(),
+      anyOldEvent: db.prepare<[number], 1>('SELECT 1 FROM events WHERE created < ? LIMIT 1').pluck(),
+    };
+    this.#feed = new SqliteEventFeed(db, {
+      pollIntervalMs: options.pollIntervalMs ?? 50,
+      maxBufferedEvents: options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS,
+    });
+    this.#sweepTimer = setInterval(() => {
+      this.sweepExpired().catch((e: unknown) => this.#onBackgroundError(storageError('expiry sweep', e)));
+    }, options.sweepIntervalMs ?? 1000);
+  }
+
+  async get(key: string): Promise<Item | undefined> {
+    checkKey(key);
+    const row = this.#read('get', () => this.#sql.get.get(key, this.#now()));
+    return row && toItem(row);
+  }
+
+  async put(input: ItemInput): Promise<Item> {
+    const expires = checkInput(input);
+    return this.#write('put', (now) => {
+      this.#expireKey(input.key, now);
+      return this.#store(input, expires, now);
+    });
+  }
+
+  async create(input: ItemInput): Promise<Item> {
+    const expires = checkInput(input);
+    return this.#write('create', (now) => {
+      if (this.#expireKey(input.key, now)) {
+        throw new GatehouseError(ErrorCode.ALREADY_EXISTS, `${input.key} already exists`);
+      }
+      return this.#store(input, expires, now);
+    });
+  }
+
+  async compareAndSwap(expected: { key: string; revision: number }, replacement: ItemInput): Promise<Item> {
+    const expires = checkInput(replacement);
+    if (expected.key !== replacement.key) {
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `compare-and-swap keys differ: ${expected.key} vs ${replacement.key}`,
+      );
+    }
+    return this.#write('compare-and-swap', (now) => {
+      const current = this.#expireKey(expected.key, now);
+      if (!current || current.revision !== expected.revision) {
+        throw new GatehouseError(
+          ErrorCode.CONFLICT,
+          current
+            ? `${expected.key} changed: expected revision ${expected.revision}, found ${current.revision}`
+            : `${expected.key} no longer exists (expected revision ${expected.revision})`,
+          { key: expected.key, expected: expected.revision, actual: current?.revision ?? null },
+        );
+      }
+      return this.#store(replacement, expires, now);
+    });
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    this.#write('delete', (now) => {
+      const current = this.#expireKey(key, now);
+      if (!current) throw new GatehouseError(ErrorCode.NOT_FOUND, `${key} not found`);
+      this.#remove(current, now);
+    });
+  }
+
+  async deleteRange(start: string, end: string): Promise<number> {
+    return this.#write('delete range', (now) => {
+      let live = 0;
+      for (const row of this.#sql.rangeAll.all(start, end)) {
+        // Expired rows go too, with the same delete event the sweep would have produced.
+        if (row.expires === null || row.expires > now) live++;
+        this.#remove(row, now);
+      }
+      return live;
+    });
+  }
+
+  async listRange(start: string, end: string, limit?: number): Promise<Item[]> {
+    checkLimit(limit);
+    const rows = this.#read('list', () => this.#sql.range.all(start, end, this.#now(), limit ?? -1));
+    return rows.map((row) => toItem(row));
+  }
+
+  async listPrefix(prefix: string, limit?: number): Promise<Item[]> {
+    checkLimit(limit);
+    const end = prefixEnd(prefix);
+    if (end !== undefined) return this.listRange(prefix, end, limit);
+    const rows = this.#read('list', () => this.#sql.from.all(prefix, this.#now(), limit ?? -1));
+    return rows.map((row) => toItem(row));
+  }
+
+  watch(prefixes: string[]): Watcher {
+    this.#checkOpen();
+    try {
+      return this.#feed.watch(prefixes);
+    } catch (error) {
+      throw storageError('watch', error);
+    }
+  }
+
+  /** Deletes expired items (emitting delete events) and prunes old events; returns items deleted. */
+  async sweepExpired(): Promise<number> {
+    // Every process sweeps; look before taking the write lock so idle sweeps stay read-only.
+    const now = this.#now();
+    const due = this.#read('expiry sweep', () =>
+      this.#sql.anyExpired.get(now) !== undefined || this.#sql.anyOldEvent.get(now - this.#eventRetentionMs) !== undefined,
+    );
+    if (!due) return 0;
+    let total = 0;
+    for (let batch = 0; ; batch++) {
+      const swept = this.#write('expiry sweep', (now) => {
+        if (batch === 0) this.#sql.pruneEvents.run(now - this.#eventRetentionMs);
+        const rows = this.#sql.expired.all(now, SWEEP_BATCH);
+        for (const row of rows) this.#remove(row, now);
+        return rows.length;
+      });
+      total += swept;
+      if (swept < SWEEP_BATCH) return total;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweepTimer);
+    this.#feed.close();
+    this.#db.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new GatehouseError(ErrorCode.STORAGE, `storage backend ${this.path} is closed`);
+  }
+
+  #read<T>(action: string, fn: () => T): T {
+    this.#checkOpen();
+    try {
+      return fn();
+    } catch (error) {
+      throw storageError(action, error);
+    }
+  }
+
+  // IMMEDIATE takes the write lock up front, so the revision counter and the rows it guards
+  // are never read by one process while another is between read and write.
+  #write<T>(action: string, fn: (now: number) => T): T {
+    this.#checkOpen();
+    let result: T;
+    try {
+      result = this.#db.transaction(() => fn(this.#now())).immediate();
+    } catch (error) {
+      throw storageError(action, error);
+    }
+    this.#feed.notifyLocalWrite();
+    return result;
+  }
+
+  /** Inside a write: removes the key's row if it has expired; returns the live row. */
+  #expireKey(key: string, now: number): Row | undefined {
+    const row = this.#sql.getAny.get(key);
+    if (!row) return undefined;
+    if (row.expires !== null && row.expires <= now) {
+      this.#remove(row, now);
+      return undefined;
+    }
+    return row;
+  }
+
+  #store(input: ItemInput, expires: number | null, now: number): Item {
+    const revision = this.#emit('put', input.key, input.value, expires, now);
+    this.#sql.upsert.run(input.key, input.value, revision, expires);
+    return toItem({ key: input.key, value: input.value, revision, expires });
+  }
+
+  #remove(row: Row, now: number): void {
+    this.#emit('delete', row.key, row.value, row.expires, now);
+    this.#sql.remove.run(row.key);
+  }
+
+  // Every revision gets exactly one event, so watchers can detect pruned events as a gap.
+  #emit(type: 'put' | 'delete', key: string, value: string, expires: number | null, now: number): number {
+    const revision = this.#sql.nextRevision.get()!.value;
+    this.#sql.event.run(revision, type, key, value, expires, now);
+    return revision;
+  }
+}
