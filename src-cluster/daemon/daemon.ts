@@ -9,7 +9,7 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { SqliteBackend } from '../storage/sqlite.ts';
 import { ResourceStore } from '../storage/resources.ts';
 import type { Backend } from '../storage/backend.ts';
-import { createRegistry } from '../resources/registry.ts';
+import { createDefaultRegistry } from '../resources/index.ts';
 import { roleKind, presetRoles, type RoleSpec } from '../resources/role.ts';
 import { userKind, type UserResource } from '../resources/user.ts';
 import { validateKind } from '../resources/validate.ts';
@@ -70,9 +70,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
   };
   try {
     const clusterName = await clusterNameOf(backend, cfg.cluster_name);
-    const registry = createRegistry();
-    registry.registerKind(roleKind);
-    registry.registerKind(userKind);
+    const registry = createDefaultRegistry();
     const roles = new ResourceStore<RoleSpec>(backend, { kind: 'role', validate: (r) => validateKind(roleKind, r) as never });
     const users = new ResourceStore<UserResource['spec']>(backend, { kind: 'user', validate: (r) => validateKind(userKind, r) as never });
     for (const preset of presetRoles()) {

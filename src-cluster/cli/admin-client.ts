@@ -1,0 +1,69 @@
+// How `gatectl` reaches the cluster: the admin identity file written by `gatehouse start`
+// (found via --identity, --data-dir or $GATEHOUSE_DATA_DIR) and mTLS to the proxy's API.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient, type Client } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { fromConnectError } from '../api/errors.ts';
+import { ADMIN_IDENTITY_FILE, type AdminIdentityFile } from '../daemon/admin-identity.ts';
+import { defaultDataDir } from '../daemon/config.ts';
+import { splitHostPort } from '../proxy/proxy.ts';
+
+export interface AdminTarget {
+  identity?: string;
+  dataDir?: string;
+  auth?: string;
+}
+
+export type AuthClient = Client<typeof AuthService>;
+
+export function loadAdminIdentity(target: AdminTarget): { file: AdminIdentityFile; path: string } {
+  const path = target.identity ?? join(target.dataDir ?? defaultDataDir(), ADMIN_IDENTITY_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'permission denied' : String(code);
+    throw new GatehouseError(ErrorCode.NOT_LOGGED_IN,
+      `admin identity ${path}: ${why}. Is "gatehouse start" running with this data dir? ` +
+      'Pass --data-dir DIR (or set GATEHOUSE_DATA_DIR), or --identity FILE on another host.');
+  }
+  try {
+    return { file: JSON.parse(text) as AdminIdentityFile, path };
+  } catch {
+    throw new GatehouseError(ErrorCode.CONFIG, `admin identity ${path} is not valid JSON`);
+  }
+}
+
+/** A client whose every call turns Connect errors back into GatehouseErrors. */
+export function adminClient(target: AdminTarget): AuthClient {
+  const { file } = loadAdminIdentity(target);
+  const address = target.auth ?? file.proxy;
+  const [host] = splitHostPort(address);
+  const transport = createConnectTransport({
+    httpVersion: '2',
+    baseUrl: `https://${address}`,
+    nodeOptions: { ca: file.tls_host_ca_pem, cert: file.tls_cert_pem, key: file.key_pem, servername: /^[\d.]+$/.test(host) ? undefined : host },
+  });
+  const client = createClient(AuthService, transport);
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const fn = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof fn !== 'function') return fn;
+      return async (...args: unknown[]) => {
+        try {
+          return await (fn as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (e) {
+          const err = fromConnectError(e);
+          if (err.code === ErrorCode.PROXY_UNREACHABLE || /ECONNREFUSED/.test(err.message)) {
+            throw new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `cannot reach the cluster at ${address}: ${err.message}. Is "gatehouse start" running?`);
+          }
+          throw err;
+        }
+      };
+    },
+  });
+}

@@ -1,0 +1,156 @@
+// `gatectl`: the admin CLI. Thin: parse arguments, call the API, print.
+import { parseArgs } from 'node:util';
+import { createDefaultRegistry, newUser, toJson, toText, toYaml, type Resource } from '../resources/index.ts';
+import { ErrorCode, GatehouseError, exitCodeFor, isGatehouseError } from '../../src-shared/errors.ts';
+import { adminClient, type AdminTarget } from './admin-client.ts';
+import { readStdin, splitKindName, printTable } from './cli-util.ts';
+import { createResources, editResource } from './resource-commands.ts';
+
+const USAGE = `Usage: gatectl <command> [options]
+
+Commands:
+  users add NAME --roles=a,b [--logins=x,y] [--password-stdin]
+                         add a user; prints a one-time password-set token
+                         (or reads the password from stdin)
+  users ls               list users
+  create -f FILE [--force]   create resources from YAML (role, user); --force replaces
+  get KIND[/NAME] [--format yaml|json|text]
+  edit KIND/NAME         edit a resource in $EDITOR; applied when you save
+  rm KIND/NAME           delete a resource
+  nodes ls               list registered nodes
+  status                 cluster name, version, CAs and counts
+
+Global options:
+  --data-dir DIR         data dir of the local "gatehouse start" (finds its admin identity)
+  --identity FILE        admin identity file (on another host)
+  --auth ADDR            proxy address to use instead of the identity's
+`;
+
+const globalOptions = {
+  'data-dir': { type: 'string' },
+  identity: { type: 'string' },
+  auth: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function targetOf(values: { 'data-dir'?: string; identity?: string; auth?: string }): AdminTarget {
+  return { dataDir: values['data-dir'], identity: values.identity, auth: values.auth };
+}
+
+function list(v: string | undefined): string[] {
+  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+const registry = createDefaultRegistry();
+
+async function usersCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { ...globalOptions, roles: { type: 'string' }, logins: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+  });
+  const [sub, name] = positionals;
+  const client = adminClient(targetOf(values));
+  if (sub === 'ls') {
+    const res = await client.listResources({ kind: 'user' });
+    const users = res.resourcesJson.map((j) => JSON.parse(j) as Resource<'user', { roles: string[]; traits?: { logins?: string[] } }>);
+    printTable(['User', 'Roles', 'Logins'], users.map((u) => [u.metadata.name, u.spec.roles.join(','), (u.spec.traits?.logins ?? []).join(',')]));
+    return;
+  }
+  if (sub !== 'add' || !name) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl users add NAME --roles=a,b [--logins=x,y] [--password-stdin] | gatectl users ls');
+  const roles = list(values.roles);
+  if (roles.length === 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'users add needs --roles (e.g. --roles=access)');
+  const user = newUser({ name, roles, logins: list(values.logins) });
+  const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : '';
+  const res = await client.createUser({ userJson: JSON.stringify(user), password });
+  if (password) {
+    process.stdout.write(`User "${name}" has been created with a password.\n`);
+  } else {
+    const expires = new Date(Number(res.resetTokenExpiresUnix) * 1000).toISOString();
+    process.stdout.write(`User "${name}" has been created but requires a password. Share this one-time token with them; it expires at ${expires}:\n\n  ${res.resetToken}\n\nThey set their password with:\n  gate set-password --proxy <proxy address> --token ${res.resetToken}\n`);
+  }
+  if (res.otpUri) process.stdout.write(`\nOne-time password (TOTP) enrollment URI for an authenticator app:\n  ${res.otpUri}\n`);
+}
+
+async function getCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...globalOptions, format: { type: 'string', default: 'yaml' } } });
+  const ref = positionals[0];
+  if (!ref) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl get KIND[/NAME] [--format yaml|json|text]');
+  const format = values.format;
+  if (format !== 'yaml' && format !== 'json' && format !== 'text') {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `unknown format "${format}"; use yaml, json or text`);
+  }
+  const { kind, name } = splitKindName(ref, registry);
+  const client = adminClient(targetOf(values));
+  const resources: Resource[] = name
+    ? [JSON.parse((await client.getResource({ kind, name })).resourceJson) as Resource]
+    : (await client.listResources({ kind })).resourcesJson.map((j) => JSON.parse(j) as Resource);
+  if (format === 'json') process.stdout.write(toJson(name ? resources[0]! : resources) + '\n');
+  else if (format === 'text') process.stdout.write(toText(resources, registry) + '\n');
+  else process.stdout.write(toYaml(resources));
+}
+
+async function rmCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: globalOptions });
+  const ref = positionals[0];
+  const parsed = ref ? splitKindName(ref, registry) : undefined;
+  if (!parsed?.name) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl rm KIND/NAME (e.g. gatectl rm role/dev)');
+  await adminClient(targetOf(values)).deleteResource({ kind: parsed.kind, name: parsed.name });
+  process.stdout.write(`${parsed.kind} "${parsed.name}" has been deleted\n`);
+}
+
+async function nodesCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: globalOptions });
+  if (positionals[0] !== 'ls') throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl nodes ls');
+  const res = await adminClient(targetOf(values)).listNodes({});
+  printTable(['Node', 'Address', 'Labels'], res.nodes.map((n) => [n.name, n.address, Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',')]));
+}
+
+async function statusCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: globalOptions });
+  const s = await adminClient(targetOf(values)).getClusterStatus({});
+  process.stdout.write(`Cluster:  ${s.clusterName}\nVersion:  ${s.serverVersion}\nNodes:    ${s.nodeCount}\nUsers:    ${s.userCount}\nRoles:    ${s.roleCount}\nCAs:\n`);
+  printTable(['  Type', 'Fingerprint'], s.certAuthorities.map((c) => [`  ${c.type}`, c.fingerprint]));
+}
+
+async function main(): Promise<void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  switch (cmd) {
+    case 'users':
+      return usersCommand(rest);
+    case 'create': {
+      const { values } = parseArgs({ args: rest, options: { ...globalOptions, file: { type: 'string', short: 'f' }, force: { type: 'boolean' } } });
+      return createResources(adminClient(targetOf(values)), registry, values.file, values.force ?? false);
+    }
+    case 'get':
+      return getCommand(rest);
+    case 'edit': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: globalOptions });
+      const parsed = positionals[0] ? splitKindName(positionals[0], registry) : undefined;
+      if (!parsed?.name) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl edit KIND/NAME (e.g. gatectl edit role/access)');
+      return editResource(adminClient(targetOf(values)), registry, parsed.kind, parsed.name);
+    }
+    case 'rm':
+      return rmCommand(rest);
+    case 'nodes':
+      return nodesCommand(rest);
+    case 'status':
+      return statusCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `unknown command "${cmd}"; run "gatectl --help"`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`ERROR: ${(e as Error).message}\n`);
+  process.exitCode = isGatehouseError(e) ? exitCodeFor(e.code) : 1;
+});
