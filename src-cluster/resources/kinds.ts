@@ -1,0 +1,22 @@
+// The kinds a stock cluster knows. Services that add kinds (devices, locks, cluster auth
+// preference) call registerKind on the registry they were handed, after this.
+import { createRegistry, type KindRegistry, type Resource } from './registry.ts';
+import { roleKind, type RoleResource } from './role.ts';
+import { userKind, type UserResource } from './user.ts';
+
+export function createDefaultRegistry(): KindRegistry {
+  const registry = createRegistry();
+  registry.registerKind(roleKind);
+  registry.registerKind(userKind);
+  return registry;
+}
+
+// Narrowing for resources that came out of a registry as the common Resource type. The kind
+// string is enough because only the registered schema can have produced a resource of it.
+export function isRole(resource: Resource): resource is Resource & RoleResource {
+  return resource.kind === 'role';
+}
+
+export function isUser(resource: Resource): resource is Resource & UserResource {
+  return resource.kind === 'user';
+}

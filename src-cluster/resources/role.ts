@@ -1,0 +1,163 @@
+// `kind: role` — what a user may do: which nodes, as which logins, which admin verbs on which
+// resource kinds, and how long a session may last. Evaluation lives in role-set.ts.
+import { z } from 'zod';
+import { durationProblem } from './duration.ts';
+import { guardedRecord, labelKeyProblem, labels, resourceName, strictFields, wrongType } from './fields.ts';
+import type { LabelSelector } from './labels.ts';
+import type { KindDefinition } from './registry.ts';
+import { validateKind } from './validate.ts';
+
+export const ROLE_VERBS = ['list', 'read', 'create', 'update', 'delete'] as const;
+export type RoleVerb = (typeof ROLE_VERBS)[number];
+
+export interface RoleRule {
+  /** Resource kinds (`role`, `user`, ...) or `'*'`. */
+  resources: string[];
+  verbs: Array<RoleVerb | '*'>;
+}
+
+export interface RoleConditions {
+  /** Logins (unix users) or templates such as `{{internal.logins}}`. */
+  logins?: string[];
+  node_labels?: LabelSelector;
+  rules?: RoleRule[];
+}
+
+export interface RoleOptions {
+  /** Duration string ("8h", "1h30m"); parse with parseDurationMs. */
+  max_session_ttl?: string;
+}
+
+export interface RoleSpec {
+  allow?: RoleConditions;
+  deny?: RoleConditions;
+  options?: RoleOptions;
+}
+
+export interface RoleResource {
+  kind: 'role';
+  version: 'v7';
+  metadata: { name: string; description?: string; labels?: Record<string, string> };
+  spec: RoleSpec;
+}
+
+// Template variable → the user trait it expands to. Only whole-entry templates are supported:
+// splicing traits into larger strings ("x-{{internal.logins}}") invites surprising principals.
+export const LOGIN_TEMPLATES: Readonly<Record<string, 'logins'>> = { 'internal.logins': 'logins' };
+const TEMPLATE = /^\{\{\s*([A-Za-z0-9_.]+)\s*\}\}$/;
+
+// Unix-ish login names; no leading "-" so a login can never read as an ssh option.
+const LOGIN_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/;
+
+export function loginProblem(login: string): string | undefined {
+  if (LOGIN_PATTERN.test(login)) return undefined;
+  return `"${login}" is not a valid login: use 1-64 letters, digits, "_", ".", "@" or "-", not starting with "-", "." or "@"`;
+}
+
+/** The trait a template refers to, undefined when `entry` is a plain login. Throws nothing. */
+export function loginTemplateTrait(entry: string): 'logins' | undefined {
+  const m = TEMPLATE.exec(entry);
+  return m ? LOGIN_TEMPLATES[m[1]!] : undefined;
+}
+
+function loginEntryProblem(entry: string): string | undefined {
+  if (entry.includes('{{') || entry.includes('}}')) {
+    if (loginTemplateTrait(entry)) return undefined;
+    const supported = Object.keys(LOGIN_TEMPLATES).map((t) => `{{${t}}}`).join(', ');
+    return `unknown template "${entry}"; supported: ${supported}`;
+  }
+  return loginProblem(entry);
+}
+
+const loginEntry = z.string(wrongType('expected a string')).superRefine((entry, ctx) => {
+  const problem = loginEntryProblem(entry);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, input: entry });
+});
+
+const selectorValue = z.union([z.string(), z.array(z.string())], { error: 'expected a string or a list of strings' });
+
+const labelSelector = guardedRecord(z
+  .record(z.string(), selectorValue, wrongType('expected a mapping of label names to values'))
+  .superRefine((selector, ctx) => {
+    for (const [key, value] of Object.entries(selector)) {
+      const values = typeof value === 'string' ? [value] : value;
+      if (key === '*') {
+        if (values.length !== 1 || values[0] !== '*') {
+          ctx.addIssue({ code: 'custom', path: [key], message: `the "*" key only works as '*': '*' (every node); to match any value of one label write '<label>': '*'`, input: value });
+        }
+        continue;
+      }
+      const keyProblem = labelKeyProblem(key);
+      if (keyProblem) ctx.addIssue({ code: 'custom', path: [key], message: keyProblem, input: key });
+      if (values.some((v) => v.includes('{{'))) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'templates are not supported in node_labels', input: value });
+      }
+    }
+  }));
+
+const resourceKindName = z.string(wrongType('expected a string')).regex(/^(\*|[a-z][a-z0-9_]*)$/, { message: 'expected a resource kind such as "role" or "user", or "*"' });
+
+const rule = strictFields({
+  resources: z.array(resourceKindName, wrongType('expected a list of resource kinds')).min(1),
+  verbs: z.array(z.enum([...ROLE_VERBS, '*']), wrongType(`expected a list of verbs (${ROLE_VERBS.join(', ')}, *)`)).min(1),
+});
+
+const conditions = strictFields({
+  logins: z.array(loginEntry, wrongType('expected a list of strings')).optional(),
+  node_labels: labelSelector.optional(),
+  rules: z.array(rule, wrongType('expected a list of rules, each with resources and verbs')).optional(),
+});
+
+const maxSessionTtl = z.string(wrongType('expected a duration such as "8h" or "1h30m"')).superRefine((text, ctx) => {
+  const problem = durationProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, input: text });
+});
+
+export const roleSchema: z.ZodType<RoleResource> = strictFields({
+  kind: z.literal('role'),
+  version: z.literal('v7'),
+  metadata: strictFields({ name: resourceName, description: z.string(wrongType('expected a string')).optional(), labels: labels.optional() }),
+  spec: strictFields({ allow: conditions.optional(), deny: conditions.optional(), options: strictFields({ max_session_ttl: maxSessionTtl.optional() }).optional() }),
+});
+
+function showSelector(selector: LabelSelector | undefined): string {
+  if (!selector) return '';
+  return Object.entries(selector)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : v.join('|')}`)
+    .join(',');
+}
+
+export const roleKind: KindDefinition<RoleResource> = {
+  kind: 'role',
+  versions: ['v7'],
+  schema: roleSchema,
+  description: 'what users may access: node logins and labels, admin rules, session limits',
+  aliases: ['roles'],
+  columns: [
+    { header: 'LOGINS', value: (r) => (r.spec.allow?.logins ?? []).join(',') },
+    { header: 'NODE LABELS', value: (r) => showSelector(r.spec.allow?.node_labels) },
+    { header: 'DESCRIPTION', value: (r) => r.metadata.description ?? '' },
+  ],
+};
+
+/** Builds and validates a role in code; throws INVALID_RESOURCE like parsed input would. */
+export function newRole(name: string, spec: RoleSpec, description?: string): RoleResource {
+  const metadata = description === undefined ? { name } : { name, description };
+  return validateKind(roleKind, { kind: 'role', version: 'v7', metadata, spec });
+}
+
+/** Built-in roles every cluster starts with. Fresh objects each call, so callers may mutate. */
+export function presetRoles(): RoleResource[] {
+  return [
+    newRole(
+      'access',
+      { allow: { logins: ['{{internal.logins}}'], node_labels: { '*': '*' } } },
+      "log in to every node with the user's own logins (traits.logins)",
+    ),
+    newRole(
+      'editor',
+      { allow: { rules: [{ resources: ['*'], verbs: ['*'] }] } },
+      'list, read, create, update and delete every resource kind; grants no node logins',
+    ),
+  ];
+}
