@@ -8,6 +8,7 @@ const root = new URL('..', import.meta.url).pathname;
 const steps = [
   ['node', ['scripts/patch-ssh2.mjs']],
   ['node', ['scripts/patch-ssh2-reject.mjs']],
+  ['node', ['scripts/patch-ssh2-hostcert-client.mjs']],
   ['npx', ['--no-install', 'buf', 'generate', 'proto', '--template', 'proto/buf.gen.yaml', '-o', 'proto']],
 ];
 for (const [cmd, args] of steps) {
