@@ -205,7 +205,9 @@ export class ResourceStore<Spec = unknown> {
       throw invalid(`${this.kind} "${String(resource.metadata.name)}" needs a version`);
     }
     if (resource.spec === undefined) throw invalid(`${this.kind} "${String(resource.metadata.name)}" needs a spec`);
-    const checked = this.#validate ? this.#validate(resource) : resource;
+    // Validators see the document as stored: the revision is bookkeeping, not content.
+    const { revision: _rev, ...unversioned } = resource.metadata;
+    const checked = this.#validate ? this.#validate({ ...resource, metadata: unversioned }) : resource;
     const key = this.keyFor(checked.metadata.name);
     // The revision lives in the item, not the document, so a stale copy can never be stored.
     const { revision: _revision, ...metadata } = checked.metadata;
