@@ -4,11 +4,14 @@ import { createLogger } from '../log/logger.ts';
 import { loadConfig } from '../daemon/config.ts';
 import { startDaemon, VERSION } from '../daemon/daemon.ts';
 import { exitCodeFor, isGatehouseError } from '../../src-shared/errors.ts';
+import { demoDataDir, seedDemo } from './demo.ts';
+import { userInfo } from 'node:os';
 
 const USAGE = `Usage: gatehouse <command> [options]
 
 Commands:
   start     run the cluster (auth, proxy, node; each can be disabled in the config)
+  demo      run an embedded demo cluster with a demo user (what "npm start" runs)
   version   print the version
 
 Options for start:
@@ -18,7 +21,7 @@ Options for start:
   --debug           verbose logs
 `;
 
-async function start(argv: string[]): Promise<void> {
+async function start(argv: string[], demo = false): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
@@ -27,13 +30,35 @@ async function start(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const cfg = loadConfig(values.config, { dataDir: values['data-dir'] });
+  const cfg = loadConfig(values.config, { dataDir: values['data-dir'] ?? (demo ? demoDataDir() : undefined) });
+  if (demo && !values.config) cfg.cluster_name = 'demo';
   const log = createLogger({ level: values.debug ? 'debug' : cfg.log.level, format: cfg.log.format });
   log.info('starting gatehouse', { version: VERSION, data_dir: cfg.data_dir });
   const daemon = await startDaemon(cfg, log);
   log.info('gatehouse is running', {
     cluster: daemon.clusterName, proxy: daemon.proxyAddress, node: daemon.nodeAddress, admin_identity: daemon.adminIdentityPath,
   });
+  if (demo && daemon.proxyAddress) {
+    const { user, password } = await seedDemo(daemon, cfg.data_dir, log);
+    const gate = 'npm run -s gate --';
+    process.stdout.write([
+      '',
+      'Gatehouse demo cluster is running.',
+      `  proxy:     ${daemon.proxyAddress}`,
+      `  node:      ${cfg.node.name} (${daemon.nodeAddress})`,
+      `  user:      ${user}`,
+      `  password:  ${password}`,
+      '',
+      'Try it from another terminal:',
+      `  ${gate} login --proxy ${daemon.proxyAddress} --user ${user}`,
+      `  ${gate} ls`,
+      `  ${gate} ssh ${userInfo().username}@${cfg.node.name}`,
+      '',
+      `Admin: GATEHOUSE_DATA_DIR=${cfg.data_dir} npm run -s gatectl -- status`,
+      'Press Ctrl+C to stop.',
+      '',
+    ].join('\n'));
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -59,6 +84,8 @@ async function main(): Promise<void> {
   switch (cmd) {
     case 'start':
       return start(rest);
+    case 'demo':
+      return start(rest, true);
     case 'version':
     case '--version':
       process.stdout.write(`gatehouse ${VERSION}\n`);
