@@ -161,3 +161,33 @@ test('stock ssh accepts an ssh2 server host certificate via @cert-authority, and
     server.close();
   }
 });
+
+test('stock ssh accepts ecdsa and rsa host certificates from an ssh2 server', async () => {
+  const kinds = [
+    ['ECDSA-CERT', 'ecdsa-sha2-nistp256-cert-v01@openssh.com', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey],
+    ['RSA-CERT', 'rsa-sha2-512-cert-v01@openssh.com', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey],
+  ] as const;
+  for (const [label, algo, hostKey] of kinds) {
+    const hostCert = cert('host', publicKeyToWire(hostKey), ['127.0.0.1']);
+    const server = new ssh2.Server({ hostKeys: [{ key: privateKeyToOpenSSH(hostKey), certificate: formatCertificateLine(hostCert) }] }, (client) => {
+      client.on('authentication', (ctx) => ctx.accept());
+      client.on('ready', () => client.on('session', (accept) => accept().on('exec', (acc) => {
+        const ch = acc();
+        ch.exit(0);
+        ch.end();
+      })));
+      client.on('error', () => {});
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      const known = t.file(`known_${label}`, `@cert-authority * ${formatAuthorizedKey(publicKeyToWire(hostCA))}\n`);
+      const r = await runSsh(port, ['-v', '-o', `UserKnownHostsFile=${known}`, '-o', 'PreferredAuthentications=none', `${login}@127.0.0.1`, 'true']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`kex: host key algorithm: ${algo}`));
+      assert.match(r.stderr, new RegExp(`is known and matches the ${label} host certificate`));
+    } finally {
+      server.close();
+    }
+  }
+});
