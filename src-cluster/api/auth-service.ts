@@ -69,7 +69,7 @@ export function registerAuthService(deps: ApiDeps) {
           clusterName: auth.settings.clusterName,
         };
       },
-      setPasswordWithToken: async (req, ctx) => {
+      setPasswordWithToken: async (req) => {
         const r = await auth.setPasswordWithToken(req.token, req.password);
         return { user: r.user, otpUri: r.otpUri ?? '' };
       },
@@ -94,7 +94,10 @@ export function registerAuthService(deps: ApiDeps) {
         return {
           clusterName: auth.settings.clusterName,
           serverVersion: deps.version,
-          certAuthorities: [auth.cas.sshUser, auth.cas.sshHost, auth.cas.tlsUser, auth.cas.tlsHost].map((ca) => ({ type: ca.type, fingerprint: ca.fingerprint })),
+          certAuthorities: [
+            ...[auth.cas.sshUser, auth.cas.sshHost].map((ca) => ({ type: ca.type, fingerprint: ca.fingerprint, publicKey: ca.authorizedKey })),
+            ...[auth.cas.tlsUser, auth.cas.tlsHost].map((ca) => ({ type: ca.type, fingerprint: ca.fingerprint, publicKey: ca.material.certPem })),
+          ],
           nodeCount: (await auth.listNodes()).length,
           userCount: counts.user ?? 0,
           roleCount: counts.role ?? 0,

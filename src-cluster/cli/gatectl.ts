@@ -19,6 +19,8 @@ Commands:
   rm KIND/NAME           delete a resource
   nodes ls               list registered nodes
   status                 cluster name, version, CAs and counts
+  auth export --type=user|host|tls-user|tls-host
+                         print a CA's public part, e.g. for sshd's TrustedUserCAKeys
 
 Global options:
   --data-dir DIR         data dir of the local "gatehouse start" (finds its admin identity)
@@ -112,6 +114,20 @@ async function statusCommand(args: string[]): Promise<void> {
   printTable(['  Type', 'Fingerprint'], s.certAuthorities.map((c) => [`  ${c.type}`, c.fingerprint]));
 }
 
+const EXPORT_TYPES: Record<string, string> = { user: 'ssh_user', host: 'ssh_host', 'tls-user': 'tls_user', 'tls-host': 'tls_host' };
+
+async function authCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...globalOptions, type: { type: 'string', default: 'user' } } });
+  const caType = EXPORT_TYPES[values.type];
+  if (positionals[0] !== 'export' || !caType) {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `usage: gatectl auth export --type=${Object.keys(EXPORT_TYPES).join('|')}`);
+  }
+  const s = await adminClient(targetOf(values)).getClusterStatus({});
+  const ca = s.certAuthorities.find((c) => c.type === caType);
+  if (!ca) throw new GatehouseError(ErrorCode.NOT_FOUND, `certificate authority ${caType} not found`);
+  process.stdout.write(ca.publicKey.endsWith('\n') ? ca.publicKey : ca.publicKey + '\n');
+}
+
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -139,6 +155,8 @@ async function main(): Promise<void> {
       return nodesCommand(rest);
     case 'status':
       return statusCommand(rest);
+    case 'auth':
+      return authCommand(rest);
     case undefined:
     case 'help':
     case '--help':
