@@ -146,7 +146,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       const spec = { address: running.nodeAddress, hostname: hostname(), labels: cfg.node.labels };
       const beat = () => auth.heartbeatNode(cfg.node.name, spec).catch((e: Error) => nodeLog.warn('heartbeat failed', { error: e.message }));
       await beat();
-      const timer = setInterval(beat, HEARTBEAT_MS);
+      const timer = setInterval(() => void beat(), HEARTBEAT_MS);
       timer.unref();
       closers.push(async () => {
         clearInterval(timer);
