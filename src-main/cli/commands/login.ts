@@ -1,0 +1,165 @@
+// `gate login` and `gate set-password`: the two commands that talk to a proxy before the user
+// has certificates. Both establish trust in the proxy first (pinning its CA on first use).
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
+import type { ClusterClient } from '../../core/cluster-client.ts';
+import type { TrustDecision, TrustOptions } from '../../core/proxy-trust.ts';
+import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
+import { note, print, prompt, readSecretFromStdin } from '../io.ts';
+import { profileLines } from './status.ts';
+
+const TRUST_HELP = `  --ca-pin SHA256:HEX  trust the proxy only if its CA has this fingerprint (ask your administrator;
+                       "gatectl status" prints it)
+  --ca-file FILE       trust the proxy's CA from this PEM file`;
+
+function trustOptions(values: { 'ca-pin'?: string; 'ca-file'?: string }): TrustOptions {
+  const opts: TrustOptions = {};
+  if (values['ca-pin']) opts.caPin = values['ca-pin'];
+  if (values['ca-file']) {
+    try {
+      opts.caPem = readFileSync(values['ca-file'], 'utf8');
+    } catch (e) {
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `cannot read --ca-file ${values['ca-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return opts;
+}
+
+/** Tells the user what they now trust: the fingerprint is what they compare with the admin's. */
+function reportTrust(ctx: CommandContext, d: TrustDecision, when: string): void {
+  if (!d.newlyPinned) return;
+  if (d.replacedFingerprint) {
+    note(ctx.io, `The proxy at ${d.proxy} was pinned to CA ${d.replacedFingerprint}; trusting ${d.fingerprint} instead, as you asked (remembered ${when}).`);
+  } else if (d.source === 'first-use') {
+    note(ctx.io, `First connection to the proxy at ${d.proxy}. Trusting its certificate authority:`);
+    note(ctx.io, `  ${d.fingerprint}`);
+    note(ctx.io, 'Compare it with the fingerprint your administrator gives you ("gatectl status", type tls_host).');
+    note(ctx.io, `It is remembered in ${ctx.core.trust.pinFile} ${when}.`);
+  } else {
+    note(ctx.io, `Trusting the proxy at ${d.proxy} with CA ${d.fingerprint} (remembered ${when}).`);
+  }
+}
+
+async function withCluster<T>(ctx: CommandContext, proxy: string, fn: (c: ClusterClient) => Promise<T>): Promise<T> {
+  const cluster = await ctx.core.cluster(proxy);
+  try {
+    return await fn(cluster);
+  } finally {
+    cluster.close();
+  }
+}
+
+async function askSecret(ctx: CommandContext, fromStdin: boolean | undefined, question: string, what: string): Promise<string> {
+  if (fromStdin) return readSecretFromStdin(ctx.io, what);
+  if (!ctx.io.stdin.isTTY) {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `no terminal to ask for the ${what}; pass it with --${what}-stdin`);
+  }
+  const answer = await prompt(ctx.io, question, { hidden: true });
+  if (!answer) throw new GatehouseError(ErrorCode.BAD_REQUEST, `no ${what} given`);
+  return answer;
+}
+
+export const loginCommand: Command = {
+  name: 'login',
+  usage: `Usage: gate login --proxy ADDRESS [--user NAME] [--password-stdin] [--otp CODE]
+                  [--ca-pin SHA256:HEX | --ca-file FILE] [--ttl DURATION]
+
+Logs in through the proxy and stores a fresh key with the SSH and X.509 certificates the
+cluster issues for it (under $GATEHOUSE_HOME, default ~/.gatehouse). The first connection to a
+proxy pins its certificate authority; later connections must present the same one.
+
+Options:
+  --proxy ADDRESS      proxy host[:port] (default port 3080; default: the current profile's)
+  --user NAME          user name (default: the current profile's user, else your OS user name)
+  --password-stdin     read the password from standard input instead of asking
+  --otp CODE           one-time code, when the cluster requires one (asked for otherwise)
+  --ttl DURATION       ask for shorter-lived certificates, e.g. 1h or 30m
+${TRUST_HELP}
+`,
+  async run(ctx: CommandContext) {
+    const { values } = parseCommandArgs(this, ctx.args, {
+      proxy: { type: 'string' },
+      user: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      otp: { type: 'string' },
+      ttl: { type: 'string' },
+      'ca-pin': { type: 'string' },
+      'ca-file': { type: 'string' },
+    });
+    if (values.help) return showHelp(ctx, this);
+    const current = ctx.core.profiles.current();
+    const proxy = values.proxy ?? current?.proxy;
+    if (!proxy) throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate login: --proxy is required\n\n${this.usage.trimEnd()}`);
+    const user = values.user ?? (current && current.proxy === proxy ? current.user : userInfo().username);
+    const ttlSeconds = values.ttl ? parseTtl(values.ttl) : undefined;
+    const profile = await withCluster(ctx, proxy, async (cluster) => {
+      reportTrust(ctx, await cluster.establishTrust(trustOptions(values)), 'once you are logged in');
+      const ping = await cluster.ping();
+      const password = await askSecret(ctx, values['password-stdin'], `Password for ${user}@${cluster.proxy.address}: `, 'password');
+      let otp = values.otp;
+      if (!otp && ping.secondFactor === 'otp') {
+        if (!ctx.io.stdin.isTTY || values['password-stdin']) {
+          throw new GatehouseError(ErrorCode.BAD_REQUEST, `cluster "${ping.clusterName}" requires a one-time code; pass it with --otp`);
+        }
+        otp = (await prompt(ctx.io, 'One-time code from your authenticator app: ')).trim();
+      }
+      return cluster.login({ user, password, ...(otp ? { otp } : {}), ...(ttlSeconds ? { ttlSeconds } : {}) });
+    });
+    print(ctx.io, profileLines(profile, ctx.core.clock(), true).join('\n'));
+    return 0;
+  },
+};
+
+export function parseTtl(text: string): number {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
+  const seconds = m ? (Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0) : 0;
+  if (!m || seconds <= 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, `--ttl "${text}" is not a duration such as 8h, 30m or 1h30m`);
+  return seconds;
+}
+
+export const setPasswordCommand: Command = {
+  name: 'set-password',
+  usage: `Usage: gate set-password --proxy ADDRESS --token TOKEN [--password-stdin]
+                         [--ca-pin SHA256:HEX | --ca-file FILE]
+
+Sets your password with a one-time token (from "gatectl users add" or a reset). When the
+cluster uses one-time codes, prints the otpauth:// URI to add to your authenticator app.
+
+Options:
+  --proxy ADDRESS      proxy host[:port]
+  --token TOKEN        the one-time token
+  --password-stdin     read the new password from standard input instead of asking twice
+${TRUST_HELP}
+`,
+  async run(ctx: CommandContext) {
+    const { values } = parseCommandArgs(this, ctx.args, {
+      proxy: { type: 'string' },
+      token: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      'ca-pin': { type: 'string' },
+      'ca-file': { type: 'string' },
+    });
+    if (values.help) return showHelp(ctx, this);
+    if (!values.proxy || !values.token) {
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate set-password: --proxy and --token are required\n\n${this.usage.trimEnd()}`);
+    }
+    const token = values.token;
+    const result = await withCluster(ctx, values.proxy, async (cluster) => {
+      reportTrust(ctx, await cluster.establishTrust(trustOptions(values)), 'once the password is set');
+      const password = await askSecret(ctx, values['password-stdin'], 'New password: ', 'password');
+      if (!values['password-stdin']) {
+        const again = await prompt(ctx.io, 'Repeat the new password: ', { hidden: true });
+        if (again !== password) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the passwords do not match');
+      }
+      return cluster.setPasswordWithToken(token, password);
+    });
+    print(ctx.io, `Password set for ${result.user}.`);
+    if (result.otpUri) {
+      print(ctx.io, 'This cluster asks for a one-time code at login. Add this to your authenticator app:');
+      print(ctx.io, `  ${result.otpUri}`);
+    }
+    print(ctx.io, `Log in with: gate login --proxy ${values.proxy} --user ${result.user}`);
+    return 0;
+  },
+};

@@ -1,0 +1,7 @@
+// Entry point of the `gate` CLI (bin/gate.mjs loads it through tsx).
+import { runGate } from './main.ts';
+import { processIo } from './io.ts';
+
+const code = await runGate(process.argv.slice(2), process.env, processIo());
+// Exit once our output is flushed: an idle HTTP/2 or stdin handle must not keep `gate` alive.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

@@ -1,0 +1,174 @@
+// ClusterClient: the cluster API as the client sees it. Public calls (ping, login, set password)
+// verify the proxy against its pinned CA; authenticated calls additionally present the profile's
+// X.509 client certificate (mTLS). Every failure leaves as a GatehouseError (see api-errors.ts).
+import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
+import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { mapApiError } from './api-errors.ts';
+import { generateClientKey } from './keys.ts';
+import { isExpired, type Profile, type ProfileStore } from './profiles.ts';
+import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
+import { strictTlsOptions, type ProxyTrust, type TrustDecision, type TrustOptions } from './proxy-trust.ts';
+import { silentLogger, type Clock, type CoreLogger } from './types.ts';
+
+export interface ClusterClientDeps {
+  profiles: ProfileStore;
+  trust: ProxyTrust;
+  clock: Clock;
+  logger?: CoreLogger;
+  /** Per-call deadline. */
+  timeoutMs?: number;
+}
+
+export interface PingInfo {
+  clusterName: string;
+  serverVersion: string;
+  authType: string;
+  /** "off" or "otp". */
+  secondFactor: string;
+  deviceTrustMode: string;
+  proxyPublicAddr: string;
+}
+
+export interface LoginParams {
+  user: string;
+  password: string;
+  otp?: string;
+  /** Requested certificate lifetime; the cluster caps it. */
+  ttlSeconds?: number;
+}
+
+export interface Identity {
+  user: string;
+  roles: string[];
+  logins: string[];
+  validUntil: Date;
+}
+
+export interface NodeInfo {
+  name: string;
+  address: string;
+  hostname: string;
+  labels: Record<string, string>;
+}
+
+type Api = Client<typeof AuthService>;
+
+export class ClusterClient {
+  readonly proxy: ProxyAddress;
+  private readonly sessions: Http2SessionManager[] = [];
+  private readonly log: CoreLogger;
+  private readonly timeoutMs: number;
+
+  constructor(proxy: string | ProxyAddress, private readonly deps: ClusterClientDeps) {
+    this.proxy = typeof proxy === 'string' ? parseProxyAddress(proxy) : proxy;
+    this.log = deps.logger ?? silentLogger;
+    this.timeoutMs = deps.timeoutMs ?? 15_000;
+  }
+
+  /**
+   * Chooses the proxy's CA: the stored pin, an explicit one, or on first contact what it presents.
+   * A new choice is stored only when login or setPasswordWithToken succeeds.
+   */
+  establishTrust(opts: TrustOptions = {}): Promise<TrustDecision> {
+    return this.deps.trust.establish(this.proxy, opts);
+  }
+
+  async ping(): Promise<PingInfo> {
+    const r = await this.call(this.api(), (api, o) => api.ping({}, o));
+    return {
+      clusterName: r.clusterName,
+      serverVersion: r.serverVersion,
+      authType: r.auth?.type ?? 'local',
+      secondFactor: r.auth?.secondFactor || 'off',
+      deviceTrustMode: r.deviceTrust?.mode ?? 'off',
+      proxyPublicAddr: r.proxyPublicAddr,
+    };
+  }
+
+  /**
+   * Logs in: makes a fresh key pair, sends its public half with the password (and OTP), stores
+   * the returned certificates and CA material as a profile and makes it current.
+   */
+  async login(p: LoginParams): Promise<Profile> {
+    const key = generateClientKey(`${p.user}@gatehouse`);
+    const r = await this.call(this.api(), (api, o) =>
+      api.login({ user: p.user, password: p.password, otp: p.otp ?? '', publicKey: key.publicKeyLine, ttlSeconds: BigInt(p.ttlSeconds ?? 0) }, o),
+    );
+    if (!r.sshCertificate || !r.tlsCertificate) {
+      throw new GatehouseError(ErrorCode.INTERNAL, 'the cluster accepted the login but returned no certificates');
+    }
+    const profile: Profile = {
+      proxy: this.proxy.address,
+      user: r.user || p.user,
+      cluster: r.clusterName,
+      roles: r.roles,
+      logins: r.logins,
+      validUntil: new Date(Number(r.expiresUnix) * 1000).toISOString(),
+      loggedInAt: this.deps.clock().toISOString(),
+      sshHostCaKeys: r.sshHostCaKeys,
+      tlsHostCaCerts: r.tlsHostCaCerts,
+      sshUserCaKeys: r.sshUserCaKeys,
+      tlsUserCaCerts: r.tlsUserCaCerts,
+    };
+    this.deps.profiles.save(profile, { key, sshCertificate: r.sshCertificate, tlsCertificatePem: r.tlsCertificate });
+    this.deps.trust.confirm(this.proxy);
+    this.log.info('logged in', { proxy: this.proxy.address, user: profile.user, valid_until: profile.validUntil });
+    return profile;
+  }
+
+  /** Redeems a one-time password-set token; returns the OTP enrollment URI when the cluster uses OTP. */
+  async setPasswordWithToken(token: string, password: string): Promise<{ user: string; otpUri?: string }> {
+    const r = await this.call(this.api(), (api, o) => api.setPasswordWithToken({ token, password }, o));
+    this.deps.trust.confirm(this.proxy);
+    return r.otpUri ? { user: r.user, otpUri: r.otpUri } : { user: r.user };
+  }
+
+  async whoami(profile: Profile): Promise<Identity> {
+    const r = await this.call(this.api(profile), (api, o) => api.whoAmI({}, o));
+    return { user: r.user, roles: r.roles, logins: r.logins, validUntil: new Date(Number(r.expiresUnix) * 1000) };
+  }
+
+  async listNodes(profile: Profile): Promise<NodeInfo[]> {
+    const r = await this.call(this.api(profile), (api, o) => api.listNodes({}, o));
+    return r.nodes
+      .map((n) => ({ name: n.name, address: n.address, hostname: n.hostname, labels: { ...n.labels } }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Closes the HTTP/2 connections so a CLI process can exit at once. */
+  close(): void {
+    for (const s of this.sessions.splice(0)) s.abort();
+  }
+
+  /** A client over a strict TLS connection; with a profile, presenting its client certificate. */
+  private api(profile?: Profile): Api {
+    const pin = this.deps.trust.pinned(this.proxy);
+    let client: { certPem: string; keyPem: string } | undefined;
+    if (profile) {
+      if (parseProxyAddress(profile.proxy).address !== this.proxy.address) {
+        throw new GatehouseError(ErrorCode.BAD_REQUEST, `the profile of ${profile.user} belongs to ${profile.proxy}, not ${this.proxy.address}`);
+      }
+      if (isExpired(profile, this.deps.clock())) {
+        throw new GatehouseError(ErrorCode.CERT_EXPIRED, `the certificates of ${profile.user} at ${profile.proxy} expired at ${profile.validUntil}; run "gate login" again`);
+      }
+      const creds = this.deps.profiles.loadCredentials(profile);
+      client = { certPem: creds.tlsCertificatePem, keyPem: creds.key.privateKeyPem };
+    }
+    const baseUrl = `https://${this.proxy.address}`;
+    const { host: _h, port: _p, ...tlsOpts } = strictTlsOptions(this.proxy, pin.caPem, client);
+    const session = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 30_000 }, tlsOpts);
+    this.sessions.push(session);
+    const transport = createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session });
+    return createClient(AuthService, transport);
+  }
+
+  private async call<T>(api: Api, fn: (api: Api, opts: CallOptions) => Promise<T>): Promise<T> {
+    try {
+      return await fn(api, { timeoutMs: this.timeoutMs });
+    } catch (e) {
+      throw await mapApiError(e, this.proxy, (proxy, cause) => this.deps.trust.explainVerifyFailure(proxy, cause));
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// The client core as one object: profile store, proxy pins, cluster API and SSH, all rooted
+// in one Gatehouse home. The `gate` CLI, the desktop main process and the browser host each
+// make one of these and call it; none of them reaches around it into the parts.
+// The network halves (Connect + HTTP/2, ssh2) load on first use: `gate status` stays quick.
+import { userInfo } from 'node:os';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { ClusterClient } from './cluster-client.ts';
+import { KnownProxies } from './known-proxies.ts';
+import { isExpired, ProfileStore, type Profile } from './profiles.ts';
+import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
+import { ProxyTrust, type ChainFetcher } from './proxy-trust.ts';
+import type { SshConnection } from './ssh-session.ts';
+import { silentLogger, systemClock, type Clock, type CoreLogger } from './types.ts';
+
+export interface GatehouseClientOptions {
+  /** The Gatehouse home directory (see resolveGatehouseHome). */
+  home: string;
+  clock?: Clock;
+  logger?: CoreLogger;
+  /** Network deadline per API call / SSH handshake. */
+  timeoutMs?: number;
+  /** For tests: how the proxy's presented chain is fetched on first contact. */
+  fetchChain?: ChainFetcher;
+}
+
+export class GatehouseClient {
+  readonly home: string;
+  readonly profiles: ProfileStore;
+  readonly knownProxies: KnownProxies;
+  readonly trust: ProxyTrust;
+  readonly clock: Clock;
+  private readonly log: CoreLogger;
+  private readonly timeoutMs: number | undefined;
+
+  constructor(opts: GatehouseClientOptions) {
+    this.home = opts.home;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? silentLogger;
+    this.timeoutMs = opts.timeoutMs;
+    this.profiles = new ProfileStore(opts.home);
+    this.knownProxies = new KnownProxies(opts.home);
+    this.trust = new ProxyTrust(this.knownProxies, this.clock, {
+      ...(opts.fetchChain ? { fetchChain: opts.fetchChain } : {}),
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+  }
+
+  /** A cluster API client for one proxy; close() it when done. */
+  async cluster(proxy: string | ProxyAddress): Promise<ClusterClient> {
+    const { ClusterClient } = await import('./cluster-client.ts');
+    return new ClusterClient(proxy, {
+      profiles: this.profiles,
+      trust: this.trust,
+      clock: this.clock,
+      logger: this.log,
+      ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}),
+    });
+  }
+
+  /** The current profile, refusing expired certificates with what to do about it. */
+  requireValidProfile(): Profile {
+    const p = this.profiles.requireCurrent();
+    if (isExpired(p, this.clock())) {
+      throw new GatehouseError(ErrorCode.CERT_EXPIRED, `your login to ${p.proxy} as ${p.user} expired at ${p.validUntil}; run "gate login" again`);
+    }
+    return p;
+  }
+
+  /**
+   * The login to use on a node when none was named: the local user name when the profile allows
+   * it (like ssh), else the profile's only login.
+   */
+  defaultLogin(profile: Profile, localUser: string = userInfo().username): string {
+    if (profile.logins.includes(localUser)) return localUser;
+    if (profile.logins.length === 1) return profile.logins[0]!;
+    if (profile.logins.length === 0) {
+      throw new GatehouseError(ErrorCode.ACCESS_DENIED, `your roles allow no logins on nodes; ask your administrator`);
+    }
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `choose a login with -l (yours: ${profile.logins.join(', ')})`);
+  }
+
+  /** An SSH connection to a node through the profile's proxy. */
+  async connectSsh(profile: Profile, node: string, login: string): Promise<SshConnection> {
+    if (isExpired(profile, this.clock())) {
+      throw new GatehouseError(ErrorCode.CERT_EXPIRED, `your login to ${profile.proxy} as ${profile.user} expired at ${profile.validUntil}; run "gate login" again`);
+    }
+    const proxy = parseProxyAddress(profile.proxy);
+    const { SshConnection } = await import('./ssh-session.ts');
+    return SshConnection.open({
+      proxy,
+      proxyCaPem: this.trust.pinned(proxy).caPem,
+      credentials: this.profiles.loadCredentials(profile),
+      sshHostCaKeys: profile.sshHostCaKeys,
+      node,
+      login,
+      clock: this.clock,
+      logger: this.log,
+      explainTls: (p, cause) => this.trust.explainVerifyFailure(p, cause),
+      ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}),
+    });
+  }
+
+  /** Forgets a login (keys and certificates); the proxy's CA pin stays, like known_hosts. */
+  logout(profile: Pick<Profile, 'proxy' | 'user'>): boolean {
+    return this.profiles.remove(profile.proxy, profile.user);
+  }
+}

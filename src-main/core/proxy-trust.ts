@@ -1,0 +1,241 @@
+// Deciding whether to trust a proxy. The proxy presents a server certificate from the cluster's
+// X.509 host CA and sends that CA in its chain. First contact pins the CA (trust on first use,
+// like ssh's accept-new) unless the user names it (--ca-pin / --ca-file); afterwards every
+// connection verifies the chain strictly against the pinned CA and the host name.
+// A new pin is held in memory until the caller confirms it (after a successful login), so a
+// mistyped address or a failed attempt leaves nothing behind in known_proxies.json.
+import * as tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { ALPN_API } from '../../src-shared/cert-fields.ts';
+import { caFingerprint, makePin, normalizeFingerprint, type KnownProxies, type ProxyPin } from './known-proxies.ts';
+import { serverNameFor, type ProxyAddress } from './proxy-address.ts';
+import type { Clock } from './types.ts';
+
+export interface TrustOptions {
+  /** Expected CA fingerprint ("SHA256:<hex>"), e.g. from the administrator. */
+  caPin?: string;
+  /** The CA certificate itself (PEM), e.g. read from --ca-file. */
+  caPem?: string;
+}
+
+export interface TrustDecision {
+  proxy: string;
+  fingerprint: string;
+  caPem: string;
+  source: ProxyPin['source'];
+  /** True when this call chose a new CA (first use or an explicit replacement); see confirm(). */
+  newlyPinned: boolean;
+  /** The fingerprint an explicit --ca-pin / --ca-file replaced. */
+  replacedFingerprint?: string;
+}
+
+/** Fetches the certificates a TLS server presents (leaf first), without judging them. */
+export type ChainFetcher = (proxy: ProxyAddress, timeoutMs: number) => Promise<Buffer[]>;
+
+/** Node's codes for "this chain does not lead to a CA you trust / is not for this host". */
+const VERIFY_FAILURES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+export function isTlsVerifyFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && VERIFY_FAILURES.has(code);
+}
+
+/** Network errors as PROXY_UNREACHABLE naming the address, so users know where we tried. */
+export function unreachable(proxy: ProxyAddress, e: unknown): GatehouseError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err?.code ?? err?.message ?? String(e);
+  return new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `cannot reach the proxy at ${proxy.address}: ${why}`, { proxy: proxy.address });
+}
+
+export const fetchPresentedChain: ChainFetcher = (proxy, timeoutMs) =>
+  new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host: proxy.host,
+      port: proxy.port,
+      ...serverNameFor(proxy),
+      ALPNProtocols: [ALPN_API],
+      // Only to read what the proxy presents; nothing is sent and the socket is closed at once.
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(unreachable(proxy, new Error(`no TLS handshake within ${timeoutMs} ms`)));
+    }, timeoutMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      const chain: Buffer[] = [];
+      let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+      while (c && c.raw && !chain.some((d) => d.equals(c!.raw))) {
+        chain.push(c.raw);
+        c = c.issuerCertificate;
+      }
+      socket.destroy();
+      resolve(chain);
+    });
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      reject(unreachable(proxy, e));
+    });
+  });
+
+/** The CA certificate at the top of a presented chain; refuses chains that carry none. */
+export function caOfChain(proxy: ProxyAddress, chain: Buffer[]): string {
+  const top = chain[chain.length - 1];
+  const cert = top ? new X509Certificate(top) : undefined;
+  if (!cert || !cert.ca || !cert.checkIssued(cert)) {
+    throw new GatehouseError(
+      ErrorCode.PROXY_UNTRUSTED,
+      `the proxy at ${proxy.address} does not send its CA certificate, so it cannot be pinned on first use; ` +
+        'ask your administrator for the CA file and pass it with --ca-file',
+    );
+  }
+  return cert.toString();
+}
+
+export class ProxyTrust {
+  private readonly fetchChain: ChainFetcher;
+  private readonly timeoutMs: number;
+  /** Pins chosen by establish() and not yet confirmed, by canonical address. */
+  private readonly pending = new Map<string, ProxyPin>();
+
+  constructor(
+    private readonly known: KnownProxies,
+    private readonly clock: Clock,
+    opts: { fetchChain?: ChainFetcher; timeoutMs?: number } = {},
+  ) {
+    this.fetchChain = opts.fetchChain ?? fetchPresentedChain;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  /** The file pins live in, for messages that tell users where to look. */
+  get pinFile(): string {
+    return this.known.path;
+  }
+
+  /**
+   * Makes sure a CA is pinned for the proxy: the explicit one when given (replacing an older pin),
+   * the existing pin otherwise, or the CA the proxy presents now on first contact.
+   */
+  async establish(proxy: ProxyAddress, opts: TrustOptions = {}): Promise<TrustDecision> {
+    this.pending.delete(proxy.address);
+    const existing = this.known.get(proxy.address);
+    if (opts.caPem) {
+      let fp: string;
+      try {
+        fp = caFingerprint(opts.caPem);
+      } catch (e) {
+        throw new GatehouseError(ErrorCode.BAD_REQUEST, `the CA file is not a PEM certificate: ${(e as Error).message}`);
+      }
+      if (opts.caPin && normalizeFingerprint(opts.caPin) !== fp) {
+        throw new GatehouseError(ErrorCode.BAD_REQUEST, `the CA file's fingerprint ${fp} does not match --ca-pin ${normalizeFingerprint(opts.caPin)}`);
+      }
+      if (existing?.fingerprint === fp) return this.decision(proxy, existing, false);
+      return this.propose(proxy, makePin(new X509Certificate(opts.caPem).toString(), 'ca-file', this.clock()), existing);
+    }
+    if (opts.caPin) {
+      const want = normalizeFingerprint(opts.caPin);
+      if (existing?.fingerprint === want) return this.decision(proxy, existing, false);
+      const chain = await this.fetchChain(proxy, this.timeoutMs);
+      const match = chain.find((der) => caFingerprint(der) === want);
+      if (!match) {
+        const presented = chain.length ? caFingerprint(chain[chain.length - 1]!) : 'no certificate';
+        throw new GatehouseError(
+          ErrorCode.PROXY_UNTRUSTED,
+          `the proxy at ${proxy.address} does not present the CA ${want} (it presents ${presented}); check the pin with your administrator`,
+        );
+      }
+      return this.propose(proxy, makePin(new X509Certificate(match).toString(), 'ca-pin', this.clock()), existing);
+    }
+    if (existing) return this.decision(proxy, existing, false);
+    const caPem = caOfChain(proxy, await this.fetchChain(proxy, this.timeoutMs));
+    return this.propose(proxy, makePin(caPem, 'first-use', this.clock()), undefined);
+  }
+
+  /** Writes the pin establish() chose; call it once the proxy proved useful (a login succeeded). */
+  confirm(proxy: ProxyAddress): void {
+    const pin = this.pending.get(proxy.address);
+    if (!pin) return;
+    this.known.set(proxy.address, pin);
+    this.pending.delete(proxy.address);
+  }
+
+  /** The CA to verify the proxy against: a pending pin from establish(), else the stored one. */
+  pinned(proxy: ProxyAddress): ProxyPin {
+    const pin = this.pending.get(proxy.address) ?? this.known.get(proxy.address);
+    if (!pin) {
+      throw new GatehouseError(ErrorCode.PROXY_UNTRUSTED, `the proxy at ${proxy.address} is not known yet; run "gate login --proxy ${proxy.address}"`);
+    }
+    return pin;
+  }
+
+  /**
+   * Turns a failed strict handshake into the reason: the proxy now presents a different CA than
+   * the pinned one (PROXY_UNTRUSTED with how to recover), or the certificate is wrong in another way.
+   */
+  async explainVerifyFailure(proxy: ProxyAddress, cause: unknown): Promise<GatehouseError> {
+    const pin = this.pending.get(proxy.address) ?? this.known.get(proxy.address);
+    const why = (cause as Error)?.message ?? String(cause);
+    let presented: string | undefined;
+    try {
+      const chain = await this.fetchChain(proxy, this.timeoutMs);
+      if (chain.length) presented = caFingerprint(chain[chain.length - 1]!);
+    } catch {
+      // The first failure is the one to report.
+    }
+    if (pin && presented && presented !== pin.fingerprint) {
+      return new GatehouseError(
+        ErrorCode.PROXY_UNTRUSTED,
+        `the proxy at ${proxy.address} presents CA ${presented}, but CA ${pin.fingerprint} is pinned for it in ${this.known.path}. ` +
+          'Someone may be intercepting the connection, or the cluster CA was replaced. If your administrator confirms the new CA, ' +
+          `run "gate login --proxy ${proxy.address} --ca-pin ${presented}", or remove the "${proxy.address}" entry from ${this.known.path} to pin it again on first use.`,
+        { proxy: proxy.address, pinned: pin.fingerprint, presented },
+      );
+    }
+    return new GatehouseError(
+      ErrorCode.PROXY_UNTRUSTED,
+      `the proxy at ${proxy.address} presents a certificate that does not verify against its pinned CA: ${why}`,
+      { proxy: proxy.address },
+    );
+  }
+
+  private propose(proxy: ProxyAddress, pin: ProxyPin, existing: ProxyPin | undefined): TrustDecision {
+    this.pending.set(proxy.address, pin);
+    return this.decision(proxy, pin, true, existing?.fingerprint);
+  }
+
+  private decision(proxy: ProxyAddress, pin: ProxyPin, newlyPinned: boolean, replaced?: string): TrustDecision {
+    const d: TrustDecision = { proxy: proxy.address, fingerprint: pin.fingerprint, caPem: pin.caPem, source: pin.source, newlyPinned };
+    if (replaced && replaced !== pin.fingerprint) d.replacedFingerprint = replaced;
+    return d;
+  }
+}
+
+/** TLS options that verify the proxy strictly against its pinned CA (and present a client cert when given). */
+export function strictTlsOptions(
+  proxy: ProxyAddress,
+  caPem: string,
+  client?: { certPem: string; keyPem: string },
+): tls.ConnectionOptions {
+  return {
+    host: proxy.host,
+    port: proxy.port,
+    ...serverNameFor(proxy),
+    ca: [caPem],
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+    ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+  };
+}

@@ -1,0 +1,258 @@
+// SSH to a node through the proxy with ssh2: user certificate authentication, host certificate
+// verification against the cluster's SSH host CA (principal = node name), and channels for a
+// command (separate stdout/stderr, exit status) or an interactive shell with a pty that can be
+// resized. Nothing here touches a terminal: the CLI and a desktop terminal tab wire the streams.
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { parseAuthorizedKey, parseCertificate, verifyCertificate, fingerprintSha256 } from '../../src-shared/sshcert/index.ts';
+import type { TlsFailureExplainer } from './api-errors.ts';
+import { privateKeyToOpenSSH } from '../../src-shared/sshcert/index.ts';
+import type { ProfileCredentials } from './profiles.ts';
+import type { ProxyAddress } from './proxy-address.ts';
+import { dialNodeThroughProxy } from './proxy-dial.ts';
+import { silentLogger, type Clock, type CoreLogger } from './types.ts';
+
+/** SSH channel-open failure reason 1 (RFC 4254 §5.1). */
+const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
+
+/** Only certificate host keys: a node without a host certificate from the cluster is not a node we trust. */
+const HOST_CERT_ALGORITHMS = [
+  'ssh-ed25519-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp256-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp384-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp521-cert-v01@openssh.com',
+  'rsa-sha2-512-cert-v01@openssh.com',
+  'rsa-sha2-256-cert-v01@openssh.com',
+];
+
+export interface SshConnectOptions {
+  proxy: ProxyAddress;
+  proxyCaPem: string;
+  credentials: ProfileCredentials;
+  /** The cluster's SSH host CA keys (authorized_keys lines) from the login. */
+  sshHostCaKeys: string[];
+  node: string;
+  login: string;
+  clock: Clock;
+  timeoutMs?: number;
+  logger?: CoreLogger;
+  explainTls?: TlsFailureExplainer;
+}
+
+export interface PtyOptions {
+  term: string;
+  cols: number;
+  rows: number;
+}
+
+export interface ExitStatus {
+  /** The remote exit code; null when the command died from a signal or the channel was lost. */
+  code: number | null;
+  /** Signal name without "SIG" when the remote process was killed by one. */
+  signal?: string;
+}
+
+/** Exit code a CLI should use for a remote exit status, the way shells report signals. */
+export function exitCodeOfStatus(s: ExitStatus): number {
+  if (s.code !== null) return s.code;
+  if (s.signal) {
+    const n = (osConstants.signals as Record<string, number>)[`SIG${s.signal}`];
+    return 128 + (n ?? 1);
+  }
+  return 255; // like ssh: the connection ended without an exit status
+}
+
+/** One open channel: a command or a shell. */
+export class SshChannel {
+  readonly exit: Promise<ExitStatus>;
+
+  constructor(private readonly channel: ClientChannel, readonly hasPty: boolean) {
+    let status: ExitStatus = { code: null };
+    channel.on('exit', (code: number | null, signal?: string) => {
+      status = code !== null && code !== undefined ? { code } : signal ? { code: null, signal: signal.replace(/^SIG/, '') } : { code: null };
+    });
+    // 'close' comes after all data and the exit status, so waiting for it loses no output.
+    this.exit = new Promise((resolve) => channel.once('close', () => resolve(status)));
+  }
+
+  get stdin(): Writable {
+    return this.channel;
+  }
+
+  get stdout(): Readable {
+    return this.channel;
+  }
+
+  /** With a pty the remote side merges stderr into stdout; without one this is the remote stderr. */
+  get stderr(): Readable {
+    return this.channel.stderr;
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.hasPty) this.channel.setWindow(rows, cols, 0, 0);
+  }
+
+  signal(name: string): void {
+    this.channel.signal(name.replace(/^SIG/, ''));
+  }
+
+  /** Sends EOF on stdin (the remote command sees its input end). */
+  endInput(): void {
+    this.channel.end();
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+}
+
+/** Why the host was refused, so the handshake error can say it in words. */
+interface HostCheck {
+  reason?: string;
+}
+
+export class SshConnection {
+  private closed = false;
+  readonly done: Promise<void>;
+
+  private constructor(private readonly client: Client, readonly node: string, readonly login: string) {
+    this.done = new Promise((resolve) => client.once('close', () => resolve()));
+    client.on('close', () => (this.closed = true));
+  }
+
+  static async open(opts: SshConnectOptions): Promise<SshConnection> {
+    const log = opts.logger ?? silentLogger;
+    const timeoutMs = opts.timeoutMs ?? 20_000;
+    const socket = await dialNodeThroughProxy({
+      proxy: opts.proxy,
+      proxyCaPem: opts.proxyCaPem,
+      client: { certPem: opts.credentials.tlsCertificatePem, keyPem: opts.credentials.key.privateKeyPem },
+      node: opts.node,
+      timeoutMs,
+      ...(opts.explainTls ? { explainTls: opts.explainTls } : {}),
+    });
+    const hostCAs = opts.sshHostCaKeys.map((line) => parseAuthorizedKey(line));
+    const hostCheck: HostCheck = {};
+    const client = new Client();
+    const config: ConnectConfig = {
+      sock: socket,
+      username: opts.login,
+      privateKey: privateKeyToOpenSSH(opts.credentials.key.privateKey),
+      certificate: opts.credentials.sshCertificate,
+      readyTimeout: timeoutMs,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 4,
+      algorithms: { serverHostKey: HOST_CERT_ALGORITHMS as never },
+      hostVerifier: (key: Buffer) => {
+        hostCheck.reason = checkHostCertificate(key, hostCAs, opts.node, opts.clock());
+        if (hostCheck.reason) log.warn('node host certificate refused', { node: opts.node, reason: hostCheck.reason });
+        return hostCheck.reason === undefined;
+      },
+    };
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error & { level?: string }) => {
+        client.off('ready', onReady);
+        socket.destroy();
+        reject(handshakeError(err, opts.node, opts.login, hostCheck));
+      };
+      const onReady = () => {
+        client.off('error', onError);
+        resolve();
+      };
+      client.once('ready', onReady);
+      client.once('error', onError);
+      client.connect(config);
+      // readReply paused the socket to leave the SSH bytes unread; ssh2 is listening now.
+      socket.resume();
+    });
+    const conn = new SshConnection(client, opts.node, opts.login);
+    client.on('error', (err) => log.warn('ssh connection error', { node: opts.node, error: err.message }));
+    log.info('ssh connected', { node: opts.node, login: opts.login });
+    return conn;
+  }
+
+  /** Runs a command; with `pty` the remote side allocates a terminal (stderr then merges into stdout). */
+  exec(command: string, opts: { pty?: PtyOptions; env?: Record<string, string> } = {}): Promise<SshChannel> {
+    const execOpts: Record<string, unknown> = {};
+    if (opts.pty) execOpts.pty = { term: opts.pty.term, cols: opts.pty.cols, rows: opts.pty.rows };
+    if (opts.env) execOpts.env = opts.env;
+    return this.openChannel((cb) => this.client.exec(command, execOpts, cb), opts.pty !== undefined);
+  }
+
+  /** A login shell: interactive on a pty, or without one (commands read from stdin) when `pty` is omitted. */
+  shell(pty?: PtyOptions, opts: { env?: Record<string, string> } = {}): Promise<SshChannel> {
+    const window = pty ? { term: pty.term, cols: pty.cols, rows: pty.rows } : false;
+    return this.openChannel((cb) => this.client.shell(window, opts.env ? { env: opts.env } : {}, cb), pty !== undefined);
+  }
+
+  close(): void {
+    if (!this.closed) this.client.end();
+  }
+
+  private openChannel(
+    start: (cb: (err: Error | undefined, ch: ClientChannel) => void) => void,
+    hasPty: boolean,
+  ): Promise<SshChannel> {
+    if (this.closed) return Promise.reject(new GatehouseError(ErrorCode.NODE_UNREACHABLE, `the connection to node "${this.node}" is closed`));
+    return new Promise((resolve, reject) => {
+      try {
+        start((err, ch) => {
+          if (err) reject(channelError(err, this.node));
+          else resolve(new SshChannel(ch, hasPty));
+        });
+      } catch (e) {
+        // ssh2 throws synchronously when the connection went away under us.
+        reject(new GatehouseError(ErrorCode.NODE_UNREACHABLE, `the connection to node "${this.node}" is closed: ${(e as Error).message}`));
+      }
+    });
+  }
+}
+
+/** Undefined when the blob is a valid host certificate for `node` from a trusted host CA, else why not. */
+export function checkHostCertificate(blob: Buffer, hostCAs: Buffer[], node: string, now: Date): string | undefined {
+  let cert;
+  try {
+    cert = parseCertificate(blob);
+  } catch (e) {
+    return `it presented no host certificate (${(e as Error).message})`;
+  }
+  const r = verifyCertificate(cert, { trustedCAs: hostCAs, type: 'host', principal: node, now });
+  if (r.ok) return undefined;
+  if (r.failure === 'untrusted-ca') {
+    return `its host certificate is signed by ${fingerprintSha256(cert.signatureKey)}, which is not this cluster's host CA`;
+  }
+  return r.reason;
+}
+
+/** ssh2 handshake errors in the user's terms. */
+function handshakeError(err: Error & { level?: string }, node: string, login: string, host: HostCheck): GatehouseError {
+  if (err instanceof GatehouseError) return err;
+  if (host.reason) {
+    return new GatehouseError(ErrorCode.CERT_INVALID, `node "${node}" is not trusted: ${host.reason}`, { node });
+  }
+  if (err.level === 'client-authentication') {
+    return new GatehouseError(
+      ErrorCode.ACCESS_DENIED,
+      `node "${node}" did not accept your certificate for login "${login}"; check that "${login}" is one of your logins ("gate status"), or log in again`,
+      { node, login },
+    );
+  }
+  if (/no matching host key/i.test(err.message)) {
+    return new GatehouseError(ErrorCode.CERT_INVALID, `node "${node}" does not present a host certificate, so it cannot be trusted`, { node });
+  }
+  if (err.level === 'client-timeout') {
+    return new GatehouseError(ErrorCode.NODE_UNREACHABLE, `node "${node}" did not complete the SSH handshake in time`, { node });
+  }
+  return new GatehouseError(ErrorCode.NODE_UNREACHABLE, `ssh to node "${node}" failed: ${err.message}`, { node });
+}
+
+/** A refused session channel; reason 1 is the authorizer saying no, in its own words. */
+function channelError(err: Error & { reason?: number | string }, node: string): GatehouseError {
+  const description = err.message.replace(/^\(SSH\) Channel open failure: ?/, '');
+  if (err.reason === OPEN_ADMINISTRATIVELY_PROHIBITED) {
+    return new GatehouseError(ErrorCode.ACCESS_DENIED, `ssh: rejected: administratively prohibited (${description})`, { node });
+  }
+  return new GatehouseError(ErrorCode.NODE_UNREACHABLE, `ssh: node "${node}" refused to open a session: ${description || 'no reason given'}`, { node });
+}
