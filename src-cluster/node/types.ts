@@ -1,0 +1,48 @@
+// The node service's contract with the rest of the cluster: what it needs to start and whom
+// it asks before a session may begin.
+import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
+import type { Logger } from '../log/logger.ts';
+
+export type { Logger };
+
+export interface NodeIdentity {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface SessionAuthorizationRequest {
+  /** The verified user certificate the connection authenticated with. */
+  cert: SshCertificate;
+  /** The OS login the user asked for (the SSH user name). */
+  login: string;
+  node: NodeIdentity;
+  /** The peer's IP address as the node sees it. */
+  clientAddress: string;
+}
+
+export type AuthorizationDecision = { allowed: true } | { allowed: false; reason: string };
+
+export interface SessionAuthorizer {
+  authorize(req: SessionAuthorizationRequest): Promise<AuthorizationDecision>;
+}
+
+export interface NodeSshServerOptions {
+  name: string;
+  labels: Record<string, string>;
+  listenHost: string;
+  /** 0 picks a free port; `start()` reports the one chosen. */
+  listenPort: number;
+  /** The host private key, OpenSSH or PEM text. */
+  hostKey: string;
+  /** An OpenSSH host certificate for `hostKey`, presented when the ssh2 host-cert patch is in. */
+  hostCertificate?: Buffer;
+  /** SSH wire blobs of the user CAs. Called at every authentication so CA rotation needs no restart. */
+  trustedUserCAs: () => Buffer[];
+  authorizer: SessionAuthorizer;
+  logger: Logger;
+}
+
+export interface ListeningAddress {
+  host: string;
+  port: number;
+}
