@@ -1,0 +1,49 @@
+// How API failures reach callers (see integration/cluster-client.test.ts for real calls).
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { ERROR_CODE_HEADER, mapApiError } from './api-errors.ts';
+import { parseProxyAddress } from './proxy-address.ts';
+
+const proxy = parseProxyAddress('proxy.example:3080');
+
+describe('mapApiError', () => {
+  test('the server\'s code header wins', async () => {
+    const e = new ConnectError('invalid user name, password or one-time code', Code.Unauthenticated, { [ERROR_CODE_HEADER]: 'BAD_CREDENTIALS' });
+    const g = await mapApiError(e, proxy);
+    assert.equal(g.code, ErrorCode.BAD_CREDENTIALS);
+    assert.equal(g.message, 'invalid user name, password or one-time code');
+  });
+
+  test('an unknown code header falls back to the Connect code', async () => {
+    const e = new ConnectError('no', Code.PermissionDenied, { [ERROR_CODE_HEADER]: 'FROM_THE_FUTURE' });
+    assert.equal((await mapApiError(e, proxy)).code, ErrorCode.ACCESS_DENIED);
+  });
+
+  test('network causes become PROXY_UNREACHABLE naming the address', async () => {
+    const cause = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const g = await mapApiError(new ConnectError('x', Code.Unavailable, undefined, undefined, cause), proxy);
+    assert.equal(g.code, ErrorCode.PROXY_UNREACHABLE);
+    assert.equal(g.message, 'cannot reach the proxy at proxy.example:3080: ECONNREFUSED');
+    assert.equal((await mapApiError(new ConnectError('slow', Code.DeadlineExceeded), proxy)).code, ErrorCode.PROXY_UNREACHABLE);
+  });
+
+  test('certificate failures go to the explainer', async () => {
+    const cause = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    let asked = false;
+    const g = await mapApiError(new ConnectError('x', Code.Unknown, undefined, undefined, cause), proxy, async () => {
+      asked = true;
+      return new GatehouseError(ErrorCode.PROXY_UNTRUSTED, 'explained');
+    });
+    assert.equal(asked, true);
+    assert.equal(g.message, 'explained');
+  });
+
+  test('GatehouseErrors pass through; anything else is INTERNAL', async () => {
+    const mine = new GatehouseError(ErrorCode.NOT_LOGGED_IN, 'x');
+    assert.equal(await mapApiError(mine, proxy), mine);
+    assert.equal((await mapApiError(new Error('boom'), proxy)).code, ErrorCode.INTERNAL);
+  });
+});
+

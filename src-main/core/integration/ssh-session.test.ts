@@ -1,0 +1,213 @@
+// SshConnection end to end without a cluster: a loopback TLS "proxy" speaking the routing
+// handshake in front of a real ssh2 server with a host certificate. Checks user-certificate
+// auth, host-certificate trust, stdout/stderr/exit status, pty shell + resize, and the refusal
+// texts users see.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import * as net from 'node:net';
+import ssh2 from 'ssh2';
+import { ALPN_SSH } from '../../../src-shared/cert-fields.ts';
+import { ErrorCode, type GatehouseError } from '../../../src-shared/errors.ts';
+import { readHeaderLine, writeHeaderLine } from '../../../src-shared/ssh-route.ts';
+import {
+  formatAuthorizedKey, formatCertificateLine, parseCertificate, privateKeyToOpenSSH, publicKeyToWire, signCertificate,
+  verifyCertificate, verifySshSignature,
+} from '../../../src-shared/sshcert/index.ts';
+import { generateClientKey } from '../keys.ts';
+import { parseProxyAddress } from '../proxy-address.ts';
+import { SshConnection, type SshChannel } from '../ssh-session.ts';
+import { makeCa, makeLeaf, startTlsServer, type RunningTls } from '../test-pki.ts';
+
+const NODE = 'web1';
+const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
+const secs = () => BigInt(Math.floor(Date.now() / 1000));
+const readAll = (s: NodeJS.ReadableStream) => new Promise<string>((resolve) => {
+  let t = '';
+  s.on('data', (d) => (t += d));
+  s.on('end', () => resolve(t));
+});
+
+describe('SshConnection through a routing proxy', () => {
+  const userCa = generateKeyPairSync('ed25519').privateKey;
+  const hostCa = generateKeyPairSync('ed25519').privateKey;
+  const hostKey = generateKeyPairSync('ed25519').privateKey;
+  const key = generateClientKey();
+  const windowChanges: string[] = [];
+  let sshServer: ssh2.Server;
+  let sshPort: number;
+  let proxy: RunningTls;
+  let proxyCaPem: string;
+  let tlsClient: { certPem: string; keyPem: string };
+
+  function credentials(login: string) {
+    const cert = signCertificate({
+      publicKey: key.publicKeyBlob, type: 'user', keyId: 'alice', principals: [login, 'denied'],
+      validAfter: secs() - 60n, validBefore: secs() + 3600n, caPrivateKey: userCa,
+    });
+    return { key, sshCertificate: formatCertificateLine(cert), tlsCertificatePem: tlsClient.certPem };
+  }
+
+  function connect(opts: { login?: string; node?: string; hostCaLines?: string[] } = {}) {
+    return SshConnection.open({
+      proxy: parseProxyAddress(`127.0.0.1:${proxy.port}`),
+      proxyCaPem,
+      credentials: credentials(opts.login ?? 'alice'),
+      sshHostCaKeys: opts.hostCaLines ?? [formatAuthorizedKey(publicKeyToWire(hostCa))],
+      node: opts.node ?? NODE,
+      login: opts.login ?? 'alice',
+      clock: () => new Date(),
+      timeoutMs: 10_000,
+    });
+  }
+
+  before(async () => {
+    const hostCert = signCertificate({
+      publicKey: publicKeyToWire(hostKey), type: 'host', keyId: NODE, principals: [NODE],
+      validAfter: secs() - 60n, validBefore: secs() + 3600n, caPrivateKey: hostCa,
+    });
+    sshServer = new ssh2.Server({ hostKeys: [{ key: privateKeyToOpenSSH(hostKey), certificate: hostCert }] }, (client) => {
+      // Clients that refuse the host hang up mid-handshake; that is the point of one test.
+      client.on('error', () => {});
+      client.on('authentication', (ctx) => {
+        if (ctx.method !== 'publickey' || !ctx.key.algo.endsWith('-cert-v01@openssh.com')) return ctx.reject(['publickey']);
+        const cert = parseCertificate(ctx.key.data);
+        const ok = verifyCertificate(cert, { trustedCAs: [publicKeyToWire(userCa)], type: 'user', principal: ctx.username });
+        if (!ok.ok) return ctx.reject(['publickey']);
+        if (ctx.signature && !verifySshSignature(cert.publicKey, ctx.blob!, ctx.signature)) return ctx.reject(['publickey']);
+        ctx.accept();
+      });
+      let login = '';
+      client.on('authentication', (ctx) => (login = ctx.username));
+      client.on('session', (accept, reject) => {
+        if (login === 'denied') {
+          (reject as unknown as (code: number, why: string) => void)(OPEN_ADMINISTRATIVELY_PROHIBITED, 'unauthorized device');
+          return;
+        }
+        const session = accept();
+        let pty = '';
+        session.on('pty', (acc, _rej, info) => {
+          pty = `${info.term} ${info.cols}x${info.rows}`;
+          acc?.();
+        });
+        session.on('window-change', (acc, _rej, info) => {
+          windowChanges.push(`${info.cols}x${info.rows}`);
+          acc?.();
+        });
+        session.on('exec', (acc, _rej, info) => {
+          const ch = acc();
+          ch.write(`out:${info.command}\n`);
+          ch.stderr.write('err\n');
+          ch.exit(3);
+          ch.end();
+        });
+        session.on('shell', (acc) => {
+          const ch = acc();
+          ch.write(`pty ${pty}\r\n`);
+          ch.on('data', (d: Buffer) => {
+            if (d.toString().includes('bye')) {
+              ch.write('closing\r\n');
+              ch.exit(0);
+              ch.end();
+            }
+          });
+        });
+      });
+    });
+    await new Promise<void>((resolve) => sshServer.listen(0, '127.0.0.1', () => resolve()));
+    sshPort = (sshServer.address() as net.AddressInfo).port;
+
+    const proxyCa = await makeCa('proxy host CA');
+    const tlsUserCa = await makeCa('tls user CA');
+    proxyCaPem = proxyCa.certPem;
+    tlsClient = await makeLeaf(tlsUserCa, { cn: 'alice', client: true, keyPem: key.privateKeyPem });
+    const leaf = await makeLeaf(proxyCa, { cn: 'proxy', ips: ['127.0.0.1'] });
+    proxy = await startTlsServer({
+      leaf, chain: [proxyCa.certPem], alpn: [ALPN_SSH], ca: [tlsUserCa.certPem],
+      onSocket: (s) => {
+        void (async () => {
+          if (!s.authorized) return writeHeaderLine(s, { ok: false, code: 'NOT_LOGGED_IN', message: 'client certificate refused' });
+          const { node } = await readHeaderLine(s);
+          if (node !== NODE) {
+            writeHeaderLine(s, { ok: false, code: 'NODE_NOT_FOUND', message: `node "${node}" not found` });
+            return s.end();
+          }
+          const up = net.connect(sshPort, '127.0.0.1', () => {
+            writeHeaderLine(s, { ok: true });
+            s.pipe(up);
+            up.pipe(s);
+          });
+          up.on('error', () => s.destroy());
+          s.on('close', () => up.destroy());
+        })();
+      },
+    });
+  });
+  after(async () => {
+    await proxy.close();
+    await new Promise<void>((resolve) => sshServer.close(() => resolve()));
+  });
+
+  test('exec keeps stdout and stderr apart and reports the exit status', async () => {
+    const conn = await connect();
+    try {
+      const ch = await conn.exec('hello world');
+      const [out, err, status] = await Promise.all([readAll(ch.stdout), readAll(ch.stderr), ch.exit]);
+      assert.equal(out, 'out:hello world\n');
+      assert.equal(err, 'err\n');
+      assert.deepEqual(status, { code: 3 });
+    } finally {
+      conn.close();
+    }
+    await conn.done;
+  });
+
+  test('a pty shell gets term and size, and resizes reach the node', async () => {
+    const conn = await connect();
+    try {
+      const ch: SshChannel = await conn.shell({ term: 'xterm-test', cols: 101, rows: 33 });
+      let screen = '';
+      ch.stdout.on('data', (d) => (screen += d));
+      while (!screen.includes('\n')) await new Promise((r) => setTimeout(r, 10));
+      assert.match(screen, /pty xterm-test 101x33/);
+      ch.resize(120, 40);
+      while (windowChanges.length === 0) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(windowChanges, ['120x40']);
+      ch.stdin.write('bye\r');
+      assert.deepEqual(await ch.exit, { code: 0 });
+      assert.match(screen, /closing/);
+    } finally {
+      conn.close();
+    }
+  });
+
+  test('a session refused with reason 1 reads "ssh: rejected: administratively prohibited (...)"', async () => {
+    const conn = await connect({ login: 'denied' });
+    try {
+      await assert.rejects(conn.exec('true'), (e: GatehouseError) => {
+        return e.code === ErrorCode.ACCESS_DENIED && e.message === 'ssh: rejected: administratively prohibited (unauthorized device)';
+      });
+    } finally {
+      conn.close();
+    }
+  });
+
+  test('a node whose host certificate is not from the cluster host CA is not trusted', async () => {
+    const stranger = formatAuthorizedKey(publicKeyToWire(generateKeyPairSync('ed25519').privateKey));
+    await assert.rejects(connect({ hostCaLines: [stranger] }), (e: GatehouseError) => {
+      return e.code === ErrorCode.CERT_INVALID && /node "web1" is not trusted: .*not this cluster's host CA/.test(e.message);
+    });
+  });
+
+  test('a login the certificate does not allow is refused at authentication', async () => {
+    const conn = SshConnection.open({
+      proxy: parseProxyAddress(`127.0.0.1:${proxy.port}`), proxyCaPem, credentials: credentials('alice'),
+      sshHostCaKeys: [formatAuthorizedKey(publicKeyToWire(hostCa))], node: NODE, login: 'mallory', clock: () => new Date(),
+    });
+    await assert.rejects(conn, (e: GatehouseError) => e.code === ErrorCode.ACCESS_DENIED && /login "mallory"/.test(e.message));
+  });
+
+  test('the proxy\'s routing refusal arrives with its code', async () => {
+    await assert.rejects(connect({ node: 'ghost' }), (e: GatehouseError) => e.code === ErrorCode.NODE_NOT_FOUND && e.message === 'node "ghost" not found');
+  });
+});
