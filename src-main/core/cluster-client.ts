@@ -57,7 +57,8 @@ type Api = Client<typeof AuthService>;
 
 export class ClusterClient {
   readonly proxy: ProxyAddress;
-  private readonly sessions: Http2SessionManager[] = [];
+  /** One HTTP/2 connection per identity (public, or a profile's certificates), reused across calls. */
+  private readonly apis = new Map<string, { api: Api; session: Http2SessionManager }>();
   private readonly log: CoreLogger;
   private readonly timeoutMs: number;
 
@@ -139,7 +140,8 @@ export class ClusterClient {
 
   /** Closes the HTTP/2 connections so a CLI process can exit at once. */
   close(): void {
-    for (const s of this.sessions.splice(0)) s.abort();
+    for (const { session } of this.apis.values()) session.abort();
+    this.apis.clear();
   }
 
   /** A client over a strict TLS connection; with a profile, presenting its client certificate. */
@@ -156,12 +158,16 @@ export class ClusterClient {
       const creds = this.deps.profiles.loadCredentials(profile);
       client = { certPem: creds.tlsCertificatePem, keyPem: creds.key.privateKeyPem };
     }
+    // A new pin or a new login means new TLS parameters, hence a new connection.
+    const id = `${pin.fingerprint}|${client ? `${profile!.user}|${client.certPem}` : 'public'}`;
+    const cached = this.apis.get(id);
+    if (cached) return cached.api;
     const baseUrl = `https://${this.proxy.address}`;
     const { host: _h, port: _p, ...tlsOpts } = strictTlsOptions(this.proxy, pin.caPem, client);
     const session = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 30_000 }, tlsOpts);
-    this.sessions.push(session);
-    const transport = createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session });
-    return createClient(AuthService, transport);
+    const api = createClient(AuthService, createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session }));
+    this.apis.set(id, { api, session });
+    return api;
   }
 
   private async call<T>(api: Api, fn: (api: Api, opts: CallOptions) => Promise<T>): Promise<T> {

@@ -61,7 +61,7 @@ Options:
     login ??= ctx.core.defaultLogin(profile);
     const command = split.command.join(' ');
     const interactive = command === '' && ctx.io.stdin.isTTY === true;
-    const wantPty = interactive || (values.tty === true && ctx.io.stdout.isTTY === true);
+    const wantPty = interactive || values.tty === true;
 
     const conn = await ctx.core.connectSsh(profile, node, login);
     try {
