@@ -2,11 +2,7 @@
 // trusted CA, valid now, naming the requested login, and (when the client signed) a signature
 // made by the certified key. Everything else is refused with a reason for the log.
 import { BlockList, isIP } from 'node:net';
-import {
-  parseCertificate,
-  verifyCertificate,
-  verifySshSignature,
-} from '../../src-shared/sshcert/index.ts';
+import { parseCertificate, verifyCertificate, verifySshSignature } from '../../src-shared/sshcert/index.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 
 const CERT_SUFFIX = '-cert-v01@openssh.com';
@@ -26,9 +22,7 @@ export interface PublicKeyAttempt {
   signedData?: Buffer;
 }
 
-export type CertAuthResult =
-  | { ok: true; cert: SshCertificate }
-  | { ok: false; reason: string; cert?: SshCertificate };
+export type CertAuthResult = { ok: true; cert: SshCertificate } | { ok: false; reason: string; cert?: SshCertificate };
 
 export function checkCertificateLogin(
   attempt: PublicKeyAttempt,
@@ -118,9 +112,8 @@ export function signatureAlgorithm(sig: Buffer): string | undefined {
 
 /** Enforces the `source-address` critical option (comma-separated CIDRs or addresses). */
 export function checkSourceAddress(option: string, clientAddress: string): string | undefined {
-  const address = clientAddress.startsWith('::ffff:') && isIP(clientAddress.slice(7)) === 4
-    ? clientAddress.slice(7)
-    : clientAddress;
+  const address =
+    clientAddress.startsWith('::ffff:') && isIP(clientAddress.slice(7)) === 4 ? clientAddress.slice(7) : clientAddress;
   const family = isIP(address);
   if (family === 0) return `client address "${clientAddress}" is not an IP address`;
   const allowed = new BlockList();

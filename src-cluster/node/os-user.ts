@@ -41,9 +41,18 @@ export async function lookupOsUser(login: string): Promise<OsUser | undefined> {
   return user && user.name === login ? user : undefined;
 }
 
-export type LoginResolution =
-  | { ok: true; user: OsUser; switchUser: boolean }
-  | { ok: false; reason: string };
+/** A group's id through NSS, e.g. "tty" for terminal ownership; undefined if there is none. */
+export async function lookupGroupId(name: string): Promise<number | undefined> {
+  if (!LOGIN_RE.test(name)) return undefined;
+  return new Promise((resolve) => {
+    execFile('getent', ['group', name], { timeout: 10_000 }, (err, stdout) => {
+      const gid = err ? NaN : Number(stdout.split(':')[2]);
+      resolve(Number.isInteger(gid) && stdout.split(':')[0] === name ? gid : undefined);
+    });
+  });
+}
+
+export type LoginResolution = { ok: true; user: OsUser; switchUser: boolean } | { ok: false; reason: string };
 
 export interface ProcessIdentity {
   uid: number;

@@ -2,6 +2,7 @@
 // the client asked for one, otherwise with separate stdout/stderr pipes. Both directions respect
 // back-pressure so a slow client cannot make the node buffer without bound.
 import { spawn } from 'node:child_process';
+import { chmodSync, chownSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as pty from 'node-pty';
 import type { ServerChannel } from 'ssh2';
@@ -17,6 +18,12 @@ export interface PtySize {
   term: string;
   cols: number;
   rows: number;
+}
+
+/** Who the terminal device should belong to (as sshd does: the user, group tty, mode 0620). */
+export interface PtyOwner {
+  uid: number;
+  gid: number;
 }
 
 /** How the program ended; `signal` is the bare name ("TERM"), as SSH's exit-signal wants it. */
@@ -40,7 +47,12 @@ function clampSize(n: number, fallback: number): number {
   return Number.isInteger(n) && n > 0 && n <= 10_000 ? n : fallback;
 }
 
-export function startPtyProcess(channel: ServerChannel, spec: ProcessSpec, size: PtySize): SessionProcess {
+export function startPtyProcess(
+  channel: ServerChannel,
+  spec: ProcessSpec,
+  size: PtySize,
+  owner?: PtyOwner,
+): SessionProcess {
   const term = pty.spawn(spec.file, spec.args, {
     name: size.term || 'xterm',
     cols: clampSize(size.cols, 80),
@@ -50,6 +62,22 @@ export function startPtyProcess(channel: ServerChannel, spec: ProcessSpec, size:
     // Buffers, not strings: a UTF-8 sequence split across reads must reach the client intact.
     encoding: null,
   });
+  if (owner) {
+    // node-pty leaves the device to the node's user. The program is still exec'ing setpriv and
+    // its shell at this point, so it finds the terminal already its own.
+    const pts = (term as unknown as { ptsName?: string }).ptsName;
+    if (!pts) {
+      term.kill('SIGKILL');
+      throw new Error('node-pty did not report the terminal device name');
+    }
+    try {
+      chownSync(pts, owner.uid, owner.gid);
+      chmodSync(pts, 0o620);
+    } catch (err) {
+      term.kill('SIGKILL');
+      throw new Error(`cannot hand terminal ${pts} to the user: ${(err as Error).message}`);
+    }
+  }
   let muted = false;
   term.onData((data: string | Buffer) => {
     if (muted) return;

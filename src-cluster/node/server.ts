@@ -9,7 +9,7 @@ import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import { checkCertificateLogin } from './cert-auth.ts';
-import { currentProcessIdentity, resolveLogin, type OsUser, type ProcessIdentity } from './os-user.ts';
+import { currentProcessIdentity, lookupGroupId, resolveLogin, type OsUser, type ProcessIdentity } from './os-user.ts';
 import { NodeSession } from './session.ts';
 import type { ListeningAddress, NodeSshServerOptions } from './types.ts';
 
@@ -17,14 +17,14 @@ import type { ListeningAddress, NodeSshServerOptions } from './types.ts';
 export const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 
 const MAX_REFUSED_AUTH_ATTEMPTS = 10;
+/** Like sshd's LoginGraceTime: a connection that has not authenticated by then is dropped. */
+const LOGIN_GRACE_MS = 60_000;
 const CONNECTION_END_GRACE_MS = 3000;
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
 type RejectChannel = (reasonCode?: number, description?: string) => void;
 
-type SessionGate =
-  | { ok: true; user: OsUser; switchUser: boolean }
-  | { ok: false; reason: string };
+type SessionGate = { ok: true; user: OsUser; switchUser: boolean } | { ok: false; reason: string };
 
 interface ConnectionState {
   client: Connection;
@@ -43,6 +43,7 @@ export class NodeSshServer {
   private readonly sessions = new Set<NodeSession>();
   private readonly self: ProcessIdentity = currentProcessIdentity();
   private setprivPath = '';
+  private ttyGid: number | undefined;
   private closing: Promise<void> | undefined;
   private shutdownMessage = '';
 
@@ -60,6 +61,7 @@ export class NodeSshServer {
         );
       }
       this.setprivPath = found;
+      this.ttyGid = await lookupGroupId('tty');
     }
     let server: ssh2.Server;
     try {
@@ -68,16 +70,20 @@ export class NodeSshServer {
         : this.opts.hostKey;
       server = new ssh2.Server({ hostKeys: [hostKey] }, (client, info) => this.onConnection(client, info));
     } catch (err) {
-      throw new GatehouseError(ErrorCode.CONFIG, `node "${this.opts.name}": unusable host key: ${(err as Error).message}`);
+      throw new GatehouseError(
+        ErrorCode.CONFIG,
+        `node "${this.opts.name}": unusable host key: ${(err as Error).message}`,
+      );
     }
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(
-        new GatehouseError(
-          ErrorCode.CONFIG,
-          `node "${this.opts.name}" cannot listen on ${this.opts.listenHost}:${this.opts.listenPort}: ${err.message}`,
-        ),
-      );
+      const onError = (err: Error) =>
+        reject(
+          new GatehouseError(
+            ErrorCode.CONFIG,
+            `node "${this.opts.name}" cannot listen on ${this.opts.listenHost}:${this.opts.listenPort}: ${err.message}`,
+          ),
+        );
       server.once('error', onError);
       server.listen(this.opts.listenPort, this.opts.listenHost, () => {
         server.off('error', onError);
@@ -138,10 +144,15 @@ export class NodeSshServer {
       client.end();
       return;
     }
+    const grace = setTimeout(() => {
+      this.opts.logger.info('no authentication in time; disconnecting', { client: conn.clientAddress });
+      client.end();
+    }, LOGIN_GRACE_MS);
+    grace.unref();
+    client.on('ready', () => clearTimeout(grace));
+    client.on('close', () => clearTimeout(grace));
     client.on('authentication', (ctx) => this.onAuthentication(conn, ctx));
-    client.on('session', (accept, reject) =>
-      void this.onSessionOpen(conn, accept, reject as RejectChannel),
-    );
+    client.on('session', (accept, reject) => void this.onSessionOpen(conn, accept, reject as RejectChannel));
     const refuseForwarding = (what: string) => (_accept: unknown, reject: unknown) => {
       this.opts.logger.info('channel refused', { what, login: conn.identity?.login, client: conn.clientAddress });
       (reject as RejectChannel)(OPEN_ADMINISTRATIVELY_PROHIBITED, `${what} is not allowed on Gatehouse nodes`);
@@ -149,7 +160,11 @@ export class NodeSshServer {
     client.on('tcpip', refuseForwarding('port forwarding'));
     client.on('openssh.streamlocal', refuseForwarding('unix socket forwarding'));
     client.on('request', (_accept, reject, name) => {
-      this.opts.logger.info('global request refused', { name, login: conn.identity?.login, client: conn.clientAddress });
+      this.opts.logger.info('global request refused', {
+        name,
+        login: conn.identity?.login,
+        client: conn.clientAddress,
+      });
       reject?.();
     });
   }
@@ -167,7 +182,9 @@ export class NodeSshServer {
       });
       ctx.reject(['publickey']);
       if (++conn.refusedAttempts >= MAX_REFUSED_AUTH_ATTEMPTS) {
-        this.opts.logger.warn('too many refused authentication attempts; disconnecting', { client: conn.clientAddress });
+        this.opts.logger.warn('too many refused authentication attempts; disconnecting', {
+          client: conn.clientAddress,
+        });
         conn.client.end();
       }
     };
@@ -217,11 +234,7 @@ export class NodeSshServer {
     ctx.accept();
   }
 
-  private async onSessionOpen(
-    conn: ConnectionState,
-    accept: () => Session,
-    reject: RejectChannel,
-  ): Promise<void> {
+  private async onSessionOpen(conn: ConnectionState, accept: () => Session, reject: RejectChannel): Promise<void> {
     const identity = conn.identity;
     if (this.closing || !identity) {
       return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, this.closing ? this.shutdownMessage : 'not authenticated');
@@ -245,6 +258,7 @@ export class NodeSshServer {
       user: gate.user,
       switchUser: gate.switchUser,
       setprivPath: this.setprivPath,
+      ttyGid: this.ttyGid,
       endpoints: {
         clientAddress: conn.clientAddress,
         clientPort: conn.clientPort,
@@ -257,10 +271,7 @@ export class NodeSshServer {
     void session.done.then(() => this.sessions.delete(session));
   }
 
-  private async decide(
-    conn: ConnectionState,
-    identity: { cert: SshCertificate; login: string },
-  ): Promise<SessionGate> {
+  private async decide(conn: ConnectionState, identity: { cert: SshCertificate; login: string }): Promise<SessionGate> {
     const node = { name: this.opts.name, labels: this.opts.labels };
     try {
       const decision = await this.opts.authorizer.authorize({

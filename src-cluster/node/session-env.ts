@@ -9,13 +9,7 @@ const MAX_VALUE_LENGTH = 4096;
 /** Client-sent variables a session may carry: locale and terminal looks only (as sshd's AcceptEnv). */
 export function isAcceptedEnvVar(name: string, value: string): boolean {
   if (value.length > MAX_VALUE_LENGTH || value.includes('\0')) return false;
-  return (
-    name === 'LANG' ||
-    name === 'LANGUAGE' ||
-    name === 'TERM' ||
-    name === 'COLORTERM' ||
-    /^LC_[A-Z]+$/.test(name)
-  );
+  return name === 'LANG' || name === 'LANGUAGE' || name === 'TERM' || name === 'COLORTERM' || /^LC_[A-Z]+$/.test(name);
 }
 
 /** Collects accepted client variables; false when the variable is refused. */

@@ -19,7 +19,21 @@ type Reject = (() => void) | undefined;
 type Accept = (() => void) | undefined;
 
 /** Signals a client may deliver to its program (RFC 4254 §6.9 names). */
-const FORWARDABLE_SIGNALS = new Set(['ABRT', 'ALRM', 'FPE', 'HUP', 'ILL', 'INT', 'KILL', 'PIPE', 'QUIT', 'SEGV', 'TERM', 'USR1', 'USR2']);
+const FORWARDABLE_SIGNALS = new Set([
+  'ABRT',
+  'ALRM',
+  'FPE',
+  'HUP',
+  'ILL',
+  'INT',
+  'KILL',
+  'PIPE',
+  'QUIT',
+  'SEGV',
+  'TERM',
+  'USR1',
+  'USR2',
+]);
 
 const KILL_GRACE_MS = 2000;
 
@@ -31,6 +45,8 @@ export interface SessionContext {
   switchUser: boolean;
   /** setpriv(1), used to switch user with the user's supplementary groups. */
   setprivPath: string;
+  /** Group that owns terminals (Debian: tty); the user's own group when there is none. */
+  ttyGid: number | undefined;
   endpoints: ConnectionEndpoints;
   logger: Logger;
 }
@@ -118,11 +134,12 @@ export class NodeSession {
       pty: this.ptySize !== undefined,
     };
     try {
-      const spec = await this.processSpec(command, forced !== undefined ? requested ?? '' : undefined);
+      const spec = await this.processSpec(command, forced !== undefined ? (requested ?? '') : undefined);
       if (this.ending) return await this.finish({ code: 255 });
-      this.proc = this.ptySize
-        ? startPtyProcess(channel, spec, this.ptySize)
-        : startPipedProcess(channel, spec);
+      const owner = this.ctx.switchUser
+        ? { uid: this.ctx.user.uid, gid: this.ctx.ttyGid ?? this.ctx.user.gid }
+        : undefined;
+      this.proc = this.ptySize ? startPtyProcess(channel, spec, this.ptySize, owner) : startPipedProcess(channel, spec);
     } catch (err) {
       this.ctx.logger.error('session program failed to start', { ...fields, error: err as Error });
       await this.finish({ code: 127 }, `gatehouse: cannot start the session: ${(err as Error).message}\n`);

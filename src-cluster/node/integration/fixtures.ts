@@ -61,7 +61,9 @@ export function recordingLogger(): RecordingLogger {
   const lines: string[] = [];
   const make = (component: string): RecordingLogger => {
     const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-      lines.push(`${level} [${component}] ${msg} ${JSON.stringify(fields ?? {}, (_k, v) => (typeof v === 'bigint' ? String(v) : v instanceof Error ? v.message : v))}`);
+      lines.push(
+        `${level} [${component}] ${msg} ${JSON.stringify(fields ?? {}, (_k, v) => (typeof v === 'bigint' ? String(v) : v instanceof Error ? v.message : v))}`,
+      );
     return {
       lines,
       debug: log('debug'),
@@ -129,22 +131,33 @@ export interface SshArgs {
   /** Extra -o options / flags; they win over the defaults. */
   flags?: string[];
   env?: Record<string, string>;
+  /** Bytes for ssh's stdin (otherwise stdin is /dev/null). */
+  input?: Buffer;
   timeoutMs?: number;
 }
 
 export function sshArgv(a: SshArgs): string[] {
   // OpenSSH keeps the first value it sees for an option, so the caller's flags go first.
   const argv = [
-    '-F', '/dev/null',
+    '-F',
+    '/dev/null',
     ...(a.flags ?? []),
-    '-p', String(a.port),
-    '-i', a.key,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'IdentityAgent=none',
-    '-o', 'StrictHostKeyChecking=no',
-    '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=10',
+    '-p',
+    String(a.port),
+    '-i',
+    a.key,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'IdentityAgent=none',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=10',
   ];
   if (a.cert) argv.push('-o', `CertificateFile=${a.cert}`);
   argv.push(`${a.login}@127.0.0.1`, ...(a.command ?? []));
@@ -158,10 +171,12 @@ export function runSsh(a: SshArgs): Promise<SshRun> {
 }
 
 export function spawnSsh(a: SshArgs) {
-  return spawn('ssh', sshArgv(a), {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn('ssh', sshArgv(a), {
+    stdio: [a.input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...a.env },
   });
+  if (a.input) child.stdin!.end(a.input);
+  return child;
 }
 
 export function collect(child: ReturnType<typeof spawn>, timeoutMs: number): Promise<SshRun> {
@@ -172,7 +187,11 @@ export function collect(child: ReturnType<typeof spawn>, timeoutMs: number): Pro
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`ssh did not finish in ${timeoutMs} ms; stdout=${JSON.stringify(stdout)} stderr=${JSON.stringify(stderr)}`));
+      reject(
+        new Error(
+          `ssh did not finish in ${timeoutMs} ms; stdout=${JSON.stringify(stdout)} stderr=${JSON.stringify(stderr)}`,
+        ),
+      );
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -25,6 +25,8 @@ describe('node ssh server with the OpenSSH client', () => {
   before(async () => {
     requireTool('ssh');
     requireTool('ssh-keygen');
+    // Must not leak into sessions: they get an environment built from scratch.
+    process.env.SECRET_FROM_NODE = 'node-secret';
     dir = new TempDir();
     ca = makeKey(dir, 'user_ca');
     foreignCa = makeKey(dir, 'foreign_ca');
@@ -34,6 +36,7 @@ describe('node ssh server with the OpenSSH client', () => {
   });
 
   after(async () => {
+    delete process.env.SECRET_FROM_NODE;
     await node?.server.close();
     dir?.remove();
   });
@@ -69,10 +72,13 @@ describe('node ssh server with the OpenSSH client', () => {
   });
 
   it('sets a clean environment and accepts only allowlisted client variables', async () => {
-    const r = await ssh(['echo "$HOME|$USER|$LOGNAME|$SHELL|$LANG|${FOO-unset}|$GATEHOUSE_USER|${SECRET_FROM_NODE-unset}"; pwd'], {
-      flags: ['-o', 'SendEnv=LANG', '-o', 'SetEnv=FOO=bar'],
-      env: { LANG: 'C.UTF-8' },
-    });
+    const r = await ssh(
+      ['echo "$HOME|$USER|$LOGNAME|$SHELL|$LANG|${FOO-unset}|$GATEHOUSE_USER|${SECRET_FROM_NODE-unset}"; pwd'],
+      {
+        flags: ['-o', 'SendEnv=LANG', '-o', 'SetEnv=FOO=bar'],
+        env: { LANG: 'C.UTF-8' },
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '/root|root|root|/bin/bash|C.UTF-8|unset|alice@example.com|unset\n/root\n');
   });
@@ -103,7 +109,10 @@ describe('node ssh server with the OpenSSH client', () => {
     const r = await ssh(['true'], { login: 'daemon' });
     assert.equal(r.code, 255);
     assert.match(r.stderr, /Permission denied \(publickey\)/);
-    assertLogged(node, /ssh authentication refused.*"login":"daemon".*"keyId":"alice@example.com".*login \\"daemon\\" is not among the certificate's principals/);
+    assertLogged(
+      node,
+      /ssh authentication refused.*"login":"daemon".*"keyId":"alice@example.com".*login \\"daemon\\" is not among the certificate's principals/,
+    );
   });
 
   it('refuses an expired certificate', async () => {
@@ -214,10 +223,9 @@ describe('node ssh server shutdown', () => {
       assert.equal(r.stdout, 'ready\n');
       assert.match(r.stderr, /node test-node is going down for maintenance/);
       assert.notEqual(r.code, 0);
-      // The listener is gone: a new connection is refused at TCP level.
-      const again = await runSsh({ port: node.port, login: 'root', key, cert, command: ['true'] });
-      assert.equal(again.code, 255);
-      assert.match(again.stderr, /Connection refused/);
+      // The listener is gone. (Not probed with a new connection: other tests on this machine may
+      // already have been given the freed port.)
+      assert.throws(() => node.server.address(), /is not listening/);
     } finally {
       dir.remove();
     }
@@ -230,7 +238,14 @@ describe('node ssh server shutdown', () => {
       const key = makeKey(dir, 'carol');
       const cert = signCert(ca, key, { keyId: 'carol', principals: ['root'] });
       const node = await startTestNode(dir, ca);
-      const child = spawnSsh({ port: node.port, login: 'root', key, cert, command: ['echo ready; sleep 60'], flags: ['-tt'] });
+      const child = spawnSsh({
+        port: node.port,
+        login: 'root',
+        key,
+        cert,
+        command: ['echo ready; sleep 60'],
+        flags: ['-tt'],
+      });
       const done = collect(child, 20_000);
       await new Promise<void>((resolve) => {
         child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());

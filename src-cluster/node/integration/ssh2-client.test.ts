@@ -21,8 +21,7 @@ function connect(port: number, username: string, key: string, cert: string): Pro
         client,
         exec: (command, opts) =>
           new Promise((res, rej) => client.exec(command, opts ?? {}, (err, ch) => (err ? rej(err) : res(ch)))),
-        shell: (window) =>
-          new Promise((res, rej) => client.shell(window, (err, ch) => (err ? rej(err) : res(ch)))),
+        shell: (window) => new Promise((res, rej) => client.shell(window, (err, ch) => (err ? rej(err) : res(ch)))),
       });
     });
     client.connect({
