@@ -97,6 +97,14 @@ export class TestCluster {
     });
   }
 
+  async waitForLog(re: RegExp, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!re.test(this.logs)) {
+      if (Date.now() > deadline) throw new Error(`log line ${re} did not appear within ${timeoutMs} ms:\n${this.logs}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** SIGTERM and wait; returns the exit code. */
   async stop(): Promise<number | null> {
     const child = this.child;
