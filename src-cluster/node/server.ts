@@ -19,6 +19,7 @@ export const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 const MAX_REFUSED_AUTH_ATTEMPTS = 10;
 /** Like sshd's LoginGraceTime: a connection that has not authenticated by then is dropped. */
 const LOGIN_GRACE_MS = 60_000;
+const SESSION_END_GRACE_MS = 5000;
 const CONNECTION_END_GRACE_MS = 3000;
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
@@ -35,6 +36,7 @@ interface ConnectionState {
   refusedAttempts: number;
   /** The authorization + OS-user decision, made once per connection. */
   gate: Promise<SessionGate> | undefined;
+  sessions: Set<NodeSession>;
 }
 
 export class NodeSshServer {
@@ -102,6 +104,11 @@ export class NodeSshServer {
     return { host: a.address, port: a.port };
   }
 
+  /** Sessions open right now (each a shell or command, or about to become one). */
+  activeSessions(): number {
+    return this.sessions.size;
+  }
+
   /** Tells open sessions `message`, ends them (exit status, close), then stops listening. */
   close(message = 'the node is shutting down'): Promise<void> {
     this.closing ??= this.shutdown(message);
@@ -114,7 +121,11 @@ export class NodeSshServer {
     if (!server) return;
     // Stop accepting first; the callback fires once every connection has ended.
     const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.all([...this.sessions].map((s) => s.terminate(message)));
+    // Bounded: a client that stops reading must not hold the shutdown up.
+    await Promise.race([
+      Promise.all([...this.sessions].map((s) => s.terminate(message))),
+      new Promise((resolve) => setTimeout(resolve, SESSION_END_GRACE_MS).unref()),
+    ]);
     for (const c of this.connections) c.client.end();
     const timer = setTimeout(() => {
       for (const c of this.connections) c.socket?.destroy();
@@ -134,9 +145,13 @@ export class NodeSshServer {
       identity: undefined,
       refusedAttempts: 0,
       gate: undefined,
+      sessions: new Set(),
     };
     this.connections.add(conn);
-    client.on('close', () => this.connections.delete(conn));
+    client.on('close', () => {
+      this.connections.delete(conn);
+      for (const s of conn.sessions) s.connectionClosed();
+    });
     client.on('error', (err: Error) =>
       this.opts.logger.debug('ssh connection error', { client: conn.clientAddress, error: err }),
     );
@@ -268,7 +283,11 @@ export class NodeSshServer {
       logger: this.opts.logger,
     });
     this.sessions.add(session);
-    void session.done.then(() => this.sessions.delete(session));
+    conn.sessions.add(session);
+    void session.done.then(() => {
+      this.sessions.delete(session);
+      conn.sessions.delete(session);
+    });
   }
 
   private async decide(conn: ConnectionState, identity: { cert: SshCertificate; login: string }): Promise<SessionGate> {

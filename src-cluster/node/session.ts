@@ -193,6 +193,11 @@ export class NodeSession {
     this.markDone();
   }
 
+  /** The connection ended; ssh2 reports no "close" for a session that never got a channel. */
+  connectionClosed(): void {
+    this.onClientClosed();
+  }
+
   private onClientClosed(): void {
     if (this.closedByClient) return;
     this.closedByClient = true;

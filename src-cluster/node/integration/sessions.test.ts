@@ -2,9 +2,9 @@
 // groups), large transfers in both directions, cleanup when the client vanishes, host certs.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   TempDir,
   collect,
@@ -136,8 +136,81 @@ describe('node sessions', () => {
       await done;
       for (let i = 0; i < 60 && alive(bg); i++) await new Promise((r) => setTimeout(r, 50));
       assert.ok(!alive(bg), `the background "sleep" (pid ${bg}) outlived its session`);
+      for (let i = 0; i < 40 && node.server.activeSessions() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(node.server.activeSessions(), 0);
     });
   }
+});
+
+describe('node running as an unprivileged user', () => {
+  it('serves its own login and refuses others with a clear reason', async () => {
+    requireTool('setpriv');
+    const dir = new TempDir();
+    const user = `ghnodeu${process.pid}`;
+    const made = spawnSync('useradd', ['-M', '-d', '/nonexistent', '-s', '/bin/sh', user], { encoding: 'utf8' });
+    assert.equal(made.status, 0, `useradd failed: ${made.stderr}`);
+    let server: ReturnType<typeof spawn> | undefined;
+    try {
+      chmodSync(dir.path, 0o755);
+      const ca = makeKey(dir, 'user_ca');
+      const hostKey = makeKey(dir, 'host');
+      chmodSync(hostKey, 0o644);
+      const key = makeKey(dir, 'gina');
+      const cert = signCert(ca, key, { keyId: 'gina', principals: [user, 'root'] });
+      const script = new URL('./node-process.ts', import.meta.url).pathname;
+      server = spawn(
+        'setpriv',
+        [
+          '--reuid',
+          user,
+          '--regid',
+          user,
+          '--init-groups',
+          '--',
+          process.execPath,
+          '--import',
+          'tsx',
+          script,
+          hostKey,
+          `${ca}.pub`,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          cwd: new URL('../../..', import.meta.url).pathname,
+          env: { PATH: process.env.PATH ?? '', HOME: '/tmp' },
+        },
+      );
+      let errText = '';
+      server.stderr!.on('data', (d: Buffer) => (errText += d.toString()));
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        server!.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /\{"port":(\d+)\}/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        server!.once('exit', (code) => reject(new Error(`node process exited ${code}: ${errText}`)));
+      });
+      const own = await runSsh({ port, login: user, key, cert, command: ['id -un'] });
+      assert.equal(own.stdout, `${user}\n`, own.stderr);
+      const other = await runSsh({ port, login: 'root', key, cert, command: ['id -un'] });
+      assert.equal(other.code, 255);
+      assert.match(
+        other.stderr,
+        new RegExp(
+          `administratively prohibited: node "unprivileged-node" runs as user "${user}" and cannot start sessions as "root"`,
+        ),
+      );
+    } finally {
+      if (server && server.exitCode === null) {
+        const exited = new Promise((r) => server!.once('exit', r));
+        server.kill('SIGTERM');
+        await exited;
+      }
+      spawnSync('userdel', [user]);
+      dir.remove();
+    }
+  });
 });
 
 describe('node host certificate', () => {
