@@ -288,6 +288,17 @@ const PATCHES = [
       '        // The signature names the base algorithm even when K_S is a host certificate.\n' +
       "        const sigType = this.negotiated.serverHostKey.replace(/-cert-v01@openssh\\.com$/, '');\n",
   },
+  // ---- both: a bigger channel window -----------------------------------------------------------
+  // ssh2 advertises 2 MiB and re-opens the window at half. Through the proxy (one more hop, one
+  // more event loop) the sender then stalls for most of each round trip: 256 MiB took 2.8 s with
+  // 2 MiB and 1.65 s with 8 MiB (BENCHMARKS.md). Memory per channel stays bounded by the window.
+  {
+    id: 'channel-window-8mib',
+    file: 'lib/Channel.js',
+    region: ['const PACKET_SIZE = 32 * 1024;', 'const WINDOW_THRESHOLD'],
+    find: 'const MAX_WINDOW = 2 * 1024 * 1024;\n',
+    replace: `const MAX_WINDOW = 8 * 1024 * 1024; ${mark('channel-window-8mib')}\n`,
+  },
 ];
 
 function fail(message) {

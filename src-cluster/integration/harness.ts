@@ -30,6 +30,8 @@ export interface ClusterOptions {
   nodeName?: string;
   nodeLabels?: Record<string, string>;
   extraConfig?: string;
+  /** Extra node flags for the daemon, e.g. --cpu-prof when profiling a benchmark. */
+  nodeArgs?: string[];
 }
 
 export class TestCluster {
@@ -75,7 +77,7 @@ export class TestCluster {
   }
 
   private spawnDaemon(cfgPath: string): Promise<void> {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/gatehouse.mjs'), 'start', '--config', cfgPath, '--data-dir', this.dataDir], {
+    const child = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), join(ROOT, 'bin/gatehouse.mjs'), 'start', '--config', cfgPath, '--data-dir', this.dataDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -49,6 +49,17 @@ function subjectOf(kind: string, value: Record<string, unknown>): string {
   return name === undefined ? kind : `${kind} ${JSON.stringify(name)}`;
 }
 
+/**
+ * `metadata.revision` is storage bookkeeping that `gatectl get` prints: accepted and dropped, so
+ * printed resources can be fed back to `create -f`. Updates carry it outside the document.
+ */
+function withoutRevision(value: Record<string, unknown>): Record<string, unknown> {
+  const meta = value['metadata'];
+  if (!isPlainObject(meta) || typeof meta['revision'] !== 'number') return value;
+  const { revision: _revision, ...rest } = meta;
+  return { ...value, metadata: rest };
+}
+
 /** Checks a value against one kind's schema, including the kind/version gate. */
 export function checkKind<R extends Resource>(definition: KindDefinition<R>, value: unknown, options: CheckOptions = {}): CheckResult<R> {
   const { locate, document } = options;
@@ -64,8 +75,9 @@ export function checkKind<R extends Resource>(definition: KindDefinition<R>, val
   if (!isPlainObject(value)) {
     return { ok: false, issues: [issue(ErrorCode.INVALID_RESOURCE, `expected a ${definition.kind} resource: a mapping with kind, version, metadata and spec`, undefined)] };
   }
-  const subject = subjectOf(definition.kind, value);
-  const version = value['version'];
+  const doc = withoutRevision(value);
+  const subject = subjectOf(definition.kind, doc);
+  const version = doc['version'];
   const supported = definition.versions.join(', ');
   if (version === undefined) {
     return { ok: false, issues: [issue(ErrorCode.INVALID_RESOURCE, `${subject}: version: required field is missing; supported: ${supported}`, ['version'])] };
@@ -75,7 +87,7 @@ export function checkKind<R extends Resource>(definition: KindDefinition<R>, val
     return { ok: false, issues: [issue(ErrorCode.INVALID_RESOURCE, `${definition.kind} version ${shown} is not supported; supported: ${supported}`, ['version'])] };
   }
 
-  const parsed = definition.schema.safeParse(value, { error: defaultIssueMessage });
+  const parsed = definition.schema.safeParse(doc, { error: defaultIssueMessage });
   if (parsed.success) return { ok: true, resource: parsed.data };
 
   const issues: ResourceIssue[] = [];

@@ -100,6 +100,23 @@ export class GatehouseClient {
     });
   }
 
+  /** The raw byte stream to a node's SSH port through the proxy (for `gate proxy ssh`, i.e. stock ssh). */
+  async dialNode(profile: Profile, node: string): Promise<import('node:tls').TLSSocket> {
+    if (isExpired(profile, this.clock())) {
+      throw new GatehouseError(ErrorCode.CERT_EXPIRED, `your login to ${profile.proxy} as ${profile.user} expired at ${profile.validUntil}; run "gate login" again`);
+    }
+    const proxy = parseProxyAddress(profile.proxy);
+    const { dialNodeThroughProxy } = await import('./proxy-dial.ts');
+    const creds = this.profiles.loadCredentials(profile);
+    return dialNodeThroughProxy({
+      proxy,
+      proxyCaPem: this.trust.pinned(proxy).caPem,
+      client: { certPem: creds.tlsCertificatePem, keyPem: creds.key.privateKeyPem },
+      node,
+      explainTls: (p, cause) => this.trust.explainVerifyFailure(p, cause),
+    });
+  }
+
   /** Forgets a login (keys and certificates); the proxy's CA pin stays, like known_hosts. */
   logout(profile: Pick<Profile, 'proxy' | 'user'>): boolean {
     return this.profiles.remove(profile.proxy, profile.user);

@@ -1,0 +1,126 @@
+// npm run bench:ssh — how fast Gatehouse moves SSH data and logs people in, against a direct
+// baseline measured in the same run on the same machine:
+//   throughput: 256 MiB from the node to `gate ssh` (gate → TLS proxy → node, all Node.js)
+//               vs the stock `ssh` client → stock `sshd` (both C, loopback, same user cert)
+//   login:      p50/p95 of 50 logins (fresh key, scrypt check, two certs) vs a ping round trip
+// Prints a ratio for each. Not a test: it asserts nothing, it measures.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { TestCluster } from '../src-cluster/integration/harness.ts';
+import { startSshd } from '../scripts/integration/openssh-harness.ts';
+import { tempDir } from '../src-shared/sshcert/testkit.ts';
+import { GatehouseClient, ProfileStore } from '../src-main/core/index.ts';
+
+const BYTES = Number(process.env.BENCH_BYTES ?? 256 * 1024 * 1024);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const LOGINS = Number(process.env.BENCH_LOGINS ?? 50);
+const LOGIN = userInfo().username;
+const PASSWORD = 'bench-password-1';
+
+interface StreamRun {
+  /** MiB/s from the first byte to the last: the data path itself. */
+  streamRate: number;
+  /** MiB/s over the whole command, connection setup included: what a user waits for. */
+  endToEndRate: number;
+  /** Seconds from start to the first byte: process start, TLS, SSH handshake, auth. */
+  setupSeconds: number;
+}
+
+/** Runs a command and counts the bytes it writes to stdout. */
+function measureStream(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<StreamRun> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let first = 0;
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      if (bytes === 0) first = performance.now();
+      bytes += d.length;
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => {
+      const end = performance.now();
+      const mib = BYTES / 1048576;
+      if (code !== 0 || bytes !== BYTES) reject(new Error(`${cmd} exited ${code} after ${bytes}/${BYTES} bytes: ${stderr}`));
+      else resolve({ streamRate: mib / ((end - first) / 1000), endToEndRate: mib / ((end - start) / 1000), setupSeconds: (first - start) / 1000 });
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+
+async function main() {
+  const cluster = new TestCluster({ nodeName: 'bench' });
+  const tmp = tempDir('gatehouse-bench-');
+  let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
+  try {
+    await cluster.start();
+    const login = cluster.addUserAndLogin('bench', PASSWORD, 'access', LOGIN);
+    if (login.status !== 0) throw new Error(`gate login failed: ${login.stderr}`);
+    const userCa = cluster.gatectl(['auth', 'export', '--type=user']);
+    if (userCa.status !== 0) throw new Error(userCa.stderr);
+    sshd = await startSshd(tmp, userCa.stdout.trim());
+
+    const gateHome = cluster.home;
+    // The same key and certificate `gate login` stored serve the stock ssh baseline.
+    const { key, sshCert: cert } = new ProfileStore(gateHome).paths(cluster.proxyAddr, 'bench');
+    const remote = `head -c ${BYTES} /dev/zero`;
+    const gateArgs = [join(import.meta.dirname, '..', 'bin', 'gate.mjs'), 'ssh', `${LOGIN}@bench`, remote];
+    const sshArgs = [
+      '-p', String(sshd.port), '-i', key, '-o', `CertificateFile=${cert}`, '-o', 'StrictHostKeyChecking=no',
+      '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', `${LOGIN}@127.0.0.1`, remote,
+    ];
+    const env = { ...process.env, GATEHOUSE_HOME: gateHome };
+
+    console.log(`SSH throughput: ${BYTES / 1048576} MiB node → client, ${RUNS} runs each (medians)`);
+    const gate: StreamRun[] = [];
+    const ssh: StreamRun[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      ssh.push(await measureStream('ssh', sshArgs));
+      gate.push(await measureStream(process.execPath, gateArgs, env));
+    }
+    const row = (name: string, runs: StreamRun[]) =>
+      console.log(
+        `  ${name.padEnd(28)} stream ${median(runs.map((r) => r.streamRate)).toFixed(1).padStart(6)} MiB/s` +
+          `   end-to-end ${median(runs.map((r) => r.endToEndRate)).toFixed(1).padStart(6)} MiB/s` +
+          `   setup ${(median(runs.map((r) => r.setupSeconds)) * 1000).toFixed(0).padStart(4)} ms`,
+      );
+    row('stock ssh → stock sshd:', ssh);
+    row('gate ssh → proxy → node:', gate);
+    const ratio = (pick: (r: StreamRun) => number) => (median(gate.map(pick)) / median(ssh.map(pick))).toFixed(2);
+    console.log(`  ratio gate/ssh: stream ${ratio((r) => r.streamRate)}x (goal ≥ 0.80x), end-to-end ${ratio((r) => r.endToEndRate)}x`);
+
+    const client = new GatehouseClient({ home: tmp.file('client-home') });
+    const cc = await client.cluster(cluster.proxyAddr);
+    await cc.establishTrust();
+    await cc.login({ user: 'bench', password: PASSWORD }); // warm up the connection and JIT
+    const pings: number[] = [];
+    const logins: number[] = [];
+    for (let i = 0; i < LOGINS; i++) {
+      let t = performance.now();
+      await cc.ping();
+      pings.push(performance.now() - t);
+      t = performance.now();
+      await cc.login({ user: 'bench', password: PASSWORD });
+      logins.push(performance.now() - t);
+    }
+    cc.close();
+    console.log(`\nLogin latency over ${LOGINS} logins (same connection; includes key generation, scrypt, SSH + X.509 issuance):`);
+    console.log(`  ping round trip (baseline):   p50 ${median(pings).toFixed(1)} ms  p95 ${pct(pings, 95).toFixed(1)} ms`);
+    console.log(`  login:                        p50 ${median(logins).toFixed(1)} ms  p95 ${pct(logins, 95).toFixed(1)} ms`);
+    console.log(`  ratio login/ping (p50):       ${(median(logins) / median(pings)).toFixed(1)}x`);
+  } finally {
+    sshd?.stop();
+    await cluster.destroy();
+    tmp.cleanup();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench failed: ${(e as Error).message}`);
+  process.exit(1);
+});
