@@ -44,14 +44,21 @@ function measureStream(cmd: string, args: string[], env: NodeJS.ProcessEnv = pro
     child.once('exit', (code) => {
       const end = performance.now();
       const mib = BYTES / 1048576;
-      if (code !== 0 || bytes !== BYTES) reject(new Error(`${cmd} exited ${code} after ${bytes}/${BYTES} bytes: ${stderr}`));
-      else resolve({ streamRate: mib / ((end - first) / 1000), endToEndRate: mib / ((end - start) / 1000), setupSeconds: (first - start) / 1000 });
+      if (code !== 0 || bytes !== BYTES)
+        reject(new Error(`${cmd} exited ${code} after ${bytes}/${BYTES} bytes: ${stderr}`));
+      else
+        resolve({
+          streamRate: mib / ((end - first) / 1000),
+          endToEndRate: mib / ((end - start) / 1000),
+          setupSeconds: (first - start) / 1000,
+        });
     });
   });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 
 async function main() {
   const cluster = new TestCluster({ nodeName: 'bench' });
@@ -71,8 +78,22 @@ async function main() {
     const remote = `head -c ${BYTES} /dev/zero`;
     const gateArgs = [join(import.meta.dirname, '..', 'bin', 'gate.mjs'), 'ssh', `${LOGIN}@bench`, remote];
     const sshArgs = [
-      '-p', String(sshd.port), '-i', key, '-o', `CertificateFile=${cert}`, '-o', 'StrictHostKeyChecking=no',
-      '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', `${LOGIN}@127.0.0.1`, remote,
+      '-p',
+      String(sshd.port),
+      '-i',
+      key,
+      '-o',
+      `CertificateFile=${cert}`,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
+      `${LOGIN}@127.0.0.1`,
+      remote,
     ];
     const env = { ...process.env, GATEHOUSE_HOME: gateHome };
 
@@ -85,14 +106,20 @@ async function main() {
     }
     const row = (name: string, runs: StreamRun[]) =>
       console.log(
-        `  ${name.padEnd(28)} stream ${median(runs.map((r) => r.streamRate)).toFixed(1).padStart(6)} MiB/s` +
-          `   end-to-end ${median(runs.map((r) => r.endToEndRate)).toFixed(1).padStart(6)} MiB/s` +
+        `  ${name.padEnd(28)} stream ${median(runs.map((r) => r.streamRate))
+          .toFixed(1)
+          .padStart(6)} MiB/s` +
+          `   end-to-end ${median(runs.map((r) => r.endToEndRate))
+            .toFixed(1)
+            .padStart(6)} MiB/s` +
           `   setup ${(median(runs.map((r) => r.setupSeconds)) * 1000).toFixed(0).padStart(4)} ms`,
       );
     row('stock ssh → stock sshd:', ssh);
     row('gate ssh → proxy → node:', gate);
     const ratio = (pick: (r: StreamRun) => number) => (median(gate.map(pick)) / median(ssh.map(pick))).toFixed(2);
-    console.log(`  ratio gate/ssh: stream ${ratio((r) => r.streamRate)}x (goal ≥ 0.80x), end-to-end ${ratio((r) => r.endToEndRate)}x`);
+    console.log(
+      `  ratio gate/ssh: stream ${ratio((r) => r.streamRate)}x (goal ≥ 0.80x), end-to-end ${ratio((r) => r.endToEndRate)}x`,
+    );
 
     const client = new GatehouseClient({ home: tmp.file('client-home') });
     const cc = await client.cluster(cluster.proxyAddr);
@@ -109,9 +136,15 @@ async function main() {
       logins.push(performance.now() - t);
     }
     cc.close();
-    console.log(`\nLogin latency over ${LOGINS} logins (same connection; includes key generation, scrypt, SSH + X.509 issuance):`);
-    console.log(`  ping round trip (baseline):   p50 ${median(pings).toFixed(1)} ms  p95 ${pct(pings, 95).toFixed(1)} ms`);
-    console.log(`  login:                        p50 ${median(logins).toFixed(1)} ms  p95 ${pct(logins, 95).toFixed(1)} ms`);
+    console.log(
+      `\nLogin latency over ${LOGINS} logins (same connection; includes key generation, scrypt, SSH + X.509 issuance):`,
+    );
+    console.log(
+      `  ping round trip (baseline):   p50 ${median(pings).toFixed(1)} ms  p95 ${pct(pings, 95).toFixed(1)} ms`,
+    );
+    console.log(
+      `  login:                        p50 ${median(logins).toFixed(1)} ms  p95 ${pct(logins, 95).toFixed(1)} ms`,
+    );
     console.log(`  ratio login/ping (p50):       ${(median(logins) / median(pings)).toFixed(1)}x`);
   } finally {
     sshd?.stop();

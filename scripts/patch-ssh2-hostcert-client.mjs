@@ -104,11 +104,15 @@ export function patchSsh2HostCertClient(dir = ssh2Dir()) {
     if (text.includes(mark(p.id))) continue;
     const a = text.indexOf(p.anchor);
     if (a === -1 || text.indexOf(p.anchor, a + 1) !== -1) {
-      throw new Error(`patch-ssh2-hostcert-client: anchor for "${p.id}" not found exactly once in ${p.file}; check the ssh2 version`);
+      throw new Error(
+        `patch-ssh2-hostcert-client: anchor for "${p.id}" not found exactly once in ${p.file}; check the ssh2 version`,
+      );
     }
     const at = text.indexOf(p.find, a);
     if (at === -1 || at - a > 4000) {
-      throw new Error(`patch-ssh2-hostcert-client: text for "${p.id}" not found after its anchor in ${p.file}; check the ssh2 version`);
+      throw new Error(
+        `patch-ssh2-hostcert-client: text for "${p.id}" not found after its anchor in ${p.file}; check the ssh2 version`,
+      );
     }
     text = text.slice(0, at) + p.replace + text.slice(at + p.find.length);
     sources.set(p.file, text);

@@ -148,8 +148,7 @@ const PATCHES = [
     id: 'client-config-certificate',
     file: 'lib/client.js',
     region: ['  connect(cfg) {', '    let hostVerifier;'],
-    find:
-      "      if (privateKey.getPrivatePEM() === null) {\n        throw new Error(\n          'privateKey value does not contain a (valid) private key'\n        );\n      }\n    }\n",
+    find: "      if (privateKey.getPrivatePEM() === null) {\n        throw new Error(\n          'privateKey value does not contain a (valid) private key'\n        );\n      }\n    }\n",
     replace:
       "      if (privateKey.getPrivatePEM() === null) {\n        throw new Error(\n          'privateKey value does not contain a (valid) private key'\n        );\n      }\n    }\n" +
       `    ${mark('client-config-certificate')}\n` +
@@ -360,7 +359,9 @@ function main() {
   const root = locateSsh2(opts.dir);
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   if (version !== EXPECTED_VERSION) {
-    fail(`found ssh2 ${version} at ${root}, but this script patches ssh2 ${EXPECTED_VERSION}; update the patches with the pin`);
+    fail(
+      `found ssh2 ${version} at ${root}, but this script patches ssh2 ${EXPECTED_VERSION}; update the patches with the pin`,
+    );
   }
   const files = new Map();
   const read = (f) => {
@@ -402,7 +403,10 @@ function main() {
   }
   if (!helperOk) writeFileSync(helperPath, HELPER_SOURCE);
   if (changed.size === 0 && helperOk) console.log(`patch-ssh2: ssh2 ${version} already patched`);
-  else console.log(`patch-ssh2: patched ssh2 ${version} at ${root} (${PATCHES.length} edits in ${[...changed].join(', ') || 'no files'})`);
+  else
+    console.log(
+      `patch-ssh2: patched ssh2 ${version} at ${root} (${PATCHES.length} edits in ${[...changed].join(', ') || 'no files'})`,
+    );
 }
 
 main();

@@ -32,8 +32,12 @@ test('revert and patch are exact inverses, and a second patch run changes nothin
   assert.equal(runScript(dir, '--revert').status, 0);
   const pristine = snapshot(dir);
   // Only this script's markers: other scripts (patch-ssh2-reject, patch-ssh2-hostcert-client) patch ssh2 too.
-  const ours = /gatehouse-patch:(authpk-|client-(require-helper|config-certificate|default-publickey-cert|authhandler-publickey-cert|first-authpk-cert|retry-authpk-cert|pkok-authpk-cert)|server-|kex-server-)/;
-  assert.ok(pristine.every((src) => !ours.test(src)), 'no marker of ours left after revert');
+  const ours =
+    /gatehouse-patch:(authpk-|client-(require-helper|config-certificate|default-publickey-cert|authhandler-publickey-cert|first-authpk-cert|retry-authpk-cert|pkok-authpk-cert)|server-|kex-server-)/;
+  assert.ok(
+    pristine.every((src) => !ours.test(src)),
+    'no marker of ours left after revert',
+  );
   assert.equal(existsSync(join(dir, 'lib/protocol/gatehouse-cert.js')), false);
   const check = runScript(dir, '--check');
   assert.equal(check.status, 1);
@@ -61,11 +65,20 @@ test('unexpected source text fails loudly, names the patch, and writes nothing',
   assert.equal(runScript(dir, '--revert').status, 0);
   const kexPath = join(dir, 'lib/protocol/kex.js');
   // Simulate an upstream change in one of the later edits: nothing at all may be written.
-  writeFileSync(kexPath, readFileSync(kexPath, 'utf8').replace('const sigType = this.negotiated.serverHostKey;', 'const sigType = negotiatedHostKey;'));
+  writeFileSync(
+    kexPath,
+    readFileSync(kexPath, 'utf8').replace(
+      'const sigType = this.negotiated.serverHostKey;',
+      'const sigType = negotiatedHostKey;',
+    ),
+  );
   const before = snapshot(dir);
   const r = runScript(dir);
   assert.equal(r.status, 1);
-  assert.match(r.out, /lib\/protocol\/kex\.js: patch "kex-server-sig-type" expected the original text exactly once but found it 0 times/);
+  assert.match(
+    r.out,
+    /lib\/protocol\/kex\.js: patch "kex-server-sig-type" expected the original text exactly once but found it 0 times/,
+  );
   assert.deepEqual(snapshot(dir), before, 'no file may be half patched');
   assert.equal(existsSync(join(dir, 'lib/protocol/gatehouse-cert.js')), false);
 });

@@ -46,11 +46,11 @@ for (const name of wanted) {
   }
   console.log(`\n=== ${name} tests (${files.length} files) ===`);
   const concurrency = name === 'integration' ? '1' : '2';
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
-    { stdio: 'inherit', cwd: root, env: { ...process.env, GATEHOUSE_TEST: '1' } },
-  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
+    stdio: 'inherit',
+    cwd: root,
+    env: { ...process.env, GATEHOUSE_TEST: '1' },
+  });
   if (r.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);

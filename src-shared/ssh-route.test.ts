@@ -27,19 +27,28 @@ test('readReply: ok resolves, a refusal keeps its code and message', async () =>
   await readReply(ok.stream);
   const no = pipeEnd();
   no.feed.write(JSON.stringify({ ok: false, code: 'NODE_NOT_FOUND', message: 'node "x" not found' }) + '\n');
-  await assert.rejects(readReply(no.stream), (e: GatehouseError) => e.code === ErrorCode.NODE_NOT_FOUND && e.message === 'node "x" not found');
+  await assert.rejects(
+    readReply(no.stream),
+    (e: GatehouseError) => e.code === ErrorCode.NODE_NOT_FOUND && e.message === 'node "x" not found',
+  );
 });
 
 test('readReply: unknown codes, garbage and a hang-up are reported, never trusted', async () => {
   const future = pipeEnd();
   future.feed.write('{"ok":false,"code":"NEW_CODE","message":"m"}\n');
-  await assert.rejects(readReply(future.stream), (e: GatehouseError) => e.code === ErrorCode.INTERNAL && e.message === 'm');
+  await assert.rejects(
+    readReply(future.stream),
+    (e: GatehouseError) => e.code === ErrorCode.INTERNAL && e.message === 'm',
+  );
   const garbage = pipeEnd();
   garbage.feed.write('SSH-2.0-OpenSSH\n');
   await assert.rejects(readReply(garbage.stream), (e: GatehouseError) => e.code === ErrorCode.INTERNAL);
   const hangup = pipeEnd();
   hangup.feed.end();
-  await assert.rejects(readReply(hangup.stream), (e: GatehouseError) => e.code === ErrorCode.PROXY_UNREACHABLE && /closed the connection/.test(e.message));
+  await assert.rejects(
+    readReply(hangup.stream),
+    (e: GatehouseError) => e.code === ErrorCode.PROXY_UNREACHABLE && /closed the connection/.test(e.message),
+  );
 });
 
 test('writeHeaderLine writes one JSON line', async () => {

@@ -96,10 +96,14 @@ export async function readReply(stream: Duplex, timeoutMs?: number): Promise<voi
   try {
     parsed = JSON.parse(line);
   } catch {
-    throw new GatehouseError(ErrorCode.INTERNAL, 'the proxy answered the routing request with something that is not JSON');
+    throw new GatehouseError(
+      ErrorCode.INTERNAL,
+      'the proxy answered the routing request with something that is not JSON',
+    );
   }
   const r = SshRouteReplySchema.safeParse(parsed);
-  if (!r.success) throw new GatehouseError(ErrorCode.INTERNAL, 'the proxy answered the routing request in an unknown format');
+  if (!r.success)
+    throw new GatehouseError(ErrorCode.INTERNAL, 'the proxy answered the routing request in an unknown format');
   if (!r.data.ok) {
     const known = (Object.values(ErrorCode) as string[]).includes(r.data.code);
     throw new GatehouseError(known ? (r.data.code as Code) : ErrorCode.INTERNAL, r.data.message);

@@ -39,7 +39,9 @@ export async function startSshd(t: TempDir, userCALine: string, extraConfig: str
   try {
     mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory sshd insists on
   } catch (e) {
-    throw new Error(`sshd needs /run/sshd and it could not be created (run the tests as root): ${(e as Error).message}`);
+    throw new Error(
+      `sshd needs /run/sshd and it could not be created (run the tests as root): ${(e as Error).message}`,
+    );
   }
   const hostKey = generateKeyPairSync('ed25519').privateKey;
   const port = await freePort();
@@ -128,9 +130,22 @@ export function sshExec(config: ConnectConfig, command: string): Promise<ExecRes
 /** Stock `ssh` to 127.0.0.1:port with strict host checking, no prompts, no user config or agent. */
 export function runSsh(port: number, args: string[], timeoutMs = 20_000): Promise<ExecResult> {
   const base = [
-    '-F', '/dev/null', '-p', String(port),
-    '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-o', 'ConnectTimeout=10',
+    '-F',
+    '/dev/null',
+    '-p',
+    String(port),
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'IdentityAgent=none',
+    '-o',
+    'ConnectTimeout=10',
   ];
   const ssh = requireTool('ssh');
   return new Promise((resolve) => {

@@ -41,101 +41,137 @@ export function registerAuthService(deps: ApiDeps) {
   const { auth, resources } = deps;
   const id = (ctx: HandlerContext) => requireIdentity(ctx.values.get(peerKey));
   return (router: ConnectRouter) =>
-    router.service(AuthService, guarded({
-      ping: async () => ({
-        clusterName: auth.settings.clusterName,
-        serverVersion: deps.version,
-        auth: { type: 'local', secondFactor: auth.settings.secondFactor },
-        deviceTrust: { mode: 'off', autoEnroll: false },
-        proxyPublicAddr: deps.proxyPublicAddr,
-      }),
-      login: async (req, ctx) => {
-        if (!req.user || !req.publicKey) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'user and public key are required');
-        const certs = await auth.login({
-          user: req.user, password: req.password, otp: req.otp, publicKey: req.publicKey,
-          ttlSeconds: Number(req.ttlSeconds), clientAddress: ctx.values.get(peerKey).address,
-        });
-        return {
-          sshCertificate: certs.sshCertificate,
-          tlsCertificate: certs.tlsCertificate,
-          sshUserCaKeys: [auth.cas.sshUser.authorizedKey],
-          sshHostCaKeys: [auth.cas.sshHost.authorizedKey],
-          tlsHostCaCerts: [auth.cas.tlsHost.material.certPem],
-          tlsUserCaCerts: [auth.cas.tlsUser.material.certPem],
-          user: certs.user,
-          roles: certs.roles,
-          logins: certs.logins,
-          expiresUnix: BigInt(Math.floor(certs.expires.getTime() / 1000)),
-          clusterName: auth.settings.clusterName,
-        };
-      },
-      setPasswordWithToken: async (req) => {
-        const r = await auth.setPasswordWithToken(req.token, req.password);
-        return { user: r.user, otpUri: r.otpUri ?? '' };
-      },
-      whoAmI: async (_req, ctx) => {
-        const who = id(ctx);
-        return { user: who.user, roles: who.roles, logins: who.logins, expiresUnix: BigInt(Math.floor(who.notAfter.getTime() / 1000)) };
-      },
-      listNodes: async (_req, ctx) => {
-        const access = await auth.access.forIdentity(id(ctx));
-        const nodes = (await auth.listNodes()).filter((n) => access.roleSet.canSeeNode({ name: n.metadata.name, labels: n.spec.labels }));
-        return {
-          nodes: nodes.map((n) => ({
-            name: n.metadata.name, address: n.spec.address, labels: n.spec.labels, hostname: n.spec.hostname,
-            lastHeartbeatUnix: 0n,
-          })),
-        };
-      },
-      getClusterStatus: async (_req, ctx) => {
-        const who = id(ctx);
-        await auth.access.requireResourceAccess(who, 'cluster', 'read');
-        const counts = await resources.counts();
-        return {
-          clusterName: auth.settings.clusterName,
-          serverVersion: deps.version,
-          certAuthorities: [
-            ...[auth.cas.sshUser, auth.cas.sshHost].map((ca) => ({ type: ca.type, fingerprint: ca.fingerprint, publicKey: ca.authorizedKey })),
-            ...[auth.cas.tlsUser, auth.cas.tlsHost].map((ca) => ({ type: ca.type, fingerprint: ca.fingerprint, publicKey: ca.material.certPem })),
-          ],
-          nodeCount: (await auth.listNodes()).length,
-          userCount: counts.user ?? 0,
-          roleCount: counts.role ?? 0,
-        };
-      },
-      listResources: async (req, ctx) => ({
-        resourcesJson: (await resources.list(id(ctx), req.kind)).map((r) => JSON.stringify(r)),
-      }),
-      getResource: async (req, ctx) => ({
-        resourceJson: JSON.stringify(await resources.get(id(ctx), req.kind, req.name)),
-      }),
-      createResource: async (req, ctx) => {
-        const r = await resources.create(id(ctx), req.resourceJson, req.upsert);
-        return { resourceJson: JSON.stringify(r.resource), created: r.created };
-      },
-      updateResource: async (req, ctx) => ({
-        resourceJson: JSON.stringify(await resources.update(id(ctx), req.resourceJson)),
-      }),
-      deleteResource: async (req, ctx) => {
-        await resources.delete(id(ctx), req.kind, req.name);
-        return {};
-      },
-      createUser: async (req, ctx) => {
-        const who = id(ctx);
-        const { resource } = await resources.create(who, req.userJson, false, 'user');
-        const name = resource.metadata.name;
-        if (req.password) {
-          const r = await auth.setPassword(name, req.password).catch(async (e: unknown) => {
-            await resources.delete(who, 'user', name).catch(() => undefined);
-            throw e;
-          });
-          return { userJson: JSON.stringify(resource), resetToken: '', resetTokenExpiresUnix: 0n, otpUri: r.otpUri ?? '' };
-        }
-        const t = await auth.createPasswordToken(name);
-        return {
-          userJson: JSON.stringify(resource), resetToken: t.token,
-          resetTokenExpiresUnix: BigInt(Math.floor(t.expires.getTime() / 1000)), otpUri: '',
-        };
-      },
-    }, deps.log));
+    router.service(
+      AuthService,
+      guarded(
+        {
+          ping: async () => ({
+            clusterName: auth.settings.clusterName,
+            serverVersion: deps.version,
+            auth: { type: 'local', secondFactor: auth.settings.secondFactor },
+            deviceTrust: { mode: 'off', autoEnroll: false },
+            proxyPublicAddr: deps.proxyPublicAddr,
+          }),
+          login: async (req, ctx) => {
+            if (!req.user || !req.publicKey)
+              throw new GatehouseError(ErrorCode.BAD_REQUEST, 'user and public key are required');
+            const certs = await auth.login({
+              user: req.user,
+              password: req.password,
+              otp: req.otp,
+              publicKey: req.publicKey,
+              ttlSeconds: Number(req.ttlSeconds),
+              clientAddress: ctx.values.get(peerKey).address,
+            });
+            return {
+              sshCertificate: certs.sshCertificate,
+              tlsCertificate: certs.tlsCertificate,
+              sshUserCaKeys: [auth.cas.sshUser.authorizedKey],
+              sshHostCaKeys: [auth.cas.sshHost.authorizedKey],
+              tlsHostCaCerts: [auth.cas.tlsHost.material.certPem],
+              tlsUserCaCerts: [auth.cas.tlsUser.material.certPem],
+              user: certs.user,
+              roles: certs.roles,
+              logins: certs.logins,
+              expiresUnix: BigInt(Math.floor(certs.expires.getTime() / 1000)),
+              clusterName: auth.settings.clusterName,
+            };
+          },
+          setPasswordWithToken: async (req) => {
+            const r = await auth.setPasswordWithToken(req.token, req.password);
+            return { user: r.user, otpUri: r.otpUri ?? '' };
+          },
+          whoAmI: async (_req, ctx) => {
+            const who = id(ctx);
+            return {
+              user: who.user,
+              roles: who.roles,
+              logins: who.logins,
+              expiresUnix: BigInt(Math.floor(who.notAfter.getTime() / 1000)),
+            };
+          },
+          listNodes: async (_req, ctx) => {
+            const access = await auth.access.forIdentity(id(ctx));
+            const nodes = (await auth.listNodes()).filter((n) =>
+              access.roleSet.canSeeNode({ name: n.metadata.name, labels: n.spec.labels }),
+            );
+            return {
+              nodes: nodes.map((n) => ({
+                name: n.metadata.name,
+                address: n.spec.address,
+                labels: n.spec.labels,
+                hostname: n.spec.hostname,
+                lastHeartbeatUnix: 0n,
+              })),
+            };
+          },
+          getClusterStatus: async (_req, ctx) => {
+            const who = id(ctx);
+            await auth.access.requireResourceAccess(who, 'cluster', 'read');
+            const counts = await resources.counts();
+            return {
+              clusterName: auth.settings.clusterName,
+              serverVersion: deps.version,
+              certAuthorities: [
+                ...[auth.cas.sshUser, auth.cas.sshHost].map((ca) => ({
+                  type: ca.type,
+                  fingerprint: ca.fingerprint,
+                  publicKey: ca.authorizedKey,
+                })),
+                ...[auth.cas.tlsUser, auth.cas.tlsHost].map((ca) => ({
+                  type: ca.type,
+                  fingerprint: ca.fingerprint,
+                  publicKey: ca.material.certPem,
+                })),
+              ],
+              nodeCount: (await auth.listNodes()).length,
+              userCount: counts.user ?? 0,
+              roleCount: counts.role ?? 0,
+            };
+          },
+          listResources: async (req, ctx) => ({
+            resourcesJson: (await resources.list(id(ctx), req.kind)).map((r) => JSON.stringify(r)),
+          }),
+          getResource: async (req, ctx) => ({
+            resourceJson: JSON.stringify(await resources.get(id(ctx), req.kind, req.name)),
+          }),
+          createResource: async (req, ctx) => {
+            const r = await resources.create(id(ctx), req.resourceJson, req.upsert);
+            return { resourceJson: JSON.stringify(r.resource), created: r.created };
+          },
+          updateResource: async (req, ctx) => ({
+            resourceJson: JSON.stringify(await resources.update(id(ctx), req.resourceJson)),
+          }),
+          deleteResource: async (req, ctx) => {
+            await resources.delete(id(ctx), req.kind, req.name);
+            return {};
+          },
+          createUser: async (req, ctx) => {
+            const who = id(ctx);
+            const { resource } = await resources.create(who, req.userJson, false, 'user');
+            const name = resource.metadata.name;
+            if (req.password) {
+              const r = await auth.setPassword(name, req.password).catch(async (e: unknown) => {
+                await resources.delete(who, 'user', name).catch(() => undefined);
+                throw e;
+              });
+              return {
+                userJson: JSON.stringify(resource),
+                resetToken: '',
+                resetTokenExpiresUnix: 0n,
+                otpUri: r.otpUri ?? '',
+              };
+            }
+            const t = await auth.createPasswordToken(name);
+            return {
+              userJson: JSON.stringify(resource),
+              resetToken: t.token,
+              resetTokenExpiresUnix: BigInt(Math.floor(t.expires.getTime() / 1000)),
+              otpUri: '',
+            };
+          },
+        },
+        deps.log,
+      ),
+    );
 }

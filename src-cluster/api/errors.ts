@@ -40,7 +40,10 @@ function connectCodeFor(code: ErrorCodeT): Code {
 
 export function toConnectError(e: unknown): ConnectError {
   if (e instanceof ConnectError) return e;
-  const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, `internal error: ${(e as Error)?.message ?? String(e)}`);
+  const err =
+    e instanceof GatehouseError
+      ? e
+      : new GatehouseError(ErrorCode.INTERNAL, `internal error: ${(e as Error)?.message ?? String(e)}`);
   return new ConnectError(err.message, connectCodeFor(err.code), { [ERROR_CODE_HEADER]: err.code });
 }
 

@@ -35,7 +35,9 @@ export function requireIdentity(peer: Peer): TlsIdentity {
     const expired = /expired/i.test(peer.refusal);
     throw new GatehouseError(
       expired ? ErrorCode.CERT_EXPIRED : ErrorCode.CERT_INVALID,
-      expired ? 'your certificate has expired; run "gate login" again' : `client certificate refused (${peer.refusal}): it was not issued by this cluster; run "gate login" again`,
+      expired
+        ? 'your certificate has expired; run "gate login" again'
+        : `client certificate refused (${peer.refusal}): it was not issued by this cluster; run "gate login" again`,
     );
   }
   throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, 'this call needs a client certificate; run "gate login" first');

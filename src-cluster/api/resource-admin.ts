@@ -24,7 +24,8 @@ export class ResourceAdmin {
   private store(kindOrAlias: string): { kind: string; store: ResourceStore<unknown> } {
     const def = this.registry.require(kindOrAlias);
     const store = this.stores[def.kind];
-    if (!store) throw new GatehouseError(ErrorCode.UNKNOWN_KIND, `kind "${def.kind}" cannot be managed through the API`);
+    if (!store)
+      throw new GatehouseError(ErrorCode.UNKNOWN_KIND, `kind "${def.kind}" cannot be managed through the API`);
     return { kind: def.kind, store };
   }
 
@@ -44,7 +45,10 @@ export class ResourceAdmin {
     }
     const resource = validateResource(value, this.registry);
     if (expectKind && resource.kind !== expectKind) {
-      throw new GatehouseError(ErrorCode.INVALID_RESOURCE, `expected a ${expectKind} resource, got kind "${resource.kind}"`);
+      throw new GatehouseError(
+        ErrorCode.INVALID_RESOURCE,
+        `expected a ${expectKind} resource, got kind "${resource.kind}"`,
+      );
     }
     return { resource, revision };
   }
@@ -61,7 +65,12 @@ export class ResourceAdmin {
     return s.store.get(name);
   }
 
-  async create(id: Identity, json: string, upsert: boolean, expectKind?: string): Promise<{ resource: StoredResource; created: boolean }> {
+  async create(
+    id: Identity,
+    json: string,
+    upsert: boolean,
+    expectKind?: string,
+  ): Promise<{ resource: StoredResource; created: boolean }> {
     const { resource } = this.parse(json, expectKind);
     const s = this.store(resource.kind);
     await this.access.requireResourceAccess(id, s.kind, 'create');
@@ -69,7 +78,11 @@ export class ResourceAdmin {
       await this.access.requireResourceAccess(id, s.kind, 'update');
       const existed = (await s.store.find(resource.metadata.name)) !== undefined;
       const saved = await s.store.upsert(resource as StoredResource);
-      this.log.info(existed ? 'resource updated' : 'resource created', { kind: s.kind, name: resource.metadata.name, by: id.user });
+      this.log.info(existed ? 'resource updated' : 'resource created', {
+        kind: s.kind,
+        name: resource.metadata.name,
+        by: id.user,
+      });
       return { resource: saved, created: !existed };
     }
     const saved = await s.store.create(resource as StoredResource);

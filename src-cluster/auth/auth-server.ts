@@ -6,13 +6,25 @@ import type { Backend } from '../storage/backend.ts';
 import { ResourceStore, type Resource } from '../storage/resources.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import {
-  formatCertificateLine, parseAuthorizedKey, signCertificate, STANDARD_USER_EXTENSIONS, wireToPublicKey, publicKeyToWire,
+  formatCertificateLine,
+  parseAuthorizedKey,
+  signCertificate,
+  STANDARD_USER_EXTENSIONS,
+  wireToPublicKey,
+  publicKeyToWire,
 } from '../../src-shared/sshcert/index.ts';
 import { DEFAULT_CERT_TTL_MS, SSH_EXT_CLUSTER, SSH_EXT_ROLES } from '../../src-shared/cert-fields.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CertAuthorities } from './authorities.ts';
 import { issueClientCert, issueServerCert } from './x509.ts';
-import { hashPassword, verifyPassword, DUMMY_PASSWORD_HASH, newToken, tokenHash, MIN_PASSWORD_LENGTH } from './passwords.ts';
+import {
+  hashPassword,
+  verifyPassword,
+  DUMMY_PASSWORD_HASH,
+  newToken,
+  tokenHash,
+  MIN_PASSWORD_LENGTH,
+} from './passwords.ts';
 import { checkOtp, newOtpSecret, otpUri } from './otp.ts';
 import { FailureLimiter } from './ratelimit.ts';
 import type { AccessChecker } from '../authz/access.ts';
@@ -94,7 +106,10 @@ export class AuthServer {
   /** Sets a password directly (admin, `--password-stdin`). Returns the OTP URI when OTP is on. */
   async setPassword(user: string, password: string): Promise<{ otpUri?: string }> {
     if (password.length < MIN_PASSWORD_LENGTH) {
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `password too short: use at least ${MIN_PASSWORD_LENGTH} characters`);
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `password too short: use at least ${MIN_PASSWORD_LENGTH} characters`,
+      );
     }
     const creds: Credentials = { passwordHash: await hashPassword(password) };
     if (this.settings.secondFactor === 'otp') creds.otpSecret = newOtpSecret();
@@ -113,7 +128,11 @@ export class AuthServer {
   async setPasswordWithToken(token: string, password: string): Promise<{ user: string; otpUri?: string }> {
     const key = `/password_tokens/${tokenHash(token)}`;
     const item = await this.backend.get(key);
-    if (!item) throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, 'password-set token is invalid, used or expired; ask your administrator for a new one');
+    if (!item)
+      throw new GatehouseError(
+        ErrorCode.BAD_CREDENTIALS,
+        'password-set token is invalid, used or expired; ask your administrator for a new one',
+      );
     const { user } = JSON.parse(item.value) as { user: string };
     const result = await this.setPassword(user, password);
     await this.backend.delete(key).catch(() => undefined);
@@ -128,7 +147,10 @@ export class AuthServer {
     const wait = Math.max(this.userLimiter.retryAfterMs(userKey), this.addressLimiter.retryAfterMs(addrKey));
     if (wait > 0) {
       this.log.warn('login refused: rate limited', { user: input.user, client: input.clientAddress });
-      throw new GatehouseError(ErrorCode.RATE_LIMITED, `too many failed login attempts; try again in ${Math.ceil(wait / 1000)} s`);
+      throw new GatehouseError(
+        ErrorCode.RATE_LIMITED,
+        `too many failed login attempts; try again in ${Math.ceil(wait / 1000)} s`,
+      );
     }
     const fail = (why: string): never => {
       this.userLimiter.recordFailure(userKey);
@@ -156,19 +178,29 @@ export class AuthServer {
     try {
       publicKey = wireToPublicKey(parseAuthorizedKey(input.publicKey));
     } catch (e) {
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `public key is not a valid OpenSSH public key: ${(e as Error).message}`);
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `public key is not a valid OpenSSH public key: ${(e as Error).message}`,
+      );
     }
     if (publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, 'public key must be ECDSA P-256 (ecdsa-sha2-nistp256)');
     }
     const certs = await this.issueUserCerts(input.user, publicKey, input.ttlSeconds * 1000);
-    this.log.info('login succeeded', { user: input.user, client: input.clientAddress, expires: certs.expires.toISOString() });
+    this.log.info('login succeeded', {
+      user: input.user,
+      client: input.clientAddress,
+      expires: certs.expires.toISOString(),
+    });
     return certs;
   }
 
   async issueUserCerts(userName: string, publicKey: KeyObject, requestedTtlMs: number): Promise<IssuedCerts> {
     const ctx = await this.access.forUser(userName);
-    const ttl = Math.min(requestedTtlMs > 0 ? requestedTtlMs : this.settings.certTtlMs || DEFAULT_CERT_TTL_MS, ctx.maxSessionTtlMs(this.settings.certTtlMs));
+    const ttl = Math.min(
+      requestedTtlMs > 0 ? requestedTtlMs : this.settings.certTtlMs || DEFAULT_CERT_TTL_MS,
+      ctx.maxSessionTtlMs(this.settings.certTtlMs),
+    );
     const now = Date.now();
     const notBefore = new Date(now - 60_000);
     const expires = new Date(Math.floor((now + ttl) / 1000) * 1000);
@@ -188,9 +220,22 @@ export class AuthServer {
       caPrivateKey: this.cas.sshUser.privateKey,
     });
     const tlsCertificate = await issueClientCert({
-      ca: this.cas.tlsUser.material, publicKey, notBefore, notAfter: expires, user: userName, roles: ctx.roles, logins,
+      ca: this.cas.tlsUser.material,
+      publicKey,
+      notBefore,
+      notAfter: expires,
+      user: userName,
+      roles: ctx.roles,
+      logins,
     });
-    return { sshCertificate: formatCertificateLine(sshBlob, userName), tlsCertificate, user: userName, roles: ctx.roles, logins, expires };
+    return {
+      sshCertificate: formatCertificateLine(sshBlob, userName),
+      tlsCertificate,
+      user: userName,
+      roles: ctx.roles,
+      logins,
+      expires,
+    };
   }
 
   // ---- hosts ---------------------------------------------------------------------------------
@@ -199,18 +244,32 @@ export class AuthServer {
   signHostCert(hostPublicKey: KeyObject, principals: string[], ttlMs = 365 * 24 * 3600_000): Buffer {
     const now = Math.floor(Date.now() / 1000);
     return signCertificate({
-      publicKey: publicKeyToWire(hostPublicKey), type: 'host', keyId: principals[0] ?? 'node', principals,
-      validAfter: BigInt(now - 60), validBefore: BigInt(now + Math.floor(ttlMs / 1000)), caPrivateKey: this.cas.sshHost.privateKey,
+      publicKey: publicKeyToWire(hostPublicKey),
+      type: 'host',
+      keyId: principals[0] ?? 'node',
+      principals,
+      validAfter: BigInt(now - 60),
+      validBefore: BigInt(now + Math.floor(ttlMs / 1000)),
+      caPrivateKey: this.cas.sshHost.privateKey,
     });
   }
 
   /** Server TLS identity (the proxy's): a fresh key and a certificate from the host CA. */
-  async issueServerIdentity(commonName: string, dnsNames: string[], ips: string[]): Promise<{ certPem: string; keyPem: string }> {
+  async issueServerIdentity(
+    commonName: string,
+    dnsNames: string[],
+    ips: string[],
+  ): Promise<{ certPem: string; keyPem: string }> {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const now = Date.now();
     const certPem = await issueServerCert({
-      ca: this.cas.tlsHost.material, publicKey: createPublicKey(privateKey), notBefore: new Date(now - 60_000),
-      notAfter: new Date(now + 365 * 24 * 3600_000), commonName, dnsNames, ips,
+      ca: this.cas.tlsHost.material,
+      publicKey: createPublicKey(privateKey),
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 365 * 24 * 3600_000),
+      commonName,
+      dnsNames,
+      ips,
     });
     return { certPem, keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string };
   }

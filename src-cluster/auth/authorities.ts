@@ -68,7 +68,11 @@ async function createCa(type: CaType, clusterName: string): Promise<StoredCa> {
  * Loads the CAs, creating any that are missing. Creation uses `create` (not put) so two auth
  * servers starting at once on shared storage agree on one CA instead of overwriting each other.
  */
-export async function loadOrCreateAuthorities(backend: Backend, clusterName: string, log: Logger): Promise<CertAuthorities> {
+export async function loadOrCreateAuthorities(
+  backend: Backend,
+  clusterName: string,
+  log: Logger,
+): Promise<CertAuthorities> {
   const loaded = new Map<CaType, StoredCa>();
   for (const type of CA_TYPES) {
     let item = await backend.get(caKey(type));

@@ -9,7 +9,11 @@ export interface OtpCheck {
 
 function totp(secretBase32: string, user = '', issuer = 'Gatehouse'): OTPAuth.TOTP {
   return new OTPAuth.TOTP({
-    issuer, label: user, algorithm: 'SHA1', digits: 6, period: 30,
+    issuer,
+    label: user,
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
     secret: OTPAuth.Secret.fromBase32(secretBase32),
   });
 }
@@ -26,7 +30,12 @@ export function generateOtp(secretBase32: string, now = Date.now()): string {
   return totp(secretBase32).generate({ timestamp: now });
 }
 
-export function checkOtp(secretBase32: string, code: string, lastUsedStep: number | undefined, now = Date.now()): OtpCheck {
+export function checkOtp(
+  secretBase32: string,
+  code: string,
+  lastUsedStep: number | undefined,
+  now = Date.now(),
+): OtpCheck {
   if (!/^\d{6}$/.test(code)) return { ok: false };
   const delta = totp(secretBase32).validate({ token: code, timestamp: now, window: 1 });
   if (delta === null) return { ok: false };

@@ -9,8 +9,13 @@ test('client certificate carries user, roles and logins and verifies against its
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const now = new Date();
   const pem = await issueClientCert({
-    ca, publicKey, notBefore: now, notAfter: new Date(now.getTime() + 3600_000),
-    user: 'alice', roles: ['access', 'editor'], logins: ['alice', 'root'],
+    ca,
+    publicKey,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + 3600_000),
+    user: 'alice',
+    roles: ['access', 'editor'],
+    logins: ['alice', 'root'],
   });
   const cert = new X509Certificate(pem);
   assert.ok(cert.verify(new X509Certificate(ca.certPem).publicKey));
@@ -28,8 +33,13 @@ test('server certificate names its hosts and IPs', async () => {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const now = new Date();
   const pem = await issueServerCert({
-    ca, publicKey, notBefore: now, notAfter: new Date(now.getTime() + 3600_000),
-    commonName: 'proxy', dnsNames: ['localhost'], ips: ['127.0.0.1'],
+    ca,
+    publicKey,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + 3600_000),
+    commonName: 'proxy',
+    dnsNames: ['localhost'],
+    ips: ['127.0.0.1'],
   });
   const cert = new X509Certificate(pem);
   assert.equal(cert.checkHost('localhost'), 'localhost');

@@ -53,7 +53,10 @@ export async function createCertAuthority(commonName: string, clusterName: strin
     ],
   });
   const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }) as string;
+  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({
+    format: 'pem',
+    type: 'pkcs8',
+  }) as string;
   return { certPem: cert.toString('pem'), keyPem };
 }
 
@@ -84,7 +87,9 @@ async function issue(params: IssueParams, subject: x509.JsonName, extensions: x5
 }
 
 /** Client certificate: CN = user, O = each role; logins in a private extension. */
-export async function issueClientCert(params: IssueParams & { user: string; roles: string[]; logins: string[] }): Promise<string> {
+export async function issueClientCert(
+  params: IssueParams & { user: string; roles: string[]; logins: string[] },
+): Promise<string> {
   const subject: x509.JsonName = [{ CN: [params.user] }];
   if (params.roles.length > 0) subject.push({ O: params.roles });
   return issue(params, subject, [
@@ -95,16 +100,22 @@ export async function issueClientCert(params: IssueParams & { user: string; role
 }
 
 /** Server certificate for a host name / IP list (subjectAltName), e.g. the proxy. */
-export async function issueServerCert(params: IssueParams & { commonName: string; dnsNames: string[]; ips: string[] }): Promise<string> {
+export async function issueServerCert(
+  params: IssueParams & { commonName: string; dnsNames: string[]; ips: string[] },
+): Promise<string> {
   const names = [
     ...params.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...params.ips.map((value) => ({ type: 'ip' as const, value })),
   ];
-  return issue(params, [{ CN: [params.commonName] }], [
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-    new x509.SubjectAlternativeNameExtension(names),
-  ]);
+  return issue(
+    params,
+    [{ CN: [params.commonName] }],
+    [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(names),
+    ],
+  );
 }
 
 /** Reads the identity out of a client certificate that TLS has already verified against the user CA. */

@@ -97,11 +97,18 @@ export class AccessChecker {
   }
 
   /** Throws ACCESS_DENIED unless some role grants `verb` on `kind`. */
-  async requireResourceAccess(id: Identity, kind: string, verb: 'list' | 'read' | 'create' | 'update' | 'delete'): Promise<void> {
+  async requireResourceAccess(
+    id: Identity,
+    kind: string,
+    verb: 'list' | 'read' | 'create' | 'update' | 'delete',
+  ): Promise<void> {
     const access = await this.forIdentity(id);
     if (!access.roleSet.checkResourceAccess(kind, verb).allowed) {
       this.log.warn('resource access denied', { user: id.user, kind, verb });
-      throw new GatehouseError(ErrorCode.ACCESS_DENIED, `access denied: user "${id.user}" may not ${verb} ${kind} resources`);
+      throw new GatehouseError(
+        ErrorCode.ACCESS_DENIED,
+        `access denied: user "${id.user}" may not ${verb} ${kind} resources`,
+      );
     }
   }
 }

@@ -27,9 +27,11 @@ export function loadAdminIdentity(target: AdminTarget): { file: AdminIdentityFil
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'permission denied' : String(code);
-    throw new GatehouseError(ErrorCode.NOT_LOGGED_IN,
+    throw new GatehouseError(
+      ErrorCode.NOT_LOGGED_IN,
       `admin identity ${path}: ${why}. Is "gatehouse start" running with this data dir? ` +
-      'Pass --data-dir DIR (or set GATEHOUSE_DATA_DIR), or --identity FILE on another host.');
+        'Pass --data-dir DIR (or set GATEHOUSE_DATA_DIR), or --identity FILE on another host.',
+    );
   }
   try {
     return { file: JSON.parse(text) as AdminIdentityFile, path };
@@ -46,7 +48,12 @@ export function adminClient(target: AdminTarget): AuthClient {
   const transport = createConnectTransport({
     httpVersion: '2',
     baseUrl: `https://${address}`,
-    nodeOptions: { ca: file.tls_host_ca_pem, cert: file.tls_cert_pem, key: file.key_pem, servername: /^[\d.]+$/.test(host) ? undefined : host },
+    nodeOptions: {
+      ca: file.tls_host_ca_pem,
+      cert: file.tls_cert_pem,
+      key: file.key_pem,
+      servername: /^[\d.]+$/.test(host) ? undefined : host,
+    },
   });
   const client = createClient(AuthService, transport);
   return new Proxy(client, {
@@ -59,7 +66,10 @@ export function adminClient(target: AdminTarget): AuthClient {
         } catch (e) {
           const err = fromConnectError(e);
           if (err.code === ErrorCode.PROXY_UNREACHABLE || /ECONNREFUSED/.test(err.message)) {
-            throw new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `cannot reach the cluster at ${address}: ${err.message}. Is "gatehouse start" running?`);
+            throw new GatehouseError(
+              ErrorCode.PROXY_UNREACHABLE,
+              `cannot reach the cluster at ${address}: ${err.message}. Is "gatehouse start" running?`,
+            );
           }
           throw err;
         }

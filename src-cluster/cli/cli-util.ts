@@ -3,7 +3,11 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { KindRegistry } from '../resources/index.ts';
 
 export async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new GatehouseError(ErrorCode.BAD_REQUEST, '--password-stdin expects the password on standard input, not a terminal');
+  if (process.stdin.isTTY)
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      '--password-stdin expects the password on standard input, not a terminal',
+    );
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
@@ -11,7 +15,11 @@ export async function readStdin(): Promise<string> {
 
 export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 

@@ -17,13 +17,22 @@ export function demoDataDir(): string {
 }
 
 /** Creates the demo user once; its password is kept in the demo dir so restarts print the same one. */
-export async function seedDemo(daemon: RunningDaemon, dataDir: string, log: Logger): Promise<{ user: string; password: string }> {
+export async function seedDemo(
+  daemon: RunningDaemon,
+  dataDir: string,
+  log: Logger,
+): Promise<{ user: string; password: string }> {
   const passwordFile = join(dataDir, 'demo-password');
   const client = adminClient({ dataDir });
-  const password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : randomBytes(9).toString('base64url');
+  const password = existsSync(passwordFile)
+    ? readFileSync(passwordFile, 'utf8').trim()
+    : randomBytes(9).toString('base64url');
   const login = userInfo().username;
   try {
-    await client.createUser({ userJson: JSON.stringify(newUser({ name: DEMO_USER, roles: ['access'], logins: [login] })), password });
+    await client.createUser({
+      userJson: JSON.stringify(newUser({ name: DEMO_USER, roles: ['access'], logins: [login] })),
+      password,
+    });
     writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
     log.info('created demo user', { user: DEMO_USER, login });
   } catch (e) {

@@ -40,27 +40,46 @@ function targetOf(values: { 'data-dir'?: string; identity?: string; auth?: strin
 }
 
 function list(v: string | undefined): string[] {
-  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 const registry = createDefaultRegistry();
 
 async function usersCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
-    args, allowPositionals: true,
-    options: { ...globalOptions, roles: { type: 'string' }, logins: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    args,
+    allowPositionals: true,
+    options: {
+      ...globalOptions,
+      roles: { type: 'string' },
+      logins: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
   });
   const [sub, name] = positionals;
   const client = adminClient(targetOf(values));
   if (sub === 'ls') {
     const res = await client.listResources({ kind: 'user' });
-    const users = res.resourcesJson.map((j) => JSON.parse(j) as Resource<'user', { roles: string[]; traits?: { logins?: string[] } }>);
-    printTable(['User', 'Roles', 'Logins'], users.map((u) => [u.metadata.name, u.spec.roles.join(','), (u.spec.traits?.logins ?? []).join(',')]));
+    const users = res.resourcesJson.map(
+      (j) => JSON.parse(j) as Resource<'user', { roles: string[]; traits?: { logins?: string[] } }>,
+    );
+    printTable(
+      ['User', 'Roles', 'Logins'],
+      users.map((u) => [u.metadata.name, u.spec.roles.join(','), (u.spec.traits?.logins ?? []).join(',')]),
+    );
     return;
   }
-  if (sub !== 'add' || !name) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl users add NAME --roles=a,b [--logins=x,y] [--password-stdin] | gatectl users ls');
+  if (sub !== 'add' || !name)
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      'usage: gatectl users add NAME --roles=a,b [--logins=x,y] [--password-stdin] | gatectl users ls',
+    );
   const roles = list(values.roles);
-  if (roles.length === 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'users add needs --roles (e.g. --roles=access)');
+  if (roles.length === 0)
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, 'users add needs --roles (e.g. --roles=access)');
   const user = newUser({ name, roles, logins: list(values.logins) });
   const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : '';
   const res = await client.createUser({ userJson: JSON.stringify(user), password });
@@ -68,13 +87,20 @@ async function usersCommand(args: string[]): Promise<void> {
     process.stdout.write(`User "${name}" has been created with a password.\n`);
   } else {
     const expires = new Date(Number(res.resetTokenExpiresUnix) * 1000).toISOString();
-    process.stdout.write(`User "${name}" has been created but requires a password. Share this one-time token with them; it expires at ${expires}:\n\n  ${res.resetToken}\n\nThey set their password with:\n  gate set-password --proxy <proxy address> --token ${res.resetToken}\n`);
+    process.stdout.write(
+      `User "${name}" has been created but requires a password. Share this one-time token with them; it expires at ${expires}:\n\n  ${res.resetToken}\n\nThey set their password with:\n  gate set-password --proxy <proxy address> --token ${res.resetToken}\n`,
+    );
   }
-  if (res.otpUri) process.stdout.write(`\nOne-time password (TOTP) enrollment URI for an authenticator app:\n  ${res.otpUri}\n`);
+  if (res.otpUri)
+    process.stdout.write(`\nOne-time password (TOTP) enrollment URI for an authenticator app:\n  ${res.otpUri}\n`);
 }
 
 async function getCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...globalOptions, format: { type: 'string', default: 'yaml' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...globalOptions, format: { type: 'string', default: 'yaml' } },
+  });
   const ref = positionals[0];
   if (!ref) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl get KIND[/NAME] [--format yaml|json|text]');
   const format = values.format;
@@ -95,7 +121,8 @@ async function rmCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: globalOptions });
   const ref = positionals[0];
   const parsed = ref ? splitKindName(ref, registry) : undefined;
-  if (!parsed?.name) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl rm KIND/NAME (e.g. gatectl rm role/dev)');
+  if (!parsed?.name)
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl rm KIND/NAME (e.g. gatectl rm role/dev)');
   await adminClient(targetOf(values)).deleteResource({ kind: parsed.kind, name: parsed.name });
   process.stdout.write(`${parsed.kind} "${parsed.name}" has been deleted\n`);
 }
@@ -104,23 +131,49 @@ async function nodesCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: globalOptions });
   if (positionals[0] !== 'ls') throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl nodes ls');
   const res = await adminClient(targetOf(values)).listNodes({});
-  printTable(['Node', 'Address', 'Labels'], res.nodes.map((n) => [n.name, n.address, Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',')]));
+  printTable(
+    ['Node', 'Address', 'Labels'],
+    res.nodes.map((n) => [
+      n.name,
+      n.address,
+      Object.entries(n.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    ]),
+  );
 }
 
 async function statusCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: globalOptions });
   const s = await adminClient(targetOf(values)).getClusterStatus({});
-  process.stdout.write(`Cluster:  ${s.clusterName}\nVersion:  ${s.serverVersion}\nNodes:    ${s.nodeCount}\nUsers:    ${s.userCount}\nRoles:    ${s.roleCount}\nCAs:\n`);
-  printTable(['  Type', 'Fingerprint'], s.certAuthorities.map((c) => [`  ${c.type}`, c.fingerprint]));
+  process.stdout.write(
+    `Cluster:  ${s.clusterName}\nVersion:  ${s.serverVersion}\nNodes:    ${s.nodeCount}\nUsers:    ${s.userCount}\nRoles:    ${s.roleCount}\nCAs:\n`,
+  );
+  printTable(
+    ['  Type', 'Fingerprint'],
+    s.certAuthorities.map((c) => [`  ${c.type}`, c.fingerprint]),
+  );
 }
 
-const EXPORT_TYPES: Record<string, string> = { user: 'ssh_user', host: 'ssh_host', 'tls-user': 'tls_user', 'tls-host': 'tls_host' };
+const EXPORT_TYPES: Record<string, string> = {
+  user: 'ssh_user',
+  host: 'ssh_host',
+  'tls-user': 'tls_user',
+  'tls-host': 'tls_host',
+};
 
 async function authCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...globalOptions, type: { type: 'string', default: 'user' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...globalOptions, type: { type: 'string', default: 'user' } },
+  });
   const caType = EXPORT_TYPES[values.type];
   if (positionals[0] !== 'export' || !caType) {
-    throw new GatehouseError(ErrorCode.BAD_REQUEST, `usage: gatectl auth export --type=${Object.keys(EXPORT_TYPES).join('|')}`);
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `usage: gatectl auth export --type=${Object.keys(EXPORT_TYPES).join('|')}`,
+    );
   }
   const s = await adminClient(targetOf(values)).getClusterStatus({});
   const ca = s.certAuthorities.find((c) => c.type === caType);
@@ -138,7 +191,10 @@ async function main(): Promise<void> {
     case 'users':
       return usersCommand(rest);
     case 'create': {
-      const { values } = parseArgs({ args: rest, options: { ...globalOptions, file: { type: 'string', short: 'f' }, force: { type: 'boolean' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { ...globalOptions, file: { type: 'string', short: 'f' }, force: { type: 'boolean' } },
+      });
       return createResources(adminClient(targetOf(values)), registry, values.file, values.force ?? false);
     }
     case 'get':
@@ -146,7 +202,11 @@ async function main(): Promise<void> {
     case 'edit': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: globalOptions });
       const parsed = positionals[0] ? splitKindName(positionals[0], registry) : undefined;
-      if (!parsed?.name) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl edit KIND/NAME (e.g. gatectl edit role/access)');
+      if (!parsed?.name)
+        throw new GatehouseError(
+          ErrorCode.BAD_REQUEST,
+          'usage: gatectl edit KIND/NAME (e.g. gatectl edit role/access)',
+        );
       return editResource(adminClient(targetOf(values)), registry, parsed.kind, parsed.name);
     }
     case 'rm':

@@ -24,7 +24,12 @@ Options for start:
 async function start(argv: string[], demo = false): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      debug: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     process.stdout.write(USAGE);
@@ -36,28 +41,33 @@ async function start(argv: string[], demo = false): Promise<void> {
   log.info('starting gatehouse', { version: VERSION, data_dir: cfg.data_dir });
   const daemon = await startDaemon(cfg, log);
   log.info('gatehouse is running', {
-    cluster: daemon.clusterName, proxy: daemon.proxyAddress, node: daemon.nodeAddress, admin_identity: daemon.adminIdentityPath,
+    cluster: daemon.clusterName,
+    proxy: daemon.proxyAddress,
+    node: daemon.nodeAddress,
+    admin_identity: daemon.adminIdentityPath,
   });
   if (demo && daemon.proxyAddress) {
     const { user, password } = await seedDemo(daemon, cfg.data_dir, log);
     const gate = 'npm run -s gate --';
-    process.stdout.write([
-      '',
-      'Gatehouse demo cluster is running.',
-      `  proxy:     ${daemon.proxyAddress}`,
-      `  node:      ${cfg.node.name} (${daemon.nodeAddress})`,
-      `  user:      ${user}`,
-      `  password:  ${password}`,
-      '',
-      'Try it from another terminal:',
-      `  ${gate} login --proxy ${daemon.proxyAddress} --user ${user}`,
-      `  ${gate} ls`,
-      `  ${gate} ssh ${userInfo().username}@${cfg.node.name}`,
-      '',
-      `Admin: GATEHOUSE_DATA_DIR=${cfg.data_dir} npm run -s gatectl -- status`,
-      'Press Ctrl+C to stop.',
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        '',
+        'Gatehouse demo cluster is running.',
+        `  proxy:     ${daemon.proxyAddress}`,
+        `  node:      ${cfg.node.name} (${daemon.nodeAddress})`,
+        `  user:      ${user}`,
+        `  password:  ${password}`,
+        '',
+        'Try it from another terminal:',
+        `  ${gate} login --proxy ${daemon.proxyAddress} --user ${user}`,
+        `  ${gate} ls`,
+        `  ${gate} ssh ${userInfo().username}@${cfg.node.name}`,
+        '',
+        `Admin: GATEHOUSE_DATA_DIR=${cfg.data_dir} npm run -s gatectl -- status`,
+        'Press Ctrl+C to stop.',
+        '',
+      ].join('\n'),
+    );
   }
   let stopping = false;
   const stop = (signal: string) => {

@@ -11,13 +11,21 @@ import type { AuthClient } from './admin-client.ts';
 
 const KIND_WORDS: Record<string, string> = { role: 'role', user: 'user' };
 
-export async function createResources(client: AuthClient, registry: KindRegistry, file: string | undefined, force: boolean): Promise<void> {
+export async function createResources(
+  client: AuthClient,
+  registry: KindRegistry,
+  file: string | undefined,
+  force: boolean,
+): Promise<void> {
   if (!file) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl create -f FILE.yaml [--force]');
   let text: string;
   try {
     text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
   } catch (e) {
-    throw new GatehouseError(ErrorCode.BAD_REQUEST, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   // All documents are validated before the first is sent: a typo in the third saves nothing.
   const resources = parseResources(text, registry);
@@ -26,7 +34,9 @@ export async function createResources(client: AuthClient, registry: KindRegistry
     const word = KIND_WORDS[r.kind] ?? r.kind;
     if (r.kind === 'user' && !force) {
       const res = await client.createUser({ userJson: JSON.stringify(r), password: '' });
-      process.stdout.write(`user "${r.metadata.name}" has been created; one-time password-set token: ${res.resetToken}\n`);
+      process.stdout.write(
+        `user "${r.metadata.name}" has been created; one-time password-set token: ${res.resetToken}\n`,
+      );
       continue;
     }
     const res = await client.createResource({ resourceJson: JSON.stringify(r), upsert: force });
@@ -38,7 +48,10 @@ function launchEditor(path: string): void {
   const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
   const r = spawnSync(editor, [path], { stdio: 'inherit', shell: true });
   if (r.error || r.status !== 0) {
-    throw new GatehouseError(ErrorCode.BAD_REQUEST, `editor "${editor}" failed (${r.error?.message ?? `exit ${r.status}`}); nothing was changed`);
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `editor "${editor}" failed (${r.error?.message ?? `exit ${r.status}`}); nothing was changed`,
+    );
   }
 }
 
@@ -50,8 +63,15 @@ async function askYes(question: string): Promise<boolean> {
   return !/^n/i.test(answer.trim());
 }
 
-export async function editResource(client: AuthClient, registry: KindRegistry, kind: string, name: string): Promise<void> {
-  const current = JSON.parse((await client.getResource({ kind, name })).resourceJson) as Resource & { metadata: { revision?: number } };
+export async function editResource(
+  client: AuthClient,
+  registry: KindRegistry,
+  kind: string,
+  name: string,
+): Promise<void> {
+  const current = JSON.parse((await client.getResource({ kind, name })).resourceJson) as Resource & {
+    metadata: { revision?: number };
+  };
   const revision = current.metadata.revision;
   delete current.metadata.revision;
   const original = toYaml(current);
@@ -68,9 +88,13 @@ export async function editResource(client: AuthClient, registry: KindRegistry, k
       }
       try {
         const [resource, ...more] = parseResources(edited, registry);
-        if (!resource || more.length > 0) throw new GatehouseError(ErrorCode.INVALID_RESOURCE, 'the file must hold exactly one resource');
+        if (!resource || more.length > 0)
+          throw new GatehouseError(ErrorCode.INVALID_RESOURCE, 'the file must hold exactly one resource');
         if (resource.kind !== kind || resource.metadata.name !== name) {
-          throw new GatehouseError(ErrorCode.INVALID_RESOURCE, `kind and metadata.name cannot change while editing (${kind}/${name})`);
+          throw new GatehouseError(
+            ErrorCode.INVALID_RESOURCE,
+            `kind and metadata.name cannot change while editing (${kind}/${name})`,
+          );
         }
         const withRevision = { ...resource, metadata: { ...resource.metadata, revision } };
         await client.updateResource({ resourceJson: JSON.stringify(withRevision) });

@@ -18,13 +18,23 @@ export interface AdminIdentityFile {
   tls_host_ca_pem: string[];
 }
 
-export async function writeAdminIdentity(dataDir: string, auth: AuthServer, proxyAddress: string, user: string): Promise<string> {
+export async function writeAdminIdentity(
+  dataDir: string,
+  auth: AuthServer,
+  proxyAddress: string,
+  user: string,
+): Promise<string> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const { issueClientCert } = await import('../auth/x509.ts');
   const now = Date.now();
   const tlsCert = await issueClientCert({
-    ca: auth.cas.tlsUser.material, publicKey, notBefore: new Date(now - 60_000), notAfter: new Date(now + 30 * 24 * 3600_000),
-    user, roles: ['editor'], logins: [],
+    ca: auth.cas.tlsUser.material,
+    publicKey,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 30 * 24 * 3600_000),
+    user,
+    roles: ['editor'],
+    logins: [],
   });
   const file: AdminIdentityFile = {
     version: 1,

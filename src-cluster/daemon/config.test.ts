@@ -11,10 +11,14 @@ test('empty config gives the embedded defaults', () => {
 });
 
 test('config errors name the field, the line and the allowed values', () => {
-  assert.throws(() => parseConfig('auth:\n  second_factor: sms\n', 'c.yaml'),
-    /c\.yaml: auth\.second_factor: .*"off".*"otp".*\(line 2\)/);
-  assert.throws(() => parseConfig('proxy:\n  enabled: true\n  listen: 1\n', 'c.yaml'),
-    /c\.yaml: proxy\.listen: unknown field \(line 3\)/);
+  assert.throws(
+    () => parseConfig('auth:\n  second_factor: sms\n', 'c.yaml'),
+    /c\.yaml: auth\.second_factor: .*"off".*"otp".*\(line 2\)/,
+  );
+  assert.throws(
+    () => parseConfig('proxy:\n  enabled: true\n  listen: 1\n', 'c.yaml'),
+    /c\.yaml: proxy\.listen: unknown field \(line 3\)/,
+  );
   assert.throws(() => parseConfig('proxy: [', 'c.yaml'), /c\.yaml: invalid YAML/);
   assert.throws(() => parseConfig('node:\n  listen_addr: nope\n'), /node\.listen_addr: expected HOST:PORT \(line 2\)/);
 });

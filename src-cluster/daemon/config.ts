@@ -8,36 +8,55 @@ import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 
 const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
-const duration = z.string().regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration such as 12h, 30m or 1h30m').refine((s) => s.length > 0);
+const duration = z
+  .string()
+  .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration such as 12h, 30m or 1h30m')
+  .refine((s) => s.length > 0);
 
 const ConfigSchema = z.strictObject({
   version: z.literal('v1').default('v1'),
-  cluster_name: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'lowercase letters, digits, "." and "-"').optional(),
+  cluster_name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'lowercase letters, digits, "." and "-"')
+    .optional(),
   data_dir: z.string().optional(),
-  log: z.strictObject({
-    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    format: z.enum(['text', 'json']).default('text'),
-  }).prefault({}),
-  storage: z.strictObject({
-    type: z.enum(['sqlite']).default('sqlite'),
-    path: z.string().optional(),
-  }).prefault({}),
-  auth: z.strictObject({
-    enabled: z.boolean().default(true),
-    second_factor: z.enum(['off', 'otp']).default('off'),
-    cert_ttl: duration.default('12h'),
-  }).prefault({}),
-  proxy: z.strictObject({
-    enabled: z.boolean().default(true),
-    listen_addr: addr.default('127.0.0.1:3080'),
-    public_addr: addr.optional(),
-  }).prefault({}),
-  node: z.strictObject({
-    enabled: z.boolean().default(true),
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).optional(),
-    listen_addr: addr.default('127.0.0.1:3022'),
-    labels: z.record(z.string(), z.string()).default({}),
-  }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      format: z.enum(['text', 'json']).default('text'),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      type: z.enum(['sqlite']).default('sqlite'),
+      path: z.string().optional(),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      second_factor: z.enum(['off', 'otp']).default('off'),
+      cert_ttl: duration.default('12h'),
+    })
+    .prefault({}),
+  proxy: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      listen_addr: addr.default('127.0.0.1:3080'),
+      public_addr: addr.optional(),
+    })
+    .prefault({}),
+  node: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+        .optional(),
+      listen_addr: addr.default('127.0.0.1:3022'),
+      labels: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof ConfigSchema>;
@@ -95,7 +114,11 @@ export function parseConfig(text: string, source = 'config'): DaemonConfig {
       msg = 'unknown field';
     }
     const line = lineOf(doc.contents, issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path, lc);
-    throw new GatehouseError(ErrorCode.CONFIG, `${source}: ${field || '(top level)'}: ${msg}${line ? ` (line ${line})` : ''}`, { field, line });
+    throw new GatehouseError(
+      ErrorCode.CONFIG,
+      `${source}: ${field || '(top level)'}: ${msg}${line ? ` (line ${line})` : ''}`,
+      { field, line },
+    );
   }
   const cfg = r.data;
   const dataDir = cfg.data_dir ?? defaultDataDir();
@@ -113,14 +136,20 @@ export function loadConfig(file: string | undefined, overrides: { dataDir?: stri
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new GatehouseError(ErrorCode.CONFIG, `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new GatehouseError(
+        ErrorCode.CONFIG,
+        `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   const cfg = parseConfig(text, file ?? 'config');
   if (overrides.dataDir) cfg.data_dir = overrides.dataDir;
   if (!cfg.auth.enabled && (cfg.proxy.enabled || cfg.node.enabled)) {
     // The proxy and node reach auth in-process today; a remote auth client comes with HA.
-    throw new GatehouseError(ErrorCode.CONFIG, `${file ?? 'config'}: auth.enabled: false needs proxy and node disabled too (they reach auth in the same process for now)`);
+    throw new GatehouseError(
+      ErrorCode.CONFIG,
+      `${file ?? 'config'}: auth.enabled: false needs proxy and node disabled too (they reach auth in the same process for now)`,
+    );
   }
   return cfg;
 }

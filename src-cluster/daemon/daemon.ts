@@ -65,14 +65,21 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
   });
   const closers: (() => Promise<void>)[] = [() => backend.close()];
   const close = async (message?: string) => {
-    for (const c of closers.reverse()) await c().catch((e: Error) => log.error('shutdown step failed', { error: e.message }));
+    for (const c of closers.reverse())
+      await c().catch((e: Error) => log.error('shutdown step failed', { error: e.message }));
     void message;
   };
   try {
     const clusterName = await clusterNameOf(backend, cfg.cluster_name);
     const registry = createDefaultRegistry();
-    const roles = new ResourceStore<RoleSpec>(backend, { kind: 'role', validate: (r) => validateKind(roleKind, r) as never });
-    const users = new ResourceStore<UserResource['spec']>(backend, { kind: 'user', validate: (r) => validateKind(userKind, r) as never });
+    const roles = new ResourceStore<RoleSpec>(backend, {
+      kind: 'role',
+      validate: (r) => validateKind(roleKind, r) as never,
+    });
+    const users = new ResourceStore<UserResource['spec']>(backend, {
+      kind: 'user',
+      validate: (r) => validateKind(userKind, r) as never,
+    });
     for (const preset of presetRoles()) {
       if (!(await roles.find(preset.metadata.name))) {
         await roles.create(preset as never).catch(() => undefined);
@@ -84,12 +91,26 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
     if (!cfg.auth.enabled) return running;
 
     const cas = await loadOrCreateAuthorities(backend, clusterName, log.child('auth'));
-    const auth = new AuthServer(backend, cas, {
-      clusterName, secondFactor: cfg.auth.second_factor, certTtlMs: parseDurationMs(cfg.auth.cert_ttl),
-    }, access, log.child('auth'));
-    const admin = new ResourceAdmin(registry, { role: roles as never, user: users as never }, access, log.child('auth'), {
-      user: { afterDelete: (name) => auth.deleteCredentials(name) },
-    });
+    const auth = new AuthServer(
+      backend,
+      cas,
+      {
+        clusterName,
+        secondFactor: cfg.auth.second_factor,
+        certTtlMs: parseDurationMs(cfg.auth.cert_ttl),
+      },
+      access,
+      log.child('auth'),
+    );
+    const admin = new ResourceAdmin(
+      registry,
+      { role: roles as never, user: users as never },
+      access,
+      log.child('auth'),
+      {
+        user: { afterDelete: (name) => auth.deleteCredentials(name) },
+      },
+    );
 
     if (cfg.proxy.enabled) {
       const [host] = splitHostPort(cfg.proxy.listen_addr);
@@ -97,9 +118,19 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       const [publicHost] = splitHostPort(publicAddr);
       const isIp = (h: string) => /^[\d.]+$|:/.test(h);
       const names = [...new Set(['localhost', hostname(), host, publicHost])];
-      const identity = await auth.issueServerIdentity('gatehouse-proxy', names.filter((n) => !isIp(n)), [...new Set(['127.0.0.1', ...names.filter(isIp)])]);
+      const identity = await auth.issueServerIdentity(
+        'gatehouse-proxy',
+        names.filter((n) => !isIp(n)),
+        [...new Set(['127.0.0.1', ...names.filter(isIp)])],
+      );
       const apiHandler = connectNodeAdapter({
-        routes: registerAuthService({ auth, resources: admin, version: VERSION, proxyPublicAddr: publicAddr, log: log.child('api') }),
+        routes: registerAuthService({
+          auth,
+          resources: admin,
+          version: VERSION,
+          proxyPublicAddr: publicAddr,
+          log: log.child('api'),
+        }),
         contextValues: (req) => peerContext(req),
       });
       const proxy = new ProxyServer({
@@ -122,14 +153,23 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       const addr = await proxy.start();
       running.proxyAddress = `${addr.host}:${addr.port}`;
       closers.push(() => proxy.close());
-      running.adminIdentityPath = await writeAdminIdentity(cfg.data_dir, auth, running.proxyAddress, BUILTIN_ADMIN_USER);
+      running.adminIdentityPath = await writeAdminIdentity(
+        cfg.data_dir,
+        auth,
+        running.proxyAddress,
+        BUILTIN_ADMIN_USER,
+      );
     }
 
     if (cfg.node.enabled) {
       const nodeLog = log.child('node');
       const hostKey = loadOrCreateHostKey(join(cfg.data_dir, 'node'));
       const [nodeHost, nodePort] = splitHostPort(cfg.node.listen_addr);
-      const hostCert = auth.signHostCert(createPublicKey(openSSHToPrivateKey(hostKey)), [cfg.node.name, hostname(), nodeHost]);
+      const hostCert = auth.signHostCert(createPublicKey(openSSHToPrivateKey(hostKey)), [
+        cfg.node.name,
+        hostname(),
+        nodeHost,
+      ]);
       const node = new NodeSshServer({
         name: cfg.node.name,
         labels: cfg.node.labels,
@@ -144,7 +184,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       const addr = await node.start();
       running.nodeAddress = `${addr.host}:${addr.port}`;
       const spec = { address: running.nodeAddress, hostname: hostname(), labels: cfg.node.labels };
-      const beat = () => auth.heartbeatNode(cfg.node.name, spec).catch((e: Error) => nodeLog.warn('heartbeat failed', { error: e.message }));
+      const beat = () =>
+        auth
+          .heartbeatNode(cfg.node.name, spec)
+          .catch((e: Error) => nodeLog.warn('heartbeat failed', { error: e.message }));
       await beat();
       const timer = setInterval(() => void beat(), HEARTBEAT_MS);
       timer.unref();

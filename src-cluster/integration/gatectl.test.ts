@@ -21,14 +21,28 @@ describe('gatectl against a running cluster', () => {
     const r = cluster.gatectl(['status']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Cluster:\s+it/);
-    for (const t of ['ssh_user', 'ssh_host', 'tls_user', 'tls_host']) assert.match(r.stdout, new RegExp(`${t}\\s+SHA256:`));
+    for (const t of ['ssh_user', 'ssh_host', 'tls_user', 'tls_host'])
+      assert.match(r.stdout, new RegExp(`${t}\\s+SHA256:`));
   });
 
   test('create, get (yaml/json/text), update with --force and rm a role', () => {
-    const role = file('dev.yaml', [
-      'kind: role', 'version: v7', 'metadata:', '  name: dev', 'spec:', '  allow:',
-      '    logins: [dev, "{{internal.logins}}"]', '    node_labels:', '      env: test', '  options:', '    max_session_ttl: 2h', '',
-    ].join('\n'));
+    const role = file(
+      'dev.yaml',
+      [
+        'kind: role',
+        'version: v7',
+        'metadata:',
+        '  name: dev',
+        'spec:',
+        '  allow:',
+        '    logins: [dev, "{{internal.logins}}"]',
+        '    node_labels:',
+        '      env: test',
+        '  options:',
+        '    max_session_ttl: 2h',
+        '',
+      ].join('\n'),
+    );
     let r = cluster.gatectl(['create', '-f', role]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /role "dev" has been created/);
@@ -54,12 +68,24 @@ describe('gatectl against a running cluster', () => {
 
   test('bad input names the field and line, lists alternatives, and saves nothing', () => {
     const cases: [string, RegExp][] = [
-      ['kind: role\nversion: v7\nmetadata:\n  name: a\nspec:\n  alow:\n    logins: [x]\n', /role "a": spec\.alow: unknown field.*\(line 6\)/],
-      ['kind: role\nversion: v7\nmetadata:\n  name: b\nspec:\n  allow:\n    logins: root\n', /role "b": spec\.allow\.logins: expected a list of strings \(line 7\)/],
+      [
+        'kind: role\nversion: v7\nmetadata:\n  name: a\nspec:\n  alow:\n    logins: [x]\n',
+        /role "a": spec\.alow: unknown field.*\(line 6\)/,
+      ],
+      [
+        'kind: role\nversion: v7\nmetadata:\n  name: b\nspec:\n  allow:\n    logins: root\n',
+        /role "b": spec\.allow\.logins: expected a list of strings \(line 7\)/,
+      ],
       ['kind: rol\nversion: v7\nmetadata:\n  name: c\nspec: {}\n', /unknown kind "rol"; known kinds: role, user/],
-      ['kind: role\nversion: v6\nmetadata:\n  name: d\nspec: {}\n', /role version "v6" is not supported; supported: v7/],
+      [
+        'kind: role\nversion: v6\nmetadata:\n  name: d\nspec: {}\n',
+        /role version "v6" is not supported; supported: v7/,
+      ],
       ['kind: role\nversion: v7\nmetadata:\n  name: e\n spec: [\n', /line \d/],
-      ['kind: role\nversion: v7\nmetadata:\n  name: f\nspec:\n  options:\n    max_session_ttl: forever\n', /max_session_ttl.*\(line 7\)/],
+      [
+        'kind: role\nversion: v7\nmetadata:\n  name: f\nspec:\n  options:\n    max_session_ttl: forever\n',
+        /max_session_ttl.*\(line 7\)/,
+      ],
     ];
     for (const [i, [yaml, re]] of cases.entries()) {
       const r = cluster.gatectl(['create', '-f', file(`bad${i}.yaml`, yaml)]);
@@ -67,7 +93,8 @@ describe('gatectl against a running cluster', () => {
       assert.match(r.stderr, re, `case ${i}`);
     }
     // A valid first document does not get saved when a later one is broken.
-    const multi = 'kind: role\nversion: v7\nmetadata:\n  name: ok1\nspec: {}\n---\nkind: role\nversion: v7\nmetadata:\n  name: bad2\nspec:\n  allow: 3\n';
+    const multi =
+      'kind: role\nversion: v7\nmetadata:\n  name: ok1\nspec: {}\n---\nkind: role\nversion: v7\nmetadata:\n  name: bad2\nspec:\n  allow: 3\n';
     const r = cluster.gatectl(['create', '-f', file('multi.yaml', multi)]);
     assert.equal(r.status, 2);
     assert.equal(cluster.gatectl(['get', 'role/ok1']).status, 3, 'nothing saved');
@@ -95,7 +122,10 @@ describe('gatectl against a running cluster', () => {
 
   test('edit applies a change, keeps an unchanged file as is, and refuses invalid edits', () => {
     const editor = join(cluster.dir, 'editor.sh');
-    writeFileSync(editor, '#!/bin/sh\nsed -i "s/max_session_ttl: .*/max_session_ttl: 30m/; s/^  name: access$/  name: access/" "$1"\ngrep -q max_session_ttl "$1" || printf "  options:\\n    max_session_ttl: 30m\\n" >> "$1"\n');
+    writeFileSync(
+      editor,
+      '#!/bin/sh\nsed -i "s/max_session_ttl: .*/max_session_ttl: 30m/; s/^  name: access$/  name: access/" "$1"\ngrep -q max_session_ttl "$1" || printf "  options:\\n    max_session_ttl: 30m\\n" >> "$1"\n',
+    );
     chmodSync(editor, 0o755);
     let r = cluster.gatectl(['edit', 'role/access'], undefined, { EDITOR: editor });
     assert.equal(r.status, 0, r.stderr);

@@ -56,7 +56,9 @@ export class TestCluster {
     const nodePort = await freePort();
     this.proxyAddr = `127.0.0.1:${proxyPort}`;
     this.nodeAddr = `127.0.0.1:${nodePort}`;
-    const labels = Object.entries(this.opts.nodeLabels ?? { env: 'test' }).map(([k, v]) => `    ${k}: ${v}`).join('\n');
+    const labels = Object.entries(this.opts.nodeLabels ?? { env: 'test' })
+      .map(([k, v]) => `    ${k}: ${v}`)
+      .join('\n');
     const config = [
       'version: v1',
       'cluster_name: it',
@@ -77,9 +79,21 @@ export class TestCluster {
   }
 
   private spawnDaemon(cfgPath: string): Promise<void> {
-    const child = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), join(ROOT, 'bin/gatehouse.mjs'), 'start', '--config', cfgPath, '--data-dir', this.dataDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        ...(this.opts.nodeArgs ?? []),
+        join(ROOT, 'bin/gatehouse.mjs'),
+        'start',
+        '--config',
+        cfgPath,
+        '--data-dir',
+        this.dataDir,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`gatehouse did not start within 30 s:\n${this.logs}`)), 30_000);
@@ -144,7 +158,10 @@ export class TestCluster {
 
   /** Adds a role-holding user with a password and logs `gate` in as them. */
   addUserAndLogin(user: string, password: string, roles = 'access', logins = 'root'): CliResult {
-    const add = this.gatectl(['users', 'add', user, `--roles=${roles}`, `--logins=${logins}`, '--password-stdin'], password + '\n');
+    const add = this.gatectl(
+      ['users', 'add', user, `--roles=${roles}`, `--logins=${logins}`, '--password-stdin'],
+      password + '\n',
+    );
     if (add.status !== 0) throw new Error(`users add failed: ${add.stderr}`);
     return this.gate(['login', '--proxy', this.proxyAddr, '--user', user, '--password-stdin'], password + '\n');
   }

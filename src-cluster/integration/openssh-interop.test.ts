@@ -30,7 +30,9 @@ describe('OpenSSH interop with cluster-issued certificates', () => {
     assert.equal(ca.status, 0, ca.stderr);
     sshd = await startSshd(tmp, ca.stdout.trim());
     // What `gate login` left on disk, found the way a user would: the key beside its certificate.
-    const certPath = readdirSync(cluster.home, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith('key-cert.pub'));
+    const certPath = readdirSync(cluster.home, { recursive: true, encoding: 'utf8' }).find((f) =>
+      f.endsWith('key-cert.pub'),
+    );
     assert.ok(certPath, 'gate login stored no key-cert.pub');
     cert = join(cluster.home, certPath);
     key = cert.replace(/-cert\.pub$/, '');
@@ -42,9 +44,15 @@ describe('OpenSSH interop with cluster-issued certificates', () => {
   });
 
   const ssh = (args: string[]) =>
-    spawnSync('ssh', ['-i', key, '-o', `CertificateFile=${cert}`, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', ...args], {
-      encoding: 'utf8', timeout: 30_000, env: { ...process.env, GATEHOUSE_HOME: cluster.home },
-    });
+    spawnSync(
+      'ssh',
+      ['-i', key, '-o', `CertificateFile=${cert}`, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', ...args],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, GATEHOUSE_HOME: cluster.home },
+      },
+    );
 
   const waitForSshdLog = async (re: RegExp) => {
     for (let i = 0; i < 100 && !re.test(sshd.log()); i++) await new Promise((r) => setTimeout(r, 50));
@@ -52,14 +60,33 @@ describe('OpenSSH interop with cluster-issued certificates', () => {
   };
 
   test('stock sshd with TrustedUserCAKeys = cluster user CA accepts the gate login certificate', async () => {
-    const r = ssh(['-p', String(sshd.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', `${LOGIN}@127.0.0.1`, 'echo', 'stock-sshd-ok']);
+    const r = ssh([
+      '-p',
+      String(sshd.port),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      `${LOGIN}@127.0.0.1`,
+      'echo',
+      'stock-sshd-ok',
+    ]);
     assert.equal(r.status, 0, `${r.stderr}\n${sshd.log()}`);
     assert.equal(r.stdout.trim(), 'stock-sshd-ok');
     await waitForSshdLog(/Accepted publickey for \S+ .*ECDSA-CERT SHA256:\S+ ID olga/);
   });
 
   test('stock sshd refuses a login that is not among the certificate principals', () => {
-    const r = ssh(['-p', String(sshd.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', 'daemon@127.0.0.1', 'true']);
+    const r = ssh([
+      '-p',
+      String(sshd.port),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      'daemon@127.0.0.1',
+      'true',
+    ]);
     assert.equal(r.status, 255);
     assert.match(r.stderr, /Permission denied/);
   });
@@ -69,32 +96,74 @@ describe('OpenSSH interop with cluster-issued certificates', () => {
     const knownHosts = join(cluster.dir, 'known_hosts');
     writeFileSync(knownHosts, `@cert-authority * ${hostCa.stdout.trim()}\n`);
     const proxyCommand = `${process.execPath} ${join(ROOT, 'bin/gate.mjs')} proxy ssh %h`;
-    const r = ssh(['-o', `ProxyCommand=${proxyCommand}`, '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, `${LOGIN}@interop`, 'id', '-un']);
+    const r = ssh([
+      '-o',
+      `ProxyCommand=${proxyCommand}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      `${LOGIN}@interop`,
+      'id',
+      '-un',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), LOGIN);
 
     // Another CA in known_hosts: the node's host certificate no longer vouches for it.
-    writeFileSync(knownHosts, `@cert-authority * ${cluster.gatectl(['auth', 'export', '--type=user']).stdout.trim()}\n`);
-    const refused = ssh(['-o', `ProxyCommand=${proxyCommand}`, '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, `${LOGIN}@interop`, 'true']);
+    writeFileSync(
+      knownHosts,
+      `@cert-authority * ${cluster.gatectl(['auth', 'export', '--type=user']).stdout.trim()}\n`,
+    );
+    const refused = ssh([
+      '-o',
+      `ProxyCommand=${proxyCommand}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      `${LOGIN}@interop`,
+      'true',
+    ]);
     assert.equal(refused.status, 255);
     assert.match(refused.stderr, /Host key verification failed/);
   });
 
   test('the stock ssh client sees a denial as "administratively prohibited" with the reason', () => {
     const knownHosts = join(cluster.dir, 'known_hosts2');
-    writeFileSync(knownHosts, `@cert-authority * ${cluster.gatectl(['auth', 'export', '--type=host']).stdout.trim()}\n`);
+    writeFileSync(
+      knownHosts,
+      `@cert-authority * ${cluster.gatectl(['auth', 'export', '--type=host']).stdout.trim()}\n`,
+    );
     // The certificate still names the login; the role it carries now denies it, and the node
     // asks the authorizer with the roles as they are now.
     const access = join(cluster.dir, 'access.yaml');
-    writeFileSync(access, `kind: role\nversion: v7\nmetadata:\n  name: access\nspec:\n  allow:\n    logins: ['{{internal.logins}}']\n    node_labels:\n      '*': '*'\n  deny:\n    logins: [${LOGIN}]\n`);
+    writeFileSync(
+      access,
+      `kind: role\nversion: v7\nmetadata:\n  name: access\nspec:\n  allow:\n    logins: ['{{internal.logins}}']\n    node_labels:\n      '*': '*'\n  deny:\n    logins: [${LOGIN}]\n`,
+    );
     const upd = cluster.gatectl(['create', '-f', access, '--force']);
     assert.equal(upd.status, 0, upd.stderr);
     const proxyCommand = `${process.execPath} ${join(ROOT, 'bin/gate.mjs')} proxy ssh %h`;
-    const denied = ssh(['-o', 'LogLevel=INFO', '-o', `ProxyCommand=${proxyCommand}`, '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, `${LOGIN}@interop`, 'true']);
+    const denied = ssh([
+      '-o',
+      'LogLevel=INFO',
+      '-o',
+      `ProxyCommand=${proxyCommand}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      `${LOGIN}@interop`,
+      'true',
+    ]);
     assert.equal(denied.status, 255);
     assert.match(denied.stderr, /administratively prohibited: login "\S+" is denied by role access/);
     const viaGate = cluster.gate(['ssh', `${LOGIN}@interop`, 'true']);
     assert.notEqual(viaGate.status, 0);
-    assert.match(viaGate.stderr, /ERROR: ssh: rejected: administratively prohibited \(login "\S+" is denied by role access\)/);
+    assert.match(
+      viaGate.stderr,
+      /ERROR: ssh: rejected: administratively prohibited \(login "\S+" is denied by role access\)/,
+    );
   });
 });

@@ -67,7 +67,10 @@ describe('gate → proxy → node', () => {
   });
 
   test('wrong passwords get one generic message, then a rate limit', async () => {
-    const add = cluster.gatectl(['users', 'add', 'bob', '--roles=access', `--logins=${LOGIN}`, '--password-stdin'], 'bob-password-1\n');
+    const add = cluster.gatectl(
+      ['users', 'add', 'bob', '--roles=access', `--logins=${LOGIN}`, '--password-stdin'],
+      'bob-password-1\n',
+    );
     assert.equal(add.status, 0, add.stderr);
     const env = { GATEHOUSE_HOME: `${cluster.dir}/bob-home` };
     const attempt = (user: string, pw: string) =>

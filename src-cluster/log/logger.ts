@@ -39,7 +39,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     const time = new Date().toISOString();
     if (format === 'json') {
       const rec: LogFields = { time, level, component, message, ...fields };
-      write(JSON.stringify(rec, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v)));
+      write(
+        JSON.stringify(rec, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v)),
+      );
       return;
     }
     const extra = fields

@@ -94,7 +94,8 @@ export class ProxyServer {
         return;
       default:
         this.opts.logger.warn('refused connection without a known ALPN protocol', {
-          client: socket.remoteAddress, alpn: socket.alpnProtocol || 'none',
+          client: socket.remoteAddress,
+          alpn: socket.alpnProtocol || 'none',
         });
         socket.destroy();
     }
@@ -127,7 +128,12 @@ export class ProxyServer {
       upstream.on('close', () => socket.destroy());
     } catch (e) {
       const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
-      log.warn('ssh relay refused', { node: request?.node, client: socket.remoteAddress, code: err.code, reason: err.message });
+      log.warn('ssh relay refused', {
+        node: request?.node,
+        client: socket.remoteAddress,
+        code: err.code,
+        reason: err.message,
+      });
       writeHeaderLine(socket, { ok: false, code: err.code, message: err.message });
       socket.end();
     }
@@ -141,7 +147,12 @@ export class ProxyServer {
       s.setNoDelay(true);
       const fail = (why: string) => {
         s.destroy();
-        reject(new GatehouseError(ErrorCode.NODE_UNREACHABLE, `node "${node.name}" at ${node.address} is unreachable: ${why}`));
+        reject(
+          new GatehouseError(
+            ErrorCode.NODE_UNREACHABLE,
+            `node "${node.name}" at ${node.address} is unreachable: ${why}`,
+          ),
+        );
       };
       const timer = setTimeout(() => fail(`no answer within ${timeout} ms`), timeout);
       s.once('connect', () => {

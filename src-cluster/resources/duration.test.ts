@@ -27,11 +27,18 @@ test('bad durations say what is wrong and how to write one', () => {
   assert.equal(durationProblem('h'), `"h" is not a duration; ${hint}`);
   assert.equal(durationProblem('0s'), '"0s" must be longer than zero');
   assert.equal(durationProblem('8h'), undefined);
-  assert.throws(() => parseDurationMs('soon'), (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.BAD_REQUEST && e.message.startsWith('"soon" is not a duration'));
+  assert.throws(
+    () => parseDurationMs('soon'),
+    (e: unknown) =>
+      e instanceof GatehouseError &&
+      e.code === ErrorCode.BAD_REQUEST &&
+      e.message.startsWith('"soon" is not a duration'),
+  );
 });
 
 test('formatDuration reads back through parseDurationMs', () => {
-  for (const ms of [250, 1_000, 90_000, 3_600_000, 5_400_000, 3_605_250]) assert.equal(parseDurationMs(formatDuration(ms)), ms);
+  for (const ms of [250, 1_000, 90_000, 3_600_000, 5_400_000, 3_605_250])
+    assert.equal(parseDurationMs(formatDuration(ms)), ms);
   assert.equal(formatDuration(5_400_000), '1h30m');
   assert.equal(formatDuration(0), '0s');
 });

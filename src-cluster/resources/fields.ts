@@ -3,7 +3,15 @@
 // that list the allowed fields when someone misspells one.
 import { z } from 'zod';
 
-type IssueLike = { code?: string; input?: unknown; expected?: string; values?: readonly unknown[]; origin?: string; minimum?: unknown; maximum?: unknown };
+type IssueLike = {
+  code?: string;
+  input?: unknown;
+  expected?: string;
+  values?: readonly unknown[];
+  origin?: string;
+  minimum?: unknown;
+  maximum?: unknown;
+};
 
 /** Error option that replaces wrong-type messages; "missing", "empty" etc. keep the default map's. */
 export function wrongType(message: string) {
@@ -35,12 +43,10 @@ export function nameProblem(name: string): string | undefined {
 }
 
 /** Resource names. A leading letter/digit keeps names from looking like CLI flags or paths. */
-export const resourceName = z
-  .string(wrongType('expected a string'))
-  .superRefine((name, ctx) => {
-    const problem = nameProblem(name);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: name });
-  });
+export const resourceName = z.string(wrongType('expected a string')).superRefine((name, ctx) => {
+  const problem = nameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, input: name });
+});
 
 // Label keys may carry a prefix like `gatehouse.dev/origin`. The leading letter/digit also keeps
 // `__proto__` out of records built from user input.
@@ -60,20 +66,31 @@ export function guardedRecord<T extends z.ZodType>(record: T) {
     .unknown()
     .superRefine((value, ctx) => {
       if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
-        ctx.addIssue({ code: 'custom', path: ['__proto__'], message: '"__proto__" is not allowed as a key', input: value });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['__proto__'],
+          message: '"__proto__" is not allowed as a key',
+          input: value,
+        });
       }
     })
     .pipe(record);
 }
 
-export const labels = guardedRecord(z
-  .record(z.string(), z.string(wrongType('expected a string')), wrongType('expected a mapping of label names to strings'))
-  .superRefine((record, ctx) => {
-    for (const key of Object.keys(record)) {
-      const problem = labelKeyProblem(key);
-      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem, input: key });
-    }
-  }));
+export const labels = guardedRecord(
+  z
+    .record(
+      z.string(),
+      z.string(wrongType('expected a string')),
+      wrongType('expected a mapping of label names to strings'),
+    )
+    .superRefine((record, ctx) => {
+      for (const key of Object.keys(record)) {
+        const problem = labelKeyProblem(key);
+        if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem, input: key });
+      }
+    }),
+);
 
 function describeInput(input: unknown): string {
   if (input === null) return 'nothing (null)';
@@ -104,7 +121,9 @@ export function defaultIssueMessage(iss: IssueLike): string {
     case 'invalid_value':
       return `expected one of: ${(iss.values ?? []).map((v) => String(v)).join(', ')}`;
     case 'too_small':
-      return iss.origin === 'array' || iss.origin === 'string' ? 'must not be empty' : `must be at least ${String(iss.minimum)}`;
+      return iss.origin === 'array' || iss.origin === 'string'
+        ? 'must not be empty'
+        : `must be at least ${String(iss.minimum)}`;
     case 'too_big':
       return `must be at most ${String(iss.maximum)}`;
     default:

@@ -10,8 +10,27 @@ export { orderedResource, toJson, toText, toYaml } from './print.ts';
 export { durationProblem, formatDuration, parseDurationMs } from './duration.ts';
 export { compileSelector, globToRegExp, matchLabels } from './labels.ts';
 export type { LabelMatcher, LabelSelector, NodeLabels } from './labels.ts';
-export { defaultIssueMessage, guardedRecord, labelKeyProblem, labels, nameProblem, resourceName, strictFields, stringList, wrongType } from './fields.ts';
-export { LOGIN_TEMPLATES, ROLE_VERBS, loginProblem, loginTemplateTrait, newRole, presetRoles, roleKind, roleSchema } from './role.ts';
+export {
+  defaultIssueMessage,
+  guardedRecord,
+  labelKeyProblem,
+  labels,
+  nameProblem,
+  resourceName,
+  strictFields,
+  stringList,
+  wrongType,
+} from './fields.ts';
+export {
+  LOGIN_TEMPLATES,
+  ROLE_VERBS,
+  loginProblem,
+  loginTemplateTrait,
+  newRole,
+  presetRoles,
+  roleKind,
+  roleSchema,
+} from './role.ts';
 export type { RoleConditions, RoleOptions, RoleResource, RoleRule, RoleSpec, RoleVerb } from './role.ts';
 export { RoleSet, roleSetForUser } from './role-set.ts';
 export type { AccessDecision, NodeInfo } from './role-set.ts';

@@ -88,7 +88,11 @@ export function parseResources(text: string, registry: KindRegistry, options: Pa
     } catch (e) {
       // The yaml package throws a plain ReferenceError for alias bombs.
       const line = lineOf(lines, doc.contents.range[0]);
-      throw new GatehouseError(ErrorCode.INVALID_RESOURCE, `invalid YAML: ${(e as Error).message} (document starting at line ${line})`, { line });
+      throw new GatehouseError(
+        ErrorCode.INVALID_RESOURCE,
+        `invalid YAML: ${(e as Error).message} (document starting at line ${line})`,
+        { line },
+      );
     }
     if (value === null || value === undefined) continue;
     if (Array.isArray(value) && isSeq(doc.contents)) {
@@ -109,7 +113,9 @@ export function parseResources(text: string, registry: KindRegistry, options: Pa
 export function parseResource(text: string, registry: KindRegistry): Resource {
   const resources = parseResources(text, registry);
   if (resources.length !== 1) {
-    throw new GatehouseError(ErrorCode.INVALID_RESOURCE, `expected one resource, found ${resources.length}`, { count: resources.length });
+    throw new GatehouseError(ErrorCode.INVALID_RESOURCE, `expected one resource, found ${resources.length}`, {
+      count: resources.length,
+    });
   }
   return resources[0]!;
 }

@@ -11,7 +11,11 @@ const registry = createDefaultRegistry();
 const dev = newRole(
   'dev',
   {
-    allow: { logins: ['{{internal.logins}}', 'ubuntu'], node_labels: { '*': '*', env: ['prod-*', 'dev'] }, rules: [{ resources: ['user'], verbs: ['list'] }] },
+    allow: {
+      logins: ['{{internal.logins}}', 'ubuntu'],
+      node_labels: { '*': '*', env: ['prod-*', 'dev'] },
+      rules: [{ resources: ['user'], verbs: ['list'] }],
+    },
     deny: { logins: ['root'] },
     options: { max_session_ttl: '1h30m' },
   },
@@ -22,7 +26,12 @@ const alice = newUser({ name: 'alice', roles: ['dev', 'access'], logins: ['alice
 test('toYaml prints kind, version, metadata, spec in that order whatever the input order', () => {
   const shuffled = { spec: { roles: ['a'] }, metadata: { name: 'x' }, version: 'v2', kind: 'user' } as const;
   assert.equal(toYaml(shuffled as never), 'kind: user\nversion: v2\nmetadata:\n  name: x\nspec:\n  roles:\n    - a\n');
-  const meta = orderedResource({ kind: 'role', version: 'v7', spec: {}, metadata: { labels: { a: 'b' }, description: 'd', name: 'n' } });
+  const meta = orderedResource({
+    kind: 'role',
+    version: 'v7',
+    spec: {},
+    metadata: { labels: { a: 'b' }, description: 'd', name: 'n' },
+  });
   assert.deepEqual(Object.keys(meta['metadata'] as object), ['name', 'description', 'labels']);
 });
 

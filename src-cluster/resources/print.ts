@@ -46,7 +46,14 @@ export function toJson(resources: Resource | readonly Resource[], options: { pre
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -58,7 +65,9 @@ export function toText(resources: readonly Resource[], registry: KindRegistry): 
   for (const r of resources) groups.set(r.kind, [...(groups.get(r.kind) ?? []), r]);
   const parts: string[] = [];
   for (const [kind, members] of groups) {
-    const columns = registry.get(kind)?.columns ?? [{ header: 'DESCRIPTION', value: (r: Resource) => r.metadata.description ?? '' }];
+    const columns = registry.get(kind)?.columns ?? [
+      { header: 'DESCRIPTION', value: (r: Resource) => r.metadata.description ?? '' },
+    ];
     const rows = [
       ['NAME', ...columns.map((c) => c.header)],
       ...members.map((r) => [r.metadata.name, ...columns.map((c) => c.value(r).replace(/\s+/g, ' '))]),

@@ -17,7 +17,10 @@ const lockSchema: z.ZodType<LockResource> = strictFields({
   kind: z.literal('lock'),
   version: z.enum(['v1', 'v2']),
   metadata: strictFields({ name: resourceName }),
-  spec: strictFields({ target: strictFields({ user: z.string().optional(), role: z.string().optional() }), message: z.string().optional() }),
+  spec: strictFields({
+    target: strictFields({ user: z.string().optional(), role: z.string().optional() }),
+    message: z.string().optional(),
+  }),
 });
 
 test('a new kind plugs in with its own schema, versions and columns', () => {
@@ -27,19 +30,35 @@ test('a new kind plugs in with its own schema, versions and columns', () => {
     versions: ['v1', 'v2'],
     schema: lockSchema,
     aliases: ['locks'],
-    columns: [{ header: 'TARGET', value: (l) => Object.entries(l.spec.target).map(([k, v]) => `${k}:${v}`).join(',') }],
+    columns: [
+      {
+        header: 'TARGET',
+        value: (l) =>
+          Object.entries(l.spec.target)
+            .map(([k, v]) => `${k}:${v}`)
+            .join(','),
+      },
+    ],
   });
   assert.deepEqual(registry.kinds(), ['lock', 'role', 'user']);
-  const [lock] = parseResources('kind: lock\nversion: v1\nmetadata: {name: l1}\nspec: {target: {user: bob}}\n', registry);
+  const [lock] = parseResources(
+    'kind: lock\nversion: v1\nmetadata: {name: l1}\nspec: {target: {user: bob}}\n',
+    registry,
+  );
   assert.equal(lock!.kind, 'lock');
   assert.equal(toText([lock!], registry), 'NAME  TARGET\nl1    user:bob\n');
   assert.throws(() => parseResources('kind: lock\nversion: v3\nmetadata: {name: l1}\nspec: {target: {}}\n', registry), {
     message: 'lock version "v3" is not supported; supported: v1, v2 (line 2)',
   });
-  assert.throws(() => parseResources('kind: lock\nversion: v2\nmetadata: {name: l1}\nspec:\n  target: {device: d1}\n', registry), {
-    message: 'lock "l1": spec.target.device: unknown field; allowed fields: user, role (line 5)',
+  assert.throws(
+    () => parseResources('kind: lock\nversion: v2\nmetadata: {name: l1}\nspec:\n  target: {device: d1}\n', registry),
+    {
+      message: 'lock "l1": spec.target.device: unknown field; allowed fields: user, role (line 5)',
+    },
+  );
+  assert.throws(() => parseResources('kind: lok\n', registry), {
+    message: 'unknown kind "lok"; known kinds: lock, role, user (line 1)',
   });
-  assert.throws(() => parseResources('kind: lok\n', registry), { message: 'unknown kind "lok"; known kinds: lock, role, user (line 1)' });
 });
 
 test('registries are independent objects', () => {
@@ -53,9 +72,17 @@ test('registries are independent objects', () => {
 test('duplicate kinds or aliases and bad definitions are refused', () => {
   const registry = createDefaultRegistry();
   assert.throws(() => registry.registerKind(roleKind), { message: 'kind name "role" is already registered' });
-  assert.throws(() => registry.registerKind({ kind: 'thing', versions: ['v1'], schema: lockSchema, aliases: ['roles'] }), { message: 'kind name "roles" is already registered' });
-  assert.throws(() => registry.registerKind({ kind: 'Thing', versions: ['v1'], schema: lockSchema }), /must be lowercase/);
-  assert.throws(() => registry.registerKind({ kind: 'thing', versions: [], schema: lockSchema }), { message: 'kind "thing" has no versions' });
+  assert.throws(
+    () => registry.registerKind({ kind: 'thing', versions: ['v1'], schema: lockSchema, aliases: ['roles'] }),
+    { message: 'kind name "roles" is already registered' },
+  );
+  assert.throws(
+    () => registry.registerKind({ kind: 'Thing', versions: ['v1'], schema: lockSchema }),
+    /must be lowercase/,
+  );
+  assert.throws(() => registry.registerKind({ kind: 'thing', versions: [], schema: lockSchema }), {
+    message: 'kind "thing" has no versions',
+  });
 });
 
 test('find and require accept aliases; YAML does not', () => {
@@ -65,13 +92,21 @@ test('find and require accept aliases; YAML does not', () => {
   assert.equal(registry.require('users').kind, 'user');
   assert.throws(
     () => registry.require('devices'),
-    (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.UNKNOWN_KIND && e.message === 'unknown kind "devices"; known kinds: role, user',
+    (e: unknown) =>
+      e instanceof GatehouseError &&
+      e.code === ErrorCode.UNKNOWN_KIND &&
+      e.message === 'unknown kind "devices"; known kinds: role, user',
   );
-  assert.throws(() => parseResources('kind: roles\n', registry), { message: 'unknown kind "roles"; known kinds: role, user (line 1)' });
+  assert.throws(() => parseResources('kind: roles\n', registry), {
+    message: 'unknown kind "roles"; known kinds: role, user (line 1)',
+  });
 });
 
 test('isRole / isUser narrow parsed resources', () => {
-  const [role, user] = parseResources('kind: role\nversion: v7\nmetadata: {name: r}\nspec: {deny: {logins: [root]}}\n---\nkind: user\nversion: v2\nmetadata: {name: u}\nspec: {roles: [r]}\n', createDefaultRegistry());
+  const [role, user] = parseResources(
+    'kind: role\nversion: v7\nmetadata: {name: r}\nspec: {deny: {logins: [root]}}\n---\nkind: user\nversion: v2\nmetadata: {name: u}\nspec: {roles: [r]}\n',
+    createDefaultRegistry(),
+  );
   assert.ok(isRole(role!) && !isUser(role!));
   assert.deepEqual(role.spec.deny?.logins, ['root']);
   assert.ok(isUser(user!) && !isRole(user!));

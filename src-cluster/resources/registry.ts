@@ -65,7 +65,10 @@ export function createRegistry(): KindRegistry {
   const registry: KindRegistry = {
     registerKind<R extends Resource>(definition: KindDefinition<R>): void {
       if (!/^[a-z][a-z0-9_]*$/.test(definition.kind)) {
-        throw new GatehouseError(ErrorCode.INTERNAL, `kind name "${definition.kind}" must be lowercase letters, digits and "_"`);
+        throw new GatehouseError(
+          ErrorCode.INTERNAL,
+          `kind name "${definition.kind}" must be lowercase letters, digits and "_"`,
+        );
       }
       if (definition.versions.length === 0) {
         throw new GatehouseError(ErrorCode.INTERNAL, `kind "${definition.kind}" has no versions`);

@@ -7,13 +7,19 @@ import { newUser } from './user.ts';
 
 const [access, editor] = presetRoles() as [RoleResource, RoleResource];
 const dev = newRole('dev', {
-  allow: { logins: ['ubuntu', '{{internal.logins}}'], node_labels: { env: ['dev', 'staging-*'] }, rules: [{ resources: ['user'], verbs: ['list', 'read'] }] },
+  allow: {
+    logins: ['ubuntu', '{{internal.logins}}'],
+    node_labels: { env: ['dev', 'staging-*'] },
+    rules: [{ resources: ['user'], verbs: ['list', 'read'] }],
+  },
   options: { max_session_ttl: '8h' },
 });
 const noRoot = newRole('no-root', { deny: { logins: ['root'] } });
 const noProd = newRole('no-prod', { deny: { node_labels: { env: 'prod*' } }, options: { max_session_ttl: '30m' } });
 const rootOnDb = newRole('db-admin', { allow: { logins: ['root', 'postgres'], node_labels: { team: 'db' } } });
-const readonly = newRole('readonly', { deny: { rules: [{ resources: ['*'], verbs: ['create', 'update', 'delete'] }] } });
+const readonly = newRole('readonly', {
+  deny: { rules: [{ resources: ['*'], verbs: ['create', 'update', 'delete'] }] },
+});
 
 const web1 = { name: 'web1', labels: { env: 'prod', team: 'web' } };
 const db1 = { name: 'db1', labels: { env: 'staging-eu', team: 'db' } };
@@ -27,19 +33,73 @@ test('checkNodeAccess table', () => {
   const cases: Array<[string, RoleResource[], NodeInfo, string, AccessDecision]> = [
     ['access: own login on any node', [access], web1, 'alice', allowed],
     ['access: login from traits', [access], box, 'root', allowed],
-    ['access: login not in traits', [access], web1, 'bob', denied('login "bob" is not allowed on node "web1" by role access')],
+    [
+      'access: login not in traits',
+      [access],
+      web1,
+      'bob',
+      denied('login "bob" is not allowed on node "web1" by role access'),
+    ],
     ['dev: glob value in list matches', [dev], db1, 'ubuntu', allowed],
-    ['dev: node outside its labels', [dev], web1, 'ubuntu', denied(`node "web1" is not allowed by role dev: no role's node_labels match the node's labels`)],
-    ['two roles named in the reason', [access, dev], web1, 'ubuntu', denied('login "ubuntu" is not allowed on node "web1" by roles access, dev')],
-    ['role without node_labels grants no nodes', [editor], web1, 'alice', denied(`node "web1" is not allowed by role editor: no role's node_labels match the node's labels`)],
+    [
+      'dev: node outside its labels',
+      [dev],
+      web1,
+      'ubuntu',
+      denied(`node "web1" is not allowed by role dev: no role's node_labels match the node's labels`),
+    ],
+    [
+      'two roles named in the reason',
+      [access, dev],
+      web1,
+      'ubuntu',
+      denied('login "ubuntu" is not allowed on node "web1" by roles access, dev'),
+    ],
+    [
+      'role without node_labels grants no nodes',
+      [editor],
+      web1,
+      'alice',
+      denied(`node "web1" is not allowed by role editor: no role's node_labels match the node's labels`),
+    ],
     ['deny login wins over allow', [access, noRoot], box, 'root', denied('login "root" is denied by role no-root')],
-    ['deny login applies on every node', [rootOnDb, noRoot], db1, 'root', denied('login "root" is denied by role no-root')],
+    [
+      'deny login applies on every node',
+      [rootOnDb, noRoot],
+      db1,
+      'root',
+      denied('login "root" is denied by role no-root'),
+    ],
     ['deny login leaves other logins', [rootOnDb, noRoot], db1, 'postgres', allowed],
-    ['deny labels deny the whole node', [access, noProd], web1, 'alice', denied('access to node "web1" is denied by role no-prod')],
+    [
+      'deny labels deny the whole node',
+      [access, noProd],
+      web1,
+      'alice',
+      denied('access to node "web1" is denied by role no-prod'),
+    ],
     ['deny labels leave other nodes', [access, noProd], db1, 'alice', allowed],
-    ['deny labels checked before deny logins', [access, noProd, noRoot], web1, 'root', denied('access to node "web1" is denied by role no-prod')],
-    ['allow from one role, login from another does not combine', [rootOnDb, dev], web1, 'root', denied(`node "web1" is not allowed by roles db-admin, dev: no role's node_labels match the node's labels`)],
-    ['login must come from a role that matches the node', [rootOnDb, dev], { name: 'db2', labels: { env: 'dev', team: 'web' } }, 'postgres', denied('login "postgres" is not allowed on node "db2" by roles db-admin, dev')],
+    [
+      'deny labels checked before deny logins',
+      [access, noProd, noRoot],
+      web1,
+      'root',
+      denied('access to node "web1" is denied by role no-prod'),
+    ],
+    [
+      'allow from one role, login from another does not combine',
+      [rootOnDb, dev],
+      web1,
+      'root',
+      denied(`node "web1" is not allowed by roles db-admin, dev: no role's node_labels match the node's labels`),
+    ],
+    [
+      'login must come from a role that matches the node',
+      [rootOnDb, dev],
+      { name: 'db2', labels: { env: 'dev', team: 'web' } },
+      'postgres',
+      denied('login "postgres" is not allowed on node "db2" by roles db-admin, dev'),
+    ],
     ['no roles', [], web1, 'alice', denied('login "alice" is not allowed on node "web1": the user has no roles')],
   ];
   for (const [name, roles, node, login, expected] of cases) {
@@ -54,8 +114,17 @@ test('templates expand to the user traits, and only well-formed ones', () => {
 });
 
 test('allowedLogins is the union of allow minus deny, without duplicates', () => {
-  assert.deepEqual(new RoleSet([access, dev, rootOnDb], traits).allowedLogins(), ['alice', 'root', 'ubuntu', 'postgres']);
-  assert.deepEqual(new RoleSet([access, dev, rootOnDb, noRoot], traits).allowedLogins(), ['alice', 'ubuntu', 'postgres']);
+  assert.deepEqual(new RoleSet([access, dev, rootOnDb], traits).allowedLogins(), [
+    'alice',
+    'root',
+    'ubuntu',
+    'postgres',
+  ]);
+  assert.deepEqual(new RoleSet([access, dev, rootOnDb, noRoot], traits).allowedLogins(), [
+    'alice',
+    'ubuntu',
+    'postgres',
+  ]);
   assert.deepEqual(new RoleSet([editor], traits).allowedLogins(), []);
 });
 
@@ -90,7 +159,11 @@ test('checkResourceAccess table', () => {
     [[], 'role', 'read', denied('verb "read" on kind "role" is not allowed: the user has no roles')],
   ];
   for (const [roles, kind, verb, expected] of cases) {
-    assert.deepEqual(new RoleSet(roles, traits).checkResourceAccess(kind, verb), expected, `${roles.map((r) => r.metadata.name).join('+')} ${verb} ${kind}`);
+    assert.deepEqual(
+      new RoleSet(roles, traits).checkResourceAccess(kind, verb),
+      expected,
+      `${roles.map((r) => r.metadata.name).join('+')} ${verb} ${kind}`,
+    );
   }
 });
 
@@ -106,6 +179,9 @@ test('roleSetForUser resolves the roles the user names and refuses missing ones'
   const ghost = newUser({ name: 'bob', roles: ['access', 'ghost'] });
   assert.throws(
     () => roleSetForUser(ghost, [access]),
-    (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.NOT_FOUND && e.message === 'user "bob" has role "ghost", which does not exist',
+    (e: unknown) =>
+      e instanceof GatehouseError &&
+      e.code === ErrorCode.NOT_FOUND &&
+      e.message === 'user "bob" has role "ghost", which does not exist',
   );
 });

@@ -5,7 +5,14 @@
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { parseDurationMs } from './duration.ts';
 import { compileSelector, type LabelMatcher, type NodeLabels } from './labels.ts';
-import { loginProblem, loginTemplateTrait, type RoleConditions, type RoleResource, type RoleRule, type RoleVerb } from './role.ts';
+import {
+  loginProblem,
+  loginTemplateTrait,
+  type RoleConditions,
+  type RoleResource,
+  type RoleRule,
+  type RoleVerb,
+} from './role.ts';
 import type { UserResource, UserTraits } from './user.ts';
 
 export interface NodeInfo {
@@ -50,7 +57,8 @@ function compileConditions(c: RoleConditions | undefined, traits: UserTraits): C
 
 function ruleMatches(rules: readonly RoleRule[], kind: string, verb: RoleVerb): boolean {
   return rules.some(
-    (r) => (r.resources.includes('*') || r.resources.includes(kind)) && (r.verbs.includes('*') || r.verbs.includes(verb)),
+    (r) =>
+      (r.resources.includes('*') || r.resources.includes(kind)) && (r.verbs.includes('*') || r.verbs.includes(verb)),
   );
 }
 
@@ -95,11 +103,18 @@ export class RoleSet {
     }
     const matching = this.#roles.filter((r) => r.allow.nodes(node.labels));
     if (matching.length === 0) {
-      if (this.#roles.length === 0) return { allowed: false, reason: `login "${login}" is not allowed on node "${node.name}"${byRoles([])}` };
-      return { allowed: false, reason: `node "${node.name}" is not allowed${byRoles(this.roleNames)}: no role's node_labels match the node's labels` };
+      if (this.#roles.length === 0)
+        return { allowed: false, reason: `login "${login}" is not allowed on node "${node.name}"${byRoles([])}` };
+      return {
+        allowed: false,
+        reason: `node "${node.name}" is not allowed${byRoles(this.roleNames)}: no role's node_labels match the node's labels`,
+      };
     }
     if (matching.some((r) => r.allow.logins.includes(login))) return { allowed: true };
-    return { allowed: false, reason: `login "${login}" is not allowed on node "${node.name}"${byRoles(this.roleNames)}` };
+    return {
+      allowed: false,
+      reason: `login "${login}" is not allowed on node "${node.name}"${byRoles(this.roleNames)}`,
+    };
   }
 
   /** Should `node` appear in the user's node list? Labels only, like access without a login. */
@@ -137,7 +152,8 @@ export class RoleSet {
   /** May the user perform `verb` on resources of `kind` (admin API, gatectl)? */
   checkResourceAccess(kind: string, verb: RoleVerb): AccessDecision {
     const denied = this.#roles.filter((r) => ruleMatches(r.deny.rules, kind, verb)).map((r) => r.name);
-    if (denied.length > 0) return { allowed: false, reason: `verb "${verb}" on kind "${kind}" is denied${byRoles(denied)}` };
+    if (denied.length > 0)
+      return { allowed: false, reason: `verb "${verb}" on kind "${kind}" is denied${byRoles(denied)}` };
     if (this.#roles.some((r) => ruleMatches(r.allow.rules, kind, verb))) return { allowed: true };
     return { allowed: false, reason: `verb "${verb}" on kind "${kind}" is not allowed${byRoles(this.roleNames)}` };
   }
@@ -158,7 +174,11 @@ export function roleSetForUser(user: UserResource, available: Iterable<RoleResou
   const roles = user.spec.roles.map((name) => {
     const role = byName.get(name);
     if (!role) {
-      throw new GatehouseError(ErrorCode.NOT_FOUND, `user "${user.metadata.name}" has role "${name}", which does not exist`, { user: user.metadata.name, role: name });
+      throw new GatehouseError(
+        ErrorCode.NOT_FOUND,
+        `user "${user.metadata.name}" has role "${name}", which does not exist`,
+        { user: user.metadata.name, role: name },
+      );
     }
     return role;
   });

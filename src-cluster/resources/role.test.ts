@@ -91,24 +91,36 @@ test('rules: verbs and resources are checked', () => {
   assert.deepEqual(problems('  allow:\n    rules:\n      - resources: []\n        verbs: [read]\n'), [
     'role "dev": spec.allow.rules[0].resources: must not be empty (line 7)',
   ]);
-  assert.deepEqual(problems('  allow:\n    rules:\n      - verbs: [read]\n'), ['role "dev": spec.allow.rules[0].resources: required field is missing (line 7)']);
+  assert.deepEqual(problems('  allow:\n    rules:\n      - verbs: [read]\n'), [
+    'role "dev": spec.allow.rules[0].resources: required field is missing (line 7)',
+  ]);
   assert.deepEqual(problems('  allow:\n    rules: {resources: [role]}\n'), [
     'role "dev": spec.allow.rules: expected a list of rules, each with resources and verbs (line 6)',
   ]);
 });
 
 test('max_session_ttl must be a positive duration string', () => {
-  assert.deepEqual(problems('  options:\n    max_session_ttl: 8\n'), ['role "dev": spec.options.max_session_ttl: expected a duration such as "8h" or "1h30m" (line 6)']);
+  assert.deepEqual(problems('  options:\n    max_session_ttl: 8\n'), [
+    'role "dev": spec.options.max_session_ttl: expected a duration such as "8h" or "1h30m" (line 6)',
+  ]);
   assert.deepEqual(problems('  options:\n    max_session_ttl: "8"\n'), [
     'role "dev": spec.options.max_session_ttl: "8" has no unit; use a number with a unit (h, m, s, ms), like "8h", "30m" or "1h30m" (line 6)',
   ]);
-  assert.deepEqual(problems('  options:\n    max_session_ttl: 0m\n'), ['role "dev": spec.options.max_session_ttl: "0m" must be longer than zero (line 6)']);
+  assert.deepEqual(problems('  options:\n    max_session_ttl: 0m\n'), [
+    'role "dev": spec.options.max_session_ttl: "0m" must be longer than zero (line 6)',
+  ]);
 });
 
 test('name rules', () => {
-  for (const ok of ['a', 'dev', 'ops-2.eu_west', '0day', 'x'.repeat(63)]) assert.equal(newRole(ok, {}).metadata.name, ok);
+  for (const ok of ['a', 'dev', 'ops-2.eu_west', '0day', 'x'.repeat(63)])
+    assert.equal(newRole(ok, {}).metadata.name, ok);
   for (const bad of ['', 'Dev', '-rf', '.hidden', '_x', 'a b', 'a/b', 'x'.repeat(64)]) {
-    assert.throws(() => newRole(bad, {}), (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.INVALID_RESOURCE && e.message.includes('metadata.name'), bad);
+    assert.throws(
+      () => newRole(bad, {}),
+      (e: unknown) =>
+        e instanceof GatehouseError && e.code === ErrorCode.INVALID_RESOURCE && e.message.includes('metadata.name'),
+      bad,
+    );
   }
 });
 
@@ -120,7 +132,10 @@ test('newRole refuses invalid specs like parsed input would', () => {
 
 test('preset roles are valid, described, and fresh on every call', () => {
   const presets = presetRoles();
-  assert.deepEqual(presets.map((r) => r.metadata.name), ['access', 'editor']);
+  assert.deepEqual(
+    presets.map((r) => r.metadata.name),
+    ['access', 'editor'],
+  );
   for (const r of presets) assert.ok(r.metadata.description && r.metadata.description.length > 10);
   assert.deepEqual(presets[0]!.spec.allow, { logins: ['{{internal.logins}}'], node_labels: { '*': '*' } });
   assert.deepEqual(presets[1]!.spec.allow, { rules: [{ resources: ['*'], verbs: ['*'] }] });

@@ -63,7 +63,9 @@ export function loginTemplateTrait(entry: string): 'logins' | undefined {
 function loginEntryProblem(entry: string): string | undefined {
   if (entry.includes('{{') || entry.includes('}}')) {
     if (loginTemplateTrait(entry)) return undefined;
-    const supported = Object.keys(LOGIN_TEMPLATES).map((t) => `{{${t}}}`).join(', ');
+    const supported = Object.keys(LOGIN_TEMPLATES)
+      .map((t) => `{{${t}}}`)
+      .join(', ');
     return `unknown template "${entry}"; supported: ${supported}`;
   }
   return loginProblem(entry);
@@ -76,30 +78,46 @@ const loginEntry = z.string(wrongType('expected a string')).superRefine((entry, 
 
 const selectorValue = z.union([z.string(), z.array(z.string())], { error: 'expected a string or a list of strings' });
 
-const labelSelector = guardedRecord(z
-  .record(z.string(), selectorValue, wrongType('expected a mapping of label names to values'))
-  .superRefine((selector, ctx) => {
-    for (const [key, value] of Object.entries(selector)) {
-      const values = typeof value === 'string' ? [value] : value;
-      if (key === '*') {
-        if (values.length !== 1 || values[0] !== '*') {
-          ctx.addIssue({ code: 'custom', path: [key], message: `the "*" key only works as '*': '*' (every node); to match any value of one label write '<label>': '*'`, input: value });
+const labelSelector = guardedRecord(
+  z
+    .record(z.string(), selectorValue, wrongType('expected a mapping of label names to values'))
+    .superRefine((selector, ctx) => {
+      for (const [key, value] of Object.entries(selector)) {
+        const values = typeof value === 'string' ? [value] : value;
+        if (key === '*') {
+          if (values.length !== 1 || values[0] !== '*') {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `the "*" key only works as '*': '*' (every node); to match any value of one label write '<label>': '*'`,
+              input: value,
+            });
+          }
+          continue;
         }
-        continue;
+        const keyProblem = labelKeyProblem(key);
+        if (keyProblem) ctx.addIssue({ code: 'custom', path: [key], message: keyProblem, input: key });
+        if (values.some((v) => v.includes('{{'))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'templates are not supported in node_labels',
+            input: value,
+          });
+        }
       }
-      const keyProblem = labelKeyProblem(key);
-      if (keyProblem) ctx.addIssue({ code: 'custom', path: [key], message: keyProblem, input: key });
-      if (values.some((v) => v.includes('{{'))) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'templates are not supported in node_labels', input: value });
-      }
-    }
-  }));
+    }),
+);
 
-const resourceKindName = z.string(wrongType('expected a string')).regex(/^(\*|[a-z][a-z0-9_]*)$/, { message: 'expected a resource kind such as "role" or "user", or "*"' });
+const resourceKindName = z
+  .string(wrongType('expected a string'))
+  .regex(/^(\*|[a-z][a-z0-9_]*)$/, { message: 'expected a resource kind such as "role" or "user", or "*"' });
 
 const rule = strictFields({
   resources: z.array(resourceKindName, wrongType('expected a list of resource kinds')).min(1),
-  verbs: z.array(z.enum([...ROLE_VERBS, '*']), wrongType(`expected a list of verbs (${ROLE_VERBS.join(', ')}, *)`)).min(1),
+  verbs: z
+    .array(z.enum([...ROLE_VERBS, '*']), wrongType(`expected a list of verbs (${ROLE_VERBS.join(', ')}, *)`))
+    .min(1),
 });
 
 const conditions = strictFields({
@@ -116,8 +134,16 @@ const maxSessionTtl = z.string(wrongType('expected a duration such as "8h" or "1
 export const roleSchema: z.ZodType<RoleResource> = strictFields({
   kind: z.literal('role'),
   version: z.literal('v7'),
-  metadata: strictFields({ name: resourceName, description: z.string(wrongType('expected a string')).optional(), labels: labels.optional() }),
-  spec: strictFields({ allow: conditions.optional(), deny: conditions.optional(), options: strictFields({ max_session_ttl: maxSessionTtl.optional() }).optional() }),
+  metadata: strictFields({
+    name: resourceName,
+    description: z.string(wrongType('expected a string')).optional(),
+    labels: labels.optional(),
+  }),
+  spec: strictFields({
+    allow: conditions.optional(),
+    deny: conditions.optional(),
+    options: strictFields({ max_session_ttl: maxSessionTtl.optional() }).optional(),
+  }),
 });
 
 function showSelector(selector: LabelSelector | undefined): string {

@@ -61,7 +61,11 @@ function withoutRevision(value: Record<string, unknown>): Record<string, unknown
 }
 
 /** Checks a value against one kind's schema, including the kind/version gate. */
-export function checkKind<R extends Resource>(definition: KindDefinition<R>, value: unknown, options: CheckOptions = {}): CheckResult<R> {
+export function checkKind<R extends Resource>(
+  definition: KindDefinition<R>,
+  value: unknown,
+  options: CheckOptions = {},
+): CheckResult<R> {
   const { locate, document } = options;
   const issue = (code: ErrorCode, text: string, path: readonly PropertyKey[] | undefined): ResourceIssue => {
     const line = path ? locate?.(path) : locate?.([]);
@@ -73,18 +77,43 @@ export function checkKind<R extends Resource>(definition: KindDefinition<R>, val
   };
 
   if (!isPlainObject(value)) {
-    return { ok: false, issues: [issue(ErrorCode.INVALID_RESOURCE, `expected a ${definition.kind} resource: a mapping with kind, version, metadata and spec`, undefined)] };
+    return {
+      ok: false,
+      issues: [
+        issue(
+          ErrorCode.INVALID_RESOURCE,
+          `expected a ${definition.kind} resource: a mapping with kind, version, metadata and spec`,
+          undefined,
+        ),
+      ],
+    };
   }
   const doc = withoutRevision(value);
   const subject = subjectOf(definition.kind, doc);
   const version = doc['version'];
   const supported = definition.versions.join(', ');
   if (version === undefined) {
-    return { ok: false, issues: [issue(ErrorCode.INVALID_RESOURCE, `${subject}: version: required field is missing; supported: ${supported}`, ['version'])] };
+    return {
+      ok: false,
+      issues: [
+        issue(ErrorCode.INVALID_RESOURCE, `${subject}: version: required field is missing; supported: ${supported}`, [
+          'version',
+        ]),
+      ],
+    };
   }
   if (typeof version !== 'string' || !definition.versions.includes(version)) {
     const shown = typeof version === 'string' ? JSON.stringify(version) : String(version);
-    return { ok: false, issues: [issue(ErrorCode.INVALID_RESOURCE, `${definition.kind} version ${shown} is not supported; supported: ${supported}`, ['version'])] };
+    return {
+      ok: false,
+      issues: [
+        issue(
+          ErrorCode.INVALID_RESOURCE,
+          `${definition.kind} version ${shown} is not supported; supported: ${supported}`,
+          ['version'],
+        ),
+      ],
+    };
   }
 
   const parsed = definition.schema.safeParse(doc, { error: defaultIssueMessage });
@@ -95,7 +124,9 @@ export function checkKind<R extends Resource>(definition: KindDefinition<R>, val
     // One issue per unknown key, so each gets its own field name and line.
     const paths = zi.code === 'unrecognized_keys' ? zi.keys.map((k) => [...zi.path, k]) : [zi.path];
     for (const path of paths) {
-      issues.push(issue(ErrorCode.INVALID_RESOURCE, `${subject}: ${formatPath(path) || '(resource)'}: ${zi.message}`, path));
+      issues.push(
+        issue(ErrorCode.INVALID_RESOURCE, `${subject}: ${formatPath(path) || '(resource)'}: ${zi.message}`, path),
+      );
     }
   }
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
@@ -103,7 +134,11 @@ export function checkKind<R extends Resource>(definition: KindDefinition<R>, val
 }
 
 /** Checks a value of any registered kind. */
-export function checkResource(value: unknown, registry: KindRegistry, options: CheckOptions = {}): CheckResult<Resource> {
+export function checkResource(
+  value: unknown,
+  registry: KindRegistry,
+  options: CheckOptions = {},
+): CheckResult<Resource> {
   const { locate, document } = options;
   const fail = (code: ErrorCode, text: string, path: readonly PropertyKey[]): CheckResult<Resource> => {
     const line = locate?.(path);
@@ -115,11 +150,17 @@ export function checkResource(value: unknown, registry: KindRegistry, options: C
   };
   const known = registry.kinds();
   if (!isPlainObject(value)) {
-    return fail(ErrorCode.INVALID_RESOURCE, `expected a resource: a mapping with kind, version, metadata and spec (known kinds: ${known.join(', ')})`, []);
+    return fail(
+      ErrorCode.INVALID_RESOURCE,
+      `expected a resource: a mapping with kind, version, metadata and spec (known kinds: ${known.join(', ')})`,
+      [],
+    );
   }
   const kind = value['kind'];
-  if (kind === undefined) return fail(ErrorCode.INVALID_RESOURCE, `missing field "kind"; known kinds: ${known.join(', ')}`, []);
-  if (typeof kind !== 'string') return fail(ErrorCode.INVALID_RESOURCE, `kind: expected a string; known kinds: ${known.join(', ')}`, ['kind']);
+  if (kind === undefined)
+    return fail(ErrorCode.INVALID_RESOURCE, `missing field "kind"; known kinds: ${known.join(', ')}`, []);
+  if (typeof kind !== 'string')
+    return fail(ErrorCode.INVALID_RESOURCE, `kind: expected a string; known kinds: ${known.join(', ')}`, ['kind']);
   const definition = registry.get(kind);
   if (!definition) return fail(ErrorCode.UNKNOWN_KIND, unknownKindMessage(kind, known), ['kind']);
   return checkKind(definition, value, options);

@@ -28,9 +28,7 @@ export interface ItemInput {
  * and the revision of the delete itself (expiry sweeps also produce delete events).
  */
 export type WatchEvent =
-  | { type: 'init'; revision: number }
-  | { type: 'put'; item: Item }
-  | { type: 'delete'; item: Item };
+  { type: 'init'; revision: number } | { type: 'put'; item: Item } | { type: 'delete'; item: Item };
 
 /**
  * Events in revision order, read once with `for await`. The iteration ends after close()
@@ -68,8 +66,9 @@ export interface Backend {
 
 const MAX_KEY_LENGTH = 1024;
 // Lone surrogates cannot be encoded as UTF-8, so the database could not store them faithfully.
-// eslint-disable-next-line no-control-regex
-const CONTROL_OR_LONE_SURROGATE = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const CONTROL_OR_LONE_SURROGATE =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Keys are '/'-separated paths such as `/roles/admin`; control characters are refused. */
 export function checkKey(key: string): void {

@@ -22,7 +22,11 @@ async function backendFor(t: TestContext, options: Partial<SqliteBackendOptions>
   return backend;
 }
 
-function widget(name: string, size: number, extra: Partial<Resource<WidgetSpec>['metadata']> = {}): Resource<WidgetSpec> {
+function widget(
+  name: string,
+  size: number,
+  extra: Partial<Resource<WidgetSpec>['metadata']> = {},
+): Resource<WidgetSpec> {
   return { kind: 'widget', version: 'v1', metadata: { name, ...extra }, spec: { size } };
 }
 
@@ -44,8 +48,14 @@ test('create, get, list, upsert and delete under /<kind>s/<name>', async (t) => 
   assert.equal('revision' in (JSON.parse(raw!.value) as Resource).metadata, false);
 
   assert.deepEqual(await widgets.get('b'), created);
-  assert.deepEqual((await widgets.list()).map((w) => w.metadata.name), ['a', 'b']);
-  assert.deepEqual((await widgets.list({ labels: { env: 'prod' } })).map((w) => w.metadata.name), ['b']);
+  assert.deepEqual(
+    (await widgets.list()).map((w) => w.metadata.name),
+    ['a', 'b'],
+  );
+  assert.deepEqual(
+    (await widgets.list({ labels: { env: 'prod' } })).map((w) => w.metadata.name),
+    ['b'],
+  );
 
   await assert.rejects(widgets.create(widget('a', 9)), code(ErrorCode.ALREADY_EXISTS, /widget "a" already exists/));
   const upserted = await widgets.upsert(widget('a', 10, { revision: 1 }));
@@ -70,7 +80,10 @@ test('update needs the revision that was read and tells the loser of a race to r
   const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   assert.equal(fulfilled.length, 1);
   assert.equal(rejected.length, 1);
-  assert.ok(code(ErrorCode.CONFLICT, /changed by someone else.*re-read it and retry/)(rejected[0]!.reason), String(rejected[0]!.reason));
+  assert.ok(
+    code(ErrorCode.CONFLICT, /changed by someone else.*re-read it and retry/)(rejected[0]!.reason),
+    String(rejected[0]!.reason),
+  );
   const stored = await widgets.get('w');
   assert.equal(stored.spec.size, (fulfilled[0] as PromiseFulfilledResult<Resource<WidgetSpec>>).value.spec.size);
 
@@ -79,7 +92,10 @@ test('update needs the revision that was read and tells the loser of a race to r
   assert.equal((await widgets.update(stored)).spec.size, 4);
 
   const { revision: _, ...noRevision } = stored.metadata;
-  await assert.rejects(widgets.update({ ...stored, metadata: noRevision }), code(ErrorCode.BAD_REQUEST, /metadata\.revision/));
+  await assert.rejects(
+    widgets.update({ ...stored, metadata: noRevision }),
+    code(ErrorCode.BAD_REQUEST, /metadata\.revision/),
+  );
   const stale = await widgets.get('w');
   await widgets.delete('w');
   await assert.rejects(widgets.update(stale), code(ErrorCode.NOT_FOUND));
@@ -88,13 +104,26 @@ test('update needs the revision that was read and tells the loser of a race to r
 test('refuses resources of another kind, bad names and missing fields', async (t) => {
   const backend = await backendFor(t);
   const widgets = new ResourceStore<WidgetSpec>(backend, { kind: 'widget' });
-  await assert.rejects(widgets.create({ ...widget('x', 1), kind: 'gadget' }), code(ErrorCode.INVALID_RESOURCE, /expected kind "widget"/));
+  await assert.rejects(
+    widgets.create({ ...widget('x', 1), kind: 'gadget' }),
+    code(ErrorCode.INVALID_RESOURCE, /expected kind "widget"/),
+  );
   for (const name of ['', 'a/b', '..', 'tab\there', 'x'.repeat(254)]) {
-    await assert.rejects(widgets.create(widget(name, 1)), code(ErrorCode.INVALID_RESOURCE), `name ${JSON.stringify(name)}`);
+    await assert.rejects(
+      widgets.create(widget(name, 1)),
+      code(ErrorCode.INVALID_RESOURCE),
+      `name ${JSON.stringify(name)}`,
+    );
   }
   await assert.rejects(widgets.create({ ...widget('x', 1), version: '' }), code(ErrorCode.INVALID_RESOURCE));
-  await assert.rejects(widgets.create({ ...widget('x', 1), spec: undefined as unknown as WidgetSpec }), code(ErrorCode.INVALID_RESOURCE));
-  await assert.rejects(widgets.create(widget('x', 1, { expires: 'tomorrow' })), code(ErrorCode.INVALID_RESOURCE, /expires/));
+  await assert.rejects(
+    widgets.create({ ...widget('x', 1), spec: undefined as unknown as WidgetSpec }),
+    code(ErrorCode.INVALID_RESOURCE),
+  );
+  await assert.rejects(
+    widgets.create(widget('x', 1, { expires: 'tomorrow' })),
+    code(ErrorCode.INVALID_RESOURCE, /expires/),
+  );
   assert.deepEqual(await backend.listPrefix('/'), [], 'nothing was written');
 });
 
@@ -113,7 +142,10 @@ test('the validate hook runs before writing and can normalise', async (t) => {
   });
   await assert.rejects(widgets.create(widget('w', -1)), code(ErrorCode.INVALID_RESOURCE, /non-negative/));
   await widgets.create({ ...widget('w', 1), spec: { size: 1, tags: ['b', 'a'] } });
-  assert.deepEqual((await backend.listPrefix('/things/')).map((i) => i.key), ['/things/w']);
+  assert.deepEqual(
+    (await backend.listPrefix('/things/')).map((i) => i.key),
+    ['/things/w'],
+  );
   assert.deepEqual((await widgets.get('w')).spec.tags, ['a', 'b']);
 });
 

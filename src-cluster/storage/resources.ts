@@ -132,7 +132,8 @@ export class ResourceStore<Spec = unknown> {
       if (!isGatehouseError(error) || error.code !== ErrorCode.CONFLICT) throw error;
       const current = await this.#backend.get(input.key);
       const name = resource.metadata.name;
-      if (!current) throw new GatehouseError(ErrorCode.NOT_FOUND, `${this.kind} "${name}" not found (deleted since you read it?)`);
+      if (!current)
+        throw new GatehouseError(ErrorCode.NOT_FOUND, `${this.kind} "${name}" not found (deleted since you read it?)`);
       throw new GatehouseError(
         ErrorCode.CONFLICT,
         `${this.kind} "${name}" was changed by someone else since you read it ` +

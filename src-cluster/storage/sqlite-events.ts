@@ -138,7 +138,9 @@ export class SqliteEventFeed {
   }
 
   readonly #snapshot = (after: number): [EventRow[], number] =>
-    this.#db.transaction(() => [this.#since.all(after, READ_BATCH), this.#revision.get()!.value] as [EventRow[], number])();
+    this.#db.transaction(
+      () => [this.#since.all(after, READ_BATCH), this.#revision.get()!.value] as [EventRow[], number],
+    )();
 
   #failGap(): void {
     this.#failAll(

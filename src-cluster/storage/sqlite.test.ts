@@ -19,7 +19,11 @@ function tempDb(t: TestContext): string {
   return join(dir, 'gatehouse.db');
 }
 
-async function openAt(t: TestContext, path: string, options: Partial<SqliteBackendOptions> = {}): Promise<SqliteBackend> {
+async function openAt(
+  t: TestContext,
+  path: string,
+  options: Partial<SqliteBackendOptions> = {},
+): Promise<SqliteBackend> {
   const backend = await SqliteBackend.open({ path, ...options });
   t.after(() => backend.close());
   return backend;
@@ -83,7 +87,10 @@ test('compare-and-swap succeeds only from the revision it expects', async (t) =>
   const v2 = await db.compareAndSwap(v1, { key: '/k', value: '2' });
   assert.ok(v2.revision > v1.revision);
   await assert.rejects(db.compareAndSwap(v1, { key: '/k', value: 'stale' }), code(ErrorCode.CONFLICT));
-  await assert.rejects(db.compareAndSwap({ key: '/missing', revision: 1 }, { key: '/missing', value: 'x' }), code(ErrorCode.CONFLICT));
+  await assert.rejects(
+    db.compareAndSwap({ key: '/missing', revision: 1 }, { key: '/missing', value: 'x' }),
+    code(ErrorCode.CONFLICT),
+  );
   await assert.rejects(db.compareAndSwap(v2, { key: '/other', value: 'x' }), code(ErrorCode.BAD_REQUEST));
   assert.equal((await db.get('/k'))?.value, '2');
 });
@@ -115,9 +122,13 @@ test('two processes incrementing one counter with CAS lose no update', async (t)
   await events.next();
   const times = 150;
   const children = ['p1', 'p2'].map((tag) =>
-    run(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ task: 'increment', path, key: '/counter', times, tag, parties: 2 })], {
-      timeout: 60_000,
-    }),
+    run(
+      process.execPath,
+      ['--import', 'tsx', CHILD, JSON.stringify({ task: 'increment', path, key: '/counter', times, tag, parties: 2 })],
+      {
+        timeout: 60_000,
+      },
+    ),
   );
   const outputs = await Promise.all(children);
   const conflicts = outputs.map((o) => (JSON.parse(o.stdout) as { conflicts: number }).conflicts);
@@ -131,24 +142,54 @@ test('two processes incrementing one counter with CAS lose no update', async (t)
     const e = await events.next();
     if (e.type === 'put') seen.push(e.item.value);
   }
-  assert.deepEqual(seen, Array.from({ length: 2 * times }, (_, i) => String(i + 1)));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 2 * times }, (_, i) => String(i + 1)),
+  );
 });
 
 test('prefix and range listing are sorted by code point and bounded correctly', async (t) => {
   const db = await openAt(t, tempDb(t));
-  const keys = ['/roles/b', '/rolesx/c', '/roles/\u{1F600}', '/users/a', '/roles/a', '/roles/\uFFFF', '/roles/é', '/roles/\u{10FFFF}', '/role'];
+  const keys = [
+    '/roles/b',
+    '/rolesx/c',
+    '/roles/\u{1F600}',
+    '/users/a',
+    '/roles/a',
+    '/roles/\uFFFF',
+    '/roles/é',
+    '/roles/\u{10FFFF}',
+    '/role',
+  ];
   for (const key of keys) await db.put({ key, value: key });
   const roles = (await db.listPrefix('/roles/')).map((i) => i.key);
   // U+FFFF sorts before the emoji by code point even though UTF-16 order says otherwise.
-  assert.deepEqual(roles, ['/roles/a', '/roles/b', '/roles/é', '/roles/\uFFFF', '/roles/\u{1F600}', '/roles/\u{10FFFF}']);
-  assert.deepEqual((await db.listPrefix('/roles/', 2)).map((i) => i.key), ['/roles/a', '/roles/b']);
-  assert.deepEqual((await db.listRange('/roles/a', '/roles/é')).map((i) => i.key), ['/roles/a', '/roles/b'], 'end is exclusive');
+  assert.deepEqual(roles, [
+    '/roles/a',
+    '/roles/b',
+    '/roles/é',
+    '/roles/\uFFFF',
+    '/roles/\u{1F600}',
+    '/roles/\u{10FFFF}',
+  ]);
+  assert.deepEqual(
+    (await db.listPrefix('/roles/', 2)).map((i) => i.key),
+    ['/roles/a', '/roles/b'],
+  );
+  assert.deepEqual(
+    (await db.listRange('/roles/a', '/roles/é')).map((i) => i.key),
+    ['/roles/a', '/roles/b'],
+    'end is exclusive',
+  );
   assert.equal((await db.listPrefix('')).length, keys.length);
-  assert.deepEqual((await db.listRange('/z', '/a')), []);
+  assert.deepEqual(await db.listRange('/z', '/a'), []);
   await assert.rejects(db.listPrefix('/', 0), code(ErrorCode.BAD_REQUEST));
 
   assert.equal(await db.deleteRange('/roles/', prefixEnd('/roles/')!), 6);
-  assert.deepEqual((await db.listPrefix('/')).map((i) => i.key), ['/role', '/rolesx/c', '/users/a']);
+  assert.deepEqual(
+    (await db.listPrefix('/')).map((i) => i.key),
+    ['/role', '/rolesx/c', '/users/a'],
+  );
 });
 
 test('prefixEnd is the tightest upper bound', () => {
@@ -170,9 +211,15 @@ test('expired items are hidden at once and removed by the sweep with a delete ev
 
   now += 1000;
   assert.equal(await db.get('/locks/l1'), undefined, 'hidden once expired, before any sweep');
-  assert.deepEqual((await db.listPrefix('/locks/')).map((i) => i.key), ['/locks/l2']);
+  assert.deepEqual(
+    (await db.listPrefix('/locks/')).map((i) => i.key),
+    ['/locks/l2'],
+  );
   await assert.rejects(db.delete('/locks/l1'), code(ErrorCode.NOT_FOUND));
-  await assert.rejects(db.compareAndSwap({ key: '/locks/l1', revision: 1 }, { key: '/locks/l1', value: 'x' }), code(ErrorCode.CONFLICT));
+  await assert.rejects(
+    db.compareAndSwap({ key: '/locks/l1', revision: 1 }, { key: '/locks/l1', value: 'x' }),
+    code(ErrorCode.CONFLICT),
+  );
 
   // The rejected writes above must not have produced events; the sweep produces exactly one.
   assert.equal(await db.sweepExpired(), 1);
@@ -252,7 +299,10 @@ test('a watcher whose events were pruned before it read them fails instead of mi
   now += 5000;
   await writer.sweepExpired(); // prunes the event for /a before `lagging` polled
   await lagging.put({ key: '/b', value: '2' }); // its local write makes it read the table now
-  await assert.rejects(events.next(), (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.STORAGE && /re-create/.test(e.message));
+  await assert.rejects(
+    events.next(),
+    (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.STORAGE && /re-create/.test(e.message),
+  );
 });
 
 test('a watcher that is not read fails once its buffer is full', async (t) => {
@@ -287,7 +337,10 @@ test('close ends watchers, stops timers, and rejects further use', async (t) => 
   const db = await SqliteBackend.open({ path: tempDb(t), pollIntervalMs: 10, sweepIntervalMs: 10 });
   const events = reader(db.watch([]));
   await events.next();
-  assert.ok(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length >= before + 2, 'poll and sweep timers run');
+  assert.ok(
+    process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length >= before + 2,
+    'poll and sweep timers run',
+  );
   await db.close();
   await db.close(); // idempotent
   assert.equal(await events.ended(), true);
@@ -298,8 +351,12 @@ test('close ends watchers, stops timers, and rejects further use', async (t) => 
 
 test('a process that closes its backend exits on its own', async (t) => {
   const path = tempDb(t);
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ task: 'open-watch-close', path })], {
-    timeout: 20_000,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', CHILD, JSON.stringify({ task: 'open-watch-close', path })],
+    {
+      timeout: 20_000,
+    },
+  );
   assert.equal(stdout, 'closed');
 });

@@ -5,15 +5,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
-import {
-  checkKey,
-  checkLimit,
-  prefixEnd,
-  type Backend,
-  type Item,
-  type ItemInput,
-  type Watcher,
-} from './backend.ts';
+import { checkKey, checkLimit, prefixEnd, type Backend, type Item, type ItemInput, type Watcher } from './backend.ts';
 import { SqliteEventFeed } from './sqlite-events.ts';
 import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
 
@@ -145,8 +137,7 @@ export class SqliteBackend implements Backend {
     this.#db = db;
     this.#now = options.now ?? Date.now;
     this.#eventRetentionMs = options.eventRetentionMs ?? 5 * 60_000;
-    this.#onBackgroundError =
-      options.onBackgroundError ?? ((e) => console.error(`gatehouse storage: ${e.message}`));
+    this.#onBackgroundError = options.onBackgroundError ?? ((e) => console.error(`gatehouse storage: ${e.message}`));
     this.#sql = {
       get: db.prepare<[string, number], Row>(
         'SELECT key, value, revision, expires FROM kv WHERE key = ? AND (expires IS NULL OR expires > ?)',
@@ -285,8 +276,11 @@ export class SqliteBackend implements Backend {
   async sweepExpired(): Promise<number> {
     // Every process sweeps; look before taking the write lock so idle sweeps stay read-only.
     const now = this.#now();
-    const due = this.#read('expiry sweep', () =>
-      this.#sql.anyExpired.get(now) !== undefined || this.#sql.anyOldEvent.get(now - this.#eventRetentionMs) !== undefined,
+    const due = this.#read(
+      'expiry sweep',
+      () =>
+        this.#sql.anyExpired.get(now) !== undefined ||
+        this.#sql.anyOldEvent.get(now - this.#eventRetentionMs) !== undefined,
     );
     if (!due) return 0;
     let total = 0;

@@ -60,7 +60,8 @@ describe('runGate', () => {
     }
     const top = await gate(['--help'], home);
     assert.equal(top.code, 0);
-    for (const cmd of ['login', 'status', 'ls', 'ssh', 'logout', 'set-password', 'version']) assert.match(top.stdout, new RegExp(`\\n  ${cmd} `));
+    for (const cmd of ['login', 'status', 'ls', 'ssh', 'logout', 'set-password', 'version'])
+      assert.match(top.stdout, new RegExp(`\\n  ${cmd} `));
   });
 
   test('login without a proxy, and with a bad --ttl, are usage errors', async () => {
@@ -80,7 +81,11 @@ describe('runGate', () => {
 });
 
 test('splitSshArgs: options stop at the node; the rest is the command', () => {
-  assert.deepEqual(splitSshArgs(['-l', 'root', 'web1', 'ls', '-la']), { options: ['-l', 'root'], target: 'web1', command: ['ls', '-la'] });
+  assert.deepEqual(splitSshArgs(['-l', 'root', 'web1', 'ls', '-la']), {
+    options: ['-l', 'root'],
+    target: 'web1',
+    command: ['ls', '-la'],
+  });
   assert.deepEqual(splitSshArgs(['-t', 'bob@web1']), { options: ['-t'], target: 'bob@web1', command: [] });
   assert.deepEqual(splitSshArgs(['--', '-weird-node', 'x']), { options: [], target: '-weird-node', command: ['x'] });
   assert.deepEqual(splitSshArgs(['--help']), { options: ['--help'], command: [] });
@@ -95,7 +100,13 @@ test('parseTtl', () => {
 test('node table: name first, labels sorted', () => {
   assert.equal(labelsText({ team: 'core', env: 'test' }), 'env=test,team=core');
   assert.equal(
-    formatTable(['Node Name', 'Address', 'Labels'], [['web1', '10.0.0.1:3022', 'env=test'], ['a-much-longer-name', '10.0.0.2:3022', '']]),
+    formatTable(
+      ['Node Name', 'Address', 'Labels'],
+      [
+        ['web1', '10.0.0.1:3022', 'env=test'],
+        ['a-much-longer-name', '10.0.0.2:3022', ''],
+      ],
+    ),
     [
       'Node Name           Address        Labels',
       '------------------  -------------  --------',

@@ -30,9 +30,19 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * node:util parseArgs with --help on every command and errors as BAD_REQUEST naming the command,
  * so `gate ls --bogus` exits 2 with "ERROR: gate ls: unknown option --bogus".
  */
-export function parseCommandArgs<O extends Options>(cmd: Command, args: string[], options: O, allowPositionals = false) {
+export function parseCommandArgs<O extends Options>(
+  cmd: Command,
+  args: string[],
+  options: O,
+  allowPositionals = false,
+) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals,
+      strict: true,
+    });
   } catch (e) {
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate ${cmd.name}: ${msg}\n\n${cmd.usage.trimEnd()}`);

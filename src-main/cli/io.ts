@@ -20,7 +20,9 @@ export const note = (io: CliIo, text = '') => io.stderr.write(text + '\n');
 export async function readSecretFromStdin(io: CliIo, what: string): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (!text) throw new GatehouseError(ErrorCode.BAD_REQUEST, `no ${what} on standard input`);
   return text;
 }
@@ -80,6 +82,10 @@ export function prompt(io: CliIo, question: string, opts: { hidden?: boolean } =
 /** Left-aligned columns separated by two spaces, with a dashed rule under the header. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

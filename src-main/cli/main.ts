@@ -13,14 +13,46 @@ interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
-  { name: 'login', summary: 'log in to a cluster and get short-lived certificates', load: async () => (await import('./commands/login.ts')).loginCommand },
-  { name: 'status', summary: 'show who you are logged in as, your roles and logins, and until when', load: async () => (await import('./commands/status.ts')).statusCommand },
-  { name: 'ls', summary: 'list the nodes you can reach', load: async () => (await import('./commands/ls.ts')).lsCommand },
-  { name: 'ssh', summary: 'open a shell or run a command on a node', load: async () => (await import('./commands/ssh.ts')).sshCommand },
-  { name: 'proxy', summary: 'relay stdin/stdout to a node for OpenSSH (ProxyCommand="gate proxy ssh %h")', load: async () => (await import('./commands/proxy.ts')).proxyCommand },
-  { name: 'logout', summary: 'remove the stored keys and certificates of the current login', load: async () => (await import('./commands/status.ts')).logoutCommand },
-  { name: 'set-password', summary: 'set your password with the one-time token your administrator gave you', load: async () => (await import('./commands/login.ts')).setPasswordCommand },
-  { name: 'version', summary: 'print the version', load: async () => (await import('./commands/status.ts')).versionCommand },
+  {
+    name: 'login',
+    summary: 'log in to a cluster and get short-lived certificates',
+    load: async () => (await import('./commands/login.ts')).loginCommand,
+  },
+  {
+    name: 'status',
+    summary: 'show who you are logged in as, your roles and logins, and until when',
+    load: async () => (await import('./commands/status.ts')).statusCommand,
+  },
+  {
+    name: 'ls',
+    summary: 'list the nodes you can reach',
+    load: async () => (await import('./commands/ls.ts')).lsCommand,
+  },
+  {
+    name: 'ssh',
+    summary: 'open a shell or run a command on a node',
+    load: async () => (await import('./commands/ssh.ts')).sshCommand,
+  },
+  {
+    name: 'proxy',
+    summary: 'relay stdin/stdout to a node for OpenSSH (ProxyCommand="gate proxy ssh %h")',
+    load: async () => (await import('./commands/proxy.ts')).proxyCommand,
+  },
+  {
+    name: 'logout',
+    summary: 'remove the stored keys and certificates of the current login',
+    load: async () => (await import('./commands/status.ts')).logoutCommand,
+  },
+  {
+    name: 'set-password',
+    summary: 'set your password with the one-time token your administrator gave you',
+    load: async () => (await import('./commands/login.ts')).setPasswordCommand,
+  },
+  {
+    name: 'version',
+    summary: 'print the version',
+    load: async () => (await import('./commands/status.ts')).versionCommand,
+  },
 ];
 
 export function mainUsage(): string {
@@ -51,7 +83,8 @@ export async function runGate(argv: string[], env: Record<string, string | undef
   }
   const entry = COMMANDS.find((c) => c.name === name);
   try {
-    if (!entry) throw new GatehouseError(ErrorCode.BAD_REQUEST, `unknown command "${name}"\n\n${mainUsage().trimEnd()}`);
+    if (!entry)
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `unknown command "${name}"\n\n${mainUsage().trimEnd()}`);
     const cmd = await entry.load();
     return await cmd.run({ args, env, io, core: createCore(env) });
   } catch (e) {

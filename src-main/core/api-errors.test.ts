@@ -9,8 +9,10 @@ import { parseProxyAddress } from './proxy-address.ts';
 const proxy = parseProxyAddress('proxy.example:3080');
 
 describe('mapApiError', () => {
-  test('the server\'s code header wins', async () => {
-    const e = new ConnectError('invalid user name, password or one-time code', Code.Unauthenticated, { [ERROR_CODE_HEADER]: 'BAD_CREDENTIALS' });
+  test("the server's code header wins", async () => {
+    const e = new ConnectError('invalid user name, password or one-time code', Code.Unauthenticated, {
+      [ERROR_CODE_HEADER]: 'BAD_CREDENTIALS',
+    });
     const g = await mapApiError(e, proxy);
     assert.equal(g.code, ErrorCode.BAD_CREDENTIALS);
     assert.equal(g.message, 'invalid user name, password or one-time code');
@@ -26,11 +28,16 @@ describe('mapApiError', () => {
     const g = await mapApiError(new ConnectError('x', Code.Unavailable, undefined, undefined, cause), proxy);
     assert.equal(g.code, ErrorCode.PROXY_UNREACHABLE);
     assert.equal(g.message, 'cannot reach the proxy at proxy.example:3080: ECONNREFUSED');
-    assert.equal((await mapApiError(new ConnectError('slow', Code.DeadlineExceeded), proxy)).code, ErrorCode.PROXY_UNREACHABLE);
+    assert.equal(
+      (await mapApiError(new ConnectError('slow', Code.DeadlineExceeded), proxy)).code,
+      ErrorCode.PROXY_UNREACHABLE,
+    );
   });
 
   test('certificate failures go to the explainer', async () => {
-    const cause = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    const cause = Object.assign(new Error('self-signed certificate in certificate chain'), {
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+    });
     let asked = false;
     const g = await mapApiError(new ConnectError('x', Code.Unknown, undefined, undefined, cause), proxy, async () => {
       asked = true;
@@ -46,4 +53,3 @@ describe('mapApiError', () => {
     assert.equal((await mapApiError(new Error('boom'), proxy)).code, ErrorCode.INTERNAL);
   });
 });
-

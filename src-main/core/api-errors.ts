@@ -12,9 +12,19 @@ export const ERROR_CODE_HEADER = 'gatehouse-error-code';
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT',
-  'EPIPE', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_STREAM_CANCEL',
-  'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_HTTP2_ERROR',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_STREAM_CANCEL',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_HTTP2_ERROR',
 ]);
 
 /** The innermost error with a Node error code (Connect wraps the socket error once or twice). */
@@ -33,7 +43,11 @@ export type TlsFailureExplainer = (proxy: ProxyAddress, cause: unknown) => Promi
  * Maps any error thrown by an API call. `explainTls` turns certificate verification failures
  * into the right PROXY_UNTRUSTED message (it may contact the proxy once more to compare CAs).
  */
-export async function mapApiError(e: unknown, proxy: ProxyAddress, explainTls?: TlsFailureExplainer): Promise<GatehouseError> {
+export async function mapApiError(
+  e: unknown,
+  proxy: ProxyAddress,
+  explainTls?: TlsFailureExplainer,
+): Promise<GatehouseError> {
   if (e instanceof GatehouseError) return e;
   if (e instanceof ConnectError) {
     const code = e.metadata.get(ERROR_CODE_HEADER);
@@ -42,16 +56,25 @@ export async function mapApiError(e: unknown, proxy: ProxyAddress, explainTls?: 
     if (isTlsVerifyFailure(cause)) {
       return explainTls
         ? explainTls(proxy, cause)
-        : new GatehouseError(ErrorCode.PROXY_UNTRUSTED, `the proxy at ${proxy.address} presents an untrusted certificate: ${(cause as Error).message}`);
+        : new GatehouseError(
+            ErrorCode.PROXY_UNTRUSTED,
+            `the proxy at ${proxy.address} presents an untrusted certificate: ${(cause as Error).message}`,
+          );
     }
     const causeCode = (cause as { code?: unknown } | undefined)?.code;
     if (typeof causeCode === 'string' && NETWORK_CODES.has(causeCode)) return unreachable(proxy, cause);
     switch (e.code) {
       case Code.Unavailable:
       case Code.Canceled:
-        return new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `cannot reach the proxy at ${proxy.address}: ${e.rawMessage}`, { proxy: proxy.address });
+        return new GatehouseError(
+          ErrorCode.PROXY_UNREACHABLE,
+          `cannot reach the proxy at ${proxy.address}: ${e.rawMessage}`,
+          { proxy: proxy.address },
+        );
       case Code.DeadlineExceeded:
-        return new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `the proxy at ${proxy.address} did not answer in time`, { proxy: proxy.address });
+        return new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `the proxy at ${proxy.address} did not answer in time`, {
+          proxy: proxy.address,
+        });
       case Code.Unauthenticated:
         return new GatehouseError(ErrorCode.NOT_LOGGED_IN, e.rawMessage);
       case Code.PermissionDenied:
@@ -61,7 +84,10 @@ export async function mapApiError(e: unknown, proxy: ProxyAddress, explainTls?: 
       case Code.InvalidArgument:
         return new GatehouseError(ErrorCode.BAD_REQUEST, e.rawMessage);
       case Code.Unimplemented:
-        return new GatehouseError(ErrorCode.INTERNAL, `the proxy at ${proxy.address} does not offer this call (older cluster version?): ${e.rawMessage}`);
+        return new GatehouseError(
+          ErrorCode.INTERNAL,
+          `the proxy at ${proxy.address} does not offer this call (older cluster version?): ${e.rawMessage}`,
+        );
       default:
         return new GatehouseError(ErrorCode.INTERNAL, `the cluster API failed: ${e.rawMessage}`);
     }

@@ -62,7 +62,10 @@ export class ClusterClient {
   private readonly log: CoreLogger;
   private readonly timeoutMs: number;
 
-  constructor(proxy: string | ProxyAddress, private readonly deps: ClusterClientDeps) {
+  constructor(
+    proxy: string | ProxyAddress,
+    private readonly deps: ClusterClientDeps,
+  ) {
     this.proxy = typeof proxy === 'string' ? parseProxyAddress(proxy) : proxy;
     this.log = deps.logger ?? silentLogger;
     this.timeoutMs = deps.timeoutMs ?? 15_000;
@@ -95,7 +98,16 @@ export class ClusterClient {
   async login(p: LoginParams): Promise<Profile> {
     const key = generateClientKey(`${p.user}@gatehouse`);
     const r = await this.call(this.api(), (api, o) =>
-      api.login({ user: p.user, password: p.password, otp: p.otp ?? '', publicKey: key.publicKeyLine, ttlSeconds: BigInt(p.ttlSeconds ?? 0) }, o),
+      api.login(
+        {
+          user: p.user,
+          password: p.password,
+          otp: p.otp ?? '',
+          publicKey: key.publicKeyLine,
+          ttlSeconds: BigInt(p.ttlSeconds ?? 0),
+        },
+        o,
+      ),
     );
     if (!r.sshCertificate || !r.tlsCertificate) {
       throw new GatehouseError(ErrorCode.INTERNAL, 'the cluster accepted the login but returned no certificates');
@@ -150,10 +162,16 @@ export class ClusterClient {
     let client: { certPem: string; keyPem: string } | undefined;
     if (profile) {
       if (parseProxyAddress(profile.proxy).address !== this.proxy.address) {
-        throw new GatehouseError(ErrorCode.BAD_REQUEST, `the profile of ${profile.user} belongs to ${profile.proxy}, not ${this.proxy.address}`);
+        throw new GatehouseError(
+          ErrorCode.BAD_REQUEST,
+          `the profile of ${profile.user} belongs to ${profile.proxy}, not ${this.proxy.address}`,
+        );
       }
       if (isExpired(profile, this.deps.clock())) {
-        throw new GatehouseError(ErrorCode.CERT_EXPIRED, `the certificates of ${profile.user} at ${profile.proxy} expired at ${profile.validUntil}; run "gate login" again`);
+        throw new GatehouseError(
+          ErrorCode.CERT_EXPIRED,
+          `the certificates of ${profile.user} at ${profile.proxy} expired at ${profile.validUntil}; run "gate login" again`,
+        );
       }
       const creds = this.deps.profiles.loadCredentials(profile);
       client = { certPem: creds.tlsCertificatePem, keyPem: creds.key.privateKeyPem };
@@ -165,7 +183,10 @@ export class ClusterClient {
     const baseUrl = `https://${this.proxy.address}`;
     const { host: _h, port: _p, ...tlsOpts } = strictTlsOptions(this.proxy, pin.caPem, client);
     const session = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 30_000 }, tlsOpts);
-    const api = createClient(AuthService, createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session }));
+    const api = createClient(
+      AuthService,
+      createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session }),
+    );
     this.apis.set(id, { api, session });
     return api;
   }

@@ -61,7 +61,10 @@ export class GatehouseClient {
   requireValidProfile(): Profile {
     const p = this.profiles.requireCurrent();
     if (isExpired(p, this.clock())) {
-      throw new GatehouseError(ErrorCode.CERT_EXPIRED, `your login to ${p.proxy} as ${p.user} expired at ${p.validUntil}; run "gate login" again`);
+      throw new GatehouseError(
+        ErrorCode.CERT_EXPIRED,
+        `your login to ${p.proxy} as ${p.user} expired at ${p.validUntil}; run "gate login" again`,
+      );
     }
     return p;
   }
@@ -82,7 +85,10 @@ export class GatehouseClient {
   /** An SSH connection to a node through the profile's proxy. */
   async connectSsh(profile: Profile, node: string, login: string): Promise<SshConnection> {
     if (isExpired(profile, this.clock())) {
-      throw new GatehouseError(ErrorCode.CERT_EXPIRED, `your login to ${profile.proxy} as ${profile.user} expired at ${profile.validUntil}; run "gate login" again`);
+      throw new GatehouseError(
+        ErrorCode.CERT_EXPIRED,
+        `your login to ${profile.proxy} as ${profile.user} expired at ${profile.validUntil}; run "gate login" again`,
+      );
     }
     const proxy = parseProxyAddress(profile.proxy);
     const { SshConnection } = await import('./ssh-session.ts');
@@ -103,7 +109,10 @@ export class GatehouseClient {
   /** The raw byte stream to a node's SSH port through the proxy (for `gate proxy ssh`, i.e. stock ssh). */
   async dialNode(profile: Profile, node: string): Promise<import('node:tls').TLSSocket> {
     if (isExpired(profile, this.clock())) {
-      throw new GatehouseError(ErrorCode.CERT_EXPIRED, `your login to ${profile.proxy} as ${profile.user} expired at ${profile.validUntil}; run "gate login" again`);
+      throw new GatehouseError(
+        ErrorCode.CERT_EXPIRED,
+        `your login to ${profile.proxy} as ${profile.user} expired at ${profile.validUntil}; run "gate login" again`,
+      );
     }
     const proxy = parseProxyAddress(profile.proxy);
     const { dialNodeThroughProxy } = await import('./proxy-dial.ts');

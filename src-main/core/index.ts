@@ -1,11 +1,41 @@
 // The client core's public surface: what the gate CLI, the desktop main process and the browser
 // host import. Plain Node; nothing here prints, prompts or exits.
 export { GatehouseClient, type GatehouseClientOptions } from './gatehouse-client.ts';
-export { ClusterClient, type ClusterClientDeps, type Identity, type LoginParams, type NodeInfo, type PingInfo } from './cluster-client.ts';
-export { ProfileStore, isExpired, timeLeftMs, formatTimeLeft, type Profile, type ProfileCredentials, type ProfilePaths } from './profiles.ts';
+export {
+  ClusterClient,
+  type ClusterClientDeps,
+  type Identity,
+  type LoginParams,
+  type NodeInfo,
+  type PingInfo,
+} from './cluster-client.ts';
+export {
+  ProfileStore,
+  isExpired,
+  timeLeftMs,
+  formatTimeLeft,
+  type Profile,
+  type ProfileCredentials,
+  type ProfilePaths,
+} from './profiles.ts';
 export { KnownProxies, caFingerprint, normalizeFingerprint, type ProxyPin } from './known-proxies.ts';
-export { ProxyTrust, fetchPresentedChain, strictTlsOptions, type TrustDecision, type TrustOptions, type ChainFetcher } from './proxy-trust.ts';
-export { SshConnection, SshChannel, exitCodeOfStatus, checkHostCertificate, type ExitStatus, type PtyOptions, type SshConnectOptions } from './ssh-session.ts';
+export {
+  ProxyTrust,
+  fetchPresentedChain,
+  strictTlsOptions,
+  type TrustDecision,
+  type TrustOptions,
+  type ChainFetcher,
+} from './proxy-trust.ts';
+export {
+  SshConnection,
+  SshChannel,
+  exitCodeOfStatus,
+  checkHostCertificate,
+  type ExitStatus,
+  type PtyOptions,
+  type SshConnectOptions,
+} from './ssh-session.ts';
 export { dialNodeThroughProxy } from './proxy-dial.ts';
 export { mapApiError, ERROR_CODE_HEADER } from './api-errors.ts';
 export { generateClientKey, loadClientKey, type ClientKey } from './keys.ts';

@@ -67,7 +67,9 @@ describe('known proxies', () => {
     const { presented, known, trust } = setup('mismatch');
     known.set(proxy.address, makePin(caA.certPem, 'first-use', clock()));
     presented.chain = chainB;
-    const cause = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    const cause = Object.assign(new Error('self-signed certificate in certificate chain'), {
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+    });
     const e = await trust.explainVerifyFailure(proxy, cause);
     assert.equal(e.code, ErrorCode.PROXY_UNTRUSTED);
     assert.ok(e.message.includes(`presents CA ${caFingerprint(caB.certPem)}`), e.message);
@@ -76,14 +78,23 @@ describe('known proxies', () => {
     assert.ok(e.message.includes(`gate login --proxy proxy.example:3080 --ca-pin ${caFingerprint(caB.certPem)}`));
     // Same CA but still failing (e.g. host name): the TLS reason is passed on instead.
     presented.chain = chainA;
-    const other = await trust.explainVerifyFailure(proxy, Object.assign(new Error("Hostname/IP does not match certificate's altnames"), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }));
+    const other = await trust.explainVerifyFailure(
+      proxy,
+      Object.assign(new Error("Hostname/IP does not match certificate's altnames"), {
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      }),
+    );
     assert.equal(other.code, ErrorCode.PROXY_UNTRUSTED);
     assert.match(other.message, /altnames/);
   });
 
   test('an unknown proxy has no pin: authenticated calls are told to log in', () => {
     const { trust } = setup('unknown');
-    assert.throws(() => trust.pinned(proxy), (e: GatehouseError) => e.code === ErrorCode.PROXY_UNTRUSTED && /gate login --proxy proxy.example:3080/.test(e.message));
+    assert.throws(
+      () => trust.pinned(proxy),
+      (e: GatehouseError) =>
+        e.code === ErrorCode.PROXY_UNTRUSTED && /gate login --proxy proxy.example:3080/.test(e.message),
+    );
   });
 
   test('a failed establish forgets an earlier pending pin', async () => {
@@ -98,7 +109,10 @@ describe('known proxies', () => {
     const { known } = setup('damaged');
     known.set(proxy.address, makePin(caA.certPem, 'first-use', clock()));
     writeFileSync(known.path, '{"version": 1, "proxies": 5}');
-    assert.throws(() => known.get(proxy.address), (e: GatehouseError) => e.code === ErrorCode.STORAGE && /remove it/.test(e.message));
+    assert.throws(
+      () => known.get(proxy.address),
+      (e: GatehouseError) => e.code === ErrorCode.STORAGE && /remove it/.test(e.message),
+    );
     assert.ok(readFileSync(known.path, 'utf8').includes('5'), 'the file is left for the user to inspect');
   });
 });

@@ -30,9 +30,16 @@ export function caFingerprint(cert: string | Buffer): string {
 
 /** Accepts "SHA256:abcd...", "sha256:AB:CD:..." or bare hex; returns the canonical form. */
 export function normalizeFingerprint(pin: string): string {
-  const hex = pin.trim().replace(/^sha256:/i, '').replaceAll(':', '').toLowerCase();
+  const hex = pin
+    .trim()
+    .replace(/^sha256:/i, '')
+    .replaceAll(':', '')
+    .toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new GatehouseError(ErrorCode.BAD_REQUEST, `"${pin}" is not a CA pin (expected SHA256: followed by 64 hex digits)`);
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `"${pin}" is not a CA pin (expected SHA256: followed by 64 hex digits)`,
+    );
   }
   return 'SHA256:' + hex;
 }
@@ -53,7 +60,10 @@ export class KnownProxies {
     if (raw === undefined) return {};
     const r = FileSchema.safeParse(raw);
     if (!r.success) {
-      throw new GatehouseError(ErrorCode.STORAGE, `${this.path} is damaged; remove it (every proxy will be pinned again on first use)`);
+      throw new GatehouseError(
+        ErrorCode.STORAGE,
+        `${this.path} is damaged; remove it (every proxy will be pinned again on first use)`,
+      );
     }
     return r.data.proxies;
   }

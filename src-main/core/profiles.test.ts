@@ -8,24 +8,48 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { formatCertificateLine, signCertificate } from '../../src-shared/sshcert/index.ts';
 import { resolveGatehouseHome, writeFileAtomic } from './files.ts';
 import { generateClientKey, type ClientKey } from './keys.ts';
-import { formatTimeLeft, isExpired, ProfileStore, timeLeftMs, type Profile, type ProfileCredentials } from './profiles.ts';
+import {
+  formatTimeLeft,
+  isExpired,
+  ProfileStore,
+  timeLeftMs,
+  type Profile,
+  type ProfileCredentials,
+} from './profiles.ts';
 
 const userCa = generateKeyPairSync('ed25519').privateKey;
 
 function credentialsFor(key: ClientKey, login = 'root'): ProfileCredentials {
   const now = BigInt(Math.floor(Date.now() / 1000));
   const blob = signCertificate({
-    publicKey: key.publicKeyBlob, type: 'user', keyId: 'alice', principals: [login],
-    validAfter: now - 60n, validBefore: now + 3600n, caPrivateKey: userCa,
+    publicKey: key.publicKeyBlob,
+    type: 'user',
+    keyId: 'alice',
+    principals: [login],
+    validAfter: now - 60n,
+    validBefore: now + 3600n,
+    caPrivateKey: userCa,
   });
-  return { key, sshCertificate: formatCertificateLine(blob), tlsCertificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+  return {
+    key,
+    sshCertificate: formatCertificateLine(blob),
+    tlsCertificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+  };
 }
 
 function profile(over: Partial<Profile> = {}): Profile {
   return {
-    proxy: '127.0.0.1:3080', user: 'alice', cluster: 'c1', roles: ['access'], logins: ['root'],
-    validUntil: '2030-01-01T12:00:00.000Z', loggedInAt: '2030-01-01T00:00:00.000Z',
-    sshHostCaKeys: ['ssh-ed25519 AAAA host-ca'], tlsHostCaCerts: [], sshUserCaKeys: [], tlsUserCaCerts: [],
+    proxy: '127.0.0.1:3080',
+    user: 'alice',
+    cluster: 'c1',
+    roles: ['access'],
+    logins: ['root'],
+    validUntil: '2030-01-01T12:00:00.000Z',
+    loggedInAt: '2030-01-01T00:00:00.000Z',
+    sshHostCaKeys: ['ssh-ed25519 AAAA host-ca'],
+    tlsHostCaCerts: [],
+    sshUserCaKeys: [],
+    tlsUserCaCerts: [],
     ...over,
   };
 }
@@ -77,16 +101,25 @@ describe('ProfileStore', () => {
     const store = new ProfileStore(home);
     const paths = store.save(profile(), credentialsFor(generateClientKey()));
     writeFileSync(paths.key, generateClientKey().privateKeyPem);
-    assert.throws(() => store.loadCredentials(profile()), (e: GatehouseError) => e.code === ErrorCode.CERT_INVALID && /gate login/.test(e.message));
+    assert.throws(
+      () => store.loadCredentials(profile()),
+      (e: GatehouseError) => e.code === ErrorCode.CERT_INVALID && /gate login/.test(e.message),
+    );
   });
 
   test('missing files are NOT_LOGGED_IN, a damaged profile.json is STORAGE', () => {
     const store = new ProfileStore(home);
     const paths = store.save(profile(), credentialsFor(generateClientKey()));
     rmSync(paths.tlsCert);
-    assert.throws(() => store.loadCredentials(profile()), (e: GatehouseError) => e.code === ErrorCode.NOT_LOGGED_IN);
+    assert.throws(
+      () => store.loadCredentials(profile()),
+      (e: GatehouseError) => e.code === ErrorCode.NOT_LOGGED_IN,
+    );
     writeFileSync(paths.profileJson, '{"proxy": 1');
-    assert.throws(() => store.load('127.0.0.1:3080', 'alice'), (e: GatehouseError) => e.code === ErrorCode.STORAGE);
+    assert.throws(
+      () => store.load('127.0.0.1:3080', 'alice'),
+      (e: GatehouseError) => e.code === ErrorCode.STORAGE,
+    );
   });
 
   test('remove deletes the files and clears the current pointer only when it pointed there', () => {
@@ -100,14 +133,20 @@ describe('ProfileStore', () => {
     assert.equal(store.current(), undefined);
     assert.deepEqual(readdirSync(join(home, 'profiles', '127.0.0.1_3080')), []);
     assert.equal(store.remove('127.0.0.1:3080', 'alice'), false);
-    assert.throws(() => store.requireCurrent(), (e: GatehouseError) => e.code === ErrorCode.NOT_LOGGED_IN && /gate login/.test(e.message));
+    assert.throws(
+      () => store.requireCurrent(),
+      (e: GatehouseError) => e.code === ErrorCode.NOT_LOGGED_IN && /gate login/.test(e.message),
+    );
   });
 
   test('user names cannot escape the profile directory', () => {
     const store = new ProfileStore(home);
     assert.ok(store.paths('p:1', '../../etc').dir.startsWith(join(home, 'profiles')));
     assert.ok(!store.paths('p:1', '../../etc').dir.includes('/../'));
-    assert.throws(() => store.paths('p:1', '..'), (e: GatehouseError) => e.code === ErrorCode.BAD_REQUEST);
+    assert.throws(
+      () => store.paths('p:1', '..'),
+      (e: GatehouseError) => e.code === ErrorCode.BAD_REQUEST,
+    );
   });
 });
 
@@ -133,7 +172,10 @@ describe('writeFileAtomic', () => {
       const target = join(dir, 'target');
       mkdirSync(target);
       writeFileSync(join(target, 'keep'), 'old');
-      assert.throws(() => writeFileAtomic(target, 'new'), (e: GatehouseError) => e.code === ErrorCode.STORAGE && e.message.includes(target));
+      assert.throws(
+        () => writeFileAtomic(target, 'new'),
+        (e: GatehouseError) => e.code === ErrorCode.STORAGE && e.message.includes(target),
+      );
       assert.equal(readFileSync(join(target, 'keep'), 'utf8'), 'old');
       assert.deepEqual(readdirSync(dir), ['target']);
     } finally {
@@ -148,7 +190,11 @@ describe('expiry', () => {
     assert.equal(isExpired(p, new Date('2030-01-01T11:59:59.000Z')), false);
     assert.equal(timeLeftMs(p, new Date('2030-01-01T11:59:59.000Z')), 1000);
     assert.equal(isExpired(p, new Date('2030-01-01T12:00:00.000Z')), true);
-    assert.equal(isExpired({ validUntil: 'garbage' }, new Date('2000-01-01T00:00:00Z')), true, 'unreadable expiry counts as expired');
+    assert.equal(
+      isExpired({ validUntil: 'garbage' }, new Date('2000-01-01T00:00:00Z')),
+      true,
+      'unreadable expiry counts as expired',
+    );
   });
   test('formatTimeLeft', () => {
     assert.equal(formatTimeLeft(0), 'expired');

@@ -114,7 +114,10 @@ export class ProfileStore {
     if (raw === undefined) return undefined;
     const r = ProfileSchema.safeParse(raw);
     if (!r.success) {
-      throw new GatehouseError(ErrorCode.STORAGE, `${paths.profileJson} is damaged; run "gate logout" and log in again`);
+      throw new GatehouseError(
+        ErrorCode.STORAGE,
+        `${paths.profileJson} is damaged; run "gate logout" and log in again`,
+      );
     }
     return r.data;
   }
@@ -126,19 +129,28 @@ export class ProfileStore {
     const sshCertificate = readTextIfExists(paths.sshCert)?.trim();
     const tlsCertificatePem = readTextIfExists(paths.tlsCert);
     if (!keyPem || !sshCertificate || !tlsCertificatePem) {
-      throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, `the profile for ${profile.user} at ${profile.proxy} is incomplete; run "gate login" again`);
+      throw new GatehouseError(
+        ErrorCode.NOT_LOGGED_IN,
+        `the profile for ${profile.user} at ${profile.proxy} is incomplete; run "gate login" again`,
+      );
     }
     const key = loadClientKey(keyPem);
     let certKey: Buffer;
     try {
       certKey = parseCertificateLine(sshCertificate).publicKey;
     } catch (e) {
-      throw new GatehouseError(ErrorCode.CERT_INVALID, `the stored SSH certificate cannot be read (${(e as Error).message}); run "gate login" again`);
+      throw new GatehouseError(
+        ErrorCode.CERT_INVALID,
+        `the stored SSH certificate cannot be read (${(e as Error).message}); run "gate login" again`,
+      );
     }
     // A login interrupted between writing the new key and the new certificates leaves a pair
     // that cannot work; say so instead of failing later with an opaque handshake error.
     if (!certKey.equals(key.publicKeyBlob)) {
-      throw new GatehouseError(ErrorCode.CERT_INVALID, `the stored key and certificate of ${profile.user} at ${profile.proxy} do not match; run "gate login" again`);
+      throw new GatehouseError(
+        ErrorCode.CERT_INVALID,
+        `the stored key and certificate of ${profile.user} at ${profile.proxy} do not match; run "gate login" again`,
+      );
     }
     return { key, sshCertificate, tlsCertificatePem };
   }
@@ -173,7 +185,8 @@ export class ProfileStore {
   /** The current profile or NOT_LOGGED_IN with what to do about it. */
   requireCurrent(): Profile {
     const p = this.current();
-    if (!p) throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, 'not logged in; run "gate login --proxy ADDRESS --user NAME"');
+    if (!p)
+      throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, 'not logged in; run "gate login --proxy ADDRESS --user NAME"');
     return p;
   }
 
@@ -184,7 +197,11 @@ export class ProfileStore {
     removePath(paths.dir);
     const raw = readJsonIfExists(join(this.home, 'current-profile.json'));
     const cur = CurrentSchema.safeParse(raw);
-    if (cur.success && parseProxyAddress(cur.data.proxy).address === parseProxyAddress(proxy).address && cur.data.user === user) {
+    if (
+      cur.success &&
+      parseProxyAddress(cur.data.proxy).address === parseProxyAddress(proxy).address &&
+      cur.data.user === user
+    ) {
       removePath(join(this.home, 'current-profile.json'));
     }
     return existed;

@@ -37,7 +37,13 @@ export async function dialNodeThroughProxy(opts: ProxyDialOptions): Promise<tls.
       s.destroy();
       if (isTlsVerifyFailure(e)) {
         if (opts.explainTls) opts.explainTls(opts.proxy, e).then(reject, reject);
-        else reject(new GatehouseError(ErrorCode.PROXY_UNTRUSTED, `the proxy at ${opts.proxy.address} is not trusted: ${e.message}`));
+        else
+          reject(
+            new GatehouseError(
+              ErrorCode.PROXY_UNTRUSTED,
+              `the proxy at ${opts.proxy.address} is not trusted: ${e.message}`,
+            ),
+          );
       } else {
         reject(unreachable(opts.proxy, e));
       }
@@ -45,7 +51,10 @@ export async function dialNodeThroughProxy(opts: ProxyDialOptions): Promise<tls.
   });
   if (socket.alpnProtocol !== ALPN_SSH) {
     socket.destroy();
-    throw new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `the proxy at ${opts.proxy.address} does not offer SSH routing (${ALPN_SSH})`);
+    throw new GatehouseError(
+      ErrorCode.PROXY_UNREACHABLE,
+      `the proxy at ${opts.proxy.address} does not offer SSH routing (${ALPN_SSH})`,
+    );
   }
   socket.setNoDelay(true);
   // Errors until ssh2 takes the socket over surface through readReply; keep the process alive.

@@ -57,7 +57,9 @@ export function isTlsVerifyFailure(e: unknown): boolean {
 export function unreachable(proxy: ProxyAddress, e: unknown): GatehouseError {
   const err = e as NodeJS.ErrnoException;
   const why = err?.code ?? err?.message ?? String(e);
-  return new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `cannot reach the proxy at ${proxy.address}: ${why}`, { proxy: proxy.address });
+  return new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `cannot reach the proxy at ${proxy.address}: ${why}`, {
+    proxy: proxy.address,
+  });
 }
 
 export const fetchPresentedChain: ChainFetcher = (proxy, timeoutMs) =>
@@ -137,13 +139,23 @@ export class ProxyTrust {
       try {
         fp = caFingerprint(opts.caPem);
       } catch (e) {
-        throw new GatehouseError(ErrorCode.BAD_REQUEST, `the CA file is not a PEM certificate: ${(e as Error).message}`);
+        throw new GatehouseError(
+          ErrorCode.BAD_REQUEST,
+          `the CA file is not a PEM certificate: ${(e as Error).message}`,
+        );
       }
       if (opts.caPin && normalizeFingerprint(opts.caPin) !== fp) {
-        throw new GatehouseError(ErrorCode.BAD_REQUEST, `the CA file's fingerprint ${fp} does not match --ca-pin ${normalizeFingerprint(opts.caPin)}`);
+        throw new GatehouseError(
+          ErrorCode.BAD_REQUEST,
+          `the CA file's fingerprint ${fp} does not match --ca-pin ${normalizeFingerprint(opts.caPin)}`,
+        );
       }
       if (existing?.fingerprint === fp) return this.decision(proxy, existing, false);
-      return this.propose(proxy, makePin(new X509Certificate(opts.caPem).toString(), 'ca-file', this.clock()), existing);
+      return this.propose(
+        proxy,
+        makePin(new X509Certificate(opts.caPem).toString(), 'ca-file', this.clock()),
+        existing,
+      );
     }
     if (opts.caPin) {
       const want = normalizeFingerprint(opts.caPin);
@@ -176,7 +188,10 @@ export class ProxyTrust {
   pinned(proxy: ProxyAddress): ProxyPin {
     const pin = this.pending.get(proxy.address) ?? this.known.get(proxy.address);
     if (!pin) {
-      throw new GatehouseError(ErrorCode.PROXY_UNTRUSTED, `the proxy at ${proxy.address} is not known yet; run "gate login --proxy ${proxy.address}"`);
+      throw new GatehouseError(
+        ErrorCode.PROXY_UNTRUSTED,
+        `the proxy at ${proxy.address} is not known yet; run "gate login --proxy ${proxy.address}"`,
+      );
     }
     return pin;
   }
@@ -217,7 +232,13 @@ export class ProxyTrust {
   }
 
   private decision(proxy: ProxyAddress, pin: ProxyPin, newlyPinned: boolean, replaced?: string): TrustDecision {
-    const d: TrustDecision = { proxy: proxy.address, fingerprint: pin.fingerprint, caPem: pin.caPem, source: pin.source, newlyPinned };
+    const d: TrustDecision = {
+      proxy: proxy.address,
+      fingerprint: pin.fingerprint,
+      caPem: pin.caPem,
+      source: pin.source,
+      newlyPinned,
+    };
     if (replaced && replaced !== pin.fingerprint) d.replacedFingerprint = replaced;
     return d;
   }

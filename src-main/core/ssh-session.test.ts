@@ -14,8 +14,13 @@ const secs = BigInt(Math.floor(now.getTime() / 1000));
 
 function cert(opts: { type?: 'host' | 'user'; principals?: string[]; ca?: typeof hostCa; validBefore?: bigint } = {}) {
   return signCertificate({
-    publicKey: hostKey, type: opts.type ?? 'host', keyId: 'node web1', principals: opts.principals ?? ['web1', 'web1.example'],
-    validAfter: secs - 60n, validBefore: opts.validBefore ?? secs + 3600n, caPrivateKey: opts.ca ?? hostCa,
+    publicKey: hostKey,
+    type: opts.type ?? 'host',
+    keyId: 'node web1',
+    principals: opts.principals ?? ['web1', 'web1.example'],
+    validAfter: secs - 60n,
+    validBefore: opts.validBefore ?? secs + 3600n,
+    caPrivateKey: opts.ca ?? hostCa,
   });
 }
 const trusted = [publicKeyToWire(hostCa)];
@@ -27,7 +32,10 @@ test('a host certificate from the host CA naming the node is accepted', () => {
 test('host certificates are refused with a reason', () => {
   assert.match(checkHostCertificate(cert(), trusted, 'db1', now)!, /"db1" is not among the certificate's principals/);
   assert.match(checkHostCertificate(cert({ ca: otherCa }), trusted, 'web1', now)!, /not this cluster's host CA/);
-  assert.match(checkHostCertificate(cert({ type: 'user' }), trusted, 'web1', now)!, /user certificate where a host certificate/);
+  assert.match(
+    checkHostCertificate(cert({ type: 'user' }), trusted, 'web1', now)!,
+    /user certificate where a host certificate/,
+  );
   assert.match(checkHostCertificate(cert({ validBefore: secs - 1n }), trusted, 'web1', now)!, /expired/);
   assert.match(checkHostCertificate(hostKey, trusted, 'web1', now)!, /no host certificate/);
 });

@@ -6,7 +6,12 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { parseAuthorizedKey, parseCertificate, verifyCertificate, fingerprintSha256 } from '../../src-shared/sshcert/index.ts';
+import {
+  parseAuthorizedKey,
+  parseCertificate,
+  verifyCertificate,
+  fingerprintSha256,
+} from '../../src-shared/sshcert/index.ts';
 import type { TlsFailureExplainer } from './api-errors.ts';
 import { privateKeyToOpenSSH } from '../../src-shared/sshcert/index.ts';
 import type { ProfileCredentials } from './profiles.ts';
@@ -68,10 +73,18 @@ export function exitCodeOfStatus(s: ExitStatus): number {
 export class SshChannel {
   readonly exit: Promise<ExitStatus>;
 
-  constructor(private readonly channel: ClientChannel, readonly hasPty: boolean) {
+  constructor(
+    private readonly channel: ClientChannel,
+    readonly hasPty: boolean,
+  ) {
     let status: ExitStatus = { code: null };
     channel.on('exit', (code: number | null, signal?: string) => {
-      status = code !== null && code !== undefined ? { code } : signal ? { code: null, signal: signal.replace(/^SIG/, '') } : { code: null };
+      status =
+        code !== null && code !== undefined
+          ? { code }
+          : signal
+            ? { code: null, signal: signal.replace(/^SIG/, '') }
+            : { code: null };
     });
     // 'close' comes after all data and the exit status, so waiting for it loses no output.
     this.exit = new Promise((resolve) => channel.once('close', () => resolve(status)));
@@ -117,7 +130,11 @@ export class SshConnection {
   private closed = false;
   readonly done: Promise<void>;
 
-  private constructor(private readonly client: Client, readonly node: string, readonly login: string) {
+  private constructor(
+    private readonly client: Client,
+    readonly node: string,
+    readonly login: string,
+  ) {
     this.done = new Promise((resolve) => client.once('close', () => resolve()));
     client.on('close', () => (this.closed = true));
   }
@@ -184,7 +201,10 @@ export class SshConnection {
   /** A login shell: interactive on a pty, or without one (commands read from stdin) when `pty` is omitted. */
   shell(pty?: PtyOptions, opts: { env?: Record<string, string> } = {}): Promise<SshChannel> {
     const window = pty ? { term: pty.term, cols: pty.cols, rows: pty.rows } : false;
-    return this.openChannel((cb) => this.client.shell(window, opts.env ? { env: opts.env } : {}, cb), pty !== undefined);
+    return this.openChannel(
+      (cb) => this.client.shell(window, opts.env ? { env: opts.env } : {}, cb),
+      pty !== undefined,
+    );
   }
 
   close(): void {
@@ -195,7 +215,10 @@ export class SshConnection {
     start: (cb: (err: Error | undefined, ch: ClientChannel) => void) => void,
     hasPty: boolean,
   ): Promise<SshChannel> {
-    if (this.closed) return Promise.reject(new GatehouseError(ErrorCode.NODE_UNREACHABLE, `the connection to node "${this.node}" is closed`));
+    if (this.closed)
+      return Promise.reject(
+        new GatehouseError(ErrorCode.NODE_UNREACHABLE, `the connection to node "${this.node}" is closed`),
+      );
     return new Promise((resolve, reject) => {
       try {
         start((err, ch) => {
@@ -204,7 +227,12 @@ export class SshConnection {
         });
       } catch (e) {
         // ssh2 throws synchronously when the connection went away under us.
-        reject(new GatehouseError(ErrorCode.NODE_UNREACHABLE, `the connection to node "${this.node}" is closed: ${(e as Error).message}`));
+        reject(
+          new GatehouseError(
+            ErrorCode.NODE_UNREACHABLE,
+            `the connection to node "${this.node}" is closed: ${(e as Error).message}`,
+          ),
+        );
       }
     });
   }
@@ -240,10 +268,16 @@ function handshakeError(err: Error & { level?: string }, node: string, login: st
     );
   }
   if (/no matching host key/i.test(err.message)) {
-    return new GatehouseError(ErrorCode.CERT_INVALID, `node "${node}" does not present a host certificate, so it cannot be trusted`, { node });
+    return new GatehouseError(
+      ErrorCode.CERT_INVALID,
+      `node "${node}" does not present a host certificate, so it cannot be trusted`,
+      { node },
+    );
   }
   if (err.level === 'client-timeout') {
-    return new GatehouseError(ErrorCode.NODE_UNREACHABLE, `node "${node}" did not complete the SSH handshake in time`, { node });
+    return new GatehouseError(ErrorCode.NODE_UNREACHABLE, `node "${node}" did not complete the SSH handshake in time`, {
+      node,
+    });
   }
   return new GatehouseError(ErrorCode.NODE_UNREACHABLE, `ssh to node "${node}" failed: ${err.message}`, { node });
 }
@@ -252,7 +286,13 @@ function handshakeError(err: Error & { level?: string }, node: string, login: st
 function channelError(err: Error & { reason?: number | string }, node: string): GatehouseError {
   const description = err.message.replace(/^\(SSH\) Channel open failure: ?/, '');
   if (err.reason === OPEN_ADMINISTRATIVELY_PROHIBITED) {
-    return new GatehouseError(ErrorCode.ACCESS_DENIED, `ssh: rejected: administratively prohibited (${description})`, { node });
+    return new GatehouseError(ErrorCode.ACCESS_DENIED, `ssh: rejected: administratively prohibited (${description})`, {
+      node,
+    });
   }
-  return new GatehouseError(ErrorCode.NODE_UNREACHABLE, `ssh: node "${node}" refused to open a session: ${description || 'no reason given'}`, { node });
+  return new GatehouseError(
+    ErrorCode.NODE_UNREACHABLE,
+    `ssh: node "${node}" refused to open a session: ${description || 'no reason given'}`,
+    { node },
+  );
 }

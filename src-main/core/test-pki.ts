@@ -20,7 +20,10 @@ export interface TestCert {
 async function keyPair(): Promise<{ keys: Keys; keyPem: string }> {
   const pair = (await subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', pair.privateKey));
-  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }) as string;
+  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({
+    format: 'pem',
+    type: 'pkcs8',
+  }) as string;
   return { keys: pair as unknown as Keys, keyPem };
 }
 
@@ -66,7 +69,9 @@ export async function makeLeaf(
     signingAlgorithm: SIGN,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.ExtendedKeyUsageExtension([opts.client ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        opts.client ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth,
+      ]),
       ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
     ],
   });
@@ -80,9 +85,14 @@ export interface RunningTls {
 }
 
 /** A TLS server presenting `leaf` followed by `chain`; connections get `onSocket`, or are ended. */
-export async function startTlsServer(
-  opts: { leaf: TestCert; chain?: string[]; port?: number; alpn?: string[]; ca?: string[]; onSocket?: (s: tls.TLSSocket) => void },
-): Promise<RunningTls> {
+export async function startTlsServer(opts: {
+  leaf: TestCert;
+  chain?: string[];
+  port?: number;
+  alpn?: string[];
+  ca?: string[];
+  onSocket?: (s: tls.TLSSocket) => void;
+}): Promise<RunningTls> {
   const sockets = new Set<tls.TLSSocket>();
   const server = tls.createServer({
     cert: [opts.leaf.certPem, ...(opts.chain ?? [])].join('\n'),

@@ -39,7 +39,11 @@ function userCert(over: Partial<SignCertificateOptions> = {}): Buffer {
     ...over,
   });
 }
-const verifyUser = (blob: Buffer, principal = 'alice', extra: { now?: Date; allowedCriticalOptions?: string[]; trustedCAs?: Buffer[] } = {}) =>
+const verifyUser = (
+  blob: Buffer,
+  principal = 'alice',
+  extra: { now?: Date; allowedCriticalOptions?: string[]; trustedCAs?: Buffer[] } = {},
+) =>
   verifyCertificate(parseCertificate(blob), { trustedCAs: [userCABlob], type: 'user', principal, now: NOW, ...extra });
 function failureOf(r: ReturnType<typeof verifyCertificate>): [string, string] {
   assert.equal(r.ok, false, 'expected verification to fail');
@@ -49,9 +53,16 @@ function failureOf(r: ReturnType<typeof verifyCertificate>): [string, string] {
 test('sign + parse round trip keeps every field', () => {
   const key = publicKeyToWire(p256());
   const blob = signCertificate({
-    publicKey: key, type: 'user', keyId: 'alice@example.com', principals: ['alice', 'bob'], serial: 7n,
-    validAfter: nowS - 60n, validBefore: nowS + 3600n, criticalOptions: { 'force-command': '/bin/true' },
-    extensions: { 'permit-pty': '', 'gatehouse-device-id@gatehouse': 'dev-1' }, caPrivateKey: userCA,
+    publicKey: key,
+    type: 'user',
+    keyId: 'alice@example.com',
+    principals: ['alice', 'bob'],
+    serial: 7n,
+    validAfter: nowS - 60n,
+    validBefore: nowS + 3600n,
+    criticalOptions: { 'force-command': '/bin/true' },
+    extensions: { 'permit-pty': '', 'gatehouse-device-id@gatehouse': 'dev-1' },
+    caPrivateKey: userCA,
   });
   const c = parseCertificate(blob);
   assert.equal(c.certKeyType, 'ecdsa-sha2-nistp256-cert-v01@openssh.com');
@@ -79,8 +90,13 @@ test('sign + parse round trip keeps every field', () => {
 test('host certificates for ed25519 keys; an empty principal list is a wildcard only for hosts', () => {
   const hostCA = ed25519();
   const blob = signCertificate({
-    publicKey: publicKeyToWire(ed25519()), type: 'host', keyId: 'node-1', principals: [],
-    validAfter: 0n, validBefore: CERT_FOREVER, caPrivateKey: hostCA,
+    publicKey: publicKeyToWire(ed25519()),
+    type: 'host',
+    keyId: 'node-1',
+    principals: [],
+    validAfter: 0n,
+    validBefore: CERT_FOREVER,
+    caPrivateKey: hostCA,
   });
   const c = parseCertificate(blob);
   assert.equal(c.certKeyType, 'ssh-ed25519-cert-v01@openssh.com');
@@ -139,13 +155,21 @@ test('critical options must be known to the verifier', () => {
   const [failure, reason] = failureOf(verifyUser(blob));
   assert.equal(failure, 'unsupported-critical-option');
   assert.match(reason, /"source-address", "verify-required"/);
-  assert.equal(failureOf(verifyUser(blob, 'alice', { allowedCriticalOptions: ['source-address'] }))[0], 'unsupported-critical-option');
+  assert.equal(
+    failureOf(verifyUser(blob, 'alice', { allowedCriticalOptions: ['source-address'] }))[0],
+    'unsupported-critical-option',
+  );
   assert.ok(verifyUser(blob, 'alice', { allowedCriticalOptions: ['source-address', 'verify-required'] }).ok);
 });
 
 test('an option named __proto__ is kept (so it cannot hide) and duplicates are refused', () => {
   const opts = (pairs: [string, string][]) =>
-    pairs.reduce((w, [n, v]) => w.string(n).string(v === '' ? Buffer.alloc(0) : new SshWriter().string(v).toBuffer()), new SshWriter()).toBuffer();
+    pairs
+      .reduce(
+        (w, [n, v]) => w.string(n).string(v === '' ? Buffer.alloc(0) : new SshWriter().string(v).toBuffer()),
+        new SshWriter(),
+      )
+      .toBuffer();
   const good = parseCertificate(userCert());
   const rebuild = (crit: Buffer) => {
     // Re-sign the same body with replaced critical options, so only the options differ.
@@ -160,15 +184,30 @@ test('an option named __proto__ is kept (so it cannot hide) and duplicates are r
   assert.deepEqual(Object.keys(parseCertificate(protoBlob).criticalOptions), ['__proto__']);
   assert.equal(failureOf(verifyUser(protoBlob))[0], 'unsupported-critical-option');
   assert.throws(
-    () => parseCertificate(Buffer.concat([rebuild(opts([['a', ''], ['a', '']])), new SshWriter().string(Buffer.alloc(10)).toBuffer()])),
+    () =>
+      parseCertificate(
+        Buffer.concat([
+          rebuild(
+            opts([
+              ['a', ''],
+              ['a', ''],
+            ]),
+          ),
+          new SshWriter().string(Buffer.alloc(10)).toBuffer(),
+        ]),
+      ),
     /"a" appears twice/,
   );
 });
 
 test('garbage is CERT_INVALID with a clear message', () => {
-  const isCertInvalid = (re: RegExp) => (e: unknown) => e instanceof GatehouseError && e.code === 'CERT_INVALID' && re.test(e.message);
+  const isCertInvalid = (re: RegExp) => (e: unknown) =>
+    e instanceof GatehouseError && e.code === 'CERT_INVALID' && re.test(e.message);
   assert.throws(() => parseCertificate(Buffer.from('hello world')), isCertInvalid(/malformed SSH certificate/));
-  assert.throws(() => parseCertificate(publicKeyToWire(ed25519())), isCertInvalid(/"ssh-ed25519" is not a certificate key type/));
+  assert.throws(
+    () => parseCertificate(publicKeyToWire(ed25519())),
+    isCertInvalid(/"ssh-ed25519" is not a certificate key type/),
+  );
   const blob = userCert();
   assert.throws(() => parseCertificate(blob.subarray(0, blob.length - 10)), isCertInvalid(/truncated/));
   assert.throws(() => parseCertificate(Buffer.concat([blob, Buffer.from([0])])), isCertInvalid(/trailing/));
@@ -187,7 +226,11 @@ test('INTEROP: ssh-keygen -L reads and checks certificates we sign (ed25519, ecd
   try {
     for (const ca of [userCA, p256(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey] as KeyObject[]) {
       const blob = userCert({
-        caPrivateKey: ca, keyId: 'alice@example.com', serial: 99n, validAfter: 0n, validBefore: CERT_FOREVER,
+        caPrivateKey: ca,
+        keyId: 'alice@example.com',
+        serial: 99n,
+        validAfter: 0n,
+        validBefore: CERT_FOREVER,
         criticalOptions: { 'force-command': 'echo forced' },
         extensions: { ...STANDARD_USER_EXTENSIONS, 'device@gatehouse': 'dev-7' },
       });
@@ -219,10 +262,28 @@ test('INTEROP: we parse and verify certificates that ssh-keygen -s signed (ecdsa
     const caPath = t.file('ca');
     sshKeygen(['-q', '-t', 'ed25519', '-N', '', '-C', 'ca', '-f', caPath]);
     const caBlob = parseAuthorizedKey(readFileSync(`${caPath}.pub`, 'utf8'));
-    for (const [type, expected] of [['ecdsa', 'ecdsa-sha2-nistp256'], ['ed25519', 'ssh-ed25519']] as const) {
+    for (const [type, expected] of [
+      ['ecdsa', 'ecdsa-sha2-nistp256'],
+      ['ed25519', 'ssh-ed25519'],
+    ] as const) {
       const keyPath = t.file(`user_${type}`);
       sshKeygen(['-q', '-t', type, '-N', '', '-C', 'u', '-f', keyPath]);
-      sshKeygen(['-q', '-s', caPath, '-I', 'id', '-n', 'p1,p2', '-V', '+1h', '-O', 'extension:foo=bar', '-z', '5', `${keyPath}.pub`]);
+      sshKeygen([
+        '-q',
+        '-s',
+        caPath,
+        '-I',
+        'id',
+        '-n',
+        'p1,p2',
+        '-V',
+        '+1h',
+        '-O',
+        'extension:foo=bar',
+        '-z',
+        '5',
+        `${keyPath}.pub`,
+      ]);
       const c = parseCertificateLine(readFileSync(`${keyPath}-cert.pub`, 'utf8'));
       assert.equal(c.certKeyType, `${expected}-cert-v01@openssh.com`);
       assert.ok(c.publicKey.equals(parseAuthorizedKey(readFileSync(`${keyPath}.pub`, 'utf8'))));
@@ -234,8 +295,14 @@ test('INTEROP: we parse and verify certificates that ssh-keygen -s signed (ecdsa
       assert.deepEqual(c.criticalOptions, {});
       const ok = verifyCertificate(c, { trustedCAs: [caBlob], type: 'user', principal: 'p2' });
       assert.ok(ok.ok, ok.ok ? '' : ok.reason);
-      assert.equal(failureOf(verifyCertificate(c, { trustedCAs: [caBlob], type: 'user', principal: 'p3' }))[0], 'principal-not-allowed');
-      assert.equal(failureOf(verifyCertificate(c, { trustedCAs: [userCABlob], type: 'user', principal: 'p1' }))[0], 'untrusted-ca');
+      assert.equal(
+        failureOf(verifyCertificate(c, { trustedCAs: [caBlob], type: 'user', principal: 'p3' }))[0],
+        'principal-not-allowed',
+      );
+      assert.equal(
+        failureOf(verifyCertificate(c, { trustedCAs: [userCABlob], type: 'user', principal: 'p1' }))[0],
+        'untrusted-ca',
+      );
       const later = new Date(Date.now() + 2 * 3600_000);
       assert.equal(failureOf(verifyCertificate(c, { trustedCAs: [caBlob], type: 'user', now: later }))[0], 'expired');
     }

@@ -145,7 +145,10 @@ export function parseCertificate(blob: Buffer): SshCertificate {
   const signedData = blob.subarray(0, r.offset);
   const signature = r.string('signature');
   r.end();
-  for (const [what, b] of [['certified key', publicKey], ['CA key', signatureKey]] as const) {
+  for (const [what, b] of [
+    ['certified key', publicKey],
+    ['CA key', signatureKey],
+  ] as const) {
     try {
       wireToPublicKey(b);
     } catch (e) {
@@ -153,8 +156,21 @@ export function parseCertificate(blob: Buffer): SshCertificate {
     }
   }
   return {
-    certKeyType, publicKey, nonce, serial, type, keyId, principals, validAfter, validBefore,
-    criticalOptions, extensions, signatureKey, signature, blob, signedData,
+    certKeyType,
+    publicKey,
+    nonce,
+    serial,
+    type,
+    keyId,
+    principals,
+    validAfter,
+    validBefore,
+    criticalOptions,
+    extensions,
+    signatureKey,
+    signature,
+    blob,
+    signedData,
   };
 }
 
@@ -195,7 +211,8 @@ export function verifyCertificate(cert: SshCertificate, opts: VerifyCertificateO
     failure,
     reason,
   });
-  if (!baseAlgorithmOf(cert.certKeyType)) return fail('not-a-certificate', `"${cert.certKeyType}" is not a certificate`);
+  if (!baseAlgorithmOf(cert.certKeyType))
+    return fail('not-a-certificate', `"${cert.certKeyType}" is not a certificate`);
   if (cert.type !== opts.type) {
     return fail('wrong-type', `this is a ${cert.type} certificate where a ${opts.type} certificate is needed`);
   }
@@ -206,7 +223,10 @@ export function verifyCertificate(cert: SshCertificate, opts: VerifyCertificateO
     );
   }
   if (!verifySshSignature(cert.signatureKey, cert.signedData, cert.signature)) {
-    return fail('bad-signature', 'certificate signature is invalid (the certificate was altered or damaged); log in again');
+    return fail(
+      'bad-signature',
+      'certificate signature is invalid (the certificate was altered or damaged); log in again',
+    );
   }
   const now = BigInt(Math.floor((opts.now ?? new Date()).getTime() / 1000));
   if (now + CLOCK_SKEW_SECONDS < cert.validAfter) {
@@ -223,7 +243,10 @@ export function verifyCertificate(cert: SshCertificate, opts: VerifyCertificateO
     // Like OpenSSH: a user certificate without principals allows nothing; a host certificate without
     // principals is valid for any host name.
     if (cert.principals.length === 0 && opts.type === 'user') {
-      return fail('principal-not-allowed', `certificate lists no principals, so it allows no ${what} ("${opts.principal}" asked for)`);
+      return fail(
+        'principal-not-allowed',
+        `certificate lists no principals, so it allows no ${what} ("${opts.principal}" asked for)`,
+      );
     }
     if (cert.principals.length > 0 && !cert.principals.includes(opts.principal)) {
       return fail(

@@ -21,7 +21,11 @@ import { sshKeygen, tempDir } from './testkit.ts';
 
 const KINDS = [
   { name: 'ed25519', sshType: 'ssh-ed25519', gen: () => generateKeyPairSync('ed25519').privateKey },
-  { name: 'ecdsa p256', sshType: 'ecdsa-sha2-nistp256', gen: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey },
+  {
+    name: 'ecdsa p256',
+    sshType: 'ecdsa-sha2-nistp256',
+    gen: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+  },
   { name: 'rsa 2048', sshType: 'ssh-rsa', gen: () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey },
 ] as const;
 
@@ -30,7 +34,11 @@ test('mpint encoding follows the RFC 4251 examples', () => {
   assert.equal(encodeMpint(0x9a378f9b2e332a7n).toString('hex'), '09a378f9b2e332a7');
   assert.equal(encodeMpint(0x80n).toString('hex'), '0080');
   assert.equal(encodeMpint(Buffer.from('000080', 'hex')).toString('hex'), '0080');
-  const b = new SshWriter().mpint(0x80n).uint64(2n ** 64n - 1n).nameList(['a', 'b']).toBuffer();
+  const b = new SshWriter()
+    .mpint(0x80n)
+    .uint64(2n ** 64n - 1n)
+    .nameList(['a', 'b'])
+    .toBuffer();
   const r = new SshReader(b);
   assert.equal(r.mpint(), 0x80n);
   assert.equal(r.uint64(), 2n ** 64n - 1n);
@@ -40,7 +48,13 @@ test('mpint encoding follows the RFC 4251 examples', () => {
 
 test('the reader refuses truncated, over-long and non-minimal data with the chosen error code', () => {
   const r = new SshReader(Buffer.from('00000010abcd', 'hex'), { code: 'CERT_INVALID', what: 'thing' });
-  assert.throws(() => r.string('blob'), (e: unknown) => e instanceof GatehouseError && e.code === 'CERT_INVALID' && /malformed thing: truncated while reading blob/.test(e.message));
+  assert.throws(
+    () => r.string('blob'),
+    (e: unknown) =>
+      e instanceof GatehouseError &&
+      e.code === 'CERT_INVALID' &&
+      /malformed thing: truncated while reading blob/.test(e.message),
+  );
   assert.throws(() => new SshReader(Buffer.from('000000020001', 'hex')).mpint(), /superfluous leading zero/);
   assert.throws(() => new SshReader(Buffer.from('0000000180', 'hex')).mpint(), /negative/);
   assert.throws(() => new SshReader(Buffer.from('00', 'hex')).end(), /trailing/);
@@ -118,7 +132,7 @@ test('fingerprints match ssh-keygen -l', () => {
   }
 });
 
-test('OpenSSH private key files: ssh-keygen reads ours, we read ssh-keygen\'s', () => {
+test("OpenSSH private key files: ssh-keygen reads ours, we read ssh-keygen's", () => {
   const t = tempDir();
   try {
     for (const kind of KINDS) {
@@ -128,7 +142,11 @@ test('OpenSSH private key files: ssh-keygen reads ours, we read ssh-keygen\'s', 
       assert.equal(derived, formatAuthorizedKey(publicKeyToWire(priv), 'our comment'));
       assert.ok(publicKeyToWire(openSSHToPrivateKey(readFileSync(path, 'utf8'))).equals(publicKeyToWire(priv)));
     }
-    for (const [type, bits] of [['ed25519', '256'], ['ecdsa', '256'], ['rsa', '2048']] as const) {
+    for (const [type, bits] of [
+      ['ed25519', '256'],
+      ['ecdsa', '256'],
+      ['rsa', '2048'],
+    ] as const) {
       const path = t.file(`theirs_${type}`);
       sshKeygen(['-q', '-t', type, '-b', bits, '-N', '', '-C', 'theirs', '-f', path]);
       const priv = openSSHToPrivateKey(readFileSync(path, 'utf8'));
@@ -137,7 +155,10 @@ test('OpenSSH private key files: ssh-keygen reads ours, we read ssh-keygen\'s', 
       const sig = sshSign(priv, Buffer.from('d'));
       assert.ok(verifySshSignature(pubBlob, Buffer.from('d'), sig));
     }
-    assert.throws(() => openSSHToPrivateKey('-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----'), /not an OpenSSH private key/);
+    assert.throws(
+      () => openSSHToPrivateKey('-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----'),
+      /not an OpenSSH private key/,
+    );
   } finally {
     t.cleanup();
   }

@@ -148,10 +148,17 @@ export interface SshSignOptions {
 /** An SSH signature blob: string algorithm, string signature (RFC 4253 §6.6, RFC 5656, RFC 8709, RFC 8332). */
 export function sshSign(privateKey: KeyObject, data: Buffer, opts: SshSignOptions = {}): Buffer {
   const type = sshKeyType(privateKey);
-  if (type === SSH_ED25519) return new SshWriter().string(type).string(sign(null, data, privateKey)).toBuffer();
+  if (type === SSH_ED25519)
+    return new SshWriter()
+      .string(type)
+      .string(sign(null, data, privateKey))
+      .toBuffer();
   if (type === SSH_RSA) {
     const hash = opts.rsaHash ?? 'sha512';
-    return new SshWriter().string(`rsa-sha2-${hash.slice(3)}`).string(sign(hash, data, privateKey)).toBuffer();
+    return new SshWriter()
+      .string(`rsa-sha2-${hash.slice(3)}`)
+      .string(sign(hash, data, privateKey))
+      .toBuffer();
   }
   const c = curveBySshType(type)!;
   const rs = sign(c.hash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
@@ -199,7 +206,8 @@ const PEM_END = '-----END OPENSSH PRIVATE KEY-----';
 
 /** The unencrypted OpenSSH private key file that `ssh -i`, `ssh-keygen` and ssh2 load. */
 export function privateKeyToOpenSSH(key: KeyObject, comment = ''): string {
-  if (key.type !== 'private') throw new GatehouseError(ErrorCode.BAD_REQUEST, 'privateKeyToOpenSSH needs a private key');
+  if (key.type !== 'private')
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, 'privateKeyToOpenSSH needs a private key');
   const type = sshKeyType(key);
   const jwk = key.export({ format: 'jwk' });
   const pub = publicKeyToWire(key);
@@ -237,7 +245,8 @@ export function privateKeyToOpenSSH(key: KeyObject, comment = ''): string {
 /** Reads an unencrypted OpenSSH private key file (as written by ssh-keygen or privateKeyToOpenSSH). */
 export function openSSHToPrivateKey(text: string): KeyObject {
   const m = new RegExp(`${PEM_BEGIN}([\\s\\S]*?)${PEM_END}`).exec(text);
-  if (!m) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'not an OpenSSH private key (no BEGIN OPENSSH PRIVATE KEY block)');
+  if (!m)
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, 'not an OpenSSH private key (no BEGIN OPENSSH PRIVATE KEY block)');
   const file = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
   if (!file.subarray(0, OPENSSH_MAGIC.length).equals(OPENSSH_MAGIC)) {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, 'malformed OpenSSH private key: bad magic');
@@ -263,7 +272,17 @@ export function openSSHToPrivateKey(text: string): KeyObject {
     const dN = bigintOf(d!);
     const dp = bytesOf(dN % (bigintOf(pp!) - 1n));
     const dq = bytesOf(dN % (bigintOf(q!) - 1n));
-    jwk = { kty: 'RSA', n: b64u(n!), e: b64u(e!), d: b64u(d!), p: b64u(pp!), q: b64u(q!), dp: b64u(dp), dq: b64u(dq), qi: b64u(qi!) };
+    jwk = {
+      kty: 'RSA',
+      n: b64u(n!),
+      e: b64u(e!),
+      d: b64u(d!),
+      p: b64u(pp!),
+      q: b64u(q!),
+      dp: b64u(dp),
+      dq: b64u(dq),
+      qi: b64u(qi!),
+    };
   } else {
     const c = curveBySshType(type);
     if (!c) return p.fail(`unsupported key type "${type}"`);

@@ -33,7 +33,11 @@ export interface RunResult {
 }
 
 /** Runs a tool and returns its output; throws with stderr if it fails and `check` is left on. */
-export function run(tool: string, args: string[], opts: { check?: boolean; input?: string; timeoutMs?: number } = {}): RunResult {
+export function run(
+  tool: string,
+  args: string[],
+  opts: { check?: boolean; input?: string; timeoutMs?: number } = {},
+): RunResult {
   const bin = requireTool(tool);
   const r = spawnSync(bin, args, { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 30_000 });
   if (r.error) throw new Error(`${tool} ${args.join(' ')} could not run: ${r.error.message}`);
@@ -49,7 +53,11 @@ export function sshKeygen(args: string[], opts: { check?: boolean } = {}): RunRe
 }
 
 /** A private temporary directory, removed by the returned cleanup function. */
-export function tempDir(prefix = 'gatehouse-sshcert-'): { dir: string; file: (name: string, content?: string) => string; cleanup: () => void } {
+export function tempDir(prefix = 'gatehouse-sshcert-'): {
+  dir: string;
+  file: (name: string, content?: string) => string;
+  cleanup: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return {
     dir,

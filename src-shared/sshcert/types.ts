@@ -39,5 +39,4 @@ export type CertVerifyFailure =
   | 'unsupported-critical-option';
 
 export type CertVerifyResult =
-  | { ok: true; cert: SshCertificate }
-  | { ok: false; failure: CertVerifyFailure; reason: string };
+  { ok: true; cert: SshCertificate } | { ok: false; failure: CertVerifyFailure; reason: string };

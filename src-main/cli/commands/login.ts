@@ -20,7 +20,10 @@ function trustOptions(values: { 'ca-pin'?: string; 'ca-file'?: string }): TrustO
     try {
       opts.caPem = readFileSync(values['ca-file'], 'utf8');
     } catch (e) {
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `cannot read --ca-file ${values['ca-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `cannot read --ca-file ${values['ca-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   return opts;
@@ -30,7 +33,10 @@ function trustOptions(values: { 'ca-pin'?: string; 'ca-file'?: string }): TrustO
 function reportTrust(ctx: CommandContext, d: TrustDecision, when: string): void {
   if (!d.newlyPinned) return;
   if (d.replacedFingerprint) {
-    note(ctx.io, `The proxy at ${d.proxy} was pinned to CA ${d.replacedFingerprint}; trusting ${d.fingerprint} instead, as you asked (remembered ${when}).`);
+    note(
+      ctx.io,
+      `The proxy at ${d.proxy} was pinned to CA ${d.replacedFingerprint}; trusting ${d.fingerprint} instead, as you asked (remembered ${when}).`,
+    );
   } else if (d.source === 'first-use') {
     note(ctx.io, `First connection to the proxy at ${d.proxy}. Trusting its certificate authority:`);
     note(ctx.io, `  ${d.fingerprint}`);
@@ -50,7 +56,12 @@ async function withCluster<T>(ctx: CommandContext, proxy: string, fn: (c: Cluste
   }
 }
 
-async function askSecret(ctx: CommandContext, fromStdin: boolean | undefined, question: string, what: string): Promise<string> {
+async function askSecret(
+  ctx: CommandContext,
+  fromStdin: boolean | undefined,
+  question: string,
+  what: string,
+): Promise<string> {
   if (fromStdin) return readSecretFromStdin(ctx.io, what);
   if (!ctx.io.stdin.isTTY) {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `no terminal to ask for the ${what}; pass it with --${what}-stdin`);
@@ -90,17 +101,26 @@ ${TRUST_HELP}
     if (values.help) return showHelp(ctx, this);
     const current = ctx.core.profiles.current();
     const proxy = values.proxy ?? current?.proxy;
-    if (!proxy) throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate login: --proxy is required\n\n${this.usage.trimEnd()}`);
+    if (!proxy)
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate login: --proxy is required\n\n${this.usage.trimEnd()}`);
     const user = values.user ?? (current && current.proxy === proxy ? current.user : userInfo().username);
     const ttlSeconds = values.ttl ? parseTtl(values.ttl) : undefined;
     const profile = await withCluster(ctx, proxy, async (cluster) => {
       reportTrust(ctx, await cluster.establishTrust(trustOptions(values)), 'once you are logged in');
       const ping = await cluster.ping();
-      const password = await askSecret(ctx, values['password-stdin'], `Password for ${user}@${cluster.proxy.address}: `, 'password');
+      const password = await askSecret(
+        ctx,
+        values['password-stdin'],
+        `Password for ${user}@${cluster.proxy.address}: `,
+        'password',
+      );
       let otp = values.otp;
       if (!otp && ping.secondFactor === 'otp') {
         if (!ctx.io.stdin.isTTY || values['password-stdin']) {
-          throw new GatehouseError(ErrorCode.BAD_REQUEST, `cluster "${ping.clusterName}" requires a one-time code; pass it with --otp`);
+          throw new GatehouseError(
+            ErrorCode.BAD_REQUEST,
+            `cluster "${ping.clusterName}" requires a one-time code; pass it with --otp`,
+          );
         }
         otp = (await prompt(ctx.io, 'One-time code from your authenticator app: ')).trim();
       }
@@ -114,7 +134,8 @@ ${TRUST_HELP}
 export function parseTtl(text: string): number {
   const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
   const seconds = m ? (Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0) : 0;
-  if (!m || seconds <= 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, `--ttl "${text}" is not a duration such as 8h, 30m or 1h30m`);
+  if (!m || seconds <= 0)
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `--ttl "${text}" is not a duration such as 8h, 30m or 1h30m`);
   return seconds;
 }
 
@@ -142,7 +163,10 @@ ${TRUST_HELP}
     });
     if (values.help) return showHelp(ctx, this);
     if (!values.proxy || !values.token) {
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate set-password: --proxy and --token are required\n\n${this.usage.trimEnd()}`);
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `gate set-password: --proxy and --token are required\n\n${this.usage.trimEnd()}`,
+      );
     }
     const token = values.token;
     const result = await withCluster(ctx, values.proxy, async (cluster) => {

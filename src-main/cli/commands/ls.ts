@@ -28,7 +28,13 @@ Options:
       if (values.format === 'json') {
         print(ctx.io, JSON.stringify(nodes, null, 2));
       } else {
-        print(ctx.io, formatTable(['Node Name', 'Address', 'Labels'], nodes.map((n) => [n.name, n.address, labelsText(n.labels)])));
+        print(
+          ctx.io,
+          formatTable(
+            ['Node Name', 'Address', 'Labels'],
+            nodes.map((n) => [n.name, n.address, labelsText(n.labels)]),
+          ),
+        );
       }
     } finally {
       cluster.close();

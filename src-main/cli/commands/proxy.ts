@@ -19,7 +19,8 @@ Gatehouse login. Meant as an OpenSSH ProxyCommand:
     const { values, positionals } = parseCommandArgs(this, ctx.args, {}, true);
     if (values.help) return showHelp(ctx, this);
     const [kind, node] = positionals;
-    if (kind !== 'ssh' || !node) throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate proxy: expected "ssh NODE"\n\n${this.usage.trimEnd()}`);
+    if (kind !== 'ssh' || !node)
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate proxy: expected "ssh NODE"\n\n${this.usage.trimEnd()}`);
     const profile = ctx.core.requireValidProfile();
     const socket = await ctx.core.dialNode(profile, node.replace(/:\d+$/, ''));
     await new Promise<void>((resolve) => {

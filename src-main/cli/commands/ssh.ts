@@ -46,9 +46,13 @@ Options:
 `,
   async run(ctx: CommandContext) {
     const split = splitSshArgs(ctx.args);
-    const { values } = parseCommandArgs(this, split.options, { login: { type: 'string', short: 'l' }, tty: { type: 'boolean', short: 't' } });
+    const { values } = parseCommandArgs(this, split.options, {
+      login: { type: 'string', short: 'l' },
+      tty: { type: 'boolean', short: 't' },
+    });
     if (values.help) return showHelp(ctx, this);
-    if (!split.target) throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate ssh: name a node\n\n${this.usage.trimEnd()}`);
+    if (!split.target)
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate ssh: name a node\n\n${this.usage.trimEnd()}`);
     let node = split.target;
     let login = values.login;
     const at = node.lastIndexOf('@');
@@ -56,7 +60,8 @@ Options:
       login ??= node.slice(0, at);
       node = node.slice(at + 1);
     }
-    if (!node || login === '') throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate ssh: "${split.target}" is not [USER@]NODE`);
+    if (!node || login === '')
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate ssh: "${split.target}" is not [USER@]NODE`);
     const profile = ctx.core.requireValidProfile();
     login ??= ctx.core.defaultLogin(profile);
     const command = split.command.join(' ');

@@ -8,7 +8,10 @@ import { gateVersion } from '../version.ts';
 
 /** "2026-11-26 15:32:12 UTC [valid for 11h 59m]" or "... [EXPIRED]". */
 export function validityText(profile: Profile, now: Date): string {
-  const until = new Date(profile.validUntil).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const until = new Date(profile.validUntil)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
   const left = timeLeftMs(profile, now);
   return `${until} [${left > 0 ? `valid for ${formatTimeLeft(left)}` : 'EXPIRED'}]`;
 }
@@ -61,13 +64,20 @@ Options:
   --all             remove every stored login
 `,
   async run(ctx: CommandContext) {
-    const { values } = parseCommandArgs(this, ctx.args, { proxy: { type: 'string' }, user: { type: 'string' }, all: { type: 'boolean' } });
+    const { values } = parseCommandArgs(this, ctx.args, {
+      proxy: { type: 'string' },
+      user: { type: 'string' },
+      all: { type: 'boolean' },
+    });
     if (values.help) return showHelp(ctx, this);
     const profiles = ctx.core.profiles;
     if (values.all) {
       const all = profiles.list();
       for (const p of all) ctx.core.logout(p);
-      print(ctx.io, all.length ? `Logged out of ${all.length} profile${all.length === 1 ? '' : 's'}.` : 'No stored logins.');
+      print(
+        ctx.io,
+        all.length ? `Logged out of ${all.length} profile${all.length === 1 ? '' : 's'}.` : 'No stored logins.',
+      );
       return 0;
     }
     let target: { proxy: string; user: string } | undefined;

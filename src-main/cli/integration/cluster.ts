@@ -49,19 +49,26 @@ export class Cluster {
     if (fresh) this.generation++;
     if (!this.proxyAddr) this.proxyAddr = `127.0.0.1:${await freePort()}`;
     const cfg = join(this.dir, `gatehouse${this.generation}.yaml`);
-    writeFileSync(cfg, [
-      'cluster_name: it',
-      'auth:',
-      `  second_factor: ${this.opts.secondFactor ?? 'off'}`,
-      'proxy:',
-      `  listen_addr: ${this.proxyAddr}`,
-      'node:',
-      `  name: ${this.nodeName}`,
-      `  listen_addr: 127.0.0.1:${await freePort()}`,
-    ].join('\n'));
-    const child = spawn(process.execPath, [join(ROOT, 'bin/gatehouse.mjs'), 'start', '--config', cfg, '--data-dir', this.dataDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    writeFileSync(
+      cfg,
+      [
+        'cluster_name: it',
+        'auth:',
+        `  second_factor: ${this.opts.secondFactor ?? 'off'}`,
+        'proxy:',
+        `  listen_addr: ${this.proxyAddr}`,
+        'node:',
+        `  name: ${this.nodeName}`,
+        `  listen_addr: 127.0.0.1:${await freePort()}`,
+      ].join('\n'),
+    );
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/gatehouse.mjs'), 'start', '--config', cfg, '--data-dir', this.dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`gatehouse did not start within 30 s:\n${this.logs}`)), 30_000);

@@ -33,12 +33,21 @@ describe('gate with a one-time-code cluster', () => {
     assert.equal(add.status, 0, add.stderr);
     const token = /^\s+(\S{20,})$/m.exec(add.stdout)?.[1];
     assert.ok(token, add.stdout);
-    const bad = cluster.gate(['set-password', '--proxy', cluster.proxyAddr, '--token', 'not-a-token', '--password-stdin'], password + '\n');
+    const bad = cluster.gate(
+      ['set-password', '--proxy', cluster.proxyAddr, '--token', 'not-a-token', '--password-stdin'],
+      password + '\n',
+    );
     assert.notEqual(bad.status, 0);
     assert.equal(existsSync(join(cluster.home, 'known_proxies.json')), false, 'a failed attempt pins nothing');
-    const r = cluster.gate(['set-password', '--proxy', cluster.proxyAddr, '--token', token!, '--password-stdin'], password + '\n');
+    const r = cluster.gate(
+      ['set-password', '--proxy', cluster.proxyAddr, '--token', token!, '--password-stdin'],
+      password + '\n',
+    );
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /First connection to the proxy .* Trusting its certificate authority:\n {2}SHA256:[0-9a-f]{64}\n/s);
+    assert.match(
+      r.stderr,
+      /First connection to the proxy .* Trusting its certificate authority:\n {2}SHA256:[0-9a-f]{64}\n/s,
+    );
     otpUri = /otpauth:\/\/\S+/.exec(r.stdout)?.[0] ?? '';
     assert.match(otpUri, /^otpauth:\/\/totp\/.*carol/);
     const pins = JSON.parse(readFileSync(join(cluster.home, 'known_proxies.json'), 'utf8'));
@@ -46,11 +55,17 @@ describe('gate with a one-time-code cluster', () => {
   });
 
   test('login needs the one-time code; with it the profile is stored and status shows it', () => {
-    const missing = cluster.gate(['login', '--proxy', cluster.proxyAddr, '--user', 'carol', '--password-stdin'], password + '\n');
+    const missing = cluster.gate(
+      ['login', '--proxy', cluster.proxyAddr, '--user', 'carol', '--password-stdin'],
+      password + '\n',
+    );
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /requires a one-time code; pass it with --otp/);
     const code = OTPAuth.URI.parse(otpUri).generate();
-    const r = cluster.gate(['login', '--proxy', cluster.proxyAddr, '--user', 'carol', '--password-stdin', '--otp', code], password + '\n');
+    const r = cluster.gate(
+      ['login', '--proxy', cluster.proxyAddr, '--user', 'carol', '--password-stdin', '--otp', code],
+      password + '\n',
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /First connection/, 'the proxy is already pinned');
     const s = cluster.gate(['status']);
@@ -64,7 +79,9 @@ describe('gate with a one-time-code cluster', () => {
 
   test('an interactive shell runs on a pty that follows window size changes, and its exit status is ours', async () => {
     const term = pty.spawn(process.execPath, cluster.gateArgv(['ssh', cluster.nodeName]), {
-      cols: 80, rows: 24, env: { ...process.env, GATEHOUSE_HOME: cluster.home, TERM: 'xterm' } as Record<string, string>,
+      cols: 80,
+      rows: 24,
+      env: { ...process.env, GATEHOUSE_HOME: cluster.home, TERM: 'xterm' } as Record<string, string>,
     });
     let screen = '';
     term.onData((d) => (screen += d));
@@ -96,13 +113,19 @@ describe('gate when the proxy or the certificates change', () => {
   const password = 'another good password 2';
   before(async () => {
     await cluster.start();
-    const add = cluster.gatectl(['users', 'add', 'dave', '--roles=access', `--logins=${LOGIN}`, '--password-stdin'], password + '\n');
+    const add = cluster.gatectl(
+      ['users', 'add', 'dave', '--roles=access', `--logins=${LOGIN}`, '--password-stdin'],
+      password + '\n',
+    );
     assert.equal(add.status, 0, add.stderr);
   });
   after(() => cluster.destroy());
 
   test('certificates past their time are refused locally, and status says EXPIRED', async () => {
-    const r = cluster.gate(['login', '--proxy', cluster.proxyAddr, '--user', 'dave', '--password-stdin', '--ttl', '2s'], password + '\n');
+    const r = cluster.gate(
+      ['login', '--proxy', cluster.proxyAddr, '--user', 'dave', '--password-stdin', '--ttl', '2s'],
+      password + '\n',
+    );
     assert.equal(r.status, 0, r.stderr);
     await wait(2500);
     const ls = cluster.gate(['ls']);
@@ -113,22 +136,34 @@ describe('gate when the proxy or the certificates change', () => {
   });
 
   test('a proxy that comes back with another CA is refused with the fingerprints and the fix', async () => {
-    const r = cluster.gate(['login', '--proxy', cluster.proxyAddr, '--user', 'dave', '--password-stdin'], password + '\n');
+    const r = cluster.gate(
+      ['login', '--proxy', cluster.proxyAddr, '--user', 'dave', '--password-stdin'],
+      password + '\n',
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(cluster.gate(['ls']).status, 0);
     await cluster.stop();
     await cluster.start(true); // a new cluster (new CAs) on the same address
     const ls = cluster.gate(['ls']);
     assert.equal(ls.status, 5, ls.stderr);
-    assert.match(ls.stderr, /^ERROR: the proxy at 127\.0\.0\.1:\d+ presents CA SHA256:[0-9a-f]{64}, but CA SHA256:[0-9a-f]{64} is pinned for it in .*known_proxies\.json/);
+    assert.match(
+      ls.stderr,
+      /^ERROR: the proxy at 127\.0\.0\.1:\d+ presents CA SHA256:[0-9a-f]{64}, but CA SHA256:[0-9a-f]{64} is pinned for it in .*known_proxies\.json/,
+    );
     const ssh = cluster.gate(['ssh', cluster.nodeName, 'true']);
     assert.equal(ssh.status, 5);
     assert.match(ssh.stderr, /presents CA .* is pinned/);
     const newPin = /--ca-pin (SHA256:[0-9a-f]{64})/.exec(ls.stderr)?.[1];
     assert.ok(newPin, ls.stderr);
-    const add = cluster.gatectl(['users', 'add', 'dave', '--roles=access', `--logins=${LOGIN}`, '--password-stdin'], password + '\n');
+    const add = cluster.gatectl(
+      ['users', 'add', 'dave', '--roles=access', `--logins=${LOGIN}`, '--password-stdin'],
+      password + '\n',
+    );
     assert.equal(add.status, 0, add.stderr);
-    const again = cluster.gate(['login', '--proxy', cluster.proxyAddr, '--user', 'dave', '--password-stdin', '--ca-pin', newPin!], password + '\n');
+    const again = cluster.gate(
+      ['login', '--proxy', cluster.proxyAddr, '--user', 'dave', '--password-stdin', '--ca-pin', newPin!],
+      password + '\n',
+    );
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /was pinned to CA SHA256:[0-9a-f]{64}; trusting SHA256:[0-9a-f]{64} instead/);
     assert.equal(cluster.gate(['ls']).status, 0);

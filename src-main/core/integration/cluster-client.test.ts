@@ -31,10 +31,15 @@ describe('ClusterClient against real HTTP/2 servers', () => {
       router.service(AuthService, {
         ping: async () => ({ clusterName: 'it', serverVersion: '9.9', auth: { type: 'local', secondFactor: 'otp' } }),
         login: async () => {
-          throw new ConnectError('too many failed login attempts; try again in 30 s', Code.ResourceExhausted, { [ERROR_CODE_HEADER]: 'RATE_LIMITED' });
+          throw new ConnectError('too many failed login attempts; try again in 30 s', Code.ResourceExhausted, {
+            [ERROR_CODE_HEADER]: 'RATE_LIMITED',
+          });
         },
       });
-    server = http2.createSecureServer({ cert: [leaf.certPem, caA.certPem].join('\n'), key: leaf.keyPem }, connectNodeAdapter({ routes }));
+    server = http2.createSecureServer(
+      { cert: [leaf.certPem, caA.certPem].join('\n'), key: leaf.keyPem },
+      connectNodeAdapter({ routes }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     port = (server.address() as AddressInfo).port;
   });

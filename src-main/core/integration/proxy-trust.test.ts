@@ -111,7 +111,10 @@ describe('ProxyTrust', () => {
       await assert.rejects(trust.establish(proxy, { caPin: caFingerprint(caB.certPem) }), (e: GatehouseError) => {
         return e.code === ErrorCode.PROXY_UNTRUSTED && e.message.includes(caFingerprint(caA.certPem));
       });
-      assert.throws(() => trust.pinned(proxy), (e: GatehouseError) => e.code === ErrorCode.PROXY_UNTRUSTED);
+      assert.throws(
+        () => trust.pinned(proxy),
+        (e: GatehouseError) => e.code === ErrorCode.PROXY_UNTRUSTED,
+      );
     } finally {
       await srv.close();
     }
@@ -123,8 +126,14 @@ describe('ProxyTrust', () => {
     const d = await trust.establish(proxy, { caPem: caB.certPem });
     assert.equal(d.source, 'ca-file');
     assert.equal(d.fingerprint, caFingerprint(caB.certPem));
-    await assert.rejects(trust.establish(proxy, { caPem: caB.certPem, caPin: caFingerprint(caA.certPem) }), (e: GatehouseError) => e.code === ErrorCode.BAD_REQUEST);
-    await assert.rejects(trust.establish(proxy, { caPem: 'not a pem' }), (e: GatehouseError) => e.code === ErrorCode.BAD_REQUEST);
+    await assert.rejects(
+      trust.establish(proxy, { caPem: caB.certPem, caPin: caFingerprint(caA.certPem) }),
+      (e: GatehouseError) => e.code === ErrorCode.BAD_REQUEST,
+    );
+    await assert.rejects(
+      trust.establish(proxy, { caPem: 'not a pem' }),
+      (e: GatehouseError) => e.code === ErrorCode.BAD_REQUEST,
+    );
   });
 
   test('a proxy that does not send its CA cannot be pinned on first use', async () => {
@@ -144,7 +153,10 @@ describe('ProxyTrust', () => {
     const srv: RunningTls = await startTlsServer({ leaf: onlyLocalhost, chain: [caA.certPem] });
     try {
       await strictConnect(`localhost:${srv.port}`, caA.certPem);
-      await assert.rejects(strictConnect(`127.0.0.1:${srv.port}`, caA.certPem), (e: NodeJS.ErrnoException) => e.code === 'ERR_TLS_CERT_ALTNAME_INVALID');
+      await assert.rejects(
+        strictConnect(`127.0.0.1:${srv.port}`, caA.certPem),
+        (e: NodeJS.ErrnoException) => e.code === 'ERR_TLS_CERT_ALTNAME_INVALID',
+      );
     } finally {
       await srv.close();
     }
@@ -156,7 +168,11 @@ describe('ProxyTrust', () => {
     await srv.close();
     const { trust } = fresh('unreachable');
     await assert.rejects(trust.establish(parseProxyAddress(`127.0.0.1:${port}`)), (e: GatehouseError) => {
-      return e.code === ErrorCode.PROXY_UNREACHABLE && e.message.includes(`127.0.0.1:${port}`) && /ECONNREFUSED/.test(e.message);
+      return (
+        e.code === ErrorCode.PROXY_UNREACHABLE &&
+        e.message.includes(`127.0.0.1:${port}`) &&
+        /ECONNREFUSED/.test(e.message)
+      );
     });
   });
 });
@@ -166,5 +182,8 @@ test('normalizeFingerprint accepts the usual spellings and refuses others', () =
   assert.equal(normalizeFingerprint(`SHA256:${hex}`), `SHA256:${hex}`);
   assert.equal(normalizeFingerprint(`sha256:${hex.toUpperCase().match(/../g)!.join(':')}`), `SHA256:${hex}`);
   assert.equal(normalizeFingerprint(hex), `SHA256:${hex}`);
-  assert.throws(() => normalizeFingerprint('SHA256:abc'), (e: GatehouseError) => e.code === ErrorCode.BAD_REQUEST);
+  assert.throws(
+    () => normalizeFingerprint('SHA256:abc'),
+    (e: GatehouseError) => e.code === ErrorCode.BAD_REQUEST,
+  );
 });

@@ -11,8 +11,14 @@ import { ALPN_SSH } from '../../../src-shared/cert-fields.ts';
 import { ErrorCode, type GatehouseError } from '../../../src-shared/errors.ts';
 import { readHeaderLine, writeHeaderLine } from '../../../src-shared/ssh-route.ts';
 import {
-  formatAuthorizedKey, formatCertificateLine, parseCertificate, privateKeyToOpenSSH, publicKeyToWire, signCertificate,
-  verifyCertificate, verifySshSignature,
+  formatAuthorizedKey,
+  formatCertificateLine,
+  parseCertificate,
+  privateKeyToOpenSSH,
+  publicKeyToWire,
+  signCertificate,
+  verifyCertificate,
+  verifySshSignature,
 } from '../../../src-shared/sshcert/index.ts';
 import { generateClientKey } from '../keys.ts';
 import { parseProxyAddress } from '../proxy-address.ts';
@@ -22,11 +28,12 @@ import { makeCa, makeLeaf, startTlsServer, type RunningTls } from '../test-pki.t
 const NODE = 'web1';
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 const secs = () => BigInt(Math.floor(Date.now() / 1000));
-const readAll = (s: NodeJS.ReadableStream) => new Promise<string>((resolve) => {
-  let t = '';
-  s.on('data', (d) => (t += d));
-  s.on('end', () => resolve(t));
-});
+const readAll = (s: NodeJS.ReadableStream) =>
+  new Promise<string>((resolve) => {
+    let t = '';
+    s.on('data', (d) => (t += d));
+    s.on('end', () => resolve(t));
+  });
 
 describe('SshConnection through a routing proxy', () => {
   const userCa = generateKeyPairSync('ed25519').privateKey;
@@ -42,8 +49,13 @@ describe('SshConnection through a routing proxy', () => {
 
   function credentials(login: string) {
     const cert = signCertificate({
-      publicKey: key.publicKeyBlob, type: 'user', keyId: 'alice', principals: [login, 'denied'],
-      validAfter: secs() - 60n, validBefore: secs() + 3600n, caPrivateKey: userCa,
+      publicKey: key.publicKeyBlob,
+      type: 'user',
+      keyId: 'alice',
+      principals: [login, 'denied'],
+      validAfter: secs() - 60n,
+      validBefore: secs() + 3600n,
+      caPrivateKey: userCa,
     });
     return { key, sshCertificate: formatCertificateLine(cert), tlsCertificatePem: tlsClient.certPem };
   }
@@ -63,57 +75,74 @@ describe('SshConnection through a routing proxy', () => {
 
   before(async () => {
     const hostCert = signCertificate({
-      publicKey: publicKeyToWire(hostKey), type: 'host', keyId: NODE, principals: [NODE],
-      validAfter: secs() - 60n, validBefore: secs() + 3600n, caPrivateKey: hostCa,
+      publicKey: publicKeyToWire(hostKey),
+      type: 'host',
+      keyId: NODE,
+      principals: [NODE],
+      validAfter: secs() - 60n,
+      validBefore: secs() + 3600n,
+      caPrivateKey: hostCa,
     });
-    sshServer = new ssh2.Server({ hostKeys: [{ key: privateKeyToOpenSSH(hostKey), certificate: hostCert }] }, (client) => {
-      // Clients that refuse the host hang up mid-handshake; that is the point of one test.
-      client.on('error', () => {});
-      client.on('authentication', (ctx) => {
-        if (ctx.method !== 'publickey' || !ctx.key.algo.endsWith('-cert-v01@openssh.com')) return ctx.reject(['publickey']);
-        const cert = parseCertificate(ctx.key.data);
-        const ok = verifyCertificate(cert, { trustedCAs: [publicKeyToWire(userCa)], type: 'user', principal: ctx.username });
-        if (!ok.ok) return ctx.reject(['publickey']);
-        if (ctx.signature && !verifySshSignature(cert.publicKey, ctx.blob!, ctx.signature)) return ctx.reject(['publickey']);
-        ctx.accept();
-      });
-      let login = '';
-      client.on('authentication', (ctx) => (login = ctx.username));
-      client.on('session', (accept, reject) => {
-        if (login === 'denied') {
-          (reject as unknown as (code: number, why: string) => void)(OPEN_ADMINISTRATIVELY_PROHIBITED, 'unauthorized device');
-          return;
-        }
-        const session = accept();
-        let pty = '';
-        session.on('pty', (acc, _rej, info) => {
-          pty = `${info.term} ${info.cols}x${info.rows}`;
-          acc?.();
+    sshServer = new ssh2.Server(
+      { hostKeys: [{ key: privateKeyToOpenSSH(hostKey), certificate: hostCert }] },
+      (client) => {
+        // Clients that refuse the host hang up mid-handshake; that is the point of one test.
+        client.on('error', () => {});
+        client.on('authentication', (ctx) => {
+          if (ctx.method !== 'publickey' || !ctx.key.algo.endsWith('-cert-v01@openssh.com'))
+            return ctx.reject(['publickey']);
+          const cert = parseCertificate(ctx.key.data);
+          const ok = verifyCertificate(cert, {
+            trustedCAs: [publicKeyToWire(userCa)],
+            type: 'user',
+            principal: ctx.username,
+          });
+          if (!ok.ok) return ctx.reject(['publickey']);
+          if (ctx.signature && !verifySshSignature(cert.publicKey, ctx.blob!, ctx.signature))
+            return ctx.reject(['publickey']);
+          ctx.accept();
         });
-        session.on('window-change', (acc, _rej, info) => {
-          windowChanges.push(`${info.cols}x${info.rows}`);
-          acc?.();
-        });
-        session.on('exec', (acc, _rej, info) => {
-          const ch = acc();
-          ch.write(`out:${info.command}\n`);
-          ch.stderr.write('err\n');
-          ch.exit(3);
-          ch.end();
-        });
-        session.on('shell', (acc) => {
-          const ch = acc();
-          ch.write(`pty ${pty}\r\n`);
-          ch.on('data', (d: Buffer) => {
-            if (d.toString().includes('bye')) {
-              ch.write('closing\r\n');
-              ch.exit(0);
-              ch.end();
-            }
+        let login = '';
+        client.on('authentication', (ctx) => (login = ctx.username));
+        client.on('session', (accept, reject) => {
+          if (login === 'denied') {
+            (reject as unknown as (code: number, why: string) => void)(
+              OPEN_ADMINISTRATIVELY_PROHIBITED,
+              'unauthorized device',
+            );
+            return;
+          }
+          const session = accept();
+          let pty = '';
+          session.on('pty', (acc, _rej, info) => {
+            pty = `${info.term} ${info.cols}x${info.rows}`;
+            acc?.();
+          });
+          session.on('window-change', (acc, _rej, info) => {
+            windowChanges.push(`${info.cols}x${info.rows}`);
+            acc?.();
+          });
+          session.on('exec', (acc, _rej, info) => {
+            const ch = acc();
+            ch.write(`out:${info.command}\n`);
+            ch.stderr.write('err\n');
+            ch.exit(3);
+            ch.end();
+          });
+          session.on('shell', (acc) => {
+            const ch = acc();
+            ch.write(`pty ${pty}\r\n`);
+            ch.on('data', (d: Buffer) => {
+              if (d.toString().includes('bye')) {
+                ch.write('closing\r\n');
+                ch.exit(0);
+                ch.end();
+              }
+            });
           });
         });
-      });
-    });
+      },
+    );
     await new Promise<void>((resolve) => sshServer.listen(0, '127.0.0.1', () => resolve()));
     sshPort = (sshServer.address() as net.AddressInfo).port;
 
@@ -123,10 +152,14 @@ describe('SshConnection through a routing proxy', () => {
     tlsClient = await makeLeaf(tlsUserCa, { cn: 'alice', client: true, keyPem: key.privateKeyPem });
     const leaf = await makeLeaf(proxyCa, { cn: 'proxy', ips: ['127.0.0.1'] });
     proxy = await startTlsServer({
-      leaf, chain: [proxyCa.certPem], alpn: [ALPN_SSH], ca: [tlsUserCa.certPem],
+      leaf,
+      chain: [proxyCa.certPem],
+      alpn: [ALPN_SSH],
+      ca: [tlsUserCa.certPem],
       onSocket: (s) => {
         void (async () => {
-          if (!s.authorized) return writeHeaderLine(s, { ok: false, code: 'NOT_LOGGED_IN', message: 'client certificate refused' });
+          if (!s.authorized)
+            return writeHeaderLine(s, { ok: false, code: 'NOT_LOGGED_IN', message: 'client certificate refused' });
           const { node } = await readHeaderLine(s);
           if (node !== NODE) {
             writeHeaderLine(s, { ok: false, code: 'NODE_NOT_FOUND', message: `node "${node}" not found` });
@@ -185,7 +218,10 @@ describe('SshConnection through a routing proxy', () => {
     const conn = await connect({ login: 'denied' });
     try {
       await assert.rejects(conn.exec('true'), (e: GatehouseError) => {
-        return e.code === ErrorCode.ACCESS_DENIED && e.message === 'ssh: rejected: administratively prohibited (unauthorized device)';
+        return (
+          e.code === ErrorCode.ACCESS_DENIED &&
+          e.message === 'ssh: rejected: administratively prohibited (unauthorized device)'
+        );
       });
     } finally {
       conn.close();
@@ -195,19 +231,32 @@ describe('SshConnection through a routing proxy', () => {
   test('a node whose host certificate is not from the cluster host CA is not trusted', async () => {
     const stranger = formatAuthorizedKey(publicKeyToWire(generateKeyPairSync('ed25519').privateKey));
     await assert.rejects(connect({ hostCaLines: [stranger] }), (e: GatehouseError) => {
-      return e.code === ErrorCode.CERT_INVALID && /node "web1" is not trusted: .*not this cluster's host CA/.test(e.message);
+      return (
+        e.code === ErrorCode.CERT_INVALID && /node "web1" is not trusted: .*not this cluster's host CA/.test(e.message)
+      );
     });
   });
 
   test('a login the certificate does not allow is refused at authentication', async () => {
     const conn = SshConnection.open({
-      proxy: parseProxyAddress(`127.0.0.1:${proxy.port}`), proxyCaPem, credentials: credentials('alice'),
-      sshHostCaKeys: [formatAuthorizedKey(publicKeyToWire(hostCa))], node: NODE, login: 'mallory', clock: () => new Date(),
+      proxy: parseProxyAddress(`127.0.0.1:${proxy.port}`),
+      proxyCaPem,
+      credentials: credentials('alice'),
+      sshHostCaKeys: [formatAuthorizedKey(publicKeyToWire(hostCa))],
+      node: NODE,
+      login: 'mallory',
+      clock: () => new Date(),
     });
-    await assert.rejects(conn, (e: GatehouseError) => e.code === ErrorCode.ACCESS_DENIED && /login "mallory"/.test(e.message));
+    await assert.rejects(
+      conn,
+      (e: GatehouseError) => e.code === ErrorCode.ACCESS_DENIED && /login "mallory"/.test(e.message),
+    );
   });
 
-  test('the proxy\'s routing refusal arrives with its code', async () => {
-    await assert.rejects(connect({ node: 'ghost' }), (e: GatehouseError) => e.code === ErrorCode.NODE_NOT_FOUND && e.message === 'node "ghost" not found');
+  test("the proxy's routing refusal arrives with its code", async () => {
+    await assert.rejects(
+      connect({ node: 'ghost' }),
+      (e: GatehouseError) => e.code === ErrorCode.NODE_NOT_FOUND && e.message === 'node "ghost" not found',
+    );
   });
 });
