@@ -1,0 +1,131 @@
+// The one IPC contract between the renderer and the main process (Electron ipcMain, or the
+// browser host's WebSocket). Every request channel is listed here with the zod schema main
+// validates its input with and the type of its result; events flow main → renderer only.
+// The renderer imports this module for TYPES only (`import type`): it never runs zod or main code.
+// What crosses is display data: no private keys, certificates or TPM handles, ever.
+import { z } from 'zod';
+import type { ErrorCode } from '../../src-shared/errors.ts';
+
+const proxyAddress = z.string().trim().min(1).max(300).regex(/^[^\s/]+$/, 'expected HOST or HOST:PORT');
+const name = z.string().min(1).max(253);
+const terminalId = z.string().regex(/^t[0-9]+$/);
+const dims = { cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) };
+
+/** Request channels: input schema (validated in main) and result type. */
+export const requests = {
+  'app.info': { input: z.object({}).strict() },
+  'clusters.list': { input: z.object({}).strict() },
+  'clusters.add': { input: z.object({ proxy: proxyAddress }).strict() },
+  'clusters.remove': { input: z.object({ proxy: proxyAddress }).strict() },
+  'clusters.select': { input: z.object({ proxy: proxyAddress }).strict() },
+  'auth.login': {
+    input: z.object({ proxy: proxyAddress, user: name, password: z.string().min(1).max(1024), otp: z.string().max(16).optional() }).strict(),
+  },
+  'auth.logout': { input: z.object({ proxy: proxyAddress }).strict() },
+  'resources.listServers': { input: z.object({ proxy: proxyAddress }).strict() },
+  'terminals.open': { input: z.object({ proxy: proxyAddress, node: name, login: name, ...dims }).strict() },
+  'terminals.resize': { input: z.object({ terminalId, ...dims }).strict() },
+  'terminals.close': { input: z.object({ terminalId }).strict() },
+  'shell.openExternal': { input: z.object({ url: z.string().url().max(2000) }).strict() },
+} as const;
+
+export type RequestChannel = keyof typeof requests;
+export type RequestInput<C extends RequestChannel> = z.input<(typeof requests)[C]['input']>;
+
+export interface AppInfo {
+  version: string;
+  /** 'electron' in the desktop app, 'browser' under the browser host. */
+  host: 'electron' | 'browser';
+  platform: string;
+}
+
+export interface ClusterSummary {
+  proxy: string;
+  clusterName: string;
+  /** "off" | "otp": whether the login form asks for a one-time code. */
+  secondFactor: string;
+  /** SHA-256 of the proxy's CA, pinned on first use. */
+  caFingerprint: string;
+  current: boolean;
+  /** Present when logged in (even if expired). */
+  session?: SessionInfo;
+}
+
+export interface SessionInfo {
+  user: string;
+  roles: string[];
+  logins: string[];
+  /** ISO 8601. */
+  validUntil: string;
+  expired: boolean;
+}
+
+export interface ServerSummary {
+  name: string;
+  address: string;
+  hostname: string;
+  labels: Record<string, string>;
+  /** Logins the user may choose on this server (first = default). */
+  logins: string[];
+}
+
+export interface RequestResults {
+  'app.info': AppInfo;
+  'clusters.list': ClusterSummary[];
+  'clusters.add': ClusterSummary;
+  'clusters.remove': null;
+  'clusters.select': null;
+  'auth.login': SessionInfo;
+  'auth.logout': null;
+  'resources.listServers': ServerSummary[];
+  'terminals.open': { terminalId: string };
+  'terminals.resize': null;
+  'terminals.close': null;
+  'shell.openExternal': null;
+}
+
+/** Events main → renderer. Terminal bytes do NOT travel here: see TerminalStream. */
+export interface EventPayloads {
+  /** The session for `proxy` expired (or was refused as expired): show the relogin prompt. */
+  'auth.expired': { proxy: string };
+  /** A terminal ended: exit status, or the error that ended/refused it. */
+  'terminals.exit': { terminalId: string; exitCode: number | null; signal?: string; error?: IpcError };
+}
+export type EventChannel = keyof EventPayloads;
+
+/** How every error crosses the boundary. `code` is stable; the renderer maps it to words. */
+export interface IpcError {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError };
+
+/**
+ * A terminal's byte stream: in Electron a MessagePort per terminal, in the browser host the
+ * WebSocket (frames tagged with the terminal id). Text is UTF-8; input is what xterm emits.
+ */
+export interface TerminalStream {
+  write(data: string): void;
+  onData(listener: (data: string) => void): () => void;
+  close(): void;
+}
+
+type NamespaceOf<C> = C extends `${infer N}.${string}` ? N : never;
+type MethodOf<C, N extends string> = C extends `${N}.${infer M}` ? M : never;
+type Call<C extends RequestChannel> = (input: RequestInput<C>) => Promise<IpcResult<RequestResults[C]>>;
+
+/** `clusters.add` becomes `api.clusters.add(input)`: narrow namespaces, one function per channel. */
+export type ChannelNamespaces = {
+  [N in NamespaceOf<RequestChannel>]: { [M in MethodOf<RequestChannel, N>]: Call<`${N}.${M}` & RequestChannel> };
+};
+
+/** What the preload (or the browser bridge) puts on `window.gatehouse`; the renderer's only door. */
+export type GatehouseApi = ChannelNamespaces & {
+  events: { on<E extends EventChannel>(event: E, listener: (payload: EventPayloads[E]) => void): () => void };
+  /** Attaches to an opened terminal's byte stream. */
+  terminalStream: { attach(terminalId: string): TerminalStream };
+};
+
+export const requestChannels = Object.keys(requests) as RequestChannel[];
