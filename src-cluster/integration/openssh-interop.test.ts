@@ -54,6 +54,27 @@ describe('OpenSSH interop with cluster-issued certificates', () => {
       },
     );
 
+  const proxyCommand = `${process.execPath} ${join(ROOT, 'bin/gate.mjs')} proxy ssh %h`;
+  /** Stock ssh to a node through `gate proxy ssh`, trusting only `caType`'s CA in known_hosts. */
+  const sshViaProxy = (caType: 'host' | 'user', args: string[], extra: string[] = []) => {
+    const knownHosts = join(cluster.dir, `known_hosts_${caType}`);
+    writeFileSync(
+      knownHosts,
+      `@cert-authority * ${cluster.gatectl(['auth', 'export', `--type=${caType}`]).stdout.trim()}\n`,
+    );
+    return ssh([
+      ...extra,
+      '-o',
+      `ProxyCommand=${proxyCommand}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      `${LOGIN}@interop`,
+      ...args,
+    ]);
+  };
+
   const waitForSshdLog = async (re: RegExp) => {
     for (let i = 0; i < 100 && !re.test(sshd.log()); i++) await new Promise((r) => setTimeout(r, 50));
     assert.match(sshd.log(), re);
@@ -92,49 +113,16 @@ describe('OpenSSH interop with cluster-issued certificates', () => {
   });
 
   test('stock ssh reaches the node through the proxy and trusts it through the host CA', () => {
-    const hostCa = cluster.gatectl(['auth', 'export', '--type=host']);
-    const knownHosts = join(cluster.dir, 'known_hosts');
-    writeFileSync(knownHosts, `@cert-authority * ${hostCa.stdout.trim()}\n`);
-    const proxyCommand = `${process.execPath} ${join(ROOT, 'bin/gate.mjs')} proxy ssh %h`;
-    const r = ssh([
-      '-o',
-      `ProxyCommand=${proxyCommand}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      `${LOGIN}@interop`,
-      'id',
-      '-un',
-    ]);
+    const r = sshViaProxy('host', ['id', '-un']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), LOGIN);
-
     // Another CA in known_hosts: the node's host certificate no longer vouches for it.
-    writeFileSync(
-      knownHosts,
-      `@cert-authority * ${cluster.gatectl(['auth', 'export', '--type=user']).stdout.trim()}\n`,
-    );
-    const refused = ssh([
-      '-o',
-      `ProxyCommand=${proxyCommand}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      `${LOGIN}@interop`,
-      'true',
-    ]);
+    const refused = sshViaProxy('user', ['true']);
     assert.equal(refused.status, 255);
     assert.match(refused.stderr, /Host key verification failed/);
   });
 
   test('the stock ssh client sees a denial as "administratively prohibited" with the reason', () => {
-    const knownHosts = join(cluster.dir, 'known_hosts2');
-    writeFileSync(
-      knownHosts,
-      `@cert-authority * ${cluster.gatectl(['auth', 'export', '--type=host']).stdout.trim()}\n`,
-    );
     // The certificate still names the login; the role it carries now denies it, and the node
     // asks the authorizer with the roles as they are now.
     const access = join(cluster.dir, 'access.yaml');
@@ -144,19 +132,7 @@ describe('OpenSSH interop with cluster-issued certificates', () => {
     );
     const upd = cluster.gatectl(['create', '-f', access, '--force']);
     assert.equal(upd.status, 0, upd.stderr);
-    const proxyCommand = `${process.execPath} ${join(ROOT, 'bin/gate.mjs')} proxy ssh %h`;
-    const denied = ssh([
-      '-o',
-      'LogLevel=INFO',
-      '-o',
-      `ProxyCommand=${proxyCommand}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      `${LOGIN}@interop`,
-      'true',
-    ]);
+    const denied = sshViaProxy('host', ['true'], ['-o', 'LogLevel=INFO']);
     assert.equal(denied.status, 255);
     assert.match(denied.stderr, /administratively prohibited: login "\S+" is denied by role access/);
     const viaGate = cluster.gate(['ssh', `${LOGIN}@interop`, 'true']);
