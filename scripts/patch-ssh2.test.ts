@@ -40,7 +40,7 @@ test('revert and patch are exact inverses, and a second patch run changes nothin
   const pristine = snapshot(dir);
   // Only this script's markers: other scripts (patch-ssh2-reject, patch-ssh2-hostcert-client) patch ssh2 too.
   const ours =
-    /gatehouse-patch:(authpk-|client-(require-helper|config-certificate|default-publickey-cert|authhandler-publickey-cert|first-authpk-cert|retry-authpk-cert|pkok-authpk-cert)|server-|kex-server-|channel-|pooled-padding)/;
+    /gatehouse-patch:(authpk-|client-(require-helper|config-certificate|default-publickey-cert|authhandler-publickey-cert|first-authpk-cert|retry-authpk-cert|pkok-authpk-cert)|server-|kex-server-|channel-|max-packet-|pooled-padding)/;
   assert.ok(
     pristine.every((src) => !ours.test(src)),
     'no marker of ours left after revert',
@@ -56,6 +56,7 @@ test('revert and patch are exact inverses, and a second patch run changes nothin
   const patched = snapshot(dir);
   assert.match(patched[2]!, /authPK\(username, pubKey, keyAlgo, cbSign, certificate\)/);
   assert.match(patched[1]!, /GATEHOUSE_CERT\.certHostKey\(privateKey, hostCert\)/);
+  assert.match(patched[4]!, /const PACKET_SIZE = 64 \* 1024;/);
   assert.match(patched[5]!, /cryptoRandomFillSync\(PAD_POOL\)/);
 
   const second = runScript(dir);

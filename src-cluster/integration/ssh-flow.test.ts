@@ -2,6 +2,7 @@
 // through proxy → node on real sockets, a real PTY and real shells.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { TestCluster } from './harness.ts';
 
@@ -45,6 +46,19 @@ describe('gate → proxy → node', () => {
     assert.equal(r.status, 7);
     assert.equal(r.stdout, 'out\n');
     assert.equal(r.stderr, 'err\n');
+  });
+
+  test('gate ssh moves large output and input intact through the proxy (full-size packets both ways)', () => {
+    // 575 KiB: many packets, yet under spawnSync's 1 MiB output limit.
+    let r = cluster.gate(['ssh', `${LOGIN}@${cluster.nodeName}`, 'seq 1 100000']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines.length, 100_001);
+    assert.equal(lines[99_999], '100000');
+    const input = randomBytes(6 * 1024 * 1024).toString('base64');
+    r = cluster.gate(['ssh', `${LOGIN}@${cluster.nodeName}`, 'sha256sum'], input);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.split(' ')[0], createHash('sha256').update(input).digest('hex'));
   });
 
   test('a login the role does not grant is refused as administratively prohibited', () => {
