@@ -2,11 +2,11 @@
 // user who may log in as the current OS user on the local node. One command, no manual steps.
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ErrorCode, isGatehouseError } from '../../src-shared/errors.ts';
 import { newUser } from '../resources/index.ts';
-import { adminClient } from './admin-client.ts';
+import { adminClient, loadAdminIdentity } from './admin-client.ts';
 import type { RunningDaemon } from '../daemon/daemon.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -40,4 +40,33 @@ export async function seedDemo(
   }
   void daemon;
   return { user: DEMO_USER, password };
+}
+
+/** What `gatehouse demo --json-status FILE` writes once the cluster is up (for `npm start`). */
+export interface DemoStatus {
+  clusterName: string;
+  proxy: string;
+  /** SHA256:<hex> of the proxy's CA, so a launcher can pin it instead of trusting on first use. */
+  caFingerprint: string;
+  node: string;
+  nodeAddress: string;
+  user: string;
+  password: string;
+  /** The OS login the demo user may use on the node. */
+  login: string;
+  dataDir: string;
+}
+
+/** The TLS host CA the proxy chains to, from the admin identity the daemon just wrote. */
+export function tlsHostCaFingerprint(adminIdentityPath: string | undefined): string {
+  if (!adminIdentityPath) return '';
+  const pem = loadAdminIdentity({ identity: adminIdentityPath }).file.tls_host_ca_pem[0];
+  return pem ? 'SHA256:' + createHash('sha256').update(new X509Certificate(pem).raw).digest('hex') : '';
+}
+
+/** Whole-file replace, private: it carries the demo password. */
+export function writeDemoStatus(file: string, status: DemoStatus): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(status, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
 }

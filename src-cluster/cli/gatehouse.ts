@@ -4,7 +4,7 @@ import { createLogger } from '../log/logger.ts';
 import { loadConfig } from '../daemon/config.ts';
 import { startDaemon, VERSION } from '../daemon/daemon.ts';
 import { exitCodeFor, isGatehouseError } from '../../src-shared/errors.ts';
-import { demoDataDir, seedDemo } from './demo.ts';
+import { demoDataDir, seedDemo, tlsHostCaFingerprint, writeDemoStatus } from './demo.ts';
 import { userInfo } from 'node:os';
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -19,6 +19,10 @@ Options for start:
   --data-dir DIR    data directory (default: $GATEHOUSE_DATA_DIR, /var/lib/gatehouse as root,
                     ~/.local/share/gatehouse otherwise)
   --debug           verbose logs
+
+Options for demo (besides those of start):
+  --json-status FILE  once running, write the proxy address, the demo user's credentials and the
+                      proxy's CA fingerprint to FILE as JSON (0600), for launchers like "npm start"
 `;
 
 async function start(argv: string[], demo = false): Promise<void> {
@@ -29,6 +33,7 @@ async function start(argv: string[], demo = false): Promise<void> {
       'data-dir': { type: 'string' },
       debug: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      ...(demo ? { 'json-status': { type: 'string' as const } } : {}),
     },
   });
   if (values.help) {
@@ -48,6 +53,20 @@ async function start(argv: string[], demo = false): Promise<void> {
   });
   if (demo && daemon.proxyAddress) {
     const { user, password } = await seedDemo(daemon, cfg.data_dir, log);
+    const statusFile = (values as { 'json-status'?: string })['json-status'];
+    if (statusFile) {
+      writeDemoStatus(statusFile, {
+        clusterName: daemon.clusterName,
+        proxy: daemon.proxyAddress,
+        caFingerprint: tlsHostCaFingerprint(daemon.adminIdentityPath),
+        node: cfg.node.name,
+        nodeAddress: daemon.nodeAddress ?? '',
+        user,
+        password,
+        login: userInfo().username,
+        dataDir: cfg.data_dir,
+      });
+    }
     const gate = 'npm run -s gate --';
     process.stdout.write(
       [

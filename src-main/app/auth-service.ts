@@ -1,0 +1,62 @@
+// Logging in to an added cluster with a password (and one-time code) and out again. A login
+// stores the core's profile (fresh key, SSH + X.509 certificates), records it as the cluster's
+// session and selects the cluster; logging out deletes the key and certificates and ends the
+// cluster's terminals, since the user asked to stop using that access.
+import type { GatehouseClient } from '../core/gatehouse-client.ts';
+import type { Clock } from '../core/types.ts';
+import type { SessionInfo } from '../ipc/contract.ts';
+import type { AppClusterStore } from './app-clusters.ts';
+import type { AppLogger } from './logger.ts';
+import { canonicalProxy, sessionInfo, type ClusterClients, type Sessions } from './sessions.ts';
+import type { TerminalsService } from './terminals-service.ts';
+
+export interface LoginInput {
+  proxy: string;
+  user: string;
+  password: string;
+  otp?: string | undefined;
+}
+
+export class AuthService {
+  constructor(
+    private readonly deps: {
+      core: GatehouseClient;
+      store: AppClusterStore;
+      clients: ClusterClients;
+      sessions: Sessions;
+      terminals: TerminalsService;
+      clock: Clock;
+      log: AppLogger;
+    },
+  ) {}
+
+  async login(input: LoginInput): Promise<SessionInfo> {
+    const proxy = canonicalProxy(input.proxy);
+    const { store, clients, sessions, clock, log } = this.deps;
+    store.require(proxy);
+    const client = await clients.get(proxy);
+    // The pin was stored when the cluster was added; this loads it (it never pins anew here).
+    await client.establishTrust();
+    const otp = input.otp?.trim();
+    const profile = await client.login({ user: input.user, password: input.password, ...(otp ? { otp } : {}) });
+    store.setUser(proxy, profile.user);
+    store.select(proxy);
+    sessions.watch(proxy, profile);
+    log.info('logged in', { proxy, user: profile.user, valid_until: profile.validUntil });
+    return sessionInfo(profile, clock());
+  }
+
+  /** Forgets the session's key and certificates; does nothing when nobody is logged in. */
+  async logout(proxyInput: string): Promise<null> {
+    const proxy = canonicalProxy(proxyInput);
+    const { store, core, sessions, terminals, log } = this.deps;
+    const user = store.get(proxy)?.user;
+    sessions.unwatch(proxy);
+    terminals.closeAllFor(proxy);
+    if (!user) return null;
+    core.logout({ proxy, user });
+    store.setUser(proxy, undefined);
+    log.info('logged out', { proxy, user });
+    return null;
+  }
+}

@@ -1,0 +1,118 @@
+// The one place the main services are built and wired: the Electron main process and the
+// browser host each call composeServices() once with the app's home directory and get every
+// service, sharing one client core, one clusters file and one event emitter. No module-level
+// state: two composed apps (as in tests) are fully independent.
+import { gateVersion } from '../cli/version.ts';
+import { GatehouseClient } from '../core/gatehouse-client.ts';
+import { systemClock, type Clock, type CoreLogger } from '../core/types.ts';
+import type { AppInfo } from '../ipc/contract.ts';
+import { badRequest } from '../ipc/ipc-errors.ts';
+import { AppClusterStore } from './app-clusters.ts';
+import { AuthService } from './auth-service.ts';
+import { ClustersService } from './clusters-service.ts';
+import { AppEvents } from './events.ts';
+import { toAppLogger, type AppLogger } from './logger.ts';
+import { localUserName, ResourcesService } from './resources-service.ts';
+import { ClusterClients, Sessions } from './sessions.ts';
+import { TerminalsService } from './terminals-service.ts';
+
+export interface ComposeOptions {
+  /** The app's data directory (keys, certificates, pins, clusters file); created 0700 on first write. */
+  home: string;
+  clock?: Clock;
+  logger?: CoreLogger | AppLogger;
+  /** Which host runs the services, for app.info (default "electron"; the browser host passes "browser"). */
+  host?: AppInfo['host'];
+  /** Opens an http(s) URL in the user's browser (Electron: shell.openExternal). Without it the call is refused. */
+  openExternal?: (url: string) => Promise<void>;
+  /** The OS user offered first as a login; default: the current one. */
+  localUser?: string;
+  /** Network deadline per API call / SSH handshake. */
+  timeoutMs?: number;
+  /** The version app.info reports (default: package.json's, read at start; a bundle passes its own). */
+  version?: string;
+  /** Output kept per terminal while no stream is attached (characters). */
+  terminalBufferLimit?: number;
+}
+
+export interface AppServices {
+  readonly home: string;
+  readonly events: AppEvents;
+  readonly log: AppLogger;
+  readonly core: GatehouseClient;
+  info(): AppInfo;
+  clusters: ClustersService;
+  auth: AuthService;
+  resources: ResourcesService;
+  terminals: TerminalsService;
+  shell: { openExternal(url: string): Promise<null> };
+  /** Ends the terminals, stops the timers and closes the cluster connections. */
+  close(): Promise<void>;
+}
+
+export function composeServices(opts: ComposeOptions): AppServices {
+  const clock = opts.clock ?? systemClock;
+  const log = toAppLogger(opts.logger);
+  const core = new GatehouseClient({
+    home: opts.home,
+    clock,
+    logger: log,
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  const events = new AppEvents(log);
+  const store = new AppClusterStore(opts.home);
+  const clients = new ClusterClients(core);
+  const sessions = new Sessions({ core, store, events, clock, log });
+  const terminals = new TerminalsService({
+    core,
+    sessions,
+    events,
+    log,
+    ...(opts.terminalBufferLimit ? { bufferLimit: opts.terminalBufferLimit } : {}),
+  });
+  const auth = new AuthService({ core, store, clients, sessions, terminals, clock, log });
+  const clusters = new ClustersService({ core, store, clients, sessions, auth, clock, log });
+  const resources = new ResourcesService({
+    clients,
+    sessions,
+    localUser: 'localUser' in opts ? opts.localUser : localUserName(),
+  });
+  const version = opts.version ?? gateVersion();
+  const host = opts.host ?? 'electron';
+  sessions.watchAll();
+
+  return {
+    home: opts.home,
+    events,
+    log,
+    core,
+    info: () => ({ version, host, platform: process.platform }),
+    clusters,
+    auth,
+    resources,
+    terminals,
+    shell: {
+      async openExternal(url: string): Promise<null> {
+        let parsed: URL;
+        try {
+          parsed = new URL(url);
+        } catch {
+          throw badRequest(`"${url}" is not a URL`);
+        }
+        // Only web links: file:, javascript: or custom schemes from a page must not run things.
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+          throw badRequest(`only http and https links can be opened, not ${parsed.protocol}`);
+        }
+        if (!opts.openExternal)
+          throw badRequest(`this app cannot open links itself; open ${parsed.href} in your browser`);
+        await opts.openExternal(parsed.href);
+        return null;
+      },
+    },
+    async close() {
+      sessions.close();
+      await terminals.closeAll();
+      await clients.closeAll();
+    },
+  };
+}

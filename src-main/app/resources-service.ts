@@ -1,0 +1,49 @@
+// What the user can reach on a cluster: its servers (SSH nodes) with the logins to offer for each.
+import { userInfo } from 'node:os';
+import type { ServerSummary } from '../ipc/contract.ts';
+import { canonicalProxy, type ClusterClients, type Sessions } from './sessions.ts';
+
+/** The user's logins with the local OS user first when it is one of them (like ssh's default). */
+export function orderLogins(logins: string[], localUser: string | undefined): string[] {
+  const unique = [...new Set(logins)];
+  if (!localUser || !unique.includes(localUser)) return unique;
+  return [localUser, ...unique.filter((l) => l !== localUser)];
+}
+
+/** The OS user name, or undefined where the OS cannot say (no passwd entry in a container). */
+export function localUserName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+export class ResourcesService {
+  constructor(
+    private readonly deps: {
+      clients: ClusterClients;
+      sessions: Sessions;
+      localUser: string | undefined;
+    },
+  ) {}
+
+  /**
+   * The servers of a cluster. The logins are the session's (the cluster's roles decide which of
+   * them a node accepts, and say so when a terminal opens).
+   */
+  async listServers(proxyInput: string): Promise<ServerSummary[]> {
+    const proxy = canonicalProxy(proxyInput);
+    const { clients, sessions } = this.deps;
+    const profile = sessions.require(proxy);
+    const nodes = await sessions.guard(proxy, async () => (await clients.get(proxy)).listNodes(profile));
+    const logins = orderLogins(profile.logins, this.deps.localUser);
+    return nodes.map((n) => ({
+      name: n.name,
+      address: n.address,
+      hostname: n.hostname,
+      labels: { ...n.labels },
+      logins: [...logins],
+    }));
+  }
+}

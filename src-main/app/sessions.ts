@@ -1,0 +1,160 @@
+// Who is logged in where, as the app sees it: each added cluster's session is the profile of the
+// user recorded in app-clusters.json. Every call that needs certificates goes through require()
+// or guard(), which is where an expired session is noticed and `auth.expired` is emitted; a
+// timer per session also emits it the moment the certificates run out, so the renderer can ask
+// for the password again before the user clicks anything.
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
+import type { ClusterClient } from '../core/cluster-client.ts';
+import type { GatehouseClient } from '../core/gatehouse-client.ts';
+import { isExpired, timeLeftMs, type Profile } from '../core/profiles.ts';
+import { parseProxyAddress } from '../core/proxy-address.ts';
+import type { Clock } from '../core/types.ts';
+import type { SessionInfo } from '../ipc/contract.ts';
+import type { AppClusterStore } from './app-clusters.ts';
+import type { AppEvents } from './events.ts';
+import type { AppLogger } from './logger.ts';
+
+/** The canonical "host:port" the app keys everything by, whatever form the user typed. */
+export function canonicalProxy(proxy: string): string {
+  return parseProxyAddress(proxy).address;
+}
+
+export function sessionInfo(profile: Profile, now: Date): SessionInfo {
+  return {
+    user: profile.user,
+    roles: [...profile.roles],
+    logins: [...profile.logins],
+    validUntil: profile.validUntil,
+    expired: isExpired(profile, now),
+  };
+}
+
+/** One ClusterClient (and so one HTTP/2 connection per identity) per proxy, for the app's lifetime. */
+export class ClusterClients {
+  private readonly clients = new Map<string, Promise<ClusterClient>>();
+
+  constructor(private readonly core: GatehouseClient) {}
+
+  get(proxy: string): Promise<ClusterClient> {
+    let c = this.clients.get(proxy);
+    if (!c) {
+      c = this.core.cluster(proxy);
+      this.clients.set(proxy, c);
+    }
+    return c;
+  }
+
+  drop(proxy: string): void {
+    const c = this.clients.get(proxy);
+    this.clients.delete(proxy);
+    void c?.then((client) => client.close());
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    for (const c of await Promise.all(all)) c.close();
+  }
+}
+
+/** setTimeout's limit; longer waits are done in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class Sessions {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly deps: {
+      core: GatehouseClient;
+      store: AppClusterStore;
+      events: AppEvents;
+      clock: Clock;
+      log: AppLogger;
+    },
+  ) {}
+
+  /** The session's profile (expired or not); undefined when logged out or its files are gone. */
+  profileOf(proxy: string): Profile | undefined {
+    const user = this.deps.store.get(proxy)?.user;
+    if (!user) return undefined;
+    try {
+      return this.deps.core.profiles.load(proxy, user);
+    } catch (e) {
+      this.deps.log.warn('cannot read a login profile', { proxy, user, error: (e as Error).message });
+      return undefined;
+    }
+  }
+
+  /** A valid session's profile, or NOT_LOGGED_IN / CERT_EXPIRED (which also emits auth.expired). */
+  require(proxy: string): Profile {
+    const entry = this.deps.store.require(proxy);
+    const profile = this.profileOf(proxy);
+    if (!profile) {
+      throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, `you are not logged in to ${entry.clusterName}; log in first`, {
+        proxy,
+      });
+    }
+    if (isExpired(profile, this.deps.clock())) {
+      this.deps.events.emit('auth.expired', { proxy });
+      throw new GatehouseError(
+        ErrorCode.CERT_EXPIRED,
+        `your login to ${entry.clusterName} as ${profile.user} expired at ${profile.validUntil}; log in again`,
+        { proxy },
+      );
+    }
+    return profile;
+  }
+
+  /** Runs a call that uses the session; the cluster refusing it as expired emits auth.expired too. */
+  async guard<T>(proxy: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (isGatehouseError(e) && e.code === ErrorCode.CERT_EXPIRED) this.deps.events.emit('auth.expired', { proxy });
+      throw e;
+    }
+  }
+
+  /** Emits auth.expired when the session's certificates run out (unless it was replaced or ended). */
+  watch(proxy: string, profile: Profile): void {
+    this.unwatch(proxy);
+    const left = timeLeftMs(profile, this.deps.clock());
+    if (left <= 0) return;
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(proxy);
+        const now = this.profileOf(proxy);
+        if (!now || now.validUntil !== profile.validUntil) return;
+        if (isExpired(now, this.deps.clock())) {
+          this.deps.log.info('session expired', { proxy, user: now.user });
+          this.deps.events.emit('auth.expired', { proxy });
+        } else {
+          this.watch(proxy, now);
+        }
+      },
+      // A little late rather than early: the check above uses the clock, not the timer.
+      Math.min(left + 50, MAX_TIMER_MS),
+    );
+    timer.unref();
+    this.timers.set(proxy, timer);
+  }
+
+  unwatch(proxy: string): void {
+    const t = this.timers.get(proxy);
+    if (t) clearTimeout(t);
+    this.timers.delete(proxy);
+  }
+
+  /** Starts the expiry timers for the sessions found on disk at start-up. */
+  watchAll(): void {
+    for (const entry of this.deps.store.list()) {
+      const p = this.profileOf(entry.proxy);
+      if (p) this.watch(entry.proxy, p);
+    }
+  }
+
+  close(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}

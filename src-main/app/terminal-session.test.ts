@@ -1,0 +1,170 @@
+// TerminalSession's own rules with in-memory streams standing in for the SSH channel (the real
+// channel through a real cluster is in src-main/host/integration/host.test.ts).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { GatehouseError } from '../../src-shared/errors.ts';
+import type { ExitStatus } from '../core/ssh-session.ts';
+import { silentAppLogger } from './logger.ts';
+import { TerminalSession, type OpenedShell, type TerminalExit } from './terminal-session.ts';
+
+class FakeShell {
+  readonly stdin = new PassThrough();
+  readonly stdout = new PassThrough();
+  readonly typed: string[] = [];
+  readonly sizes: Array<[number, number]> = [];
+  closed = false;
+  connectionClosed = false;
+  private end!: (s: ExitStatus) => void;
+  readonly exit = new Promise<ExitStatus>((r) => (this.end = r));
+
+  constructor() {
+    this.stdin.on('data', (b: Buffer) => this.typed.push(b.toString()));
+  }
+  resize(cols: number, rows: number) {
+    this.sizes.push([cols, rows]);
+  }
+  close() {
+    this.closed = true;
+    this.end({ code: null });
+  }
+  finish(s: ExitStatus) {
+    this.end(s);
+  }
+  opened(): OpenedShell {
+    return { channel: this, connection: { close: () => (this.connectionClosed = true) } };
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function session(connect: () => Promise<OpenedShell>, bufferLimit?: number) {
+  const exits: TerminalExit[] = [];
+  const s = new TerminalSession({
+    id: 't3',
+    cols: 80,
+    rows: 24,
+    connect,
+    onExit: (e) => exits.push(e),
+    log: silentAppLogger,
+    ...(bufferLimit ? { bufferLimit } : {}),
+  });
+  return { s, exits };
+}
+
+describe('TerminalSession', () => {
+  test('output before attach is kept and delivered first; input typed while connecting is sent once open', async () => {
+    const shell = new FakeShell();
+    let open!: (o: OpenedShell) => void;
+    const { s, exits } = session(() => new Promise((r) => (open = r)));
+    s.start();
+    s.write('echo early\r');
+    s.resize(100, 30);
+    open(shell.opened());
+    await tick();
+    assert.deepEqual(shell.typed, ['echo early\r']);
+    assert.deepEqual(shell.sizes, [[100, 30]], 'a resize while connecting is applied once open');
+    // A multi-byte character split across two chunks must arrive whole.
+    const euro = Buffer.from('€ ready\r\n');
+    shell.stdout.write(euro.subarray(0, 1));
+    shell.stdout.write(euro.subarray(1));
+    await tick();
+    const got: string[] = [];
+    const a = s.attach((d) => got.push(d));
+    assert.deepEqual(got, ['€ ready\r\n']);
+    shell.stdout.write('more');
+    await tick();
+    assert.deepEqual(got, ['€ ready\r\n', 'more']);
+    a.write('ls\r');
+    await tick();
+    assert.deepEqual(shell.typed, ['echo early\r', 'ls\r']);
+    a.detach();
+    shell.stdout.write('while detached');
+    await tick();
+    assert.equal(got.length, 2);
+    shell.finish({ code: 3 });
+    await s.ended;
+    assert.deepEqual(exits, [{ terminalId: 't3', exitCode: 3 }]);
+    assert.ok(shell.connectionClosed);
+    const late: string[] = [];
+    s.attach((d) => late.push(d));
+    assert.deepEqual(late, ['while detached'], 'a tab attaching after the end still sees the last output');
+  });
+
+  test('the buffer keeps only the newest output up to its limit', async () => {
+    const shell = new FakeShell();
+    const { s } = session(async () => shell.opened(), 10);
+    s.start();
+    await tick();
+    shell.stdout.write('0123456789');
+    shell.stdout.write('abcdef');
+    await tick();
+    const got: string[] = [];
+    s.attach((d) => got.push(d));
+    assert.equal(got.join(''), '6789abcdef');
+  });
+
+  test('a refusal ends the terminal with the mapped error; input afterwards is ignored', async () => {
+    const { s, exits } = session(async () => {
+      throw new GatehouseError('ACCESS_DENIED', 'ssh: rejected: administratively prohibited (no role allows it)', {
+        node: 'n1',
+      });
+    });
+    s.start();
+    await s.ended;
+    assert.deepEqual(exits, [
+      {
+        terminalId: 't3',
+        exitCode: null,
+        error: {
+          code: 'ACCESS_DENIED',
+          message: 'ssh: rejected: administratively prohibited (no role allows it)',
+          details: { node: 'n1' },
+        },
+      },
+    ]);
+    s.write('x');
+    s.close();
+    assert.equal(exits.length, 1, 'the end is reported once');
+  });
+
+  test('close ends the remote shell and reports the end once; a lost connection is an error', async () => {
+    const shell = new FakeShell();
+    const { s, exits } = session(async () => shell.opened());
+    s.start();
+    await tick();
+    s.close();
+    s.close();
+    await s.ended;
+    assert.ok(shell.closed && shell.connectionClosed);
+    assert.deepEqual(exits, [{ terminalId: 't3', exitCode: null }]);
+
+    const lost = new FakeShell();
+    const other = session(async () => lost.opened());
+    other.s.start();
+    await tick();
+    lost.finish({ code: null });
+    const exit = await other.s.ended;
+    assert.equal(exit.error?.code, 'NODE_UNREACHABLE');
+
+    const killed = new FakeShell();
+    const third = session(async () => killed.opened());
+    third.s.start();
+    await tick();
+    killed.finish({ code: null, signal: 'KILL' });
+    assert.deepEqual(await third.s.ended, { terminalId: 't3', exitCode: null, signal: 'KILL' });
+  });
+
+  test('closing while still connecting reports the end at once and closes the shell when it arrives', async () => {
+    const shell = new FakeShell();
+    let open!: (o: OpenedShell) => void;
+    const { s, exits } = session(() => new Promise((r) => (open = r)));
+    s.start();
+    s.close();
+    assert.deepEqual(exits, [{ terminalId: 't3', exitCode: null }]);
+    open(shell.opened());
+    await tick();
+    assert.ok(shell.closed && shell.connectionClosed);
+    assert.equal(exits.length, 1);
+  });
+});

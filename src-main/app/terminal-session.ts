@@ -1,0 +1,222 @@
+// One terminal tab's remote shell: connects in the background (open() answers at once with the
+// id), buffers output until a stream attaches (and again while none is attached), queues input
+// typed before the shell is ready, and reports the end exactly once — exit status, signal, or
+// the error that refused or broke it (a refusal at the node is "ssh: rejected: administratively
+// prohibited (...)" → ACCESS_DENIED, mapped in the core).
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable, Writable } from 'node:stream';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { ExitStatus } from '../core/ssh-session.ts';
+import type { EventPayloads } from '../ipc/contract.ts';
+import { toIpcError } from '../ipc/ipc-errors.ts';
+import type { AppLogger } from './logger.ts';
+
+/** The parts of an SshChannel a terminal uses (SshChannel fits; tests pass streams). */
+export interface ShellChannel {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr?: Readable;
+  readonly exit: Promise<ExitStatus>;
+  resize(cols: number, rows: number): void;
+  close(): void;
+}
+
+export interface ShellConnection {
+  close(): void;
+}
+
+export interface OpenedShell {
+  connection: ShellConnection;
+  channel: ShellChannel;
+}
+
+export type TerminalExit = EventPayloads['terminals.exit'];
+
+export interface TerminalAttachment {
+  write(data: string): void;
+  detach(): void;
+}
+
+export interface TerminalSessionOptions {
+  id: string;
+  cols: number;
+  rows: number;
+  /** Opens the connection and the shell with the given size. */
+  connect: (cols: number, rows: number) => Promise<OpenedShell>;
+  onExit: (exit: TerminalExit) => void;
+  log: AppLogger;
+  /** Characters of output kept while nobody is attached; older output is dropped first. */
+  bufferLimit?: number;
+  /** How long close() waits for the remote end before reporting the exit anyway. */
+  closeGraceMs?: number;
+}
+
+export const DEFAULT_BUFFER_LIMIT = 1 << 20;
+const INPUT_QUEUE_LIMIT = 1 << 16;
+
+export class TerminalSession {
+  readonly id: string;
+  private state: 'connecting' | 'open' | 'ended' = 'connecting';
+  private shell: OpenedShell | undefined;
+  private cols: number;
+  private rows: number;
+  private closeRequested = false;
+  private listener: ((data: string) => void) | undefined;
+  private buffer: string[] = [];
+  private buffered = 0;
+  private pendingInput = '';
+  private readonly bufferLimit: number;
+  /** Resolves once the end was reported. */
+  readonly ended: Promise<TerminalExit>;
+  private resolveEnded!: (e: TerminalExit) => void;
+
+  constructor(private readonly opts: TerminalSessionOptions) {
+    this.id = opts.id;
+    this.cols = opts.cols;
+    this.rows = opts.rows;
+    this.bufferLimit = opts.bufferLimit ?? DEFAULT_BUFFER_LIMIT;
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+  }
+
+  get isEnded(): boolean {
+    return this.state === 'ended';
+  }
+
+  /** Starts connecting; failures end the terminal (they are reported, never thrown). */
+  start(): void {
+    this.opts.connect(this.cols, this.rows).then(
+      (shell) => this.onOpened(shell),
+      (e: unknown) => this.finish({ exitCode: null, error: toIpcError(e, this.opts.log, { terminal: this.id }) }),
+    );
+  }
+
+  /** Sends output to `onData` from now on (first whatever was buffered); replaces an earlier attachment. */
+  attach(onData: (data: string) => void): TerminalAttachment {
+    this.listener = onData;
+    const pending = this.buffer.join('');
+    this.buffer = [];
+    this.buffered = 0;
+    if (pending) this.deliver(pending);
+    return {
+      write: (data) => {
+        if (this.listener === onData) this.write(data);
+      },
+      detach: () => {
+        if (this.listener === onData) this.listener = undefined;
+      },
+    };
+  }
+
+  write(data: string): void {
+    if (this.state === 'ended' || this.closeRequested) return;
+    if (this.state === 'connecting') {
+      // Typed before the shell was there (e.g. a paste right after opening): keep it, within reason.
+      this.pendingInput = (this.pendingInput + data).slice(-INPUT_QUEUE_LIMIT);
+      return;
+    }
+    this.shell!.channel.stdin.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.cols = cols;
+    this.rows = rows;
+    if (this.state === 'open') this.shell!.channel.resize(cols, rows);
+  }
+
+  /** Ends the remote session; the exit is reported when the node confirms (or after a grace period). */
+  close(): void {
+    if (this.state === 'ended' || this.closeRequested) return;
+    this.closeRequested = true;
+    if (this.state === 'connecting') {
+      // onOpened closes the connection when it arrives; the tab is gone now.
+      this.finish({ exitCode: null });
+      return;
+    }
+    const shell = this.shell!;
+    shell.channel.close();
+    shell.connection.close();
+    const timer = setTimeout(() => this.finish({ exitCode: null }), this.opts.closeGraceMs ?? 5_000);
+    timer.unref();
+    void this.ended.then(() => clearTimeout(timer));
+  }
+
+  private onOpened(shell: OpenedShell): void {
+    this.shell = shell;
+    if (this.state === 'ended') {
+      shell.channel.close();
+      shell.connection.close();
+      return;
+    }
+    this.state = 'open';
+    const stdout = new StringDecoder('utf8');
+    const stderr = new StringDecoder('utf8');
+    shell.channel.stdout.on('data', (b: Buffer) => this.deliver(stdout.write(b)));
+    shell.channel.stderr?.on('data', (b: Buffer) => this.deliver(stderr.write(b)));
+    // Errors surface as the channel closing; without a listener they would crash the process.
+    shell.channel.stdin.on('error', (e: Error) => this.opts.log.debug('terminal input failed', { error: e.message }));
+    if (this.cols !== this.opts.cols || this.rows !== this.opts.rows) shell.channel.resize(this.cols, this.rows);
+    if (this.pendingInput) {
+      shell.channel.stdin.write(this.pendingInput);
+      this.pendingInput = '';
+    }
+    void shell.channel.exit.then((status) => {
+      const rest = stdout.end() + stderr.end();
+      if (rest) this.deliver(rest);
+      shell.connection.close();
+      this.finish(this.exitOf(status));
+    });
+  }
+
+  private exitOf(status: ExitStatus): TerminalExit {
+    const exit: TerminalExit = { terminalId: this.id, exitCode: status.code };
+    if (status.signal) exit.signal = status.signal;
+    if (status.code === null && !status.signal && !this.closeRequested) {
+      // The shell did not say how it ended: the connection to the node went away under it.
+      exit.error = {
+        code: ErrorCode.NODE_UNREACHABLE,
+        message: 'the connection to the node ended without an exit status',
+      };
+    }
+    return exit;
+  }
+
+  private finish(exit: Omit<TerminalExit, 'terminalId'> | TerminalExit): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.pendingInput = '';
+    const full: TerminalExit = { ...exit, terminalId: this.id };
+    this.opts.log.info('terminal ended', {
+      terminal: this.id,
+      exit_code: full.exitCode,
+      ...(full.signal ? { signal: full.signal } : {}),
+      ...(full.error ? { error: full.error.code } : {}),
+    });
+    this.resolveEnded(full);
+    this.opts.onExit(full);
+  }
+
+  private deliver(data: string): void {
+    if (!data) return;
+    if (this.listener) {
+      try {
+        this.listener(data);
+        return;
+      } catch (e) {
+        this.opts.log.warn('terminal stream listener failed', { terminal: this.id, error: (e as Error).message });
+      }
+    }
+    this.buffer.push(data);
+    this.buffered += data.length;
+    while (this.buffer.length > 1 && this.buffered - this.buffer[0]!.length >= this.bufferLimit) {
+      this.buffered -= this.buffer.shift()!.length;
+    }
+    if (this.buffered > this.bufferLimit) {
+      this.buffer[0] = this.buffer[0]!.slice(this.buffered - this.bufferLimit);
+      this.buffered = this.bufferLimit;
+    }
+  }
+}
+
+export function unknownTerminal(id: string): GatehouseError {
+  return new GatehouseError(ErrorCode.NOT_FOUND, `there is no terminal "${id}"`, { terminalId: id });
+}

@@ -1,0 +1,107 @@
+// Terminal tabs: interactive shells on nodes through the proxy, one SSH connection each. Ids are
+// `t1`, `t2`, … per app run. A terminal stays (with its buffered output) after it ended until the
+// renderer closes it, so a tab that attaches late still sees the last lines and the exit.
+import type { GatehouseClient } from '../core/gatehouse-client.ts';
+import type { RequestResults } from '../ipc/contract.ts';
+import type { AppEvents } from './events.ts';
+import type { AppLogger } from './logger.ts';
+import { canonicalProxy, type Sessions } from './sessions.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { TerminalSession, unknownTerminal, type OpenedShell, type TerminalAttachment } from './terminal-session.ts';
+
+export const TERMINAL_TYPE = 'xterm-256color';
+/** More tabs than anyone uses; a runaway renderer must not open connections without end. */
+export const MAX_TERMINALS = 64;
+
+export interface OpenTerminalInput {
+  proxy: string;
+  node: string;
+  login: string;
+  cols: number;
+  rows: number;
+}
+
+export class TerminalsService {
+  private readonly terminals = new Map<string, { session: TerminalSession; proxy: string }>();
+  private nextId = 1;
+
+  constructor(
+    private readonly deps: {
+      core: GatehouseClient;
+      sessions: Sessions;
+      events: AppEvents;
+      log: AppLogger;
+      bufferLimit?: number;
+    },
+  ) {}
+
+  /** Checks the session now (NOT_LOGGED_IN / CERT_EXPIRED are answered here); connects in the background. */
+  open(input: OpenTerminalInput): RequestResults['terminals.open'] {
+    const proxy = canonicalProxy(input.proxy);
+    const profile = this.deps.sessions.require(proxy);
+    if (this.terminals.size >= MAX_TERMINALS) {
+      throw new GatehouseError(ErrorCode.RATE_LIMITED, `at most ${MAX_TERMINALS} terminals can be open; close some`);
+    }
+    const id = `t${this.nextId++}`;
+    const { core, sessions, log } = this.deps;
+    const session = new TerminalSession({
+      id,
+      cols: input.cols,
+      rows: input.rows,
+      log,
+      ...(this.deps.bufferLimit ? { bufferLimit: this.deps.bufferLimit } : {}),
+      connect: (cols, rows) =>
+        sessions.guard(proxy, async (): Promise<OpenedShell> => {
+          const connection = await core.connectSsh(profile, input.node, input.login);
+          try {
+            const channel = await connection.shell({ term: TERMINAL_TYPE, cols, rows });
+            return { connection, channel };
+          } catch (e) {
+            connection.close();
+            throw e;
+          }
+        }),
+      onExit: (exit) => this.deps.events.emit('terminals.exit', exit),
+    });
+    this.terminals.set(id, { session, proxy });
+    log.info('terminal opening', { terminal: id, proxy, node: input.node, login: input.login });
+    session.start();
+    return { terminalId: id };
+  }
+
+  resize(terminalId: string, cols: number, rows: number): null {
+    this.get(terminalId).resize(cols, rows);
+    return null;
+  }
+
+  /** Ends the remote session and forgets the terminal; `terminals.exit` follows. */
+  close(terminalId: string): null {
+    const session = this.get(terminalId);
+    this.terminals.delete(terminalId);
+    session.close();
+    return null;
+  }
+
+  attach(terminalId: string, onData: (data: string) => void): TerminalAttachment {
+    return this.get(terminalId).attach(onData);
+  }
+
+  /** Ends every terminal of a cluster (on logout or removal). */
+  closeAllFor(proxy: string): void {
+    for (const [id, t] of this.terminals) if (t.proxy === proxy) this.close(id);
+  }
+
+  /** Ends every terminal and waits (bounded by each terminal's grace period) until they report it. */
+  async closeAll(): Promise<void> {
+    const all = [...this.terminals.values()].map((t) => t.session);
+    this.terminals.clear();
+    for (const s of all) s.close();
+    await Promise.all(all.map((s) => s.ended));
+  }
+
+  private get(terminalId: string): TerminalSession {
+    const t = this.terminals.get(terminalId);
+    if (!t) throw unknownTerminal(terminalId);
+    return t.session;
+  }
+}

@@ -1,0 +1,118 @@
+// The transport-neutral side of IPC in main: Electron's ipcMain handler and the browser host's
+// WebSocket both hand every request to invoke(), forward onEvent() to the renderer and connect
+// terminal streams with attachTerminal(). Here, and only here, the channel name and its input
+// are validated against the contract and every failure becomes an IpcResult error with a
+// stable code — nothing a renderer sends can reach a service unchecked or crash main.
+import type { z } from 'zod';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { AppServices } from '../app/compose.ts';
+import type { AppLogger } from '../app/logger.ts';
+import type { TerminalAttachment } from '../app/terminal-session.ts';
+import {
+  requests,
+  type EventChannel,
+  type EventPayloads,
+  type IpcResult,
+  type RequestChannel,
+  type RequestResults,
+} from './contract.ts';
+import { badRequest, toIpcError } from './ipc-errors.ts';
+
+type ParsedInput<C extends RequestChannel> = z.output<(typeof requests)[C]['input']>;
+type Handlers = {
+  [C in RequestChannel]: (input: ParsedInput<C>) => Promise<RequestResults[C]> | RequestResults[C];
+};
+
+export type IpcEventListener = <E extends EventChannel>(event: E, payload: EventPayloads[E]) => void;
+
+export interface IpcDispatcher {
+  invoke(channel: string, rawInput: unknown): Promise<IpcResult<unknown>>;
+  onEvent(listener: IpcEventListener): () => void;
+  /** Connects a terminal's byte stream; NOT_FOUND (a GatehouseError) for an unknown id. */
+  attachTerminal(terminalId: string, onData: (data: string) => void): TerminalAttachment;
+}
+
+/** The services the dispatcher needs: what composeServices() returns. */
+export type DispatcherServices = Pick<
+  AppServices,
+  'info' | 'clusters' | 'auth' | 'resources' | 'terminals' | 'shell' | 'events' | 'log'
+>;
+
+function handlersFor(s: DispatcherServices): Handlers {
+  return {
+    'app.info': () => s.info(),
+    'clusters.list': () => s.clusters.list(),
+    'clusters.add': (i) => s.clusters.add(i.proxy),
+    'clusters.remove': (i) => s.clusters.remove(i.proxy),
+    'clusters.select': (i) => s.clusters.select(i.proxy),
+    'auth.login': (i) => s.auth.login(i),
+    'auth.logout': (i) => s.auth.logout(i.proxy),
+    'resources.listServers': (i) => s.resources.listServers(i.proxy),
+    'terminals.open': (i) => s.terminals.open(i),
+    'terminals.resize': (i) => s.terminals.resize(i.terminalId, i.cols, i.rows),
+    'terminals.close': (i) => s.terminals.close(i.terminalId),
+    'shell.openExternal': (i) => s.shell.openExternal(i.url),
+  };
+}
+
+function isChannel(channel: unknown): channel is RequestChannel {
+  return typeof channel === 'string' && Object.hasOwn(requests, channel);
+}
+
+/** "proxy: expected HOST or HOST:PORT; cols: Too small…" — field paths first, so the UI/log says which. */
+function describeIssues(issues: z.core.$ZodIssue[]): {
+  text: string;
+  fields: Array<{ path: string; message: string }>;
+} {
+  const fields = issues.slice(0, 10).map((i) => ({
+    path: i.path.length ? i.path.map(String).join('.') : '(input)',
+    message: i.message,
+  }));
+  // Unknown keys come as one issue at the root naming them.
+  for (const i of issues) {
+    if (i.code === 'unrecognized_keys') {
+      const f = fields.find((x) => x.message === i.message);
+      if (f) f.path = i.keys.join(', ');
+    }
+  }
+  return { text: fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields };
+}
+
+export function createIpcDispatcher(services: DispatcherServices, opts: { logger?: AppLogger } = {}): IpcDispatcher {
+  const log = opts.logger ?? services.log;
+  const handlers = handlersFor(services);
+
+  return {
+    async invoke(channel, rawInput) {
+      try {
+        if (!isChannel(channel)) {
+          const name = typeof channel === 'string' ? `"${channel.slice(0, 100)}"` : typeof channel;
+          throw badRequest(`unknown channel ${name}`, { channel: String(channel).slice(0, 100) });
+        }
+        const parsed = requests[channel].input.safeParse(rawInput ?? {});
+        if (!parsed.success) {
+          const { text, fields } = describeIssues(parsed.error.issues);
+          throw badRequest(`invalid input for ${channel}: ${text}`, { channel, fields });
+        }
+        const handler = handlers[channel] as (input: unknown) => Promise<unknown> | unknown;
+        const value = await handler(parsed.data);
+        return { ok: true, value: value ?? null };
+      } catch (e) {
+        const error = toIpcError(e, log, { channel: typeof channel === 'string' ? channel.slice(0, 100) : '?' });
+        if (error.code !== ErrorCode.INTERNAL) log.debug('ipc call failed', { channel, code: error.code });
+        return { ok: false, error };
+      }
+    },
+
+    onEvent(listener) {
+      return services.events.on(listener);
+    },
+
+    attachTerminal(terminalId, onData) {
+      if (typeof terminalId !== 'string' || !/^t[0-9]+$/.test(terminalId)) {
+        throw new GatehouseError(ErrorCode.BAD_REQUEST, 'a terminal id looks like "t1"');
+      }
+      return services.terminals.attach(terminalId, onData);
+    },
+  };
+}
