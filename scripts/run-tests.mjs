@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test suites with node's own test runner (through tsx for TypeScript).
-// `npm test` = unit + integration (+ e2e once it exists). Pass a suite name to run one.
+// `npm test` = unit + integration + e2e (Playwright, e2e/). Pass a suite name to run one.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -30,11 +30,24 @@ const isIntegration = (f) => f.split(sep).includes('integration');
 const suites = {
   unit: all.filter((f) => !isIntegration(f)),
   integration: all.filter(isIntegration),
+  // Playwright runs e2e/ itself (playwright.config.ts); its global setup fails the suite with a
+  // clear message when Chromium (or a forced Electron) is missing — it never skips.
+  e2e: 'playwright',
 };
-const wanted = process.argv[2] ? [process.argv[2]] : ['unit', 'integration'];
+const wanted = process.argv[2] ? [process.argv[2]] : ['unit', 'integration', 'e2e'];
 let failed = false;
 for (const name of wanted) {
   const files = suites[name];
+  if (files === 'playwright') {
+    console.log(`\n=== ${name} tests (Playwright) ===`);
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/@playwright/test/cli.js'), 'test'], {
+      stdio: 'inherit',
+      cwd: root,
+      env: { ...process.env, GATEHOUSE_TEST: '1' },
+    });
+    if (r.status !== 0) failed = true;
+    continue;
+  }
   if (!files) {
     console.error(`unknown suite "${name}"; known: ${Object.keys(suites).join(', ')}`);
     process.exit(2);

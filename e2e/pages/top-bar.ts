@@ -1,0 +1,36 @@
+// Screen 5, the top bar: cluster switcher (with "Add cluster", other clusters, "Log out"), the
+// signed-in user and the "Servers" navigation.
+import type { Locator, Page } from '@playwright/test';
+
+export class TopBar {
+  readonly servers: Locator;
+  readonly banner: Locator;
+
+  constructor(readonly page: Page) {
+    this.banner = page.getByRole('banner');
+    this.servers = page.getByRole('navigation').getByRole('button', { name: 'Servers', exact: true });
+  }
+
+  clusterSwitcher(clusterName: string): Locator {
+    return this.page.getByRole('button', { name: `Cluster: ${clusterName}`, exact: true });
+  }
+
+  userName(user: string): Locator {
+    // The element reads "Logged in as <user>" to screen readers, "<user>" on screen.
+    return this.banner.getByText(new RegExp(`(^|\\s)${user.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  }
+
+  /** An entry of the open cluster menu ("Add cluster", another cluster, "Log out"). */
+  menuItem(name: string): Locator {
+    return this.page.getByRole('menuitem', { name, exact: true });
+  }
+
+  async openClusterMenu(clusterName: string): Promise<void> {
+    await this.clusterSwitcher(clusterName).click();
+  }
+
+  async logOut(clusterName: string): Promise<void> {
+    await this.openClusterMenu(clusterName);
+    await this.menuItem('Log out').click();
+  }
+}

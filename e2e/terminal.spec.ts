@@ -1,0 +1,61 @@
+// The terminal against the real node: the remote pty follows the window size, and closing the tab
+// ends the shell on the node (checked on the process itself: the node runs on this machine).
+import { addClusterAndLogIn, expect, openTerminal, test } from './fixtures.ts';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+test('resizing the window changes the remote stty size', async ({ ui, page, cluster, users, screens }) => {
+  await addClusterAndLogIn(ui, cluster, users.alice);
+  const title = await openTerminal(ui, cluster, users.alice);
+
+  // Markers differ per run so the second read cannot find the first answer; the echoed command
+  // line shows "size-a:" followed by "/", never by digits.
+  await ui.terminals.run(title, "stty size | sed 's/^/size-a:/'");
+  const before = await ui.terminals.waitForOutput(title, /size-a:(\d+) (\d+)/);
+  const [rows0, cols0] = [Number(before[1]), Number(before[2])];
+  expect(rows0).toBeGreaterThan(5);
+  expect(cols0).toBeGreaterThan(20);
+
+  const viewport = page.viewportSize()!;
+  await page.setViewportSize({ width: viewport.width - 300, height: viewport.height - 200 });
+  // The widget refits on resize and main resizes the remote pty; ask until the answer changes.
+  let attempt = 0;
+  let after = [rows0, cols0];
+  await expect
+    .poll(
+      async () => {
+        const marker = `size-b${++attempt}:`;
+        await ui.terminals.run(title, `stty size | sed 's/^/${marker}/'`);
+        const m = await ui.terminals.waitForOutput(title, new RegExp(`${marker}(\\d+) (\\d+)`));
+        after = [Number(m[1]), Number(m[2])];
+        return after[0]! < rows0 && after[1]! < cols0;
+      },
+      { timeout: 15_000, intervals: [300, 1000], message: `stty size after the resize (before: ${rows0} ${cols0})` },
+    )
+    .toBe(true);
+  expect(after[1]! - cols0, 'about 300 px fewer columns').toBeLessThan(-10);
+  await screens.capture('08-terminal-resized');
+});
+
+test('closing the tab ends the session on the node', async ({ ui, cluster, users }) => {
+  await addClusterAndLogIn(ui, cluster, users.alice);
+  const title = await openTerminal(ui, cluster, users.alice);
+  await ui.terminals.run(title, 'echo shell-pid-$$');
+  const [, pidText] = await ui.terminals.waitForOutput(title, /shell-pid-(\d+)/);
+  const pid = Number(pidText);
+  expect(processAlive(pid), `the remote shell ${pid} runs`).toBe(true);
+  const logStart = cluster.logs.length;
+
+  await ui.terminals.close(title);
+  await expect(ui.terminals.tab(title)).toHaveCount(0);
+  await expect.poll(() => processAlive(pid), { timeout: 10_000, message: `shell ${pid} is gone` }).toBe(false);
+  await cluster.waitForLog(/session ended/, logStart);
+});

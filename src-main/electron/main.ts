@@ -1,0 +1,116 @@
+// Electron main process: app lifecycle, one window, the menu, and the IPC bridge to the same
+// main services the browser host uses. Bundled to dist/electron/main.cjs (scripts/build-electron.mjs);
+// the renderer is loaded from dist/renderer/index.html next to it.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, Menu, dialog, session, shell } from 'electron';
+import { defaultAppHome } from '../app/home.ts';
+import { buildMenuTemplate } from './app-menu.ts';
+import { registerIpcBridge } from './ipc-main-bridge.ts';
+import { createMainWindow, guardWebContents, hardenSession } from './main-window.ts';
+import { createAppDispatcher } from './services.ts';
+import { DEFAULT_EXTERNAL_HOSTS, devToolsEnabled, isAllowedExternalUrl } from './security-policy.ts';
+
+const APP_NAME = 'Gatehouse';
+const DOCS_URL = 'https://gatehouse.dev/docs/desktop';
+const isMac = process.platform === 'darwin';
+
+// dist/electron/main.cjs → dist/renderer/index.html and dist/electron/preload.cjs (inside the asar
+// when packaged; __dirname is the bundle's folder in the CommonJS output).
+const appIndexUrl = pathToFileURL(join(__dirname, '..', 'renderer', 'index.html')).href;
+const preloadPath = join(__dirname, 'preload.cjs');
+
+app.setName(APP_NAME);
+// GATEHOUSE_HOME (tests, several profiles side by side) also isolates Chromium's profile, which
+// holds the single-instance lock; otherwise the OS's per-user app data dir.
+// Without it, home is the same folder as Electron's own userData (see defaultAppHome).
+const home = defaultAppHome();
+if (process.env.GATEHOUSE_HOME?.trim()) app.setPath('userData', join(home, 'electron-profile'));
+app.enableSandbox();
+
+const devTools = devToolsEnabled(app.isPackaged, process.env);
+let mainWindow: BrowserWindow | undefined;
+
+function showMainWindow(): void {
+  if (mainWindow && !mainWindow.isDestroyed()) {
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+    return;
+  }
+  mainWindow = createMainWindow({ appIndexUrl, preloadPath, devTools, allowedExternalHosts: DEFAULT_EXTERNAL_HOSTS });
+  mainWindow.on('closed', () => {
+    mainWindow = undefined;
+  });
+}
+
+function openDocs(): void {
+  if (!isAllowedExternalUrl(DOCS_URL)) return;
+  shell.openExternal(DOCS_URL).catch((err: unknown) => console.error('gatehouse: could not open docs', err));
+}
+
+function openAbout(): void {
+  const options = {
+    type: 'info' as const,
+    title: `About ${APP_NAME}`,
+    message: `${APP_NAME} ${app.getVersion()}`,
+    detail: `Electron ${process.versions.electron}, Chromium ${process.versions.chrome}, Node ${process.versions.node}`,
+  };
+  const shown = mainWindow ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options);
+  shown.catch(() => undefined);
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  hardenSession(session.defaultSession, appIndexUrl);
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(buildMenuTemplate({ appName: APP_NAME, isMac, devTools, openDocs, openAbout })),
+  );
+
+  const { dispatcher, close } = createAppDispatcher({
+    home,
+    version: app.getVersion(),
+    openExternal: async (url) => {
+      // The contract's shell.openExternal: the same allowlist as links, never arbitrary URLs.
+      if (!isAllowedExternalUrl(url)) throw new Error(`links to ${new URL(url).host} are not opened`);
+      await shell.openExternal(url);
+    },
+  });
+  const unregister = registerIpcBridge(dispatcher, appIndexUrl);
+
+  let disposed = false;
+  app.on('before-quit', (event) => {
+    if (disposed) return;
+    // Close terminals (ends remote sessions) before the process goes away.
+    event.preventDefault();
+    disposed = true;
+    unregister();
+    close()
+      .catch((err: unknown) => console.error('gatehouse: shutdown', err))
+      .finally(() => app.quit());
+  });
+
+  showMainWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) showMainWindow();
+  });
+}
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Gatehouse is running with this profile: it gets focus (second-instance), we leave.
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (app.isReady()) showMainWindow();
+  });
+  app.on('web-contents-created', (_event, wc) => {
+    guardWebContents(wc, { appIndexUrl, allowedExternalHosts: DEFAULT_EXTERNAL_HOSTS });
+  });
+  app.on('window-all-closed', () => {
+    if (!isMac) app.quit();
+  });
+  start().catch((err: unknown) => {
+    console.error('gatehouse: failed to start', err);
+    dialog.showErrorBox(`${APP_NAME} could not start`, err instanceof Error ? err.message : String(err));
+    app.exit(1);
+  });
+}

@@ -1,0 +1,26 @@
+// The seam between the Electron shell and the main services: composes them (src-main/app) with
+// the Electron-specific pieces passed in, and wraps them in the transport-neutral dispatcher.
+import { composeServices } from '../app/compose.ts';
+import { createIpcDispatcher } from '../ipc/dispatcher.ts';
+import type { DispatcherLike } from './ipc-main-bridge.ts';
+
+export interface AppDispatcherOptions {
+  /** App data dir: profiles, keys (0600), pinned proxy CAs. */
+  home: string;
+  version: string;
+  openExternal(url: string): Promise<void>;
+}
+
+export function createAppDispatcher(opts: AppDispatcherOptions): {
+  dispatcher: DispatcherLike;
+  /** Ends the terminals (and so the remote sessions) and closes cluster connections. */
+  close(): Promise<void>;
+} {
+  const services = composeServices({
+    home: opts.home,
+    host: 'electron',
+    version: opts.version,
+    openExternal: opts.openExternal,
+  });
+  return { dispatcher: createIpcDispatcher(services), close: () => services.close() };
+}
