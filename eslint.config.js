@@ -76,6 +76,12 @@ const restrict = {
       'The renderer may not import main-process code; it only sees the preload API (window bridge). ' +
       'Call the operation through the preload API; put pure UI helpers in src-renderer/.',
   },
+  ipcTypesFromRenderer: {
+    regex: '(^|/)src-main/ipc(/|$)',
+    message:
+      'The renderer may use only the types of the IPC contract (src-main/ipc/): its zod schemas and main code ' +
+      'do not run in the renderer. Use `import type { … }`, and call channels through the preload API.',
+  },
   clusterFromRenderer: {
     regex: '(^|/)src-cluster(/|$)',
     message:
@@ -111,6 +117,38 @@ function boundaryRules(restrictions) {
   return {
     'no-restricted-imports': ['error', { patterns: restrictions.map(({ regex, message }) => ({ regex, message })) }],
     'no-restricted-syntax': ['error', ...syntax],
+  };
+}
+
+// The renderer's static imports go through typescript-eslint's variant of no-restricted-imports,
+// which can let `import type` of the IPC contract through; everything else from src-main stays
+// blocked, types included. Dynamic import()/require() keep the full src-main restriction.
+function rendererBoundaryRules(nodeRestriction) {
+  const imports = [
+    restrict.electronFromRenderer,
+    nodeRestriction,
+    { ...restrict.mainFromRenderer, regex: '(^|/)src-main(/(?!ipc(/|$))|$)' },
+    restrict.clusterFromRenderer,
+    restrict.nativeFromRenderer,
+  ];
+  return {
+    ...boundaryRules([
+      restrict.electronFromRenderer,
+      nodeRestriction,
+      restrict.mainFromRenderer,
+      restrict.clusterFromRenderer,
+      restrict.nativeFromRenderer,
+    ]),
+    'no-restricted-imports': 'off',
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...imports.map(({ regex, message }) => ({ regex, message })),
+          { ...restrict.ipcTypesFromRenderer, allowTypeImports: true },
+        ],
+      },
+    ],
   };
 }
 
@@ -155,13 +193,16 @@ const boundaries = [
   {
     name: 'gatehouse/boundaries/src-renderer',
     files: ['src-renderer/**'],
-    rules: boundaryRules([
-      restrict.electronFromRenderer,
-      restrict.nodeFromRenderer,
-      restrict.mainFromRenderer,
-      restrict.clusterFromRenderer,
-      restrict.nativeFromRenderer,
-    ]),
+    rules: rendererBoundaryRules(restrict.nodeFromRenderer),
+  },
+  {
+    // The renderer's unit tests run under node:test; they may use the test runner and assert, nothing else.
+    name: 'gatehouse/boundaries/src-renderer/tests',
+    files: ['src-renderer/**/*.test.ts'],
+    rules: rendererBoundaryRules({
+      ...restrict.nodeFromRenderer,
+      regex: `^(?!node:(test|assert)(/strict)?$)${restrict.nodeFromRenderer.regex.slice(1)}`,
+    }),
   },
   {
     // The addon's own tests and loader live next to it.

@@ -8,7 +8,11 @@ import { ESLint, type Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const BOUNDARY_RULES = new Set(['no-restricted-imports', 'no-restricted-syntax']);
+const BOUNDARY_RULES = new Set([
+  'no-restricted-imports',
+  '@typescript-eslint/no-restricted-imports',
+  'no-restricted-syntax',
+]);
 
 const eslint = new ESLint({
   cwd: root,
@@ -71,6 +75,54 @@ test('renderer: its own code, npm UI packages and src-shared are allowed', async
     'src-renderer/stores/session.ts',
     `import { create } from 'zustand';\nimport { z } from 'zod';\nimport { fmt } from './format.ts';\n` +
       `import { CERT_EXT } from '../../src-shared/cert-fields.ts';\nexport { create, z, fmt, CERT_EXT };`,
+  );
+});
+
+test('renderer: only the types of the IPC contract, never its values or other main code', async () => {
+  const f = 'src-renderer/stores/session.ts';
+  await assertAllowed(
+    f,
+    `import type { GatehouseApi } from '../../src-main/ipc/contract.ts';\nexport type Api = GatehouseApi;`,
+  );
+  await assertAllowed(
+    f,
+    `import { type IpcError, type IpcResult } from '../../src-main/ipc/contract.ts';\nexport type E = [IpcError, IpcResult<1>];`,
+  );
+  await assertAllowed(f, `export type { ClusterSummary } from '../../src-main/ipc/contract.ts';`);
+  await assertBlocked(
+    f,
+    `import { requests } from '../../src-main/ipc/contract.ts';\nexport { requests };`,
+    'import type',
+  );
+  await assertBlocked(
+    f,
+    `import { type IpcError, requests } from '../../src-main/ipc/contract.ts';\nexport { requests };\nexport type E = IpcError;`,
+    'import type',
+  );
+  await assertBlocked(f, `export { requests } from '../../src-main/ipc/contract.ts';`, 'import type');
+  await assertBlocked(f, `export const m = await import('../../src-main/ipc/contract.ts');`, 'preload API');
+  // Types from anywhere else in main stay out: they drag main's modules into the renderer's view.
+  await assertBlocked(
+    f,
+    `import type { Profile } from '../../src-main/core/profiles.ts';\nexport type P = Profile;`,
+    'main-process code',
+  );
+  await assertBlocked(f, `import type { IpcRenderer } from 'electron';\nexport type R = IpcRenderer;`, 'preload');
+});
+
+test('renderer unit tests may use node:test and node:assert, but no other Node built-in', async () => {
+  const t = 'src-renderer/errors/error-text.test.ts';
+  await assertAllowed(
+    t,
+    `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport a2 from 'node:assert';\nexport { test, assert, a2 };`,
+  );
+  await assertBlocked(t, `import { readFileSync } from 'node:fs';\nexport { readFileSync };`, 'IPC channel');
+  await assertBlocked(t, `import { run } from 'node:test/reporters';\nexport { run };`, 'IPC channel');
+  await assertBlocked(t, `import { ipcRenderer } from 'electron';\nexport { ipcRenderer };`, 'preload');
+  await assertBlocked(
+    'src-renderer/errors/error-text.ts',
+    `import { test } from 'node:test';\nexport { test };`,
+    'IPC channel',
   );
 });
 

@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorCode } from '../../src-shared/errors.ts';
+import { denialReason, describeError } from './error-text.ts';
+import { lostConnectionError } from '../bridge/wire-client.ts';
+
+test('every error code has words and a next step of its own', () => {
+  const seen = new Set<string>();
+  for (const code of Object.values(ErrorCode)) {
+    const t = describeError({ code, message: 'main said so' });
+    assert.ok(t.message.length > 5, `${code}: empty message`);
+    assert.match(t.message, /[.!?]$/, `${code}: message is not a sentence`);
+    assert.ok(t.nextStep.length > 5, `${code}: empty next step`);
+    assert.notEqual(t.message, 'Something went wrong.', `${code} fell through to the default branch`);
+    seen.add(`${t.message}|${t.nextStep}`);
+  }
+  // INVALID_RESOURCE and UNKNOWN_KIND share a text on purpose; every other code has its own.
+  assert.equal(seen.size, Object.values(ErrorCode).length - 1);
+});
+
+test('bad credentials', () => {
+  const t = describeError({ code: ErrorCode.BAD_CREDENTIALS, message: 'invalid user or password' });
+  assert.equal(t.message, 'Wrong user name, password or one-time code.');
+  assert.equal(t.nextStep, 'Check them and try again.');
+  assert.equal(t.detail, undefined, "main's wording could tell which part was wrong; don't show it");
+});
+
+test('unreachable proxy names the address from details, else from context', () => {
+  const withDetails = describeError({
+    code: ErrorCode.PROXY_UNREACHABLE,
+    message: 'cannot reach the proxy at p.example:3080: connect ECONNREFUSED',
+    details: { proxy: 'p.example:3080' },
+  });
+  assert.equal(withDetails.message, "Can't reach the proxy at p.example:3080.");
+  assert.equal(withDetails.nextStep, 'Check the address and that the cluster is running.');
+  assert.match(withDetails.detail!, /ECONNREFUSED/);
+  const fromContext = describeError({ code: ErrorCode.PROXY_UNREACHABLE, message: 'x' }, { proxy: '10.0.0.1:3080' });
+  assert.equal(fromContext.message, "Can't reach the proxy at 10.0.0.1:3080.");
+  assert.equal(describeError({ code: ErrorCode.PROXY_UNREACHABLE, message: '' }).message, "Can't reach the proxy.");
+});
+
+test('an SSH denial shows the authorizer reason and how to fix it', () => {
+  const t = describeError({
+    code: ErrorCode.ACCESS_DENIED,
+    message: 'ssh: rejected: administratively prohibited (login "root" is not allowed on node "db1" by roles dev)',
+    details: { node: 'db1' },
+  });
+  assert.equal(t.denial?.reason, 'Login "root" is not allowed on node "db1" by roles dev.');
+  assert.equal(t.message, 'Access denied: Login "root" is not allowed on node "db1" by roles dev.');
+  assert.match(t.denial!.why, /roles/);
+  assert.match(t.denial!.fix, /administrator/);
+});
+
+test('denial reasons from other paths are kept as they are', () => {
+  assert.equal(denialReason('your roles allow no logins on nodes; ask your administrator'),
+    'Your roles allow no logins on nodes; ask your administrator.'); // prettier-ignore
+  assert.equal(denialReason(''), 'The cluster refused this request.');
+  assert.equal(denialReason('ssh: rejected: administratively prohibited ()'), 'The cluster refused this request.');
+});
+
+test('expired and missing sessions ask to log in again', () => {
+  assert.equal(describeError({ code: ErrorCode.CERT_EXPIRED, message: 'x' }).relogin, true);
+  assert.equal(describeError({ code: ErrorCode.NOT_LOGGED_IN, message: 'x' }).relogin, true);
+  assert.equal(describeError({ code: ErrorCode.BAD_CREDENTIALS, message: 'x' }).relogin, undefined);
+});
+
+test('a lost connection is not described as an internal error', () => {
+  const t = describeError(lostConnectionError('socket closed (1006)'));
+  assert.equal(t.message, 'Lost connection to the app.');
+  const internal = describeError({ code: ErrorCode.INTERNAL, message: 'internal error' });
+  assert.equal(internal.message, 'Something went wrong inside Gatehouse.');
+});
+
+test('a code this renderer does not know yet still reads as an error', () => {
+  const t = describeError({ code: 'SHINY_NEW' as ErrorCode, message: 'from a newer app' });
+  assert.equal(t.message, 'Something went wrong.');
+  assert.match(t.detail!, /SHINY_NEW: from a newer app/);
+});

@@ -1,0 +1,175 @@
+// Every stable ErrorCode in words a person can act on: what happened and what to do next.
+// The switch is exhaustive (tsc fails on a new code until it is described here). Main's own
+// message is shown as the detail where it names something specific (a node, a login, a reason).
+import type { IpcError } from '../../src-main/ipc/contract.ts';
+import { ErrorCode } from '../../src-shared/errors.ts';
+
+export interface ErrorText {
+  /** One sentence: what happened. */
+  message: string;
+  /** One sentence: what to do about it. */
+  nextStep: string;
+  /** Main's wording when it adds something the message doesn't say; shown smaller. */
+  detail?: string;
+  /** The right follow-up is to log in again (expired or missing session). */
+  relogin?: boolean;
+  /** An access decision: the authorizer's reason plus why/how-to-fix. */
+  denial?: { reason: string; why: string; fix: string };
+}
+
+/** What the renderer knows about the situation, for messages that name it. */
+export interface ErrorContext {
+  proxy?: string;
+}
+
+const stringDetail = (error: IpcError, key: string): string | undefined => {
+  const v = error.details?.[key];
+  return typeof v === 'string' && v ? v : undefined;
+};
+
+const sentence = (s: string): string => {
+  const t = s.trim();
+  if (!t) return t;
+  const capital = t[0]!.toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+};
+
+/**
+ * The authorizer's reason out of main's message. SSH refusals arrive as
+ * `ssh: rejected: administratively prohibited (<reason>)`; API denials carry the reason as is.
+ */
+export function denialReason(message: string): string {
+  const m = /administratively prohibited \((.*)\)\s*$/s.exec(message);
+  return sentence((m ? m[1]! : message.replace(/^ssh: (rejected: )?/, '')) || 'The cluster refused this request');
+}
+
+export function describeError(error: IpcError, context: ErrorContext = {}): ErrorText {
+  const detail = error.message ? sentence(error.message) : undefined;
+  const code = error.code;
+  switch (code) {
+    case ErrorCode.INTERNAL:
+      if (error.details?.disconnected === true) {
+        return {
+          message: 'Lost connection to the app.',
+          nextStep: 'Start Gatehouse again and open the link it prints; open sessions were closed.',
+        };
+      }
+      return {
+        message: 'Something went wrong inside Gatehouse.',
+        nextStep: 'Try again. If it keeps happening, restart the app and tell your administrator.',
+        detail,
+      };
+    case ErrorCode.BAD_REQUEST:
+      return {
+        message: 'Gatehouse could not use what was entered.',
+        nextStep: 'Check the fields and try again.',
+        detail,
+      };
+    case ErrorCode.INVALID_RESOURCE:
+    case ErrorCode.UNKNOWN_KIND:
+      return {
+        message: 'The cluster rejected a resource definition.',
+        nextStep: 'Ask your cluster administrator to check the cluster configuration.',
+        detail,
+      };
+    case ErrorCode.NOT_FOUND:
+      return { message: 'That no longer exists.', nextStep: 'Refresh and try again.', detail };
+    case ErrorCode.ALREADY_EXISTS:
+      return {
+        message: 'That already exists.',
+        nextStep: 'Pick the existing one instead (clusters are in the cluster menu).',
+        detail,
+      };
+    case ErrorCode.CONFLICT:
+      return { message: 'It changed while you were working on it.', nextStep: 'Refresh and try again.', detail };
+    case ErrorCode.ACCESS_DENIED: {
+      const reason = denialReason(error.message);
+      return {
+        message: `Access denied: ${reason}`,
+        nextStep: 'Ask your cluster administrator for access.',
+        denial: {
+          reason,
+          why:
+            'Every connection is checked against your roles (which servers, which logins) when you connect. ' +
+            'The cluster decided this one is not allowed.',
+          fix:
+            'Pick another login if the server offers one. Otherwise ask your administrator to grant a role that ' +
+            'allows this server and login, then log out and in again so your session picks up the change.',
+        },
+      };
+    }
+    case ErrorCode.BAD_CREDENTIALS:
+      return { message: 'Wrong user name, password or one-time code.', nextStep: 'Check them and try again.' };
+    case ErrorCode.RATE_LIMITED:
+      return {
+        message: 'Too many attempts in a short time.',
+        nextStep: 'Wait a minute, then try again.',
+      };
+    case ErrorCode.NOT_LOGGED_IN:
+      return {
+        message: 'You are not logged in to this cluster.',
+        nextStep: 'Log in to continue.',
+        relogin: true,
+      };
+    case ErrorCode.CERT_EXPIRED:
+      return { message: 'Your session expired.', nextStep: 'Log in again to continue.', relogin: true };
+    case ErrorCode.CERT_INVALID:
+      return {
+        message: 'A certificate could not be verified.',
+        nextStep: 'Log in again; if that does not help, tell your administrator what the detail below says.',
+        detail,
+      };
+    case ErrorCode.NODE_NOT_FOUND:
+      return {
+        message: 'That server is no longer in the cluster.',
+        nextStep: 'Refresh the server list and pick another one.',
+        detail,
+      };
+    case ErrorCode.NODE_UNREACHABLE:
+      return {
+        message: "Can't reach the server.",
+        nextStep: 'It may be offline or restarting. Try again in a moment, or ask your administrator.',
+        detail,
+      };
+    case ErrorCode.PROXY_UNREACHABLE: {
+      const proxy = stringDetail(error, 'proxy') ?? context.proxy;
+      return {
+        message: proxy ? `Can't reach the proxy at ${proxy}.` : "Can't reach the proxy.",
+        nextStep: 'Check the address and that the cluster is running.',
+        detail,
+      };
+    }
+    case ErrorCode.PROXY_UNTRUSTED: {
+      const proxy = stringDetail(error, 'proxy') ?? context.proxy;
+      return {
+        message: proxy
+          ? `The proxy at ${proxy} is not the one this app trusted before.`
+          : 'The proxy is not the one this app trusted before.',
+        nextStep:
+          "Don't continue unless your administrator changed the cluster's certificate authority; " +
+          'if they did, remove the cluster (cluster menu, "Remove cluster") and add it again.',
+        detail,
+      };
+    }
+    case ErrorCode.STORAGE:
+      return {
+        message: 'Gatehouse could not read or write its data.',
+        nextStep: 'Check free disk space and the permissions of the app data folder, then try again.',
+        detail,
+      };
+    case ErrorCode.CONFIG:
+      return {
+        message: 'The configuration is not valid.',
+        nextStep: 'Fix the setting named below and restart the app.',
+        detail,
+      };
+    default: {
+      const unhandled: never = code;
+      return {
+        message: 'Something went wrong.',
+        nextStep: 'Try again.',
+        detail: `${String(unhandled)}: ${error.message}`,
+      };
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// Entry point: find the API (Electron preload or the browser host's WebSocket), build the stores
+// for this window, render. If there is no way to reach the app, say so on the page.
+import { createRoot } from 'react-dom/client';
+import { getApi } from './bridge/get-api.ts';
+import { createAppStores } from './stores/app-stores.ts';
+import { App } from './ui/app.tsx';
+import { StoresProvider } from './ui/stores-context.tsx';
+import './styles/tokens.css';
+import './styles/base.css';
+import './styles/app.css';
+import './styles/terminal.css';
+
+const root = createRoot(document.getElementById('root')!);
+
+getApi().then(
+  ({ api, onLost }) => {
+    const stores = createAppStores(api, (m) => console.warn(`gatehouse: ${m}`));
+    onLost((message) => stores.ui.getState().setConnectionLost(message));
+    root.render(
+      <StoresProvider stores={stores}>
+        <App />
+      </StoresProvider>,
+    );
+  },
+  (err: unknown) => {
+    root.render(
+      <div className="app">
+        <main className="centered-page">
+          <div className="card card-narrow">
+            <h1>Can&apos;t reach the Gatehouse app</h1>
+            <div role="alert" className="alert">
+              <p className="alert-message">{err instanceof Error ? err.message : String(err)}</p>
+            </div>
+          </div>
+        </main>
+      </div>,
+    );
+  },
+);

@@ -1,0 +1,176 @@
+// Clusters and the session on each: what main's profile store knows, plus the form states of
+// adding a cluster and logging in. The UI derives its screen from this (no cluster → empty state,
+// no session → login, expired → relogin dialog).
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { AppInfo, ClusterSummary, GatehouseApi, IpcError, SessionInfo } from '../../src-main/ipc/contract.ts';
+import { ErrorCode } from '../../src-shared/errors.ts';
+import { normalizeProxyAddress } from '../clusters/proxy-address.ts';
+
+/** A form's submission: idle, in flight, or failed with an error (or a local validation problem). */
+export interface FormState {
+  pending: boolean;
+  error?: IpcError;
+  /** Found before anything was sent (e.g. a malformed proxy address). */
+  problem?: string;
+}
+
+export interface LoginInput {
+  proxy: string;
+  user: string;
+  password: string;
+  otp?: string;
+}
+
+export interface SessionState {
+  phase: 'loading' | 'ready' | 'failed';
+  loadError?: IpcError;
+  appInfo?: AppInfo;
+  clusters: ClusterSummary[];
+  addForm: FormState;
+  loginForm: FormState;
+  /** Switching clusters or logging out. */
+  busy: boolean;
+  menuError?: IpcError;
+
+  load(): Promise<void>;
+  /** Adds (pins the proxy's CA on first use) and selects the cluster; the new summary on success. */
+  addCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
+  selectCluster(proxy: string): Promise<boolean>;
+  login(input: LoginInput): Promise<boolean>;
+  logout(proxy: string): Promise<boolean>;
+  /** Logs out and forgets the cluster and its pinned CA. */
+  removeCluster(proxy: string): Promise<boolean>;
+  /** main said the session for `proxy` expired (event or a CERT_EXPIRED result). */
+  markExpired(proxy: string): void;
+  resetForms(): void;
+}
+
+export type SessionStore = StoreApi<SessionState>;
+
+export function currentCluster(state: Pick<SessionState, 'clusters'>): ClusterSummary | undefined {
+  return state.clusters.find((c) => c.current) ?? state.clusters[0];
+}
+
+export function isSessionUsable(session: SessionInfo | undefined): boolean {
+  return session !== undefined && !session.expired;
+}
+
+const idle: FormState = { pending: false };
+
+export function createSessionStore(api: GatehouseApi): SessionStore {
+  return createStore<SessionState>()((set, get) => {
+    const refreshList = async (): Promise<IpcError | undefined> => {
+      const listed = await api.clusters.list({});
+      if (!listed.ok) return listed.error;
+      set({ clusters: listed.value });
+      return undefined;
+    };
+
+    return {
+      phase: 'loading',
+      clusters: [],
+      addForm: idle,
+      loginForm: idle,
+      busy: false,
+
+      async load() {
+        set({ phase: 'loading', loadError: undefined });
+        const [info, listed] = await Promise.all([api.app.info({}), api.clusters.list({})]);
+        if (!listed.ok) {
+          set({ phase: 'failed', loadError: listed.error });
+          return;
+        }
+        set({ phase: 'ready', clusters: listed.value, appInfo: info.ok ? info.value : undefined });
+      },
+
+      async addCluster(rawAddress) {
+        const checked = normalizeProxyAddress(rawAddress);
+        if (!checked.ok) {
+          set({ addForm: { pending: false, problem: checked.problem } });
+          return undefined;
+        }
+        set({ addForm: { pending: true } });
+        const added = await api.clusters.add({ proxy: checked.address });
+        if (!added.ok) {
+          set({ addForm: { pending: false, error: added.error } });
+          return undefined;
+        }
+        const selected = await api.clusters.select({ proxy: added.value.proxy });
+        const listError = selected.ok ? await refreshList() : selected.error;
+        if (listError) {
+          set({ addForm: { pending: false, error: listError } });
+          return undefined;
+        }
+        set({ addForm: idle, loginForm: idle });
+        return added.value;
+      },
+
+      async selectCluster(proxy) {
+        set({ busy: true, menuError: undefined });
+        const selected = await api.clusters.select({ proxy });
+        const error = selected.ok ? await refreshList() : selected.error;
+        set({ busy: false, menuError: error, loginForm: idle });
+        return !error;
+      },
+
+      async login(input) {
+        set({ loginForm: { pending: true } });
+        const otp = input.otp?.trim();
+        const result = await api.auth.login({
+          proxy: input.proxy,
+          user: input.user.trim(),
+          password: input.password,
+          ...(otp ? { otp } : {}),
+        });
+        if (!result.ok) {
+          set({ loginForm: { pending: false, error: result.error } });
+          return false;
+        }
+        const session = result.value;
+        set({
+          loginForm: idle,
+          clusters: get().clusters.map((c) => (c.proxy === input.proxy ? { ...c, session } : c)),
+        });
+        return true;
+      },
+
+      async logout(proxy) {
+        set({ busy: true, menuError: undefined });
+        const result = await api.auth.logout({ proxy });
+        // Logged out or not, the list says what main now believes.
+        const listError = await refreshList();
+        const error = result.ok ? listError : result.error;
+        set({ busy: false, menuError: error, loginForm: idle });
+        return !error;
+      },
+
+      async removeCluster(proxy) {
+        set({ busy: true, menuError: undefined });
+        const result = await api.clusters.remove({ proxy });
+        const listError = await refreshList();
+        const error = result.ok ? listError : result.error;
+        set({ busy: false, menuError: error, loginForm: idle });
+        return !error;
+      },
+
+      markExpired(proxy) {
+        set({
+          clusters: get().clusters.map((c) =>
+            c.proxy === proxy && c.session && !c.session.expired
+              ? { ...c, session: { ...c.session, expired: true } }
+              : c,
+          ),
+        });
+      },
+
+      resetForms() {
+        set({ addForm: idle, loginForm: idle, menuError: undefined });
+      },
+    };
+  });
+}
+
+/** The result says the session is over: show the relogin prompt rather than an error. */
+export function isSessionError(error: IpcError): boolean {
+  return error.code === ErrorCode.CERT_EXPIRED;
+}

@@ -1,0 +1,92 @@
+// A GatehouseApi for unit tests of the stores and the bridge's users: per-channel handlers,
+// a record of every call, events the test emits, and terminal streams it can inspect.
+import type {
+  EventChannel,
+  EventPayloads,
+  GatehouseApi,
+  IpcResult,
+  RequestChannel,
+  RequestInput,
+  RequestResults,
+  TerminalStream,
+} from '../../src-main/ipc/contract.ts';
+import { ErrorCode } from '../../src-shared/errors.ts';
+import { buildNamespaces } from '../bridge/channels.ts';
+
+export type Handlers = {
+  [C in RequestChannel]?: (
+    input: RequestInput<C>,
+  ) => IpcResult<RequestResults[C]> | Promise<IpcResult<RequestResults[C]>>;
+};
+
+export interface FakeApi {
+  api: GatehouseApi;
+  calls: Array<{ channel: RequestChannel; input: unknown }>;
+  callsTo(channel: RequestChannel): unknown[];
+  emit<E extends EventChannel>(event: E, payload: EventPayloads[E]): void;
+  /** Data written by the renderer into each attached terminal. */
+  written: Map<string, string[]>;
+  /** Pushes output into an attached terminal. */
+  output(terminalId: string, data: string): void;
+  handlers: Handlers;
+}
+
+export const ok = <T>(value: T): IpcResult<T> => ({ ok: true, value });
+export const fail = (code: ErrorCode, message = code.toLowerCase()): IpcResult<never> => ({
+  ok: false,
+  error: { code, message },
+});
+
+export function createFakeApi(handlers: Handlers = {}): FakeApi {
+  const calls: FakeApi['calls'] = [];
+  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  const streams = new Map<string, Set<(data: string) => void>>();
+  const written = new Map<string, string[]>();
+  const fake: FakeApi = {
+    calls,
+    handlers,
+    written,
+    callsTo: (channel) => calls.filter((c) => c.channel === channel).map((c) => c.input),
+    emit(event, payload) {
+      for (const l of [...(listeners.get(event) ?? [])]) l(payload);
+    },
+    output(terminalId, data) {
+      for (const l of [...(streams.get(terminalId) ?? [])]) l(data);
+    },
+    api: {
+      ...buildNamespaces(async (channel, input) => {
+        calls.push({ channel, input });
+        const handler = handlers[channel] as ((input: unknown) => IpcResult<unknown>) | undefined;
+        if (!handler) return fail(ErrorCode.INTERNAL, `no fake handler for ${channel}`);
+        return handler(input);
+      }),
+      events: {
+        on<E extends EventChannel>(event: E, listener: (payload: EventPayloads[E]) => void) {
+          let set = listeners.get(event);
+          if (!set) listeners.set(event, (set = new Set()));
+          const l = listener as (payload: unknown) => void;
+          set.add(l);
+          return () => {
+            set.delete(l);
+          };
+        },
+      },
+      terminalStream: {
+        attach(terminalId): TerminalStream {
+          const set = new Set<(data: string) => void>();
+          streams.set(terminalId, set);
+          written.set(terminalId, []);
+          return {
+            write: (data) => written.get(terminalId)!.push(data),
+            onData(listener) {
+              set.add(listener);
+              return () => set.delete(listener);
+            },
+            close: () => streams.delete(terminalId),
+          };
+        },
+      },
+    },
+  };
+  return fake;
+}

@@ -1,0 +1,98 @@
+// Picks the screen from the stores: loading → no cluster (or "Add cluster") → login → the work
+// area (servers and terminal tabs), with the relogin dialog over it when the session expired.
+import { useEffect } from 'react';
+import { currentCluster, isSessionUsable } from '../stores/session-store.ts';
+import { AddClusterScreen } from './add-cluster-screen.tsx';
+import { ExpiredDialog } from './expired-dialog.tsx';
+import { ErrorAlert, LoadingStatus } from './feedback.tsx';
+import { LoginScreen } from './login-screen.tsx';
+import { ServersScreen } from './servers-screen.tsx';
+import { useSession, useStores, useTerminals, useUi } from './stores-context.tsx';
+import { TerminalPanel } from './terminal-panel.tsx';
+import { TerminalTabs } from './terminal-tabs.tsx';
+import { TopBar } from './top-bar.tsx';
+
+export function App() {
+  const { actions } = useStores();
+  const phase = useSession((s) => s.phase);
+  const loadError = useSession((s) => s.loadError);
+  const menuError = useSession((s) => s.menuError);
+  const clusters = useSession((s) => s.clusters);
+  const adding = useUi((s) => s.addingCluster);
+  const lost = useUi((s) => s.connectionLost);
+
+  useEffect(() => {
+    void actions.start();
+  }, [actions]);
+
+  const cluster = currentCluster({ clusters });
+  let body;
+  if (phase === 'loading' && clusters.length === 0) {
+    body = (
+      <main className="centered-page">
+        <LoadingStatus>Loading…</LoadingStatus>
+      </main>
+    );
+  } else if (phase === 'failed') {
+    body = (
+      <main className="centered-page">
+        <div className="card card-narrow">
+          <h1>Gatehouse could not start</h1>
+          <ErrorAlert error={loadError} />
+          <div className="actions">
+            <button type="button" className="button button-primary" onClick={() => void actions.start()}>
+              Try again
+            </button>
+          </div>
+        </div>
+      </main>
+    );
+  } else if (!cluster) {
+    body = <AddClusterScreen />;
+  } else {
+    body = (
+      <>
+        <TopBar cluster={cluster} />
+        {menuError && (
+          <div className="top-alert">
+            <ErrorAlert error={menuError} context={{ proxy: cluster.proxy }} compact />
+          </div>
+        )}
+        {adding ? <AddClusterScreen /> : !cluster.session ? <LoginScreen cluster={cluster} /> : <WorkArea />}
+      </>
+    );
+  }
+
+  return (
+    <div className="app">
+      {lost && (
+        <div className="connection-banner" role="alert">
+          <strong>{lost}.</strong> Gatehouse stopped or the connection broke. Start it again and open the link it
+          prints.
+        </div>
+      )}
+      {body}
+    </div>
+  );
+}
+
+function WorkArea() {
+  const clusters = useSession((s) => s.clusters);
+  const tabs = useTerminals((s) => s.tabs);
+  const activeId = useTerminals((s) => s.activeTabId);
+  const view = useUi((s) => s.view);
+  const cluster = currentCluster({ clusters })!;
+  const session = cluster.session!;
+  return (
+    <>
+      <TerminalTabs />
+      <ServersScreen cluster={cluster} hidden={view !== 'servers'} />
+      <div className="terminal-area" hidden={view !== 'terminals' || tabs.length === 0}>
+        {tabs.map((tab) => (
+          <TerminalPanel key={tab.id} tab={tab} visible={view === 'terminals' && tab.id === activeId} />
+        ))}
+      </div>
+      {!isSessionUsable(session) && <ExpiredDialog cluster={cluster} user={session.user} />}
+    </>
+  );
+}

@@ -1,0 +1,27 @@
+// Hands the app's stores to components (no module-level store: main.tsx builds them per window).
+import { createContext, useContext, type ReactNode } from 'react';
+import { useStore } from 'zustand';
+import type { AppStores } from '../stores/app-stores.ts';
+import type { ServersState } from '../stores/servers-store.ts';
+import type { SessionState } from '../stores/session-store.ts';
+import type { TerminalsState } from '../stores/terminals-store.ts';
+import type { UiState } from '../stores/ui-store.ts';
+
+const StoresContext = createContext<AppStores | null>(null);
+
+export function StoresProvider({ stores, children }: { stores: AppStores; children: ReactNode }) {
+  return <StoresContext.Provider value={stores}>{children}</StoresContext.Provider>;
+}
+
+export function useStores(): AppStores {
+  const stores = useContext(StoresContext);
+  if (!stores) throw new Error('useStores() outside <StoresProvider>');
+  return stores;
+}
+
+// Selectors must return stable values (a field, or an object from the state itself):
+// zustand 5 re-renders forever on a selector that builds a new object each time.
+export const useSession = <T,>(select: (s: SessionState) => T): T => useStore(useStores().session, select);
+export const useServers = <T,>(select: (s: ServersState) => T): T => useStore(useStores().servers, select);
+export const useTerminals = <T,>(select: (s: TerminalsState) => T): T => useStore(useStores().terminals, select);
+export const useUi = <T,>(select: (s: UiState) => T): T => useStore(useStores().ui, select);

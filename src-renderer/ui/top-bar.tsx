@@ -1,0 +1,40 @@
+// The app's header: brand, "Servers" navigation, the signed-in user and the cluster switcher.
+import type { ClusterSummary } from '../../src-main/ipc/contract.ts';
+import { isSessionUsable } from '../stores/session-store.ts';
+import { ClusterMenu } from './cluster-menu.tsx';
+import { GatehouseMark } from './icons.tsx';
+import { useStores, useUi } from './stores-context.tsx';
+
+export function TopBar({ cluster }: { cluster: ClusterSummary }) {
+  const { ui } = useStores();
+  const view = useUi((s) => s.view);
+  const signedIn = isSessionUsable(cluster.session) || cluster.session?.expired === true;
+  return (
+    <header className="top-bar">
+      <div className="brand">
+        <GatehouseMark />
+        <span className="brand-name">Gatehouse</span>
+      </div>
+      {signedIn && (
+        <nav aria-label="Main" className="top-nav">
+          <button
+            type="button"
+            className="nav-button"
+            aria-current={view === 'servers' ? 'page' : undefined}
+            onClick={() => ui.getState().showServers()}
+          >
+            Servers
+          </button>
+        </nav>
+      )}
+      <div className="top-bar-spacer" />
+      {cluster.session && (
+        <span className="user-name" title={`Roles: ${cluster.session.roles.join(', ') || 'none'}`}>
+          <span className="visually-hidden">Logged in as </span>
+          {cluster.session.user}
+        </span>
+      )}
+      <ClusterMenu current={cluster} />
+    </header>
+  );
+}

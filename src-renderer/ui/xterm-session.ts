@@ -1,0 +1,133 @@
+// The xterm widget of one tab: fit-to-container (ResizeObserver + window resize), sizes reported
+// to main, clipboard on Ctrl+Shift+C / Ctrl+Shift+V (plain Ctrl+C stays the shell's interrupt),
+// Ctrl+Shift+ArrowUp to move focus out (a terminal takes Tab and Escape for itself), and the byte
+// stream wired both ways while a session is attached.
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import type { TerminalStream } from '../../src-main/ipc/contract.ts';
+
+export const terminalTheme = {
+  background: '#0f141b',
+  foreground: '#d9dee7',
+  cursor: '#9ab8ff',
+  cursorAccent: '#0f141b',
+  selectionBackground: 'rgba(154, 184, 255, 0.35)',
+  black: '#1b2230',
+  red: '#f0787a',
+  green: '#8fd18f',
+  yellow: '#e6c274',
+  blue: '#7fa8f5',
+  magenta: '#c79bef',
+  cyan: '#71cfd9',
+  white: '#d9dee7',
+  brightBlack: '#5e6a7d',
+  brightRed: '#ff9a9c',
+  brightGreen: '#abe5ab',
+  brightYellow: '#f2d596',
+  brightBlue: '#a4c2ff',
+  brightMagenta: '#dab8f7',
+  brightCyan: '#96e0e8',
+  brightWhite: '#ffffff',
+};
+
+export interface XtermSession {
+  readonly cols: number;
+  readonly rows: number;
+  /** Fits to the container now, if it is visible. */
+  fit(): void;
+  focus(): void;
+  /** Clears screen and scrollback (a reconnect starts fresh). */
+  reset(): void;
+  /** Shows the stream's output and sends typed input to it while `canWrite()`. Returns detach. */
+  connect(stream: TerminalStream, canWrite: () => boolean): () => void;
+  dispose(): void;
+}
+
+export interface XtermCallbacks {
+  onResize(cols: number, rows: number): void;
+  /** Ctrl+Shift+ArrowUp: the person wants keyboard focus back outside the terminal. */
+  onLeave(): void;
+}
+
+export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks, win: Window = window): XtermSession {
+  const term = new Terminal({
+    fontFamily: 'ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
+    fontSize: 13,
+    lineHeight: 1.2,
+    cursorBlink: true,
+    scrollback: 5000,
+    theme: terminalTheme,
+    allowProposedApi: false,
+  });
+  const fitAddon = new FitAddon();
+  term.loadAddon(fitAddon);
+  term.open(host);
+
+  const clipboard = win.navigator.clipboard as Clipboard | undefined;
+  term.attachCustomKeyEventHandler((e) => {
+    const combo = e.ctrlKey && e.shiftKey && !e.altKey && !e.metaKey;
+    if (!combo || (e.code !== 'KeyC' && e.code !== 'KeyV' && e.code !== 'ArrowUp')) return true;
+    if (e.type === 'keydown') {
+      e.preventDefault();
+      if (e.code === 'ArrowUp') {
+        callbacks.onLeave();
+      } else if (e.code === 'KeyC') {
+        const selection = term.getSelection();
+        if (selection) clipboard?.writeText(selection).catch(() => {});
+      } else {
+        clipboard
+          ?.readText()
+          .then((text) => {
+            if (text) term.paste(text);
+          })
+          .catch(() => {});
+      }
+    }
+    return false;
+  });
+
+  let frame = 0;
+  const fitNow = () => {
+    frame = 0;
+    if (host.clientWidth === 0 || host.clientHeight === 0) return; // hidden tab
+    fitAddon.fit();
+  };
+  const scheduleFit = () => {
+    if (!frame) frame = win.requestAnimationFrame(fitNow);
+  };
+  const observer = new ResizeObserver(scheduleFit);
+  observer.observe(host);
+  win.addEventListener('resize', scheduleFit);
+  const resizeSub = term.onResize(({ cols, rows }) => callbacks.onResize(cols, rows));
+  fitNow();
+
+  return {
+    get cols() {
+      return term.cols;
+    },
+    get rows() {
+      return term.rows;
+    },
+    fit: fitNow,
+    focus: () => term.focus(),
+    reset: () => term.reset(),
+    connect(stream, canWrite) {
+      const offData = stream.onData((data) => term.write(data));
+      const input = term.onData((data) => {
+        if (canWrite()) stream.write(data);
+      });
+      return () => {
+        offData();
+        input.dispose();
+        stream.close();
+      };
+    },
+    dispose() {
+      if (frame) win.cancelAnimationFrame(frame);
+      observer.disconnect();
+      win.removeEventListener('resize', scheduleFit);
+      resizeSub.dispose();
+      term.dispose();
+    },
+  };
+}

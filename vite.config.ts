@@ -1,0 +1,23 @@
+// Builds the renderer (src-renderer/) into dist/renderer. Relative asset URLs (base './') so the
+// same build loads from file:// in Electron and from http://127.0.0.1:PORT under the browser host.
+// No inline scripts: the browser host's CSP allows only 'self' scripts.
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('./src-renderer', import.meta.url)),
+  base: './',
+  plugins: [react()],
+  build: {
+    outDir: fileURLToPath(new URL('./dist/renderer', import.meta.url)),
+    emptyOutDir: true,
+    target: 'chrome120',
+    sourcemap: true,
+    // One entry; no modulepreload polyfill (Electron and current Chromium have modulepreload).
+    modulePreload: { polyfill: false },
+    // One local bundle (React + xterm); nothing is fetched over a network, so no splitting.
+    chunkSizeWarningLimit: 800,
+  },
+  server: { host: '127.0.0.1' },
+});
