@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 
 const CODE = ['**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'];
 // What tsconfig.node.json includes; see the 'gatehouse/typed' block.
-const TYPED = ['{src-main,src-cluster,src-shared,bench}/**/*.ts', 'scripts/**/*.ts'];
+const TYPED = ['{src-main,src-cluster,src-shared,bench,test-support}/**/*.ts', 'scripts/**/*.ts'];
 
 // --- Boundaries -------------------------------------------------------------------------------
 // Rules match the import string, not the resolved file, so a folder is recognised by its name as
@@ -19,6 +19,10 @@ const TYPED = ['{src-main,src-cluster,src-shared,bench}/**/*.ts', 'scripts/**/*.
 
 const nodeBuiltinNames = [...new Set(builtinModules.map((m) => m.replace(/^node:/, '').split('/')[0]))];
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const testSupportMessage =
+  'test-support/ serves the tests of src-main and src-cluster alike and may not depend on either. ' +
+  'Keep the helper next to the tests that use it, or drive the code under test through its binaries in bin/.';
 
 const restrict = {
   electronOutsideElectron: {
@@ -57,6 +61,16 @@ const restrict = {
     message:
       'src-shared holds pure helpers used by both sides and may not depend on either. ' +
       'Move the needed code into src-shared/ (or keep the helper in src-cluster/).',
+  },
+  // Both sides' tests import test-support/; code there that imported one side would carry that side
+  // into the other's tests past the rules above.
+  mainFromTestSupport: {
+    regex: '(^|/)src-main(/|$)',
+    message: testSupportMessage,
+  },
+  clusterFromTestSupport: {
+    regex: '(^|/)src-cluster(/|$)',
+    message: testSupportMessage,
   },
   electronFromRenderer: {
     regex: '^electron(/.*)?$',
@@ -188,6 +202,16 @@ const boundaries = [
       restrict.nativeOutsideDevice,
       restrict.mainFromShared,
       restrict.clusterFromShared,
+    ]),
+  },
+  {
+    name: 'gatehouse/boundaries/test-support',
+    files: ['test-support/**'],
+    rules: boundaryRules([
+      restrict.electronOutsideElectron,
+      restrict.nativeOutsideDevice,
+      restrict.mainFromTestSupport,
+      restrict.clusterFromTestSupport,
     ]),
   },
   {

@@ -56,7 +56,7 @@ test('a wrong password shows the error and leaves no session', async ({ ui, app,
   await expect(ui.servers.heading).toHaveCount(0);
   await expect(ui.topBar.userName(alice.name)).toHaveCount(0);
   // The cluster refused it, and nothing that could act as a login was written to the app's home.
-  await cluster.waitForLog(/login failed.*alice/, logStart);
+  await cluster.waitForLog(/login failed.*alice/, 10_000, logStart);
   const profiles = join(app.home, 'profiles');
   const found = existsSync(profiles) ? readdirSync(profiles, { recursive: true }).map(String) : [];
   expect(found.filter((f) => /profile\.json$|tls\.crt$|cert\.pub$/.test(f))).toEqual([]);

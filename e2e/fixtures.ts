@@ -20,7 +20,7 @@ import {
   launchElectronApp,
   type LaunchedApp,
 } from './support/app-launcher.ts';
-import { DemoCluster, ROOT, type ClusterUser } from './support/demo-cluster.ts';
+import { ClusterProcess, ROOT, type ClusterUser } from '../test-support/cluster-process.ts';
 
 /** Session limit of the `short-session` role: long enough to log in and look, short enough to wait out. */
 export const SHORT_SESSION_SECONDS = 15;
@@ -48,7 +48,7 @@ export interface Screens {
 }
 
 interface WorkerFixtures {
-  cluster: DemoCluster;
+  cluster: ClusterProcess;
   users: Users;
   hostBrowser: Browser | undefined;
 }
@@ -64,12 +64,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   cluster: [
     // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form.
     async ({}, use) => {
-      const cluster = new DemoCluster({ clusterName: 'e2e', nodeName: 'web-1', nodeLabels: { ...NODE_LABELS } });
+      const cluster = new ClusterProcess({ clusterName: 'e2e', nodeName: 'web-1', nodeLabels: { ...NODE_LABELS } });
       try {
         await cluster.start();
         await use(cluster);
       } finally {
-        await cluster.stop();
+        await cluster.destroy();
       }
     },
     { scope: 'worker', timeout: 60_000 },
@@ -153,7 +153,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 export { expect };
 
 /** Adds the cluster by its proxy address and logs in; ends on the Servers screen. */
-export async function addClusterAndLogIn(ui: Ui, cluster: DemoCluster, user: ClusterUser): Promise<void> {
+export async function addClusterAndLogIn(ui: Ui, cluster: ClusterProcess, user: ClusterUser): Promise<void> {
   await ui.addCluster.expectShown();
   await ui.addCluster.add(cluster.proxyAddr);
   await ui.login.expectShown(cluster.clusterName);
@@ -162,7 +162,7 @@ export async function addClusterAndLogIn(ui: Ui, cluster: DemoCluster, user: Clu
 }
 
 /** Opens a terminal on the cluster's node as the user's login; returns the tab title. */
-export async function openTerminal(ui: Ui, cluster: DemoCluster, user: ClusterUser): Promise<string> {
+export async function openTerminal(ui: Ui, cluster: ClusterProcess, user: ClusterUser): Promise<string> {
   await ui.servers.expectListed(cluster.nodeName);
   await ui.servers.connect(cluster.nodeName, user.login);
   const title = `${user.login}@${cluster.nodeName}`;

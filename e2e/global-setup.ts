@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appMode, missingPrerequisite } from './support/app-launcher.ts';
-import { ROOT } from './support/demo-cluster.ts';
+import { ROOT } from '../test-support/cluster-process.ts';
 
 function run(what: string, cmd: string, args: string[]): void {
   const started = Date.now();

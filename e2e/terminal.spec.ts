@@ -57,5 +57,5 @@ test('closing the tab ends the session on the node', async ({ ui, cluster, users
   await ui.terminals.close(title);
   await expect(ui.terminals.tab(title)).toHaveCount(0);
   await expect.poll(() => processAlive(pid), { timeout: 10_000, message: `shell ${pid} is gone` }).toBe(false);
-  await cluster.waitForLog(/session ended/, logStart);
+  await cluster.waitForLog(/session ended/, 10_000, logStart);
 });

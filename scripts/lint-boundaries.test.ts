@@ -228,6 +228,18 @@ test('src-shared depends on neither side', async () => {
   );
 });
 
+test('test-support depends on neither side, and the tests of both sides may use it', async () => {
+  await assertBlocked(
+    'test-support/x.ts',
+    `import { x } from '../src-cluster/auth/x509.ts';\nexport { x };`,
+    'test-support/',
+  );
+  await assertBlocked('test-support/x.ts', `export const m = await import('../src-main/core/keys.ts');`, 'bin/');
+  const harness = `import { ClusterProcess } from '../../../test-support/cluster-process.ts';\nexport { ClusterProcess };`;
+  await assertAllowed('src-main/cli/integration/x.test.ts', harness);
+  await assertAllowed('src-cluster/node/integration/x.test.ts', harness);
+});
+
 test('every boundary message says what to do instead', async () => {
   const cases: Array<[string, string]> = [
     ['src-renderer/a.ts', `export * from 'node:os';`],
@@ -241,6 +253,8 @@ test('every boundary message says what to do instead', async () => {
     ['src-cluster/a.ts', `export * from '../src-main/x.ts';`],
     ['src-shared/a.ts', `export * from '../src-main/x.ts';`],
     ['src-shared/a.ts', `export * from '../src-cluster/x.ts';`],
+    ['test-support/a.ts', `export * from '../src-main/x.ts';`],
+    ['test-support/a.ts', `export * from '../src-cluster/x.ts';`],
   ];
   for (const [file, code] of cases) {
     await assertBlocked(file, code, /\b(Keep|Call|Use|Move|Add|Ask|Do the work)\b/);

@@ -12,7 +12,7 @@ import {
   type ElectronApplication,
   type Page,
 } from '@playwright/test';
-import { ROOT } from './demo-cluster.ts';
+import { ROOT } from '../../test-support/cluster-process.ts';
 
 export const CHROMIUM_PATH = process.env.GATEHOUSE_E2E_CHROMIUM || '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [

@@ -3,26 +3,15 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
 import { privateKeyToOpenSSH, publicKeyToWire } from '../../src-shared/sshcert/keys.ts';
 import { requireTool } from '../../src-shared/sshcert/testkit.ts';
 import type { tempDir } from '../../src-shared/sshcert/testkit.ts';
+import { freePort } from '../../test-support/cluster-process.ts';
 
 type TempDir = ReturnType<typeof tempDir>;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export interface Sshd {
   port: number;

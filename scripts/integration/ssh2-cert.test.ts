@@ -24,7 +24,8 @@ import {
 } from '../../src-shared/sshcert/index.ts';
 import type { SshCertType } from '../../src-shared/sshcert/index.ts';
 import { requireTool, tempDir } from '../../src-shared/sshcert/testkit.ts';
-import { freePort, runSsh, sshExec, startSshd } from './openssh-harness.ts';
+import { runSsh, sshExec, startSshd } from './openssh-harness.ts';
+import { freePort } from '../../test-support/cluster-process.ts';
 import type { Sshd } from './openssh-harness.ts';
 
 const login = userInfo().username;

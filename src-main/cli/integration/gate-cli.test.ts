@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import * as OTPAuth from 'otpauth';
 import pty from 'node-pty';
-import { Cluster } from './cluster.ts';
+import { ClusterProcess } from '../../../test-support/cluster-process.ts';
 
 const LOGIN = userInfo().username;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,7 +22,7 @@ async function until(what: string, cond: () => boolean, ms = 15_000): Promise<vo
 }
 
 describe('gate with a one-time-code cluster', () => {
-  const cluster = new Cluster({ secondFactor: 'otp' });
+  const cluster = new ClusterProcess({ secondFactor: 'otp' });
   let otpUri = '';
   const password = 'a long enough password 1';
   before(() => cluster.start());
@@ -109,7 +109,7 @@ describe('gate with a one-time-code cluster', () => {
 });
 
 describe('gate when the proxy or the certificates change', () => {
-  const cluster = new Cluster();
+  const cluster = new ClusterProcess();
   const password = 'another good password 2';
   before(async () => {
     await cluster.start();
@@ -142,8 +142,7 @@ describe('gate when the proxy or the certificates change', () => {
     );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(cluster.gate(['ls']).status, 0);
-    await cluster.stop();
-    await cluster.start(true); // a new cluster (new CAs) on the same address
+    await cluster.restartWithFreshData(); // a new cluster (new CAs) on the same address
     const ls = cluster.gate(['ls']);
     assert.equal(ls.status, 5, ls.stderr);
     assert.match(

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { Cluster } from '../../cli/integration/cluster.ts';
+import { ClusterProcess } from '../../../test-support/cluster-process.ts';
 import { composeServices, type AppServices } from '../../app/compose.ts';
 import { consoleLogger } from '../../app/logger.ts';
 import type { ClusterSummary, ServerSummary, SessionInfo } from '../../ipc/contract.ts';
@@ -47,7 +47,7 @@ function httpGet(
 }
 
 describe('browser host', () => {
-  const cluster = new Cluster();
+  const cluster = new ClusterProcess();
   const dir = mkdtempSync(join(tmpdir(), 'gh-host-'));
   const rendererDir = join(dir, 'renderer');
   let services: AppServices;

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ROOT } from '../../cli/integration/cluster.ts';
+import { freePort, ROOT, stopChild } from '../../../test-support/cluster-process.ts';
 import type { SessionInfo } from '../../ipc/contract.ts';
 import { IpcClient } from './ipc-client.ts';
 
@@ -35,16 +35,6 @@ function waitFor<T>(what: string, check: () => T | undefined, child: ChildProces
     };
     poll();
   });
-}
-
-async function stop(child: ChildProcess | undefined): Promise<number | null> {
-  if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  const code = await exited;
-  clearTimeout(t);
-  return code;
 }
 
 describe('demo cluster → host CLI', () => {
@@ -93,7 +83,7 @@ describe('demo cluster → host CLI', () => {
   });
 
   after(async () => {
-    await stop(demo);
+    await stopChild(demo);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -180,7 +170,7 @@ describe('demo cluster → host CLI', () => {
       assert.deepEqual(s.logins, [status.login]);
       c.close();
     } finally {
-      assert.equal(await stop(host), 0, err);
+      assert.equal(await stopChild(host), 0, err);
     }
   });
 });
