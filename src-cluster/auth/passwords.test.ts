@@ -16,6 +16,7 @@ test('scrypt hashes verify only the right password and are salted', async () => 
 test('tokens are random and stored as hashes', () => {
   const t = newToken();
   assert.notEqual(t, newToken());
+  assert.match(t, /^[0-9a-f]{48}$/, 'safe to pass as a command-line argument');
   assert.equal(tokenHash(t).length, 64);
   assert.notEqual(tokenHash(t), t);
 });

@@ -35,8 +35,9 @@ export async function verifyPassword(password: string, encoded: string): Promise
 export const DUMMY_PASSWORD_HASH =
   'scrypt$32768$8$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
+/** 192 random bits as hex: base64url could start with "-" and read as an option on a command line. */
 export function newToken(): string {
-  return randomBytes(24).toString('base64url');
+  return randomBytes(24).toString('hex');
 }
 
 /** Tokens are stored only as their hash: a copy of the database does not hand out passwords. */
