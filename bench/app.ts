@@ -1,0 +1,390 @@
+// npm run bench:app — how the desktop app (browser host + renderer in Chromium, the way the e2e
+// suite runs it) compares with direct baselines measured in the same run on the same machine:
+//   launch:    spawn of the host (cluster pre-added with --add-cluster/--ca-pin) → URL printed →
+//              navigation committed in a fresh context → "User name" field rendered, visible and
+//              enabled; p50 of 10, vs a plain node http server serving one labelled <input>
+//   keystroke: from the keydown event reaching the page (capture listener, before xterm) to the
+//              MutationObserver callback after xterm's DOM renderer wrote the echoed character into
+//              its row (before the browser paints), through term-input frame → host → proxy → node
+//              → echo → term-data frame; timed in the page, so Playwright's round trips stay out.
+//              p50/p99 of 200, vs stock `ssh -tt` → stock sshd in a node-pty (write one char to the
+//              pty → its echo read back; no terminal emulator); `gate ssh` in a pty as a reference
+//   flood:     `head -c 50M /dev/urandom | base64; echo <marker>` in the app's terminal, keydown of
+//              Enter → marker in xterm's rows, vs the same through stock `ssh -tt` (and `gate ssh`)
+//              in a node-pty, write of Enter → marker read; CPU seconds per process group for each
+// Prints figures and ratios. Not a test: it asserts nothing, but stops with an error when a part
+// (Chromium, sshd, the renderer build, a screen) is missing.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { TestCluster } from '../src-cluster/integration/harness.ts';
+import { startSshd } from '../scripts/integration/openssh-harness.ts';
+import { requireTool, tempDir } from '../src-shared/sshcert/testkit.ts';
+import { ProfileStore } from '../src-main/core/index.ts';
+import {
+  BASELINE_SERVER,
+  PROMPT,
+  PtyShell,
+  ROOT,
+  SET_PROMPT,
+  TERMINAL_PROBE,
+  WAIT_FOR_USER_NAME_FIELD,
+  FRAME_WAITS,
+  cpuByGroup,
+  cpuSpent,
+  ensureRendererBuilt,
+  median,
+  pct,
+  spawnAndWaitForUrl,
+  stopChild,
+} from './app-probes.ts';
+
+const LAUNCHES = Number(process.env.BENCH_LAUNCHES ?? 10);
+const KEYS = Number(process.env.BENCH_KEYS ?? 200);
+const FLOOD_MIB = Number(process.env.BENCH_FLOOD_MIB ?? 50);
+const FLOOD_TIMEOUT_MS = Number(process.env.BENCH_FLOOD_TIMEOUT_MS ?? 150_000);
+const CHROMIUM = process.env.GATEHOUSE_E2E_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const VIEWPORT = { width: 1280, height: 800 };
+const LOGIN = userInfo().username;
+const USER = 'bench';
+const PASSWORD = 'bench-password-1';
+const NODE = 'bench';
+const MARKER = 'BENCH-DONE-42';
+const FLOOD_CMD = `head -c ${FLOOD_MIB}M /dev/urandom | base64; echo BENCH-DONE-$((6*7))`;
+/** base64 of FLOOD_MIB MiB in 76-column lines, each ending in \r\n on a tty, plus the marker line. */
+const FLOOD_BYTES = Math.ceil((FLOOD_MIB * 1048576) / 3) * 4 + 2 * Math.ceil(((FLOOD_MIB * 1048576) / 3) * (4 / 76));
+
+interface Target {
+  proxy: string;
+  caPin: string;
+}
+
+const ms = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
+
+function hostArgs(home: string, t: Target): string[] {
+  return [
+    '--import',
+    'tsx',
+    join(ROOT, 'src-main/host/main.ts'),
+    '--home',
+    home,
+    '--port',
+    '0',
+    '--add-cluster',
+    t.proxy,
+    '--ca-pin',
+    t.caPin,
+  ];
+}
+
+interface Launch {
+  total: number;
+  added: number;
+  url: number;
+  commit: number;
+  field: number;
+}
+
+/** One launch in a fresh browser context: spawn → URL → navigation committed → field ready. */
+async function launchOnce(browser: Browser, target: Target | undefined): Promise<Launch> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  const page = await context.newPage();
+  const home = mkdtempSync(join(tmpdir(), 'gatehouse-bench-app-'));
+  // Let the previous launch's processes wind down: on 2 cores they would otherwise be timed too.
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = performance.now();
+  const server = target
+    ? await spawnAndWaitForUrl(hostArgs(home, target), /Gatehouse app: (\S+)/, { added: /cluster ready/ })
+    : await spawnAndWaitForUrl(['-e', BASELINE_SERVER], /Baseline page: (\S+)/);
+  try {
+    const tUrl = performance.now();
+    await page.goto(server.url, { waitUntil: 'commit' });
+    const tCommit = performance.now();
+    await page.evaluate(`(${WAIT_FOR_USER_NAME_FIELD})()`);
+    const tField = performance.now();
+    const field = page.getByRole('textbox', { name: 'User name', exact: true });
+    if (!(await field.isVisible()) || !(await field.isEnabled()))
+      throw new Error(`no visible, enabled textbox named "User name":\n${server.log()}`);
+    if (target && !(await page.getByRole('heading', { name: 'Log in to it' }).isVisible()))
+      throw new Error('the first screen is not "Log in to it" although the cluster was pre-added');
+    return {
+      total: tField - t0,
+      added: server.at.added ?? NaN,
+      url: tUrl - t0,
+      commit: tCommit - tUrl,
+      field: tField - tCommit,
+    };
+  } finally {
+    await context.close();
+    await stopChild(server.child);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+interface Probe {
+  sent: number;
+  recv: number;
+  frame: number;
+  shown: number;
+  wsChars: number;
+  wsLast: number;
+  timedOut?: boolean;
+}
+
+async function arm(page: Page, kind: 'endsWith' | 'includes', text: string, echo?: string): Promise<void> {
+  await page.evaluate(
+    `window.__bench.arm(${JSON.stringify(kind)}, ${JSON.stringify(text)}, ${JSON.stringify(echo ?? null)})`,
+  );
+}
+
+async function probeResult(page: Page, what: string, timeoutMs = 10_000): Promise<Probe> {
+  const r = await page.evaluate<Probe>(`window.__bench.wait(${timeoutMs})`);
+  if (r.timedOut) throw new Error(`the terminal did not show ${what} within ${timeoutMs} ms`);
+  return r;
+}
+
+/** Logs in through the UI and opens a terminal; returns the page with the probe installed. */
+async function openAppTerminal(browser: Browser, url: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  await context.addInitScript({ content: TERMINAL_PROBE });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByRole('textbox', { name: 'User name', exact: true }).fill(USER);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Servers', exact: true }).waitFor({ timeout: 30_000 });
+  await page.getByRole('combobox', { name: `Login for ${NODE}`, exact: true }).selectOption(LOGIN);
+  await page.getByRole('button', { name: `Connect to ${NODE}`, exact: true }).click();
+  const region = page.getByRole('region', { name: `Terminal ${LOGIN}@${NODE}`, exact: true });
+  await region.waitFor({ timeout: 15_000 });
+  await page.locator('.xterm-rows').filter({ hasText: /\S/ }).waitFor({ timeout: 15_000 });
+  await region.click();
+  await arm(page, 'endsWith', PROMPT.trimEnd());
+  await page.keyboard.type(SET_PROMPT);
+  await page.keyboard.press('Enter');
+  await probeResult(page, 'the prompt');
+  return page;
+}
+
+interface Keys {
+  shown: number[];
+  sent: number[];
+  recv: number[];
+  frame: number[];
+}
+
+/** KEYS letters, 40 to a `#` comment line, each timed from keydown to its echo in xterm's rows. */
+async function appKeystrokes(page: Page): Promise<Keys> {
+  const out: Keys = { shown: [], sent: [], recv: [], frame: [] };
+  let line = '';
+  for (let i = 0; i < KEYS; i++) {
+    if (line === '') {
+      await arm(page, 'endsWith', '#');
+      await page.keyboard.type('#');
+      await probeResult(page, 'the echo of #');
+    }
+    const ch = String.fromCharCode(97 + (i % 26));
+    line += ch;
+    await arm(page, 'endsWith', `#${line}`, ch);
+    await page.keyboard.type(ch);
+    const r = await probeResult(page, `the echo of ${ch}`);
+    out.shown.push(r.shown);
+    out.sent.push(r.sent);
+    out.recv.push(r.recv);
+    out.frame.push(r.frame);
+    if (line.length === 40 || i === KEYS - 1) {
+      await arm(page, 'endsWith', PROMPT.trimEnd());
+      await page.keyboard.press('Enter');
+      await probeResult(page, 'the prompt');
+      line = '';
+    }
+  }
+  return out;
+}
+
+/** The same keystrokes into a shell in a local pty: write one char → its echo read back. */
+async function ptyKeystrokes(shell: PtyShell): Promise<number[]> {
+  const out: number[] = [];
+  let line = '';
+  for (let i = 0; i < KEYS; i++) {
+    if (line === '') await shell.writeAndWait('#', (_t, chunk) => chunk.includes('#'));
+    const ch = String.fromCharCode(97 + (i % 26));
+    line += ch;
+    out.push(await shell.writeAndWait(ch, (_t, chunk) => chunk.includes(ch)));
+    if (line.length === 40 || i === KEYS - 1) {
+      await shell.writeAndWait('\r', (tail) => tail.includes(PROMPT));
+      line = '';
+    }
+  }
+  return out;
+}
+
+async function appFlood(page: Page): Promise<Probe> {
+  await arm(page, 'endsWith', FLOOD_CMD);
+  await page.keyboard.type(FLOOD_CMD);
+  await probeResult(page, 'the echo of the command');
+  await arm(page, 'includes', MARKER);
+  await page.keyboard.press('Enter');
+  return page.evaluate<Probe>(`window.__bench.wait(${FLOOD_TIMEOUT_MS})`);
+}
+
+/** Names the processes whose CPU the flood figures report. */
+function processGroup(cmd: string): string | undefined {
+  if (cmd.includes('src-main/host/main.ts')) return 'app host';
+  if (cmd.includes('gatehouse.mjs start')) return 'cluster (proxy+node)';
+  if (cmd.includes('--type=renderer')) return 'Chromium renderer';
+  if (cmd.includes('chromium')) return 'Chromium browser/GPU/network';
+  if (cmd.includes('bin/gate.mjs')) return 'gate';
+  if (cmd.startsWith('/usr/sbin/sshd') || cmd.startsWith('sshd')) return 'sshd';
+  if (cmd.startsWith('ssh ') || cmd.startsWith('/usr/bin/ssh ')) return 'ssh';
+  return undefined;
+}
+
+function caPinOf(cluster: TestCluster): string {
+  const status = cluster.gatectl(['status']);
+  const m = /tls_host\s+(SHA256:[0-9a-f]{64})/.exec(status.stdout);
+  if (status.status !== 0 || !m)
+    throw new Error(`no tls_host CA fingerprint in gatectl status:\n${status.stdout}${status.stderr}`);
+  return m[1]!;
+}
+
+async function main() {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
+  const sshBin = requireTool('ssh');
+  ensureRendererBuilt();
+  const cluster = new TestCluster({ nodeName: NODE });
+  const tmp = tempDir('gatehouse-bench-app-');
+  let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
+  let browser: Browser | undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    await cluster.start();
+    const login = cluster.addUserAndLogin(USER, PASSWORD, 'access', LOGIN);
+    if (login.status !== 0) throw new Error(`gate login failed: ${login.stderr}`);
+    const userCa = cluster.gatectl(['auth', 'export', '--type=user']);
+    if (userCa.status !== 0) throw new Error(userCa.stderr);
+    sshd = await startSshd(tmp, userCa.stdout.trim());
+    const target = { proxy: cluster.proxyAddr, caPin: caPinOf(cluster) };
+    // The key and certificate `gate login` stored serve the stock ssh baseline.
+    const { key, sshCert } = new ProfileStore(cluster.home).paths(cluster.proxyAddr, USER);
+    const sshArgs = ['-tt', '-p', String(sshd.port), '-i', key, '-o', `CertificateFile=${sshCert}`];
+    for (const o of ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'BatchMode=yes', 'LogLevel=ERROR'])
+      sshArgs.push('-o', o);
+    sshArgs.push(`${LOGIN}@127.0.0.1`);
+    const gateArgs = [join(ROOT, 'bin/gate.mjs'), 'ssh', `${LOGIN}@${NODE}`];
+    const gateEnv = { ...process.env, GATEHOUSE_HOME: cluster.home };
+
+    const t = performance.now();
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const browserLaunch = performance.now() - t;
+
+    // 1. Launch to an interactive login form, alternating app and baseline.
+    const app: Launch[] = [];
+    const base: Launch[] = [];
+    await launchOnce(browser, target); // warm the OS file cache and Chromium's processes
+    for (let i = 0; i < LAUNCHES; i++) {
+      base.push(await launchOnce(browser, undefined));
+      app.push(await launchOnce(browser, target));
+    }
+    const m = (xs: Launch[], k: keyof Launch) => median(xs.map((x) => x[k]));
+    console.log(`Launch to an interactive "User name" field, p50 of ${LAUNCHES} (fresh browser context each):`);
+    console.log(`  (Chromium itself, launched once before: ${ms(browserLaunch)}; not counted below)`);
+    console.log(
+      `  baseline: node http server + static page   ${ms(m(base, 'total')).padStart(8)}` +
+        `   spawn→URL ${ms(m(base, 'url'))}, →commit ${ms(m(base, 'commit'))}, →field ${ms(m(base, 'field'))}`,
+    );
+    console.log(
+      `  app: browser host + renderer               ${ms(m(app, 'total')).padStart(8)}` +
+        `   spawn→cluster added ${ms(m(app, 'added'))}, →URL ${ms(m(app, 'url'))}, →commit ${ms(m(app, 'commit'))}, →field ${ms(m(app, 'field'))}`,
+    );
+    console.log(`  ratio app/baseline (p50): ${ratio(m(app, 'total'), m(base, 'total'))}`);
+
+    // 2 + 3 need a logged-in app with an open terminal, and shells in local ptys.
+    const home = mkdtempSync(join(tmpdir(), 'gatehouse-bench-app-'));
+    const host = await spawnAndWaitForUrl(hostArgs(home, target), /Gatehouse app: (\S+)/);
+    cleanups.push(async () => {
+      await stopChild(host.child);
+      rmSync(home, { recursive: true, force: true });
+    });
+    const page = await openAppTerminal(browser, host.url);
+    const ssh = new PtyShell(sshBin, sshArgs);
+    cleanups.push(() => ssh.close());
+    const gate = new PtyShell(process.execPath, gateArgs, gateEnv);
+    cleanups.push(() => gate.close());
+    await ssh.ready();
+    await gate.ready();
+
+    const sshKeys = await ptyKeystrokes(ssh);
+    const gateKeys = await ptyKeystrokes(gate);
+    const appKeys = await appKeystrokes(page);
+    const frameWaits = await page.evaluate<number[]>(FRAME_WAITS(50));
+    const row = (name: string, xs: number[]) =>
+      console.log(`  ${name.padEnd(46)} p50 ${ms(median(xs)).padStart(8)}   p99 ${ms(pct(xs, 99)).padStart(8)}`);
+    console.log(`\nKeystroke to echo, ${KEYS} keystrokes each:`);
+    row('stock ssh -tt → stock sshd (pty write → echo)', sshKeys);
+    row('gate ssh → proxy → node (pty write → echo)', gateKeys);
+    row('app: keydown → echo in xterm DOM rows', appKeys.shown);
+    row('  of which keydown → term-input frame sent', appKeys.sent);
+    row('  of which keydown → term-data frame received', appKeys.recv);
+    row('  of which keydown → next animation frame', appKeys.frame);
+    row('reference: rAF request → callback in that page', frameWaits);
+    console.log(
+      `  ratio app/ssh: p50 ${ratio(median(appKeys.shown), median(sshKeys))}, p99 ${ratio(pct(appKeys.shown, 99), pct(sshKeys, 99))}` +
+        `   (gate/ssh: p50 ${ratio(median(gateKeys), median(sshKeys))})`,
+    );
+
+    // 3. Flood.
+    const mib = FLOOD_BYTES / 1048576;
+    console.log(`\nTerminal throughput: \`${FLOOD_CMD}\` (~${mib.toFixed(1)} MiB on the tty), Enter → marker shown:`);
+    let cpu = cpuByGroup(processGroup);
+    const sshFlood = await ssh.writeAndWait(`${FLOOD_CMD}\r`, (tail) => tail.includes(MARKER), FLOOD_TIMEOUT_MS);
+    const sshCpu = cpuSpent(cpu, (cpu = cpuByGroup(processGroup)));
+    const gateFlood = await gate.writeAndWait(`${FLOOD_CMD}\r`, (tail) => tail.includes(MARKER), FLOOD_TIMEOUT_MS);
+    const gateCpu = cpuSpent(cpu, (cpu = cpuByGroup(processGroup)));
+    const rate = (msec: number) => `${(mib / (msec / 1000)).toFixed(1)} MiB/s`;
+    console.log(`  stock ssh -tt → stock sshd (node-pty)         ${(sshFlood / 1000).toFixed(1)} s  ${rate(sshFlood)}`);
+    console.log(`      CPU: ${sshCpu}`);
+    console.log(
+      `  gate ssh → proxy → node (node-pty)            ${(gateFlood / 1000).toFixed(1)} s  ${rate(gateFlood)}`,
+    );
+    console.log(`      CPU: ${gateCpu}`);
+    const flood = await appFlood(page);
+    const appCpu = cpuSpent(cpu, cpuByGroup(processGroup));
+    if (flood.timedOut) {
+      console.log(
+        `  app: marker NOT shown within ${FLOOD_TIMEOUT_MS / 1000} s; ${(flood.wsChars / 1048576).toFixed(1)} MiB of frames had arrived`,
+      );
+    } else {
+      console.log(
+        `  app: Enter → marker in xterm rows              ${(flood.shown / 1000).toFixed(1)} s  ${rate(flood.shown)}` +
+          `   (frames: ${(flood.wsChars / 1048576).toFixed(1)} MiB, last at ${(flood.wsLast / 1000).toFixed(1)} s)`,
+      );
+      console.log(
+        `  ratio app/ssh (time): ${ratio(flood.shown, sshFlood)}   (gate/ssh: ${ratio(gateFlood, sshFlood)})`,
+      );
+    }
+    console.log(`      CPU (app run): ${appCpu}`);
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+    await browser?.close();
+    sshd?.stop();
+    await cluster.destroy();
+    tmp.cleanup();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench failed: ${(e as Error).stack ?? (e as Error).message}`);
+  process.exit(1);
+});
