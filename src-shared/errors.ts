@@ -20,6 +20,8 @@ export const ErrorCode = {
   PROXY_UNTRUSTED: 'PROXY_UNTRUSTED',
   STORAGE: 'STORAGE',
   CONFIG: 'CONFIG',
+  /** A device's TPM evidence (AK, quote, credential activation) did not check out. */
+  DEVICE_ATTESTATION_FAILED: 'DEVICE_ATTESTATION_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -55,6 +57,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case ErrorCode.NOT_LOGGED_IN:
     case ErrorCode.CERT_EXPIRED:
     case ErrorCode.CERT_INVALID:
+    case ErrorCode.DEVICE_ATTESTATION_FAILED:
       return 4;
     case ErrorCode.NODE_UNREACHABLE:
     case ErrorCode.PROXY_UNREACHABLE:

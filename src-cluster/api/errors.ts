@@ -20,6 +20,7 @@ function connectCodeFor(code: ErrorCodeT): Code {
     case ErrorCode.CONFLICT:
       return Code.Aborted;
     case ErrorCode.ACCESS_DENIED:
+    case ErrorCode.DEVICE_ATTESTATION_FAILED:
       return Code.PermissionDenied;
     case ErrorCode.BAD_CREDENTIALS:
     case ErrorCode.NOT_LOGGED_IN:

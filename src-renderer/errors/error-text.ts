@@ -163,6 +163,13 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
         nextStep: 'Fix the setting named below and restart the app.',
         detail,
       };
+    case ErrorCode.DEVICE_ATTESTATION_FAILED:
+      return {
+        message: "This device's TPM could not prove it is the trusted device.",
+        nextStep:
+          'Try again; if it keeps failing, ask your administrator to re-enroll this device (its TPM key may have changed).',
+        detail,
+      };
     default: {
       const unhandled: never = code;
       return {
