@@ -22,6 +22,18 @@ export const ErrorCode = {
   CONFIG: 'CONFIG',
   /** A device's TPM evidence (AK, quote, credential activation) did not check out. */
   DEVICE_ATTESTATION_FAILED: 'DEVICE_ATTESTATION_FAILED',
+  /** No TPM at the configured TCTI (no device, swtpm not running, transport failure). */
+  TPM_UNAVAILABLE: 'TPM_UNAVAILABLE',
+  /** The TPM device exists but this user may not open it (tss group / udev rules). */
+  TPM_PERMISSION_DENIED: 'TPM_PERMISSION_DENIED',
+  /** A stored TPM key blob does not belong to this TPM (TPM_RC_BINDING, TPM_RC_INTEGRITY, ...). */
+  TPM_BINDING: 'TPM_BINDING',
+  /** The TPM is in dictionary-attack lockout or busy; retry later. */
+  TPM_LOCKOUT: 'TPM_LOCKOUT',
+  /** Any other TPM failure; details carry the TSS2 return code and its text. */
+  TPM_ERROR: 'TPM_ERROR',
+  /** TPM device trust is not available in this build or on this OS (addon missing/unsupported). */
+  TPM_NOT_SUPPORTED: 'TPM_NOT_SUPPORTED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -66,6 +78,13 @@ export function exitCodeFor(code: ErrorCode): number {
     case ErrorCode.ALREADY_EXISTS:
     case ErrorCode.CONFLICT:
       return 6;
+    case ErrorCode.TPM_UNAVAILABLE:
+    case ErrorCode.TPM_PERMISSION_DENIED:
+    case ErrorCode.TPM_BINDING:
+    case ErrorCode.TPM_LOCKOUT:
+    case ErrorCode.TPM_ERROR:
+    case ErrorCode.TPM_NOT_SUPPORTED:
+      return 7;
     case ErrorCode.INTERNAL:
     case ErrorCode.STORAGE:
       return 1;

@@ -36,6 +36,18 @@ function connectCodeFor(code: ErrorCodeT): Code {
     case ErrorCode.INTERNAL:
     case ErrorCode.STORAGE:
       return Code.Internal;
+    // Client-side TPM failures; they only cross the API when a client reports them.
+    case ErrorCode.TPM_UNAVAILABLE:
+    case ErrorCode.TPM_LOCKOUT:
+      return Code.Unavailable;
+    case ErrorCode.TPM_PERMISSION_DENIED:
+      return Code.PermissionDenied;
+    case ErrorCode.TPM_BINDING:
+      return Code.FailedPrecondition;
+    case ErrorCode.TPM_NOT_SUPPORTED:
+      return Code.Unimplemented;
+    case ErrorCode.TPM_ERROR:
+      return Code.Internal;
   }
 }
 

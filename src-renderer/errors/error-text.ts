@@ -170,6 +170,42 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
           'Try again; if it keeps failing, ask your administrator to re-enroll this device (its TPM key may have changed).',
         detail,
       };
+    case ErrorCode.TPM_UNAVAILABLE:
+      return {
+        message: "This computer's TPM could not be reached.",
+        nextStep: 'Check that the machine has a TPM 2.0 enabled in its firmware settings, then try again.',
+        detail,
+      };
+    case ErrorCode.TPM_PERMISSION_DENIED:
+      return {
+        message: 'Failed to open the TPM device.',
+        nextStep: 'Add your user to the `tss` group (then log in again) or install udev rules for /dev/tpmrm0.',
+        detail,
+      };
+    case ErrorCode.TPM_BINDING:
+      return {
+        message: "The stored device key does not belong to this computer's TPM.",
+        nextStep: 'Re-enroll this device; Gatehouse creates a new key for it.',
+        detail,
+      };
+    case ErrorCode.TPM_LOCKOUT:
+      return {
+        message: 'The TPM is locked out or busy.',
+        nextStep: 'Wait a few minutes and try again; if it stays locked, ask your administrator.',
+        detail,
+      };
+    case ErrorCode.TPM_ERROR:
+      return {
+        message: 'The TPM reported an error.',
+        nextStep: 'Try again; if it keeps failing, send the detail below to your administrator.',
+        detail,
+      };
+    case ErrorCode.TPM_NOT_SUPPORTED:
+      return {
+        message: 'Device trust with a TPM is not available in this build or on this system.',
+        nextStep: 'Ask your administrator for a Gatehouse build with TPM support for this system.',
+        detail,
+      };
     default: {
       const unhandled: never = code;
       return {

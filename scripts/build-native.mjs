@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Builds the TPM addon (native/) with node-gyp against the local Node headers. A machine without
+// the tpm2-tss development files still installs: this prints what to install and exits 0, and the
+// TPM code reports a coded "addon not built" error when it is used. A compile failure with the
+// headers present also exits 0 (with the compiler output), so `npm ci` never fails because of it.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const nativeDir = join(root, 'native');
+const SUPPORTED = ['linux'];
+
+function warn(msg) {
+  console.warn(`build-native: ${msg}`);
+}
+
+if (!SUPPORTED.includes(process.platform)) {
+  warn(`no TPM addon for ${process.platform} yet; device trust with a TPM is unavailable`);
+  process.exit(0);
+}
+
+const required = ['tss2-esys', 'tss2-tctildr', 'tss2-mu', 'tss2-rc'];
+// TSS2_INCLUDE_DIR: where the tss2 headers are when not in the Debian location.
+const includeDir = process.env.TSS2_INCLUDE_DIR || '/usr/include/tss2';
+const headers = ['tss2_esys.h', 'tss2_tctildr.h', 'tss2_mu.h', 'tss2_rc.h'].map((h) => join(includeDir, h));
+const pc = spawnSync('pkg-config', ['--exists', ...required]);
+const haveHeaders = headers.every((h) => existsSync(h));
+if (!haveHeaders || (pc.status !== 0 && !pc.error)) {
+  warn(
+    'the tpm2-tss development files are missing, so the TPM addon is not built and TPM device trust is ' +
+      'unavailable. Install them (Debian/Ubuntu: apt-get install libtss2-dev) and run node scripts/build-native.mjs',
+  );
+  process.exit(0);
+}
+
+function nodeGyp() {
+  // node-gyp ships inside npm; find it next to the npm that runs us, else next to node.
+  const candidates = [];
+  if (process.env.npm_execpath)
+    candidates.push(join(dirname(process.env.npm_execpath), '../node_modules/node-gyp/bin/node-gyp.js'));
+  candidates.push(join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'));
+  return candidates.find((c) => existsSync(c));
+}
+
+const gyp = nodeGyp();
+if (!gyp) {
+  warn('node-gyp (shipped with npm) was not found; the TPM addon is not built');
+  process.exit(0);
+}
+const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
+const args = [gyp, 'rebuild', '--directory', nativeDir, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+if (r.status !== 0) {
+  process.stderr.write(r.stdout + r.stderr);
+  warn(`building the TPM addon failed (exit ${r.status}); TPM device trust is unavailable until it builds`);
+  process.exit(0);
+}
+console.log(`build-native: built ${join(nativeDir, 'build/Release/gatehouse_tpm.node')}`);

@@ -1,0 +1,93 @@
+// The only place that loads the native TPM addon (native/). Everything else goes through the
+// typed interface below, so a missing build or an unsupported OS surfaces as a coded
+// GatehouseError at use time instead of breaking `npm ci` or the app's start.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
+
+/** Platforms with a native source under native/<platform>/. */
+const SUPPORTED_PLATFORMS: readonly string[] = ['linux'];
+
+export const DEFAULT_ADDON_PATH = fileURLToPath(
+  new URL('../../../native/build/Release/gatehouse_tpm.node', import.meta.url),
+);
+
+export interface AkBlob {
+  /** TPM2B_PUBLIC, marshaled (2-byte size + TPMT_PUBLIC). */
+  public: Buffer;
+  /** TPM2B_PRIVATE, marshaled: the key wrapped by the EK, usable only on this TPM. */
+  private: Buffer;
+}
+
+export interface AkCreation extends AkBlob {
+  /** TPMS_CREATION_DATA, marshaled. */
+  creationData: Buffer;
+  /** TPMS_ATTEST of TPM2_CertifyCreation, signed by the AK itself. */
+  creationAttest: Buffer;
+  /** TPMT_SIGNATURE over creationAttest, marshaled. */
+  creationSignature: Buffer;
+}
+
+export interface Quote {
+  /** TPMS_ATTEST (TPM_ST_ATTEST_QUOTE) bytes, what the signature covers. */
+  attest: Buffer;
+  /** TPMT_SIGNATURE, marshaled (sigAlg, hashAlg, TPM2B signature). */
+  signature: Buffer;
+}
+
+/** One open TPM connection. Synchronous: each call is one or a few TPM commands. */
+export interface NativeTpm {
+  close(): void;
+  /** DER of the EK certificate (RSA index 0x01c00002, else ECC 0x01c0000a), or null. */
+  readEkCert(): Buffer | null;
+  /** TPMT_PUBLIC of the EK from the TCG default RSA template. */
+  ekPublic(): Buffer;
+  createAk(): AkCreation;
+  /** Loads the AK under the EK; returns a handle that stays loaded until flush() or close(). */
+  loadAk(pub: Buffer, priv: Buffer): number;
+  flush(akHandle: number): void;
+  /** credentialBlob: TPM2B_ID_OBJECT contents; encryptedSecret: TPM2B_ENCRYPTED_SECRET contents. */
+  activateCredential(akHandle: number, credentialBlob: Buffer, encryptedSecret: Buffer): Buffer;
+  /** Quotes SHA-256 PCRs; the nonce (≤ 64 bytes) becomes extraData. */
+  quote(akHandle: number, nonce: Buffer, pcrs: number[]): Quote;
+}
+
+export interface TpmAddon {
+  platform: string;
+  Tpm: new (tcti: string) => NativeTpm;
+}
+
+export interface LoadTpmAddonOptions {
+  platform?: string;
+  /** Where the built .node file is (packaged apps put it elsewhere). */
+  path?: string;
+}
+
+export function loadTpmAddon(opts: LoadTpmAddonOptions = {}): TpmAddon {
+  const platform = opts.platform ?? process.platform;
+  if (!SUPPORTED_PLATFORMS.includes(platform)) {
+    throw new GatehouseError(
+      ErrorCode.TPM_NOT_SUPPORTED,
+      `device trust with a TPM is not supported on ${platform} yet (supported: ${SUPPORTED_PLATFORMS.join(', ')})`,
+      { platform },
+    );
+  }
+  const path = opts.path ?? DEFAULT_ADDON_PATH;
+  if (!existsSync(path)) {
+    throw new GatehouseError(
+      ErrorCode.TPM_NOT_SUPPORTED,
+      `the TPM addon is not built (${path} is missing): install libtss2-dev and run npm rebuild / node scripts/build-native.mjs`,
+      { path },
+    );
+  }
+  try {
+    return createRequire(import.meta.url)(path) as TpmAddon;
+  } catch (e) {
+    throw new GatehouseError(
+      ErrorCode.TPM_NOT_SUPPORTED,
+      `the TPM addon at ${path} does not load (${(e as Error).message}): install libtss2-dev and run node scripts/build-native.mjs`,
+      { path },
+    );
+  }
+}

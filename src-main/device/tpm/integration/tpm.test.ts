@@ -1,0 +1,273 @@
+// The TPM addon and TpmClient against a real TPM 2.0 implementation (swtpm), cross-checked with
+// node:crypto and tpm2-tools. Needs the addon built (node scripts/build-native.mjs) and the
+// Debian packages swtpm swtpm-tools tpm2-tools libtss2-dev; fails with that reason otherwise.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, verify, X509Certificate } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSwtpm, type Swtpm } from '../../../../test-support/swtpm.ts';
+import { ErrorCode, GatehouseError } from '../../../../src-shared/errors.ts';
+import { loadTpmAddon, type TpmAddon } from '../addon.ts';
+import { akBlobPath } from '../ak-store.ts';
+import { TpmClient } from '../tpm-client.ts';
+import { parseQuoteAttest, parseRsaPublic, publicArea, rsassaSignature, tpm2 } from './tpm-structures.ts';
+
+const EK_POLICY = '837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa';
+const TPMA = { fixedTPM: 0x2, fixedParent: 0x10, sensitiveDataOrigin: 0x20, restricted: 0x10000, sign: 0x40000 };
+
+function verifyQuote(
+  akPublic: Buffer,
+  quote: { attest: Buffer; signature: Buffer },
+  nonce: Buffer,
+): ReturnType<typeof parseQuoteAttest> {
+  const { key } = parseRsaPublic(publicArea(akPublic));
+  assert.ok(
+    verify('sha256', quote.attest, key, rsassaSignature(quote.signature)),
+    'quote signature verifies with the AK',
+  );
+  const attest = parseQuoteAttest(quote.attest);
+  assert.equal(attest.magic, 0xff544347);
+  assert.equal(attest.type, 0x8018, 'TPM_ST_ATTEST_QUOTE');
+  assert.deepEqual(attest.extraData, nonce);
+  return attest;
+}
+
+describe('TPM addon and TpmClient (swtpm)', () => {
+  let addon: TpmAddon;
+  let tpm: Swtpm;
+  let work: string;
+  const open = (cacheDir: string, notices: string[] = []) =>
+    TpmClient.open({ tcti: tpm.tcti, cacheDir, addon, onNotice: (m) => notices.push(m) });
+
+  before(async () => {
+    addon = loadTpmAddon();
+    tpm = await startSwtpm();
+    work = mkdtempSync(join(tmpdir(), 'gatehouse-tpm-test-'));
+  });
+  after(async () => {
+    await tpm?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('reads the EK certificate (X.509 from the swtpm CA) and the EK public key it certifies', () => {
+    const client = open(join(work, 'ek'));
+    try {
+      const der = client.ekCertificate();
+      assert.ok(der, 'swtpm_setup --create-ek-cert stores an EK certificate');
+      const cert = new X509Certificate(der);
+      assert.ok(cert.verify(new X509Certificate(tpm.ekCaCertPem).publicKey), 'EK cert is signed by the swtpm CA');
+      const ek = parseRsaPublic(client.ekPublic());
+      assert.equal(ek.keyBits, 2048);
+      assert.equal(ek.authPolicy.toString('hex'), EK_POLICY);
+      assert.ok(ek.attributes & TPMA.restricted && ek.attributes & TPMA.fixedTPM);
+      const certKey = cert.publicKey.export({ format: 'jwk' });
+      assert.equal(ek.key.export({ format: 'jwk' }).n, certKey.n, 'EK public matches the certified key');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('creates an AK, keeps its blob 0600 and reloads it in a later session', () => {
+    const cacheDir = join(work, 'ak');
+    const first = open(cacheDir);
+    const ak = first.attestationKey();
+    first.close();
+    assert.equal(statSync(akBlobPath(cacheDir)).mode & 0o777, 0o600);
+    const area = parseRsaPublic(publicArea(ak.public));
+    for (const [name, bit] of Object.entries(TPMA)) assert.ok(area.attributes & bit, `AK has ${name}`);
+    assert.equal(area.keyBits, 2048);
+    // CertifyCreation: signed by the AK over the creation of the AK itself.
+    assert.ok(verify('sha256', ak.creationAttest, area.key, rsassaSignature(ak.creationSignature)));
+    assert.equal(ak.creationAttest.readUInt16BE(4), 0x801a, 'TPM_ST_ATTEST_CREATION');
+
+    const notices: string[] = [];
+    const second = open(cacheDir, notices);
+    try {
+      assert.deepEqual(second.attestationKey().public, ak.public, 'same AK after reload');
+      const nonce = randomBytes(32);
+      verifyQuote(ak.public, second.quote(nonce, [0, 1, 2]), nonce);
+      assert.deepEqual(notices, []);
+    } finally {
+      second.close();
+    }
+  });
+
+  it('quotes PCRs: signature, nonce and PCR digest match tpm2_pcrread', () => {
+    const client = open(join(work, 'quote'));
+    try {
+      const ak = client.attestationKey();
+      const nonce = randomBytes(20);
+      const attest = verifyQuote(ak.public, client.quote(nonce, [0, 7, 16]), nonce);
+      assert.deepEqual(attest.pcrSelect, [{ hash: 0x000b, select: Buffer.from([0x81, 0x00, 0x01]) }]);
+      const pcrFile = join(work, 'pcrs.bin');
+      tpm2('pcrread', ['sha256:0,7,16', '-o', pcrFile], tpm.env);
+      assert.deepEqual(attest.pcrDigest, createHash('sha256').update(readFileSync(pcrFile)).digest());
+      // A wrong nonce must not pass the same checks.
+      assert.throws(() => verifyQuote(ak.public, client.quote(nonce, [0]), randomBytes(20)));
+    } finally {
+      client.close();
+    }
+  });
+
+  it('activates a credential made by tpm2_makecredential for this EK and AK', () => {
+    const client = open(join(work, 'activate'));
+    try {
+      const ak = client.attestationKey();
+      const ekFile = join(work, 'ek.pub');
+      const ekPublic = client.ekPublic();
+      const size = Buffer.alloc(2);
+      size.writeUInt16BE(ekPublic.length);
+      writeFileSync(ekFile, Buffer.concat([size, ekPublic]));
+      const akName = Buffer.concat([
+        Buffer.from([0x00, 0x0b]),
+        createHash('sha256').update(publicArea(ak.public)).digest(),
+      ]);
+      const secret = randomBytes(32);
+      const secretFile = join(work, 'secret.bin');
+      const credFile = join(work, 'cred.out');
+      writeFileSync(secretFile, secret);
+      tpm2('makecredential', [
+        '-T',
+        'none',
+        '-u',
+        ekFile,
+        '-s',
+        secretFile,
+        '-n',
+        akName.toString('hex'),
+        '-o',
+        credFile,
+      ]);
+      // tpm2-tools file: magic 0xBADCC0DE, version, TPM2B_ID_OBJECT, TPM2B_ENCRYPTED_SECRET.
+      const file = readFileSync(credFile);
+      assert.equal(file.readUInt32BE(0), 0xbadcc0de);
+      let off = 8;
+      const idLen = file.readUInt16BE(off);
+      const credentialBlob = file.subarray(off + 2, off + 2 + idLen);
+      off += 2 + idLen;
+      const secLen = file.readUInt16BE(off);
+      const encryptedSecret = file.subarray(off + 2, off + 2 + secLen);
+      assert.equal(off + 2 + secLen, file.length);
+      assert.deepEqual(client.activateCredential(credentialBlob, encryptedSecret), secret);
+      // Tampered blob: the TPM's integrity check refuses it.
+      const bad = Buffer.from(credentialBlob);
+      bad[bad.length - 1]! ^= 0xff;
+      assert.throws(
+        () => client.activateCredential(bad, encryptedSecret),
+        (e: unknown) => e instanceof GatehouseError,
+      );
+    } finally {
+      client.close();
+    }
+  });
+
+  it('20 quote cycles in a row leak no handles (no 0x902 without a resource manager)', () => {
+    const cacheDir = join(work, 'cycles');
+    for (let i = 0; i < 20; i++) {
+      const client = open(cacheDir);
+      try {
+        const nonce = randomBytes(16);
+        verifyQuote(client.attestationKey().public, client.quote(nonce, [0]), nonce);
+      } finally {
+        client.close();
+      }
+    }
+    // Raw addon: load/quote/flush and EK creation 20 times on one connection.
+    const raw = new addon.Tpm(tpm.tcti);
+    try {
+      const ak = raw.createAk();
+      for (let i = 0; i < 20; i++) {
+        const h = raw.loadAk(ak.public, ak.private);
+        raw.quote(h, Buffer.from('n'), [0]);
+        raw.flush(h);
+        raw.ekPublic();
+      }
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('a TCTI with no TPM behind it is TPM_UNAVAILABLE', () => {
+    for (const tcti of ['swtpm:host=127.0.0.1,port=1', 'device:/nonexistent/tpmrm0']) {
+      assert.throws(
+        () => TpmClient.open({ tcti, cacheDir: join(work, 'none'), addon }),
+        (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.TPM_UNAVAILABLE,
+        tcti,
+      );
+    }
+  });
+
+  it('a TPM device the user may not open is TPM_PERMISSION_DENIED with the tss/udev advice', () => {
+    // Root opens anything, so as root the check runs as `nobody` (setpriv, util-linux).
+    const device = join(work, 'tpmrm0');
+    writeFileSync(device, '');
+    chmodSync(work, 0o755);
+    chmodSync(device, process.getuid?.() === 0 ? 0o600 : 0o000);
+    const client = fileURLToPath(new URL('../tpm-client.ts', import.meta.url));
+    const code =
+      `import { TpmClient } from ${JSON.stringify(client)};` +
+      `try { TpmClient.open({ tcti: 'device:${device}', cacheDir: '${join(work, 'perm')}' }); console.log('opened'); }` +
+      `catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const nodeArgs = ['--import', 'tsx', '--input-type=module', '-e', code];
+    const [cmd, args] =
+      process.getuid?.() === 0
+        ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...nodeArgs]]
+        : [process.execPath, nodeArgs];
+    const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, HOME: work } });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim()) as { code: string; message: string };
+    assert.equal(out.code, ErrorCode.TPM_PERMISSION_DENIED);
+    assert.match(out.message, /^Failed to open the TPM device .*tss.*udev rules/);
+  });
+
+  it('GATEHOUSE_TPM_TCTI picks the TPM when no tcti is given', () => {
+    const client = TpmClient.open({ cacheDir: join(work, 'env'), addon, env: { GATEHOUSE_TPM_TCTI: tpm.tcti } });
+    try {
+      assert.equal(client.tcti, tpm.tcti);
+      assert.ok(client.ekCertificate());
+    } finally {
+      client.close();
+    }
+  });
+
+  it('an AK blob from another TPM is rejected as TPM_BINDING and recreated with a notice', async () => {
+    const other = await startSwtpm();
+    const cacheDir = join(work, 'stale');
+    let foreign: Buffer;
+    try {
+      const c = TpmClient.open({ tcti: other.tcti, cacheDir, addon });
+      foreign = c.attestationKey().public;
+      c.close();
+    } finally {
+      await other.stop();
+    }
+    const raw = new addon.Tpm(tpm.tcti);
+    try {
+      const stored = JSON.parse(readFileSync(akBlobPath(cacheDir), 'utf8')) as { public: string; private: string };
+      assert.throws(
+        () => raw.loadAk(Buffer.from(stored.public, 'base64'), Buffer.from(stored.private, 'base64')),
+        (e: unknown) => (e as { code?: string }).code === 'TPM_BINDING',
+      );
+    } finally {
+      raw.close();
+    }
+    const notices: string[] = [];
+    const client = open(cacheDir, notices);
+    try {
+      const ak = client.attestationKey();
+      assert.notDeepEqual(ak.public, foreign);
+      assert.equal(notices.length, 1);
+      assert.match(notices[0]!, /does not belong to this TPM/);
+      const nonce = randomBytes(32);
+      verifyQuote(ak.public, client.quote(nonce, [0]), nonce);
+      const saved = JSON.parse(readFileSync(akBlobPath(cacheDir), 'utf8')) as { public: string };
+      assert.deepEqual(Buffer.from(saved.public, 'base64'), ak.public, 'the new AK replaced the stale blob');
+    } finally {
+      client.close();
+    }
+  });
+});
