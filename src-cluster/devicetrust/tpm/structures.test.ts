@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode } from '../../../src-shared/errors.ts';
 import { checkAkProperties, assertAkProperties } from './ak-properties.ts';
 import { parseAttest } from './attest.ts';
+import { parseCreationData, verifyCreation } from './creation.ts';
 import { TPM_ALG, TPM_ST_ATTEST } from './constants.ts';
 import { kdfa, makeCredential } from './credential.ts';
 import { parsePublic, parseTpm2bPublic, parseTpmtPublic, tpmName } from './public.ts';
@@ -177,4 +178,26 @@ test('kdfa truncates to the requested bits and depends on every input', () => {
   // The bit count is part of the input, so a 256-bit key does not start with the 128-bit one.
   assert.notDeepEqual(kdfa('sha256', key, 'STORAGE', Buffer.from('u'), Buffer.alloc(0), 256).subarray(0, 16), base);
   assert.ok(kdfa('sha256', key, 'x', Buffer.alloc(0), Buffer.alloc(0), 4)[0]! < 16);
+});
+
+test('a quote is not a creation attestation, and truncated creation data is rejected', () => {
+  const attest = softQuoteAttest(randomBytes(8), pcrs);
+  const creationData = Buffer.concat([
+    Buffer.from([0, 0, 0, 0]), // no PCRs selected
+    tpm2b(Buffer.alloc(0)),
+    Buffer.from([0]), // locality
+    u16(TPM_ALG.SHA256),
+    tpm2b(Buffer.alloc(34, 1)),
+    tpm2b(Buffer.alloc(34, 2)),
+    tpm2b(Buffer.alloc(0)),
+  ]);
+  assert.equal(parseCreationData(creationData).parentName.length, 34);
+  assert.deepEqual(parseCreationData(tpm2b(creationData)), parseCreationData(creationData));
+  failsWith(
+    () => verifyCreation({ akPublic: rsa.tpmtPublic, creationData, attest, signature: softSign(rsa, attest) }),
+    'wrong_attestation_type',
+  );
+  for (let len = 0; len < creationData.length; len++) {
+    failsWith(() => parseCreationData(creationData.subarray(0, len)), 'malformed', /TPM.?_CREATION_DATA/);
+  }
 });
