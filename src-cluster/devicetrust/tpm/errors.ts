@@ -11,7 +11,9 @@ export type AttestationFailure =
   | 'nonce_mismatch'
   | 'pcr_mismatch'
   | 'ak_properties'
-  | 'creation_mismatch';
+  | 'creation_mismatch'
+  | 'ek_mismatch'
+  | 'untrusted_ek_cert';
 
 export function attestationError(
   reason: AttestationFailure,
