@@ -40,14 +40,10 @@ function signatureHash(sig: TpmSignature): HashName {
   return h.name;
 }
 
+/** r or s as the curve's fixed-size big-endian integer; TPMs strip leading zeros, some pad. */
 function leftPad(b: Buffer, n: number): Buffer | undefined {
-  const t = b.subarray(
-    Math.max(
-      0,
-      b.findIndex((x) => x !== 0),
-    ),
-  );
-  if (b.every((x) => x === 0)) return Buffer.alloc(n);
+  const first = b.findIndex((x) => x !== 0);
+  const t = first < 0 ? Buffer.alloc(0) : b.subarray(first);
   return t.length > n ? undefined : Buffer.concat([Buffer.alloc(n - t.length), t]);
 }
 
