@@ -49,6 +49,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./commands/login.ts')).setPasswordCommand,
   },
   {
+    name: 'device',
+    summary: 'device trust: collected device data, asset tag, TPM attestation key',
+    load: async () => (await import('./commands/device.ts')).deviceCommand,
+  },
+  {
     name: 'version',
     summary: 'print the version',
     load: async () => (await import('./commands/status.ts')).versionCommand,
