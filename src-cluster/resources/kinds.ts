@@ -1,6 +1,7 @@
 // The kinds a stock cluster knows. Services that add kinds (devices, locks, cluster auth
 // preference) call registerKind on the registry they were handed, after this.
 import { createRegistry, type KindRegistry, type Resource } from './registry.ts';
+import { deviceKind, type DeviceResource } from './device.ts';
 import { roleKind, type RoleResource } from './role.ts';
 import { userKind, type UserResource } from './user.ts';
 
@@ -8,6 +9,7 @@ export function createDefaultRegistry(): KindRegistry {
   const registry = createRegistry();
   registry.registerKind(roleKind);
   registry.registerKind(userKind);
+  registry.registerKind(deviceKind);
   return registry;
 }
 
@@ -19,4 +21,8 @@ export function isRole(resource: Resource): resource is Resource & RoleResource 
 
 export function isUser(resource: Resource): resource is Resource & UserResource {
   return resource.kind === 'user';
+}
+
+export function isDevice(resource: Resource): resource is Resource & DeviceResource {
+  return resource.kind === 'device';
 }

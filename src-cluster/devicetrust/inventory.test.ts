@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { SqliteBackend } from '../storage/sqlite.ts';
+import { DeviceInventory, hashEnrollToken } from './inventory.ts';
+
+async function setup(t: { after: (fn: () => Promise<void>) => void }) {
+  let clock = Date.parse('2026-03-01T10:00:00Z');
+  const backend = await SqliteBackend.open({ path: ':memory:', now: () => clock });
+  t.after(() => backend.close());
+  const inventory = new DeviceInventory(backend, { now: () => new Date(clock) });
+  return { backend, inventory, advance: (ms: number) => (clock += ms) };
+}
+
+async function rejects(p: Promise<unknown>, code: ErrorCode, pattern: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof GatehouseError, String(e));
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+test('add makes a uuid-named, unenrolled api device; asset tags are unique per OS', async (t) => {
+  const { inventory } = await setup(t);
+  const d = await inventory.add({ assetTag: 'SN-1', osType: 'linux' });
+  assert.match(d.metadata.name, /^[0-9a-f-]{36}$/);
+  assert.equal(d.spec.enroll_status, 'not_enrolled');
+  assert.equal(d.spec.source, 'api');
+  assert.equal(d.spec.create_time, '2026-03-01T10:00:00.000Z');
+  await rejects(
+    inventory.add({ assetTag: 'SN-1', osType: 'linux' }),
+    ErrorCode.ALREADY_EXISTS,
+    new RegExp(`device "SN-1"/linux already exists \\(id ${d.metadata.name}\\)`),
+  );
+  const mac = await inventory.add({ assetTag: 'SN-1', osType: 'macos' });
+  assert.equal((await inventory.list()).length, 2);
+  await rejects(inventory.find('SN-1'), ErrorCode.BAD_REQUEST, /several OSes \(linux, macos\); use the device id/);
+  assert.equal((await inventory.findByAssetTag('SN-1', 'macos'))?.metadata.name, mac.metadata.name);
+  await rejects(
+    inventory.add({ assetTag: 'SN-2', osType: 'beos' }),
+    ErrorCode.BAD_REQUEST,
+    /allowed: linux, macos, windows/,
+  );
+});
+
+test('find by id or tag, remove, update; unenrolling clears the credential', async (t) => {
+  const { inventory, advance } = await setup(t);
+  const d = await inventory.add({ assetTag: 'SN-9', osType: 'windows', owner: 'alice' });
+  assert.equal((await inventory.get(d.metadata.name)).spec.asset_tag, 'SN-9');
+  assert.equal((await inventory.get('SN-9')).metadata.name, d.metadata.name);
+  advance(1000);
+  const enrolled = await inventory.update('SN-9', (spec) => ({
+    ...spec,
+    enroll_status: 'enrolled',
+    credential: { id: 'cred', public_key: 'AAEA', attestation_type: 'ekpub' },
+  }));
+  assert.equal(enrolled.spec.credential?.id, 'cred');
+  assert.equal(enrolled.spec.update_time, '2026-03-01T10:00:01.000Z');
+  assert.equal(enrolled.spec.create_time, '2026-03-01T10:00:00.000Z');
+  const un = await inventory.update(d.metadata.name, (spec) => ({ ...spec, enroll_status: 'not_enrolled' }));
+  assert.equal(un.spec.credential, undefined);
+  for (let i = 0; i < 12; i++) {
+    await inventory.recordCollectedData('SN-9', {
+      collect_time: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+      os_type: 'windows',
+      serial_number: `s${i}`,
+    });
+  }
+  const snaps = (await inventory.get('SN-9')).spec.collected_data;
+  assert.deepEqual(
+    snaps.map((s) => s.serial_number),
+    ['s2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11'],
+  );
+  await inventory.remove('SN-9');
+  assert.equal(await inventory.find('SN-9'), undefined);
+  await rejects(inventory.remove('SN-9'), ErrorCode.NOT_FOUND, /no device with id or asset tag "SN-9"/);
+});
+
+test('enroll tokens: stored hashed, single use, expiring, with distinct errors', async (t) => {
+  const { backend, inventory, advance } = await setup(t);
+  const d = await inventory.add({ assetTag: 'SN-5', osType: 'linux' });
+  const t1 = await inventory.createEnrollToken('SN-5');
+  assert.equal(t1.deviceId, d.metadata.name);
+  assert.equal(t1.expires.toISOString(), '2026-03-01T11:00:00.000Z');
+  const stored = await backend.listPrefix('/device_tokens/');
+  assert.equal(stored.length, 1);
+  assert.equal(stored[0]?.key, `/device_tokens/${hashEnrollToken(t1.token)}`);
+  assert.ok(!stored[0]?.value.includes(t1.token), 'the token itself is never stored');
+  assert.equal(stored[0]?.expires?.toISOString(), t1.expires.toISOString());
+
+  assert.equal(await inventory.spendEnrollToken(t1.token), d.metadata.name);
+  await rejects(inventory.spendEnrollToken(t1.token), ErrorCode.BAD_CREDENTIALS, /already used; ask an admin/);
+  await rejects(inventory.spendEnrollToken('nope'), ErrorCode.BAD_CREDENTIALS, /unknown or expired enroll token/);
+  await rejects(inventory.spendEnrollToken(''), ErrorCode.BAD_REQUEST, /token is required/);
+
+  // Two concurrent spends of one token: exactly one wins.
+  const t2 = await inventory.createEnrollToken(d.metadata.name, 60_000);
+  const results = await Promise.allSettled([
+    inventory.spendEnrollToken(t2.token),
+    inventory.spendEnrollToken(t2.token),
+  ]);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+
+  const t3 = await inventory.createEnrollToken(d.metadata.name, 60_000);
+  advance(60_001);
+  await rejects(inventory.spendEnrollToken(t3.token), ErrorCode.BAD_CREDENTIALS, /unknown or expired/);
+  await rejects(inventory.createEnrollToken('missing'), ErrorCode.NOT_FOUND, /no device/);
+  await rejects(inventory.createEnrollToken('SN-5', 0), ErrorCode.BAD_REQUEST, /TTL must be positive/);
+});

@@ -1,0 +1,253 @@
+// The device inventory on top of the resource store: devices keyed by a server-made uuid,
+// asset tags unique per OS, and single-use enroll tokens. Tokens are stored only as their
+// SHA-256 (a database dump must not let anyone enroll) with the backend's own expiry.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
+import {
+  assetTagProblem,
+  deviceKind,
+  MAX_COLLECTED_DATA,
+  osTypeProblem,
+  type DeviceCollectedData,
+  type DeviceOsType,
+  type DeviceResource,
+  type DeviceSource,
+  type DeviceSpec,
+} from '../resources/device.ts';
+import { validateKind } from '../resources/validate.ts';
+import type { Backend } from '../storage/backend.ts';
+import { ResourceStore, type Resource } from '../storage/resources.ts';
+
+export const DEFAULT_ENROLL_TOKEN_TTL_MS = 60 * 60 * 1000;
+const TOKEN_PREFIX = '/device_tokens/';
+// Spent tokens leave a tombstone so a second use says "already used", not "unknown".
+const SPENT_PREFIX = '/device_tokens_spent/';
+const SPENT_MEMORY_MS = 24 * 60 * 60 * 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export type StoredDevice = Resource<DeviceSpec> & { kind: 'device'; version: 'v1' };
+
+export interface NewDevice {
+  assetTag: string;
+  osType: string;
+  source?: DeviceSource;
+  owner?: string;
+}
+
+export interface EnrollToken {
+  token: string;
+  expires: Date;
+  deviceId: string;
+}
+
+interface TokenRecord {
+  device_id: string;
+  expires: string;
+}
+
+export function hashEnrollToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function deviceStore(backend: Backend): ResourceStore<DeviceSpec> {
+  return new ResourceStore<DeviceSpec>(backend, {
+    kind: 'device',
+    validate: (r) => validateKind(deviceKind, r) as never,
+  });
+}
+
+function label(d: { spec: { asset_tag: string; os_type: string } }): string {
+  return `"${d.spec.asset_tag}"/${d.spec.os_type}`;
+}
+
+export class DeviceInventory {
+  readonly store: ResourceStore<DeviceSpec>;
+  readonly #backend: Backend;
+  readonly #now: () => Date;
+
+  constructor(backend: Backend, options: { now?: () => Date } = {}) {
+    this.#backend = backend;
+    this.store = deviceStore(backend);
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** A fresh device record (not stored), for add() and for API creates that omit the id. */
+  build(device: NewDevice): DeviceResource {
+    const osProblem = osTypeProblem(device.osType);
+    if (osProblem) throw new GatehouseError(ErrorCode.BAD_REQUEST, osProblem);
+    const tagProblem = assetTagProblem(device.assetTag);
+    if (tagProblem) throw new GatehouseError(ErrorCode.BAD_REQUEST, tagProblem);
+    const now = this.#now().toISOString();
+    const spec: DeviceSpec = {
+      asset_tag: device.assetTag,
+      os_type: device.osType as DeviceOsType,
+      enroll_status: 'not_enrolled',
+      collected_data: [],
+      source: device.source ?? 'api',
+      create_time: now,
+      update_time: now,
+    };
+    if (device.owner !== undefined) spec.owner = device.owner;
+    return validateKind(deviceKind, { kind: 'device', version: 'v1', metadata: { name: randomUUID() }, spec });
+  }
+
+  async add(device: NewDevice): Promise<StoredDevice> {
+    return this.create(this.build(device));
+  }
+
+  /** Stores a complete record; ALREADY_EXISTS when its asset tag is taken for its OS. */
+  async create(device: DeviceResource): Promise<StoredDevice> {
+    await this.#requireFreeTag(device);
+    return (await this.store.create(device)) as StoredDevice;
+  }
+
+  async list(): Promise<StoredDevice[]> {
+    return (await this.store.list()) as StoredDevice[];
+  }
+
+  /** By id, or by asset tag (any OS); NOT_FOUND / BAD_REQUEST when a tag is ambiguous. */
+  async find(idOrAssetTag: string): Promise<StoredDevice | undefined> {
+    if (UUID.test(idOrAssetTag)) {
+      const byId = await this.store.find(idOrAssetTag);
+      if (byId) return byId as StoredDevice;
+    }
+    const matches = (await this.list()).filter((d) => d.spec.asset_tag === idOrAssetTag);
+    if (matches.length > 1) {
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `asset tag "${idOrAssetTag}" is registered for several OSes (${matches
+          .map((d) => d.spec.os_type)
+          .sort()
+          .join(', ')}); use the device id`,
+      );
+    }
+    return matches[0];
+  }
+
+  async findByAssetTag(assetTag: string, osType?: DeviceOsType): Promise<StoredDevice | undefined> {
+    return (await this.list()).find((d) => d.spec.asset_tag === assetTag && (!osType || d.spec.os_type === osType));
+  }
+
+  async get(idOrAssetTag: string): Promise<StoredDevice> {
+    const found = await this.find(idOrAssetTag);
+    if (!found) {
+      throw new GatehouseError(
+        ErrorCode.NOT_FOUND,
+        `no device with id or asset tag "${idOrAssetTag}"; see \`gatectl devices ls\``,
+      );
+    }
+    return found;
+  }
+
+  async remove(idOrAssetTag: string): Promise<StoredDevice> {
+    const device = await this.get(idOrAssetTag);
+    await this.store.delete(device.metadata.name);
+    return device;
+  }
+
+  /**
+   * Read-modify-write of one device (CONFLICT if it changed meanwhile). Unenrolling drops the
+   * credential, the asset tag stays unique, and update_time and the snapshot cap are kept.
+   */
+  async update(idOrAssetTag: string, change: (spec: DeviceSpec) => DeviceSpec): Promise<StoredDevice> {
+    const current = await this.get(idOrAssetTag);
+    const next = this.normalise({ ...current, spec: change(structuredClone(current.spec)) }, current);
+    return (await this.store.update(next)) as StoredDevice;
+  }
+
+  /** Rules every write of a device follows, for update() and for generic API writes. */
+  normalise<D extends DeviceResource | StoredDevice>(device: D, previous?: DeviceResource): D {
+    const spec = { ...device.spec };
+    if (spec.enroll_status === 'not_enrolled') delete spec.credential;
+    if (spec.collected_data.length > MAX_COLLECTED_DATA)
+      spec.collected_data = spec.collected_data.slice(-MAX_COLLECTED_DATA);
+    if (previous) spec.create_time = previous.spec.create_time;
+    spec.update_time = this.#now().toISOString();
+    return { ...device, spec };
+  }
+
+  /** Appends a snapshot, keeping the newest MAX_COLLECTED_DATA. */
+  async recordCollectedData(idOrAssetTag: string, data: DeviceCollectedData): Promise<StoredDevice> {
+    return this.update(idOrAssetTag, (spec) => ({ ...spec, collected_data: [...spec.collected_data, data] }));
+  }
+
+  /** Checks a generic update (e.g. `gatectl edit`) against the asset-tag rule. */
+  async checkUpdate(device: DeviceResource): Promise<void> {
+    await this.#requireFreeTag(device);
+  }
+
+  async createEnrollToken(idOrAssetTag: string, ttlMs = DEFAULT_ENROLL_TOKEN_TTL_MS): Promise<EnrollToken> {
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `enroll token TTL must be positive, got ${ttlMs} ms`);
+    }
+    const device = await this.get(idOrAssetTag);
+    const token = randomBytes(24).toString('base64url');
+    const expires = new Date(this.#now().getTime() + ttlMs);
+    const record: TokenRecord = { device_id: device.metadata.name, expires: expires.toISOString() };
+    await this.#backend.create({ key: TOKEN_PREFIX + hashEnrollToken(token), value: JSON.stringify(record), expires });
+    return { token, expires, deviceId: device.metadata.name };
+  }
+
+  /**
+   * Spends a token (single use, even if what follows fails) and returns its device id.
+   * BAD_CREDENTIALS for unknown, expired or used tokens, each with its own advice.
+   */
+  async spendEnrollToken(token: string): Promise<string> {
+    if (typeof token !== 'string' || token === '') {
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, 'an enroll token is required');
+    }
+    const hash = hashEnrollToken(token);
+    const key = TOKEN_PREFIX + hash;
+    const item = await this.#backend.get(key);
+    const fresh = 'ask an admin for a new one (`gatectl devices enroll`)';
+    if (!item) {
+      if (await this.#backend.get(SPENT_PREFIX + hash)) {
+        throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, `this enroll token was already used; ${fresh}`, {
+          reason: 'used',
+        });
+      }
+      throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, `unknown or expired enroll token; ${fresh}`, {
+        reason: 'unknown',
+      });
+    }
+    const record = JSON.parse(item.value) as TokenRecord;
+    // The delete is the atomic step: of two concurrent spenders only one deletes the item.
+    try {
+      await this.#backend.delete(key);
+    } catch (e) {
+      if (isGatehouseError(e) && e.code === ErrorCode.NOT_FOUND) {
+        throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, `this enroll token was already used; ${fresh}`, {
+          reason: 'used',
+        });
+      }
+      throw e;
+    }
+    const now = this.#now();
+    await this.#backend.put({
+      key: SPENT_PREFIX + hash,
+      value: JSON.stringify({ device_id: record.device_id, spent: now.toISOString() }),
+      expires: new Date(now.getTime() + SPENT_MEMORY_MS),
+    });
+    if (Date.parse(record.expires) <= now.getTime()) {
+      throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, `this enroll token expired at ${record.expires}; ${fresh}`, {
+        reason: 'expired',
+      });
+    }
+    return record.device_id;
+  }
+
+  async #requireFreeTag(device: DeviceResource): Promise<void> {
+    const taken = (await this.list()).find(
+      (d) =>
+        d.spec.asset_tag === device.spec.asset_tag &&
+        d.spec.os_type === device.spec.os_type &&
+        d.metadata.name !== device.metadata.name,
+    );
+    if (taken) {
+      throw new GatehouseError(
+        ErrorCode.ALREADY_EXISTS,
+        `device ${label(device)} already exists (id ${taken.metadata.name}); remove it first or use another asset tag`,
+      );
+    }
+  }
+}
