@@ -8,10 +8,12 @@ import type { Logger } from '../log/logger.ts';
 import { toConnectError } from './errors.ts';
 import { peerKey, requireIdentity } from './peer.ts';
 import type { ResourceAdmin } from './resource-admin.ts';
+import type { DeviceInventory } from '../devicetrust/inventory.ts';
 
 export interface ApiDeps {
   auth: AuthServer;
   resources: ResourceAdmin;
+  devices: DeviceInventory;
   version: string;
   proxyPublicAddr: string;
   log: Logger;
@@ -38,7 +40,7 @@ function guarded(impl: Impl, log: Logger): Impl {
 }
 
 export function registerAuthService(deps: ApiDeps) {
-  const { auth, resources } = deps;
+  const { auth, resources, devices } = deps;
   const id = (ctx: HandlerContext) => requireIdentity(ctx.values.get(peerKey));
   return (router: ConnectRouter) =>
     router.service(
@@ -145,6 +147,19 @@ export function registerAuthService(deps: ApiDeps) {
           deleteResource: async (req, ctx) => {
             await resources.delete(id(ctx), req.kind, req.name);
             return {};
+          },
+          createDeviceEnrollToken: async (req, ctx) => {
+            const who = id(ctx);
+            await auth.access.requireResourceAccess(who, 'device', 'update');
+            if (!req.deviceId === !req.assetTag)
+              throw new GatehouseError(ErrorCode.BAD_REQUEST, 'give exactly one of device_id and asset_tag');
+            const t = await devices.createEnrollToken(req.deviceId || req.assetTag);
+            deps.log.info('device enroll token created', { device: t.deviceId, by: who.user });
+            return {
+              token: t.token,
+              expiresUnix: BigInt(Math.floor(t.expires.getTime() / 1000)),
+              deviceId: t.deviceId,
+            };
           },
           createUser: async (req, ctx) => {
             const who = id(ctx);

@@ -10,6 +10,13 @@ import type { Logger } from '../log/logger.ts';
 export interface KindHooks {
   /** Runs after a resource of this kind was deleted (e.g. drop a user's credentials). */
   afterDelete?: (name: string) => Promise<void>;
+  /** Fills server-made fields (e.g. a device's id and timestamps) before validation. */
+  prepareCreate?: (doc: Record<string, unknown>) => void;
+  /** Maps what a user typed (e.g. a device's asset tag) to the stored name. */
+  resolveName?: (name: string) => Promise<string>;
+  /** Replace the plain store writes when a kind has rules across records (unique asset tags). */
+  create?: (resource: StoredResource) => Promise<StoredResource>;
+  update?: (resource: StoredResource) => Promise<StoredResource>;
 }
 
 export class ResourceAdmin {
@@ -30,7 +37,7 @@ export class ResourceAdmin {
   }
 
   /** Validates JSON text into a resource; `metadata.revision` is kept aside for updates. */
-  parse(json: string, expectKind?: string): { resource: Resource; revision?: number } {
+  parse(json: string, expectKind?: string, forCreate = false): { resource: Resource; revision?: number } {
     let value: unknown;
     try {
       value = JSON.parse(json);
@@ -42,6 +49,11 @@ export class ResourceAdmin {
     if (meta && typeof meta === 'object' && 'revision' in meta) {
       revision = typeof meta.revision === 'number' ? meta.revision : undefined;
       delete meta.revision;
+    }
+    if (forCreate && value && typeof value === 'object' && !Array.isArray(value)) {
+      const kind = (value as { kind?: unknown }).kind;
+      const def = typeof kind === 'string' ? this.registry.get(kind) : undefined;
+      if (def) this.hooks[def.kind]?.prepareCreate?.(value as Record<string, unknown>);
     }
     const resource = validateResource(value, this.registry);
     if (expectKind && resource.kind !== expectKind) {
@@ -62,7 +74,12 @@ export class ResourceAdmin {
   async get(id: Identity, kind: string, name: string): Promise<StoredResource> {
     const s = this.store(kind);
     await this.access.requireResourceAccess(id, s.kind, 'read');
-    return s.store.get(name);
+    return s.store.get(await this.resolve(s.kind, name));
+  }
+
+  private async resolve(kind: string, name: string): Promise<string> {
+    const resolveName = this.hooks[kind]?.resolveName;
+    return resolveName ? resolveName(name) : name;
   }
 
   async create(
@@ -71,13 +88,24 @@ export class ResourceAdmin {
     upsert: boolean,
     expectKind?: string,
   ): Promise<{ resource: StoredResource; created: boolean }> {
-    const { resource } = this.parse(json, expectKind);
+    const { resource } = this.parse(json, expectKind, true);
     const s = this.store(resource.kind);
     await this.access.requireResourceAccess(id, s.kind, 'create');
+    const hooks = this.hooks[s.kind];
     if (upsert) {
       await this.access.requireResourceAccess(id, s.kind, 'update');
-      const existed = (await s.store.find(resource.metadata.name)) !== undefined;
-      const saved = await s.store.upsert(resource as StoredResource);
+      const existing = await s.store.find(resource.metadata.name);
+      const existed = existing !== undefined;
+      const asStored = resource as StoredResource;
+      const saved =
+        existing && hooks?.update
+          ? await hooks.update({
+              ...asStored,
+              metadata: { ...asStored.metadata, revision: existing.metadata.revision },
+            })
+          : !existing && hooks?.create
+            ? await hooks.create(asStored)
+            : await s.store.upsert(asStored);
       this.log.info(existed ? 'resource updated' : 'resource created', {
         kind: s.kind,
         name: resource.metadata.name,
@@ -85,7 +113,9 @@ export class ResourceAdmin {
       });
       return { resource: saved, created: !existed };
     }
-    const saved = await s.store.create(resource as StoredResource);
+    const saved = hooks?.create
+      ? await hooks.create(resource as StoredResource)
+      : await s.store.create(resource as StoredResource);
     this.log.info('resource created', { kind: s.kind, name: resource.metadata.name, by: id.user });
     return { resource: saved, created: true };
   }
@@ -94,7 +124,9 @@ export class ResourceAdmin {
     const { resource, revision } = this.parse(json);
     const s = this.store(resource.kind);
     await this.access.requireResourceAccess(id, s.kind, 'update');
-    const saved = await s.store.update({ ...resource, metadata: { ...resource.metadata, revision } } as StoredResource);
+    const next = { ...resource, metadata: { ...resource.metadata, revision } } as StoredResource;
+    const update = this.hooks[s.kind]?.update;
+    const saved = update ? await update(next) : await s.store.update(next);
     this.log.info('resource updated', { kind: s.kind, name: resource.metadata.name, by: id.user });
     return saved;
   }
@@ -102,6 +134,7 @@ export class ResourceAdmin {
   async delete(id: Identity, kind: string, name: string): Promise<void> {
     const s = this.store(kind);
     await this.access.requireResourceAccess(id, s.kind, 'delete');
+    name = await this.resolve(s.kind, name);
     await s.store.delete(name);
     await this.hooks[s.kind]?.afterDelete?.(name);
     this.log.info('resource deleted', { kind: s.kind, name, by: id.user });

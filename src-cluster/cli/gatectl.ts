@@ -5,6 +5,7 @@ import { ErrorCode, GatehouseError, exitCodeFor, isGatehouseError } from '../../
 import { adminClient, type AdminTarget } from './admin-client.ts';
 import { readStdin, splitKindName, printTable } from './cli-util.ts';
 import { createResources, editResource } from './resource-commands.ts';
+import { devicesCommand } from './device-commands.ts';
 
 const USAGE = `Usage: gatectl <command> [options]
 
@@ -13,6 +14,12 @@ Commands:
                          add a user; prints a one-time password-set token
                          (or reads the password from stdin)
   users ls               list users
+  devices add --asset-tag T --os linux|macos|windows [--enroll]
+                         register a device; --enroll also prints an enroll token
+  devices ls             list devices
+  devices enroll --asset-tag T | --device-id ID
+                         a new single-use enroll token for a device
+  devices rm --asset-tag T | --device-id ID
   create -f FILE [--force]   create resources from YAML (role, user); --force replaces
   get KIND[/NAME] [--format yaml|json|text]
   edit KIND/NAME         edit a resource in $EDITOR; applied when you save
@@ -190,6 +197,11 @@ async function main(): Promise<void> {
   switch (cmd) {
     case 'users':
       return usersCommand(rest);
+    case 'devices': {
+      const { values } = parseArgs({ args: rest, allowPositionals: true, strict: false, options: globalOptions });
+      const target = targetOf(values as Parameters<typeof targetOf>[0]);
+      return devicesCommand(() => adminClient(target), rest, globalOptions);
+    }
     case 'create': {
       const { values } = parseArgs({
         args: rest,

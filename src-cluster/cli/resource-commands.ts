@@ -67,11 +67,13 @@ export async function editResource(
   client: AuthClient,
   registry: KindRegistry,
   kind: string,
-  name: string,
+  ref: string,
 ): Promise<void> {
-  const current = JSON.parse((await client.getResource({ kind, name })).resourceJson) as Resource & {
+  const current = JSON.parse((await client.getResource({ kind, name: ref })).resourceJson) as Resource & {
     metadata: { revision?: number };
   };
+  // The server may resolve another reference (a device's asset tag) to the stored name.
+  const name = current.metadata.name;
   const revision = current.metadata.revision;
   delete current.metadata.revision;
   const original = toYaml(current);

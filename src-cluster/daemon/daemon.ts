@@ -17,6 +17,7 @@ import { loadOrCreateAuthorities } from '../auth/authorities.ts';
 import { AuthServer } from '../auth/auth-server.ts';
 import { AccessChecker } from '../authz/access.ts';
 import { ResourceAdmin } from '../api/resource-admin.ts';
+import { DeviceInventory } from '../devicetrust/inventory.ts';
 import { registerAuthService } from '../api/auth-service.ts';
 import { peerContext } from '../api/peer.ts';
 import { ProxyServer, splitHostPort } from '../proxy/proxy.ts';
@@ -86,6 +87,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         log.info('created preset role', { role: preset.metadata.name });
       }
     }
+    const devices = new DeviceInventory(backend);
     const access = new AccessChecker(users, roles, log.child('authz'));
     const running: RunningDaemon = { clusterName, backend, close: (m) => close(m) };
     if (!cfg.auth.enabled) return running;
@@ -104,11 +106,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
     );
     const admin = new ResourceAdmin(
       registry,
-      { role: roles as never, user: users as never },
+      { role: roles as never, user: users as never, device: devices.store as never },
       access,
       log.child('auth'),
       {
         user: { afterDelete: (name) => auth.deleteCredentials(name) },
+        device: devices.resourceHooks(),
       },
     );
 
@@ -127,6 +130,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         routes: registerAuthService({
           auth,
           resources: admin,
+          devices,
           version: VERSION,
           proxyPublicAddr: publicAddr,
           log: log.child('api'),

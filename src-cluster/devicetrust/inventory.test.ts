@@ -108,3 +108,38 @@ test('enroll tokens: stored hashed, single use, expiring, with distinct errors',
   await rejects(inventory.createEnrollToken('missing'), ErrorCode.NOT_FOUND, /no device/);
   await rejects(inventory.createEnrollToken('SN-5', 0), ErrorCode.BAD_REQUEST, /TTL must be positive/);
 });
+
+test('resource hooks: server-made id and defaults, unique tags on update, lookup by tag', async (t) => {
+  const { inventory } = await setup(t);
+  const hooks = inventory.resourceHooks();
+  const doc: Record<string, unknown> = { kind: 'device', version: 'v1', spec: { asset_tag: 'A', os_type: 'macos' } };
+  hooks.prepareCreate(doc);
+  const meta = doc['metadata'] as { name: string };
+  assert.match(meta.name, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(doc['spec'], {
+    asset_tag: 'A',
+    os_type: 'macos',
+    enroll_status: 'not_enrolled',
+    collected_data: [],
+    source: 'api',
+    create_time: '2026-03-01T10:00:00.000Z',
+    update_time: '2026-03-01T10:00:00.000Z',
+  });
+  const a = await hooks.create(doc as never);
+  const b = await inventory.add({ assetTag: 'B', osType: 'macos' });
+  assert.equal(await hooks.resolveName('A'), a.metadata.name);
+  await rejects(
+    hooks.update({ ...b, spec: { ...b.spec, asset_tag: 'A' } }),
+    ErrorCode.ALREADY_EXISTS,
+    /device "A"\/macos already exists/,
+  );
+  const un = await hooks.update({
+    ...b,
+    spec: {
+      ...b.spec,
+      enroll_status: 'not_enrolled',
+      credential: { id: 'x', public_key: 'AA==', attestation_type: 'ekpub' },
+    },
+  });
+  assert.equal((un.spec as { credential?: unknown }).credential, undefined);
+});

@@ -176,6 +176,39 @@ export class DeviceInventory {
     await this.#requireFreeTag(device);
   }
 
+  /**
+   * Hooks for the generic resource API (`gatectl create/get/edit/rm device/...`), so the same
+   * rules hold there: a server-made id, unique asset tags, lookup by asset tag, unenroll clears.
+   */
+  resourceHooks() {
+    return {
+      prepareCreate: (doc: Record<string, unknown>): void => {
+        const meta = (doc['metadata'] ??= {}) as Record<string, unknown>;
+        if (meta && typeof meta === 'object' && meta['name'] === undefined) meta['name'] = randomUUID();
+        const spec = doc['spec'];
+        if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+        const now = this.#now().toISOString();
+        const defaults = {
+          enroll_status: 'not_enrolled',
+          collected_data: [],
+          source: 'api',
+          create_time: now,
+          update_time: now,
+        };
+        for (const [k, v] of Object.entries(defaults)) (spec as Record<string, unknown>)[k] ??= v;
+      },
+      resolveName: async (name: string): Promise<string> => (await this.get(name)).metadata.name,
+      create: async (resource: Resource<unknown>): Promise<Resource<unknown>> =>
+        this.create(this.normalise(resource as StoredDevice)),
+      update: async (resource: Resource<unknown>): Promise<Resource<unknown>> => {
+        const device = resource as StoredDevice;
+        const previous = await this.store.get(device.metadata.name);
+        await this.#requireFreeTag(device);
+        return this.store.update(this.normalise(device, previous as StoredDevice));
+      },
+    };
+  }
+
   async createEnrollToken(idOrAssetTag: string, ttlMs = DEFAULT_ENROLL_TOKEN_TTL_MS): Promise<EnrollToken> {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, `enroll token TTL must be positive, got ${ttlMs} ms`);

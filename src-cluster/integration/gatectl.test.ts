@@ -76,7 +76,10 @@ describe('gatectl against a running cluster', () => {
         'kind: role\nversion: v7\nmetadata:\n  name: b\nspec:\n  allow:\n    logins: root\n',
         /role "b": spec\.allow\.logins: expected a list of strings \(line 7\)/,
       ],
-      ['kind: rol\nversion: v7\nmetadata:\n  name: c\nspec: {}\n', /unknown kind "rol"; known kinds: role, user/],
+      [
+        'kind: rol\nversion: v7\nmetadata:\n  name: c\nspec: {}\n',
+        /unknown kind "rol"; known kinds: device, role, user/,
+      ],
       [
         'kind: role\nversion: v6\nmetadata:\n  name: d\nspec: {}\n',
         /role version "v6" is not supported; supported: v7/,
@@ -99,7 +102,7 @@ describe('gatectl against a running cluster', () => {
     assert.equal(r.status, 2);
     assert.equal(cluster.gatectl(['get', 'role/ok1']).status, 3, 'nothing saved');
     const unknown = cluster.gatectl(['get', 'rol']);
-    assert.match(unknown.stderr, /unknown kind "rol"; known kinds: role, user/);
+    assert.match(unknown.stderr, /unknown kind "rol"; known kinds: device, role, user/);
   });
 
   test('users add prints a one-time token, users ls lists, rm removes', () => {

@@ -1,0 +1,104 @@
+// `gatectl devices ...`: the device inventory. Devices are created through the generic
+// resource API (the server makes the id and enforces unique asset tags); enroll tokens have
+// their own call because the token is a secret that never becomes part of a resource.
+import { parseArgs } from 'node:util';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { osTypeProblem, type DeviceResource } from '../resources/device.ts';
+import type { AuthClient } from './admin-client.ts';
+import { printTable } from './cli-util.ts';
+
+const USAGE =
+  'usage: gatectl devices add --asset-tag T --os linux|macos|windows [--enroll] | devices ls | ' +
+  'devices enroll --asset-tag T | --device-id ID | devices rm --asset-tag T | --device-id ID';
+
+export const deviceOptions = {
+  'asset-tag': { type: 'string' },
+  'device-id': { type: 'string' },
+  os: { type: 'string' },
+  enroll: { type: 'boolean' },
+} as const;
+
+type Options = { 'asset-tag'?: string; 'device-id'?: string; os?: string; enroll?: boolean };
+
+function which(values: Options, sub: string): { deviceId: string; assetTag: string } {
+  const deviceId = values['device-id'] ?? '';
+  const assetTag = values['asset-tag'] ?? '';
+  if (!deviceId === !assetTag) {
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `devices ${sub} needs exactly one of --asset-tag T or --device-id ID`,
+    );
+  }
+  return { deviceId, assetTag };
+}
+
+async function printToken(client: AuthClient, ref: { deviceId: string; assetTag: string }, who: string): Promise<void> {
+  const t = await client.createDeviceEnrollToken(ref);
+  const expires = new Date(Number(t.expiresUnix) * 1000).toISOString();
+  process.stdout.write(
+    `Enroll token for device ${who} (single use, expires at ${expires}):\n\n  ${t.token}\n\n` +
+      `On the device run:\n  gate device enroll --token ${t.token}\n`,
+  );
+}
+
+export async function devicesCommand(
+  client: () => AuthClient,
+  args: string[],
+  globalOptions: Record<string, { type: 'string' | 'boolean'; short?: string }>,
+): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...globalOptions, ...deviceOptions },
+  });
+  const v = values as Options;
+  const sub = positionals[0];
+  switch (sub) {
+    case 'add': {
+      const assetTag = v['asset-tag'];
+      if (!assetTag || !v.os)
+        throw new GatehouseError(ErrorCode.BAD_REQUEST, 'devices add needs --asset-tag T and --os OS');
+      const problem = osTypeProblem(v.os);
+      if (problem) throw new GatehouseError(ErrorCode.BAD_REQUEST, problem);
+      // No id and no timestamps: the server makes them.
+      const doc = { kind: 'device', version: 'v1', metadata: {}, spec: { asset_tag: assetTag, os_type: v.os } };
+      const res = await client().createResource({ resourceJson: JSON.stringify(doc), upsert: false });
+      const device = JSON.parse(res.resourceJson) as DeviceResource;
+      const who = `"${assetTag}"/${v.os}`;
+      process.stdout.write(`Device ${who} added\nDevice ID: ${device.metadata.name}\n`);
+      if (v.enroll) await printToken(client(), { deviceId: device.metadata.name, assetTag: '' }, who);
+      return;
+    }
+    case 'ls': {
+      const res = await client().listResources({ kind: 'device' });
+      const devices = res.resourcesJson.map((j) => JSON.parse(j) as DeviceResource);
+      devices.sort(
+        (a, b) => a.spec.asset_tag.localeCompare(b.spec.asset_tag) || a.spec.os_type.localeCompare(b.spec.os_type),
+      );
+      printTable(
+        ['Asset Tag', 'OS', 'Enroll Status', 'Device ID'],
+        devices.map((d) => [d.spec.asset_tag, d.spec.os_type, d.spec.enroll_status, d.metadata.name]),
+      );
+      return;
+    }
+    case 'enroll': {
+      const ref = which(v, 'enroll');
+      await printToken(client(), ref, ref.assetTag ? `"${ref.assetTag}"` : ref.deviceId);
+      return;
+    }
+    case 'rm': {
+      const ref = which(v, 'rm');
+      const c = client();
+      const device = JSON.parse(
+        (await c.getResource({ kind: 'device', name: ref.deviceId || ref.assetTag })).resourceJson,
+      ) as DeviceResource;
+      await c.deleteResource({ kind: 'device', name: device.metadata.name });
+      process.stdout.write(
+        `Device "${device.spec.asset_tag}"/${device.spec.os_type} removed (id ${device.metadata.name})\n`,
+      );
+      return;
+    }
+    default:
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, USAGE);
+  }
+}
