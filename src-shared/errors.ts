@@ -37,6 +37,9 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Response header in which the cluster API puts the ErrorCode of a failed call (clients rebuild the GatehouseError from it). */
+export const ERROR_CODE_HEADER = 'gatehouse-error-code';
+
 export class GatehouseError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;

@@ -1,9 +1,9 @@
 // GatehouseError ⇄ ConnectError. The stable code travels in a response header so clients
 // rebuild the same GatehouseError they would have got in-process.
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ErrorCode, GatehouseError, type ErrorCode as ErrorCodeT } from '../../src-shared/errors.ts';
+import { ERROR_CODE_HEADER, ErrorCode, GatehouseError, type ErrorCode as ErrorCodeT } from '../../src-shared/errors.ts';
 
-export const ERROR_CODE_HEADER = 'gatehouse-error-code';
+export { ERROR_CODE_HEADER };
 
 function connectCodeFor(code: ErrorCodeT): Code {
   switch (code) {

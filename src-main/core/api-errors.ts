@@ -2,12 +2,11 @@
 // stable code in a response header; transport failures are classified here so users read
 // "cannot reach the proxy at host:port" or "CA changed" instead of an HTTP/2 stack trace.
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ErrorCode, GatehouseError, type ErrorCode as Code_ } from '../../src-shared/errors.ts';
+import { ERROR_CODE_HEADER, ErrorCode, GatehouseError, type ErrorCode as Code_ } from '../../src-shared/errors.ts';
 import type { ProxyAddress } from './proxy-address.ts';
 import { isTlsVerifyFailure, unreachable } from './proxy-trust.ts';
 
-/** Response header in which the cluster puts the GatehouseError code of a failed call. */
-export const ERROR_CODE_HEADER = 'gatehouse-error-code';
+export { ERROR_CODE_HEADER };
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 
