@@ -3,6 +3,7 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import type { ClusterSummary } from '../../src-main/ipc/contract.ts';
 import { useSession, useStores } from './stores-context.tsx';
+import { useModalDialog } from './use-modal-dialog.ts';
 import { ChevronDown } from './icons.tsx';
 
 type Item = { key: string; label: string; hint?: string; run(): void; danger?: boolean };
@@ -150,12 +151,7 @@ export function ClusterMenu({ current }: { current: ClusterSummary }) {
 
 /** Confirms "Remove cluster": it logs out, closes its terminals and forgets the pinned CA. */
 function RemoveClusterDialog({ cluster, onClose }: { cluster: ClusterSummary; onClose(remove: boolean): void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
+  const ref = useModalDialog();
   return (
     <dialog
       ref={ref}

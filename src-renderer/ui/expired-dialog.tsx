@@ -1,19 +1,13 @@
 // "Your session expired": a modal over the app (native <dialog>, so focus stays inside and the
 // page behind is inert) asking for the password again. Tabs stay open behind it.
-import { useEffect, useRef } from 'react';
 import type { ClusterSummary } from '../../src-main/ipc/contract.ts';
 import { LoginForm } from './login-form.tsx';
 import { useStores } from './stores-context.tsx';
+import { useModalDialog } from './use-modal-dialog.ts';
 
 export function ExpiredDialog({ cluster, user }: { cluster: ClusterSummary; user: string }) {
   const { actions } = useStores();
-  const ref = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
+  const ref = useModalDialog();
 
   return (
     <dialog
