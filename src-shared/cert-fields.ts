@@ -14,3 +14,24 @@ export const BUILTIN_ADMIN_USER = 'gatehouse-admin';
 /** ALPN protocol names the proxy routes on. */
 export const ALPN_API = 'h2';
 export const ALPN_SSH = 'gatehouse-ssh/1';
+
+/**
+ * Device fields, added when a login is re-issued after device authentication (the certificates
+ * are otherwise identical: same key, principals, roles and expiry). Their presence is what
+ * "device-trusted" means to nodes and the proxy.
+ * SSH: user certificate extensions (value: the UTF-8 text).
+ * X.509: non-critical extensions under Gatehouse's private arc (value: the UTF-8 text, raw).
+ */
+export const SSH_EXT_DEVICE_ID = 'gatehouse-device-id';
+export const SSH_EXT_DEVICE_ASSET_TAG = 'gatehouse-device-asset-tag';
+export const SSH_EXT_DEVICE_CREDENTIAL_ID = 'gatehouse-device-credential-id';
+export const OID_DEVICE_ID = '1.3.6.1.4.1.59999.1.2';
+export const OID_DEVICE_ASSET_TAG = '1.3.6.1.4.1.59999.1.3';
+export const OID_DEVICE_CREDENTIAL_ID = '1.3.6.1.4.1.59999.1.4';
+
+/** The device a certificate was issued for, as read back from either certificate. */
+export interface DeviceFields {
+  deviceId: string;
+  assetTag: string;
+  credentialId: string;
+}
