@@ -22,6 +22,8 @@ export const ErrorCode = {
   CONFIG: 'CONFIG',
   /** A device's TPM evidence (AK, quote, credential activation) did not check out. */
   DEVICE_ATTESTATION_FAILED: 'DEVICE_ATTESTATION_FAILED',
+  /** No enrolled device holds this credential (never enrolled, unenrolled, or another device's key). */
+  DEVICE_NOT_ENROLLED: 'DEVICE_NOT_ENROLLED',
   /** No TPM at the configured TCTI (no device, swtpm not running, transport failure). */
   TPM_UNAVAILABLE: 'TPM_UNAVAILABLE',
   /** The TPM device exists but this user may not open it (tss group / udev rules). */
@@ -73,6 +75,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case ErrorCode.CERT_EXPIRED:
     case ErrorCode.CERT_INVALID:
     case ErrorCode.DEVICE_ATTESTATION_FAILED:
+    case ErrorCode.DEVICE_NOT_ENROLLED:
       return 4;
     case ErrorCode.NODE_UNREACHABLE:
     case ErrorCode.PROXY_UNREACHABLE:

@@ -21,6 +21,7 @@ function connectCodeFor(code: ErrorCodeT): Code {
       return Code.Aborted;
     case ErrorCode.ACCESS_DENIED:
     case ErrorCode.DEVICE_ATTESTATION_FAILED:
+    case ErrorCode.DEVICE_NOT_ENROLLED:
       return Code.PermissionDenied;
     case ErrorCode.BAD_CREDENTIALS:
     case ErrorCode.NOT_LOGGED_IN:

@@ -170,6 +170,12 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
           'Try again; if it keeps failing, ask your administrator to re-enroll this device (its TPM key may have changed).',
         detail,
       };
+    case ErrorCode.DEVICE_NOT_ENROLLED:
+      return {
+        message: 'This device is not enrolled in the cluster.',
+        nextStep: 'Ask your administrator for an enroll token, then enroll this device (gate device enroll --token ...).',
+        detail,
+      };
     case ErrorCode.TPM_UNAVAILABLE:
       return {
         message: "This computer's TPM could not be reached.",
