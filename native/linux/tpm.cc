@@ -167,7 +167,7 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
                         InstanceMethod("ekPublic", &Tpm::EkPublic), InstanceMethod("createAk", &Tpm::CreateAk),
                         InstanceMethod("loadAk", &Tpm::LoadAk), InstanceMethod("flush", &Tpm::Flush),
                         InstanceMethod("activateCredential", &Tpm::ActivateCredential),
-                        InstanceMethod("quote", &Tpm::Quote)});
+                        InstanceMethod("quote", &Tpm::Quote), InstanceMethod("pcrRead", &Tpm::PcrRead)});
   }
 
   explicit Tpm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tpm>(info) {
@@ -427,23 +427,69 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
     return out;
   }
 
+  static TPML_PCR_SELECTION Sha256Selection(Napi::Env env, const Napi::Value& v) {
+    if (!v.IsArray()) ThrowCoded(env, "TPM_BAD_INPUT", "pcrs must be an array of numbers");
+    Napi::Array list = v.As<Napi::Array>();
+    TPML_PCR_SELECTION sel{};
+    sel.count = 1;
+    sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
+    sel.pcrSelections[0].sizeofSelect = 3;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value e = list.Get(i);
+      uint32_t pcr = e.IsNumber() ? e.As<Napi::Number>().Uint32Value() : 99;
+      if (!e.IsNumber() || pcr > 23) ThrowCoded(env, "TPM_BAD_INPUT", "PCR indices must be numbers 0..23");
+      sel.pcrSelections[0].pcrSelect[pcr / 8] |= static_cast<uint8_t>(1u << (pcr % 8));
+    }
+    return sel;
+  }
+
+  // TPM2_PCR_Read returns at most 8 digests per call (TPML_DIGEST); ask again for the rest.
+  Napi::Value PcrRead(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Ctx(env);
+    TPML_PCR_SELECTION want = Sha256Selection(env, info[0]);
+    std::vector<std::vector<uint8_t>> values(24);
+    auto pending = [&want]() {
+      for (int i = 0; i < 3; i++)
+        if (want.pcrSelections[0].pcrSelect[i]) return true;
+      return false;
+    };
+    while (pending()) {
+      TPML_PCR_SELECTION* got = nullptr;
+      TPML_DIGEST* digests = nullptr;
+      Check(env, Esys_PCR_Read(ctx_, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &want, nullptr, &got, &digests),
+            "PCR_Read");
+      uint32_t next = 0, read = 0;
+      for (uint32_t b = 0; b < got->count; b++) {
+        const TPMS_PCR_SELECTION& s = got->pcrSelections[b];
+        if (s.hash != TPM2_ALG_SHA256) continue;
+        for (uint32_t pcr = 0; pcr < 24 && pcr / 8 < s.sizeofSelect; pcr++) {
+          if (!(s.pcrSelect[pcr / 8] & (1u << (pcr % 8))) || next >= digests->count) continue;
+          const TPM2B_DIGEST& d = digests->digests[next++];
+          values[pcr].assign(d.buffer, d.buffer + d.size);
+          want.pcrSelections[0].pcrSelect[pcr / 8] &= static_cast<uint8_t>(~(1u << (pcr % 8)));
+          read++;
+        }
+      }
+      Esys_Free(got);
+      Esys_Free(digests);
+      // A TPM without an (allocated) SHA-256 bank answers with an empty selection.
+      if (read == 0) ThrowCoded(env, "TPM_ERROR", "PCR_Read returned no SHA-256 values (is the SHA-256 bank allocated?)");
+    }
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (uint32_t pcr = 0; pcr < 24; pcr++)
+      if (!values[pcr].empty()) out.Set(n++, Napi::Buffer<uint8_t>::Copy(env, values[pcr].data(), values[pcr].size()));
+    return out;
+  }
+
   Napi::Value Quote(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Ctx(env);
     ESYS_TR ak = AkArg(env, info[0]);
     TPM2B_DATA nonce = FillT2B<TPM2B_DATA>(env, info[1], "nonce");
     if (info.Length() < 3 || !info[2].IsArray()) ThrowCoded(env, "TPM_BAD_INPUT", "pcrs must be an array of numbers");
-    Napi::Array list = info[2].As<Napi::Array>();
-    TPML_PCR_SELECTION sel{};
-    sel.count = 1;
-    sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
-    sel.pcrSelections[0].sizeofSelect = 3;
-    for (uint32_t i = 0; i < list.Length(); i++) {
-      Napi::Value v = list.Get(i);
-      uint32_t pcr = v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : 99;
-      if (!v.IsNumber() || pcr > 23) ThrowCoded(env, "TPM_BAD_INPUT", "PCR indices must be numbers 0..23");
-      sel.pcrSelections[0].pcrSelect[pcr / 8] |= static_cast<uint8_t>(1u << (pcr % 8));
-    }
+    TPML_PCR_SELECTION sel = Sha256Selection(env, info[2]);
     TPMT_SIG_SCHEME scheme{};
     scheme.scheme = TPM2_ALG_NULL;  // a restricted key signs with its own scheme
     TPM2B_ATTEST* attest = nullptr;

@@ -95,10 +95,10 @@ export interface KeyInfo {
   ek_certificate: { present: false } | { present: true; serial: string; subject: string; issuer: string };
 }
 
-function keyInfo(tpm: TpmClient): KeyInfo {
-  const ak = tpm.attestationKey();
+async function keyInfo(tpm: TpmClient): Promise<KeyInfo> {
+  const ak = await tpm.attestationKey();
   const info = describeAkPublic(ak.public);
-  const ekDer = tpm.ekCertificate();
+  const ekDer = await tpm.ekCertificate();
   let ek: KeyInfo['ek_certificate'] = { present: false };
   if (ekDer) {
     const cert = new X509Certificate(ekDer);
@@ -155,16 +155,16 @@ Options:
     if (values.format !== 'text' && values.format !== 'json') {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate device keyget: --format must be text or json`);
     }
-    const tpm = TpmClient.open({
+    const tpm = await TpmClient.open({
       cacheDir: join(resolveGatehouseHome(ctx.env), 'device'),
       tcti: tctiFrom({ env: ctx.env }),
       onNotice: (m) => note(ctx.io, m),
     });
     let info: KeyInfo;
     try {
-      info = keyInfo(tpm);
+      info = await keyInfo(tpm);
     } finally {
-      tpm.close();
+      await tpm.close();
     }
     print(ctx.io, values.format === 'json' ? JSON.stringify(info, null, 2) : keyInfoText(info));
     return 0;

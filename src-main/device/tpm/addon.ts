@@ -51,6 +51,8 @@ export interface NativeTpm {
   activateCredential(akHandle: number, credentialBlob: Buffer, encryptedSecret: Buffer): Buffer;
   /** Quotes SHA-256 PCRs; the nonce (≤ 64 bytes) becomes extraData. */
   quote(akHandle: number, nonce: Buffer, pcrs: number[]): Quote;
+  /** SHA-256 bank values of the distinct indices (0..23) in pcrs, in ascending index order. */
+  pcrRead(pcrs: number[]): Buffer[];
 }
 
 export interface TpmAddon {

@@ -37,7 +37,7 @@ export class TpmClient {
     this.onNotice = opts.onNotice ?? (() => {});
   }
 
-  static open(opts: TpmClientOptions): TpmClient {
+  static async open(opts: TpmClientOptions): Promise<TpmClient> {
     const addon = opts.addon ?? loadTpmAddon();
     const tcti = tctiFrom(opts);
     const tpm = tpmCall(() => new addon.Tpm(tcti));
@@ -45,12 +45,12 @@ export class TpmClient {
   }
 
   /** DER of the EK certificate from NV, or null when the TPM has none (send ekPublic instead). */
-  ekCertificate(): Buffer | null {
+  async ekCertificate(): Promise<Buffer | null> {
     return tpmCall(() => this.tpm.readEkCert());
   }
 
   /** TPMT_PUBLIC of the EK. */
-  ekPublic(): Buffer {
+  async ekPublic(): Promise<Buffer> {
     return tpmCall(() => this.tpm.ekPublic());
   }
 
@@ -59,7 +59,7 @@ export class TpmClient {
    * blob this TPM rejects (another TPM, cleared hierarchy) is replaced by a new AK, with a notice,
    * since the old one can never work again and the device must then be re-enrolled.
    */
-  attestationKey(): AkCreation {
+  async attestationKey(): Promise<AkCreation> {
     if (this.ak) return this.ak.creation;
     const stored = readAkBlob(this.cacheDir);
     if (stored) {
@@ -84,19 +84,32 @@ export class TpmClient {
   }
 
   /** TPM2_ActivateCredential with the AK and EK: the secret the server sealed to them. */
-  activateCredential(credentialBlob: Buffer, encryptedSecret: Buffer): Buffer {
-    const handle = this.akHandle();
+  async activateCredential(credentialBlob: Buffer, encryptedSecret: Buffer): Promise<Buffer> {
+    const handle = await this.akHandle();
     return tpmCall(() => this.tpm.activateCredential(handle, credentialBlob, encryptedSecret));
   }
 
   /** Quotes SHA-256 PCRs with the nonce as extraData (hash nonces longer than 64 bytes first). */
-  quote(nonce: Buffer, pcrs: number[]): Quote {
-    const handle = this.akHandle();
+  async quote(nonce: Buffer, pcrs: number[]): Promise<Quote> {
+    const handle = await this.akHandle();
     return tpmCall(() => this.tpm.quote(handle, nonce, pcrs));
   }
 
+  /** SHA-256 PCR values by index; what a quote over the same list digests, in ascending order. */
+  async readPcrs(pcrs: number[]): Promise<Map<number, Buffer>> {
+    const indices = [...new Set(pcrs)].sort((a, b) => a - b);
+    const values = tpmCall(() => this.tpm.pcrRead(indices));
+    if (values.length !== indices.length) {
+      throw new GatehouseError(
+        ErrorCode.TPM_ERROR,
+        `the TPM returned ${values.length} PCR values for ${indices.length} PCRs`,
+      );
+    }
+    return new Map(indices.map((pcr, i) => [pcr, values[i]!]));
+  }
+
   /** Flushes the AK and closes the connection. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.ak) {
       const { handle } = this.ak;
       this.ak = undefined;
@@ -109,8 +122,8 @@ export class TpmClient {
     this.tpm.close();
   }
 
-  private akHandle(): number {
-    this.attestationKey();
+  private async akHandle(): Promise<number> {
+    await this.attestationKey();
     return this.ak!.handle;
   }
 }

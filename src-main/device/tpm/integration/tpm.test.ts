@@ -14,6 +14,7 @@ import { ErrorCode, GatehouseError } from '../../../../src-shared/errors.ts';
 import { loadTpmAddon, type TpmAddon } from '../addon.ts';
 import { akBlobPath } from '../ak-store.ts';
 import { TpmClient } from '../tpm-client.ts';
+import { parseAttest } from '../../../../src-cluster/devicetrust/tpm/attest.ts';
 import { parseQuoteAttest, parseRsaPublic, publicArea, rsassaSignature, tpm2 } from './tpm-structures.ts';
 
 const EK_POLICY = '837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa';
@@ -53,29 +54,29 @@ describe('TPM addon and TpmClient (swtpm)', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('reads the EK certificate (X.509 from the swtpm CA) and the EK public key it certifies', () => {
-    const client = open(join(work, 'ek'));
+  it('reads the EK certificate (X.509 from the swtpm CA) and the EK public key it certifies', async () => {
+    const client = await open(join(work, 'ek'));
     try {
-      const der = client.ekCertificate();
+      const der = await client.ekCertificate();
       assert.ok(der, 'swtpm_setup --create-ek-cert stores an EK certificate');
       const cert = new X509Certificate(der);
       assert.ok(cert.verify(new X509Certificate(tpm.ekCaCertPem).publicKey), 'EK cert is signed by the swtpm CA');
-      const ek = parseRsaPublic(client.ekPublic());
+      const ek = parseRsaPublic(await client.ekPublic());
       assert.equal(ek.keyBits, 2048);
       assert.equal(ek.authPolicy.toString('hex'), EK_POLICY);
       assert.ok(ek.attributes & TPMA.restricted && ek.attributes & TPMA.fixedTPM);
       const certKey = cert.publicKey.export({ format: 'jwk' });
       assert.equal(ek.key.export({ format: 'jwk' }).n, certKey.n, 'EK public matches the certified key');
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
-  it('creates an AK, keeps its blob 0600 and reloads it in a later session', () => {
+  it('creates an AK, keeps its blob 0600 and reloads it in a later session', async () => {
     const cacheDir = join(work, 'ak');
-    const first = open(cacheDir);
-    const ak = first.attestationKey();
-    first.close();
+    const first = await open(cacheDir);
+    const ak = await first.attestationKey();
+    await first.close();
     assert.equal(statSync(akBlobPath(cacheDir)).mode & 0o777, 0o600);
     const area = parseRsaPublic(publicArea(ak.public));
     for (const [name, bit] of Object.entries(TPMA)) assert.ok(area.attributes & bit, `AK has ${name}`);
@@ -85,40 +86,41 @@ describe('TPM addon and TpmClient (swtpm)', () => {
     assert.equal(ak.creationAttest.readUInt16BE(4), 0x801a, 'TPM_ST_ATTEST_CREATION');
 
     const notices: string[] = [];
-    const second = open(cacheDir, notices);
+    const second = await open(cacheDir, notices);
     try {
-      assert.deepEqual(second.attestationKey().public, ak.public, 'same AK after reload');
+      assert.deepEqual((await second.attestationKey()).public, ak.public, 'same AK after reload');
       const nonce = randomBytes(32);
-      verifyQuote(ak.public, second.quote(nonce, [0, 1, 2]), nonce);
+      verifyQuote(ak.public, await second.quote(nonce, [0, 1, 2]), nonce);
       assert.deepEqual(notices, []);
     } finally {
-      second.close();
+      await second.close();
     }
   });
 
-  it('quotes PCRs: signature, nonce and PCR digest match tpm2_pcrread', () => {
-    const client = open(join(work, 'quote'));
+  it('quotes PCRs: signature, nonce and PCR digest match tpm2_pcrread', async () => {
+    const client = await open(join(work, 'quote'));
     try {
-      const ak = client.attestationKey();
+      const ak = await client.attestationKey();
       const nonce = randomBytes(20);
-      const attest = verifyQuote(ak.public, client.quote(nonce, [0, 7, 16]), nonce);
+      const attest = verifyQuote(ak.public, await client.quote(nonce, [0, 7, 16]), nonce);
       assert.deepEqual(attest.pcrSelect, [{ hash: 0x000b, select: Buffer.from([0x81, 0x00, 0x01]) }]);
       const pcrFile = join(work, 'pcrs.bin');
       tpm2('pcrread', ['sha256:0,7,16', '-o', pcrFile], tpm.env);
       assert.deepEqual(attest.pcrDigest, createHash('sha256').update(readFileSync(pcrFile)).digest());
       // A wrong nonce must not pass the same checks.
-      assert.throws(() => verifyQuote(ak.public, client.quote(nonce, [0]), randomBytes(20)));
+      const again = await client.quote(nonce, [0]);
+      assert.throws(() => verifyQuote(ak.public, again, randomBytes(20)));
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
-  it('activates a credential made by tpm2_makecredential for this EK and AK', () => {
-    const client = open(join(work, 'activate'));
+  it('activates a credential made by tpm2_makecredential for this EK and AK', async () => {
+    const client = await open(join(work, 'activate'));
     try {
-      const ak = client.attestationKey();
+      const ak = await client.attestationKey();
       const ekFile = join(work, 'ek.pub');
-      const ekPublic = client.ekPublic();
+      const ekPublic = await client.ekPublic();
       const size = Buffer.alloc(2);
       size.writeUInt16BE(ekPublic.length);
       writeFileSync(ekFile, Buffer.concat([size, ekPublic]));
@@ -152,28 +154,28 @@ describe('TPM addon and TpmClient (swtpm)', () => {
       const secLen = file.readUInt16BE(off);
       const encryptedSecret = file.subarray(off + 2, off + 2 + secLen);
       assert.equal(off + 2 + secLen, file.length);
-      assert.deepEqual(client.activateCredential(credentialBlob, encryptedSecret), secret);
+      assert.deepEqual(await client.activateCredential(credentialBlob, encryptedSecret), secret);
       // Tampered blob: the TPM's integrity check refuses it.
       const bad = Buffer.from(credentialBlob);
       bad[bad.length - 1]! ^= 0xff;
-      assert.throws(
-        () => client.activateCredential(bad, encryptedSecret),
+      await assert.rejects(
+        client.activateCredential(bad, encryptedSecret),
         (e: unknown) => e instanceof GatehouseError,
       );
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
-  it('20 quote cycles in a row leak no handles (no 0x902 without a resource manager)', () => {
+  it('20 quote cycles in a row leak no handles (no 0x902 without a resource manager)', async () => {
     const cacheDir = join(work, 'cycles');
     for (let i = 0; i < 20; i++) {
-      const client = open(cacheDir);
+      const client = await open(cacheDir);
       try {
         const nonce = randomBytes(16);
-        verifyQuote(client.attestationKey().public, client.quote(nonce, [0]), nonce);
+        verifyQuote((await client.attestationKey()).public, await client.quote(nonce, [0]), nonce);
       } finally {
-        client.close();
+        await client.close();
       }
     }
     // Raw addon: load/quote/flush and EK creation 20 times on one connection.
@@ -191,10 +193,39 @@ describe('TPM addon and TpmClient (swtpm)', () => {
     }
   });
 
-  it('a TCTI with no TPM behind it is TPM_UNAVAILABLE', () => {
+  it('readPcrs values digest to the pcrDigest of a quote over the same PCRs', async () => {
+    const client = await open(join(work, 'pcrs'));
+    try {
+      // More than 8 PCRs: one TPM2_PCR_Read returns at most 8, so this needs the read loop.
+      const pcrs = [23, 0, 16, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 7];
+      const values = await client.readPcrs(pcrs);
+      const ascending = [...new Set(pcrs)].sort((a, b) => a - b);
+      assert.deepEqual([...values.keys()], ascending);
+      for (const v of values.values()) assert.equal(v.length, 32);
+      // PCR 16 is the debug PCR anyone may extend: a non-zero value proves it is read, not zeroes.
+      tpm2('pcrextend', [`16:sha256=${'ab'.repeat(32)}`], tpm.env);
+      const after16 = await client.readPcrs([16]);
+      const expected16 = createHash('sha256').update(Buffer.concat([values.get(16)!, Buffer.alloc(32, 0xab)])).digest();
+      assert.deepEqual(after16.get(16), expected16);
+
+      const fresh = await client.readPcrs(pcrs);
+      const nonce = randomBytes(32);
+      const quote = await client.quote(nonce, pcrs);
+      const attest = parseAttest(quote.attest);
+      assert.equal(attest.type, 'quote');
+      if (attest.type !== 'quote') return;
+      assert.deepEqual(attest.pcrSelect, [{ hashAlg: 0x000b, pcrs: ascending }]);
+      const digest = createHash('sha256').update(Buffer.concat(ascending.map((i) => fresh.get(i)!))).digest();
+      assert.deepEqual(attest.pcrDigest, digest);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a TCTI with no TPM behind it is TPM_UNAVAILABLE', async () => {
     for (const tcti of ['swtpm:host=127.0.0.1,port=1', 'device:/nonexistent/tpmrm0']) {
-      assert.throws(
-        () => TpmClient.open({ tcti, cacheDir: join(work, 'none'), addon }),
+      await assert.rejects(
+        TpmClient.open({ tcti, cacheDir: join(work, 'none'), addon }),
         (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.TPM_UNAVAILABLE,
         tcti,
       );
@@ -210,7 +241,7 @@ describe('TPM addon and TpmClient (swtpm)', () => {
     const client = fileURLToPath(new URL('../tpm-client.ts', import.meta.url));
     const code =
       `import { TpmClient } from ${JSON.stringify(client)};` +
-      `try { TpmClient.open({ tcti: 'device:${device}', cacheDir: '${join(work, 'perm')}' }); console.log('opened'); }` +
+      `try { await TpmClient.open({ tcti: 'device:${device}', cacheDir: '${join(work, 'perm')}' }); console.log('opened'); }` +
       `catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
     const nodeArgs = ['--import', 'tsx', '--input-type=module', '-e', code];
     const [cmd, args] =
@@ -224,13 +255,13 @@ describe('TPM addon and TpmClient (swtpm)', () => {
     assert.match(out.message, /^Failed to open the TPM device .*tss.*udev rules/);
   });
 
-  it('GATEHOUSE_TPM_TCTI picks the TPM when no tcti is given', () => {
-    const client = TpmClient.open({ cacheDir: join(work, 'env'), addon, env: { GATEHOUSE_TPM_TCTI: tpm.tcti } });
+  it('GATEHOUSE_TPM_TCTI picks the TPM when no tcti is given', async () => {
+    const client = await TpmClient.open({ cacheDir: join(work, 'env'), addon, env: { GATEHOUSE_TPM_TCTI: tpm.tcti } });
     try {
       assert.equal(client.tcti, tpm.tcti);
-      assert.ok(client.ekCertificate());
+      assert.ok(await client.ekCertificate());
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
@@ -239,9 +270,9 @@ describe('TPM addon and TpmClient (swtpm)', () => {
     const cacheDir = join(work, 'stale');
     let foreign: Buffer;
     try {
-      const c = TpmClient.open({ tcti: other.tcti, cacheDir, addon });
-      foreign = c.attestationKey().public;
-      c.close();
+      const c = await TpmClient.open({ tcti: other.tcti, cacheDir, addon });
+      foreign = (await c.attestationKey()).public;
+      await c.close();
     } finally {
       await other.stop();
     }
@@ -256,18 +287,18 @@ describe('TPM addon and TpmClient (swtpm)', () => {
       raw.close();
     }
     const notices: string[] = [];
-    const client = open(cacheDir, notices);
+    const client = await open(cacheDir, notices);
     try {
-      const ak = client.attestationKey();
+      const ak = await client.attestationKey();
       assert.notDeepEqual(ak.public, foreign);
       assert.equal(notices.length, 1);
       assert.match(notices[0]!, /does not belong to this TPM/);
       const nonce = randomBytes(32);
-      verifyQuote(ak.public, client.quote(nonce, [0]), nonce);
+      verifyQuote(ak.public, await client.quote(nonce, [0]), nonce);
       const saved = JSON.parse(readFileSync(akBlobPath(cacheDir), 'utf8')) as { public: string };
       assert.deepEqual(Buffer.from(saved.public, 'base64'), ak.public, 'the new AK replaced the stale blob');
     } finally {
-      client.close();
+      await client.close();
     }
   });
 });
