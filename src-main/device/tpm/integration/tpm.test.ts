@@ -14,6 +14,8 @@ import { ErrorCode, GatehouseError } from '../../../../src-shared/errors.ts';
 import { loadTpmAddon, type TpmAddon } from '../addon.ts';
 import { akBlobPath } from '../ak-store.ts';
 import { TpmClient } from '../tpm-client.ts';
+// Test-only: checks that the cluster's own TPMS_ATTEST parser reads what this client's TPM signs.
+// eslint-disable-next-line no-restricted-imports -- cross-checks the real verifier; app code never imports it
 import { parseAttest } from '../../../../src-cluster/devicetrust/tpm/attest.ts';
 import { parseQuoteAttest, parseRsaPublic, publicArea, rsassaSignature, tpm2 } from './tpm-structures.ts';
 
