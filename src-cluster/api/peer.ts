@@ -8,6 +8,8 @@ import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
 export interface Peer {
   address: string;
   identity?: TlsIdentity;
+  /** DER of the verified client certificate (set with identity). */
+  certDer?: Buffer;
   refusal?: string;
 }
 
@@ -18,7 +20,10 @@ export function peerContext(req: { socket: unknown }): ContextValues {
   const peer: Peer = { address: socket.remoteAddress ?? 'unknown' };
   const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
   if (cert && cert.raw) {
-    if (socket.authorized) peer.identity = identityFromClientCert(cert.raw);
+    if (socket.authorized) {
+      peer.identity = identityFromClientCert(cert.raw);
+      peer.certDer = cert.raw;
+    }
     else peer.refusal = String(socket.authorizationError ?? 'untrusted certificate');
   }
   return createContextValues().set(peerKey, peer);

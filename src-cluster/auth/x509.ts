@@ -4,6 +4,12 @@
 import { webcrypto, createPublicKey, createPrivateKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
+import {
+  OID_DEVICE_ASSET_TAG,
+  OID_DEVICE_CREDENTIAL_ID,
+  OID_DEVICE_ID,
+  type DeviceFields,
+} from '../../src-shared/cert-fields.ts';
 
 const subtle = webcrypto.subtle;
 const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -25,6 +31,14 @@ export interface TlsIdentity {
   roles: string[];
   logins: string[];
   notAfter: Date;
+  /** Set when the certificate was re-issued after device authentication. */
+  device?: DeviceFields;
+}
+
+/** Everything needed to re-issue a client certificate unchanged but for added fields. */
+export interface ClientCertContents extends TlsIdentity {
+  notBefore: Date;
+  publicKey: KeyObject;
 }
 
 async function importSigningKey(keyPem: string): Promise<webcrypto.CryptoKey> {
@@ -86,17 +100,34 @@ async function issue(params: IssueParams, subject: x509.JsonName, extensions: x5
   return cert.toString('pem');
 }
 
-/** Client certificate: CN = user, O = each role; logins in a private extension. */
+const DEVICE_OIDS: [keyof DeviceFields, string][] = [
+  ['deviceId', OID_DEVICE_ID],
+  ['assetTag', OID_DEVICE_ASSET_TAG],
+  ['credentialId', OID_DEVICE_CREDENTIAL_ID],
+];
+
+/** Client certificate: CN = user, O = each role; logins and device fields in private extensions. */
 export async function issueClientCert(
-  params: IssueParams & { user: string; roles: string[]; logins: string[] },
+  params: IssueParams & { user: string; roles: string[]; logins: string[]; device?: DeviceFields },
 ): Promise<string> {
   const subject: x509.JsonName = [{ CN: [params.user] }];
   if (params.roles.length > 0) subject.push({ O: params.roles });
+  const device = params.device;
   return issue(params, subject, [
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
     new x509.Extension(OID_GATEHOUSE_LOGINS, false, Buffer.from(JSON.stringify(params.logins))),
+    ...(device
+      ? DEVICE_OIDS.map(([field, oid]) => new x509.Extension(oid, false, Buffer.from(device[field], 'utf8')))
+      : []),
   ]);
+}
+
+function readDeviceFields(cert: x509.X509Certificate): DeviceFields | undefined {
+  const values = DEVICE_OIDS.map(([, oid]) => cert.getExtension(oid));
+  if (values.every((v) => !v)) return undefined;
+  const text = (i: number): string => (values[i] ? Buffer.from(values[i].value).toString('utf8') : '');
+  return { deviceId: text(0), assetTag: text(1), credentialId: text(2) };
 }
 
 /** Server certificate for a host name / IP list (subjectAltName), e.g. the proxy. */
@@ -119,7 +150,7 @@ export async function issueServerCert(
 }
 
 /** Reads the identity out of a client certificate that TLS has already verified against the user CA. */
-export function identityFromClientCert(der: Buffer): TlsIdentity {
+export function identityFromClientCert(der: Buffer | string): TlsIdentity {
   const cert = new x509.X509Certificate(der);
   const cn = cert.subjectName.getField('CN');
   const roles = cert.subjectName.getField('O');
@@ -129,7 +160,20 @@ export function identityFromClientCert(der: Buffer): TlsIdentity {
     const parsed: unknown = JSON.parse(Buffer.from(ext.value).toString('utf8'));
     if (Array.isArray(parsed)) logins = parsed.filter((l): l is string => typeof l === 'string');
   }
-  return { user: cn[0] ?? '', roles, logins, notAfter: cert.notAfter };
+  const identity: TlsIdentity = { user: cn[0] ?? '', roles, logins, notAfter: cert.notAfter };
+  const device = readDeviceFields(cert);
+  if (device) identity.device = device;
+  return identity;
+}
+
+/** The identity plus validity and key of a client certificate (PEM or DER), for re-issuing it. */
+export function clientCertContents(cert: Buffer | string): ClientCertContents {
+  const parsed = new NodeX509(cert);
+  return {
+    ...identityFromClientCert(parsed.raw),
+    notBefore: new Date(parsed.validFrom),
+    publicKey: createPublicKey(parsed.publicKey.export({ format: 'pem', type: 'spki' })),
+  };
 }
 
 export function certFingerprint(pem: string): string {

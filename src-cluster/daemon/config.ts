@@ -37,6 +37,13 @@ const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       second_factor: z.enum(['off', 'otp']).default('off'),
       cert_ttl: duration.default('12h'),
+      device_trust: z
+        .strictObject({
+          // EK certificate CAs (PEM file paths or inline PEM): when set, only TPMs whose EK
+          // certificate chains to one of them can enroll (attestation type ekcert_trusted).
+          ekcert_allowed_cas: z.array(z.string().min(1)).default([]),
+        })
+        .prefault({}),
     })
     .prefault({}),
   proxy: z

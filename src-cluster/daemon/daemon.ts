@@ -19,6 +19,8 @@ import { AccessChecker } from '../authz/access.ts';
 import { ResourceAdmin } from '../api/resource-admin.ts';
 import { DeviceInventory } from '../devicetrust/inventory.ts';
 import { registerAuthService } from '../api/auth-service.ts';
+import { registerDeviceTrustService } from '../api/devicetrust-service.ts';
+import { loadEkCertAllowedCas } from '../devicetrust/ek-cas.ts';
 import { peerContext } from '../api/peer.ts';
 import { ProxyServer, splitHostPort } from '../proxy/proxy.ts';
 import { NodeSshServer } from '../node/index.ts';
@@ -88,6 +90,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       }
     }
     const devices = new DeviceInventory(backend);
+    const ekCertAllowedCas = loadEkCertAllowedCas(cfg.auth.device_trust.ekcert_allowed_cas);
     const access = new AccessChecker(users, roles, log.child('authz'));
     const running: RunningDaemon = { clusterName, backend, close: (m) => close(m) };
     if (!cfg.auth.enabled) return running;
@@ -126,15 +129,25 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         names.filter((n) => !isIp(n)),
         [...new Set(['127.0.0.1', ...names.filter(isIp)])],
       );
+      const authRoutes = registerAuthService({
+        auth,
+        resources: admin,
+        devices,
+        version: VERSION,
+        proxyPublicAddr: publicAddr,
+        log: log.child('api'),
+      });
+      const deviceTrustRoutes = registerDeviceTrustService({
+        inventory: devices,
+        cas,
+        ekCertAllowedCas: () => ekCertAllowedCas,
+        log: log.child('devicetrust'),
+      });
       const apiHandler = connectNodeAdapter({
-        routes: registerAuthService({
-          auth,
-          resources: admin,
-          devices,
-          version: VERSION,
-          proxyPublicAddr: publicAddr,
-          log: log.child('api'),
-        }),
+        routes: (router) => {
+          authRoutes(router);
+          deviceTrustRoutes(router);
+        },
         contextValues: (req) => peerContext(req),
       });
       const proxy = new ProxyServer({

@@ -1,0 +1,131 @@
+// The device authentication ceremony, server half (TPM). Runs after every login: the client
+// names its credential, the server answers with a fresh nonce, and only the TPM holding that
+// enrolled AK can return a quote over it. Then the login's certificates are issued again with
+// the device fields (same key, identity and expiry), which is what "device-trusted" means.
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
+import type {
+  AuthenticateDeviceRequest,
+  AuthenticateDeviceResponseSchema,
+} from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
+import type { CertAuthorities } from '../auth/authorities.ts';
+import { checkPresentedCerts, reissueWithDevice } from '../auth/device-certs.ts';
+import {
+  CeremonyStream,
+  collectedDataFromWire,
+  deviceLabel,
+  deviceToWire,
+  newNonce,
+  pcrBankFromWire,
+  QUOTE_PCRS,
+  required,
+  requireMatchingSerial,
+} from './ceremony-stream.ts';
+import type { Caller, DeviceCeremonyDeps } from './enrollment.ts';
+import type { StoredDevice } from './inventory.ts';
+import { verifyQuote } from './tpm/quote.ts';
+
+type AuthenticateResponse = MessageInitShape<typeof AuthenticateDeviceResponseSchema>;
+
+export interface AuthenticationDeps extends DeviceCeremonyDeps {
+  cas: CertAuthorities;
+}
+
+export interface AuthenticatingCaller extends Caller {
+  /** DER of the client certificate this call came in with (mTLS). */
+  certDer: Buffer;
+}
+
+async function enrolledDeviceFor(deps: AuthenticationDeps, credentialId: string): Promise<StoredDevice> {
+  const devices = await deps.inventory.list();
+  const device = devices.find((d) => d.spec.credential?.id === credentialId);
+  if (!device || device.spec.enroll_status !== 'enrolled') {
+    throw new GatehouseError(
+      ErrorCode.DEVICE_NOT_ENROLLED,
+      device
+        ? `device ${deviceLabel(device)} is not enrolled; ask an administrator for an enroll token (gatectl devices enroll)`
+        : 'no enrolled device has this credential: enroll this device first (gate device enroll --token ...)',
+      { reason: device ? 'not_enrolled' : 'unknown_credential' },
+    );
+  }
+  return device;
+}
+
+export async function* authenticateDevice(
+  deps: AuthenticationDeps,
+  caller: AuthenticatingCaller,
+  requests: AsyncIterable<AuthenticateDeviceRequest>,
+): AsyncGenerator<AuthenticateResponse> {
+  const now = deps.now ?? (() => new Date());
+  const stream = new CeremonyStream(requests, deps.stepTimeoutMs);
+  let device: StoredDevice | undefined;
+  try {
+    const init = await stream.next('init');
+    const presented = required(init.userCertificates, 'the user certificates');
+    const certs = checkPresentedCerts(
+      deps.cas,
+      {
+        sshCertificate: required(presented.sshCertificate, 'the SSH certificate'),
+        tlsCertificatePem: required(presented.tlsCertificate, 'the TLS certificate'),
+      },
+      { user: caller.user, certDer: caller.certDer },
+      now(),
+    );
+    device = await enrolledDeviceFor(deps, required(init.credentialId, 'the credential id'));
+    const data = collectedDataFromWire(required(init.deviceData, 'the device data'), now());
+    requireMatchingSerial(device, data);
+
+    const nonce = newNonce();
+    yield { payload: { case: 'tpmChallenge', value: { attestationNonce: nonce, pcrs: [...QUOTE_PCRS] } } };
+
+    const answer = await stream.next('tpmChallengeResponse');
+    const platform = required(answer.platformParameters, 'the platform parameters');
+    const quote = required(platform.quote, 'the quote');
+    verifyQuote({
+      // The AK enrolled for this credential, never one the client sends now.
+      akPublic: Buffer.from(device.spec.credential!.public_key, 'base64'),
+      attest: Buffer.from(quote.quote),
+      signature: Buffer.from(quote.signature),
+      nonce,
+      pcrs: [pcrBankFromWire(platform, QUOTE_PCRS)],
+    });
+
+    const fields = {
+      deviceId: device.metadata.name,
+      assetTag: device.spec.asset_tag,
+      credentialId: device.spec.credential!.id,
+    };
+    const issued = await reissueWithDevice(deps.cas, certs, fields);
+    const updated = await deps.inventory.update(device.metadata.name, (spec) => ({
+      ...spec,
+      collected_data: [...spec.collected_data, data],
+    }));
+    deps.log.info('device authenticated', {
+      device_id: fields.deviceId,
+      asset_tag: fields.assetTag,
+      credential_id: fields.credentialId,
+      user: caller.user,
+      client: caller.address,
+      expires: certs.tls.notAfter.toISOString(),
+    });
+    yield {
+      payload: {
+        case: 'success',
+        value: {
+          userCertificates: { sshCertificate: issued.sshCertificate, tlsCertificate: issued.tlsCertificate },
+          device: deviceToWire(updated),
+        },
+      },
+    };
+  } catch (e) {
+    deps.log.warn('device authentication failed', {
+      device_id: device?.metadata.name ?? '',
+      user: caller.user,
+      client: caller.address,
+      code: isGatehouseError(e) ? e.code : ErrorCode.INTERNAL,
+      reason: isGatehouseError(e) ? String(e.details?.['reason'] ?? '') : '',
+      error: (e as Error).message,
+    });
+    throw e;
+  }
+}

@@ -1,0 +1,198 @@
+// The enrollment ceremony, server half (TPM). The client proves three things before its device is
+// marked enrolled: it holds a token an admin made for this device, its attestation key lives in a
+// TPM (AK properties + the AK certifying its own creation), and that TPM is the one holding the EK
+// it claims (only that TPM can activate the credential we seal to the EK for the AK's name). The
+// quote over a fresh nonce shows the AK is live now. Any failure stores nothing; the token is spent
+// the moment init arrives.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
+import { credentialIdFromAkPublic, tpmtPublicBytes } from '../../src-shared/device-credential.ts';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type {
+  EnrollDeviceInit,
+  EnrollDeviceRequest,
+  EnrollDeviceResponseSchema,
+} from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
+import type { Logger } from '../log/logger.ts';
+import type { AttestationType, DeviceCredential } from '../resources/device.ts';
+import {
+  CeremonyStream,
+  collectedDataFromWire,
+  deviceLabel,
+  deviceToWire,
+  newNonce,
+  pcrBankFromWire,
+  QUOTE_PCRS,
+  required,
+  requireMatchingSerial,
+} from './ceremony-stream.ts';
+import type { DeviceInventory } from './inventory.ts';
+import { assertAkProperties } from './tpm/ak-properties.ts';
+import { verifyCreation } from './tpm/creation.ts';
+import { makeCredential } from './tpm/credential.ts';
+import { checkEkCertificate } from './tpm/ek-certificate.ts';
+import { attestationError } from './tpm/errors.ts';
+import { parsePublic, tpmName, type TpmPublic } from './tpm/public.ts';
+import { verifyQuote } from './tpm/quote.ts';
+
+export interface DeviceCeremonyDeps {
+  inventory: DeviceInventory;
+  /** PEM certificates of the CAs trusted for EK certificates; empty = no CA check. Read per ceremony. */
+  ekCertAllowedCas: () => string[];
+  log: Logger;
+  now?: () => Date;
+  stepTimeoutMs?: number;
+}
+
+export interface Caller {
+  user: string;
+  address: string;
+}
+
+type EnrollResponse = MessageInitShape<typeof EnrollDeviceResponseSchema>;
+const CREDENTIAL_SECRET_BYTES = 32;
+
+interface AkEvidence {
+  ak: TpmPublic;
+  ek: TpmPublic;
+  credential: DeviceCredential;
+}
+
+/** Checks everything in init that needs no TPM round trip: AK, its creation, EK and EK cert. */
+function checkEnrollEvidence(init: EnrollDeviceInit, allowedCas: string[]): AkEvidence {
+  const tpm = required(init.tpm, 'the TPM payload');
+  const params = required(tpm.attestationParameters, 'the AK attestation parameters');
+  const akBytes = tpmtPublicBytes(required(params.public, 'the AK public key'));
+  const ak = parsePublic(akBytes);
+  assertAkProperties(ak);
+  const credentialId = credentialIdFromAkPublic(akBytes);
+  if (init.credentialId !== credentialId) {
+    throw attestationError(
+      'ak_properties',
+      `credential id ${init.credentialId || '(none)'} is not the hash of this attestation key`,
+      {
+        reason: 'credential_mismatch',
+      },
+    );
+  }
+  verifyCreation({
+    akPublic: ak,
+    creationData: Buffer.from(required(params.createData, 'the AK creation data')),
+    attest: Buffer.from(required(params.createAttestation, 'the AK creation attestation')),
+    signature: Buffer.from(required(params.createSignature, 'the AK creation signature')),
+  });
+  const ek = parsePublic(Buffer.from(required(tpm.ekPublic, 'the EK public key')));
+  let attestationType: AttestationType = 'ekpub';
+  let ekCertSerial: string | undefined;
+  if (tpm.ekCert.length > 0) {
+    const check = checkEkCertificate({ ekCertDer: Buffer.from(tpm.ekCert), ekPublic: ek, allowedCas });
+    attestationType = check.attestationType;
+    ekCertSerial = check.serial;
+  } else if (allowedCas.length > 0) {
+    throw attestationError(
+      'untrusted_ek_cert',
+      'this cluster only enrolls TPMs with an EK certificate from its allowed CAs (ekcert_allowed_cas), and this TPM sent none',
+    );
+  }
+  const credential: DeviceCredential = {
+    id: credentialId,
+    public_key: akBytes.toString('base64'),
+    attestation_type: attestationType,
+  };
+  if (ekCertSerial) credential.ek_cert_serial = ekCertSerial;
+  return { ak, ek, credential };
+}
+
+export async function* enrollDevice(
+  deps: DeviceCeremonyDeps,
+  caller: Caller,
+  requests: AsyncIterable<EnrollDeviceRequest>,
+): AsyncGenerator<EnrollResponse> {
+  const now = deps.now ?? (() => new Date());
+  const stream = new CeremonyStream(requests, deps.stepTimeoutMs);
+  const log = deps.log;
+  let deviceId: string | undefined;
+  try {
+    const init = await stream.next('init');
+    deviceId = await deps.inventory.spendEnrollToken(required(init.token, 'the enroll token'));
+    const device = await deps.inventory.get(deviceId);
+    const data = collectedDataFromWire(required(init.deviceData, 'the device data'), now());
+    requireMatchingSerial(device, data);
+    const evidence = checkEnrollEvidence(init, deps.ekCertAllowedCas());
+    const holder = (await deps.inventory.list()).find(
+      (d) => d.spec.credential?.id === evidence.credential.id && d.metadata.name !== device.metadata.name,
+    );
+    if (holder) {
+      throw new GatehouseError(
+        ErrorCode.ALREADY_EXISTS,
+        `this attestation key is already enrolled as device ${deviceLabel(holder)}; unenroll that device first`,
+      );
+    }
+
+    const secret = randomBytes(CREDENTIAL_SECRET_BYTES);
+    const nonce = newNonce();
+    const sealed = makeCredential(evidence.ek, tpmName(evidence.ak), secret);
+    yield {
+      payload: {
+        case: 'tpmChallenge',
+        value: {
+          // The wire carries the TPM2B contents; the TPM's marshalling adds the size again.
+          encryptedCredential: {
+            credentialBlob: sealed.credentialBlob.subarray(2),
+            secret: sealed.encryptedSecret.subarray(2),
+          },
+          attestationNonce: nonce,
+          pcrs: [...QUOTE_PCRS],
+        },
+      },
+    };
+
+    const answer = await stream.next('tpmChallengeResponse');
+    const solution = Buffer.from(answer.solution);
+    if (solution.length !== secret.length || !timingSafeEqual(solution, secret)) {
+      throw attestationError(
+        'ak_properties',
+        'the device did not recover the sealed secret: its TPM does not hold this EK and AK',
+        {
+          reason: 'wrong_secret',
+        },
+      );
+    }
+    const platform = required(answer.platformParameters, 'the platform parameters');
+    const quote = required(platform.quote, 'the quote');
+    verifyQuote({
+      akPublic: evidence.ak,
+      attest: Buffer.from(quote.quote),
+      signature: Buffer.from(quote.signature),
+      nonce,
+      pcrs: [pcrBankFromWire(platform, QUOTE_PCRS)],
+    });
+
+    const enrolled = await deps.inventory.update(device.metadata.name, (spec) => ({
+      ...spec,
+      enroll_status: 'enrolled',
+      credential: evidence.credential,
+      collected_data: [...spec.collected_data, data],
+      owner: spec.owner ?? caller.user,
+    }));
+    log.info('device enrolled', {
+      device_id: enrolled.metadata.name,
+      asset_tag: enrolled.spec.asset_tag,
+      credential_id: evidence.credential.id,
+      attestation_type: evidence.credential.attestation_type,
+      user: caller.user,
+      client: caller.address,
+    });
+    yield { payload: { case: 'success', value: { device: deviceToWire(enrolled) } } };
+  } catch (e) {
+    log.warn('device enrollment failed', {
+      device_id: deviceId ?? '',
+      user: caller.user,
+      client: caller.address,
+      code: isGatehouseError(e) ? e.code : ErrorCode.INTERNAL,
+      reason: isGatehouseError(e) ? String(e.details?.['reason'] ?? '') : '',
+      error: (e as Error).message,
+    });
+    throw e;
+  }
+}
