@@ -36,23 +36,32 @@ export interface Quote {
   signature: Buffer;
 }
 
-/** One open TPM connection. Synchronous: each call is one or a few TPM commands. */
+/**
+ * One TPM connection. `new Tpm(tcti)` only records the TCTI; every method that talks to the TPM
+ * runs on a libuv worker thread and returns a Promise (a real TPM takes seconds to create an EK,
+ * which must not block Electron's main thread). Operations on one object never overlap: each takes
+ * the object's mutex for its whole run, in the order the threads get it, so callers that care about
+ * order (TpmClient) queue their calls. Rejections carry `code`, and `rc`/`rcText` from tpm2-tss.
+ */
 export interface NativeTpm {
-  close(): void;
+  /** Connects (TCTI, ESYS, TPM2_Startup). Every other call rejects with TPM_CLOSED until it resolved. */
+  open(): Promise<void>;
+  /** Flushes loaded AKs and disconnects; waits for an operation in flight. */
+  close(): Promise<void>;
   /** DER of the EK certificate (RSA index 0x01c00002, else ECC 0x01c0000a), or null. */
-  readEkCert(): Buffer | null;
+  readEkCert(): Promise<Buffer | null>;
   /** TPMT_PUBLIC of the EK from the TCG default RSA template. */
-  ekPublic(): Buffer;
-  createAk(): AkCreation;
+  ekPublic(): Promise<Buffer>;
+  createAk(): Promise<AkCreation>;
   /** Loads the AK under the EK; returns a handle that stays loaded until flush() or close(). */
-  loadAk(pub: Buffer, priv: Buffer): number;
-  flush(akHandle: number): void;
+  loadAk(pub: Buffer, priv: Buffer): Promise<number>;
+  flush(akHandle: number): Promise<void>;
   /** credentialBlob: TPM2B_ID_OBJECT contents; encryptedSecret: TPM2B_ENCRYPTED_SECRET contents. */
-  activateCredential(akHandle: number, credentialBlob: Buffer, encryptedSecret: Buffer): Buffer;
+  activateCredential(akHandle: number, credentialBlob: Buffer, encryptedSecret: Buffer): Promise<Buffer>;
   /** Quotes SHA-256 PCRs; the nonce (≤ 64 bytes) becomes extraData. */
-  quote(akHandle: number, nonce: Buffer, pcrs: number[]): Quote;
+  quote(akHandle: number, nonce: Buffer, pcrs: number[]): Promise<Quote>;
   /** SHA-256 bank values of the distinct indices (0..23) in pcrs, in ascending index order. */
-  pcrRead(pcrs: number[]): Buffer[];
+  pcrRead(pcrs: number[]): Promise<Buffer[]>;
 }
 
 export interface TpmAddon {

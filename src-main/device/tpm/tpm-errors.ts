@@ -33,10 +33,10 @@ export function toTpmError(e: unknown): GatehouseError {
   return new GatehouseError(CODE_MAP[tpmCode] ?? ErrorCode.TPM_ERROR, message, details);
 }
 
-/** Runs a native call, rethrowing its failure as a coded GatehouseError. */
-export function tpmCall<T>(fn: () => T): T {
+/** Awaits a native call, rethrowing its failure (sync throw or rejection) as a coded GatehouseError. */
+export async function tpmCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     throw toTpmError(e);
   }

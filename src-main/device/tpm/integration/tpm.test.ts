@@ -45,6 +45,11 @@ describe('TPM addon and TpmClient (swtpm)', () => {
   let work: string;
   const open = (cacheDir: string, notices: string[] = []) =>
     TpmClient.open({ tcti: tpm.tcti, cacheDir, addon, onNotice: (m) => notices.push(m) });
+  const openRaw = async () => {
+    const raw = new addon.Tpm(tpm.tcti);
+    await raw.open();
+    return raw;
+  };
 
   before(async () => {
     addon = loadTpmAddon();
@@ -181,17 +186,17 @@ describe('TPM addon and TpmClient (swtpm)', () => {
       }
     }
     // Raw addon: load/quote/flush and EK creation 20 times on one connection.
-    const raw = new addon.Tpm(tpm.tcti);
+    const raw = await openRaw();
     try {
-      const ak = raw.createAk();
+      const ak = await raw.createAk();
       for (let i = 0; i < 20; i++) {
-        const h = raw.loadAk(ak.public, ak.private);
-        raw.quote(h, Buffer.from('n'), [0]);
-        raw.flush(h);
-        raw.ekPublic();
+        const h = await raw.loadAk(ak.public, ak.private);
+        await raw.quote(h, Buffer.from('n'), [0]);
+        await raw.flush(h);
+        await raw.ekPublic();
       }
     } finally {
-      raw.close();
+      await raw.close();
     }
   });
 
@@ -222,6 +227,94 @@ describe('TPM addon and TpmClient (swtpm)', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('TPM work runs off the JS thread: timers fire while the TPM creates an AK', async () => {
+    const raw = await openRaw();
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 1);
+      let timeout = false;
+      setTimeout(() => (timeout = true), 0);
+      const started = performance.now();
+      const pending = raw.createAk();
+      const returnedAfter = performance.now() - started;
+      const ak = await pending;
+      clearInterval(timer);
+      // A synchronous call would return only after the TPM finished, and resume the await before any timer.
+      assert.ok(timeout, 'a 0 ms timer fired before createAk resolved');
+      assert.ok(ticks > 0, `the event loop turned while the TPM worked (${ticks} ticks)`);
+      assert.ok(returnedAfter < 50, `createAk returned its promise in ${returnedAfter.toFixed(1)} ms`);
+      assert.ok(ak.public.length > 256 && ak.creationAttest.length > 0);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('concurrent calls on one native object are serialized (mutex) and all succeed', async () => {
+    const raw = await openRaw();
+    try {
+      const ak = await raw.createAk();
+      const h = await raw.loadAk(ak.public, ak.private);
+      const nonces = Array.from({ length: 6 }, () => randomBytes(16));
+      const [quotes, ekPubs, pcrs] = await Promise.all([
+        Promise.all(nonces.map((n) => raw.quote(h, n, [0, 1]))),
+        Promise.all([raw.ekPublic(), raw.ekPublic(), raw.ekPublic()]),
+        Promise.all([raw.pcrRead([0, 1]), raw.readEkCert()]),
+      ]);
+      quotes.forEach((q, i) => verifyQuote(ak.public, q, nonces[i]!));
+      assert.deepEqual(ekPubs[1], ekPubs[0]);
+      assert.deepEqual(ekPubs[2], ekPubs[0]);
+      assert.equal(pcrs[0].length, 2);
+      await raw.flush(h);
+      // Still no leaked slots: another round of loads works after the storm.
+      const h2 = await raw.loadAk(ak.public, ak.private);
+      await raw.flush(h2);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('TpmClient queues racing calls: two attestationKey() calls make one AK', async () => {
+    const client = await open(join(work, 'race'));
+    try {
+      const nonce = randomBytes(16);
+      const [a, b, q, ek] = await Promise.all([
+        client.attestationKey(),
+        client.attestationKey(),
+        client.quote(nonce, [0]),
+        client.ekPublic(),
+      ]);
+      assert.deepEqual(a.public, b.public, 'the second caller got the AK the first created');
+      verifyQuote(a.public, q, nonce);
+      assert.equal(parseRsaPublic(ek).keyBits, 2048);
+      const saved = JSON.parse(readFileSync(akBlobPath(join(work, 'race')), 'utf8')) as { public: string };
+      assert.deepEqual(Buffer.from(saved.public, 'base64'), a.public);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('native failures reject with their codes: bad input, unknown handle, closed connection', async () => {
+    const raw = new addon.Tpm(tpm.tcti);
+    const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
+    await assert.rejects(raw.ekPublic(), code('TPM_CLOSED'), 'before open()');
+    await raw.open();
+    await assert.rejects(raw.pcrRead([24]), code('TPM_BAD_INPUT'));
+    await assert.rejects(raw.quote(0x80ffffff, Buffer.alloc(8), [0]), code('TPM_BAD_INPUT'));
+    await assert.rejects(raw.quote(0, Buffer.alloc(65), [0]), code('TPM_BAD_INPUT'));
+    // A TPM-layer failure keeps rc and the decoded text: TPM2_ActivateCredential with a garbage secret.
+    const ak = await raw.createAk();
+    const h = await raw.loadAk(ak.public, ak.private);
+    await assert.rejects(raw.activateCredential(h, Buffer.alloc(40, 1), Buffer.alloc(256, 2)), (e: unknown) => {
+      const err = e as { code?: string; rc?: number; rcText?: string; message: string };
+      return err.code === 'TPM_ERROR' && typeof err.rc === 'number' && !!err.rcText && /ActivateCredential/.test(err.message);
+    });
+    await raw.close();
+    await assert.rejects(raw.pcrRead([0]), code('TPM_CLOSED'), 'after close()');
+    const client = await open(join(work, 'closed'));
+    await client.close();
+    await assert.rejects(client.ekPublic(), (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.TPM_ERROR);
   });
 
   it('a TCTI with no TPM behind it is TPM_UNAVAILABLE', async () => {
@@ -278,15 +371,20 @@ describe('TPM addon and TpmClient (swtpm)', () => {
     } finally {
       await other.stop();
     }
-    const raw = new addon.Tpm(tpm.tcti);
+    const raw = await openRaw();
     try {
       const stored = JSON.parse(readFileSync(akBlobPath(cacheDir), 'utf8')) as { public: string; private: string };
-      assert.throws(
-        () => raw.loadAk(Buffer.from(stored.public, 'base64'), Buffer.from(stored.private, 'base64')),
+      await assert.rejects(
+        raw.loadAk(Buffer.from(stored.public, 'base64'), Buffer.from(stored.private, 'base64')),
+        (e: unknown) => (e as { code?: string }).code === 'TPM_BINDING' && /Load\(AK\) failed/.test((e as Error).message),
+      );
+      // A blob that does not even parse is just as foreign.
+      await assert.rejects(
+        raw.loadAk(Buffer.from('garbage'), Buffer.from(stored.private, 'base64')),
         (e: unknown) => (e as { code?: string }).code === 'TPM_BINDING',
       );
     } finally {
-      raw.close();
+      await raw.close();
     }
     const notices: string[] = [];
     const client = await open(cacheDir, notices);
