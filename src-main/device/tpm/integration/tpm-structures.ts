@@ -1,7 +1,8 @@
 // Test-only readers for the TPM structures the addon returns, so the tests check the TPM's output
 // with node:crypto and tpm2-tools instead of trusting the addon's own view of it.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 
 const TPM_ALG_NULL = 0x0010;
 const TPM_ALG_RSA = 0x0001;
@@ -125,4 +126,22 @@ export function tpm2(tool: string, args: string[], env: NodeJS.ProcessEnv = proc
     throw new Error(`tpm2_${tool} ${args.join(' ')} failed (status ${r.status}):\n${r.stdout}\n${r.stderr}`);
   }
   return r.stdout;
+}
+
+/** Asserts the quote is signed by the AK, is a TPM quote and carries the nonce; returns it parsed. */
+export function verifyQuote(
+  akPublic: Buffer,
+  quote: { attest: Buffer; signature: Buffer },
+  nonce: Buffer,
+): ReturnType<typeof parseQuoteAttest> {
+  const { key } = parseRsaPublic(publicArea(akPublic));
+  assert.ok(
+    verify('sha256', quote.attest, key, rsassaSignature(quote.signature)),
+    'quote signature verifies with the AK',
+  );
+  const attest = parseQuoteAttest(quote.attest);
+  assert.equal(attest.magic, 0xff544347);
+  assert.equal(attest.type, 0x8018, 'TPM_ST_ATTEST_QUOTE');
+  assert.deepEqual(attest.extraData, nonce);
+  return attest;
 }

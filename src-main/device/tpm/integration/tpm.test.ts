@@ -17,27 +17,10 @@ import { TpmClient } from '../tpm-client.ts';
 // Test-only: checks that the cluster's own TPMS_ATTEST parser reads what this client's TPM signs.
 // eslint-disable-next-line no-restricted-imports -- cross-checks the real verifier; app code never imports it
 import { parseAttest } from '../../../../src-cluster/devicetrust/tpm/attest.ts';
-import { parseQuoteAttest, parseRsaPublic, publicArea, rsassaSignature, tpm2 } from './tpm-structures.ts';
+import { parseRsaPublic, publicArea, rsassaSignature, tpm2, verifyQuote } from './tpm-structures.ts';
 
 const EK_POLICY = '837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa';
 const TPMA = { fixedTPM: 0x2, fixedParent: 0x10, sensitiveDataOrigin: 0x20, restricted: 0x10000, sign: 0x40000 };
-
-function verifyQuote(
-  akPublic: Buffer,
-  quote: { attest: Buffer; signature: Buffer },
-  nonce: Buffer,
-): ReturnType<typeof parseQuoteAttest> {
-  const { key } = parseRsaPublic(publicArea(akPublic));
-  assert.ok(
-    verify('sha256', quote.attest, key, rsassaSignature(quote.signature)),
-    'quote signature verifies with the AK',
-  );
-  const attest = parseQuoteAttest(quote.attest);
-  assert.equal(attest.magic, 0xff544347);
-  assert.equal(attest.type, 0x8018, 'TPM_ST_ATTEST_QUOTE');
-  assert.deepEqual(attest.extraData, nonce);
-  return attest;
-}
 
 describe('TPM addon and TpmClient (swtpm)', () => {
   let addon: TpmAddon;
@@ -212,7 +195,9 @@ describe('TPM addon and TpmClient (swtpm)', () => {
       // PCR 16 is the debug PCR anyone may extend: a non-zero value proves it is read, not zeroes.
       tpm2('pcrextend', [`16:sha256=${'ab'.repeat(32)}`], tpm.env);
       const after16 = await client.readPcrs([16]);
-      const expected16 = createHash('sha256').update(Buffer.concat([values.get(16)!, Buffer.alloc(32, 0xab)])).digest();
+      const expected16 = createHash('sha256')
+        .update(Buffer.concat([values.get(16)!, Buffer.alloc(32, 0xab)]))
+        .digest();
       assert.deepEqual(after16.get(16), expected16);
 
       const fresh = await client.readPcrs(pcrs);
@@ -222,99 +207,13 @@ describe('TPM addon and TpmClient (swtpm)', () => {
       assert.equal(attest.type, 'quote');
       if (attest.type !== 'quote') return;
       assert.deepEqual(attest.pcrSelect, [{ hashAlg: 0x000b, pcrs: ascending }]);
-      const digest = createHash('sha256').update(Buffer.concat(ascending.map((i) => fresh.get(i)!))).digest();
+      const digest = createHash('sha256')
+        .update(Buffer.concat(ascending.map((i) => fresh.get(i)!)))
+        .digest();
       assert.deepEqual(attest.pcrDigest, digest);
     } finally {
       await client.close();
     }
-  });
-
-  it('TPM work runs off the JS thread: timers fire while the TPM creates an AK', async () => {
-    const raw = await openRaw();
-    try {
-      let ticks = 0;
-      const timer = setInterval(() => ticks++, 1);
-      let timeout = false;
-      setTimeout(() => (timeout = true), 0);
-      const started = performance.now();
-      const pending = raw.createAk();
-      const returnedAfter = performance.now() - started;
-      const ak = await pending;
-      clearInterval(timer);
-      // A synchronous call would return only after the TPM finished, and resume the await before any timer.
-      assert.ok(timeout, 'a 0 ms timer fired before createAk resolved');
-      assert.ok(ticks > 0, `the event loop turned while the TPM worked (${ticks} ticks)`);
-      assert.ok(returnedAfter < 50, `createAk returned its promise in ${returnedAfter.toFixed(1)} ms`);
-      assert.ok(ak.public.length > 256 && ak.creationAttest.length > 0);
-    } finally {
-      await raw.close();
-    }
-  });
-
-  it('concurrent calls on one native object are serialized (mutex) and all succeed', async () => {
-    const raw = await openRaw();
-    try {
-      const ak = await raw.createAk();
-      const h = await raw.loadAk(ak.public, ak.private);
-      const nonces = Array.from({ length: 6 }, () => randomBytes(16));
-      const [quotes, ekPubs, pcrs] = await Promise.all([
-        Promise.all(nonces.map((n) => raw.quote(h, n, [0, 1]))),
-        Promise.all([raw.ekPublic(), raw.ekPublic(), raw.ekPublic()]),
-        Promise.all([raw.pcrRead([0, 1]), raw.readEkCert()]),
-      ]);
-      quotes.forEach((q, i) => verifyQuote(ak.public, q, nonces[i]!));
-      assert.deepEqual(ekPubs[1], ekPubs[0]);
-      assert.deepEqual(ekPubs[2], ekPubs[0]);
-      assert.equal(pcrs[0].length, 2);
-      await raw.flush(h);
-      // Still no leaked slots: another round of loads works after the storm.
-      const h2 = await raw.loadAk(ak.public, ak.private);
-      await raw.flush(h2);
-    } finally {
-      await raw.close();
-    }
-  });
-
-  it('TpmClient queues racing calls: two attestationKey() calls make one AK', async () => {
-    const client = await open(join(work, 'race'));
-    try {
-      const nonce = randomBytes(16);
-      const [a, b, q, ek] = await Promise.all([
-        client.attestationKey(),
-        client.attestationKey(),
-        client.quote(nonce, [0]),
-        client.ekPublic(),
-      ]);
-      assert.deepEqual(a.public, b.public, 'the second caller got the AK the first created');
-      verifyQuote(a.public, q, nonce);
-      assert.equal(parseRsaPublic(ek).keyBits, 2048);
-      const saved = JSON.parse(readFileSync(akBlobPath(join(work, 'race')), 'utf8')) as { public: string };
-      assert.deepEqual(Buffer.from(saved.public, 'base64'), a.public);
-    } finally {
-      await client.close();
-    }
-  });
-
-  it('native failures reject with their codes: bad input, unknown handle, closed connection', async () => {
-    const raw = new addon.Tpm(tpm.tcti);
-    const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
-    await assert.rejects(raw.ekPublic(), code('TPM_CLOSED'), 'before open()');
-    await raw.open();
-    await assert.rejects(raw.pcrRead([24]), code('TPM_BAD_INPUT'));
-    await assert.rejects(raw.quote(0x80ffffff, Buffer.alloc(8), [0]), code('TPM_BAD_INPUT'));
-    await assert.rejects(raw.quote(0, Buffer.alloc(65), [0]), code('TPM_BAD_INPUT'));
-    // A TPM-layer failure keeps rc and the decoded text: TPM2_ActivateCredential with a garbage secret.
-    const ak = await raw.createAk();
-    const h = await raw.loadAk(ak.public, ak.private);
-    await assert.rejects(raw.activateCredential(h, Buffer.alloc(40, 1), Buffer.alloc(256, 2)), (e: unknown) => {
-      const err = e as { code?: string; rc?: number; rcText?: string; message: string };
-      return err.code === 'TPM_ERROR' && typeof err.rc === 'number' && !!err.rcText && /ActivateCredential/.test(err.message);
-    });
-    await raw.close();
-    await assert.rejects(raw.pcrRead([0]), code('TPM_CLOSED'), 'after close()');
-    const client = await open(join(work, 'closed'));
-    await client.close();
-    await assert.rejects(client.ekPublic(), (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.TPM_ERROR);
   });
 
   it('a TCTI with no TPM behind it is TPM_UNAVAILABLE', async () => {
@@ -376,7 +275,8 @@ describe('TPM addon and TpmClient (swtpm)', () => {
       const stored = JSON.parse(readFileSync(akBlobPath(cacheDir), 'utf8')) as { public: string; private: string };
       await assert.rejects(
         raw.loadAk(Buffer.from(stored.public, 'base64'), Buffer.from(stored.private, 'base64')),
-        (e: unknown) => (e as { code?: string }).code === 'TPM_BINDING' && /Load\(AK\) failed/.test((e as Error).message),
+        (e: unknown) =>
+          (e as { code?: string }).code === 'TPM_BINDING' && /Load\(AK\) failed/.test((e as Error).message),
       );
       // A blob that does not even parse is just as foreign.
       await assert.rejects(
