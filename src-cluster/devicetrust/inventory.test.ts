@@ -143,3 +143,39 @@ test('resource hooks: server-made id and defaults, unique tags on update, lookup
   });
   assert.equal((un.spec as { credential?: unknown }).credential, undefined);
 });
+
+test('concurrent adds of one asset tag: exactly one wins, even though each scan saw it free', async (t) => {
+  const { inventory } = await setup(t);
+  const results = await Promise.allSettled(
+    Array.from({ length: 5 }, () => inventory.add({ assetTag: 'RACE-1', osType: 'linux' })),
+  );
+  const won = results.filter((r) => r.status === 'fulfilled');
+  assert.equal(won.length, 1);
+  for (const r of results) {
+    if (r.status === 'rejected') {
+      assert.ok(r.reason instanceof GatehouseError);
+      assert.equal(r.reason.code, ErrorCode.ALREADY_EXISTS);
+    }
+  }
+  assert.equal((await inventory.list()).length, 1);
+});
+
+test('a tag is free again after remove, after a retag, and after a delete that bypassed the inventory', async (t) => {
+  const { inventory } = await setup(t);
+  const a = await inventory.add({ assetTag: 'TAG-A', osType: 'linux' });
+  await inventory.remove(a.metadata.name);
+  const b = await inventory.add({ assetTag: 'TAG-A', osType: 'linux' });
+
+  await inventory.update(b.metadata.name, (spec) => ({ ...spec, asset_tag: 'TAG-B' }));
+  await inventory.add({ assetTag: 'TAG-A', osType: 'linux' });
+  await rejects(
+    inventory.add({ assetTag: 'TAG-B', osType: 'linux' }),
+    ErrorCode.ALREADY_EXISTS,
+    /"TAG-B"\/linux already exists/,
+  );
+
+  // The generic resource API deletes through the store; the claim left behind is stale, not binding.
+  await inventory.store.delete(b.metadata.name);
+  const c = await inventory.add({ assetTag: 'TAG-B', osType: 'linux' });
+  assert.equal(c.spec.asset_tag, 'TAG-B');
+});

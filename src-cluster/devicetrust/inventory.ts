@@ -17,6 +17,7 @@ import {
 import { validateKind } from '../resources/validate.ts';
 import type { Backend } from '../storage/backend.ts';
 import { ResourceStore, type Resource } from '../storage/resources.ts';
+import { AssetTagClaims, type TagOwner } from './asset-tag-claims.ts';
 
 export const DEFAULT_ENROLL_TOKEN_TTL_MS = 60 * 60 * 1000;
 const TOKEN_PREFIX = '/device_tokens/';
@@ -60,15 +61,24 @@ function label(d: { spec: { asset_tag: string; os_type: string } }): string {
   return `"${d.spec.asset_tag}"/${d.spec.os_type}`;
 }
 
+function owner(d: DeviceResource): TagOwner {
+  return { id: d.metadata.name, assetTag: d.spec.asset_tag, osType: d.spec.os_type };
+}
+
 export class DeviceInventory {
   readonly store: ResourceStore<DeviceSpec>;
   readonly #backend: Backend;
   readonly #now: () => Date;
+  readonly #claims: AssetTagClaims;
 
   constructor(backend: Backend, options: { now?: () => Date } = {}) {
     this.#backend = backend;
     this.store = deviceStore(backend);
     this.#now = options.now ?? (() => new Date());
+    this.#claims = new AssetTagClaims(backend, async (id) => {
+      const d = await this.store.find(id);
+      return d ? owner(d as StoredDevice) : undefined;
+    });
   }
 
   /** A fresh device record (not stored), for add() and for API creates that omit the id. */
@@ -98,7 +108,13 @@ export class DeviceInventory {
   /** Stores a complete record; ALREADY_EXISTS when its asset tag is taken for its OS. */
   async create(device: DeviceResource): Promise<StoredDevice> {
     await this.#requireFreeTag(device);
-    return (await this.store.create(device)) as StoredDevice;
+    await this.#claims.claim(owner(device));
+    try {
+      return (await this.store.create(device)) as StoredDevice;
+    } catch (e) {
+      await this.#claims.release(owner(device));
+      throw e;
+    }
   }
 
   async list(): Promise<StoredDevice[]> {
@@ -142,6 +158,7 @@ export class DeviceInventory {
   async remove(idOrAssetTag: string): Promise<StoredDevice> {
     const device = await this.get(idOrAssetTag);
     await this.store.delete(device.metadata.name);
+    await this.#claims.release(owner(device));
     return device;
   }
 
@@ -152,7 +169,24 @@ export class DeviceInventory {
   async update(idOrAssetTag: string, change: (spec: DeviceSpec) => DeviceSpec): Promise<StoredDevice> {
     const current = await this.get(idOrAssetTag);
     const next = this.normalise({ ...current, spec: change(structuredClone(current.spec)) }, current);
-    return (await this.store.update(next)) as StoredDevice;
+    return this.#replace(next, current);
+  }
+
+  /** Writes a changed record (CAS on its revision), moving the tag claim when the tag changes. */
+  async #replace(next: StoredDevice, previous: StoredDevice): Promise<StoredDevice> {
+    const retagged = next.spec.asset_tag !== previous.spec.asset_tag || next.spec.os_type !== previous.spec.os_type;
+    if (!retagged) return (await this.store.update(next)) as StoredDevice;
+    await this.#requireFreeTag(next);
+    await this.#claims.claim(owner(next));
+    let written: StoredDevice;
+    try {
+      written = (await this.store.update(next)) as StoredDevice;
+    } catch (e) {
+      await this.#claims.release(owner(next));
+      throw e;
+    }
+    await this.#claims.release(owner(previous));
+    return written;
   }
 
   /** Rules every write of a device follows, for update() and for generic API writes. */
@@ -169,11 +203,6 @@ export class DeviceInventory {
   /** Appends a snapshot, keeping the newest MAX_COLLECTED_DATA. */
   async recordCollectedData(idOrAssetTag: string, data: DeviceCollectedData): Promise<StoredDevice> {
     return this.update(idOrAssetTag, (spec) => ({ ...spec, collected_data: [...spec.collected_data, data] }));
-  }
-
-  /** Checks a generic update (e.g. `gatectl edit`) against the asset-tag rule. */
-  async checkUpdate(device: DeviceResource): Promise<void> {
-    await this.#requireFreeTag(device);
   }
 
   /**
@@ -202,9 +231,8 @@ export class DeviceInventory {
         this.create(this.normalise(resource as StoredDevice)),
       update: async (resource: Resource<unknown>): Promise<Resource<unknown>> => {
         const device = resource as StoredDevice;
-        const previous = await this.store.get(device.metadata.name);
-        await this.#requireFreeTag(device);
-        return this.store.update(this.normalise(device, previous as StoredDevice));
+        const previous = (await this.store.get(device.metadata.name)) as StoredDevice;
+        return this.#replace(this.normalise(device, previous), previous);
       },
     };
   }
