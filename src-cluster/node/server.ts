@@ -1,5 +1,6 @@
 // The Gatehouse node: an SSH server that admits only users holding a certificate from the
 // cluster's user CA, asks the cluster's authorizer before each session, and runs real shells.
+import { sshDeviceFields } from '../auth/device-certs.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -243,6 +244,8 @@ export class NodeSshServer {
         client: conn.clientAddress,
         keyId: result.cert.keyId,
         serial: result.cert.serial,
+        // Empty when the login was not device-authenticated.
+        device_id: sshDeviceFields(result.cert)?.deviceId ?? '',
       });
     }
     // Without a signature this answers the client's "would you accept this key?" query.
