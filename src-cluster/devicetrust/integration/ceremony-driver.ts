@@ -95,7 +95,7 @@ export function payloadOf<P extends { case: string | undefined; value?: unknown 
   return res.payload!.value as Extract<P, { case: K }>['value'];
 }
 
-/** Asserts `p` rejects with this code (and details.reason, and message) and returns the error. */
+/** Asserts `p` rejects with this code, and (when given) this details.reason and a message matching. */
 export async function rejectsWith(
   p: Promise<unknown>,
   code: ErrorCode,
@@ -174,7 +174,7 @@ export interface LoginCerts {
 
 /** The certificates `gate login` gets from the auth server, as issueUserCerts makes them. */
 export async function loginCerts(cas: CertAuthorities, user: string, ttlMs = 3600_000): Promise<LoginCerts> {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Math.floor((Date.now() + ttlMs) / 1000) * 1000);
   const blob = signCertificate({
