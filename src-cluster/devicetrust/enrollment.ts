@@ -68,11 +68,8 @@ function checkEnrollEvidence(init: EnrollDeviceInit, allowedCas: string[]): AkEv
   const credentialId = credentialIdFromAkPublic(akBytes);
   if (init.credentialId !== credentialId) {
     throw attestationError(
-      'ak_properties',
+      'credential_mismatch',
       `credential id ${init.credentialId || '(none)'} is not the hash of this attestation key`,
-      {
-        reason: 'credential_mismatch',
-      },
     );
   }
   verifyCreation({
@@ -103,6 +100,12 @@ function checkEnrollEvidence(init: EnrollDeviceInit, allowedCas: string[]): AkEv
   return { ak, ek, credential };
 }
 
+async function otherHolder(deps: DeviceCeremonyDeps, credentialId: string, deviceId: string) {
+  return (await deps.inventory.list()).find(
+    (d) => d.spec.credential?.id === credentialId && d.metadata.name !== deviceId,
+  );
+}
+
 export async function* enrollDevice(
   deps: DeviceCeremonyDeps,
   caller: Caller,
@@ -119,9 +122,7 @@ export async function* enrollDevice(
     const data = collectedDataFromWire(required(init.deviceData, 'the device data'), now());
     requireMatchingSerial(device, data);
     const evidence = checkEnrollEvidence(init, deps.ekCertAllowedCas());
-    const holder = (await deps.inventory.list()).find(
-      (d) => d.spec.credential?.id === evidence.credential.id && d.metadata.name !== device.metadata.name,
-    );
+    const holder = await otherHolder(deps, evidence.credential.id, device.metadata.name);
     if (holder) {
       throw new GatehouseError(
         ErrorCode.ALREADY_EXISTS,
@@ -151,11 +152,8 @@ export async function* enrollDevice(
     const solution = Buffer.from(answer.solution);
     if (solution.length !== secret.length || !timingSafeEqual(solution, secret)) {
       throw attestationError(
-        'ak_properties',
+        'wrong_secret',
         'the device did not recover the sealed secret: its TPM does not hold this EK and AK',
-        {
-          reason: 'wrong_secret',
-        },
       );
     }
     const platform = required(answer.platformParameters, 'the platform parameters');
@@ -175,6 +173,16 @@ export async function* enrollDevice(
       collected_data: [...spec.collected_data, data],
       owner: spec.owner ?? caller.user,
     }));
+    // The check above and this write are two steps; if a concurrent enrollment of the same AK
+    // into another device got in between, undo ours (both may undo: failing closed is fine).
+    const raced = await otherHolder(deps, evidence.credential.id, device.metadata.name);
+    if (raced) {
+      await deps.inventory.update(device.metadata.name, (spec) => ({ ...spec, enroll_status: 'not_enrolled' }));
+      throw new GatehouseError(
+        ErrorCode.ALREADY_EXISTS,
+        `this attestation key was enrolled as device ${deviceLabel(raced)} at the same time; unenroll that device first`,
+      );
+    }
     log.info('device enrolled', {
       device_id: enrolled.metadata.name,
       asset_tag: enrolled.spec.asset_tag,

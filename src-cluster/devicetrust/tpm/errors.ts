@@ -13,7 +13,9 @@ export type AttestationFailure =
   | 'ak_properties'
   | 'creation_mismatch'
   | 'ek_mismatch'
-  | 'untrusted_ek_cert';
+  | 'untrusted_ek_cert'
+  | 'credential_mismatch'
+  | 'wrong_secret';
 
 export function attestationError(
   reason: AttestationFailure,
