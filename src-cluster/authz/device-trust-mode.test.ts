@@ -19,7 +19,9 @@ test('cluster required: a role cannot relax it; required-for-humans exempts bots
   assert.deepEqual(req('required', ['off']), { required: true });
   assert.deepEqual(req('required', [], true), { required: true });
   assert.deepEqual(req('required-for-humans', ['off']), { required: true });
-  assert.deepEqual(req('required-for-humans', ['required'], true), { required: false });
+  assert.deepEqual(req('required-for-humans', ['off'], true), { required: false });
+  // A role's own `required` is stricter than the humans-only floor and binds bots too.
+  assert.deepEqual(req('required-for-humans', ['required'], true), { required: true });
 });
 
 test('unknown modes deny and are named', () => {

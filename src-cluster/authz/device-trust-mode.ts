@@ -39,8 +39,10 @@ export function deviceTrustRequirement(input: RequirementInput): DeviceRequireme
     }
   }
   if (cluster === 'required') return { required: true };
-  if (cluster === 'required-for-humans') return { required: !input.isBot };
-  return { required: input.roleModes.includes('required') };
+  // A role that requires a trusted device is stricter than the humans-only floor: bots too.
+  const roleRequires = input.roleModes.includes('required');
+  if (cluster === 'required-for-humans') return { required: !input.isBot || roleRequires };
+  return { required: roleRequires };
 }
 
 /** True when all three device fields are present: the certificate came from device authentication. */
