@@ -1,7 +1,8 @@
 // The one authorizer. Every access path (the proxy, the node, the API) turns a certificate
 // identity into a decision here: identity → role set (roles named in the cert, traits from
 // the stored user) → role check → a decision with a reason that is shown and logged.
-// Device trust and locks slot in between identity and the role check in later issues.
+// Then device trust: when the cluster's mode or a granting role requires a trusted device, the
+// certificate must carry the device fields of a device authentication. Locks come next.
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { BUILTIN_ADMIN_USER, SSH_EXT_ROLES } from '../../src-shared/cert-fields.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/index.ts';
@@ -10,6 +11,13 @@ import type { Logger } from '../log/logger.ts';
 import type { RoleResource, RoleSpec } from '../resources/role.ts';
 import { RoleSet } from '../resources/role-set.ts';
 import type { UserResource } from '../resources/user.ts';
+import { sshDeviceFields } from '../auth/device-certs.ts';
+import {
+  DEFAULT_CLUSTER_DEVICE_TRUST_MODE,
+  deviceTrustRequirement,
+  isDeviceTrusted,
+  UNAUTHORIZED_DEVICE,
+} from './device-trust-mode.ts';
 
 type UserSpec = UserResource['spec'];
 
@@ -30,15 +38,27 @@ export interface UserAccess {
   roles: string[];
   logins: string[];
   roleSet: RoleSet;
+  /** Bots (user.spec.bot) are exempt from the cluster's required-for-humans mode. */
+  isBot: boolean;
   maxSessionTtlMs(defaultMs: number): number;
 }
 
+export interface AccessCheckerOptions {
+  /** The cluster's current device trust mode (cluster_auth_preference); read per decision. */
+  clusterDeviceTrustMode?: () => string | Promise<string>;
+}
+
 export class AccessChecker {
+  private readonly clusterDeviceTrustMode: () => string | Promise<string>;
+
   constructor(
     private readonly users: ResourceStore<UserSpec>,
     private readonly roles: ResourceStore<RoleSpec>,
     private readonly log: Logger,
-  ) {}
+    options: AccessCheckerOptions = {},
+  ) {
+    this.clusterDeviceTrustMode = options.clusterDeviceTrustMode ?? (() => DEFAULT_CLUSTER_DEVICE_TRUST_MODE);
+  }
 
   async findUser(name: string): Promise<UserResource | undefined> {
     if (name === BUILTIN_ADMIN_USER) return undefined;
@@ -74,6 +94,7 @@ export class AccessChecker {
       roles: roles.map((r) => r.metadata.name),
       logins: roleSet.allowedLogins(),
       roleSet,
+      isBot: (user?.spec as { bot?: boolean } | undefined)?.bot === true,
       maxSessionTtlMs: (d) => roleSet.maxSessionTtlMs(d),
     };
   }
@@ -90,7 +111,34 @@ export class AccessChecker {
     try {
       const access = await this.forIdentity({ user: cert.keyId, roles: roleNames });
       const d = access.roleSet.checkNodeAccess(node, login);
-      return d.allowed ? { allowed: true } : { allowed: false, reason: d.reason };
+      if (!d.allowed) return { allowed: false, reason: d.reason };
+      const clusterMode = await this.clusterDeviceTrustMode();
+      const requirement = deviceTrustRequirement({
+        clusterMode,
+        roleModes: access.roleSet.grantingDeviceTrustModes(node, login),
+        isBot: access.isBot,
+      });
+      if (requirement.unknownMode) {
+        this.log.warn('access denied: unknown device trust mode', {
+          user: cert.keyId,
+          node: node.name,
+          mode: requirement.unknownMode,
+        });
+        return {
+          allowed: false,
+          reason: `${UNAUTHORIZED_DEVICE}: device trust is misconfigured (${requirement.unknownMode}); ask your administrator`,
+        };
+      }
+      if (requirement.required && !isDeviceTrusted(sshDeviceFields(cert))) {
+        this.log.warn('access denied: trusted device required', {
+          user: cert.keyId,
+          login,
+          node: node.name,
+          cluster_mode: clusterMode,
+        });
+        return { allowed: false, reason: UNAUTHORIZED_DEVICE };
+      }
+      return { allowed: true };
     } catch (e) {
       return { allowed: false, reason: (e as Error).message };
     }

@@ -33,6 +33,7 @@ interface CompiledRole {
   allow: CompiledConditions;
   deny: CompiledConditions;
   maxSessionTtlMs: number | undefined;
+  deviceTrustMode: string | undefined;
 }
 
 function expandLogins(entries: readonly string[], traits: UserTraits): string[] {
@@ -83,6 +84,7 @@ export class RoleSet {
         allow: compileConditions(role.spec.allow, traits),
         deny: compileConditions(role.spec.deny, traits),
         maxSessionTtlMs: ttl === undefined ? undefined : parseDurationMs(ttl),
+        deviceTrustMode: (role.spec.options as { device_trust_mode?: string } | undefined)?.device_trust_mode,
       });
     }
   }
@@ -115,6 +117,16 @@ export class RoleSet {
       allowed: false,
       reason: `login "${login}" is not allowed on node "${node.name}"${byRoles(this.roleNames)}`,
     };
+  }
+
+  /**
+   * The device_trust_mode of each role whose allow rules grant `login` on `node` (undefined =
+   * unset). Call after checkNodeAccess allowed it: these are the roles whose mode applies.
+   */
+  grantingDeviceTrustModes(node: NodeInfo, login: string): (string | undefined)[] {
+    return this.#roles
+      .filter((r) => r.allow.nodes(node.labels) && r.allow.logins.includes(login))
+      .map((r) => r.deviceTrustMode);
   }
 
   /** Should `node` appear in the user's node list? Labels only, like access without a login. */
