@@ -2,6 +2,7 @@
 // preference) call registerKind on the registry they were handed, after this.
 import { createRegistry, type KindRegistry, type Resource } from './registry.ts';
 import { deviceKind, type DeviceResource } from './device.ts';
+import { clusterAuthPreferenceKind, type ClusterAuthPreferenceResource } from './cluster-auth-preference.ts';
 import { roleKind, type RoleResource } from './role.ts';
 import { userKind, type UserResource } from './user.ts';
 
@@ -10,6 +11,7 @@ export function createDefaultRegistry(): KindRegistry {
   registry.registerKind(roleKind);
   registry.registerKind(userKind);
   registry.registerKind(deviceKind);
+  registry.registerKind(clusterAuthPreferenceKind);
   return registry;
 }
 
@@ -25,4 +27,8 @@ export function isUser(resource: Resource): resource is Resource & UserResource 
 
 export function isDevice(resource: Resource): resource is Resource & DeviceResource {
   return resource.kind === 'device';
+}
+
+export function isClusterAuthPreference(resource: Resource): resource is Resource & ClusterAuthPreferenceResource {
+  return resource.kind === 'cluster_auth_preference';
 }

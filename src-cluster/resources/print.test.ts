@@ -58,7 +58,7 @@ test('toJson round trip and shape', () => {
 });
 
 test('toText aligns one table per kind with the kind columns', () => {
-  const one = toText(presetRoles(), registry).split('\n');
+  const one = toText(presetRoles().slice(0, 2), registry).split('\n');
   assert.match(one[0]!, /^NAME {4}LOGINS {15}NODE LABELS {2}DESCRIPTION$/);
   assert.match(one[1]!, /^access {2}\{\{internal\.logins\}\} {2}\*=\* {10}log in/);
   const mixed = toText([dev, alice], registry);

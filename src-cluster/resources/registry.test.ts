@@ -40,7 +40,7 @@ test('a new kind plugs in with its own schema, versions and columns', () => {
       },
     ],
   });
-  assert.deepEqual(registry.kinds(), ['device', 'lock', 'role', 'user']);
+  assert.deepEqual(registry.kinds(), ['cluster_auth_preference', 'device', 'lock', 'role', 'user']);
   const [lock] = parseResources(
     'kind: lock\nversion: v1\nmetadata: {name: l1}\nspec: {target: {user: bob}}\n',
     registry,
@@ -57,7 +57,7 @@ test('a new kind plugs in with its own schema, versions and columns', () => {
     },
   );
   assert.throws(() => parseResources('kind: lok\n', registry), {
-    message: 'unknown kind "lok"; known kinds: device, lock, role, user (line 1)',
+    message: 'unknown kind "lok"; known kinds: cluster_auth_preference, device, lock, role, user (line 1)',
   });
 });
 
@@ -95,10 +95,10 @@ test('find and require accept aliases; YAML does not', () => {
     (e: unknown) =>
       e instanceof GatehouseError &&
       e.code === ErrorCode.UNKNOWN_KIND &&
-      e.message === 'unknown kind "gadgets"; known kinds: device, role, user',
+      e.message === 'unknown kind "gadgets"; known kinds: cluster_auth_preference, device, role, user',
   );
   assert.throws(() => parseResources('kind: roles\n', registry), {
-    message: 'unknown kind "roles"; known kinds: device, role, user (line 1)',
+    message: 'unknown kind "roles"; known kinds: cluster_auth_preference, device, role, user (line 1)',
   });
 });
 

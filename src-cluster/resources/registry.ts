@@ -39,6 +39,8 @@ export interface KindDefinition<R extends Resource = Resource> {
   aliases?: readonly string[];
   /** Columns for text output; NAME is always first and added automatically. */
   columns?: readonly TextColumn<R>[];
+  /** The one name a singleton kind (one per cluster) may have: commands need no NAME, create replaces. */
+  singleton?: string;
 }
 
 export interface KindRegistry {

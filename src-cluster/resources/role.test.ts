@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { createDefaultRegistry } from './kinds.ts';
 import { parseResources } from './parse.ts';
-import { loginTemplateTrait, newRole, presetRoles, type RoleSpec } from './role.ts';
+import { loginTemplateTrait, newRole, presetRoles, REQUIRE_TRUSTED_DEVICE_ROLE, type RoleSpec } from './role.ts';
 
 const registry = createDefaultRegistry();
 
@@ -134,11 +134,39 @@ test('preset roles are valid, described, and fresh on every call', () => {
   const presets = presetRoles();
   assert.deepEqual(
     presets.map((r) => r.metadata.name),
-    ['access', 'editor'],
+    ['access', 'editor', 'require-trusted-device'],
   );
   for (const r of presets) assert.ok(r.metadata.description && r.metadata.description.length > 10);
   assert.deepEqual(presets[0]!.spec.allow, { logins: ['{{internal.logins}}'], node_labels: { '*': '*' } });
   assert.deepEqual(presets[1]!.spec.allow, { rules: [{ resources: ['*'], verbs: ['*'] }] });
   presets[0]!.spec.allow!.logins!.push('root');
   assert.deepEqual(presetRoles()[0]!.spec.allow!.logins, ['{{internal.logins}}']);
+});
+
+test('the require-trusted-device preset grants every node with own logins and requires a trusted device', () => {
+  const preset = presetRoles().find((r) => r.metadata.name === REQUIRE_TRUSTED_DEVICE_ROLE);
+  assert.ok(preset);
+  assert.deepEqual(preset.spec, {
+    allow: { logins: ['{{internal.logins}}'], node_labels: { '*': '*' } },
+    options: { device_trust_mode: 'required' },
+  });
+});
+
+test('options.device_trust_mode accepts off, optional, required and names them when wrong', () => {
+  const doc = (mode: string) =>
+    `kind: role\nversion: v7\nmetadata: {name: dt}\nspec:\n  options:\n    device_trust_mode: ${mode}\n`;
+  for (const mode of ['off', 'optional', 'required']) {
+    const [role] = parseResources(doc(mode), registry);
+    assert.equal((role!.spec as RoleSpec).options?.device_trust_mode, mode);
+  }
+  assert.throws(() => parseResources(doc('required-for-humans'), registry), {
+    message: 'role "dt": spec.options.device_trust_mode: expected one of: off, optional, required (line 6)',
+  });
+  assert.throws(() => parseResources(doc('true'), registry), {
+    message: 'role "dt": spec.options.device_trust_mode: expected one of: off, optional, required (line 6)',
+  });
+  assert.throws(
+    () => parseResources('kind: role\nversion: v7\nmetadata: {name: dt}\nspec:\n  options:\n    device_trust: required\n', registry),
+    { message: 'role "dt": spec.options.device_trust: unknown field; allowed fields: max_session_ttl, device_trust_mode (line 6)' },
+  );
 });

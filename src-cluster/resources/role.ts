@@ -1,6 +1,7 @@
 // `kind: role` — what a user may do: which nodes, as which logins, which admin verbs on which
 // resource kinds, and how long a session may last. Evaluation lives in role-set.ts.
 import { z } from 'zod';
+import { ROLE_DEVICE_TRUST_MODES, type RoleDeviceTrustMode } from '../authz/device-trust-mode.ts';
 import { durationProblem } from './duration.ts';
 import { guardedRecord, labelKeyProblem, labels, resourceName, strictFields, wrongType } from './fields.ts';
 import type { LabelSelector } from './labels.ts';
@@ -26,6 +27,8 @@ export interface RoleConditions {
 export interface RoleOptions {
   /** Duration string ("8h", "1h30m"); parse with parseDurationMs. */
   max_session_ttl?: string;
+  /** Raises the cluster's device trust mode for what this role grants; the strictest role wins. */
+  device_trust_mode?: RoleDeviceTrustMode;
 }
 
 export interface RoleSpec {
@@ -142,7 +145,12 @@ export const roleSchema: z.ZodType<RoleResource> = strictFields({
   spec: strictFields({
     allow: conditions.optional(),
     deny: conditions.optional(),
-    options: strictFields({ max_session_ttl: maxSessionTtl.optional() }).optional(),
+    options: strictFields({
+      max_session_ttl: maxSessionTtl.optional(),
+      device_trust_mode: z
+        .enum(ROLE_DEVICE_TRUST_MODES, { error: () => `expected one of: ${ROLE_DEVICE_TRUST_MODES.join(', ')}` })
+        .optional(),
+    }).optional(),
   }),
 });
 
@@ -172,6 +180,8 @@ export function newRole(name: string, spec: RoleSpec, description?: string): Rol
   return validateKind(roleKind, { kind: 'role', version: 'v7', metadata, spec });
 }
 
+export const REQUIRE_TRUSTED_DEVICE_ROLE = 'require-trusted-device';
+
 /** Built-in roles every cluster starts with. Fresh objects each call, so callers may mutate. */
 export function presetRoles(): RoleResource[] {
   return [
@@ -184,6 +194,14 @@ export function presetRoles(): RoleResource[] {
       'editor',
       { allow: { rules: [{ resources: ['*'], verbs: ['*'] }] } },
       'list, read, create, update and delete every resource kind; grants no node logins',
+    ),
+    newRole(
+      REQUIRE_TRUSTED_DEVICE_ROLE,
+      {
+        allow: { logins: ['{{internal.logins}}'], node_labels: { '*': '*' } },
+        options: { device_trust_mode: 'required' },
+      },
+      'node access that needs a trusted (enrolled and authenticated) device; narrow allow to the nodes that need it',
     ),
   ];
 }
