@@ -1,7 +1,8 @@
 // Logging in to an added cluster with a password (and one-time code) and out again. A login
 // stores the core's profile (fresh key, SSH + X.509 certificates), records it as the cluster's
 // session and selects the cluster; logging out deletes the key and certificates and ends the
-// cluster's terminals, since the user asked to stop using that access.
+// cluster's terminals, since the user asked to stop using that access. When this device is
+// enrolled in the cluster, login includes device authentication (see core DeviceTrust).
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import type { Clock } from '../core/types.ts';
 import type { SessionInfo } from '../ipc/contract.ts';
@@ -38,12 +39,27 @@ export class AuthService {
     // The pin was stored when the cluster was added; this loads it (it never pins anew here).
     await client.establishTrust();
     const otp = input.otp?.trim();
-    const profile = await client.login({ user: input.user, password: input.password, ...(otp ? { otp } : {}) });
+    // Through the core, like `gate login`: an enrolled device also runs device authentication.
+    const { profile, deviceTrust } = await this.deps.core.login(client, {
+      user: input.user,
+      password: input.password,
+      ...(otp ? { otp } : {}),
+    });
     store.setUser(proxy, profile.user);
     store.select(proxy);
     sessions.watch(proxy, profile);
-    log.info('logged in', { proxy, user: profile.user, valid_until: profile.validUntil });
-    return sessionInfo(profile, clock());
+    log.info('logged in', {
+      proxy,
+      user: profile.user,
+      valid_until: profile.validUntil,
+      device_trust: deviceTrust.state,
+      ...(deviceTrust.state === 'failed' ? { device_trust_code: deviceTrust.code } : {}),
+    });
+    const info = sessionInfo(profile, clock());
+    if (deviceTrust.state === 'failed') {
+      info.deviceTrustIssue = { code: deviceTrust.code, message: deviceTrust.message, nextStep: deviceTrust.nextStep };
+    }
+    return info;
   }
 
   /** Forgets the session's key and certificates; does nothing when nobody is logged in. */

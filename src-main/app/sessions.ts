@@ -26,6 +26,8 @@ export function sessionInfo(profile: Profile, now: Date): SessionInfo {
     logins: [...profile.logins],
     validUntil: profile.validUntil,
     expired: isExpired(profile, now),
+    deviceTrusted: profile.device !== undefined,
+    ...(profile.device ? { deviceAssetTag: profile.device.assetTag } : {}),
   };
 }
 

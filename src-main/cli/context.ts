@@ -21,7 +21,7 @@ export interface Command {
 }
 
 export function createCore(env: Record<string, string | undefined>): GatehouseClient {
-  return new GatehouseClient({ home: resolveGatehouseHome(env) });
+  return new GatehouseClient({ home: resolveGatehouseHome(env), env });
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -4,8 +4,17 @@
 import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
+import { DeviceTrustService } from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { mapApiError } from './api-errors.ts';
+import {
+  runDeviceAuthentication,
+  runDeviceEnrollment,
+  type DeviceAuthParams,
+  type DeviceAuthOutcome,
+  type DeviceEnrollParams,
+} from './device-calls.ts';
+import type { EnrollDeviceResult } from '../device/ceremony/enroll-device.ts';
 import { generateClientKey } from './keys.ts';
 import { isExpired, type Profile, type ProfileStore } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
@@ -54,11 +63,17 @@ export interface NodeInfo {
 }
 
 type Api = Client<typeof AuthService>;
+type DeviceApi = Client<typeof DeviceTrustService>;
+interface Connection {
+  api: Api;
+  device: DeviceApi;
+  session: Http2SessionManager;
+}
 
 export class ClusterClient {
   readonly proxy: ProxyAddress;
   /** One HTTP/2 connection per identity (public, or a profile's certificates), reused across calls. */
-  private readonly apis = new Map<string, { api: Api; session: Http2SessionManager }>();
+  private readonly apis = new Map<string, Connection>();
   private readonly log: CoreLogger;
   private readonly timeoutMs: number;
 
@@ -150,14 +165,51 @@ export class ClusterClient {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /**
+   * Enrolls this device with a one-time token (the TPM ceremony over the profile's mTLS
+   * connection). The caller records the enrollment.
+   */
+  async enrollDevice(profile: Profile, p: DeviceEnrollParams): Promise<EnrollDeviceResult> {
+    const conn = this.connection(profile);
+    return this.mapped(() => runDeviceEnrollment(conn.device, p));
+  }
+
+  /**
+   * Device authentication for the profile's login: the cluster re-issues its certificates with
+   * the device fields, which are checked (same key and expiry, fields naming our credential)
+   * and stored in place of the old ones. Returns the updated profile.
+   */
+  async authenticateDevice(profile: Profile, p: DeviceAuthParams): Promise<DeviceAuthOutcome> {
+    const conn = this.connection(profile);
+    const creds = this.deps.profiles.loadCredentials(profile);
+    const outcome = await this.mapped(() => runDeviceAuthentication(conn.device, profile, creds, p));
+    this.deps.profiles.save(outcome.profile, {
+      key: creds.key,
+      sshCertificate: outcome.certificates.sshCertificate,
+      tlsCertificatePem: outcome.certificates.tlsCertificatePem,
+    });
+    this.log.info('device authenticated', {
+      proxy: this.proxy.address,
+      user: profile.user,
+      device_id: outcome.profile.device?.deviceId,
+      total_ms: outcome.timings.totalMs,
+      tpm_ms: outcome.timings.tpmMs,
+    });
+    return outcome;
+  }
+
   /** Closes the HTTP/2 connections so a CLI process can exit at once. */
   close(): void {
     for (const { session } of this.apis.values()) session.abort();
     this.apis.clear();
   }
 
-  /** A client over a strict TLS connection; with a profile, presenting its client certificate. */
   private api(profile?: Profile): Api {
+    return this.connection(profile).api;
+  }
+
+  /** Clients over a strict TLS connection; with a profile, presenting its client certificate. */
+  private connection(profile?: Profile): Connection {
     const pin = this.deps.trust.pinned(this.proxy);
     let client: { certPem: string; keyPem: string } | undefined;
     if (profile) {
@@ -179,16 +231,22 @@ export class ClusterClient {
     // A new pin or a new login means new TLS parameters, hence a new connection.
     const id = `${pin.fingerprint}|${client ? `${profile!.user}|${client.certPem}` : 'public'}`;
     const cached = this.apis.get(id);
-    if (cached) return cached.api;
+    if (cached) return cached;
     const baseUrl = `https://${this.proxy.address}`;
     const { host: _h, port: _p, ...tlsOpts } = strictTlsOptions(this.proxy, pin.caPem, client);
     const session = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 30_000 }, tlsOpts);
-    const api = createClient(
-      AuthService,
-      createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session }),
-    );
-    this.apis.set(id, { api, session });
-    return api;
+    const transport = createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session });
+    const conn = { api: createClient(AuthService, transport), device: createClient(DeviceTrustService, transport), session };
+    this.apis.set(id, conn);
+    return conn;
+  }
+
+  private async mapped<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw await mapApiError(e, this.proxy, (proxy, cause) => this.deps.trust.explainVerifyFailure(proxy, cause));
+    }
   }
 
   private async call<T>(api: Api, fn: (api: Api, opts: CallOptions) => Promise<T>): Promise<T> {

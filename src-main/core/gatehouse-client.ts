@@ -4,7 +4,8 @@
 // The network halves (Connect + HTTP/2, ssh2) load on first use: `gate status` stays quick.
 import { userInfo } from 'node:os';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { ClusterClient } from './cluster-client.ts';
+import type { ClusterClient, LoginParams } from './cluster-client.ts';
+import { defaultDeviceAgent, DeviceTrust, type DeviceAgent, type LoginOutcome } from './device-trust.ts';
 import { KnownProxies } from './known-proxies.ts';
 import { isExpired, ProfileStore, type Profile } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
@@ -21,6 +22,10 @@ export interface GatehouseClientOptions {
   timeoutMs?: number;
   /** For tests: how the proxy's presented chain is fetched on first contact. */
   fetchChain?: ChainFetcher;
+  /** The environment (TPM TCTI, DMI cache path); default process.env. */
+  env?: Record<string, string | undefined>;
+  /** This machine's TPM and device data; default: the real ones. */
+  deviceAgent?: DeviceAgent;
 }
 
 export class GatehouseClient {
@@ -29,6 +34,7 @@ export class GatehouseClient {
   readonly knownProxies: KnownProxies;
   readonly trust: ProxyTrust;
   readonly clock: Clock;
+  readonly device: DeviceTrust;
   private readonly log: CoreLogger;
   private readonly timeoutMs: number | undefined;
 
@@ -43,6 +49,21 @@ export class GatehouseClient {
       ...(opts.fetchChain ? { fetchChain: opts.fetchChain } : {}),
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     });
+    this.device = new DeviceTrust({
+      home: opts.home,
+      agent: opts.deviceAgent ?? defaultDeviceAgent({ home: opts.home, env: opts.env ?? process.env }),
+      clock: this.clock,
+      logger: this.log,
+    });
+  }
+
+  /**
+   * Logs in (see ClusterClient.login) and then, when this device is enrolled in the cluster,
+   * runs device authentication. `gate login` and the desktop app both log in through here.
+   */
+  async login(cluster: ClusterClient, params: LoginParams): Promise<LoginOutcome> {
+    const profile = await cluster.login(params);
+    return this.device.authenticate(cluster, profile);
   }
 
   /** A cluster API client for one proxy; close() it when done. */

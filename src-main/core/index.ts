@@ -36,6 +36,17 @@ export {
   type PtyOptions,
   type SshConnectOptions,
 } from './ssh-session.ts';
+export {
+  DeviceTrust,
+  defaultDeviceAgent,
+  deviceTrustNextStep,
+  deviceTrustText,
+  type DeviceAgent,
+  type DeviceTrustResult,
+  type EnrollOutcome,
+  type LoginOutcome,
+} from './device-trust.ts';
+export { checkReissuedCertificates, sshCertDeviceFields, tlsCertDeviceFields } from './device-fields.ts';
 export { dialNodeThroughProxy } from './proxy-dial.ts';
 export { mapApiError, ERROR_CODE_HEADER } from './api-errors.ts';
 export { generateClientKey, loadClientKey, type ClientKey } from './keys.ts';

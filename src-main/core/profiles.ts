@@ -28,6 +28,13 @@ const ProfileSchema = z.object({
   tlsHostCaCerts: z.array(z.string()),
   sshUserCaKeys: z.array(z.string()).default([]),
   tlsUserCaCerts: z.array(z.string()).default([]),
+  /**
+   * Set when the stored certificates carry device fields (device authentication after login):
+   * read from the certificates, not from what the server said. osType is for display only.
+   */
+  device: z
+    .object({ deviceId: z.string(), assetTag: z.string(), credentialId: z.string(), osType: z.string().optional() })
+    .optional(),
 });
 export type Profile = z.infer<typeof ProfileSchema>;
 

@@ -58,6 +58,15 @@ export interface SessionInfo {
   /** ISO 8601. */
   validUntil: string;
   expired: boolean;
+  /** The session's certificates carry device fields (device authentication succeeded after login). */
+  deviceTrusted: boolean;
+  /** The trusted device's asset tag, when deviceTrusted. */
+  deviceAssetTag?: string;
+  /**
+   * Only in a login's result, when this device is enrolled in the cluster but device
+   * authentication failed: the login stands, this says why it is not device-trusted.
+   */
+  deviceTrustIssue?: { code: ErrorCode; message: string; nextStep: string };
 }
 
 export interface ServerSummary {

@@ -14,6 +14,7 @@ const session = (over: Partial<SessionInfo> = {}): SessionInfo => ({
   logins: ['root', 'alice'],
   validUntil: '2030-01-01T00:00:00Z',
   expired: false,
+  deviceTrusted: false,
   ...over,
 });
 const cluster = (proxy: string, over: Partial<ClusterSummary> = {}): ClusterSummary => ({

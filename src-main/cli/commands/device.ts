@@ -18,6 +18,7 @@ import {
 import { TpmClient, tctiFrom } from '../../device/tpm/tpm-client.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
 import { note, print } from '../io.ts';
+import { enrollCommand } from './device-enroll.ts';
 
 function collectDeps(ctx: CommandContext): CollectDeps {
   return { fs: nodeCollectFs, env: ctx.env };
@@ -171,7 +172,7 @@ Options:
   },
 };
 
-const SUBCOMMANDS: Command[] = [collectCommand, assetTagCommand, keygetCommand];
+const SUBCOMMANDS: Command[] = [collectCommand, assetTagCommand, keygetCommand, enrollCommand];
 
 export const deviceCommand: Command = {
   name: 'device',
@@ -183,6 +184,7 @@ Commands:
   collect     print the collected device data (JSON); --privileged caches root-only serials
   asset-tag   print the serial number / asset tag this device registers with
   keyget      print the TPM attestation key's credential id and public information
+  enroll      enroll this device in your cluster with a one-time token (--token)
 
 Run "gate device <command> --help" for a command's options.
 `,

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import type { ClusterClient } from '../../core/cluster-client.ts';
+import { deviceTrustText } from '../../core/device-trust.ts';
 import type { TrustDecision, TrustOptions } from '../../core/proxy-trust.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
 import { note, print, prompt, readSecretFromStdin } from '../io.ts';
@@ -78,7 +79,10 @@ export const loginCommand: Command = {
 
 Logs in through the proxy and stores a fresh key with the SSH and X.509 certificates the
 cluster issues for it (under $GATEHOUSE_HOME, default ~/.gatehouse). The first connection to a
-proxy pins its certificate authority; later connections must present the same one.
+proxy pins its certificate authority; later connections must present the same one. When this
+device is enrolled in the cluster ("gate device enroll"), the login is followed by device
+authentication with the TPM, which makes the certificates device-trusted; if that fails, the
+login still stands and the reason is printed.
 
 Options:
   --proxy ADDRESS      proxy host[:port] (default port 3080; default: the current profile's)
@@ -105,7 +109,7 @@ ${TRUST_HELP}
       throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate login: --proxy is required\n\n${this.usage.trimEnd()}`);
     const user = values.user ?? (current && current.proxy === proxy ? current.user : userInfo().username);
     const ttlSeconds = values.ttl ? parseTtl(values.ttl) : undefined;
-    const profile = await withCluster(ctx, proxy, async (cluster) => {
+    const result = await withCluster(ctx, proxy, async (cluster) => {
       reportTrust(ctx, await cluster.establishTrust(trustOptions(values)), 'once you are logged in');
       const ping = await cluster.ping();
       const password = await askSecret(
@@ -124,9 +128,24 @@ ${TRUST_HELP}
         }
         otp = (await prompt(ctx.io, 'One-time code from your authenticator app: ')).trim();
       }
-      return cluster.login({ user, password, ...(otp ? { otp } : {}), ...(ttlSeconds ? { ttlSeconds } : {}) });
+      const outcome = await ctx.core.login(cluster, {
+        user,
+        password,
+        ...(otp ? { otp } : {}),
+        ...(ttlSeconds ? { ttlSeconds } : {}),
+      });
+      return { ...outcome, deviceTrustMode: ping.deviceTrustMode };
     });
-    print(ctx.io, profileLines(profile, ctx.core.clock(), true).join('\n'));
+    print(ctx.io, profileLines(result.profile, ctx.core.clock(), true, false).join('\n'));
+    // Said only where it means something: enrolled here, or a cluster that uses device trust.
+    const trust = result.deviceTrust;
+    if (trust.state !== 'not-enrolled-here' || result.deviceTrustMode !== 'off') {
+      print(ctx.io, `Device trust: ${deviceTrustText(trust)}`);
+      if (trust.state === 'failed') note(ctx.io, `To fix it: ${trust.nextStep}`);
+      if (trust.state === 'not-enrolled-here') {
+        note(ctx.io, 'To enroll it: ask your administrator for an enroll token, then run "gate device enroll --token TOKEN".');
+      }
+    }
     return 0;
   },
 };

@@ -16,7 +16,15 @@ export function validityText(profile: Profile, now: Date): string {
   return `${until} [${left > 0 ? `valid for ${formatTimeLeft(left)}` : 'EXPIRED'}]`;
 }
 
-export function profileLines(profile: Profile, now: Date, current: boolean): string[] {
+/** From the stored certificates' device fields (see Profile.device). */
+export function deviceTrustRow(profile: Profile): string {
+  const d = profile.device;
+  if (!d) return 'not device-trusted';
+  return `device-trusted (device "${d.assetTag}"${d.osType ? `/${d.osType}` : ''}, id ${d.deviceId})`;
+}
+
+/** `withDeviceRow: false` where the caller prints the device trust outcome itself (gate login). */
+export function profileLines(profile: Profile, now: Date, current: boolean, withDeviceRow = true): string[] {
   const rows: [string, string][] = [
     ['Proxy:', profile.proxy],
     ['Logged in as:', profile.user],
@@ -24,6 +32,7 @@ export function profileLines(profile: Profile, now: Date, current: boolean): str
     ['Roles:', profile.roles.join(', ') || '(none)'],
     ['Logins:', profile.logins.join(', ') || '(none)'],
     ['Valid until:', validityText(profile, now)],
+    ...(withDeviceRow ? [['Device trust:', deviceTrustRow(profile)] as [string, string]] : []),
   ];
   return rows.map(([k, v], i) => `${i === 0 ? (current ? '> ' : '  ') : '  '}${k.padEnd(14)}${v}`);
 }

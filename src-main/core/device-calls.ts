@@ -1,0 +1,71 @@
+// The two DeviceTrustService calls as ClusterClient runs them: the ceremonies (src-main/device/
+// ceremony) over the profile's connection, and for authentication the checks that turn the
+// re-issued certificates into the profile's new device-trusted state. Kept apart from
+// cluster-client.ts so that file stays about connections and the auth API.
+import type { Client } from '@connectrpc/connect';
+import type { DeviceTrustService } from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
+import type { CollectedDeviceData } from '../device/collect.ts';
+import { authenticateDevice, type UserCertificatePair } from '../device/ceremony/authenticate-device.ts';
+import { enrollDevice, type EnrollDeviceResult } from '../device/ceremony/enroll-device.ts';
+import type { CeremonyTimings, CeremonyTpm, DeviceSummary, StepLimits } from '../device/ceremony/stream-steps.ts';
+import { checkReissuedCertificates } from './device-fields.ts';
+import type { Profile, ProfileCredentials } from './profiles.ts';
+
+export interface DeviceEnrollParams extends StepLimits {
+  tpm: CeremonyTpm;
+  deviceData: CollectedDeviceData;
+  token: string;
+}
+
+export interface DeviceAuthParams extends StepLimits {
+  tpm: CeremonyTpm;
+  deviceData: CollectedDeviceData;
+  /** The credential of the local enrollment record; a different AK fails fast. */
+  expectedCredentialId?: string;
+}
+
+export interface DeviceAuthOutcome {
+  /** The profile as stored now: device fields from the certificates. */
+  profile: Profile;
+  device: DeviceSummary;
+  certificates: UserCertificatePair;
+  timings: CeremonyTimings;
+}
+
+type DeviceApi = Client<typeof DeviceTrustService>;
+
+export function runDeviceEnrollment(api: DeviceApi, p: DeviceEnrollParams): Promise<EnrollDeviceResult> {
+  return enrollDevice({ api, ...p });
+}
+
+export async function runDeviceAuthentication(
+  api: DeviceApi,
+  profile: Profile,
+  creds: ProfileCredentials,
+  p: DeviceAuthParams,
+): Promise<DeviceAuthOutcome> {
+  const r = await authenticateDevice({
+    api,
+    tpm: p.tpm,
+    deviceData: p.deviceData,
+    certificates: { sshCertificate: creds.sshCertificate, tlsCertificatePem: creds.tlsCertificatePem },
+    ...(p.expectedCredentialId ? { expectedCredentialId: p.expectedCredentialId } : {}),
+    ...(p.stepTimeoutMs ? { stepTimeoutMs: p.stepTimeoutMs } : {}),
+    ...(p.totalTimeoutMs ? { totalTimeoutMs: p.totalTimeoutMs } : {}),
+  });
+  const fields = checkReissuedCertificates({
+    current: {
+      sshCertificate: creds.sshCertificate,
+      tlsCertificatePem: creds.tlsCertificatePem,
+      publicKeyBlob: creds.key.publicKeyBlob,
+    },
+    reissued: r.certificates,
+    credentialId: r.credentialId,
+  });
+  return {
+    profile: { ...profile, device: { ...fields, ...(r.device.osType ? { osType: r.device.osType } : {}) } },
+    device: r.device,
+    certificates: r.certificates,
+    timings: r.timings,
+  };
+}

@@ -1,0 +1,95 @@
+// Reading the device fields back out of a login's certificates. What the client tells the user
+// ("this session is device-trusted") comes from the certificates nodes will see, never from
+// what the server said alongside them; and re-issued certificates are checked to be the same
+// login (same key, same expiry) before they replace the stored ones.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import {
+  OID_DEVICE_ASSET_TAG,
+  OID_DEVICE_CREDENTIAL_ID,
+  OID_DEVICE_ID,
+  SSH_EXT_DEVICE_ASSET_TAG,
+  SSH_EXT_DEVICE_CREDENTIAL_ID,
+  SSH_EXT_DEVICE_ID,
+  type DeviceFields,
+} from '../../src-shared/cert-fields.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { parseCertificateLine } from '../../src-shared/sshcert/index.ts';
+
+function invalid(message: string): GatehouseError {
+  return new GatehouseError(ErrorCode.CERT_INVALID, message);
+}
+
+/** All three SSH extensions, or undefined (a partial set is not device-trusted). */
+export function sshCertDeviceFields(line: string): DeviceFields | undefined {
+  const ext = parseCertificateLine(line).extensions;
+  const deviceId = ext[SSH_EXT_DEVICE_ID];
+  const assetTag = ext[SSH_EXT_DEVICE_ASSET_TAG];
+  const credentialId = ext[SSH_EXT_DEVICE_CREDENTIAL_ID];
+  return deviceId && assetTag && credentialId ? { deviceId, assetTag, credentialId } : undefined;
+}
+
+/** All three X.509 extensions (raw UTF-8 values), or undefined. */
+export function tlsCertDeviceFields(pem: string): DeviceFields | undefined {
+  const cert = new x509.X509Certificate(pem);
+  const text = (oid: string) => {
+    const e = cert.getExtension(oid);
+    return e ? Buffer.from(e.value).toString('utf8') : '';
+  };
+  const deviceId = text(OID_DEVICE_ID);
+  const assetTag = text(OID_DEVICE_ASSET_TAG);
+  const credentialId = text(OID_DEVICE_CREDENTIAL_ID);
+  return deviceId && assetTag && credentialId ? { deviceId, assetTag, credentialId } : undefined;
+}
+
+export interface ReissueCheck {
+  /** The stored login's certificates and key. */
+  current: { sshCertificate: string; tlsCertificatePem: string; publicKeyBlob: Buffer };
+  reissued: { sshCertificate: string; tlsCertificatePem: string };
+  /** The credential the device authenticated with. */
+  credentialId: string;
+}
+
+/**
+ * Checks that re-issued certificates are the current login plus device fields: the SSH one for
+ * the same key and expiry, the X.509 one for the same public key and expiry, both carrying the
+ * same device fields naming our credential. Returns those fields.
+ */
+export function checkReissuedCertificates(c: ReissueCheck): DeviceFields {
+  let oldSsh, newSsh;
+  try {
+    oldSsh = parseCertificateLine(c.current.sshCertificate);
+    newSsh = parseCertificateLine(c.reissued.sshCertificate);
+  } catch (e) {
+    throw invalid(`the re-issued SSH certificate cannot be read: ${(e as Error).message}`);
+  }
+  if (!newSsh.publicKey.equals(c.current.publicKeyBlob)) {
+    throw invalid('the re-issued SSH certificate is for another key');
+  }
+  if (newSsh.validBefore !== oldSsh.validBefore || newSsh.keyId !== oldSsh.keyId) {
+    throw invalid('the re-issued SSH certificate is not the same login (expiry or key id differ)');
+  }
+  let oldTls: x509.X509Certificate, newTls: x509.X509Certificate;
+  try {
+    oldTls = new x509.X509Certificate(c.current.tlsCertificatePem);
+    newTls = new x509.X509Certificate(c.reissued.tlsCertificatePem);
+  } catch (e) {
+    throw invalid(`the re-issued X.509 certificate cannot be read: ${(e as Error).message}`);
+  }
+  if (!Buffer.from(newTls.publicKey.rawData).equals(Buffer.from(oldTls.publicKey.rawData))) {
+    throw invalid('the re-issued X.509 certificate is for another key');
+  }
+  if (newTls.notAfter.getTime() !== oldTls.notAfter.getTime() || newTls.subject !== oldTls.subject) {
+    throw invalid('the re-issued X.509 certificate is not the same login (expiry or subject differ)');
+  }
+  const ssh = sshCertDeviceFields(c.reissued.sshCertificate);
+  const tls = tlsCertDeviceFields(c.reissued.tlsCertificatePem);
+  if (!ssh || !tls) throw invalid(`the re-issued ${ssh ? 'X.509' : 'SSH'} certificate carries no device fields`);
+  if (ssh.deviceId !== tls.deviceId || ssh.assetTag !== tls.assetTag || ssh.credentialId !== tls.credentialId) {
+    throw invalid('the re-issued SSH and X.509 certificates name different devices');
+  }
+  if (ssh.credentialId !== c.credentialId) {
+    throw invalid(`the re-issued certificates name credential ${ssh.credentialId}, not this device's ${c.credentialId}`);
+  }
+  return ssh;
+}
