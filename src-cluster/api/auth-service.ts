@@ -9,6 +9,8 @@ import { toConnectError } from './errors.ts';
 import { peerKey, requireIdentity } from './peer.ts';
 import type { ResourceAdmin } from './resource-admin.ts';
 import type { DeviceInventory } from '../devicetrust/inventory.ts';
+import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
+import type { LoginDeviceTrust } from '../auth/login-device-trust.ts';
 
 export interface ApiDeps {
   auth: AuthServer;
@@ -17,6 +19,10 @@ export interface ApiDeps {
   version: string;
   proxyPublicAddr: string;
   log: Logger;
+  /** The cluster auth preference in force (read per request). */
+  preference: () => ClusterAuthPreferenceResource;
+  /** The device trust requirement of a user holding these roles (see login-device-trust.ts). */
+  deviceTrustFor: (user: string, roles: string[]) => Promise<LoginDeviceTrust>;
 }
 
 type Impl = ServiceImpl<typeof AuthService>;
@@ -47,13 +53,16 @@ export function registerAuthService(deps: ApiDeps) {
       AuthService,
       guarded(
         {
-          ping: async () => ({
-            clusterName: auth.settings.clusterName,
-            serverVersion: deps.version,
-            auth: { type: 'local', secondFactor: auth.settings.secondFactor },
-            deviceTrust: { mode: 'off', autoEnroll: false },
-            proxyPublicAddr: deps.proxyPublicAddr,
-          }),
+          ping: async () => {
+            const cap = deps.preference().spec;
+            return {
+              clusterName: auth.settings.clusterName,
+              serverVersion: deps.version,
+              auth: { type: cap.type, secondFactor: cap.second_factor },
+              deviceTrust: { mode: cap.device_trust.mode, autoEnroll: cap.device_trust.auto_enroll },
+              proxyPublicAddr: deps.proxyPublicAddr,
+            };
+          },
           login: async (req, ctx) => {
             if (!req.user || !req.publicKey)
               throw new GatehouseError(ErrorCode.BAD_REQUEST, 'user and public key are required');
@@ -65,6 +74,7 @@ export function registerAuthService(deps: ApiDeps) {
               ttlSeconds: Number(req.ttlSeconds),
               clientAddress: ctx.values.get(peerKey).address,
             });
+            const deviceTrust = await deps.deviceTrustFor(certs.user, certs.roles);
             return {
               sshCertificate: certs.sshCertificate,
               tlsCertificate: certs.tlsCertificate,
@@ -77,6 +87,8 @@ export function registerAuthService(deps: ApiDeps) {
               logins: certs.logins,
               expiresUnix: BigInt(Math.floor(certs.expires.getTime() / 1000)),
               clusterName: auth.settings.clusterName,
+              deviceTrustMode: deviceTrust.mode,
+              deviceTrustRequired: deviceTrust.required,
             };
           },
           setPasswordWithToken: async (req) => {
@@ -85,11 +97,17 @@ export function registerAuthService(deps: ApiDeps) {
           },
           whoAmI: async (_req, ctx) => {
             const who = id(ctx);
+            const deviceTrust = await deps.deviceTrustFor(who.user, who.roles);
             return {
               user: who.user,
               roles: who.roles,
               logins: who.logins,
               expiresUnix: BigInt(Math.floor(who.notAfter.getTime() / 1000)),
+              deviceTrustMode: deviceTrust.mode,
+              deviceTrustRequired: deviceTrust.required,
+              deviceId: who.device?.deviceId ?? '',
+              deviceAssetTag: who.device?.assetTag ?? '',
+              deviceCredentialId: who.device?.credentialId ?? '',
             };
           },
           listNodes: async (_req, ctx) => {

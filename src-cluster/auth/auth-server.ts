@@ -61,8 +61,14 @@ export interface IssuedCerts {
 
 export interface AuthSettings {
   clusterName: string;
+  /** Used when no preference source is given (tests, tools); the daemon passes one. */
   secondFactor: 'off' | 'otp';
   certTtlMs: number;
+}
+
+/** Where the live second factor comes from: the cluster auth preference, read per request. */
+export interface SecondFactorSource {
+  secondFactor(): 'off' | 'otp';
 }
 
 const GENERIC_LOGIN_FAILURE = 'invalid user name, password or one-time code';
@@ -80,8 +86,14 @@ export class AuthServer {
     readonly settings: AuthSettings,
     readonly access: AccessChecker,
     private readonly log: Logger,
+    private readonly preference?: SecondFactorSource,
   ) {
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
+  }
+
+  /** The second factor in force now (the cluster auth preference can change it at any time). */
+  secondFactor(): 'off' | 'otp' {
+    return this.preference ? this.preference.secondFactor() : this.settings.secondFactor;
   }
 
   // ---- credentials -------------------------------------------------------------------------
@@ -112,7 +124,7 @@ export class AuthServer {
       );
     }
     const creds: Credentials = { passwordHash: await hashPassword(password) };
-    if (this.settings.secondFactor === 'otp') creds.otpSecret = newOtpSecret();
+    if (this.secondFactor() === 'otp') creds.otpSecret = newOtpSecret();
     await this.putCredentials(user, creds);
     this.log.info('password set', { user });
     return creds.otpSecret ? { otpUri: otpUri(creds.otpSecret, user, this.settings.clusterName) } : {};
@@ -166,7 +178,7 @@ export class AuthServer {
     if (!user) return fail('no such user');
     if (!creds?.passwordHash) return fail('user has no password set');
     if (!passwordOk) return fail('wrong password');
-    if (this.settings.secondFactor === 'otp') {
+    if (this.secondFactor() === 'otp') {
       if (!creds.otpSecret) return fail('OTP required but the user has no OTP device');
       const otp = checkOtp(creds.otpSecret, input.otp, creds.otpLastStep);
       if (!otp.ok) return fail('wrong or reused one-time code');

@@ -27,10 +27,18 @@ export function printTable(headers: string[], rows: string[][]): void {
   process.stdout.write(formatTable(headers, rows));
 }
 
-/** "role/dev", "roles", "users/alice" → canonical kind and optional name. */
+/**
+ * "role/dev", "roles", "users/alice" → canonical kind and optional name. A singleton kind
+ * (cluster_auth_preference) always names its one resource, so `gatectl edit cap` needs no NAME.
+ */
 export function splitKindName(ref: string, registry: KindRegistry): { kind: string; name?: string } {
   const [kindPart, ...rest] = ref.split('/');
   const def = registry.require(kindPart!);
-  const name = rest.join('/') || undefined;
-  return { kind: def.kind, name };
+  const name = rest.join('/') || def.singleton;
+  return name === undefined ? { kind: def.kind } : { kind: def.kind, name };
+}
+
+/** How messages name a singleton: `cluster_auth_preference` → "cluster auth preference". */
+export function singletonWords(kind: string): string {
+  return kind.replace(/_/g, ' ');
 }

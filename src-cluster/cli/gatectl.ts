@@ -3,16 +3,17 @@ import { parseArgs } from 'node:util';
 import { createDefaultRegistry, newUser, toJson, toText, toYaml, type Resource } from '../resources/index.ts';
 import { ErrorCode, GatehouseError, exitCodeFor, isGatehouseError } from '../../src-shared/errors.ts';
 import { adminClient, type AdminTarget } from './admin-client.ts';
-import { readStdin, splitKindName, printTable } from './cli-util.ts';
+import { readStdin, singletonWords, splitKindName, printTable } from './cli-util.ts';
 import { createResources, editResource } from './resource-commands.ts';
 import { devicesCommand } from './device-commands.ts';
 
 const USAGE = `Usage: gatectl <command> [options]
 
 Commands:
-  users add NAME --roles=a,b [--logins=x,y] [--password-stdin]
+  users add NAME --roles=a,b [--logins=x,y] [--password-stdin] [--bot]
                          add a user; prints a one-time password-set token
-                         (or reads the password from stdin)
+                         (or reads the password from stdin); --bot marks a machine
+                         identity (exempt under device trust mode required-for-humans)
   users ls               list users
   devices add --asset-tag T --os linux|macos|windows [--enroll]
                          register a device; --enroll also prints an enroll token
@@ -20,10 +21,12 @@ Commands:
   devices enroll --asset-tag T | --device-id ID
                          a new single-use enroll token for a device
   devices rm --asset-tag T | --device-id ID
-  create -f FILE [--force]   create resources from YAML (role, user); --force replaces
+  create -f FILE [--force]   create resources from YAML (role, user, ...); --force replaces
+                         (cluster_auth_preference is replaced without --force)
   get KIND[/NAME] [--format yaml|json|text]
   edit KIND/NAME         edit a resource in $EDITOR; applied when you save
-  rm KIND/NAME           delete a resource
+                         (cluster_auth_preference, alias cap: no NAME)
+  rm KIND/NAME           delete a resource (rm cap: back to the config file's settings)
   nodes ls               list registered nodes
   status                 cluster name, version, CAs and counts
   auth export --type=user|host|tls-user|tls-host
@@ -64,6 +67,7 @@ async function usersCommand(args: string[]): Promise<void> {
       roles: { type: 'string' },
       logins: { type: 'string' },
       'password-stdin': { type: 'boolean' },
+      bot: { type: 'boolean' },
     },
   });
   const [sub, name] = positionals;
@@ -71,23 +75,28 @@ async function usersCommand(args: string[]): Promise<void> {
   if (sub === 'ls') {
     const res = await client.listResources({ kind: 'user' });
     const users = res.resourcesJson.map(
-      (j) => JSON.parse(j) as Resource<'user', { roles: string[]; traits?: { logins?: string[] } }>,
+      (j) => JSON.parse(j) as Resource<'user', { roles: string[]; traits?: { logins?: string[] }; is_bot?: boolean }>,
     );
     printTable(
-      ['User', 'Roles', 'Logins'],
-      users.map((u) => [u.metadata.name, u.spec.roles.join(','), (u.spec.traits?.logins ?? []).join(',')]),
+      ['User', 'Roles', 'Logins', 'Bot'],
+      users.map((u) => [
+        u.metadata.name,
+        u.spec.roles.join(','),
+        (u.spec.traits?.logins ?? []).join(','),
+        u.spec.is_bot ? 'yes' : '',
+      ]),
     );
     return;
   }
   if (sub !== 'add' || !name)
     throw new GatehouseError(
       ErrorCode.BAD_REQUEST,
-      'usage: gatectl users add NAME --roles=a,b [--logins=x,y] [--password-stdin] | gatectl users ls',
+      'usage: gatectl users add NAME --roles=a,b [--logins=x,y] [--password-stdin] [--bot] | gatectl users ls',
     );
   const roles = list(values.roles);
   if (roles.length === 0)
     throw new GatehouseError(ErrorCode.BAD_REQUEST, 'users add needs --roles (e.g. --roles=access)');
-  const user = newUser({ name, roles, logins: list(values.logins) });
+  const user = newUser({ name, roles, logins: list(values.logins), ...(values.bot ? { isBot: true } : {}) });
   const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : '';
   const res = await client.createUser({ userJson: JSON.stringify(user), password });
   if (password) {
@@ -131,6 +140,10 @@ async function rmCommand(args: string[]): Promise<void> {
   if (!parsed?.name)
     throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl rm KIND/NAME (e.g. gatectl rm role/dev)');
   await adminClient(targetOf(values)).deleteResource({ kind: parsed.kind, name: parsed.name });
+  if (registry.get(parsed.kind)?.singleton) {
+    process.stdout.write(`${singletonWords(parsed.kind)} has been reset to the config file's settings\n`);
+    return;
+  }
   process.stdout.write(`${parsed.kind} "${parsed.name}" has been deleted\n`);
 }
 

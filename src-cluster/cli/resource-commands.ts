@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline/promises';
 import { parseResources, toYaml, type KindRegistry, type Resource } from '../resources/index.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { AuthClient } from './admin-client.ts';
+import { singletonWords } from './cli-util.ts';
 
 const KIND_WORDS: Record<string, string> = { role: 'role', user: 'user' };
 
@@ -37,6 +38,12 @@ export async function createResources(
       process.stdout.write(
         `user "${r.metadata.name}" has been created; one-time password-set token: ${res.resetToken}\n`,
       );
+      continue;
+    }
+    if (registry.get(r.kind)?.singleton) {
+      // One per cluster and always present: creating it means replacing it.
+      await client.createResource({ resourceJson: JSON.stringify(r), upsert: true });
+      process.stdout.write(`${singletonWords(r.kind)} has been updated\n`);
       continue;
     }
     const res = await client.createResource({ resourceJson: JSON.stringify(r), upsert: force });
@@ -100,7 +107,8 @@ export async function editResource(
         }
         const withRevision = { ...resource, metadata: { ...resource.metadata, revision } };
         await client.updateResource({ resourceJson: JSON.stringify(withRevision) });
-        process.stdout.write(`${kind} "${name}" has been updated\n`);
+        const what = registry.get(kind)?.singleton ? singletonWords(kind) : `${kind} "${name}"`;
+        process.stdout.write(`${what} has been updated\n`);
         return;
       } catch (e) {
         const err = e as GatehouseError;

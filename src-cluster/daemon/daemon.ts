@@ -21,6 +21,8 @@ import { DeviceInventory } from '../devicetrust/inventory.ts';
 import { registerAuthService } from '../api/auth-service.ts';
 import { registerDeviceTrustService } from '../api/devicetrust-service.ts';
 import { loadEkCertAllowedCas } from '../devicetrust/ek-cas.ts';
+import { ClusterAuthPreferenceService } from '../auth/cluster-auth-preference.ts';
+import { loginDeviceTrust } from '../auth/login-device-trust.ts';
 import { peerContext } from '../api/peer.ts';
 import { ProxyServer, splitHostPort } from '../proxy/proxy.ts';
 import { NodeSshServer } from '../node/index.ts';
@@ -90,7 +92,18 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       }
     }
     const devices = new DeviceInventory(backend);
-    const ekCertAllowedCas = loadEkCertAllowedCas(cfg.auth.device_trust.ekcert_allowed_cas);
+    // The config's auth settings seed the cluster auth preference; from then on the stored
+    // preference is what applies (see src-cluster/auth/cluster-auth-preference.ts).
+    const preference = new ClusterAuthPreferenceService({
+      backend,
+      config: {
+        secondFactor: cfg.auth.second_factor,
+        ekCertAllowedCas: loadEkCertAllowedCas(cfg.auth.device_trust.ekcert_allowed_cas),
+      },
+      log: log.child('auth'),
+    });
+    await preference.start();
+    closers.push(async () => preference.close());
     const access = new AccessChecker(users, roles, log.child('authz'));
     const running: RunningDaemon = { clusterName, backend, close: (m) => close(m) };
     if (!cfg.auth.enabled) return running;
@@ -106,15 +119,22 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       },
       access,
       log.child('auth'),
+      preference,
     );
     const admin = new ResourceAdmin(
       registry,
-      { role: roles as never, user: users as never, device: devices.store as never },
+      {
+        role: roles as never,
+        user: users as never,
+        device: devices.store as never,
+        cluster_auth_preference: preference.store as never,
+      },
       access,
       log.child('auth'),
       {
         user: { afterDelete: (name) => auth.deleteCredentials(name) },
         device: devices.resourceHooks(),
+        cluster_auth_preference: preference.resourceHooks(),
       },
     );
 
@@ -136,11 +156,18 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         version: VERSION,
         proxyPublicAddr: publicAddr,
         log: log.child('api'),
+        preference: () => preference.current(),
+        deviceTrustFor: (user, roleNames) =>
+          loginDeviceTrust(
+            { clusterMode: () => preference.current().spec.device_trust.mode, users, roles },
+            user,
+            roleNames,
+          ),
       });
       const deviceTrustRoutes = registerDeviceTrustService({
         inventory: devices,
         cas,
-        ekCertAllowedCas: () => ekCertAllowedCas,
+        ekCertAllowedCas: () => preference.ekCertAllowedCas(),
         log: log.child('devicetrust'),
       });
       const apiHandler = connectNodeAdapter({

@@ -90,7 +90,10 @@ test('an unknown second factor and type name the allowed values', () => {
 test('a wrong version names the supported one', () => {
   assert.equal(
     message(() =>
-      parseResources(doc('  second_factor: off\n', 'version: v1\nmetadata: {name: cluster-auth-preference}\n'), registry),
+      parseResources(
+        doc('  second_factor: off\n', 'version: v1\nmetadata: {name: cluster-auth-preference}\n'),
+        registry,
+      ),
     ),
     'cluster_auth_preference version "v1" is not supported; supported: v2 (line 2)',
   );
@@ -128,12 +131,7 @@ test('a bad PEM entry is named by its list index', () => {
 
 test('any other name is refused with the one it must have', () => {
   assert.equal(
-    message(() =>
-      parseResources(
-        doc('  second_factor: off\n', 'version: v2\nmetadata:\n  name: my-cap\n'),
-        registry,
-      ),
-    ),
+    message(() => parseResources(doc('  second_factor: off\n', 'version: v2\nmetadata:\n  name: my-cap\n'), registry)),
     'cluster_auth_preference "my-cap": metadata.name: cluster_auth_preference is a singleton: metadata.name must be "cluster-auth-preference", not "my-cap" (line 4)',
   );
 });
