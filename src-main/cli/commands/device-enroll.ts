@@ -8,8 +8,8 @@ import { note, print } from '../io.ts';
 
 const ATTESTATION_TEXT: Record<string, string> = {
   ekcert_trusted: 'EK certificate from a trusted TPM manufacturer CA',
-  ekcert: 'EK certificate (its CA is not configured as trusted)',
-  ekpub: 'EK public key only (no EK certificate)',
+  ekcert: 'EK certificate; its CA is not configured as trusted',
+  ekpub: 'EK public key only; the TPM has no EK certificate',
 };
 
 export const enrollCommand: Command = {
