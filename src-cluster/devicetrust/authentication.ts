@@ -2,6 +2,7 @@
 // names its credential, the server answers with a fresh nonce, and only the TPM holding that
 // enrolled AK can return a quote over it. Then the login's certificates are issued again with
 // the device fields (same key, identity and expiry), which is what "device-trusted" means.
+import { performance } from 'node:perf_hooks';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import type {
@@ -57,6 +58,7 @@ export async function* authenticateDevice(
   requests: AsyncIterable<AuthenticateDeviceRequest>,
 ): AsyncGenerator<AuthenticateResponse> {
   const now = deps.now ?? (() => new Date());
+  const started = performance.now();
   const stream = new CeremonyStream(requests, deps.stepTimeoutMs);
   let device: StoredDevice | undefined;
   try {
@@ -107,6 +109,8 @@ export async function* authenticateDevice(
       user: caller.user,
       client: caller.address,
       expires: certs.tls.notAfter.toISOString(),
+      // Wall time of the ceremony on the server, the device's TPM round trip included.
+      ms: Math.round(performance.now() - started),
     });
     yield {
       payload: {

@@ -66,7 +66,10 @@ const record = {
 
 test('no enrollment record for the cluster: the TPM is not opened and the login is returned as is', async (t) => {
   const { trust, events } = setup(t);
-  const r = await trust.authenticate(fakeCluster({ authenticateDevice: () => assert.fail('must not be called') }), PROFILE);
+  const r = await trust.authenticate(
+    fakeCluster({ authenticateDevice: () => assert.fail('must not be called') }),
+    PROFILE,
+  );
   assert.deepEqual(r.deviceTrust, { state: 'not-enrolled-here', cluster: 'prod' });
   assert.equal(r.profile, PROFILE);
   assert.deepEqual(events, []);
@@ -100,7 +103,8 @@ test('a refused device authentication keeps the login and says why, with the nex
   trust.enrollments.save(record);
   const r = await trust.authenticate(
     fakeCluster({
-      authenticateDevice: () => Promise.reject(new GatehouseError(ErrorCode.DEVICE_NOT_ENROLLED, 'device dev-1 is not enrolled')),
+      authenticateDevice: () =>
+        Promise.reject(new GatehouseError(ErrorCode.DEVICE_NOT_ENROLLED, 'device dev-1 is not enrolled')),
     }),
     PROFILE,
   );
@@ -108,13 +112,17 @@ test('a refused device authentication keeps the login and says why, with the nex
   assert.ok(r.deviceTrust.state === 'failed');
   assert.equal(r.deviceTrust.code, ErrorCode.DEVICE_NOT_ENROLLED);
   assert.match(r.deviceTrust.nextStep, /gate device enroll --token/);
-  assert.equal(deviceTrustText(r.deviceTrust), 'not device-trusted: device dev-1 is not enrolled [DEVICE_NOT_ENROLLED]');
+  assert.equal(
+    deviceTrustText(r.deviceTrust),
+    'not device-trusted: device dev-1 is not enrolled [DEVICE_NOT_ENROLLED]',
+  );
   assert.deepEqual(events, ['open', 'close'], 'the TPM is closed after a failure too');
 });
 
 test('a TPM that cannot be opened is a coded reason, not a failed login', async (t) => {
   const { trust } = setup(t, {
-    openTpm: () => Promise.reject(new GatehouseError(ErrorCode.TPM_UNAVAILABLE, 'cannot open the TPM at device:/dev/tpmrm0')),
+    openTpm: () =>
+      Promise.reject(new GatehouseError(ErrorCode.TPM_UNAVAILABLE, 'cannot open the TPM at device:/dev/tpmrm0')),
   });
   trust.enrollments.save(record);
   const r = await trust.authenticate(fakeCluster({}), PROFILE);
@@ -130,7 +138,14 @@ test('enroll records the device under the cluster and its canonical proxy; the T
       async enrollDevice(_p, a) {
         assert.equal(a.token, 'tok');
         return {
-          device: { id: 'dev-9', assetTag: 'SN1', osType: 'linux', enrollStatus: 'enrolled', credentialId: CRED, attestationType: 'ekcert' },
+          device: {
+            id: 'dev-9',
+            assetTag: 'SN1',
+            osType: 'linux',
+            enrollStatus: 'enrolled',
+            credentialId: CRED,
+            attestationType: 'ekcert',
+          },
           credentialId: CRED,
           timings: { totalMs: 1, tpmMs: 1, tpmCalls: {} },
         };
@@ -145,9 +160,55 @@ test('enroll records the device under the cluster and its canonical proxy; the T
   assert.deepEqual(events, ['open', 'close']);
 
   await assert.rejects(
-    trust.enroll(fakeCluster({ enrollDevice: () => Promise.reject(new GatehouseError(ErrorCode.BAD_CREDENTIALS, 'spent')) }), PROFILE, 't'),
+    trust.enroll(
+      fakeCluster({ enrollDevice: () => Promise.reject(new GatehouseError(ErrorCode.BAD_CREDENTIALS, 'spent')) }),
+      PROFILE,
+      't',
+    ),
     (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.BAD_CREDENTIALS,
   );
   assert.deepEqual(events, ['open', 'close', 'open', 'close']);
   assert.equal(trust.enrollmentFor(PROFILE)?.deviceId, 'dev-9', 'a failed enrollment keeps the old record');
+});
+
+test('prepare opens the TPM and loads the AK ahead of the ceremony, which then uses that same TPM', async (t) => {
+  const { trust, events } = setup(t, {
+    async openTpm() {
+      events.push('open');
+      return {
+        attestationKey: async () => void events.push('ak'),
+        close: async () => void events.push('close'),
+      } as unknown as Awaited<ReturnType<DeviceAgent['openTpm']>>;
+    },
+  });
+  assert.equal(trust.prepare('proxy.example.com:3080'), undefined, 'nothing to prepare before enrolling');
+  trust.enrollments.save(record);
+  assert.equal(trust.prepare('other.example.com:3080'), undefined);
+  const prepared = trust.prepare('proxy.example.com:3080');
+  assert.ok(prepared);
+  let usedTpm: unknown;
+  const r = await trust.authenticate(
+    fakeCluster({
+      authenticateDevice: async (p, a) => {
+        usedTpm = a.tpm;
+        throw new GatehouseError(ErrorCode.DEVICE_NOT_ENROLLED, 'unenrolled');
+      },
+    }),
+    PROFILE,
+    prepared,
+  );
+  assert.equal(r.deviceTrust.state, 'failed');
+  assert.equal(usedTpm, await prepared);
+  assert.deepEqual(events, ['open', 'ak', 'close']);
+});
+
+test('a prepared TPM is closed when the login turns out to be for a cluster this device is not enrolled in', async (t) => {
+  const { trust, events } = setup(t);
+  trust.enrollments.save({ ...record, cluster: 'other' });
+  const prepared = trust.prepare('proxy.example.com:3080');
+  assert.ok(prepared);
+  const r = await trust.authenticate(fakeCluster({}), PROFILE, prepared);
+  assert.equal(r.deviceTrust.state, 'not-enrolled-here');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(events, ['open', 'close']);
 });

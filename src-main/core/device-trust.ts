@@ -43,6 +43,20 @@ export type DeviceTrustResult =
   | { state: 'not-enrolled-here'; cluster: string }
   | { state: 'failed'; code: ErrorCodeT; message: string; nextStep: string };
 
+type OpenTpm = CeremonyTpm & { close(): Promise<void> };
+/** A TPM being opened with its AK loaded, see DeviceTrust.prepare. */
+export type PreparedTpm = Promise<OpenTpm>;
+
+/** Closes a prepared TPM nobody is going to use. */
+export async function releasePrepared(prepared: PreparedTpm | undefined): Promise<void> {
+  if (!prepared) return;
+  try {
+    await (await prepared).close();
+  } catch {
+    // opening failed or closing failed: nothing left to release
+  }
+}
+
 export interface LoginOutcome {
   /** The stored profile (device fields set when device-trusted). */
   profile: Profile;
@@ -83,9 +97,7 @@ export function deviceTrustNextStep(code: ErrorCodeT): string {
 export class DeviceTrust {
   readonly enrollments: EnrollmentStore;
 
-  constructor(
-    private readonly deps: { home: string; agent: DeviceAgent; clock: Clock; logger: CoreLogger },
-  ) {
+  constructor(private readonly deps: { home: string; agent: DeviceAgent; clock: Clock; logger: CoreLogger }) {
     this.enrollments = new EnrollmentStore(deps.home);
   }
 
@@ -116,7 +128,12 @@ export class DeviceTrust {
         enrolledAt: this.deps.clock().toISOString(),
       };
       this.enrollments.save(record);
-      this.deps.logger.info('device enrolled', { cluster: profile.cluster, device_id: r.device.id, total_ms: r.timings.totalMs, tpm_ms: r.timings.tpmMs });
+      this.deps.logger.info('device enrolled', {
+        cluster: profile.cluster,
+        device_id: r.device.id,
+        total_ms: r.timings.totalMs,
+        tpm_ms: r.timings.tpmMs,
+      });
       return { device: r.device, record, timings: r.timings };
     } finally {
       await tpm.close().catch(() => undefined);
@@ -124,22 +141,53 @@ export class DeviceTrust {
   }
 
   /**
+   * Opens the TPM and loads the attestation key ahead of need, when this device is enrolled in a
+   * cluster behind `proxy`: loading the AK means recreating the EK (tens of ms) and runs on a
+   * worker thread, so it overlaps the password check instead of adding to the login. Failures
+   * surface when authenticate() awaits it.
+   */
+  prepare(proxy: string): PreparedTpm | undefined {
+    let address: string;
+    try {
+      address = parseProxyAddress(proxy).address;
+      if (!this.enrollments.list().some((e) => e.proxy === address)) return undefined;
+    } catch {
+      return undefined; // authenticate() reports a damaged enrollment file
+    }
+    const prepared = (async () => {
+      const tpm = await this.deps.agent.openTpm((m) => this.deps.logger.warn(m));
+      try {
+        await tpm.attestationKey();
+      } catch {
+        // the ceremony calls it again and reports the error with its code
+      }
+      return tpm;
+    })();
+    prepared.catch(() => undefined); // awaited (and reported) by authenticate()
+    return prepared;
+  }
+
+  /**
    * Device authentication for a fresh login when this device is enrolled in its cluster.
    * Never throws for a device problem: the login stands, and the result says why it is not
    * device-trusted.
    */
-  async authenticate(cluster: ClusterClient, profile: Profile): Promise<LoginOutcome> {
+  async authenticate(cluster: ClusterClient, profile: Profile, prepared?: PreparedTpm): Promise<LoginOutcome> {
     let record: EnrollmentRecord | undefined;
     try {
       record = this.enrollmentFor(profile);
     } catch (e) {
+      void releasePrepared(prepared);
       return { profile, deviceTrust: this.failure(e) };
     }
-    if (!record) return { profile, deviceTrust: { state: 'not-enrolled-here', cluster: profile.cluster } };
-    let tpm: (CeremonyTpm & { close(): Promise<void> }) | undefined;
+    if (!record) {
+      void releasePrepared(prepared);
+      return { profile, deviceTrust: { state: 'not-enrolled-here', cluster: profile.cluster } };
+    }
+    let tpm: OpenTpm | undefined;
     try {
       const deviceData = this.deps.agent.collect();
-      tpm = await this.deps.agent.openTpm((m) => this.deps.logger.warn(m));
+      tpm = prepared ? await prepared : await this.deps.agent.openTpm((m) => this.deps.logger.warn(m));
       const r = await cluster.authenticateDevice(profile, {
         tpm,
         deviceData,
@@ -148,7 +196,11 @@ export class DeviceTrust {
       return { profile: r.profile, deviceTrust: { state: 'trusted', device: r.profile.device!, timings: r.timings } };
     } catch (e) {
       const failure = this.failure(e);
-      this.deps.logger.warn('device authentication failed', { cluster: profile.cluster, code: failure.code, error: failure.message });
+      this.deps.logger.warn('device authentication failed', {
+        cluster: profile.cluster,
+        code: failure.code,
+        error: failure.message,
+      });
       return { profile, deviceTrust: failure };
     } finally {
       await tpm?.close().catch(() => undefined);

@@ -5,7 +5,13 @@
 import { userInfo } from 'node:os';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { ClusterClient, LoginParams } from './cluster-client.ts';
-import { defaultDeviceAgent, DeviceTrust, type DeviceAgent, type LoginOutcome } from './device-trust.ts';
+import {
+  defaultDeviceAgent,
+  DeviceTrust,
+  releasePrepared,
+  type DeviceAgent,
+  type LoginOutcome,
+} from './device-trust.ts';
 import { KnownProxies } from './known-proxies.ts';
 import { isExpired, ProfileStore, type Profile } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
@@ -62,8 +68,15 @@ export class GatehouseClient {
    * runs device authentication. `gate login` and the desktop app both log in through here.
    */
   async login(cluster: ClusterClient, params: LoginParams): Promise<LoginOutcome> {
-    const profile = await cluster.login(params);
-    return this.device.authenticate(cluster, profile);
+    const prepared = this.device.prepare(cluster.proxy.address);
+    let profile: Profile;
+    try {
+      profile = await cluster.login(params);
+    } catch (e) {
+      await releasePrepared(prepared);
+      throw e;
+    }
+    return this.device.authenticate(cluster, profile, prepared);
   }
 
   /** A cluster API client for one proxy; close() it when done. */
