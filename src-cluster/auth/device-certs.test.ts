@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { SqliteBackend } from '../storage/sqlite.ts';
@@ -18,8 +18,12 @@ import { identityFromClientCert, issueClientCert } from './x509.ts';
 
 const DEVICE = { deviceId: '6f1c2a8e-0000-4000-8000-000000000001', assetTag: 'SN-1', credentialId: 'ab'.repeat(32) };
 
+const backends: SqliteBackend[] = [];
+after(() => Promise.all(backends.map((b) => b.close())));
+
 async function authorities(): Promise<CertAuthorities> {
   const backend = await SqliteBackend.open({ path: ':memory:' });
+  backends.push(backend);
   return loadOrCreateAuthorities(backend, 'test', createMemoryLogger());
 }
 

@@ -63,7 +63,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, clusterMod
     ['alice', false],
     ['robot', true],
   ] as const) {
-    await users.create({ kind: 'user', version: 'v2', metadata: { name }, spec: { roles: [], bot } as never });
+    await users.create({ kind: 'user', version: 'v2', metadata: { name }, spec: { roles: [], is_bot: bot } as never });
   }
   const log = createMemoryLogger();
   const access = new AccessChecker(users, roles, log, { clusterDeviceTrustMode: () => clusterMode });

@@ -38,7 +38,7 @@ export interface UserAccess {
   roles: string[];
   logins: string[];
   roleSet: RoleSet;
-  /** Bots (user.spec.bot) are exempt from the cluster's required-for-humans mode. */
+  /** Bots (user.spec.is_bot) are exempt from the cluster's required-for-humans mode. */
   isBot: boolean;
   maxSessionTtlMs(defaultMs: number): number;
 }
@@ -94,7 +94,7 @@ export class AccessChecker {
       roles: roles.map((r) => r.metadata.name),
       logins: roleSet.allowedLogins(),
       roleSet,
-      isBot: (user?.spec as { bot?: boolean } | undefined)?.bot === true,
+      isBot: user?.spec.is_bot === true,
       maxSessionTtlMs: (d) => roleSet.maxSessionTtlMs(d),
     };
   }

@@ -104,7 +104,9 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
     });
     await preference.start();
     closers.push(async () => preference.close());
-    const access = new AccessChecker(users, roles, log.child('authz'));
+    const access = new AccessChecker(users, roles, log.child('authz'), {
+      clusterDeviceTrustMode: () => preference.current().spec.device_trust.mode,
+    });
     const running: RunningDaemon = { clusterName, backend, close: (m) => close(m) };
     if (!cfg.auth.enabled) return running;
 

@@ -84,7 +84,7 @@ export class RoleSet {
         allow: compileConditions(role.spec.allow, traits),
         deny: compileConditions(role.spec.deny, traits),
         maxSessionTtlMs: ttl === undefined ? undefined : parseDurationMs(ttl),
-        deviceTrustMode: (role.spec.options as { device_trust_mode?: string } | undefined)?.device_trust_mode,
+        deviceTrustMode: role.spec.options?.device_trust_mode,
       });
     }
   }
