@@ -170,6 +170,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         inventory: devices,
         cas,
         ekCertAllowedCas: () => preference.ekCertAllowedCas(),
+        clusterDeviceTrustMode: () => preference.current().spec.device_trust.mode,
         log: log.child('devicetrust'),
       });
       const apiHandler = connectNodeAdapter({

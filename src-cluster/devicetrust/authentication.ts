@@ -30,6 +30,8 @@ type AuthenticateResponse = MessageInitShape<typeof AuthenticateDeviceResponseSc
 
 export interface AuthenticationDeps extends DeviceCeremonyDeps {
   cas: CertAuthorities;
+  /** The cluster's device trust mode; `off` means no device authentication at all. */
+  clusterDeviceTrustMode?: () => string;
 }
 
 export interface AuthenticatingCaller extends Caller {
@@ -63,6 +65,13 @@ export async function* authenticateDevice(
   let device: StoredDevice | undefined;
   try {
     const init = await stream.next('init');
+    if (deps.clusterDeviceTrustMode?.() === 'off') {
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        'device trust is off in this cluster (cluster_auth_preference device_trust.mode): there is no device authentication',
+        { reason: 'device_trust_off' },
+      );
+    }
     const presented = required(init.userCertificates, 'the user certificates');
     const certs = checkPresentedCerts(
       deps.cas,

@@ -285,3 +285,18 @@ test('a quote over fewer PCRs, or PCR values that are not the quoted ones, is re
   await rejectsWith(second.ceremony.receive(), ErrorCode.DEVICE_ATTESTATION_FAILED, 'pcr_mismatch', /do not match/);
   await unchanged(device);
 });
+
+test('with the cluster mode off there is no device authentication, and nothing is touched', async () => {
+  const login = await loginCerts(c.cas, 'alice');
+  const device = await c.inventory.get(a.id);
+  const caller = { user: login.user, address: '127.0.0.1:50001', certDer: login.certDer };
+  const ceremony = new Ceremony<AuthenticateDeviceRequest, AuthResponse>((requests) =>
+    authenticateDevice({ ...c.deps, clusterDeviceTrustMode: () => 'off' }, caller, requests),
+  );
+  await rejectsWith(
+    ceremony.send(authInit({ ...login, credentialId: a.ak.credentialId, serial: a.tag })).receive(),
+    ErrorCode.BAD_REQUEST,
+    'device_trust_off',
+  );
+  await unchanged(device);
+});
