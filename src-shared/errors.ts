@@ -24,6 +24,11 @@ export const ErrorCode = {
   DEVICE_ATTESTATION_FAILED: 'DEVICE_ATTESTATION_FAILED',
   /** No enrolled device holds this credential (never enrolled, unenrolled, or another device's key). */
   DEVICE_NOT_ENROLLED: 'DEVICE_NOT_ENROLLED',
+  /**
+   * Access needs a trusted device and this session's certificates carry no device fields (the
+   * node's "unauthorized device" refusal, recognised by the client).
+   */
+  DEVICE_UNTRUSTED: 'DEVICE_UNTRUSTED',
   /** No TPM at the configured TCTI (no device, swtpm not running, transport failure). */
   TPM_UNAVAILABLE: 'TPM_UNAVAILABLE',
   /** The TPM device exists but this user may not open it (tss group / udev rules). */
@@ -76,6 +81,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case ErrorCode.CERT_INVALID:
     case ErrorCode.DEVICE_ATTESTATION_FAILED:
     case ErrorCode.DEVICE_NOT_ENROLLED:
+    case ErrorCode.DEVICE_UNTRUSTED:
       return 4;
     case ErrorCode.NODE_UNREACHABLE:
     case ErrorCode.PROXY_UNREACHABLE:

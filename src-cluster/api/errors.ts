@@ -22,6 +22,7 @@ function connectCodeFor(code: ErrorCodeT): Code {
     case ErrorCode.ACCESS_DENIED:
     case ErrorCode.DEVICE_ATTESTATION_FAILED:
     case ErrorCode.DEVICE_NOT_ENROLLED:
+    case ErrorCode.DEVICE_UNTRUSTED:
       return Code.PermissionDenied;
     case ErrorCode.BAD_CREDENTIALS:
     case ErrorCode.NOT_LOGGED_IN:

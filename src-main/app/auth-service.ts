@@ -8,7 +8,7 @@ import type { Clock } from '../core/types.ts';
 import type { SessionInfo } from '../ipc/contract.ts';
 import type { AppClusterStore } from './app-clusters.ts';
 import type { AppLogger } from './logger.ts';
-import { canonicalProxy, sessionInfo, type ClusterClients, type Sessions } from './sessions.ts';
+import { canonicalProxy, sessionInfoOf, type ClusterClients, type Sessions } from './sessions.ts';
 import type { TerminalsService } from './terminals-service.ts';
 
 export interface LoginInput {
@@ -55,11 +55,8 @@ export class AuthService {
       device_trust: deviceTrust.state,
       ...(deviceTrust.state === 'failed' ? { device_trust_code: deviceTrust.code } : {}),
     });
-    const info = sessionInfo(profile, clock());
-    if (deviceTrust.state === 'failed') {
-      info.deviceTrustIssue = { code: deviceTrust.code, message: deviceTrust.message, nextStep: deviceTrust.nextStep };
-    }
-    return info;
+    // The failure (if any) was recorded in the profile by the core, so it shows up here too.
+    return sessionInfoOf(this.deps.core, profile, clock());
   }
 
   /** Forgets the session's key and certificates; does nothing when nobody is logged in. */

@@ -10,7 +10,7 @@ import type { ClusterSummary } from '../ipc/contract.ts';
 import type { AppClusterStore, AppClusterEntry } from './app-clusters.ts';
 import type { AuthService } from './auth-service.ts';
 import type { AppLogger } from './logger.ts';
-import { canonicalProxy, sessionInfo, type ClusterClients, type Sessions } from './sessions.ts';
+import { canonicalProxy, sessionInfoOf, type ClusterClients, type Sessions } from './sessions.ts';
 
 export class ClustersService {
   constructor(
@@ -85,7 +85,7 @@ export class ClustersService {
       current: this.deps.store.current() === entry.proxy,
     };
     const profile = this.deps.sessions.profileOf(entry.proxy);
-    if (profile) s.session = sessionInfo(profile, this.deps.clock());
+    if (profile) s.session = sessionInfoOf(this.deps.core, profile, this.deps.clock());
     return s;
   }
 }

@@ -3,13 +3,15 @@
 // or guard(), which is where an expired session is noticed and `auth.expired` is emitted; a
 // timer per session also emits it the moment the certificates run out, so the renderer can ask
 // for the password again before the user clicks anything.
-import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError, isGatehouseError, type ErrorCode as ErrorCodeT } from '../../src-shared/errors.ts';
+import type { EnrollmentRecord } from '../device/ceremony/enrollments.ts';
+import { deviceTrustStatus } from '../core/device-trust-status.ts';
 import type { ClusterClient } from '../core/cluster-client.ts';
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import { isExpired, timeLeftMs, type Profile } from '../core/profiles.ts';
 import { parseProxyAddress } from '../core/proxy-address.ts';
 import type { Clock } from '../core/types.ts';
-import type { SessionInfo } from '../ipc/contract.ts';
+import type { DeviceDisplay, SessionInfo } from '../ipc/contract.ts';
 import type { AppClusterStore } from './app-clusters.ts';
 import type { AppEvents } from './events.ts';
 import type { AppLogger } from './logger.ts';
@@ -19,16 +21,58 @@ export function canonicalProxy(proxy: string): string {
   return parseProxyAddress(proxy).address;
 }
 
-export function sessionInfo(profile: Profile, now: Date): SessionInfo {
+/**
+ * What the renderer sees of a login: identity, expiry and device trust (from the profile and this
+ * device's local enrollment record for the cluster, if any).
+ */
+export function sessionInfo(profile: Profile, now: Date, enrollment?: EnrollmentRecord): SessionInfo {
+  const trust = deviceTrustStatus(profile, enrollment);
+  const d = profile.device;
+  // Attestation type is known from the enrollment record only; it belongs to the device in the
+  // certificates when both name the same credential.
+  const attestation = enrollment && (!d || d.credentialId === enrollment.credentialId) ? enrollment.attestationType : undefined;
+  const device: DeviceDisplay | undefined = d
+    ? {
+        assetTag: d.assetTag,
+        credentialId: d.credentialId,
+        ...(attestation ? { attestationType: attestation } : {}),
+        ...(d.osType ? { osType: d.osType } : {}),
+        ...(d.issuedAt ? { issuedAt: d.issuedAt } : {}),
+      }
+    : enrollment
+      ? {
+          assetTag: enrollment.assetTag,
+          credentialId: enrollment.credentialId,
+          attestationType: enrollment.attestationType,
+          osType: enrollment.osType,
+        }
+      : undefined;
+  const issue = !d ? profile.deviceTrustIssue : undefined;
   return {
     user: profile.user,
     roles: [...profile.roles],
     logins: [...profile.logins],
     validUntil: profile.validUntil,
     expired: isExpired(profile, now),
-    deviceTrusted: profile.device !== undefined,
-    ...(profile.device ? { deviceAssetTag: profile.device.assetTag } : {}),
+    deviceTrusted: d !== undefined,
+    ...(d ? { deviceAssetTag: d.assetTag } : {}),
+    deviceTrustState: trust.state,
+    deviceTrustMode: trust.mode,
+    deviceTrustRequired: trust.required,
+    ...(device ? { device } : {}),
+    ...(issue ? { deviceTrustIssue: { code: issue.code as ErrorCodeT, message: issue.message, nextStep: issue.nextStep } } : {}),
   };
+}
+
+/** sessionInfo with this device's enrollment record looked up (a damaged record file counts as none). */
+export function sessionInfoOf(core: Pick<GatehouseClient, 'device'>, profile: Profile, now: Date): SessionInfo {
+  let enrollment: EnrollmentRecord | undefined;
+  try {
+    enrollment = core.device.enrollmentFor(profile);
+  } catch {
+    enrollment = undefined;
+  }
+  return sessionInfo(profile, now, enrollment);
 }
 
 /** One ClusterClient (and so one HTTP/2 connection per identity) per proxy, for the app's lifetime. */

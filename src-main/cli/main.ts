@@ -95,6 +95,9 @@ export async function runGate(argv: string[], env: Record<string, string | undef
   } catch (e) {
     const err = isGatehouseError(e) ? e : undefined;
     note(io, `ERROR: ${err?.message ?? (e as Error)?.message ?? String(e)}`);
+    // What to do about it, on its own line so the ERROR line stays the error's own words.
+    const hint = err?.details?.hint;
+    if (typeof hint === 'string' && hint) note(io, hint);
     if (!err && env.GATEHOUSE_DEBUG) note(io, (e as Error)?.stack ?? '');
     return err ? exitCodeFor(err.code) : 1;
   }

@@ -139,6 +139,8 @@ export class ClusterClient {
       tlsHostCaCerts: r.tlsHostCaCerts,
       sshUserCaKeys: r.sshUserCaKeys,
       tlsUserCaCerts: r.tlsUserCaCerts,
+      deviceTrustMode: r.deviceTrustMode || 'off',
+      deviceTrustRequired: r.deviceTrustRequired,
     };
     this.deps.profiles.save(profile, { key, sshCertificate: r.sshCertificate, tlsCertificatePem: r.tlsCertificate });
     this.deps.trust.confirm(this.proxy);
@@ -182,7 +184,14 @@ export class ClusterClient {
   async authenticateDevice(profile: Profile, p: DeviceAuthParams): Promise<DeviceAuthOutcome> {
     const conn = this.connection(profile);
     const creds = this.deps.profiles.loadCredentials(profile);
-    const outcome = await this.mapped(() => runDeviceAuthentication(conn.device, profile, creds, p));
+    const r = await this.mapped(() => runDeviceAuthentication(conn.device, profile, creds, p));
+    // When the device fields were issued is shown to people ("trusted since"); the issue of an
+    // earlier failed attempt no longer applies.
+    const { deviceTrustIssue: _stale, ...rest } = r.profile;
+    const outcome: DeviceAuthOutcome = {
+      ...r,
+      profile: { ...rest, device: { ...r.profile.device!, issuedAt: this.deps.clock().toISOString() } },
+    };
     this.deps.profiles.save(outcome.profile, {
       key: creds.key,
       sshCertificate: outcome.certificates.sshCertificate,

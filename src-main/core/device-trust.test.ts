@@ -212,3 +212,19 @@ test('a prepared TPM is closed when the login turns out to be for a cluster this
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(events, ['open', 'close']);
 });
+
+test('cluster mode off: no device authentication even when enrolled, and a prepared TPM is closed', async (t) => {
+  const { trust, events } = setup(t);
+  trust.enrollments.save(record);
+  const prepared = trust.prepare('proxy.example.com:3080');
+  assert.ok(prepared);
+  const r = await trust.authenticate(
+    fakeCluster({ authenticateDevice: () => assert.fail('must not be called in mode off') }),
+    { ...PROFILE, deviceTrustMode: 'off' },
+    prepared,
+  );
+  assert.deepEqual(r.deviceTrust, { state: 'off', cluster: 'prod' });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(events.includes('close'), `TPM closed: ${events.join(',')}`);
+  assert.equal(deviceTrustText(r.deviceTrust), 'not device-trusted: cluster "prod" does not use device trust');
+});

@@ -41,6 +41,8 @@ export type DeviceTrustResult =
   | { state: 'trusted'; device: NonNullable<Profile['device']>; timings: CeremonyTimings }
   /** No local enrollment record for this cluster: nothing was tried. */
   | { state: 'not-enrolled-here'; cluster: string }
+  /** The cluster's device trust mode is `off`: device authentication is not run at all. */
+  | { state: 'off'; cluster: string }
   | { state: 'failed'; code: ErrorCodeT; message: string; nextStep: string };
 
 type OpenTpm = CeremonyTpm & { close(): Promise<void> };
@@ -173,6 +175,10 @@ export class DeviceTrust {
    * device-trusted.
    */
   async authenticate(cluster: ClusterClient, profile: Profile, prepared?: PreparedTpm): Promise<LoginOutcome> {
+    if (profile.deviceTrustMode === 'off') {
+      void releasePrepared(prepared);
+      return { profile, deviceTrust: { state: 'off', cluster: profile.cluster } };
+    }
     let record: EnrollmentRecord | undefined;
     try {
       record = this.enrollmentFor(profile);
@@ -221,6 +227,8 @@ export function deviceTrustText(r: DeviceTrustResult): string {
       return `this session is device-trusted (device "${r.device.assetTag}"${r.device.osType ? `/${r.device.osType}` : ''})`;
     case 'not-enrolled-here':
       return `not device-trusted: this device is not enrolled in cluster "${r.cluster}"`;
+    case 'off':
+      return `not device-trusted: cluster "${r.cluster}" does not use device trust`;
     case 'failed':
       return `not device-trusted: ${r.message} [${r.code}]`;
   }

@@ -64,8 +64,9 @@ export class GatehouseClient {
   }
 
   /**
-   * Logs in (see ClusterClient.login) and then, when this device is enrolled in the cluster,
-   * runs device authentication. `gate login` and the desktop app both log in through here.
+   * Logs in (see ClusterClient.login) and then, when the cluster's device trust mode is not `off`
+   * and this device is enrolled in the cluster, runs device authentication (a failure is recorded
+   * in the profile, the login stands). `gate login` and the desktop app both log in through here.
    */
   async login(cluster: ClusterClient, params: LoginParams): Promise<LoginOutcome> {
     const prepared = this.device.prepare(cluster.proxy.address);
@@ -76,7 +77,13 @@ export class GatehouseClient {
       await releasePrepared(prepared);
       throw e;
     }
-    return this.device.authenticate(cluster, profile, prepared);
+    const outcome = await this.device.authenticate(cluster, profile, prepared);
+    if (outcome.deviceTrust.state !== 'failed') return outcome;
+    // Kept with the login so `gate status` and the app can say later why it is not trusted.
+    const { code, message, nextStep } = outcome.deviceTrust;
+    const withIssue: Profile = { ...outcome.profile, deviceTrustIssue: { code, message, nextStep } };
+    this.profiles.update(withIssue);
+    return { ...outcome, profile: withIssue };
   }
 
   /** A cluster API client for one proxy; close() it when done. */

@@ -33,8 +33,21 @@ const ProfileSchema = z.object({
    * read from the certificates, not from what the server said. osType is for display only.
    */
   device: z
-    .object({ deviceId: z.string(), assetTag: z.string(), credentialId: z.string(), osType: z.string().optional() })
+    .object({
+      deviceId: z.string(),
+      assetTag: z.string(),
+      credentialId: z.string(),
+      osType: z.string().optional(),
+      /** ISO time the cluster re-issued the certificates with the device fields. */
+      issuedAt: z.string().optional(),
+    })
     .optional(),
+  /** The cluster's device trust mode at login (off|optional|required|required-for-humans). */
+  deviceTrustMode: z.string().optional(),
+  /** Whether the cluster said this user needs a trusted device (cluster mode and the user's roles). */
+  deviceTrustRequired: z.boolean().optional(),
+  /** Why device authentication after this login failed (the login stands): code, reason, next step. */
+  deviceTrustIssue: z.object({ code: z.string(), message: z.string(), nextStep: z.string() }).optional(),
 });
 export type Profile = z.infer<typeof ProfileSchema>;
 
@@ -113,6 +126,16 @@ export class ProfileStore {
     writeFileAtomic(paths.profileJson, JSON.stringify(p, null, 2) + '\n');
     this.setCurrent(p.proxy, p.user);
     return paths;
+  }
+
+  /** Rewrites profile.json only (key and certificates unchanged), e.g. to record a device trust outcome. */
+  update(profile: Profile): void {
+    const p = ProfileSchema.parse({ ...profile, proxy: parseProxyAddress(profile.proxy).address });
+    const paths = this.paths(p.proxy, p.user);
+    if (readTextIfExists(paths.profileJson) === undefined) {
+      throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, `no stored login for ${p.user} at ${p.proxy}`);
+    }
+    writeFileAtomic(paths.profileJson, JSON.stringify(p, null, 2) + '\n');
   }
 
   load(proxy: string, user: string): Profile | undefined {

@@ -282,11 +282,17 @@ function handshakeError(err: Error & { level?: string }, node: string, login: st
   return new GatehouseError(ErrorCode.NODE_UNREACHABLE, `ssh to node "${node}" failed: ${err.message}`, { node });
 }
 
+/** The reason a node gives when access needs a trusted device and the certificate has no device fields. */
+export const UNAUTHORIZED_DEVICE = 'unauthorized device';
+
 /** A refused session channel; reason 1 is the authorizer saying no, in its own words. */
-function channelError(err: Error & { reason?: number | string }, node: string): GatehouseError {
+export function channelError(err: Error & { reason?: number | string }, node: string): GatehouseError {
   const description = err.message.replace(/^\(SSH\) Channel open failure: ?/, '');
   if (err.reason === OPEN_ADMINISTRATIVELY_PROHIBITED) {
-    return new GatehouseError(ErrorCode.ACCESS_DENIED, `ssh: rejected: administratively prohibited (${description})`, {
+    // The node's device trust refusal gets its own code so clients can say how to fix it; the
+    // words stay the node's.
+    const code = description === UNAUTHORIZED_DEVICE ? ErrorCode.DEVICE_UNTRUSTED : ErrorCode.ACCESS_DENIED;
+    return new GatehouseError(code, `ssh: rejected: administratively prohibited (${description})`, {
       node,
     });
   }

@@ -62,11 +62,30 @@ export interface SessionInfo {
   deviceTrusted: boolean;
   /** The trusted device's asset tag, when deviceTrusted. */
   deviceAssetTag?: string;
+  /** trusted; not-enrolled (no enrollment of this device in the cluster); not-trusted (enrolled, but this login has no device fields). */
+  deviceTrustState: 'trusted' | 'not-enrolled' | 'not-trusted';
+  /** The cluster's device trust mode at login: off | optional | required | required-for-humans. */
+  deviceTrustMode: string;
+  /** The cluster said this user needs a trusted device (cluster mode and roles). */
+  deviceTrustRequired: boolean;
+  /** This device as the indicator's popover shows it (display data only: no keys or certificates). */
+  device?: DeviceDisplay;
   /**
-   * Only in a login's result, when this device is enrolled in the cluster but device
-   * authentication failed: the login stands, this says why it is not device-trusted.
+   * When this device is enrolled in the cluster but device authentication after the login
+   * failed: the login stands, this says why it is not device-trusted.
    */
   deviceTrustIssue?: { code: ErrorCode; message: string; nextStep: string };
+}
+
+export interface DeviceDisplay {
+  assetTag: string;
+  /** SHA-256 of the TPM attestation key (hex), as enrolled. */
+  credentialId: string;
+  /** How the TPM was attested at enrollment (ekcert, ekpub), from the local enrollment record. */
+  attestationType?: string;
+  osType?: string;
+  /** ISO time the session's certificates were re-issued with the device fields (trusted only). */
+  issuedAt?: string;
 }
 
 export interface ServerSummary {

@@ -76,3 +76,17 @@ test('a code this renderer does not know yet still reads as an error', () => {
   assert.equal(t.message, 'Something went wrong.');
   assert.match(t.detail!, /SHINY_NEW: from a newer app/);
 });
+
+test('the unauthorized-device refusal says why and how to fix it: enroll this device, log out and in again', () => {
+  const t = describeError({
+    code: ErrorCode.DEVICE_UNTRUSTED,
+    message: 'ssh: rejected: administratively prohibited (unauthorized device)',
+    details: { node: 'web-1' },
+  });
+  assert.equal(t.message, 'Access denied: Unauthorized device.');
+  assert.equal(t.denial?.reason, 'Unauthorized device.');
+  assert.match(t.denial!.why, /trusted device/);
+  assert.match(t.denial!.fix, /gate device enroll --token TOKEN/);
+  assert.match(t.denial!.fix, /log out and log in again/);
+  assert.equal(t.detail, undefined, 'no raw message or stack below the panel');
+});

@@ -176,6 +176,21 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
         nextStep: 'Ask your administrator for an enroll token, then enroll this device (gate device enroll --token ...).',
         detail,
       };
+    case ErrorCode.DEVICE_UNTRUSTED:
+      return {
+        message: `Access denied: ${denialReason(error.message)}`,
+        nextStep: 'Connect from a trusted device: enroll this one, then log out and log in again.',
+        denial: {
+          reason: denialReason(error.message),
+          why:
+            'This server only accepts sessions from a trusted device, and this session was not started on one: ' +
+            'its certificates carry no device identity, because this device is not enrolled in the cluster or ' +
+            'proving it with its TPM at login failed (the device indicator in the top bar says which).',
+          fix:
+            'Ask your administrator to register this device and give you an enroll token, run ' +
+            '"gate device enroll --token TOKEN" on this computer, then log out and log in again.',
+        },
+      };
     case ErrorCode.TPM_UNAVAILABLE:
       return {
         message: "This computer's TPM could not be reached.",

@@ -15,6 +15,9 @@ const session = (over: Partial<SessionInfo> = {}): SessionInfo => ({
   validUntil: '2030-01-01T00:00:00Z',
   expired: false,
   deviceTrusted: false,
+  deviceTrustState: 'not-enrolled',
+  deviceTrustMode: 'optional',
+  deviceTrustRequired: false,
   ...over,
 });
 const cluster = (proxy: string, over: Partial<ClusterSummary> = {}): ClusterSummary => ({

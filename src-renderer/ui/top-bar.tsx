@@ -1,7 +1,9 @@
-// The app's header: brand, "Servers" navigation, the signed-in user and the cluster switcher.
+// The app's header: brand, "Servers" navigation, the trusted-device indicator, the signed-in user
+// and the cluster switcher.
 import type { ClusterSummary } from '../../src-main/ipc/contract.ts';
 import { isSessionUsable } from '../stores/session-store.ts';
 import { ClusterMenu } from './cluster-menu.tsx';
+import { DeviceTrustIndicator } from './device-trust-indicator.tsx';
 import { GatehouseMark } from './icons.tsx';
 import { useStores, useUi } from './stores-context.tsx';
 
@@ -28,6 +30,7 @@ export function TopBar({ cluster }: { cluster: ClusterSummary }) {
         </nav>
       )}
       <div className="top-bar-spacer" />
+      {cluster.session && <DeviceTrustIndicator session={cluster.session} />}
       {cluster.session && (
         <span className="user-name" title={`Roles: ${cluster.session.roles.join(', ') || 'none'}`}>
           <span className="visually-hidden">Logged in as </span>

@@ -8,7 +8,8 @@ import { deviceTrustText } from '../../core/device-trust.ts';
 import type { TrustDecision, TrustOptions } from '../../core/proxy-trust.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
 import { note, print, prompt, readSecretFromStdin } from '../io.ts';
-import { profileLines } from './status.ts';
+import { requirementLines } from '../../core/device-trust-status.ts';
+import { profileLines, profileTrust } from './status.ts';
 
 const TRUST_HELP = `  --ca-pin SHA256:HEX  trust the proxy only if its CA has this fingerprint (ask your administrator;
                        "gatectl status" prints it)
@@ -134,15 +135,20 @@ ${TRUST_HELP}
         ...(otp ? { otp } : {}),
         ...(ttlSeconds ? { ttlSeconds } : {}),
       });
-      return { ...outcome, deviceTrustMode: ping.deviceTrustMode };
+      return outcome;
     });
     print(ctx.io, profileLines(result.profile, ctx.core.clock(), true, false).join('\n'));
     // Said only where it means something: enrolled here, or a cluster that uses device trust.
     const trust = result.deviceTrust;
-    if (trust.state !== 'not-enrolled-here' || result.deviceTrustMode !== 'off') {
+    if (trust.state === 'off') return 0;
+    if (trust.state !== 'not-enrolled-here' || (result.profile.deviceTrustMode ?? 'off') !== 'off') {
       print(ctx.io, `Device trust: ${deviceTrustText(trust)}`);
-      if (trust.state === 'failed') note(ctx.io, `To fix it: ${trust.nextStep}`);
-      if (trust.state === 'not-enrolled-here') {
+      const required = requirementLines(profileTrust(ctx.core, result.profile));
+      if (required.length > 0) {
+        for (const line of required) print(ctx.io, `  ${line}`);
+      } else if (trust.state === 'failed') {
+        note(ctx.io, `To fix it: ${trust.nextStep}`);
+      } else if (trust.state === 'not-enrolled-here') {
         note(ctx.io, 'To enroll it: ask your administrator for an enroll token, then run "gate device enroll --token TOKEN".');
       }
     }

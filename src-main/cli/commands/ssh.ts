@@ -1,10 +1,12 @@
 // `gate ssh`: a shell or a command on a node through the proxy. Interactive use puts the local
 // terminal in raw mode and forwards window size changes; a command keeps stdout and stderr
 // apart and hands back the remote exit status as our own.
-import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../../src-shared/errors.ts';
+import { requirementLines, type DeviceTrustStatus } from '../../core/device-trust-status.ts';
 import { exitCodeOfStatus, type SshChannel } from '../../core/ssh-session.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
 import type { CliIo } from '../io.ts';
+import { profileTrust } from './status.ts';
 
 /** Options that take a value; everything from the first non-option on is [USER@]NODE COMMAND... */
 const VALUE_OPTIONS = new Set(['-l', '--login']);
@@ -71,7 +73,12 @@ Options:
     const conn = await ctx.core.connectSsh(profile, node, login);
     try {
       const pty = wantPty ? { term: ctx.env.TERM || 'xterm-256color', ...termSize(ctx.io) } : undefined;
-      const channel = command ? await conn.exec(command, pty ? { pty } : {}) : await conn.shell(pty);
+      let channel: SshChannel;
+      try {
+        channel = command ? await conn.exec(command, pty ? { pty } : {}) : await conn.shell(pty);
+      } catch (e) {
+        throw withDeviceTrustHint(e, profileTrust(ctx.core, profile));
+      }
       const status = await (pty ? runWithTerminal(ctx.io, channel) : runPiped(ctx.io, channel));
       return exitCodeOfStatus(status);
     } finally {
@@ -79,6 +86,16 @@ Options:
     }
   },
 };
+
+/**
+ * The node's "unauthorized device" refusal keeps its words on the ERROR line; when this login is
+ * not device-trusted, the next step follows as a hint line.
+ */
+export function withDeviceTrustHint(e: unknown, trust: DeviceTrustStatus): unknown {
+  if (!isGatehouseError(e) || e.code !== ErrorCode.DEVICE_UNTRUSTED || trust.state === 'trusted') return e;
+  const lines = requirementLines({ ...trust, required: true });
+  return new GatehouseError(e.code, e.message, { ...e.details, hint: lines.join('\n') });
+}
 
 /** Plain streams: stdin → remote, remote stdout/stderr → ours, separately. */
 async function runPiped(io: CliIo, channel: SshChannel) {

@@ -1,5 +1,7 @@
 // `gate status`, `gate logout`, `gate version`: local profile information, no network needed.
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
+import { deviceTrustStatus, requirementLines, type DeviceTrustStatus } from '../../core/device-trust-status.ts';
+import type { GatehouseClient } from '../../core/gatehouse-client.ts';
 import { formatTimeLeft, timeLeftMs, type Profile } from '../../core/profiles.ts';
 import { parseProxyAddress } from '../../core/proxy-address.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
@@ -19,12 +21,32 @@ export function validityText(profile: Profile, now: Date): string {
 /** From the stored certificates' device fields (see Profile.device). */
 export function deviceTrustRow(profile: Profile): string {
   const d = profile.device;
-  if (!d) return 'not device-trusted';
+  if (!d) return profile.deviceTrustRequired ? 'not device-trusted (required)' : 'not device-trusted';
   return `device-trusted (device "${d.assetTag}"${d.osType ? `/${d.osType}` : ''}, id ${d.deviceId})`;
 }
 
-/** `withDeviceRow: false` where the caller prints the device trust outcome itself (gate login). */
-export function profileLines(profile: Profile, now: Date, current: boolean, withDeviceRow = true): string[] {
+/** The profile's device trust as `gate` reports it; a damaged enrollment file counts as not enrolled. */
+export function profileTrust(core: Pick<GatehouseClient, 'device'>, profile: Profile): DeviceTrustStatus {
+  let enrollment;
+  try {
+    enrollment = core.device.enrollmentFor(profile);
+  } catch {
+    enrollment = undefined;
+  }
+  return deviceTrustStatus(profile, enrollment);
+}
+
+/**
+ * `withDeviceRow: false` where the caller prints the device trust outcome itself (gate login).
+ * With `trust`, a device-required login that is not trusted gets the requirement and next step.
+ */
+export function profileLines(
+  profile: Profile,
+  now: Date,
+  current: boolean,
+  withDeviceRow = true,
+  trust?: DeviceTrustStatus,
+): string[] {
   const rows: [string, string][] = [
     ['Proxy:', profile.proxy],
     ['Logged in as:', profile.user],
@@ -34,7 +56,9 @@ export function profileLines(profile: Profile, now: Date, current: boolean, with
     ['Valid until:', validityText(profile, now)],
     ...(withDeviceRow ? [['Device trust:', deviceTrustRow(profile)] as [string, string]] : []),
   ];
-  return rows.map(([k, v], i) => `${i === 0 ? (current ? '> ' : '  ') : '  '}${k.padEnd(14)}${v}`);
+  const lines = rows.map(([k, v], i) => `${i === 0 ? (current ? '> ' : '  ') : '  '}${k.padEnd(14)}${v}`);
+  if (withDeviceRow && trust) lines.push(...requirementLines(trust).map((l) => `${' '.repeat(16)}${l}`));
+  return lines;
 }
 
 export const statusCommand: Command = {
@@ -49,12 +73,12 @@ roles, logins and how long the certificates stay valid. Reads local files only.
     if (values.help) return showHelp(ctx, this);
     const now = ctx.core.clock();
     const current = ctx.core.profiles.requireCurrent();
-    print(ctx.io, profileLines(current, now, true).join('\n'));
+    print(ctx.io, profileLines(current, now, true, true, profileTrust(ctx.core, current)).join('\n'));
     const others = ctx.core.profiles.list().filter((p) => !(p.proxy === current.proxy && p.user === current.user));
     if (others.length > 0) {
       print(ctx.io);
       print(ctx.io, 'Other profiles:');
-      for (const p of others) print(ctx.io, profileLines(p, now, false).join('\n') + '\n');
+      for (const p of others) print(ctx.io, profileLines(p, now, false, true, profileTrust(ctx.core, p)).join('\n') + '\n');
     }
     return 0;
   },

@@ -1,0 +1,76 @@
+// Device trust status of a stored login: state from the certificates' device fields and the local
+// enrollment record, the requirement lines only when required and not trusted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatehouseError } from '../../src-shared/errors.ts';
+import { deviceTrustStatus, ENROLL_NEXT_STEP, requirementLines } from './device-trust-status.ts';
+import { channelError, UNAUTHORIZED_DEVICE } from './ssh-session.ts';
+
+const record = {
+  cluster: 'prod',
+  proxy: 'proxy.example.com:3080',
+  deviceId: 'dev-1',
+  assetTag: 'SN1',
+  osType: 'linux',
+  credentialId: 'c'.repeat(64),
+  attestationType: 'ekcert',
+  enrolledAt: '2026-11-26T06:00:00.000Z',
+};
+const device = { deviceId: 'dev-1', assetTag: 'SN1', credentialId: 'c'.repeat(64) };
+
+test('device fields in the certificates: trusted, nothing to say even when required', () => {
+  const s = deviceTrustStatus({ device, deviceTrustMode: 'required', deviceTrustRequired: true }, record);
+  assert.deepEqual(s, { state: 'trusted', mode: 'required', required: true });
+  assert.deepEqual(requirementLines(s), []);
+});
+
+test('no enrollment here and required: the requirement and the enroll step', () => {
+  const s = deviceTrustStatus({ deviceTrustMode: 'required', deviceTrustRequired: true }, undefined);
+  assert.equal(s.state, 'not-enrolled');
+  assert.deepEqual(requirementLines(s), [
+    'Full access requires a trusted device.',
+    `Next step: ${ENROLL_NEXT_STEP}`,
+  ]);
+  assert.match(ENROLL_NEXT_STEP, /gate device enroll --token TOKEN.*gate login/);
+});
+
+test('not required: no requirement lines; an old profile without the fields reads as mode off', () => {
+  const s = deviceTrustStatus({}, undefined);
+  assert.deepEqual(s, { state: 'not-enrolled', mode: 'off', required: false, nextStep: ENROLL_NEXT_STEP });
+  assert.deepEqual(requirementLines(s), []);
+});
+
+test('enrolled but device authentication failed: the recorded reason and its next step', () => {
+  const s = deviceTrustStatus(
+    {
+      deviceTrustMode: 'required',
+      deviceTrustRequired: true,
+      deviceTrustIssue: { code: 'TPM_UNAVAILABLE', message: 'no TPM', nextStep: 'fix the TPM problem above' },
+    },
+    record,
+  );
+  assert.equal(s.state, 'not-trusted');
+  assert.deepEqual(requirementLines(s), [
+    'Full access requires a trusted device.',
+    'Not trusted because: no TPM [TPM_UNAVAILABLE]',
+    'Next step: fix the TPM problem above',
+  ]);
+});
+
+test('enrolled after the login: log in again', () => {
+  const s = deviceTrustStatus({ deviceTrustMode: 'required', deviceTrustRequired: true }, record);
+  assert.equal(s.state, 'not-trusted');
+  assert.equal(s.nextStep, 'run "gate login" again');
+});
+
+test("the node's unauthorized-device refusal becomes DEVICE_UNTRUSTED with the node's words; others stay ACCESS_DENIED", () => {
+  const refusal = (text: string) => Object.assign(new Error(`(SSH) Channel open failure: ${text}`), { reason: 1 });
+  const e = channelError(refusal(UNAUTHORIZED_DEVICE), 'web-1');
+  assert.ok(e instanceof GatehouseError);
+  assert.equal(e.code, 'DEVICE_UNTRUSTED');
+  assert.equal(e.message, 'ssh: rejected: administratively prohibited (unauthorized device)');
+  const other = channelError(refusal('login "root" is not allowed'), 'web-1');
+  assert.equal(other.code, 'ACCESS_DENIED');
+  const unreachable = channelError(Object.assign(new Error('(SSH) Channel open failure: connect failed'), { reason: 2 }), 'web-1');
+  assert.equal(unreachable.code, 'NODE_UNREACHABLE');
+});

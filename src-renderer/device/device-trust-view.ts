@@ -1,0 +1,84 @@
+// What the top bar's trusted-device indicator shows for a session: its state word, the popover's
+// rows (asset tag, credential id, attestation type, when the device fields were issued) and, when
+// the session is not device-trusted, why and what to do. Pure, so it is tested without a DOM.
+import type { SessionInfo } from '../../src-main/ipc/contract.ts';
+
+export type IndicatorState = SessionInfo['deviceTrustState'];
+
+export interface DeviceTrustView {
+  state: IndicatorState;
+  /** "trusted" | "not enrolled" | "not trusted": on the button, and in its name "Device trust: …". */
+  label: string;
+  /** One sentence under the popover's heading. */
+  summary: string;
+  rows: Array<{ term: string; value: string; mono?: boolean }>;
+  /** "Full access requires a trusted device." when the cluster requires one and this is not. */
+  requirement?: string;
+  /** Why an enrolled device is not trusted in this session. */
+  reason?: string;
+  nextStep?: string;
+}
+
+const LABELS: Record<IndicatorState, string> = {
+  trusted: 'trusted',
+  'not-enrolled': 'not enrolled',
+  'not-trusted': 'not trusted',
+};
+
+export const ENROLL_STEP =
+  'Ask your administrator to register this device and give you an enroll token, run ' +
+  '"gate device enroll --token TOKEN" on this computer, then log out and log in again.';
+
+/** "26 Nov 2026, 07:12" in the viewer's locale and time zone; the raw text when unparsable. */
+export function formatWhen(iso: string, locale?: string): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  return t.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function deviceTrustView(session: SessionInfo, locale?: string): DeviceTrustView {
+  const state = session.deviceTrustState;
+  const d = session.device;
+  const rows: DeviceTrustView['rows'] = [];
+  if (d) {
+    rows.push({ term: 'Asset tag', value: d.assetTag, mono: true });
+    rows.push({ term: 'Credential ID', value: d.credentialId, mono: true });
+    if (d.attestationType) rows.push({ term: 'Attestation', value: d.attestationType });
+    if (state === 'trusted' && d.issuedAt) rows.push({ term: 'Device fields issued', value: formatWhen(d.issuedAt, locale) });
+  }
+  rows.push({ term: 'Cluster mode', value: session.deviceTrustMode });
+  const requirement =
+    state !== 'trusted' && session.deviceTrustRequired ? 'Full access requires a trusted device.' : undefined;
+  switch (state) {
+    case 'trusted':
+      return {
+        state,
+        label: LABELS[state],
+        summary: 'This session was started on a trusted device: its certificates carry the device identity.',
+        rows,
+      };
+    case 'not-enrolled':
+      return {
+        state,
+        label: LABELS[state],
+        summary: 'This device is not enrolled in the cluster, so sessions started here are not device-trusted.',
+        rows,
+        ...(requirement ? { requirement } : {}),
+        nextStep: ENROLL_STEP,
+      };
+    case 'not-trusted': {
+      const issue = session.deviceTrustIssue;
+      return {
+        state,
+        label: LABELS[state],
+        summary: 'This device is enrolled, but this session is not device-trusted.',
+        rows,
+        ...(requirement ? { requirement } : {}),
+        reason: issue ? issue.message : 'This session was started without device authentication.',
+        nextStep: issue
+          ? `${issue.nextStep[0]!.toUpperCase()}${issue.nextStep.slice(1).replace(/\.?$/, '.')}`
+          : 'Log out and log in again: logging in proves this device with its TPM.',
+      };
+    }
+  }
+}
