@@ -54,6 +54,8 @@ interface WorkerFixtures {
 }
 
 interface TestFixtures {
+  /** Extra environment for the app's main side (a spec overrides it, e.g. with its swtpm's TCTI). */
+  appEnv: Record<string, string>;
   app: LaunchedApp;
   page: Page;
   ui: Ui;
@@ -97,10 +99,17 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: 'worker', timeout: 60_000 },
   ],
 
-  app: async ({ hostBrowser, cluster }, use, testInfo) => {
+  // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form.
+  appEnv: async ({}, use) => {
+    await use({});
+  },
+
+  app: async ({ hostBrowser, cluster, appEnv }, use, testInfo) => {
     const home = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-app-'));
     const clusterLogStart = cluster.logs.length;
-    const app = hostBrowser ? await launchBrowserHostApp(home, hostBrowser) : await launchElectronApp(home);
+    const app = hostBrowser
+      ? await launchBrowserHostApp(home, hostBrowser, appEnv)
+      : await launchElectronApp(home, appEnv);
     try {
       await use(app);
     } finally {

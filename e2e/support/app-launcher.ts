@@ -91,11 +91,15 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** The browser host on a free port with `home` as app data; resolves with the URL it prints. */
-async function startHost(home: string, log: { text: string }): Promise<{ child: ChildProcess; url: string }> {
+async function startHost(
+  home: string,
+  log: { text: string },
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(ROOT, 'src-main/host/main.ts'), '--home', home, '--port', '0'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GATEHOUSE_HOME: home } },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, GATEHOUSE_HOME: home } },
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
@@ -120,9 +124,14 @@ async function startHost(home: string, log: { text: string }): Promise<{ child: 
   return { child, url };
 }
 
-export async function launchBrowserHostApp(home: string, browser: Browser): Promise<LaunchedApp> {
+/** `env`: extra environment for the main side (e.g. GATEHOUSE_TPM_TCTI of a test's swtpm). */
+export async function launchBrowserHostApp(
+  home: string,
+  browser: Browser,
+  env: Record<string, string> = {},
+): Promise<LaunchedApp> {
   const log = { text: '' };
-  const { child, url } = await startHost(home, log);
+  const { child, url } = await startHost(home, log, env);
   const rendererLines: string[] = [];
   let context: BrowserContext | undefined;
   try {
@@ -154,7 +163,7 @@ export async function launchBrowserHostApp(home: string, browser: Browser): Prom
   }
 }
 
-export async function launchElectronApp(home: string): Promise<LaunchedApp> {
+export async function launchElectronApp(home: string, env: Record<string, string> = {}): Promise<LaunchedApp> {
   const executablePath = electronExecutable();
   if (!executablePath) throw new Error(missingPrerequisite('electron'));
   const log = { text: '' };
@@ -165,7 +174,7 @@ export async function launchElectronApp(home: string): Promise<LaunchedApp> {
     // sandboxed in the JS sense (sandboxed preload, no Node) either way.
     args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), join(ROOT, 'dist/electron/main.cjs')],
     cwd: ROOT,
-    env: { ...process.env, GATEHOUSE_HOME: home } as Record<string, string>,
+    env: { ...process.env, ...env, GATEHOUSE_HOME: home } as Record<string, string>,
   });
   const proc = app.process();
   proc.stdout?.on('data', (d: Buffer) => (log.text += d.toString()));

@@ -30,7 +30,8 @@ export function sessionInfo(profile: Profile, now: Date, enrollment?: Enrollment
   const d = profile.device;
   // Attestation type is known from the enrollment record only; it belongs to the device in the
   // certificates when both name the same credential.
-  const attestation = enrollment && (!d || d.credentialId === enrollment.credentialId) ? enrollment.attestationType : undefined;
+  const attestation =
+    enrollment && (!d || d.credentialId === enrollment.credentialId) ? enrollment.attestationType : undefined;
   const device: DeviceDisplay | undefined = d
     ? {
         assetTag: d.assetTag,
@@ -60,7 +61,9 @@ export function sessionInfo(profile: Profile, now: Date, enrollment?: Enrollment
     deviceTrustMode: trust.mode,
     deviceTrustRequired: trust.required,
     ...(device ? { device } : {}),
-    ...(issue ? { deviceTrustIssue: { code: issue.code as ErrorCodeT, message: issue.message, nextStep: issue.nextStep } } : {}),
+    ...(issue
+      ? { deviceTrustIssue: { code: issue.code as ErrorCodeT, message: issue.message, nextStep: issue.nextStep } }
+      : {}),
   };
 }
 

@@ -27,10 +27,7 @@ test('device fields in the certificates: trusted, nothing to say even when requi
 test('no enrollment here and required: the requirement and the enroll step', () => {
   const s = deviceTrustStatus({ deviceTrustMode: 'required', deviceTrustRequired: true }, undefined);
   assert.equal(s.state, 'not-enrolled');
-  assert.deepEqual(requirementLines(s), [
-    'Full access requires a trusted device.',
-    `Next step: ${ENROLL_NEXT_STEP}`,
-  ]);
+  assert.deepEqual(requirementLines(s), ['Full access requires a trusted device.', `Next step: ${ENROLL_NEXT_STEP}`]);
   assert.match(ENROLL_NEXT_STEP, /gate device enroll --token TOKEN.*gate login/);
 });
 
@@ -71,6 +68,9 @@ test("the node's unauthorized-device refusal becomes DEVICE_UNTRUSTED with the n
   assert.equal(e.message, 'ssh: rejected: administratively prohibited (unauthorized device)');
   const other = channelError(refusal('login "root" is not allowed'), 'web-1');
   assert.equal(other.code, 'ACCESS_DENIED');
-  const unreachable = channelError(Object.assign(new Error('(SSH) Channel open failure: connect failed'), { reason: 2 }), 'web-1');
+  const unreachable = channelError(
+    Object.assign(new Error('(SSH) Channel open failure: connect failed'), { reason: 2 }),
+    'web-1',
+  );
   assert.equal(unreachable.code, 'NODE_UNREACHABLE');
 });

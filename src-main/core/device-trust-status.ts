@@ -35,7 +35,14 @@ export function deviceTrustStatus(
   if (profile.device) return { state: 'trusted', mode, required };
   if (!enrollment) return { state: 'not-enrolled', mode, required, nextStep: ENROLL_NEXT_STEP };
   const issue = profile.deviceTrustIssue;
-  if (issue) return { state: 'not-trusted', mode, required, reason: `${issue.message} [${issue.code}]`, nextStep: issue.nextStep };
+  if (issue)
+    return {
+      state: 'not-trusted',
+      mode,
+      required,
+      reason: `${issue.message} [${issue.code}]`,
+      nextStep: issue.nextStep,
+    };
   return {
     state: 'not-trusted',
     mode,

@@ -64,7 +64,11 @@ test('enrolled but not trusted: the recorded reason and its next step as a sente
     session({
       deviceTrustState: 'not-trusted',
       device: { assetTag: 'TAG-1', credentialId: CRED, attestationType: 'ekpub', issuedAt: '2026-11-26T07:00:00Z' },
-      deviceTrustIssue: { code: 'TPM_UNAVAILABLE', message: 'no TPM at device:/dev/tpmrm0', nextStep: 'fix the TPM problem above, then log in again' },
+      deviceTrustIssue: {
+        code: 'TPM_UNAVAILABLE',
+        message: 'no TPM at device:/dev/tpmrm0',
+        nextStep: 'fix the TPM problem above, then log in again',
+      },
     }),
   );
   assert.equal(v.label, 'not trusted');

@@ -44,7 +44,8 @@ export function deviceTrustView(session: SessionInfo, locale?: string): DeviceTr
     rows.push({ term: 'Asset tag', value: d.assetTag, mono: true });
     rows.push({ term: 'Credential ID', value: d.credentialId, mono: true });
     if (d.attestationType) rows.push({ term: 'Attestation', value: d.attestationType });
-    if (state === 'trusted' && d.issuedAt) rows.push({ term: 'Device fields issued', value: formatWhen(d.issuedAt, locale) });
+    if (state === 'trusted' && d.issuedAt)
+      rows.push({ term: 'Device fields issued', value: formatWhen(d.issuedAt, locale) });
   }
   rows.push({ term: 'Cluster mode', value: session.deviceTrustMode });
   const requirement =

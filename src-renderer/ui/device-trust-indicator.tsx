@@ -18,7 +18,14 @@ function ShieldIcon({ state }: { state: IndicatorState }) {
         strokeLinejoin="round"
       />
       {state === 'trusted' ? (
-        <path d="M5.6 8.2l1.7 1.7 3.2-3.4" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" strokeLinejoin="round" />
+        <path
+          d="M5.6 8.2l1.7 1.7 3.2-3.4"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="1.5"
+          strokeLinecap="round"
+          strokeLinejoin="round"
+        />
       ) : (
         <path d="M8 5v3.4M8 10.6v.1" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
       )}

@@ -3,6 +3,8 @@
 // a Reconnect button.
 import { useEffect, useRef } from 'react';
 import '@xterm/xterm/css/xterm.css';
+import type { IpcError } from '../../src-main/ipc/contract.ts';
+import { describeError } from '../errors/error-text.ts';
 import { exitSummary, type TerminalTab } from '../stores/terminals-store.ts';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { useStores } from './stores-context.tsx';
@@ -77,6 +79,10 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
     case 'connecting':
       return <LoadingStatus className="terminal-connecting">Connecting…</LoadingStatus>;
     case 'ended':
+      // A refusal (the node said no before a shell started) reads as "could not open", with the
+      // denial's why-and-how-to-fix panel, like a refusal that arrives with the open call.
+      if (state.error && describeError(state.error).denial)
+        return <FailedCard tab={tab} error={state.error} onReconnect={onReconnect} />;
       return (
         <div className="session-ended">
           {state.error ? (
@@ -90,16 +96,20 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
         </div>
       );
     case 'failed':
-      return (
-        <div className="session-failed">
-          <div className="session-failed-card">
-            <h2>Could not open {tab.title}</h2>
-            <ErrorAlert error={state.error} />
-            <button type="button" className="button button-primary" onClick={onReconnect}>
-              Reconnect
-            </button>
-          </div>
-        </div>
-      );
+      return <FailedCard tab={tab} error={state.error} onReconnect={onReconnect} />;
   }
+}
+
+function FailedCard({ tab, error, onReconnect }: { tab: TerminalTab; error: IpcError; onReconnect: () => void }) {
+  return (
+    <div className="session-failed">
+      <div className="session-failed-card">
+        <h2>Could not open {tab.title}</h2>
+        <ErrorAlert error={error} />
+        <button type="button" className="button button-primary" onClick={onReconnect}>
+          Reconnect
+        </button>
+      </div>
+    </div>
+  );
 }

@@ -30,13 +30,18 @@ test('gate status: a required, untrusted login gets the requirement and the enro
   const at = lines.findIndex((l) => l.includes('Device trust:'));
   assert.equal(lines[at], '  Device trust: not device-trusted (required)');
   assert.equal(lines[at + 1], '                Full access requires a trusted device.');
-  assert.match(lines[at + 2]!, /^ {16}Next step: ask your administrator for an enroll token, run "gate device enroll --token TOKEN", then run "gate login" again$/);
+  assert.match(
+    lines[at + 2]!,
+    /^ {16}Next step: ask your administrator for an enroll token, run "gate device enroll --token TOKEN", then run "gate login" again$/,
+  );
   assert.equal(lines.length, at + 3);
 });
 
 test('gate status: nothing extra when trusted or not required', () => {
   const trusted = { ...profile, device: { deviceId: 'd', assetTag: 'SN1', credentialId: 'c' } };
-  assert.ok(!profileLines(trusted, now, true, true, deviceTrustStatus(trusted, undefined)).some((l) => /Full access/.test(l)));
+  assert.ok(
+    !profileLines(trusted, now, true, true, deviceTrustStatus(trusted, undefined)).some((l) => /Full access/.test(l)),
+  );
   const optional = { ...profile, deviceTrustRequired: false, deviceTrustMode: 'optional' };
   const lines = profileLines(optional, now, true, true, deviceTrustStatus(optional, undefined));
   assert.ok(!lines.some((l) => /Full access/.test(l)));
@@ -53,9 +58,15 @@ test('gate ssh: the unauthorized-device refusal keeps its message and gains the 
   assert.equal(e.message, refusal.message);
   assert.equal(e.code, ErrorCode.DEVICE_UNTRUSTED);
   assert.equal(e.details?.node, 'web-1');
-  assert.match(String(e.details?.hint), /^Full access requires a trusted device\.\nNext step: .*gate device enroll --token TOKEN/);
+  assert.match(
+    String(e.details?.hint),
+    /^Full access requires a trusted device\.\nNext step: .*gate device enroll --token TOKEN/,
+  );
   // A trusted login refused anyway (say, a stale device record on the cluster) gets no enroll hint.
-  const trusted = deviceTrustStatus({ ...profile, device: { deviceId: 'd', assetTag: 'SN1', credentialId: 'c' } }, undefined);
+  const trusted = deviceTrustStatus(
+    { ...profile, device: { deviceId: 'd', assetTag: 'SN1', credentialId: 'c' } },
+    undefined,
+  );
   assert.equal(withDeviceTrustHint(refusal, trusted), refusal);
   const other = new GatehouseError(ErrorCode.ACCESS_DENIED, 'ssh: rejected: administratively prohibited (x)');
   assert.equal(withDeviceTrustHint(other, deviceTrustStatus(profile, undefined)), other);

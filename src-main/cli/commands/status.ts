@@ -78,7 +78,8 @@ roles, logins and how long the certificates stay valid. Reads local files only.
     if (others.length > 0) {
       print(ctx.io);
       print(ctx.io, 'Other profiles:');
-      for (const p of others) print(ctx.io, profileLines(p, now, false, true, profileTrust(ctx.core, p)).join('\n') + '\n');
+      for (const p of others)
+        print(ctx.io, profileLines(p, now, false, true, profileTrust(ctx.core, p)).join('\n') + '\n');
     }
     return 0;
   },
