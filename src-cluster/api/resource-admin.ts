@@ -9,9 +9,9 @@ import type { Logger } from '../log/logger.ts';
 
 export interface KindHooks {
   /** Runs after a resource of this kind was deleted (e.g. drop a user's credentials). */
-  afterDelete?: (name: string) => Promise<void>;
-  /** Fills server-made fields (e.g. a device's id and timestamps) before validation. */
-  prepareCreate?: (doc: Record<string, unknown>) => void;
+  afterDelete?: (name: string, by?: Identity) => Promise<void>;
+  /** Fills server-made fields (e.g. a device's id and timestamps, a lock's creator) before validation. */
+  prepareCreate?: (doc: Record<string, unknown>, by?: Identity) => void;
   /** Maps what a user typed (e.g. a device's asset tag) to the stored name. */
   resolveName?: (name: string) => Promise<string>;
   /** Replace the plain store writes when a kind has rules across records (unique asset tags). */
@@ -37,7 +37,12 @@ export class ResourceAdmin {
   }
 
   /** Validates JSON text into a resource; `metadata.revision` is kept aside for updates. */
-  parse(json: string, expectKind?: string, forCreate = false): { resource: Resource; revision?: number } {
+  parse(
+    json: string,
+    expectKind?: string,
+    forCreate = false,
+    by?: Identity,
+  ): { resource: Resource; revision?: number } {
     let value: unknown;
     try {
       value = JSON.parse(json);
@@ -53,7 +58,7 @@ export class ResourceAdmin {
     if (forCreate && value && typeof value === 'object' && !Array.isArray(value)) {
       const kind = (value as { kind?: unknown }).kind;
       const def = typeof kind === 'string' ? this.registry.get(kind) : undefined;
-      if (def) this.hooks[def.kind]?.prepareCreate?.(value as Record<string, unknown>);
+      if (def) this.hooks[def.kind]?.prepareCreate?.(value as Record<string, unknown>, by);
     }
     const resource = validateResource(value, this.registry);
     if (expectKind && resource.kind !== expectKind) {
@@ -88,7 +93,7 @@ export class ResourceAdmin {
     upsert: boolean,
     expectKind?: string,
   ): Promise<{ resource: StoredResource; created: boolean }> {
-    const { resource } = this.parse(json, expectKind, true);
+    const { resource } = this.parse(json, expectKind, true, id);
     const s = this.store(resource.kind);
     await this.access.requireResourceAccess(id, s.kind, 'create');
     const hooks = this.hooks[s.kind];
@@ -136,7 +141,7 @@ export class ResourceAdmin {
     await this.access.requireResourceAccess(id, s.kind, 'delete');
     name = await this.resolve(s.kind, name);
     await s.store.delete(name);
-    await this.hooks[s.kind]?.afterDelete?.(name);
+    await this.hooks[s.kind]?.afterDelete?.(name, id);
     this.log.info('resource deleted', { kind: s.kind, name, by: id.user });
   }
 

@@ -28,6 +28,7 @@ import {
 import { checkOtp, newOtpSecret, otpUri } from './otp.ts';
 import { FailureLimiter } from './ratelimit.ts';
 import type { AccessChecker } from '../authz/access.ts';
+import { accessTargets } from '../locks/lock-targets.ts';
 
 export interface Credentials {
   passwordHash?: string;
@@ -209,6 +210,9 @@ export class AuthServer {
 
   async issueUserCerts(userName: string, publicKey: KeyObject, requestedTtlMs: number): Promise<IssuedCerts> {
     const ctx = await this.access.forUser(userName);
+    await this.access.requireNoLock(accessTargets({ user: userName, roles: ctx.roles }), {
+      action: 'issue certificates',
+    });
     const ttl = Math.min(
       requestedTtlMs > 0 ? requestedTtlMs : this.settings.certTtlMs || DEFAULT_CERT_TTL_MS,
       ctx.maxSessionTtlMs(this.settings.certTtlMs),

@@ -2,7 +2,8 @@
 // identity into a decision here: identity → role set (roles named in the cert, traits from
 // the stored user) → role check → a decision with a reason that is shown and logged.
 // Then device trust: when the cluster's mode or a granting role requires a trusted device, the
-// certificate must carry the device fields of a device authentication. Locks come next.
+// certificate must carry the device fields of a device authentication. Locks are checked before
+// the roles: a lock on the user, a role, the login, the node or the device refuses everything.
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { BUILTIN_ADMIN_USER, SSH_EXT_ROLES } from '../../src-shared/cert-fields.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/index.ts';
@@ -12,6 +13,8 @@ import type { RoleResource, RoleSpec } from '../resources/role.ts';
 import { RoleSet } from '../resources/role-set.ts';
 import type { UserResource } from '../resources/user.ts';
 import { sshDeviceFields } from '../auth/device-certs.ts';
+import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
+import { sshAccessTargets, type LockChecker, type LockTarget } from '../locks/lock-targets.ts';
 import {
   DEFAULT_CLUSTER_DEVICE_TRUST_MODE,
   deviceTrustRequirement,
@@ -46,10 +49,15 @@ export interface UserAccess {
 export interface AccessCheckerOptions {
   /** The cluster's current device trust mode (cluster_auth_preference); read per decision. */
   clusterDeviceTrustMode?: () => string | Promise<string>;
+  /** The service's lock view; without one nothing is ever locked (tests, tools). */
+  locks?: LockChecker;
+  audit?: AuditEmitter;
 }
 
 export class AccessChecker {
   private readonly clusterDeviceTrustMode: () => string | Promise<string>;
+  private readonly locks: LockChecker | undefined;
+  private readonly audit: AuditEmitter;
 
   constructor(
     private readonly users: ResourceStore<UserSpec>,
@@ -58,6 +66,33 @@ export class AccessChecker {
     options: AccessCheckerOptions = {},
   ) {
     this.clusterDeviceTrustMode = options.clusterDeviceTrustMode ?? (() => DEFAULT_CLUSTER_DEVICE_TRUST_MODE);
+    this.locks = options.locks;
+    this.audit = options.audit ?? discardAudit;
+  }
+
+  /**
+   * The lock check every grant goes through: a decision naming the lock in force (or the
+   * preventive lock-out when the lock view is unreliable under locking_mode strict).
+   */
+  async checkLocks(targets: LockTarget[], context: Record<string, unknown> = {}): Promise<Decision> {
+    const result = this.locks?.check(targets) ?? { locked: false };
+    if (!result.locked) return { allowed: true };
+    const user = targets.find((t) => t.kind === 'user')?.value;
+    this.log.warn('access denied: lock in force', { ...context, user, reason: result.message });
+    await this.audit.emit({
+      type: 'access.denied',
+      success: false,
+      user,
+      message: result.message,
+      fields: { reason: 'lock in force', ...(result.lockName ? { lock: result.lockName } : {}), ...context },
+    });
+    return { allowed: false, reason: result.message };
+  }
+
+  /** For certificate issuance: throws ACCESS_DENIED with the lock message while a lock matches. */
+  async requireNoLock(targets: LockTarget[], context: Record<string, unknown> = {}): Promise<void> {
+    const d = await this.checkLocks(targets, context);
+    if (!d.allowed) throw new GatehouseError(ErrorCode.ACCESS_DENIED, d.reason, { reason: 'locked' });
   }
 
   async findUser(name: string): Promise<UserResource | undefined> {
@@ -109,6 +144,11 @@ export class AccessChecker {
       return { allowed: false, reason: 'certificate carries malformed roles; log in again' };
     }
     try {
+      const locked = await this.checkLocks(
+        sshAccessTargets(cert, login, node.name),
+        { login, node: node.name, action: 'ssh' },
+      );
+      if (!locked.allowed) return locked;
       const access = await this.forIdentity({ user: cert.keyId, roles: roleNames });
       const d = access.roleSet.checkNodeAccess(node, login);
       if (!d.allowed) return { allowed: false, reason: d.reason };

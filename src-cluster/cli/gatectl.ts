@@ -6,6 +6,7 @@ import { adminClient, type AdminTarget } from './admin-client.ts';
 import { readStdin, singletonWords, splitKindName, printTable } from './cli-util.ts';
 import { createResources, editResource } from './resource-commands.ts';
 import { devicesCommand } from './device-commands.ts';
+import { lockCommand, printLocks } from './lock-commands.ts';
 
 const USAGE = `Usage: gatectl <command> [options]
 
@@ -21,6 +22,11 @@ Commands:
   devices enroll --asset-tag T | --device-id ID
                          a new single-use enroll token for a device
   devices rm --asset-tag T | --device-id ID
+  lock --device=ID | --user=NAME | --role=NAME | --login=NAME | --node=NAME
+       [--ttl=12h | --expires=RFC3339] [--message=TEXT]
+                         lock a target out (new access and certificates refused,
+                         matching live sessions closed); gatectl get locks lists
+                         them, gatectl rm lock/NAME lifts one
   create -f FILE [--force]   create resources from YAML (role, user, ...); --force replaces
                          (cluster_auth_preference is replaced without --force)
   get KIND[/NAME] [--format yaml|json|text]
@@ -115,11 +121,12 @@ async function getCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...globalOptions, format: { type: 'string', default: 'yaml' } },
+    options: { ...globalOptions, format: { type: 'string' } },
   });
   const ref = positionals[0];
   if (!ref) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl get KIND[/NAME] [--format yaml|json|text]');
-  const format = values.format;
+  if (values.format === undefined && ['lock', 'locks'].includes(ref)) return printLocks(adminClient(targetOf(values)));
+  const format = values.format ?? 'yaml';
   if (format !== 'yaml' && format !== 'json' && format !== 'text') {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `unknown format "${format}"; use yaml, json or text`);
   }
@@ -214,6 +221,11 @@ async function main(): Promise<void> {
       const { values } = parseArgs({ args: rest, allowPositionals: true, strict: false, options: globalOptions });
       const target = targetOf(values as Parameters<typeof targetOf>[0]);
       return devicesCommand(() => adminClient(target), rest, globalOptions);
+    }
+    case 'lock': {
+      const { values } = parseArgs({ args: rest, allowPositionals: true, strict: false, options: globalOptions });
+      const target = targetOf(values as Parameters<typeof targetOf>[0]);
+      return lockCommand(() => adminClient(target), rest, globalOptions);
     }
     case 'create': {
       const { values } = parseArgs({

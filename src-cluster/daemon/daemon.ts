@@ -31,6 +31,8 @@ import { BUILTIN_ADMIN_USER } from '../../src-shared/cert-fields.ts';
 import type { Logger } from '../log/logger.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import { writeAdminIdentity } from './admin-identity.ts';
+import { LockWatcher } from '../locks/lock-watcher.ts';
+import { LockService, lockStore } from '../locks/lock-service.ts';
 
 export const VERSION = '0.1.0';
 const HEARTBEAT_MS = 10_000;
@@ -104,8 +106,17 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
     });
     await preference.start();
     closers.push(async () => preference.close());
+    // Every service in this process answers lock checks from this one view of the locks.
+    const locks = new LockWatcher({
+      store: lockStore(backend),
+      log: log.child('locks'),
+      lockingMode: () => preference.current().spec.locking_mode,
+    });
+    await locks.start();
+    closers.push(async () => locks.close());
     const access = new AccessChecker(users, roles, log.child('authz'), {
       clusterDeviceTrustMode: () => preference.current().spec.device_trust.mode,
+      locks,
     });
     const running: RunningDaemon = { clusterName, backend, close: (m) => close(m) };
     if (!cfg.auth.enabled) return running;
@@ -123,6 +134,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       log.child('auth'),
       preference,
     );
+    const lockService = new LockService({
+      store: lockStore(backend),
+      devices,
+      clusterDeviceTrustMode: () => preference.current().spec.device_trust.mode,
+      log: log.child('locks'),
+    });
     const admin = new ResourceAdmin(
       registry,
       {
@@ -130,6 +147,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         user: users as never,
         device: devices.store as never,
         cluster_auth_preference: preference.store as never,
+        lock: lockService.store as never,
       },
       access,
       log.child('auth'),
@@ -137,6 +155,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         user: { afterDelete: (name) => auth.deleteCredentials(name) },
         device: devices.resourceHooks(),
         cluster_auth_preference: preference.resourceHooks(),
+        lock: lockService.resourceHooks(),
       },
     );
 
@@ -171,6 +190,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         cas,
         ekCertAllowedCas: () => preference.ekCertAllowedCas(),
         clusterDeviceTrustMode: () => preference.current().spec.device_trust.mode,
+        requireNoLock: (targets, context) => access.requireNoLock(targets, context),
         log: log.child('devicetrust'),
       });
       const apiHandler = connectNodeAdapter({
@@ -226,6 +246,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         hostCertificate: hostCert,
         trustedUserCAs: () => [cas.sshUser.publicBlob],
         authorizer: { authorize: (req) => access.authorizeSsh(req.cert, req.login, req.node) },
+        locks,
         logger: nodeLog,
       });
       const addr = await node.start();

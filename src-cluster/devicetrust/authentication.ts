@@ -4,6 +4,7 @@
 // the device fields (same key, identity and expiry), which is what "device-trusted" means.
 import { performance } from 'node:perf_hooks';
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import { accessTargets } from '../locks/lock-targets.ts';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import type {
   AuthenticateDeviceRequest,
@@ -101,6 +102,11 @@ export async function* authenticateDevice(
       pcrs: [pcrBankFromWire(platform, QUOTE_PCRS)],
     });
 
+    // Before the new certificates exist: a locked user, role or device gets none.
+    await deps.requireNoLock?.(
+      accessTargets({ user: caller.user, roles: certs.tls.roles, device: device.metadata.name }),
+      { action: 'device authentication' },
+    );
     const fields = {
       deviceId: device.metadata.name,
       assetTag: device.spec.asset_tag,

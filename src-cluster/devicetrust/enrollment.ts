@@ -5,6 +5,7 @@
 // quote over a fresh nonce shows the AK is live now. Any failure stores nothing; the token is spent
 // the moment init arrives.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { accessTargets, type LockTarget } from '../locks/lock-targets.ts';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import { credentialIdFromAkPublic, tpmtPublicBytes } from '../../src-shared/device-credential.ts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
@@ -42,6 +43,8 @@ export interface DeviceCeremonyDeps {
   log: Logger;
   now?: () => Date;
   stepTimeoutMs?: number;
+  /** Throws ACCESS_DENIED (with the lock message) while a lock matches; see AccessChecker.requireNoLock. */
+  requireNoLock?: (targets: LockTarget[], context?: Record<string, unknown>) => Promise<void>;
 }
 
 export interface Caller {
@@ -119,6 +122,9 @@ export async function* enrollDevice(
     const init = await stream.next('init');
     deviceId = await deps.inventory.spendEnrollToken(required(init.token, 'the enroll token'));
     const device = await deps.inventory.get(deviceId);
+    await deps.requireNoLock?.(accessTargets({ user: caller.user, device: device.metadata.name }), {
+      action: 'device enrollment',
+    });
     const data = collectedDataFromWire(required(init.deviceData, 'the device data'), now());
     requireMatchingSerial(device, data);
     const evidence = checkEnrollEvidence(init, deps.ekCertAllowedCas());

@@ -12,6 +12,7 @@ import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import { checkCertificateLogin } from './cert-auth.ts';
 import { currentProcessIdentity, lookupGroupId, resolveLogin, type OsUser, type ProcessIdentity } from './os-user.ts';
 import { NodeSession } from './session.ts';
+import { sshAccessTargets, type LockNotice } from '../locks/lock-targets.ts';
 import type { ListeningAddress, NodeSshServerOptions } from './types.ts';
 
 /** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 §5.1). */
@@ -49,6 +50,7 @@ export class NodeSshServer {
   private ttyGid: number | undefined;
   private closing: Promise<void> | undefined;
   private shutdownMessage = '';
+  private unsubscribeLocks: (() => void) | undefined;
 
   constructor(private readonly opts: NodeSshServerOptions) {}
 
@@ -94,6 +96,7 @@ export class NodeSshServer {
       });
     });
     server.on('error', (err: Error) => this.opts.logger.error('ssh listener error', { error: err }));
+    this.unsubscribeLocks = this.opts.locks?.subscribe((lock) => this.onLock(lock));
     const addr = this.address();
     this.opts.logger.info('node ssh server listening', { node: this.opts.name, host: addr.host, port: addr.port });
     return addr;
@@ -118,6 +121,7 @@ export class NodeSshServer {
 
   private async shutdown(message: string): Promise<void> {
     this.shutdownMessage = message;
+    this.unsubscribeLocks?.();
     const server = this.server;
     if (!server) return;
     // Stop accepting first; the callback fires once every connection has ended.
@@ -134,6 +138,35 @@ export class NodeSshServer {
     await listenerClosed;
     clearTimeout(timer);
     this.opts.logger.info('node ssh server stopped', { node: this.opts.name });
+  }
+
+  /** A lock came into force: connections it matches are told why and closed. */
+  private onLock(lock: LockNotice): void {
+    for (const conn of this.connections) {
+      const identity = conn.identity;
+      if (!identity || !lock.matches(sshAccessTargets(identity.cert, identity.login, this.opts.name))) continue;
+      this.opts.logger.warn('closing connection: lock in force', {
+        node: this.opts.name,
+        login: identity.login,
+        keyId: identity.cert.keyId,
+        client: conn.clientAddress,
+        lock: lock.name,
+        reason: lock.message,
+      });
+      // No new channel on this connection either, whatever was decided for it before.
+      conn.gate = Promise.resolve({ ok: false, reason: lock.message });
+      void this.closeLocked(conn, lock.message);
+    }
+  }
+
+  private async closeLocked(conn: ConnectionState, message: string): Promise<void> {
+    // Bounded like shutdown: a client that stops reading must not keep its session.
+    await Promise.race([
+      Promise.all([...conn.sessions].map((s) => s.terminate(message))),
+      new Promise((resolve) => setTimeout(resolve, SESSION_END_GRACE_MS).unref()),
+    ]);
+    conn.client.end();
+    setTimeout(() => conn.socket?.destroy(), CONNECTION_END_GRACE_MS).unref();
   }
 
   private onConnection(client: Connection, info: ClientInfo): void {

@@ -2,6 +2,7 @@
 // it asks before a session may begin.
 import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import type { Logger } from '../log/logger.ts';
+import type { LockFeed } from '../locks/lock-targets.ts';
 
 export type { Logger };
 
@@ -39,6 +40,8 @@ export interface NodeSshServerOptions {
   /** SSH wire blobs of the user CAs. Called at every authentication so CA rotation needs no restart. */
   trustedUserCAs: () => Buffer[];
   authorizer: SessionAuthorizer;
+  /** New locks: connections they match are told the lock message and closed. */
+  locks?: LockFeed;
   logger: Logger;
 }
 

@@ -55,6 +55,7 @@ test('missing fields get the defaults: local, second factor off, device trust op
     type: 'local',
     second_factor: 'off',
     device_trust: { mode: 'optional', auto_enroll: false, ekcert_allowed_cas: [] },
+    locking_mode: 'best_effort',
   });
   assert.deepEqual(newClusterAuthPreference().spec, cap!.spec);
   const [noSpec] = parseResources(
@@ -102,7 +103,7 @@ test('a wrong version names the supported one', () => {
 test('misspelled fields are named with the allowed ones', () => {
   assert.equal(
     message(() => parseResources(doc('  second_factr: otp\n'), registry)),
-    'cluster_auth_preference "cluster-auth-preference": spec.second_factr: unknown field; allowed fields: type, second_factor, device_trust (line 6)',
+    'cluster_auth_preference "cluster-auth-preference": spec.second_factr: unknown field; allowed fields: type, second_factor, device_trust, locking_mode (line 6)',
   );
   assert.equal(
     message(() => parseResources(doc('  device_trust:\n    auto_enrol: true\n'), registry)),

@@ -19,6 +19,10 @@ export const CAP_NAME = 'cluster-auth-preference';
 export const AUTH_TYPES = ['local'] as const;
 export const SECOND_FACTORS = ['off', 'otp'] as const;
 export type SecondFactor = (typeof SECOND_FACTORS)[number];
+/** What a service does when it loses its view of locks: refuse everything, or keep the last view. */
+export const LOCKING_MODES = ['best_effort', 'strict'] as const;
+export type LockingMode = (typeof LOCKING_MODES)[number];
+export const DEFAULT_LOCKING_MODE: LockingMode = 'best_effort';
 
 /** Who owns the stored preference: the config file (re-seeded at start) or admins (API writes). */
 export const ORIGIN_LABEL = 'gatehouse.dev/origin';
@@ -36,6 +40,7 @@ export interface ClusterAuthPreferenceSpec {
   type: (typeof AUTH_TYPES)[number];
   second_factor: SecondFactor;
   device_trust: DeviceTrustSpec;
+  locking_mode: LockingMode;
 }
 
 export interface ClusterAuthPreferenceResource {
@@ -97,6 +102,7 @@ export const clusterAuthPreferenceSchema: z.ZodType<ClusterAuthPreferenceResourc
     type: oneOf(AUTH_TYPES).default('local'),
     second_factor: oneOf(SECOND_FACTORS).default('off'),
     device_trust: deviceTrust.prefault({}),
+    locking_mode: oneOf(LOCKING_MODES).default(DEFAULT_LOCKING_MODE),
   }).prefault({}),
 });
 

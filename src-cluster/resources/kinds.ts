@@ -5,6 +5,7 @@ import { deviceKind, type DeviceResource } from './device.ts';
 import { clusterAuthPreferenceKind, type ClusterAuthPreferenceResource } from './cluster-auth-preference.ts';
 import { roleKind, type RoleResource } from './role.ts';
 import { userKind, type UserResource } from './user.ts';
+import { lockKind, type LockResource } from './lock.ts';
 
 export function createDefaultRegistry(): KindRegistry {
   const registry = createRegistry();
@@ -12,6 +13,7 @@ export function createDefaultRegistry(): KindRegistry {
   registry.registerKind(userKind);
   registry.registerKind(deviceKind);
   registry.registerKind(clusterAuthPreferenceKind);
+  registry.registerKind(lockKind);
   return registry;
 }
 
@@ -31,4 +33,8 @@ export function isDevice(resource: Resource): resource is Resource & DeviceResou
 
 export function isClusterAuthPreference(resource: Resource): resource is Resource & ClusterAuthPreferenceResource {
   return resource.kind === 'cluster_auth_preference';
+}
+
+export function isLock(resource: Resource): resource is Resource & LockResource {
+  return resource.kind === 'lock';
 }

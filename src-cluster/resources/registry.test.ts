@@ -9,12 +9,12 @@ import { createRegistry, type Resource } from './registry.ts';
 import { toText } from './print.ts';
 import { roleKind } from './role.ts';
 
-interface LockResource extends Resource<'lock', { target: { user?: string; role?: string }; message?: string }> {
+interface FenceResource extends Resource<'fence', { target: { user?: string; role?: string }; message?: string }> {
   version: 'v1' | 'v2';
 }
 
-const lockSchema: z.ZodType<LockResource> = strictFields({
-  kind: z.literal('lock'),
+const fenceSchema: z.ZodType<FenceResource> = strictFields({
+  kind: z.literal('fence'),
   version: z.enum(['v1', 'v2']),
   metadata: strictFields({ name: resourceName }),
   spec: strictFields({
@@ -25,11 +25,11 @@ const lockSchema: z.ZodType<LockResource> = strictFields({
 
 test('a new kind plugs in with its own schema, versions and columns', () => {
   const registry = createDefaultRegistry();
-  registry.registerKind<LockResource>({
-    kind: 'lock',
+  registry.registerKind<FenceResource>({
+    kind: 'fence',
     versions: ['v1', 'v2'],
-    schema: lockSchema,
-    aliases: ['locks'],
+    schema: fenceSchema,
+    aliases: ['fences'],
     columns: [
       {
         header: 'TARGET',
@@ -40,32 +40,32 @@ test('a new kind plugs in with its own schema, versions and columns', () => {
       },
     ],
   });
-  assert.deepEqual(registry.kinds(), ['cluster_auth_preference', 'device', 'lock', 'role', 'user']);
-  const [lock] = parseResources(
-    'kind: lock\nversion: v1\nmetadata: {name: l1}\nspec: {target: {user: bob}}\n',
+  assert.deepEqual(registry.kinds(), ['cluster_auth_preference', 'device', 'fence', 'lock', 'role', 'user']);
+  const [fence] = parseResources(
+    'kind: fence\nversion: v1\nmetadata: {name: l1}\nspec: {target: {user: bob}}\n',
     registry,
   );
-  assert.equal(lock!.kind, 'lock');
-  assert.equal(toText([lock!], registry), 'NAME  TARGET\nl1    user:bob\n');
-  assert.throws(() => parseResources('kind: lock\nversion: v3\nmetadata: {name: l1}\nspec: {target: {}}\n', registry), {
-    message: 'lock version "v3" is not supported; supported: v1, v2 (line 2)',
+  assert.equal(fence!.kind, 'fence');
+  assert.equal(toText([fence!], registry), 'NAME  TARGET\nl1    user:bob\n');
+  assert.throws(() => parseResources('kind: fence\nversion: v3\nmetadata: {name: l1}\nspec: {target: {}}\n', registry), {
+    message: 'fence version "v3" is not supported; supported: v1, v2 (line 2)',
   });
   assert.throws(
-    () => parseResources('kind: lock\nversion: v2\nmetadata: {name: l1}\nspec:\n  target: {device: d1}\n', registry),
+    () => parseResources('kind: fence\nversion: v2\nmetadata: {name: l1}\nspec:\n  target: {device: d1}\n', registry),
     {
-      message: 'lock "l1": spec.target.device: unknown field; allowed fields: user, role (line 5)',
+      message: 'fence "l1": spec.target.device: unknown field; allowed fields: user, role (line 5)',
     },
   );
   assert.throws(() => parseResources('kind: lok\n', registry), {
-    message: 'unknown kind "lok"; known kinds: cluster_auth_preference, device, lock, role, user (line 1)',
+    message: 'unknown kind "lok"; known kinds: cluster_auth_preference, device, fence, lock, role, user (line 1)',
   });
 });
 
 test('registries are independent objects', () => {
   const a = createDefaultRegistry();
   const b = createDefaultRegistry();
-  a.registerKind({ kind: 'lock', versions: ['v1'], schema: lockSchema });
-  assert.equal(b.get('lock'), undefined);
+  a.registerKind({ kind: 'fence', versions: ['v1'], schema: fenceSchema });
+  assert.equal(b.get('fence'), undefined);
   assert.deepEqual(createRegistry().kinds(), []);
 });
 
@@ -73,14 +73,14 @@ test('duplicate kinds or aliases and bad definitions are refused', () => {
   const registry = createDefaultRegistry();
   assert.throws(() => registry.registerKind(roleKind), { message: 'kind name "role" is already registered' });
   assert.throws(
-    () => registry.registerKind({ kind: 'thing', versions: ['v1'], schema: lockSchema, aliases: ['roles'] }),
+    () => registry.registerKind({ kind: 'thing', versions: ['v1'], schema: fenceSchema, aliases: ['roles'] }),
     { message: 'kind name "roles" is already registered' },
   );
   assert.throws(
-    () => registry.registerKind({ kind: 'Thing', versions: ['v1'], schema: lockSchema }),
+    () => registry.registerKind({ kind: 'Thing', versions: ['v1'], schema: fenceSchema }),
     /must be lowercase/,
   );
-  assert.throws(() => registry.registerKind({ kind: 'thing', versions: [], schema: lockSchema }), {
+  assert.throws(() => registry.registerKind({ kind: 'thing', versions: [], schema: fenceSchema }), {
     message: 'kind "thing" has no versions',
   });
 });
@@ -95,10 +95,10 @@ test('find and require accept aliases; YAML does not', () => {
     (e: unknown) =>
       e instanceof GatehouseError &&
       e.code === ErrorCode.UNKNOWN_KIND &&
-      e.message === 'unknown kind "gadgets"; known kinds: cluster_auth_preference, device, role, user',
+      e.message === 'unknown kind "gadgets"; known kinds: cluster_auth_preference, device, lock, role, user',
   );
   assert.throws(() => parseResources('kind: roles\n', registry), {
-    message: 'unknown kind "roles"; known kinds: cluster_auth_preference, device, role, user (line 1)',
+    message: 'unknown kind "roles"; known kinds: cluster_auth_preference, device, lock, role, user (line 1)',
   });
 });
 
