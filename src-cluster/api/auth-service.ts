@@ -11,6 +11,9 @@ import type { ResourceAdmin } from './resource-admin.ts';
 import type { DeviceInventory } from '../devicetrust/inventory.ts';
 import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
 import type { LoginDeviceTrust } from '../auth/login-device-trust.ts';
+import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
+import { errorMessage, recordRefusal } from '../audit/audit-emit.ts';
+import { searchAuditEvents, type AuditSearcher } from '../audit/audit-api.ts';
 
 export interface ApiDeps {
   auth: AuthServer;
@@ -23,6 +26,10 @@ export interface ApiDeps {
   preference: () => ClusterAuthPreferenceResource;
   /** The device trust requirement of a user holding these roles (see login-device-trust.ts). */
   deviceTrustFor: (user: string, roles: string[]) => Promise<LoginDeviceTrust>;
+  /** Where admin actions of this API are recorded (device.token.create); discarded when absent. */
+  audit?: AuditEmitter;
+  /** The audit log SearchAuditEvents reads; the call fails as unavailable when absent. */
+  auditLog?: AuditSearcher;
 }
 
 type Impl = ServiceImpl<typeof AuthService>;
@@ -168,10 +175,30 @@ export function registerAuthService(deps: ApiDeps) {
           },
           createDeviceEnrollToken: async (req, ctx) => {
             const who = id(ctx);
-            await auth.access.requireResourceAccess(who, 'device', 'update');
-            if (!req.deviceId === !req.assetTag)
-              throw new GatehouseError(ErrorCode.BAD_REQUEST, 'give exactly one of device_id and asset_tag');
-            const t = await devices.createEnrollToken(req.deviceId || req.assetTag);
+            const audit = deps.audit ?? discardAudit;
+            const target = { device_id: req.deviceId, asset_tag: req.assetTag };
+            let t: Awaited<ReturnType<typeof devices.createEnrollToken>>;
+            try {
+              await auth.access.requireResourceAccess(who, 'device', 'update');
+              if (!req.deviceId === !req.assetTag)
+                throw new GatehouseError(ErrorCode.BAD_REQUEST, 'give exactly one of device_id and asset_tag');
+              t = await devices.createEnrollToken(req.deviceId || req.assetTag);
+            } catch (e) {
+              const event = { type: 'device.token.create', success: false, user: who.user, fields: target } as const;
+              await recordRefusal(audit, { ...event, message: errorMessage(e) }, deps.log);
+              throw e;
+            }
+            // The token is only handed out once its creation is on record.
+            await audit.emit({
+              type: 'device.token.create',
+              success: true,
+              user: who.user,
+              fields: {
+                device_id: t.deviceId,
+                asset_tag: (await devices.get(t.deviceId).catch(() => undefined))?.spec.asset_tag ?? req.assetTag,
+                expires: t.expires.toISOString(),
+              },
+            });
             deps.log.info('device enroll token created', { device: t.deviceId, by: who.user });
             return {
               token: t.token,
@@ -179,6 +206,7 @@ export function registerAuthService(deps: ApiDeps) {
               deviceId: t.deviceId,
             };
           },
+          searchAuditEvents: async (req, ctx) => searchAuditEvents(deps.auditLog, auth.access, id(ctx), req),
           createUser: async (req, ctx) => {
             const who = id(ctx);
             const { resource } = await resources.create(who, req.userJson, false, 'user');

@@ -6,6 +6,8 @@ import { validateResource } from '../resources/validate.ts';
 import type { ResourceStore, Resource as StoredResource } from '../storage/resources.ts';
 import type { AccessChecker, Identity } from '../authz/access.ts';
 import type { Logger } from '../log/logger.ts';
+import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
+import { auditedChange, type ChangeAction, type ChangeContext } from '../audit/resource-audit.ts';
 
 export interface KindHooks {
   /** Runs after a resource of this kind was deleted (e.g. drop a user's credentials). */
@@ -26,7 +28,14 @@ export class ResourceAdmin {
     private readonly access: AccessChecker,
     private readonly log: Logger,
     private readonly hooks: Record<string, KindHooks> = {},
+    private readonly audit: AuditEmitter = discardAudit,
   ) {}
+
+  /** Runs a change and records it (device.* or resource.*) before the caller hears of success. */
+  private audited<T>(action: ChangeAction, id: Identity, target: ChangeContext['target'], run: () => Promise<T>) {
+    const kind = (k: string) => this.registry.get(k)?.kind ?? k;
+    return auditedChange(this.audit, this.log, { action, user: id.user, kindOf: kind, target }, run);
+  }
 
   private store(kindOrAlias: string): { kind: string; store: ResourceStore<unknown> } {
     const def = this.registry.require(kindOrAlias);
@@ -87,7 +96,18 @@ export class ResourceAdmin {
     return resolveName ? resolveName(name) : name;
   }
 
-  async create(
+  create(
+    id: Identity,
+    json: string,
+    upsert: boolean,
+    expectKind?: string,
+  ): Promise<{ resource: StoredResource; created: boolean }> {
+    return this.audited('create', id, { kind: expectKind, ...peekTarget(json) }, () =>
+      this.createUnaudited(id, json, upsert, expectKind),
+    );
+  }
+
+  private async createUnaudited(
     id: Identity,
     json: string,
     upsert: boolean,
@@ -125,7 +145,11 @@ export class ResourceAdmin {
     return { resource: saved, created: true };
   }
 
-  async update(id: Identity, json: string): Promise<StoredResource> {
+  update(id: Identity, json: string): Promise<StoredResource> {
+    return this.audited('update', id, peekTarget(json), () => this.updateUnaudited(id, json));
+  }
+
+  private async updateUnaudited(id: Identity, json: string): Promise<StoredResource> {
     const { resource, revision } = this.parse(json);
     const s = this.store(resource.kind);
     await this.access.requireResourceAccess(id, s.kind, 'update');
@@ -137,6 +161,14 @@ export class ResourceAdmin {
   }
 
   async delete(id: Identity, kind: string, name: string): Promise<void> {
+    // What is being deleted (a device's id and asset tag), read while it still exists.
+    const canonical = this.registry.get(kind)?.kind ?? kind;
+    const stored = await this.resolve(canonical, name).catch(() => name);
+    const before = await this.stores[canonical]?.find(stored).catch(() => undefined);
+    return this.audited('delete', id, { kind, name: stored, before }, () => this.deleteUnaudited(id, kind, name));
+  }
+
+  private async deleteUnaudited(id: Identity, kind: string, name: string): Promise<void> {
     const s = this.store(kind);
     await this.access.requireResourceAccess(id, s.kind, 'delete');
     name = await this.resolve(s.kind, name);
@@ -149,5 +181,18 @@ export class ResourceAdmin {
     const out: Record<string, number> = {};
     for (const [kind, store] of Object.entries(this.stores)) out[kind] = (await store.list()).length;
     return out;
+  }
+}
+
+/** Kind and name from request JSON, best effort, so a refused change is still recorded by name. */
+function peekTarget(json: string): { kind?: string; name?: string } {
+  try {
+    const doc = JSON.parse(json) as { kind?: unknown; metadata?: { name?: unknown } };
+    return {
+      kind: typeof doc.kind === 'string' ? doc.kind : undefined,
+      name: typeof doc.metadata?.name === 'string' ? doc.metadata.name : undefined,
+    };
+  } catch {
+    return {};
   }
 }

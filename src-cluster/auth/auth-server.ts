@@ -28,6 +28,8 @@ import {
 import { checkOtp, newOtpSecret, otpUri } from './otp.ts';
 import { FailureLimiter } from './ratelimit.ts';
 import type { AccessChecker } from '../authz/access.ts';
+import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
+import { recordRefusal } from '../audit/audit-emit.ts';
 import { accessTargets } from '../locks/lock-targets.ts';
 
 export interface Credentials {
@@ -88,6 +90,7 @@ export class AuthServer {
     readonly access: AccessChecker,
     private readonly log: Logger,
     private readonly preference?: SecondFactorSource,
+    private readonly audit: AuditEmitter = discardAudit,
   ) {
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
   }
@@ -158,17 +161,29 @@ export class AuthServer {
     const userKey = `user:${input.user}`;
     const addrKey = `addr:${input.clientAddress}`;
     const wait = Math.max(this.userLimiter.retryAfterMs(userKey), this.addressLimiter.retryAfterMs(addrKey));
+    const method = this.secondFactor() === 'otp' ? 'otp' : 'password';
+    const loginFields = { method, client_address: input.clientAddress };
     if (wait > 0) {
       this.log.warn('login refused: rate limited', { user: input.user, client: input.clientAddress });
+      await recordRefusal(
+        this.audit,
+        { type: 'user.login', success: false, user: input.user, message: 'rate limited', fields: loginFields },
+        this.log,
+      );
       throw new GatehouseError(
         ErrorCode.RATE_LIMITED,
         `too many failed login attempts; try again in ${Math.ceil(wait / 1000)} s`,
       );
     }
-    const fail = (why: string): never => {
+    const fail = async (why: string): Promise<never> => {
       this.userLimiter.recordFailure(userKey);
       this.addressLimiter.recordFailure(addrKey);
       this.log.warn('login failed', { user: input.user, client: input.clientAddress, reason: why });
+      await recordRefusal(
+        this.audit,
+        { type: 'user.login', success: false, user: input.user, message: why, fields: loginFields },
+        this.log,
+      );
       throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, GENERIC_LOGIN_FAILURE);
     };
 
@@ -200,6 +215,19 @@ export class AuthServer {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, 'public key must be ECDSA P-256 (ecdsa-sha2-nistp256)');
     }
     const certs = await this.issueUserCerts(input.user, publicKey, input.ttlSeconds * 1000);
+    // Both recorded before the certificates leave; if the audit log cannot take them, no login.
+    await this.audit.emit({ type: 'user.login', success: true, user: input.user, fields: loginFields });
+    await this.audit.emit({
+      type: 'cert.create',
+      success: true,
+      user: certs.user,
+      fields: {
+        roles: certs.roles,
+        logins: certs.logins,
+        expires: certs.expires.toISOString(),
+        client_address: input.clientAddress,
+      },
+    });
     this.log.info('login succeeded', {
       user: input.user,
       client: input.clientAddress,

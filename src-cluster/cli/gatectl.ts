@@ -7,6 +7,7 @@ import { readStdin, singletonWords, splitKindName, printTable } from './cli-util
 import { createResources, editResource } from './resource-commands.ts';
 import { devicesCommand } from './device-commands.ts';
 import { lockCommand, printLocks } from './lock-commands.ts';
+import { auditCommand } from './audit-command.ts';
 
 const USAGE = `Usage: gatectl <command> [options]
 
@@ -27,6 +28,10 @@ Commands:
                          lock a target out (new access and certificates refused,
                          matching live sessions closed); gatectl get locks lists
                          them, gatectl rm lock/NAME lifts one
+  audit [--since T] [--until T] [--type TYPE] [--user NAME] [--limit N]
+        [--order desc|asc] [--format text|json]
+                         audit events, newest first (T: RFC 3339 or a duration
+                         ago like 24h); --format json prints JSON Lines for export
   create -f FILE [--force]   create resources from YAML (role, user, ...); --force replaces
                          (cluster_auth_preference is replaced without --force)
   get KIND[/NAME] [--format yaml|json|text]
@@ -226,6 +231,11 @@ async function main(): Promise<void> {
       const { values } = parseArgs({ args: rest, allowPositionals: true, strict: false, options: globalOptions });
       const target = targetOf(values as Parameters<typeof targetOf>[0]);
       return lockCommand(() => adminClient(target), rest, globalOptions);
+    }
+    case 'audit': {
+      const { values } = parseArgs({ args: rest, allowPositionals: true, strict: false, options: globalOptions });
+      const target = targetOf(values as Parameters<typeof targetOf>[0]);
+      return auditCommand(() => adminClient(target), rest, globalOptions);
     }
     case 'create': {
       const { values } = parseArgs({

@@ -33,6 +33,7 @@ import { parseDurationMs, type DaemonConfig } from './config.ts';
 import { writeAdminIdentity } from './admin-identity.ts';
 import { LockWatcher } from '../locks/lock-watcher.ts';
 import { LockService, lockStore } from '../locks/lock-service.ts';
+import { AuditLog } from '../audit/audit-log.ts';
 
 export const VERSION = '0.1.0';
 const HEARTBEAT_MS = 10_000;
@@ -94,6 +95,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       }
     }
     const devices = new DeviceInventory(backend);
+    // One audit log over the cluster's storage; every service below records through it.
+    const audit = new AuditLog(backend);
     // The config's auth settings seed the cluster auth preference; from then on the stored
     // preference is what applies (see src-cluster/auth/cluster-auth-preference.ts).
     const preference = new ClusterAuthPreferenceService({
@@ -133,12 +136,14 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       access,
       log.child('auth'),
       preference,
+      audit,
     );
     const lockService = new LockService({
       store: lockStore(backend),
       devices,
       clusterDeviceTrustMode: () => preference.current().spec.device_trust.mode,
       log: log.child('locks'),
+      audit,
     });
     const admin = new ResourceAdmin(
       registry,
@@ -157,6 +162,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         cluster_auth_preference: preference.resourceHooks(),
         lock: lockService.resourceHooks(),
       },
+      audit,
     );
 
     if (cfg.proxy.enabled) {
@@ -177,6 +183,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         version: VERSION,
         proxyPublicAddr: publicAddr,
         log: log.child('api'),
+        audit,
+        auditLog: audit,
         preference: () => preference.current(),
         deviceTrustFor: (user, roleNames) =>
           loginDeviceTrust(
@@ -192,6 +200,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         clusterDeviceTrustMode: () => preference.current().spec.device_trust.mode,
         requireNoLock: (targets, context) => access.requireNoLock(targets, context),
         log: log.child('devicetrust'),
+        audit,
       });
       const apiHandler = connectNodeAdapter({
         routes: (router) => {
@@ -248,6 +257,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         authorizer: { authorize: (req) => access.authorizeSsh(req.cert, req.login, req.node) },
         locks,
         logger: nodeLog,
+        audit,
+        deviceTrustMode: () => preference.current().spec.device_trust.mode,
       });
       const addr = await node.start();
       running.nodeAddress = `${addr.host}:${addr.port}`;

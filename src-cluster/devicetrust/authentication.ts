@@ -26,6 +26,8 @@ import {
 import type { Caller, DeviceCeremonyDeps } from './enrollment.ts';
 import type { StoredDevice } from './inventory.ts';
 import { verifyQuote } from './tpm/quote.ts';
+import { discardAudit } from '../audit/audit-events.ts';
+import { errorMessage, recordRefusal, trustedDeviceField } from '../audit/audit-emit.ts';
 
 type AuthenticateResponse = MessageInitShape<typeof AuthenticateDeviceResponseSchema>;
 
@@ -63,6 +65,7 @@ export async function* authenticateDevice(
   const now = deps.now ?? (() => new Date());
   const started = performance.now();
   const stream = new CeremonyStream(requests, deps.stepTimeoutMs);
+  const audit = deps.audit ?? discardAudit;
   let device: StoredDevice | undefined;
   try {
     const init = await stream.next('init');
@@ -127,6 +130,26 @@ export async function* authenticateDevice(
       // Wall time of the ceremony on the server, the device's TPM round trip included.
       ms: Math.round(performance.now() - started),
     });
+    // Recorded before the device-trusted certificates leave; no audit, no certificates.
+    const trusted_device = trustedDeviceField(fields);
+    await audit.emit({
+      type: 'device.authenticate',
+      success: true,
+      user: caller.user,
+      fields: { ...trusted_device, client_address: caller.address },
+    });
+    await audit.emit({
+      type: 'cert.create',
+      success: true,
+      user: caller.user,
+      fields: {
+        roles: certs.tls.roles,
+        logins: certs.tls.logins,
+        expires: certs.tls.notAfter.toISOString(),
+        client_address: caller.address,
+        trusted_device,
+      },
+    });
     yield {
       payload: {
         case: 'success',
@@ -145,6 +168,23 @@ export async function* authenticateDevice(
       reason: isGatehouseError(e) ? String(e.details?.['reason'] ?? '') : '',
       error: (e as Error).message,
     });
+    await recordRefusal(
+      audit,
+      {
+        type: 'device.authenticate',
+        success: false,
+        user: caller.user,
+        message: errorMessage(e),
+        fields: {
+          device_id: device?.metadata.name ?? '',
+          asset_tag: device?.spec.asset_tag ?? '',
+          code: isGatehouseError(e) ? e.code : ErrorCode.INTERNAL,
+          reason: isGatehouseError(e) ? String(e.details?.['reason'] ?? '') : '',
+          client_address: caller.address,
+        },
+      },
+      deps.log,
+    );
     throw e;
   }
 }

@@ -35,6 +35,8 @@ import { checkEkCertificate } from './tpm/ek-certificate.ts';
 import { attestationError } from './tpm/errors.ts';
 import { parsePublic, tpmName, type TpmPublic } from './tpm/public.ts';
 import { verifyQuote } from './tpm/quote.ts';
+import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
+import { errorMessage, recordRefusal } from '../audit/audit-emit.ts';
 
 export interface DeviceCeremonyDeps {
   inventory: DeviceInventory;
@@ -43,6 +45,8 @@ export interface DeviceCeremonyDeps {
   log: Logger;
   now?: () => Date;
   stepTimeoutMs?: number;
+  /** device.enroll / device.authenticate / cert.create events; discarded when absent. */
+  audit?: AuditEmitter;
   /** Throws ACCESS_DENIED (with the lock message) while a lock matches; see AccessChecker.requireNoLock. */
   requireNoLock?: (targets: LockTarget[], context?: Record<string, unknown>) => Promise<void>;
 }
@@ -117,11 +121,14 @@ export async function* enrollDevice(
   const now = deps.now ?? (() => new Date());
   const stream = new CeremonyStream(requests, deps.stepTimeoutMs);
   const log = deps.log;
+  const audit = deps.audit ?? discardAudit;
   let deviceId: string | undefined;
+  let assetTag = '';
   try {
     const init = await stream.next('init');
     deviceId = await deps.inventory.spendEnrollToken(required(init.token, 'the enroll token'));
     const device = await deps.inventory.get(deviceId);
+    assetTag = device.spec.asset_tag;
     await deps.requireNoLock?.(accessTargets({ user: caller.user, device: device.metadata.name }), {
       action: 'device enrollment',
     });
@@ -197,6 +204,18 @@ export async function* enrollDevice(
       user: caller.user,
       client: caller.address,
     });
+    await audit.emit({
+      type: 'device.enroll',
+      success: true,
+      user: caller.user,
+      fields: {
+        device_id: enrolled.metadata.name,
+        asset_tag: enrolled.spec.asset_tag,
+        credential_id: evidence.credential.id,
+        attestation_type: evidence.credential.attestation_type,
+        client_address: caller.address,
+      },
+    });
     yield { payload: { case: 'success', value: { device: deviceToWire(enrolled) } } };
   } catch (e) {
     log.warn('device enrollment failed', {
@@ -207,6 +226,23 @@ export async function* enrollDevice(
       reason: isGatehouseError(e) ? String(e.details?.['reason'] ?? '') : '',
       error: (e as Error).message,
     });
+    await recordRefusal(
+      audit,
+      {
+        type: 'device.enroll',
+        success: false,
+        user: caller.user,
+        message: errorMessage(e),
+        fields: {
+          device_id: deviceId ?? '',
+          asset_tag: assetTag,
+          code: isGatehouseError(e) ? e.code : ErrorCode.INTERNAL,
+          reason: isGatehouseError(e) ? String(e.details?.['reason'] ?? '') : '',
+          client_address: caller.address,
+        },
+      },
+      log,
+    );
     throw e;
   }
 }

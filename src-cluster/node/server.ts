@@ -12,6 +12,8 @@ import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import { checkCertificateLogin } from './cert-auth.ts';
 import { currentProcessIdentity, lookupGroupId, resolveLogin, type OsUser, type ProcessIdentity } from './os-user.ts';
 import { NodeSession } from './session.ts';
+import { discardAudit } from '../audit/audit-events.ts';
+import { recordSessionDenied, SessionAudit, type SessionAuditContext } from './session-audit.ts';
 import { sshAccessTargets, type LockNotice } from '../locks/lock-targets.ts';
 import type { ListeningAddress, NodeSshServerOptions } from './types.ts';
 
@@ -300,6 +302,7 @@ export class NodeSshServer {
         client: conn.clientAddress,
         reason: gate.reason,
       });
+      await recordSessionDenied(this.auditContext(conn, identity), gate.reason);
       return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, gate.reason);
     }
     if (this.closing) return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, this.shutdownMessage);
@@ -317,6 +320,7 @@ export class NodeSshServer {
         serverPort: conn.socket?.localPort ?? this.opts.listenPort,
       },
       logger: this.opts.logger,
+      audit: new SessionAudit(this.auditContext(conn, identity)),
     });
     this.sessions.add(session);
     conn.sessions.add(session);
@@ -324,6 +328,18 @@ export class NodeSshServer {
       this.sessions.delete(session);
       conn.sessions.delete(session);
     });
+  }
+
+  private auditContext(conn: ConnectionState, identity: { cert: SshCertificate; login: string }): SessionAuditContext {
+    return {
+      audit: this.opts.audit ?? discardAudit,
+      logger: this.opts.logger,
+      node: this.opts.name,
+      cert: identity.cert,
+      login: identity.login,
+      clientAddress: conn.clientAddress,
+      deviceTrustMode: this.opts.deviceTrustMode,
+    };
   }
 
   private async decide(conn: ConnectionState, identity: { cert: SshCertificate; login: string }): Promise<SessionGate> {

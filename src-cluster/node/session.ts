@@ -14,6 +14,7 @@ import {
   type PtySize,
   type SessionProcess,
 } from './process-runner.ts';
+import type { SessionAudit } from './session-audit.ts';
 
 type Reject = (() => void) | undefined;
 type Accept = (() => void) | undefined;
@@ -49,6 +50,7 @@ export interface SessionContext {
   ttyGid: number | undefined;
   endpoints: ConnectionEndpoints;
   logger: Logger;
+  audit?: SessionAudit;
 }
 
 export class NodeSession {
@@ -136,18 +138,21 @@ export class NodeSession {
     try {
       const spec = await this.processSpec(command, forced !== undefined ? (requested ?? '') : undefined);
       if (this.ending) return await this.finish({ code: 255 });
+      await this.ctx.audit?.started({ command: command ?? '', pty: this.ptySize !== undefined });
       const owner = this.ctx.switchUser
         ? { uid: this.ctx.user.uid, gid: this.ctx.ttyGid ?? this.ctx.user.gid }
         : undefined;
       this.proc = this.ptySize ? startPtyProcess(channel, spec, this.ptySize, owner) : startPipedProcess(channel, spec);
     } catch (err) {
       this.ctx.logger.error('session program failed to start', { ...fields, error: err as Error });
+      await this.ctx.audit?.ended(undefined, `the session program failed to start: ${(err as Error).message}`);
       await this.finish({ code: 127 }, `gatehouse: cannot start the session: ${(err as Error).message}\n`);
       return;
     }
     this.ctx.logger.info('session started', { ...fields, pid: this.proc.pid });
     const result = await this.proc.exited;
     this.ctx.logger.info('session ended', { ...fields, ...result });
+    await this.ctx.audit?.ended(result);
     await this.finish(result);
   }
 

@@ -2,6 +2,7 @@
 // it asks before a session may begin.
 import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import type { Logger } from '../log/logger.ts';
+import type { AuditEmitter } from '../audit/audit-events.ts';
 import type { LockFeed } from '../locks/lock-targets.ts';
 
 export type { Logger };
@@ -43,6 +44,10 @@ export interface NodeSshServerOptions {
   /** New locks: connections they match are told the lock message and closed. */
   locks?: LockFeed;
   logger: Logger;
+  /** session.start / session.end / access.denied go here; discarded when absent. */
+  audit?: AuditEmitter;
+  /** The cluster's device trust mode, read per session (session events omit trusted_device when "off"). */
+  deviceTrustMode?: () => string;
 }
 
 export interface ListeningAddress {
