@@ -219,7 +219,8 @@ describe('SshConnection through a routing proxy', () => {
     try {
       await assert.rejects(conn.exec('true'), (e: GatehouseError) => {
         return (
-          e.code === ErrorCode.ACCESS_DENIED &&
+          // The node's "unauthorized device" refusal has its own code so the app can show its fix.
+          e.code === ErrorCode.DEVICE_UNTRUSTED &&
           e.message === 'ssh: rejected: administratively prohibited (unauthorized device)'
         );
       });
