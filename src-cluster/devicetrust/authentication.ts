@@ -178,7 +178,7 @@ export async function* authenticateDevice(
         fields: {
           device_id: device?.metadata.name ?? '',
           asset_tag: device?.spec.asset_tag ?? '',
-          code: isGatehouseError(e) ? e.code : ErrorCode.INTERNAL,
+          error_code: isGatehouseError(e) ? e.code : ErrorCode.INTERNAL,
           reason: isGatehouseError(e) ? String(e.details?.['reason'] ?? '') : '',
           client_address: caller.address,
         },

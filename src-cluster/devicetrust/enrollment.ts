@@ -236,7 +236,7 @@ export async function* enrollDevice(
         fields: {
           device_id: deviceId ?? '',
           asset_tag: assetTag,
-          code: isGatehouseError(e) ? e.code : ErrorCode.INTERNAL,
+          error_code: isGatehouseError(e) ? e.code : ErrorCode.INTERNAL,
           reason: isGatehouseError(e) ? String(e.details?.['reason'] ?? '') : '',
           client_address: caller.address,
         },
