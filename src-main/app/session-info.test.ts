@@ -2,36 +2,18 @@
 // details from the profile and this device's enrollment record — display data only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Profile } from '../core/profiles.ts';
 import { sessionInfo } from './sessions.ts';
+import { testEnrollmentRecord, testProfile } from '../core/test-device-fixtures.ts';
 
 const now = new Date('2026-11-26T07:00:00Z');
 const CRED = 'c'.repeat(64);
-const profile: Profile = {
-  proxy: 'proxy.example.com:3080',
-  user: 'alice',
-  cluster: 'prod',
-  roles: ['access'],
-  logins: ['alice'],
-  validUntil: '2099-01-01T00:00:00.000Z',
-  loggedInAt: '2026-11-26T06:00:00.000Z',
+const profile = testProfile({
   sshHostCaKeys: ['ssh-ed25519 AAAA host-ca'],
   tlsHostCaCerts: ['-----BEGIN CERTIFICATE-----'],
-  sshUserCaKeys: [],
-  tlsUserCaCerts: [],
   deviceTrustMode: 'required',
   deviceTrustRequired: true,
-};
-const record = {
-  cluster: 'prod',
-  proxy: 'proxy.example.com:3080',
-  deviceId: 'dev-1',
-  assetTag: 'SN1',
-  osType: 'linux',
-  credentialId: CRED,
-  attestationType: 'ekcert',
-  enrolledAt: '2026-11-26T06:00:00.000Z',
-};
+});
+const record = testEnrollmentRecord();
 
 test('trusted: the device from the certificates, attestation from the enrollment record, issue time', () => {
   const s = sessionInfo(

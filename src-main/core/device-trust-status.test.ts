@@ -5,17 +5,9 @@ import assert from 'node:assert/strict';
 import { GatehouseError } from '../../src-shared/errors.ts';
 import { deviceTrustStatus, ENROLL_NEXT_STEP, requirementLines } from './device-trust-status.ts';
 import { channelError, UNAUTHORIZED_DEVICE } from './ssh-session.ts';
+import { testEnrollmentRecord } from './test-device-fixtures.ts';
 
-const record = {
-  cluster: 'prod',
-  proxy: 'proxy.example.com:3080',
-  deviceId: 'dev-1',
-  assetTag: 'SN1',
-  osType: 'linux',
-  credentialId: 'c'.repeat(64),
-  attestationType: 'ekcert',
-  enrolledAt: '2026-11-26T06:00:00.000Z',
-};
+const record = testEnrollmentRecord();
 const device = { deviceId: 'dev-1', assetTag: 'SN1', credentialId: 'c'.repeat(64) };
 
 test('device fields in the certificates: trusted, nothing to say even when required', () => {

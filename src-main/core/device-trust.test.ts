@@ -13,20 +13,9 @@ import type { DeviceAuthParams, DeviceEnrollParams } from './device-calls.ts';
 import { DeviceTrust, deviceTrustText, type DeviceAgent } from './device-trust.ts';
 import type { Profile } from './profiles.ts';
 import { silentLogger } from './types.ts';
+import { testEnrollmentRecord, testProfile } from './test-device-fixtures.ts';
 
-const PROFILE: Profile = {
-  proxy: 'proxy.example.com:3080',
-  user: 'alice',
-  cluster: 'prod',
-  roles: ['access'],
-  logins: ['alice'],
-  validUntil: '2099-01-01T00:00:00.000Z',
-  loggedInAt: '2026-11-26T06:00:00.000Z',
-  sshHostCaKeys: [],
-  tlsHostCaCerts: [],
-  sshUserCaKeys: [],
-  tlsUserCaCerts: [],
-};
+const PROFILE = testProfile();
 const DATA = { serial_number: 'SN1' } as CollectedDeviceData;
 const CRED = 'c'.repeat(64);
 
@@ -53,16 +42,7 @@ function fakeCluster(impl: {
   return impl as unknown as ClusterClient;
 }
 
-const record = {
-  cluster: 'prod',
-  proxy: 'proxy.example.com:3080',
-  deviceId: 'dev-1',
-  assetTag: 'SN1',
-  osType: 'linux',
-  credentialId: CRED,
-  attestationType: 'ekcert',
-  enrolledAt: '2026-11-26T06:00:00.000Z',
-};
+const record = testEnrollmentRecord();
 
 test('no enrollment record for the cluster: the TPM is not opened and the login is returned as is', async (t) => {
   const { trust, events } = setup(t);

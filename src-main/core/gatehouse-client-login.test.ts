@@ -12,22 +12,10 @@ import type { ClusterClient } from './cluster-client.ts';
 import type { DeviceAgent } from './device-trust.ts';
 import { GatehouseClient } from './gatehouse-client.ts';
 import { generateClientKey } from './keys.ts';
-import type { Profile } from './profiles.ts';
+import { TEST_PROXY, testProfile } from './test-device-fixtures.ts';
 
-const PROXY = 'proxy.example.com:3080';
-const base: Profile = {
-  proxy: PROXY,
-  user: 'alice',
-  cluster: 'prod',
-  roles: ['access'],
-  logins: ['alice'],
-  validUntil: '2099-01-01T00:00:00.000Z',
-  loggedInAt: '2026-11-26T06:00:00.000Z',
-  sshHostCaKeys: [],
-  tlsHostCaCerts: [],
-  sshUserCaKeys: [],
-  tlsUserCaCerts: [],
-};
+const PROXY = TEST_PROXY;
+const base = testProfile();
 
 function setup(t: { after(fn: () => void): void }) {
   const home = mkdtempSync(join(tmpdir(), 'gh-login-'));

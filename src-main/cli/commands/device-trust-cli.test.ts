@@ -4,25 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { deviceTrustStatus } from '../../core/device-trust-status.ts';
-import type { Profile } from '../../core/profiles.ts';
 import { withDeviceTrustHint } from './ssh.ts';
 import { profileLines } from './status.ts';
+import { testProfile } from '../../core/test-device-fixtures.ts';
 
-const profile: Profile = {
-  proxy: 'proxy.example.com:3080',
-  user: 'alice',
-  cluster: 'prod',
-  roles: ['access'],
-  logins: ['alice'],
-  validUntil: '2099-01-01T00:00:00.000Z',
-  loggedInAt: '2026-11-26T06:00:00.000Z',
-  sshHostCaKeys: [],
-  tlsHostCaCerts: [],
-  sshUserCaKeys: [],
-  tlsUserCaCerts: [],
-  deviceTrustMode: 'required',
-  deviceTrustRequired: true,
-};
+const profile = testProfile({ deviceTrustMode: 'required', deviceTrustRequired: true });
 const now = new Date('2026-11-26T07:00:00Z');
 
 test('gate status: a required, untrusted login gets the requirement and the enroll step under its row', () => {
