@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
+import pty from 'node-pty';
 import { TestCluster } from './harness.ts';
 import { startSwtpm, type Swtpm } from '../../test-support/swtpm.ts';
 
@@ -198,6 +199,40 @@ describe('locks', () => {
       }
     });
   }
+
+  test('a live terminal session (gate ssh -t in a pty) shows the lock message on its terminal, then closes', async () => {
+    const term = pty.spawn(
+      process.execPath,
+      cluster.gateArgv(['ssh', '-t', `${LOGIN}@${NODE}`, 'echo started; sleep 30']),
+      {
+        cols: 100,
+        rows: 30,
+        env: { ...process.env, GATEHOUSE_DATA_DIR: cluster.dataDir, GATEHOUSE_HOME: home('bob') } as Record<
+          string,
+          string
+        >,
+      },
+    );
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!screen.includes('started')) {
+        assert.ok(Date.now() < deadline, `session did not start: ${screen}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const name = lock('--login=' + LOGIN, '--message=terminal cut');
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 10_000))]);
+      assert.notEqual(code, 'timeout', `terminal session still open: ${screen}`);
+      // The message sits on its own line (the local pty turns the node's \r\n into \r\r\n).
+      const line = new RegExp(`\\r\\r?\\nlock targeting Login:"${LOGIN}" is in force: terminal cut\\r\\r?\\n`);
+      assert.match(screen, line);
+      unlock(name);
+    } finally {
+      term.kill();
+    }
+  });
 
   test('a device lock needs device trust on and a device the inventory knows', () => {
     let r = cluster.gatectl(['lock', '--device=no-such-device']);
