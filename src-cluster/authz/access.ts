@@ -34,7 +34,8 @@ export interface NodeTarget {
   labels: Record<string, string>;
 }
 
-export type Decision = { allowed: true } | { allowed: false; reason: string };
+/** `recorded`: the denial is already in the audit log, so the caller need not record it again. */
+export type Decision = { allowed: true } | { allowed: false; reason: string; recorded?: boolean };
 
 export interface UserAccess {
   user: string;
@@ -86,7 +87,7 @@ export class AccessChecker {
       message: result.message,
       fields: { reason: 'lock in force', ...(result.lockName ? { lock: result.lockName } : {}), ...context },
     });
-    return { allowed: false, reason: result.message };
+    return { allowed: false, reason: result.message, recorded: true };
   }
 
   /** For certificate issuance: throws ACCESS_DENIED with the lock message while a lock matches. */

@@ -120,6 +120,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
     const access = new AccessChecker(users, roles, log.child('authz'), {
       clusterDeviceTrustMode: () => preference.current().spec.device_trust.mode,
       locks,
+      audit,
     });
     const running: RunningDaemon = { clusterName, backend, close: (m) => close(m) };
     if (!cfg.auth.enabled) return running;

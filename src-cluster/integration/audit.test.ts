@@ -141,6 +141,27 @@ describe('audit log', () => {
     assert.equal(denied?.node, NODE);
   });
 
+  test('a lock denial is recorded once, by the authorizer, with the lock named; the lock itself too', () => {
+    const mark = count('access.denied');
+    const created = ok(cluster.gatectl(['lock', '--user=alice', '--message=audit check']));
+    const lockName = /"([0-9a-f-]{36})"/.exec(created.stdout)?.[1];
+    assert.ok(lockName, created.stdout);
+    try {
+      const r = ssh('alice', 'true');
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /lock targeting User:"alice" is in force: audit check/);
+    } finally {
+      ok(cluster.gatectl(['rm', `lock/${lockName}`]));
+    }
+    const denials = since('access.denied', mark);
+    assert.equal(denials.length, 1, JSON.stringify(denials));
+    assert.equal(denials[0]?.user, 'alice');
+    assert.equal(denials[0]?.reason, 'lock in force');
+    assert.equal(denials[0]?.lock, lockName);
+    assert.ok(audit('--type', 'lock.create').some((e) => e.success && JSON.stringify(e).includes(lockName)));
+    assert.ok(audit('--type', 'lock.delete').some((e) => e.success && JSON.stringify(e).includes(lockName)));
+  });
+
   test('device.create, device.token.create (ok and failing), device.enroll (failing and ok)', () => {
     assetTag = gateAs('alice', ['device', 'asset-tag']).stdout.trim();
     const added = ok(cluster.gatectl(['devices', 'add', '--asset-tag', assetTag, '--os', 'linux', '--enroll']));

@@ -29,7 +29,7 @@ const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
 type RejectChannel = (reasonCode?: number, description?: string) => void;
 
-type SessionGate = { ok: true; user: OsUser; switchUser: boolean } | { ok: false; reason: string };
+type SessionGate = { ok: true; user: OsUser; switchUser: boolean } | { ok: false; reason: string; recorded?: boolean };
 
 interface ConnectionState {
   client: Connection;
@@ -302,7 +302,7 @@ export class NodeSshServer {
         client: conn.clientAddress,
         reason: gate.reason,
       });
-      await recordSessionDenied(this.auditContext(conn, identity), gate.reason);
+      if (!gate.recorded) await recordSessionDenied(this.auditContext(conn, identity), gate.reason);
       return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, gate.reason);
     }
     if (this.closing) return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, this.shutdownMessage);
@@ -351,7 +351,7 @@ export class NodeSshServer {
         node,
         clientAddress: conn.clientAddress,
       });
-      if (!decision.allowed) return { ok: false, reason: decision.reason };
+      if (!decision.allowed) return { ok: false, reason: decision.reason, recorded: decision.recorded };
       const resolved = await resolveLogin(identity.login, this.opts.name, this.self);
       if (!resolved.ok) return resolved;
       return { ok: true, user: resolved.user, switchUser: resolved.switchUser };

@@ -22,7 +22,8 @@ export interface SessionAuthorizationRequest {
   clientAddress: string;
 }
 
-export type AuthorizationDecision = { allowed: true } | { allowed: false; reason: string };
+/** `recorded`: the authorizer already put this denial in the audit log (the node does not repeat it). */
+export type AuthorizationDecision = { allowed: true } | { allowed: false; reason: string; recorded?: boolean };
 
 export interface SessionAuthorizer {
   authorize(req: SessionAuthorizationRequest): Promise<AuthorizationDecision>;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { ErrorCode } from '../../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
+import type { AuditEventInput } from '../../audit/audit-events.ts';
 import {
   SSH_EXT_DEVICE_ASSET_TAG,
   SSH_EXT_DEVICE_CREDENTIAL_ID,
@@ -299,4 +300,33 @@ test('with the cluster mode off there is no device authentication, and nothing i
     'device_trust_off',
   );
   await unchanged(device);
+});
+
+test('no device-trusted certificates leave when the audit log cannot record them (fail closed)', async () => {
+  const login = await loginCerts(c.cas, 'alice');
+  const recorded: AuditEventInput[] = [];
+  const audit = {
+    emit: async (event: AuditEventInput) => {
+      if (event.success)
+        throw new GatehouseError(ErrorCode.STORAGE, `audit log could not record ${event.type}: disk full`);
+      recorded.push(event);
+    },
+  };
+  const caller = { user: login.user, address: '127.0.0.1:50001', certDer: login.certDer };
+  const ceremony = new Ceremony<AuthenticateDeviceRequest, AuthResponse>((requests) =>
+    authenticateDevice({ ...c.deps, audit }, caller, requests),
+  );
+  ceremony.send(authInit({ ...login, credentialId: a.ak.credentialId, serial: a.tag }));
+  const nonce = payloadOf(await ceremony.receive(), 'tpmChallenge').attestationNonce ?? new Uint8Array();
+  ceremony.send(authAnswer(quote(a.tpm, a.ak, nonce)));
+  await rejectsWith(
+    ceremony.receive(),
+    ErrorCode.STORAGE,
+    undefined,
+    /could not record device\.authenticate: disk full/,
+  );
+  assert.deepEqual(
+    recorded.map((e) => [e.type, e.success, e.fields?.['device_id']]),
+    [['device.authenticate', false, a.id]],
+  );
 });
