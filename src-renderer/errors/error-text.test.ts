@@ -90,3 +90,15 @@ test('the unauthorized-device refusal says why and how to fix it: enroll this de
   assert.match(t.denial!.fix, /log out and log in again/);
   assert.equal(t.detail, undefined, 'no raw message or stack below the panel');
 });
+
+test('a lock denial says who can lift it: contact your administrator', () => {
+  const t = describeError({
+    code: ErrorCode.ACCESS_DENIED,
+    message: 'ssh: rejected: administratively prohibited (lock targeting Device:"6f1c2a8e" is in force: stolen laptop)',
+  });
+  assert.equal(t.message, 'Access denied: Lock targeting Device:"6f1c2a8e" is in force: stolen laptop.');
+  assert.equal(t.nextStep, 'Contact your administrator.');
+  assert.match(t.denial!.fix, /only they can lift the lock/);
+  const login = describeError({ code: ErrorCode.ACCESS_DENIED, message: 'lock targeting User:"alice" is in force' });
+  assert.equal(login.nextStep, 'Contact your administrator.');
+});

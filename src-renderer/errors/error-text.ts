@@ -84,6 +84,20 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
       return { message: 'It changed while you were working on it.', nextStep: 'Refresh and try again.', detail };
     case ErrorCode.ACCESS_DENIED: {
       const reason = denialReason(error.message);
+      if (/lock targeting \w+:".*" is in force/.test(error.message)) {
+        // An administrator's lock: nothing the user can change; only an administrator lifts it.
+        return {
+          message: `Access denied: ${reason}`,
+          nextStep: 'Contact your administrator.',
+          denial: {
+            reason,
+            why:
+              'An administrator has locked this user, role, login, server or device. A lock stops new ' +
+              'connections and logins at once and ends open sessions.',
+            fix: 'Contact your administrator: only they can lift the lock, or wait until it expires.',
+          },
+        };
+      }
       return {
         message: `Access denied: ${reason}`,
         nextStep: 'Ask your cluster administrator for access.',
@@ -173,7 +187,8 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
     case ErrorCode.DEVICE_NOT_ENROLLED:
       return {
         message: 'This device is not enrolled in the cluster.',
-        nextStep: 'Ask your administrator for an enroll token, then enroll this device (gate device enroll --token ...).',
+        nextStep:
+          'Ask your administrator for an enroll token, then enroll this device (gate device enroll --token ...).',
         detail,
       };
     case ErrorCode.DEVICE_UNTRUSTED:
