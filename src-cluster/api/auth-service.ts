@@ -7,6 +7,7 @@ import type { AuthServer } from '../auth/auth-server.ts';
 import type { Logger } from '../log/logger.ts';
 import { toConnectError } from './errors.ts';
 import { peerKey, requireIdentity } from './peer.ts';
+import { accessTargets } from '../locks/lock-targets.ts';
 import type { ResourceAdmin } from './resource-admin.ts';
 import type { DeviceInventory } from '../devicetrust/inventory.ts';
 import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
@@ -54,7 +55,15 @@ function guarded(impl: Impl, log: Logger): Impl {
 
 export function registerAuthService(deps: ApiDeps) {
   const { auth, resources, devices } = deps;
-  const id = (ctx: HandlerContext) => requireIdentity(ctx.values.get(peerKey));
+  // Every authenticated call is new access: a lock on the caller's user, roles or device refuses it.
+  const id = async (ctx: HandlerContext) => {
+    const who = requireIdentity(ctx.values.get(peerKey));
+    await auth.access.requireNoLock(
+      accessTargets({ user: who.user, roles: who.roles, ...(who.device ? { device: who.device.deviceId } : {}) }),
+      { action: 'api' },
+    );
+    return who;
+  };
   return (router: ConnectRouter) =>
     router.service(
       AuthService,
@@ -103,7 +112,7 @@ export function registerAuthService(deps: ApiDeps) {
             return { user: r.user, otpUri: r.otpUri ?? '' };
           },
           whoAmI: async (_req, ctx) => {
-            const who = id(ctx);
+            const who = await id(ctx);
             const deviceTrust = await deps.deviceTrustFor(who.user, who.roles);
             return {
               user: who.user,
@@ -118,7 +127,7 @@ export function registerAuthService(deps: ApiDeps) {
             };
           },
           listNodes: async (_req, ctx) => {
-            const access = await auth.access.forIdentity(id(ctx));
+            const access = await auth.access.forIdentity(await id(ctx));
             const nodes = (await auth.listNodes()).filter((n) =>
               access.roleSet.canSeeNode({ name: n.metadata.name, labels: n.spec.labels }),
             );
@@ -133,7 +142,7 @@ export function registerAuthService(deps: ApiDeps) {
             };
           },
           getClusterStatus: async (_req, ctx) => {
-            const who = id(ctx);
+            const who = await id(ctx);
             await auth.access.requireResourceAccess(who, 'cluster', 'read');
             const counts = await resources.counts();
             return {
@@ -157,24 +166,24 @@ export function registerAuthService(deps: ApiDeps) {
             };
           },
           listResources: async (req, ctx) => ({
-            resourcesJson: (await resources.list(id(ctx), req.kind)).map((r) => JSON.stringify(r)),
+            resourcesJson: (await resources.list(await id(ctx), req.kind)).map((r) => JSON.stringify(r)),
           }),
           getResource: async (req, ctx) => ({
-            resourceJson: JSON.stringify(await resources.get(id(ctx), req.kind, req.name)),
+            resourceJson: JSON.stringify(await resources.get(await id(ctx), req.kind, req.name)),
           }),
           createResource: async (req, ctx) => {
-            const r = await resources.create(id(ctx), req.resourceJson, req.upsert);
+            const r = await resources.create(await id(ctx), req.resourceJson, req.upsert);
             return { resourceJson: JSON.stringify(r.resource), created: r.created };
           },
           updateResource: async (req, ctx) => ({
-            resourceJson: JSON.stringify(await resources.update(id(ctx), req.resourceJson)),
+            resourceJson: JSON.stringify(await resources.update(await id(ctx), req.resourceJson)),
           }),
           deleteResource: async (req, ctx) => {
-            await resources.delete(id(ctx), req.kind, req.name);
+            await resources.delete(await id(ctx), req.kind, req.name);
             return {};
           },
           createDeviceEnrollToken: async (req, ctx) => {
-            const who = id(ctx);
+            const who = await id(ctx);
             const audit = deps.audit ?? discardAudit;
             const target = { device_id: req.deviceId, asset_tag: req.assetTag };
             let t: Awaited<ReturnType<typeof devices.createEnrollToken>>;
@@ -206,9 +215,9 @@ export function registerAuthService(deps: ApiDeps) {
               deviceId: t.deviceId,
             };
           },
-          searchAuditEvents: async (req, ctx) => searchAuditEvents(deps.auditLog, auth.access, id(ctx), req),
+          searchAuditEvents: async (req, ctx) => searchAuditEvents(deps.auditLog, auth.access, await id(ctx), req),
           createUser: async (req, ctx) => {
-            const who = id(ctx);
+            const who = await id(ctx);
             const { resource } = await resources.create(who, req.userJson, false, 'user');
             const name = resource.metadata.name;
             if (req.password) {

@@ -128,10 +128,15 @@ describe('locks', () => {
       const r = ssh('bob', 'echo', 'in');
       assert.notEqual(r.status, 0);
       assert.ok(r.stderr.split('\n').includes(denial(message)), r.stderr);
+      // API calls with the certificates bob already holds are new access too.
+      const ls = gateAs('bob', ['ls']);
+      assert.notEqual(ls.status, 0);
+      assert.ok(ls.stderr.includes(message), ls.stderr);
       const l = login('bob');
       assert.notEqual(l.status, 0);
       assert.ok(l.stderr.includes(message), l.stderr);
       assert.equal(ssh('alice', 'echo', 'in').stdout, 'in\n');
+      assert.equal(gateAs('alice', ['ls']).status, 0);
       unlock(name);
       assert.equal(login('bob').status, 0);
       assert.equal(ssh('bob', 'echo', 'in').stdout, 'in\n');
