@@ -97,6 +97,7 @@ for (const target of accessTargets({ user: 'alice', roles: ['dev'], login: 'root
     assert.deepEqual(await access.authorizeSsh(cert('alice', ['dev']), 'root', NODE), {
       allowed: false,
       reason: `lock targeting X:"${target.value}" is in force`,
+      recorded: true, // the node must not record the denial a second time
     });
     assert.equal(events.length, 1);
     assert.equal(events[0]!.type, 'access.denied');
@@ -109,7 +110,7 @@ test('a lock refuses even a user whose roles would not allow the node (locks com
   const { checker } = fakeLocks({ kind: 'user', value: 'ghost' });
   const { access } = await setup(t, checker);
   const d = await access.authorizeSsh(cert('ghost', []), 'root', NODE);
-  assert.deepEqual(d, { allowed: false, reason: 'lock targeting X:"ghost" is in force' });
+  assert.deepEqual(d, { allowed: false, reason: 'lock targeting X:"ghost" is in force', recorded: true });
 });
 
 test('an unreliable view under strict refuses with the preventive lock-out', async (t) => {
@@ -118,6 +119,7 @@ test('an unreliable view under strict refuses with the preventive lock-out', asy
   assert.deepEqual(await access.authorizeSsh(cert('alice', ['dev']), 'root', NODE), {
     allowed: false,
     reason: UNRELIABLE_LOCK_VIEW,
+    recorded: true,
   });
 });
 
