@@ -35,3 +35,37 @@ export interface DeviceFields {
   assetTag: string;
   credentialId: string;
 }
+
+/** Where each device field lives in an SSH user certificate and in an X.509 client certificate. */
+export const SSH_DEVICE_EXTENSIONS: Readonly<Record<keyof DeviceFields, string>> = {
+  deviceId: SSH_EXT_DEVICE_ID,
+  assetTag: SSH_EXT_DEVICE_ASSET_TAG,
+  credentialId: SSH_EXT_DEVICE_CREDENTIAL_ID,
+};
+export const X509_DEVICE_OIDS: Readonly<Record<keyof DeviceFields, string>> = {
+  deviceId: OID_DEVICE_ID,
+  assetTag: OID_DEVICE_ASSET_TAG,
+  credentialId: OID_DEVICE_CREDENTIAL_ID,
+};
+
+/**
+ * The device fields of a certificate, read by name (extension name or OID) through `get`:
+ * all three, or undefined — a partial set is not device-trusted.
+ */
+export function readDeviceFields(
+  names: Readonly<Record<keyof DeviceFields, string>>,
+  get: (name: string) => string | undefined,
+): DeviceFields | undefined {
+  const deviceId = get(names.deviceId);
+  const assetTag = get(names.assetTag);
+  const credentialId = get(names.credentialId);
+  return deviceId && assetTag && credentialId ? { deviceId, assetTag, credentialId } : undefined;
+}
+
+/** True when any device field is present at all (a certificate that must not be re-issued again). */
+export function hasAnyDeviceField(
+  names: Readonly<Record<keyof DeviceFields, string>>,
+  get: (name: string) => string | undefined,
+): boolean {
+  return Object.values(names).some((name) => get(name) !== undefined);
+}

@@ -6,6 +6,9 @@ import type { KeyObject } from 'node:crypto';
 import { X509Certificate } from 'node:crypto';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import {
+  hasAnyDeviceField,
+  readDeviceFields,
+  SSH_DEVICE_EXTENSIONS,
   SSH_EXT_DEVICE_ASSET_TAG,
   SSH_EXT_DEVICE_CREDENTIAL_ID,
   SSH_EXT_DEVICE_ID,
@@ -22,8 +25,6 @@ import {
 import type { CertAuthorities } from './authorities.ts';
 import { clientCertContents, issueClientCert, type ClientCertContents } from './x509.ts';
 
-export const DEVICE_SSH_EXTENSIONS = [SSH_EXT_DEVICE_ID, SSH_EXT_DEVICE_ASSET_TAG, SSH_EXT_DEVICE_CREDENTIAL_ID];
-
 export interface PresentedCerts {
   sshCertificate: string;
   tlsCertificatePem: string;
@@ -36,12 +37,7 @@ export interface CheckedCerts {
 
 /** The device fields an SSH user certificate carries, if any (all three or it is not device-trusted). */
 export function sshDeviceFields(cert: Pick<SshCertificate, 'extensions'>): DeviceFields | undefined {
-  const ext = cert.extensions;
-  const id = ext[SSH_EXT_DEVICE_ID];
-  const tag = ext[SSH_EXT_DEVICE_ASSET_TAG];
-  const cred = ext[SSH_EXT_DEVICE_CREDENTIAL_ID];
-  if (!id || !tag || !cred) return undefined;
-  return { deviceId: id, assetTag: tag, credentialId: cred };
+  return readDeviceFields(SSH_DEVICE_EXTENSIONS, (name) => cert.extensions[name]);
 }
 
 function refuse(message: string, reason: string): GatehouseError {
@@ -96,7 +92,7 @@ export function checkPresentedCerts(
   if (!sameKey(wireToPublicKey(ssh.publicKey), tls.publicKey)) {
     throw refuse('the SSH and TLS certificates certify different keys', 'key_mismatch');
   }
-  if (tls.device || sshDeviceFields(ssh) || DEVICE_SSH_EXTENSIONS.some((e) => e in ssh.extensions)) {
+  if (tls.anyDeviceField || hasAnyDeviceField(SSH_DEVICE_EXTENSIONS, (name) => ssh.extensions[name])) {
     throw new GatehouseError(
       ErrorCode.BAD_REQUEST,
       'these certificates already carry device fields: device authentication runs once per login ("gate login" again for a fresh session)',

@@ -5,9 +5,9 @@ import { webcrypto, createPublicKey, createPrivateKey, X509Certificate as NodeX5
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import {
-  OID_DEVICE_ASSET_TAG,
-  OID_DEVICE_CREDENTIAL_ID,
-  OID_DEVICE_ID,
+  hasAnyDeviceField,
+  readDeviceFields,
+  X509_DEVICE_OIDS,
   type DeviceFields,
 } from '../../src-shared/cert-fields.ts';
 
@@ -31,8 +31,10 @@ export interface TlsIdentity {
   roles: string[];
   logins: string[];
   notAfter: Date;
-  /** Set when the certificate was re-issued after device authentication. */
+  /** Set when the certificate was re-issued after device authentication (all three fields). */
   device?: DeviceFields;
+  /** Any device field at all, even a partial set: such a certificate is never re-issued again. */
+  anyDeviceField?: true;
 }
 
 /** Everything needed to re-issue a client certificate unchanged but for added fields. */
@@ -100,12 +102,6 @@ async function issue(params: IssueParams, subject: x509.JsonName, extensions: x5
   return cert.toString('pem');
 }
 
-const DEVICE_OIDS: [keyof DeviceFields, string][] = [
-  ['deviceId', OID_DEVICE_ID],
-  ['assetTag', OID_DEVICE_ASSET_TAG],
-  ['credentialId', OID_DEVICE_CREDENTIAL_ID],
-];
-
 /** Client certificate: CN = user, O = each role; logins and device fields in private extensions. */
 export async function issueClientCert(
   params: IssueParams & { user: string; roles: string[]; logins: string[]; device?: DeviceFields },
@@ -118,16 +114,17 @@ export async function issueClientCert(
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
     new x509.Extension(OID_GATEHOUSE_LOGINS, false, Buffer.from(JSON.stringify(params.logins))),
     ...(device
-      ? DEVICE_OIDS.map(([field, oid]) => new x509.Extension(oid, false, Buffer.from(device[field], 'utf8')))
+      ? Object.entries(X509_DEVICE_OIDS).map(
+          ([field, oid]) => new x509.Extension(oid, false, Buffer.from(device[field as keyof DeviceFields], 'utf8')),
+        )
       : []),
   ]);
 }
 
-function readDeviceFields(cert: x509.X509Certificate): DeviceFields | undefined {
-  const values = DEVICE_OIDS.map(([, oid]) => cert.getExtension(oid));
-  if (values.every((v) => !v)) return undefined;
-  const text = (i: number): string => (values[i] ? Buffer.from(values[i].value).toString('utf8') : '');
-  return { deviceId: text(0), assetTag: text(1), credentialId: text(2) };
+/** A private extension's raw UTF-8 value, or undefined when the certificate lacks it. */
+function extensionText(cert: x509.X509Certificate, oid: string): string | undefined {
+  const e = cert.getExtension(oid);
+  return e ? Buffer.from(e.value).toString('utf8') : undefined;
 }
 
 /** Server certificate for a host name / IP list (subjectAltName), e.g. the proxy. */
@@ -161,8 +158,9 @@ export function identityFromClientCert(der: Buffer | string): TlsIdentity {
     if (Array.isArray(parsed)) logins = parsed.filter((l): l is string => typeof l === 'string');
   }
   const identity: TlsIdentity = { user: cn[0] ?? '', roles, logins, notAfter: cert.notAfter };
-  const device = readDeviceFields(cert);
+  const device = readDeviceFields(X509_DEVICE_OIDS, (oid) => extensionText(cert, oid));
   if (device) identity.device = device;
+  if (hasAnyDeviceField(X509_DEVICE_OIDS, (oid) => extensionText(cert, oid))) identity.anyDeviceField = true;
   return identity;
 }
 

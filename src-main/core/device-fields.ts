@@ -5,12 +5,9 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import {
-  OID_DEVICE_ASSET_TAG,
-  OID_DEVICE_CREDENTIAL_ID,
-  OID_DEVICE_ID,
-  SSH_EXT_DEVICE_ASSET_TAG,
-  SSH_EXT_DEVICE_CREDENTIAL_ID,
-  SSH_EXT_DEVICE_ID,
+  readDeviceFields,
+  SSH_DEVICE_EXTENSIONS,
+  X509_DEVICE_OIDS,
   type DeviceFields,
 } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -23,23 +20,16 @@ function invalid(message: string): GatehouseError {
 /** All three SSH extensions, or undefined (a partial set is not device-trusted). */
 export function sshCertDeviceFields(line: string): DeviceFields | undefined {
   const ext = parseCertificateLine(line).extensions;
-  const deviceId = ext[SSH_EXT_DEVICE_ID];
-  const assetTag = ext[SSH_EXT_DEVICE_ASSET_TAG];
-  const credentialId = ext[SSH_EXT_DEVICE_CREDENTIAL_ID];
-  return deviceId && assetTag && credentialId ? { deviceId, assetTag, credentialId } : undefined;
+  return readDeviceFields(SSH_DEVICE_EXTENSIONS, (name) => ext[name]);
 }
 
 /** All three X.509 extensions (raw UTF-8 values), or undefined. */
 export function tlsCertDeviceFields(pem: string): DeviceFields | undefined {
   const cert = new x509.X509Certificate(pem);
-  const text = (oid: string) => {
+  return readDeviceFields(X509_DEVICE_OIDS, (oid) => {
     const e = cert.getExtension(oid);
-    return e ? Buffer.from(e.value).toString('utf8') : '';
-  };
-  const deviceId = text(OID_DEVICE_ID);
-  const assetTag = text(OID_DEVICE_ASSET_TAG);
-  const credentialId = text(OID_DEVICE_CREDENTIAL_ID);
-  return deviceId && assetTag && credentialId ? { deviceId, assetTag, credentialId } : undefined;
+    return e ? Buffer.from(e.value).toString('utf8') : undefined;
+  });
 }
 
 export interface ReissueCheck {
@@ -89,7 +79,9 @@ export function checkReissuedCertificates(c: ReissueCheck): DeviceFields {
     throw invalid('the re-issued SSH and X.509 certificates name different devices');
   }
   if (ssh.credentialId !== c.credentialId) {
-    throw invalid(`the re-issued certificates name credential ${ssh.credentialId}, not this device's ${c.credentialId}`);
+    throw invalid(
+      `the re-issued certificates name credential ${ssh.credentialId}, not this device's ${c.credentialId}`,
+    );
   }
   return ssh;
 }
