@@ -179,3 +179,12 @@ test('a tag is free again after remove, after a retag, and after a delete that b
   const c = await inventory.add({ assetTag: 'TAG-B', osType: 'linux' });
   assert.equal(c.spec.asset_tag, 'TAG-B');
 });
+
+test('enroll tokens are hex, so a command line never reads one as an option', async (t) => {
+  const { inventory } = await setup(t);
+  await inventory.add({ assetTag: 'SN-HEX', osType: 'linux' });
+  for (let i = 0; i < 20; i++) {
+    const { token } = await inventory.createEnrollToken('SN-HEX');
+    assert.match(token, /^[0-9a-f]{48}$/);
+  }
+});

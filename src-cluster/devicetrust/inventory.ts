@@ -1,7 +1,8 @@
 // The device inventory on top of the resource store: devices keyed by a server-made uuid,
 // asset tags unique per OS, and single-use enroll tokens. Tokens are stored only as their
 // SHA-256 (a database dump must not let anyone enroll) with the backend's own expiry.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { newToken } from '../auth/passwords.ts';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import {
   assetTagProblem,
@@ -242,7 +243,9 @@ export class DeviceInventory {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, `enroll token TTL must be positive, got ${ttlMs} ms`);
     }
     const device = await this.get(idOrAssetTag);
-    const token = randomBytes(24).toString('base64url');
+    // Hex like the cluster's other one-time tokens: a base64url token may start with "-", which
+    // command lines (`gate device enroll --token -x...`) read as an option.
+    const token = newToken();
     const expires = new Date(this.#now().getTime() + ttlMs);
     const record: TokenRecord = { device_id: device.metadata.name, expires: expires.toISOString() };
     await this.#backend.create({ key: TOKEN_PREFIX + hashEnrollToken(token), value: JSON.stringify(record), expires });
