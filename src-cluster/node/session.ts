@@ -37,6 +37,8 @@ const FORWARDABLE_SIGNALS = new Set([
 ]);
 
 const KILL_GRACE_MS = 2000;
+/** How long a finished session waits for the client to answer our channel close. */
+const CLOSE_ACK_GRACE_MS = 2000;
 
 export interface SessionContext {
   cert: SshCertificate;
@@ -194,6 +196,10 @@ export class NodeSession {
         channel.exit(128 + 1);
       }
       channel.end();
+      // The client answers our close only once it has written out what it received. Until then
+      // the session is not done: whoever disconnects next (node shutdown, a lock) would otherwise
+      // overtake the last output, and OpenSSH drops buffered output when a disconnect arrives.
+      await closedByPeer(channel, CLOSE_ACK_GRACE_MS);
     }
     this.markDone();
   }
@@ -245,6 +251,21 @@ export class NodeSession {
 
 function isOpen(channel: ServerChannel): boolean {
   return (channel as unknown as { outgoing: { state: string } }).outgoing.state === 'open';
+}
+
+/** Resolves when the client has closed its side of the channel, or after `graceMs` (a peer that stopped reading). */
+function closedByPeer(channel: ServerChannel, graceMs: number): Promise<void> {
+  const incoming = (channel as unknown as { incoming: { state: string } }).incoming;
+  if (incoming.state === 'closed') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, graceMs);
+    channel.once('close', done);
+    function done(): void {
+      clearTimeout(timer);
+      channel.off('close', done);
+      resolve();
+    }
+  });
 }
 
 /**
