@@ -45,7 +45,12 @@ test('ekcert_allowed_cas set: a device enrolled without an EK certificate fails 
   const f = policyFailure({ credential: ekpub, boundEkKeyHash: HASH_A }, { ekpubAllowed: true, ekCertAllowedCas: [SOME_CA] });
   assert.equal(f?.reason, 'ekcert_required');
   assert.equal(f.short, 'ekcert required');
-  assert.match(f.message, /ekcert_allowed_cas/);
+  assert.match(f.message, /ekcert_allowed_cas\), and this device enrolled without one$/);
+  // An ekcert device enrolled before EK certificates were kept: cannot be re-checked, fail closed.
+  const legacy = { ...ekpub, attestation_type: 'ekcert_trusted' as const };
+  const g = policyFailure({ credential: legacy }, { ekpubAllowed: true, ekCertAllowedCas: [SOME_CA] });
+  assert.equal(g?.reason, 'ekcert_required');
+  assert.match(g.message, /enroll it again$/);
 });
 
 test('the warning: required modes with EK-public-only enrollment allowed, in one sentence', () => {

@@ -43,12 +43,15 @@ export interface PolicySubject {
 
 function ekCertFailure(credential: DeviceCredential, cas: string[], now: Date): PolicyFailure | undefined {
   if (!credential.ek_cert) {
+    // An ekcert device enrolled before certificates were kept on the record cannot be re-checked.
+    const why =
+      credential.attestation_type === 'ekpub'
+        ? 'and this device enrolled without one'
+        : 'and this device was enrolled before its EK certificate was kept on record; enroll it again';
     return {
       reason: 'ekcert_required',
       short: 'ekcert required',
-      message:
-        'this cluster only accepts TPMs with an EK certificate from its allowed CAs (ekcert_allowed_cas), ' +
-        'and this device enrolled without one',
+      message: `this cluster only accepts TPMs with an EK certificate from its allowed CAs (ekcert_allowed_cas), ${why}`,
     };
   }
   try {
