@@ -5,6 +5,8 @@ import {
   CREDENTIAL_ID_PATTERN,
   credentialIdFromAkPublic,
   describeAkPublic,
+  EK_KEY_HASH_PATTERN,
+  ekKeyHash,
   tpmtPublicBytes,
 } from './device-credential.ts';
 
@@ -92,5 +94,15 @@ describe('describeAkPublic', () => {
     const keyedHash = Buffer.from(ECC_AK_TPMT_PUBLIC);
     keyedHash.writeUInt16BE(0x0008, 0);
     assert.throws(() => describeAkPublic(keyedHash), /not an RSA or ECC key/);
+  });
+});
+
+describe('ekKeyHash', () => {
+  it('is the hex SHA-256 of the DER SubjectPublicKeyInfo (vector from openssl pkey -outform DER | sha256sum)', () => {
+    const expected = '3ce13dcf5576d9b449ce010cc7f4a98db7be957850039d685f12430b9d8ea826';
+    assert.equal(ekKeyHash(ECC_AK_TPMT_PUBLIC), expected);
+    assert.equal(ekKeyHash(tpm2b(ECC_AK_TPMT_PUBLIC)), expected, 'a TPM2B prefix changes nothing');
+    assert.match(expected, EK_KEY_HASH_PATTERN);
+    assert.notEqual(ekKeyHash(ECC_AK_TPMT_PUBLIC), credentialIdFromAkPublic(ECC_AK_TPMT_PUBLIC));
   });
 });

@@ -146,3 +146,18 @@ export function describeAkPublic(akPublic: Uint8Array): AkPublicInfo {
   }
   throw new Error(`not an RSA or ECC key (type 0x${type.toString(16)})`);
 }
+
+/**
+ * The EK key hash an administrator binds a device to (`gatectl devices add --ek-key-hash`):
+ * lowercase hex SHA-256 of the EK's DER SubjectPublicKeyInfo (RFC 5280), computed from its
+ * TPMT_PUBLIC (TPM2B prefix allowed). SPKI rather than the TPM structure so the same value comes
+ * out of the EK certificate's key, `openssl pkey -pubin -outform DER | sha256sum`, or the TPM;
+ * `gate device keyget` prints it on the device and the cluster computes it from the enrollment.
+ */
+export function ekKeyHash(ekPublic: Uint8Array): string {
+  const spki = createPublicKey(describeAkPublic(ekPublic).publicKeyPem).export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+/** Same shape as a credential id: 64 lowercase hex digits. */
+export const EK_KEY_HASH_PATTERN = /^[0-9a-f]{64}$/;

@@ -66,6 +66,17 @@ test('seedDecision: create when absent, re-seed while the config owns it, keep o
   assert.deepEqual(configDifferences(dynamic.spec, { secondFactor: 'off', ekCertAllowedCas: [] }), []);
 });
 
+test('auth.device_trust.ekpub_allowed seeds the preference (default true) and counts as a difference once dynamic', () => {
+  const strict: CapConfigValues = { secondFactor: 'off', ekCertAllowedCas: [], ekpubAllowed: false };
+  const created = seedDecision(undefined, strict);
+  assert.equal(created.action === 'create' && created.resource.spec.device_trust.ekpub_allowed, false);
+  const lax = seedDecision(undefined, { secondFactor: 'off', ekCertAllowedCas: [] });
+  assert.equal(lax.action === 'create' && lax.resource.spec.device_trust.ekpub_allowed, true);
+  const dynamic = newClusterAuthPreference({ origin: 'dynamic' });
+  assert.deepEqual(configDifferences(dynamic.spec, strict), ['auth.device_trust.ekpub_allowed']);
+  assert.deepEqual(configDifferences(newClusterAuthPreference({ ekpubAllowed: false }).spec, strict), []);
+});
+
 test('first start seeds from config; restarts apply config edits while the config owns it', async () => {
   const path = join(dir, 'seed.db');
   let run = await startService(path, { secondFactor: 'off', ekCertAllowedCas: [pemA] });

@@ -24,10 +24,12 @@ import { validateKind } from '../resources/validate.ts';
 import type { Backend } from '../storage/backend.ts';
 import { ResourceStore, type Resource as StoredResource } from '../storage/resources.ts';
 
-/** What the config file says (auth.second_factor, auth.device_trust.ekcert_allowed_cas as PEM). */
+/** What the config file says (auth.second_factor, auth.device_trust.ekcert_allowed_cas as PEM, .ekpub_allowed). */
 export interface CapConfigValues {
   secondFactor: SecondFactor;
   ekCertAllowedCas: string[];
+  /** Absent: the default (true). */
+  ekpubAllowed?: boolean;
 }
 
 export type SeedDecision =
@@ -38,6 +40,7 @@ export function preferenceFromConfig(config: CapConfigValues): ClusterAuthPrefer
   return newClusterAuthPreference({
     secondFactor: config.secondFactor,
     ekCertAllowedCas: config.ekCertAllowedCas,
+    ...(config.ekpubAllowed !== undefined ? { ekpubAllowed: config.ekpubAllowed } : {}),
     origin: ORIGIN_CONFIG,
   });
 }
@@ -51,6 +54,7 @@ export function configDifferences(stored: ClusterAuthPreferenceSpec, config: Cap
   if (stored.second_factor !== config.secondFactor) out.push('auth.second_factor');
   if (!samePems(stored.device_trust.ekcert_allowed_cas, config.ekCertAllowedCas))
     out.push('auth.device_trust.ekcert_allowed_cas');
+  if (stored.device_trust.ekpub_allowed !== (config.ekpubAllowed ?? true)) out.push('auth.device_trust.ekpub_allowed');
   return out;
 }
 
@@ -140,6 +144,10 @@ export class ClusterAuthPreferenceService {
 
   ekCertAllowedCas(): string[] {
     return [...this.#current.spec.device_trust.ekcert_allowed_cas];
+  }
+
+  ekpubAllowed(): boolean {
+    return this.#current.spec.device_trust.ekpub_allowed;
   }
 
   /**

@@ -6,9 +6,12 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { osTypeProblem, type DeviceResource } from '../resources/device.ts';
 import type { AuthClient } from './admin-client.ts';
 import { printTable } from './cli-util.ts';
+import { EK_KEY_HASH_PATTERN } from '../../src-shared/device-credential.ts';
+import { policyFailure, policyOf } from '../devicetrust/attestation-policy.ts';
+import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
 
 const USAGE =
-  'usage: gatectl devices add --asset-tag T --os linux|macos|windows [--enroll] | devices ls | ' +
+  'usage: gatectl devices add --asset-tag T --os linux|macos|windows [--ek-key-hash HASH] [--enroll] | devices ls | ' +
   'devices enroll --asset-tag T | --device-id ID | devices rm --asset-tag T | --device-id ID';
 
 export const deviceOptions = {
@@ -16,9 +19,10 @@ export const deviceOptions = {
   'device-id': { type: 'string' },
   os: { type: 'string' },
   enroll: { type: 'boolean' },
+  'ek-key-hash': { type: 'string' },
 } as const;
 
-type Options = { 'asset-tag'?: string; 'device-id'?: string; os?: string; enroll?: boolean };
+type Options = { 'asset-tag'?: string; 'device-id'?: string; os?: string; enroll?: boolean; 'ek-key-hash'?: string };
 
 function which(values: Options, sub: string): { deviceId: string; assetTag: string } {
   const deviceId = values['device-id'] ?? '';
@@ -41,6 +45,21 @@ async function printToken(client: AuthClient, ref: { deviceId: string; assetTag:
   );
 }
 
+/**
+ * The Enroll Status column: an enrolled device the current attestation policy no longer accepts
+ * says so ("enrolled (fails policy: ekcert required)"); its next device authentication is refused.
+ */
+async function enrollStatusText(c: AuthClient): Promise<(d: DeviceResource) => string> {
+  const cap = JSON.parse((await c.getResource({ kind: CAP_KIND, name: CAP_NAME })).resourceJson) as ClusterAuthPreferenceResource;
+  const policy = policyOf(cap.spec.device_trust);
+  const now = new Date();
+  return (d) => {
+    if (d.spec.enroll_status !== 'enrolled' || !d.spec.credential) return d.spec.enroll_status;
+    const failure = policyFailure({ credential: d.spec.credential, boundEkKeyHash: d.spec.ek_key_hash }, policy, now);
+    return failure ? `enrolled (fails policy: ${failure.short})` : 'enrolled';
+  };
+}
+
 export async function devicesCommand(
   client: () => AuthClient,
   args: string[],
@@ -60,24 +79,38 @@ export async function devicesCommand(
         throw new GatehouseError(ErrorCode.BAD_REQUEST, 'devices add needs --asset-tag T and --os OS');
       const problem = osTypeProblem(v.os);
       if (problem) throw new GatehouseError(ErrorCode.BAD_REQUEST, problem);
+      const spec: Record<string, string> = { asset_tag: assetTag, os_type: v.os };
+      const ekKeyHash = v['ek-key-hash'];
+      if (ekKeyHash !== undefined) {
+        if (!EK_KEY_HASH_PATTERN.test(ekKeyHash)) {
+          throw new GatehouseError(
+            ErrorCode.BAD_REQUEST,
+            `--ek-key-hash must be 64 lowercase hex digits, the "EK key hash" that "gate device keyget" prints on the device; got ${JSON.stringify(ekKeyHash)}`,
+          );
+        }
+        spec['ek_key_hash'] = ekKeyHash;
+      }
       // No id and no timestamps: the server makes them.
-      const doc = { kind: 'device', version: 'v1', metadata: {}, spec: { asset_tag: assetTag, os_type: v.os } };
+      const doc = { kind: 'device', version: 'v1', metadata: {}, spec };
       const res = await client().createResource({ resourceJson: JSON.stringify(doc), upsert: false });
       const device = JSON.parse(res.resourceJson) as DeviceResource;
       const who = `"${assetTag}"/${v.os}`;
       process.stdout.write(`Device ${who} added\nDevice ID: ${device.metadata.name}\n`);
+      if (ekKeyHash) process.stdout.write(`Bound to the TPM with EK key hash ${ekKeyHash}: only that TPM can enroll\n`);
       if (v.enroll) await printToken(client(), { deviceId: device.metadata.name, assetTag: '' }, who);
       return;
     }
     case 'ls': {
-      const res = await client().listResources({ kind: 'device' });
+      const c = client();
+      const res = await c.listResources({ kind: 'device' });
       const devices = res.resourcesJson.map((j) => JSON.parse(j) as DeviceResource);
+      const status = await enrollStatusText(c);
       devices.sort(
         (a, b) => a.spec.asset_tag.localeCompare(b.spec.asset_tag) || a.spec.os_type.localeCompare(b.spec.os_type),
       );
       printTable(
         ['Asset Tag', 'OS', 'Enroll Status', 'Device ID'],
-        devices.map((d) => [d.spec.asset_tag, d.spec.os_type, d.spec.enroll_status, d.metadata.name]),
+        devices.map((d) => [d.spec.asset_tag, d.spec.os_type, status(d), d.metadata.name]),
       );
       return;
     }

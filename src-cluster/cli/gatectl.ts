@@ -8,6 +8,8 @@ import { createResources, editResource } from './resource-commands.ts';
 import { devicesCommand } from './device-commands.ts';
 import { lockCommand, printLocks } from './lock-commands.ts';
 import { auditCommand } from './audit-command.ts';
+import { ekpubRiskWarning } from '../devicetrust/attestation-policy.ts';
+import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
 
 const USAGE = `Usage: gatectl <command> [options]
 
@@ -17,9 +19,11 @@ Commands:
                          (or reads the password from stdin); --bot marks a machine
                          identity (exempt under device trust mode required-for-humans)
   users ls               list users
-  devices add --asset-tag T --os linux|macos|windows [--enroll]
-                         register a device; --enroll also prints an enroll token
-  devices ls             list devices
+  devices add --asset-tag T --os linux|macos|windows [--ek-key-hash HASH] [--enroll]
+                         register a device; --ek-key-hash binds it to the TPM whose
+                         EK key hash "gate device keyget" prints (only that TPM can
+                         enroll); --enroll also prints an enroll token
+  devices ls             list devices (flags enrolled devices that fail the policy)
   devices enroll --asset-tag T | --device-id ID
                          a new single-use enroll token for a device
   devices rm --asset-tag T | --device-id ID
@@ -39,7 +43,8 @@ Commands:
                          (cluster_auth_preference, alias cap: no NAME)
   rm KIND/NAME           delete a resource (rm cap: back to the config file's settings)
   nodes ls               list registered nodes
-  status                 cluster name, version, CAs and counts
+  status                 cluster name, version, CAs, counts, device trust policy
+                         (warns when mode is required and ekpub enrollment allowed)
   auth export --type=user|host|tls-user|tls-host
                          print a CA's public part, e.g. for sshd's TrustedUserCAKeys
 
@@ -177,7 +182,12 @@ async function nodesCommand(args: string[]): Promise<void> {
 
 async function statusCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: globalOptions });
-  const s = await adminClient(targetOf(values)).getClusterStatus({});
+  const client = adminClient(targetOf(values));
+  const s = await client.getClusterStatus({});
+  const cap = JSON.parse(
+    (await client.getResource({ kind: CAP_KIND, name: CAP_NAME })).resourceJson,
+  ) as ClusterAuthPreferenceResource;
+  const risk = ekpubRiskWarning(cap.spec.device_trust);
   process.stdout.write(
     `Cluster:  ${s.clusterName}\nVersion:  ${s.serverVersion}\nNodes:    ${s.nodeCount}\nUsers:    ${s.userCount}\nRoles:    ${s.roleCount}\nCAs:\n`,
   );
@@ -185,6 +195,8 @@ async function statusCommand(args: string[]): Promise<void> {
     ['  Type', 'Fingerprint'],
     s.certAuthorities.map((c) => [`  ${c.type}`, c.fingerprint]),
   );
+  process.stdout.write(`Device trust: ${cap.spec.device_trust.mode}, ekpub_allowed: ${cap.spec.device_trust.ekpub_allowed}\n`);
+  if (risk) process.stdout.write(`WARNING: ${risk}\n`);
 }
 
 const EXPORT_TYPES: Record<string, string> = {

@@ -42,6 +42,9 @@ const ConfigSchema = z.strictObject({
           // EK certificate CAs (PEM file paths or inline PEM): when set, only TPMs whose EK
           // certificate chains to one of them can enroll (attestation type ekcert_trusted).
           ekcert_allowed_cas: z.array(z.string().min(1)).default([]),
+          // Whether TPMs vouched for by their EK public key alone may enroll (default true, as
+          // Teleport; any software TPM qualifies). Seeds cluster_auth_preference device_trust.ekpub_allowed.
+          ekpub_allowed: z.boolean().default(true),
         })
         .prefault({}),
     })

@@ -20,6 +20,7 @@ import { ResourceAdmin } from '../api/resource-admin.ts';
 import { DeviceInventory } from '../devicetrust/inventory.ts';
 import { registerAuthService } from '../api/auth-service.ts';
 import { registerDeviceTrustService } from '../api/devicetrust-service.ts';
+import { ekpubRiskWarning } from '../devicetrust/attestation-policy.ts';
 import { loadEkCertAllowedCas } from '../devicetrust/ek-cas.ts';
 import { ClusterAuthPreferenceService } from '../auth/cluster-auth-preference.ts';
 import { loginDeviceTrust } from '../auth/login-device-trust.ts';
@@ -104,11 +105,14 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       config: {
         secondFactor: cfg.auth.second_factor,
         ekCertAllowedCas: loadEkCertAllowedCas(cfg.auth.device_trust.ekcert_allowed_cas),
+        ekpubAllowed: cfg.auth.device_trust.ekpub_allowed,
       },
       log: log.child('auth'),
     });
     await preference.start();
     closers.push(async () => preference.close());
+    const ekpubRisk = ekpubRiskWarning(preference.current().spec.device_trust);
+    if (ekpubRisk) log.warn(`WARNING: ${ekpubRisk}`, {});
     // Every service in this process answers lock checks from this one view of the locks.
     const locks = new LockWatcher({
       store: lockStore(backend),
@@ -198,6 +202,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         inventory: devices,
         cas,
         ekCertAllowedCas: () => preference.ekCertAllowedCas(),
+        ekpubAllowed: () => preference.ekpubAllowed(),
         clusterDeviceTrustMode: () => preference.current().spec.device_trust.mode,
         requireNoLock: (targets, context) => access.requireNoLock(targets, context),
         log: log.child('devicetrust'),

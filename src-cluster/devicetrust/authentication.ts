@@ -23,7 +23,7 @@ import {
   required,
   requireMatchingSerial,
 } from './ceremony-stream.ts';
-import type { Caller, DeviceCeremonyDeps } from './enrollment.ts';
+import { requireAttestationPolicy, type Caller, type DeviceCeremonyDeps } from './enrollment.ts';
 import type { StoredDevice } from './inventory.ts';
 import { verifyQuote } from './tpm/quote.ts';
 import { discardAudit } from '../audit/audit-events.ts';
@@ -87,6 +87,14 @@ export async function* authenticateDevice(
       now(),
     );
     device = await enrolledDeviceFor(deps, required(init.credentialId, 'the credential id'));
+    // The policy in force now, not the one the device enrolled under: tightening it applies at once.
+    requireAttestationPolicy(
+      deps,
+      device,
+      device.spec.credential!,
+      now(),
+      `device ${deviceLabel(device)} no longer meets this cluster's device trust policy: `,
+    );
     const data = collectedDataFromWire(required(init.deviceData, 'the device data'), now());
     requireMatchingSerial(device, data);
 

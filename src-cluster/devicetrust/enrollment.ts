@@ -7,7 +7,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { accessTargets, type LockTarget } from '../locks/lock-targets.ts';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
-import { credentialIdFromAkPublic, tpmtPublicBytes } from '../../src-shared/device-credential.ts';
+import { credentialIdFromAkPublic, ekKeyHash, tpmtPublicBytes } from '../../src-shared/device-credential.ts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type {
   EnrollDeviceInit,
@@ -27,7 +27,8 @@ import {
   required,
   requireMatchingSerial,
 } from './ceremony-stream.ts';
-import type { DeviceInventory } from './inventory.ts';
+import type { DeviceInventory, StoredDevice } from './inventory.ts';
+import { policyFailure } from './attestation-policy.ts';
 import { assertAkProperties } from './tpm/ak-properties.ts';
 import { verifyCreation } from './tpm/creation.ts';
 import { makeCredential } from './tpm/credential.ts';
@@ -42,6 +43,8 @@ export interface DeviceCeremonyDeps {
   inventory: DeviceInventory;
   /** PEM certificates of the CAs trusted for EK certificates; empty = no CA check. Read per ceremony. */
   ekCertAllowedCas: () => string[];
+  /** cluster_auth_preference device_trust.ekpub_allowed; absent = true (the default). Read per ceremony. */
+  ekpubAllowed?: () => boolean;
   log: Logger;
   now?: () => Date;
   stepTimeoutMs?: number;
@@ -85,7 +88,8 @@ function checkEnrollEvidence(init: EnrollDeviceInit, allowedCas: string[]): AkEv
     attest: Buffer.from(required(params.createAttestation, 'the AK creation attestation')),
     signature: Buffer.from(required(params.createSignature, 'the AK creation signature')),
   });
-  const ek = parsePublic(Buffer.from(required(tpm.ekPublic, 'the EK public key')));
+  const ekBytes = Buffer.from(required(tpm.ekPublic, 'the EK public key'));
+  const ek = parsePublic(ekBytes);
   let attestationType: AttestationType = 'ekpub';
   let ekCertSerial: string | undefined;
   if (tpm.ekCert.length > 0) {
@@ -102,9 +106,25 @@ function checkEnrollEvidence(init: EnrollDeviceInit, allowedCas: string[]): AkEv
     id: credentialId,
     public_key: akBytes.toString('base64'),
     attestation_type: attestationType,
+    ek_key_hash: ekKeyHash(ekBytes),
   };
   if (ekCertSerial) credential.ek_cert_serial = ekCertSerial;
+  // Kept so every later authentication can re-check the chain against the CAs in force then.
+  if (tpm.ekCert.length > 0) credential.ek_cert = Buffer.from(tpm.ekCert).toString('base64');
   return { ak, ek, credential };
+}
+
+/** Refuses (fail closed, reason in details) evidence the cluster's attestation policy does not accept. */
+export function requireAttestationPolicy(
+  deps: Pick<DeviceCeremonyDeps, 'ekCertAllowedCas' | 'ekpubAllowed'>,
+  device: StoredDevice,
+  credential: DeviceCredential,
+  at: Date,
+  prefix = '',
+): void {
+  const policy = { ekpubAllowed: deps.ekpubAllowed?.() ?? true, ekCertAllowedCas: deps.ekCertAllowedCas() };
+  const failure = policyFailure({ credential, boundEkKeyHash: device.spec.ek_key_hash }, policy, at);
+  if (failure) throw attestationError(failure.reason, prefix + failure.message, { policy: failure.short });
 }
 
 async function otherHolder(deps: DeviceCeremonyDeps, credentialId: string, deviceId: string) {
@@ -135,6 +155,7 @@ export async function* enrollDevice(
     const data = collectedDataFromWire(required(init.deviceData, 'the device data'), now());
     requireMatchingSerial(device, data);
     const evidence = checkEnrollEvidence(init, deps.ekCertAllowedCas());
+    requireAttestationPolicy(deps, device, evidence.credential, now());
     const holder = await otherHolder(deps, evidence.credential.id, device.metadata.name);
     if (holder) {
       throw new GatehouseError(

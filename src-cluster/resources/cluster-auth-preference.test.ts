@@ -29,7 +29,7 @@ function message(fn: () => unknown): string {
 
 test('a full preference parses, keeps its values and prints them back', () => {
   const text = doc(
-    `  type: local\n  second_factor: otp\n  device_trust:\n    mode: required-for-humans\n    auto_enroll: true\n` +
+    `  type: local\n  second_factor: otp\n  device_trust:\n    mode: required-for-humans\n    auto_enroll: true\n    ekpub_allowed: false\n` +
       `    ekcert_allowed_cas:\n      - |\n${pem
         .trimEnd()
         .split('\n')
@@ -41,12 +41,12 @@ test('a full preference parses, keeps its values and prints them back', () => {
   assert.equal(cap.spec.second_factor, 'otp');
   assert.deepEqual(
     { ...cap.spec.device_trust, ekcert_allowed_cas: cap.spec.device_trust.ekcert_allowed_cas.length },
-    { mode: 'required-for-humans', auto_enroll: true, ekcert_allowed_cas: 1 },
+    { mode: 'required-for-humans', auto_enroll: true, ekcert_allowed_cas: 1, ekpub_allowed: false },
   );
   assert.equal(cap.spec.device_trust.ekcert_allowed_cas[0]!.trim(), pem.trim());
   // Printed YAML reads back to the same resource (what `gatectl edit` relies on).
   assert.deepEqual(parseResources(toYaml(cap), registry), [cap]);
-  assert.match(toText([cap], registry), /SECOND FACTOR\s+DEVICE TRUST\s+AUTO ENROLL\s+EK CAS\s+ORIGIN/);
+  assert.match(toText([cap], registry), /SECOND FACTOR\s+DEVICE TRUST\s+AUTO ENROLL\s+EK CAS\s+EKPUB ALLOWED\s+ORIGIN/);
 });
 
 test('missing fields get the defaults: local, second factor off, device trust optional', () => {
@@ -54,7 +54,8 @@ test('missing fields get the defaults: local, second factor off, device trust op
   assert.deepEqual(cap!.spec, {
     type: 'local',
     second_factor: 'off',
-    device_trust: { mode: 'optional', auto_enroll: false, ekcert_allowed_cas: [] },
+    // ekpub_allowed defaults to true: Teleport-compatible EK-public-only enrollment.
+    device_trust: { mode: 'optional', auto_enroll: false, ekcert_allowed_cas: [], ekpub_allowed: true },
     locking_mode: 'best_effort',
   });
   assert.deepEqual(newClusterAuthPreference().spec, cap!.spec);
@@ -107,7 +108,7 @@ test('misspelled fields are named with the allowed ones', () => {
   );
   assert.equal(
     message(() => parseResources(doc('  device_trust:\n    auto_enrol: true\n'), registry)),
-    'cluster_auth_preference "cluster-auth-preference": spec.device_trust.auto_enrol: unknown field; allowed fields: mode, auto_enroll, ekcert_allowed_cas (line 7)',
+    'cluster_auth_preference "cluster-auth-preference": spec.device_trust.auto_enrol: unknown field; allowed fields: mode, auto_enroll, ekcert_allowed_cas, ekpub_allowed (line 7)',
   );
   assert.equal(
     message(() => parseResources(doc('  device_trust:\n    auto_enroll: yes\n'), registry)),

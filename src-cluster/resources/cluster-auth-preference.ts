@@ -34,6 +34,12 @@ export interface DeviceTrustSpec {
   auto_enroll: boolean;
   /** PEM, one certificate per entry. Empty: any TPM may enroll (attestation ekpub/ekcert). */
   ekcert_allowed_cas: string[];
+  /**
+   * Whether a TPM vouched for only by its EK public key (attestation ekpub, or an EK certificate
+   * no allowed CA checked) may enroll and authenticate. Default true, as Teleport; a software TPM
+   * passes that bar, so `false` is the safe choice unless devices are bound with --ek-key-hash.
+   */
+  ekpub_allowed: boolean;
 }
 
 export interface ClusterAuthPreferenceSpec {
@@ -88,6 +94,7 @@ const deviceTrust = strictFields({
   mode: oneOf(CLUSTER_DEVICE_TRUST_MODES).default(DEFAULT_CLUSTER_DEVICE_TRUST_MODE),
   auto_enroll: z.boolean(wrongType('expected true or false')).default(false),
   ekcert_allowed_cas: z.array(pemCertificate, wrongType('expected a list of PEM certificates')).default([]),
+  ekpub_allowed: z.boolean(wrongType('expected true or false')).default(true),
 });
 
 export const clusterAuthPreferenceSchema: z.ZodType<ClusterAuthPreferenceResource> = strictFields({
@@ -118,6 +125,7 @@ export const clusterAuthPreferenceKind: KindDefinition<ClusterAuthPreferenceReso
     { header: 'DEVICE TRUST', value: (c) => c.spec.device_trust.mode },
     { header: 'AUTO ENROLL', value: (c) => (c.spec.device_trust.auto_enroll ? 'yes' : 'no') },
     { header: 'EK CAS', value: (c) => String(c.spec.device_trust.ekcert_allowed_cas.length) },
+    { header: 'EKPUB ALLOWED', value: (c) => (c.spec.device_trust.ekpub_allowed ? 'yes' : 'no') },
     { header: 'ORIGIN', value: (c) => c.metadata.labels?.[ORIGIN_LABEL] ?? '' },
   ],
 };
@@ -127,6 +135,7 @@ export interface NewClusterAuthPreference {
   mode?: ClusterDeviceTrustMode;
   autoEnroll?: boolean;
   ekCertAllowedCas?: string[];
+  ekpubAllowed?: boolean;
   origin?: string;
 }
 
@@ -136,6 +145,7 @@ export function newClusterAuthPreference(options: NewClusterAuthPreference = {})
   if (options.mode !== undefined) device_trust['mode'] = options.mode;
   if (options.autoEnroll !== undefined) device_trust['auto_enroll'] = options.autoEnroll;
   if (options.ekCertAllowedCas !== undefined) device_trust['ekcert_allowed_cas'] = options.ekCertAllowedCas;
+  if (options.ekpubAllowed !== undefined) device_trust['ekpub_allowed'] = options.ekpubAllowed;
   const spec: Record<string, unknown> = { type: 'local', device_trust };
   if (options.secondFactor !== undefined) spec['second_factor'] = options.secondFactor;
   const metadata: Record<string, unknown> = { name: CAP_NAME };

@@ -68,7 +68,7 @@ test('device field errors name the field, the allowed values and the line', () =
   );
   assert.match(
     message(() => parseResources(doc(`${base}  colour: red\n`), registry)),
-    /spec.colour: unknown field; allowed fields: asset_tag, os_type, enroll_status, credential, collected_data, source, owner, create_time, update_time \(line 12\)/,
+    /spec.colour: unknown field; allowed fields: asset_tag, os_type, enroll_status, credential, ek_key_hash, collected_data, source, owner, create_time, update_time \(line 12\)/,
   );
   assert.match(
     message(() => parseResources(doc(base.replace('source: api', 'source: sccm')), registry)),

@@ -3,6 +3,7 @@
 // unique per OS, which the inventory enforces. Collected data is what the device reported
 // about itself at enrollment/authentication, newest last, capped so records stay small.
 import { z } from 'zod';
+import { EK_KEY_HASH_PATTERN } from '../../src-shared/device-credential.ts';
 import { strictFields, wrongType } from './fields.ts';
 import type { KindDefinition } from './registry.ts';
 
@@ -23,6 +24,10 @@ export interface DeviceCredential {
   public_key: string;
   attestation_type: AttestationType;
   ek_cert_serial?: string;
+  /** EK key hash of the TPM that enrolled (see ekKeyHash in src-shared/device-credential.ts). */
+  ek_key_hash?: string;
+  /** Base64 DER of the EK certificate sent at enrollment, kept so later policy changes can re-check its chain. */
+  ek_cert?: string;
 }
 
 export interface DeviceCollectedData {
@@ -45,6 +50,11 @@ export interface DeviceSpec {
   os_type: DeviceOsType;
   enroll_status: EnrollStatus;
   credential?: DeviceCredential;
+  /**
+   * The admin's binding of this device to its TPM (`gatectl devices add --ek-key-hash`): when set,
+   * only the TPM whose EK has this hash can enroll (and authenticate) as this device.
+   */
+  ek_key_hash?: string;
   collected_data: DeviceCollectedData[];
   source: DeviceSource;
   owner?: string;
@@ -88,11 +98,17 @@ export const assetTag = text().superRefine((tag, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem, input: tag });
 });
 
+const ekKeyHashField = text().regex(EK_KEY_HASH_PATTERN, {
+  error: 'an EK key hash is 64 lowercase hex digits: the SHA-256 of the EK public key as "gate device keyget" prints it',
+});
+
 const credential = strictFields({
   id: nonEmpty('credential id'),
   public_key: text('base64 text').regex(BASE64, { error: 'expected base64 text (the TPMT_PUBLIC of the AK)' }),
   attestation_type: oneOf(ATTESTATION_TYPES),
   ek_cert_serial: text().optional(),
+  ek_key_hash: ekKeyHashField.optional(),
+  ek_cert: text('base64 text').regex(BASE64, { error: 'expected base64 text (the DER EK certificate)' }).optional(),
 });
 
 const snapshot = strictFields({
@@ -123,6 +139,7 @@ export const deviceSchema: z.ZodType<DeviceResource> = strictFields({
     os_type: oneOf(DEVICE_OS_TYPES),
     enroll_status: oneOf(ENROLL_STATUSES),
     credential: credential.optional(),
+    ek_key_hash: ekKeyHashField.optional(),
     collected_data: z
       .array(snapshot, wrongType('expected a list of collected-data snapshots'))
       .max(MAX_COLLECTED_DATA, { error: `at most ${MAX_COLLECTED_DATA} snapshots are kept` }),

@@ -53,20 +53,34 @@ export function checkEkCertificate(input: EkCertCheckInput): EkCertCheck {
   const allowed = (input.allowedCas ?? []).map((pem, i) => parseCert(pem, `allowed EK CA #${i + 1}`));
   if (allowed.length === 0) return { attestationType: 'ekcert', serial, certificate: cert };
 
-  const now = input.now ?? new Date();
+  checkEkCertChain(cert, allowed, input.intermediates ?? [], input.now ?? new Date());
+  return { attestationType: 'ekcert_trusted', serial, certificate: cert };
+}
+
+/**
+ * Throws untrusted_ek_cert unless `cert` is valid now and chains to one of `allowedCas` (parsed
+ * certificates or PEM), possibly through the given intermediates. Used at enrollment and again
+ * at every authentication, against the CA list in force then.
+ */
+export function checkEkCertChain(
+  cert: X509Certificate,
+  allowedCas: (X509Certificate | string)[],
+  intermediatePems: string[],
+  now: Date,
+): void {
+  const allowed = allowedCas.map((ca, i) => (typeof ca === 'string' ? parseCert(ca, `allowed EK CA #${i + 1}`) : ca));
   if (!validAt(cert, now)) {
     throw attestationError(
       'untrusted_ek_cert',
       `the EK certificate is not valid now (${cert.validFrom} – ${cert.validTo})`,
     );
   }
-  const intermediates = (input.intermediates ?? []).map((pem, i) => parseCert(pem, `EK intermediate CA #${i + 1}`));
+  const intermediates = intermediatePems.map((pem, i) => parseCert(pem, `EK intermediate CA #${i + 1}`));
   // Walk up from the EK cert: stop at a configured CA; otherwise step through a CA-flagged,
   // currently valid intermediate. The depth limit stops loops between cross-signed intermediates.
   let current = cert;
   for (let depth = 0; depth < 5; depth++) {
-    if (allowed.some((ca) => issuedBy(current, ca)))
-      return { attestationType: 'ekcert_trusted', serial, certificate: cert };
+    if (allowed.some((ca) => issuedBy(current, ca))) return;
     const next = intermediates.find((ca) => ca.ca && validAt(ca, now) && issuedBy(current, ca));
     if (!next) break;
     current = next;

@@ -15,7 +15,11 @@ export type AttestationFailure =
   | 'ek_mismatch'
   | 'untrusted_ek_cert'
   | 'credential_mismatch'
-  | 'wrong_secret';
+  | 'wrong_secret'
+  // Policy (attestation-policy.ts): the evidence is genuine but the cluster does not accept it.
+  | 'ekpub_not_allowed'
+  | 'ek_key_mismatch'
+  | 'ekcert_required';
 
 export function attestationError(
   reason: AttestationFailure,

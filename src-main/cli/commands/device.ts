@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
-import { credentialIdFromAkPublic, describeAkPublic } from '../../../src-shared/device-credential.ts';
+import { credentialIdFromAkPublic, describeAkPublic, ekKeyHash } from '../../../src-shared/device-credential.ts';
 import { resolveGatehouseHome } from '../../core/files.ts';
 import {
   collectDeviceData,
@@ -83,6 +83,8 @@ for "gatectl devices add --asset-tag"). Where it came from is printed on stderr.
 
 export interface KeyInfo {
   credential_id: string;
+  /** What an admin passes to `gatectl devices add --ek-key-hash` to bind the device to this TPM. */
+  ek_key_hash: string;
   tcti: string;
   ak: {
     algorithm: string;
@@ -107,6 +109,7 @@ async function keyInfo(tpm: TpmClient): Promise<KeyInfo> {
   }
   return {
     credential_id: credentialIdFromAkPublic(ak.public),
+    ek_key_hash: ekKeyHash(await tpm.ekPublic()),
     tcti: tpm.tcti,
     ak: {
       algorithm: info.algorithm,
@@ -128,6 +131,7 @@ function keyInfoText(k: KeyInfo): string {
     : 'no (the EK public key is used instead)';
   return [
     `Credential ID:   ${k.credential_id}`,
+    `EK key hash:     ${k.ek_key_hash}`,
     `TPM:             ${k.tcti}`,
     `AK algorithm:    ${alg}, scheme ${k.ak.scheme}, name alg ${k.ak.name_alg}`,
     `AK attributes:   ${k.ak.attributes.join(' | ')}`,
@@ -143,7 +147,9 @@ const keygetCommand: Command = {
 
 Opens the TPM, creates the attestation key on first use (its TPM-wrapped blob is kept in
 $GATEHOUSE_HOME/device) and prints the device credential id (SHA-256 of the AK's TPMT_PUBLIC),
-the AK's algorithm and public key, and whether the TPM has an EK certificate.
+the EK key hash (SHA-256 of the EK's DER SubjectPublicKeyInfo: give it to your administrator for
+"gatectl devices add --ek-key-hash" to bind the device to this TPM), the AK's algorithm and public
+key, and whether the TPM has an EK certificate.
 
 The TPM is $GATEHOUSE_TPM_TCTI (a tpm2-tss TCTI string), default device:/dev/tpmrm0.
 

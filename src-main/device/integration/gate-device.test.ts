@@ -66,9 +66,17 @@ describe('gate device (swtpm)', () => {
     assert.equal(k1.ek_certificate.issuer, new X509Certificate(tpm.ekCaCertPem).subject);
     assert.match(k1.ek_certificate.serial, /^[0-9a-f]+$/);
 
+    // The EK key hash is the SHA-256 of the EK's DER SubjectPublicKeyInfo: recomputed here from the
+    // EK certificate tpm2_nvread takes out of the TPM (the key the certificate certifies).
+    const nv = spawnSync('tpm2_nvread', ['0x01c00002'], { env: tpm.env });
+    assert.equal(nv.status, 0, String(nv.stderr));
+    const spki = new X509Certificate(nv.stdout).publicKey.export({ type: 'spki', format: 'der' });
+    assert.equal(k1.ek_key_hash, createHash('sha256').update(spki).digest('hex'));
+
     const text = gate(['device', 'keyget'], env);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`^Credential ID: +${k1.credential_id}$`, 'm'));
+    assert.match(text.stdout, new RegExp(`^EK key hash: +${k1.ek_key_hash}$`, 'm'));
     assert.match(text.stdout, new RegExp(`^EK certificate: +yes \\(serial ${k1.ek_certificate.serial}`, 'm'));
   });
 
