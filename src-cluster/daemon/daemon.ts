@@ -228,6 +228,11 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
           },
         },
         logger: log.child('proxy'),
+        limits: {
+          handshakeTimeoutMs: parseDurationMs(cfg.proxy.handshake_timeout),
+          idleTimeoutMs: parseDurationMs(cfg.proxy.idle_timeout),
+          maxConnectionsPerSource: cfg.proxy.max_connections_per_ip,
+        },
       });
       const addr = await proxy.start();
       running.proxyAddress = `${addr.host}:${addr.port}`;
@@ -262,6 +267,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         logger: nodeLog,
         audit,
         deviceTrustMode: () => preference.current().spec.device_trust.mode,
+        loginGraceMs: parseDurationMs(cfg.node.login_grace_time),
+        maxConnectionsPerSource: cfg.node.max_connections_per_ip,
       });
       const addr = await node.start();
       running.nodeAddress = `${addr.host}:${addr.port}`;
