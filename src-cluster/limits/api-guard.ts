@@ -63,7 +63,10 @@ export function createGuardedApiHandler(opts: GuardedApiOptions): NodeHandler {
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code === Code.Aborted) return;
-        log.error('API handler failed', { rpc: `${handler.service.typeName}/${handler.method.name}`, error: String(reason) });
+        log.error('API handler failed', {
+          rpc: `${handler.service.typeName}/${handler.method.name}`,
+          error: String(reason),
+        });
       });
   };
 }
@@ -72,7 +75,12 @@ function guard(h: UniversalHandler, log: Logger): UniversalHandler {
   const limit = bodyLimitFor(h);
   const rpc = `${h.service.typeName}/${h.method.name}`;
   const refuse = (req: UniversalServerRequest, err: GatehouseError): UniversalServerRequest => {
-    log.warn('API request refused', { rpc, client: req.contextValues?.get(peerKey).address, code: err.code, reason: err.message });
+    log.warn('API request refused', {
+      rpc,
+      client: req.contextValues?.get(peerKey).address,
+      code: err.code,
+      reason: err.message,
+    });
     return failingRequest(req, toConnectError(err));
   };
   const guarded = async (req: UniversalServerRequest) => {
@@ -153,7 +161,12 @@ async function* capped(
     total += next.value.byteLength;
     if (total > limit) {
       const err = tooLarge(rpc, `more than ${limit} bytes`, limit);
-      log.warn('API request refused', { rpc, client: req.contextValues?.get(peerKey).address, code: err.code, reason: err.message });
+      log.warn('API request refused', {
+        rpc,
+        client: req.contextValues?.get(peerKey).address,
+        code: err.code,
+        reason: err.message,
+      });
       throw toConnectError(err);
     }
     yield next.value;

@@ -54,7 +54,8 @@ function checkField(field: DescField, value: unknown, path: string): void {
       const items = (value ?? []) as unknown[];
       checkCount(path, items.length);
       items.forEach((item, i) => {
-        if (field.listKind === 'scalar' && field.scalar === ScalarType.STRING) checkString(`${path}[${i}]`, field.name, item);
+        if (field.listKind === 'scalar' && field.scalar === ScalarType.STRING)
+          checkString(`${path}[${i}]`, field.name, item);
         if (field.listKind === 'message') checkMessageFields(field.message, item as Msg, `${path}[${i}]`);
       });
       return;
@@ -64,7 +65,8 @@ function checkField(field: DescField, value: unknown, path: string): void {
       checkCount(path, entries.length);
       for (const [key, item] of entries) {
         if (field.mapKey === ScalarType.STRING) checkString(`${path} key`, field.name, key);
-        if (field.mapKind === 'scalar' && field.scalar === ScalarType.STRING) checkString(`${path}[${key.slice(0, 64)}]`, field.name, item);
+        if (field.mapKind === 'scalar' && field.scalar === ScalarType.STRING)
+          checkString(`${path}[${key.slice(0, 64)}]`, field.name, item);
         if (field.mapKind === 'message') checkMessageFields(field.message, item as Msg, `${path}[${key.slice(0, 64)}]`);
       }
       return;

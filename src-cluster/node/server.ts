@@ -230,9 +230,14 @@ export class NodeSshServer {
    */
   private limitAccept(server: ssh2.Server): void {
     const raw = (server as unknown as { _srv?: NetServer })._srv;
-    if (!raw) throw new GatehouseError(ErrorCode.INTERNAL, 'ssh2 Server has no _srv listener; connection limits cannot apply');
+    if (!raw)
+      throw new GatehouseError(ErrorCode.INTERNAL, 'ssh2 Server has no _srv listener; connection limits cannot apply');
     const graceMs = this.opts.loginGraceMs ?? LOGIN_GRACE_MS;
-    const sources = new SourceLimiter(this.opts.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_IP, this.opts.logger, 'node');
+    const sources = new SourceLimiter(
+      this.opts.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
+      this.opts.logger,
+      'node',
+    );
     raw.prependListener('connection', (socket: Socket) => {
       if (!sources.admit(socket)) return;
       const timer = setTimeout(() => {

@@ -16,8 +16,8 @@ const LOGIN = '/gatehouse.v1.AuthService/Login';
 const CREATE = '/gatehouse.v1.AuthService/CreateResource';
 const ENROLL = '/gatehouse.v1.DeviceTrustService/EnrollDevice';
 const MB = 1 << 20;
-/** What the client may get to send before a refusal: HTTP/2 windows (64 KiB-ish) plus socket buffers. */
-const READ_AFTER_REFUSAL_MAX = 8 * MB;
+/** What the client may get to send before a refusal: an HTTP/2 flow-control window (64 KiB) plus buffers. */
+const READ_AFTER_REFUSAL_MAX = 1 * MB;
 
 let cluster: Awaited<ReturnType<typeof startTestDaemon>>;
 before(async () => {
@@ -100,7 +100,10 @@ test('an oversize user name is refused invalid_argument naming the field (binary
       assert.equal(r.headers[ERROR_CODE_HEADER], 'BAD_REQUEST');
     }
     // At the limit it is not the size that refuses it (the login's own checks do).
-    const atLimit = toBinary(LoginRequestSchema, create(LoginRequestSchema, { user: 'u'.repeat(NAME_MAX_BYTES), password: 'x' }));
+    const atLimit = toBinary(
+      LoginRequestSchema,
+      create(LoginRequestSchema, { user: 'u'.repeat(NAME_MAX_BYTES), password: 'x' }),
+    );
     const r = await post(s, LOGIN, 'application/proto', Buffer.from(atLimit));
     assert.doesNotMatch(json(r.body).message ?? '', /too long/, r.body.toString());
   } finally {
@@ -136,7 +139,12 @@ test('device ceremony streams: garbage and oversize fields are invalid_argument'
     const msg = create(EnrollDeviceRequestSchema, {
       payload: { case: 'init', value: { token: 't', deviceData: { hostname: 'h'.repeat(300) } } },
     });
-    const r = await post(s, ENROLL, 'application/connect+proto', envelope(Buffer.from(toBinary(EnrollDeviceRequestSchema, msg))));
+    const r = await post(
+      s,
+      ENROLL,
+      'application/connect+proto',
+      envelope(Buffer.from(toBinary(EnrollDeviceRequestSchema, msg))),
+    );
     const end = endStream(r.body);
     assert.equal(end.error?.code, 'invalid_argument');
     assert.match(end.error!.message, /request field "init\.device_data\.hostname" is too long: 300 bytes/);

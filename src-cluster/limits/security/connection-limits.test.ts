@@ -28,7 +28,10 @@ after(async () => {
 });
 
 /** Opens a TCP connection; resolves with how long the server kept it open and what it sent. */
-function holdTcp(port: number, send?: Buffer): { opened: Promise<net.Socket>; closed: Promise<{ ms: number; got: Buffer }> } {
+function holdTcp(
+  port: number,
+  send?: Buffer,
+): { opened: Promise<net.Socket>; closed: Promise<{ ms: number; got: Buffer }> } {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   const start = Date.now();
@@ -64,7 +67,11 @@ test('proxy: an idle HTTP/2 connection is closed after the idle time-out, also a
     const s = connectApi(short.proxy.port);
     const start = Date.now();
     const closed = new Promise<number>((resolve) => s.once('close', () => resolve(Date.now() - start)));
-    if (call) assert.equal((await post(s, '/gatehouse.v1.AuthService/Ping', 'application/json', Buffer.from('{}'))).status, 200);
+    if (call)
+      assert.equal(
+        (await post(s, '/gatehouse.v1.AuthService/Ping', 'application/json', Buffer.from('{}'))).status,
+        200,
+      );
     const ms = await within(closed, 8000, 'idle close');
     assert.ok(ms >= 1900 && ms < 6000, `closed after ${ms} ms`);
   }
@@ -95,7 +102,10 @@ function tlsConnect(port: number): Promise<tls.TLSSocket> {
 test(`proxy: the per-source cap refuses connection ${CAP + 1} and admits again once one closes`, async () => {
   const open = await Promise.all(Array.from({ length: CAP }, () => tlsConnect(capped.proxy.port)));
   try {
-    await assert.rejects(within(tlsConnect(capped.proxy.port), 3000, 'refusal'), /closed before the TLS handshake|ECONNRESET|socket disconnected/);
+    await assert.rejects(
+      within(tlsConnect(capped.proxy.port), 3000, 'refusal'),
+      /closed before the TLS handshake|ECONNRESET|socket disconnected/,
+    );
     assert.ok(capped.logs.some((l) => l.includes('too many open connections') && l.includes('proxy')));
     open.pop()!.destroy();
     await new Promise((r) => setTimeout(r, 200));

@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Client } from 'ssh2';
-import { TempDir, makeKey, requireTool, signCert, startTestNode, type TestNode } from '../../node/integration/fixtures.ts';
+import {
+  TempDir,
+  makeKey,
+  requireTool,
+  signCert,
+  startTestNode,
+  type TestNode,
+} from '../../node/integration/fixtures.ts';
 
 const GRACE_MS = 1000;
 let dir: TempDir;

@@ -34,13 +34,18 @@ export async function startTestDaemon(extra: { proxy?: string[]; node?: string[]
     '  listen_addr: 127.0.0.1:0',
     ...(extra.proxy ?? []).map((l) => `  ${l}`),
     'node:',
-    ...(extra.node === false ? ['  enabled: false'] : ['  listen_addr: 127.0.0.1:0', ...(extra.node ?? []).map((l) => `  ${l}`)]),
+    ...(extra.node === false
+      ? ['  enabled: false']
+      : ['  listen_addr: 127.0.0.1:0', ...(extra.node ?? []).map((l) => `  ${l}`)]),
   ].join('\n');
   const cfg = parseConfig(yaml, 'test');
   cfg.data_dir = dir;
   const log = createMemoryLogger('debug');
   const daemon = await startDaemon(cfg, log);
-  const split = (a: string) => ({ host: a.slice(0, a.lastIndexOf(':')), port: Number(a.slice(a.lastIndexOf(':') + 1)) });
+  const split = (a: string) => ({
+    host: a.slice(0, a.lastIndexOf(':')),
+    port: Number(a.slice(a.lastIndexOf(':') + 1)),
+  });
   return {
     daemon,
     proxy: split(daemon.proxyAddress!),
@@ -100,7 +105,9 @@ export function post(
       finished = true;
       resolve({ status, headers: resHeaders, body: Buffer.concat(chunks), sent });
     });
-    req.on('error', (e) => (status ? resolve({ status, headers: resHeaders, body: Buffer.concat(chunks), sent }) : reject(e)));
+    req.on('error', (e) =>
+      status ? resolve({ status, headers: resHeaders, body: Buffer.concat(chunks), sent }) : reject(e),
+    );
   });
   if (Buffer.isBuffer(body)) {
     sent = body.length;
