@@ -3,7 +3,7 @@
 // unique per OS, which the inventory enforces. Collected data is what the device reported
 // about itself at enrollment/authentication, newest last, capped so records stay small.
 import { z } from 'zod';
-import { strictFields, wrongType } from './fields.ts';
+import { description, labels, strictFields, wrongType } from './fields.ts';
 import type { KindDefinition } from './registry.ts';
 
 export const DEVICE_OS_TYPES = ['linux', 'macos', 'windows'] as const;
@@ -115,8 +115,8 @@ export const deviceSchema: z.ZodType<DeviceResource> = strictFields({
   version: z.literal('v1'),
   metadata: strictFields({
     name: text().regex(UUID, { error: 'a device name is its id: a lowercase uuid made by the server' }),
-    description: text().optional(),
-    labels: z.record(z.string(), text(), wrongType('expected a mapping of label names to strings')).optional(),
+    description: description.optional(),
+    labels: labels.optional(),
   }),
   spec: strictFields({
     asset_tag: assetTag,
