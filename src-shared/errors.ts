@@ -20,6 +20,8 @@ export const ErrorCode = {
   PROXY_UNTRUSTED: 'PROXY_UNTRUSTED',
   STORAGE: 'STORAGE',
   CONFIG: 'CONFIG',
+  /** A request (body or one of its fields) is over a documented size limit; nothing was processed. */
+  REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
   /** A device's TPM evidence (AK, quote, credential activation) did not check out. */
   DEVICE_ATTESTATION_FAILED: 'DEVICE_ATTESTATION_FAILED',
   /** No enrolled device holds this credential (never enrolled, unenrolled, or another device's key). */
@@ -69,6 +71,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case ErrorCode.INVALID_RESOURCE:
     case ErrorCode.UNKNOWN_KIND:
     case ErrorCode.CONFIG:
+    case ErrorCode.REQUEST_TOO_LARGE:
       return 2;
     case ErrorCode.NOT_FOUND:
     case ErrorCode.NODE_NOT_FOUND:

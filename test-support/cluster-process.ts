@@ -62,6 +62,9 @@ export interface ClusterProcessOptions {
   extraConfig?: string;
   /** Extra node flags for the daemon, e.g. --cpu-prof when profiling a benchmark. */
   nodeArgs?: string[];
+  /** Extra lines for the config's `proxy:` / `node:` sections, e.g. `idle_timeout: 2s`. */
+  proxyConfig?: string[];
+  nodeConfig?: string[];
 }
 
 export class ClusterProcess {
@@ -89,6 +92,11 @@ export class ClusterProcess {
     return join(this.dir, this.generation === 0 ? 'data' : `data${this.generation}`);
   }
 
+  /** The running daemon's process id (e.g. to read its memory from /proc). */
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
   /** Everything the daemon printed so far, over all its runs. */
   get logs(): string {
     return this.output;
@@ -106,9 +114,11 @@ export class ClusterProcess {
       `  second_factor: ${this.opts.secondFactor ?? 'off'}`,
       'proxy:',
       `  listen_addr: ${this.proxyAddr}`,
+      ...(this.opts.proxyConfig ?? []).map((l) => `  ${l}`),
       'node:',
       `  name: ${this.nodeName}`,
       `  listen_addr: ${this.nodeAddr}`,
+      ...(this.opts.nodeConfig ?? []).map((l) => `  ${l}`),
       ...(labels.length ? ['  labels:', ...labels.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)] : []),
       this.opts.extraConfig ?? '',
       '',

@@ -30,6 +30,7 @@ function connectCodeFor(code: ErrorCodeT): Code {
     case ErrorCode.CERT_INVALID:
       return Code.Unauthenticated;
     case ErrorCode.RATE_LIMITED:
+    case ErrorCode.REQUEST_TOO_LARGE:
       return Code.ResourceExhausted;
     case ErrorCode.NODE_UNREACHABLE:
     case ErrorCode.PROXY_UNREACHABLE:

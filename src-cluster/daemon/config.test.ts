@@ -37,3 +37,23 @@ test('durations', () => {
   assert.equal(parseDurationMs('45s'), 45_000);
   assert.throws(() => parseDurationMs('soon'));
 });
+
+test('connection limits have explicit defaults and refuse 0 and nonsense', () => {
+  const c = parseConfig('', 'x');
+  assert.equal(c.proxy.handshake_timeout, '10s');
+  assert.equal(c.proxy.idle_timeout, '1m');
+  assert.equal(c.proxy.max_connections_per_ip, 100);
+  assert.equal(c.node.login_grace_time, '1m');
+  assert.equal(c.node.max_connections_per_ip, 100);
+  const set = parseConfig('proxy:\n  handshake_timeout: 2s\n  idle_timeout: 3s\n  max_connections_per_ip: 5\n');
+  assert.equal(parseDurationMs(set.proxy.handshake_timeout), 2000);
+  assert.equal(set.proxy.max_connections_per_ip, 5);
+  assert.throws(
+    () => parseConfig('node:\n  login_grace_time: 0s\n'),
+    /node\.login_grace_time: must be more than 0s \(line 2\)/,
+  );
+  assert.throws(
+    () => parseConfig('proxy:\n  max_connections_per_ip: 0\n'),
+    /proxy\.max_connections_per_ip: .*\(line 2\)/,
+  );
+});

@@ -6,12 +6,22 @@ import { join } from 'node:path';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_LOGIN_GRACE_TIME,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+} from '../limits/limits.ts';
 
 const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z
   .string()
   .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration such as 12h, 30m or 1h30m')
   .refine((s) => s.length > 0);
+
+// A time-out of 0 would mean "never": not offered, a limit must limit.
+const timeout = duration.refine((s) => !/^(0+[hms])+$/.test(s), 'must be more than 0s');
+const perSource = z.number().int().min(1).max(1_000_000);
 
 const ConfigSchema = z.strictObject({
   version: z.literal('v1').default('v1'),
@@ -54,6 +64,9 @@ const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       listen_addr: addr.default('127.0.0.1:3080'),
       public_addr: addr.optional(),
+      handshake_timeout: timeout.default(DEFAULT_HANDSHAKE_TIMEOUT),
+      idle_timeout: timeout.default(DEFAULT_IDLE_TIMEOUT),
+      max_connections_per_ip: perSource.default(DEFAULT_MAX_CONNECTIONS_PER_IP),
     })
     .prefault({}),
   node: z
@@ -65,6 +78,8 @@ const ConfigSchema = z.strictObject({
         .optional(),
       listen_addr: addr.default('127.0.0.1:3022'),
       labels: z.record(z.string(), z.string()).default({}),
+      login_grace_time: timeout.default(DEFAULT_LOGIN_GRACE_TIME),
+      max_connections_per_ip: perSource.default(DEFAULT_MAX_CONNECTIONS_PER_IP),
     })
     .prefault({}),
 });

@@ -5,7 +5,6 @@ import { mkdirSync, writeFileSync, readFileSync, existsSync, chmodSync, renameSy
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { SqliteBackend } from '../storage/sqlite.ts';
 import { ResourceStore } from '../storage/resources.ts';
 import type { Backend } from '../storage/backend.ts';
@@ -25,6 +24,7 @@ import { loadEkCertAllowedCas } from '../devicetrust/ek-cas.ts';
 import { ClusterAuthPreferenceService } from '../auth/cluster-auth-preference.ts';
 import { loginDeviceTrust } from '../auth/login-device-trust.ts';
 import { peerContext } from '../api/peer.ts';
+import { createGuardedApiHandler } from '../limits/api-guard.ts';
 import { ProxyServer, splitHostPort } from '../proxy/proxy.ts';
 import { NodeSshServer } from '../node/index.ts';
 import { openSSHToPrivateKey, privateKeyToOpenSSH } from '../../src-shared/sshcert/index.ts';
@@ -208,12 +208,14 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         log: log.child('devicetrust'),
         audit,
       });
-      const apiHandler = connectNodeAdapter({
+      // Body and field limits on every call: see src-cluster/limits/.
+      const apiHandler = createGuardedApiHandler({
         routes: (router) => {
           authRoutes(router);
           deviceTrustRoutes(router);
         },
         contextValues: (req) => peerContext(req),
+        logger: log.child('api'),
       });
       const proxy = new ProxyServer({
         listenHost: host,
@@ -231,6 +233,11 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
           },
         },
         logger: log.child('proxy'),
+        limits: {
+          handshakeTimeoutMs: parseDurationMs(cfg.proxy.handshake_timeout),
+          idleTimeoutMs: parseDurationMs(cfg.proxy.idle_timeout),
+          maxConnectionsPerSource: cfg.proxy.max_connections_per_ip,
+        },
       });
       const addr = await proxy.start();
       running.proxyAddress = `${addr.host}:${addr.port}`;
@@ -265,6 +272,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         logger: nodeLog,
         audit,
         deviceTrustMode: () => preference.current().spec.device_trust.mode,
+        loginGraceMs: parseDurationMs(cfg.node.login_grace_time),
+        maxConnectionsPerSource: cfg.node.max_connections_per_ip,
       });
       const addr = await node.start();
       running.nodeAddress = `${addr.host}:${addr.port}`;

@@ -49,6 +49,10 @@ export interface NodeSshServerOptions {
   audit?: AuditEmitter;
   /** The cluster's device trust mode, read per session (session events omit trusted_device when "off"). */
   deviceTrustMode?: () => string;
+  /** From accept (before the SSH banner) to a finished authentication; default LOGIN_GRACE_MS. */
+  loginGraceMs?: number;
+  /** Connections open at once from one source address; default DEFAULT_MAX_CONNECTIONS_PER_IP. */
+  maxConnectionsPerSource?: number;
 }
 
 export interface ListeningAddress {

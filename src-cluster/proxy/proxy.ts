@@ -10,6 +10,30 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
 import { readHeaderLine, writeHeaderLine, type SshRouteRequest } from '../../src-shared/ssh-route.ts';
+import { closeWhenIdle, guardTlsListener } from '../limits/listener-guards.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../limits/limits.ts';
+import { parseDurationMs } from '../daemon/config.ts';
+
+/** HTTP/2 streams one API connection may have open at once (Node's default is 2^32-1). */
+export const MAX_CONCURRENT_STREAMS = 100;
+
+/** Limits on the proxy's listener; defaults in src-cluster/limits/limits.ts. */
+export interface ProxyConnectionLimits {
+  /** From accept to a finished TLS handshake. */
+  handshakeTimeoutMs: number;
+  /** An API connection with no request in flight (and a stream with no traffic) is closed after this. */
+  idleTimeoutMs: number;
+  /** Connections open at once from one source address. */
+  maxConnectionsPerSource: number;
+}
+
+export function defaultProxyLimits(): ProxyConnectionLimits {
+  return {
+    handshakeTimeoutMs: parseDurationMs(DEFAULT_HANDSHAKE_TIMEOUT),
+    idleTimeoutMs: parseDurationMs(DEFAULT_IDLE_TIMEOUT),
+    maxConnectionsPerSource: DEFAULT_MAX_CONNECTIONS_PER_IP,
+  };
+}
 
 export interface RoutableNode {
   name: string;
@@ -31,16 +55,22 @@ export interface ProxyOptions {
   backends: ProxyBackends;
   logger: Logger;
   dialTimeoutMs?: number;
+  limits?: ProxyConnectionLimits;
 }
 
 export class ProxyServer {
   private readonly server: tls.Server;
   private readonly api: http2.Http2Server;
   private readonly sockets = new Set<tls.TLSSocket | net.Socket>();
+  private readonly limits: ProxyConnectionLimits;
 
   constructor(private readonly opts: ProxyOptions) {
-    this.api = http2.createServer({}, opts.apiHandler);
+    this.limits = opts.limits ?? defaultProxyLimits();
+    this.api = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } }, opts.apiHandler);
+    this.api.on('session', (session) => closeWhenIdle(session, this.limits.idleTimeoutMs, opts.logger));
     this.server = tls.createServer({
+      // Node's timer (from the ClientHello on); guardTlsListener's runs from accept.
+      handshakeTimeout: this.limits.handshakeTimeoutMs,
       cert: [opts.tls.certPem, ...opts.tls.chainPem].join('\n'),
       key: opts.tls.keyPem,
       ALPNProtocols: [ALPN_API, ALPN_SSH],
@@ -50,6 +80,8 @@ export class ProxyServer {
       ca: opts.userCaPems(),
       minVersion: 'TLSv1.2',
     });
+    // Per-source cap and a handshake timer from accept.
+    guardTlsListener(this.server, this.limits, opts.logger, 'proxy');
     this.server.on('secureConnection', (socket) => this.route(socket));
     this.server.on('tlsClientError', (err, socket) => {
       opts.logger.warn('TLS handshake failed', { client: socket.remoteAddress, error: err.message });

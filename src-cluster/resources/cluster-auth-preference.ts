@@ -10,7 +10,7 @@ import {
   DEFAULT_CLUSTER_DEVICE_TRUST_MODE,
   type ClusterDeviceTrustMode,
 } from '../authz/device-trust-mode.ts';
-import { labels, strictFields, wrongType } from './fields.ts';
+import { description, labels, strictFields, wrongType } from './fields.ts';
 import type { KindDefinition } from './registry.ts';
 import { validateKind } from './validate.ts';
 
@@ -102,7 +102,7 @@ export const clusterAuthPreferenceSchema: z.ZodType<ClusterAuthPreferenceResourc
   version: z.literal('v2'),
   metadata: strictFields({
     name: singletonName,
-    description: z.string(wrongType('expected a string')).optional(),
+    description: description.optional(),
     labels: labels.optional(),
   }),
   spec: strictFields({

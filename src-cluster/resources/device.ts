@@ -4,7 +4,7 @@
 // about itself at enrollment/authentication, newest last, capped so records stay small.
 import { z } from 'zod';
 import { EK_KEY_HASH_PATTERN } from '../../src-shared/device-credential.ts';
-import { strictFields, wrongType } from './fields.ts';
+import { description, labels, strictFields, wrongType } from './fields.ts';
 import type { KindDefinition } from './registry.ts';
 
 export const DEVICE_OS_TYPES = ['linux', 'macos', 'windows'] as const;
@@ -131,8 +131,8 @@ export const deviceSchema: z.ZodType<DeviceResource> = strictFields({
   version: z.literal('v1'),
   metadata: strictFields({
     name: text().regex(UUID, { error: 'a device name is its id: a lowercase uuid made by the server' }),
-    description: text().optional(),
-    labels: z.record(z.string(), text(), wrongType('expected a mapping of label names to strings')).optional(),
+    description: description.optional(),
+    labels: labels.optional(),
   }),
   spec: strictFields({
     asset_tag: assetTag,

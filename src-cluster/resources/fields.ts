@@ -77,15 +77,32 @@ export function guardedRecord<T extends z.ZodType>(record: T) {
     .pipe(record);
 }
 
+/** Longest metadata description (characters): a sentence or two for `gatectl get`, not a document. */
+export const DESCRIPTION_MAX_CHARS = 1024;
+/** Longest label value (characters); keys are bounded by LABEL_KEY_PATTERN (63). */
+export const LABEL_VALUE_MAX_CHARS = 253;
+/** Labels on one resource. */
+export const LABELS_MAX_ENTRIES = 64;
+
+export const description = z
+  .string(wrongType('expected a string'))
+  .max(DESCRIPTION_MAX_CHARS, { error: `must be at most ${DESCRIPTION_MAX_CHARS} characters` });
+
 export const labels = guardedRecord(
   z
     .record(
       z.string(),
-      z.string(wrongType('expected a string')),
+      z
+        .string(wrongType('expected a string'))
+        .max(LABEL_VALUE_MAX_CHARS, { error: `must be at most ${LABEL_VALUE_MAX_CHARS} characters` }),
       wrongType('expected a mapping of label names to strings'),
     )
     .superRefine((record, ctx) => {
-      for (const key of Object.keys(record)) {
+      const keys = Object.keys(record);
+      if (keys.length > LABELS_MAX_ENTRIES) {
+        ctx.addIssue({ code: 'custom', message: `at most ${LABELS_MAX_ENTRIES} labels allowed`, input: record });
+      }
+      for (const key of keys) {
         const problem = labelKeyProblem(key);
         if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem, input: key });
       }

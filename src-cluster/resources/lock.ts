@@ -2,7 +2,7 @@
 // until the lock is lifted or expires. The name is a server-made uuid (locks are not things
 // people name), and created_by/created_at are filled by the server, never taken from the client.
 import { z } from 'zod';
-import { strictFields, wrongType } from './fields.ts';
+import { description, labels, strictFields, wrongType } from './fields.ts';
 import type { KindDefinition } from './registry.ts';
 
 export const LOCK_KIND = 'lock';
@@ -57,8 +57,8 @@ export const lockSchema: z.ZodType<LockResource> = strictFields({
   version: z.literal('v2'),
   metadata: strictFields({
     name: text().regex(UUID, { error: 'a lock name is a lowercase uuid made by the server' }),
-    description: text().optional(),
-    labels: z.record(z.string(), text(), wrongType('expected a mapping of label names to strings')).optional(),
+    description: description.optional(),
+    labels: labels.optional(),
     // Mirrors spec.expires so storage drops the lock by itself; set by the server.
     expires: time.optional(),
   }),

@@ -3,7 +3,15 @@
 import { z } from 'zod';
 import { ROLE_DEVICE_TRUST_MODES, type RoleDeviceTrustMode } from '../authz/device-trust-mode.ts';
 import { durationProblem } from './duration.ts';
-import { guardedRecord, labelKeyProblem, labels, resourceName, strictFields, wrongType } from './fields.ts';
+import {
+  description,
+  guardedRecord,
+  labelKeyProblem,
+  labels,
+  resourceName,
+  strictFields,
+  wrongType,
+} from './fields.ts';
 import type { LabelSelector } from './labels.ts';
 import type { KindDefinition } from './registry.ts';
 import { validateKind } from './validate.ts';
@@ -139,7 +147,7 @@ export const roleSchema: z.ZodType<RoleResource> = strictFields({
   version: z.literal('v7'),
   metadata: strictFields({
     name: resourceName,
-    description: z.string(wrongType('expected a string')).optional(),
+    description: description.optional(),
     labels: labels.optional(),
   }),
   spec: strictFields({

@@ -119,6 +119,12 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
         message: 'Too many attempts in a short time.',
         nextStep: 'Wait a minute, then try again.',
       };
+    case ErrorCode.REQUEST_TOO_LARGE:
+      return {
+        message: 'The request was larger than the cluster accepts.',
+        nextStep: 'Shorten what you entered and try again; the detail below names the limit.',
+        detail,
+      };
     case ErrorCode.NOT_LOGGED_IN:
       return {
         message: 'You are not logged in to this cluster.',
