@@ -1,6 +1,9 @@
-// Connection limits for the proxy's TLS listener and its HTTP/2 API sessions: the per-source cap
-// and a handshake timer, both from accept, and the idle time-out of API connections.
+// Connection limits for the proxy's TLS listener, its HTTP/2 API sessions and the node's SSH
+// listener: the per-source cap and a handshake/login timer, both from accept, and the idle
+// time-out of API connections.
 import type * as net from 'node:net';
+import type ssh2 from 'ssh2';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type * as tls from 'node:tls';
 import * as http2 from 'node:http2';
 import type { Logger } from '../log/logger.ts';
@@ -74,4 +77,44 @@ export function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number,
     });
   });
   session.once('close', () => clearTimeout(timer));
+}
+
+export interface SshListenerLimits {
+  loginGraceMs: number;
+  maxConnectionsPerSource: number;
+}
+
+/**
+ * On the SSH server's raw listener, before ssh2 reads a byte: the per-source cap, and the login
+ * grace timer from accept, so a client that never sends its banner is dropped too (ssh2 reports a
+ * connection only after the banner). Returns the function that stops a socket's timer once its
+ * client has authenticated. ssh2 exposes no accept hook; `_srv` is its net.Server.
+ */
+export function guardSshListener(
+  server: ssh2.Server,
+  limits: SshListenerLimits,
+  log: Logger,
+): (socket: net.Socket | undefined) => void {
+  const raw = (server as unknown as { _srv?: net.Server })._srv;
+  if (!raw) {
+    throw new GatehouseError(ErrorCode.INTERNAL, 'ssh2 Server has no _srv listener; connection limits cannot apply');
+  }
+  const sources = new SourceLimiter(limits.maxConnectionsPerSource, log, 'node');
+  const timers = new WeakMap<net.Socket, NodeJS.Timeout>();
+  raw.prependListener('connection', (socket: net.Socket) => {
+    if (!sources.admit(socket)) return;
+    const timer = setTimeout(() => {
+      log.info('no authentication in time; disconnecting', {
+        client: socket.remoteAddress,
+        graceMs: limits.loginGraceMs,
+      });
+      socket.destroy();
+    }, limits.loginGraceMs);
+    timer.unref();
+    timers.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  });
+  return (socket) => {
+    if (socket) clearTimeout(timers.get(socket));
+  };
 }

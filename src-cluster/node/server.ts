@@ -4,7 +4,7 @@ import { sshDeviceFields } from '../auth/device-certs.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -16,17 +16,14 @@ import { discardAudit } from '../audit/audit-events.ts';
 import { recordSessionDenied, SessionAudit, type SessionAuditContext } from './session-audit.ts';
 import { sshAccessTargets, type LockNotice } from '../locks/lock-targets.ts';
 import type { ListeningAddress, NodeSshServerOptions } from './types.ts';
-import { SourceLimiter } from '../limits/source-limiter.ts';
+import { guardSshListener } from '../limits/listener-guards.ts';
 import { DEFAULT_MAX_CONNECTIONS_PER_IP } from '../limits/limits.ts';
 
 /** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 §5.1). */
 export const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 
 const MAX_REFUSED_AUTH_ATTEMPTS = 10;
-/**
- * Like sshd's LoginGraceTime: a connection that has not authenticated this long after accept
- * (banner, key exchange and authentication included) is dropped. Config: node.login_grace_time.
- */
+/** Like sshd's LoginGraceTime, counted from accept (default of node.login_grace_time). */
 const LOGIN_GRACE_MS = 60_000;
 const SESSION_END_GRACE_MS = 5000;
 const CONNECTION_END_GRACE_MS = 3000;
@@ -58,8 +55,8 @@ export class NodeSshServer {
   private closing: Promise<void> | undefined;
   private shutdownMessage = '';
   private unsubscribeLocks: (() => void) | undefined;
-  /** Login grace timers by raw socket, started at accept and cleared when the client authenticates. */
-  private readonly graceTimers = new WeakMap<Socket, NodeJS.Timeout>();
+  /** Stops a connection's login grace timer, which runs from accept (guardSshListener). */
+  private authenticated: (socket: Socket | undefined) => void = () => {};
 
   constructor(private readonly opts: NodeSshServerOptions) {}
 
@@ -90,7 +87,14 @@ export class NodeSshServer {
       );
     }
     this.server = server;
-    this.limitAccept(server);
+    this.authenticated = guardSshListener(
+      server,
+      {
+        loginGraceMs: this.opts.loginGraceMs ?? LOGIN_GRACE_MS,
+        maxConnectionsPerSource: this.opts.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
+      },
+      this.opts.logger,
+    );
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) =>
         reject(
@@ -203,8 +207,8 @@ export class NodeSshServer {
       client.end();
       return;
     }
-    // The login grace timer has run since accept (limitAccept); authentication stops it.
-    client.on('ready', () => clearTimeout(socket && this.graceTimers.get(socket)));
+    // The login grace timer has run since accept (guardSshListener); authentication stops it.
+    client.on('ready', () => this.authenticated(socket));
     client.on('authentication', (ctx) => this.onAuthentication(conn, ctx));
     client.on('session', (accept, reject) => void this.onSessionOpen(conn, accept, reject as RejectChannel));
     const refuseForwarding = (what: string) => (_accept: unknown, reject: unknown) => {
@@ -220,33 +224,6 @@ export class NodeSshServer {
         client: conn.clientAddress,
       });
       reject?.();
-    });
-  }
-
-  /**
-   * On the raw listener, before ssh2 reads a byte: the per-source cap, and the login grace timer
-   * from accept, so a client that never sends its banner is dropped too (ssh2 reports a
-   * connection only after the banner). ssh2 exposes no accept hook; `_srv` is its net.Server.
-   */
-  private limitAccept(server: ssh2.Server): void {
-    const raw = (server as unknown as { _srv?: NetServer })._srv;
-    if (!raw)
-      throw new GatehouseError(ErrorCode.INTERNAL, 'ssh2 Server has no _srv listener; connection limits cannot apply');
-    const graceMs = this.opts.loginGraceMs ?? LOGIN_GRACE_MS;
-    const sources = new SourceLimiter(
-      this.opts.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
-      this.opts.logger,
-      'node',
-    );
-    raw.prependListener('connection', (socket: Socket) => {
-      if (!sources.admit(socket)) return;
-      const timer = setTimeout(() => {
-        this.opts.logger.info('no authentication in time; disconnecting', { client: socket.remoteAddress, graceMs });
-        socket.destroy();
-      }, graceMs);
-      timer.unref();
-      this.graceTimers.set(socket, timer);
-      socket.once('close', () => clearTimeout(timer));
     });
   }
 

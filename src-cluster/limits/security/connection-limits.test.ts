@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { readFileSync } from 'node:fs';
 import { connectApi, post, startTestDaemon } from './raw-api.ts';
 
 type Daemon = Awaited<ReturnType<typeof startTestDaemon>>;
@@ -74,6 +75,36 @@ test('proxy: an idle HTTP/2 connection is closed after the idle time-out, also a
       );
     const ms = await within(closed, 8000, 'idle close');
     assert.ok(ms >= 1900 && ms < 6000, `closed after ${ms} ms`);
+  }
+});
+
+test('proxy: a finished TLS handshake stops the handshake timer (an SSH route outlives it)', async () => {
+  const id = JSON.parse(readFileSync(short.daemon.adminIdentityPath!, 'utf8')) as {
+    key_pem: string;
+    tls_cert_pem: string;
+  };
+  const s = tls.connect({
+    port: short.proxy.port,
+    host: '127.0.0.1',
+    rejectUnauthorized: false,
+    ALPNProtocols: ['gatehouse-ssh/1'],
+    key: id.key_pem,
+    cert: id.tls_cert_pem,
+  });
+  s.on('error', () => {});
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('secureConnect', resolve);
+      s.once('close', () => reject(new Error('closed before the handshake')));
+    });
+    // Past the 1 s handshake time-out, well inside the routing header's own 10 s.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(s.destroyed, false, 'the proxy closed a connection whose TLS handshake had finished');
+    const reply = new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString())));
+    s.write(JSON.stringify({ node: 'no-such-node' }) + '\n');
+    assert.match(await within(reply, 3000, 'routing reply'), /NODE_NOT_FOUND/);
+  } finally {
+    s.destroy();
   }
 });
 
