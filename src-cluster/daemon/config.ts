@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { DEFAULT_LOCKOUT, MAX_LOCKOUT_ATTEMPTS } from '../auth/login-lockout.ts';
 
 const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z
@@ -37,6 +38,13 @@ const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       second_factor: z.enum(['off', 'otp']).default('off'),
       cert_ttl: duration.default('12h'),
+      // Account lockout: max_attempts failed logins within `duration` lock the user for `duration`.
+      lockout: z
+        .strictObject({
+          max_attempts: z.number().int().min(1).max(MAX_LOCKOUT_ATTEMPTS).default(DEFAULT_LOCKOUT.maxAttempts),
+          duration: duration.default('30m'),
+        })
+        .prefault({}),
       device_trust: z
         .strictObject({
           // EK certificate CAs (PEM file paths or inline PEM): when set, only TPMs whose EK
