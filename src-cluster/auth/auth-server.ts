@@ -182,7 +182,7 @@ export class AuthServer {
       this.log.warn('login refused: rate limited', { user: shown, client: input.clientAddress });
       await recordRefusal(
         this.audit,
-        { type: 'user.login', success: false, user: shown, message: 'rate limited', fields: loginFields },
+        { type: 'user.login', success: false, user: input.user, message: 'rate limited', fields: loginFields },
         this.log,
       );
       throw new GatehouseError(
@@ -200,7 +200,12 @@ export class AuthServer {
       const message = lockout ? `${why}; ${this.lockoutText(lockout)}` : why;
       this.log.warn('login failed', { user: shown, client: input.clientAddress, reason: message });
       const fields = { ...loginFields, ...lockoutFields(lockout) };
-      await recordRefusal(this.audit, { type: 'user.login', success: false, user: shown, message, fields }, this.log);
+      // The audit log bounds the name itself (and records the original length).
+      await recordRefusal(
+        this.audit,
+        { type: 'user.login', success: false, user: input.user, message, fields },
+        this.log,
+      );
       throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, GENERIC_LOGIN_FAILURE);
     };
 
@@ -212,7 +217,7 @@ export class AuthServer {
     const passwordOk = await verifyPassword(input.password, creds?.passwordHash ?? (await dummyPasswordHash()));
     // Locked out: refused whatever the password, and said so (not "wrong password").
     const lockout = await this.lockout.lockedOut(input.user);
-    if (lockout) await this.refuseLockedOut(shown, lockout, loginFields);
+    if (lockout) await this.refuseLockedOut(input.user, lockout, loginFields);
     if (!user) return fail('no such user', false);
     if (!creds?.passwordHash) return fail('user has no password set', true);
     if (!passwordOk) return fail('wrong password', true);
@@ -264,15 +269,12 @@ export class AuthServer {
   }
 
   /** Refuses a login while a lockout is in force: the same words for known and unknown names. */
-  private async refuseLockedOut(shown: string, lockout: Lockout, loginFields: Record<string, string>): Promise<never> {
+  private async refuseLockedOut(user: string, lockout: Lockout, loginFields: Record<string, string>): Promise<never> {
+    const shown = boundedUserName(user).name;
     const why = `user is locked: ${this.lockoutText(lockout)}`;
     this.log.warn('login refused: locked out', { user: shown, reason: why });
     const fields = { ...loginFields, ...lockoutFields(lockout) };
-    await recordRefusal(
-      this.audit,
-      { type: 'user.login', success: false, user: shown, message: why, fields },
-      this.log,
-    );
+    await recordRefusal(this.audit, { type: 'user.login', success: false, user, message: why, fields }, this.log);
     const seconds = Math.max(1, Math.ceil((lockout.until.getTime() - Date.now()) / 1000));
     throw new GatehouseError(
       ErrorCode.RATE_LIMITED,

@@ -57,7 +57,15 @@ export async function openAuthFixture(lockout?: LockoutSettings, dir?: string): 
   const access = new AccessChecker(users, roles, log, { audit });
   const cas = await loadOrCreateAuthorities(backend, 'security-test', log);
   const settings = { clusterName: 'security-test', secondFactor: 'off' as const, certTtlMs: 3600_000, lockout };
-  const auth = new AuthServer(backend, cas, settings, access, log, undefined, audit);
+  let auth: AuthServer;
+  try {
+    auth = new AuthServer(backend, cas, settings, access, log, undefined, audit);
+  } catch (e) {
+    // Refused settings: release the database (its timers would keep the test process alive).
+    await backend.close();
+    if (!dir) rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
   const fixture: AuthFixture = {
     dir: root,
     dbPath,
