@@ -278,7 +278,7 @@ export class AuthServer {
     const seconds = Math.max(1, Math.ceil((lockout.until.getTime() - Date.now()) / 1000));
     throw new GatehouseError(
       ErrorCode.RATE_LIMITED,
-      `too many failed login attempts; try again in ${seconds} s (user "${shown}" is locked; an administrator can lift the lock)`,
+      `too many failed login attempts; try again in ${seconds} s (user ${JSON.stringify(shown)} is locked; an administrator can lift the lock)`,
       { reason: 'locked' },
     );
   }
