@@ -173,7 +173,8 @@ export class AuthServer {
 
   async login(input: LoginInput): Promise<IssuedCerts> {
     const addrKey = `addr:${input.clientAddress}`;
-    // The name comes from an unauthenticated client: logs and audit events get a bounded copy.
+    // The name comes from an unauthenticated client: log lines get a bounded copy (the audit
+    // log bounds it itself).
     const shown = boundedUserName(input.user).name;
     const wait = this.addressLimiter.retryAfterMs(addrKey);
     const method = this.secondFactor() === 'otp' ? 'otp' : 'password';
@@ -190,6 +191,49 @@ export class AuthServer {
         `too many failed login attempts; try again in ${Math.ceil(wait / 1000)} s`,
       );
     }
+    await this.checkCredentials(input, loginFields);
+
+    let publicKey: KeyObject;
+    try {
+      publicKey = wireToPublicKey(parseAuthorizedKey(input.publicKey));
+    } catch (e) {
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `public key is not a valid OpenSSH public key: ${(e as Error).message}`,
+      );
+    }
+    if (publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, 'public key must be ECDSA P-256 (ecdsa-sha2-nistp256)');
+    }
+    const certs = await this.issueUserCerts(input.user, publicKey, input.ttlSeconds * 1000);
+    // Both recorded before the certificates leave; if the audit log cannot take them, no login.
+    await this.audit.emit({ type: 'user.login', success: true, user: input.user, fields: loginFields });
+    await this.audit.emit({
+      type: 'cert.create',
+      success: true,
+      user: certs.user,
+      fields: {
+        roles: certs.roles,
+        logins: certs.logins,
+        expires: certs.expires.toISOString(),
+        client_address: input.clientAddress,
+      },
+    });
+    this.log.info('login succeeded', {
+      user: input.user,
+      client: input.clientAddress,
+      expires: certs.expires.toISOString(),
+    });
+    return certs;
+  }
+
+  /**
+   * Password (and OTP) check with the lockout: throws BAD_CREDENTIALS for every wrong input
+   * (counted toward the lockout), RATE_LIMITED while a lockout holds.
+   */
+  private async checkCredentials(input: LoginInput, loginFields: Record<string, string>): Promise<void> {
+    const addrKey = `addr:${input.clientAddress}`;
+    const shown = boundedUserName(input.user).name;
     const fail = async (why: string, userExists: boolean): Promise<never> => {
       this.addressLimiter.recordFailure(addrKey);
       const lockout = await this.lockout.recordFailure(input.user, userExists, shown).catch((e: unknown) => {
@@ -228,39 +272,6 @@ export class AuthServer {
       await this.putCredentials(input.user, { ...creds, otpLastStep: otp.step });
     }
     await this.lockout.reset(input.user);
-
-    let publicKey: KeyObject;
-    try {
-      publicKey = wireToPublicKey(parseAuthorizedKey(input.publicKey));
-    } catch (e) {
-      throw new GatehouseError(
-        ErrorCode.BAD_REQUEST,
-        `public key is not a valid OpenSSH public key: ${(e as Error).message}`,
-      );
-    }
-    if (publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, 'public key must be ECDSA P-256 (ecdsa-sha2-nistp256)');
-    }
-    const certs = await this.issueUserCerts(input.user, publicKey, input.ttlSeconds * 1000);
-    // Both recorded before the certificates leave; if the audit log cannot take them, no login.
-    await this.audit.emit({ type: 'user.login', success: true, user: input.user, fields: loginFields });
-    await this.audit.emit({
-      type: 'cert.create',
-      success: true,
-      user: certs.user,
-      fields: {
-        roles: certs.roles,
-        logins: certs.logins,
-        expires: certs.expires.toISOString(),
-        client_address: input.clientAddress,
-      },
-    });
-    this.log.info('login succeeded', {
-      user: input.user,
-      client: input.clientAddress,
-      expires: certs.expires.toISOString(),
-    });
-    return certs;
   }
 
   private lockoutText(lockout: Lockout): string {
