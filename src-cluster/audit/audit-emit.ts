@@ -1,7 +1,7 @@
 // Small helpers for the places that emit audit events, so each call site stays one line.
 import type { DeviceFields } from '../../src-shared/cert-fields.ts';
 import type { Logger } from '../log/logger.ts';
-import type { AuditEmitter, AuditEventInput, TrustedDeviceField } from './audit-events.ts';
+import { boundedUserName, type AuditEmitter, type AuditEventInput, type TrustedDeviceField } from './audit-events.ts';
 
 /**
  * Records a refusal or a failed action. The action is refused whatever happens here, so a
@@ -13,7 +13,7 @@ export async function recordRefusal(audit: AuditEmitter, event: AuditEventInput,
   } catch (error) {
     log.error('audit event could not be stored', {
       type: event.type,
-      user: event.user ?? '',
+      user: boundedUserName(event.user ?? '').name,
       message: event.message ?? '',
       error: error as Error,
     });

@@ -46,3 +46,26 @@ export interface AuditEmitter {
 
 /** For components built without an audit log (unit tests); says so in its name. */
 export const discardAudit: AuditEmitter = { emit: async () => {} };
+
+/**
+ * The most characters (code points) of a user name an audit event keeps. Names reach the audit
+ * log from unauthenticated clients (failed logins); unbounded, a 2 MiB name made each event 2 MiB
+ * and its `by_user` index key longer than storage accepts. Real user names have at most 63.
+ * 64 code points URI-encode to at most 768 characters, which leaves the index key under 1024.
+ */
+export const MAX_AUDIT_USER_CHARS = 64;
+
+/**
+ * A user name as audit events and log lines may carry it: lone surrogates (not encodable) become
+ * U+FFFD, and a name longer than MAX_AUDIT_USER_CHARS is cut and marked with "…".
+ */
+export function boundedUserName(user: string): { name: string; truncated: boolean; length: number } {
+  const points = Array.from(user.slice(0, MAX_AUDIT_USER_CHARS * 2 + 2), (c) => {
+    const code = c.charCodeAt(0);
+    return c.length === 1 && code >= 0xd800 && code <= 0xdfff ? '\ufffd' : c;
+  });
+  if (points.length <= MAX_AUDIT_USER_CHARS) {
+    return { name: points.join(''), truncated: false, length: user.length };
+  }
+  return { name: points.slice(0, MAX_AUDIT_USER_CHARS).join('') + '…', truncated: true, length: user.length };
+}

@@ -16,7 +16,13 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import type { Backend, Item } from '../storage/backend.ts';
-import { AUDIT_EVENT_TYPES, type AuditEmitter, type AuditEventInput, type AuditEventType } from './audit-events.ts';
+import {
+  AUDIT_EVENT_TYPES,
+  boundedUserName,
+  type AuditEmitter,
+  type AuditEventInput,
+  type AuditEventType,
+} from './audit-events.ts';
 
 const CODE_NUMBERS: Record<AuditEventType, string> = {
   'user.login': 'GH1000',
@@ -114,16 +120,19 @@ export class AuditLog implements AuditEmitter {
     const fields = input.fields ?? {};
     const clash = Object.keys(fields).find((k) => RESERVED.has(k));
     if (clash) throw new GatehouseError(ErrorCode.INTERNAL, `audit field "${clash}" is reserved (${input.type})`);
+    // Every event's user is bounded here, so no caller can make an event or index key unbounded.
+    const user = boundedUserName(input.user ?? '');
     const ms = Math.floor(this.#now());
     this.#seq = ms === this.#lastMs ? this.#seq + 1 : 0;
     this.#lastMs = ms;
     const event: AuditEvent = {
       ...fields,
+      ...(user.truncated ? { user_length: user.length } : {}),
       id: randomUUID(),
       time: new Date(ms).toISOString(),
       type: input.type,
       code: auditCode(input.type, input.success),
-      user: input.user ?? '',
+      user: user.name,
       success: input.success,
       message: input.message ?? '',
     };

@@ -4,7 +4,7 @@
 import { createPublicKey, randomBytes, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Backend } from '../storage/backend.ts';
 import { ResourceStore, type Resource } from '../storage/resources.ts';
-import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import {
   formatCertificateLine,
   parseAuthorizedKey,
@@ -20,17 +20,19 @@ import { issueClientCert, issueServerCert } from './x509.ts';
 import {
   hashPassword,
   verifyPassword,
-  DUMMY_PASSWORD_HASH,
+  dummyPasswordHash,
   newToken,
   tokenHash,
-  MIN_PASSWORD_LENGTH,
+  checkPasswordPolicy,
 } from './passwords.ts';
 import { checkOtp, newOtpSecret, otpUri } from './otp.ts';
 import { FailureLimiter } from './ratelimit.ts';
 import type { AccessChecker } from '../authz/access.ts';
-import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
+import { boundedUserName, discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
 import { recordRefusal } from '../audit/audit-emit.ts';
 import { accessTargets } from '../locks/lock-targets.ts';
+import { nameProblem } from '../resources/fields.ts';
+import { DEFAULT_LOCKOUT, LoginLockout, type Lockout, type LockoutSettings } from './login-lockout.ts';
 
 export interface Credentials {
   passwordHash?: string;
@@ -67,6 +69,8 @@ export interface AuthSettings {
   /** Used when no preference source is given (tests, tools); the daemon passes one. */
   secondFactor: 'off' | 'otp';
   certTtlMs: number;
+  /** Account lockout after failed logins (config `auth.lockout`); DEFAULT_LOCKOUT when absent. */
+  lockout?: LockoutSettings;
 }
 
 /** Where the live second factor comes from: the cluster auth preference, read per request. */
@@ -77,10 +81,17 @@ export interface SecondFactorSource {
 const GENERIC_LOGIN_FAILURE = 'invalid user name, password or one-time code';
 const NODE_TTL_MS = 30_000;
 const TOKEN_TTL_MS = 3600_000;
+const INVALID_TOKEN = 'password-set token is invalid, used or expired; ask your administrator for a new one';
+
+function lockoutFields(lockout: Lockout | undefined): Record<string, string> {
+  if (!lockout) return {};
+  return { locked_until: lockout.until.toISOString(), ...(lockout.lock ? { lock: lockout.lock } : {}) };
+}
 
 export class AuthServer {
   readonly nodes: ResourceStore<NodeSpec>;
-  private readonly userLimiter = new FailureLimiter({ maxFailures: 5, windowMs: 60_000 });
+  /** Per-account defence, stored (see login-lockout.ts); the address throttle below stays in memory. */
+  readonly lockout: LoginLockout;
   private readonly addressLimiter = new FailureLimiter({ maxFailures: 20, windowMs: 60_000 });
 
   constructor(
@@ -93,6 +104,7 @@ export class AuthServer {
     private readonly audit: AuditEmitter = discardAudit,
   ) {
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
+    this.lockout = new LoginLockout({ backend, settings: settings.lockout ?? DEFAULT_LOCKOUT, log, audit });
   }
 
   /** The second factor in force now (the cluster auth preference can change it at any time). */
@@ -121,12 +133,7 @@ export class AuthServer {
 
   /** Sets a password directly (admin, `--password-stdin`). Returns the OTP URI when OTP is on. */
   async setPassword(user: string, password: string): Promise<{ otpUri?: string }> {
-    if (password.length < MIN_PASSWORD_LENGTH) {
-      throw new GatehouseError(
-        ErrorCode.BAD_REQUEST,
-        `password too short: use at least ${MIN_PASSWORD_LENGTH} characters`,
-      );
-    }
+    checkPasswordPolicy(password);
     const creds: Credentials = { passwordHash: await hashPassword(password) };
     if (this.secondFactor() === 'otp') creds.otpSecret = newOtpSecret();
     await this.putCredentials(user, creds);
@@ -144,27 +151,36 @@ export class AuthServer {
   async setPasswordWithToken(token: string, password: string): Promise<{ user: string; otpUri?: string }> {
     const key = `/password_tokens/${tokenHash(token)}`;
     const item = await this.backend.get(key);
-    if (!item)
-      throw new GatehouseError(
-        ErrorCode.BAD_CREDENTIALS,
-        'password-set token is invalid, used or expired; ask your administrator for a new one',
-      );
+    if (!item) throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, INVALID_TOKEN);
+    // A password the policy refuses leaves the token usable for a better one.
+    checkPasswordPolicy(password);
+    // Spend the token before using it: of concurrent callers only one deletes the item, the
+    // rest find it gone. (Reading, hashing and deleting afterwards let six calls all succeed.)
+    try {
+      await this.backend.delete(key);
+    } catch (e) {
+      if (isGatehouseError(e) && e.code === ErrorCode.NOT_FOUND) {
+        throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, INVALID_TOKEN);
+      }
+      throw e;
+    }
     const { user } = JSON.parse(item.value) as { user: string };
     const result = await this.setPassword(user, password);
-    await this.backend.delete(key).catch(() => undefined);
     return { user, ...result };
   }
 
   // ---- login -------------------------------------------------------------------------------
 
   async login(input: LoginInput): Promise<IssuedCerts> {
-    const userKey = `user:${input.user}`;
     const addrKey = `addr:${input.clientAddress}`;
-    const wait = Math.max(this.userLimiter.retryAfterMs(userKey), this.addressLimiter.retryAfterMs(addrKey));
+    // The name comes from an unauthenticated client: log lines get a bounded copy (the audit
+    // log bounds it itself).
+    const shown = boundedUserName(input.user).name;
+    const wait = this.addressLimiter.retryAfterMs(addrKey);
     const method = this.secondFactor() === 'otp' ? 'otp' : 'password';
     const loginFields = { method, client_address: input.clientAddress };
     if (wait > 0) {
-      this.log.warn('login refused: rate limited', { user: input.user, client: input.clientAddress });
+      this.log.warn('login refused: rate limited', { user: shown, client: input.clientAddress });
       await recordRefusal(
         this.audit,
         { type: 'user.login', success: false, user: input.user, message: 'rate limited', fields: loginFields },
@@ -175,32 +191,7 @@ export class AuthServer {
         `too many failed login attempts; try again in ${Math.ceil(wait / 1000)} s`,
       );
     }
-    const fail = async (why: string): Promise<never> => {
-      this.userLimiter.recordFailure(userKey);
-      this.addressLimiter.recordFailure(addrKey);
-      this.log.warn('login failed', { user: input.user, client: input.clientAddress, reason: why });
-      await recordRefusal(
-        this.audit,
-        { type: 'user.login', success: false, user: input.user, message: why, fields: loginFields },
-        this.log,
-      );
-      throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, GENERIC_LOGIN_FAILURE);
-    };
-
-    const user = await this.access.findUser(input.user);
-    const creds = user ? await this.getCredentials(input.user) : undefined;
-    // Always spend the KDF, so a missing user answers as slowly as a wrong password.
-    const passwordOk = await verifyPassword(input.password, creds?.passwordHash ?? DUMMY_PASSWORD_HASH);
-    if (!user) return fail('no such user');
-    if (!creds?.passwordHash) return fail('user has no password set');
-    if (!passwordOk) return fail('wrong password');
-    if (this.secondFactor() === 'otp') {
-      if (!creds.otpSecret) return fail('OTP required but the user has no OTP device');
-      const otp = checkOtp(creds.otpSecret, input.otp, creds.otpLastStep);
-      if (!otp.ok) return fail('wrong or reused one-time code');
-      await this.putCredentials(input.user, { ...creds, otpLastStep: otp.step });
-    }
-    this.userLimiter.reset(userKey);
+    await this.checkCredentials(input, loginFields);
 
     let publicKey: KeyObject;
     try {
@@ -234,6 +225,73 @@ export class AuthServer {
       expires: certs.expires.toISOString(),
     });
     return certs;
+  }
+
+  /**
+   * Password (and OTP) check with the lockout: throws BAD_CREDENTIALS for every wrong input
+   * (counted toward the lockout), RATE_LIMITED while a lockout holds.
+   */
+  private async checkCredentials(input: LoginInput, loginFields: Record<string, string>): Promise<void> {
+    const addrKey = `addr:${input.clientAddress}`;
+    const shown = boundedUserName(input.user).name;
+    const fail = async (why: string, userExists: boolean): Promise<never> => {
+      this.addressLimiter.recordFailure(addrKey);
+      const lockout = await this.lockout.recordFailure(input.user, userExists, shown).catch((e: unknown) => {
+        // The login is refused anyway; a count that could not be stored is an operator's problem.
+        this.log.error('failed login could not be counted', { user: shown, error: (e as Error).message });
+        return undefined;
+      });
+      const message = lockout ? `${why}; ${this.lockoutText(lockout)}` : why;
+      this.log.warn('login failed', { user: shown, client: input.clientAddress, reason: message });
+      const fields = { ...loginFields, ...lockoutFields(lockout) };
+      // The audit log bounds the name itself (and records the original length).
+      await recordRefusal(
+        this.audit,
+        { type: 'user.login', success: false, user: input.user, message, fields },
+        this.log,
+      );
+      throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, GENERIC_LOGIN_FAILURE);
+    };
+
+    // A name no user can have is not looked up (storage keys are bounded), but costs the same.
+    const user = nameProblem(input.user) ? undefined : await this.access.findUser(input.user);
+    const creds = user ? await this.getCredentials(input.user) : undefined;
+    // Always spend the KDF, so a missing user or one without a password yet answers as slowly
+    // as a wrong password.
+    const passwordOk = await verifyPassword(input.password, creds?.passwordHash ?? (await dummyPasswordHash()));
+    // Locked out: refused whatever the password, and said so (not "wrong password").
+    const lockout = await this.lockout.lockedOut(input.user);
+    if (lockout) await this.refuseLockedOut(input.user, lockout, loginFields);
+    if (!user) return fail('no such user', false);
+    if (!creds?.passwordHash) return fail('user has no password set', true);
+    if (!passwordOk) return fail('wrong password', true);
+    if (this.secondFactor() === 'otp') {
+      if (!creds.otpSecret) return fail('OTP required but the user has no OTP device', true);
+      const otp = checkOtp(creds.otpSecret, input.otp, creds.otpLastStep);
+      if (!otp.ok) return fail('wrong or reused one-time code', true);
+      await this.putCredentials(input.user, { ...creds, otpLastStep: otp.step });
+    }
+    await this.lockout.reset(input.user);
+  }
+
+  private lockoutText(lockout: Lockout): string {
+    const { maxAttempts } = this.lockout.settings;
+    return `locked until ${lockout.until.toISOString()} after ${maxAttempts} failed login attempts${lockout.lock ? ` (lock ${lockout.lock})` : ''}`;
+  }
+
+  /** Refuses a login while a lockout is in force: the same words for known and unknown names. */
+  private async refuseLockedOut(user: string, lockout: Lockout, loginFields: Record<string, string>): Promise<never> {
+    const shown = boundedUserName(user).name;
+    const why = `user is locked: ${this.lockoutText(lockout)}`;
+    this.log.warn('login refused: locked out', { user: shown, reason: why });
+    const fields = { ...loginFields, ...lockoutFields(lockout) };
+    await recordRefusal(this.audit, { type: 'user.login', success: false, user, message: why, fields }, this.log);
+    const seconds = Math.max(1, Math.ceil((lockout.until.getTime() - Date.now()) / 1000));
+    throw new GatehouseError(
+      ErrorCode.RATE_LIMITED,
+      `too many failed login attempts; try again in ${seconds} s (user ${JSON.stringify(shown)} is locked; an administrator can lift the lock)`,
+      { reason: 'locked' },
+    );
   }
 
   async issueUserCerts(userName: string, publicKey: KeyObject, requestedTtlMs: number): Promise<IssuedCerts> {

@@ -57,3 +57,17 @@ test('connection limits have explicit defaults and refuse 0 and nonsense', () =>
     /proxy\.max_connections_per_ip: .*\(line 2\)/,
   );
 });
+
+test('auth.lockout: 5 attempts / 30m by default, configurable, limits named', () => {
+  assert.deepEqual(parseConfig('', 'x').auth.lockout, { max_attempts: 5, duration: '30m' });
+  const c = parseConfig('auth:\n  lockout: { max_attempts: 3, duration: 1h }\n', 'x');
+  assert.deepEqual(c.auth.lockout, { max_attempts: 3, duration: '1h' });
+  assert.throws(
+    () => parseConfig('auth:\n  lockout:\n    max_attempts: 0\n', 'c.yaml'),
+    /c\.yaml: auth\.lockout\.max_attempts: .*(>=|at least|too small).*1.* \(line 3\)/i,
+  );
+  assert.throws(
+    () => parseConfig('auth:\n  lockout: { duration: soon }\n', 'c.yaml'),
+    /auth\.lockout\.duration: expected a duration/,
+  );
+});

@@ -12,6 +12,7 @@ import {
   DEFAULT_LOGIN_GRACE_TIME,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
 } from '../limits/limits.ts';
+import { DEFAULT_LOCKOUT, MAX_LOCKOUT_ATTEMPTS } from '../auth/login-lockout.ts';
 
 const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z
@@ -47,6 +48,13 @@ const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       second_factor: z.enum(['off', 'otp']).default('off'),
       cert_ttl: duration.default('12h'),
+      // Account lockout: max_attempts failed logins within `duration` lock the user for `duration`.
+      lockout: z
+        .strictObject({
+          max_attempts: z.number().int().min(1).max(MAX_LOCKOUT_ATTEMPTS).default(DEFAULT_LOCKOUT.maxAttempts),
+          duration: duration.default('30m'),
+        })
+        .prefault({}),
       device_trust: z
         .strictObject({
           // EK certificate CAs (PEM file paths or inline PEM): when set, only TPMs whose EK

@@ -137,6 +137,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         clusterName,
         secondFactor: cfg.auth.second_factor,
         certTtlMs: parseDurationMs(cfg.auth.cert_ttl),
+        lockout: {
+          maxAttempts: cfg.auth.lockout.max_attempts,
+          durationMs: parseDurationMs(cfg.auth.lockout.duration),
+        },
       },
       access,
       log.child('auth'),

@@ -102,3 +102,18 @@ test('a lock denial says who can lift it: contact your administrator', () => {
   const login = describeError({ code: ErrorCode.ACCESS_DENIED, message: 'lock targeting User:"alice" is in force' });
   assert.equal(login.nextStep, 'Contact your administrator.');
 });
+
+test('the account lockout reads as a lock, not as a short throttle', () => {
+  const locked = describeError({
+    code: ErrorCode.RATE_LIMITED,
+    message:
+      'too many failed login attempts; try again in 1800 s (user "bob" is locked; an administrator can lift the lock)',
+  });
+  assert.equal(locked.message, 'This account is locked after too many failed login attempts.');
+  assert.match(locked.nextStep, /administrator to lift it/);
+  const throttled = describeError({
+    code: ErrorCode.RATE_LIMITED,
+    message: 'too many failed login attempts; try again in 30 s',
+  });
+  assert.equal(throttled.message, 'Too many attempts in a short time.');
+});

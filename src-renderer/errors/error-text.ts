@@ -115,6 +115,14 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
     case ErrorCode.BAD_CREDENTIALS:
       return { message: 'Wrong user name, password or one-time code.', nextStep: 'Check them and try again.' };
     case ErrorCode.RATE_LIMITED:
+      if (/ is locked; /.test(error.message)) {
+        // The cluster's account lockout: it lasts (30 minutes by default), so "a minute" would mislead.
+        return {
+          message: 'This account is locked after too many failed login attempts.',
+          nextStep: 'Try again when the lock expires, or ask your administrator to lift it.',
+          detail,
+        };
+      }
       return {
         message: 'Too many attempts in a short time.',
         nextStep: 'Wait a minute, then try again.',
