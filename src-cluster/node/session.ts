@@ -62,6 +62,8 @@ export class NodeSession {
   private proc: SessionProcess | undefined;
   private ending = false;
   private closedByClient = false;
+  /** Why the node ended the session (shutdown, lock, certificate expiry); goes into session.end. */
+  private endReason = '';
   /** Resolves when the channel is finished (process reported, or the session closed without one). */
   readonly done: Promise<void>;
   private markDone!: () => void;
@@ -154,7 +156,7 @@ export class NodeSession {
     this.ctx.logger.info('session started', { ...fields, pid: this.proc.pid });
     const result = await this.proc.exited;
     this.ctx.logger.info('session ended', { ...fields, ...result });
-    await this.ctx.audit?.ended(result);
+    await this.ctx.audit?.ended(result, this.endReason);
     await this.finish(result);
   }
 
@@ -230,6 +232,7 @@ export class NodeSession {
   async terminate(message: string): Promise<void> {
     if (this.ending && !this.proc) return this.done;
     this.ending = true;
+    this.endReason = message;
     const channel = this.channel;
     if (!channel || !this.proc) {
       // No program yet: closing the connection (the server's next step) ends the session.
