@@ -148,10 +148,11 @@ export class AccessChecker {
       return { allowed: false, reason: 'certificate carries malformed roles; log in again' };
     }
     try {
-      const locked = await this.checkLocks(
-        sshAccessTargets(cert, login, node.name),
-        { login, node: node.name, action: 'ssh' },
-      );
+      const locked = await this.checkLocks(sshAccessTargets(cert, login, node.name), {
+        login,
+        node: node.name,
+        action: 'ssh',
+      });
       if (!locked.allowed) return locked;
       const access = await this.forIdentity({ user: cert.keyId, roles: roleNames });
       const d = access.roleSet.checkNodeAccess(node, login);

@@ -10,20 +10,15 @@ import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import { checkCertificateLogin } from './cert-auth.ts';
-import { currentProcessIdentity, lookupGroupId, resolveLogin, type OsUser, type ProcessIdentity } from './os-user.ts';
+import { currentProcessIdentity, lookupGroupId, type ProcessIdentity } from './os-user.ts';
 import { NodeSession } from './session.ts';
 import { assertSsh2Patched } from './ssh2-patches.ts';
 import { discardAudit } from '../audit/audit-events.ts';
 import { recordSessionDenied, SessionAudit, type SessionAuditContext } from './session-audit.ts';
 import { sshAccessTargets, type LockNotice } from '../locks/lock-targets.ts';
 import type { ListeningAddress, NodeSshServerOptions } from './types.ts';
-import {
-  certExpiredDisconnectMessage,
-  expiredCertReason,
-  onCertExpiry,
-  tooManySessionsReason,
-  withDefaults,
-} from './session-limits.ts';
+import { certExpiredDisconnectMessage, onCertExpiry, tooManySessionsReason } from './session-limits.ts';
+import { ChannelGate, openSessions, type ChannelGateState } from './channel-gate.ts';
 
 /** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 §5.1). */
 export const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
@@ -37,11 +32,8 @@ const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
 type RejectChannel = (reasonCode?: number, description?: string) => void;
 
-type SessionGate =
-  | { ok: true; user: OsUser; switchUser: boolean; limits: ReturnType<typeof withDefaults> }
-  | { ok: false; reason: string; recorded?: boolean };
 
-interface ConnectionState {
+interface ConnectionState extends ChannelGateState {
   client: Connection;
   socket: Socket | undefined;
   clientAddress: string;
@@ -50,7 +42,6 @@ interface ConnectionState {
   refusedAttempts: number;
   /** Set when a lock matched: every later channel is refused with it, whatever the authorizer says. */
   refusal: string | undefined;
-  /** Open session channels, counted against max_sessions. */
   sessions: Set<NodeSession>;
   /** Cancels the disconnect_expired_cert timer. */
   cancelExpiry: (() => void) | undefined;
@@ -66,8 +57,11 @@ export class NodeSshServer {
   private closing: Promise<void> | undefined;
   private shutdownMessage = '';
   private unsubscribeLocks: (() => void) | undefined;
+  private readonly channelGate: ChannelGate;
 
-  constructor(private readonly opts: NodeSshServerOptions) {}
+  constructor(private readonly opts: NodeSshServerOptions) {
+    this.channelGate = new ChannelGate(opts, this.self);
+  }
 
   async start(): Promise<ListeningAddress> {
     if (this.server) throw new GatehouseError(ErrorCode.INTERNAL, `node "${this.opts.name}" is already started`);
@@ -196,6 +190,8 @@ export class NodeSshServer {
       refusedAttempts: 0,
       refusal: undefined,
       sessions: new Set(),
+      authorizing: 0,
+      limits: undefined,
       cancelExpiry: undefined,
     };
     this.connections.add(conn);
@@ -308,11 +304,12 @@ export class NodeSshServer {
     if (this.closing || !identity) {
       return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, this.closing ? this.shutdownMessage : 'not authenticated');
     }
-    const gate = await this.decide(conn, identity);
+    const gate = await this.channelGate.decide(conn, identity);
     // Checked after the await, with nothing async until the session is counted: channels opened
     // together cannot all pass the max_sessions check before any of them is counted.
     if (this.closing) return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, this.shutdownMessage);
-    if (!gate.ok || conn.refusal || conn.sessions.size >= gate.limits.maxSessions) {
+    const open = openSessions(conn.sessions);
+    if (!gate.ok || conn.refusal || open >= gate.limits.maxSessions) {
       const reason = conn.refusal ?? (gate.ok ? tooManySessionsReason(gate.limits) : gate.reason);
       const recorded = !conn.refusal && !gate.ok && gate.recorded === true;
       this.opts.logger.warn('session refused', {
@@ -320,7 +317,7 @@ export class NodeSshServer {
         login: identity.login,
         keyId: identity.cert.keyId,
         client: conn.clientAddress,
-        open_sessions: conn.sessions.size,
+        open_sessions: open,
         reason,
       });
       reject(OPEN_ADMINISTRATIVELY_PROHIBITED, reason);
@@ -377,27 +374,5 @@ export class NodeSshServer {
       clientAddress: conn.clientAddress,
       deviceTrustMode: this.opts.deviceTrustMode,
     };
-  }
-
-  /** Asked for every session channel: certificate still valid, authorizer, OS user. */
-  private async decide(conn: ConnectionState, identity: { cert: SshCertificate; login: string }): Promise<SessionGate> {
-    const expired = expiredCertReason(identity.cert);
-    if (expired) return { ok: false, reason: expired };
-    const node = { name: this.opts.name, labels: this.opts.labels };
-    try {
-      const decision = await this.opts.authorizer.authorize({
-        cert: identity.cert,
-        login: identity.login,
-        node,
-        clientAddress: conn.clientAddress,
-      });
-      if (!decision.allowed) return { ok: false, reason: decision.reason, recorded: decision.recorded };
-      const resolved = await resolveLogin(identity.login, this.opts.name, this.self);
-      if (!resolved.ok) return resolved;
-      return { ok: true, user: resolved.user, switchUser: resolved.switchUser, limits: withDefaults(decision.limits) };
-    } catch (err) {
-      this.opts.logger.error('session authorization failed', { login: identity.login, error: err as Error });
-      return { ok: false, reason: `node "${this.opts.name}" could not check access (internal error); try again` };
-    }
   }
 }

@@ -206,6 +206,15 @@ export class NodeSession {
     this.markDone();
   }
 
+  /**
+   * False once the client has closed the channel (or the connection went). What max_sessions
+   * counts: set synchronously when the close arrives, so a channel the client opens right after
+   * closing another finds the slot free even before this session's clean-up has run.
+   */
+  get open(): boolean {
+    return !this.closedByClient;
+  }
+
   /** The connection ended; ssh2 reports no "close" for a session that never got a channel. */
   connectionClosed(): void {
     this.onClientClosed();

@@ -38,8 +38,7 @@ export interface SessionLimits {
  * (the node does not repeat it).
  */
 export type AuthorizationDecision =
-  | { allowed: true; limits?: SessionLimits }
-  | { allowed: false; reason: string; recorded?: boolean };
+  { allowed: true; limits?: SessionLimits } | { allowed: false; reason: string; recorded?: boolean };
 
 export interface SessionAuthorizer {
   authorize(req: SessionAuthorizationRequest): Promise<AuthorizationDecision>;

@@ -92,14 +92,22 @@ test('splitSshArgs: options stop at the node; the rest is the command', () => {
 });
 
 test('splitSshArgs: a "--" after the node ends the options and is not part of the command (as in OpenSSH)', () => {
-  assert.deepEqual(splitSshArgs(['web1', '--', 'echo', 'hi']), { options: [], target: 'web1', command: ['echo', 'hi'] });
+  assert.deepEqual(splitSshArgs(['web1', '--', 'echo', 'hi']), {
+    options: [],
+    target: 'web1',
+    command: ['echo', 'hi'],
+  });
   assert.deepEqual(splitSshArgs(['web1', '-t', '--', 'ls', '-la']), {
     options: ['-t'],
     target: 'web1',
     command: ['ls', '-la'],
   });
   // Only the first "--" is taken; a later one belongs to the command.
-  assert.deepEqual(splitSshArgs(['web1', '--', 'echo', '--']), { options: [], target: 'web1', command: ['echo', '--'] });
+  assert.deepEqual(splitSshArgs(['web1', '--', 'echo', '--']), {
+    options: [],
+    target: 'web1',
+    command: ['echo', '--'],
+  });
   assert.deepEqual(splitSshArgs(['web1', 'echo', '--']), { options: [], target: 'web1', command: ['echo', '--'] });
 });
 

@@ -65,6 +65,10 @@ describe('node session limits and per-channel authorization', () => {
       const denied = events.filter((e) => e.type === 'access.denied' && e.user === 'mallory');
       assert.equal(denied.length, 140);
       assert.equal(denied[0]!.message, expected.slice(REFUSED.length));
+      // With the limit known, the next channel is refused without asking the authorizer again.
+      const asked = node.authorizer.requests.length;
+      assert.equal(await refusal(c.exec('echo eleventh')), expected);
+      assert.equal(node.authorizer.requests.length, asked);
       // A finished session frees its slot for the next channel.
       const first = drainChannel(opened[0]!);
       opened[0]!.end();
@@ -116,7 +120,10 @@ describe('node session limits and per-channel authorization', () => {
       assert.equal((await drainChannel(await c.exec('echo before'))).stdout, 'before\n');
       await untilExpired(expiry);
       const reason = await refusal(c.exec('echo after'));
-      assert.match(reason, /^\(SSH\) Channel open failure: certificate expired at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; log in again$/);
+      assert.match(
+        reason,
+        /^\(SSH\) Channel open failure: certificate expired at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; log in again$/,
+      );
       const denied = events.find((e) => e.type === 'access.denied' && e.user === 'expiring');
       assert.equal(denied?.message, reason.slice(REFUSED.length));
       // Without disconnect_expired_cert the session already running is not cut (as in OpenSSH).

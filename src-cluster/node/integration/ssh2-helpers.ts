@@ -21,8 +21,7 @@ export function connectSsh2(port: number, username: string, key: string, cert: s
       resolve({
         client,
         closed,
-        exec: (command) =>
-          new Promise((res, rej) => client.exec(command, (err, ch) => (err ? rej(err) : res(ch)))),
+        exec: (command) => new Promise((res, rej) => client.exec(command, (err, ch) => (err ? rej(err) : res(ch)))),
       });
     });
     client.connect({
