@@ -51,10 +51,14 @@ describe('node session limits and per-channel authorization', () => {
     dir?.remove();
   });
 
-  it('finding 10: of 150 exec channels opened at once on one connection, 10 run and 140 are refused with the reason', async () => {
+  it('finding 10: of 150 exec channels opened at once on one connection, 10 run and 140 are refused with the reason', async (t) => {
     const c = await connectSsh2(node.port, 'root', key, cert);
     try {
+      const t0 = Date.now();
       const results = await Promise.allSettled(Array.from({ length: 150 }, () => c.exec('cat')));
+      t.diagnostic(
+        `150 channel opens answered in ${Date.now() - t0} ms; ${node.server.activeSessions()} sessions open`,
+      );
       const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       const reasons = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
       assert.equal(opened.length, 10);
@@ -134,7 +138,7 @@ describe('node session limits and per-channel authorization', () => {
     }
   });
 
-  it('finding 11: disconnect_expired_cert closes the live session at expiry with a message', async () => {
+  it('finding 11: disconnect_expired_cert closes the live session at expiry with a message', async (t) => {
     node.authorizer.decision = { allowed: true, limits: { disconnectExpiredCert: true } };
     const short = shortCert('cutoff');
     const expiry = certOf(short.cert);
@@ -143,6 +147,7 @@ describe('node session limits and per-channel authorization', () => {
       const out = await drainChannel(await c.exec('sleep 60'));
       const endedAt = Date.now();
       const expiredAt = Number(expiry.validBefore) * 1000;
+      t.diagnostic(`session closed ${endedAt - expiredAt} ms after the certificate expired`);
       assert.ok(endedAt >= expiredAt, `ended ${expiredAt - endedAt} ms before the certificate expired`);
       assert.ok(endedAt - expiredAt < 3000, `ended ${endedAt - expiredAt} ms after the certificate expired`);
       assert.match(
