@@ -32,7 +32,6 @@ const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
 type RejectChannel = (reasonCode?: number, description?: string) => void;
 
-
 interface ConnectionState extends ChannelGateState {
   client: Connection;
   socket: Socket | undefined;
