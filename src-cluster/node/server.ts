@@ -17,8 +17,14 @@ import { discardAudit } from '../audit/audit-events.ts';
 import { recordSessionDenied, SessionAudit, type SessionAuditContext } from './session-audit.ts';
 import { sshAccessTargets, type LockNotice } from '../locks/lock-targets.ts';
 import type { ListeningAddress, NodeSshServerOptions } from './types.ts';
-import { certExpiredDisconnectMessage, onCertExpiry, tooManySessionsReason } from './session-limits.ts';
-import { ChannelGate, openSessions, type ChannelGateState } from './channel-gate.ts';
+import {
+  certExpiredDisconnectMessage,
+  DEFAULT_MAX_USER_SESSIONS,
+  onCertExpiry,
+  tooManySessionsReason,
+  tooManyUserSessionsReason,
+} from './session-limits.ts';
+import { ChannelGate, openSessions, type ChannelGateState, type SessionGate } from './channel-gate.ts';
 
 /** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 §5.1). */
 export const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
@@ -307,22 +313,22 @@ export class NodeSshServer {
     // Checked after the await, with nothing async until the session is counted: channels opened
     // together cannot all pass the max_sessions check before any of them is counted.
     if (this.closing) return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, this.shutdownMessage);
-    const open = openSessions(conn.sessions);
-    if (!gate.ok || conn.refusal || open >= gate.limits.maxSessions) {
-      const reason = conn.refusal ?? (gate.ok ? tooManySessionsReason(gate.limits) : gate.reason);
+    const reason = this.refusalReason(conn, identity.cert.keyId, gate);
+    if (reason !== undefined) {
       const recorded = !conn.refusal && !gate.ok && gate.recorded === true;
       this.opts.logger.warn('session refused', {
         node: this.opts.name,
         login: identity.login,
         keyId: identity.cert.keyId,
         client: conn.clientAddress,
-        open_sessions: open,
+        open_sessions: openSessions(conn.sessions),
         reason,
       });
       reject(OPEN_ADMINISTRATIVELY_PROHIBITED, reason);
       if (!recorded) await recordSessionDenied(this.auditContext(conn, identity), reason);
       return;
     }
+    if (!gate.ok) return; // refusalReason has a reason for every refused gate
     if (gate.limits.disconnectExpiredCert && !conn.cancelExpiry) this.disconnectAtExpiry(conn, identity.cert);
     const session = new NodeSession(accept(), {
       cert: identity.cert,
@@ -346,6 +352,20 @@ export class NodeSshServer {
       this.sessions.delete(session);
       conn.sessions.delete(session);
     });
+  }
+
+  /**
+   * Why this channel is refused, or undefined when it may open: a lock seen on the connection, the
+   * gate's refusal, max_sessions on this connection, or the user's sessions on this node.
+   */
+  private refusalReason(conn: ConnectionState, user: string, gate: SessionGate): string | undefined {
+    if (conn.refusal) return conn.refusal;
+    if (!gate.ok) return gate.reason;
+    if (openSessions(conn.sessions) >= gate.limits.maxSessions) return tooManySessionsReason(gate.limits);
+    const limit = this.opts.maxSessionsPerUser ?? DEFAULT_MAX_USER_SESSIONS;
+    let held = 0;
+    for (const c of this.connections) if (c.identity?.cert.keyId === user) held += openSessions(c.sessions);
+    return held >= limit ? tooManyUserSessionsReason(user, this.opts.name, limit) : undefined;
   }
 
   /** disconnect_expired_cert: when the certificate expires, its sessions are told why and closed. */

@@ -15,6 +15,12 @@ export const DEFAULT_SESSION_LIMITS: Required<SessionLimits> = Object.freeze({
 });
 
 /**
+ * Session channels one user (certificate key id) may hold open on a node over all connections:
+ * max_sessions bounds one connection, this bounds a user who opens many connections.
+ */
+export const DEFAULT_MAX_USER_SESSIONS = 100;
+
+/**
  * setTimeout's ceiling (about 24.8 days). A certificate valid longer gets a timer re-armed at
  * that distance, so a far expiry still fires instead of overflowing to "now".
  */
@@ -44,6 +50,11 @@ export function tooManySessionsReason(limits: Required<SessionLimits>): string {
       ? 'the default max_sessions'
       : `max_sessions of ${limits.maxSessionsRoles.length === 1 ? 'role' : 'roles'} ${limits.maxSessionsRoles.join(', ')}`;
   return `too many sessions on this connection: at most ${limits.maxSessions} may be open at once (${source}); close one or open a new connection`;
+}
+
+/** The refusal when a user already holds `limit` sessions on this node over all connections. */
+export function tooManyUserSessionsReason(user: string, node: string, limit: number): string {
+  return `too many sessions for user "${user}" on node "${node}": at most ${limit} may be open at once over all connections; close some first`;
 }
 
 /** What the user sees and the audit log records when disconnect_expired_cert ends a session. */

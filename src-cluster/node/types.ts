@@ -62,6 +62,8 @@ export interface NodeSshServerOptions {
   logger: Logger;
   /** session.start / session.end / access.denied go here; discarded when absent. */
   audit?: AuditEmitter;
+  /** Session channels one user may hold open on this node over all connections (default DEFAULT_MAX_USER_SESSIONS). */
+  maxSessionsPerUser?: number;
   /** The cluster's device trust mode, read per session (session events omit trusted_device when "off"). */
   deviceTrustMode?: () => string;
 }

@@ -1,6 +1,7 @@
 // Issue 11, findings 10 and 11 on the node itself, with the ssh2 client multiplexing many session
 // channels over one connection: max_sessions (default 10, like OpenSSH's MaxSessions) refuses
-// the channels past the limit with the reason, even when 150 are opened at once; every new
+// the channels past the limit with the reason, even when 150 are opened at once, and a per-user
+// bound over all connections refuses a user who spreads sessions over connections; every new
 // channel asks the authorizer again and checks the certificate's expiry, so a connection does
 // not outlive its certificate or its access; disconnect_expired_cert closes live sessions at
 // expiry with a message. Certificates live a few seconds so the waits stay short.
@@ -99,6 +100,29 @@ describe('node session limits and per-channel authorization', () => {
     } finally {
       node.authorizer.decision = { allowed: true };
       c.client.end();
+    }
+  });
+
+  it('finding 10: a user bound over all connections (maxSessionsPerUser) refuses the next session on another connection', async () => {
+    const small = await startTestNode(dir, ca, { maxSessionsPerUser: 3 });
+    const other = makeKey(dir, 'trent');
+    const otherCert = signCert(ca, other, { keyId: 'trent', principals: ['root'] });
+    const a = await connectSsh2(small.port, 'root', key, cert);
+    const b = await connectSsh2(small.port, 'root', key, cert);
+    const t = await connectSsh2(small.port, 'root', other, otherCert);
+    try {
+      const held = [await a.exec('cat'), await a.exec('cat'), await b.exec('cat')];
+      assert.equal(
+        await refusal(b.exec('echo fourth')),
+        `${REFUSED}too many sessions for user "mallory" on node "test-node": at most 3 may be open at once over all connections; close some first`,
+      );
+      // Another user is not affected.
+      assert.equal((await drainChannel(await t.exec('echo trent'))).stdout, 'trent\n');
+      await Promise.all(held.map((ch) => (ch.end(), drainChannel(ch))));
+      assert.equal((await drainChannel(await b.exec('echo freed'))).stdout, 'freed\n');
+    } finally {
+      for (const c of [a, b, t]) c.client.end();
+      await small.server.close();
     }
   });
 
