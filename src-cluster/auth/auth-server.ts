@@ -9,7 +9,6 @@ import {
   formatCertificateLine,
   parseAuthorizedKey,
   signCertificate,
-  STANDARD_USER_EXTENSIONS,
   wireToPublicKey,
   publicKeyToWire,
 } from '../../src-shared/sshcert/index.ts';
@@ -315,7 +314,8 @@ export class AuthServer {
       validAfter: BigInt(Math.floor(notBefore.getTime() / 1000)),
       validBefore: BigInt(expires.getTime() / 1000),
       extensions: {
-        ...STANDARD_USER_EXTENSIONS,
+        // Only what the roles grant: a stock sshd trusting the user CA honours these as given.
+        ...ctx.roleSet.sshCertPermits(),
         [SSH_EXT_ROLES]: JSON.stringify(ctx.roles),
         [SSH_EXT_CLUSTER]: this.settings.clusterName,
       },

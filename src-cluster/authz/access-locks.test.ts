@@ -83,7 +83,10 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, locks: Loc
 test('SSH offers user, every role, login, node and device to the lock view', async (t) => {
   const { checker, asked } = fakeLocks(undefined);
   const { access } = await setup(t, checker);
-  assert.deepEqual(await access.authorizeSsh(cert('alice', ['dev', 'ops']), 'root', NODE), { allowed: true });
+  assert.deepEqual(await access.authorizeSsh(cert('alice', ['dev', 'ops']), 'root', NODE), {
+    allowed: true,
+    limits: { maxSessions: 10, maxSessionsRoles: [], disconnectExpiredCert: false },
+  });
   assert.deepEqual(
     asked[0],
     accessTargets({ user: 'alice', roles: ['dev', 'ops'], login: 'root', node: 'web1', device: 'dev-1' }),

@@ -70,7 +70,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, clusterMod
   return { access, log };
 }
 
-const allowed = { allowed: true };
+const allowed = { allowed: true, limits: { maxSessions: 10, maxSessionsRoles: [], disconnectExpiredCert: false } };
 const unauthorized = { allowed: false, reason: 'unauthorized device' };
 
 test('optional cluster: only a granting role with required needs the device fields', async (t) => {

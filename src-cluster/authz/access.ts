@@ -10,7 +10,7 @@ import type { SshCertificate } from '../../src-shared/sshcert/index.ts';
 import type { ResourceStore } from '../storage/resources.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RoleResource, RoleSpec } from '../resources/role.ts';
-import { RoleSet } from '../resources/role-set.ts';
+import { RoleSet, type SshSessionLimits } from '../resources/role-set.ts';
 import type { UserResource } from '../resources/user.ts';
 import { sshDeviceFields } from '../auth/device-certs.ts';
 import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
@@ -36,6 +36,9 @@ export interface NodeTarget {
 
 /** `recorded`: the denial is already in the audit log, so the caller need not record it again. */
 export type Decision = { allowed: true } | { allowed: false; reason: string; recorded?: boolean };
+
+/** An SSH decision; when allowed it carries the role options the node enforces on the connection. */
+export type SshDecision = { allowed: true; limits: SshSessionLimits } | Extract<Decision, { allowed: false }>;
 
 export interface UserAccess {
   user: string;
@@ -136,7 +139,7 @@ export class AccessChecker {
   }
 
   /** SSH session on a node: called by the node after the certificate itself verified. */
-  async authorizeSsh(cert: SshCertificate, login: string, node: NodeTarget): Promise<Decision> {
+  async authorizeSsh(cert: SshCertificate, login: string, node: NodeTarget): Promise<SshDecision> {
     let roleNames: string[] = [];
     try {
       const parsed: unknown = JSON.parse(cert.extensions[SSH_EXT_ROLES] ?? '[]');
@@ -145,10 +148,11 @@ export class AccessChecker {
       return { allowed: false, reason: 'certificate carries malformed roles; log in again' };
     }
     try {
-      const locked = await this.checkLocks(
-        sshAccessTargets(cert, login, node.name),
-        { login, node: node.name, action: 'ssh' },
-      );
+      const locked = await this.checkLocks(sshAccessTargets(cert, login, node.name), {
+        login,
+        node: node.name,
+        action: 'ssh',
+      });
       if (!locked.allowed) return locked;
       const access = await this.forIdentity({ user: cert.keyId, roles: roleNames });
       const d = access.roleSet.checkNodeAccess(node, login);
@@ -179,7 +183,7 @@ export class AccessChecker {
         });
         return { allowed: false, reason: UNAUTHORIZED_DEVICE };
       }
-      return { allowed: true };
+      return { allowed: true, limits: access.roleSet.sshSessionLimits() };
     } catch (e) {
       return { allowed: false, reason: (e as Error).message };
     }

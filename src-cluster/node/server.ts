@@ -1,23 +1,32 @@
 // The Gatehouse node: an SSH server that admits only users holding a certificate from the
-// cluster's user CA, asks the cluster's authorizer before each session, and runs real shells.
+// cluster's user CA, asks the cluster's authorizer before each session channel (never once per
+// connection: a multiplexed connection must not outlive the access it was granted), and runs
+// real shells.
 import { sshDeviceFields } from '../auth/device-certs.ts';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import { checkCertificateLogin } from './cert-auth.ts';
-import { currentProcessIdentity, lookupGroupId, resolveLogin, type OsUser, type ProcessIdentity } from './os-user.ts';
+import { currentProcessIdentity, lookupGroupId, type ProcessIdentity } from './os-user.ts';
 import { NodeSession } from './session.ts';
+import { assertSsh2Patched } from './ssh2-patches.ts';
 import { discardAudit } from '../audit/audit-events.ts';
 import { recordSessionDenied, SessionAudit, type SessionAuditContext } from './session-audit.ts';
 import { sshAccessTargets, type LockNotice } from '../locks/lock-targets.ts';
 import type { ListeningAddress, NodeSshServerOptions } from './types.ts';
 import { guardSshListener } from '../limits/listener-guards.ts';
 import { DEFAULT_MAX_CONNECTIONS_PER_IP } from '../limits/limits.ts';
+import {
+  certExpiredDisconnectMessage,
+  DEFAULT_MAX_USER_SESSIONS,
+  onCertExpiry,
+  tooManySessionsReason,
+  tooManyUserSessionsReason,
+} from './session-limits.ts';
+import { ChannelGate, openSessions, type ChannelGateState, type SessionGate } from './channel-gate.ts';
 
 /** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 §5.1). */
 export const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
@@ -31,18 +40,18 @@ const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
 type RejectChannel = (reasonCode?: number, description?: string) => void;
 
-type SessionGate = { ok: true; user: OsUser; switchUser: boolean } | { ok: false; reason: string; recorded?: boolean };
-
-interface ConnectionState {
+interface ConnectionState extends ChannelGateState {
   client: Connection;
   socket: Socket | undefined;
   clientAddress: string;
   clientPort: number;
   identity: { cert: SshCertificate; login: string } | undefined;
   refusedAttempts: number;
-  /** The authorization + OS-user decision, made once per connection. */
-  gate: Promise<SessionGate> | undefined;
+  /** Set when a lock matched: every later channel is refused with it, whatever the authorizer says. */
+  refusal: string | undefined;
   sessions: Set<NodeSession>;
+  /** Cancels the disconnect_expired_cert timer. */
+  cancelExpiry: (() => void) | undefined;
 }
 
 export class NodeSshServer {
@@ -57,8 +66,11 @@ export class NodeSshServer {
   private unsubscribeLocks: (() => void) | undefined;
   /** Stops a connection's login grace timer, which runs from accept (guardSshListener). */
   private authenticated: (socket: Socket | undefined) => void = () => {};
+  private readonly channelGate: ChannelGate;
 
-  constructor(private readonly opts: NodeSshServerOptions) {}
+  constructor(private readonly opts: NodeSshServerOptions) {
+    this.channelGate = new ChannelGate(opts, this.self);
+  }
 
   async start(): Promise<ListeningAddress> {
     if (this.server) throw new GatehouseError(ErrorCode.INTERNAL, `node "${this.opts.name}" is already started`);
@@ -168,12 +180,13 @@ export class NodeSshServer {
         reason: lock.message,
       });
       // No new channel on this connection either, whatever was decided for it before.
-      conn.gate = Promise.resolve({ ok: false, reason: lock.message });
-      void this.closeLocked(conn, lock.message);
+      conn.refusal = lock.message;
+      void this.endConnection(conn, lock.message);
     }
   }
 
-  private async closeLocked(conn: ConnectionState, message: string): Promise<void> {
+  /** Tells the connection's sessions `message`, ends them and closes the connection. */
+  private async endConnection(conn: ConnectionState, message: string): Promise<void> {
     // Bounded like shutdown: a client that stops reading must not keep its session.
     await Promise.race([
       Promise.all([...conn.sessions].map((s) => s.terminate(message))),
@@ -192,12 +205,16 @@ export class NodeSshServer {
       clientPort: info.port,
       identity: undefined,
       refusedAttempts: 0,
-      gate: undefined,
+      refusal: undefined,
       sessions: new Set(),
+      authorizing: 0,
+      limits: undefined,
+      cancelExpiry: undefined,
     };
     this.connections.add(conn);
     client.on('close', () => {
       this.connections.delete(conn);
+      conn.cancelExpiry?.();
       for (const s of conn.sessions) s.connectionClosed();
     });
     client.on('error', (err: Error) =>
@@ -299,20 +316,27 @@ export class NodeSshServer {
     if (this.closing || !identity) {
       return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, this.closing ? this.shutdownMessage : 'not authenticated');
     }
-    conn.gate ??= this.decide(conn, identity);
-    const gate = await conn.gate;
-    if (!gate.ok) {
+    const gate = await this.channelGate.decide(conn, identity);
+    // Checked after the await, with nothing async until the session is counted: channels opened
+    // together cannot all pass the max_sessions check before any of them is counted.
+    if (this.closing) return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, this.shutdownMessage);
+    const reason = this.refusalReason(conn, identity.cert.keyId, gate);
+    if (reason !== undefined) {
+      const recorded = !conn.refusal && !gate.ok && gate.recorded === true;
       this.opts.logger.warn('session refused', {
         node: this.opts.name,
         login: identity.login,
         keyId: identity.cert.keyId,
         client: conn.clientAddress,
-        reason: gate.reason,
+        open_sessions: openSessions(conn.sessions),
+        reason,
       });
-      if (!gate.recorded) await recordSessionDenied(this.auditContext(conn, identity), gate.reason);
-      return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, gate.reason);
+      reject(OPEN_ADMINISTRATIVELY_PROHIBITED, reason);
+      if (!recorded) await recordSessionDenied(this.auditContext(conn, identity), reason);
+      return;
     }
-    if (this.closing) return reject(OPEN_ADMINISTRATIVELY_PROHIBITED, this.shutdownMessage);
+    if (!gate.ok) return; // refusalReason has a reason for every refused gate
+    if (gate.limits.disconnectExpiredCert && !conn.cancelExpiry) this.disconnectAtExpiry(conn, identity.cert);
     const session = new NodeSession(accept(), {
       cert: identity.cert,
       login: identity.login,
@@ -337,6 +361,35 @@ export class NodeSshServer {
     });
   }
 
+  /**
+   * Why this channel is refused, or undefined when it may open: a lock seen on the connection, the
+   * gate's refusal, max_sessions on this connection, or the user's sessions on this node.
+   */
+  private refusalReason(conn: ConnectionState, user: string, gate: SessionGate): string | undefined {
+    if (conn.refusal) return conn.refusal;
+    if (!gate.ok) return gate.reason;
+    if (openSessions(conn.sessions) >= gate.limits.maxSessions) return tooManySessionsReason(gate.limits);
+    const limit = this.opts.maxSessionsPerUser ?? DEFAULT_MAX_USER_SESSIONS;
+    let held = 0;
+    for (const c of this.connections) if (c.identity?.cert.keyId === user) held += openSessions(c.sessions);
+    return held >= limit ? tooManyUserSessionsReason(user, this.opts.name, limit) : undefined;
+  }
+
+  /** disconnect_expired_cert: when the certificate expires, its sessions are told why and closed. */
+  private disconnectAtExpiry(conn: ConnectionState, cert: SshCertificate): void {
+    conn.cancelExpiry = onCertExpiry(cert, () => {
+      const message = certExpiredDisconnectMessage(cert);
+      this.opts.logger.warn('closing connection: certificate expired (disconnect_expired_cert)', {
+        node: this.opts.name,
+        login: conn.identity?.login,
+        keyId: cert.keyId,
+        client: conn.clientAddress,
+      });
+      conn.refusal = message;
+      void this.endConnection(conn, message);
+    });
+  }
+
   private auditContext(conn: ConnectionState, identity: { cert: SshCertificate; login: string }): SessionAuditContext {
     return {
       audit: this.opts.audit ?? discardAudit,
@@ -347,52 +400,5 @@ export class NodeSshServer {
       clientAddress: conn.clientAddress,
       deviceTrustMode: this.opts.deviceTrustMode,
     };
-  }
-
-  private async decide(conn: ConnectionState, identity: { cert: SshCertificate; login: string }): Promise<SessionGate> {
-    const node = { name: this.opts.name, labels: this.opts.labels };
-    try {
-      const decision = await this.opts.authorizer.authorize({
-        cert: identity.cert,
-        login: identity.login,
-        node,
-        clientAddress: conn.clientAddress,
-      });
-      if (!decision.allowed) return { ok: false, reason: decision.reason, recorded: decision.recorded };
-      const resolved = await resolveLogin(identity.login, this.opts.name, this.self);
-      if (!resolved.ok) return resolved;
-      return { ok: true, user: resolved.user, switchUser: resolved.switchUser };
-    } catch (err) {
-      // Not cached: the next session on this connection asks again.
-      conn.gate = undefined;
-      this.opts.logger.error('session authorization failed', { login: identity.login, error: err as Error });
-      return { ok: false, reason: `node "${this.opts.name}" could not check access (internal error); try again` };
-    }
-  }
-}
-
-const REJECT_PATCH_MARKER = 'gatehouse-patch: reject(reasonCode, description)';
-/** Written by scripts/patch-ssh2.mjs; without it ssh2 ignores a host key's `certificate`. */
-const CERT_PATCH_FILE = 'lib/protocol/gatehouse-cert.js';
-
-/**
- * Without the reject patch a denial would reach the user as "connect failed" with no reason;
- * without the cert patch the host certificate would silently not be offered.
- */
-function assertSsh2Patched(needHostCert: boolean): void {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve('ssh2/package.json'));
-  const fix = '(npm install runs the ssh2 patches from scripts/postinstall.mjs)';
-  if (!readFileSync(join(root, 'lib', 'server.js'), 'utf8').includes(REJECT_PATCH_MARKER)) {
-    throw new GatehouseError(
-      ErrorCode.INTERNAL,
-      `ssh2 at ${root} lacks the channel-reject patch; run "node scripts/patch-ssh2-reject.mjs" ${fix}`,
-    );
-  }
-  if (needHostCert && !existsSync(join(root, CERT_PATCH_FILE))) {
-    throw new GatehouseError(
-      ErrorCode.INTERNAL,
-      `ssh2 at ${root} cannot present host certificates; run "node scripts/patch-ssh2.mjs" ${fix}`,
-    );
   }
 }

@@ -62,6 +62,8 @@ export class NodeSession {
   private proc: SessionProcess | undefined;
   private ending = false;
   private closedByClient = false;
+  /** Why the node ended the session (shutdown, lock, certificate expiry); goes into session.end. */
+  private endReason = '';
   /** Resolves when the channel is finished (process reported, or the session closed without one). */
   readonly done: Promise<void>;
   private markDone!: () => void;
@@ -154,7 +156,7 @@ export class NodeSession {
     this.ctx.logger.info('session started', { ...fields, pid: this.proc.pid });
     const result = await this.proc.exited;
     this.ctx.logger.info('session ended', { ...fields, ...result });
-    await this.ctx.audit?.ended(result);
+    await this.ctx.audit?.ended(result, this.endReason);
     await this.finish(result);
   }
 
@@ -204,6 +206,15 @@ export class NodeSession {
     this.markDone();
   }
 
+  /**
+   * False once the client has closed the channel (or the connection went). What max_sessions
+   * counts: set synchronously when the close arrives, so a channel the client opens right after
+   * closing another finds the slot free even before this session's clean-up has run.
+   */
+  get open(): boolean {
+    return !this.closedByClient;
+  }
+
   /** The connection ended; ssh2 reports no "close" for a session that never got a channel. */
   connectionClosed(): void {
     this.onClientClosed();
@@ -230,6 +241,7 @@ export class NodeSession {
   async terminate(message: string): Promise<void> {
     if (this.ending && !this.proc) return this.done;
     this.ending = true;
+    this.endReason = message;
     const channel = this.channel;
     if (!channel || !this.proc) {
       // No program yet: closing the connection (the server's next step) ends the session.

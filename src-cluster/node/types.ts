@@ -22,8 +22,23 @@ export interface SessionAuthorizationRequest {
   clientAddress: string;
 }
 
-/** `recorded`: the authorizer already put this denial in the audit log (the node does not repeat it). */
-export type AuthorizationDecision = { allowed: true } | { allowed: false; reason: string; recorded?: boolean };
+/** Role options the node enforces on a connection; absent fields take the defaults (session-limits.ts). */
+export interface SessionLimits {
+  /** Session channels one connection may hold open (role option max_sessions; default 10). */
+  maxSessions?: number;
+  /** The roles that set maxSessions, named in the refusal. */
+  maxSessionsRoles?: string[];
+  /** End live sessions when the certificate expires (role option disconnect_expired_cert). */
+  disconnectExpiredCert?: boolean;
+}
+
+/**
+ * Asked again for every new session channel, so a connection never outlives a change of roles,
+ * a deleted user or a lock. `recorded`: the authorizer already put this denial in the audit log
+ * (the node does not repeat it).
+ */
+export type AuthorizationDecision =
+  { allowed: true; limits?: SessionLimits } | { allowed: false; reason: string; recorded?: boolean };
 
 export interface SessionAuthorizer {
   authorize(req: SessionAuthorizationRequest): Promise<AuthorizationDecision>;
@@ -47,6 +62,8 @@ export interface NodeSshServerOptions {
   logger: Logger;
   /** session.start / session.end / access.denied go here; discarded when absent. */
   audit?: AuditEmitter;
+  /** Session channels one user may hold open on this node over all connections (default DEFAULT_MAX_USER_SESSIONS). */
+  maxSessionsPerUser?: number;
   /** The cluster's device trust mode, read per session (session events omit trusted_device when "off"). */
   deviceTrustMode?: () => string;
   /** From accept (before the SSH banner) to a finished authentication; default LOGIN_GRACE_MS. */

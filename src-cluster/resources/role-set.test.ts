@@ -185,3 +185,41 @@ test('roleSetForUser resolves the roles the user names and refuses missing ones'
       e.message === 'user "bob" has role "ghost", which does not exist',
   );
 });
+
+test('sshSessionLimits: the lowest max_sessions wins and names its roles; any role turns on disconnect_expired_cert', () => {
+  assert.deepEqual(new RoleSet([access], traits).sshSessionLimits(), {
+    maxSessions: 10,
+    maxSessionsRoles: [],
+    disconnectExpiredCert: false,
+  });
+  const two = newRole('two', { options: { max_sessions: 2 } });
+  const five = newRole('five', { options: { max_sessions: 5, disconnect_expired_cert: true } });
+  const alsoTwo = newRole('also-two', { options: { max_sessions: 2, disconnect_expired_cert: false } });
+  assert.deepEqual(new RoleSet([five, two, alsoTwo], traits).sshSessionLimits(), {
+    maxSessions: 2,
+    maxSessionsRoles: ['two', 'also-two'],
+    disconnectExpiredCert: true,
+  });
+  // A role may allow more than the default, too.
+  const many = newRole('many', { options: { max_sessions: 50 } });
+  assert.equal(new RoleSet([access, many], traits).sshSessionLimits().maxSessions, 50);
+});
+
+test('sshCertPermits: permit-pty always; forwarding only when a role grants it; never X11 or user rc', () => {
+  assert.deepEqual(new RoleSet([access, dev], traits).sshCertPermits(), { 'permit-pty': '' });
+  const ports = newRole('ports', { options: { port_forwarding: true } });
+  const agent = newRole('agent', { options: { forward_agent: true, port_forwarding: false } });
+  assert.deepEqual(new RoleSet([access, ports], traits).sshCertPermits(), {
+    'permit-pty': '',
+    'permit-port-forwarding': '',
+  });
+  assert.deepEqual(new RoleSet([agent], traits).sshCertPermits(), {
+    'permit-pty': '',
+    'permit-agent-forwarding': '',
+  });
+  assert.deepEqual(Object.keys(new RoleSet([ports, agent], traits).sshCertPermits()).sort(), [
+    'permit-agent-forwarding',
+    'permit-port-forwarding',
+    'permit-pty',
+  ]);
+});

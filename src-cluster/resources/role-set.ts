@@ -6,6 +6,7 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { parseDurationMs } from './duration.ts';
 import { compileSelector, type LabelMatcher, type NodeLabels } from './labels.ts';
 import {
+  DEFAULT_MAX_SESSIONS,
   loginProblem,
   loginTemplateTrait,
   type RoleConditions,
@@ -34,6 +35,20 @@ interface CompiledRole {
   deny: CompiledConditions;
   maxSessionTtlMs: number | undefined;
   deviceTrustMode: string | undefined;
+  maxSessions: number | undefined;
+  disconnectExpiredCert: boolean;
+  portForwarding: boolean;
+  forwardAgent: boolean;
+}
+
+/** What the node enforces for an SSH connection, from the role options. */
+export interface SshSessionLimits {
+  /** Session channels one connection may hold open. */
+  maxSessions: number;
+  /** The roles whose max_sessions set it (empty: the default applies); named in the refusal. */
+  maxSessionsRoles: string[];
+  /** Close live sessions when the certificate expires. */
+  disconnectExpiredCert: boolean;
 }
 
 function expandLogins(entries: readonly string[], traits: UserTraits): string[] {
@@ -85,6 +100,10 @@ export class RoleSet {
         deny: compileConditions(role.spec.deny, traits),
         maxSessionTtlMs: ttl === undefined ? undefined : parseDurationMs(ttl),
         deviceTrustMode: role.spec.options?.device_trust_mode,
+        maxSessions: role.spec.options?.max_sessions,
+        disconnectExpiredCert: role.spec.options?.disconnect_expired_cert === true,
+        portForwarding: role.spec.options?.port_forwarding === true,
+        forwardAgent: role.spec.options?.forward_agent === true,
       });
     }
   }
@@ -159,6 +178,32 @@ export class RoleSet {
   maxSessionTtlMs(defaultMs: number): number {
     const limits = this.#roles.map((r) => r.maxSessionTtlMs).filter((v): v is number => v !== undefined);
     return limits.length === 0 ? defaultMs : Math.min(...limits);
+  }
+
+  /**
+   * SSH limits: the lowest max_sessions among the roles (DEFAULT_MAX_SESSIONS when none sets
+   * it); disconnect_expired_cert when any role asks for it (the stricter choice wins both).
+   */
+  sshSessionLimits(): SshSessionLimits {
+    const setting = this.#roles.filter((r) => r.maxSessions !== undefined);
+    const maxSessions = setting.length === 0 ? DEFAULT_MAX_SESSIONS : Math.min(...setting.map((r) => r.maxSessions!));
+    return {
+      maxSessions,
+      maxSessionsRoles: setting.filter((r) => r.maxSessions === maxSessions).map((r) => r.name),
+      disconnectExpiredCert: this.#roles.some((r) => r.disconnectExpiredCert),
+    };
+  }
+
+  /**
+   * The permit-* extensions of the user's SSH certificate. A stock sshd trusting the user CA
+   * grants exactly these, so only what a role grants goes in: forwarding when any role sets
+   * port_forwarding / forward_agent; never X11 or user rc (no role option grants them).
+   */
+  sshCertPermits(): Record<string, string> {
+    const permits: Record<string, string> = { 'permit-pty': '' };
+    if (this.#roles.some((r) => r.portForwarding)) permits['permit-port-forwarding'] = '';
+    if (this.#roles.some((r) => r.forwardAgent)) permits['permit-agent-forwarding'] = '';
+    return permits;
   }
 
   /** May the user perform `verb` on resources of `kind` (admin API, gatectl)? */

@@ -166,7 +166,43 @@ test('options.device_trust_mode accepts off, optional, required and names them w
     message: 'role "dt": spec.options.device_trust_mode: expected one of: off, optional, required (line 6)',
   });
   assert.throws(
-    () => parseResources('kind: role\nversion: v7\nmetadata: {name: dt}\nspec:\n  options:\n    device_trust: required\n', registry),
-    { message: 'role "dt": spec.options.device_trust: unknown field; allowed fields: max_session_ttl, device_trust_mode (line 6)' },
+    () =>
+      parseResources(
+        'kind: role\nversion: v7\nmetadata: {name: dt}\nspec:\n  options:\n    device_trust: required\n',
+        registry,
+      ),
+    {
+      message:
+        'role "dt": spec.options.device_trust: unknown field; allowed fields: max_session_ttl, device_trust_mode, max_sessions, disconnect_expired_cert, port_forwarding, forward_agent (line 6)',
+    },
   );
+});
+
+test('SSH options: max_sessions is a whole number from 1 to 1000; the switches are booleans', () => {
+  const [role] = parseResources(
+    'kind: role\nversion: v7\nmetadata: {name: s}\nspec:\n  options:\n    max_sessions: 2\n    disconnect_expired_cert: true\n    port_forwarding: true\n    forward_agent: false\n',
+    registry,
+  );
+  assert.deepEqual((role!.spec as RoleSpec).options, {
+    max_sessions: 2,
+    disconnect_expired_cert: true,
+    port_forwarding: true,
+    forward_agent: false,
+  });
+  const range = 'expected a whole number from 1 to 1000 (line 6)';
+  for (const bad of ['0', '1001', '2.5', '-1']) {
+    assert.deepEqual(
+      problems(`  options:\n    max_sessions: ${bad}\n`),
+      [`role "dev": spec.options.max_sessions: ${range}`],
+      bad,
+    );
+  }
+  assert.deepEqual(problems('  options:\n    max_sessions: "10"\n'), [
+    `role "dev": spec.options.max_sessions: ${range}`,
+  ]);
+  for (const option of ['disconnect_expired_cert', 'port_forwarding', 'forward_agent']) {
+    assert.deepEqual(problems(`  options:\n    ${option}: "yes"\n`), [
+      `role "dev": spec.options.${option}: expected true or false (line 6)`,
+    ]);
+  }
 });

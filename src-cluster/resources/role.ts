@@ -37,7 +37,20 @@ export interface RoleOptions {
   max_session_ttl?: string;
   /** Raises the cluster's device trust mode for what this role grants; the strictest role wins. */
   device_trust_mode?: RoleDeviceTrustMode;
+  /** Session channels one SSH connection may hold open (OpenSSH's MaxSessions); the lowest role wins. */
+  max_sessions?: number;
+  /** Close live SSH sessions when the certificate they logged in with expires; any role turns it on. */
+  disconnect_expired_cert?: boolean;
+  /** Issue `permit-port-forwarding` in the SSH certificate; any role turns it on. Default off. */
+  port_forwarding?: boolean;
+  /** Issue `permit-agent-forwarding` in the SSH certificate; any role turns it on. Default off. */
+  forward_agent?: boolean;
 }
+
+/** OpenSSH's MaxSessions default: session channels per connection when no role sets max_sessions. */
+export const DEFAULT_MAX_SESSIONS = 10;
+/** Upper bound for max_sessions: each session may be a process on the node. */
+export const MAX_SESSIONS_LIMIT = 1000;
 
 export interface RoleSpec {
   allow?: RoleConditions;
@@ -158,6 +171,15 @@ export const roleSchema: z.ZodType<RoleResource> = strictFields({
       device_trust_mode: z
         .enum(ROLE_DEVICE_TRUST_MODES, { error: () => `expected one of: ${ROLE_DEVICE_TRUST_MODES.join(', ')}` })
         .optional(),
+      max_sessions: z
+        .number(wrongType(`expected a whole number from 1 to ${MAX_SESSIONS_LIMIT}`))
+        .int({ message: `expected a whole number from 1 to ${MAX_SESSIONS_LIMIT}` })
+        .min(1, { message: `expected a whole number from 1 to ${MAX_SESSIONS_LIMIT}` })
+        .max(MAX_SESSIONS_LIMIT, { message: `expected a whole number from 1 to ${MAX_SESSIONS_LIMIT}` })
+        .optional(),
+      disconnect_expired_cert: z.boolean(wrongType('expected true or false')).optional(),
+      port_forwarding: z.boolean(wrongType('expected true or false')).optional(),
+      forward_agent: z.boolean(wrongType('expected true or false')).optional(),
     }).optional(),
   }),
 });

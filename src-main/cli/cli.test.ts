@@ -91,6 +91,26 @@ test('splitSshArgs: options stop at the node; the rest is the command', () => {
   assert.deepEqual(splitSshArgs(['--help']), { options: ['--help'], command: [] });
 });
 
+test('splitSshArgs: a "--" after the node ends the options and is not part of the command (as in OpenSSH)', () => {
+  assert.deepEqual(splitSshArgs(['web1', '--', 'echo', 'hi']), {
+    options: [],
+    target: 'web1',
+    command: ['echo', 'hi'],
+  });
+  assert.deepEqual(splitSshArgs(['web1', '-t', '--', 'ls', '-la']), {
+    options: ['-t'],
+    target: 'web1',
+    command: ['ls', '-la'],
+  });
+  // Only the first "--" is taken; a later one belongs to the command.
+  assert.deepEqual(splitSshArgs(['web1', '--', 'echo', '--']), {
+    options: [],
+    target: 'web1',
+    command: ['echo', '--'],
+  });
+  assert.deepEqual(splitSshArgs(['web1', 'echo', '--']), { options: [], target: 'web1', command: ['echo', '--'] });
+});
+
 test('parseTtl', () => {
   assert.equal(parseTtl('1h30m'), 5400);
   assert.equal(parseTtl('45s'), 45);

@@ -11,23 +11,33 @@ import { profileTrust } from './status.ts';
 /** Options that take a value; everything from the first non-option on is [USER@]NODE COMMAND... */
 const VALUE_OPTIONS = new Set(['-l', '--login']);
 
-/** Splits `gate ssh` arguments like ssh does: options stop at the node, the rest is the command. */
+/**
+ * Splits `gate ssh` arguments like OpenSSH's ssh does: options may come before and right after
+ * the node; the first `--` ends them and is dropped (never sent as part of the command), and
+ * the first other non-option after the node starts the command.
+ */
 export function splitSshArgs(args: string[]): { options: string[]; target?: string; command: string[] } {
-  let i = 0;
   const options: string[] = [];
+  let target: string | undefined;
+  let i = 0;
   while (i < args.length) {
     const a = args[i]!;
     if (a === '--') {
       i++;
+      if (target === undefined) target = args[i++];
       break;
     }
-    if (!a.startsWith('-') || a === '-') break;
+    if (!a.startsWith('-') || a === '-') {
+      if (target !== undefined) break;
+      target = a;
+      i++;
+      continue;
+    }
     options.push(a);
     if (VALUE_OPTIONS.has(a) && i + 1 < args.length) options.push(args[++i]!);
     i++;
   }
-  const target = args[i];
-  return target === undefined ? { options, command: [] } : { options, target, command: args.slice(i + 1) };
+  return target === undefined ? { options, command: [] } : { options, target, command: args.slice(i) };
 }
 
 function termSize(io: CliIo): { cols: number; rows: number } {
@@ -36,10 +46,11 @@ function termSize(io: CliIo): { cols: number; rows: number } {
 
 export const sshCommand: Command = {
   name: 'ssh',
-  usage: `Usage: gate ssh [-l LOGIN] [-t] [USER@]NODE [COMMAND...]
+  usage: `Usage: gate ssh [-l LOGIN] [-t] [USER@]NODE [--] [COMMAND...]
 
 Connects to NODE through the proxy with your certificates. Without COMMAND, opens an
 interactive shell (on a terminal). With COMMAND, runs it and exits with its exit status.
+As with ssh, options may also follow NODE; a "--" ends them and is not sent.
 
 Options:
   -l, --login LOGIN   the login (OS user) on the node; also USER@NODE. Default: your local user
