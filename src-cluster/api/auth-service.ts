@@ -218,26 +218,26 @@ export function registerAuthService(deps: ApiDeps) {
           searchAuditEvents: async (req, ctx) => searchAuditEvents(deps.auditLog, auth.access, await id(ctx), req),
           createUser: async (req, ctx) => {
             const who = await id(ctx);
-            const { resource } = await resources.create(who, req.userJson, false, 'user');
-            const name = resource.metadata.name;
-            if (req.password) {
-              const r = await auth.setPassword(name, req.password).catch(async (e: unknown) => {
-                await resources.delete(who, 'user', name).catch(() => undefined);
-                throw e;
-              });
-              return {
-                userJson: JSON.stringify(resource),
-                resetToken: '',
-                resetTokenExpiresUnix: 0n,
-                otpUri: r.otpUri ?? '',
-              };
-            }
-            const t = await auth.createPasswordToken(name);
+            // The user and its password (or password-set token) are one transaction: a crash in
+            // between used to leave users that could neither log in nor be added again.
+            let otp: string | undefined;
+            let reset: { token: string; expires: Date } | undefined;
+            const { resource } = await resources.create(who, req.userJson, false, 'user', async (name) => {
+              if (req.password) {
+                const w = await auth.passwordWrite(name, req.password);
+                otp = w.otpUri;
+                return [w.op];
+              }
+              const w = auth.passwordTokenWrite(name);
+              reset = { token: w.token, expires: w.expires };
+              return [w.op];
+            });
+            const r = reset as { token: string; expires: Date } | undefined;
             return {
               userJson: JSON.stringify(resource),
-              resetToken: t.token,
-              resetTokenExpiresUnix: BigInt(Math.floor(t.expires.getTime() / 1000)),
-              otpUri: '',
+              resetToken: r?.token ?? '',
+              resetTokenExpiresUnix: r ? BigInt(Math.floor(r.expires.getTime() / 1000)) : 0n,
+              otpUri: otp ?? '',
             };
           },
         },
