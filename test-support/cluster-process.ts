@@ -177,6 +177,15 @@ export class ClusterProcess {
     return stopChild(this.child);
   }
 
+  /** kill -9: no shutdown code runs (fault tests); resolves once the process is gone. */
+  async crash(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   /** Stops it and removes its temp dir. */
   async destroy(): Promise<void> {
     await this.stop();
