@@ -22,7 +22,12 @@ interface Attempt {
 }
 
 function userJson(name: string): string {
-  return JSON.stringify({ kind: 'user', version: 'v2', metadata: { name }, spec: { roles: ['crash'], traits: { logins: ['x'] } } });
+  return JSON.stringify({
+    kind: 'user',
+    version: 'v2',
+    metadata: { name },
+    spec: { roles: ['crash'], traits: { logins: ['x'] } },
+  });
 }
 
 function deviceJson(tag: string): string {
@@ -64,7 +69,10 @@ async function loopUntilKilled(cluster: ClusterProcess, round: number, attempts:
   return hit;
 }
 
-async function checkNoHalfWrites(dbPath: string, attempts: Attempt[]): Promise<{ users: number; devices: number; events: number }> {
+async function checkNoHalfWrites(
+  dbPath: string,
+  attempts: Attempt[],
+): Promise<{ users: number; devices: number; events: number }> {
   const db = await SqliteBackend.open({ path: dbPath });
   try {
     const keys = new Set((await db.listPrefix('/')).map((i) => i.key));
@@ -95,7 +103,8 @@ async function checkNoHalfWrites(dbPath: string, attempts: Attempt[]): Promise<{
       const suffix = item.key.slice('/audit/events/'.length);
       const e = JSON.parse(item.value) as { type: string; user: string };
       assert.ok(keys.has(`/audit/by_type/${e.type}/${suffix}`), `audit event ${suffix} lacks its type index`);
-      if (e.user) assert.ok(keys.has(`/audit/by_user/${encodeURIComponent(e.user)}/${suffix}`), `${suffix} lacks its user index`);
+      if (e.user)
+        assert.ok(keys.has(`/audit/by_user/${encodeURIComponent(e.user)}/${suffix}`), `${suffix} lacks its user index`);
     }
     for (const key of keys) {
       const m = /^\/audit\/by_(?:type|user)\/[^/]+\/(.+)$/.exec(key);
@@ -107,38 +116,44 @@ async function checkNoHalfWrites(dbPath: string, attempts: Attempt[]): Promise<{
   }
 }
 
-test('kill -9 during create loops leaves no half-written user, device or audit event', { timeout: 240_000 }, async (t) => {
-  const cluster = new ClusterProcess();
-  t.after(() => cluster.destroy());
-  await cluster.start();
-  cluster.apply('kind: role\nversion: v7\nmetadata:\n  name: crash\nspec:\n  allow:\n    logins: [x]\n');
-  const attempts: Attempt[] = [];
-  const hits: number[] = [];
-  for (let round = 0; round < KILLS; round++) {
-    hits.push(await loopUntilKilled(cluster, round, attempts));
+test(
+  'kill -9 during create loops leaves no half-written user, device or audit event',
+  { timeout: 240_000 },
+  async (t) => {
+    const cluster = new ClusterProcess();
+    t.after(() => cluster.destroy());
     await cluster.start();
-  }
-  await cluster.stop();
-  const found = await checkNoHalfWrites(join(cluster.dataDir, 'gatehouse.db'), attempts);
-  t.diagnostic(
-    `${attempts.length} creates tried, in flight at the ${KILLS} kills: ${hits.join(',')}; ` +
-      `stored: ${found.users} users, ${found.devices} devices, ${found.events} audit events`,
-  );
-  assert.ok(hits.some((h) => h > 0), 'no kill landed while creates were in flight; the test proved nothing');
+    cluster.apply('kind: role\nversion: v7\nmetadata:\n  name: crash\nspec:\n  allow:\n    logins: [x]\n');
+    const attempts: Attempt[] = [];
+    const hits: number[] = [];
+    for (let round = 0; round < KILLS; round++) {
+      hits.push(await loopUntilKilled(cluster, round, attempts));
+      await cluster.start();
+    }
+    await cluster.stop();
+    const found = await checkNoHalfWrites(join(cluster.dataDir, 'gatehouse.db'), attempts);
+    t.diagnostic(
+      `${attempts.length} creates tried, in flight at the ${KILLS} kills: ${hits.join(',')}; ` +
+        `stored: ${found.users} users, ${found.devices} devices, ${found.events} audit events`,
+    );
+    assert.ok(
+      hits.some((h) => h > 0),
+      'no kill landed while creates were in flight; the test proved nothing',
+    );
 
-  // Whatever is missing was never half-written, so it can be added again.
-  await cluster.start();
-  const client = adminClient({ dataDir: cluster.dataDir });
-  const db = await SqliteBackend.open({ path: join(cluster.dataDir, 'gatehouse.db') });
-  t.after(() => db.close());
-  let readded = 0;
-  for (const a of attempts) {
-    const exists =
-      a.kind === 'device' ? await db.get(claimKey('linux', a.name)) : await db.get(`/users/${a.name}`);
-    if (exists) continue;
-    await attempt(client, a);
-    readded++;
-  }
-  t.diagnostic(`${readded} missing users/devices added again without "already exists"`);
-  assert.ok(readded > 0, 'every kill left nothing to re-add; expected at least the in-flight creates');
-});
+    // Whatever is missing was never half-written, so it can be added again.
+    await cluster.start();
+    const client = adminClient({ dataDir: cluster.dataDir });
+    const db = await SqliteBackend.open({ path: join(cluster.dataDir, 'gatehouse.db') });
+    t.after(() => db.close());
+    let readded = 0;
+    for (const a of attempts) {
+      const exists = a.kind === 'device' ? await db.get(claimKey('linux', a.name)) : await db.get(`/users/${a.name}`);
+      if (exists) continue;
+      await attempt(client, a);
+      readded++;
+    }
+    t.diagnostic(`${readded} missing users/devices added again without "already exists"`);
+    assert.ok(readded > 0, 'every kill left nothing to re-add; expected at least the in-flight creates');
+  },
+);

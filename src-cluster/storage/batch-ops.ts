@@ -39,7 +39,10 @@ export function checkOp(op: BatchOp): number | null {
   }
 }
 
-export function casConflict(expected: { key: string; revision?: number }, current: { revision: number } | undefined): GatehouseError {
+export function casConflict(
+  expected: { key: string; revision?: number },
+  current: { revision: number } | undefined,
+): GatehouseError {
   const want = expected.revision === undefined ? 'to exist' : `revision ${expected.revision}`;
   return new GatehouseError(
     ErrorCode.CONFLICT,
@@ -49,4 +52,3 @@ export function casConflict(expected: { key: string; revision?: number }, curren
     { key: expected.key, expected: expected.revision ?? null, actual: current?.revision ?? null },
   );
 }
-

@@ -38,7 +38,11 @@ test('batch applies every op in order in one transaction', async (t) => {
   const results = await b.batch([
     { type: 'create', item: { key: '/users/ann', value: 'user' } },
     { type: 'put', item: { key: '/credentials/ann', value: 'cred', expires: new Date(Date.now() + 60_000) } },
-    { type: 'compareAndSwap', expected: { key: '/x/old', revision: old.revision }, item: { key: '/x/old', value: 'n' } },
+    {
+      type: 'compareAndSwap',
+      expected: { key: '/x/old', revision: old.revision },
+      item: { key: '/x/old', value: 'n' },
+    },
     { type: 'delete', key: '/x/gone' },
     { type: 'check', key: '/users/ann' },
   ]);
@@ -71,7 +75,11 @@ test('one failed precondition leaves nothing written and names the op', async (t
     {
       ops: [
         { type: 'put', item: { key: '/a', value: '1' } },
-        { type: 'compareAndSwap', expected: { key: '/users/bob', revision: taken.revision + 7 }, item: { key: '/users/bob', value: 'x' } },
+        {
+          type: 'compareAndSwap',
+          expected: { key: '/users/bob', revision: taken.revision + 7 },
+          item: { key: '/users/bob', value: 'x' },
+        },
       ],
       code: ErrorCode.CONFLICT,
       op: 1,
