@@ -182,9 +182,9 @@ describe('audit log', () => {
     assert.equal(failedToken?.asset_tag, 'no-such-tag');
     assert.ok(String(failedToken?.message).length > 0, 'the failure carries its message');
 
-    const bogus = gateAs('alice', ['device', 'enroll', '--token', 'not-a-real-token-0123456789']);
+    const bogus = gateAs('alice', ['device', 'enroll', '--token-stdin'], 'not-a-real-token-0123456789\n');
     assert.notEqual(bogus.status, 0);
-    ok(gateAs('alice', ['device', 'enroll', '--token', token]));
+    ok(gateAs('alice', ['device', 'enroll', '--token-stdin'], `${token}\n`));
     const enrolls = audit('--type', 'device.enroll');
     assert.deepEqual(
       enrolls.map((e) => [e.success, e.code]),

@@ -70,7 +70,7 @@ describe('locks', () => {
     deviceId = /^Device ID: (\S+)$/m.exec(added.stdout)?.[1] ?? '';
     const token = /^ {2}(\S{20,})$/m.exec(added.stdout)?.[1];
     assert.ok(deviceId && token, added.stdout + added.stderr);
-    let r = gateAs('alice', ['device', 'enroll', '--token', token]);
+    let r = gateAs('alice', ['device', 'enroll', '--token-stdin'], `${token}\n`);
     assert.equal(r.status, 0, r.stderr);
     r = login('alice');
     assert.equal(r.status, 0, r.stderr);
@@ -109,7 +109,7 @@ describe('locks', () => {
     assert.doesNotMatch(out, /this session is device-trusted/);
     const token = /^ {2}(\S{20,})$/m.exec(cluster.gatectl(['devices', 'enroll', '--device-id', deviceId]).stdout)?.[1];
     assert.ok(token);
-    const enroll = gateAs('alice', ['device', 'enroll', '--token', token]);
+    const enroll = gateAs('alice', ['device', 'enroll', '--token-stdin'], `${token}\n`);
     assert.notEqual(enroll.status, 0);
     assert.match(enroll.stderr, /lock targeting Device:".*" is in force: reported stolen/);
     unlock(name);

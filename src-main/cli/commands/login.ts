@@ -9,6 +9,7 @@ import type { TrustDecision, TrustOptions } from '../../core/proxy-trust.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
 import { note, print, prompt, readSecretFromStdin } from '../io.ts';
 import { requirementLines } from '../../core/device-trust-status.ts';
+import { readToken, StdinLines, TOKEN_HELP, TOKEN_OPTIONS } from '../token-input.ts';
 import { profileLines, profileTrust } from './status.ts';
 
 const TRUST_HELP = `  --ca-pin SHA256:HEX  trust the proxy only if its CA has this fingerprint (ask your administrator;
@@ -149,7 +150,7 @@ ${TRUST_HELP}
       } else if (trust.state === 'failed') {
         note(ctx.io, `To fix it: ${trust.nextStep}`);
       } else if (trust.state === 'not-enrolled-here') {
-        note(ctx.io, 'To enroll it: ask your administrator for an enroll token, then run "gate device enroll --token TOKEN".');
+        note(ctx.io, 'To enroll it: ask your administrator for an enroll token, then run "gate device enroll" (it asks for the token).');
       }
     }
     return 0;
@@ -166,37 +167,42 @@ export function parseTtl(text: string): number {
 
 export const setPasswordCommand: Command = {
   name: 'set-password',
-  usage: `Usage: gate set-password --proxy ADDRESS --token TOKEN [--password-stdin]
+  usage: `Usage: gate set-password --proxy ADDRESS [--token-stdin] [--password-stdin]
                          [--ca-pin SHA256:HEX | --ca-file FILE]
 
 Sets your password with a one-time token (from "gatectl users add" or a reset). When the
 cluster uses one-time codes, prints the otpauth:// URI to add to your authenticator app.
+With --token-stdin and --password-stdin, the first line of standard input is the token and the
+rest the password.
 
 Options:
   --proxy ADDRESS      proxy host[:port]
-  --token TOKEN        the one-time token
+${TOKEN_HELP}
   --password-stdin     read the new password from standard input instead of asking twice
 ${TRUST_HELP}
 `,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs(this, ctx.args, {
       proxy: { type: 'string' },
-      token: { type: 'string' },
+      ...TOKEN_OPTIONS,
       'password-stdin': { type: 'boolean' },
       'ca-pin': { type: 'string' },
       'ca-file': { type: 'string' },
     });
     if (values.help) return showHelp(ctx, this);
-    if (!values.proxy || !values.token) {
+    if (!values.proxy) {
       throw new GatehouseError(
         ErrorCode.BAD_REQUEST,
-        `gate set-password: --proxy and --token are required\n\n${this.usage.trimEnd()}`,
+        `gate set-password: --proxy is required\n\n${this.usage.trimEnd()}`,
       );
     }
-    const token = values.token;
+    const stdin = new StdinLines(ctx);
+    const token = await readToken(ctx, values, stdin, 'gate set-password');
     const result = await withCluster(ctx, values.proxy, async (cluster) => {
       reportTrust(ctx, await cluster.establishTrust(trustOptions(values)), 'once the password is set');
-      const password = await askSecret(ctx, values['password-stdin'], 'New password: ', 'password');
+      const password = values['password-stdin']
+        ? await stdin.rest('password')
+        : await askSecret(ctx, false, 'New password: ', 'password');
       if (!values['password-stdin']) {
         const again = await prompt(ctx.io, 'Repeat the new password: ', { hidden: true });
         if (again !== password) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the passwords do not match');
