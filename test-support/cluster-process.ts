@@ -78,6 +78,7 @@ export class ClusterProcess {
   private child: ChildProcess | undefined;
   /** Bumped by restartWithFreshData: each generation is a new data dir, so a new cluster with new CAs. */
   private generation = 0;
+  private pinCache: { generation: number; pin: string } | undefined;
 
   constructor(private readonly opts: ClusterProcessOptions = {}) {
     this.clusterName = opts.clusterName ?? 'it';
@@ -87,6 +88,20 @@ export class ClusterProcess {
 
   get dataDir(): string {
     return join(this.dir, this.generation === 0 ? 'data' : `data${this.generation}`);
+  }
+
+  /**
+   * The proxy's CA fingerprint ("SHA256:<hex>", from `gatectl status`), for `gate login --ca-pin`:
+   * `gate` refuses an unconfirmed first contact, and tests are what an admin hands a user.
+   */
+  get caPin(): string {
+    if (this.pinCache?.generation === this.generation) return this.pinCache.pin;
+    const r = this.gatectl(['status']);
+    const pin = /tls_host\s+(SHA256:[0-9a-f]{64})/.exec(r.stdout)?.[1];
+    if (!pin) throw new Error(`gatectl status printed no tls_host fingerprint (${r.status}):\n${r.stdout}${r.stderr}`);
+    // The CA lives in the data dir, so it only changes with restartWithFreshData.
+    this.pinCache = { generation: this.generation, pin };
+    return pin;
   }
 
   /** Everything the daemon printed so far, over all its runs. */
@@ -245,7 +260,10 @@ export class ClusterProcess {
   /** Adds a role-holding user with a password and logs `gate` in as them; returns the login's result. */
   addUserAndLogin(user: string, password: string, roles = 'access', logins = 'root'): CliResult {
     this.setup(['users', 'add', user, `--roles=${roles}`, `--logins=${logins}`, '--password-stdin'], password + '\n');
-    return this.gate(['login', '--proxy', this.proxyAddr, '--user', user, '--password-stdin'], password + '\n');
+    return this.gate(
+      ['login', '--proxy', this.proxyAddr, '--ca-pin', this.caPin, '--user', user, '--password-stdin'],
+      password + '\n',
+    );
   }
 
   /** gatectl for a setup step the test is not about: a failure throws with its output. */

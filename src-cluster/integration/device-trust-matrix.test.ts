@@ -82,7 +82,7 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
       );
       assert.equal(add.status, 0, add.stderr);
       const login = () =>
-        gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--user', name, '--password-stdin'], password + '\n');
+        gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', name, '--password-stdin'], password + '\n');
       let r = login();
       assert.equal(r.status, 0, r.stderr);
       if (who !== 'trusted') continue;

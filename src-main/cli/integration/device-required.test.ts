@@ -29,7 +29,7 @@ describe('gate where the cluster requires a trusted device and this machine is n
 
   test('gate login: the login stands, not device-trusted, with the requirement and next step', () => {
     const r = cluster.gate(
-      ['login', '--proxy', cluster.proxyAddr, '--user', user.name, '--password-stdin'],
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user.name, '--password-stdin'],
       user.password + '\n',
     );
     assert.equal(r.status, 0, r.stderr);

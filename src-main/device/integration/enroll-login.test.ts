@@ -34,7 +34,7 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
 
   const profileDir = () => join(cluster.home, 'profiles', cluster.proxyAddr.replace(':', '_'), user.name);
   const login = () =>
-    cluster.gate(['login', '--proxy', cluster.proxyAddr, '--user', user.name, '--password-stdin'], user.password + '\n', env);
+    cluster.gate(['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user.name, '--password-stdin'], user.password + '\n', env);
 
   /** The device fields of the stored login as ssh-keygen and an X.509 parser see them. */
   function storedDeviceFields() {
@@ -143,7 +143,7 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
 
   test('a login whose TPM is gone still succeeds, saying why it is not device-trusted', () => {
     const r = cluster.gate(
-      ['login', '--proxy', cluster.proxyAddr, '--user', user.name, '--password-stdin'],
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user.name, '--password-stdin'],
       user.password + '\n',
       { GATEHOUSE_TPM_TCTI: 'device:/nonexistent/tpmrm0' },
     );
