@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import { toConnectError } from './errors.ts';
 import { peerKey, requireIdentity } from './peer.ts';
 import { accessTargets } from '../locks/lock-targets.ts';
+import { BUILTIN_ADMIN_USER } from '../../src-shared/cert-fields.ts';
 import type { ResourceAdmin } from './resource-admin.ts';
 import type { DeviceInventory } from '../devicetrust/inventory.ts';
 import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
@@ -57,7 +58,24 @@ export function registerAuthService(deps: ApiDeps) {
   const { auth, resources, devices } = deps;
   // Every authenticated call is new access: a lock on the caller's user, roles or device refuses it.
   const id = async (ctx: HandlerContext) => {
-    const who = requireIdentity(ctx.values.get(peerKey));
+    const peer = ctx.values.get(peerKey);
+    const who = requireIdentity(peer);
+    if (who.user === BUILTIN_ADMIN_USER) {
+      // Only the newest admin identity file works; an older copy is refused and recorded.
+      await auth.requireCurrentAdminCert(peer.certDer).catch(async (e: unknown) => {
+        const fields = { reason: 'admin_identity_replaced', client_address: peer.address };
+        const event = {
+          type: 'access.denied',
+          success: false,
+          user: who.user,
+          message: errorMessage(e),
+          fields,
+        } as const;
+        await recordRefusal(deps.audit ?? discardAudit, event, deps.log);
+        deps.log.warn('replaced admin identity refused', { client: peer.address });
+        throw e;
+      });
+    }
     await auth.access.requireNoLock(
       accessTargets({ user: who.user, roles: who.roles, ...(who.device ? { device: who.device.deviceId } : {}) }),
       { action: 'api' },

@@ -31,6 +31,7 @@ import type { AccessChecker } from '../authz/access.ts';
 import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
 import { recordRefusal } from '../audit/audit-emit.ts';
 import { accessTargets } from '../locks/lock-targets.ts';
+import { requireCurrentAdminCert } from './admin-cert.ts';
 
 export interface Credentials {
   passwordHash?: string;
@@ -98,6 +99,11 @@ export class AuthServer {
   /** The second factor in force now (the cluster auth preference can change it at any time). */
   secondFactor(): 'off' | 'otp' {
     return this.preference ? this.preference.secondFactor() : this.settings.secondFactor;
+  }
+
+  /** CERT_INVALID unless this is the newest admin identity's certificate (see admin-cert.ts). */
+  requireCurrentAdminCert(certDer: Buffer | undefined): Promise<void> {
+    return requireCurrentAdminCert(this.backend, certDer);
   }
 
   // ---- credentials -------------------------------------------------------------------------
