@@ -121,7 +121,13 @@ async function main(): Promise<void> {
       ['users', 'add', 'bench', '--roles=access', `--logins=${LOGIN}`, '--password-stdin'],
       'bench-password-1\n',
     );
-    run('gate.mjs', ['login', '--proxy', proxyAddr, '--user', 'bench', '--password-stdin'], 'bench-password-1\n');
+    // Pinned like a user told the CA fingerprint by their admin (`gatectl status`, tls_host).
+    const caPin = /tls_host\s+(SHA256:[0-9a-f]{64})/.exec(run('gatectl.mjs', ['status']))?.[1] ?? 'missing';
+    run(
+      'gate.mjs',
+      ['login', '--proxy', proxyAddr, '--ca-pin', caPin, '--user', 'bench', '--password-stdin'],
+      'bench-password-1\n',
+    );
     const admin = adminClient({ dataDir });
 
     const locked: number[] = [];

@@ -93,7 +93,7 @@ test('untrusted: the unauthorized-device panel; after enrolling and logging in a
   await deviceTrust.expectIndicator('not enrolled');
   const before = await deviceTrust.openPopover('not enrolled');
   await expect(before).toContainText('Full access requires a trusted device.');
-  await expect(before).toContainText('gate device enroll --token TOKEN');
+  await expect(before).toContainText('gate device enroll" (it asks for the token)');
   await expect(deviceTrust.row(before, 'Cluster mode')).toHaveText('required');
   await screens.capture('20-device-popover-not-enrolled');
   await deviceTrust.closePopover('not enrolled');
@@ -106,7 +106,7 @@ test('untrusted: the unauthorized-device panel; after enrolling and logging in a
   await expect(alert).toContainText('Access denied: Unauthorized device.');
   await expect(panel).toBeVisible();
   await expect(panel).toContainText('only accepts sessions from a trusted device');
-  await expect(panel).toContainText('gate device enroll --token TOKEN');
+  await expect(panel).toContainText('gate device enroll" (it asks for the token)');
   await expect(panel).toContainText('log out and log in again');
   await expect(alert).not.toContainText(/\bat \S+\.ts:\d+|Error:/);
   await expect(region.getByRole('button', { name: 'Reconnect' })).toBeVisible();
@@ -120,7 +120,7 @@ test('untrusted: the unauthorized-device panel; after enrolling and logging in a
   expect(add.status, add.stderr).toBe(0);
   const token = /^ {2}(\S{20,})$/m.exec(add.stdout)?.[1];
   expect(token, add.stdout).toBeTruthy();
-  const enroll = cluster.gate(['device', 'enroll', '--token', token!], '', gateEnv);
+  const enroll = cluster.gate(['device', 'enroll', '--token-stdin'], `${token}\n`, gateEnv);
   expect(enroll.status, `${enroll.stdout}\n${enroll.stderr}`).toBe(0);
   const credentialId = /^ {2}Credential ID: +([0-9a-f]{64})$/m.exec(enroll.stdout)?.[1];
   expect(credentialId, enroll.stdout).toBeTruthy();

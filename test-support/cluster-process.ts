@@ -81,6 +81,7 @@ export class ClusterProcess {
   private child: ChildProcess | undefined;
   /** Bumped by restartWithFreshData: each generation is a new data dir, so a new cluster with new CAs. */
   private generation = 0;
+  private pinCache: { generation: number; pin: string } | undefined;
 
   constructor(private readonly opts: ClusterProcessOptions = {}) {
     this.clusterName = opts.clusterName ?? 'it';
@@ -95,6 +96,20 @@ export class ClusterProcess {
   /** The running daemon's process id (e.g. to read its memory from /proc). */
   get pid(): number | undefined {
     return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
+  /**
+   * The proxy's CA fingerprint ("SHA256:<hex>", from `gatectl status`), for `gate login --ca-pin`:
+   * `gate` refuses an unconfirmed first contact, and tests are what an admin hands a user.
+   */
+  get caPin(): string {
+    if (this.pinCache?.generation === this.generation) return this.pinCache.pin;
+    const r = this.gatectl(['status']);
+    const pin = /tls_host\s+(SHA256:[0-9a-f]{64})/.exec(r.stdout)?.[1];
+    if (!pin) throw new Error(`gatectl status printed no tls_host fingerprint (${r.status}):\n${r.stdout}${r.stderr}`);
+    // The CA lives in the data dir, so it only changes with restartWithFreshData.
+    this.pinCache = { generation: this.generation, pin };
+    return pin;
   }
 
   /** Everything the daemon printed so far, over all its runs. */
@@ -187,6 +202,15 @@ export class ClusterProcess {
     return stopChild(this.child);
   }
 
+  /** kill -9: no shutdown code runs (fault tests); resolves once the process is gone. */
+  async crash(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   /** Stops it and removes its temp dir. */
   async destroy(): Promise<void> {
     await this.stop();
@@ -246,7 +270,10 @@ export class ClusterProcess {
   /** Adds a role-holding user with a password and logs `gate` in as them; returns the login's result. */
   addUserAndLogin(user: string, password: string, roles = 'access', logins = 'root'): CliResult {
     this.setup(['users', 'add', user, `--roles=${roles}`, `--logins=${logins}`, '--password-stdin'], password + '\n');
-    return this.gate(['login', '--proxy', this.proxyAddr, '--user', user, '--password-stdin'], password + '\n');
+    return this.gate(
+      ['login', '--proxy', this.proxyAddr, '--ca-pin', this.caPin, '--user', user, '--password-stdin'],
+      password + '\n',
+    );
   }
 
   /** gatectl for a setup step the test is not about: a failure throws with its output. */

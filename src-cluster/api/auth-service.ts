@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import { toConnectError } from './errors.ts';
 import { peerKey, requireIdentity } from './peer.ts';
 import { accessTargets } from '../locks/lock-targets.ts';
+import { BUILTIN_ADMIN_USER } from '../../src-shared/cert-fields.ts';
 import type { ResourceAdmin } from './resource-admin.ts';
 import type { DeviceInventory } from '../devicetrust/inventory.ts';
 import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
@@ -57,7 +58,24 @@ export function registerAuthService(deps: ApiDeps) {
   const { auth, resources, devices } = deps;
   // Every authenticated call is new access: a lock on the caller's user, roles or device refuses it.
   const id = async (ctx: HandlerContext) => {
-    const who = requireIdentity(ctx.values.get(peerKey));
+    const peer = ctx.values.get(peerKey);
+    const who = requireIdentity(peer);
+    if (who.user === BUILTIN_ADMIN_USER) {
+      // Only the newest admin identity file works; an older copy is refused and recorded.
+      await auth.requireCurrentAdminCert(peer.certDer).catch(async (e: unknown) => {
+        const fields = { reason: 'admin_identity_replaced', client_address: peer.address };
+        const event = {
+          type: 'access.denied',
+          success: false,
+          user: who.user,
+          message: errorMessage(e),
+          fields,
+        } as const;
+        await recordRefusal(deps.audit ?? discardAudit, event, deps.log);
+        deps.log.warn('replaced admin identity refused', { client: peer.address });
+        throw e;
+      });
+    }
     await auth.access.requireNoLock(
       accessTargets({ user: who.user, roles: who.roles, ...(who.device ? { device: who.device.deviceId } : {}) }),
       { action: 'api' },
@@ -218,26 +236,26 @@ export function registerAuthService(deps: ApiDeps) {
           searchAuditEvents: async (req, ctx) => searchAuditEvents(deps.auditLog, auth.access, await id(ctx), req),
           createUser: async (req, ctx) => {
             const who = await id(ctx);
-            const { resource } = await resources.create(who, req.userJson, false, 'user');
-            const name = resource.metadata.name;
-            if (req.password) {
-              const r = await auth.setPassword(name, req.password).catch(async (e: unknown) => {
-                await resources.delete(who, 'user', name).catch(() => undefined);
-                throw e;
-              });
-              return {
-                userJson: JSON.stringify(resource),
-                resetToken: '',
-                resetTokenExpiresUnix: 0n,
-                otpUri: r.otpUri ?? '',
-              };
-            }
-            const t = await auth.createPasswordToken(name);
+            // The user and its password (or password-set token) are one transaction: a crash in
+            // between used to leave users that could neither log in nor be added again.
+            let otp: string | undefined;
+            let reset: { token: string; expires: Date } | undefined;
+            const { resource } = await resources.create(who, req.userJson, false, 'user', async (name) => {
+              if (req.password) {
+                const w = await auth.passwordWrite(name, req.password);
+                otp = w.otpUri;
+                return [w.op];
+              }
+              const w = auth.passwordTokenWrite(name);
+              reset = { token: w.token, expires: w.expires };
+              return [w.op];
+            });
+            const r = reset as { token: string; expires: Date } | undefined;
             return {
               userJson: JSON.stringify(resource),
-              resetToken: t.token,
-              resetTokenExpiresUnix: BigInt(Math.floor(t.expires.getTime() / 1000)),
-              otpUri: '',
+              resetToken: r?.token ?? '',
+              resetTokenExpiresUnix: r ? BigInt(Math.floor(r.expires.getTime() / 1000)) : 0n,
+              otpUri: otp ?? '',
             };
           },
         },

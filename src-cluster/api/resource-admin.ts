@@ -4,6 +4,7 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { KindRegistry, Resource } from '../resources/registry.ts';
 import { validateResource } from '../resources/validate.ts';
 import type { ResourceStore, Resource as StoredResource } from '../storage/resources.ts';
+import type { BatchOp } from '../storage/backend.ts';
 import type { AccessChecker, Identity } from '../authz/access.ts';
 import type { Logger } from '../log/logger.ts';
 import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
@@ -96,14 +97,19 @@ export class ResourceAdmin {
     return resolveName ? resolveName(name) : name;
   }
 
+  /**
+   * `alongside(name)` gives writes that must commit with a new resource in one transaction
+   * (a user's credentials or password token); only for plain creates.
+   */
   create(
     id: Identity,
     json: string,
     upsert: boolean,
     expectKind?: string,
+    alongside?: (name: string) => Promise<BatchOp[]>,
   ): Promise<{ resource: StoredResource; created: boolean }> {
     return this.audited('create', id, { kind: expectKind, ...peekTarget(json) }, () =>
-      this.createUnaudited(id, json, upsert, expectKind),
+      this.createUnaudited(id, json, upsert, expectKind, alongside),
     );
   }
 
@@ -112,11 +118,15 @@ export class ResourceAdmin {
     json: string,
     upsert: boolean,
     expectKind?: string,
+    alongside?: (name: string) => Promise<BatchOp[]>,
   ): Promise<{ resource: StoredResource; created: boolean }> {
     const { resource } = this.parse(json, expectKind, true, id);
     const s = this.store(resource.kind);
     await this.access.requireResourceAccess(id, s.kind, 'create');
     const hooks = this.hooks[s.kind];
+    if (alongside && (upsert || hooks?.create)) {
+      throw new GatehouseError(ErrorCode.INTERNAL, `${s.kind} creates cannot carry extra writes`);
+    }
     if (upsert) {
       await this.access.requireResourceAccess(id, s.kind, 'update');
       const existing = await s.store.find(resource.metadata.name);
@@ -140,7 +150,7 @@ export class ResourceAdmin {
     }
     const saved = hooks?.create
       ? await hooks.create(resource as StoredResource)
-      : await s.store.create(resource as StoredResource);
+      : await s.store.create(resource as StoredResource, alongside ? await alongside(resource.metadata.name) : []);
     this.log.info('resource created', { kind: s.kind, name: resource.metadata.name, by: id.user });
     return { resource: saved, created: true };
   }

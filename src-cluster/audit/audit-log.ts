@@ -15,7 +15,7 @@
 //   resource.delete GH9002
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
-import type { Backend, Item } from '../storage/backend.ts';
+import type { Backend, BatchOp, Item } from '../storage/backend.ts';
 import {
   AUDIT_EVENT_TYPES,
   boundedUserName,
@@ -138,10 +138,15 @@ export class AuditLog implements AuditEmitter {
     };
     const suffix = `${event.time}/${this.#seq.toString(36).padStart(6, '0')}/${event.id}`;
     try {
-      // The event first: an index key must never point at nothing.
-      await this.#backend.create({ key: EVENTS + suffix, value: JSON.stringify(event) });
-      await this.#backend.create({ key: `${BY_TYPE}${event.type}/${suffix}`, value: '' });
-      if (event.user) await this.#backend.create({ key: `${BY_USER}${userSegment(event.user)}/${suffix}`, value: '' });
+      // One transaction: an index key never points at nothing, and no event misses its indexes.
+      const ops: BatchOp[] = [
+        { type: 'create', item: { key: EVENTS + suffix, value: JSON.stringify(event) } },
+        { type: 'create', item: { key: `${BY_TYPE}${event.type}/${suffix}`, value: '' } },
+      ];
+      if (event.user) {
+        ops.push({ type: 'create', item: { key: `${BY_USER}${userSegment(event.user)}/${suffix}`, value: '' } });
+      }
+      await this.#backend.batch(ops);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       throw new GatehouseError(ErrorCode.STORAGE, `audit log could not record ${input.type}: ${why}`, {

@@ -2,7 +2,7 @@
 // Everything a login or a certificate depends on goes through here, so every refusal is
 // decided and logged in one place.
 import { createPublicKey, randomBytes, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { Backend } from '../storage/backend.ts';
+import type { Backend, BatchOp } from '../storage/backend.ts';
 import { ResourceStore, type Resource } from '../storage/resources.ts';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import {
@@ -32,6 +32,7 @@ import { recordRefusal } from '../audit/audit-emit.ts';
 import { accessTargets } from '../locks/lock-targets.ts';
 import { nameProblem } from '../resources/fields.ts';
 import { DEFAULT_LOCKOUT, LoginLockout, type Lockout, type LockoutSettings } from './login-lockout.ts';
+import { requireCurrentAdminCert } from './admin-cert.ts';
 
 export interface Credentials {
   passwordHash?: string;
@@ -111,6 +112,11 @@ export class AuthServer {
     return this.preference ? this.preference.secondFactor() : this.settings.secondFactor;
   }
 
+  /** CERT_INVALID unless this is the newest admin identity's certificate (see admin-cert.ts). */
+  requireCurrentAdminCert(certDer: Buffer | undefined): Promise<void> {
+    return requireCurrentAdminCert(this.backend, certDer);
+  }
+
   // ---- credentials -------------------------------------------------------------------------
 
   private credKey(user: string) {
@@ -130,20 +136,37 @@ export class AuthServer {
     await this.backend.delete(this.credKey(user)).catch(() => undefined);
   }
 
-  /** Sets a password directly (admin, `--password-stdin`). Returns the OTP URI when OTP is on. */
-  async setPassword(user: string, password: string): Promise<{ otpUri?: string }> {
+  /**
+   * The write that gives `user` this password (not applied), so a new user and its credentials
+   * can be stored in one transaction. Returns the OTP URI when OTP is on.
+   */
+  async passwordWrite(user: string, password: string): Promise<{ op: BatchOp; otpUri?: string }> {
     checkPasswordPolicy(password);
     const creds: Credentials = { passwordHash: await hashPassword(password) };
     if (this.secondFactor() === 'otp') creds.otpSecret = newOtpSecret();
-    await this.putCredentials(user, creds);
+    const op: BatchOp = { type: 'put', item: { key: this.credKey(user), value: JSON.stringify(creds) } };
+    return creds.otpSecret ? { op, otpUri: otpUri(creds.otpSecret, user, this.settings.clusterName) } : { op };
+  }
+
+  /** Sets a password directly (admin, `--password-stdin`). Returns the OTP URI when OTP is on. */
+  async setPassword(user: string, password: string): Promise<{ otpUri?: string }> {
+    const { op, otpUri: uri } = await this.passwordWrite(user, password);
+    await this.backend.batch([op]);
     this.log.info('password set', { user });
-    return creds.otpSecret ? { otpUri: otpUri(creds.otpSecret, user, this.settings.clusterName) } : {};
+    return uri ? { otpUri: uri } : {};
+  }
+
+  /** The write that stores a new password-set token for `user` (not applied), and the token. */
+  passwordTokenWrite(user: string): { op: BatchOp; token: string; expires: Date } {
+    const token = newToken();
+    const expires = new Date(Date.now() + TOKEN_TTL_MS);
+    const item = { key: `/password_tokens/${tokenHash(token)}`, value: JSON.stringify({ user }), expires };
+    return { op: { type: 'put', item }, token, expires };
   }
 
   async createPasswordToken(user: string): Promise<{ token: string; expires: Date }> {
-    const token = newToken();
-    const expires = new Date(Date.now() + TOKEN_TTL_MS);
-    await this.backend.put({ key: `/password_tokens/${tokenHash(token)}`, value: JSON.stringify({ user }), expires });
+    const { op, token, expires } = this.passwordTokenWrite(user);
+    await this.backend.batch([op]);
     return { token, expires };
   }
 

@@ -41,7 +41,7 @@ async function printToken(client: AuthClient, ref: { deviceId: string; assetTag:
   const expires = new Date(Number(t.expiresUnix) * 1000).toISOString();
   process.stdout.write(
     `Enroll token for device ${who} (single use, expires at ${expires}):\n\n  ${t.token}\n\n` +
-      `On the device run:\n  gate device enroll --token ${t.token}\n`,
+      `On the device run (it asks for the token; keep it off command lines, where other users see it):\n  gate device enroll\n`,
   );
 }
 

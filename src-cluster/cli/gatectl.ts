@@ -120,7 +120,7 @@ async function usersCommand(args: string[]): Promise<void> {
   } else {
     const expires = new Date(Number(res.resetTokenExpiresUnix) * 1000).toISOString();
     process.stdout.write(
-      `User "${name}" has been created but requires a password. Share this one-time token with them; it expires at ${expires}:\n\n  ${res.resetToken}\n\nThey set their password with:\n  gate set-password --proxy <proxy address> --token ${res.resetToken}\n`,
+      `User "${name}" has been created but requires a password. Share this one-time token with them; it expires at ${expires}:\n\n  ${res.resetToken}\n\nThey set their password with (it asks for the token; keep it off command lines, where other users see it):\n  gate set-password --proxy <proxy address>\n`,
     );
   }
   if (res.otpUri)

@@ -1,10 +1,13 @@
 // The admin identity file `gatectl` uses on the auth host: a key and client certificate for
 // the built-in admin (role "editor"), plus what is needed to trust and reach the proxy.
-// Rewritten at every start so it never outlives a CA change; readable by the owner only.
+// Rewritten at every start so it never outlives a CA change; readable by the owner only. Writing
+// a new one revokes the previous one (auth/admin-cert.ts).
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import type { AuthServer } from '../auth/auth-server.ts';
+import { recordAdminCert } from '../auth/admin-cert.ts';
+import type { Backend } from '../storage/backend.ts';
 
 export const ADMIN_IDENTITY_FILE = 'admin-identity.json';
 
@@ -23,6 +26,7 @@ export async function writeAdminIdentity(
   auth: AuthServer,
   proxyAddress: string,
   user: string,
+  backend: Backend,
 ): Promise<string> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const { issueClientCert } = await import('../auth/x509.ts');
@@ -46,6 +50,8 @@ export async function writeAdminIdentity(
     tls_host_ca_pem: [auth.cas.tlsHost.material.certPem],
   };
   const path = join(dataDir, ADMIN_IDENTITY_FILE);
+  // Recorded first: from here on only this certificate is an admin's (see auth/admin-cert.ts).
+  await recordAdminCert(backend, dataDir, tlsCert, path);
   writeFileSync(path + '.tmp', JSON.stringify(file, null, 2), { mode: 0o600 });
   renameSync(path + '.tmp', path);
   return path;

@@ -251,6 +251,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         auth,
         running.proxyAddress,
         BUILTIN_ADMIN_USER,
+        backend,
       );
     }
 

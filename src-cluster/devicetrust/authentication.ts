@@ -50,7 +50,7 @@ async function enrolledDeviceFor(deps: AuthenticationDeps, credentialId: string)
       ErrorCode.DEVICE_NOT_ENROLLED,
       device
         ? `device ${deviceLabel(device)} is not enrolled; ask an administrator for an enroll token (gatectl devices enroll)`
-        : 'no enrolled device has this credential: enroll this device first (gate device enroll --token ...)',
+        : 'no enrolled device has this credential: enroll this device first (gate device enroll)',
       { reason: device ? 'not_enrolled' : 'unknown_credential' },
     );
   }

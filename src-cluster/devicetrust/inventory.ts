@@ -109,13 +109,9 @@ export class DeviceInventory {
   /** Stores a complete record; ALREADY_EXISTS when its asset tag is taken for its OS. */
   async create(device: DeviceResource): Promise<StoredDevice> {
     await this.#requireFreeTag(device);
-    await this.#claims.claim(owner(device));
-    try {
-      return (await this.store.create(device)) as StoredDevice;
-    } catch (e) {
-      await this.#claims.release(owner(device));
-      throw e;
-    }
+    // One transaction: a crash can no longer leave a claim without its device (or the reverse).
+    const [, item] = await this.#claims.claim(owner(device), [this.store.createWrite(device)]);
+    return this.store.fromItem(item!) as StoredDevice;
   }
 
   async list(): Promise<StoredDevice[]> {
@@ -178,14 +174,9 @@ export class DeviceInventory {
     const retagged = next.spec.asset_tag !== previous.spec.asset_tag || next.spec.os_type !== previous.spec.os_type;
     if (!retagged) return (await this.store.update(next)) as StoredDevice;
     await this.#requireFreeTag(next);
-    await this.#claims.claim(owner(next));
-    let written: StoredDevice;
-    try {
-      written = (await this.store.update(next)) as StoredDevice;
-    } catch (e) {
-      await this.#claims.release(owner(next));
-      throw e;
-    }
+    const [, item] = await this.#claims.claim(owner(next), [this.store.updateWrite(next)]);
+    const written = this.store.fromItem(item!) as StoredDevice;
+    // A crash before this release leaves a stale claim, which the next claimant takes over.
     await this.#claims.release(owner(previous));
     return written;
   }
@@ -275,9 +266,19 @@ export class DeviceInventory {
       });
     }
     const record = JSON.parse(item.value) as TokenRecord;
-    // The delete is the atomic step: of two concurrent spenders only one deletes the item.
+    const now = this.#now();
+    const tombstone = {
+      key: SPENT_PREFIX + hash,
+      value: JSON.stringify({ device_id: record.device_id, spent: now.toISOString() }),
+      expires: new Date(now.getTime() + SPENT_MEMORY_MS),
+    };
+    // The delete is the atomic step: of two concurrent spenders only one deletes the item. The
+    // tombstone commits with it, so a crash cannot turn "already used" into "unknown".
     try {
-      await this.#backend.delete(key);
+      await this.#backend.batch([
+        { type: 'delete', key },
+        { type: 'put', item: tombstone },
+      ]);
     } catch (e) {
       if (isGatehouseError(e) && e.code === ErrorCode.NOT_FOUND) {
         throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, `this enroll token was already used; ${fresh}`, {
@@ -286,12 +287,6 @@ export class DeviceInventory {
       }
       throw e;
     }
-    const now = this.#now();
-    await this.#backend.put({
-      key: SPENT_PREFIX + hash,
-      value: JSON.stringify({ device_id: record.device_id, spent: now.toISOString() }),
-      expires: new Date(now.getTime() + SPENT_MEMORY_MS),
-    });
     if (Date.parse(record.expires) <= now.getTime()) {
       throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, `this enroll token expired at ${record.expires}; ${fresh}`, {
         reason: 'expired',

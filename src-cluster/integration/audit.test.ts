@@ -26,7 +26,7 @@ describe('audit log', () => {
   const gateAs = (who: string, args: string[], input = '') =>
     cluster.gate(args, input, { GATEHOUSE_HOME: home(who), GATEHOUSE_TPM_TCTI: tpm.tcti });
   const login = (who: string, password = `${who}-password-1`) =>
-    gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--user', who, '--password-stdin'], `${password}\n`);
+    gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', who, '--password-stdin'], `${password}\n`);
   const ssh = (who: string, ...command: string[]) => gateAs(who, ['ssh', `${LOGIN}@${NODE}`, ...command]);
   const ok = (r: { status: number; stderr: string; stdout: string }) => {
     assert.equal(r.status, 0, r.stderr + r.stdout);
@@ -182,9 +182,9 @@ describe('audit log', () => {
     assert.equal(failedToken?.asset_tag, 'no-such-tag');
     assert.ok(String(failedToken?.message).length > 0, 'the failure carries its message');
 
-    const bogus = gateAs('alice', ['device', 'enroll', '--token', 'not-a-real-token-0123456789']);
+    const bogus = gateAs('alice', ['device', 'enroll', '--token-stdin'], 'not-a-real-token-0123456789\n');
     assert.notEqual(bogus.status, 0);
-    ok(gateAs('alice', ['device', 'enroll', '--token', token]));
+    ok(gateAs('alice', ['device', 'enroll', '--token-stdin'], `${token}\n`));
     const enrolls = audit('--type', 'device.enroll');
     assert.deepEqual(
       enrolls.map((e) => [e.success, e.code]),

@@ -82,7 +82,7 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
       );
       assert.equal(add.status, 0, add.stderr);
       const login = () =>
-        gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--user', name, '--password-stdin'], password + '\n');
+        gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', name, '--password-stdin'], password + '\n');
       let r = login();
       assert.equal(r.status, 0, r.stderr);
       if (who !== 'trusted') continue;
@@ -90,7 +90,7 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
       const added = cluster.gatectl(['devices', 'add', '--asset-tag', tag, '--os', 'linux', '--enroll']);
       const token = /^ {2}(\S{20,})$/m.exec(added.stdout)?.[1];
       assert.ok(token, added.stdout + added.stderr);
-      r = gateAs(who, ['device', 'enroll', '--token', token]);
+      r = gateAs(who, ['device', 'enroll', '--token-stdin'], `${token}\n`);
       assert.equal(r.status, 0, r.stderr);
       r = login();
       assert.equal(r.status, 0, r.stderr);

@@ -26,7 +26,7 @@ describe('locks', () => {
   const gateAs = (who: string, args: string[], input = '') =>
     cluster.gate(args, input, { GATEHOUSE_HOME: home(who), GATEHOUSE_TPM_TCTI: tpm.tcti });
   const login = (who: string) =>
-    gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--user', who, '--password-stdin'], `${who}-password-1\n`);
+    gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', who, '--password-stdin'], `${who}-password-1\n`);
   const ssh = (who: string, ...command: string[]) => gateAs(who, ['ssh', `${LOGIN}@${NODE}`, ...command]);
   const lock = (...args: string[]) => {
     const r = cluster.gatectl(['lock', ...args]);
@@ -70,7 +70,7 @@ describe('locks', () => {
     deviceId = /^Device ID: (\S+)$/m.exec(added.stdout)?.[1] ?? '';
     const token = /^ {2}(\S{20,})$/m.exec(added.stdout)?.[1];
     assert.ok(deviceId && token, added.stdout + added.stderr);
-    let r = gateAs('alice', ['device', 'enroll', '--token', token]);
+    let r = gateAs('alice', ['device', 'enroll', '--token-stdin'], `${token}\n`);
     assert.equal(r.status, 0, r.stderr);
     r = login('alice');
     assert.equal(r.status, 0, r.stderr);
@@ -109,7 +109,7 @@ describe('locks', () => {
     assert.doesNotMatch(out, /this session is device-trusted/);
     const token = /^ {2}(\S{20,})$/m.exec(cluster.gatectl(['devices', 'enroll', '--device-id', deviceId]).stdout)?.[1];
     assert.ok(token);
-    const enroll = gateAs('alice', ['device', 'enroll', '--token', token]);
+    const enroll = gateAs('alice', ['device', 'enroll', '--token-stdin'], `${token}\n`);
     assert.notEqual(enroll.status, 0);
     assert.match(enroll.stderr, /lock targeting Device:".*" is in force: reported stolen/);
     unlock(name);

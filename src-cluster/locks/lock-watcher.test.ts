@@ -29,6 +29,7 @@ function breakable(inner: Backend) {
     put: (i) => inner.put(i),
     create: (i) => inner.create(i),
     compareAndSwap: (e, r) => inner.compareAndSwap(e, r),
+    batch: (ops) => inner.batch(ops),
     delete: (k) => inner.delete(k),
     deleteRange: (s, e) => inner.deleteRange(s, e),
     listRange: (s, e, l) => inner.listRange(s, e, l),

@@ -41,6 +41,25 @@ export interface Watcher extends AsyncIterable<WatchEvent> {
   close(): void;
 }
 
+/**
+ * One step of a batch. Each has the precondition of its single-call twin (create: key absent;
+ * compareAndSwap: key at that revision; delete: key live); `check` only asserts a precondition
+ * (the key is live, and at `revision` when given) without writing.
+ */
+export type BatchOp =
+  | { type: 'put'; item: ItemInput }
+  | { type: 'create'; item: ItemInput }
+  | { type: 'compareAndSwap'; expected: { key: string; revision: number }; item: ItemInput }
+  | { type: 'delete'; key: string }
+  | { type: 'check'; key: string; revision?: number };
+
+/**
+ * Records that only make sense together (a user and its credentials, a device and its tag claim,
+ * an audit event and its index keys) are written in one batch, so a crash or a failed
+ * precondition leaves none of them. Bounded so one call cannot hold the write lock for long.
+ */
+export const MAX_BATCH_OPS = 64;
+
 export interface Backend {
   /** Undefined when missing or expired. */
   get(key: string): Promise<Item | undefined>;
@@ -52,6 +71,12 @@ export interface Backend {
   compareAndSwap(expected: { key: string; revision: number }, replacement: ItemInput): Promise<Item>;
   /** NOT_FOUND when missing or expired. */
   delete(key: string): Promise<void>;
+  /**
+   * All ops in one transaction, in order: either every op applies or none does (the first failed
+   * precondition throws its single-call error, with `details.op` = its index). Returns, per op,
+   * the written item (undefined for delete and check). Watchers see the writes in op order.
+   */
+  batch(ops: BatchOp[]): Promise<(Item | undefined)[]>;
   /** Deletes live items with start <= key < end; returns how many. */
   deleteRange(start: string, end: string): Promise<number>;
   /** Live items with start <= key < end, sorted by key (Unicode code point order). */

@@ -2,7 +2,7 @@
 // as JSON under `/<collection>/<name>`. The item revision doubles as the resource revision,
 // which is what makes read-modify-write safe: update() only succeeds if nobody wrote since.
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
-import type { Backend, Item, Watcher } from './backend.ts';
+import type { Backend, BatchOp, Item, Watcher } from './backend.ts';
 
 export interface ResourceMetadata {
   name: string;
@@ -97,13 +97,20 @@ export class ResourceStore<Spec = unknown> {
       .filter((r) => wanted.every(([k, v]) => r.metadata.labels?.[k] === v));
   }
 
-  /** ALREADY_EXISTS when the name is taken. */
-  async create(resource: Resource<Spec>): Promise<Resource<Spec>> {
+  /**
+   * ALREADY_EXISTS when the name is taken. `alongside` are writes that belong to the resource
+   * (a user's credentials): they commit in the same transaction or not at all, so a crash can
+   * never leave the resource without them.
+   */
+  async create(resource: Resource<Spec>, alongside: BatchOp[] = []): Promise<Resource<Spec>> {
     const input = this.#encode(resource);
     try {
-      return this.#decode(await this.#backend.create(input));
+      if (alongside.length === 0) return this.#decode(await this.#backend.create(input));
+      const [item] = await this.#backend.batch([{ type: 'create', item: input }, ...alongside]);
+      return this.#decode(item!);
     } catch (error) {
-      if (isGatehouseError(error) && error.code === ErrorCode.ALREADY_EXISTS) {
+      const ours = !isGatehouseError(error) || error.details?.['op'] === undefined || error.details['op'] === 0;
+      if (isGatehouseError(error) && error.code === ErrorCode.ALREADY_EXISTS && ours) {
         throw new GatehouseError(
           ErrorCode.ALREADY_EXISTS,
           `${this.kind} "${resource.metadata.name}" already exists; use update to change it`,
@@ -141,6 +148,26 @@ export class ResourceStore<Spec = unknown> {
         { kind: this.kind, name, expected: revision, actual: current.revision },
       );
     }
+  }
+
+  /** The write create() makes, to commit in one Backend.batch with related records. */
+  createWrite(resource: Resource<Spec>): BatchOp {
+    return { type: 'create', item: this.#encode(resource) };
+  }
+
+  /** The write update() makes (compare-and-swap on metadata.revision), for a Backend.batch. */
+  updateWrite(resource: Resource<Spec>): BatchOp {
+    const revision = resource.metadata?.revision;
+    if (typeof revision !== 'number') {
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `updating ${this.kind} needs metadata.revision from a read`);
+    }
+    const item = this.#encode(resource);
+    return { type: 'compareAndSwap', expected: { key: item.key, revision }, item };
+  }
+
+  /** A resource from an item a batch wrote. */
+  fromItem(item: Item): Resource<Spec> {
+    return this.#decode(item);
   }
 
   /** Creates or overwrites regardless of revision. */

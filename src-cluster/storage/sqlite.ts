@@ -5,7 +5,18 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
-import { checkKey, checkLimit, prefixEnd, type Backend, type Item, type ItemInput, type Watcher } from './backend.ts';
+import {
+  checkKey,
+  checkLimit,
+  MAX_BATCH_OPS,
+  prefixEnd,
+  type Backend,
+  type BatchOp,
+  type Item,
+  type ItemInput,
+  type Watcher,
+} from './backend.ts';
+import { casConflict, checkOp } from './batch-ops.ts';
 import { SqliteEventFeed } from './sqlite-events.ts';
 import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
 
@@ -41,19 +52,6 @@ function toItem(row: Row, revision = row.revision): Item {
   const item: Item = { key: row.key, value: row.value, revision };
   if (row.expires !== null) item.expires = new Date(row.expires);
   return item;
-}
-
-function checkInput(input: ItemInput): number | null {
-  checkKey(input.key);
-  if (typeof input.value !== 'string') {
-    throw new GatehouseError(ErrorCode.BAD_REQUEST, `storage value for ${input.key} must be a string`);
-  }
-  if (input.expires === undefined) return null;
-  const ms = input.expires instanceof Date ? input.expires.getTime() : NaN;
-  if (!Number.isFinite(ms)) {
-    throw new GatehouseError(ErrorCode.BAD_REQUEST, `storage expiry for ${input.key} is not a valid date`);
-  }
-  return ms;
 }
 
 function storageError(action: string, error: unknown): GatehouseError {
@@ -188,53 +186,76 @@ export class SqliteBackend implements Backend {
   }
 
   async put(input: ItemInput): Promise<Item> {
-    const expires = checkInput(input);
-    return this.#write('put', (now) => {
-      this.#expireKey(input.key, now);
-      return this.#store(input, expires, now);
-    });
+    return (await this.#writeOps('put', [{ type: 'put', item: input }]))[0]!;
   }
 
   async create(input: ItemInput): Promise<Item> {
-    const expires = checkInput(input);
-    return this.#write('create', (now) => {
-      if (this.#expireKey(input.key, now)) {
-        throw new GatehouseError(ErrorCode.ALREADY_EXISTS, `${input.key} already exists`);
-      }
-      return this.#store(input, expires, now);
-    });
+    return (await this.#writeOps('create', [{ type: 'create', item: input }]))[0]!;
   }
 
   async compareAndSwap(expected: { key: string; revision: number }, replacement: ItemInput): Promise<Item> {
-    const expires = checkInput(replacement);
-    if (expected.key !== replacement.key) {
-      throw new GatehouseError(
-        ErrorCode.BAD_REQUEST,
-        `compare-and-swap keys differ: ${expected.key} vs ${replacement.key}`,
-      );
-    }
-    return this.#write('compare-and-swap', (now) => {
-      const current = this.#expireKey(expected.key, now);
-      if (!current || current.revision !== expected.revision) {
-        throw new GatehouseError(
-          ErrorCode.CONFLICT,
-          current
-            ? `${expected.key} changed: expected revision ${expected.revision}, found ${current.revision}`
-            : `${expected.key} no longer exists (expected revision ${expected.revision})`,
-          { key: expected.key, expected: expected.revision, actual: current?.revision ?? null },
-        );
-      }
-      return this.#store(replacement, expires, now);
-    });
+    const op: BatchOp = { type: 'compareAndSwap', expected, item: replacement };
+    return (await this.#writeOps('compare-and-swap', [op]))[0]!;
   }
 
   async delete(key: string): Promise<void> {
-    checkKey(key);
-    this.#write('delete', (now) => {
-      const current = this.#expireKey(key, now);
-      if (!current) throw new GatehouseError(ErrorCode.NOT_FOUND, `${key} not found`);
-      this.#remove(current, now);
-    });
+    await this.#writeOps('delete', [{ type: 'delete', key }]);
+  }
+
+  async batch(ops: BatchOp[]): Promise<(Item | undefined)[]> {
+    if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `a storage batch needs 1-${MAX_BATCH_OPS} ops, got ${Array.isArray(ops) ? ops.length : typeof ops}`,
+      );
+    }
+    return this.#writeOps('batch', ops, true);
+  }
+
+  /** Checks every op, then applies them all in one IMMEDIATE transaction (all or nothing). */
+  async #writeOps(action: string, ops: BatchOp[], tagIndex = false): Promise<(Item | undefined)[]> {
+    const expiries = ops.map((op) => checkOp(op));
+    return this.#write(action, (now) =>
+      ops.map((op, index) => {
+        try {
+          return this.#apply(op, expiries[index]!, now);
+        } catch (error) {
+          // Throwing rolls the whole transaction back; say which op's precondition failed.
+          if (!tagIndex || !isGatehouseError(error)) throw error;
+          throw new GatehouseError(error.code, `batch op ${index} (${op.type}): ${error.message}`, {
+            ...error.details,
+            op: index,
+          });
+        }
+      }),
+    );
+  }
+
+  /** Inside a write: one op with its precondition; throws (rolling back) when it fails. */
+  #apply(op: BatchOp, expires: number | null, now: number): Item | undefined {
+    if (op.type === 'put') {
+      this.#expireKey(op.item.key, now);
+      return this.#store(op.item, expires, now);
+    }
+    const key = op.type === 'compareAndSwap' ? op.expected.key : op.type === 'create' ? op.item.key : op.key;
+    const current = this.#expireKey(key, now);
+    switch (op.type) {
+      case 'create':
+        if (current) throw new GatehouseError(ErrorCode.ALREADY_EXISTS, `${key} already exists`);
+        return this.#store(op.item, expires, now);
+      case 'compareAndSwap':
+        if (!current || current.revision !== op.expected.revision) throw casConflict(op.expected, current);
+        return this.#store(op.item, expires, now);
+      case 'delete':
+        if (!current) throw new GatehouseError(ErrorCode.NOT_FOUND, `${key} not found`);
+        this.#remove(current, now);
+        return undefined;
+      case 'check':
+        if (!current || (op.revision !== undefined && current.revision !== op.revision)) {
+          throw casConflict({ key, revision: op.revision }, current);
+        }
+        return undefined;
+    }
   }
 
   async deleteRange(start: string, end: string): Promise<number> {

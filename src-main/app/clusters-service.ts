@@ -1,8 +1,11 @@
 // Clusters the user added by proxy address. Adding pings the proxy over TLS verified against a CA
-// chosen by trust on first use (what the proxy presents now, as `gate login` does) and pins it
-// once the ping succeeded: adding a cluster is the user's explicit "yes, this one". From then on
-// every connection must chain to the pinned CA; the fingerprint is shown so it can be compared
-// with the administrator's.
+// chosen by trust on first use (what the proxy presents now) and pins it once the ping succeeded.
+// Unlike `gate login`, which refuses an unconfirmed first contact unless the user confirms the
+// fingerprint or passes --ca-pin, the app treats "Add cluster" as the user's explicit "yes, this
+// one" (trustOnFirstUse): the renderer has no step yet to show the fingerprint before pinning, and
+// the cluster card shows it right after so it can be compared with the administrator's. The demo
+// launcher (scripts/start-app.mjs) knows the demo CA and pins it with --ca-pin instead. From then
+// on every connection must chain to the pinned CA.
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import type { TrustOptions } from '../core/proxy-trust.ts';
 import type { Clock } from '../core/types.ts';
@@ -37,7 +40,7 @@ export class ClustersService {
     const proxy = canonicalProxy(proxyInput);
     const { clients, core, store, clock, log } = this.deps;
     const client = await clients.get(proxy);
-    const decision = await client.establishTrust(trust);
+    const decision = await client.establishTrust({ trustOnFirstUse: true, ...trust });
     const ping = await client.ping();
     core.trust.confirm(client.proxy);
     // A replaced CA means a different (or re-created) cluster: the old session's certificates are not for it.

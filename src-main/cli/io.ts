@@ -36,7 +36,6 @@ export function prompt(io: CliIo, question: string, opts: { hidden?: boolean } =
   if (!stdin.isTTY || !stdin.setRawMode) {
     return Promise.reject(new GatehouseError(ErrorCode.BAD_REQUEST, 'no terminal to ask on'));
   }
-  stderr.write(question);
   return new Promise((resolve, reject) => {
     let answer = '';
     const finish = (err?: GatehouseError) => {
@@ -73,9 +72,12 @@ export function prompt(io: CliIo, question: string, opts: { hidden?: boolean } =
         if (!opts.hidden) stderr.write(ch);
       }
     };
+    // Raw mode (no echo) before the question shows: an answer typed as soon as it appears must
+    // not reach a terminal that still echoes (seen with a secret typed right after its prompt).
     stdin.setRawMode!(true);
     stdin.resume();
     stdin.on('data', onData);
+    stderr.write(question);
   });
 }
 

@@ -91,7 +91,7 @@ test('a refused device authentication keeps the login and says why, with the nex
   assert.equal(r.profile, PROFILE);
   assert.ok(r.deviceTrust.state === 'failed');
   assert.equal(r.deviceTrust.code, ErrorCode.DEVICE_NOT_ENROLLED);
-  assert.match(r.deviceTrust.nextStep, /gate device enroll --token/);
+  assert.match(r.deviceTrust.nextStep, /gate device enroll" \(it asks for the token\)/);
   assert.equal(
     deviceTrustText(r.deviceTrust),
     'not device-trusted: device dev-1 is not enrolled [DEVICE_NOT_ENROLLED]',

@@ -77,7 +77,7 @@ test('a failed device authentication is stored with the profile; the login stand
   assert.deepEqual(stored?.deviceTrustIssue, {
     code: 'DEVICE_NOT_ENROLLED',
     message: 'the device was unenrolled',
-    nextStep: 'ask your administrator for an enroll token, run "gate device enroll --token TOKEN", then log in again',
+    nextStep: 'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then log in again',
   });
   assert.deepEqual(r.profile.deviceTrustIssue, stored?.deviceTrustIssue);
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { caFingerprint, KnownProxies, makePin } from './known-proxies.ts';
 import { parseProxyAddress } from './proxy-address.ts';
-import { ProxyTrust, type ChainFetcher } from './proxy-trust.ts';
+import { isFirstUseRefusal, ProxyTrust, type ChainFetcher } from './proxy-trust.ts';
 import { makeCa, makeLeaf } from './test-pki.ts';
 
 const clock = () => new Date('2030-01-01T00:00:00Z');
@@ -42,9 +42,21 @@ describe('known proxies', () => {
   }
   const proxy = parseProxyAddress('proxy.example');
 
+  test('first contact without the user consenting is refused, with the fingerprint, and pins nothing', async () => {
+    const { known, trust } = setup('unconfirmed');
+    await assert.rejects(trust.establish(proxy), (e: GatehouseError) => {
+      assert.ok(isFirstUseRefusal(e), e.message);
+      assert.equal(e.details.fingerprint, caFingerprint(caA.certPem));
+      assert.match(e.message, /not known yet .* --ca-pin SHA256:[0-9a-f]{64}, or pass --insecure-trust-on-first-use/);
+      return true;
+    });
+    assert.throws(() => trust.pinned(proxy));
+    assert.equal(known.get(proxy.address), undefined);
+  });
+
   test('first pin: the top of the chain, stored 0600 under the canonical address after confirm', async () => {
     const { known, trust } = setup('first');
-    const d = await trust.establish(proxy);
+    const d = await trust.establish(proxy, { trustOnFirstUse: true });
     assert.deepEqual([d.newlyPinned, d.source, d.fingerprint], [true, 'first-use', caFingerprint(caA.certPem)]);
     assert.equal(known.get('proxy.example:3080'), undefined, 'pending until confirmed');
     trust.confirm(proxy);
@@ -99,9 +111,9 @@ describe('known proxies', () => {
 
   test('a failed establish forgets an earlier pending pin', async () => {
     const { presented, trust } = setup('pending');
-    await trust.establish(proxy);
+    await trust.establish(proxy, { trustOnFirstUse: true });
     presented.chain = [chainA[0]!]; // no CA in the chain now
-    await assert.rejects(trust.establish(proxy), (e: GatehouseError) => e.code === ErrorCode.PROXY_UNTRUSTED);
+    await assert.rejects(trust.establish(proxy, { trustOnFirstUse: true }), (e: GatehouseError) => e.code === ErrorCode.PROXY_UNTRUSTED);
     assert.throws(() => trust.pinned(proxy));
   });
 

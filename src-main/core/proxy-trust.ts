@@ -1,7 +1,10 @@
 // Deciding whether to trust a proxy. The proxy presents a server certificate from the cluster's
-// X.509 host CA and sends that CA in its chain. First contact pins the CA (trust on first use,
-// like ssh's accept-new) unless the user names it (--ca-pin / --ca-file); afterwards every
-// connection verifies the chain strictly against the pinned CA and the host name.
+// X.509 host CA and sends that CA in its chain. First contact needs the user's say: the CA they
+// name (--ca-pin / --ca-file), or the one the proxy presents when they confirmed its fingerprint
+// (the CLI asks, like ssh) or explicitly accept blind trust on first use (trustOnFirstUse);
+// otherwise it is refused (PROXY_UNTRUSTED, reason first-use, with the fingerprint in the
+// details), since silently trusting whatever answers lets anyone on the path pose as the
+// cluster. Afterwards every connection verifies the chain strictly against the pinned CA.
 // A new pin is held in memory until the caller confirms it (after a successful login), so a
 // mistyped address or a failed attempt leaves nothing behind in known_proxies.json.
 import * as tls from 'node:tls';
@@ -17,6 +20,21 @@ export interface TrustOptions {
   caPin?: string;
   /** The CA certificate itself (PEM), e.g. read from --ca-file. */
   caPem?: string;
+  /**
+   * On first contact, pin whatever CA the proxy presents (--insecure-trust-on-first-use, or a
+   * caller whose user explicitly chose this proxy). Without it first contact is refused.
+   */
+  trustOnFirstUse?: boolean;
+}
+
+/** True for establish()'s refusal of an unconfirmed first contact (details: proxy, fingerprint). */
+export function isFirstUseRefusal(e: unknown): e is GatehouseError & { details: { fingerprint: string } } {
+  return (
+    e instanceof GatehouseError &&
+    e.code === ErrorCode.PROXY_UNTRUSTED &&
+    e.details?.['reason'] === 'first-use' &&
+    typeof e.details['fingerprint'] === 'string'
+  );
 }
 
 export interface TrustDecision {
@@ -173,6 +191,16 @@ export class ProxyTrust {
     }
     if (existing) return this.decision(proxy, existing, false);
     const caPem = caOfChain(proxy, await this.fetchChain(proxy, this.timeoutMs));
+    if (!opts.trustOnFirstUse) {
+      const fingerprint = caFingerprint(caPem);
+      throw new GatehouseError(
+        ErrorCode.PROXY_UNTRUSTED,
+        `the proxy at ${proxy.address} is not known yet and its certificate authority ${fingerprint} was not confirmed. ` +
+          'Check that fingerprint with your administrator ("gatectl status", type tls_host) and pass ' +
+          `--ca-pin ${fingerprint}, or pass --insecure-trust-on-first-use to trust whatever the proxy presents`,
+        { proxy: proxy.address, fingerprint, reason: 'first-use' },
+      );
+    }
     return this.propose(proxy, makePin(caPem, 'first-use', this.clock()), undefined);
   }
 

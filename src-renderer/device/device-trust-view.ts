@@ -27,7 +27,7 @@ const LABELS: Record<IndicatorState, string> = {
 
 export const ENROLL_STEP =
   'Ask your administrator to register this device and give you an enroll token, run ' +
-  '"gate device enroll --token TOKEN" on this computer, then log out and log in again.';
+  '"gate device enroll" (it asks for the token) on this computer, then log out and log in again.';
 
 /** "26 Nov 2026, 07:12" in the viewer's locale and time zone; the raw text when unparsable. */
 export function formatWhen(iso: string, locale?: string): string {

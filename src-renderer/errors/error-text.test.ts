@@ -86,7 +86,7 @@ test('the unauthorized-device refusal says why and how to fix it: enroll this de
   assert.equal(t.message, 'Access denied: Unauthorized device.');
   assert.equal(t.denial?.reason, 'Unauthorized device.');
   assert.match(t.denial!.why, /trusted device/);
-  assert.match(t.denial!.fix, /gate device enroll --token TOKEN/);
+  assert.match(t.denial!.fix, /gate device enroll" \(it asks for the token\)/);
   assert.match(t.denial!.fix, /log out and log in again/);
   assert.equal(t.detail, undefined, 'no raw message or stack below the panel');
 });

@@ -202,7 +202,7 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
       return {
         message: 'This device is not enrolled in the cluster.',
         nextStep:
-          'Ask your administrator for an enroll token, then enroll this device (gate device enroll --token ...).',
+          'Ask your administrator for an enroll token, then enroll this device ("gate device enroll", which asks for the token).',
         detail,
       };
     case ErrorCode.DEVICE_UNTRUSTED:
@@ -217,7 +217,7 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
             'proving it with its TPM at login failed (the device indicator in the top bar says which).',
           fix:
             'Ask your administrator to register this device and give you an enroll token, run ' +
-            '"gate device enroll --token TOKEN" on this computer, then log out and log in again.',
+            '"gate device enroll" (it asks for the token) on this computer, then log out and log in again.',
         },
       };
     case ErrorCode.TPM_UNAVAILABLE:

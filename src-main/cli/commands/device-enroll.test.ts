@@ -1,5 +1,5 @@
-// `gate device enroll` before anything reaches the cluster or the TPM: a missing token and a
-// missing login are coded errors (exit 2 and 4) that say what to do.
+// `gate device enroll` before anything reaches the cluster or the TPM: a missing login is a coded
+// error (exit 4) that says what to do; the help names every way to pass the token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,16 +22,20 @@ async function gate(args: string[], home: string) {
   return { code, out, err };
 }
 
-test('gate device enroll needs --token and a login first', async (t) => {
+test('gate device enroll needs a login first and documents the ways to pass the token', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'gate-enroll-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
-  const noToken = await gate(['device', 'enroll'], home);
-  assert.equal(noToken.code, 2);
-  assert.match(noToken.err, /^ERROR: gate device enroll: --token is required/);
+  const noLogin = await gate(['device', 'enroll'], home);
+  assert.equal(noLogin.code, 4, noLogin.err);
+  assert.match(noLogin.err, /^ERROR: not logged in: enrolling a device needs a login .*run "gate login --proxy ADDRESS --user NAME" first/m);
 
-  const notLoggedIn = await gate(['device', 'enroll', '--token', 'abc'], home);
-  assert.equal(notLoggedIn.code, 4, notLoggedIn.err);
-  assert.match(notLoggedIn.err, /^ERROR: not logged in: enrolling a device needs a login .*run "gate login --proxy ADDRESS --user NAME" first/m);
+  const withFlag = await gate(['device', 'enroll', '--token', 'abc'], home);
+  assert.equal(withFlag.code, 4, withFlag.err);
+
+  const usage = await gate(['device', 'enroll', '--help'], home);
+  assert.match(usage.out, /^Usage: gate device enroll \[--token-stdin\]$/m);
+  assert.match(usage.out, /GATEHOUSE_TOKEN/);
+  assert.match(usage.out, /--token TOKEN +deprecated: other users of this machine can read it in the process list/);
 
   const help = await gate(['device', '--help'], home);
   assert.match(help.out, /^ {2}enroll +enroll this device/m);

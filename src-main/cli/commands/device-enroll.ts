@@ -1,10 +1,11 @@
-// `gate device enroll --token TOKEN`: enrolls this machine's TPM in the current login's cluster
+// `gate device enroll` (token at the prompt, --token-stdin or $GATEHOUSE_TOKEN): enrolls this machine's TPM in the current login's cluster
 // with the one-time token an administrator made ("gatectl devices add --enroll" or
 // "gatectl devices enroll"). Afterwards every `gate login` to that cluster authenticates the
 // device and gets device-trusted certificates.
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { parseCommandArgs, showHelp, type Command } from '../context.ts';
 import { note, print } from '../io.ts';
+import { readToken, StdinLines, TOKEN_HELP, TOKEN_OPTIONS } from '../token-input.ts';
 
 const ATTESTATION_TEXT: Record<string, string> = {
   ekcert_trusted: 'EK certificate from a trusted TPM manufacturer CA',
@@ -14,7 +15,7 @@ const ATTESTATION_TEXT: Record<string, string> = {
 
 export const enrollCommand: Command = {
   name: 'device enroll',
-  usage: `Usage: gate device enroll --token TOKEN
+  usage: `Usage: gate device enroll [--token-stdin]
 
 Enrolls this device in the cluster of your current login: proves to the cluster, with the TPM,
 that the attestation key lives in this machine's TPM, and registers that key for the device your
@@ -22,15 +23,12 @@ administrator added. Needs "gate login" first. The token is single use and expir
 
 After enrolling, "gate login" to that cluster makes device-trusted certificates.
 
-Options:
-  --token TOKEN   the enroll token from your administrator
+Options (the enroll token from your administrator):
+${TOKEN_HELP}
 `,
   async run(ctx) {
-    const { values } = parseCommandArgs(this, ctx.args, { token: { type: 'string' } });
+    const { values } = parseCommandArgs(this, ctx.args, TOKEN_OPTIONS);
     if (values.help) return showHelp(ctx, this);
-    if (!values.token) {
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate device enroll: --token is required\n\n${this.usage.trimEnd()}`);
-    }
     const current = ctx.core.profiles.current();
     if (!current) {
       throw new GatehouseError(
@@ -39,11 +37,12 @@ Options:
       );
     }
     const profile = ctx.core.requireValidProfile();
+    const token = await readToken(ctx, values, new StdinLines(ctx), 'gate device enroll');
     const cluster = await ctx.core.cluster(profile.proxy);
     let outcome;
     try {
       await cluster.establishTrust();
-      outcome = await ctx.core.device.enroll(cluster, profile, values.token, (m) => note(ctx.io, m));
+      outcome = await ctx.core.device.enroll(cluster, profile, token, (m) => note(ctx.io, m));
     } catch (e) {
       if (e instanceof GatehouseError) throw withNextStep(e);
       throw e;

@@ -18,7 +18,7 @@ test('gate status: a required, untrusted login gets the requirement and the enro
   assert.equal(lines[at + 1], '                Full access requires a trusted device.');
   assert.match(
     lines[at + 2]!,
-    /^ {16}Next step: ask your administrator for an enroll token, run "gate device enroll --token TOKEN", then run "gate login" again$/,
+    /^ {16}Next step: ask your administrator for an enroll token, run "gate device enroll" \(it asks for the token\), then run "gate login" again$/,
   );
   assert.equal(lines.length, at + 3);
 });
@@ -46,7 +46,7 @@ test('gate ssh: the unauthorized-device refusal keeps its message and gains the 
   assert.equal(e.details?.node, 'web-1');
   assert.match(
     String(e.details?.hint),
-    /^Full access requires a trusted device\.\nNext step: .*gate device enroll --token TOKEN/,
+    /^Full access requires a trusted device\.\nNext step: .*gate device enroll" \(it asks for the token\)/,
   );
   // A trusted login refused anyway (say, a stale device record on the cluster) gets no enroll hint.
   const trusted = deviceTrustStatus(

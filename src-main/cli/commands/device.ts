@@ -190,7 +190,7 @@ Commands:
   collect     print the collected device data (JSON); --privileged caches root-only serials
   asset-tag   print the serial number / asset tag this device registers with
   keyget      print the TPM attestation key's credential id and public information
-  enroll      enroll this device in your cluster with a one-time token (--token)
+  enroll      enroll this device in your cluster with a one-time token (asked for, or --token-stdin)
 
 Run "gate device <command> --help" for a command's options.
 `,

@@ -9,14 +9,28 @@ import type { TrustDecision, TrustOptions } from '../../core/proxy-trust.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
 import { note, print, prompt, readSecretFromStdin } from '../io.ts';
 import { requirementLines } from '../../core/device-trust-status.ts';
+import { readToken, StdinLines, TOKEN_HELP, TOKEN_OPTIONS } from '../token-input.ts';
+import { establishWithConsent, FIRST_USE_HELP, INSECURE_TOFU_FLAG } from '../first-use.ts';
 import { profileLines, profileTrust } from './status.ts';
 
 const TRUST_HELP = `  --ca-pin SHA256:HEX  trust the proxy only if its CA has this fingerprint (ask your administrator;
                        "gatectl status" prints it)
-  --ca-file FILE       trust the proxy's CA from this PEM file`;
+  --ca-file FILE       trust the proxy's CA from this PEM file
+${FIRST_USE_HELP}`;
 
-function trustOptions(values: { 'ca-pin'?: string; 'ca-file'?: string }): TrustOptions {
+const TRUST_OPTIONS = {
+  'ca-pin': { type: 'string' },
+  'ca-file': { type: 'string' },
+  [INSECURE_TOFU_FLAG]: { type: 'boolean' },
+} as const;
+
+function trustOptions(values: {
+  'ca-pin'?: string;
+  'ca-file'?: string;
+  'insecure-trust-on-first-use'?: boolean;
+}): TrustOptions {
   const opts: TrustOptions = {};
+  if (values['insecure-trust-on-first-use']) opts.trustOnFirstUse = true;
   if (values['ca-pin']) opts.caPin = values['ca-pin'];
   if (values['ca-file']) {
     try {
@@ -76,11 +90,14 @@ async function askSecret(
 export const loginCommand: Command = {
   name: 'login',
   usage: `Usage: gate login --proxy ADDRESS [--user NAME] [--password-stdin] [--otp CODE]
-                  [--ca-pin SHA256:HEX | --ca-file FILE] [--ttl DURATION]
+                  [--ca-pin SHA256:HEX | --ca-file FILE | --insecure-trust-on-first-use]
+                  [--ttl DURATION]
 
 Logs in through the proxy and stores a fresh key with the SSH and X.509 certificates the
 cluster issues for it (under $GATEHOUSE_HOME, default ~/.gatehouse). The first connection to a
-proxy pins its certificate authority; later connections must present the same one. When this
+proxy pins its certificate authority: the one --ca-pin / --ca-file names, or the one it presents
+once you confirm its fingerprint (asked on a terminal; scripts pass --ca-pin, or knowingly
+--insecure-trust-on-first-use). Later connections must present the same one. When this
 device is enrolled in the cluster ("gate device enroll"), the login is followed by device
 authentication with the TPM, which makes the certificates device-trusted; if that fails, the
 login still stands and the reason is printed.
@@ -100,8 +117,7 @@ ${TRUST_HELP}
       'password-stdin': { type: 'boolean' },
       otp: { type: 'string' },
       ttl: { type: 'string' },
-      'ca-pin': { type: 'string' },
-      'ca-file': { type: 'string' },
+      ...TRUST_OPTIONS,
     });
     if (values.help) return showHelp(ctx, this);
     const current = ctx.core.profiles.current();
@@ -111,7 +127,9 @@ ${TRUST_HELP}
     const user = values.user ?? (current && current.proxy === proxy ? current.user : userInfo().username);
     const ttlSeconds = values.ttl ? parseTtl(values.ttl) : undefined;
     const result = await withCluster(ctx, proxy, async (cluster) => {
-      reportTrust(ctx, await cluster.establishTrust(trustOptions(values)), 'once you are logged in');
+      const interactive = !values['password-stdin'];
+      const decision = await establishWithConsent(ctx, cluster, trustOptions(values), interactive);
+      reportTrust(ctx, decision, 'once you are logged in');
       const ping = await cluster.ping();
       const password = await askSecret(
         ctx,
@@ -149,7 +167,7 @@ ${TRUST_HELP}
       } else if (trust.state === 'failed') {
         note(ctx.io, `To fix it: ${trust.nextStep}`);
       } else if (trust.state === 'not-enrolled-here') {
-        note(ctx.io, 'To enroll it: ask your administrator for an enroll token, then run "gate device enroll --token TOKEN".');
+        note(ctx.io, 'To enroll it: ask your administrator for an enroll token, then run "gate device enroll" (it asks for the token).');
       }
     }
     return 0;
@@ -166,37 +184,43 @@ export function parseTtl(text: string): number {
 
 export const setPasswordCommand: Command = {
   name: 'set-password',
-  usage: `Usage: gate set-password --proxy ADDRESS --token TOKEN [--password-stdin]
-                         [--ca-pin SHA256:HEX | --ca-file FILE]
+  usage: `Usage: gate set-password --proxy ADDRESS [--token-stdin] [--password-stdin]
+                         [--ca-pin SHA256:HEX | --ca-file FILE | --insecure-trust-on-first-use]
 
 Sets your password with a one-time token (from "gatectl users add" or a reset). When the
 cluster uses one-time codes, prints the otpauth:// URI to add to your authenticator app.
+With --token-stdin and --password-stdin, the first line of standard input is the token and the
+rest the password.
 
 Options:
   --proxy ADDRESS      proxy host[:port]
-  --token TOKEN        the one-time token
+${TOKEN_HELP}
   --password-stdin     read the new password from standard input instead of asking twice
 ${TRUST_HELP}
 `,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs(this, ctx.args, {
       proxy: { type: 'string' },
-      token: { type: 'string' },
+      ...TOKEN_OPTIONS,
       'password-stdin': { type: 'boolean' },
-      'ca-pin': { type: 'string' },
-      'ca-file': { type: 'string' },
+      ...TRUST_OPTIONS,
     });
     if (values.help) return showHelp(ctx, this);
-    if (!values.proxy || !values.token) {
+    if (!values.proxy) {
       throw new GatehouseError(
         ErrorCode.BAD_REQUEST,
-        `gate set-password: --proxy and --token are required\n\n${this.usage.trimEnd()}`,
+        `gate set-password: --proxy is required\n\n${this.usage.trimEnd()}`,
       );
     }
-    const token = values.token;
+    const stdin = new StdinLines(ctx);
+    const token = await readToken(ctx, values, stdin, 'gate set-password');
     const result = await withCluster(ctx, values.proxy, async (cluster) => {
-      reportTrust(ctx, await cluster.establishTrust(trustOptions(values)), 'once the password is set');
-      const password = await askSecret(ctx, values['password-stdin'], 'New password: ', 'password');
+      const interactive = !values['password-stdin'] && !values['token-stdin'];
+      const decision = await establishWithConsent(ctx, cluster, trustOptions(values), interactive);
+      reportTrust(ctx, decision, 'once the password is set');
+      const password = values['password-stdin']
+        ? await stdin.rest('password')
+        : await askSecret(ctx, false, 'New password: ', 'password');
       if (!values['password-stdin']) {
         const again = await prompt(ctx.io, 'Repeat the new password: ', { hidden: true });
         if (again !== password) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the passwords do not match');

@@ -9,7 +9,7 @@ import { ClusterProcess, type ClusterUser } from '../../../test-support/cluster-
 
 const DENIAL = 'ERROR: ssh: rejected: administratively prohibited (unauthorized device)';
 const NEXT =
-  'Next step: ask your administrator for an enroll token, run "gate device enroll --token TOKEN", then run "gate login" again';
+  'Next step: ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then run "gate login" again';
 
 describe('gate where the cluster requires a trusted device and this machine is not enrolled', () => {
   const cluster = new ClusterProcess({ clusterName: 'devreq' });
@@ -29,7 +29,7 @@ describe('gate where the cluster requires a trusted device and this machine is n
 
   test('gate login: the login stands, not device-trusted, with the requirement and next step', () => {
     const r = cluster.gate(
-      ['login', '--proxy', cluster.proxyAddr, '--user', user.name, '--password-stdin'],
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user.name, '--password-stdin'],
       user.password + '\n',
     );
     assert.equal(r.status, 0, r.stderr);

@@ -33,16 +33,11 @@ describe('gate with a one-time-code cluster', () => {
     assert.equal(add.status, 0, add.stderr);
     const token = /^\s+(\S{20,})$/m.exec(add.stdout)?.[1];
     assert.ok(token, add.stdout);
-    const bad = cluster.gate(
-      ['set-password', '--proxy', cluster.proxyAddr, '--token', 'not-a-token', '--password-stdin'],
-      password + '\n',
-    );
+    const setPassword = ['set-password', '--proxy', cluster.proxyAddr, '--insecure-trust-on-first-use'];
+    const bad = cluster.gate([...setPassword, '--token-stdin', '--password-stdin'], `not-a-token\n${password}\n`);
     assert.notEqual(bad.status, 0);
     assert.equal(existsSync(join(cluster.home, 'known_proxies.json')), false, 'a failed attempt pins nothing');
-    const r = cluster.gate(
-      ['set-password', '--proxy', cluster.proxyAddr, '--token', token!, '--password-stdin'],
-      password + '\n',
-    );
+    const r = cluster.gate([...setPassword, '--password-stdin'], password + '\n', { GATEHOUSE_TOKEN: token! });
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stderr,
@@ -123,7 +118,7 @@ describe('gate when the proxy or the certificates change', () => {
 
   test('certificates past their time are refused locally, and status says EXPIRED', async () => {
     const r = cluster.gate(
-      ['login', '--proxy', cluster.proxyAddr, '--user', 'dave', '--password-stdin', '--ttl', '2s'],
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', 'dave', '--password-stdin', '--ttl', '2s'],
       password + '\n',
     );
     assert.equal(r.status, 0, r.stderr);

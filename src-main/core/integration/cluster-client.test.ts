@@ -52,7 +52,7 @@ describe('ClusterClient against real HTTP/2 servers', () => {
     const core = new GatehouseClient({ home: join(dir, 'ok'), timeoutMs: 5000 });
     const cluster = await core.cluster(`127.0.0.1:${port}`);
     try {
-      await cluster.establishTrust();
+      await cluster.establishTrust({ trustOnFirstUse: true });
       const ping = await cluster.ping();
       assert.equal(ping.clusterName, 'it');
       assert.equal(ping.secondFactor, 'otp');

@@ -51,7 +51,7 @@ describe('ProxyTrust', () => {
     try {
       const { known, trust } = fresh('first-use');
       const proxy = parseProxyAddress(`127.0.0.1:${srv.port}`);
-      const d = await trust.establish(proxy);
+      const d = await trust.establish(proxy, { trustOnFirstUse: true });
       assert.equal(d.newlyPinned, true);
       assert.equal(d.source, 'first-use');
       assert.equal(d.fingerprint, caFingerprint(caA.certPem));
@@ -75,7 +75,7 @@ describe('ProxyTrust', () => {
     const port = first.port;
     const { trust, known } = fresh('mismatch');
     const proxy = parseProxyAddress(`127.0.0.1:${port}`);
-    await trust.establish(proxy);
+    await trust.establish(proxy, { trustOnFirstUse: true });
     trust.confirm(proxy);
     await first.close();
     const second = await startTlsServer({ leaf: leafB, chain: [caB.certPem], port });
@@ -91,7 +91,7 @@ describe('ProxyTrust', () => {
       assert.ok(explained.message.includes(known.path), 'says which file holds the stale pin');
       assert.match(explained.message, /--ca-pin/);
       // Re-running establish without an explicit pin keeps the old pin: no silent re-trust.
-      const d = await trust.establish(proxy);
+      const d = await trust.establish(proxy, { trustOnFirstUse: true });
       assert.equal(d.fingerprint, caFingerprint(caA.certPem));
       // An explicit, correct --ca-pin replaces it.
       const replaced = await trust.establish(proxy, { caPin: caFingerprint(caB.certPem).toUpperCase() });
@@ -140,7 +140,8 @@ describe('ProxyTrust', () => {
     const srv = await startTlsServer({ leaf: leafA });
     try {
       const { trust } = fresh('no-ca');
-      await assert.rejects(trust.establish(parseProxyAddress(`127.0.0.1:${srv.port}`)), (e: GatehouseError) => {
+      const proxy = parseProxyAddress(`127.0.0.1:${srv.port}`);
+      await assert.rejects(trust.establish(proxy, { trustOnFirstUse: true }), (e: GatehouseError) => {
         return e.code === ErrorCode.PROXY_UNTRUSTED && /--ca-file/.test(e.message);
       });
     } finally {

@@ -34,7 +34,7 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
 
   const profileDir = () => join(cluster.home, 'profiles', cluster.proxyAddr.replace(':', '_'), user.name);
   const login = () =>
-    cluster.gate(['login', '--proxy', cluster.proxyAddr, '--user', user.name, '--password-stdin'], user.password + '\n', env);
+    cluster.gate(['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user.name, '--password-stdin'], user.password + '\n', env);
 
   /** The device fields of the stored login as ssh-keygen and an X.509 parser see them. */
   function storedDeviceFields() {
@@ -81,7 +81,7 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
   });
 
   test('enrolling needs a login first', () => {
-    const r = cluster.gate(['device', 'enroll', '--token', token], '', env);
+    const r = cluster.gate(['device', 'enroll'], '', { ...env, GATEHOUSE_TOKEN: token });
     assert.equal(r.status, 4, r.stderr);
     assert.match(r.stderr, /not logged in.*gate login/);
   });
@@ -95,8 +95,8 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
     assert.deepEqual(f.tls, { id: undefined, tag: undefined, cred: undefined });
   });
 
-  test('gate device enroll --token enrolls the TPM and records it locally', () => {
-    const r = cluster.gate(['device', 'enroll', '--token', token], '', env);
+  test('gate device enroll (token from GATEHOUSE_TOKEN) enrolls the TPM and records it locally', () => {
+    const r = cluster.gate(['device', 'enroll'], '', { ...env, GATEHOUSE_TOKEN: token });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}\n${cluster.logs.slice(-3000)}`);
     assert.match(r.stdout, new RegExp(`^Device "${escape(assetTag)}"/linux enrolled$`, 'm'));
     // swtpm_setup put an EK certificate in NV; its CA is not configured as trusted here.
@@ -115,7 +115,7 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
       [['devtrust', cluster.proxyAddr, deviceId, assetTag, credentialId]],
     );
 
-    const again = cluster.gate(['device', 'enroll', '--token', token], '', env);
+    const again = cluster.gate(['device', 'enroll'], '', { ...env, GATEHOUSE_TOKEN: token });
     assert.equal(again.status, 4, 'a spent token is refused');
     assert.match(again.stderr, /^ERROR: /m);
     assert.match(again.stderr, /ask your administrator for a new one/);
@@ -143,7 +143,7 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
 
   test('a login whose TPM is gone still succeeds, saying why it is not device-trusted', () => {
     const r = cluster.gate(
-      ['login', '--proxy', cluster.proxyAddr, '--user', user.name, '--password-stdin'],
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user.name, '--password-stdin'],
       user.password + '\n',
       { GATEHOUSE_TPM_TCTI: 'device:/nonexistent/tpmrm0' },
     );

@@ -1,0 +1,46 @@
+// First contact with a proxy from `gate login` / `gate set-password`: the core refuses to pin an
+// unconfirmed CA (see core/proxy-trust.ts). On a terminal we show the CA's SHA-256 fingerprint and
+// ask y/N, as ssh does; a yes pins exactly the CA that was shown (it becomes a --ca-pin, so a
+// different CA presented on the retry is refused). Scripts must pass --ca-pin or, knowingly,
+// --insecure-trust-on-first-use.
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { ClusterClient } from '../core/cluster-client.ts';
+import { isFirstUseRefusal, type TrustDecision, type TrustOptions } from '../core/proxy-trust.ts';
+import type { CommandContext } from './context.ts';
+import { note, prompt } from './io.ts';
+
+export const INSECURE_TOFU_FLAG = 'insecure-trust-on-first-use';
+
+export const FIRST_USE_HELP = `  --insecure-trust-on-first-use
+                       on first contact, trust whatever CA the proxy presents without asking
+                       (scripts on a network you trust; prefer --ca-pin)`;
+
+/**
+ * establishTrust with the user's consent on first contact. `interactive` is false when stdin
+ * carries secrets (--password-stdin, --token-stdin) or is not a terminal.
+ */
+export async function establishWithConsent(
+  ctx: CommandContext,
+  cluster: ClusterClient,
+  opts: TrustOptions,
+  interactive: boolean,
+): Promise<TrustDecision> {
+  try {
+    return await cluster.establishTrust(opts);
+  } catch (e) {
+    if (!isFirstUseRefusal(e) || !interactive || !ctx.io.stdin.isTTY) throw e;
+    const fingerprint = e.details.fingerprint;
+    note(ctx.io, `First connection to the proxy at ${cluster.proxy.address}. Its certificate authority is:`);
+    note(ctx.io, `  ${fingerprint}`);
+    note(ctx.io, 'Compare it with the fingerprint your administrator gives you ("gatectl status", type tls_host).');
+    const answer = (await prompt(ctx.io, 'Trust this certificate authority? [y/N] ')).trim();
+    if (!/^y(es)?$/i.test(answer)) {
+      throw new GatehouseError(
+        ErrorCode.PROXY_UNTRUSTED,
+        `not connecting: you did not confirm the certificate authority ${fingerprint} of the proxy at ${cluster.proxy.address}`,
+        { proxy: cluster.proxy.address, fingerprint, reason: 'first-use-declined' },
+      );
+    }
+    return cluster.establishTrust({ ...opts, caPin: fingerprint });
+  }
+}
