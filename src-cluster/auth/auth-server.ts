@@ -174,21 +174,22 @@ export class AuthServer {
     const key = `/password_tokens/${tokenHash(token)}`;
     const item = await this.backend.get(key);
     if (!item) throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, INVALID_TOKEN);
-    // A password the policy refuses leaves the token usable for a better one.
-    checkPasswordPolicy(password);
-    // Spend the token before using it: of concurrent callers only one deletes the item, the
-    // rest find it gone. (Reading, hashing and deleting afterwards let six calls all succeed.)
+    const { user } = JSON.parse(item.value) as { user: string };
+    // A password the policy refuses leaves the token usable for a better one (passwordWrite checks it).
+    const { op, otpUri: uri } = await this.passwordWrite(user, password);
+    // Spending the token and storing the password are one transaction: of concurrent callers only
+    // one deletes the token (the rest find it gone: six calls used to all succeed), and a crash in
+    // between can no longer leave a spent token and no password.
     try {
-      await this.backend.delete(key);
+      await this.backend.batch([{ type: 'delete', key }, op]);
     } catch (e) {
       if (isGatehouseError(e) && e.code === ErrorCode.NOT_FOUND) {
         throw new GatehouseError(ErrorCode.BAD_CREDENTIALS, INVALID_TOKEN);
       }
       throw e;
     }
-    const { user } = JSON.parse(item.value) as { user: string };
-    const result = await this.setPassword(user, password);
-    return { user, ...result };
+    this.log.info('password set', { user });
+    return uri ? { user, otpUri: uri } : { user };
   }
 
   // ---- login -------------------------------------------------------------------------------

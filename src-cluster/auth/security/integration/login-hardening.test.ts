@@ -13,7 +13,8 @@ import { fromConnectError } from '../../../api/errors.ts';
 import { loadAdminIdentity } from '../../../cli/admin-client.ts';
 import { TestCluster } from '../../../integration/harness.ts';
 
-const TOKEN_LINE = /--token (\S{20,})/;
+// gatectl prints the one-time token on a line of its own.
+const TOKEN_LINE = /^\s+([0-9a-f]{32,})$/m;
 const LOCKED =
   /too many failed login attempts; try again in \d+ s \(user "bob" is locked; an administrator can lift the lock\)/;
 
@@ -24,9 +25,13 @@ describe('login hardening', () => {
     return r;
   };
   const login = (user: string, password: string) =>
-    cluster.gate(['login', '--proxy', cluster.proxyAddr, '--user', user, '--password-stdin'], `${password}\n`, {
-      GATEHOUSE_HOME: `${cluster.dir}/home-${user}`,
-    });
+    cluster.gate(
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user, '--password-stdin'],
+      `${password}\n`,
+      {
+        GATEHOUSE_HOME: `${cluster.dir}/home-${user}`,
+      },
+    );
   /** A client of the public API that trusts the cluster's host CA and presents no certificate. */
   const anonymousClient = () => {
     const { file } = loadAdminIdentity({ dataDir: cluster.dataDir });
