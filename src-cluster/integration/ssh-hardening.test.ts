@@ -36,7 +36,7 @@ describe('SSH hardening (issue 11, findings 10-13)', () => {
     assert.equal(r.status, 0, r.stderr);
   };
   const login = (who: string, ttl?: string) => {
-    const args = ['login', '--proxy', cluster.proxyAddr, '--user', who, '--password-stdin'];
+    const args = ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', who, '--password-stdin'];
     const r = gateAs(who, ttl ? [...args, '--ttl', ttl] : args, `${who}-pw-12345\n`);
     assert.equal(r.status, 0, r.stderr);
   };

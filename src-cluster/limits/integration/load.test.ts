@@ -71,7 +71,16 @@ function idleTls(port: number): Promise<number> {
 function gateLogin(user: string, password: string): Promise<{ status: number | null; stderr: string }> {
   const child = spawn(
     process.execPath,
-    cluster.gateArgv(['login', '--proxy', cluster.proxyAddr, '--user', user, '--password-stdin']),
+    cluster.gateArgv([
+      'login',
+      '--proxy',
+      cluster.proxyAddr,
+      '--ca-pin',
+      cluster.caPin,
+      '--user',
+      user,
+      '--password-stdin',
+    ]),
     {
       env: { ...process.env, GATEHOUSE_DATA_DIR: cluster.dataDir, GATEHOUSE_HOME: cluster.home },
     },

@@ -68,7 +68,10 @@ describe('device attestation policy: software TPM vs the real API, policy tighte
   const bobGate = (args: string[], input = '') =>
     cluster.gate(args, input, { GATEHOUSE_HOME: bobHome(), GATEHOUSE_TPM_TCTI: swtpm.tcti });
   const bobLogin = () =>
-    bobGate(['login', '--proxy', cluster.proxyAddr, '--user', bob.name, '--password-stdin'], `${bob.password}\n`);
+    bobGate(
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', bob.name, '--password-stdin'],
+      `${bob.password}\n`,
+    );
 
   /** The software client's enrollment over the real EnrollDevice stream; the device on success. */
   async function softwareEnroll(t: SoftwareTpm, token: string, serial: string) {
@@ -95,7 +98,12 @@ describe('device attestation policy: software TPM vs the real API, policy tighte
     swtpm = await startSwtpm();
     await cluster.start();
     const alice = cluster.addUser('alice', ['access']);
-    ok(cluster.gate(['login', '--proxy', cluster.proxyAddr, '--user', 'alice', '--password-stdin'], `${alice.password}\n`));
+    ok(
+      cluster.gate(
+        ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', 'alice', '--password-stdin'],
+        `${alice.password}\n`,
+      ),
+    );
     bob.password = cluster.addUser('bob', ['access']).password;
     ok(bobLogin());
   });
@@ -177,7 +185,9 @@ describe('device attestation policy: software TPM vs the real API, policy tighte
       softwareEnroll(softwareTpm(), token, 'SOFT-3'),
       ErrorCode.DEVICE_ATTESTATION_FAILED,
       undefined,
-      new RegExp(`this device is bound to the TPM whose EK key hash is ${realHash} \\(gatectl devices add --ek-key-hash\\), and this TPM's is [0-9a-f]{64}`),
+      new RegExp(
+        `this device is bound to the TPM whose EK key hash is ${realHash} \\(gatectl devices add --ek-key-hash\\), and this TPM's is [0-9a-f]{64}`,
+      ),
     );
     const [event] = audit('device.enroll').slice(-1);
     assert.equal(event?.['reason'], 'ek_key_mismatch');
@@ -188,7 +198,7 @@ describe('device attestation policy: software TPM vs the real API, policy tighte
     const keyget = JSON.parse(ok(bobGate(['device', 'keyget', '--format', 'json'])));
     realTag = ok(bobGate(['device', 'asset-tag'])).trim();
     const { token } = addDevice(realTag, keyget.ek_key_hash);
-    const enrolled = ok(bobGate(['device', 'enroll', '--token', token]));
+    const enrolled = ok(bobGate(['device', 'enroll', '--token-stdin'], `${token}\n`));
     assert.match(enrolled, /Attestation type: ekcert/);
     assert.match(ok(bobLogin()), /this session is device-trusted/);
     assert.match(devicesLs(), new RegExp(`^${escape(realTag)}\\s+linux\\s+enrolled\\s+[0-9a-f-]{36}$`, 'm'));
@@ -205,14 +215,23 @@ describe('device attestation policy: software TPM vs the real API, policy tighte
     );
     assert.equal(audit('device.authenticate').slice(before)[0]?.['reason'], 'ekcert_required');
     let ls = devicesLs();
-    assert.match(ls, new RegExp(`^SOFT-1\\s+linux\\s+enrolled \\(fails policy: ekcert required\\)\\s+${attackerDeviceId}$`, 'm'));
+    assert.match(
+      ls,
+      new RegExp(`^SOFT-1\\s+linux\\s+enrolled \\(fails policy: ekcert required\\)\\s+${attackerDeviceId}$`, 'm'),
+    );
     assert.match(ls, new RegExp(`^${escape(realTag)}\\s+linux\\s+enrolled\\s+[0-9a-f-]{36}$`, 'm'));
     assert.match(ok(bobLogin()), /this session is device-trusted/);
 
     // Only the root above the swtpm's issuing CA, and no intermediates: the stored EK cert no longer chains.
     setDeviceTrust({ mode: 'required', ekpub_allowed: true, ekcert_allowed_cas: [swtpm.rootCaCertPem] });
     ls = devicesLs();
-    assert.match(ls, new RegExp(`^${escape(realTag)}\\s+linux\\s+enrolled \\(fails policy: ekcert untrusted\\)\\s+[0-9a-f-]{36}$`, 'm'));
+    assert.match(
+      ls,
+      new RegExp(
+        `^${escape(realTag)}\\s+linux\\s+enrolled \\(fails policy: ekcert untrusted\\)\\s+[0-9a-f-]{36}$`,
+        'm',
+      ),
+    );
     const login = bobLogin();
     assert.equal(login.status, 0, login.stderr);
     assert.match(login.stdout + login.stderr, /no longer meets this cluster's device trust policy/);
