@@ -33,7 +33,10 @@ function which(values: Options, sub: string): { deviceId: string; assetTag: stri
 }
 
 async function printToken(client: AuthClient, ref: { deviceId: string; assetTag: string }, who: string): Promise<void> {
-  const t = await client.createDeviceEnrollToken(ref);
+  printTokenText(await client.createDeviceEnrollToken(ref), who);
+}
+
+function printTokenText(t: { token: string; expiresUnix: bigint }, who: string): void {
   const expires = new Date(Number(t.expiresUnix) * 1000).toISOString();
   process.stdout.write(
     `Enroll token for device ${who} (single use, expires at ${expires}):\n\n  ${t.token}\n\n` +
@@ -60,13 +63,19 @@ export async function devicesCommand(
         throw new GatehouseError(ErrorCode.BAD_REQUEST, 'devices add needs --asset-tag T and --os OS');
       const problem = osTypeProblem(v.os);
       if (problem) throw new GatehouseError(ErrorCode.BAD_REQUEST, problem);
+      const who = `"${assetTag}"/${v.os}`;
+      if (v.enroll) {
+        // One call: the device and its token are stored together or not at all.
+        const t = await client().createDeviceEnrollToken({ assetTag, addWithOs: v.os, deviceId: '' });
+        process.stdout.write(`Device ${who} added\nDevice ID: ${t.deviceId}\n`);
+        printTokenText(t, who);
+        return;
+      }
       // No id and no timestamps: the server makes them.
       const doc = { kind: 'device', version: 'v1', metadata: {}, spec: { asset_tag: assetTag, os_type: v.os } };
       const res = await client().createResource({ resourceJson: JSON.stringify(doc), upsert: false });
       const device = JSON.parse(res.resourceJson) as DeviceResource;
-      const who = `"${assetTag}"/${v.os}`;
       process.stdout.write(`Device ${who} added\nDevice ID: ${device.metadata.name}\n`);
-      if (v.enroll) await printToken(client(), { deviceId: device.metadata.name, assetTag: '' }, who);
       return;
     }
     case 'ls': {
