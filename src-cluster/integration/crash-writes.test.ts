@@ -1,7 +1,8 @@
 // Fault test (issue 11, finding 14): kill -9 the real daemon while admins create users and
-// devices (plain, and with their enroll token as `gatectl devices add --enroll` does), restart it over the same SQLite file, and check that no record was half-written. Before
-// the fix a user could exist without its password or password-set token: it could neither log in
-// nor be added again ("already exists").
+// devices (plain, and with their enroll token as `gatectl devices add --enroll` does), restart it
+// over the same SQLite file, and check that no record was half-written. Before the fix a user
+// could exist without its password or password-set token: it could neither log in nor be added
+// again ("already exists").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
