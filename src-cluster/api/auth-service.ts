@@ -209,7 +209,24 @@ export function registerAuthService(deps: ApiDeps) {
               await auth.access.requireResourceAccess(who, 'device', 'update');
               if (!req.deviceId === !req.assetTag)
                 throw new GatehouseError(ErrorCode.BAD_REQUEST, 'give exactly one of device_id and asset_tag');
-              t = await devices.createEnrollToken(req.deviceId || req.assetTag);
+              if (req.addWithOs) {
+                await auth.access.requireResourceAccess(who, 'device', 'create');
+                if (!req.assetTag)
+                  throw new GatehouseError(ErrorCode.BAD_REQUEST, 'add_with_os needs asset_tag (the new device)');
+                t = await devices.addWithEnrollToken({
+                  assetTag: req.assetTag,
+                  osType: req.addWithOs,
+                  ekKeyHash: req.addWithEkKeyHash,
+                });
+                await audit.emit({
+                  type: 'device.create',
+                  success: true,
+                  user: who.user,
+                  fields: { device_id: t.deviceId, asset_tag: req.assetTag, os_type: req.addWithOs },
+                });
+              } else {
+                t = await devices.createEnrollToken(req.deviceId || req.assetTag);
+              }
             } catch (e) {
               const event = { type: 'device.token.create', success: false, user: who.user, fields: target } as const;
               await recordRefusal(audit, { ...event, message: errorMessage(e) }, deps.log);

@@ -37,7 +37,10 @@ function which(values: Options, sub: string): { deviceId: string; assetTag: stri
 }
 
 async function printToken(client: AuthClient, ref: { deviceId: string; assetTag: string }, who: string): Promise<void> {
-  const t = await client.createDeviceEnrollToken(ref);
+  printTokenText(await client.createDeviceEnrollToken(ref), who);
+}
+
+function printTokenText(t: { token: string; expiresUnix: bigint }, who: string): void {
   const expires = new Date(Number(t.expiresUnix) * 1000).toISOString();
   process.stdout.write(
     `Enroll token for device ${who} (single use, expires at ${expires}):\n\n  ${t.token}\n\n` +
@@ -50,7 +53,9 @@ async function printToken(client: AuthClient, ref: { deviceId: string; assetTag:
  * says so ("enrolled (fails policy: ekcert required)"); its next device authentication is refused.
  */
 async function enrollStatusText(c: AuthClient): Promise<(d: DeviceResource) => string> {
-  const cap = JSON.parse((await c.getResource({ kind: CAP_KIND, name: CAP_NAME })).resourceJson) as ClusterAuthPreferenceResource;
+  const cap = JSON.parse(
+    (await c.getResource({ kind: CAP_KIND, name: CAP_NAME })).resourceJson,
+  ) as ClusterAuthPreferenceResource;
   const policy = policyOf(cap.spec.device_trust);
   const now = new Date();
   return (d) => {
@@ -79,25 +84,37 @@ export async function devicesCommand(
         throw new GatehouseError(ErrorCode.BAD_REQUEST, 'devices add needs --asset-tag T and --os OS');
       const problem = osTypeProblem(v.os);
       if (problem) throw new GatehouseError(ErrorCode.BAD_REQUEST, problem);
-      const spec: Record<string, string> = { asset_tag: assetTag, os_type: v.os };
+      const who = `"${assetTag}"/${v.os}`;
       const ekKeyHash = v['ek-key-hash'];
-      if (ekKeyHash !== undefined) {
-        if (!EK_KEY_HASH_PATTERN.test(ekKeyHash)) {
-          throw new GatehouseError(
-            ErrorCode.BAD_REQUEST,
-            `--ek-key-hash must be 64 lowercase hex digits, the "EK key hash" that "gate device keyget" prints on the device; got ${JSON.stringify(ekKeyHash)}`,
-          );
-        }
-        spec['ek_key_hash'] = ekKeyHash;
+      if (ekKeyHash !== undefined && !EK_KEY_HASH_PATTERN.test(ekKeyHash)) {
+        throw new GatehouseError(
+          ErrorCode.BAD_REQUEST,
+          `--ek-key-hash must be 64 lowercase hex digits, the "EK key hash" that "gate device keyget" prints on the device; got ${JSON.stringify(ekKeyHash)}`,
+        );
       }
+      const bound = () =>
+        ekKeyHash && process.stdout.write(`Bound to the TPM with EK key hash ${ekKeyHash}: only that TPM can enroll\n`);
+      if (v.enroll) {
+        // One call: the device and its token are stored together or not at all.
+        const t = await client().createDeviceEnrollToken({
+          assetTag,
+          addWithOs: v.os,
+          addWithEkKeyHash: ekKeyHash ?? '',
+          deviceId: '',
+        });
+        process.stdout.write(`Device ${who} added\nDevice ID: ${t.deviceId}\n`);
+        bound();
+        printTokenText(t, who);
+        return;
+      }
+      const spec: Record<string, string> = { asset_tag: assetTag, os_type: v.os };
+      if (ekKeyHash !== undefined) spec['ek_key_hash'] = ekKeyHash;
       // No id and no timestamps: the server makes them.
       const doc = { kind: 'device', version: 'v1', metadata: {}, spec };
       const res = await client().createResource({ resourceJson: JSON.stringify(doc), upsert: false });
       const device = JSON.parse(res.resourceJson) as DeviceResource;
-      const who = `"${assetTag}"/${v.os}`;
       process.stdout.write(`Device ${who} added\nDevice ID: ${device.metadata.name}\n`);
-      if (ekKeyHash) process.stdout.write(`Bound to the TPM with EK key hash ${ekKeyHash}: only that TPM can enroll\n`);
-      if (v.enroll) await printToken(client(), { deviceId: device.metadata.name, assetTag: '' }, who);
+      bound();
       return;
     }
     case 'ls': {

@@ -16,7 +16,7 @@ import {
   type DeviceSpec,
 } from '../resources/device.ts';
 import { validateKind } from '../resources/validate.ts';
-import type { Backend } from '../storage/backend.ts';
+import type { Backend, BatchOp } from '../storage/backend.ts';
 import { ResourceStore, type Resource } from '../storage/resources.ts';
 import { AssetTagClaims, type TagOwner } from './asset-tag-claims.ts';
 
@@ -34,6 +34,8 @@ export interface NewDevice {
   osType: string;
   source?: DeviceSource;
   owner?: string;
+  /** The admin's binding to one TPM (spec.ek_key_hash); only that EK can enroll. */
+  ekKeyHash?: string;
 }
 
 export interface EnrollToken {
@@ -99,6 +101,7 @@ export class DeviceInventory {
       update_time: now,
     };
     if (device.owner !== undefined) spec.owner = device.owner;
+    if (device.ekKeyHash) spec.ek_key_hash = device.ekKeyHash;
     return validateKind(deviceKind, { kind: 'device', version: 'v1', metadata: { name: randomUUID() }, spec });
   }
 
@@ -230,17 +233,35 @@ export class DeviceInventory {
   }
 
   async createEnrollToken(idOrAssetTag: string, ttlMs = DEFAULT_ENROLL_TOKEN_TTL_MS): Promise<EnrollToken> {
+    const device = await this.get(idOrAssetTag);
+    const { op, token } = this.#tokenWrite(device.metadata.name, ttlMs);
+    await this.#backend.batch([op]);
+    return token;
+  }
+
+  /**
+   * Adds a device and makes its enroll token in one transaction (`gatectl devices add --enroll`):
+   * a crash between the two used to leave a device nobody had a token for.
+   */
+  async addWithEnrollToken(device: NewDevice, ttlMs = DEFAULT_ENROLL_TOKEN_TTL_MS): Promise<EnrollToken> {
+    const record = this.build(device);
+    await this.#requireFreeTag(record);
+    const { op, token } = this.#tokenWrite(record.metadata.name, ttlMs);
+    await this.#claims.claim(owner(record), [this.store.createWrite(record), op]);
+    return token;
+  }
+
+  #tokenWrite(deviceId: string, ttlMs: number): { op: BatchOp; token: EnrollToken } {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, `enroll token TTL must be positive, got ${ttlMs} ms`);
     }
-    const device = await this.get(idOrAssetTag);
     // Hex like the cluster's other one-time tokens: a base64url token may start with "-", which
-    // command lines (`gate device enroll --token -x...`) read as an option.
+    // command lines read as an option.
     const token = newToken();
     const expires = new Date(this.#now().getTime() + ttlMs);
-    const record: TokenRecord = { device_id: device.metadata.name, expires: expires.toISOString() };
-    await this.#backend.create({ key: TOKEN_PREFIX + hashEnrollToken(token), value: JSON.stringify(record), expires });
-    return { token, expires, deviceId: device.metadata.name };
+    const record: TokenRecord = { device_id: deviceId, expires: expires.toISOString() };
+    const item = { key: TOKEN_PREFIX + hashEnrollToken(token), value: JSON.stringify(record), expires };
+    return { op: { type: 'create', item }, token: { token, expires, deviceId } };
   }
 
   /**

@@ -1,7 +1,8 @@
 // Fault test (issue 11, finding 14): kill -9 the real daemon while admins create users and
-// devices, restart it over the same SQLite file, and check that no record was half-written. Before
-// the fix a user could exist without its password or password-set token: it could neither log in
-// nor be added again ("already exists").
+// devices (plain, and with their enroll token as `gatectl devices add --enroll` does), restart it
+// over the same SQLite file, and check that no record was half-written. Before the fix a user
+// could exist without its password or password-set token: it could neither log in nor be added
+// again ("already exists").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ const KILLS = 5;
 const WORKERS = 4;
 const PASSWORD = 'crash-test-password-1';
 
-type Kind = 'password' | 'token' | 'device';
+type Kind = 'password' | 'token' | 'device' | 'enroll';
 interface Attempt {
   kind: Kind;
   name: string;
@@ -36,19 +37,21 @@ function deviceJson(tag: string): string {
 
 async function attempt(client: AuthClient, a: Attempt): Promise<void> {
   if (a.kind === 'device') await client.createResource({ resourceJson: deviceJson(a.name), upsert: false });
+  else if (a.kind === 'enroll')
+    await client.createDeviceEnrollToken({ assetTag: a.name, addWithOs: 'linux', deviceId: '' });
   else await client.createUser({ userJson: userJson(a.name), password: a.kind === 'password' ? PASSWORD : '' });
 }
 
 /** Runs create calls from WORKERS loops until the daemon is killed; returns the calls in flight then. */
 async function loopUntilKilled(cluster: ClusterProcess, round: number, attempts: Attempt[]): Promise<number> {
   const client = adminClient({ dataDir: cluster.dataDir });
-  const kinds: Kind[] = ['password', 'token', 'device'];
+  const kinds: Kind[] = ['password', 'token', 'device', 'enroll'];
   let killed = false;
   let inFlight = 0;
   let done = 0;
   const worker = async (w: number): Promise<void> => {
     for (let i = 0; !killed; i++) {
-      const a: Attempt = { kind: kinds[(i + w) % 3]!, name: `r${round}-w${w}-${i}` };
+      const a: Attempt = { kind: kinds[(i + w) % kinds.length]!, name: `r${round}-w${w}-${i}` };
       attempts.push(a);
       inFlight++;
       await attempt(client, a).then(
@@ -81,7 +84,7 @@ async function checkNoHalfWrites(
     );
     let users = 0;
     let devices = 0;
-    for (const a of attempts.filter((x) => x.kind !== 'device')) {
+    for (const a of attempts.filter((x) => x.kind === 'password' || x.kind === 'token')) {
       if (!keys.has(`/users/${a.name}`)) continue;
       users++;
       if (a.kind === 'password') assert.ok(keys.has(`/credentials/${a.name}`), `user ${a.name} has no credentials`);
@@ -92,11 +95,16 @@ async function checkNoHalfWrites(
       const d = JSON.parse(item.value) as { metadata: { name: string }; spec: { asset_tag: string } };
       byTag.set(d.spec.asset_tag, d.metadata.name);
     }
-    for (const a of attempts.filter((x) => x.kind === 'device')) {
+    const tokenFor = new Set(
+      (await db.listPrefix('/device_tokens/')).map((i) => (JSON.parse(i.value) as { device_id: string }).device_id),
+    );
+    for (const a of attempts.filter((x) => x.kind === 'device' || x.kind === 'enroll')) {
       const claim = await db.get(claimKey('linux', a.name));
       const id = byTag.get(a.name);
       if (id) devices++;
       assert.equal(claim?.value, id, `device ${a.name}: claim ${claim?.value} but device ${id}`);
+      if (id && a.kind === 'enroll')
+        assert.ok(tokenFor.has(id), `device ${a.name} was added with --enroll but has no token`);
     }
     const events = await db.listPrefix('/audit/events/');
     for (const item of events) {
@@ -148,7 +156,8 @@ test(
     t.after(() => db.close());
     let readded = 0;
     for (const a of attempts) {
-      const exists = a.kind === 'device' ? await db.get(claimKey('linux', a.name)) : await db.get(`/users/${a.name}`);
+      const isDevice = a.kind === 'device' || a.kind === 'enroll';
+      const exists = isDevice ? await db.get(claimKey('linux', a.name)) : await db.get(`/users/${a.name}`);
       if (exists) continue;
       await attempt(client, a);
       readded++;

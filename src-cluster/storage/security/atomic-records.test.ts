@@ -86,3 +86,17 @@ test('an audit event is stored with its index keys, or not at all', async (t) =>
   );
   assert.deepEqual(await keys(b), before, 'no event and no type index without the user index');
 });
+
+test('a device added with its enroll token: both or neither', async (t) => {
+  const b = await open(t);
+  const inventory = new DeviceInventory(b);
+  const t1 = await inventory.addWithEnrollToken({ assetTag: 'SN-4', osType: 'linux' });
+  const stored = await b.get(`/device_tokens/${hashEnrollToken(t1.token)}`);
+  assert.match(stored!.value, new RegExp(t1.deviceId));
+  assert.equal((await inventory.get('SN-4')).metadata.name, t1.deviceId);
+  // The tag is taken: no second device, and no token for it either.
+  const before = await keys(b);
+  await assert.rejects(inventory.addWithEnrollToken({ assetTag: 'SN-4', osType: 'linux' }), /already exists/);
+  assert.deepEqual(await keys(b), before);
+  assert.equal(await inventory.spendEnrollToken(t1.token), t1.deviceId);
+});
