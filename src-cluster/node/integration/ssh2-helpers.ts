@@ -8,7 +8,15 @@ export interface Ssh2Connection {
   /** Resolves when the connection has closed (by either side). */
   closed: Promise<void>;
   /** Opens a session channel and runs `command`; rejects with the server's refusal. */
-  exec(command: string): Promise<ClientChannel>;
+  exec(command: string, opts?: { pty?: PtyWindow }): Promise<ClientChannel>;
+  /** Opens a session channel with a PTY and a login shell. */
+  shell(window: PtyWindow): Promise<ClientChannel>;
+}
+
+export interface PtyWindow {
+  rows: number;
+  cols: number;
+  term: string;
 }
 
 export function connectSsh2(port: number, username: string, key: string, cert: string): Promise<Ssh2Connection> {
@@ -21,7 +29,9 @@ export function connectSsh2(port: number, username: string, key: string, cert: s
       resolve({
         client,
         closed,
-        exec: (command) => new Promise((res, rej) => client.exec(command, (err, ch) => (err ? rej(err) : res(ch)))),
+        exec: (command, opts) =>
+          new Promise((res, rej) => client.exec(command, opts ?? {}, (err, ch) => (err ? rej(err) : res(ch)))),
+        shell: (window) => new Promise((res, rej) => client.shell(window, (err, ch) => (err ? rej(err) : res(ch)))),
       });
     });
     client.connect({
