@@ -7,17 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pty from 'node-pty';
+import { until } from '../../../test-support/until.ts';
 import { ClusterProcess, type ClusterUser } from '../../../test-support/cluster-process.ts';
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('first contact with a proxy needs the user to confirm its CA', () => {
   const cluster = new ClusterProcess();

@@ -6,19 +6,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pty from 'node-pty';
+import { until } from '../../../test-support/until.ts';
 import { ClusterProcess } from '../../../test-support/cluster-process.ts';
 
 const WARNING = /WARNING: --token puts the token in the process list/;
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** What any local user sees of a process in `ps`: its command line. */
 function cmdlineOf(pid: number): string {
