@@ -1,17 +1,14 @@
 // Composition root of `gatehouse start`: builds storage, auth, proxy and node from the config
 // and wires them together. The one place that knows how the services fit; they only know
 // the interfaces they are handed.
+import { createPresetRoles, identityStores } from '../auth/identity-stores.ts';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, chmodSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { SqliteBackend } from '../storage/sqlite.ts';
-import { ResourceStore } from '../storage/resources.ts';
 import type { Backend } from '../storage/backend.ts';
 import { createDefaultRegistry } from '../resources/index.ts';
-import { roleKind, presetRoles, type RoleSpec } from '../resources/role.ts';
-import { userKind, type UserResource } from '../resources/user.ts';
-import { validateKind } from '../resources/validate.ts';
 import { loadOrCreateAuthorities } from '../auth/authorities.ts';
 import { AuthServer } from '../auth/auth-server.ts';
 import { AccessChecker } from '../authz/access.ts';
@@ -81,20 +78,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
   try {
     const clusterName = await clusterNameOf(backend, cfg.cluster_name);
     const registry = createDefaultRegistry();
-    const roles = new ResourceStore<RoleSpec>(backend, {
-      kind: 'role',
-      validate: (r) => validateKind(roleKind, r) as never,
-    });
-    const users = new ResourceStore<UserResource['spec']>(backend, {
-      kind: 'user',
-      validate: (r) => validateKind(userKind, r) as never,
-    });
-    for (const preset of presetRoles()) {
-      if (!(await roles.find(preset.metadata.name))) {
-        await roles.create(preset as never).catch(() => undefined);
-        log.info('created preset role', { role: preset.metadata.name });
-      }
-    }
+    const { roles, users } = identityStores(backend);
+    await createPresetRoles(roles, (role) => log.info('created preset role', { role }));
     const devices = new DeviceInventory(backend);
     // One audit log over the cluster's storage; every service below records through it.
     const audit = new AuditLog(backend);

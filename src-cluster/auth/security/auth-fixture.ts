@@ -5,12 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
+import { createPresetRoles, identityStores } from '../identity-stores.ts';
 import { AuditLog } from '../../audit/audit-log.ts';
 import { AccessChecker } from '../../authz/access.ts';
 import { createLogger } from '../../log/logger.ts';
-import { presetRoles, roleKind, type RoleSpec } from '../../resources/role.ts';
-import { newUser, userKind, type UserResource } from '../../resources/user.ts';
-import { validateKind } from '../../resources/validate.ts';
+import { newUser, type UserResource } from '../../resources/user.ts';
 import { ResourceStore } from '../../storage/resources.ts';
 import { SqliteBackend } from '../../storage/sqlite.ts';
 import { publicKeyToWire, formatAuthorizedKey } from '../../../src-shared/sshcert/index.ts';
@@ -42,17 +41,8 @@ export async function openAuthFixture(lockout?: LockoutSettings, dir?: string): 
   const backend = await SqliteBackend.open({ path: dbPath });
   const logs: string[] = [];
   const log = createLogger({ level: 'debug', write: (l) => logs.push(l) });
-  const roles = new ResourceStore<RoleSpec>(backend, {
-    kind: 'role',
-    validate: (r) => validateKind(roleKind, r) as never,
-  });
-  const users = new ResourceStore<UserResource['spec']>(backend, {
-    kind: 'user',
-    validate: (r) => validateKind(userKind, r) as never,
-  });
-  for (const preset of presetRoles()) {
-    if (!(await roles.find(preset.metadata.name))) await roles.create(preset as never);
-  }
+  const { roles, users } = identityStores(backend);
+  await createPresetRoles(roles);
   const audit = new AuditLog(backend);
   const access = new AccessChecker(users, roles, log, { audit });
   const cas = await loadOrCreateAuthorities(backend, 'security-test', log);
