@@ -9,6 +9,7 @@ import { claimKey } from '../../devicetrust/asset-tag-claims.ts';
 import { DeviceInventory, hashEnrollToken } from '../../devicetrust/inventory.ts';
 import { ResourceStore } from '../resources.ts';
 import { SqliteBackend } from '../sqlite.ts';
+import type { Backend, BatchOp } from '../backend.ts';
 
 async function open(t: TestContext): Promise<SqliteBackend> {
   const backend = await SqliteBackend.open({ path: ':memory:' });
@@ -77,11 +78,24 @@ test('an audit event is stored with its index keys, or not at all', async (t) =>
     `/audit/by_user/ann/${suffix}`,
     `/audit/events/${suffix}`,
   ]);
-  // A user name so long that only the by_user key exceeds the storage key limit: before, the
-  // event and its type index were stored and the user index was not.
+  // Make the user index, the batch's last op, collide with a key that exists: the transaction
+  // then fails after the event and its type index were written inside it. (Before, the three
+  // were separate writes and the event and its type index stayed behind.) User names are
+  // bounded, so a real name can no longer make that key fail: the collision stands in for any
+  // failure of the last write.
+  const taken = '/audit/by_user/taken';
+  await b.put({ key: taken, value: '' });
+  const lastOpCollides = {
+    batch: (ops: BatchOp[]) =>
+      b.batch(
+        ops.map((op, i) =>
+          i === ops.length - 1 && op.type === 'create' ? { ...op, item: { ...op.item, key: taken } } : op,
+        ),
+      ),
+  } as unknown as Backend;
   const before = await keys(b);
   await assert.rejects(
-    log.append({ type: 'user.login', success: false, user: 'u'.repeat(1000) }),
+    new AuditLog(lastOpCollides, { now: () => ms }).append({ type: 'user.login', success: false, user: 'bob' }),
     /audit log could not record/,
   );
   assert.deepEqual(await keys(b), before, 'no event and no type index without the user index');
