@@ -7,7 +7,6 @@ import { X509Certificate } from 'node:crypto';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import {
   hasAnyDeviceField,
-  readDeviceFields,
   SSH_DEVICE_EXTENSIONS,
   SSH_EXT_DEVICE_ASSET_TAG,
   SSH_EXT_DEVICE_CREDENTIAL_ID,
@@ -33,11 +32,6 @@ export interface PresentedCerts {
 export interface CheckedCerts {
   ssh: SshCertificate;
   tls: ClientCertContents;
-}
-
-/** The device fields an SSH user certificate carries, if any (all three or it is not device-trusted). */
-export function sshDeviceFields(cert: Pick<SshCertificate, 'extensions'>): DeviceFields | undefined {
-  return readDeviceFields(SSH_DEVICE_EXTENSIONS, (name) => cert.extensions[name]);
 }
 
 function refuse(message: string, reason: string): GatehouseError {

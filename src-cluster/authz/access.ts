@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.ts';
 import type { RoleResource, RoleSpec } from '../resources/role.ts';
 import { RoleSet, type SshSessionLimits } from '../resources/role-set.ts';
 import type { UserResource } from '../resources/user.ts';
-import { sshDeviceFields } from '../auth/device-certs.ts';
+import { sshDeviceFields } from '../../src-shared/cert-fields.ts';
 import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
 import { sshAccessTargets, type LockChecker, type LockTarget } from '../locks/lock-targets.ts';
 import {
