@@ -10,7 +10,7 @@
 // where it sits before it can import anything.
 
 /** Tests and what only tests use. Production code may not import these; the layer rules skip them. */
-const TEST_CODE = '[.]test[.]tsx?$|(^|/)(integration|security|testdata|testing|test-support)/';
+const TEST_CODE = '[.]test[.]tsx?$|(^|/)(integration|security|testdata|test-support)/';
 
 // --- Layers -------------------------------------------------------------------------------------
 // Lowest first. A folder may import folders of lower layers only; folders that share a layer are
@@ -147,7 +147,7 @@ const boundaryRules = [
   {
     name: 'production-imports-test-code',
     comment:
-      'Production code may not import tests or test helpers (test-support/, integration/, security/, testing/, ' +
+      'Production code may not import tests or test helpers (test-support/, integration/, security/, ' +
       '*.test.ts): fakes would ship and real behaviour would depend on them. Move the shared piece into production code.',
     severity: 'error',
     from: { path: '^src-(main|cluster|shared|renderer)/', pathNot: TEST_CODE },
