@@ -147,7 +147,7 @@ test('the rules fail on a planted cycle, layer back-edges and every process boun
     'error cluster-layers/locks: src-cluster/locks/lock-service.ts → src-cluster/api/admin.ts',
     'error cluster-layers/node: src-cluster/node/server.ts → src-cluster/proxy/proxy.ts',
     'error cluster-unlayered-folder: src-cluster/newkind/thing.ts → src-cluster/auth/x.ts',
-    'warn known-violation/resources: src-cluster/resources/role.ts → src-cluster/authz/device-trust-mode.ts',
+    'warn known-violation/resources->authz: src-cluster/resources/role.ts → src-cluster/authz/device-trust-mode.ts',
     'error main-layers/core: src-main/core/client.ts → src-main/app/compose.ts',
     'error main-layers/device: src-main/device/agent.ts → src-main/app/compose.ts',
     'error production-imports-test-code: src-main/core/uses-fake.ts → src-main/test-support/fake.ts',
