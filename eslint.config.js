@@ -247,7 +247,7 @@ const nodeGlobals = readonly([
 export default [
   {
     name: 'gatehouse/ignores',
-    ignores: ['**/node_modules/**', 'proto/gen/**', '**/dist/**', '**/out/**', '.notes/**', '.data/**', 'coverage/**', 'playwright-report/**', 'test-results/**', '.bench/**'],
+    ignores: ['**/node_modules/**', 'proto/gen/**', '**/dist/**', '**/out/**', '.notes/**', '.data/**', 'coverage/**', 'playwright-report/**', 'test-results/**', '.bench/**', 'vendor/**'],
   },
   { ...js.configs.recommended, name: 'eslint/recommended', files: CODE },
   ...tseslint.configs.recommended,

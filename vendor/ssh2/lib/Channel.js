@@ -11,8 +11,8 @@ const {
 } = require('./protocol/constants.js');
 const { bufferSlice } = require('./protocol/utils.js');
 
-const PACKET_SIZE = 32 * 1024;
-const MAX_WINDOW = 2 * 1024 * 1024;
+const PACKET_SIZE = 64 * 1024; /* gatehouse-patch:channel-packet-64kib */
+const MAX_WINDOW = 8 * 1024 * 1024; /* gatehouse-patch:channel-window-8mib */
 const WINDOW_THRESHOLD = MAX_WINDOW / 2;
 
 class ClientStderr extends ReadableStream {

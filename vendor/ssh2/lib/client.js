@@ -34,6 +34,7 @@ const {
 const { init: cryptoInit } = require('./protocol/crypto.js');
 const Protocol = require('./protocol/Protocol.js');
 const { parseKey } = require('./protocol/keyParser.js');
+const GATEHOUSE_CERT = require('./protocol/gatehouse-cert.js'); /* gatehouse-patch:client-require-helper */
 const { SFTP } = require('./protocol/SFTP.js');
 const {
   bufferCopy,
@@ -169,7 +170,8 @@ class Client extends EventEmitter {
       algorithms.serverHostKey =
         generateAlgorithmList(cfg.algorithms.serverHostKey,
                               DEFAULT_SERVER_HOST_KEY,
-                              SUPPORTED_SERVER_HOST_KEY);
+                              SUPPORTED_SERVER_HOST_KEY.concat( /* gatehouse-patch:client-hostkey-cert-algos */
+                                SUPPORTED_SERVER_HOST_KEY.map((a) => a + '-cert-v01@openssh.com')));
       if (algorithms.serverHostKey !== DEFAULT_SERVER_HOST_KEY)
         allOfferDefaults = false;
 
@@ -267,6 +269,18 @@ class Client extends EventEmitter {
         throw new Error(
           'privateKey value does not contain a (valid) private key'
         );
+      }
+    }
+    /* gatehouse-patch:client-config-certificate */
+    // OpenSSH certificate for privateKey (a cert blob or a "*-cert.pub" line).
+    this.config.certificate = GATEHOUSE_CERT.toCertBlob(cfg.certificate);
+    if (this.config.certificate) {
+      if (!privateKey)
+        throw new Error('certificate needs privateKey');
+      try {
+        GATEHOUSE_CERT.checkCertForKey(this.config.certificate, privateKey);
+      } catch (err) {
+        throw new Error('Cannot use certificate: ' + err.message);
       }
     }
 
@@ -388,7 +402,7 @@ class Client extends EventEmitter {
                   );
                   return;
                 case 'publickey':
-                  proto.authPK(curAuth.username, curAuth.key, keyAlgo);
+                  proto.authPK(curAuth.username, curAuth.key, keyAlgo, undefined, curAuth.certificate); /* gatehouse-patch:client-retry-authpk-cert */
                   return;
                 case 'hostbased':
                   proto.authHostbased(curAuth.username,
@@ -471,7 +485,7 @@ class Client extends EventEmitter {
                 return tryNextAuth();
               }
               cb(signature);
-            });
+            }, curAuth.certificate); /* gatehouse-patch:client-pkok-authpk-cert */
           }
         },
         USERAUTH_INFO_REQUEST: (p, name, instructions, prompts) => {
@@ -882,7 +896,7 @@ class Client extends EventEmitter {
             nextAuth = { type, username, password: this.config.password };
             break;
           case 'publickey':
-            nextAuth = { type, username, key: privateKey };
+            nextAuth = { type, username, key: privateKey, certificate: this.config.certificate }; /* gatehouse-patch:client-default-publickey-cert */
             break;
           case 'hostbased':
             nextAuth = {
@@ -941,7 +955,16 @@ class Client extends EventEmitter {
               return skipAuth('Skipping invalid key auth attempt');
             if (!key.isPrivateKey())
               return skipAuth('Skipping non-private key');
-            nextAuth = { type, username, key };
+            /* gatehouse-patch:client-authhandler-publickey-cert */
+            let certificate;
+            try {
+              certificate = GATEHOUSE_CERT.toCertBlob(nextAuth.certificate);
+              if (certificate)
+                GATEHOUSE_CERT.checkCertForKey(certificate, key);
+            } catch (err) {
+              return skipAuth('Skipping invalid certificate: ' + err.message);
+            }
+            nextAuth = { type, username, key, certificate };
             break;
           }
           case 'hostbased': {
@@ -1009,7 +1032,7 @@ class Client extends EventEmitter {
                 );
               }
             }
-            proto.authPK(username, curAuth.key, keyAlgo);
+            proto.authPK(username, curAuth.key, keyAlgo, undefined, curAuth.certificate); /* gatehouse-patch:client-first-authpk-cert */
             break;
           }
           case 'hostbased': {

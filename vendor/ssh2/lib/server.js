@@ -27,6 +27,7 @@ const {
 const { init: cryptoInit } = require('./protocol/crypto.js');
 const { KexInit } = require('./protocol/kex.js');
 const { parseKey } = require('./protocol/keyParser.js');
+const GATEHOUSE_CERT = require('./protocol/gatehouse-cert.js'); /* gatehouse-patch:server-require-helper */
 const Protocol = require('./protocol/Protocol.js');
 const { SFTP } = require('./protocol/SFTP.js');
 const { writeUInt32BE } = require('./protocol/utils.js');
@@ -255,6 +256,27 @@ class Server extends EventEmitter {
 
       if (privateKey.getPrivatePEM() === null)
         throw new Error('privateKey value contains an invalid private key');
+      /* gatehouse-patch:server-hostkey-certificate */
+      // { key, certificate }: offer "<algo>-cert-v01@openssh.com" ahead of the plain algorithm.
+      let hostCert;
+      if (typeof hostKeys_[i] === 'object' && !Buffer.isBuffer(hostKeys_[i])) {
+        try {
+          hostCert = GATEHOUSE_CERT.toCertBlob(hostKeys_[i].certificate);
+          if (hostCert)
+            GATEHOUSE_CERT.checkCertForKey(hostCert, privateKey);
+        } catch (err) {
+          throw new Error('Cannot use host certificate: ' + err.message);
+        }
+      }
+      const addHostKeyAlgo = (type) => {
+        if (hostCert) {
+          hostKeys[type + GATEHOUSE_CERT.CERT_SUFFIX] =
+            GATEHOUSE_CERT.certHostKey(privateKey, hostCert);
+          hostKeyAlgoOrder.push(type + GATEHOUSE_CERT.CERT_SUFFIX);
+        }
+        hostKeys[type] = privateKey;
+        hostKeyAlgoOrder.push(type);
+      };
 
       // Discard key if we already found a key of the same type
       if (hostKeyAlgoOrder.includes(privateKey.type))
@@ -283,13 +305,10 @@ class Server extends EventEmitter {
           }
 
           // Store same RSA key under each hash algorithm name for convenience
-          hostKeys[type] = privateKey;
-
-          hostKeyAlgoOrder.push(type);
+          addHostKeyAlgo(type); /* gatehouse-patch:server-hostkey-order-rsa */
         });
       } else {
-        hostKeys[privateKey.type] = privateKey;
-        hostKeyAlgoOrder.push(privateKey.type);
+        addHostKeyAlgo(privateKey.type); /* gatehouse-patch:server-hostkey-order */
       }
     }
 
@@ -551,11 +570,13 @@ class Client extends EventEmitter {
           let replied = false;
 
           let accept;
-          const reject = () => {
+          const reject = (reasonCode, description) => { /* gatehouse-patch:server-reject-reason */
             if (replied)
               return;
             replied = true;
 
+            if (Number.isInteger(reasonCode) && reasonCode > 0)
+              reason = reasonCode;
             if (reason === undefined) {
               if (localChan === -1)
                 reason = CHANNEL_OPEN_FAILURE.RESOURCE_SHORTAGE;
@@ -565,7 +586,8 @@ class Client extends EventEmitter {
 
             if (localChan !== -1)
               this._chanMgr.remove(localChan);
-            proto.channelOpenFail(info.sender, reason, '');
+            proto.channelOpenFail(info.sender, reason,
+                                  typeof description === 'string' ? description : '');
           };
           const reserveChannel = () => {
             localChan = this._chanMgr.add();

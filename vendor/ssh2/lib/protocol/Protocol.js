@@ -628,7 +628,7 @@ class Protocol {
 
     sendPacket(this, this._packetRW.write.finalize(packet));
   }
-  authPK(username, pubKey, keyAlgo, cbSign) {
+  authPK(username, pubKey, keyAlgo, cbSign, certificate) { /* gatehouse-patch:authpk-certificate-param */
     if (this._server)
       throw new Error('Client-only method called in server mode');
 
@@ -645,6 +645,18 @@ class Protocol {
     }
     if (!keyAlgo)
       keyAlgo = keyType;
+
+    /* gatehouse-patch:authpk-cert-algo */
+    // OpenSSH certificate: the request names the cert algorithm and carries the cert blob;
+    // the signature blob inside stays in the base algorithm (PROTOCOL.certkeys).
+    const sigAlgo = keyAlgo;
+    const sigAlgoLen = Buffer.byteLength(sigAlgo);
+    if (certificate) {
+      if (!Buffer.isBuffer(certificate))
+        throw new Error('certificate must be a Buffer');
+      keyAlgo = keyAlgo + '-cert-v01@openssh.com';
+      pubKey = certificate;
+    }
 
     const userLen = Buffer.byteLength(username);
     const algoLen = Buffer.byteLength(keyAlgo);
@@ -705,7 +717,7 @@ class Protocol {
       p = this._packetRW.write.allocStart;
       packet = this._packetRW.write.alloc(
         1 + 4 + userLen + 4 + 14 + 4 + 9 + 1 + 4 + algoLen + 4 + pubKeyLen + 4
-          + 4 + algoLen + 4 + sigLen
+          + 4 + sigAlgoLen + 4 + sigLen /* gatehouse-patch:authpk-sig-alloc */
       );
 
       // TODO: simply copy from original "packet" to new `packet` to avoid
@@ -729,12 +741,13 @@ class Protocol {
       writeUInt32BE(packet, pubKeyLen, p += algoLen);
       packet.set(pubKey, p += 4);
 
-      writeUInt32BE(packet, 4 + algoLen + 4 + sigLen, p += pubKeyLen);
+      /* gatehouse-patch:authpk-sig-algo */
+      writeUInt32BE(packet, 4 + sigAlgoLen + 4 + sigLen, p += pubKeyLen);
 
-      writeUInt32BE(packet, algoLen, p += 4);
-      packet.utf8Write(keyAlgo, p += 4, algoLen);
+      writeUInt32BE(packet, sigAlgoLen, p += 4);
+      packet.utf8Write(sigAlgo, p += 4, sigAlgoLen);
 
-      writeUInt32BE(packet, sigLen, p += algoLen);
+      writeUInt32BE(packet, sigLen, p += sigAlgoLen);
       packet.set(signature, p += 4);
 
       // Servers shouldn't send packet type 60 in response to signed publickey

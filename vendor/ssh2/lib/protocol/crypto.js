@@ -7,8 +7,22 @@
 'use strict';
 
 const {
-  createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual
+  createCipheriv, createDecipheriv, createHmac, timingSafeEqual
 } = require('crypto');
+/* gatehouse-patch:pooled-padding */
+const { randomFillSync: cryptoRandomFillSync } = require('crypto');
+const PAD_POOL = Buffer.allocUnsafe(4096);
+let padPoolPos = PAD_POOL.length;
+// Only used for packet padding below: fresh CSPRNG bytes, each handed out once.
+function randomFillSync(buf, offset, len) {
+  if (padPoolPos + len > PAD_POOL.length) {
+    cryptoRandomFillSync(PAD_POOL);
+    padPoolPos = 0;
+  }
+  PAD_POOL.copy(buf, offset, padPoolPos, padPoolPos + len);
+  padPoolPos += len;
+  return buf;
+}
 
 const { readUInt32BE, writeUInt32BE } = require('./utils.js');
 
@@ -17,7 +31,7 @@ const MAX_SEQNO = 2 ** 32 - 1;
 const EMPTY_BUFFER = Buffer.alloc(0);
 const BUF_INT = Buffer.alloc(4);
 const DISCARD_CACHE = new Map();
-const MAX_PACKET_SIZE = 35000;
+const MAX_PACKET_SIZE = 35000 + 32 * 1024; /* gatehouse-patch:max-packet-64kib */
 
 let binding;
 let AESGCMCipher;

@@ -635,7 +635,9 @@ const createKeyExchange = (() => {
           );
         }
 
-        if (sigType !== negotiated.serverHostKey) {
+        /* gatehouse-patch:kex-client-cert-sig-type */
+        // With a host certificate the signature names the base algorithm (PROTOCOL.certkeys).
+        if (sigType !== negotiated.serverHostKey.replace(/-cert-v01@openssh\.com$/, '')) {
           return doFatalError(
             this._protocol,
             `Wrong signature type: ${sigType}, `
@@ -671,7 +673,12 @@ const createKeyExchange = (() => {
         let parsedHostKey;
         {
           bufferParser.init(this._hostKey, 0);
-          const name = bufferParser.readString(true);
+          let name = bufferParser.readString(true); /* gatehouse-patch:kex-client-cert-parse-key */
+          // A host certificate carries the key fields after its nonce: verify with that key.
+          if (typeof name === 'string' && /-cert-v01@openssh\.com$/.test(name)) {
+            name = name.replace(/-cert-v01@openssh\.com$/, '');
+            bufferParser.readString();
+          }
           const hostKey = this._hostKey.slice(bufferParser.pos());
           bufferParser.clear();
           parsedHostKey = parseDERKey(hostKey, name);
@@ -687,7 +694,8 @@ const createKeyExchange = (() => {
 
         let hashAlgo;
         // Check if we need to override the default hash algorithm
-        switch (this.negotiated.serverHostKey) {
+        /* gatehouse-patch:kex-client-cert-hash-algo */
+        switch (this.negotiated.serverHostKey.replace(/-cert-v01@openssh\.com$/, '')) {
           case 'rsa-sha2-256': hashAlgo = 'sha256'; break;
           case 'rsa-sha2-512': hashAlgo = 'sha512'; break;
         }
@@ -719,7 +727,9 @@ const createKeyExchange = (() => {
 
         let hashAlgo;
         // Check if we need to override the default hash algorithm
-        switch (this.negotiated.serverHostKey) {
+        /* gatehouse-patch:kex-server-sign-base-algo */
+        // A host certificate signs with its base key: "rsa-sha2-512-cert-v01@..." hashes with sha512.
+        switch (this.negotiated.serverHostKey.replace(/-cert-v01@openssh\.com$/, '')) {
           case 'rsa-sha2-256': hashAlgo = 'sha256'; break;
           case 'rsa-sha2-512': hashAlgo = 'sha512'; break;
         }
@@ -759,7 +769,9 @@ const createKeyExchange = (() => {
           string    <method-specific data>
           string    signature of H
         */
-        const sigType = this.negotiated.serverHostKey;
+        /* gatehouse-patch:kex-server-sig-type */
+        // The signature names the base algorithm even when K_S is a host certificate.
+        const sigType = this.negotiated.serverHostKey.replace(/-cert-v01@openssh\.com$/, '');
         const sigTypeLen = Buffer.byteLength(sigType);
         const sigLen = 4 + sigTypeLen + 4 + signature.length;
         let p = this._protocol._packetRW.write.allocStartKEX;
@@ -1170,6 +1182,18 @@ const createKeyExchange = (() => {
             if (hostPubKeyType !== this.negotiated.serverHostKey) {
               // Check if we need to make an exception
               switch (this.negotiated.serverHostKey) {
+                /* gatehouse-patch:kex-client-cert-ks-type */
+                // An RSA host certificate (K_S "ssh-rsa-cert-v01@...") serves every rsa-sha2 cert algorithm.
+                case 'rsa-sha2-256-cert-v01@openssh.com':
+                case 'rsa-sha2-512-cert-v01@openssh.com':
+                  if (hostPubKeyType === 'ssh-rsa-cert-v01@openssh.com')
+                    break;
+                  return doFatalError(
+                    this._protocol,
+                    'Host key does not match negotiated type',
+                    'handshake',
+                    DISCONNECT_REASON.KEY_EXCHANGE_FAILED
+                  );
                 case 'rsa-sha2-256':
                 case 'rsa-sha2-512':
                   if (hostPubKeyType === 'ssh-rsa')
