@@ -75,6 +75,7 @@ export default [
       'playwright-report/**',
       'test-results/**',
       '.bench/**',
+      'vendor/**',
     ],
   },
   { ...js.configs.recommended, name: 'eslint/recommended', files: CODE },

@@ -17,7 +17,7 @@ const outdir =
 
 // Native addons (and packages that load them relative to their own files) stay in node_modules;
 // electron-builder rebuilds them for Electron's ABI and unpacks them from the asar.
-// ssh2 is also patched in place by scripts/postinstall.mjs, so it must be the node_modules copy.
+// ssh2 is the vendored fork (vendor/ssh2) installed into node_modules; it must be that copy.
 const nativeExternals = ['better-sqlite3', 'node-pty', 'ssh2', 'cpu-features', '*.node'];
 
 const common = {

@@ -1,14 +1,12 @@
 #!/usr/bin/env node
-// After `npm install`/`npm ci`: apply the small, documented ssh2 fixes and generate the
-// protobuf code. Each step fails loudly: a half-patched ssh2 would fail later in confusing ways.
+// After `npm install`/`npm ci`: generate the protobuf code and build the TPM addon. Each step
+// fails loudly. ssh2 needs no step here: the changed ssh2 is vendored (vendor/ssh2, VENDOR.md),
+// so `npm ci --ignore-scripts` installs it just the same.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const steps = [
-  ['node', ['scripts/patch-ssh2.mjs']],
-  ['node', ['scripts/patch-ssh2-reject.mjs']],
-  ['node', ['scripts/patch-ssh2-hostcert-client.mjs']],
   ['npx', ['--no-install', 'buf', 'generate', 'proto', '--template', 'proto/buf.gen.yaml', '-o', 'proto']],
   // Exits 0 with a warning when libtss2-dev is missing: the TPM code then reports a coded error.
   ['node', ['scripts/build-native.mjs']],

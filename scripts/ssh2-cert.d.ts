@@ -1,4 +1,4 @@
-// Types for the options that scripts/patch-ssh2.mjs adds to ssh2 1.17 (OpenSSH certificates).
+// Types for the options that the vendored ssh2 (vendor/ssh2, VENDOR.md) adds to ssh2 1.17 (OpenSSH certificates).
 // `certificate` is the certificate blob (Buffer) or the text of a "*-cert.pub" line.
 import 'ssh2';
 

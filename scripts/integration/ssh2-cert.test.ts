@@ -1,6 +1,6 @@
 // OpenSSH certificates across real implementations: our CA signs, stock OpenSSH (sshd, ssh) and the
-// PATCHED ssh2 (scripts/patch-ssh2.mjs) use the certificates in both directions.
-//   1. patched ssh2 client + user cert  -> stock sshd (TrustedUserCAKeys)
+// vendored ssh2 (vendor/ssh2, VENDOR.md) use the certificates in both directions.
+//   1. vendored ssh2 client + user cert  -> stock sshd (TrustedUserCAKeys)
 //   2. stock ssh -o CertificateFile     -> stock sshd
 //   3. stock ssh with @cert-authority known_hosts -> ssh2 server presenting a host cert; the ssh2
 //      server checks the client's user cert with src-shared/sshcert (ssh2 passes it through).
@@ -8,7 +8,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { spawnSync } from 'node:child_process';
 import ssh2 from 'ssh2';
 import type { ConnectConfig, PublicKeyAuthMethod } from 'ssh2';
 import {
@@ -26,6 +25,7 @@ import type { SshCertType } from '../../src-shared/sshcert/index.ts';
 import { requireTool, tempDir } from '../../test-support/sshcert-testkit.ts';
 import { runSsh, sshExec, startSshd } from './openssh-harness.ts';
 import { freePort } from '../../test-support/cluster-process.ts';
+import { assertPatchedSsh2 } from '../../src-shared/ssh2-vendored.ts';
 import type { Sshd } from './openssh-harness.ts';
 
 const login = userInfo().username;
@@ -54,10 +54,7 @@ let sshd: Sshd;
 before(async () => {
   requireTool('/usr/sbin/sshd');
   requireTool('ssh');
-  const patched = spawnSync(process.execPath, [new URL('../patch-ssh2.mjs', import.meta.url).pathname, '--check'], {
-    encoding: 'utf8',
-  });
-  assert.equal(patched.status, 0, `ssh2 is not patched; run "node scripts/patch-ssh2.mjs": ${patched.stderr}`);
+  assertPatchedSsh2();
   sshd = await startSshd(t, formatAuthorizedKey(publicKeyToWire(userCA)));
 });
 after(() => {
@@ -65,7 +62,7 @@ after(() => {
   t.cleanup();
 });
 
-test('patched ssh2 client logs in to stock sshd with a user certificate and runs a command', async () => {
+test('vendored ssh2 client logs in to stock sshd with a user certificate and runs a command', async () => {
   const base: ConnectConfig = {
     host: '127.0.0.1',
     port: sshd.port,
@@ -110,7 +107,7 @@ test('patched ssh2 client logs in to stock sshd with a user certificate and runs
   );
 });
 
-test('patched ssh2 client works with an ed25519 user key too', async () => {
+test('vendored ssh2 client works with an ed25519 user key too', async () => {
   const ed = generateKeyPairSync('ed25519').privateKey;
   const out = await sshExec(
     {
@@ -220,7 +217,7 @@ test('stock ssh accepts an ssh2 server host certificate via @cert-authority, and
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /Host key verification failed/);
 
-    // The patched ssh2 client against the ssh2 server (plain host key: ssh2 clients do not ask for certs).
+    // The vendored ssh2 client against the ssh2 server (plain host key: ssh2 clients do not ask for certs).
     const viaSsh2 = await sshExec(
       {
         host: '127.0.0.1',

@@ -3,7 +3,8 @@
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../src-shared/atomic-write.ts';
 import { ErrorCode, isGatehouseError } from '../../src-shared/errors.ts';
 import { newUser } from '../resources/index.ts';
 import { adminClient, loadAdminIdentity } from './admin-client.ts';
@@ -66,7 +67,5 @@ export function tlsHostCaFingerprint(adminIdentityPath: string | undefined): str
 
 /** Whole-file replace, private: it carries the demo password. */
 export function writeDemoStatus(file: string, status: DemoStatus): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(status, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, JSON.stringify(status, null, 2) + '\n');
 }

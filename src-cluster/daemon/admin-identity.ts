@@ -2,8 +2,8 @@
 // the built-in admin (role "editor"), plus what is needed to trust and reach the proxy.
 // Rewritten at every start so it never outlives a CA change; readable by the owner only. Writing
 // a new one revokes the previous one (auth/admin-cert.ts).
-import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../../src-shared/atomic-write.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import type { AuthServer } from '../auth/auth-server.ts';
 import { recordAdminCert } from '../auth/admin-cert.ts';
@@ -52,7 +52,6 @@ export async function writeAdminIdentity(
   const path = join(dataDir, ADMIN_IDENTITY_FILE);
   // Recorded first: from here on only this certificate is an admin's (see auth/admin-cert.ts).
   await recordAdminCert(backend, dataDir, tlsCert, path);
-  writeFileSync(path + '.tmp', JSON.stringify(file, null, 2), { mode: 0o600 });
-  renameSync(path + '.tmp', path);
+  writeFileAtomicSync(path, JSON.stringify(file, null, 2));
   return path;
 }

@@ -2,7 +2,7 @@
 // and wires them together. The one place that knows how the services fit; they only know
 // the interfaces they are handed.
 import { createPresetRoles, identityStores } from '../auth/identity-stores.ts';
-import { mkdirSync, writeFileSync, readFileSync, existsSync, chmodSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
@@ -26,6 +26,7 @@ import { ProxyServer, splitHostPort } from '../proxy/proxy.ts';
 import { NodeSshServer } from '../node/index.ts';
 import { openSSHToPrivateKey, privateKeyToOpenSSH } from '../../src-shared/sshcert/index.ts';
 import { BUILTIN_ADMIN_USER } from '../../src-shared/cert-fields.ts';
+import { writeFileAtomicSync } from '../../src-shared/atomic-write.ts';
 import type { Logger } from '../log/logger.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import { writeAdminIdentity } from './admin-identity.ts';
@@ -57,8 +58,7 @@ function loadOrCreateHostKey(dir: string): string {
   if (existsSync(path)) return readFileSync(path, 'utf8');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const text = privateKeyToOpenSSH(generateKeyPairSync('ed25519').privateKey, 'gatehouse-node');
-  writeFileSync(path + '.tmp', text, { mode: 0o600 });
-  renameSync(path + '.tmp', path);
+  writeFileAtomicSync(path, text);
   return text;
 }
 

@@ -8,11 +8,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { assertPatchedSsh2 } from '../../src-shared/ssh2-vendored.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import { checkCertificateLogin } from './cert-auth.ts';
 import { currentProcessIdentity, lookupGroupId, type ProcessIdentity } from './os-user.ts';
 import { NodeSession } from './session.ts';
-import { assertSsh2Patched } from './ssh2-patches.ts';
 import { discardAudit } from '../audit/audit-events.ts';
 import { recordSessionDenied, SessionAudit, type SessionAuditContext } from './session-audit.ts';
 import { sshAccessTargets, type LockNotice } from '../locks/lock-targets.ts';
@@ -74,7 +74,7 @@ export class NodeSshServer {
 
   async start(): Promise<ListeningAddress> {
     if (this.server) throw new GatehouseError(ErrorCode.INTERNAL, `node "${this.opts.name}" is already started`);
-    assertSsh2Patched(this.opts.hostCertificate !== undefined);
+    assertPatchedSsh2();
     if (this.self.uid === 0) {
       const found = SETPRIV_PATHS.find((p) => existsSync(p));
       if (!found) {

@@ -1,6 +1,7 @@
 // The app's log sink: the core's logger plus error(), and a console one for the browser host's
 // CLI. Lines go to stderr so stdout keeps only what a user (or a script) reads: the app URL.
 import type { CoreLogger } from '../core/types.ts';
+import { createLogger, type LogLevel } from '../../src-shared/logger.ts';
 
 export interface AppLogger extends CoreLogger {
   error(msg: string, fields?: Record<string, unknown>): void;
@@ -20,18 +21,15 @@ export function toAppLogger(logger: CoreLogger | AppLogger | undefined): AppLogg
   };
 }
 
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
-export type LogLevel = keyof typeof LEVELS;
+export type { LogLevel } from '../../src-shared/logger.ts';
 
-/** One line per entry: time, level, message, then the fields as JSON. */
+/**
+ * The browser host's and tests' logger: the shared structured logger (pino, secrets redacted) in
+ * its text format, component "app". `write` receives each line with its newline.
+ */
 export function consoleLogger(
   level: LogLevel = 'info',
   write: (line: string) => void = (l) => process.stderr.write(l),
 ): AppLogger {
-  const at = (l: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
-    if (LEVELS[l] < LEVELS[level]) return;
-    const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
-    write(`${new Date().toISOString()} ${l.toUpperCase()} ${msg}${extra}\n`);
-  };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return createLogger({ level, format: 'text', component: 'app', write: (line) => write(line + '\n') });
 }

@@ -1,25 +1,14 @@
 // Where Gatehouse keeps client state, and how it writes it: private directories (0700),
-// private files (0600), and whole-file replacement (temp file + rename) so that a crash or a
-// concurrent reader never sees half a key or half a JSON document.
-import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  openSync,
-  fsyncSync,
-  closeSync,
-} from 'node:fs';
+// private files (0600), and whole-file replacement (src-shared/atomic-write.ts) so that a crash
+// or a concurrent reader never sees half a key or half a JSON document.
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { PRIVATE_FILE_MODE, writeFileAtomicSync } from '../../src-shared/atomic-write.ts';
 
 export const PRIVATE_DIR_MODE = 0o700;
-export const PRIVATE_FILE_MODE = 0o600;
+export { PRIVATE_FILE_MODE };
 
 /** `GATEHOUSE_HOME` when set, else `~/.gatehouse`. Callers pass env and home so tests need no globals. */
 export function resolveGatehouseHome(env: Record<string, string | undefined>, home: string = homedir()): string {
@@ -43,27 +32,10 @@ export function ensurePrivateDir(dir: string): void {
   }
 }
 
-/**
- * Replaces `path` with `data` atomically: readers see the old or the new file, never a mix.
- * The temp file is created with the final mode, so a secret is never briefly world-readable.
- */
+/** Replaces `path` atomically (see writeFileAtomicSync) inside a private directory it creates. */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = PRIVATE_FILE_MODE): void {
   ensurePrivateDir(dirname(path));
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const fd = openSync(tmp, 'wx', mode);
-    try {
-      writeFileSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    chmodSync(tmp, mode);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw storageError('write', path, e);
-  }
+  writeFileAtomicSync(path, data, { mode });
 }
 
 /** The file's text, or undefined when it does not exist. */

@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { assertPatchedSsh2 } from '../../src-shared/ssh2-vendored.ts';
 import {
   parseAuthorizedKey,
   parseCertificate,
@@ -140,6 +141,8 @@ export class SshConnection {
   }
 
   static async open(opts: SshConnectOptions): Promise<SshConnection> {
+    // A stock ssh2 cannot send the user certificate; say so before dialing, not after a refused login.
+    assertPatchedSsh2();
     const log = opts.logger ?? silentLogger;
     const timeoutMs = opts.timeoutMs ?? 20_000;
     const socket = await dialNodeThroughProxy({

@@ -10,10 +10,11 @@
 // from /etc/machine-id, reported as serial_source 'machine-id' with a note: such devices can still
 // be registered and enrolled, and the TPM credential is what binds them afterwards.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { writeFileAtomicSync } from '../../src-shared/atomic-write.ts';
 
 export const DMI_DIR = '/sys/class/dmi/id';
 export const MACHINE_ID_PATH = '/etc/machine-id';
@@ -158,10 +159,7 @@ export const nodeCollectFs: CollectFs = {
  */
 export function writeDmiCache(path: string, cache: DmiSerialCache): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(cache, null, 2) + '\n', { mode: 0o644 });
-  chmodSync(tmp, 0o644);
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, JSON.stringify(cache, null, 2) + '\n', { mode: 0o644 });
 }
 
 export function readDmiCache(fs: CollectFs, path: string): DmiSerialCache | null {

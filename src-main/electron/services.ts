@@ -1,6 +1,7 @@
 // The seam between the Electron shell and the main services: composes them (src-main/app) with
 // the Electron-specific pieces passed in, and wraps them in the transport-neutral dispatcher.
 import { composeServices } from '../app/compose.ts';
+import { consoleLogger } from '../app/logger.ts';
 import { createIpcDispatcher } from '../ipc/dispatcher.ts';
 import type { DispatcherLike } from './ipc-main-bridge.ts';
 
@@ -21,6 +22,9 @@ export function createAppDispatcher(opts: AppDispatcherOptions): {
     host: 'electron',
     version: opts.version,
     openExternal: opts.openExternal,
+    // The shared logger (pino, secrets redacted) writing synchronously to stderr: no transport, so
+    // no worker thread in the Electron main process.
+    logger: consoleLogger(process.env.GATEHOUSE_DEBUG ? 'debug' : 'info'),
   });
   return { dispatcher: createIpcDispatcher(services), close: () => services.close() };
 }

@@ -1,7 +1,8 @@
 // The AK's TPM-wrapped blob and its creation evidence, kept in the user's cache dir. The private
 // part is useless off this TPM, but it is still the device's identity key: the file is 0600.
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../../../src-shared/atomic-write.ts';
 import type { AkCreation } from './addon.ts';
 
 const FILE_NAME = 'tpm-ak.json';
@@ -38,11 +39,7 @@ export function writeAkBlob(cacheDir: string, ak: AkCreation): void {
   mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
   const json: Record<string, unknown> = { version: 1 };
   for (const f of FIELDS) json[f] = ak[f].toString('base64');
-  const path = akBlobPath(cacheDir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(tmp, 0o600); // the umask may not narrow an existing file's mode
-  renameSync(tmp, path);
+  writeFileAtomicSync(akBlobPath(cacheDir), JSON.stringify(json, null, 2) + '\n');
 }
 
 export function removeAkBlob(cacheDir: string): void {

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { ERROR_CODE_HEADER, ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { connectCodeFor, fromConnectError, toConnectError } from './errors.ts';
+
+test("every code's Connect status (from the one table) is a real Connect code, pinned to today's mapping", () => {
+  const byStatus: Record<string, ErrorCode[]> = {};
+  for (const code of Object.values(ErrorCode)) {
+    const status = connectCodeFor(code);
+    assert.equal(typeof status, 'number', code);
+    (byStatus[Code[status]] ??= []).push(code);
+  }
+  assert.deepEqual(byStatus, {
+    Internal: ['INTERNAL', 'STORAGE', 'TPM_ERROR'],
+    InvalidArgument: ['BAD_REQUEST', 'INVALID_RESOURCE', 'UNKNOWN_KIND', 'CONFIG'],
+    NotFound: ['NOT_FOUND', 'NODE_NOT_FOUND'],
+    AlreadyExists: ['ALREADY_EXISTS'],
+    Aborted: ['CONFLICT'],
+    PermissionDenied: [
+      'ACCESS_DENIED',
+      'DEVICE_ATTESTATION_FAILED',
+      'DEVICE_NOT_ENROLLED',
+      'DEVICE_UNTRUSTED',
+      'TPM_PERMISSION_DENIED',
+    ],
+    Unauthenticated: ['BAD_CREDENTIALS', 'NOT_LOGGED_IN', 'CERT_EXPIRED', 'CERT_INVALID'],
+    ResourceExhausted: ['RATE_LIMITED', 'REQUEST_TOO_LARGE'],
+    Unavailable: ['NODE_UNREACHABLE', 'PROXY_UNREACHABLE', 'PROXY_UNTRUSTED', 'TPM_UNAVAILABLE', 'TPM_LOCKOUT'],
+    FailedPrecondition: ['TPM_BINDING'],
+    Unimplemented: ['TPM_NOT_SUPPORTED'],
+  });
+});
+
+test('every code survives the trip through a ConnectError', () => {
+  for (const code of Object.values(ErrorCode)) {
+    const wire = toConnectError(new GatehouseError(code, `msg for ${code}`));
+    assert.equal(wire.metadata.get(ERROR_CODE_HEADER), code);
+    const back = fromConnectError(wire);
+    assert.equal(back.code, code);
+    assert.equal(back.message, `msg for ${code}`);
+  }
+});
+
+test('an unknown code from a newer peer falls back on the Connect status', () => {
+  const e = new ConnectError('down', Code.Unavailable, { [ERROR_CODE_HEADER]: 'SHINY_NEW' });
+  assert.equal(fromConnectError(e).code, ErrorCode.PROXY_UNREACHABLE);
+  assert.equal(fromConnectError(new ConnectError('x', Code.NotFound)).code, ErrorCode.INTERNAL);
+});

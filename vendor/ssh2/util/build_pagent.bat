@@ -1,0 +1,2 @@
+@cl /Ox pagent.c User32.lib
+@del /Q *.obj
