@@ -6,7 +6,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { ExitStatus } from '../core/ssh-session.ts';
+import type { ExitStatus } from '../gateways/ssh/ssh-session.ts';
 import type { EventPayloads } from '../ipc/contract.ts';
 import { toIpcError } from '../ipc/ipc-errors.ts';
 import type { AppLogger } from './logger.ts';

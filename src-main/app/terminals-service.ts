@@ -2,6 +2,7 @@
 // `t1`, `t2`, … per app run. A terminal stays (with its buffered output) after it ended until the
 // renderer closes it, so a tab that attaches late still sees the last lines and the exit.
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
+import { connectSsh } from '../gateways/ssh/ssh-connect.ts';
 import type { RequestResults } from '../ipc/contract.ts';
 import type { AppEvents } from './events.ts';
 import type { AppLogger } from './logger.ts';
@@ -52,7 +53,7 @@ export class TerminalsService {
       ...(this.deps.bufferLimit ? { bufferLimit: this.deps.bufferLimit } : {}),
       connect: (cols, rows) =>
         sessions.guard(proxy, async (): Promise<OpenedShell> => {
-          const connection = await core.connectSsh(profile, input.node, input.login);
+          const connection = await connectSsh(core.proxyAccess(profile), input.node, input.login);
           try {
             const channel = await connection.shell({ term: TERMINAL_TYPE, cols, rows });
             return { connection, channel };

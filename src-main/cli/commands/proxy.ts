@@ -3,6 +3,7 @@
 // using the key and certificate `gate login` stored:
 //   ssh -o ProxyCommand="gate proxy ssh %h" -i KEY -o CertificateFile=KEY-cert.pub LOGIN@NODE
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
+import { dialNode } from '../../gateways/ssh/ssh-connect.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
 
 export const proxyCommand: Command = {
@@ -22,7 +23,7 @@ Gatehouse login. Meant as an OpenSSH ProxyCommand:
     if (kind !== 'ssh' || !node)
       throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate proxy: expected "ssh NODE"\n\n${this.usage.trimEnd()}`);
     const profile = ctx.core.requireValidProfile();
-    const socket = await ctx.core.dialNode(profile, node.replace(/:\d+$/, ''));
+    const socket = await dialNode(ctx.core.proxyAccess(profile), node.replace(/:\d+$/, ''));
     await new Promise<void>((resolve) => {
       ctx.io.stdin.pipe(socket);
       socket.pipe(ctx.io.stdout);
