@@ -2,7 +2,7 @@
 // browser host each call composeServices() once with the app's home directory and get every
 // service, sharing one client core, one clusters file and one event emitter. No module-level
 // state: two composed apps (as in tests) are fully independent.
-import { gateVersion } from '../cli/version.ts';
+import { clientVersion } from '../core/version.ts';
 import { GatehouseClient } from '../core/gatehouse-client.ts';
 import { systemClock, type Clock, type CoreLogger } from '../core/types.ts';
 import type { AppInfo } from '../ipc/contract.ts';
@@ -77,7 +77,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
     sessions,
     localUser: 'localUser' in opts ? opts.localUser : localUserName(),
   });
-  const version = opts.version ?? gateVersion();
+  const version = opts.version ?? clientVersion();
   const host = opts.host ?? 'electron';
   sessions.watchAll();
 

@@ -4,11 +4,12 @@
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import { connectSsh } from '../gateways/ssh/ssh-connect.ts';
 import type { RequestResults } from '../ipc/contract.ts';
+import type { TerminalAttachment } from '../ipc/dispatcher.ts';
 import type { AppEvents } from './events.ts';
 import type { AppLogger } from './logger.ts';
 import { canonicalProxy, type Sessions } from './sessions.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { TerminalSession, unknownTerminal, type OpenedShell, type TerminalAttachment } from './terminal-session.ts';
+import { TerminalSession, unknownTerminal, type OpenedShell } from './terminal-session.ts';
 
 export const TERMINAL_TYPE = 'xterm-256color';
 /** More tabs than anyone uses; a runaway renderer must not open connections without end. */
