@@ -4,6 +4,7 @@
 // gateway keeps working across a re-login (new certificate) without being recreated.
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { TlsFailureExplainer } from '../core/api-errors.ts';
+import type { ProfileAccess } from '../core/gatehouse-client.ts';
 import type { ProxyAddress } from '../core/proxy-address.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
 import { LocalGateway, type GatewayInfo, type RouteDialer } from './gateway.ts';
@@ -21,6 +22,22 @@ export interface RouteAccess {
   certificateFor(route: GatewayRoute): TlsClientCertificate;
   explainTls?: TlsFailureExplainer;
   timeoutMs?: number;
+}
+
+/**
+ * A login profile's access as a gateway sees it. Today one X.509 certificate per login serves
+ * every route; when the cluster issues route-specific certificates (database user, app), this
+ * is the one place that picks them.
+ */
+export function profileRouteAccess(access: ProfileAccess): RouteAccess {
+  const certificate = { certPem: access.credentials.tlsCertificatePem, keyPem: access.credentials.key.privateKeyPem };
+  return {
+    proxy: access.proxy,
+    proxyCaPem: access.proxyCaPem,
+    certificateFor: () => certificate,
+    explainTls: access.explainTls,
+    ...(access.timeoutMs ? { timeoutMs: access.timeoutMs } : {}),
+  };
 }
 
 /** A tunnel opener for routes reached with `access` (read per connection, so it may change). */
