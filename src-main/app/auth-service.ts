@@ -1,8 +1,8 @@
 // Logging in to an added cluster with a password (and one-time code) and out again. A login
 // stores the core's profile (fresh key, SSH + X.509 certificates), records it as the cluster's
 // session and selects the cluster; logging out deletes the key and certificates and ends the
-// cluster's terminals, since the user asked to stop using that access. When this device is
-// enrolled in the cluster, login includes device authentication (see core DeviceTrust).
+// cluster's terminals and gateways, since the user asked to stop using that access. When this
+// device is enrolled in the cluster, login includes device authentication (see core DeviceTrust).
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import type { Clock } from '../core/types.ts';
 import type { SessionInfo } from '../ipc/contract.ts';
