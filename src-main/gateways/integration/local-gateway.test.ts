@@ -265,4 +265,29 @@ describe('local gateway through an ALPN route', () => {
     await gateways.closeAll();
     assert.deepEqual(gateways.list(), []);
   });
+
+  test('over its connection limit a gateway closes new local connections until one ends', async () => {
+    onService = (s) => s.write('ready\n');
+    const gateway = new LocalGateway({
+      id: 'limited',
+      route,
+      dial: proxyRouteDialer(builtinRouteProtocols(), () => access),
+      maxConnections: 1,
+    });
+    const { localPort } = await gateway.start();
+    const first = await connectLocal(localPort);
+    await readUntil(first, 'ready\n'.length);
+    const second = await connectLocal(localPort);
+    let secondGot = 0;
+    second.on('data', (c: Buffer) => (secondGot += c.length));
+    await closed(second);
+    assert.equal(secondGot, 0, 'the connection over the limit is closed unrouted');
+    first.destroy();
+    await closed(first);
+    for (let i = 0; i < 100 && gateway.info().connections > 0; i++) await sleep(10);
+    const third = await connectLocal(localPort);
+    await readUntil(third, 'ready\n'.length);
+    third.destroy();
+    await gateway.close();
+  });
 });
