@@ -35,7 +35,7 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: 'proxy',
-    summary: 'relay stdin/stdout to a node for OpenSSH (ProxyCommand="gate proxy ssh %h")',
+    summary: 'reach a node with OpenSSH: stdin/stdout as ProxyCommand, or a local port with --port',
     load: async () => (await import('./commands/proxy.ts')).proxyCommand,
   },
   {
