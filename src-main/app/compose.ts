@@ -5,8 +5,7 @@
 import { clientVersion } from '../core/version.ts';
 import { GatehouseClient } from '../core/gatehouse-client.ts';
 import { systemClock, type Clock, type CoreLogger } from '../core/types.ts';
-import { GatewayService } from '../gateways/gateway-service.ts';
-import { builtinRouteProtocols } from '../gateways/protocols.ts';
+import { builtinRouteProtocols, GatewayService } from '../gateways/gateway-service.ts';
 import type { AppInfo } from '../ipc/contract.ts';
 import { badRequest } from '../ipc/ipc-errors.ts';
 import { AppClusterStore } from './app-clusters.ts';

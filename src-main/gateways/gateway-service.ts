@@ -9,7 +9,16 @@ import type { ProxyAddress } from '../core/proxy-address.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
 import { LocalGateway, type GatewayInfo, type RouteDialer } from './gateway.ts';
 import { openProxyTunnel, type TlsClientCertificate } from './proxy-tunnel.ts';
-import { validateRoute, type GatewayRoute, type RouteProtocols } from './route.ts';
+import { RouteProtocols, validateRoute, type GatewayRoute } from './route.ts';
+import { sshRouteProtocol } from './ssh/ssh-route.ts';
+
+/**
+ * The route protocols this build can open gateways for. A new kind of access adds its folder
+ * (gateways/db/, gateways/app/, …) and one entry here.
+ */
+export function builtinRouteProtocols(): RouteProtocols {
+  return new RouteProtocols([sshRouteProtocol]);
+}
 
 /** Gateways one app keeps open at once; each is a listening port. */
 export const MAX_GATEWAYS = 32;

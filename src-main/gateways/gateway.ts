@@ -84,6 +84,10 @@ export class LocalGateway {
         resolve();
       });
     });
+    // Once listening, an accept failure (e.g. out of file descriptors) must not crash main.
+    this.server.on('error', (e: NodeJS.ErrnoException) =>
+      this.log.warn('gateway listener error', { id: this.id, error: e.code ?? e.message }),
+    );
     this.port = (this.server.address() as net.AddressInfo).port;
     this.log.info('gateway listening', { id: this.id, route: describeRoute(this.route), port: this.port });
     return this.info();

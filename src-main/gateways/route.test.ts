@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALPN_SSH } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { builtinRouteProtocols } from './protocols.ts';
+import { builtinRouteProtocols } from './gateway-service.ts';
 import { describeRoute, MAX_ROUTE_NAME, RouteProtocols, validateRoute, type GatewayRoute } from './route.ts';
 import { sshRouteProtocol } from './ssh/ssh-route.ts';
 

@@ -3,8 +3,7 @@
 // login's current certificate. Runs until SIGINT/SIGTERM, then closes the listener and every
 // live connection.
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
-import { GatewayService, profileRouteAccess } from '../../gateways/gateway-service.ts';
-import { builtinRouteProtocols } from '../../gateways/protocols.ts';
+import { builtinRouteProtocols, GatewayService, profileRouteAccess } from '../../gateways/gateway-service.ts';
 import type { CommandContext } from '../context.ts';
 import { note, print } from '../io.ts';
 

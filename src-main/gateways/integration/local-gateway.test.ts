@@ -15,8 +15,7 @@ import { readHeaderLine, writeHeaderLine } from '../../../src-shared/ssh-route.t
 import { parseProxyAddress } from '../../core/proxy-address.ts';
 import { makeCa, makeLeaf, startTlsServer, type RunningTls } from '../../core/test-pki.ts';
 import { LocalGateway } from '../gateway.ts';
-import { GatewayService, proxyRouteDialer, type RouteAccess } from '../gateway-service.ts';
-import { builtinRouteProtocols } from '../protocols.ts';
+import { builtinRouteProtocols, GatewayService, proxyRouteDialer, type RouteAccess } from '../gateway-service.ts';
 import type { GatewayRoute } from '../route.ts';
 
 const REFUSED_NODE = 'forbidden';
