@@ -50,11 +50,13 @@ const CLUSTER_LAYERS = [
 ];
 
 const MAIN_LAYERS = [
-  // Talks to the TPM/OS and runs the device ceremonies; knows no profile or cluster client. Gateways
-  // (local listener → proxy route) are transport for any kind; core composes both.
-  ['device', 'gateways'],
-  // The client core: profiles, cluster client, trust decisions, sessions.
+  // Talks to the TPM/OS and runs the device ceremonies; knows no profile or cluster client.
+  ['device'],
+  // The client core: profiles, cluster client, trust decisions, enrollment records.
   ['core'],
+  // Gateways: a local listener or an SSH session → TLS to the proxy's route for one kind of access.
+  // Above core because each connection takes its certificate and pinned CA from the core's profile.
+  ['gateways'],
   // The IPC contract (channels, zod schemas, error shape) and its dispatcher; the app implements it.
   ['ipc'],
   // The app's services as one window/host sees them.
@@ -72,21 +74,6 @@ const KNOWN_VIOLATIONS = [
     from: 'src-cluster/resources',
     to: '^src-cluster/authz/device-trust-mode[.]ts$',
     why: 'trust-mode constants move down into resources/ (authz part)',
-  },
-  {
-    from: 'src-main/device',
-    to: '^src-main/core/files[.]ts$',
-    why: 'device stops importing core files (main part)',
-  },
-  {
-    from: 'src-main/ipc',
-    to: '^src-main/app/',
-    why: 'the IPC contract/dispatcher stop importing app types (main part)',
-  },
-  {
-    from: 'src-main/app',
-    to: '^src-main/cli/version[.]ts$',
-    why: 'the version moves below app (main part)',
   },
 ];
 

@@ -5,6 +5,7 @@
 import * as tls from 'node:tls';
 import * as net from 'node:net';
 import * as http2 from 'node:http2';
+import { relayBytes } from '../../src-shared/byte-relay.ts';
 import { ALPN_API, ALPN_SSH } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Logger } from '../log/logger.ts';
@@ -153,8 +154,8 @@ export class ProxyServer {
       this.track(upstream);
       writeHeaderLine(socket, { ok: true });
       log.info('ssh relay started', { user: identity.user, node: node.name, client: socket.remoteAddress });
-      relay(socket, upstream);
-      relay(upstream, socket);
+      relayBytes(socket, upstream);
+      relayBytes(upstream, socket);
       upstream.on('error', () => socket.destroy());
       socket.on('close', () => upstream.destroy());
       upstream.on('close', () => socket.destroy());
@@ -198,23 +199,6 @@ export class ProxyServer {
       });
     });
   }
-}
-
-/**
- * Copies bytes one way with back-pressure. Unlike pipe(), which pauses the reader whenever the
- * writer holds more than 16 KiB, it lets up to `limit` bytes queue: with the default, the SSH
- * stream through the proxy spent most of its time paused (see BENCHMARKS.md).
- */
-export function relay(from: net.Socket, to: net.Socket, limit = 1 << 20): void {
-  from.on('data', (chunk: Buffer) => {
-    if (!to.write(chunk) && to.writableLength >= limit && !from.isPaused()) {
-      from.pause();
-      to.once('drain', () => from.resume());
-    }
-  });
-  from.once('end', () => to.end());
-  // The routing handshake left the client socket paused; a 'data' listener alone does not resume.
-  from.resume();
 }
 
 export function splitHostPort(address: string): [string, string] {

@@ -1,14 +1,15 @@
 // Logging in to an added cluster with a password (and one-time code) and out again. A login
 // stores the core's profile (fresh key, SSH + X.509 certificates), records it as the cluster's
 // session and selects the cluster; logging out deletes the key and certificates and ends the
-// cluster's terminals, since the user asked to stop using that access. When this device is
-// enrolled in the cluster, login includes device authentication (see core DeviceTrust).
+// cluster's terminals and gateways, since the user asked to stop using that access. When this
+// device is enrolled in the cluster, login includes device authentication (see core DeviceTrust).
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import type { Clock } from '../core/types.ts';
 import type { SessionInfo } from '../ipc/contract.ts';
 import type { AppClusterStore } from './app-clusters.ts';
 import type { AppLogger } from './logger.ts';
 import { canonicalProxy, sessionInfoOf, type ClusterClients, type Sessions } from './sessions.ts';
+import type { AppGateways } from './gateways-service.ts';
 import type { TerminalsService } from './terminals-service.ts';
 
 export interface LoginInput {
@@ -26,6 +27,7 @@ export class AuthService {
       clients: ClusterClients;
       sessions: Sessions;
       terminals: TerminalsService;
+      gateways: AppGateways;
       clock: Clock;
       log: AppLogger;
     },
@@ -62,10 +64,11 @@ export class AuthService {
   /** Forgets the session's key and certificates; does nothing when nobody is logged in. */
   async logout(proxyInput: string): Promise<null> {
     const proxy = canonicalProxy(proxyInput);
-    const { store, core, sessions, terminals, log } = this.deps;
+    const { store, core, sessions, terminals, gateways, log } = this.deps;
     const user = store.get(proxy)?.user;
     sessions.unwatch(proxy);
     terminals.closeAllFor(proxy);
+    await gateways.closeAllFor(proxy);
     if (!user) return null;
     core.logout({ proxy, user });
     store.setUser(proxy, undefined);

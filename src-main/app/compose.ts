@@ -2,15 +2,17 @@
 // browser host each call composeServices() once with the app's home directory and get every
 // service, sharing one client core, one clusters file and one event emitter. No module-level
 // state: two composed apps (as in tests) are fully independent.
-import { gateVersion } from '../cli/version.ts';
+import { clientVersion } from '../core/version.ts';
 import { GatehouseClient } from '../core/gatehouse-client.ts';
 import { systemClock, type Clock, type CoreLogger } from '../core/types.ts';
+import { builtinRouteProtocols, GatewayService } from '../gateways/gateway-service.ts';
 import type { AppInfo } from '../ipc/contract.ts';
 import { badRequest } from '../ipc/ipc-errors.ts';
 import { AppClusterStore } from './app-clusters.ts';
 import { AuthService } from './auth-service.ts';
 import { ClustersService } from './clusters-service.ts';
 import { AppEvents } from './events.ts';
+import { AppGateways } from './gateways-service.ts';
 import { toAppLogger, type AppLogger } from './logger.ts';
 import { localUserName, ResourcesService } from './resources-service.ts';
 import { ClusterClients, Sessions } from './sessions.ts';
@@ -45,6 +47,8 @@ export interface AppServices {
   auth: AuthService;
   resources: ResourcesService;
   terminals: TerminalsService;
+  /** Local listeners (127.0.0.1) that carry a route through the proxy for stock clients. */
+  gateways: AppGateways;
   shell: { openExternal(url: string): Promise<null> };
   /** Ends the terminals, stops the timers and closes the cluster connections. */
   close(): Promise<void>;
@@ -70,14 +74,19 @@ export function composeServices(opts: ComposeOptions): AppServices {
     log,
     ...(opts.terminalBufferLimit ? { bufferLimit: opts.terminalBufferLimit } : {}),
   });
-  const auth = new AuthService({ core, store, clients, sessions, terminals, clock, log });
+  const gateways = new AppGateways({
+    core,
+    sessions,
+    gateways: new GatewayService({ protocols: builtinRouteProtocols(), logger: log }),
+  });
+  const auth = new AuthService({ core, store, clients, sessions, terminals, gateways, clock, log });
   const clusters = new ClustersService({ core, store, clients, sessions, auth, clock, log });
   const resources = new ResourcesService({
     clients,
     sessions,
     localUser: 'localUser' in opts ? opts.localUser : localUserName(),
   });
-  const version = opts.version ?? gateVersion();
+  const version = opts.version ?? clientVersion();
   const host = opts.host ?? 'electron';
   sessions.watchAll();
 
@@ -91,6 +100,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
     auth,
     resources,
     terminals,
+    gateways,
     shell: {
       async openExternal(url: string): Promise<null> {
         let parsed: URL;
@@ -112,6 +122,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
     async close() {
       sessions.close();
       await terminals.closeAll();
+      await gateways.closeAll();
       await clients.closeAll();
     },
   };

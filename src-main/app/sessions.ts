@@ -4,7 +4,7 @@
 // timer per session also emits it the moment the certificates run out, so the renderer can ask
 // for the password again before the user clicks anything.
 import { ErrorCode, GatehouseError, isGatehouseError, type ErrorCode as ErrorCodeT } from '../../src-shared/errors.ts';
-import type { EnrollmentRecord } from '../device/ceremony/enrollments.ts';
+import type { EnrollmentRecord } from '../core/enrollments.ts';
 import { deviceTrustStatus } from '../core/device-trust-status.ts';
 import type { ClusterClient } from '../core/cluster-client.ts';
 import type { GatehouseClient } from '../core/gatehouse-client.ts';

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { GatehouseError } from '../../src-shared/errors.ts';
-import type { ExitStatus } from '../core/ssh-session.ts';
+import type { ExitStatus } from '../gateways/ssh/ssh-session.ts';
 import { silentAppLogger } from './logger.ts';
 import { TerminalSession, type OpenedShell, type TerminalExit } from './terminal-session.ts';
 

@@ -6,8 +6,9 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { ExitStatus } from '../core/ssh-session.ts';
+import type { ExitStatus } from '../gateways/ssh/ssh-session.ts';
 import type { EventPayloads } from '../ipc/contract.ts';
+import type { TerminalAttachment } from '../ipc/dispatcher.ts';
 import { toIpcError } from '../ipc/ipc-errors.ts';
 import type { AppLogger } from './logger.ts';
 
@@ -31,11 +32,6 @@ export interface OpenedShell {
 }
 
 export type TerminalExit = EventPayloads['terminals.exit'];
-
-export interface TerminalAttachment {
-  write(data: string): void;
-  detach(): void;
-}
 
 export interface TerminalSessionOptions {
   id: string;

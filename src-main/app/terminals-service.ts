@@ -2,12 +2,14 @@
 // `t1`, `t2`, … per app run. A terminal stays (with its buffered output) after it ended until the
 // renderer closes it, so a tab that attaches late still sees the last lines and the exit.
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
+import { connectSsh } from '../gateways/ssh/ssh-connect.ts';
 import type { RequestResults } from '../ipc/contract.ts';
+import type { TerminalAttachment } from '../ipc/dispatcher.ts';
 import type { AppEvents } from './events.ts';
 import type { AppLogger } from './logger.ts';
 import { canonicalProxy, type Sessions } from './sessions.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { TerminalSession, unknownTerminal, type OpenedShell, type TerminalAttachment } from './terminal-session.ts';
+import { TerminalSession, unknownTerminal, type OpenedShell } from './terminal-session.ts';
 
 export const TERMINAL_TYPE = 'xterm-256color';
 /** More tabs than anyone uses; a runaway renderer must not open connections without end. */
@@ -52,7 +54,7 @@ export class TerminalsService {
       ...(this.deps.bufferLimit ? { bufferLimit: this.deps.bufferLimit } : {}),
       connect: (cols, rows) =>
         sessions.guard(proxy, async (): Promise<OpenedShell> => {
-          const connection = await core.connectSsh(profile, input.node, input.login);
+          const connection = await connectSsh(core.proxyAccess(profile), input.node, input.login);
           try {
             const channel = await connection.shell({ term: TERMINAL_TYPE, cols, rows });
             return { connection, channel };

@@ -3,7 +3,7 @@
 import { ErrorCode, GatehouseError, exitCodeFor, isGatehouseError } from '../../src-shared/errors.ts';
 import { createCore, type Command } from './context.ts';
 import { note, print, type CliIo } from './io.ts';
-import { gateVersion } from './version.ts';
+import { clientVersion } from '../core/version.ts';
 
 interface CommandEntry {
   name: string;
@@ -35,7 +35,7 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: 'proxy',
-    summary: 'relay stdin/stdout to a node for OpenSSH (ProxyCommand="gate proxy ssh %h")',
+    summary: 'reach a node with OpenSSH: stdin/stdout as ProxyCommand, or a local port with --port',
     load: async () => (await import('./commands/proxy.ts')).proxyCommand,
   },
   {
@@ -83,7 +83,7 @@ export async function runGate(argv: string[], env: Record<string, string | undef
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    print(io, `gate ${gateVersion()}`);
+    print(io, `gate ${clientVersion()}`);
     return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);

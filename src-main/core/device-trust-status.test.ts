@@ -2,9 +2,7 @@
 // enrollment record, the requirement lines only when required and not trusted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GatehouseError } from '../../src-shared/errors.ts';
 import { deviceTrustStatus, ENROLL_NEXT_STEP, requirementLines } from './device-trust-status.ts';
-import { channelError, UNAUTHORIZED_DEVICE } from './ssh-session.ts';
 import { testEnrollmentRecord } from '../test-support/test-device-fixtures.ts';
 
 const record = testEnrollmentRecord();
@@ -50,19 +48,4 @@ test('enrolled after the login: log in again', () => {
   const s = deviceTrustStatus({ deviceTrustMode: 'required', deviceTrustRequired: true }, record);
   assert.equal(s.state, 'not-trusted');
   assert.equal(s.nextStep, 'run "gate login" again');
-});
-
-test("the node's unauthorized-device refusal becomes DEVICE_UNTRUSTED with the node's words; others stay ACCESS_DENIED", () => {
-  const refusal = (text: string) => Object.assign(new Error(`(SSH) Channel open failure: ${text}`), { reason: 1 });
-  const e = channelError(refusal(UNAUTHORIZED_DEVICE), 'web-1');
-  assert.ok(e instanceof GatehouseError);
-  assert.equal(e.code, 'DEVICE_UNTRUSTED');
-  assert.equal(e.message, 'ssh: rejected: administratively prohibited (unauthorized device)');
-  const other = channelError(refusal('login "root" is not allowed'), 'web-1');
-  assert.equal(other.code, 'ACCESS_DENIED');
-  const unreachable = channelError(
-    Object.assign(new Error('(SSH) Channel open failure: connect failed'), { reason: 2 }),
-    'web-1',
-  );
-  assert.equal(unreachable.code, 'NODE_UNREACHABLE');
 });

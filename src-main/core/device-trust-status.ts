@@ -2,7 +2,7 @@
 // `gate status`, `gate login`, `gate ssh`'s denial hint and the desktop app's indicator. Reads only
 // the profile (device fields from the certificates, the login's requirement, a recorded failure)
 // and this device's local enrollment record: no network, no TPM.
-import type { EnrollmentRecord } from '../device/ceremony/enrollments.ts';
+import type { EnrollmentRecord } from './enrollments.ts';
 import type { Profile } from './profiles.ts';
 
 /** trusted: the certificates carry device fields; not-enrolled: no enrollment here for the cluster; not-trusted: enrolled, but this login has no device fields. */

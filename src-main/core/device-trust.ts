@@ -5,7 +5,7 @@
 // and what to do about it, with a stable code.
 import { join } from 'node:path';
 import { ErrorCode, GatehouseError, type ErrorCode as ErrorCodeT } from '../../src-shared/errors.ts';
-import { EnrollmentStore, type EnrollmentRecord } from '../device/ceremony/enrollments.ts';
+import { EnrollmentStore, type EnrollmentRecord } from './enrollments.ts';
 import type { CeremonyTimings, CeremonyTpm, DeviceSummary } from '../device/ceremony/stream-steps.ts';
 import { collectDeviceData, nodeCollectFs, type CollectedDeviceData } from '../device/collect.ts';
 import type { ClusterClient } from './cluster-client.ts';

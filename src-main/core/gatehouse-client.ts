@@ -1,9 +1,10 @@
-// The client core as one object: profile store, proxy pins, cluster API and SSH, all rooted
-// in one Gatehouse home. The `gate` CLI, the desktop main process and the browser host each
+// The client core as one object: profile store, proxy pins, cluster API and the way to the
+// proxy that gateways and SSH (src-main/gateways/) dial with, all rooted in one Gatehouse home. The `gate` CLI, the desktop main process and the browser host each
 // make one of these and call it; none of them reaches around it into the parts.
 // The network halves (Connect + HTTP/2, ssh2) load on first use: `gate status` stays quick.
 import { userInfo } from 'node:os';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { TlsFailureExplainer } from './api-errors.ts';
 import type { ClusterClient, LoginParams } from './cluster-client.ts';
 import {
   defaultDeviceAgent,
@@ -13,10 +14,9 @@ import {
   type LoginOutcome,
 } from './device-trust.ts';
 import { KnownProxies } from './known-proxies.ts';
-import { isExpired, ProfileStore, type Profile } from './profiles.ts';
+import { isExpired, ProfileStore, type Profile, type ProfileCredentials } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
 import { ProxyTrust, type ChainFetcher } from './proxy-trust.ts';
-import type { SshConnection } from './ssh-session.ts';
 import { silentLogger, systemClock, type Clock, type CoreLogger } from './types.ts';
 
 export interface GatehouseClientOptions {
@@ -32,6 +32,19 @@ export interface GatehouseClientOptions {
   env?: Record<string, string | undefined>;
   /** This machine's TPM and device data; default: the real ones. */
   deviceAgent?: DeviceAgent;
+}
+
+/** A login profile's way to the proxy (see GatehouseClient.proxyAccess). */
+export interface ProfileAccess {
+  profile: Profile;
+  proxy: ProxyAddress;
+  proxyCaPem: string;
+  credentials: ProfileCredentials;
+  clock: Clock;
+  logger: CoreLogger;
+  /** Network deadline per handshake, when the client was given one. */
+  timeoutMs?: number;
+  explainTls: TlsFailureExplainer;
 }
 
 export class GatehouseClient {
@@ -123,8 +136,12 @@ export class GatehouseClient {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `choose a login with -l (yours: ${profile.logins.join(', ')})`);
   }
 
-  /** An SSH connection to a node through the profile's proxy. */
-  async connectSsh(profile: Profile, node: string, login: string): Promise<SshConnection> {
+  /**
+   * Everything needed to reach the proxy as this profile's user: the address, the pinned CA, the
+   * key and certificates. Gateways and SSH (src-main/gateways/) dial with it; an expired login
+   * is refused here, before any connection is tried.
+   */
+  proxyAccess(profile: Profile): ProfileAccess {
     if (isExpired(profile, this.clock())) {
       throw new GatehouseError(
         ErrorCode.CERT_EXPIRED,
@@ -132,39 +149,16 @@ export class GatehouseClient {
       );
     }
     const proxy = parseProxyAddress(profile.proxy);
-    const { SshConnection } = await import('./ssh-session.ts');
-    return SshConnection.open({
+    return {
+      profile,
       proxy,
       proxyCaPem: this.trust.pinned(proxy).caPem,
       credentials: this.profiles.loadCredentials(profile),
-      sshHostCaKeys: profile.sshHostCaKeys,
-      node,
-      login,
       clock: this.clock,
       logger: this.log,
       explainTls: (p, cause) => this.trust.explainVerifyFailure(p, cause),
       ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}),
-    });
-  }
-
-  /** The raw byte stream to a node's SSH port through the proxy (for `gate proxy ssh`, i.e. stock ssh). */
-  async dialNode(profile: Profile, node: string): Promise<import('node:tls').TLSSocket> {
-    if (isExpired(profile, this.clock())) {
-      throw new GatehouseError(
-        ErrorCode.CERT_EXPIRED,
-        `your login to ${profile.proxy} as ${profile.user} expired at ${profile.validUntil}; run "gate login" again`,
-      );
-    }
-    const proxy = parseProxyAddress(profile.proxy);
-    const { dialNodeThroughProxy } = await import('./proxy-dial.ts');
-    const creds = this.profiles.loadCredentials(profile);
-    return dialNodeThroughProxy({
-      proxy,
-      proxyCaPem: this.trust.pinned(proxy).caPem,
-      client: { certPem: creds.tlsCertificatePem, keyPem: creds.key.privateKeyPem },
-      node,
-      explainTls: (p, cause) => this.trust.explainVerifyFailure(p, cause),
-    });
+    };
   }
 
   /** Forgets a login (keys and certificates); the proxy's CA pin stays, like known_hosts. */

@@ -1,6 +1,6 @@
 // The client core's public surface: what the gate CLI, the desktop main process and the browser
 // host import. Plain Node; nothing here prints, prompts or exits.
-export { GatehouseClient, type GatehouseClientOptions } from './gatehouse-client.ts';
+export { GatehouseClient, type GatehouseClientOptions, type ProfileAccess } from './gatehouse-client.ts';
 export {
   ClusterClient,
   type ClusterClientDeps,
@@ -28,15 +28,6 @@ export {
   type ChainFetcher,
 } from './proxy-trust.ts';
 export {
-  SshConnection,
-  SshChannel,
-  exitCodeOfStatus,
-  checkHostCertificate,
-  type ExitStatus,
-  type PtyOptions,
-  type SshConnectOptions,
-} from './ssh-session.ts';
-export {
   DeviceTrust,
   defaultDeviceAgent,
   deviceTrustNextStep,
@@ -47,7 +38,6 @@ export {
   type LoginOutcome,
 } from './device-trust.ts';
 export { checkReissuedCertificates, sshCertDeviceFields, tlsCertDeviceFields } from './device-fields.ts';
-export { dialNodeThroughProxy } from './proxy-dial.ts';
 export { mapApiError, ERROR_CODE_HEADER } from './api-errors.ts';
 export { generateClientKey, loadClientKey, type ClientKey } from './keys.ts';
 export { parseProxyAddress, DEFAULT_PROXY_PORT, type ProxyAddress } from './proxy-address.ts';

@@ -5,8 +5,7 @@
 import { z } from 'zod';
 import type { WebSocket, RawData } from 'ws';
 import type { AppLogger } from '../app/logger.ts';
-import type { TerminalAttachment } from '../app/terminal-session.ts';
-import type { IpcDispatcher } from '../ipc/dispatcher.ts';
+import type { IpcDispatcher, TerminalAttachment } from '../ipc/dispatcher.ts';
 import { toIpcError } from '../ipc/ipc-errors.ts';
 
 const terminalId = z.string().regex(/^t[0-9]{1,9}$/);

@@ -5,9 +5,6 @@
 // stable code — nothing a renderer sends can reach a service unchecked or crash main.
 import type { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { AppServices } from '../app/compose.ts';
-import type { AppLogger } from '../app/logger.ts';
-import type { TerminalAttachment } from '../app/terminal-session.ts';
 import {
   requests,
   type EventChannel,
@@ -16,14 +13,26 @@ import {
   type RequestChannel,
   type RequestResults,
 } from './contract.ts';
-import { badRequest, toIpcError } from './ipc-errors.ts';
+import { badRequest, toIpcError, type IpcErrorLog } from './ipc-errors.ts';
 
 type ParsedInput<C extends RequestChannel> = z.output<(typeof requests)[C]['input']>;
+type Reply<C extends RequestChannel> = Promise<RequestResults[C]> | RequestResults[C];
 type Handlers = {
-  [C in RequestChannel]: (input: ParsedInput<C>) => Promise<RequestResults[C]> | RequestResults[C];
+  [C in RequestChannel]: (input: ParsedInput<C>) => Reply<C>;
 };
 
 export type IpcEventListener = <E extends EventChannel>(event: E, payload: EventPayloads[E]) => void;
+
+/** A terminal's input side, handed to the transport that carries the renderer's keystrokes. */
+export interface TerminalAttachment {
+  write(data: string): void;
+  detach(): void;
+}
+
+/** What the dispatcher logs: failed calls at debug, unexpected errors at error. */
+export interface IpcLog extends IpcErrorLog {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+}
 
 export interface IpcDispatcher {
   invoke(channel: string, rawInput: unknown): Promise<IpcResult<unknown>>;
@@ -32,11 +41,33 @@ export interface IpcDispatcher {
   attachTerminal(terminalId: string, onData: (data: string) => void): TerminalAttachment;
 }
 
-/** The services the dispatcher needs: what composeServices() returns. */
-export type DispatcherServices = Pick<
-  AppServices,
-  'info' | 'clusters' | 'auth' | 'resources' | 'terminals' | 'shell' | 'events' | 'log'
->;
+/**
+ * The services the dispatcher calls, described by the contract alone so that ipc/ never imports
+ * the app that implements them (src-main/app/compose.ts's AppServices satisfies it).
+ */
+export interface DispatcherServices {
+  info(): RequestResults['app.info'];
+  clusters: {
+    list(): Reply<'clusters.list'>;
+    add(proxy: string): Reply<'clusters.add'>;
+    remove(proxy: string): Reply<'clusters.remove'>;
+    select(proxy: string): Reply<'clusters.select'>;
+  };
+  auth: {
+    login(input: ParsedInput<'auth.login'>): Reply<'auth.login'>;
+    logout(proxy: string): Reply<'auth.logout'>;
+  };
+  resources: { listServers(proxy: string): Reply<'resources.listServers'> };
+  terminals: {
+    open(input: ParsedInput<'terminals.open'>): Reply<'terminals.open'>;
+    resize(terminalId: string, cols: number, rows: number): Reply<'terminals.resize'>;
+    close(terminalId: string): Reply<'terminals.close'>;
+    attach(terminalId: string, onData: (data: string) => void): TerminalAttachment;
+  };
+  shell: { openExternal(url: string): Reply<'shell.openExternal'> };
+  events: { on(listener: IpcEventListener): () => void };
+  log: IpcLog;
+}
 
 function handlersFor(s: DispatcherServices): Handlers {
   return {
@@ -78,7 +109,7 @@ function describeIssues(issues: z.core.$ZodIssue[]): {
   return { text: fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields };
 }
 
-export function createIpcDispatcher(services: DispatcherServices, opts: { logger?: AppLogger } = {}): IpcDispatcher {
+export function createIpcDispatcher(services: DispatcherServices, opts: { logger?: IpcLog } = {}): IpcDispatcher {
   const log = opts.logger ?? services.log;
   const handlers = handlersFor(services);
 

@@ -3,12 +3,16 @@
 // or an unexpected failure: the renderer gets INTERNAL with a generic message, the log gets the
 // real one, so internals (paths, stack traces) never reach the UI.
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
-import type { AppLogger } from '../app/logger.ts';
 import type { IpcError } from './contract.ts';
+
+/** Where the real message of an unexpected error goes (the renderer only gets INTERNAL_MESSAGE). */
+export interface IpcErrorLog {
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
 
 export const INTERNAL_MESSAGE = 'Something went wrong inside the app. The details are in its log.';
 
-export function toIpcError(e: unknown, log: AppLogger, context: Record<string, unknown> = {}): IpcError {
+export function toIpcError(e: unknown, log: IpcErrorLog, context: Record<string, unknown> = {}): IpcError {
   if (isGatehouseError(e)) {
     const out: IpcError = { code: e.code, message: e.message };
     const details = jsonSafe(e.details);

@@ -1,6 +1,6 @@
 // Test-only: one alice@prod profile and one enrollment record for the device trust tests of the
 // client core, the CLI and the app, so each test states only what differs.
-import type { EnrollmentRecord } from '../device/ceremony/enrollments.ts';
+import type { EnrollmentRecord } from '../core/enrollments.ts';
 import type { Profile } from '../core/profiles.ts';
 
 export const TEST_PROXY = 'proxy.example.com:3080';

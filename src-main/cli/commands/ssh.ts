@@ -3,7 +3,8 @@
 // apart and hands back the remote exit status as our own.
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../../src-shared/errors.ts';
 import { requirementLines, type DeviceTrustStatus } from '../../core/device-trust-status.ts';
-import { exitCodeOfStatus, type SshChannel } from '../../core/ssh-session.ts';
+import { connectSsh } from '../../gateways/ssh/ssh-connect.ts';
+import { exitCodeOfStatus, type SshChannel } from '../../gateways/ssh/ssh-session.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
 import type { CliIo } from '../io.ts';
 import { profileTrust } from './status.ts';
@@ -81,7 +82,7 @@ Options:
     const interactive = command === '' && ctx.io.stdin.isTTY === true;
     const wantPty = interactive || values.tty === true;
 
-    const conn = await ctx.core.connectSsh(profile, node, login);
+    const conn = await connectSsh(ctx.core.proxyAccess(profile), node, login);
     try {
       const pty = wantPty ? { term: ctx.env.TERM || 'xterm-256color', ...termSize(ctx.io) } : undefined;
       let channel: SshChannel;

@@ -6,7 +6,7 @@ import { formatTimeLeft, timeLeftMs, type Profile } from '../../core/profiles.ts
 import { parseProxyAddress } from '../../core/proxy-address.ts';
 import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
 import { print } from '../io.ts';
-import { gateVersion } from '../version.ts';
+import { clientVersion } from '../../core/version.ts';
 
 /** "2026-11-26 15:32:12 UTC [valid for 11h 59m]" or "... [EXPIRED]". */
 export function validityText(profile: Profile, now: Date): string {
@@ -138,7 +138,7 @@ export const versionCommand: Command = {
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs(this, ctx.args, {});
     if (values.help) return showHelp(ctx, this);
-    print(ctx.io, `gate ${gateVersion()}`);
+    print(ctx.io, `gate ${clientVersion()}`);
     return 0;
   },
 };

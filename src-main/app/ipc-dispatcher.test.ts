@@ -1,16 +1,17 @@
-// The dispatcher against real composed services in a temp home (no cluster needed): what a
-// renderer can send that is wrong, and how failures come back.
+// The IPC dispatcher against real composed services in a temp home (no cluster needed): what a
+// renderer can send that is wrong, and how failures come back. It lives with the app because
+// it composes the app; ipc/ itself never imports app/.
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { composeServices, type AppServices } from '../app/compose.ts';
-import { AppClusterStore } from '../app/app-clusters.ts';
-import type { AppLogger } from '../app/logger.ts';
-import { createIpcDispatcher, type IpcDispatcher } from './dispatcher.ts';
-import type { EventChannel, IpcResult } from './contract.ts';
-import { INTERNAL_MESSAGE } from './ipc-errors.ts';
+import type { EventChannel, IpcResult } from '../ipc/contract.ts';
+import { createIpcDispatcher, type IpcDispatcher } from '../ipc/dispatcher.ts';
+import { INTERNAL_MESSAGE } from '../ipc/ipc-errors.ts';
+import { AppClusterStore } from './app-clusters.ts';
+import { composeServices, type AppServices } from './compose.ts';
+import type { AppLogger } from './logger.ts';
 
 const PROXY = '127.0.0.1:3999';
 

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import * as net from 'node:net';
 import ssh2 from 'ssh2';
-import { ALPN_SSH } from '../../../src-shared/cert-fields.ts';
-import { ErrorCode, type GatehouseError } from '../../../src-shared/errors.ts';
-import { readHeaderLine, writeHeaderLine } from '../../../src-shared/ssh-route.ts';
+import { ALPN_SSH } from '../../../../src-shared/cert-fields.ts';
+import { ErrorCode, type GatehouseError } from '../../../../src-shared/errors.ts';
+import { readHeaderLine, writeHeaderLine } from '../../../../src-shared/ssh-route.ts';
 import {
   formatAuthorizedKey,
   formatCertificateLine,
@@ -19,11 +19,11 @@ import {
   signCertificate,
   verifyCertificate,
   verifySshSignature,
-} from '../../../src-shared/sshcert/index.ts';
-import { generateClientKey } from '../keys.ts';
-import { parseProxyAddress } from '../proxy-address.ts';
+} from '../../../../src-shared/sshcert/index.ts';
+import { generateClientKey } from '../../../core/keys.ts';
+import { parseProxyAddress } from '../../../core/proxy-address.ts';
 import { SshConnection, type SshChannel } from '../ssh-session.ts';
-import { makeCa, makeLeaf, startTlsServer, type RunningTls } from '../../../test-support/test-pki.ts';
+import { makeCa, makeLeaf, startTlsServer, type RunningTls } from '../../../../test-support/test-pki.ts';
 
 const NODE = 'web1';
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { EnrollmentStore, type EnrollmentRecord } from './enrollments.ts';
 
 const rec = (over: Partial<EnrollmentRecord> = {}): EnrollmentRecord => ({
@@ -40,7 +40,10 @@ test('records are stored 0600 under <home>/device, found by cluster, replaced pe
   store.save(rec({ proxy: '10.0.0.1:3080', deviceId: 'dev-4' }));
   assert.equal(store.find('prod', '10.0.0.1:3080')?.deviceId, 'dev-4', 'the exact proxy wins');
   assert.equal(store.remove('prod'), true);
-  assert.deepEqual(store.list().map((e) => e.cluster), ['staging']);
+  assert.deepEqual(
+    store.list().map((e) => e.cluster),
+    ['staging'],
+  );
   assert.equal(store.remove('prod'), false);
 });
 

@@ -5,20 +5,20 @@
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { assertPatchedSsh2 } from '../../src-shared/ssh2-vendored.ts';
+import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
+import { assertPatchedSsh2 } from '../../../src-shared/ssh2-vendored.ts';
 import {
   parseAuthorizedKey,
   parseCertificate,
   verifyCertificate,
   fingerprintSha256,
-} from '../../src-shared/sshcert/index.ts';
-import type { TlsFailureExplainer } from './api-errors.ts';
-import { privateKeyToOpenSSH } from '../../src-shared/sshcert/index.ts';
-import type { ProfileCredentials } from './profiles.ts';
-import type { ProxyAddress } from './proxy-address.ts';
-import { dialNodeThroughProxy } from './proxy-dial.ts';
-import { silentLogger, type Clock, type CoreLogger } from './types.ts';
+} from '../../../src-shared/sshcert/index.ts';
+import { privateKeyToOpenSSH } from '../../../src-shared/sshcert/index.ts';
+import type { TlsFailureExplainer } from '../../core/api-errors.ts';
+import type { ProfileCredentials } from '../../core/profiles.ts';
+import type { ProxyAddress } from '../../core/proxy-address.ts';
+import { silentLogger, type Clock, type CoreLogger } from '../../core/types.ts';
+import { dialNodeThroughProxy } from './ssh-route.ts';
 
 /** SSH channel-open failure reason 1 (RFC 4254 §5.1). */
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;

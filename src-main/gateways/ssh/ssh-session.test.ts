@@ -1,10 +1,11 @@
-// Host certificate checks and exit status mapping; integration/ssh-session.test.ts drives real
-// SSH channels.
+// Host certificate checks, exit status mapping and the codes of refused channels;
+// integration/ssh-session.test.ts drives real SSH channels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { publicKeyToWire, signCertificate } from '../../src-shared/sshcert/index.ts';
-import { checkHostCertificate, exitCodeOfStatus } from './ssh-session.ts';
+import { publicKeyToWire, signCertificate } from '../../../src-shared/sshcert/index.ts';
+import { GatehouseError } from '../../../src-shared/errors.ts';
+import { channelError, checkHostCertificate, exitCodeOfStatus, UNAUTHORIZED_DEVICE } from './ssh-session.ts';
 
 const hostCa = generateKeyPairSync('ed25519').privateKey;
 const otherCa = generateKeyPairSync('ed25519').privateKey;
@@ -46,4 +47,19 @@ test('remote exit status becomes our exit code, signals the way shells report th
   assert.equal(exitCodeOfStatus({ code: null, signal: 'TERM' }), 143);
   assert.equal(exitCodeOfStatus({ code: null, signal: 'KILL' }), 137);
   assert.equal(exitCodeOfStatus({ code: null }), 255);
+});
+
+test("the node's unauthorized-device refusal becomes DEVICE_UNTRUSTED with the node's words; others stay ACCESS_DENIED", () => {
+  const refusal = (text: string) => Object.assign(new Error(`(SSH) Channel open failure: ${text}`), { reason: 1 });
+  const e = channelError(refusal(UNAUTHORIZED_DEVICE), 'web-1');
+  assert.ok(e instanceof GatehouseError);
+  assert.equal(e.code, 'DEVICE_UNTRUSTED');
+  assert.equal(e.message, 'ssh: rejected: administratively prohibited (unauthorized device)');
+  const other = channelError(refusal('login "root" is not allowed'), 'web-1');
+  assert.equal(other.code, 'ACCESS_DENIED');
+  const unreachable = channelError(
+    Object.assign(new Error('(SSH) Channel open failure: connect failed'), { reason: 2 }),
+    'web-1',
+  );
+  assert.equal(unreachable.code, 'NODE_UNREACHABLE');
 });

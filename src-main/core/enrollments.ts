@@ -4,8 +4,8 @@
 // what count, so a stale record only costs one failed device authentication with its reason.
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
-import { readJsonIfExists, writeFileAtomic } from '../../core/files.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { readJsonIfExists, writeFileAtomic } from './files.ts';
 
 const RecordSchema = z.object({
   /** Cluster name (what the cluster calls itself at login). */

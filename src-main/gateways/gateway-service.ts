@@ -1,0 +1,133 @@
+// The main process's gateways: create one for a route, list them, close one or all. Composed once
+// per app (src-main/app/compose.ts) or per `gate proxy` run — no module-level registry, so two
+// composed apps (as in tests) never share a listener. Each connection asks `access` afresh, so a
+// gateway keeps working across a re-login (new certificate) without being recreated.
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { TlsFailureExplainer } from '../core/api-errors.ts';
+import type { ProfileAccess } from '../core/gatehouse-client.ts';
+import type { ProxyAddress } from '../core/proxy-address.ts';
+import { silentLogger, type CoreLogger } from '../core/types.ts';
+import { LocalGateway, type GatewayInfo, type RouteDialer } from './gateway.ts';
+import { openProxyTunnel, type TlsClientCertificate } from './proxy-tunnel.ts';
+import { RouteProtocols, validateRoute, type GatewayRoute } from './route.ts';
+import { sshRouteProtocol } from './ssh/ssh-route.ts';
+
+/**
+ * The route protocols this build can open gateways for. A new kind of access adds its folder
+ * (gateways/db/, gateways/app/, …) and one entry here.
+ */
+export function builtinRouteProtocols(): RouteProtocols {
+  return new RouteProtocols([sshRouteProtocol]);
+}
+
+/** Gateways one app keeps open at once; each is a listening port. */
+export const MAX_GATEWAYS = 32;
+
+/** What a gateway needs to reach the proxy as the user: where, which CA to trust, which certificate. */
+export interface RouteAccess {
+  proxy: ProxyAddress;
+  proxyCaPem: string;
+  /** The user's certificate for this route. */
+  certificateFor(route: GatewayRoute): TlsClientCertificate;
+  explainTls?: TlsFailureExplainer;
+  timeoutMs?: number;
+}
+
+/**
+ * A login profile's access as a gateway sees it. Today one X.509 certificate per login serves
+ * every route; when the cluster issues route-specific certificates (database user, app), this
+ * is the one place that picks them.
+ */
+export function profileRouteAccess(access: ProfileAccess): RouteAccess {
+  const certificate = { certPem: access.credentials.tlsCertificatePem, keyPem: access.credentials.key.privateKeyPem };
+  return {
+    proxy: access.proxy,
+    proxyCaPem: access.proxyCaPem,
+    certificateFor: () => certificate,
+    explainTls: access.explainTls,
+    ...(access.timeoutMs ? { timeoutMs: access.timeoutMs } : {}),
+  };
+}
+
+/** A tunnel opener for routes reached with `access` (read per connection, so it may change). */
+export function proxyRouteDialer(protocols: RouteProtocols, access: () => RouteAccess): RouteDialer {
+  return async (route) => {
+    const protocol = protocols.forRoute(route);
+    const a = access();
+    return openProxyTunnel({
+      proxy: a.proxy,
+      proxyCaPem: a.proxyCaPem,
+      client: a.certificateFor(route),
+      alpn: protocol.alpn,
+      header: protocol.header(route),
+      ...(a.explainTls ? { explainTls: a.explainTls } : {}),
+      ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
+    });
+  };
+}
+
+export interface CreateGatewayInput {
+  route: GatewayRoute;
+  localPort?: number;
+  /** Read at each connection: who the user is at which proxy right now (throws e.g. CERT_EXPIRED). */
+  access: () => RouteAccess;
+}
+
+export class GatewayService {
+  private readonly gateways = new Map<string, LocalGateway>();
+  private nextId = 1;
+
+  constructor(
+    private readonly deps: {
+      protocols: RouteProtocols;
+      logger?: CoreLogger;
+      maxGateways?: number;
+    },
+  ) {}
+
+  /** Validates the route (UNKNOWN_KIND for a kind this build cannot route), listens, and returns its info. */
+  async create(input: CreateGatewayInput): Promise<GatewayInfo> {
+    const route = validateRoute(input.route);
+    this.deps.protocols.forRoute(route);
+    const max = this.deps.maxGateways ?? MAX_GATEWAYS;
+    if (this.gateways.size >= max) {
+      throw new GatehouseError(ErrorCode.RATE_LIMITED, `at most ${max} gateways can be open; close some`);
+    }
+    const id = `g${this.nextId++}`;
+    const dial = proxyRouteDialer(this.deps.protocols, input.access);
+    const gateway = new LocalGateway({
+      id,
+      route,
+      dial,
+      logger: this.deps.logger ?? silentLogger,
+      ...(input.localPort !== undefined ? { localPort: input.localPort } : {}),
+    });
+    const info = await gateway.start();
+    this.gateways.set(id, gateway);
+    return info;
+  }
+
+  list(): GatewayInfo[] {
+    return [...this.gateways.values()].map((g) => g.info());
+  }
+
+  /** The gateway itself (to watch its refusals); NOT_FOUND for an unknown id. */
+  get(id: string): LocalGateway {
+    const g = this.gateways.get(id);
+    if (!g) throw new GatehouseError(ErrorCode.NOT_FOUND, `no gateway "${id}"`, { id });
+    return g;
+  }
+
+  /** Stops the gateway and ends its live connections. */
+  async close(id: string): Promise<void> {
+    const g = this.get(id);
+    this.gateways.delete(id);
+    await g.close();
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.gateways.values()];
+    this.gateways.clear();
+    await Promise.all(all.map((g) => g.close()));
+  }
+}

@@ -1,0 +1,97 @@
+// The client half of one ALPN route through the proxy: TLS with the route's ALPN protocol and
+// the user's certificate for that route, strict verification against the pinned proxy CA, then
+// the one-line JSON routing header and the proxy's ok-or-coded-error reply. What comes back is a
+// socket carrying the route's plain protocol (SSH bytes, a database's wire protocol, ...).
+// Every gateway kind and the in-process SSH client dial through here.
+import * as tls from 'node:tls';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { readReply } from '../../src-shared/ssh-route.ts';
+import type { TlsFailureExplainer } from '../core/api-errors.ts';
+import type { ProxyAddress } from '../core/proxy-address.ts';
+import { isTlsVerifyFailure, strictTlsOptions, unreachable } from '../core/proxy-trust.ts';
+
+/** The proxy reads at most 4 KiB of routing header; refuse locally rather than be cut off. */
+export const MAX_ROUTE_HEADER_BYTES = 4096;
+export const DEFAULT_TUNNEL_TIMEOUT_MS = 15_000;
+
+export interface TlsClientCertificate {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface ProxyTunnelOptions {
+  proxy: ProxyAddress;
+  proxyCaPem: string;
+  client: TlsClientCertificate;
+  /** The route's ALPN protocol (src-shared/cert-fields.ts ALPN_*). */
+  alpn: string;
+  /** The routing header the proxy expects for this ALPN route. */
+  header: Record<string, string>;
+  /** Deadline for the TLS handshake and, separately, for the proxy's routing reply. */
+  timeoutMs?: number;
+  /** Turns a certificate verification failure into the right PROXY_UNTRUSTED message. */
+  explainTls?: TlsFailureExplainer;
+}
+
+function connectTls(opts: ProxyTunnelOptions, timeoutMs: number): Promise<tls.TLSSocket> {
+  return new Promise<tls.TLSSocket>((resolve, reject) => {
+    const s = tls.connect({
+      ...strictTlsOptions(opts.proxy, opts.proxyCaPem, opts.client),
+      ALPNProtocols: [opts.alpn],
+    });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(unreachable(opts.proxy, new Error(`no TLS handshake within ${timeoutMs} ms`)));
+    }, timeoutMs);
+    s.once('secureConnect', () => {
+      clearTimeout(timer);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      clearTimeout(timer);
+      s.destroy();
+      if (!isTlsVerifyFailure(e)) reject(unreachable(opts.proxy, e));
+      else if (opts.explainTls) opts.explainTls(opts.proxy, e).then(reject, reject);
+      else
+        reject(
+          new GatehouseError(
+            ErrorCode.PROXY_UNTRUSTED,
+            `the proxy at ${opts.proxy.address} is not trusted: ${e.message}`,
+          ),
+        );
+    });
+  });
+}
+
+/** Opens the route; the returned socket is paused with any payload bytes after the reply left unread. */
+export async function openProxyTunnel(opts: ProxyTunnelOptions): Promise<tls.TLSSocket> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TUNNEL_TIMEOUT_MS;
+  const headerLine = JSON.stringify(opts.header) + '\n';
+  if (Buffer.byteLength(headerLine) > MAX_ROUTE_HEADER_BYTES) {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `the routing header is over ${MAX_ROUTE_HEADER_BYTES} bytes`);
+  }
+  const socket = await connectTls(opts, timeoutMs);
+  if (socket.alpnProtocol !== opts.alpn) {
+    socket.destroy();
+    throw new GatehouseError(
+      ErrorCode.PROXY_UNREACHABLE,
+      `the proxy at ${opts.proxy.address} does not offer the route ${opts.alpn}`,
+      { proxy: opts.proxy.address, alpn: opts.alpn },
+    );
+  }
+  socket.setNoDelay(true);
+  // Errors until the caller takes the socket over surface through readReply; keep the process alive.
+  const swallow = () => {};
+  socket.on('error', swallow);
+  try {
+    socket.write(headerLine);
+    await readReply(socket, timeoutMs);
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  } finally {
+    socket.off('error', swallow);
+  }
+  return socket;
+}

@@ -1,0 +1,51 @@
+// Routes from untrusted input: kinds, name limits, the clean copy; the protocol table refuses a
+// kind this build cannot route and a second protocol for one kind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALPN_SSH } from '../../src-shared/cert-fields.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { builtinRouteProtocols } from './gateway-service.ts';
+import { describeRoute, MAX_ROUTE_NAME, RouteProtocols, validateRoute, type GatewayRoute } from './route.ts';
+import { sshRouteProtocol } from './ssh/ssh-route.ts';
+
+const coded = (code: string) => (e: unknown) => e instanceof GatehouseError && e.code === code;
+
+test('a valid route comes back as a clean copy without extra fields', () => {
+  const input = { kind: 'db', name: 'orders', user: 'alice', database: 'sales', extra: 'dropped' } as GatewayRoute;
+  assert.deepEqual(validateRoute(input), { kind: 'db', name: 'orders', user: 'alice', database: 'sales' });
+  assert.deepEqual(validateRoute({ kind: 'ssh', name: 'web1' }), { kind: 'ssh', name: 'web1' });
+});
+
+test('bad routes are refused with a code naming what is wrong', () => {
+  assert.throws(() => validateRoute({ kind: 'ftp' as never, name: 'x' }), coded(ErrorCode.UNKNOWN_KIND));
+  assert.throws(() => validateRoute({ kind: 'ssh', name: '' }), coded(ErrorCode.BAD_REQUEST));
+  assert.throws(() => validateRoute({ kind: 'ssh', name: undefined as never }), coded(ErrorCode.BAD_REQUEST));
+  assert.throws(() => validateRoute({ kind: 'ssh', name: 'a b' }), /name of a ssh gateway/);
+  assert.throws(
+    () => validateRoute({ kind: 'ssh', name: 'x'.repeat(MAX_ROUTE_NAME + 1) }),
+    coded(ErrorCode.BAD_REQUEST),
+  );
+  assert.doesNotThrow(() => validateRoute({ kind: 'ssh', name: 'x'.repeat(MAX_ROUTE_NAME) }));
+  assert.throws(() => validateRoute({ kind: 'db', name: 'orders', user: 'a\0b' }), /user of a db gateway/);
+});
+
+test('routes are named the same way in logs and lists', () => {
+  assert.equal(describeRoute({ kind: 'ssh', name: 'web1' }), 'ssh:web1');
+  assert.equal(
+    describeRoute({ kind: 'db', name: 'orders', user: 'alice', database: 'sales' }),
+    'db:orders (user alice, database sales)',
+  );
+});
+
+test('the SSH protocol routes on gatehouse-ssh/1 with the node in the header; other kinds are not routable yet', () => {
+  const protocols = builtinRouteProtocols();
+  const ssh = protocols.forRoute({ kind: 'ssh', name: 'web1' });
+  assert.equal(ssh.alpn, ALPN_SSH);
+  assert.deepEqual(ssh.header({ kind: 'ssh', name: 'web1' }), { node: 'web1' });
+  assert.throws(
+    () => protocols.forRoute({ kind: 'kube', name: 'prod' }),
+    (e: unknown) =>
+      coded(ErrorCode.UNKNOWN_KIND)(e) && /cannot open kube gateways yet \(supported: ssh\)/.test((e as Error).message),
+  );
+  assert.throws(() => new RouteProtocols([sshRouteProtocol, sshRouteProtocol]), coded(ErrorCode.CONFIG));
+});

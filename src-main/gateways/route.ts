@@ -1,0 +1,94 @@
+// What a gateway reaches: a route = resource kind + resource name (+ the user/database inside it
+// where the kind has one). Each kind contributes one RouteProtocol (the proxy's ALPN name for it
+// and the routing header the proxy expects), so a new kind of access is a new folder under
+// gateways/ that registers its protocol, not edits to the gateway machinery.
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+
+/** Kinds of access a gateway may carry; a kind without a registered protocol is refused. */
+export const GATEWAY_KINDS = ['ssh', 'db', 'app', 'kube'] as const;
+export type GatewayKind = (typeof GATEWAY_KINDS)[number];
+
+/** Longest resource, user or database name accepted (the proxy's header limit is 4 KiB). */
+export const MAX_ROUTE_NAME = 253;
+
+export interface GatewayRoute {
+  kind: GatewayKind;
+  /** The resource: node name, database name in the cluster, app name, kube cluster name. */
+  name: string;
+  /** The user inside the resource where the kind has one (database user); SSH logins are in the SSH handshake. */
+  user?: string;
+  /** The database inside a database server. */
+  database?: string;
+}
+
+/** How one kind of route is spoken to the proxy: its ALPN protocol and its one-line routing header. */
+export interface RouteProtocol {
+  kind: GatewayKind;
+  alpn: string;
+  /** The JSON object the proxy reads before any payload byte; throws BAD_REQUEST for a route it cannot express. */
+  header(route: GatewayRoute): Record<string, string>;
+}
+
+/** "ssh:web1", "db:orders (user alice, database sales)": how logs and lists name a route. */
+export function describeRoute(route: GatewayRoute): string {
+  const inside = [
+    ...(route.user ? [`user ${route.user}`] : []),
+    ...(route.database ? [`database ${route.database}`] : []),
+  ];
+  return `${route.kind}:${route.name}${inside.length ? ` (${inside.join(', ')})` : ''}`;
+}
+
+/** Checks a route from an untrusted caller (CLI flags, IPC input) and returns a clean copy. */
+export function validateRoute(route: GatewayRoute): GatewayRoute {
+  if (!(GATEWAY_KINDS as readonly string[]).includes(route.kind)) {
+    throw new GatehouseError(
+      ErrorCode.UNKNOWN_KIND,
+      `"${String(route.kind)}" is not a kind of gateway (${GATEWAY_KINDS.join(', ')})`,
+    );
+  }
+  const checkName = (what: string, value: string | undefined) => {
+    if (value === undefined) return;
+    if (value.length === 0 || value.length > MAX_ROUTE_NAME || /[\s\0]/.test(value)) {
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `the ${what} of a ${route.kind} gateway must be 1-${MAX_ROUTE_NAME} characters without spaces`,
+        { [what]: value.slice(0, 100) },
+      );
+    }
+  };
+  checkName('name', typeof route.name === 'string' ? route.name : '');
+  checkName('user', route.user);
+  checkName('database', route.database);
+  return {
+    kind: route.kind,
+    name: route.name,
+    ...(route.user !== undefined ? { user: route.user } : {}),
+    ...(route.database !== undefined ? { database: route.database } : {}),
+  };
+}
+
+/** The protocols this build can route, by kind; composed once (no module-level registry). */
+export class RouteProtocols {
+  private readonly byKind = new Map<GatewayKind, RouteProtocol>();
+
+  constructor(protocols: RouteProtocol[]) {
+    for (const p of protocols) {
+      if (this.byKind.has(p.kind)) throw new GatehouseError(ErrorCode.CONFIG, `two route protocols for "${p.kind}"`);
+      this.byKind.set(p.kind, p);
+    }
+  }
+
+  /** The protocol for the route's kind, or UNKNOWN_KIND naming what this build supports. */
+  forRoute(route: GatewayRoute): RouteProtocol {
+    const p = this.byKind.get(route.kind);
+    if (!p) {
+      const known = [...this.byKind.keys()].join(', ') || 'none';
+      throw new GatehouseError(
+        ErrorCode.UNKNOWN_KIND,
+        `this version cannot open ${route.kind} gateways yet (supported: ${known})`,
+        { kind: route.kind },
+      );
+    }
+    return p;
+  }
+}

@@ -1,0 +1,38 @@
+// SSH as a gateway route: ALPN gatehouse-ssh/1, the node named in the routing header. The login
+// is not part of the route — it travels in the SSH handshake, where the node checks it against
+// the certificate's principals.
+import * as tls from 'node:tls';
+import { ALPN_SSH } from '../../../src-shared/cert-fields.ts';
+import type { TlsFailureExplainer } from '../../core/api-errors.ts';
+import type { ProxyAddress } from '../../core/proxy-address.ts';
+import { openProxyTunnel, type TlsClientCertificate } from '../proxy-tunnel.ts';
+import type { RouteProtocol } from '../route.ts';
+
+export const sshRouteProtocol: RouteProtocol = {
+  kind: 'ssh',
+  alpn: ALPN_SSH,
+  header: (route) => ({ node: route.name }),
+};
+
+export interface ProxyDialOptions {
+  proxy: ProxyAddress;
+  proxyCaPem: string;
+  client: TlsClientCertificate;
+  node: string;
+  timeoutMs?: number;
+  /** Turns a certificate verification failure into the right PROXY_UNTRUSTED message. */
+  explainTls?: TlsFailureExplainer;
+}
+
+/** The byte stream to a node's SSH server through the proxy (paused, routing handshake done). */
+export function dialNodeThroughProxy(opts: ProxyDialOptions): Promise<tls.TLSSocket> {
+  return openProxyTunnel({
+    proxy: opts.proxy,
+    proxyCaPem: opts.proxyCaPem,
+    client: opts.client,
+    alpn: sshRouteProtocol.alpn,
+    header: sshRouteProtocol.header({ kind: 'ssh', name: opts.node }),
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.explainTls ? { explainTls: opts.explainTls } : {}),
+  });
+}
