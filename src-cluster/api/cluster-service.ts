@@ -127,7 +127,7 @@ export function registerClusterService(deps: ClusterServiceDeps) {
           },
           emitAuditEvent: async (req, ctx) => {
             const me = host(ctx);
-            await deps.audit.emit(decodeServiceAuditEvent(me, req.type, req.fieldsJson));
+            await deps.audit.emit(decodeServiceAuditEvent(me, req));
             return {};
           },
         },
