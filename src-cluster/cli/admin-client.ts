@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client } from '@connectrpc/connect';
+import type { Command } from 'commander';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ClusterService, JoinTokenService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
@@ -22,6 +23,23 @@ export interface AdminTarget {
 export type AuthClient = Client<typeof AuthService>;
 export type JoinTokenClient = Client<typeof JoinTokenService>;
 export type ClusterClient = Client<typeof ClusterService>;
+
+/**
+ * --data-dir, --identity, --auth: how a command finds the cluster. Declared on the program (before
+ * the command) and on every command that calls the cluster (after it), as scripts write both.
+ */
+export function addAdminTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <DIR>', 'data dir of the local "gatehouse start" (finds its admin identity)')
+    .option('--identity <FILE>', 'admin identity file (on another host)')
+    .option('--auth <ADDR>', "proxy address to use instead of the identity's");
+}
+
+/** The admin target a command was given, the command's own options winning over the program's. */
+export function adminTargetOf(cmd: Command): AdminTarget {
+  const o = cmd.optsWithGlobals<{ dataDir?: string; identity?: string; auth?: string }>();
+  return { dataDir: o.dataDir, identity: o.identity, auth: o.auth };
+}
 
 export function loadAdminIdentity(target: AdminTarget): { file: AdminIdentityFile; path: string } {
   const path = target.identity ?? join(target.dataDir ?? defaultDataDir(), ADMIN_IDENTITY_FILE);

@@ -1,16 +1,25 @@
 // `gatectl audit`: reads the audit log through SearchAuditEvents. A text table for people, or
 // JSON Lines (one event per line, as stored) for export to other tools.
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { parseDurationMs } from '../resources/duration.ts';
-import type { AuthClient } from './admin-client.ts';
+import { onAction } from '../../src-shared/cli/program.ts';
+import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } from './admin-client.ts';
 import { formatTable } from './cli-util.ts';
 
-export const AUDIT_USAGE = `usage: gatectl audit [--since T] [--until T] [--type TYPE] [--user NAME] [--limit N]
-                     [--order desc|asc] [--format text|json]
-  T is an RFC 3339 time (2026-01-02T15:04:05Z) or a duration ago (30m, 24h).
-  --limit: events to print (default 100), newest first unless --order asc.
-  --format json prints JSON Lines, one event per line.`;
+const AUDIT_DESCRIPTION = `Prints audit events, newest first unless --order asc.
+T is an RFC 3339 time (2026-01-02T15:04:05Z) or a duration ago (30m, 24h).
+--format json prints JSON Lines, one event per line as stored, for export to other tools.`;
+
+export interface AuditOptions {
+  since?: string;
+  until?: string;
+  type?: string;
+  user?: string;
+  limit?: string;
+  order?: string;
+  format?: string;
+}
 
 const PAGE = 1000;
 const COMMON = new Set(['id', 'time', 'type', 'code', 'user', 'success', 'message']);
@@ -62,43 +71,28 @@ export function formatAuditTable(events: Record<string, unknown>[]): string {
   );
 }
 
-export async function auditCommand(
+/** Checks the options before reaching the cluster, then pages through SearchAuditEvents up to --limit and writes a table or JSON Lines. */
+export async function searchAudit(
   client: () => AuthClient,
-  args: string[],
-  globalOptions: Record<string, { type: 'string' | 'boolean'; short?: string }>,
+  values: AuditOptions,
   write: (text: string) => void = (t) => process.stdout.write(t),
 ): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      ...globalOptions,
-      since: { type: 'string' },
-      until: { type: 'string' },
-      type: { type: 'string' },
-      user: { type: 'string' },
-      limit: { type: 'string' },
-      order: { type: 'string' },
-      format: { type: 'string' },
-    },
-  });
-  if (positionals.length > 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, AUDIT_USAGE);
-  const format = (values.format as string | undefined) ?? 'text';
+  const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'json') {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `--format must be text or json, got "${format}"`);
   }
-  const order = (values.order as string | undefined) ?? 'desc';
+  const order = values.order ?? 'desc';
   if (order !== 'asc' && order !== 'desc') {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `--order must be desc or asc, got "${order}"`);
   }
-  const limitText = (values.limit as string | undefined) ?? '100';
+  const limitText = values.limit ?? '100';
   const limit = Number(limitText);
   if (!/^\d+$/.test(limitText) || !Number.isSafeInteger(limit) || limit < 1) {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `--limit must be a positive whole number, got "${limitText}"`);
   }
   const now = Date.now();
-  const since = values.since ? parseAuditTime(values.since as string, 'since', now) : 0;
-  const until = values.until ? parseAuditTime(values.until as string, 'until', now) : 0;
+  const since = values.since ? parseAuditTime(values.since, 'since', now) : 0;
+  const until = values.until ? parseAuditTime(values.until, 'until', now) : 0;
   const api = client();
   const events: string[] = [];
   let cursor = '';
@@ -106,8 +100,8 @@ export async function auditCommand(
     const page = await api.searchAuditEvents({
       sinceUnixMs: BigInt(since),
       untilUnixMs: BigInt(until),
-      type: (values.type as string | undefined) ?? '',
-      user: (values.user as string | undefined) ?? '',
+      type: values.type ?? '',
+      user: values.user ?? '',
       limit: Math.min(PAGE, limit - events.length),
       order,
       cursor,
@@ -124,4 +118,20 @@ export async function auditCommand(
     return;
   }
   write(formatAuditTable(events.map((e) => JSON.parse(e) as Record<string, unknown>)));
+}
+
+export function registerAuditCommand(program: Command): void {
+  const audit = program
+    .command('audit')
+    .summary('audit events, newest first; --format json prints JSON Lines for export')
+    .description(AUDIT_DESCRIPTION)
+    .option('--since <T>', 'events at or after T')
+    .option('--until <T>', 'events before T')
+    .option('--type <TYPE>', 'only events of this type (e.g. user.login)')
+    .option('--user <NAME>', "only this user's events")
+    .option('--limit <N>', 'events to print (default 100)')
+    .option('--order <desc|asc>', 'newest first (desc, the default) or oldest first')
+    .option('--format <text|json>', 'a table (default) or JSON Lines');
+  addAdminTargetOptions(audit);
+  onAction(audit, (cmd) => searchAudit(() => adminClient(adminTargetOf(cmd)), cmd.opts<AuditOptions>()));
 }

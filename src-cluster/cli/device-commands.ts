@@ -1,32 +1,27 @@
 // `gatectl devices ...`: the device inventory. Devices are created through the generic
 // resource API (the server makes the id and enforces unique asset tags); enroll tokens have
 // their own call because the token is a secret that never becomes part of a resource.
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { osTypeProblem, type DeviceResource } from '../resources/device.ts';
-import type { AuthClient } from './admin-client.ts';
+import { onAction } from '../../src-shared/cli/program.ts';
+import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } from './admin-client.ts';
 import { printTable } from './cli-util.ts';
 import { EK_KEY_HASH_PATTERN } from '../../src-shared/device-credential.ts';
 import { policyFailure, policyOf } from '../devicetrust/attestation-policy.ts';
 import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
 
-const USAGE =
-  'usage: gatectl devices add --asset-tag T --os linux|macos|windows [--ek-key-hash HASH] [--enroll] | devices ls | ' +
-  'devices enroll --asset-tag T | --device-id ID | devices rm --asset-tag T | --device-id ID';
+interface DeviceOptions {
+  assetTag?: string;
+  deviceId?: string;
+  os?: string;
+  enroll?: boolean;
+  ekKeyHash?: string;
+}
 
-export const deviceOptions = {
-  'asset-tag': { type: 'string' },
-  'device-id': { type: 'string' },
-  os: { type: 'string' },
-  enroll: { type: 'boolean' },
-  'ek-key-hash': { type: 'string' },
-} as const;
-
-type Options = { 'asset-tag'?: string; 'device-id'?: string; os?: string; enroll?: boolean; 'ek-key-hash'?: string };
-
-function which(values: Options, sub: string): { deviceId: string; assetTag: string } {
-  const deviceId = values['device-id'] ?? '';
-  const assetTag = values['asset-tag'] ?? '';
+function which(values: DeviceOptions, sub: string): { deviceId: string; assetTag: string } {
+  const deviceId = values.deviceId ?? '';
+  const assetTag = values.assetTag ?? '';
   if (!deviceId === !assetTag) {
     throw new GatehouseError(
       ErrorCode.BAD_REQUEST,
@@ -65,90 +60,107 @@ async function enrollStatusText(c: AuthClient): Promise<(d: DeviceResource) => s
   };
 }
 
-export async function devicesCommand(
-  client: () => AuthClient,
-  args: string[],
-  globalOptions: Record<string, { type: 'string' | 'boolean'; short?: string }>,
-): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { ...globalOptions, ...deviceOptions },
-  });
-  const v = values as Options;
-  const sub = positionals[0];
-  switch (sub) {
-    case 'add': {
-      const assetTag = v['asset-tag'];
-      if (!assetTag || !v.os)
-        throw new GatehouseError(ErrorCode.BAD_REQUEST, 'devices add needs --asset-tag T and --os OS');
-      const problem = osTypeProblem(v.os);
-      if (problem) throw new GatehouseError(ErrorCode.BAD_REQUEST, problem);
-      const who = `"${assetTag}"/${v.os}`;
-      const ekKeyHash = v['ek-key-hash'];
-      if (ekKeyHash !== undefined && !EK_KEY_HASH_PATTERN.test(ekKeyHash)) {
-        throw new GatehouseError(
-          ErrorCode.BAD_REQUEST,
-          `--ek-key-hash must be 64 lowercase hex digits, the "EK key hash" that "gate device keyget" prints on the device; got ${JSON.stringify(ekKeyHash)}`,
-        );
-      }
-      const bound = () =>
-        ekKeyHash && process.stdout.write(`Bound to the TPM with EK key hash ${ekKeyHash}: only that TPM can enroll\n`);
-      if (v.enroll) {
-        // One call: the device and its token are stored together or not at all.
-        const t = await client().createDeviceEnrollToken({
-          assetTag,
-          addWithOs: v.os,
-          addWithEkKeyHash: ekKeyHash ?? '',
-          deviceId: '',
-        });
-        process.stdout.write(`Device ${who} added\nDevice ID: ${t.deviceId}\n`);
-        bound();
-        printTokenText(t, who);
-        return;
-      }
-      const spec: Record<string, string> = { asset_tag: assetTag, os_type: v.os };
-      if (ekKeyHash !== undefined) spec['ek_key_hash'] = ekKeyHash;
-      // No id and no timestamps: the server makes them.
-      const doc = { kind: 'device', version: 'v1', metadata: {}, spec };
-      const res = await client().createResource({ resourceJson: JSON.stringify(doc), upsert: false });
-      const device = JSON.parse(res.resourceJson) as DeviceResource;
-      process.stdout.write(`Device ${who} added\nDevice ID: ${device.metadata.name}\n`);
-      bound();
-      return;
-    }
-    case 'ls': {
-      const c = client();
-      const res = await c.listResources({ kind: 'device' });
-      const devices = res.resourcesJson.map((j) => JSON.parse(j) as DeviceResource);
-      const status = await enrollStatusText(c);
-      devices.sort(
-        (a, b) => a.spec.asset_tag.localeCompare(b.spec.asset_tag) || a.spec.os_type.localeCompare(b.spec.os_type),
-      );
-      printTable(
-        ['Asset Tag', 'OS', 'Enroll Status', 'Device ID'],
-        devices.map((d) => [d.spec.asset_tag, d.spec.os_type, status(d), d.metadata.name]),
-      );
-      return;
-    }
-    case 'enroll': {
-      const ref = which(v, 'enroll');
-      await printToken(client(), ref, ref.assetTag ? `"${ref.assetTag}"` : ref.deviceId);
-      return;
-    }
-    case 'rm': {
-      const ref = which(v, 'rm');
-      const c = client();
-      const device = JSON.parse(
-        (await c.getResource({ kind: 'device', name: ref.deviceId || ref.assetTag })).resourceJson,
-      ) as DeviceResource;
-      await c.deleteResource({ kind: 'device', name: device.metadata.name });
-      process.stdout.write(
-        `Device "${device.spec.asset_tag}"/${device.spec.os_type} removed (id ${device.metadata.name})\n`,
-      );
-      return;
-    }
-    default:
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, USAGE);
+async function addDevice(client: () => AuthClient, v: DeviceOptions): Promise<void> {
+  const assetTag = v.assetTag;
+  if (!assetTag || !v.os)
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, 'devices add needs --asset-tag T and --os OS');
+  const problem = osTypeProblem(v.os);
+  if (problem) throw new GatehouseError(ErrorCode.BAD_REQUEST, problem);
+  const who = `"${assetTag}"/${v.os}`;
+  const ekKeyHash = v.ekKeyHash;
+  if (ekKeyHash !== undefined && !EK_KEY_HASH_PATTERN.test(ekKeyHash)) {
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `--ek-key-hash must be 64 lowercase hex digits, the "EK key hash" that "gate device keyget" prints on the device; got ${JSON.stringify(ekKeyHash)}`,
+    );
   }
+  const bound = () =>
+    ekKeyHash && process.stdout.write(`Bound to the TPM with EK key hash ${ekKeyHash}: only that TPM can enroll\n`);
+  if (v.enroll) {
+    // One call: the device and its token are stored together or not at all.
+    const t = await client().createDeviceEnrollToken({
+      assetTag,
+      addWithOs: v.os,
+      addWithEkKeyHash: ekKeyHash ?? '',
+      deviceId: '',
+    });
+    process.stdout.write(`Device ${who} added\nDevice ID: ${t.deviceId}\n`);
+    bound();
+    printTokenText(t, who);
+    return;
+  }
+  const spec: Record<string, string> = { asset_tag: assetTag, os_type: v.os };
+  if (ekKeyHash !== undefined) spec['ek_key_hash'] = ekKeyHash;
+  // No id and no timestamps: the server makes them.
+  const doc = { kind: 'device', version: 'v1', metadata: {}, spec };
+  const res = await client().createResource({ resourceJson: JSON.stringify(doc), upsert: false });
+  const device = JSON.parse(res.resourceJson) as DeviceResource;
+  process.stdout.write(`Device ${who} added\nDevice ID: ${device.metadata.name}\n`);
+  bound();
+}
+
+async function listDevices(c: AuthClient): Promise<void> {
+  const res = await c.listResources({ kind: 'device' });
+  const devices = res.resourcesJson.map((j) => JSON.parse(j) as DeviceResource);
+  const status = await enrollStatusText(c);
+  devices.sort(
+    (a, b) => a.spec.asset_tag.localeCompare(b.spec.asset_tag) || a.spec.os_type.localeCompare(b.spec.os_type),
+  );
+  printTable(
+    ['Asset Tag', 'OS', 'Enroll Status', 'Device ID'],
+    devices.map((d) => [d.spec.asset_tag, d.spec.os_type, status(d), d.metadata.name]),
+  );
+}
+
+async function removeDevice(c: AuthClient, ref: { deviceId: string; assetTag: string }): Promise<void> {
+  const device = JSON.parse(
+    (await c.getResource({ kind: 'device', name: ref.deviceId || ref.assetTag })).resourceJson,
+  ) as DeviceResource;
+  await c.deleteResource({ kind: 'device', name: device.metadata.name });
+  process.stdout.write(
+    `Device "${device.spec.asset_tag}"/${device.spec.os_type} removed (id ${device.metadata.name})\n`,
+  );
+}
+
+/** --asset-tag T | --device-id ID, on the commands that name one existing device. */
+function addDeviceRefOptions(cmd: Command): Command {
+  cmd.option('--asset-tag <T>', 'the device by its asset tag').option('--device-id <ID>', 'the device by its id');
+  return addAdminTargetOptions(cmd);
+}
+
+export function registerDeviceCommands(program: Command): void {
+  const devices = program.command('devices').summary('the device inventory: add, list, enroll tokens, remove');
+  const client = (cmd: Command) => () => adminClient(adminTargetOf(cmd));
+
+  const add = devices
+    .command('add')
+    .summary('register a device; --enroll also prints an enroll token')
+    .description(
+      'Registers a device. --ek-key-hash binds it to the TPM whose EK key hash "gate device keyget"\n' +
+        'prints (only that TPM can enroll); --enroll also prints a single-use enroll token.',
+    )
+    .option('--asset-tag <T>', 'the serial number / asset tag ("gate device asset-tag" prints it)')
+    .option('--os <OS>', 'linux, macos or windows')
+    .option('--ek-key-hash <HASH>', 'bind the device to the TPM with this EK key hash')
+    .option('--enroll', 'also make a single-use enroll token');
+  addAdminTargetOptions(add);
+  onAction(add, (cmd) => addDevice(client(cmd), cmd.opts<DeviceOptions>()));
+
+  const ls = devices.command('ls').summary('list devices (flags enrolled devices that fail the policy)');
+  addAdminTargetOptions(ls);
+  onAction(ls, (cmd) => listDevices(client(cmd)()));
+
+  const enroll = devices.command('enroll').summary('a new single-use enroll token for a device');
+  addDeviceRefOptions(enroll);
+  onAction(enroll, async (cmd) => {
+    const ref = which(cmd.opts<DeviceOptions>(), 'enroll');
+    await printToken(client(cmd)(), ref, ref.assetTag ? `"${ref.assetTag}"` : ref.deviceId);
+  });
+
+  const rm = devices.command('rm').summary('remove a device');
+  addDeviceRefOptions(rm);
+  onAction(rm, async (cmd) => {
+    const ref = which(cmd.opts<DeviceOptions>(), 'rm');
+    await removeDevice(client(cmd)(), ref);
+  });
 }

@@ -1,28 +1,18 @@
 // `gatectl lock ...` and the lock table of `gatectl get locks`. Locks go through the generic
 // resource API: the server makes the name, records who created it and checks device targets.
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { LOCK_TARGET_KINDS, describeLockTarget, type LockResource } from '../resources/lock.ts';
 import { durationProblem, parseDurationMs } from '../resources/duration.ts';
-import type { AuthClient } from './admin-client.ts';
+import { onAction } from '../../src-shared/cli/program.ts';
+import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } from './admin-client.ts';
 import { printTable } from './cli-util.ts';
 
 const USAGE =
   'usage: gatectl lock --device=ID | --user=NAME | --role=NAME | --login=NAME | --node=NAME ' +
   '[--ttl=12h | --expires=RFC3339] [--message=TEXT]';
 
-export const lockOptions = {
-  user: { type: 'string' },
-  role: { type: 'string' },
-  login: { type: 'string' },
-  node: { type: 'string' },
-  device: { type: 'string' },
-  ttl: { type: 'string' },
-  expires: { type: 'string' },
-  message: { type: 'string' },
-} as const;
-
-type Options = Partial<Record<keyof typeof lockOptions, string>>;
+type Options = Partial<Record<(typeof LOCK_TARGET_KINDS)[number] | 'ttl' | 'expires' | 'message', string>>;
 
 /** The document `gatectl lock` sends (no name, no creator: the server fills those). */
 export function lockDocument(values: Options, now: Date = new Date()): Record<string, unknown> {
@@ -53,21 +43,34 @@ export function lockDocument(values: Options, now: Date = new Date()): Record<st
   return { kind: 'lock', version: 'v2', metadata: {}, spec };
 }
 
-export async function lockCommand(
-  client: () => AuthClient,
-  args: string[],
-  globalOptions: Record<string, { type: 'string' | 'boolean'; short?: string }>,
-): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { ...globalOptions, ...lockOptions },
+const LOCK_DESCRIPTION = `Locks a target out: new access and certificates are refused and matching live sessions are
+closed. Give exactly one target. "gatectl get locks" lists the locks; "gatectl rm lock/NAME"
+lifts one.`;
+
+export function registerLockCommand(program: Command): void {
+  const lock = program
+    .command('lock')
+    .summary('lock a user, role, login, node or device out')
+    .description(LOCK_DESCRIPTION)
+    .usage(
+      '--device=ID | --user=NAME | --role=NAME | --login=NAME | --node=NAME [--ttl=12h | --expires=RFC3339] [--message=TEXT]',
+    )
+    .option('--user <NAME>', 'lock this user')
+    .option('--role <NAME>', 'lock everyone with this role')
+    .option('--login <NAME>', 'lock this OS login on every node')
+    .option('--node <NAME>', 'lock access to this node')
+    .option('--device <ID>', 'lock this device (its trusted certificates)')
+    .option('--ttl <DURATION>', 'lift the lock after this long (e.g. 12h)')
+    .option('--expires <RFC3339>', 'lift the lock at this time')
+    .option('--message <TEXT>', 'shown to whoever is locked out');
+  addAdminTargetOptions(lock);
+  onAction(lock, async (cmd) => {
+    const doc = lockDocument(cmd.opts<Options>());
+    const client = adminClient(adminTargetOf(cmd));
+    const res = await client.createResource({ resourceJson: JSON.stringify(doc), upsert: false });
+    const created = JSON.parse(res.resourceJson) as LockResource;
+    process.stdout.write(`Created a lock with name "${created.metadata.name}".\n`);
   });
-  if (positionals.length > 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, USAGE);
-  const doc = lockDocument(values as Options);
-  const res = await client().createResource({ resourceJson: JSON.stringify(doc), upsert: false });
-  const lock = JSON.parse(res.resourceJson) as LockResource;
-  process.stdout.write(`Created a lock with name "${lock.metadata.name}".\n`);
 }
 
 /** `gatectl get locks` without --format: a table people can read at a glance. */

@@ -1,14 +1,18 @@
-// `gatectl create -f` and `gatectl edit`: YAML in, validated locally first (so errors point at
-// the line in *your* file), then sent; the server validates again and is the authority.
+// `gatectl create -f`, `get`, `edit`, `rm`: resources by KIND/NAME. YAML in, validated locally
+// first (so errors point at the line in *your* file), then sent; the server validates again and is
+// the authority.
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
-import { parseResources, toYaml, type KindRegistry, type Resource } from '../resources/index.ts';
+import { parseResources, toJson, toText, toYaml, type KindRegistry, type Resource } from '../resources/index.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { AuthClient } from './admin-client.ts';
-import { singletonWords } from './cli-util.ts';
+import type { Command } from 'commander';
+import { onAction } from '../../src-shared/cli/program.ts';
+import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } from './admin-client.ts';
+import { singletonWords, splitKindName } from './cli-util.ts';
+import { printLocks } from './lock-commands.ts';
 
 const KIND_WORDS: Record<string, string> = { role: 'role', user: 'user' };
 
@@ -122,4 +126,94 @@ export async function editResource(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `gatectl get KIND[/NAME]`: one resource or all of a kind; locks default to a table. */
+async function getResources(
+  client: () => AuthClient,
+  registry: KindRegistry,
+  ref: string,
+  format: string | undefined,
+): Promise<void> {
+  if (format === undefined && ['lock', 'locks'].includes(ref)) return printLocks(client());
+  format ??= 'yaml';
+  if (format !== 'yaml' && format !== 'json' && format !== 'text') {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `unknown format "${format}"; use yaml, json or text`);
+  }
+  const { kind, name } = splitKindName(ref, registry);
+  const api = client();
+  const resources: Resource[] = name
+    ? [JSON.parse((await api.getResource({ kind, name })).resourceJson) as Resource]
+    : (await api.listResources({ kind })).resourcesJson.map((j) => JSON.parse(j) as Resource);
+  if (format === 'json') process.stdout.write(toJson(name ? resources[0]! : resources) + '\n');
+  else if (format === 'text') process.stdout.write(toText(resources, registry) + '\n');
+  else process.stdout.write(toYaml(resources));
+}
+
+/** KIND/NAME with a name (a singleton kind names its one resource), or a usage error. */
+function namedRef(cmd: Command, registry: KindRegistry, example: string): { kind: string; name: string } {
+  const parsed = splitKindName(cmd.processedArgs[0] as string, registry);
+  if (!parsed.name) cmd.error(`name the resource as KIND/NAME (e.g. ${example})`);
+  return { kind: parsed.kind, name: parsed.name };
+}
+
+async function removeResource(client: AuthClient, registry: KindRegistry, kind: string, name: string): Promise<void> {
+  await client.deleteResource({ kind, name });
+  if (registry.get(kind)?.singleton) {
+    process.stdout.write(`${singletonWords(kind)} has been reset to the config file's settings\n`);
+    return;
+  }
+  process.stdout.write(`${kind} "${name}" has been deleted\n`);
+}
+
+export function registerResourceCommands(program: Command, registry: KindRegistry): void {
+  const client = (cmd: Command) => () => adminClient(adminTargetOf(cmd));
+
+  const create = program
+    .command('create')
+    .summary('create resources from YAML (role, user, ...); --force replaces')
+    .description(
+      'Creates the resources of a YAML file (several documents separated by ---), all validated before\n' +
+        'the first is sent. cluster_auth_preference is replaced without --force.',
+    )
+    .requiredOption('-f, --file <FILE>', 'the YAML file ("-" for standard input)')
+    .option('--force', 'replace resources that already exist');
+  addAdminTargetOptions(create);
+  onAction(create, (cmd) => {
+    const o = cmd.opts<{ file: string; force?: boolean }>();
+    return createResources(client(cmd)(), registry, o.file, o.force ?? false);
+  });
+
+  const get = program
+    .command('get')
+    .summary('print a resource, or all of a kind')
+    .argument('<KIND[/NAME]>', 'e.g. role/access, roles, cap')
+    .option('--format <yaml|json|text>', 'output format (default yaml; locks default to a table)');
+  addAdminTargetOptions(get);
+  onAction(get, (cmd) =>
+    getResources(client(cmd), registry, cmd.processedArgs[0] as string, cmd.opts<{ format?: string }>().format),
+  );
+
+  const edit = program
+    .command('edit')
+    .summary('edit a resource in $EDITOR; applied when you save')
+    .description(
+      'Edits a resource in $VISUAL or $EDITOR; applied when you save (cluster_auth_preference, alias cap: no NAME).',
+    )
+    .argument('<KIND/NAME>', 'e.g. role/access, cap');
+  addAdminTargetOptions(edit);
+  onAction(edit, (cmd) => {
+    const { kind, name } = namedRef(cmd, registry, 'gatectl edit role/access');
+    return editResource(client(cmd)(), registry, kind, name);
+  });
+
+  const rm = program
+    .command('rm')
+    .summary("delete a resource (rm cap: back to the config file's settings)")
+    .argument('<KIND/NAME>', 'e.g. role/dev, lock/NAME, cap');
+  addAdminTargetOptions(rm);
+  onAction(rm, (cmd) => {
+    const { kind, name } = namedRef(cmd, registry, 'gatectl rm role/dev');
+    return removeResource(client(cmd)(), registry, kind, name);
+  });
 }

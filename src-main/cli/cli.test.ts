@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseTtl } from './commands/login.ts';
 import { labelsText } from './commands/ls.ts';
-import { splitSshArgs } from './commands/ssh.ts';
+import type { SshCommandLine } from './commands/ssh.ts';
+import { sshCommandLine } from './families/nodes.ts';
+import { onAction, runProgram } from '../../src-shared/cli/program.ts';
 import { formatTable, type CliIo } from './io.ts';
-import { runGate } from './main.ts';
+import { gateProgram, runGate } from './main.ts';
 
 function fakeIo(): { io: CliIo; out: () => string; err: () => string } {
   const stdout = new PassThrough();
@@ -36,11 +38,24 @@ describe('runGate', () => {
   test('unknown commands and options exit 2 with ERROR: and the usage', async () => {
     let r = await gate(['frobnicate'], home);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^ERROR: unknown command "frobnicate"/);
+    assert.match(r.stderr, /^ERROR: gate: unknown command 'frobnicate'/);
     assert.match(r.stderr, /Commands:/);
     r = await gate(['ls', '--bogus'], home);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^ERROR: gate ls: Unknown option '--bogus'/);
+    assert.match(r.stderr, /^ERROR: gate ls: unknown option '--bogus'\n\nUsage: gate ls /);
+    assert.equal(r.stdout, '');
+    r = await gate(['status', 'extra'], home);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^ERROR: gate status: too many arguments/);
+    r = await gate(['ls', '--format', 'yaml'], home);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^ERROR: gate ls: option '--format <FORMAT>' argument 'yaml' is invalid/);
+    r = await gate(['proxy', 'ssh'], home);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^ERROR: gate proxy ssh: missing required argument 'NODE'/);
+    r = await gate(['set-password'], home);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^ERROR: gate set-password: required option '--proxy <ADDRESS>' not specified/);
   });
 
   test('commands that need a login say so and exit 4', async () => {
@@ -60,6 +75,14 @@ describe('runGate', () => {
     }
     const top = await gate(['--help'], home);
     assert.equal(top.code, 0);
+    assert.equal((await gate(['help', 'ls'], home)).stdout, (await gate(['ls', '--help'], home)).stdout);
+    // No command at all is a usage error: the overview on stderr, exit 2.
+    const bare = await gate([], home);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /^Usage: gate /);
+    const version = await gate(['--version'], home);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^gate \d+\.\d+\.\d+\n$/);
     for (const cmd of ['login', 'status', 'ls', 'ssh', 'logout', 'set-password', 'version'])
       assert.match(top.stdout, new RegExp(`\\n  ${cmd} `));
   });
@@ -80,35 +103,56 @@ describe('runGate', () => {
   });
 });
 
-test('splitSshArgs: options stop at the node; the rest is the command', () => {
-  assert.deepEqual(splitSshArgs(['-l', 'root', 'web1', 'ls', '-la']), {
-    options: ['-l', 'root'],
+/** How the real `gate` program parses an ssh command line, with the action swapped for a probe. */
+async function parsedSsh(args: string[]): Promise<SshCommandLine | { code: number; stderr: string }> {
+  const f = fakeIo();
+  const program = gateProgram(() => {
+    throw new Error('the probe needs no context');
+  });
+  const ssh = program.commands.find((c) => c.name() === 'ssh')!;
+  let line: SshCommandLine | undefined;
+  onAction(ssh, async (cmd) => {
+    line = sshCommandLine(cmd);
+  });
+  const code = await runProgram(program, ['ssh', ...args], {
+    writeOut: (t) => f.io.stdout.write(t),
+    writeErr: (t) => f.io.stderr.write(t),
+  });
+  return line ?? { code, stderr: f.err() };
+}
+
+test('gate ssh: options stop at the node; the rest is the command', async () => {
+  assert.deepEqual(await parsedSsh(['-l', 'root', 'web1', 'ls', '-la']), {
+    login: 'root',
     target: 'web1',
     command: ['ls', '-la'],
   });
-  assert.deepEqual(splitSshArgs(['-t', 'bob@web1']), { options: ['-t'], target: 'bob@web1', command: [] });
-  assert.deepEqual(splitSshArgs(['--', '-weird-node', 'x']), { options: [], target: '-weird-node', command: ['x'] });
-  assert.deepEqual(splitSshArgs(['--help']), { options: ['--help'], command: [] });
+  assert.deepEqual(await parsedSsh(['-t', 'bob@web1']), { tty: true, target: 'bob@web1', command: [] });
+  assert.deepEqual(await parsedSsh(['--', '-weird-node', 'x']), { target: '-weird-node', command: ['x'] });
+  assert.deepEqual(await parsedSsh(['--login=alice', 'web1']), { login: 'alice', target: 'web1', command: [] });
 });
 
-test('splitSshArgs: a "--" after the node ends the options and is not part of the command (as in OpenSSH)', () => {
-  assert.deepEqual(splitSshArgs(['web1', '--', 'echo', 'hi']), {
-    options: [],
-    target: 'web1',
-    command: ['echo', 'hi'],
-  });
-  assert.deepEqual(splitSshArgs(['web1', '-t', '--', 'ls', '-la']), {
-    options: ['-t'],
+test('gate ssh: a "--" after the node ends the options and is not part of the command (as in OpenSSH)', async () => {
+  assert.deepEqual(await parsedSsh(['web1', '--', 'echo', 'hi']), { target: 'web1', command: ['echo', 'hi'] });
+  assert.deepEqual(await parsedSsh(['web1', '-t', '--', 'ls', '-la']), {
+    tty: true,
     target: 'web1',
     command: ['ls', '-la'],
   });
+  assert.deepEqual(await parsedSsh(['web1', '-l', 'bob', 'id']), { login: 'bob', target: 'web1', command: ['id'] });
   // Only the first "--" is taken; a later one belongs to the command.
-  assert.deepEqual(splitSshArgs(['web1', '--', 'echo', '--']), {
-    options: [],
-    target: 'web1',
-    command: ['echo', '--'],
-  });
-  assert.deepEqual(splitSshArgs(['web1', 'echo', '--']), { options: [], target: 'web1', command: ['echo', '--'] });
+  assert.deepEqual(await parsedSsh(['web1', '--', 'echo', '--']), { target: 'web1', command: ['echo', '--'] });
+  assert.deepEqual(await parsedSsh(['web1', 'echo', '--']), { target: 'web1', command: ['echo', '--'] });
+});
+
+test('gate ssh: unknown options before or after the node, and a missing node, are usage errors', async () => {
+  for (const args of [['-x', 'web1'], ['web1', '-q', 'ls'], []]) {
+    const r = await parsedSsh(args);
+    assert.ok('code' in r, args.join(' '));
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, /^ERROR: gate ssh: (unknown option '-[xq]'|name a node)/, args.join(' '));
+    assert.match(r.stderr, /\nUsage: gate ssh /);
+  }
 });
 
 test('parseTtl', () => {

@@ -1,55 +1,33 @@
-// What every `gate` command gets: its arguments, the environment, the terminal streams and the
-// client core rooted in the Gatehouse home.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+// What every `gate` command gets: the environment, the terminal streams and the client core
+// rooted in the Gatehouse home. Arguments are parsed by commander (see main.ts and families/)
+// before a command runs; commands receive their options already typed.
+import type { Command } from 'commander';
+import { onAction } from '../../src-shared/cli/program.ts';
 import { GatehouseClient } from '../core/gatehouse-client.ts';
 import { resolveGatehouseHome } from '../core/files.ts';
-import { print, type CliIo } from './io.ts';
+import type { CliIo } from './io.ts';
 
 export interface CommandContext {
-  args: string[];
   env: Record<string, string | undefined>;
   io: CliIo;
   core: GatehouseClient;
-}
-
-export interface Command {
-  name: string;
-  usage: string;
-  /** Resolves to the process exit code. */
-  run(ctx: CommandContext): Promise<number>;
 }
 
 export function createCore(env: Record<string, string | undefined>): GatehouseClient {
   return new GatehouseClient({ home: resolveGatehouseHome(env), env });
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** Makes the context of the one command an invocation runs (the core is built only then). */
+export type ContextFactory = () => CommandContext;
 
 /**
- * node:util parseArgs with --help on every command and errors as BAD_REQUEST naming the command,
- * so `gate ls --bogus` exits 2 with "ERROR: gate ls: unknown option --bogus".
+ * Registers a `gate` command's action: `load` imports the command's module only when it runs,
+ * because the network stacks cost a few hundred ms that `gate status` or `--help` should not pay.
  */
-export function parseCommandArgs<O extends Options>(
+export function gateAction(
   cmd: Command,
-  args: string[],
-  options: O,
-  allowPositionals = false,
-) {
-  try {
-    return parseArgs({
-      args,
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals,
-      strict: true,
-    });
-  } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate ${cmd.name}: ${msg}\n\n${cmd.usage.trimEnd()}`);
-  }
-}
-
-export function showHelp(ctx: CommandContext, cmd: Command): number {
-  print(ctx.io, cmd.usage.trimEnd());
-  return 0;
+  context: ContextFactory,
+  load: () => Promise<(ctx: CommandContext, cmd: Command) => Promise<number>>,
+): Command {
+  return onAction(cmd, async (self) => (await load())(context(), self));
 }

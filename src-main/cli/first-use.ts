@@ -11,10 +11,6 @@ import { note, prompt } from './io.ts';
 
 export const INSECURE_TOFU_FLAG = 'insecure-trust-on-first-use';
 
-export const FIRST_USE_HELP = `  --insecure-trust-on-first-use
-                       on first contact, trust whatever CA the proxy presents without asking
-                       (scripts on a network you trust; prefer --ca-pin)`;
-
 /**
  * establishTrust with the user's consent on first contact. `interactive` is false when stdin
  * carries secrets (--password-stdin, --token-stdin) or is not a terminal.

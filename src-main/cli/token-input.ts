@@ -7,20 +7,22 @@
 //   standard input     when it is not a terminal (a pipe or a file)
 //   a prompt           on the terminal, without echo
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { Command } from 'commander';
 import type { CommandContext } from './context.ts';
 import { note, prompt } from './io.ts';
 
 export const TOKEN_ENV = 'GATEHOUSE_TOKEN';
 
-export const TOKEN_OPTIONS = {
-  token: { type: 'string' },
-  'token-stdin': { type: 'boolean' },
-} as const;
-
-export const TOKEN_HELP = `  --token-stdin        read the token from the first line of standard input
-                       (also: the ${TOKEN_ENV} environment variable, or piped standard input;
-                       asked for on a terminal otherwise)
-  --token TOKEN        deprecated: other users of this machine can read it in the process list`;
+/** --token-stdin and the deprecated --token, on a command that takes a one-time token. */
+export function addTokenOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--token-stdin',
+      `read the token from the first line of standard input (also: the ${TOKEN_ENV} environment variable, ` +
+        'or piped standard input; asked for on a terminal otherwise)',
+    )
+    .option('--token <TOKEN>', 'deprecated: other users of this machine can read it in the process list');
+}
 
 export const TOKEN_ON_COMMAND_LINE_WARNING =
   'WARNING: --token puts the token in the process list, where other users of this machine can read it ' +
@@ -61,11 +63,11 @@ export class StdinLines {
 /** The token from the first source that has one (see the top of this file). */
 export async function readToken(
   ctx: CommandContext,
-  values: { token?: string; 'token-stdin'?: boolean },
+  values: { token?: string; tokenStdin?: boolean },
   stdin: StdinLines,
   command: string,
 ): Promise<string> {
-  if (values.token !== undefined && values['token-stdin']) {
+  if (values.token !== undefined && values.tokenStdin) {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `${command}: give the token once, with --token-stdin or --token`);
   }
   if (values.token !== undefined) {
@@ -74,8 +76,8 @@ export async function readToken(
     return values.token.trim();
   }
   const fromEnv = ctx.env[TOKEN_ENV]?.trim();
-  if (!values['token-stdin'] && fromEnv) return fromEnv;
-  if (values['token-stdin'] || !ctx.io.stdin.isTTY) {
+  if (!values.tokenStdin && fromEnv) return fromEnv;
+  if (values.tokenStdin || !ctx.io.stdin.isTTY) {
     return (await stdin.next('token', `${command} reads the token from its first line`)).trim();
   }
   const answer = (await prompt(ctx.io, 'One-time token: ', { hidden: true })).trim();

@@ -18,7 +18,11 @@ async function gate(args: string[], home: string) {
   stdout.on('data', (d) => (out += d));
   stderr.on('data', (d) => (err += d));
   // A TCTI nothing listens on: if the command wrongly reached the TPM it would fail differently.
-  const code = await runGate(args, { GATEHOUSE_HOME: home, GATEHOUSE_TPM_TCTI: 'device:/nonexistent' }, { stdin, stdout, stderr });
+  const code = await runGate(
+    args,
+    { GATEHOUSE_HOME: home, GATEHOUSE_TPM_TCTI: 'device:/nonexistent' },
+    { stdin, stdout, stderr },
+  );
   return { code, out, err };
 }
 
@@ -27,7 +31,10 @@ test('gate device enroll needs a login first and documents the ways to pass the 
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const noLogin = await gate(['device', 'enroll'], home);
   assert.equal(noLogin.code, 4, noLogin.err);
-  assert.match(noLogin.err, /^ERROR: not logged in: enrolling a device needs a login .*run "gate login --proxy ADDRESS --user NAME" first/m);
+  assert.match(
+    noLogin.err,
+    /^ERROR: not logged in: enrolling a device needs a login .*run "gate login --proxy ADDRESS --user NAME" first/m,
+  );
 
   const withFlag = await gate(['device', 'enroll', '--token', 'abc'], home);
   assert.equal(withFlag.code, 4, withFlag.err);
@@ -35,7 +42,7 @@ test('gate device enroll needs a login first and documents the ways to pass the 
   const usage = await gate(['device', 'enroll', '--help'], home);
   assert.match(usage.out, /^Usage: gate device enroll \[--token-stdin\]$/m);
   assert.match(usage.out, /GATEHOUSE_TOKEN/);
-  assert.match(usage.out, /--token TOKEN +deprecated: other users of this machine can read it in the process list/);
+  assert.match(usage.out, /--token <TOKEN> +deprecated: other users of this machine can read it in the\s+process list/);
 
   const help = await gate(['device', '--help'], home);
   assert.match(help.out, /^ {2}enroll +enroll this device/m);

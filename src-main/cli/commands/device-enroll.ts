@@ -3,9 +3,9 @@
 // "gatectl devices enroll"). Afterwards every `gate login` to that cluster authenticates the
 // device and gets device-trusted certificates.
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
-import { parseCommandArgs, showHelp, type Command } from '../context.ts';
+import type { CommandContext } from '../context.ts';
 import { note, print } from '../io.ts';
-import { readToken, StdinLines, TOKEN_HELP, TOKEN_OPTIONS } from '../token-input.ts';
+import { readToken, StdinLines } from '../token-input.ts';
 
 const ATTESTATION_TEXT: Record<string, string> = {
   ekcert_trusted: 'EK certificate from a trusted TPM manufacturer CA',
@@ -13,52 +13,40 @@ const ATTESTATION_TEXT: Record<string, string> = {
   ekpub: 'EK public key only; the TPM has no EK certificate',
 };
 
-export const enrollCommand: Command = {
-  name: 'device enroll',
-  usage: `Usage: gate device enroll [--token-stdin]
-
-Enrolls this device in the cluster of your current login: proves to the cluster, with the TPM,
-that the attestation key lives in this machine's TPM, and registers that key for the device your
-administrator added. Needs "gate login" first. The token is single use and expires.
-
-After enrolling, "gate login" to that cluster makes device-trusted certificates.
-
-Options (the enroll token from your administrator):
-${TOKEN_HELP}
-`,
-  async run(ctx) {
-    const { values } = parseCommandArgs(this, ctx.args, TOKEN_OPTIONS);
-    if (values.help) return showHelp(ctx, this);
-    const current = ctx.core.profiles.current();
-    if (!current) {
-      throw new GatehouseError(
-        ErrorCode.NOT_LOGGED_IN,
-        'not logged in: enrolling a device needs a login to its cluster; run "gate login --proxy ADDRESS --user NAME" first',
-      );
-    }
-    const profile = ctx.core.requireValidProfile();
-    const token = await readToken(ctx, values, new StdinLines(ctx), 'gate device enroll');
-    const cluster = await ctx.core.cluster(profile.proxy);
-    let outcome;
-    try {
-      await cluster.establishTrust();
-      outcome = await ctx.core.device.enroll(cluster, profile, token, (m) => note(ctx.io, m));
-    } catch (e) {
-      if (e instanceof GatehouseError) throw withNextStep(e);
-      throw e;
-    } finally {
-      cluster.close();
-    }
-    const d = outcome.device;
-    print(ctx.io, `Device "${d.assetTag}"/${d.osType} enrolled`);
-    print(ctx.io, `  Device ID:        ${d.id}`);
-    print(ctx.io, `  Cluster:          ${profile.cluster} (${profile.proxy})`);
-    print(ctx.io, `  Attestation type: ${d.attestationType}${ATTESTATION_TEXT[d.attestationType] ? ` (${ATTESTATION_TEXT[d.attestationType]})` : ''}`);
-    print(ctx.io, `  Credential ID:    ${outcome.record.credentialId}`);
-    note(ctx.io, 'Log in again ("gate login") to get device-trusted certificates.');
-    return 0;
-  },
-};
+/** `gate device enroll`: see families/device.ts for how the token is passed. */
+export async function enroll(ctx: CommandContext, values: { token?: string; tokenStdin?: boolean }): Promise<number> {
+  const current = ctx.core.profiles.current();
+  if (!current) {
+    throw new GatehouseError(
+      ErrorCode.NOT_LOGGED_IN,
+      'not logged in: enrolling a device needs a login to its cluster; run "gate login --proxy ADDRESS --user NAME" first',
+    );
+  }
+  const profile = ctx.core.requireValidProfile();
+  const token = await readToken(ctx, values, new StdinLines(ctx), 'gate device enroll');
+  const cluster = await ctx.core.cluster(profile.proxy);
+  let outcome;
+  try {
+    await cluster.establishTrust();
+    outcome = await ctx.core.device.enroll(cluster, profile, token, (m) => note(ctx.io, m));
+  } catch (e) {
+    if (e instanceof GatehouseError) throw withNextStep(e);
+    throw e;
+  } finally {
+    cluster.close();
+  }
+  const d = outcome.device;
+  print(ctx.io, `Device "${d.assetTag}"/${d.osType} enrolled`);
+  print(ctx.io, `  Device ID:        ${d.id}`);
+  print(ctx.io, `  Cluster:          ${profile.cluster} (${profile.proxy})`);
+  print(
+    ctx.io,
+    `  Attestation type: ${d.attestationType}${ATTESTATION_TEXT[d.attestationType] ? ` (${ATTESTATION_TEXT[d.attestationType]})` : ''}`,
+  );
+  print(ctx.io, `  Credential ID:    ${outcome.record.credentialId}`);
+  note(ctx.io, 'Log in again ("gate login") to get device-trusted certificates.');
+  return 0;
+}
 
 /** The same coded error with what to do next, for the enrollment's own failure modes. */
 function withNextStep(e: GatehouseError): GatehouseError {

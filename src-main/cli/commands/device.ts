@@ -16,70 +16,43 @@ import {
   type CollectDeps,
 } from '../../device/collect.ts';
 import { TpmClient, tctiFrom } from '../../device/tpm/tpm-client.ts';
-import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
+import type { CommandContext } from '../context.ts';
 import { note, print } from '../io.ts';
-import { enrollCommand } from './device-enroll.ts';
 
 function collectDeps(ctx: CommandContext): CollectDeps {
   return { fs: nodeCollectFs, env: ctx.env };
 }
 
-const collectCommand: Command = {
-  name: 'device collect',
-  usage: `Usage: gate device collect [--privileged]
-
-Prints the device data this machine reports to the cluster (JSON): OS, model, serial number
-and where it came from, host and user names.
-
-The DMI serial files (/sys/class/dmi/id/product_serial, board_serial) are readable by root only.
-Run "sudo gate device collect --privileged" once: it reads them as root and caches what it found
-(default /var/cache/gatehouse/dmi-serials.json, or $GATEHOUSE_DMI_CACHE) for later runs.
-Machines without DMI data (VMs, containers) report a serial derived from /etc/machine-id.
-
-Options:
-  --privileged   read the root-only serial files and cache them (must run as root)
-`,
-  async run(ctx) {
-    const { values } = parseCommandArgs(this, ctx.args, { privileged: { type: 'boolean' } });
-    if (values.help) return showHelp(ctx, this);
-    const deps = collectDeps(ctx);
-    if (values.privileged) {
-      if (process.getuid?.() !== 0) {
-        throw new GatehouseError(
-          ErrorCode.ACCESS_DENIED,
-          'gate device collect --privileged must run as root: sudo gate device collect --privileged',
-          { reason: 'DMI_SERIAL_NEEDS_ROOT' },
-        );
-      }
-      if (!deps.fs.exists(DMI_DIR)) {
-        note(ctx.io, `No DMI data on this machine (${DMI_DIR} does not exist): nothing to cache.`);
-      } else {
-        const path = dmiCachePath(deps);
-        writeDmiCache(path, readDmiSerialsAsRoot(deps));
-        note(ctx.io, `Cached the DMI serials in ${path}.`);
-      }
+/** `gate device collect [--privileged]`. */
+export async function collect(ctx: CommandContext, values: { privileged?: boolean }): Promise<number> {
+  const deps = collectDeps(ctx);
+  if (values.privileged) {
+    if (process.getuid?.() !== 0) {
+      throw new GatehouseError(
+        ErrorCode.ACCESS_DENIED,
+        'gate device collect --privileged must run as root: sudo gate device collect --privileged',
+        { reason: 'DMI_SERIAL_NEEDS_ROOT' },
+      );
     }
-    print(ctx.io, JSON.stringify(collectDeviceData(deps), null, 2));
-    return 0;
-  },
-};
+    if (!deps.fs.exists(DMI_DIR)) {
+      note(ctx.io, `No DMI data on this machine (${DMI_DIR} does not exist): nothing to cache.`);
+    } else {
+      const path = dmiCachePath(deps);
+      writeDmiCache(path, readDmiSerialsAsRoot(deps));
+      note(ctx.io, `Cached the DMI serials in ${path}.`);
+    }
+  }
+  print(ctx.io, JSON.stringify(collectDeviceData(deps), null, 2));
+  return 0;
+}
 
-const assetTagCommand: Command = {
-  name: 'device asset-tag',
-  usage: `Usage: gate device asset-tag
-
-Prints the serial number / asset tag this device registers with (give it to your administrator
-for "gatectl devices add --asset-tag"). Where it came from is printed on stderr.
-`,
-  async run(ctx) {
-    const { values } = parseCommandArgs(this, ctx.args, {});
-    if (values.help) return showHelp(ctx, this);
-    const data = collectDeviceData(collectDeps(ctx));
-    print(ctx.io, data.serial_number);
-    note(ctx.io, `source: ${data.serial_source}${data.serial_note ? ` (${data.serial_note})` : ''}`);
-    return 0;
-  },
-};
+/** `gate device asset-tag`: the tag on stdout, where it came from on stderr. */
+export async function assetTag(ctx: CommandContext): Promise<number> {
+  const data = collectDeviceData(collectDeps(ctx));
+  print(ctx.io, data.serial_number);
+  note(ctx.io, `source: ${data.serial_source}${data.serial_note ? ` (${data.serial_note})` : ''}`);
+  return 0;
+}
 
 export interface KeyInfo {
   credential_id: string;
@@ -141,72 +114,19 @@ function keyInfoText(k: KeyInfo): string {
   ].join('\n');
 }
 
-const keygetCommand: Command = {
-  name: 'device keyget',
-  usage: `Usage: gate device keyget [--format text|json]
-
-Opens the TPM, creates the attestation key on first use (its TPM-wrapped blob is kept in
-$GATEHOUSE_HOME/device) and prints the device credential id (SHA-256 of the AK's TPMT_PUBLIC),
-the EK key hash (SHA-256 of the EK's DER SubjectPublicKeyInfo: give it to your administrator for
-"gatectl devices add --ek-key-hash" to bind the device to this TPM), the AK's algorithm and public
-key, and whether the TPM has an EK certificate.
-
-The TPM is $GATEHOUSE_TPM_TCTI (a tpm2-tss TCTI string), default device:/dev/tpmrm0.
-
-Options:
-  --format text|json   output format (default text)
-`,
-  async run(ctx) {
-    const { values } = parseCommandArgs(this, ctx.args, { format: { type: 'string', default: 'text' } });
-    if (values.help) return showHelp(ctx, this);
-    if (values.format !== 'text' && values.format !== 'json') {
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate device keyget: --format must be text or json`);
-    }
-    const tpm = await TpmClient.open({
-      cacheDir: join(resolveGatehouseHome(ctx.env), 'device'),
-      tcti: tctiFrom({ env: ctx.env }),
-      onNotice: (m) => note(ctx.io, m),
-    });
-    let info: KeyInfo;
-    try {
-      info = await keyInfo(tpm);
-    } finally {
-      await tpm.close();
-    }
-    print(ctx.io, values.format === 'json' ? JSON.stringify(info, null, 2) : keyInfoText(info));
-    return 0;
-  },
-};
-
-const SUBCOMMANDS: Command[] = [collectCommand, assetTagCommand, keygetCommand, enrollCommand];
-
-export const deviceCommand: Command = {
-  name: 'device',
-  usage: `Usage: gate device <command> [options]
-
-Device trust: what this machine reports about itself and its TPM.
-
-Commands:
-  collect     print the collected device data (JSON); --privileged caches root-only serials
-  asset-tag   print the serial number / asset tag this device registers with
-  keyget      print the TPM attestation key's credential id and public information
-  enroll      enroll this device in your cluster with a one-time token (asked for, or --token-stdin)
-
-Run "gate device <command> --help" for a command's options.
-`,
-  async run(ctx) {
-    const [sub, ...rest] = ctx.args;
-    if (sub === undefined) {
-      print(ctx.io, this.usage.trimEnd());
-      return 2;
-    }
-    if (sub === '--help' || sub === '-h' || sub === 'help') return showHelp(ctx, this);
-    const cmd = SUBCOMMANDS.find((c) => c.name === `device ${sub}`);
-    if (!cmd)
-      throw new GatehouseError(
-        ErrorCode.BAD_REQUEST,
-        `unknown command "gate device ${sub}"\n\n${this.usage.trimEnd()}`,
-      );
-    return cmd.run({ ...ctx, args: rest });
-  },
-};
+/** `gate device keyget [--format text|json]`. */
+export async function keyget(ctx: CommandContext, values: { format: 'text' | 'json' }): Promise<number> {
+  const tpm = await TpmClient.open({
+    cacheDir: join(resolveGatehouseHome(ctx.env), 'device'),
+    tcti: tctiFrom({ env: ctx.env }),
+    onNotice: (m) => note(ctx.io, m),
+  });
+  let info: KeyInfo;
+  try {
+    info = await keyInfo(tpm);
+  } finally {
+    await tpm.close();
+  }
+  print(ctx.io, values.format === 'json' ? JSON.stringify(info, null, 2) : keyInfoText(info));
+  return 0;
+}

@@ -6,39 +6,46 @@ import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import type { ClusterClient } from '../../core/cluster-client.ts';
 import { deviceTrustText } from '../../core/device-trust.ts';
 import type { TrustDecision, TrustOptions } from '../../core/proxy-trust.ts';
-import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
+import type { CommandContext } from '../context.ts';
 import { note, print, prompt, readSecretFromStdin } from '../io.ts';
 import { requirementLines } from '../../core/device-trust-status.ts';
-import { readToken, StdinLines, TOKEN_HELP, TOKEN_OPTIONS } from '../token-input.ts';
-import { establishWithConsent, FIRST_USE_HELP, INSECURE_TOFU_FLAG } from '../first-use.ts';
+import { readToken, StdinLines } from '../token-input.ts';
+import { establishWithConsent } from '../first-use.ts';
 import { profileLines, profileTrust } from './status.ts';
 
-const TRUST_HELP = `  --ca-pin SHA256:HEX  trust the proxy only if its CA has this fingerprint (ask your administrator;
-                       "gatectl status" prints it)
-  --ca-file FILE       trust the proxy's CA from this PEM file
-${FIRST_USE_HELP}`;
+/** The options of `gate login` and `gate set-password` that choose how the proxy is trusted. */
+export interface TrustFlags {
+  caPin?: string;
+  caFile?: string;
+  insecureTrustOnFirstUse?: boolean;
+}
 
-const TRUST_OPTIONS = {
-  'ca-pin': { type: 'string' },
-  'ca-file': { type: 'string' },
-  [INSECURE_TOFU_FLAG]: { type: 'boolean' },
-} as const;
+export interface LoginOptions extends TrustFlags {
+  proxy?: string;
+  user?: string;
+  passwordStdin?: boolean;
+  otp?: string;
+  ttl?: string;
+}
 
-function trustOptions(values: {
-  'ca-pin'?: string;
-  'ca-file'?: string;
-  'insecure-trust-on-first-use'?: boolean;
-}): TrustOptions {
+export interface SetPasswordOptions extends TrustFlags {
+  proxy: string;
+  token?: string;
+  tokenStdin?: boolean;
+  passwordStdin?: boolean;
+}
+
+function trustOptions(values: TrustFlags): TrustOptions {
   const opts: TrustOptions = {};
-  if (values['insecure-trust-on-first-use']) opts.trustOnFirstUse = true;
-  if (values['ca-pin']) opts.caPin = values['ca-pin'];
-  if (values['ca-file']) {
+  if (values.insecureTrustOnFirstUse) opts.trustOnFirstUse = true;
+  if (values.caPin) opts.caPin = values.caPin;
+  if (values.caFile) {
     try {
-      opts.caPem = readFileSync(values['ca-file'], 'utf8');
+      opts.caPem = readFileSync(values.caFile, 'utf8');
     } catch (e) {
       throw new GatehouseError(
         ErrorCode.BAD_REQUEST,
-        `cannot read --ca-file ${values['ca-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        `cannot read --ca-file ${values.caFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       );
     }
   }
@@ -87,92 +94,70 @@ async function askSecret(
   return answer;
 }
 
-export const loginCommand: Command = {
-  name: 'login',
-  usage: `Usage: gate login --proxy ADDRESS [--user NAME] [--password-stdin] [--otp CODE]
-                  [--ca-pin SHA256:HEX | --ca-file FILE | --insecure-trust-on-first-use]
-                  [--ttl DURATION]
-
-Logs in through the proxy and stores a fresh key with the SSH and X.509 certificates the
-cluster issues for it (under $GATEHOUSE_HOME, default ~/.gatehouse). The first connection to a
-proxy pins its certificate authority: the one --ca-pin / --ca-file names, or the one it presents
-once you confirm its fingerprint (asked on a terminal; scripts pass --ca-pin, or knowingly
---insecure-trust-on-first-use). Later connections must present the same one. When this
-device is enrolled in the cluster ("gate device enroll"), the login is followed by device
-authentication with the TPM, which makes the certificates device-trusted; if that fails, the
-login still stands and the reason is printed.
-
-Options:
-  --proxy ADDRESS      proxy host[:port] (default port 3080; default: the current profile's)
-  --user NAME          user name (default: the current profile's user, else your OS user name)
-  --password-stdin     read the password from standard input instead of asking
-  --otp CODE           one-time code, when the cluster requires one (asked for otherwise)
-  --ttl DURATION       ask for shorter-lived certificates, e.g. 1h or 30m
-${TRUST_HELP}
-`,
-  async run(ctx: CommandContext) {
-    const { values } = parseCommandArgs(this, ctx.args, {
-      proxy: { type: 'string' },
-      user: { type: 'string' },
-      'password-stdin': { type: 'boolean' },
-      otp: { type: 'string' },
-      ttl: { type: 'string' },
-      ...TRUST_OPTIONS,
-    });
-    if (values.help) return showHelp(ctx, this);
-    const current = ctx.core.profiles.current();
-    const proxy = values.proxy ?? current?.proxy;
-    if (!proxy)
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate login: --proxy is required\n\n${this.usage.trimEnd()}`);
-    const user = values.user ?? (current && current.proxy === proxy ? current.user : userInfo().username);
-    const ttlSeconds = values.ttl ? parseTtl(values.ttl) : undefined;
-    const result = await withCluster(ctx, proxy, async (cluster) => {
-      const interactive = !values['password-stdin'];
-      const decision = await establishWithConsent(ctx, cluster, trustOptions(values), interactive);
-      reportTrust(ctx, decision, 'once you are logged in');
-      const ping = await cluster.ping();
-      const password = await askSecret(
-        ctx,
-        values['password-stdin'],
-        `Password for ${user}@${cluster.proxy.address}: `,
-        'password',
-      );
-      let otp = values.otp;
-      if (!otp && ping.secondFactor === 'otp') {
-        if (!ctx.io.stdin.isTTY || values['password-stdin']) {
-          throw new GatehouseError(
-            ErrorCode.BAD_REQUEST,
-            `cluster "${ping.clusterName}" requires a one-time code; pass it with --otp`,
-          );
-        }
-        otp = (await prompt(ctx.io, 'One-time code from your authenticator app: ')).trim();
+/** `gate login`: see families/session.ts for its options. */
+export async function login(ctx: CommandContext, values: LoginOptions): Promise<number> {
+  const current = ctx.core.profiles.current();
+  const proxy = values.proxy ?? current?.proxy;
+  if (!proxy) {
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      'gate login: --proxy is required (there is no current login to take it from)',
+      {
+        hint: 'Run "gate login --help" for its options.',
+      },
+    );
+  }
+  const user = values.user ?? (current && current.proxy === proxy ? current.user : userInfo().username);
+  const ttlSeconds = values.ttl ? parseTtl(values.ttl) : undefined;
+  const result = await withCluster(ctx, proxy, async (cluster) => {
+    const interactive = !values.passwordStdin;
+    const decision = await establishWithConsent(ctx, cluster, trustOptions(values), interactive);
+    reportTrust(ctx, decision, 'once you are logged in');
+    const ping = await cluster.ping();
+    const password = await askSecret(
+      ctx,
+      values.passwordStdin,
+      `Password for ${user}@${cluster.proxy.address}: `,
+      'password',
+    );
+    let otp = values.otp;
+    if (!otp && ping.secondFactor === 'otp') {
+      if (!ctx.io.stdin.isTTY || values.passwordStdin) {
+        throw new GatehouseError(
+          ErrorCode.BAD_REQUEST,
+          `cluster "${ping.clusterName}" requires a one-time code; pass it with --otp`,
+        );
       }
-      const outcome = await ctx.core.login(cluster, {
-        user,
-        password,
-        ...(otp ? { otp } : {}),
-        ...(ttlSeconds ? { ttlSeconds } : {}),
-      });
-      return outcome;
-    });
-    print(ctx.io, profileLines(result.profile, ctx.core.clock(), true, false).join('\n'));
-    // Said only where it means something: enrolled here, or a cluster that uses device trust.
-    const trust = result.deviceTrust;
-    if (trust.state === 'off') return 0;
-    if (trust.state !== 'not-enrolled-here' || (result.profile.deviceTrustMode ?? 'off') !== 'off') {
-      print(ctx.io, `Device trust: ${deviceTrustText(trust)}`);
-      const required = requirementLines(profileTrust(ctx.core, result.profile));
-      if (required.length > 0) {
-        for (const line of required) print(ctx.io, `  ${line}`);
-      } else if (trust.state === 'failed') {
-        note(ctx.io, `To fix it: ${trust.nextStep}`);
-      } else if (trust.state === 'not-enrolled-here') {
-        note(ctx.io, 'To enroll it: ask your administrator for an enroll token, then run "gate device enroll" (it asks for the token).');
-      }
+      otp = (await prompt(ctx.io, 'One-time code from your authenticator app: ')).trim();
     }
-    return 0;
-  },
-};
+    const outcome = await ctx.core.login(cluster, {
+      user,
+      password,
+      ...(otp ? { otp } : {}),
+      ...(ttlSeconds ? { ttlSeconds } : {}),
+    });
+    return outcome;
+  });
+  print(ctx.io, profileLines(result.profile, ctx.core.clock(), true, false).join('\n'));
+  // Said only where it means something: enrolled here, or a cluster that uses device trust.
+  const trust = result.deviceTrust;
+  if (trust.state === 'off') return 0;
+  if (trust.state !== 'not-enrolled-here' || (result.profile.deviceTrustMode ?? 'off') !== 'off') {
+    print(ctx.io, `Device trust: ${deviceTrustText(trust)}`);
+    const required = requirementLines(profileTrust(ctx.core, result.profile));
+    if (required.length > 0) {
+      for (const line of required) print(ctx.io, `  ${line}`);
+    } else if (trust.state === 'failed') {
+      note(ctx.io, `To fix it: ${trust.nextStep}`);
+    } else if (trust.state === 'not-enrolled-here') {
+      note(
+        ctx.io,
+        'To enroll it: ask your administrator for an enroll token, then run "gate device enroll" (it asks for the token).',
+      );
+    }
+  }
+  return 0;
+}
 
 export function parseTtl(text: string): number {
   const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
@@ -182,57 +167,28 @@ export function parseTtl(text: string): number {
   return seconds;
 }
 
-export const setPasswordCommand: Command = {
-  name: 'set-password',
-  usage: `Usage: gate set-password --proxy ADDRESS [--token-stdin] [--password-stdin]
-                         [--ca-pin SHA256:HEX | --ca-file FILE | --insecure-trust-on-first-use]
-
-Sets your password with a one-time token (from "gatectl users add" or a reset). When the
-cluster uses one-time codes, prints the otpauth:// URI to add to your authenticator app.
-With --token-stdin and --password-stdin, the first line of standard input is the token and the
-rest the password.
-
-Options:
-  --proxy ADDRESS      proxy host[:port]
-${TOKEN_HELP}
-  --password-stdin     read the new password from standard input instead of asking twice
-${TRUST_HELP}
-`,
-  async run(ctx: CommandContext) {
-    const { values } = parseCommandArgs(this, ctx.args, {
-      proxy: { type: 'string' },
-      ...TOKEN_OPTIONS,
-      'password-stdin': { type: 'boolean' },
-      ...TRUST_OPTIONS,
-    });
-    if (values.help) return showHelp(ctx, this);
-    if (!values.proxy) {
-      throw new GatehouseError(
-        ErrorCode.BAD_REQUEST,
-        `gate set-password: --proxy is required\n\n${this.usage.trimEnd()}`,
-      );
+/** `gate set-password`: see families/session.ts for its options. */
+export async function setPassword(ctx: CommandContext, values: SetPasswordOptions): Promise<number> {
+  const stdin = new StdinLines(ctx);
+  const token = await readToken(ctx, values, stdin, 'gate set-password');
+  const result = await withCluster(ctx, values.proxy, async (cluster) => {
+    const interactive = !values.passwordStdin && !values.tokenStdin;
+    const decision = await establishWithConsent(ctx, cluster, trustOptions(values), interactive);
+    reportTrust(ctx, decision, 'once the password is set');
+    const password = values.passwordStdin
+      ? await stdin.rest('password')
+      : await askSecret(ctx, false, 'New password: ', 'password');
+    if (!values.passwordStdin) {
+      const again = await prompt(ctx.io, 'Repeat the new password: ', { hidden: true });
+      if (again !== password) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the passwords do not match');
     }
-    const stdin = new StdinLines(ctx);
-    const token = await readToken(ctx, values, stdin, 'gate set-password');
-    const result = await withCluster(ctx, values.proxy, async (cluster) => {
-      const interactive = !values['password-stdin'] && !values['token-stdin'];
-      const decision = await establishWithConsent(ctx, cluster, trustOptions(values), interactive);
-      reportTrust(ctx, decision, 'once the password is set');
-      const password = values['password-stdin']
-        ? await stdin.rest('password')
-        : await askSecret(ctx, false, 'New password: ', 'password');
-      if (!values['password-stdin']) {
-        const again = await prompt(ctx.io, 'Repeat the new password: ', { hidden: true });
-        if (again !== password) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the passwords do not match');
-      }
-      return cluster.setPasswordWithToken(token, password);
-    });
-    print(ctx.io, `Password set for ${result.user}.`);
-    if (result.otpUri) {
-      print(ctx.io, 'This cluster asks for a one-time code at login. Add this to your authenticator app:');
-      print(ctx.io, `  ${result.otpUri}`);
-    }
-    print(ctx.io, `Log in with: gate login --proxy ${values.proxy} --user ${result.user}`);
-    return 0;
-  },
-};
+    return cluster.setPasswordWithToken(token, password);
+  });
+  print(ctx.io, `Password set for ${result.user}.`);
+  if (result.otpUri) {
+    print(ctx.io, 'This cluster asks for a one-time code at login. Add this to your authenticator app:');
+    print(ctx.io, `  ${result.otpUri}`);
+  }
+  print(ctx.io, `Log in with: gate login --proxy ${values.proxy} --user ${result.user}`);
+  return 0;
+}

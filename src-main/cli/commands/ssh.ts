@@ -5,99 +5,56 @@ import { ErrorCode, GatehouseError, isGatehouseError } from '../../../src-shared
 import { requirementLines, type DeviceTrustStatus } from '../../core/device-trust-status.ts';
 import { connectSsh } from '../../gateways/ssh/ssh-connect.ts';
 import { exitCodeOfStatus, type SshChannel } from '../../gateways/ssh/ssh-session.ts';
-import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
+import type { CommandContext } from '../context.ts';
 import type { CliIo } from '../io.ts';
 import { profileTrust } from './status.ts';
 
-/** Options that take a value; everything from the first non-option on is [USER@]NODE COMMAND... */
-const VALUE_OPTIONS = new Set(['-l', '--login']);
-
-/**
- * Splits `gate ssh` arguments like OpenSSH's ssh does: options may come before and right after
- * the node; the first `--` ends them and is dropped (never sent as part of the command), and
- * the first other non-option after the node starts the command.
- */
-export function splitSshArgs(args: string[]): { options: string[]; target?: string; command: string[] } {
-  const options: string[] = [];
-  let target: string | undefined;
-  let i = 0;
-  while (i < args.length) {
-    const a = args[i]!;
-    if (a === '--') {
-      i++;
-      if (target === undefined) target = args[i++];
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      if (target !== undefined) break;
-      target = a;
-      i++;
-      continue;
-    }
-    options.push(a);
-    if (VALUE_OPTIONS.has(a) && i + 1 < args.length) options.push(args[++i]!);
-    i++;
-  }
-  return target === undefined ? { options, command: [] } : { options, target, command: args.slice(i) };
+/** A `gate ssh` command line once parsed (families/nodes.ts parses it the way OpenSSH does). */
+export interface SshCommandLine {
+  login?: string;
+  tty?: boolean;
+  /** [USER@]NODE */
+  target: string;
+  /** The remote command's words; empty for a shell. */
+  command: string[];
 }
 
 function termSize(io: CliIo): { cols: number; rows: number } {
   return { cols: io.stdout.columns || 80, rows: io.stdout.rows || 24 };
 }
 
-export const sshCommand: Command = {
-  name: 'ssh',
-  usage: `Usage: gate ssh [-l LOGIN] [-t] [USER@]NODE [--] [COMMAND...]
+/** `gate ssh`: resolves to the remote exit status. */
+export async function ssh(ctx: CommandContext, line: SshCommandLine): Promise<number> {
+  let node = line.target;
+  let login = line.login;
+  const at = node.lastIndexOf('@');
+  if (at >= 0) {
+    login ??= node.slice(0, at);
+    node = node.slice(at + 1);
+  }
+  if (!node || login === '')
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate ssh: "${line.target}" is not [USER@]NODE`);
+  const profile = ctx.core.requireValidProfile();
+  login ??= ctx.core.defaultLogin(profile);
+  const command = line.command.join(' ');
+  const interactive = command === '' && ctx.io.stdin.isTTY === true;
+  const wantPty = interactive || line.tty === true;
 
-Connects to NODE through the proxy with your certificates. Without COMMAND, opens an
-interactive shell (on a terminal). With COMMAND, runs it and exits with its exit status.
-As with ssh, options may also follow NODE; a "--" ends them and is not sent.
-
-Options:
-  -l, --login LOGIN   the login (OS user) on the node; also USER@NODE. Default: your local user
-                      name when allowed, else your only login
-  -t, --tty           allocate a terminal for COMMAND too
-`,
-  async run(ctx: CommandContext) {
-    const split = splitSshArgs(ctx.args);
-    const { values } = parseCommandArgs(this, split.options, {
-      login: { type: 'string', short: 'l' },
-      tty: { type: 'boolean', short: 't' },
-    });
-    if (values.help) return showHelp(ctx, this);
-    if (!split.target)
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate ssh: name a node\n\n${this.usage.trimEnd()}`);
-    let node = split.target;
-    let login = values.login;
-    const at = node.lastIndexOf('@');
-    if (at >= 0) {
-      login ??= node.slice(0, at);
-      node = node.slice(at + 1);
-    }
-    if (!node || login === '')
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gate ssh: "${split.target}" is not [USER@]NODE`);
-    const profile = ctx.core.requireValidProfile();
-    login ??= ctx.core.defaultLogin(profile);
-    const command = split.command.join(' ');
-    const interactive = command === '' && ctx.io.stdin.isTTY === true;
-    const wantPty = interactive || values.tty === true;
-
-    const conn = await connectSsh(ctx.core.proxyAccess(profile), node, login);
+  const conn = await connectSsh(ctx.core.proxyAccess(profile), node, login);
+  try {
+    const pty = wantPty ? { term: ctx.env.TERM || 'xterm-256color', ...termSize(ctx.io) } : undefined;
+    let channel: SshChannel;
     try {
-      const pty = wantPty ? { term: ctx.env.TERM || 'xterm-256color', ...termSize(ctx.io) } : undefined;
-      let channel: SshChannel;
-      try {
-        channel = command ? await conn.exec(command, pty ? { pty } : {}) : await conn.shell(pty);
-      } catch (e) {
-        throw withDeviceTrustHint(e, profileTrust(ctx.core, profile));
-      }
-      const status = await (pty ? runWithTerminal(ctx.io, channel) : runPiped(ctx.io, channel));
-      return exitCodeOfStatus(status);
-    } finally {
-      conn.close();
+      channel = command ? await conn.exec(command, pty ? { pty } : {}) : await conn.shell(pty);
+    } catch (e) {
+      throw withDeviceTrustHint(e, profileTrust(ctx.core, profile));
     }
-  },
-};
+    const status = await (pty ? runWithTerminal(ctx.io, channel) : runPiped(ctx.io, channel));
+    return exitCodeOfStatus(status);
+  } finally {
+    conn.close();
+  }
+}
 
 /**
  * The node's "unauthorized device" refusal keeps its words on the ERROR line; when this login is

@@ -4,7 +4,7 @@ import { deviceTrustStatus, requirementLines, type DeviceTrustStatus } from '../
 import type { GatehouseClient } from '../../core/gatehouse-client.ts';
 import { formatTimeLeft, timeLeftMs, type Profile } from '../../core/profiles.ts';
 import { parseProxyAddress } from '../../core/proxy-address.ts';
-import { parseCommandArgs, showHelp, type Command, type CommandContext } from '../context.ts';
+import type { CommandContext } from '../context.ts';
 import { print } from '../io.ts';
 import { clientVersion } from '../../core/version.ts';
 
@@ -61,84 +61,58 @@ export function profileLines(
   return lines;
 }
 
-export const statusCommand: Command = {
-  name: 'status',
-  usage: `Usage: gate status
+/** `gate status`. */
+export async function status(ctx: CommandContext): Promise<number> {
+  const now = ctx.core.clock();
+  const current = ctx.core.profiles.requireCurrent();
+  print(ctx.io, profileLines(current, now, true, true, profileTrust(ctx.core, current)).join('\n'));
+  const others = ctx.core.profiles.list().filter((p) => !(p.proxy === current.proxy && p.user === current.user));
+  if (others.length > 0) {
+    print(ctx.io);
+    print(ctx.io, 'Other profiles:');
+    for (const p of others)
+      print(ctx.io, profileLines(p, now, false, true, profileTrust(ctx.core, p)).join('\n') + '\n');
+  }
+  return 0;
+}
 
-Shows the current profile (marked ">") and any other stored logins: proxy, user, cluster,
-roles, logins and how long the certificates stay valid. Reads local files only.
-`,
-  async run(ctx: CommandContext) {
-    const { values } = parseCommandArgs(this, ctx.args, {});
-    if (values.help) return showHelp(ctx, this);
-    const now = ctx.core.clock();
-    const current = ctx.core.profiles.requireCurrent();
-    print(ctx.io, profileLines(current, now, true, true, profileTrust(ctx.core, current)).join('\n'));
-    const others = ctx.core.profiles.list().filter((p) => !(p.proxy === current.proxy && p.user === current.user));
-    if (others.length > 0) {
-      print(ctx.io);
-      print(ctx.io, 'Other profiles:');
-      for (const p of others)
-        print(ctx.io, profileLines(p, now, false, true, profileTrust(ctx.core, p)).join('\n') + '\n');
-    }
+export interface LogoutOptions {
+  proxy?: string;
+  user?: string;
+  all?: boolean;
+}
+
+/** `gate logout`: the current login, the one --proxy/--user name, or --all. */
+export async function logout(ctx: CommandContext, values: LogoutOptions): Promise<number> {
+  const profiles = ctx.core.profiles;
+  if (values.all) {
+    const all = profiles.list();
+    for (const p of all) ctx.core.logout(p);
+    print(
+      ctx.io,
+      all.length ? `Logged out of ${all.length} profile${all.length === 1 ? '' : 's'}.` : 'No stored logins.',
+    );
     return 0;
-  },
-};
+  }
+  let target: { proxy: string; user: string } | undefined;
+  if (values.proxy || values.user) {
+    const cur = profiles.current();
+    const proxy = values.proxy ? parseProxyAddress(values.proxy).address : cur?.proxy;
+    const user = values.user ?? cur?.user;
+    if (!proxy || !user) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'name both --proxy and --user');
+    target = { proxy, user };
+  } else {
+    target = profiles.requireCurrent();
+  }
+  if (!ctx.core.logout(target)) {
+    throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, `no stored login for ${target.user} at ${target.proxy}`);
+  }
+  print(ctx.io, `Logged out ${target.user} from ${target.proxy}.`);
+  return 0;
+}
 
-export const logoutCommand: Command = {
-  name: 'logout',
-  usage: `Usage: gate logout [--proxy ADDRESS --user NAME] [--all]
-
-Deletes the key and certificates of the current login (or of the one named), so this machine
-can no longer act as you. The proxy's pinned CA is kept (like ssh's known_hosts).
-
-Options:
-  --proxy ADDRESS   the proxy of the login to remove (default: the current one)
-  --user NAME       the user of the login to remove (default: the current one)
-  --all             remove every stored login
-`,
-  async run(ctx: CommandContext) {
-    const { values } = parseCommandArgs(this, ctx.args, {
-      proxy: { type: 'string' },
-      user: { type: 'string' },
-      all: { type: 'boolean' },
-    });
-    if (values.help) return showHelp(ctx, this);
-    const profiles = ctx.core.profiles;
-    if (values.all) {
-      const all = profiles.list();
-      for (const p of all) ctx.core.logout(p);
-      print(
-        ctx.io,
-        all.length ? `Logged out of ${all.length} profile${all.length === 1 ? '' : 's'}.` : 'No stored logins.',
-      );
-      return 0;
-    }
-    let target: { proxy: string; user: string } | undefined;
-    if (values.proxy || values.user) {
-      const cur = profiles.current();
-      const proxy = values.proxy ? parseProxyAddress(values.proxy).address : cur?.proxy;
-      const user = values.user ?? cur?.user;
-      if (!proxy || !user) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'name both --proxy and --user');
-      target = { proxy, user };
-    } else {
-      target = profiles.requireCurrent();
-    }
-    if (!ctx.core.logout(target)) {
-      throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, `no stored login for ${target.user} at ${target.proxy}`);
-    }
-    print(ctx.io, `Logged out ${target.user} from ${target.proxy}.`);
-    return 0;
-  },
-};
-
-export const versionCommand: Command = {
-  name: 'version',
-  usage: 'Usage: gate version\n',
-  async run(ctx: CommandContext) {
-    const { values } = parseCommandArgs(this, ctx.args, {});
-    if (values.help) return showHelp(ctx, this);
-    print(ctx.io, `gate ${clientVersion()}`);
-    return 0;
-  },
-};
+/** `gate version` (also `gate --version`). */
+export async function version(ctx: CommandContext): Promise<number> {
+  print(ctx.io, `gate ${clientVersion()}`);
+  return 0;
+}

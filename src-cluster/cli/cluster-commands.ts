@@ -1,0 +1,81 @@
+// `gatectl status`, `gatectl nodes ls`, `gatectl auth export`: what the cluster is made of, and
+// the CA public keys other software (sshd, browsers) is configured with.
+import type { Command } from 'commander';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { onAction } from '../../src-shared/cli/program.ts';
+import { ekpubRiskWarning } from '../devicetrust/attestation-policy.ts';
+import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
+import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
+import { addAdminTargetOptions, adminClient, adminServiceClient, adminTargetOf, type AuthClient } from './admin-client.ts';
+import { printServers } from './server-commands.ts';
+import { printTable } from './cli-util.ts';
+
+/** `auth export --type` → the CA type in GetClusterStatus. */
+const EXPORT_TYPES: Record<string, string> = {
+  user: 'ssh_user',
+  host: 'ssh_host',
+  'tls-user': 'tls_user',
+  'tls-host': 'tls_host',
+};
+
+async function printStatus(client: AuthClient): Promise<void> {
+  const s = await client.getClusterStatus({});
+  const cap = JSON.parse(
+    (await client.getResource({ kind: CAP_KIND, name: CAP_NAME })).resourceJson,
+  ) as ClusterAuthPreferenceResource;
+  const risk = ekpubRiskWarning(cap.spec.device_trust);
+  process.stdout.write(
+    `Cluster:  ${s.clusterName}\nVersion:  ${s.serverVersion}\nNodes:    ${s.nodeCount}\nUsers:    ${s.userCount}\nRoles:    ${s.roleCount}\nCAs:\n`,
+  );
+  printTable(
+    ['  Type', 'Fingerprint'],
+    s.certAuthorities.map((c) => [`  ${c.type}`, c.fingerprint]),
+  );
+  process.stdout.write(
+    `Device trust: ${cap.spec.device_trust.mode}, ekpub_allowed: ${cap.spec.device_trust.ekpub_allowed}\n`,
+  );
+  if (risk) process.stdout.write(`WARNING: ${risk}\n`);
+}
+
+async function exportCa(client: () => AuthClient, type: string): Promise<void> {
+  const caType = EXPORT_TYPES[type];
+  if (!caType) {
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `unknown CA type "${type}"; use one of ${Object.keys(EXPORT_TYPES).join(', ')}`,
+    );
+  }
+  const s = await client().getClusterStatus({});
+  const ca = s.certAuthorities.find((c) => c.type === caType);
+  if (!ca) throw new GatehouseError(ErrorCode.NOT_FOUND, `certificate authority ${caType} not found`);
+  process.stdout.write(ca.publicKey.endsWith('\n') ? ca.publicKey : ca.publicKey + '\n');
+}
+
+export function registerClusterCommands(program: Command): void {
+  const client = (cmd: Command) => () => adminClient(adminTargetOf(cmd));
+
+  const status = program
+    .command('status')
+    .summary('cluster name, version, CAs, counts, device trust policy')
+    .description(
+      'Prints the cluster name, version, counts, the CA fingerprints and the device trust policy\n' +
+        '(with a warning when the mode is required and ekpub enrollment is allowed).',
+    );
+  addAdminTargetOptions(status);
+  onAction(status, (cmd) => printStatus(client(cmd)()));
+
+  const nodes = program.command('nodes').summary('joined services: proxies, nodes, ...');
+  const nodesLs = nodes
+    .command('ls')
+    .summary('list joined services with version, address and last heartbeat; STALE ones stopped heartbeating');
+  addAdminTargetOptions(nodesLs);
+  onAction(nodesLs, (cmd) => printServers(adminServiceClient(adminTargetOf(cmd), ClusterService)));
+
+  const auth = program.command('auth').summary("the cluster's certificate authorities");
+  const exportCmd = auth
+    .command('export')
+    .summary("print a CA's public part, e.g. for sshd's TrustedUserCAKeys")
+    .option('--type <TYPE>', `the CA: ${Object.keys(EXPORT_TYPES).join(', ')}`, 'user');
+  addAdminTargetOptions(exportCmd);
+  onAction(exportCmd, (cmd) => exportCa(client(cmd), cmd.opts<{ type: string }>().type));
+}

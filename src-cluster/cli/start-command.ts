@@ -1,0 +1,128 @@
+// `gatehouse start` and `gatehouse demo`: run the cluster services of the config in this process
+// (demo: an embedded cluster with a demo user, what "npm start" runs).
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { onAction } from '../../src-shared/cli/program.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
+import { loadConfig, type DaemonConfig } from '../daemon/config.ts';
+import { startDaemon, VERSION, type RunningDaemon } from '../daemon/daemon.ts';
+import { demoDataDir, seedDemo, tlsHostCaFingerprint, writeDemoStatus } from './demo.ts';
+
+interface StartOptions {
+  config?: string;
+  dataDir?: string;
+  debug?: boolean;
+  /** demo only */
+  jsonStatus?: string;
+}
+
+/** Seeds the demo user, writes --json-status and prints how to try the demo cluster. */
+async function announceDemo(
+  daemon: RunningDaemon,
+  proxy: string,
+  cfg: DaemonConfig,
+  log: Logger,
+  statusFile: string | undefined,
+): Promise<void> {
+  const { user, password } = await seedDemo(daemon, cfg.data_dir, log);
+  if (statusFile) {
+    writeDemoStatus(statusFile, {
+      clusterName: daemon.clusterName,
+      proxy,
+      caFingerprint: tlsHostCaFingerprint(daemon.adminIdentityPath),
+      node: cfg.node.name,
+      nodeAddress: daemon.nodeAddress ?? '',
+      user,
+      password,
+      login: userInfo().username,
+      dataDir: cfg.data_dir,
+    });
+  }
+  const gate = 'npm run -s gate --';
+  process.stdout.write(
+    [
+      '',
+      'Gatehouse demo cluster is running.',
+      `  proxy:     ${proxy}`,
+      `  node:      ${cfg.node.name} (${daemon.nodeAddress})`,
+      `  user:      ${user}`,
+      `  password:  ${password}`,
+      '',
+      'Try it from another terminal:',
+      `  ${gate} login --proxy ${proxy} --user ${user}`,
+      `  ${gate} ls`,
+      `  ${gate} ssh ${userInfo().username}@${cfg.node.name}`,
+      '',
+      `Admin: GATEHOUSE_DATA_DIR=${cfg.data_dir} npm run -s gatectl -- status`,
+      'Press Ctrl+C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Runs the cluster until SIGTERM/SIGINT; resolves once it is up. */
+async function startCluster(values: StartOptions, demo: boolean): Promise<void> {
+  const cfg = loadConfig(values.config, { dataDir: values.dataDir ?? (demo ? demoDataDir() : undefined) });
+  if (demo && !values.config) cfg.cluster_name = 'demo';
+  const log = createLogger({ level: values.debug ? 'debug' : cfg.log.level, format: cfg.log.format });
+  log.info('starting gatehouse', { version: VERSION, data_dir: cfg.data_dir });
+  const daemon = await startDaemon(cfg, log);
+  log.info('gatehouse is running', {
+    cluster: daemon.clusterName,
+    proxy: daemon.proxyAddress,
+    node: daemon.nodeAddress,
+    admin_identity: daemon.adminIdentityPath,
+  });
+  if (demo && daemon.proxyAddress) await announceDemo(daemon, daemon.proxyAddress, cfg, log, values.jsonStatus);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    daemon.close('the cluster is shutting down').then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (e: Error) => {
+        log.error('shutdown failed', { error: e.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** The options `start` and `demo` share. */
+function addStartOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <FILE>', 'YAML configuration (default: embedded defaults)')
+    .option(
+      '--data-dir <DIR>',
+      'data directory (default: $GATEHOUSE_DATA_DIR, /var/lib/gatehouse as root, ~/.local/share/gatehouse otherwise)',
+    )
+    .option('--debug', 'verbose logs');
+}
+
+export function registerStartCommands(program: Command): void {
+  const start = program
+    .command('start')
+    .summary('run the cluster (auth, proxy, node; each can be disabled in the config)')
+    .description('Runs the cluster services of the configuration in this process until SIGTERM or SIGINT.');
+  addStartOptions(start);
+  onAction(start, (cmd) => startCluster(cmd.opts<StartOptions>(), false));
+
+  const demo = program
+    .command('demo')
+    .summary('run an embedded demo cluster with a demo user (what "npm start" runs)')
+    .description(
+      'Runs an embedded cluster in a demo data dir ($GATEHOUSE_DEMO_DIR, default .data/demo) with a demo\n' +
+        'user who may log in as the current OS user on the local node, and prints how to try it.',
+    );
+  addStartOptions(demo).option(
+    '--json-status <FILE>',
+    'once running, write the proxy address, the demo user\'s credentials and the proxy\'s CA fingerprint to FILE as JSON (0600), for launchers like "npm start"',
+  );
+  onAction(demo, (cmd) => startCluster(cmd.opts<StartOptions>(), true));
+}
