@@ -6,7 +6,13 @@ import { onAction } from '../../src-shared/cli/program.ts';
 import { ekpubRiskWarning } from '../devicetrust/attestation-policy.ts';
 import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
 import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
-import { addAdminTargetOptions, adminClient, adminServiceClient, adminTargetOf, type AuthClient } from './admin-client.ts';
+import {
+  addAdminTargetOptions,
+  adminClient,
+  adminServiceClient,
+  adminTargetOf,
+  type AuthClient,
+} from './admin-client.ts';
 import { printServers } from './server-commands.ts';
 import { printTable } from './cli-util.ts';
 

@@ -118,7 +118,18 @@ describe('gate when the proxy or the certificates change', () => {
 
   test('certificates past their time are refused locally, and status says EXPIRED', async () => {
     const r = cluster.gate(
-      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', 'dave', '--password-stdin', '--ttl', '2s'],
+      [
+        'login',
+        '--proxy',
+        cluster.proxyAddr,
+        '--ca-pin',
+        cluster.caPin,
+        '--user',
+        'dave',
+        '--password-stdin',
+        '--ttl',
+        '2s',
+      ],
       password + '\n',
     );
     assert.equal(r.status, 0, r.stderr);
