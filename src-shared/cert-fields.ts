@@ -62,6 +62,17 @@ export function readDeviceFields(
   return deviceId && assetTag && credentialId ? { deviceId, assetTag, credentialId } : undefined;
 }
 
+/**
+ * The device fields an SSH user certificate carries, if any (all three or it is not
+ * device-trusted). Pure, so the authorizer, the lock view and the node read it without
+ * depending on the auth service that issues the certificates.
+ */
+export function sshDeviceFields(cert: {
+  readonly extensions: Readonly<Record<string, string>>;
+}): DeviceFields | undefined {
+  return readDeviceFields(SSH_DEVICE_EXTENSIONS, (name) => cert.extensions[name]);
+}
+
 /** True when any device field is present at all (a certificate that must not be re-issued again). */
 export function hasAnyDeviceField(
   names: Readonly<Record<keyof DeviceFields, string>>,

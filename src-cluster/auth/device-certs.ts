@@ -7,7 +7,6 @@ import { X509Certificate } from 'node:crypto';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import {
   hasAnyDeviceField,
-  readDeviceFields,
   SSH_DEVICE_EXTENSIONS,
   SSH_EXT_DEVICE_ASSET_TAG,
   SSH_EXT_DEVICE_CREDENTIAL_ID,
@@ -35,10 +34,8 @@ export interface CheckedCerts {
   tls: ClientCertContents;
 }
 
-/** The device fields an SSH user certificate carries, if any (all three or it is not device-trusted). */
-export function sshDeviceFields(cert: Pick<SshCertificate, 'extensions'>): DeviceFields | undefined {
-  return readDeviceFields(SSH_DEVICE_EXTENSIONS, (name) => cert.extensions[name]);
-}
+// Moved down to src-shared (pure); re-exported for the callers that import it from here.
+export { sshDeviceFields } from '../../src-shared/cert-fields.ts';
 
 function refuse(message: string, reason: string): GatehouseError {
   return new GatehouseError(ErrorCode.CERT_INVALID, message, { reason });

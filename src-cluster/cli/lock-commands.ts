@@ -9,6 +9,7 @@ import { printTable } from './cli-util.ts';
 
 const USAGE =
   'usage: gatectl lock --device=ID | --user=NAME | --role=NAME | --login=NAME | --node=NAME ' +
+  '| --db=NAME | --app=NAME | --kube_cluster=NAME ' +
   '[--ttl=12h | --expires=RFC3339] [--message=TEXT]';
 
 export const lockOptions = {
@@ -16,6 +17,9 @@ export const lockOptions = {
   role: { type: 'string' },
   login: { type: 'string' },
   node: { type: 'string' },
+  db: { type: 'string' },
+  app: { type: 'string' },
+  kube_cluster: { type: 'string' },
   device: { type: 'string' },
   ttl: { type: 'string' },
   expires: { type: 'string' },

@@ -1,8 +1,7 @@
 // What a lock can match and how an access attempt names itself to the lock view. Kept apart from
 // the watcher so the authorizer and the node depend on this small contract only.
-import { SSH_EXT_ROLES } from '../../src-shared/cert-fields.ts';
+import { SSH_EXT_ROLES, sshDeviceFields } from '../../src-shared/cert-fields.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/index.ts';
-import { sshDeviceFields } from '../auth/device-certs.ts';
 import { lockTarget, type LockSpec, type LockTargetKind } from '../resources/lock.ts';
 
 export interface LockTarget {

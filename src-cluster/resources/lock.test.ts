@@ -15,7 +15,7 @@ test('a lock has exactly one target', () => {
   assert.equal(lock!.kind, 'lock');
   assert.throws(
     () => parseResources(doc('{user: a, role: b}'), registry),
-    /a lock targets exactly one of: user, role, login, node, device \(got user, role\)/,
+    /a lock targets exactly one of: user, role, login, node, device, db, app, kube_cluster \(got user, role\)/,
   );
   assert.throws(() => parseResources(doc('{}'), registry), /exactly one of: .* \(got none\)/);
   assert.throws(
