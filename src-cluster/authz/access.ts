@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.ts';
 import type { RoleResource, RoleSpec } from '../resources/role.ts';
 import { RoleSet, type SshSessionLimits } from '../resources/role-set.ts';
 import type { UserResource } from '../resources/user.ts';
-import type { LockChecker, LockTarget } from '../locks/lock-targets.ts';
+import type { LockChecker, LockTarget } from '../resources/lock.ts';
 import { authorize, type AccessDecision, type AccessRequest } from './authorize.ts';
 import { DEFAULT_CLUSTER_DEVICE_TRUST_MODE } from './device-trust-mode.ts';
 import type { AccessKind, KindLimits } from './matchers/index.ts';

@@ -7,7 +7,7 @@ import { ResourceStore } from '../storage/resources.ts';
 import { createMemoryLogger } from '../log/logger.ts';
 import type { RoleSpec } from '../resources/role.ts';
 import type { UserResource } from '../resources/user.ts';
-import type { LockChecker, LockTarget } from '../locks/lock-targets.ts';
+import type { LockChecker, LockTarget } from '../resources/lock.ts';
 import { AccessChecker, type AccessDeniedEvent } from './access.ts';
 import type { AccessIdentity } from './authorize.ts';
 

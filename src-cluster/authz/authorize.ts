@@ -6,7 +6,7 @@
 // with its message: an authorizer that cannot decide must not allow.
 import type { DeviceFields } from '../../src-shared/cert-fields.ts';
 import type { Logger } from '../log/logger.ts';
-import type { LockTarget } from '../locks/lock-targets.ts';
+import type { LockTarget } from '../resources/lock.ts';
 import { deviceTrustRequirement, isDeviceTrusted, UNAUTHORIZED_DEVICE } from './device-trust-mode.ts';
 import { isAccessKind, KIND_MATCHERS, type AccessKind, type KindActions, type KindLimits } from './matchers/index.ts';
 import type { AccessResource, KindMatcher } from './matchers/matcher.ts';

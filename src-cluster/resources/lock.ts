@@ -77,6 +77,24 @@ export const lockSchema: z.ZodType<LockResource> = strictFields({
   }),
 });
 
+/** One thing an access attempt is, as a lock may name it (the user, a role, the node, ...). */
+export interface LockTarget {
+  kind: LockTargetKind;
+  value: string;
+}
+
+/** The answer of a lock check; `message` is what the refused user sees. */
+export type LockCheck = { locked: false } | { locked: true; message: string; lockName?: string };
+
+/**
+ * What the authorizer asks before it grants anything. Declared with the lock resource so the
+ * authorizer (below the lock service in the layers) needs only this contract; the lock service
+ * implements it (src-cluster/locks/).
+ */
+export interface LockChecker {
+  check(targets: readonly LockTarget[]): LockCheck;
+}
+
 /** The one target of a lock as [kind, value]. */
 export function lockTarget(spec: Pick<LockSpec, 'target'>): [LockTargetKind, string] {
   for (const k of LOCK_TARGET_KINDS) {

@@ -6,12 +6,13 @@ import { RoleSet } from '../../resources/role-set.ts';
 import type { PrincipalTraits } from '../../resources/role-principals.ts';
 import { matchRoles } from '../role-match.ts';
 import { appMatcher } from './app.ts';
+import type { AccessResource } from './matcher.ts';
 import { kubeMatcher, MAX_REQUESTED_KUBE_GROUPS, type KubeAction } from './kube.ts';
 
 const grafana = { kind: 'app', name: 'grafana', labels: { team: 'obs', env: 'prod' } };
 const wiki = { kind: 'app', name: 'wiki', labels: { team: 'docs' } };
 
-function checkApp(roles: RoleResource[], app: typeof grafana): string {
+function checkApp(roles: RoleResource[], app: AccessResource): string {
   const d = matchRoles(new RoleSet(roles, {}), appMatcher, app, appMatcher.principals({}));
   return d.allowed ? 'allowed' : d.reason;
 }
@@ -50,7 +51,7 @@ const admin = newRole('k8s-admin', {
 const noMasters = newRole('no-masters', { deny: { kubernetes_groups: ['system:masters'] } });
 const labelsOnly = newRole('labels-only', { allow: { kubernetes_labels: { '*': '*' } } });
 
-function checkKube(roles: RoleResource[], cluster: typeof prodK8s, action: KubeAction = {}) {
+function checkKube(roles: RoleResource[], cluster: AccessResource, action: KubeAction = {}) {
   const roleSet = new RoleSet(roles, traits);
   const d = matchRoles(roleSet, kubeMatcher, cluster, kubeMatcher.principals(action));
   if (!d.allowed) return d.reason;

@@ -6,6 +6,7 @@ import { RoleSet } from '../../resources/role-set.ts';
 import type { PrincipalTraits } from '../../resources/role-principals.ts';
 import { matchRoles } from '../role-match.ts';
 import { dbMatcher, type DbAction } from './db.ts';
+import type { AccessResource } from './matcher.ts';
 
 const pgProd = { kind: 'db', name: 'pg-prod', labels: { env: 'prod', engine: 'postgres' } };
 const pgDev = { kind: 'db', name: 'pg-dev', labels: { env: 'dev', engine: 'postgres' } };
@@ -22,13 +23,13 @@ const noAdmin = newRole('no-admin', { deny: { db_users: ['admin'] } });
 const noUsers = newRole('no-db-users', { deny: { db_users: ['*'] } });
 const sshOnly = newRole('ssh-only', { allow: { logins: ['root'], node_labels: { '*': '*' } } });
 
-function check(roles: RoleResource[], db: typeof pgProd, action: DbAction): string {
+function check(roles: RoleResource[], db: AccessResource, action: DbAction): string {
   const d = matchRoles(new RoleSet(roles, traits), dbMatcher, db, dbMatcher.principals(action));
   return d.allowed ? 'allowed' : d.reason;
 }
 
 test('db access: labels, db_users and db_names with wildcards and traits; deny wins', () => {
-  const cases: Array<[string, RoleResource[], typeof pgProd, DbAction, string]> = [
+  const cases: Array<[string, RoleResource[], AccessResource, DbAction, string]> = [
     ['trait user, any name', [devDbs], pgDev, { dbUser: 'alice', dbName: 'anything' }, 'allowed'],
     ['plain user, no name asked', [devDbs], pgDev, { dbUser: 'reader' }, 'allowed'],
     [

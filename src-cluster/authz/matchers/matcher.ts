@@ -3,7 +3,7 @@
 // targets it adds, and what the granting roles yield (session limits, impersonation lists).
 // Locks, role resolution, deny-wins and device trust are the shared core's (../authorize.ts),
 // so a matcher never decides those and every kind gets them the same way.
-import type { LockTarget } from '../../locks/lock-targets.ts';
+import type { LockTarget } from '../../resources/lock.ts';
 import type { LabelField, PrincipalField } from '../../resources/role-principals.ts';
 import type { CompiledRole, RoleSet } from '../../resources/role-set.ts';
 
