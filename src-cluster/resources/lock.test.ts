@@ -39,6 +39,19 @@ test('lock messages name the target kind and value, then the message', () => {
   assert.equal(describeLockTarget({ target: { user: 'a' } }), 'User:"a"');
 });
 
+test('databases, apps and Kubernetes clusters can be locked by name, like nodes', () => {
+  for (const [target, shown] of [
+    ['{db: pg-prod}', 'Database:"pg-prod"'],
+    ['{app: grafana}', 'App:"grafana"'],
+    ['{kube_cluster: prod-eu}', 'KubernetesCluster:"prod-eu"'],
+  ] as const) {
+    const [lock] = parseResources(doc(target), registry);
+    assert.equal(describeLockTarget(lock!.spec as Parameters<typeof describeLockTarget>[0]), shown);
+  }
+  assert.deepEqual(lockDocument({ db: 'pg-prod' }).spec, { target: { db: 'pg-prod' } });
+  assert.throws(() => lockDocument({ db: 'pg', app: 'wiki' }), /give exactly one target/);
+});
+
 test('gatectl lock builds the document: one target, --ttl or --expires', () => {
   const now = new Date('2026-01-01T00:00:00Z');
   assert.deepEqual(lockDocument({ user: 'bob', ttl: '12h', message: 'x' }, now), {
