@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { TestCluster } from '../src-cluster/integration/harness.ts';
 import { startSshd } from '../scripts/integration/openssh-harness.ts';
-import { requireTool, tempDir } from '../src-shared/sshcert/testkit.ts';
+import { requireTool, tempDir } from '../test-support/sshcert-testkit.ts';
 import { ProfileStore } from '../src-main/core/index.ts';
 import {
   BASELINE_SERVER,

@@ -10,7 +10,7 @@ import { userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { TestCluster } from '../src-cluster/integration/harness.ts';
 import { startSshd } from '../scripts/integration/openssh-harness.ts';
-import { tempDir } from '../src-shared/sshcert/testkit.ts';
+import { tempDir } from '../test-support/sshcert-testkit.ts';
 import { GatehouseClient, ProfileStore } from '../src-main/core/index.ts';
 
 const BYTES = Number(process.env.BENCH_BYTES ?? 256 * 1024 * 1024);

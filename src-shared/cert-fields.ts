@@ -63,9 +63,9 @@ export function readDeviceFields(
 }
 
 /**
- * The device fields an SSH user certificate carries, if any (all three or it is not
- * device-trusted). Pure, so the authorizer, the lock view and the node read it without
- * depending on the auth service that issues the certificates.
+ * The device fields an SSH user certificate carries, if any (all three or it is not device-trusted).
+ * Here, next to the extension names, because the authorizer, the lock view and the node all read
+ * them and none of those may depend on the auth server's certificate issuing code.
  */
 export function sshDeviceFields(cert: {
   readonly extensions: Readonly<Record<string, string>>;

@@ -7,8 +7,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { ConnectConfig } from 'ssh2';
 import { privateKeyToOpenSSH, publicKeyToWire } from '../../src-shared/sshcert/keys.ts';
-import { requireTool } from '../../src-shared/sshcert/testkit.ts';
-import type { tempDir } from '../../src-shared/sshcert/testkit.ts';
+import { requireTool } from '../../test-support/sshcert-testkit.ts';
+import type { tempDir } from '../../test-support/sshcert-testkit.ts';
 import { freePort } from '../../test-support/cluster-process.ts';
 
 type TempDir = ReturnType<typeof tempDir>;

@@ -23,7 +23,7 @@ import {
   verifySshSignature,
 } from '../../src-shared/sshcert/index.ts';
 import type { SshCertType } from '../../src-shared/sshcert/index.ts';
-import { requireTool, tempDir } from '../../src-shared/sshcert/testkit.ts';
+import { requireTool, tempDir } from '../../test-support/sshcert-testkit.ts';
 import { runSsh, sshExec, startSshd } from './openssh-harness.ts';
 import { freePort } from '../../test-support/cluster-process.ts';
 import type { Sshd } from './openssh-harness.ts';

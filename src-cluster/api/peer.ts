@@ -23,8 +23,7 @@ export function peerContext(req: { socket: unknown }): ContextValues {
     if (socket.authorized) {
       peer.identity = identityFromClientCert(cert.raw);
       peer.certDer = cert.raw;
-    }
-    else peer.refusal = String(socket.authorizationError ?? 'untrusted certificate');
+    } else peer.refusal = String(socket.authorizationError ?? 'untrusted certificate');
   }
   return createContextValues().set(peerKey, peer);
 }

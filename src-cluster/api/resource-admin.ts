@@ -9,18 +9,7 @@ import type { AccessChecker, Identity } from '../authz/access.ts';
 import type { Logger } from '../log/logger.ts';
 import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
 import { auditedChange, type ChangeAction, type ChangeContext } from '../audit/resource-audit.ts';
-
-export interface KindHooks {
-  /** Runs after a resource of this kind was deleted (e.g. drop a user's credentials). */
-  afterDelete?: (name: string, by?: Identity) => Promise<void>;
-  /** Fills server-made fields (e.g. a device's id and timestamps, a lock's creator) before validation. */
-  prepareCreate?: (doc: Record<string, unknown>, by?: Identity) => void;
-  /** Maps what a user typed (e.g. a device's asset tag) to the stored name. */
-  resolveName?: (name: string) => Promise<string>;
-  /** Replace the plain store writes when a kind has rules across records (unique asset tags). */
-  create?: (resource: StoredResource) => Promise<StoredResource>;
-  update?: (resource: StoredResource) => Promise<StoredResource>;
-}
+import type { KindHooks } from '../resources/kind-hooks.ts';
 
 export class ResourceAdmin {
   constructor(

@@ -3,19 +3,18 @@ import assert from 'node:assert/strict';
 import { create } from '@bufbuild/protobuf';
 import { SearchAuditEventsRequestSchema } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { AccessChecker } from '../authz/access.ts';
-import { queryFromRequest, searchAuditEvents } from './audit-api.ts';
+import { queryFromRequest, searchAuditEvents, type AuditReadAccess } from './audit-api.ts';
 import type { AuditQuery } from './audit-log.ts';
 
 /** An authorizer that allows the audit resource only for the given verbs. */
-function access(verbs: string[], calls: string[] = []): AccessChecker {
+function access(verbs: string[], calls: string[] = []): AuditReadAccess<unknown> {
   return {
     requireResourceAccess: async (_id: unknown, kind: string, verb: string) => {
       calls.push(`${kind}:${verb}`);
       if (kind !== 'audit' || !verbs.includes(verb))
         throw new GatehouseError(ErrorCode.ACCESS_DENIED, `may not ${verb} ${kind}`);
     },
-  } as unknown as AccessChecker;
+  };
 }
 
 const who = { user: 'eve', roles: ['access'] };

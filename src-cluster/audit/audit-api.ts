@@ -7,11 +7,19 @@ import type {
   SearchAuditEventsResponseSchema,
 } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
-import type { AccessChecker, Identity } from '../authz/access.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from './audit-events.ts';
 import type { AuditPage, AuditQuery } from './audit-log.ts';
 
 export const AUDIT_RESOURCE = 'audit';
+
+/**
+ * The one question this call asks the authorizer (authz/AccessChecker answers it). Declared here
+ * rather than imported because audit sits below authz in the layers: the authorizer records its
+ * decisions in the audit log, so audit may not depend on it.
+ */
+export interface AuditReadAccess<Who> {
+  requireResourceAccess(who: Who, kind: string, verb: 'list' | 'read'): Promise<void>;
+}
 
 export interface AuditSearcher {
   search(query: AuditQuery): Promise<AuditPage>;
@@ -19,7 +27,7 @@ export interface AuditSearcher {
 
 type Response = MessageInitShape<typeof SearchAuditEventsResponseSchema>;
 
-async function requireAuditAccess(access: AccessChecker, who: Identity): Promise<void> {
+async function requireAuditAccess<Who>(access: AuditReadAccess<Who>, who: Who): Promise<void> {
   try {
     await access.requireResourceAccess(who, AUDIT_RESOURCE, 'list');
   } catch (e) {
@@ -53,10 +61,10 @@ export function queryFromRequest(req: SearchAuditEventsRequest): AuditQuery {
   return query;
 }
 
-export async function searchAuditEvents(
+export async function searchAuditEvents<Who>(
   log: AuditSearcher | undefined,
-  access: AccessChecker,
-  who: Identity,
+  access: AuditReadAccess<Who>,
+  who: Who,
   req: SearchAuditEventsRequest,
 ): Promise<Response> {
   await requireAuditAccess(access, who);

@@ -5,7 +5,7 @@
 // Readers (login, ping, enrollment) call current(): a cached copy kept fresh by our own writes
 // and the store's watch, which also sees writes from other processes sharing the database.
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
-import type { KindHooks } from '../api/resource-admin.ts';
+import type { KindHooks } from '../resources/kind-hooks.ts';
 import type { Logger } from '../log/logger.ts';
 import {
   CAP_KIND,

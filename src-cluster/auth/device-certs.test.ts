@@ -11,9 +11,14 @@ import {
   signCertificate,
   STANDARD_USER_EXTENSIONS,
 } from '../../src-shared/sshcert/index.ts';
-import { SSH_EXT_DEVICE_ASSET_TAG, SSH_EXT_DEVICE_ID, SSH_EXT_ROLES } from '../../src-shared/cert-fields.ts';
+import {
+  SSH_EXT_DEVICE_ASSET_TAG,
+  SSH_EXT_DEVICE_ID,
+  SSH_EXT_ROLES,
+  sshDeviceFields,
+} from '../../src-shared/cert-fields.ts';
 import { loadOrCreateAuthorities, type CertAuthorities } from './authorities.ts';
-import { checkPresentedCerts, reissueWithDevice, sshDeviceFields } from './device-certs.ts';
+import { checkPresentedCerts, reissueWithDevice } from './device-certs.ts';
 import { identityFromClientCert, issueClientCert } from './x509.ts';
 
 const DEVICE = { deviceId: '6f1c2a8e-0000-4000-8000-000000000001', assetTag: 'SN-1', credentialId: 'ab'.repeat(32) };

@@ -34,9 +34,6 @@ export interface CheckedCerts {
   tls: ClientCertContents;
 }
 
-// Moved down to src-shared (pure); re-exported for the callers that import it from here.
-export { sshDeviceFields } from '../../src-shared/cert-fields.ts';
-
 function refuse(message: string, reason: string): GatehouseError {
   return new GatehouseError(ErrorCode.CERT_INVALID, message, { reason });
 }

@@ -195,7 +195,9 @@ async function statusCommand(args: string[]): Promise<void> {
     ['  Type', 'Fingerprint'],
     s.certAuthorities.map((c) => [`  ${c.type}`, c.fingerprint]),
   );
-  process.stdout.write(`Device trust: ${cap.spec.device_trust.mode}, ekpub_allowed: ${cap.spec.device_trust.ekpub_allowed}\n`);
+  process.stdout.write(
+    `Device trust: ${cap.spec.device_trust.mode}, ekpub_allowed: ${cap.spec.device_trust.ekpub_allowed}\n`,
+  );
   if (risk) process.stdout.write(`WARNING: ${risk}\n`);
 }
 

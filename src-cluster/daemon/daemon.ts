@@ -21,7 +21,7 @@ import { loadEkCertAllowedCas } from '../devicetrust/ek-cas.ts';
 import { ClusterAuthPreferenceService } from '../auth/cluster-auth-preference.ts';
 import { loginDeviceTrust } from '../auth/login-device-trust.ts';
 import { peerContext } from '../api/peer.ts';
-import { createGuardedApiHandler } from '../limits/api-guard.ts';
+import { createGuardedApiHandler } from '../api/api-guard.ts';
 import { ProxyServer, splitHostPort } from '../proxy/proxy.ts';
 import { NodeSshServer } from '../node/index.ts';
 import { openSSHToPrivateKey, privateKeyToOpenSSH } from '../../src-shared/sshcert/index.ts';

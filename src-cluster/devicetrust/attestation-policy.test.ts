@@ -8,7 +8,12 @@ import { ekpubRiskWarning, policyFailure, type AttestationPolicy } from './attes
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
-const ekpub: DeviceCredential = { id: 'c'.repeat(64), public_key: 'AAAA', attestation_type: 'ekpub', ek_key_hash: HASH_A };
+const ekpub: DeviceCredential = {
+  id: 'c'.repeat(64),
+  public_key: 'AAAA',
+  attestation_type: 'ekpub',
+  ek_key_hash: HASH_A,
+};
 const DEFAULT: AttestationPolicy = { ekpubAllowed: true, ekCertAllowedCas: [] };
 const NO_EKPUB: AttestationPolicy = { ekpubAllowed: false, ekCertAllowedCas: [] };
 // Any well-formed CA will do for "a CA list is set": the credential below has no EK cert at all.
@@ -42,7 +47,10 @@ test('an admin binding accepts only its own EK, under any ekpub_allowed', () => 
 });
 
 test('ekcert_allowed_cas set: a device enrolled without an EK certificate fails with "ekcert required"', () => {
-  const f = policyFailure({ credential: ekpub, boundEkKeyHash: HASH_A }, { ekpubAllowed: true, ekCertAllowedCas: [SOME_CA] });
+  const f = policyFailure(
+    { credential: ekpub, boundEkKeyHash: HASH_A },
+    { ekpubAllowed: true, ekCertAllowedCas: [SOME_CA] },
+  );
   assert.equal(f?.reason, 'ekcert_required');
   assert.equal(f.short, 'ekcert required');
   assert.match(f.message, /ekcert_allowed_cas\), and this device enrolled without one$/);
@@ -57,7 +65,10 @@ test('the warning: required modes with EK-public-only enrollment allowed, in one
   const dt = { mode: 'required' as const, ekpub_allowed: true, ekcert_allowed_cas: [] };
   const w = ekpubRiskWarning(dt);
   assert.ok(w);
-  assert.match(w, /^device trust mode is required while EK-public-only enrollment is allowed, so a machine with no TPM can enroll with software keys and pass as a trusted device/);
+  assert.match(
+    w,
+    /^device trust mode is required while EK-public-only enrollment is allowed, so a machine with no TPM can enroll with software keys and pass as a trusted device/,
+  );
   assert.equal(w.split('. ').length, 1, 'one sentence');
   assert.match(ekpubRiskWarning({ ...dt, mode: 'required-for-humans' })!, /mode is required-for-humans/);
   assert.equal(ekpubRiskWarning({ ...dt, mode: 'optional' }), undefined);

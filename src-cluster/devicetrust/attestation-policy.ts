@@ -23,12 +23,17 @@ export interface AttestationPolicy {
   ekCertAllowedCas: string[];
 }
 
-export function policyOf(deviceTrust: Pick<DeviceTrustSpec, 'ekpub_allowed' | 'ekcert_allowed_cas'>): AttestationPolicy {
+export function policyOf(
+  deviceTrust: Pick<DeviceTrustSpec, 'ekpub_allowed' | 'ekcert_allowed_cas'>,
+): AttestationPolicy {
   return { ekpubAllowed: deviceTrust.ekpub_allowed, ekCertAllowedCas: [...deviceTrust.ekcert_allowed_cas] };
 }
 
 export interface PolicyFailure {
-  reason: Extract<AttestationFailure, 'ekpub_not_allowed' | 'ek_key_mismatch' | 'ekcert_required' | 'untrusted_ek_cert'>;
+  reason: Extract<
+    AttestationFailure,
+    'ekpub_not_allowed' | 'ek_key_mismatch' | 'ekcert_required' | 'untrusted_ek_cert'
+  >;
   /** A sentence for the user and the audit log. */
   message: string;
   /** A few words for `gatectl devices ls`: "enrolled (fails policy: SHORT)". */
@@ -98,7 +103,9 @@ export function policyFailure(
  * The one-sentence risk warning for `gatectl status` and the daemon's start-up log, or undefined:
  * device trust is required while a machine with no TPM can still enroll with software keys.
  */
-export function ekpubRiskWarning(deviceTrust: Pick<DeviceTrustSpec, 'mode' | 'ekpub_allowed' | 'ekcert_allowed_cas'>): string | undefined {
+export function ekpubRiskWarning(
+  deviceTrust: Pick<DeviceTrustSpec, 'mode' | 'ekpub_allowed' | 'ekcert_allowed_cas'>,
+): string | undefined {
   if (!deviceTrust.mode.startsWith('required')) return undefined;
   if (!deviceTrust.ekpub_allowed || deviceTrust.ekcert_allowed_cas.length > 0) return undefined;
   return (

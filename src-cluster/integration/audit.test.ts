@@ -26,7 +26,11 @@ describe('audit log', () => {
   const gateAs = (who: string, args: string[], input = '') =>
     cluster.gate(args, input, { GATEHOUSE_HOME: home(who), GATEHOUSE_TPM_TCTI: tpm.tcti });
   const login = (who: string, password = `${who}-password-1`) =>
-    gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', who, '--password-stdin'], `${password}\n`);
+    gateAs(
+      who,
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', who, '--password-stdin'],
+      `${password}\n`,
+    );
   const ssh = (who: string, ...command: string[]) => gateAs(who, ['ssh', `${LOGIN}@${NODE}`, ...command]);
   const ok = (r: { status: number; stderr: string; stdout: string }) => {
     assert.equal(r.status, 0, r.stderr + r.stdout);

@@ -108,7 +108,10 @@ describe('cluster auth preference on a running cluster', () => {
     setCap('  second_factor: off\n');
     const u = cluster.addUser('otpuser', ['access']);
     const gateLogin = () =>
-      cluster.gate(['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', u.name, '--password-stdin'], `${u.password}\n`);
+      cluster.gate(
+        ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', u.name, '--password-stdin'],
+        `${u.password}\n`,
+      );
     let r = gateLogin();
     assert.equal(r.status, 0, r.stderr);
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { TestCluster } from './harness.ts';
 import { startSwtpm, type Swtpm } from '../../test-support/swtpm.ts';
-import { requireTool } from '../../src-shared/sshcert/testkit.ts';
+import { requireTool } from '../../test-support/sshcert-testkit.ts';
 
 const LOGIN = userInfo().username;
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -82,7 +82,11 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
       );
       assert.equal(add.status, 0, add.stderr);
       const login = () =>
-        gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', name, '--password-stdin'], password + '\n');
+        gateAs(
+          who,
+          ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', name, '--password-stdin'],
+          password + '\n',
+        );
       let r = login();
       assert.equal(r.status, 0, r.stderr);
       if (who !== 'trusted') continue;

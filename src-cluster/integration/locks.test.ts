@@ -26,7 +26,11 @@ describe('locks', () => {
   const gateAs = (who: string, args: string[], input = '') =>
     cluster.gate(args, input, { GATEHOUSE_HOME: home(who), GATEHOUSE_TPM_TCTI: tpm.tcti });
   const login = (who: string) =>
-    gateAs(who, ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', who, '--password-stdin'], `${who}-password-1\n`);
+    gateAs(
+      who,
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', who, '--password-stdin'],
+      `${who}-password-1\n`,
+    );
   const ssh = (who: string, ...command: string[]) => gateAs(who, ['ssh', `${LOGIN}@${NODE}`, ...command]);
   const lock = (...args: string[]) => {
     const r = cluster.gatectl(['lock', ...args]);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { TestCluster } from './harness.ts';
 import { startSshd, type Sshd } from '../../scripts/integration/openssh-harness.ts';
-import { requireTool, tempDir } from '../../src-shared/sshcert/testkit.ts';
+import { requireTool, tempDir } from '../../test-support/sshcert-testkit.ts';
 
 const LOGIN = userInfo().username;
 const ROOT = new URL('../../', import.meta.url).pathname;

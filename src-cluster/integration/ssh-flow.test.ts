@@ -88,7 +88,11 @@ describe('gate → proxy → node', () => {
     assert.equal(add.status, 0, add.stderr);
     const env = { GATEHOUSE_HOME: `${cluster.dir}/bob-home` };
     const attempt = (user: string, pw: string) =>
-      cluster.gate(['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user, '--password-stdin'], pw + '\n', env);
+      cluster.gate(
+        ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user, '--password-stdin'],
+        pw + '\n',
+        env,
+      );
     const wrongPw = attempt('bob', 'nope-nope-nope');
     const noUser = attempt('nobody-here', 'nope-nope-nope');
     assert.equal(wrongPw.status, 4);

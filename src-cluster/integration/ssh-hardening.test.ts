@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { ROOT, TestCluster } from './harness.ts';
 import { startSshd, type Sshd } from '../../scripts/integration/openssh-harness.ts';
-import { requireTool, tempDir } from '../../src-shared/sshcert/testkit.ts';
+import { requireTool, tempDir } from '../../test-support/sshcert-testkit.ts';
 import { parseAuthorizedKey, parseCertificate } from '../../src-shared/sshcert/index.ts';
 
 const LOGIN = userInfo().username;

@@ -4,7 +4,7 @@
 // matches the id certificates carry). The stored item expires with the lock, so storage drops it.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { KindHooks } from '../api/resource-admin.ts';
+import type { KindHooks } from '../resources/kind-hooks.ts';
 import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
 import type { Logger } from '../log/logger.ts';
 import { describeLockTarget, LOCK_KIND, lockKind, lockTarget, type LockSpec } from '../resources/lock.ts';

@@ -2,7 +2,7 @@
 // cluster's user CA, asks the cluster's authorizer before each session channel (never once per
 // connection: a multiplexed connection must not outlive the access it was granted), and runs
 // real shells.
-import { sshDeviceFields } from '../auth/device-certs.ts';
+import { sshDeviceFields } from '../../src-shared/cert-fields.ts';
 import { existsSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import ssh2 from 'ssh2';

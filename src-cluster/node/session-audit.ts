@@ -3,7 +3,7 @@
 // client hears the exit status. trusted_device appears only when the certificate carries the
 // device fields and the cluster's device trust mode is not "off".
 import { randomUUID } from 'node:crypto';
-import { sshDeviceFields } from '../auth/device-certs.ts';
+import { sshDeviceFields } from '../../src-shared/cert-fields.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import { recordRefusal, trustedDeviceField } from '../audit/audit-emit.ts';
 import type { AuditEmitter } from '../audit/audit-events.ts';

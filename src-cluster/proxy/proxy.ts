@@ -12,7 +12,7 @@ import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
 import { readHeaderLine, writeHeaderLine, type SshRouteRequest } from '../../src-shared/ssh-route.ts';
 import { closeWhenIdle, guardTlsListener } from '../limits/listener-guards.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../limits/limits.ts';
-import { parseDurationMs } from '../daemon/config.ts';
+import { parseDurationMs } from '../resources/duration.ts';
 
 /** HTTP/2 streams one API connection may have open at once (Node's default is 2^32-1). */
 export const MAX_CONCURRENT_STREAMS = 100;

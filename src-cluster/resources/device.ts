@@ -99,7 +99,8 @@ export const assetTag = text().superRefine((tag, ctx) => {
 });
 
 const ekKeyHashField = text().regex(EK_KEY_HASH_PATTERN, {
-  error: 'an EK key hash is 64 lowercase hex digits: the SHA-256 of the EK public key as "gate device keyget" prints it',
+  error:
+    'an EK key hash is 64 lowercase hex digits: the SHA-256 of the EK public key as "gate device keyget" prints it',
 });
 
 const credential = strictFields({

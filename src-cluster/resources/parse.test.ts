@@ -74,11 +74,17 @@ test('several unknown fields become one line each, in line order', () => {
 test('unknown kind lists the known kinds', () => {
   const e = failure(() => parse('kind: rol\nversion: v7\nmetadata: {name: dev}\nspec: {}\n'));
   assert.equal(e.code, ErrorCode.UNKNOWN_KIND);
-  assert.equal(e.message, 'unknown kind "rol"; known kinds: cluster_auth_preference, device, lock, role, user (line 1)');
+  assert.equal(
+    e.message,
+    'unknown kind "rol"; known kinds: cluster_auth_preference, device, lock, role, user (line 1)',
+  );
 });
 
 test('missing kind and non-string kind', () => {
-  assert.equal(failure(() => parse('version: v7\n')).message, 'missing field "kind"; known kinds: cluster_auth_preference, device, lock, role, user (line 1)');
+  assert.equal(
+    failure(() => parse('version: v7\n')).message,
+    'missing field "kind"; known kinds: cluster_auth_preference, device, lock, role, user (line 1)',
+  );
   assert.equal(
     failure(() => parse('version: v7\nkind: [role]\n')).message,
     'kind: expected a string; known kinds: cluster_auth_preference, device, lock, role, user (line 2)',

@@ -47,9 +47,12 @@ test('a new kind plugs in with its own schema, versions and columns', () => {
   );
   assert.equal(fence!.kind, 'fence');
   assert.equal(toText([fence!], registry), 'NAME  TARGET\nl1    user:bob\n');
-  assert.throws(() => parseResources('kind: fence\nversion: v3\nmetadata: {name: l1}\nspec: {target: {}}\n', registry), {
-    message: 'fence version "v3" is not supported; supported: v1, v2 (line 2)',
-  });
+  assert.throws(
+    () => parseResources('kind: fence\nversion: v3\nmetadata: {name: l1}\nspec: {target: {}}\n', registry),
+    {
+      message: 'fence version "v3" is not supported; supported: v1, v2 (line 2)',
+    },
+  );
   assert.throws(
     () => parseResources('kind: fence\nversion: v2\nmetadata: {name: l1}\nspec:\n  target: {device: d1}\n', registry),
     {

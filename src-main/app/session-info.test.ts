@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sessionInfo } from './sessions.ts';
-import { testEnrollmentRecord, testProfile } from '../core/test-device-fixtures.ts';
+import { testEnrollmentRecord, testProfile } from '../test-support/test-device-fixtures.ts';
 
 const now = new Date('2026-11-26T07:00:00Z');
 const CRED = 'c'.repeat(64);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { GatehouseError } from '../../src-shared/errors.ts';
 import { deviceTrustStatus, ENROLL_NEXT_STEP, requirementLines } from './device-trust-status.ts';
 import { channelError, UNAUTHORIZED_DEVICE } from './ssh-session.ts';
-import { testEnrollmentRecord } from './test-device-fixtures.ts';
+import { testEnrollmentRecord } from '../test-support/test-device-fixtures.ts';
 
 const record = testEnrollmentRecord();
 const device = { deviceId: 'dev-1', assetTag: 'SN1', credentialId: 'c'.repeat(64) };

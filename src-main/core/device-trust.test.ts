@@ -13,7 +13,7 @@ import type { DeviceAuthParams, DeviceEnrollParams } from './device-calls.ts';
 import { DeviceTrust, deviceTrustText, type DeviceAgent } from './device-trust.ts';
 import type { Profile } from './profiles.ts';
 import { silentLogger } from './types.ts';
-import { testEnrollmentRecord, testProfile } from './test-device-fixtures.ts';
+import { testEnrollmentRecord, testProfile } from '../test-support/test-device-fixtures.ts';
 
 const PROFILE = testProfile();
 const DATA = { serial_number: 'SN1' } as CollectedDeviceData;

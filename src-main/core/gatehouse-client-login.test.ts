@@ -12,7 +12,7 @@ import type { ClusterClient } from './cluster-client.ts';
 import type { DeviceAgent } from './device-trust.ts';
 import { GatehouseClient } from './gatehouse-client.ts';
 import { generateClientKey } from './keys.ts';
-import { TEST_PROXY, testProfile } from './test-device-fixtures.ts';
+import { TEST_PROXY, testProfile } from '../test-support/test-device-fixtures.ts';
 
 const PROXY = TEST_PROXY;
 const base = testProfile();
@@ -77,7 +77,8 @@ test('a failed device authentication is stored with the profile; the login stand
   assert.deepEqual(stored?.deviceTrustIssue, {
     code: 'DEVICE_NOT_ENROLLED',
     message: 'the device was unenrolled',
-    nextStep: 'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then log in again',
+    nextStep:
+      'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then log in again',
   });
   assert.deepEqual(r.profile.deviceTrustIssue, stored?.deviceTrustIssue);
 });

@@ -10,7 +10,7 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { caFingerprint, KnownProxies, makePin } from './known-proxies.ts';
 import { parseProxyAddress } from './proxy-address.ts';
 import { isFirstUseRefusal, ProxyTrust, type ChainFetcher } from './proxy-trust.ts';
-import { makeCa, makeLeaf } from './test-pki.ts';
+import { makeCa, makeLeaf } from '../../test-support/test-pki.ts';
 
 const clock = () => new Date('2030-01-01T00:00:00Z');
 const der = (pem: string) => new X509Certificate(pem).raw;
@@ -113,7 +113,10 @@ describe('known proxies', () => {
     const { presented, trust } = setup('pending');
     await trust.establish(proxy, { trustOnFirstUse: true });
     presented.chain = [chainA[0]!]; // no CA in the chain now
-    await assert.rejects(trust.establish(proxy, { trustOnFirstUse: true }), (e: GatehouseError) => e.code === ErrorCode.PROXY_UNTRUSTED);
+    await assert.rejects(
+      trust.establish(proxy, { trustOnFirstUse: true }),
+      (e: GatehouseError) => e.code === ErrorCode.PROXY_UNTRUSTED,
+    );
     assert.throws(() => trust.pinned(proxy));
   });
 

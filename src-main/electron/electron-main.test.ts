@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { requestChannels } from '../ipc/contract.ts';
 import { INVOKE_CHANNEL, TERMINAL_ATTACH_CHANNEL, TERMINAL_PORT_CHANNEL } from './bridge-protocol.ts';
-import { createFakeElectron, fakeFrame } from './electron-fake.ts';
+import { createFakeElectron, fakeFrame } from './test-support/electron-fake.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-electron-main-'));

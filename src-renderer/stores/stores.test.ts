@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterSummary, ServerSummary, SessionInfo } from '../../src-main/ipc/contract.ts';
 import { ErrorCode } from '../../src-shared/errors.ts';
-import { createFakeApi, fail, ok } from '../testing/fake-api.ts';
+import { createFakeApi, fail, ok } from '../test-support/fake-api.ts';
 import { createAppStores } from './app-stores.ts';
 import { loginFor } from './servers-store.ts';
 import { currentCluster } from './session-store.ts';

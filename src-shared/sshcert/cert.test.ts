@@ -17,7 +17,7 @@ import {
   verifyCertificateBlob,
 } from './cert.ts';
 import type { SignCertificateOptions } from './cert.ts';
-import { sshKeygen, tempDir } from './testkit.ts';
+import { sshKeygen, tempDir } from '../../test-support/sshcert-testkit.ts';
 
 const ed25519 = () => generateKeyPairSync('ed25519').privateKey;
 const p256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;

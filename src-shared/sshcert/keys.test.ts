@@ -17,7 +17,7 @@ import {
   verifySshSignature,
   wireToPublicKey,
 } from './keys.ts';
-import { sshKeygen, tempDir } from './testkit.ts';
+import { sshKeygen, tempDir } from '../../test-support/sshcert-testkit.ts';
 
 const KINDS = [
   { name: 'ed25519', sshType: 'ssh-ed25519', gen: () => generateKeyPairSync('ed25519').privateKey },

@@ -13,7 +13,13 @@ import { parsePublic, parseTpm2bPublic, parseTpmtPublic, tpmName } from './publi
 import { tpm2b, u16 } from './reader.ts';
 import { parseSignature } from './signature.ts';
 import { verifyQuote } from './quote.ts';
-import { AK_ATTRIBUTES, softEccKey, softQuoteAttest, softRsaKey, softSign } from './test-structures.ts';
+import {
+  AK_ATTRIBUTES,
+  softEccKey,
+  softQuoteAttest,
+  softRsaKey,
+  softSign,
+} from '../../test-support/tpm-test-structures.ts';
 
 function failsWith(fn: () => unknown, reason: string, message?: RegExp): void {
   assert.throws(fn, (e: unknown) => {

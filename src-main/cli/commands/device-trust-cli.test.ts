@@ -6,7 +6,7 @@ import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { deviceTrustStatus } from '../../core/device-trust-status.ts';
 import { withDeviceTrustHint } from './ssh.ts';
 import { profileLines } from './status.ts';
-import { testProfile } from '../../core/test-device-fixtures.ts';
+import { testProfile } from '../../test-support/test-device-fixtures.ts';
 
 const profile = testProfile({ deviceTrustMode: 'required', deviceTrustRequired: true });
 const now = new Date('2026-11-26T07:00:00Z');

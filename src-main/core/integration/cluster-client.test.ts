@@ -13,7 +13,7 @@ import { AuthService } from '../../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ErrorCode, type GatehouseError } from '../../../src-shared/errors.ts';
 import { ERROR_CODE_HEADER } from '../api-errors.ts';
 import { GatehouseClient } from '../gatehouse-client.ts';
-import { makeCa, makeLeaf } from '../test-pki.ts';
+import { makeCa, makeLeaf } from '../../../test-support/test-pki.ts';
 
 describe('ClusterClient against real HTTP/2 servers', () => {
   let dir: string;

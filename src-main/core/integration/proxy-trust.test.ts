@@ -9,7 +9,7 @@ import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { caFingerprint, KnownProxies, normalizeFingerprint } from '../known-proxies.ts';
 import { parseProxyAddress } from '../proxy-address.ts';
 import { ProxyTrust, strictTlsOptions } from '../proxy-trust.ts';
-import { makeCa, makeLeaf, startTlsServer, type RunningTls, type TestCert } from '../test-pki.ts';
+import { makeCa, makeLeaf, startTlsServer, type RunningTls, type TestCert } from '../../../test-support/test-pki.ts';
 
 type Ca = Awaited<ReturnType<typeof makeCa>>;
 const clock = () => new Date('2030-01-01T00:00:00Z');

@@ -23,7 +23,7 @@ import {
 import { generateClientKey } from '../keys.ts';
 import { parseProxyAddress } from '../proxy-address.ts';
 import { SshConnection, type SshChannel } from '../ssh-session.ts';
-import { makeCa, makeLeaf, startTlsServer, type RunningTls } from '../test-pki.ts';
+import { makeCa, makeLeaf, startTlsServer, type RunningTls } from '../../../test-support/test-pki.ts';
 
 const NODE = 'web1';
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;

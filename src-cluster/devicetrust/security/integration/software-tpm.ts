@@ -15,10 +15,17 @@ import { TPM_ALG, TPM_GENERATED_VALUE, TPM_ST_ATTEST } from '../../tpm/constants
 import { kdfa } from '../../tpm/credential.ts';
 import { parsePublic, tpmName } from '../../tpm/public.ts';
 import { tpm2b, u16, u32 } from '../../tpm/reader.ts';
-import { softQuoteAttest, softRsaKey, softSign, type SoftKey } from '../../tpm/test-structures.ts';
+import { softQuoteAttest, softRsaKey, softSign, type SoftKey } from '../../../test-support/tpm-test-structures.ts';
 import { collectedData } from '../../integration/ceremony-device.ts';
 
-const EK_ATTRIBUTES = ['fixedTPM', 'fixedParent', 'sensitiveDataOrigin', 'adminWithPolicy', 'restricted', 'decrypt'] as const;
+const EK_ATTRIBUTES = [
+  'fixedTPM',
+  'fixedParent',
+  'sensitiveDataOrigin',
+  'adminWithPolicy',
+  'restricted',
+  'decrypt',
+] as const;
 
 export interface SoftwareTpm {
   ek: SoftKey;
@@ -103,7 +110,12 @@ export function softwareEnrollInit(t: SoftwareTpm, token: string, serial: string
  */
 export function softwareActivate(t: SoftwareTpm, sealed: TpmEncryptedCredential): Buffer {
   const seed = privateDecrypt(
-    { key: t.ek.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from('IDENTITY\0') },
+    {
+      key: t.ek.privateKey,
+      padding: constants.RSA_PKCS1_OAEP_PADDING,
+      oaepHash: 'sha256',
+      oaepLabel: Buffer.from('IDENTITY\0'),
+    },
     Buffer.from(sealed.secret),
   );
   const blob = Buffer.from(sealed.credentialBlob);

@@ -9,8 +9,8 @@ import { Code, ConnectError, createConnectRouter, type ConnectRouter, type Conte
 import { createAsyncIterable, type UniversalHandler, type UniversalServerRequest } from '@connectrpc/connect/protocol';
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { toConnectError } from '../api/errors.ts';
-import { peerKey } from '../api/peer.ts';
+import { toConnectError } from './errors.ts';
+import { peerKey } from './peer.ts';
 import type { Logger } from '../log/logger.ts';
 import { fieldLimitInterceptor } from './field-limits.ts';
 import {
@@ -19,7 +19,7 @@ import {
   CEREMONY_STREAM_MAX_BYTES,
   UNAUTHENTICATED_METHODS,
   UNAUTHENTICATED_READ_MAX_BYTES,
-} from './limits.ts';
+} from '../limits/limits.ts';
 
 export interface GuardedApiOptions {
   routes: (router: ConnectRouter) => void;

@@ -1,7 +1,7 @@
 // Test-only: one alice@prod profile and one enrollment record for the device trust tests of the
 // client core, the CLI and the app, so each test states only what differs.
 import type { EnrollmentRecord } from '../device/ceremony/enrollments.ts';
-import type { Profile } from './profiles.ts';
+import type { Profile } from '../core/profiles.ts';
 
 export const TEST_PROXY = 'proxy.example.com:3080';
 export const TEST_CREDENTIAL_ID = 'c'.repeat(64);

@@ -8,8 +8,8 @@ import {
   TPM_ST_ATTEST,
   TPMA_OBJECT,
   type ObjectAttributeName,
-} from './constants.ts';
-import { tpm2b, u16, u32 } from './reader.ts';
+} from '../devicetrust/tpm/constants.ts';
+import { tpm2b, u16, u32 } from '../devicetrust/tpm/reader.ts';
 
 export const AK_ATTRIBUTES: ObjectAttributeName[] = [
   'fixedTPM',

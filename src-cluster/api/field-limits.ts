@@ -4,8 +4,8 @@
 import { ScalarType, type DescField, type DescMessage } from '@bufbuild/protobuf';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { toConnectError } from '../api/errors.ts';
-import { FIELD_MAX_BYTES, REPEATED_MAX_ITEMS, STRING_MAX_BYTES } from './limits.ts';
+import { toConnectError } from './errors.ts';
+import { FIELD_MAX_BYTES, REPEATED_MAX_ITEMS, STRING_MAX_BYTES } from '../limits/limits.ts';
 
 type Msg = Record<string, unknown>;
 
