@@ -17,7 +17,7 @@ const TEST_CODE = '[.]test[.]tsx?$|(^|/)(integration|security|testdata|test-supp
 // independent of each other. Decided from what the code imports today (issue 12 names the order
 // storage → resources → auth/authz → services → daemon and core → device/gateways → app → ipc →
 // electron/host/cli; where the code disagreed with a reading of those arrows, the code's direction
-// was kept when it is the sound one, and the edges that must flip are KNOWN_VIOLATIONS below).
+// was kept when it is the sound one, and the back-edges that disagreed were removed from the code).
 const CLUSTER_LAYERS = [
   // Infrastructure: the logger and the storage backend know nothing of the cluster's concepts.
   ['log', 'storage'],
@@ -65,21 +65,8 @@ const MAIN_LAYERS = [
   ['electron', 'host', 'cli'],
 ];
 
-// --- KNOWN_VIOLATIONS: temporary ----------------------------------------------------------------
-// Back-edges that other parts of issue 12 remove on their branches. Each is reported as a warning
-// (rule `known-violation/<from>-><to>`) instead of an error so this branch runs green. The integrator deletes
-// this list after merging those branches; an entry that no longer occurs must go (the test checks).
-const KNOWN_VIOLATIONS = [
-  {
-    from: 'src-cluster/resources',
-    to: '^src-cluster/authz/device-trust-mode[.]ts$',
-    why: 'trust-mode constants move down into resources/ (authz part)',
-  },
-];
-
 // --- Rule builders ------------------------------------------------------------------------------
 const anyOf = (folders) => `(${folders.join('|')})`;
-const excused = (fromFolder) => KNOWN_VIOLATIONS.filter((k) => k.from === fromFolder).map((k) => k.to);
 
 /** One rule per folder: it may import its own folder and lower layers only. */
 function layerRules(root, layers, side) {
@@ -89,7 +76,6 @@ function layerRules(root, layers, side) {
     for (const folder of layer) {
       const notAllowed = [...layers.slice(i + 1).flat(), ...layer.filter((f) => f !== folder)];
       if (notAllowed.length === 0) continue;
-      const known = excused(`${root}/${folder}`);
       rules.push({
         name: `${side}-layers/${folder}`,
         comment:
@@ -97,7 +83,7 @@ function layerRules(root, layers, side) {
           `(and src-shared, proto/gen). Move what both need down a layer, or pass it in as a parameter.`,
         severity: 'error',
         from: { path: `^${root}/${folder}/`, pathNot: TEST_CODE },
-        to: { path: `^${root}/${anyOf(notAllowed)}/`, ...(known.length ? { pathNot: known } : {}) },
+        to: { path: `^${root}/${anyOf(notAllowed)}/` },
       });
     }
   });
@@ -111,17 +97,6 @@ function layerRules(root, layers, side) {
   });
   return rules;
 }
-
-/** `known-violation/ipc->app`: from folder and to folder, so each entry is reported under its own name. */
-const knownName = (k) => `known-violation/${k.from.split('/')[1]}->${/^\^src-[a-z]+\/([a-z-]+)\//.exec(k.to)?.[1]}`;
-
-const knownViolationRules = KNOWN_VIOLATIONS.map((k) => ({
-  name: knownName(k),
-  comment: `temporary, see KNOWN_VIOLATIONS: ${k.why}`,
-  severity: 'warn',
-  from: { path: `^${k.from}/`, pathNot: TEST_CODE },
-  to: { path: k.to },
-}));
 
 /** What the renderer's unit tests (node:test) may import from Node. */
 const NODE_TEST_MODULES = '^(node:)?(test|assert|assert/strict)$';
@@ -247,7 +222,6 @@ export default {
     ...boundaryRules,
     ...layerRules('src-cluster', CLUSTER_LAYERS, 'cluster'),
     ...layerRules('src-main', MAIN_LAYERS, 'main'),
-    ...knownViolationRules,
   ],
   options: {
     doNotFollow: { path: ['node_modules', '^proto/gen/'] },

@@ -1,26 +1,21 @@
-// The one authorizer. Every access path (the proxy, the node, the API) turns a certificate
-// identity into a decision here: identity → role set (roles named in the cert, traits from
-// the stored user) → role check → a decision with a reason that is shown and logged.
-// Then device trust: when the cluster's mode or a granting role requires a trusted device, the
-// certificate must carry the device fields of a device authentication. Locks are checked before
-// the roles: a lock on the user, a role, the login, the node or the device refuses everything.
+// The one authorizer's host. Every access path (the proxy, the node, the API, later the db, app
+// and kube services) turns a certificate identity into a decision here: identity → role set
+// (roles named in the cert, traits from the stored user) → the shared decision in authorize.ts
+// (locks, roles through the kind's matcher, device trust) → allowed with the kind's limits, or
+// refused with a reason that is shown and logged. A service builds one AccessChecker over its
+// local view of users, roles, locks and the cluster's device trust mode (see README.md).
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { BUILTIN_ADMIN_USER, SSH_EXT_ROLES } from '../../src-shared/cert-fields.ts';
+import { BUILTIN_ADMIN_USER, SSH_EXT_ROLES, sshDeviceFields } from '../../src-shared/cert-fields.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/index.ts';
 import type { ResourceStore } from '../storage/resources.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RoleResource, RoleSpec } from '../resources/role.ts';
 import { RoleSet, type SshSessionLimits } from '../resources/role-set.ts';
 import type { UserResource } from '../resources/user.ts';
-import { sshDeviceFields } from '../../src-shared/cert-fields.ts';
-import { discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
-import { sshAccessTargets, type LockChecker, type LockTarget } from '../locks/lock-targets.ts';
-import {
-  DEFAULT_CLUSTER_DEVICE_TRUST_MODE,
-  deviceTrustRequirement,
-  isDeviceTrusted,
-  UNAUTHORIZED_DEVICE,
-} from './device-trust-mode.ts';
+import type { LockChecker, LockTarget } from '../resources/lock.ts';
+import { authorize, type AccessDecision, type AccessRequest } from './authorize.ts';
+import { DEFAULT_CLUSTER_DEVICE_TRUST_MODE } from './device-trust-mode.ts';
+import type { AccessKind, KindLimits } from './matchers/index.ts';
 
 type UserSpec = UserResource['spec'];
 
@@ -36,6 +31,24 @@ export interface NodeTarget {
 
 /** `recorded`: the denial is already in the audit log, so the caller need not record it again. */
 export type Decision = { allowed: true } | { allowed: false; reason: string; recorded?: boolean };
+
+/**
+ * The one audit event the authorizer writes (a refusal by lock). Declared here rather than
+ * imported from the audit service, which sits above authz; an AuditEmitter fits it.
+ */
+export interface AccessDeniedEvent {
+  type: 'access.denied';
+  success: false;
+  user?: string;
+  message?: string;
+  fields?: Record<string, unknown>;
+}
+
+export interface AccessAudit {
+  emit(event: AccessDeniedEvent): Promise<void>;
+}
+
+const discardAudit: AccessAudit = { emit: async () => {} };
 
 /** An SSH decision; when allowed it carries the role options the node enforces on the connection. */
 export type SshDecision = { allowed: true; limits: SshSessionLimits } | Extract<Decision, { allowed: false }>;
@@ -55,13 +68,14 @@ export interface AccessCheckerOptions {
   clusterDeviceTrustMode?: () => string | Promise<string>;
   /** The service's lock view; without one nothing is ever locked (tests, tools). */
   locks?: LockChecker;
-  audit?: AuditEmitter;
+  /** Where lock refusals are recorded; without one they are only logged (unit tests). */
+  audit?: AccessAudit;
 }
 
 export class AccessChecker {
   private readonly clusterDeviceTrustMode: () => string | Promise<string>;
   private readonly locks: LockChecker | undefined;
-  private readonly audit: AuditEmitter;
+  private readonly audit: AccessAudit;
 
   constructor(
     private readonly users: ResourceStore<UserSpec>,
@@ -127,7 +141,7 @@ export class AccessChecker {
       if (role) roles.push(role);
       else this.log.warn('user refers to a role that does not exist; ignoring it', { user: name, role: r });
     }
-    const roleSet = new RoleSet(roles, { logins: user?.spec.traits?.logins ?? [] });
+    const roleSet = new RoleSet(roles, user?.spec.traits ?? {});
     return {
       user: name,
       roles: roles.map((r) => r.metadata.name),
@@ -138,55 +152,37 @@ export class AccessChecker {
     };
   }
 
+  /**
+   * The decision for any kind of access: `resource.kind` picks the kind's matcher ("node", "db",
+   * "app", "kube_cluster"). Never throws; a refusal carries the reason to show and log.
+   */
+  async authorize<K extends AccessKind>(request: AccessRequest<K>): Promise<AccessDecision<KindLimits[K]>> {
+    return authorize(
+      {
+        checkLocks: (targets, context) => this.checkLocks(targets, context),
+        resolveRoles: (identity) => this.forIdentity({ user: identity.user, roles: [...identity.roles] }),
+        clusterDeviceTrustMode: () => this.clusterDeviceTrustMode(),
+        log: this.log,
+      },
+      request,
+    );
+  }
+
   /** SSH session on a node: called by the node after the certificate itself verified. */
   async authorizeSsh(cert: SshCertificate, login: string, node: NodeTarget): Promise<SshDecision> {
-    let roleNames: string[] = [];
+    let roles: string[] = [];
     try {
       const parsed: unknown = JSON.parse(cert.extensions[SSH_EXT_ROLES] ?? '[]');
-      if (Array.isArray(parsed)) roleNames = parsed.filter((r): r is string => typeof r === 'string');
+      if (Array.isArray(parsed)) roles = parsed.filter((r): r is string => typeof r === 'string');
     } catch {
       return { allowed: false, reason: 'certificate carries malformed roles; log in again' };
     }
-    try {
-      const locked = await this.checkLocks(sshAccessTargets(cert, login, node.name), {
-        login,
-        node: node.name,
-        action: 'ssh',
-      });
-      if (!locked.allowed) return locked;
-      const access = await this.forIdentity({ user: cert.keyId, roles: roleNames });
-      const d = access.roleSet.checkNodeAccess(node, login);
-      if (!d.allowed) return { allowed: false, reason: d.reason };
-      const clusterMode = await this.clusterDeviceTrustMode();
-      const requirement = deviceTrustRequirement({
-        clusterMode,
-        roleModes: access.roleSet.grantingDeviceTrustModes(node, login),
-        isBot: access.isBot,
-      });
-      if (requirement.unknownMode) {
-        this.log.warn('access denied: unknown device trust mode', {
-          user: cert.keyId,
-          node: node.name,
-          mode: requirement.unknownMode,
-        });
-        return {
-          allowed: false,
-          reason: `${UNAUTHORIZED_DEVICE}: device trust is misconfigured (${requirement.unknownMode}); ask your administrator`,
-        };
-      }
-      if (requirement.required && !isDeviceTrusted(sshDeviceFields(cert))) {
-        this.log.warn('access denied: trusted device required', {
-          user: cert.keyId,
-          login,
-          node: node.name,
-          cluster_mode: clusterMode,
-        });
-        return { allowed: false, reason: UNAUTHORIZED_DEVICE };
-      }
-      return { allowed: true, limits: access.roleSet.sshSessionLimits() };
-    } catch (e) {
-      return { allowed: false, reason: (e as Error).message };
-    }
+    const device = sshDeviceFields(cert);
+    return this.authorize({
+      identity: { user: cert.keyId, roles, ...(device ? { device } : {}) },
+      resource: { kind: 'node', name: node.name, labels: node.labels },
+      action: { login },
+    });
   }
 
   /** Throws ACCESS_DENIED unless some role grants `verb` on `kind`. */

@@ -4,12 +4,17 @@
 // turns device trust off altogether (no device authentication, role modes are not consulted).
 // Anything unrecognised decides "deny": a typo must never open access.
 import type { DeviceFields } from '../../src-shared/cert-fields.ts';
+import { CLUSTER_DEVICE_TRUST_MODES, ROLE_DEVICE_TRUST_MODES } from '../resources/device-trust-modes.ts';
 
-export const CLUSTER_DEVICE_TRUST_MODES = ['off', 'optional', 'required', 'required-for-humans'] as const;
-export type ClusterDeviceTrustMode = (typeof CLUSTER_DEVICE_TRUST_MODES)[number];
-export const ROLE_DEVICE_TRUST_MODES = ['off', 'optional', 'required'] as const;
-export type RoleDeviceTrustMode = (typeof ROLE_DEVICE_TRUST_MODES)[number];
-export const DEFAULT_CLUSTER_DEVICE_TRUST_MODE: ClusterDeviceTrustMode = 'optional';
+// The mode lists belong to the resource schemas (resources sit below authz); re-exported so
+// callers that decide about device trust find everything here.
+export {
+  CLUSTER_DEVICE_TRUST_MODES,
+  DEFAULT_CLUSTER_DEVICE_TRUST_MODE,
+  ROLE_DEVICE_TRUST_MODES,
+  type ClusterDeviceTrustMode,
+  type RoleDeviceTrustMode,
+} from '../resources/device-trust-modes.ts';
 
 /** The text users know from Teleport, shown as the SSH channel-open failure message. */
 export const UNAUTHORIZED_DEVICE = 'unauthorized device';

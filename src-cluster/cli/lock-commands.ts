@@ -10,6 +10,7 @@ import { printTable } from './cli-util.ts';
 
 const USAGE =
   'usage: gatectl lock --device=ID | --user=NAME | --role=NAME | --login=NAME | --node=NAME ' +
+  '| --db=NAME | --app=NAME | --kube_cluster=NAME ' +
   '[--ttl=12h | --expires=RFC3339] [--message=TEXT]';
 
 type Options = Partial<Record<(typeof LOCK_TARGET_KINDS)[number] | 'ttl' | 'expires' | 'message', string>>;

@@ -2,12 +2,10 @@
 // the watcher so the authorizer and the node depend on this small contract only.
 import { SSH_EXT_ROLES, sshDeviceFields } from '../../src-shared/cert-fields.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/index.ts';
-import { lockTarget, type LockSpec, type LockTargetKind } from '../resources/lock.ts';
+import { lockTarget, type LockSpec, type LockTarget, type LockTargetKind } from '../resources/lock.ts';
 
-export interface LockTarget {
-  kind: LockTargetKind;
-  value: string;
-}
+// The contract types live with the lock resource (the authorizer, a layer below, needs them).
+export type { LockCheck, LockChecker, LockTarget } from '../resources/lock.ts';
 
 /** Everything an access attempt is, as lock targets; empty values are left out. */
 export function accessTargets(who: {
@@ -47,14 +45,6 @@ export function lockMatches(spec: Pick<LockSpec, 'target'>, targets: readonly Lo
 }
 
 export const UNRELIABLE_LOCK_VIEW = 'preventive lock-out due to local lock view becoming unreliable';
-
-/** The answer of a lock check; `message` is what the refused user sees. */
-export type LockCheck = { locked: false } | { locked: true; message: string; lockName?: string };
-
-/** What the authorizer asks before it grants anything. */
-export interface LockChecker {
-  check(targets: readonly LockTarget[]): LockCheck;
-}
 
 /** A lock as the node sees it when one comes into force: enough to find and tell its victims. */
 export interface LockNotice {

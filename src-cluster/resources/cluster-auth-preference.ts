@@ -9,7 +9,7 @@ import {
   CLUSTER_DEVICE_TRUST_MODES,
   DEFAULT_CLUSTER_DEVICE_TRUST_MODE,
   type ClusterDeviceTrustMode,
-} from '../authz/device-trust-mode.ts';
+} from './device-trust-modes.ts';
 import { description, labels, strictFields, wrongType } from './fields.ts';
 import type { KindDefinition } from './registry.ts';
 import { validateKind } from './validate.ts';

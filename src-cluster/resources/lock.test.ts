@@ -15,7 +15,7 @@ test('a lock has exactly one target', () => {
   assert.equal(lock!.kind, 'lock');
   assert.throws(
     () => parseResources(doc('{user: a, role: b}'), registry),
-    /a lock targets exactly one of: user, role, login, node, device \(got user, role\)/,
+    /a lock targets exactly one of: user, role, login, node, device, db, app, kube_cluster \(got user, role\)/,
   );
   assert.throws(() => parseResources(doc('{}'), registry), /exactly one of: .* \(got none\)/);
   assert.throws(
@@ -37,6 +37,19 @@ test('lock messages name the target kind and value, then the message', () => {
   assert.equal(describeLockTarget({ target: { login: 'root' } }), 'Login:"root"');
   assert.equal(describeLockTarget({ target: { node: 'n1' } }), 'Node:"n1"');
   assert.equal(describeLockTarget({ target: { user: 'a' } }), 'User:"a"');
+});
+
+test('databases, apps and Kubernetes clusters can be locked by name, like nodes', () => {
+  for (const [target, shown] of [
+    ['{db: pg-prod}', 'Database:"pg-prod"'],
+    ['{app: grafana}', 'App:"grafana"'],
+    ['{kube_cluster: prod-eu}', 'KubernetesCluster:"prod-eu"'],
+  ] as const) {
+    const [lock] = parseResources(doc(target), registry);
+    assert.equal(describeLockTarget(lock!.spec as Parameters<typeof describeLockTarget>[0]), shown);
+  }
+  assert.deepEqual(lockDocument({ db: 'pg-prod' }).spec, { target: { db: 'pg-prod' } });
+  assert.throws(() => lockDocument({ db: 'pg', app: 'wiki' }), /give exactly one target/);
 });
 
 test('gatectl lock builds the document: one target, --ttl or --expires', () => {

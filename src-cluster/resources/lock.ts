@@ -1,4 +1,5 @@
-// `kind: lock` — an admin's order that one user, role, login, node or device gets no access
+// `kind: lock` — an admin's order that one user, role, login, node, database, app, Kubernetes
+// cluster or device gets no access
 // until the lock is lifted or expires. The name is a server-made uuid (locks are not things
 // people name), and created_by/created_at are filled by the server, never taken from the client.
 import { z } from 'zod';
@@ -6,7 +7,9 @@ import { description, labels, strictFields, wrongType } from './fields.ts';
 import type { KindDefinition } from './registry.ts';
 
 export const LOCK_KIND = 'lock';
-export const LOCK_TARGET_KINDS = ['user', 'role', 'login', 'node', 'device'] as const;
+// db, app and kube_cluster name a resource of that kind (as node names a node): each kind's
+// matcher in src-cluster/authz/matchers/ offers its resource as a lock target.
+export const LOCK_TARGET_KINDS = ['user', 'role', 'login', 'node', 'device', 'db', 'app', 'kube_cluster'] as const;
 export type LockTargetKind = (typeof LOCK_TARGET_KINDS)[number];
 
 /** Exactly one field is set. */
@@ -41,6 +44,9 @@ const target = strictFields({
   login: targetValue.optional(),
   node: targetValue.optional(),
   device: targetValue.optional(),
+  db: targetValue.optional(),
+  app: targetValue.optional(),
+  kube_cluster: targetValue.optional(),
 }).superRefine((t, ctx) => {
   const set = LOCK_TARGET_KINDS.filter((k) => t[k] !== undefined);
   if (set.length !== 1) {
@@ -71,6 +77,24 @@ export const lockSchema: z.ZodType<LockResource> = strictFields({
   }),
 });
 
+/** One thing an access attempt is, as a lock may name it (the user, a role, the node, ...). */
+export interface LockTarget {
+  kind: LockTargetKind;
+  value: string;
+}
+
+/** The answer of a lock check; `message` is what the refused user sees. */
+export type LockCheck = { locked: false } | { locked: true; message: string; lockName?: string };
+
+/**
+ * What the authorizer asks before it grants anything. Declared with the lock resource so the
+ * authorizer (below the lock service in the layers) needs only this contract; the lock service
+ * implements it (src-cluster/locks/).
+ */
+export interface LockChecker {
+  check(targets: readonly LockTarget[]): LockCheck;
+}
+
 /** The one target of a lock as [kind, value]. */
 export function lockTarget(spec: Pick<LockSpec, 'target'>): [LockTargetKind, string] {
   for (const k of LOCK_TARGET_KINDS) {
@@ -85,6 +109,9 @@ const TARGET_WORDS: Record<LockTargetKind, string> = {
   role: 'Role',
   login: 'Login',
   node: 'Node',
+  db: 'Database',
+  app: 'App',
+  kube_cluster: 'KubernetesCluster',
   device: 'Device',
 };
 
@@ -104,7 +131,8 @@ export const lockKind: KindDefinition<LockResource> = {
   kind: LOCK_KIND,
   versions: ['v2'],
   schema: lockSchema,
-  description: 'cuts a user, role, login, node or device off until lifted or expired',
+  description:
+    'cuts a user, role, login, node, database, app, Kubernetes cluster or device off until lifted or expired',
   aliases: ['locks'],
   columns: [
     { header: 'TARGET', value: (l) => describeLockTarget(l.spec) },

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { newRole, presetRoles, type RoleResource } from './role.ts';
-import { RoleSet, roleSetForUser, type AccessDecision, type NodeInfo } from './role-set.ts';
+import { RoleSet, roleSetForUser, type AccessDecision } from './role-set.ts';
 import { newUser } from './user.ts';
 
 const [access, editor] = presetRoles() as [RoleResource, RoleResource];
@@ -29,88 +29,9 @@ const traits = { logins: ['alice', 'root'] };
 const allowed: AccessDecision = { allowed: true };
 const denied = (reason: string): AccessDecision => ({ allowed: false, reason });
 
-test('checkNodeAccess table', () => {
-  const cases: Array<[string, RoleResource[], NodeInfo, string, AccessDecision]> = [
-    ['access: own login on any node', [access], web1, 'alice', allowed],
-    ['access: login from traits', [access], box, 'root', allowed],
-    [
-      'access: login not in traits',
-      [access],
-      web1,
-      'bob',
-      denied('login "bob" is not allowed on node "web1" by role access'),
-    ],
-    ['dev: glob value in list matches', [dev], db1, 'ubuntu', allowed],
-    [
-      'dev: node outside its labels',
-      [dev],
-      web1,
-      'ubuntu',
-      denied(`node "web1" is not allowed by role dev: no role's node_labels match the node's labels`),
-    ],
-    [
-      'two roles named in the reason',
-      [access, dev],
-      web1,
-      'ubuntu',
-      denied('login "ubuntu" is not allowed on node "web1" by roles access, dev'),
-    ],
-    [
-      'role without node_labels grants no nodes',
-      [editor],
-      web1,
-      'alice',
-      denied(`node "web1" is not allowed by role editor: no role's node_labels match the node's labels`),
-    ],
-    ['deny login wins over allow', [access, noRoot], box, 'root', denied('login "root" is denied by role no-root')],
-    [
-      'deny login applies on every node',
-      [rootOnDb, noRoot],
-      db1,
-      'root',
-      denied('login "root" is denied by role no-root'),
-    ],
-    ['deny login leaves other logins', [rootOnDb, noRoot], db1, 'postgres', allowed],
-    [
-      'deny labels deny the whole node',
-      [access, noProd],
-      web1,
-      'alice',
-      denied('access to node "web1" is denied by role no-prod'),
-    ],
-    ['deny labels leave other nodes', [access, noProd], db1, 'alice', allowed],
-    [
-      'deny labels checked before deny logins',
-      [access, noProd, noRoot],
-      web1,
-      'root',
-      denied('access to node "web1" is denied by role no-prod'),
-    ],
-    [
-      'allow from one role, login from another does not combine',
-      [rootOnDb, dev],
-      web1,
-      'root',
-      denied(`node "web1" is not allowed by roles db-admin, dev: no role's node_labels match the node's labels`),
-    ],
-    [
-      'login must come from a role that matches the node',
-      [rootOnDb, dev],
-      { name: 'db2', labels: { env: 'dev', team: 'web' } },
-      'postgres',
-      denied('login "postgres" is not allowed on node "db2" by roles db-admin, dev'),
-    ],
-    ['no roles', [], web1, 'alice', denied('login "alice" is not allowed on node "web1": the user has no roles')],
-  ];
-  for (const [name, roles, node, login, expected] of cases) {
-    assert.deepEqual(new RoleSet(roles, traits).checkNodeAccess(node, login), expected, name);
-  }
-});
-
 test('templates expand to the user traits, and only well-formed ones', () => {
   assert.deepEqual(new RoleSet([access], { logins: ['alice', 'bad login', '-x'] }).allowedLogins(), ['alice']);
   assert.deepEqual(new RoleSet([access], {}).allowedLogins(), []);
-  assert.equal(new RoleSet([access], {}).checkNodeAccess(web1, '{{internal.logins}}').allowed, false);
 });
 
 test('allowedLogins is the union of allow minus deny, without duplicates', () => {

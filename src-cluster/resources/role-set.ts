@@ -1,20 +1,22 @@
 // A user's roles, compiled once (templates expanded, selectors compiled) and asked pure
-// questions: may this login reach this node, may this verb touch this kind, how long may a
-// session last. Deny always beats allow. Reasons are written for the person who was refused
-// and for the audit log, so they name the node, the login and the roles involved.
+// questions: which logins may the user's certificate carry, may this verb touch this kind, how
+// long may a session last. Deny always beats allow. The per-resource decision (may this login
+// reach this node, this db user this database, ...) is the authorizer's (src-cluster/authz/),
+// which reads the compiled roles through `compiled`. Reasons are written for the person who was
+// refused and for the audit log, so they name the kind, the verb and the roles involved.
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { parseDurationMs } from './duration.ts';
 import { compileSelector, type LabelMatcher, type NodeLabels } from './labels.ts';
+import { DEFAULT_MAX_SESSIONS, type RoleConditions, type RoleResource, type RoleRule, type RoleVerb } from './role.ts';
 import {
-  DEFAULT_MAX_SESSIONS,
-  loginProblem,
-  loginTemplateTrait,
-  type RoleConditions,
-  type RoleResource,
-  type RoleRule,
-  type RoleVerb,
-} from './role.ts';
-import type { UserResource, UserTraits } from './user.ts';
+  expandPrincipals,
+  LABEL_FIELDS,
+  PRINCIPAL_FIELDS,
+  type LabelField,
+  type PrincipalField,
+  type PrincipalTraits,
+} from './role-principals.ts';
+import type { UserResource } from './user.ts';
 
 export interface NodeInfo {
   name: string;
@@ -23,22 +25,24 @@ export interface NodeInfo {
 
 export type AccessDecision = { allowed: true } | { allowed: false; reason: string };
 
-interface CompiledConditions {
-  logins: string[];
-  nodes: LabelMatcher;
-  rules: RoleRule[];
+/** One allow or deny section, ready to match: a matcher per label field, principals expanded. */
+export interface CompiledConditions {
+  readonly labels: Readonly<Record<LabelField, LabelMatcher>>;
+  readonly principals: Readonly<Record<PrincipalField, readonly string[]>>;
+  readonly rules: readonly RoleRule[];
 }
 
-interface CompiledRole {
-  name: string;
-  allow: CompiledConditions;
-  deny: CompiledConditions;
-  maxSessionTtlMs: number | undefined;
-  deviceTrustMode: string | undefined;
-  maxSessions: number | undefined;
-  disconnectExpiredCert: boolean;
-  portForwarding: boolean;
-  forwardAgent: boolean;
+export interface CompiledRole {
+  readonly name: string;
+  readonly allow: CompiledConditions;
+  readonly deny: CompiledConditions;
+  readonly maxSessionTtlMs: number | undefined;
+  /** options.device_trust_mode as written (undefined = unset); the authorizer validates it. */
+  readonly deviceTrustMode: string | undefined;
+  readonly maxSessions: number | undefined;
+  readonly disconnectExpiredCert: boolean;
+  readonly portForwarding: boolean;
+  readonly forwardAgent: boolean;
 }
 
 /** What the node enforces for an SSH connection, from the role options. */
@@ -51,24 +55,12 @@ export interface SshSessionLimits {
   disconnectExpiredCert: boolean;
 }
 
-function expandLogins(entries: readonly string[], traits: UserTraits): string[] {
-  const out: string[] = [];
-  for (const entry of entries) {
-    const trait = loginTemplateTrait(entry);
-    // Trait values may one day come from an identity provider; only well-formed logins become
-    // certificate principals.
-    const values = trait ? (traits[trait] ?? []).filter((v) => loginProblem(v) === undefined) : [entry];
-    for (const v of values) if (!out.includes(v)) out.push(v);
-  }
-  return out;
-}
-
-function compileConditions(c: RoleConditions | undefined, traits: UserTraits): CompiledConditions {
-  return {
-    logins: expandLogins(c?.logins ?? [], traits),
-    nodes: compileSelector(c?.node_labels),
-    rules: c?.rules ?? [],
-  };
+function compileConditions(c: RoleConditions | undefined, traits: PrincipalTraits): CompiledConditions {
+  const labels = {} as Record<LabelField, LabelMatcher>;
+  for (const field of LABEL_FIELDS) labels[field] = compileSelector(c?.[field]);
+  const principals = {} as Record<PrincipalField, readonly string[]>;
+  for (const field of PRINCIPAL_FIELDS) principals[field] = expandPrincipals(field, c?.[field] ?? [], traits);
+  return { labels, principals, rules: c?.rules ?? [] };
 }
 
 function ruleMatches(rules: readonly RoleRule[], kind: string, verb: RoleVerb): boolean {
@@ -79,7 +71,7 @@ function ruleMatches(rules: readonly RoleRule[], kind: string, verb: RoleVerb): 
 }
 
 /** " by role a" / " by roles a, b", or why there is nobody to ask. */
-function byRoles(names: readonly string[]): string {
+export function byRoles(names: readonly string[]): string {
   if (names.length === 0) return ': the user has no roles';
   return ` by ${names.length === 1 ? 'role' : 'roles'} ${names.join(', ')}`;
 }
@@ -87,7 +79,7 @@ function byRoles(names: readonly string[]): string {
 export class RoleSet {
   readonly #roles: CompiledRole[];
 
-  constructor(roles: readonly RoleResource[], traits: UserTraits) {
+  constructor(roles: readonly RoleResource[], traits: PrincipalTraits) {
     const seen = new Set<string>();
     this.#roles = [];
     for (const role of roles) {
@@ -112,46 +104,23 @@ export class RoleSet {
     return this.#roles.map((r) => r.name);
   }
 
-  /** May `login` be used on `node`? Deny rules are checked first and win. */
-  checkNodeAccess(node: NodeInfo, login: string): AccessDecision {
-    const deniedNode = this.#roles.filter((r) => r.deny.nodes(node.labels)).map((r) => r.name);
-    if (deniedNode.length > 0) {
-      return { allowed: false, reason: `access to node "${node.name}" is denied${byRoles(deniedNode)}` };
-    }
-    const deniedLogin = this.#roles.filter((r) => r.deny.logins.includes(login)).map((r) => r.name);
-    if (deniedLogin.length > 0) {
-      return { allowed: false, reason: `login "${login}" is denied${byRoles(deniedLogin)}` };
-    }
-    const matching = this.#roles.filter((r) => r.allow.nodes(node.labels));
-    if (matching.length === 0) {
-      if (this.#roles.length === 0)
-        return { allowed: false, reason: `login "${login}" is not allowed on node "${node.name}"${byRoles([])}` };
-      return {
-        allowed: false,
-        reason: `node "${node.name}" is not allowed${byRoles(this.roleNames)}: no role's node_labels match the node's labels`,
-      };
-    }
-    if (matching.some((r) => r.allow.logins.includes(login))) return { allowed: true };
-    return {
-      allowed: false,
-      reason: `login "${login}" is not allowed on node "${node.name}"${byRoles(this.roleNames)}`,
-    };
+  /** The compiled roles, for the authorizer's per-kind matchers. */
+  get compiled(): readonly CompiledRole[] {
+    return this.#roles;
   }
 
   /**
-   * The device_trust_mode of each role whose allow rules grant `login` on `node` (undefined =
-   * unset). Call after checkNodeAccess allowed it: these are the roles whose mode applies.
+   * Should a resource with `labels` appear in the user's list of that kind (`field` names the
+   * kind's selector)? Labels only, like access without a principal; deny wins.
    */
-  grantingDeviceTrustModes(node: NodeInfo, login: string): (string | undefined)[] {
-    return this.#roles
-      .filter((r) => r.allow.nodes(node.labels) && r.allow.logins.includes(login))
-      .map((r) => r.deviceTrustMode);
+  canSee(field: LabelField, labels: NodeLabels): boolean {
+    if (this.#roles.some((r) => r.deny.labels[field](labels))) return false;
+    return this.#roles.some((r) => r.allow.labels[field](labels));
   }
 
-  /** Should `node` appear in the user's node list? Labels only, like access without a login. */
+  /** Should `node` appear in the user's node list? */
   canSeeNode(node: NodeInfo): boolean {
-    if (this.#roles.some((r) => r.deny.nodes(node.labels))) return false;
-    return this.#roles.some((r) => r.allow.nodes(node.labels));
+    return this.canSee('node_labels', node.labels);
   }
 
   /** Logins the user may use on `node` (e.g. the "connect as" choices in the desktop app). */
@@ -160,8 +129,8 @@ export class RoleSet {
     const denied = this.#deniedLogins();
     const out: string[] = [];
     for (const r of this.#roles) {
-      if (!r.allow.nodes(node.labels)) continue;
-      for (const l of r.allow.logins) if (!denied.has(l) && !out.includes(l)) out.push(l);
+      if (!r.allow.labels.node_labels(node.labels)) continue;
+      for (const l of r.allow.principals.logins) if (!denied.has(l) && !out.includes(l)) out.push(l);
     }
     return out;
   }
@@ -170,7 +139,8 @@ export class RoleSet {
   allowedLogins(): string[] {
     const denied = this.#deniedLogins();
     const out: string[] = [];
-    for (const r of this.#roles) for (const l of r.allow.logins) if (!denied.has(l) && !out.includes(l)) out.push(l);
+    for (const r of this.#roles)
+      for (const l of r.allow.principals.logins) if (!denied.has(l) && !out.includes(l)) out.push(l);
     return out;
   }
 
@@ -216,7 +186,7 @@ export class RoleSet {
   }
 
   #deniedLogins(): Set<string> {
-    return new Set(this.#roles.flatMap((r) => r.deny.logins));
+    return new Set(this.#roles.flatMap((r) => r.deny.principals.logins));
   }
 }
 

@@ -1,8 +1,10 @@
-// `kind: role` — what a user may do: which nodes, as which logins, which admin verbs on which
-// resource kinds, and how long a session may last. Evaluation lives in role-set.ts.
+// `kind: role` — what a user may do: which nodes, databases, apps and Kubernetes clusters, as
+// which principals, which admin verbs on which resource kinds, and how long a session may last.
+// Compilation lives in role-set.ts; the per-kind decision in src-cluster/authz/.
 import { z } from 'zod';
-import { ROLE_DEVICE_TRUST_MODES, type RoleDeviceTrustMode } from '../authz/device-trust-mode.ts';
+import { ROLE_DEVICE_TRUST_MODES, type RoleDeviceTrustMode } from './device-trust-modes.ts';
 import { durationProblem } from './duration.ts';
+export { loginProblem } from './role-principals.ts';
 import {
   description,
   guardedRecord,
@@ -13,6 +15,12 @@ import {
   wrongType,
 } from './fields.ts';
 import type { LabelSelector } from './labels.ts';
+import {
+  principalEntryProblem,
+  principalTemplateTrait,
+  type LabelField,
+  type PrincipalField,
+} from './role-principals.ts';
 import type { KindDefinition } from './registry.ts';
 import { validateKind } from './validate.ts';
 
@@ -29,6 +37,20 @@ export interface RoleConditions {
   /** Logins (unix users) or templates such as `{{internal.logins}}`. */
   logins?: string[];
   node_labels?: LabelSelector;
+  /** Databases this section grants or refuses, by label; with db_users / db_names. */
+  db_labels?: LabelSelector;
+  /** Database users (or `{{internal.db_users}}`, or `*` for any). */
+  db_users?: string[];
+  /** Database names within a database (or `{{internal.db_names}}`, or `*` for any). */
+  db_names?: string[];
+  /** Web apps this section grants or refuses, by label. */
+  app_labels?: LabelSelector;
+  /** Kubernetes clusters this section grants or refuses, by label; with the groups/users below. */
+  kubernetes_labels?: LabelSelector;
+  /** Kubernetes groups to impersonate (or `{{internal.kubernetes_groups}}`). */
+  kubernetes_groups?: string[];
+  /** Kubernetes users to impersonate (or `{{internal.kubernetes_users}}`). */
+  kubernetes_users?: string[];
   rules?: RoleRule[];
 }
 
@@ -65,73 +87,56 @@ export interface RoleResource {
   spec: RoleSpec;
 }
 
-// Template variable → the user trait it expands to. Only whole-entry templates are supported:
-// splicing traits into larger strings ("x-{{internal.logins}}") invites surprising principals.
+/** The template `logins` accepts, and the trait it expands to. */
 export const LOGIN_TEMPLATES: Readonly<Record<string, 'logins'>> = { 'internal.logins': 'logins' };
-const TEMPLATE = /^\{\{\s*([A-Za-z0-9_.]+)\s*\}\}$/;
-
-// Unix-ish login names; no leading "-" so a login can never read as an ssh option.
-const LOGIN_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/;
-
-export function loginProblem(login: string): string | undefined {
-  if (LOGIN_PATTERN.test(login)) return undefined;
-  return `"${login}" is not a valid login: use 1-64 letters, digits, "_", ".", "@" or "-", not starting with "-", "." or "@"`;
-}
 
 /** The trait a template refers to, undefined when `entry` is a plain login. Throws nothing. */
 export function loginTemplateTrait(entry: string): 'logins' | undefined {
-  const m = TEMPLATE.exec(entry);
-  return m ? LOGIN_TEMPLATES[m[1]!] : undefined;
+  return principalTemplateTrait('logins', entry) as 'logins' | undefined;
 }
 
-function loginEntryProblem(entry: string): string | undefined {
-  if (entry.includes('{{') || entry.includes('}}')) {
-    if (loginTemplateTrait(entry)) return undefined;
-    const supported = Object.keys(LOGIN_TEMPLATES)
-      .map((t) => `{{${t}}}`)
-      .join(', ');
-    return `unknown template "${entry}"; supported: ${supported}`;
-  }
-  return loginProblem(entry);
+function principalList(field: PrincipalField) {
+  const entry = z.string(wrongType('expected a string')).superRefine((value, ctx) => {
+    const problem = principalEntryProblem(field, value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+  });
+  return z.array(entry, wrongType('expected a list of strings'));
 }
-
-const loginEntry = z.string(wrongType('expected a string')).superRefine((entry, ctx) => {
-  const problem = loginEntryProblem(entry);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem, input: entry });
-});
 
 const selectorValue = z.union([z.string(), z.array(z.string())], { error: 'expected a string or a list of strings' });
 
-const labelSelector = guardedRecord(
-  z
-    .record(z.string(), selectorValue, wrongType('expected a mapping of label names to values'))
-    .superRefine((selector, ctx) => {
-      for (const [key, value] of Object.entries(selector)) {
-        const values = typeof value === 'string' ? [value] : value;
-        if (key === '*') {
-          if (values.length !== 1 || values[0] !== '*') {
+function labelSelector(field: LabelField, noun: string) {
+  return guardedRecord(
+    z
+      .record(z.string(), selectorValue, wrongType('expected a mapping of label names to values'))
+      .superRefine((selector, ctx) => {
+        for (const [key, value] of Object.entries(selector)) {
+          const values = typeof value === 'string' ? [value] : value;
+          if (key === '*') {
+            if (values.length !== 1 || values[0] !== '*') {
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `the "*" key only works as '*': '*' (every ${noun}); to match any value of one label write '<label>': '*'`,
+                input: value,
+              });
+            }
+            continue;
+          }
+          const keyProblem = labelKeyProblem(key);
+          if (keyProblem) ctx.addIssue({ code: 'custom', path: [key], message: keyProblem, input: key });
+          if (values.some((v) => v.includes('{{'))) {
             ctx.addIssue({
               code: 'custom',
               path: [key],
-              message: `the "*" key only works as '*': '*' (every node); to match any value of one label write '<label>': '*'`,
+              message: `templates are not supported in ${field}`,
               input: value,
             });
           }
-          continue;
         }
-        const keyProblem = labelKeyProblem(key);
-        if (keyProblem) ctx.addIssue({ code: 'custom', path: [key], message: keyProblem, input: key });
-        if (values.some((v) => v.includes('{{'))) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: 'templates are not supported in node_labels',
-            input: value,
-          });
-        }
-      }
-    }),
-);
+      }),
+  );
+}
 
 const resourceKindName = z
   .string(wrongType('expected a string'))
@@ -145,8 +150,15 @@ const rule = strictFields({
 });
 
 const conditions = strictFields({
-  logins: z.array(loginEntry, wrongType('expected a list of strings')).optional(),
-  node_labels: labelSelector.optional(),
+  logins: principalList('logins').optional(),
+  node_labels: labelSelector('node_labels', 'node').optional(),
+  db_labels: labelSelector('db_labels', 'database').optional(),
+  db_users: principalList('db_users').optional(),
+  db_names: principalList('db_names').optional(),
+  app_labels: labelSelector('app_labels', 'app').optional(),
+  kubernetes_labels: labelSelector('kubernetes_labels', 'Kubernetes cluster').optional(),
+  kubernetes_groups: principalList('kubernetes_groups').optional(),
+  kubernetes_users: principalList('kubernetes_users').optional(),
   rules: z.array(rule, wrongType('expected a list of rules, each with resources and verbs')).optional(),
 });
 

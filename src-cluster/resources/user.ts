@@ -4,12 +4,16 @@
 import { z } from 'zod';
 import { resourceName, strictFields, stringList, wrongType } from './fields.ts';
 import type { KindDefinition } from './registry.ts';
-import { loginProblem } from './role.ts';
+import { PRINCIPAL_FIELDS, PRINCIPAL_RULES, type PrincipalField } from './role-principals.ts';
 import { validateKind } from './validate.ts';
 
+/** Each trait is expanded into the role field of the same name (`{{internal.<trait>}}`). */
 export interface UserTraits {
-  /** Expanded into roles' `{{internal.logins}}`. */
   logins?: string[];
+  db_users?: string[];
+  db_names?: string[];
+  kubernetes_groups?: string[];
+  kubernetes_users?: string[];
 }
 
 export interface UserSpec {
@@ -28,12 +32,15 @@ export interface UserResource {
 
 const roleNames = z.array(resourceName, wrongType('expected a list of role names'));
 
-const traitLogins = stringList().superRefine((logins, ctx) => {
-  logins.forEach((login, i) => {
-    const problem = loginProblem(login);
-    if (problem) ctx.addIssue({ code: 'custom', path: [i], message: problem, input: login });
+// Trait values are concrete: never a template, never the "*" a role may use.
+function traitValues(field: PrincipalField) {
+  return stringList().superRefine((values, ctx) => {
+    values.forEach((value, i) => {
+      const problem = PRINCIPAL_RULES[field].problem(value);
+      if (problem) ctx.addIssue({ code: 'custom', path: [i], message: problem, input: value });
+    });
   });
-});
+}
 
 export const userSchema: z.ZodType<UserResource> = strictFields({
   kind: z.literal('user'),
@@ -41,7 +48,13 @@ export const userSchema: z.ZodType<UserResource> = strictFields({
   metadata: strictFields({ name: resourceName }),
   spec: strictFields({
     roles: roleNames,
-    traits: strictFields({ logins: traitLogins.optional() }).optional(),
+    traits: strictFields({
+      logins: traitValues('logins').optional(),
+      db_users: traitValues('db_users').optional(),
+      db_names: traitValues('db_names').optional(),
+      kubernetes_groups: traitValues('kubernetes_groups').optional(),
+      kubernetes_users: traitValues('kubernetes_users').optional(),
+    }).optional(),
     is_bot: z.boolean(wrongType('expected true or false')).optional(),
   }),
 });
@@ -74,6 +87,9 @@ export function newUser(options: NewUserOptions): UserResource {
   return validateKind(userKind, { kind: 'user', version: 'v2', metadata: { name: options.name }, spec });
 }
 
-export function userTraits(user: UserResource): UserTraits {
-  return { logins: [...(user.spec.traits?.logins ?? [])] };
+/** A copy of the user's traits (every field present, possibly empty), safe to mutate. */
+export function userTraits(user: UserResource): Required<UserTraits> {
+  const traits = {} as Required<UserTraits>;
+  for (const field of PRINCIPAL_FIELDS) traits[field] = [...(user.spec.traits?.[field] ?? [])];
+  return traits;
 }
