@@ -10,7 +10,7 @@ import { userInfo } from 'node:os';
 const USAGE = `Usage: gatehouse <command> [options]
 
 Commands:
-  start     run the cluster (auth, proxy, node; each can be disabled in the config)
+  start     run the cluster services (auth, proxy, node; all of the config's by default)
   demo      run an embedded demo cluster with a demo user (what "npm start" runs)
   version   print the version
 
@@ -18,6 +18,13 @@ Options for start:
   --config FILE     YAML configuration (default: embedded defaults)
   --data-dir DIR    data directory (default: $GATEHOUSE_DATA_DIR, /var/lib/gatehouse as root,
                     ~/.local/share/gatehouse otherwise)
+  --roles LIST      services to run here, e.g. auth or proxy,node (default: those the config enables)
+  --auth-server HOST:PORT
+                    auth's API when auth does not run here (config: auth_server)
+  --token TOKEN     join token for the first start of a proxy or node ("gatectl tokens add");
+                    also $GATEHOUSE_JOIN_TOKEN or the config's join_token / join_token_file
+  --ca-pin SHA256:HEX
+                    auth's CA fingerprint (gatectl status), checked before the token is sent
   --debug           verbose logs
 
 Options for demo (besides those of start):
@@ -31,6 +38,10 @@ async function start(argv: string[], demo = false): Promise<void> {
     options: {
       config: { type: 'string' },
       'data-dir': { type: 'string' },
+      roles: { type: 'string' },
+      'auth-server': { type: 'string' },
+      token: { type: 'string' },
+      'ca-pin': { type: 'string' },
       debug: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...(demo ? { 'json-status': { type: 'string' as const } } : {}),
@@ -40,13 +51,20 @@ async function start(argv: string[], demo = false): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const cfg = loadConfig(values.config, { dataDir: values['data-dir'] ?? (demo ? demoDataDir() : undefined) });
+  const cfg = loadConfig(values.config, {
+    dataDir: values['data-dir'] ?? (demo ? demoDataDir() : undefined),
+    roles: values.roles,
+    authServer: values['auth-server'],
+    token: values.token,
+    caPin: values['ca-pin'],
+  });
   if (demo && !values.config) cfg.cluster_name = 'demo';
   const log = createLogger({ level: values.debug ? 'debug' : cfg.log.level, format: cfg.log.format });
   log.info('starting gatehouse', { version: VERSION, data_dir: cfg.data_dir });
   const daemon = await startDaemon(cfg, log);
   log.info('gatehouse is running', {
     cluster: daemon.clusterName,
+    auth: daemon.authAddress,
     proxy: daemon.proxyAddress,
     node: daemon.nodeAddress,
     admin_identity: daemon.adminIdentityPath,

@@ -84,6 +84,11 @@ const ConfigSchema = z.strictObject({
   proxy: z
     .strictObject({
       enabled: z.boolean().default(true),
+      // The proxy's name in the inventory (`gatectl nodes ls`); default: the short host name.
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+        .optional(),
       listen_addr: addr.default('127.0.0.1:3080'),
       public_addr: addr.optional(),
       handshake_timeout: timeout.default(DEFAULT_HANDSHAKE_TIMEOUT),
