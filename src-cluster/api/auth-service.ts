@@ -1,14 +1,13 @@
 // The Connect implementation of gatehouse.v1.AuthService: thin translation between protobuf
 // messages and the auth server, with identity and admin checks on every non-public call.
-import type { ConnectRouter, HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { AuthServer } from '../auth/auth-server.ts';
 import type { Logger } from '../log/logger.ts';
-import { toConnectError } from './errors.ts';
-import { peerKey, requireIdentity } from './peer.ts';
-import { accessTargets } from '../locks/lock-targets.ts';
-import { BUILTIN_ADMIN_USER } from '../../src-shared/cert-fields.ts';
+import { guarded } from './guarded.ts';
+import { peerKey } from './peer.ts';
+import { requireUserCall } from './user-identity.ts';
 import type { ResourceAdmin } from './resource-admin.ts';
 import type { DeviceInventory } from '../devicetrust/inventory.ts';
 import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
@@ -34,54 +33,9 @@ export interface ApiDeps {
   auditLog?: AuditSearcher;
 }
 
-type Impl = ServiceImpl<typeof AuthService>;
-type Handler = (req: unknown, ctx: HandlerContext) => Promise<unknown>;
-
-/** Every handler's errors leave as ConnectErrors carrying our stable code. */
-function guarded(impl: Impl, log: Logger): Impl {
-  const out: Record<string, Handler> = {};
-  for (const [name, fn] of Object.entries(impl as unknown as Record<string, Handler>)) {
-    out[name] = async (req, ctx) => {
-      try {
-        return await fn(req, ctx);
-      } catch (e) {
-        const err = toConnectError(e);
-        log.debug('api call failed', { method: name, client: ctx.values.get(peerKey).address, error: err.rawMessage });
-        throw err;
-      }
-    };
-  }
-  return out as unknown as Impl;
-}
-
 export function registerAuthService(deps: ApiDeps) {
   const { auth, resources, devices } = deps;
-  // Every authenticated call is new access: a lock on the caller's user, roles or device refuses it.
-  const id = async (ctx: HandlerContext) => {
-    const peer = ctx.values.get(peerKey);
-    const who = requireIdentity(peer);
-    if (who.user === BUILTIN_ADMIN_USER) {
-      // Only the newest admin identity file works; an older copy is refused and recorded.
-      await auth.requireCurrentAdminCert(peer.certDer).catch(async (e: unknown) => {
-        const fields = { reason: 'admin_identity_replaced', client_address: peer.address };
-        const event = {
-          type: 'access.denied',
-          success: false,
-          user: who.user,
-          message: errorMessage(e),
-          fields,
-        } as const;
-        await recordRefusal(deps.audit ?? discardAudit, event, deps.log);
-        deps.log.warn('replaced admin identity refused', { client: peer.address });
-        throw e;
-      });
-    }
-    await auth.access.requireNoLock(
-      accessTargets({ user: who.user, roles: who.roles, ...(who.device ? { device: who.device.deviceId } : {}) }),
-      { action: 'api' },
-    );
-    return who;
-  };
+  const id = (ctx: HandlerContext) => requireUserCall(ctx.values.get(peerKey), deps);
   return (router: ConnectRouter) =>
     router.service(
       AuthService,

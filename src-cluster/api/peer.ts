@@ -1,30 +1,61 @@
-// Who is calling: the mTLS client certificate (already verified by TLS against the user CA)
-// and the source address, carried from the Node request into Connect's handler context.
+// Who is calling: the mTLS client certificate and the source address, carried from the Node
+// request into Connect's handler context. TLS accepts certificates of either X.509 CA (user or
+// host); here each is classified by the CA that actually signed it, so a host certificate never
+// passes as a user (requireIdentity) and a user certificate never as a service (requireHost).
 import type { TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { createContextKey, createContextValues, type ContextValues } from '@connectrpc/connect';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
+import { hostIdentityFromCert, issuedByOneOf, type HostIdentity } from '../auth/host-identity.ts';
+import type { ServiceRole } from '../join/join-tokens.ts';
 
 export interface Peer {
   address: string;
+  /** A user (or the admin), from a certificate of the USER CA. */
   identity?: TlsIdentity;
-  /** DER of the verified client certificate (set with identity). */
+  /** DER of the verified client certificate (set with identity or host). */
   certDer?: Buffer;
+  /** A joined cluster service, from a certificate of the HOST CA. */
+  host?: HostIdentity;
   refusal?: string;
+}
+
+/** The CA certificates each kind of client certificate must chain to (read per connection). */
+export interface PeerCas {
+  userCaPems: () => readonly string[];
+  hostCaPems: () => readonly string[];
 }
 
 export const peerKey = createContextKey<Peer>({ address: 'unknown' });
 
-export function peerContext(req: { socket: unknown }): ContextValues {
+type CertPeer = Omit<Peer, 'address'>;
+
+/** What a TLS-verified client certificate proves, decided by which CA signed it. */
+export function classifyClientCert(der: Buffer, cas: PeerCas): CertPeer {
+  const cert = new X509Certificate(der);
+  if (issuedByOneOf(cert, cas.userCaPems())) return { identity: identityFromClientCert(der), certDer: der };
+  const host = hostIdentityFromCert(der, cas.hostCaPems());
+  if (host) return { host, certDer: der };
+  return { refusal: 'the certificate is neither a user nor a service certificate of this cluster' };
+}
+
+// One classification per TLS connection: HTTP/2 carries many calls over one socket.
+const classified = new WeakMap<object, CertPeer>();
+
+export function peerContext(req: { socket: unknown }, cas: PeerCas): ContextValues {
   const socket = req.socket as TLSSocket;
   const peer: Peer = { address: socket.remoteAddress ?? 'unknown' };
   const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
   if (cert && cert.raw) {
     if (socket.authorized) {
-      peer.identity = identityFromClientCert(cert.raw);
-      peer.certDer = cert.raw;
-    }
-    else peer.refusal = String(socket.authorizationError ?? 'untrusted certificate');
+      let found = classified.get(socket);
+      if (!found) {
+        found = classifyClientCert(cert.raw, cas);
+        classified.set(socket, found);
+      }
+      Object.assign(peer, found);
+    } else peer.refusal = String(socket.authorizationError ?? 'untrusted certificate');
   }
   return createContextValues().set(peerKey, peer);
 }
@@ -36,6 +67,12 @@ export function requireIdentity(peer: Peer): TlsIdentity {
     }
     return peer.identity;
   }
+  if (peer.host) {
+    throw new GatehouseError(
+      ErrorCode.ACCESS_DENIED,
+      `a service certificate (${peer.host.role} "${peer.host.name}") cannot make user calls`,
+    );
+  }
   if (peer.refusal) {
     const expired = /expired/i.test(peer.refusal);
     throw new GatehouseError(
@@ -46,4 +83,36 @@ export function requireIdentity(peer: Peer): TlsIdentity {
     );
   }
   throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, 'this call needs a client certificate; run "gate login" first');
+}
+
+/** The calling service's host identity; refuses users, other clusters, expired certs and other roles. */
+export function requireHost(peer: Peer, roles?: readonly ServiceRole[]): HostIdentity {
+  const host = peer.host;
+  if (!host) {
+    if (peer.identity) {
+      throw new GatehouseError(
+        ErrorCode.ACCESS_DENIED,
+        'this call is for cluster services: a user certificate cannot make it',
+      );
+    }
+    const why = peer.refusal ? `client certificate refused (${peer.refusal})` : 'no client certificate';
+    const expired = /expired/i.test(peer.refusal ?? '');
+    throw new GatehouseError(
+      expired ? ErrorCode.CERT_EXPIRED : ErrorCode.CERT_INVALID,
+      `${why}: this call needs a host certificate of this cluster; join with a token first`,
+    );
+  }
+  if (host.notAfter.getTime() <= Date.now()) {
+    throw new GatehouseError(
+      ErrorCode.CERT_EXPIRED,
+      `host certificate of ${host.role} "${host.name}" has expired; join again`,
+    );
+  }
+  if (roles && !roles.includes(host.role)) {
+    throw new GatehouseError(
+      ErrorCode.ACCESS_DENIED,
+      `a ${host.role} service may not make this call (allowed: ${roles.join(', ')})`,
+    );
+  }
+  return host;
 }

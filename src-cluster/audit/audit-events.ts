@@ -19,6 +19,10 @@ export const AUDIT_EVENT_TYPES = [
   'resource.create',
   'resource.update',
   'resource.delete',
+  'join.token.create',
+  'join.token.delete',
+  'join.token.used',
+  'join.token.failed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

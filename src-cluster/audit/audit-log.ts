@@ -41,6 +41,10 @@ const CODE_NUMBERS: Record<AuditEventType, string> = {
   'resource.create': 'GH9000',
   'resource.update': 'GH9001',
   'resource.delete': 'GH9002',
+  'join.token.create': 'GH8000',
+  'join.token.delete': 'GH8001',
+  'join.token.used': 'GH8002',
+  'join.token.failed': 'GH8003',
 };
 
 export function auditCode(type: AuditEventType, success: boolean): string {

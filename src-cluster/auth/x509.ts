@@ -76,14 +76,18 @@ export async function createCertAuthority(commonName: string, clusterName: strin
   return { certPem: cert.toString('pem'), keyPem };
 }
 
-interface IssueParams {
+export interface IssueParams {
   ca: TlsCaMaterial;
   publicKey: KeyObject;
   notBefore: Date;
   notAfter: Date;
 }
 
-async function issue(params: IssueParams, subject: x509.JsonName, extensions: x509.Extension[]): Promise<string> {
+export async function issueCertificate(
+  params: IssueParams,
+  subject: x509.JsonName,
+  extensions: x509.Extension[],
+): Promise<string> {
   const caCert = new x509.X509Certificate(params.ca.certPem);
   const cert = await x509.X509CertificateGenerator.create({
     subject,
@@ -109,7 +113,7 @@ export async function issueClientCert(
   const subject: x509.JsonName = [{ CN: [params.user] }];
   if (params.roles.length > 0) subject.push({ O: params.roles });
   const device = params.device;
-  return issue(params, subject, [
+  return issueCertificate(params, subject, [
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
     new x509.Extension(OID_GATEHOUSE_LOGINS, false, Buffer.from(JSON.stringify(params.logins))),
@@ -135,7 +139,7 @@ export async function issueServerCert(
     ...params.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...params.ips.map((value) => ({ type: 'ip' as const, value })),
   ];
-  return issue(
+  return issueCertificate(
     params,
     [{ CN: [params.commonName] }],
     [

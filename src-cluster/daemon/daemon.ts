@@ -16,6 +16,7 @@ import { ResourceAdmin } from '../api/resource-admin.ts';
 import { DeviceInventory } from '../devicetrust/inventory.ts';
 import { registerAuthService } from '../api/auth-service.ts';
 import { registerDeviceTrustService } from '../api/devicetrust-service.ts';
+import { registerClusterRoutes } from '../api/cluster-routes.ts';
 import { ekpubRiskWarning } from '../devicetrust/attestation-policy.ts';
 import { loadEkCertAllowedCas } from '../devicetrust/ek-cas.ts';
 import { ClusterAuthPreferenceService } from '../auth/cluster-auth-preference.ts';
@@ -170,6 +171,11 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         names.filter((n) => !isIp(n)),
         [...new Set(['127.0.0.1', ...names.filter(isIp)])],
       );
+      // User certificates come from the user CA, joined services' from the host CA (api/peer.ts).
+      const tlsCas = {
+        userCaPems: () => [cas.tlsUser.material.certPem],
+        hostCaPems: () => [cas.tlsHost.material.certPem],
+      };
       const authRoutes = registerAuthService({
         auth,
         resources: admin,
@@ -187,6 +193,19 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
             roleNames,
           ),
       });
+      const clusterRoutes = registerClusterRoutes({
+        backend,
+        auth,
+        audit,
+        log: log.child('join'),
+        watchPrefixes: {
+          role: roles.prefix,
+          user: users.prefix,
+          lock: lockService.store.prefix,
+          cluster_auth_preference: preference.store.prefix,
+          node: auth.nodes.prefix,
+        },
+      });
       const deviceTrustRoutes = registerDeviceTrustService({
         inventory: devices,
         cas,
@@ -202,15 +221,17 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         routes: (router) => {
           authRoutes(router);
           deviceTrustRoutes(router);
+          clusterRoutes.routes(router);
         },
-        contextValues: (req) => peerContext(req),
+        contextValues: (req) => peerContext(req, tlsCas),
         logger: log.child('api'),
       });
       const proxy = new ProxyServer({
         listenHost: host,
         listenPort: Number(splitHostPort(cfg.proxy.listen_addr)[1]),
         tls: { certPem: identity.certPem, keyPem: identity.keyPem, chainPem: [cas.tlsHost.material.certPem] },
-        userCaPems: () => [cas.tlsUser.material.certPem],
+        userCaPems: tlsCas.userCaPems,
+        hostCaPems: tlsCas.hostCaPems,
         apiHandler: apiHandler as never,
         backends: {
           findNode: async (id, name) => {

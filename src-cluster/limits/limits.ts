@@ -19,6 +19,8 @@ export const UNAUTHENTICATED_METHODS: ReadonlySet<string> = new Set([
   'gatehouse.v1.AuthService/Ping',
   'gatehouse.v1.AuthService/Login',
   'gatehouse.v1.AuthService/SetPasswordWithToken',
+  // The join token is the proof: a service has no certificate yet.
+  'gatehouse.v1.ClusterService/Join',
 ]);
 
 /** User, resource, node and device names: a DNS name's limit, as the issue asks. */
@@ -55,6 +57,10 @@ export const FIELD_MAX_BYTES: Readonly<Record<string, number>> = {
   tls_certificate: CERTIFICATE_MAX_BYTES,
   resource_json: RESOURCE_JSON_MAX_BYTES,
   user_json: RESOURCE_JSON_MAX_BYTES,
+  ssh_public_key: CERTIFICATE_MAX_BYTES,
+  tls_public_key_pem: CERTIFICATE_MAX_BYTES,
+  /** A service's audit event (EmitAuditEvent); service-audit.ts bounds it the same. */
+  fields_json: 16 << 10,
 };
 
 // Connection limits (defaults of the config fields). Durations are config strings.

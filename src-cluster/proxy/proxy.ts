@@ -5,10 +5,12 @@
 import * as tls from 'node:tls';
 import * as net from 'node:net';
 import * as http2 from 'node:http2';
+import { X509Certificate } from 'node:crypto';
 import { ALPN_API, ALPN_SSH } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
+import { issuedByOneOf } from '../auth/host-identity.ts';
 import { readHeaderLine, writeHeaderLine, type SshRouteRequest } from '../../src-shared/ssh-route.ts';
 import { closeWhenIdle, guardTlsListener } from '../limits/listener-guards.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../limits/limits.ts';
@@ -51,6 +53,11 @@ export interface ProxyOptions {
   tls: { certPem: string; keyPem: string; chainPem: string[] };
   /** PEMs of the X.509 user CA(s): client certificates must chain to one of them. */
   userCaPems: () => string[];
+  /**
+   * PEMs of the X.509 host CA(s): joined services call the API with host certificates. They pass
+   * TLS, but only API routes that ask for a host identity accept them (see api/peer.ts).
+   */
+  hostCaPems?: () => string[];
   apiHandler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
   backends: ProxyBackends;
   logger: Logger;
@@ -77,7 +84,7 @@ export class ProxyServer {
       requestCert: true,
       // Public API calls (ping, login) come without a client cert; each route checks `authorized`.
       rejectUnauthorized: false,
-      ca: opts.userCaPems(),
+      ca: [...opts.userCaPems(), ...(opts.hostCaPems?.() ?? [])],
       minVersion: 'TLSv1.2',
     });
     // Per-source cap and a handshake timer from accept.
@@ -138,7 +145,12 @@ export class ProxyServer {
       const why = socket.authorizationError ? String(socket.authorizationError) : 'no client certificate';
       throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, `client certificate refused (${why}); run "gate login" again`);
     }
-    return identityFromClientCert(socket.getPeerCertificate(false).raw);
+    const der = socket.getPeerCertificate(false).raw;
+    // TLS also accepts host certificates: SSH routing is for users only.
+    if (!issuedByOneOf(new X509Certificate(der), this.opts.userCaPems())) {
+      throw new GatehouseError(ErrorCode.ACCESS_DENIED, 'only user certificates may open SSH routes');
+    }
+    return identityFromClientCert(der);
   }
 
   private async relaySsh(socket: tls.TLSSocket): Promise<void> {

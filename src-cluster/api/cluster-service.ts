@@ -1,0 +1,137 @@
+// The Connect implementation of gatehouse.v1.ClusterService, auth side: how services join (a
+// token), renew, heartbeat, leave, watch what they decide with, and record audit events. Join is
+// public (the token is the proof); ListServers is a user (admin) call; every other call needs the
+// caller's host certificate, and what it writes is checked against that certificate.
+import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
+import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { AuthServer } from '../auth/auth-server.ts';
+import type { AuditEmitter } from '../audit/audit-events.ts';
+import type { HostIdentityIssued, HostJoin } from '../join/host-join.ts';
+import type { ServerInventory } from '../join/server-inventory.ts';
+import { decodeServiceAuditEvent } from '../join/service-audit.ts';
+import type { Logger } from '../log/logger.ts';
+import { toConnectError } from './errors.ts';
+import { guarded } from './guarded.ts';
+import { peerKey, requireHost } from './peer.ts';
+import { allowedWatchKinds, watchResources, type ResourceWatchDeps } from './resource-watch.ts';
+import { requireUserCall } from './user-identity.ts';
+
+export interface ClusterServiceDeps {
+  auth: AuthServer;
+  join: HostJoin;
+  servers: ServerInventory;
+  watch: ResourceWatchDeps;
+  audit: AuditEmitter;
+  log: Logger;
+}
+
+function joinResponse(r: HostIdentityIssued) {
+  return {
+    clusterName: r.clusterName,
+    hostId: r.hostId,
+    tlsCertPem: r.tlsCertPem,
+    sshHostCert: r.sshHostCert,
+    expiresUnix: BigInt(Math.floor(r.expires.getTime() / 1000)),
+    tlsHostCaPems: r.tlsHostCaPems,
+    tlsUserCaPems: r.tlsUserCaPems,
+    sshUserCaKeys: r.sshUserCaKeys,
+  };
+}
+
+const unixSeconds = (iso: string) => {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) : 0n;
+};
+
+export function registerClusterService(deps: ClusterServiceDeps) {
+  const host = (ctx: HandlerContext) => requireHost(ctx.values.get(peerKey));
+  return (router: ConnectRouter) =>
+    router.service(
+      ClusterService,
+      guarded(
+        {
+          join: async (req, ctx) =>
+            joinResponse(
+              await deps.join.join({
+                token: req.token,
+                role: req.role,
+                name: req.name,
+                sshPublicKey: req.sshPublicKey,
+                tlsPublicKeyPem: req.tlsPublicKeyPem,
+                dnsNames: req.dnsNames,
+                ips: req.ips,
+                peerAddress: ctx.values.get(peerKey).address,
+              }),
+            ),
+          renewIdentity: async (req, ctx) =>
+            joinResponse(
+              await deps.join.renew(host(ctx), {
+                sshPublicKey: req.sshPublicKey,
+                tlsPublicKeyPem: req.tlsPublicKeyPem,
+                dnsNames: req.dnsNames,
+                ips: req.ips,
+              }),
+            ),
+          heartbeat: async (req, ctx) => {
+            const me = host(ctx);
+            const s = req.server;
+            if (!s) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'heartbeat needs server');
+            if (s.role !== me.role || s.name !== me.name || s.hostId !== me.hostId) {
+              throw new GatehouseError(
+                ErrorCode.ACCESS_DENIED,
+                `heartbeat for ${s.role} "${s.name}" (host ${s.hostId}) does not match the caller's certificate (${me.role} "${me.name}", host ${me.hostId})`,
+              );
+            }
+            await deps.servers.heartbeat(me, {
+              address: s.address,
+              hostname: s.hostname,
+              version: s.version,
+              labels: s.labels,
+            });
+            return {};
+          },
+          removeServer: async (_req, ctx) => {
+            const me = host(ctx);
+            await deps.servers.remove(me);
+            deps.log.info('service removed itself', { role: me.role, name: me.name, host_id: me.hostId });
+            return {};
+          },
+          listServers: async (req, ctx) => {
+            const who = await requireUserCall(ctx.values.get(peerKey), deps);
+            await deps.auth.access.requireResourceAccess(who, 'server', 'list');
+            const servers = await deps.servers.list(req.role || undefined);
+            return {
+              servers: servers.map((s) => ({
+                role: s.role,
+                name: s.name,
+                hostId: s.host_id,
+                address: s.address,
+                hostname: s.hostname,
+                version: s.version,
+                labels: s.labels,
+                lastHeartbeatUnix: unixSeconds(s.last_heartbeat),
+                stale: s.stale,
+              })),
+            };
+          },
+          watchResources: async function* (req, ctx) {
+            try {
+              const me = host(ctx);
+              const kinds = allowedWatchKinds(me, req.kinds, Object.keys(deps.watch.prefixes));
+              deps.log.info('resource watch started', { role: me.role, name: me.name, kinds: kinds.join(',') });
+              yield* watchResources(deps.watch, kinds, ctx.signal);
+            } catch (e) {
+              throw toConnectError(e);
+            }
+          },
+          emitAuditEvent: async (req, ctx) => {
+            const me = host(ctx);
+            await deps.audit.emit(decodeServiceAuditEvent(me, req.type, req.fieldsJson));
+            return {};
+          },
+        },
+        deps.log,
+      ),
+    );
+}
