@@ -8,12 +8,13 @@
 import * as http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/logger.ts';
+import {
+  FORWARDED_CERT_ERROR_HEADER,
+  FORWARDED_CERT_HEADER,
+  FORWARDED_FOR_HEADER,
+  FORWARDED_HEADERS,
+} from '../api/forwarded-peer.ts';
 import { splitHostPort } from './proxy.ts';
-
-export const FORWARDED_CERT_HEADER = 'gatehouse-forwarded-cert';
-export const FORWARDED_CERT_ERROR_HEADER = 'gatehouse-forwarded-cert-error';
-export const FORWARDED_FOR_HEADER = 'gatehouse-forwarded-for';
-const FORWARDED_HEADERS = [FORWARDED_CERT_HEADER, FORWARDED_CERT_ERROR_HEADER, FORWARDED_FOR_HEADER];
 
 /**
  * Streams one upstream connection carries before the forwarder opens another. Below auth's
@@ -105,8 +106,6 @@ export class ApiForwarder {
     stream.on('error', (e) => this.#opts.log.debug('forwarded API call failed', { path: req.url, error: e.message }));
     stream.once('response', (headers) => {
       res.writeHead(Number(headers[http2.constants.HTTP2_HEADER_STATUS] ?? 502), withoutPseudo(headers));
-      // A server stream's first message may be long in coming; the client should know the call is up.
-      res.flushHeaders();
       // Only now: a stream that ends without an answer must become "unavailable", not an empty 200.
       stream.pipe(res);
     });

@@ -5,17 +5,13 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { AuditEmitter, AuditEventInput } from '../audit/audit-events.ts';
 import type { Logger } from '../log/logger.ts';
+import { encodeServiceAuditEvent } from '../join/service-audit.ts';
 import type { ClusterClient } from './join-client.ts';
 
 /** Events held while auth is unreachable. */
 export const MAX_QUEUED_AUDIT_EVENTS = 1_000;
 const EMIT_TIMEOUT_MS = 5_000;
 
-/** What fields_json carries: the event without its type (auth adds time and server name). */
-export function auditFieldsJson(event: AuditEventInput): string {
-  const { type: _type, ...rest } = event;
-  return JSON.stringify(rest);
-}
 
 export class RemoteAuditEmitter implements AuditEmitter {
   readonly #client: () => ClusterClient;
@@ -66,10 +62,7 @@ export class RemoteAuditEmitter implements AuditEmitter {
 
   async #send(event: AuditEventInput): Promise<boolean> {
     try {
-      await this.#client().emitAuditEvent(
-        { type: event.type, fieldsJson: auditFieldsJson(event) },
-        { timeoutMs: EMIT_TIMEOUT_MS },
-      );
+      await this.#client().emitAuditEvent(encodeServiceAuditEvent(event), { timeoutMs: EMIT_TIMEOUT_MS });
       return true;
     } catch (e) {
       const err = ConnectError.from(e);

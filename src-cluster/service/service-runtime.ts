@@ -172,7 +172,9 @@ export class ServiceRuntime {
     while (!signal.aborted) {
       try {
         this.cache.beginSnapshot();
-        const stream = this.#client.watchResources({ kinds: [...CACHED_KINDS] }, { signal });
+        // Only the proxy routes to nodes, so only it may (and needs to) watch them.
+        const kinds = CACHED_KINDS.filter((k) => k !== 'node' || this.#opts.role === 'proxy');
+        const stream = this.#client.watchResources({ kinds }, { signal });
         for await (const event of stream) {
           await this.cache.apply(event);
           if (event.type !== 'init') continue;

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { createCertAuthority, issueClientCert, issueServerCert, type TlsCaMaterial } from '../../auth/x509.ts';
 import { createMemoryLogger } from '../../log/logger.ts';
-import { ApiForwarder, FORWARDED_CERT_HEADER, FORWARDED_FOR_HEADER } from '../api-forwarder.ts';
+import { ApiForwarder } from '../api-forwarder.ts';
+import { FORWARDED_CERT_HEADER, FORWARDED_FOR_HEADER } from '../../api/forwarded-peer.ts';
 
 interface Pair {
   certPem: string;
@@ -77,7 +78,6 @@ before(async () => {
       if (req.url === '/echo') {
         // Echo each chunk as it arrives: only a forwarder that streams both ways lets the client see it.
         res.writeHead(201, { 'x-upstream': 'auth', 'content-type': 'application/octet-stream' });
-        res.flushHeaders();
         req.on('data', (chunk: Buffer) => res.write(Buffer.from(chunk.toString().toUpperCase())));
         req.on('end', () => {
           res.addTrailers({ 'x-trailer': 'done' });
