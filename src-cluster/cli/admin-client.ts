@@ -2,9 +2,11 @@
 // (found via --identity, --data-dir or $GATEHOUSE_DATA_DIR) and mTLS to the proxy's API.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
+import { ClusterService, JoinTokenService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { fromConnectError } from '../api/errors.ts';
 import { ADMIN_IDENTITY_FILE, type AdminIdentityFile } from '../daemon/admin-identity.ts';
@@ -18,6 +20,8 @@ export interface AdminTarget {
 }
 
 export type AuthClient = Client<typeof AuthService>;
+export type JoinTokenClient = Client<typeof JoinTokenService>;
+export type ClusterClient = Client<typeof ClusterService>;
 
 export function loadAdminIdentity(target: AdminTarget): { file: AdminIdentityFile; path: string } {
   const path = target.identity ?? join(target.dataDir ?? defaultDataDir(), ADMIN_IDENTITY_FILE);
@@ -40,8 +44,18 @@ export function loadAdminIdentity(target: AdminTarget): { file: AdminIdentityFil
   }
 }
 
+/** The proxy address the admin client talks to (what a joining service should use too). */
+export function adminAddress(target: AdminTarget): string {
+  return target.auth ?? loadAdminIdentity(target).file.proxy;
+}
+
 /** A client whose every call turns Connect errors back into GatehouseErrors. */
 export function adminClient(target: AdminTarget): AuthClient {
+  return adminServiceClient(target, AuthService);
+}
+
+/** The same, for any service the proxy's API serves (JoinTokenService, ClusterService, ...). */
+export function adminServiceClient<S extends DescService>(target: AdminTarget, service: S): Client<S> {
   const { file } = loadAdminIdentity(target);
   const address = target.auth ?? file.proxy;
   const [host] = splitHostPort(address);
@@ -55,7 +69,7 @@ export function adminClient(target: AdminTarget): AuthClient {
       servername: /^[\d.]+$/.test(host) ? undefined : host,
     },
   });
-  const client = createClient(AuthService, transport);
+  const client = createClient(service, transport);
   return new Proxy(client, {
     get(target, prop, receiver) {
       const fn = Reflect.get(target, prop, receiver) as unknown;

@@ -2,7 +2,10 @@
 import { parseArgs } from 'node:util';
 import { createDefaultRegistry, newUser, toJson, toText, toYaml, type Resource } from '../resources/index.ts';
 import { ErrorCode, GatehouseError, exitCodeFor, isGatehouseError } from '../../src-shared/errors.ts';
-import { adminClient, type AdminTarget } from './admin-client.ts';
+import { adminAddress, adminClient, adminServiceClient, type AdminTarget } from './admin-client.ts';
+import { ClusterService, JoinTokenService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
+import { tokensCommand } from './token-commands.ts';
+import { printServers } from './server-commands.ts';
 import { readStdin, singletonWords, splitKindName, printTable } from './cli-util.ts';
 import { createResources, editResource } from './resource-commands.ts';
 import { devicesCommand } from './device-commands.ts';
@@ -42,7 +45,13 @@ Commands:
   edit KIND/NAME         edit a resource in $EDITOR; applied when you save
                          (cluster_auth_preference, alias cap: no NAME)
   rm KIND/NAME           delete a resource (rm cap: back to the config file's settings)
-  nodes ls               list registered nodes
+  nodes ls               list joined services (proxies, nodes, ...) with version,
+                         address and last heartbeat; STALE ones stopped heartbeating
+  tokens add --type=node[,proxy,db,app] [--ttl=30m] [--multi-use]
+                         a join token (single use unless --multi-use; default TTL
+                         30m, at most 7 days) and the command that joins a service
+  tokens ls              join tokens that can still be used (never the secrets)
+  tokens rm ID           revoke a join token
   status                 cluster name, version, CAs, counts, device trust policy
                          (warns when mode is required and ekpub enrollment allowed)
   auth export --type=user|host|tls-user|tls-host
@@ -167,17 +176,7 @@ async function rmCommand(args: string[]): Promise<void> {
 async function nodesCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: globalOptions });
   if (positionals[0] !== 'ls') throw new GatehouseError(ErrorCode.BAD_REQUEST, 'usage: gatectl nodes ls');
-  const res = await adminClient(targetOf(values)).listNodes({});
-  printTable(
-    ['Node', 'Address', 'Labels'],
-    res.nodes.map((n) => [
-      n.name,
-      n.address,
-      Object.entries(n.labels)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(','),
-    ]),
-  );
+  await printServers(adminServiceClient(targetOf(values), ClusterService));
 }
 
 async function statusCommand(args: string[]): Promise<void> {
@@ -195,7 +194,9 @@ async function statusCommand(args: string[]): Promise<void> {
     ['  Type', 'Fingerprint'],
     s.certAuthorities.map((c) => [`  ${c.type}`, c.fingerprint]),
   );
-  process.stdout.write(`Device trust: ${cap.spec.device_trust.mode}, ekpub_allowed: ${cap.spec.device_trust.ekpub_allowed}\n`);
+  process.stdout.write(
+    `Device trust: ${cap.spec.device_trust.mode}, ekpub_allowed: ${cap.spec.device_trust.ekpub_allowed}\n`,
+  );
   if (risk) process.stdout.write(`WARNING: ${risk}\n`);
 }
 
@@ -272,6 +273,12 @@ async function main(): Promise<void> {
       return rmCommand(rest);
     case 'nodes':
       return nodesCommand(rest);
+    case 'tokens': {
+      const { values } = parseArgs({ args: rest, allowPositionals: true, strict: false, options: globalOptions });
+      const target = targetOf(values as Parameters<typeof targetOf>[0]);
+      const client = () => adminServiceClient(target, JoinTokenService);
+      return tokensCommand({ client, authAddress: () => adminAddress(target) }, rest, globalOptions);
+    }
     case 'status':
       return statusCommand(rest);
     case 'auth':
