@@ -9,7 +9,11 @@ import type { IncomingHttpHeaders } from 'node:http2';
 export const FORWARDED_CERT_HEADER = 'gatehouse-forwarded-cert';
 export const FORWARDED_CERT_ERROR_HEADER = 'gatehouse-forwarded-cert-error';
 export const FORWARDED_FOR_HEADER = 'gatehouse-forwarded-for';
-export const FORWARDED_HEADERS: readonly string[] = [FORWARDED_CERT_HEADER, FORWARDED_CERT_ERROR_HEADER, FORWARDED_FOR_HEADER];
+export const FORWARDED_HEADERS: readonly string[] = [
+  FORWARDED_CERT_HEADER,
+  FORWARDED_CERT_ERROR_HEADER,
+  FORWARDED_FOR_HEADER,
+];
 
 /** The part of peer.ts's Peer this file reads and writes (kept structural: peer.ts imports this file). */
 interface PeerLike {

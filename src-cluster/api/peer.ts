@@ -60,7 +60,10 @@ export function peerContext(req: { socket: unknown; headers?: IncomingHttpHeader
     } else peer.refusal = String(socket.authorizationError ?? 'untrusted certificate');
   }
   // Calls relayed by a joined proxy are about the end user it names (forwarded-peer.ts).
-  return createContextValues().set(peerKey, forwardedPeer(peer, req.headers, (der) => classifyClientCert(der, cas)));
+  return createContextValues().set(
+    peerKey,
+    forwardedPeer(peer, req.headers, (der) => classifyClientCert(der, cas)),
+  );
 }
 
 export function requireIdentity(peer: Peer): TlsIdentity {

@@ -73,7 +73,8 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
   });
   const closers: (() => Promise<void>)[] = [() => backend.close()];
   const close = async () => {
-    for (const c of closers.reverse()) await c().catch((e: Error) => log.error('shutdown step failed', { error: e.message }));
+    for (const c of closers.reverse())
+      await c().catch((e: Error) => log.error('shutdown step failed', { error: e.message }));
   };
   try {
     const clusterName = await clusterNameOf(backend, cfg.cluster_name);
@@ -112,7 +113,13 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
       preference,
       audit,
     );
-    const lockService = new LockService({ store: lockStore(backend), devices, clusterDeviceTrustMode, log: log.child('locks'), audit });
+    const lockService = new LockService({
+      store: lockStore(backend),
+      devices,
+      clusterDeviceTrustMode,
+      log: log.child('locks'),
+      audit,
+    });
     const admin = new ResourceAdmin(
       createDefaultRegistry(),
       {
@@ -132,7 +139,21 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
       },
       audit,
     );
-    const api = authApiHandler({ cfg, backend, auth, cas, admin, devices, audit, preference, users, roles, lockService, access, log });
+    const api = authApiHandler({
+      cfg,
+      backend,
+      auth,
+      cas,
+      admin,
+      devices,
+      audit,
+      preference,
+      users,
+      roles,
+      lockService,
+      access,
+      log,
+    });
     const listener = await startListener(cfg, auth, api.handler, log);
     closers.push(() => listener.close());
     return {

@@ -8,11 +8,18 @@ test('empty config gives the embedded defaults', () => {
   assert.equal(c.auth.second_factor, 'off');
   assert.equal(c.node.enabled, true);
   assert.ok(c.node.name.length > 0);
-  assert.equal(c.auth.device_trust.ekpub_allowed, true, 'EK-public-only enrollment allowed by default (Teleport-compatible)');
+  assert.equal(
+    c.auth.device_trust.ekpub_allowed,
+    true,
+    'EK-public-only enrollment allowed by default (Teleport-compatible)',
+  );
 });
 
 test('auth.device_trust.ekpub_allowed takes a boolean', () => {
-  assert.equal(parseConfig('auth:\n  device_trust:\n    ekpub_allowed: false\n', 'c.yaml').auth.device_trust.ekpub_allowed, false);
+  assert.equal(
+    parseConfig('auth:\n  device_trust:\n    ekpub_allowed: false\n', 'c.yaml').auth.device_trust.ekpub_allowed,
+    false,
+  );
   assert.throws(
     () => parseConfig('auth:\n  device_trust:\n    ekpub_allowed: maybe\n', 'c.yaml'),
     /c\.yaml: auth\.device_trust\.ekpub_allowed: .*\(line 3\)/,

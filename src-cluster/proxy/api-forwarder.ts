@@ -71,7 +71,8 @@ function requestHeaders(req: http2.Http2ServerRequest): http2.OutgoingHttpHeader
 
 function withoutPseudo(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
   const out: http2.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!name.startsWith(':') && value !== undefined) out[name] = value;
+  for (const [name, value] of Object.entries(headers))
+    if (!name.startsWith(':') && value !== undefined) out[name] = value;
   return out;
 }
 
@@ -143,7 +144,10 @@ export class ApiForwarder {
     const upstream: Upstream = { session, streams: 0 };
     this.#upstreams.add(upstream);
     const forget = () => this.#upstreams.delete(upstream);
-    const timer = setTimeout(() => session.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => session.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)),
+      CONNECT_TIMEOUT_MS,
+    );
     session.once('connect', () => clearTimeout(timer));
     session.once('close', () => {
       clearTimeout(timer);

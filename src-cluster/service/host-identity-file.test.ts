@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostIdentityPath, loadHostIdentity, renewAtMs, saveHostIdentity, type HostIdentity } from './host-identity-file.ts';
+import {
+  hostIdentityPath,
+  loadHostIdentity,
+  renewAtMs,
+  saveHostIdentity,
+  type HostIdentity,
+} from './host-identity-file.ts';
 
 const sample: HostIdentity = {
   version: 1,

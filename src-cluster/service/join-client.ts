@@ -104,7 +104,7 @@ export async function discoverAuthCa(authServer: string, pin: string | undefined
     );
   }
   if (!pin) {
-    log.warn('joining without ca_pin: trusting auth\'s CA on first use; set ca_pin (gatectl status) to check it', {
+    log.warn("joining without ca_pin: trusting auth's CA on first use; set ca_pin (gatectl status) to check it", {
       auth_server: authServer,
       ca: fingerprint,
     });
@@ -148,7 +148,14 @@ export async function joinCluster(opts: JoinRequestOptions): Promise<HostIdentit
   const client = clusterClientFor(opts.authServer, caPems);
   try {
     const res = await client.join(
-      { token: opts.token, role: opts.role, name: opts.name, ...publicHalves(keys), dnsNames: opts.dnsNames, ips: opts.ips },
+      {
+        token: opts.token,
+        role: opts.role,
+        name: opts.name,
+        ...publicHalves(keys),
+        dnsNames: opts.dnsNames,
+        ips: opts.ips,
+      },
       { timeoutMs: AUTH_CALL_TIMEOUT_MS },
     );
     return identityFrom(res, keys, opts.role, opts.name, opts.authServer);

@@ -12,7 +12,6 @@ import type { ClusterClient } from './join-client.ts';
 export const MAX_QUEUED_AUDIT_EVENTS = 1_000;
 const EMIT_TIMEOUT_MS = 5_000;
 
-
 export class RemoteAuditEmitter implements AuditEmitter {
   readonly #client: () => ClusterClient;
   readonly #log: Logger;

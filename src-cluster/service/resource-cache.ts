@@ -121,7 +121,8 @@ export class ResourceCache {
     const wanted = new Set(events.filter((e) => e.type === 'put').map((e) => `${e.kind}/${e.name}`));
     for (const [kind, store] of this.#stores) {
       for (const stale of await store.list()) {
-        if (!wanted.has(`${kind}/${stale.metadata.name}`)) await store.delete(stale.metadata.name).catch(() => undefined);
+        if (!wanted.has(`${kind}/${stale.metadata.name}`))
+          await store.delete(stale.metadata.name).catch(() => undefined);
       }
     }
     for (const event of events) await this.#applyChange(event);

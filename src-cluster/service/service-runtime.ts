@@ -15,7 +15,13 @@ import {
   type HostIdentity,
   type JoinableRole,
 } from './host-identity-file.ts';
-import { clusterClientOf, joinCluster, renewHostIdentity, AUTH_CALL_TIMEOUT_MS, type ClusterClient } from './join-client.ts';
+import {
+  clusterClientOf,
+  joinCluster,
+  renewHostIdentity,
+  AUTH_CALL_TIMEOUT_MS,
+  type ClusterClient,
+} from './join-client.ts';
 import { CACHED_KINDS, ResourceCache } from './resource-cache.ts';
 import { RemoteAuditEmitter } from './remote-audit.ts';
 
@@ -189,7 +195,8 @@ export class ServiceRuntime {
       } catch (e) {
         if (signal.aborted) break;
         // One warning per outage, not one per attempt.
-        if (failures === 0) log.warn('lost the connection to auth; retrying with backoff', { error: (e as Error).message });
+        if (failures === 0)
+          log.warn('lost the connection to auth; retrying with backoff', { error: (e as Error).message });
       }
       this.#connected = false;
       failures++;

@@ -47,7 +47,9 @@ async function userPair(ca: TlsCaMaterial, user = 'alice'): Promise<Pair> {
 }
 
 function listen(server: http2.Http2SecureServer): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 let hostCa: TlsCaMaterial;
@@ -71,7 +73,12 @@ before(async () => {
   user = await userPair(userCa);
   const authPair = await serverPair(hostCa, 'auth');
   auth = http2.createSecureServer(
-    { ...{ cert: authPair.certPem, key: authPair.keyPem }, ca: [hostCa.certPem], requestCert: true, rejectUnauthorized: true },
+    {
+      ...{ cert: authPair.certPem, key: authPair.keyPem },
+      ca: [hostCa.certPem],
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
     (req, res) => {
       const peer = (req.socket as unknown as TLSSocket).getPeerCertificate(false);
       seen.push({ headers: req.headers, peerCn: peer?.subject?.CN as string | undefined });
@@ -96,7 +103,13 @@ before(async () => {
     log: fwdLog,
   });
   front = http2.createSecureServer(
-    { cert: proxyHostPair.certPem, key: proxyHostPair.keyPem, ca: [userCa.certPem], requestCert: true, rejectUnauthorized: false },
+    {
+      cert: proxyHostPair.certPem,
+      key: proxyHostPair.keyPem,
+      ca: [userCa.certPem],
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
     forwarder.handler,
   );
   frontAddr = await listen(front);
