@@ -4,11 +4,14 @@
 //               vs the stock `ssh` client → stock `sshd` (both C, loopback, same user cert)
 //   login:      p50/p95 of 50 logins (fresh key, scrypt check, two certs) vs a ping round trip
 // Prints a ratio for each. Not a test: it asserts nothing, it measures.
+// BENCH_TOPOLOGY=single (default) | split (auth, proxy and node as three joined processes) | both
+// (runs each and compares gate's stream rate and login latency across the two).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { TestCluster } from '../src-cluster/integration/harness.ts';
+import type { Topology } from '../test-support/cluster-process.ts';
 import { startSshd } from '../scripts/integration/openssh-harness.ts';
 import { tempDir } from '../src-shared/sshcert/testkit.ts';
 import { GatehouseClient, ProfileStore } from '../src-main/core/index.ts';
@@ -60,8 +63,42 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 
+interface TopologyFigures {
+  gateStream: number;
+  sshStream: number;
+  loginP50: number;
+  loginP95: number;
+}
+
+function topologies(): Topology[] {
+  const wanted = process.env.BENCH_TOPOLOGY ?? 'single';
+  if (wanted === 'both') return ['single', 'split'];
+  if (wanted === 'single' || wanted === 'split') return [wanted];
+  throw new Error(`BENCH_TOPOLOGY must be single, split or both, not "${wanted}"`);
+}
+
 async function main() {
-  const cluster = new TestCluster({ nodeName: 'bench' });
+  const results = new Map<Topology, TopologyFigures>();
+  for (const topology of topologies()) {
+    console.log(`\n=== topology: ${topology} ===`);
+    results.set(topology, await benchTopology(topology));
+  }
+  const single = results.get('single');
+  const split = results.get('split');
+  if (single && split) {
+    // The stock ssh baseline of each run says how much of a difference is the machine's mood.
+    const change = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)} %`;
+    console.log('\nsplit (3 processes) vs single process:');
+    console.log(`  gate stream rate:  ${change(single.gateStream, split.gateStream)} (goal: within 5 %)`);
+    console.log(`  stock ssh (noise): ${change(single.sshStream, split.sshStream)}`);
+    console.log(
+      `  login p50:         ${change(single.loginP50, split.loginP50)}   p95: ${change(single.loginP95, split.loginP95)}`,
+    );
+  }
+}
+
+async function benchTopology(topology: Topology): Promise<TopologyFigures> {
+  const cluster = new TestCluster({ nodeName: 'bench', topology });
   const tmp = tempDir('gatehouse-bench-');
   let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
   try {
@@ -146,6 +183,12 @@ async function main() {
       `  login:                        p50 ${median(logins).toFixed(1)} ms  p95 ${pct(logins, 95).toFixed(1)} ms`,
     );
     console.log(`  ratio login/ping (p50):       ${(median(logins) / median(pings)).toFixed(1)}x`);
+    return {
+      gateStream: median(gate.map((r) => r.streamRate)),
+      sshStream: median(ssh.map((r) => r.streamRate)),
+      loginP50: median(logins),
+      loginP95: pct(logins, 95),
+    };
   } finally {
     sshd?.stop();
     await cluster.destroy();
