@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { WatchResourcesEventSchema, type WatchResourcesEvent } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { createMemoryLogger } from '../log/logger.ts';
 import { ResourceCache } from './resource-cache.ts';
 
-const event = (e: Partial<WatchResourcesEvent>): WatchResourcesEvent => create(WatchResourcesEventSchema, e);
+const event = (e: MessageInitShape<typeof WatchResourcesEventSchema>): WatchResourcesEvent =>
+  create(WatchResourcesEventSchema, e);
 const role = (name: string) =>
   event({
     type: 'put',
