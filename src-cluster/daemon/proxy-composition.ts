@@ -89,6 +89,18 @@ export async function startProxyService(cfg: DaemonConfig, log: Logger, target: 
         maxConnectionsPerSource: cfg.proxy.max_connections_per_ip,
       },
     });
+    // A renewed identity (and a CA change) must reach new TLS handshakes before the old cert expires.
+    runtime.onRenewed((next) =>
+      proxy.updateTls({ certPem: next.tls_cert_pem, keyPem: next.tls_key_pem, chainPem: next.tls_host_ca_pems }),
+    );
+    cache.onCasChanged(() => {
+      const current = runtime.identity;
+      proxy.updateTls({
+        certPem: current.tls_cert_pem,
+        keyPem: current.tls_key_pem,
+        chainPem: current.tls_host_ca_pems,
+      });
+    });
     const addr = await proxy.start();
     const address = `${addr.host}:${addr.port}`;
     await runtime.startHeartbeat({ address: cfg.proxy.public_addr ?? address, labels: {} });

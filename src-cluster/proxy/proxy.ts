@@ -108,6 +108,19 @@ export class ProxyServer {
     return { host: addr.address, port: addr.port };
   }
 
+  /**
+   * New certificate and key for connections from now on (a renewed host identity); open
+   * connections keep theirs. The client CAs are re-read too.
+   */
+  updateTls(tls: { certPem: string; keyPem: string; chainPem: string[] }): void {
+    this.server.setSecureContext({
+      cert: [tls.certPem, ...tls.chainPem].join('\n'),
+      key: tls.keyPem,
+      ca: [...this.opts.userCaPems(), ...(this.opts.hostCaPems?.() ?? [])],
+      minVersion: 'TLSv1.2',
+    });
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
