@@ -36,7 +36,11 @@ async function main(): Promise<void> {
     const joins: number[] = [];
     const pings: number[] = [];
     // Warm-up: the first calls pay for module and JIT warm-up on both sides.
-    for (let i = 0; i < 5; i++) await apiClient(AuthService, cluster.proxyAddr, cas).ping({});
+    for (let i = 0; i < 5; i++) {
+      const warm = apiClient(AuthService, cluster.proxyAddr, cas);
+      await warm.ping({});
+      warm.close();
+    }
     for (let i = 0; i < RUNS; i++) {
       const keys = newServiceKeys();
       const joinClient = apiClient(ClusterService, cluster.proxyAddr, cas);
@@ -51,11 +55,13 @@ async function main(): Promise<void> {
         ips: ['127.0.0.1'],
       });
       joins.push(performance.now() - t0);
+      joinClient.close();
       if (!res.tlsCertPem || !res.sshHostCert) throw new Error('join returned no certificates');
       const pingClient = apiClient(AuthService, cluster.proxyAddr, cas);
       t0 = performance.now();
       await pingClient.ping({});
       pings.push(performance.now() - t0);
+      pingClient.close();
     }
     process.stdout.write(`join benchmark: ${RUNS} runs each, fresh TLS connection per call\n`);
     process.stdout.write(line('Join (token → host identity)', joins) + '\n');

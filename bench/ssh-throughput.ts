@@ -160,7 +160,7 @@ async function benchTopology(topology: Topology): Promise<TopologyFigures> {
 
     const client = new GatehouseClient({ home: tmp.file('client-home') });
     const cc = await client.cluster(cluster.proxyAddr);
-    await cc.establishTrust();
+    await cc.establishTrust({ caPin: cluster.caPin });
     await cc.login({ user: 'bench', password: PASSWORD }); // warm up the connection and JIT
     const pings: number[] = [];
     const logins: number[] = [];

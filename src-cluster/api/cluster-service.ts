@@ -3,12 +3,13 @@
 // public (the token is the proof); ListServers is a user (admin) call; every other call needs the
 // caller's host certificate, and what it writes is checked against that certificate.
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
-import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
+import { ClusterService, type ServerInfo } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { AuthServer } from '../auth/auth-server.ts';
 import type { AuditEmitter } from '../audit/audit-events.ts';
+import type { HostIdentity } from '../auth/host-identity.ts';
 import type { HostIdentityIssued, HostJoin } from '../join/host-join.ts';
-import type { ServerInventory } from '../join/server-inventory.ts';
+import type { HeartbeatInput, ListedServer, ServerInventory } from '../join/server-inventory.ts';
 import { decodeServiceAuditEvent } from '../join/service-audit.ts';
 import type { Logger } from '../log/logger.ts';
 import { toConnectError } from './errors.ts';
@@ -44,6 +45,32 @@ const unixSeconds = (iso: string) => {
   return Number.isFinite(ms) ? BigInt(Math.floor(ms / 1000)) : 0n;
 };
 
+/** A heartbeat's server fields, refused unless they name the caller's own certificate. */
+function heartbeatOf(me: HostIdentity, s: ServerInfo | undefined): HeartbeatInput {
+  if (!s) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'heartbeat needs server');
+  if (s.role !== me.role || s.name !== me.name || s.hostId !== me.hostId) {
+    throw new GatehouseError(
+      ErrorCode.ACCESS_DENIED,
+      `heartbeat for ${s.role} "${s.name}" (host ${s.hostId}) does not match the caller's certificate (${me.role} "${me.name}", host ${me.hostId})`,
+    );
+  }
+  return { address: s.address, hostname: s.hostname, version: s.version, labels: s.labels };
+}
+
+function serverInfo(s: ListedServer) {
+  return {
+    role: s.role,
+    name: s.name,
+    hostId: s.host_id,
+    address: s.address,
+    hostname: s.hostname,
+    version: s.version,
+    labels: s.labels,
+    lastHeartbeatUnix: unixSeconds(s.last_heartbeat),
+    stale: s.stale,
+  };
+}
+
 export function registerClusterService(deps: ClusterServiceDeps) {
   const host = (ctx: HandlerContext) => requireHost(ctx.values.get(peerKey));
   return (router: ConnectRouter) =>
@@ -75,20 +102,7 @@ export function registerClusterService(deps: ClusterServiceDeps) {
             ),
           heartbeat: async (req, ctx) => {
             const me = host(ctx);
-            const s = req.server;
-            if (!s) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'heartbeat needs server');
-            if (s.role !== me.role || s.name !== me.name || s.hostId !== me.hostId) {
-              throw new GatehouseError(
-                ErrorCode.ACCESS_DENIED,
-                `heartbeat for ${s.role} "${s.name}" (host ${s.hostId}) does not match the caller's certificate (${me.role} "${me.name}", host ${me.hostId})`,
-              );
-            }
-            await deps.servers.heartbeat(me, {
-              address: s.address,
-              hostname: s.hostname,
-              version: s.version,
-              labels: s.labels,
-            });
+            await deps.servers.heartbeat(me, heartbeatOf(me, req.server));
             return {};
           },
           removeServer: async (_req, ctx) => {
@@ -100,20 +114,7 @@ export function registerClusterService(deps: ClusterServiceDeps) {
           listServers: async (req, ctx) => {
             const who = await requireUserCall(ctx.values.get(peerKey), deps);
             await deps.auth.access.requireResourceAccess(who, 'server', 'list');
-            const servers = await deps.servers.list(req.role || undefined);
-            return {
-              servers: servers.map((s) => ({
-                role: s.role,
-                name: s.name,
-                hostId: s.host_id,
-                address: s.address,
-                hostname: s.hostname,
-                version: s.version,
-                labels: s.labels,
-                lastHeartbeatUnix: unixSeconds(s.last_heartbeat),
-                stale: s.stale,
-              })),
-            };
+            return { servers: (await deps.servers.list(req.role || undefined)).map(serverInfo) };
           },
           watchResources: async function* (req, ctx) {
             try {
@@ -127,7 +128,7 @@ export function registerClusterService(deps: ClusterServiceDeps) {
           },
           emitAuditEvent: async (req, ctx) => {
             const me = host(ctx);
-            await deps.audit.emit(decodeServiceAuditEvent(me, req.type, req.fieldsJson));
+            await deps.audit.emit(decodeServiceAuditEvent(me, req));
             return {};
           },
         },

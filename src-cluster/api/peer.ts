@@ -8,8 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { createContextKey, createContextValues, type ContextValues } from '@connectrpc/connect';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
-import { hostIdentityFromCert, issuedByOneOf, type HostIdentity } from '../auth/host-identity.ts';
-import type { ServiceRole } from '../join/join-tokens.ts';
+import { hostIdentityFromCert, issuedByOneOf, type HostIdentity, type ServiceRole } from '../auth/host-identity.ts';
 import { forwardedPeer } from './forwarded-peer.ts';
 
 export interface Peer {

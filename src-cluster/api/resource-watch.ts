@@ -4,8 +4,7 @@
 // keys live under other prefixes that are never watched). Bounded: a watcher that falls more than
 // WATCH_SEND_QUEUE_LIMIT events behind is ended with an error and must reconnect and resync.
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { HostIdentity } from '../auth/host-identity.ts';
-import type { ServiceRole } from '../join/join-tokens.ts';
+import type { HostIdentity, ServiceRole } from '../auth/host-identity.ts';
 import type { Backend, Item, WatchEvent } from '../storage/backend.ts';
 
 const SERVICE_KINDS = ['role', 'user', 'lock', 'cluster_auth_preference'] as const;

@@ -6,8 +6,11 @@
 import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { SERVICE_ROLES, type ServiceRole } from '../join/join-tokens.ts';
 import { issueCertificate, type TlsCaMaterial } from './x509.ts';
+
+/** Roles a joined service can have; a join token allows some, a host certificate names one. */
+export const SERVICE_ROLES = ['node', 'proxy', 'db', 'app'] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
 export const HOST_ID_URI_SCHEME = 'gatehouse-host:';
 /** Host certificates live a day: short enough that a removed service falls out soon, renewed hourly. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { ADMIN_IDENTITY_FILE, type AdminIdentityFile } from '../daemon/admin-identity.ts';
 import { formatAuthorizedKey, publicKeyToWire } from '../../src-shared/sshcert/index.ts';
 
@@ -32,20 +32,18 @@ export function adminIdentityOf(dataDir: string): AdminIdentityFile {
 
 /**
  * A client of `service` at `address`, trusting only `caPems` for the server; with `cert`, it
- * authenticates with that client certificate (a host certificate after joining).
+ * authenticates with that client certificate (a host certificate after joining). `close()` ends
+ * its HTTP/2 connection (the proxy caps connections per source address).
  */
 export function apiClient<S extends DescService>(
   service: S,
   address: string,
   caPems: string[],
   cert?: { certPem: string; keyPem: string },
-): Client<S> {
-  return createClient(
-    service,
-    createConnectTransport({
-      httpVersion: '2',
-      baseUrl: `https://${address}`,
-      nodeOptions: { ca: caPems, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) },
-    }),
-  );
+): Client<S> & { close(): void } {
+  const baseUrl = `https://${address}`;
+  const tls = { ca: caPems, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) };
+  const sessionManager = new Http2SessionManager(baseUrl, undefined, tls);
+  const client = createClient(service, createConnectTransport({ httpVersion: '2', baseUrl, sessionManager }));
+  return Object.assign(client, { close: () => sessionManager.abort() });
 }

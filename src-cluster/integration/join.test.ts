@@ -13,12 +13,7 @@ import { ERROR_CODE_HEADER } from '../../src-shared/errors.ts';
 import { BUILTIN_ADMIN_USER } from '../../src-shared/cert-fields.ts';
 import { createCertAuthority } from '../auth/x509.ts';
 import { issueHostCert } from '../auth/host-identity.ts';
-import {
-  adminIdentityOf,
-  apiClient,
-  newServiceKeys,
-  type ServiceKeys,
-} from './api-clients.ts';
+import { adminIdentityOf, apiClient, newServiceKeys, type ServiceKeys } from './api-clients.ts';
 import { TestCluster } from './harness.ts';
 
 type Event = Record<string, unknown> & { type: string; success: boolean };
@@ -145,12 +140,21 @@ describe('joining services with tokens', () => {
 
     await service.emitAuditEvent({
       type: 'session.start',
-      fieldsJson: JSON.stringify({ success: true, user: 'bob', fields: { session_id: 'sx' } }),
+      success: true,
+      user: 'bob',
+      message: '',
+      fieldsJson: JSON.stringify({ session_id: 'sx' }),
     });
     const start = auditOf('session.start').find((e) => e['session_id'] === 'sx')!;
-    assert.deepEqual([start['server_name'], start['server_host_id']], ['joined-node', joined.hostId]);
+    assert.deepEqual(
+      [start['user'], start['server_name'], start['server_host_id']],
+      ['bob', 'joined-node', joined.hostId],
+    );
     assert.equal(
-      await refusedWith(service.emitAuditEvent({ type: 'user.login', fieldsJson: '{"success":true}' }), /may not emit/),
+      await refusedWith(
+        service.emitAuditEvent({ type: 'user.login', success: true, fieldsJson: '{}' }),
+        /may not emit/,
+      ),
       'ACCESS_DENIED',
     );
 

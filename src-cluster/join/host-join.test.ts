@@ -4,6 +4,7 @@ import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:cryp
 import { openAuthFixture, type AuthFixture } from '../auth/security/auth-fixture.ts';
 import { hostIdentityFromCert } from '../auth/host-identity.ts';
 import { ErrorCode } from '../../src-shared/errors.ts';
+import { createLogger } from '../log/logger.ts';
 import {
   formatAuthorizedKey,
   parseCertificateLine,
@@ -51,7 +52,7 @@ describe('joining with a token', () => {
       tokens,
       servers,
       audit: f.audit,
-      log: f.auth['log' as never],
+      log: createLogger({ level: 'error', write: () => {} }),
     });
   });
   after(() => f.close());

@@ -9,11 +9,17 @@ import { formatCertificateLine, parseAuthorizedKey, wireToPublicKey } from '../.
 import type { AuditEmitter } from '../audit/audit-events.ts';
 import { errorMessage, recordRefusal } from '../audit/audit-emit.ts';
 import type { CertAuthorities } from '../auth/authorities.ts';
-import { HOST_CERT_TTL_MS, issueHostCert, type HostIdentity } from '../auth/host-identity.ts';
+import {
+  HOST_CERT_TTL_MS,
+  issueHostCert,
+  SERVICE_ROLES,
+  type HostIdentity,
+  type ServiceRole,
+} from '../auth/host-identity.ts';
 import { FailureLimiter } from '../auth/ratelimit.ts';
 import type { Logger } from '../log/logger.ts';
 import { nameProblem } from '../resources/fields.ts';
-import { JoinRefusedError, SERVICE_ROLES, type JoinTokenStore, type ServiceRole } from './join-tokens.ts';
+import { JoinRefusedError, type JoinTokenStore } from './join-tokens.ts';
 import type { ServerInventory } from './server-inventory.ts';
 
 /** Failed joins per source address per minute before it must wait. */

@@ -5,9 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import type { Backend, Item } from '../storage/backend.ts';
-
-export const SERVICE_ROLES = ['node', 'proxy', 'db', 'app'] as const;
-export type ServiceRole = (typeof SERVICE_ROLES)[number];
+import { SERVICE_ROLES, type ServiceRole } from '../auth/host-identity.ts';
 
 export const DEFAULT_JOIN_TOKEN_TTL_MS = 30 * 60_000;
 /** Longer-lived tokens are standing credentials; a week is the most an admin may ask for. */

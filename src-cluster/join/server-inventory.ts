@@ -6,8 +6,7 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Backend, Item } from '../storage/backend.ts';
 import type { Resource } from '../storage/resources.ts';
 import { labelKeyProblem, nameProblem } from '../resources/fields.ts';
-import type { HostIdentity } from '../auth/host-identity.ts';
-import type { ServiceRole } from './join-tokens.ts';
+import type { HostIdentity, ServiceRole } from '../auth/host-identity.ts';
 
 /** Services heartbeat every 10 s; three missed beats and a service is shown as stale. */
 export const SERVER_STALE_MS = 30_000;
