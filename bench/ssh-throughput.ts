@@ -91,6 +91,11 @@ async function main() {
     console.log('\nsplit (3 processes) vs single process:');
     console.log(`  gate stream rate:  ${change(single.gateStream, split.gateStream)} (goal: within 5 %)`);
     console.log(`  stock ssh (noise): ${change(single.sshStream, split.sshStream)}`);
+    // The machine's speed drifts between the two phases; against each phase's own stock ssh it does not.
+    console.log(
+      `  gate/ssh ratio:    ${(single.gateStream / single.sshStream).toFixed(2)}x → ${(split.gateStream / split.sshStream).toFixed(2)}x` +
+        ` (${change(single.gateStream / single.sshStream, split.gateStream / split.sshStream)})`,
+    );
     console.log(
       `  login p50:         ${change(single.loginP50, split.loginP50)}   p95: ${change(single.loginP95, split.loginP95)}`,
     );
