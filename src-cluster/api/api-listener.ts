@@ -7,9 +7,13 @@ import * as http2 from 'node:http2';
 import * as tls from 'node:tls';
 import type * as net from 'node:net';
 import type { Logger } from '../log/logger.ts';
+import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { closeWhenIdle, guardTlsListener } from '../limits/listener-guards.ts';
 import type { ProxyConnectionLimits } from '../proxy/proxy.ts';
 import { MAX_CONCURRENT_STREAMS } from '../proxy/proxy.ts';
+
+/** The one long-lived call on this listener. */
+const WATCH_RESOURCES_PATH = `/${ClusterService.typeName}/${ClusterService.method.watchResources.name}`;
 
 export interface ApiListenerOptions {
   listenHost: string;
@@ -46,7 +50,15 @@ export class ApiListener {
       opts.handler,
     );
     guardTlsListener(this.#server, opts.limits, opts.logger, 'auth-api');
-    this.#server.on('session', (session) => closeWhenIdle(session, opts.limits.idleTimeoutMs, opts.logger));
+    this.#server.on('session', (session) => {
+      closeWhenIdle(session, opts.limits.idleTimeoutMs, opts.logger);
+      // A service's WatchResources stream is silent while nothing changes, and that is its
+      // normal state: the per-stream idle timer set just above would cut it every idle_timeout.
+      // Only a joined service gets past the handler's host-certificate check to keep one open.
+      session.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+        if (headers[http2.constants.HTTP2_HEADER_PATH] === WATCH_RESOURCES_PATH) stream.setTimeout(0);
+      });
+    });
     this.#server.on('connection', (s: net.Socket) => {
       this.#sockets.add(s);
       s.once('close', () => this.#sockets.delete(s));

@@ -18,6 +18,7 @@ export type ClusterClient = Client<typeof ClusterService>;
 
 /** A call to auth that does not answer within this is treated as auth being down. */
 export const AUTH_CALL_TIMEOUT_MS = 10_000;
+const AUTH_PING_INTERVAL_MS = 15_000;
 
 export interface JoinRequestOptions {
   authServer: string;
@@ -61,6 +62,10 @@ export function clusterClientFor(
   const transport = createConnectTransport({
     httpVersion: '2',
     baseUrl: `https://${authServer}`,
+    // The watch stream can be silent for hours; pings notice an auth host that vanished without
+    // closing the connection (power loss, network cut), so the service reconnects elsewhere.
+    pingIntervalMs: AUTH_PING_INTERVAL_MS,
+    pingTimeoutMs: AUTH_CALL_TIMEOUT_MS,
     nodeOptions: {
       ca: caPems,
       ...(clientCert ? { cert: clientCert.certPem, key: clientCert.keyPem } : {}),

@@ -15,7 +15,8 @@ import { clusterClientOf, renewHostIdentity } from '../join-client.ts';
 
 async function runDaemon(dir: string): Promise<{ lines: string[]; close: () => Promise<void>; auth: string }> {
   const cfg = parseConfig(
-    'proxy:\n  listen_addr: 127.0.0.1:0\nnode:\n  name: rt-node\n  listen_addr: 127.0.0.1:0\n',
+    // A short idle timeout: the services' silent watch streams must outlive it (api-listener.ts).
+    'proxy:\n  listen_addr: 127.0.0.1:0\n  idle_timeout: 1s\nnode:\n  name: rt-node\n  listen_addr: 127.0.0.1:0\n',
     'test',
   );
   cfg.data_dir = dir;
@@ -40,6 +41,9 @@ test('services join once, keep a private identity, reuse it after a restart and 
     const second = await runDaemon(dir);
     try {
       assert.equal(second.lines.filter((l) => /joined the cluster/.test(l)).length, 0, 'no second join');
+      await new Promise((r) => setTimeout(r, 2_500));
+      const lost = second.lines.filter((l) => /lost the connection to auth/.test(l));
+      assert.deepEqual(lost, [], 'a silent watch stream is not cut by the idle timeout');
       assert.equal(loadHostIdentity(hostIdentityPath(dir, 'node'))!.host_id, node.host_id);
 
       const renewed = await renewHostIdentity(clusterClientOf(node, second.auth), node, {
