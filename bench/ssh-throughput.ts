@@ -5,7 +5,9 @@
 //   login:      p50/p95 of 50 logins (fresh key, scrypt check, two certs) vs a ping round trip
 // Prints a ratio for each. Not a test: it asserts nothing, it measures.
 // BENCH_TOPOLOGY=single (default) | split (auth, proxy and node as three joined processes) | both
-// (runs each and compares gate's stream rate and login latency across the two).
+// (runs each and compares gate's stream rate and login latency across the two) | interleaved
+// (both clusters up at once, gate ssh runs alternating between them: on a machine whose load
+// drifts, the fair comparison of the two topologies).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
@@ -70,14 +72,54 @@ interface TopologyFigures {
   loginP95: number;
 }
 
+/** gate ssh against a single-process and a split cluster in alternation; medians of each. */
+async function interleaved(): Promise<void> {
+  const clusters = (['single', 'split'] as const).map((t) => new TestCluster({ nodeName: 'bench', topology: t }));
+  try {
+    const argsFor: { args: string[]; env: NodeJS.ProcessEnv }[] = [];
+    // One after the other: two cluster start-ups at once overrun the start timeout on a loaded machine.
+    for (const cluster of clusters) {
+      await cluster.start();
+      const login = cluster.addUserAndLogin('bench', PASSWORD, 'access', LOGIN);
+      if (login.status !== 0) throw new Error(`gate login failed: ${login.stderr}`);
+      const args = [
+        join(import.meta.dirname, '..', 'bin', 'gate.mjs'),
+        'ssh',
+        `${LOGIN}@bench`,
+        `head -c ${BYTES} /dev/zero`,
+      ];
+      argsFor.push({ args, env: { ...process.env, GATEHOUSE_HOME: cluster.home } });
+    }
+    const rates: [number[], number[]] = [[], []];
+    console.log(`gate ssh, ${BYTES / 1048576} MiB, ${RUNS} runs per topology, alternating`);
+    for (let i = 0; i < RUNS; i++) {
+      for (const k of [0, 1] as const) {
+        const run = await measureStream(process.execPath, argsFor[k]!.args, argsFor[k]!.env);
+        rates[k].push(run.streamRate);
+      }
+    }
+    const [single, split] = rates.map(median) as [number, number];
+    console.log(
+      `  single process:  stream ${single.toFixed(1)} MiB/s (runs: ${rates[0].map((r) => r.toFixed(0)).join(' ')})`,
+    );
+    console.log(
+      `  split (3 procs): stream ${split.toFixed(1)} MiB/s (runs: ${rates[1].map((r) => r.toFixed(0)).join(' ')})`,
+    );
+    console.log(`  split vs single: ${(((split - single) / single) * 100).toFixed(1)} % (goal: within 5 %)`);
+  } finally {
+    for (const c of clusters) await c.destroy();
+  }
+}
+
 function topologies(): Topology[] {
   const wanted = process.env.BENCH_TOPOLOGY ?? 'single';
   if (wanted === 'both') return ['single', 'split'];
   if (wanted === 'single' || wanted === 'split') return [wanted];
-  throw new Error(`BENCH_TOPOLOGY must be single, split or both, not "${wanted}"`);
+  throw new Error(`BENCH_TOPOLOGY must be single, split, both or interleaved, not "${wanted}"`);
 }
 
 async function main() {
+  if (process.env.BENCH_TOPOLOGY === 'interleaved') return interleaved();
   const results = new Map<Topology, TopologyFigures>();
   for (const topology of topologies()) {
     console.log(`\n=== topology: ${topology} ===`);
