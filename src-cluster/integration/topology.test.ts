@@ -131,9 +131,7 @@ describe('split topology: auth restarts under a live session', () => {
         const ls = cluster.gatectl(['nodes', 'ls']);
         return new RegExp(`^node\\s+${NODE}\\s.*\\bonline\\b`, 'm').test(ls.stdout);
       });
-      await until('the node re-heartbeat in the log', 20_000, () =>
-        /\[node\].*reconnected to auth/.test(cluster.logs),
-      );
+      await until('the node re-heartbeat in the log', 20_000, () => /\[node\].*reconnected to auth/.test(cluster.logs));
 
       const after = cluster.gate(['ssh', `${user.login}@${NODE}`, 'echo', 'after']);
       assert.equal(after.stdout, 'after\n', after.stderr);
