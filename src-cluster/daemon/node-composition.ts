@@ -69,6 +69,8 @@ export async function startNodeService(cfg: DaemonConfig, log: Logger, target: J
       maxConnectionsPerSource: cfg.node.max_connections_per_ip,
     });
     const addr = await node.start();
+    // Host certificates live a day: a renewed one must reach new connections before the old expires.
+    runtime.onRenewed((next) => node.replaceHostKey(next.ssh_key, certificateBlob(next.ssh_host_cert)));
     const address = `${addr.host}:${addr.port}`;
     await runtime.startHeartbeat({ address, labels: cfg.node.labels });
     nodeLog.info('node registered', { name: cfg.node.name, address });
