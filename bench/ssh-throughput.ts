@@ -4,11 +4,16 @@
 //               vs the stock `ssh` client → stock `sshd` (both C, loopback, same user cert)
 //   login:      p50/p95 of 50 logins (fresh key, scrypt check, two certs) vs a ping round trip
 // Prints a ratio for each. Not a test: it asserts nothing, it measures.
+// BENCH_TOPOLOGY=single (default) | split (auth, proxy and node as three joined processes) | both
+// (runs each and compares gate's stream rate and login latency across the two) | interleaved
+// (both clusters up at once, gate ssh runs alternating between them: on a machine whose load
+// drifts, the fair comparison of the two topologies).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { TestCluster } from '../src-cluster/integration/harness.ts';
+import type { Topology } from '../test-support/cluster-process.ts';
 import { startSshd } from '../scripts/integration/openssh-harness.ts';
 import { tempDir } from '../test-support/sshcert-testkit.ts';
 import { GatehouseClient, ProfileStore } from '../src-main/core/index.ts';
@@ -60,8 +65,87 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 
+interface TopologyFigures {
+  gateStream: number;
+  sshStream: number;
+  loginP50: number;
+  loginP95: number;
+}
+
+/** gate ssh against a single-process and a split cluster in alternation; medians of each. */
+async function interleaved(): Promise<void> {
+  const clusters = (['single', 'split'] as const).map((t) => new TestCluster({ nodeName: 'bench', topology: t }));
+  try {
+    const argsFor: { args: string[]; env: NodeJS.ProcessEnv }[] = [];
+    // One after the other: two cluster start-ups at once overrun the start timeout on a loaded machine.
+    for (const cluster of clusters) {
+      await cluster.start();
+      const login = cluster.addUserAndLogin('bench', PASSWORD, 'access', LOGIN);
+      if (login.status !== 0) throw new Error(`gate login failed: ${login.stderr}`);
+      const args = [
+        join(import.meta.dirname, '..', 'bin', 'gate.mjs'),
+        'ssh',
+        `${LOGIN}@bench`,
+        `head -c ${BYTES} /dev/zero`,
+      ];
+      argsFor.push({ args, env: { ...process.env, GATEHOUSE_HOME: cluster.home } });
+    }
+    const rates: [number[], number[]] = [[], []];
+    console.log(`gate ssh, ${BYTES / 1048576} MiB, ${RUNS} runs per topology, alternating`);
+    for (let i = 0; i < RUNS; i++) {
+      for (const k of [0, 1] as const) {
+        const run = await measureStream(process.execPath, argsFor[k]!.args, argsFor[k]!.env);
+        rates[k].push(run.streamRate);
+      }
+    }
+    const [single, split] = rates.map(median) as [number, number];
+    console.log(
+      `  single process:  stream ${single.toFixed(1)} MiB/s (runs: ${rates[0].map((r) => r.toFixed(0)).join(' ')})`,
+    );
+    console.log(
+      `  split (3 procs): stream ${split.toFixed(1)} MiB/s (runs: ${rates[1].map((r) => r.toFixed(0)).join(' ')})`,
+    );
+    console.log(`  split vs single: ${(((split - single) / single) * 100).toFixed(1)} % (goal: within 5 %)`);
+  } finally {
+    for (const c of clusters) await c.destroy();
+  }
+}
+
+function topologies(): Topology[] {
+  const wanted = process.env.BENCH_TOPOLOGY ?? 'single';
+  if (wanted === 'both') return ['single', 'split'];
+  if (wanted === 'single' || wanted === 'split') return [wanted];
+  throw new Error(`BENCH_TOPOLOGY must be single, split, both or interleaved, not "${wanted}"`);
+}
+
 async function main() {
-  const cluster = new TestCluster({ nodeName: 'bench' });
+  if (process.env.BENCH_TOPOLOGY === 'interleaved') return interleaved();
+  const results = new Map<Topology, TopologyFigures>();
+  for (const topology of topologies()) {
+    console.log(`\n=== topology: ${topology} ===`);
+    results.set(topology, await benchTopology(topology));
+  }
+  const single = results.get('single');
+  const split = results.get('split');
+  if (single && split) {
+    // The stock ssh baseline of each run says how much of a difference is the machine's mood.
+    const change = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)} %`;
+    console.log('\nsplit (3 processes) vs single process:');
+    console.log(`  gate stream rate:  ${change(single.gateStream, split.gateStream)} (goal: within 5 %)`);
+    console.log(`  stock ssh (noise): ${change(single.sshStream, split.sshStream)}`);
+    // The machine's speed drifts between the two phases; against each phase's own stock ssh it does not.
+    console.log(
+      `  gate/ssh ratio:    ${(single.gateStream / single.sshStream).toFixed(2)}x → ${(split.gateStream / split.sshStream).toFixed(2)}x` +
+        ` (${change(single.gateStream / single.sshStream, split.gateStream / split.sshStream)})`,
+    );
+    console.log(
+      `  login p50:         ${change(single.loginP50, split.loginP50)}   p95: ${change(single.loginP95, split.loginP95)}`,
+    );
+  }
+}
+
+async function benchTopology(topology: Topology): Promise<TopologyFigures> {
+  const cluster = new TestCluster({ nodeName: 'bench', topology });
   const tmp = tempDir('gatehouse-bench-');
   let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
   try {
@@ -123,7 +207,7 @@ async function main() {
 
     const client = new GatehouseClient({ home: tmp.file('client-home') });
     const cc = await client.cluster(cluster.proxyAddr);
-    await cc.establishTrust();
+    await cc.establishTrust({ caPin: cluster.caPin });
     await cc.login({ user: 'bench', password: PASSWORD }); // warm up the connection and JIT
     const pings: number[] = [];
     const logins: number[] = [];
@@ -146,6 +230,12 @@ async function main() {
       `  login:                        p50 ${median(logins).toFixed(1)} ms  p95 ${pct(logins, 95).toFixed(1)} ms`,
     );
     console.log(`  ratio login/ping (p50):       ${(median(logins) / median(pings)).toFixed(1)}x`);
+    return {
+      gateStream: median(gate.map((r) => r.streamRate)),
+      sshStream: median(ssh.map((r) => r.streamRate)),
+      loginP50: median(logins),
+      loginP95: pct(logins, 95),
+    };
   } finally {
     sshd?.stop();
     await cluster.destroy();

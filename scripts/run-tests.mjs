@@ -34,7 +34,15 @@ const suites = {
   // clear message when Chromium (or a forced Electron) is missing — it never skips.
   e2e: 'playwright',
 };
-const wanted = process.argv[2] ? [process.argv[2]] : ['unit', 'integration', 'e2e'];
+// The suites that must pass in both topologies (issue 12): run a second time with auth, proxy and
+// node as three processes (test-support/cluster-process.ts reads GATEHOUSE_TEST_TOPOLOGY).
+const SPLIT_TOPOLOGY_SUITES = [
+  'src-cluster/integration/ssh-flow.test.ts',
+  'src-cluster/integration/device-trust-matrix.test.ts',
+  'src-cluster/integration/locks.test.ts',
+];
+suites['integration-split'] = SPLIT_TOPOLOGY_SUITES;
+const wanted = process.argv[2] ? [process.argv[2]] : ['unit', 'integration', 'integration-split', 'e2e'];
 let failed = false;
 for (const name of wanted) {
   const files = suites[name];
@@ -58,11 +66,12 @@ for (const name of wanted) {
     continue;
   }
   console.log(`\n=== ${name} tests (${files.length} files) ===`);
-  const concurrency = name === 'integration' ? '1' : '2';
+  const concurrency = name.startsWith('integration') ? '1' : '2';
+  const topology = name === 'integration-split' ? { GATEHOUSE_TEST_TOPOLOGY: 'split' } : {};
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
     stdio: 'inherit',
     cwd: root,
-    env: { ...process.env, GATEHOUSE_TEST: '1' },
+    env: { ...process.env, GATEHOUSE_TEST: '1', ...topology },
   });
   if (r.status !== 0) failed = true;
 }

@@ -1,10 +1,12 @@
 // Test-only: a real `gatehouse start` child process (auth + proxy + node in one) on free loopback
 // ports with a temp config and data dir, driven through the real `gatectl` and `gate` binaries, so
-// tests see exactly what users see. The cluster's integration tests, the client's integration
+// tests see exactly what users see. With topology "split" (or GATEHOUSE_TEST_TOPOLOGY=split) it
+// is three processes instead — auth, then a proxy and a node joined with `gatectl tokens add`
+// tokens — and the same tests run against that cluster. The cluster's integration tests, the client's integration
 // tests, the e2e suite and the benchmarks all need this; it lives here, outside src-main and
 // src-cluster and importing neither, because lint keeps those two sides from importing each other.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +38,13 @@ export async function stopChild(child: ChildProcess | undefined, graceMs = 10_00
   return code;
 }
 
+async function killHard(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 export interface CliResult {
   status: number;
   stdout: string;
@@ -65,7 +74,21 @@ export interface ClusterProcessOptions {
   /** Extra lines for the config's `proxy:` / `node:` sections, e.g. `idle_timeout: 2s`. */
   proxyConfig?: string[];
   nodeConfig?: string[];
+  /** "single": one process (default); "split": auth, proxy and node processes. Default from $GATEHOUSE_TEST_TOPOLOGY. */
+  topology?: Topology;
 }
+
+export type Topology = 'single' | 'split';
+
+/** The topology tests run in unless they choose: $GATEHOUSE_TEST_TOPOLOGY, default single. */
+export function defaultTopology(): Topology {
+  const env = process.env.GATEHOUSE_TEST_TOPOLOGY;
+  if (env === undefined || env === '' || env === 'single') return 'single';
+  if (env === 'split') return 'split';
+  throw new Error(`GATEHOUSE_TEST_TOPOLOGY must be "single" or "split", not "${env}"`);
+}
+
+type ServiceName = 'auth' | 'proxy' | 'node';
 
 export class ClusterProcess {
   readonly dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
@@ -77,8 +100,13 @@ export class ClusterProcess {
   /** Both are picked on the first start and kept across restarts, so clients can reconnect. */
   proxyAddr = '';
   nodeAddr = '';
+  /** Auth's own API listener (split topology only). */
+  authAddr = '';
+  readonly topology: Topology;
   private output = '';
   private child: ChildProcess | undefined;
+  /** The three processes of the split topology. */
+  private readonly services = new Map<ServiceName, ChildProcess>();
   /** Bumped by restartWithFreshData: each generation is a new data dir, so a new cluster with new CAs. */
   private generation = 0;
   private pinCache: { generation: number; pin: string } | undefined;
@@ -87,6 +115,7 @@ export class ClusterProcess {
     this.clusterName = opts.clusterName ?? 'it';
     this.nodeName = opts.nodeName ?? 'node1';
     this.nodeLabels = opts.nodeLabels ?? { env: 'test' };
+    this.topology = opts.topology ?? defaultTopology();
   }
 
   get dataDir(): string {
@@ -95,7 +124,8 @@ export class ClusterProcess {
 
   /** The running daemon's process id (e.g. to read its memory from /proc). */
   get pid(): number | undefined {
-    return this.child?.exitCode === null ? this.child.pid : undefined;
+    const child = this.topology === 'split' ? this.services.get('auth') : this.child;
+    return child?.exitCode === null ? child.pid : undefined;
   }
 
   /**
@@ -117,16 +147,69 @@ export class ClusterProcess {
     return this.output;
   }
 
-  /** Starts the daemon and resolves once it says it is running. */
+  /** Starts the daemon (or, split, its three processes) and resolves once it says it is running. */
   async start(): Promise<void> {
     if (!this.proxyAddr) this.proxyAddr = `127.0.0.1:${await freePort()}`;
     if (!this.nodeAddr) this.nodeAddr = `127.0.0.1:${await freePort()}`;
+    const cfgPath = join(this.dir, 'gatehouse.yaml');
+    if (this.topology === 'single') {
+      writeFileSync(cfgPath, this.config());
+      this.child = await this.spawnDaemon('gatehouse', ['--config', cfgPath, '--data-dir', this.dataDir]);
+      return;
+    }
+    if (!this.authAddr) this.authAddr = `127.0.0.1:${await freePort()}`;
+    writeFileSync(cfgPath, this.config([`  listen_addr: ${this.authAddr}`]));
+    await this.startService('auth');
+    await this.startService('proxy');
+    await this.startService('node');
+  }
+
+  /** Split topology: starts one service process (joining with a fresh token on its first start). */
+  async startService(name: ServiceName): Promise<void> {
+    const cfgPath = join(this.dir, 'gatehouse.yaml');
+    const args = ['--config', cfgPath, `--roles=${name}`];
+    if (name === 'auth') args.push('--data-dir', this.dataDir);
+    else {
+      const dataDir = this.serviceDataDir(name);
+      args.push('--data-dir', dataDir, '--auth-server', this.authAddr);
+      const env: Record<string, string> = {};
+      if (!existsSync(join(dataDir, 'services', `${name}-identity.json`))) {
+        // The token goes through the environment, as an admin would keep it out of argv.
+        env.GATEHOUSE_JOIN_TOKEN = this.joinToken(name);
+        args.push('--ca-pin', this.caPin);
+      }
+      this.services.set(name, await this.spawnDaemon(name, args, env));
+      return;
+    }
+    this.services.set(name, await this.spawnDaemon(name, args));
+  }
+
+  /** Split topology: kill -9 one service process. */
+  async crashService(name: ServiceName): Promise<void> {
+    await killHard(this.services.get(name));
+  }
+
+  /** Split topology: where the proxy or node keeps its host identity. */
+  serviceDataDir(name: 'proxy' | 'node'): string {
+    return join(this.dataDir, `${name}-service`);
+  }
+
+  /** A single-use join token for `role` from `gatectl tokens add`. */
+  joinToken(role: 'proxy' | 'node'): string {
+    const r = this.setup(['tokens', 'add', `--type=${role}`]);
+    const token = /--token[= ](\S+)/.exec(r.stdout)?.[1] ?? /token:\s*(\S+)/i.exec(r.stdout)?.[1];
+    if (!token) throw new Error(`gatectl tokens add printed no token:\n${r.stdout}`);
+    return token;
+  }
+
+  private config(authLines: string[] = []): string {
     const labels = Object.entries(this.nodeLabels);
-    const config = [
+    return [
       'version: v1',
       `cluster_name: ${this.clusterName}`,
       'auth:',
       `  second_factor: ${this.opts.secondFactor ?? 'off'}`,
+      ...authLines,
       'proxy:',
       `  listen_addr: ${this.proxyAddr}`,
       ...(this.opts.proxyConfig ?? []).map((l) => `  ${l}`),
@@ -138,32 +221,27 @@ export class ClusterProcess {
       this.opts.extraConfig ?? '',
       '',
     ].join('\n');
-    const cfgPath = join(this.dir, 'gatehouse.yaml');
-    writeFileSync(cfgPath, config);
+  }
+
+  /** Spawns `gatehouse start ARGS` and resolves once that process says it is running. */
+  private async spawnDaemon(label: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
     const child = spawn(
       process.execPath,
-      [
-        ...(this.opts.nodeArgs ?? []),
-        join(ROOT, 'bin/gatehouse.mjs'),
-        'start',
-        '--config',
-        cfgPath,
-        '--data-dir',
-        this.dataDir,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      [...(this.opts.nodeArgs ?? []), join(ROOT, 'bin/gatehouse.mjs'), 'start', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
-    this.child = child;
-    // Only this run's output counts: an earlier run already said it was running.
-    const from = this.output.length;
+    const prefix = this.topology === 'split' ? `[${label}] ` : '';
+    let own = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`gatehouse did not start within 30 s:\n${this.output.slice(from)}`)),
+        () => reject(new Error(`gatehouse (${label}) did not start within 30 s:\n${own}`)),
         30_000,
       );
       const onData = (d: Buffer) => {
-        this.output += d.toString();
-        if (this.output.includes('gatehouse is running', from)) {
+        const text = d.toString();
+        own += text;
+        this.output += prefix ? text.replace(/^(?=.)/gm, prefix) : text;
+        if (own.includes('gatehouse is running')) {
           clearTimeout(timer);
           resolve();
         }
@@ -172,9 +250,10 @@ export class ClusterProcess {
       child.stderr!.on('data', onData);
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`gatehouse exited with ${code} before it was running:\n${this.output.slice(from)}`));
+        reject(new Error(`gatehouse (${label}) exited with ${code} before it was running:\n${own}`));
       });
     });
+    return child;
   }
 
   /** Stops it and starts a new cluster (new data dir, so new CAs) on the same addresses. */
@@ -197,18 +276,22 @@ export class ClusterProcess {
     }
   }
 
-  /** SIGTERM and wait; returns the exit code. The temp dir stays, so it can start again. */
-  stop(): Promise<number | null> {
-    return stopChild(this.child);
+  /** SIGTERM and wait; returns the exit code (split: the worst of the three). The temp dir stays, so it can start again. */
+  async stop(): Promise<number | null> {
+    if (this.topology === 'single') return stopChild(this.child);
+    let worst: number | null = 0;
+    // Node and proxy first: they deregister from auth while it is still up.
+    for (const name of ['node', 'proxy', 'auth'] as const) {
+      const code = await stopChild(this.services.get(name));
+      if (code !== 0) worst = code;
+    }
+    return worst;
   }
 
-  /** kill -9: no shutdown code runs (fault tests); resolves once the process is gone. */
+  /** kill -9: no shutdown code runs (fault tests); resolves once the process(es) are gone. */
   async crash(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
+    if (this.topology === 'single') return killHard(this.child);
+    for (const child of this.services.values()) await killHard(child);
   }
 
   /** Stops it and removes its temp dir. */

@@ -3,11 +3,13 @@
 // host); here each is classified by the CA that actually signed it, so a host certificate never
 // passes as a user (requireIdentity) and a user certificate never as a service (requireHost).
 import type { TLSSocket } from 'node:tls';
+import type { IncomingHttpHeaders } from 'node:http2';
 import { X509Certificate } from 'node:crypto';
 import { createContextKey, createContextValues, type ContextValues } from '@connectrpc/connect';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
 import { hostIdentityFromCert, issuedByOneOf, type HostIdentity, type ServiceRole } from '../auth/host-identity.ts';
+import { forwardedPeer } from './forwarded-peer.ts';
 
 export interface Peer {
   address: string;
@@ -42,7 +44,7 @@ export function classifyClientCert(der: Buffer, cas: PeerCas): CertPeer {
 // One classification per TLS connection: HTTP/2 carries many calls over one socket.
 const classified = new WeakMap<object, CertPeer>();
 
-export function peerContext(req: { socket: unknown }, cas: PeerCas): ContextValues {
+export function peerContext(req: { socket: unknown; headers?: IncomingHttpHeaders }, cas: PeerCas): ContextValues {
   const socket = req.socket as TLSSocket;
   const peer: Peer = { address: socket.remoteAddress ?? 'unknown' };
   const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
@@ -56,7 +58,11 @@ export function peerContext(req: { socket: unknown }, cas: PeerCas): ContextValu
       Object.assign(peer, found);
     } else peer.refusal = String(socket.authorizationError ?? 'untrusted certificate');
   }
-  return createContextValues().set(peerKey, peer);
+  // Calls relayed by a joined proxy are about the end user it names (forwarded-peer.ts).
+  return createContextValues().set(
+    peerKey,
+    forwardedPeer(peer, req.headers, (der) => classifyClientCert(der, cas)),
+  );
 }
 
 export function requireIdentity(peer: Peer): TlsIdentity {

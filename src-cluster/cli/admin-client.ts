@@ -12,7 +12,7 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { fromConnectError } from '../api/errors.ts';
 import { ADMIN_IDENTITY_FILE, type AdminIdentityFile } from '../daemon/admin-identity.ts';
 import { defaultDataDir } from '../daemon/config.ts';
-import { splitHostPort } from '../proxy/proxy.ts';
+import { splitHostPort } from '../../src-shared/host-port.ts';
 
 export interface AdminTarget {
   identity?: string;

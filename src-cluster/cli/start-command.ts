@@ -11,6 +11,11 @@ import { demoDataDir, seedDemo, tlsHostCaFingerprint, writeDemoStatus } from './
 interface StartOptions {
   config?: string;
   dataDir?: string;
+  /** Services to run here, e.g. "auth" or "proxy,node". */
+  roles?: string;
+  authServer?: string;
+  token?: string;
+  caPin?: string;
   debug?: boolean;
   /** demo only */
   jsonStatus?: string;
@@ -62,13 +67,20 @@ async function announceDemo(
 
 /** Runs the cluster until SIGTERM/SIGINT; resolves once it is up. */
 async function startCluster(values: StartOptions, demo: boolean): Promise<void> {
-  const cfg = loadConfig(values.config, { dataDir: values.dataDir ?? (demo ? demoDataDir() : undefined) });
+  const cfg = loadConfig(values.config, {
+    dataDir: values.dataDir ?? (demo ? demoDataDir() : undefined),
+    roles: values.roles,
+    authServer: values.authServer,
+    token: values.token,
+    caPin: values.caPin,
+  });
   if (demo && !values.config) cfg.cluster_name = 'demo';
   const log = createLogger({ level: values.debug ? 'debug' : cfg.log.level, format: cfg.log.format });
   log.info('starting gatehouse', { version: VERSION, data_dir: cfg.data_dir });
   const daemon = await startDaemon(cfg, log);
   log.info('gatehouse is running', {
     cluster: daemon.clusterName,
+    auth: daemon.authAddress,
     proxy: daemon.proxyAddress,
     node: daemon.nodeAddress,
     admin_identity: daemon.adminIdentityPath,
@@ -102,13 +114,21 @@ function addStartOptions(cmd: Command): Command {
       '--data-dir <DIR>',
       'data directory (default: $GATEHOUSE_DATA_DIR, /var/lib/gatehouse as root, ~/.local/share/gatehouse otherwise)',
     )
+    .option('--roles <LIST>', 'services to run here, e.g. auth or proxy,node (default: those the config enables)')
+    .option('--auth-server <HOST:PORT>', "auth's API when auth does not run here (config: auth_server)")
+    .option(
+      '--token <TOKEN>',
+      'join token for the first start of a proxy or node ("gatectl tokens add"); also $GATEHOUSE_JOIN_TOKEN ' +
+        "or the config's join_token / join_token_file",
+    )
+    .option('--ca-pin <SHA256:HEX>', "auth's CA fingerprint (gatectl status), checked before the token is sent")
     .option('--debug', 'verbose logs');
 }
 
 export function registerStartCommands(program: Command): void {
   const start = program
     .command('start')
-    .summary('run the cluster (auth, proxy, node; each can be disabled in the config)')
+    .summary("run the cluster services (auth, proxy, node; all of the config's by default)")
     .description('Runs the cluster services of the configuration in this process until SIGTERM or SIGINT.');
   addStartOptions(start);
   onAction(start, (cmd) => startCluster(cmd.opts<StartOptions>(), false));

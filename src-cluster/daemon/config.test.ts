@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig, parseDurationMs } from './config.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfig, parseDurationMs } from './config.ts';
 
 test('empty config gives the embedded defaults', () => {
   const c = parseConfig('', 'x');
@@ -77,4 +80,47 @@ test('auth.lockout: 5 attempts / 30m by default, configurable, limits named', ()
     () => parseConfig('auth:\n  lockout: { duration: soon }\n', 'c.yaml'),
     /auth\.lockout\.duration: expected a duration/,
   );
+});
+
+test('--roles replaces the enabled switches; a process without auth needs auth_server', () => {
+  const cfg = loadConfig(undefined, { roles: 'proxy,node', authServer: 'auth.example:3025', dataDir: '/tmp/x' });
+  assert.deepEqual([cfg.auth.enabled, cfg.proxy.enabled, cfg.node.enabled], [false, true, true]);
+  assert.equal(cfg.auth_server, 'auth.example:3025');
+  assert.throws(
+    () => loadConfig(undefined, { roles: 'node' }),
+    /without auth in this process, proxy and node need auth_server/,
+  );
+  assert.throws(() => loadConfig(undefined, { roles: 'auth,wizard' }), /--roles: unknown role "wizard"/);
+  assert.throws(
+    () => loadConfig(undefined, { roles: 'node', authServer: 'nope' }),
+    /--auth-server: expected HOST:PORT/,
+  );
+});
+
+test('the join token comes from the flag, then $GATEHOUSE_JOIN_TOKEN, then join_token or join_token_file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-config-'));
+  const saved = process.env.GATEHOUSE_JOIN_TOKEN;
+  try {
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'from-file\n');
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, `auth_server: a:1\njoin_token_file: ${tokenFile}\nauth:\n  enabled: false\n`);
+    delete process.env.GATEHOUSE_JOIN_TOKEN;
+    assert.equal(loadConfig(file, {}).join_token, 'from-file');
+    process.env.GATEHOUSE_JOIN_TOKEN = 'from-env';
+    assert.equal(loadConfig(file, {}).join_token, 'from-env');
+    assert.equal(loadConfig(file, { token: 'from-flag' }).join_token, 'from-flag');
+    writeFileSync(file, `auth_server: a:1\njoin_token_file: ${join(dir, 'missing')}\nauth:\n  enabled: false\n`);
+    delete process.env.GATEHOUSE_JOIN_TOKEN;
+    assert.throws(() => loadConfig(file, {}), /cannot read join_token_file .*ENOENT/);
+  } finally {
+    if (saved === undefined) delete process.env.GATEHOUSE_JOIN_TOKEN;
+    else process.env.GATEHOUSE_JOIN_TOKEN = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ca_pin must be a SHA256 fingerprint', () => {
+  assert.throws(() => parseConfig('ca_pin: abc\n', 'c.yaml'), /ca_pin: expected SHA256:<64 hex digits>/);
+  assert.equal(parseConfig(`ca_pin: SHA256:${'a'.repeat(64)}\n`).ca_pin, `SHA256:${'a'.repeat(64)}`);
 });

@@ -31,6 +31,17 @@ const ConfigSchema = z.strictObject({
     .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'lowercase letters, digits, "." and "-"')
     .optional(),
   data_dir: z.string().optional(),
+  // Where a proxy or node running without auth in this process reaches auth's API (HOST:PORT).
+  auth_server: addr.optional(),
+  // The join token a service proves once to get its host identity; kept out of argv by
+  // GATEHOUSE_JOIN_TOKEN or join_token_file. Unused once the identity is in the data dir.
+  join_token: z.string().min(1).max(512).optional(),
+  join_token_file: z.string().min(1).optional(),
+  // "SHA256:<hex>" of auth's TLS host CA (`gatectl status`): checked before the token is sent.
+  ca_pin: z
+    .string()
+    .regex(/^SHA256:[0-9a-f]{64}$/, 'expected SHA256:<64 hex digits> (gatectl status prints it)')
+    .optional(),
   log: z
     .strictObject({
       level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -46,6 +57,9 @@ const ConfigSchema = z.strictObject({
   auth: z
     .strictObject({
       enabled: z.boolean().default(true),
+      // Auth's own API listener (mTLS optional per call), which services join and talk to.
+      // Unset in the single-process default: an ephemeral loopback port only this process uses.
+      listen_addr: addr.optional(),
       second_factor: z.enum(['off', 'otp']).default('off'),
       cert_ttl: duration.default('12h'),
       // Account lockout: max_attempts failed logins within `duration` lock the user for `duration`.
@@ -70,6 +84,11 @@ const ConfigSchema = z.strictObject({
   proxy: z
     .strictObject({
       enabled: z.boolean().default(true),
+      // The proxy's name in the inventory (`gatectl nodes ls`); default: the short host name.
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+        .optional(),
       listen_addr: addr.default('127.0.0.1:3080'),
       public_addr: addr.optional(),
       handshake_timeout: timeout.default(DEFAULT_HANDSHAKE_TIMEOUT),
@@ -163,7 +182,78 @@ export function parseConfig(text: string, source = 'config'): DaemonConfig {
   };
 }
 
-export function loadConfig(file: string | undefined, overrides: { dataDir?: string }): DaemonConfig {
+export const SERVICE_ROLES = ['auth', 'proxy', 'node'] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+
+export interface ConfigOverrides {
+  dataDir?: string;
+  /** --roles: the services this process runs; replaces the config's `enabled` switches. */
+  roles?: string;
+  authServer?: string;
+  token?: string;
+  caPin?: string;
+}
+
+/** Parses --roles=auth,proxy,node; a clear error names the unknown role. */
+export function parseRoles(text: string): Set<ServiceRole> {
+  const roles = new Set<ServiceRole>();
+  for (const r of text.split(',').map((s) => s.trim())) {
+    if (!(SERVICE_ROLES as readonly string[]).includes(r)) {
+      throw new GatehouseError(
+        ErrorCode.CONFIG,
+        `--roles: unknown role ${JSON.stringify(r)}; expected a comma-separated list of ${SERVICE_ROLES.join(', ')}`,
+      );
+    }
+    roles.add(r as ServiceRole);
+  }
+  return roles;
+}
+
+/** The join token: flag, then $GATEHOUSE_JOIN_TOKEN, then the config's join_token or join_token_file. */
+function resolveJoinToken(cfg: DaemonConfig, flag: string | undefined): string | undefined {
+  const fromEnv = process.env.GATEHOUSE_JOIN_TOKEN;
+  if (flag) return flag;
+  if (fromEnv) return fromEnv;
+  if (cfg.join_token) return cfg.join_token;
+  if (!cfg.join_token_file) return undefined;
+  try {
+    return readFileSync(cfg.join_token_file, 'utf8').trim();
+  } catch (e) {
+    throw new GatehouseError(
+      ErrorCode.CONFIG,
+      `cannot read join_token_file ${cfg.join_token_file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
+function applyOverrides(cfg: DaemonConfig, overrides: ConfigOverrides, source: string): void {
+  if (overrides.dataDir) cfg.data_dir = overrides.dataDir;
+  if (overrides.roles !== undefined) {
+    const roles = parseRoles(overrides.roles);
+    cfg.auth.enabled = roles.has('auth');
+    cfg.proxy.enabled = roles.has('proxy');
+    cfg.node.enabled = roles.has('node');
+  }
+  if (overrides.authServer) {
+    if (!addr.safeParse(overrides.authServer).success)
+      throw new GatehouseError(ErrorCode.CONFIG, `--auth-server: expected HOST:PORT, got "${overrides.authServer}"`);
+    cfg.auth_server = overrides.authServer;
+  }
+  if (overrides.caPin) cfg.ca_pin = overrides.caPin;
+  const token = resolveJoinToken(cfg, overrides.token);
+  if (token) cfg.join_token = token;
+  if (!cfg.auth.enabled && !cfg.proxy.enabled && !cfg.node.enabled) {
+    throw new GatehouseError(ErrorCode.CONFIG, `${source}: no service to run (auth, proxy and node are all disabled)`);
+  }
+  if (!cfg.auth.enabled && !cfg.auth_server) {
+    throw new GatehouseError(
+      ErrorCode.CONFIG,
+      `${source}: without auth in this process, proxy and node need auth_server (or --auth-server HOST:PORT)`,
+    );
+  }
+}
+
+export function loadConfig(file: string | undefined, overrides: ConfigOverrides): DaemonConfig {
   let text = '';
   if (file) {
     try {
@@ -176,13 +266,6 @@ export function loadConfig(file: string | undefined, overrides: { dataDir?: stri
     }
   }
   const cfg = parseConfig(text, file ?? 'config');
-  if (overrides.dataDir) cfg.data_dir = overrides.dataDir;
-  if (!cfg.auth.enabled && (cfg.proxy.enabled || cfg.node.enabled)) {
-    // The proxy and node reach auth in-process today; a remote auth client comes with HA.
-    throw new GatehouseError(
-      ErrorCode.CONFIG,
-      `${file ?? 'config'}: auth.enabled: false needs proxy and node disabled too (they reach auth in the same process for now)`,
-    );
-  }
+  applyOverrides(cfg, overrides, file ?? 'config');
   return cfg;
 }

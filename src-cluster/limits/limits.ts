@@ -14,6 +14,19 @@ export const CEREMONY_MESSAGE_MAX_BYTES = 64 << 10;
 /** Everything a client sends in one device ceremony (an init and one challenge response). */
 export const CEREMONY_STREAM_MAX_BYTES = 256 << 10;
 
+/** HTTP/2 streams one API connection may have open at once (Node's default is 2^32-1). */
+export const MAX_CONCURRENT_STREAMS = 100;
+
+/** Limits on a TLS listener (the proxy's, auth's API); defaults below, config proxy.* / auth.*. */
+export interface ProxyConnectionLimits {
+  /** From accept to a finished TLS handshake. */
+  handshakeTimeoutMs: number;
+  /** An API connection with no request in flight (and a stream with no traffic) is closed after this. */
+  idleTimeoutMs: number;
+  /** Connections open at once from one source address. */
+  maxConnectionsPerSource: number;
+}
+
 /** The RPCs callable without a client certificate, by `service.typeName/method`. */
 export const UNAUTHENTICATED_METHODS: ReadonlySet<string> = new Set([
   'gatehouse.v1.AuthService/Ping',

@@ -4,7 +4,7 @@
 // real shells.
 import { sshDeviceFields } from '../../src-shared/cert-fields.ts';
 import { existsSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -126,6 +126,35 @@ export class NodeSshServer {
     const addr = this.address();
     this.opts.logger.info('node ssh server listening', { node: this.opts.name, host: addr.host, port: addr.port });
     return addr;
+  }
+
+  /**
+   * A new host key (and certificate) for connections accepted from now on — a renewed host
+   * identity — while open connections keep the key they were made with. ssh2 fixes its host keys
+   * when a Server is built, so a fresh Server is built with the new key and its accept handler
+   * takes the place of the old one on the same listening socket (the guard that
+   * guardSshListener prepended stays first). No connection is dropped and the port never closes.
+   */
+  replaceHostKey(hostKey: string, hostCertificate?: Buffer): void {
+    const current = this.server;
+    if (!current) throw new GatehouseError(ErrorCode.INTERNAL, `node "${this.opts.name}" is not started`);
+    const fresh = new ssh2.Server(
+      { hostKeys: [hostCertificate ? { key: hostKey, certificate: hostCertificate } : hostKey] },
+      (client, info) => this.onConnection(client, info),
+    );
+    const rawOf = (s: ssh2.Server) => (s as unknown as { _srv: NetServer })._srv;
+    const listening = rawOf(current);
+    const oldAccept = listening.listeners('connection').at(-1);
+    const newAccept = rawOf(fresh).listeners('connection').at(-1);
+    if (!oldAccept || !newAccept) {
+      throw new GatehouseError(
+        ErrorCode.INTERNAL,
+        'ssh2 Server without an accept handler; cannot replace the host key',
+      );
+    }
+    listening.removeListener('connection', oldAccept as (...args: unknown[]) => void);
+    listening.on('connection', newAccept as (...args: unknown[]) => void);
+    this.opts.logger.info('node host key replaced for new connections', { node: this.opts.name });
   }
 
   address(): ListeningAddress {

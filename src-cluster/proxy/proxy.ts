@@ -16,19 +16,10 @@ import { readHeaderLine, writeHeaderLine, type SshRouteRequest } from '../../src
 import { closeWhenIdle, guardTlsListener } from '../limits/listener-guards.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../limits/limits.ts';
 import { parseDurationMs } from '../resources/duration.ts';
+import { splitHostPort } from '../../src-shared/host-port.ts';
+import { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits } from '../limits/limits.ts';
 
-/** HTTP/2 streams one API connection may have open at once (Node's default is 2^32-1). */
-export const MAX_CONCURRENT_STREAMS = 100;
-
-/** Limits on the proxy's listener; defaults in src-cluster/limits/limits.ts. */
-export interface ProxyConnectionLimits {
-  /** From accept to a finished TLS handshake. */
-  handshakeTimeoutMs: number;
-  /** An API connection with no request in flight (and a stream with no traffic) is closed after this. */
-  idleTimeoutMs: number;
-  /** Connections open at once from one source address. */
-  maxConnectionsPerSource: number;
-}
+export { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits };
 
 export function defaultProxyLimits(): ProxyConnectionLimits {
   return {
@@ -107,6 +98,19 @@ export class ProxyServer {
     const addr = this.server.address() as net.AddressInfo;
     this.opts.logger.info('proxy listening', { address: `${addr.address}:${addr.port}` });
     return { host: addr.address, port: addr.port };
+  }
+
+  /**
+   * New certificate and key for connections from now on (a renewed host identity); open
+   * connections keep theirs. The client CAs are re-read too.
+   */
+  updateTls(tls: { certPem: string; keyPem: string; chainPem: string[] }): void {
+    this.server.setSecureContext({
+      cert: [tls.certPem, ...tls.chainPem].join('\n'),
+      key: tls.keyPem,
+      ca: [...this.opts.userCaPems(), ...(this.opts.hostCaPems?.() ?? [])],
+      minVersion: 'TLSv1.2',
+    });
   }
 
   async close(): Promise<void> {
@@ -211,10 +215,4 @@ export class ProxyServer {
       });
     });
   }
-}
-
-export function splitHostPort(address: string): [string, string] {
-  const i = address.lastIndexOf(':');
-  if (i <= 0) throw new GatehouseError(ErrorCode.CONFIG, `address "${address}" lacks a port`);
-  return [address.slice(0, i).replace(/^\[|\]$/g, ''), address.slice(i + 1)];
 }

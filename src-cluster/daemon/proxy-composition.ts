@@ -1,0 +1,123 @@
+// The proxy service's composition: it joins auth (service-join.ts), decides SSH routing locally
+// from its watched cache (nodes, users, roles, locks) with the one authorizer, and forwards every
+// API call to auth over mTLS with its host certificate.
+import { hostname } from 'node:os';
+import { AccessChecker } from '../authz/access.ts';
+import { LockWatcher } from '../locks/lock-watcher.ts';
+import type { Logger } from '../log/logger.ts';
+import { ApiForwarder } from '../proxy/api-forwarder.ts';
+import { ProxyServer } from '../proxy/proxy.ts';
+import { splitHostPort } from '../../src-shared/host-port.ts';
+import { ServiceRuntime } from '../service/service-runtime.ts';
+import { parseDurationMs, type DaemonConfig } from './config.ts';
+import type { JoinTarget } from './service-join.ts';
+import { VERSION } from './version.ts';
+
+export interface RunningService {
+  address: string;
+  runtime: ServiceRuntime;
+  close(message?: string): Promise<void>;
+}
+
+const isIp = (h: string) => /^[\d.]+$|:/.test(h);
+
+/** The names the proxy's certificate must carry: where clients dial it. */
+function proxyNames(cfg: DaemonConfig): { dnsNames: string[]; ips: string[] } {
+  const [host] = splitHostPort(cfg.proxy.listen_addr);
+  const [publicHost] = splitHostPort(cfg.proxy.public_addr ?? cfg.proxy.listen_addr);
+  const names = [...new Set(['localhost', hostname(), host, publicHost])];
+  return {
+    dnsNames: names.filter((n) => !isIp(n)),
+    ips: [...new Set(['127.0.0.1', ...names.filter(isIp).filter((n) => n !== '0.0.0.0')])],
+  };
+}
+
+export async function startProxyService(cfg: DaemonConfig, log: Logger, target: JoinTarget): Promise<RunningService> {
+  const proxyLog = log.child('proxy');
+  const runtime = await ServiceRuntime.start({
+    role: 'proxy',
+    name: cfg.proxy.name ?? hostname().split('.')[0]!,
+    dataDir: cfg.data_dir,
+    ...target,
+    ...proxyNames(cfg),
+    version: VERSION,
+    log: proxyLog,
+  });
+  const { cache } = runtime;
+  const locks = new LockWatcher({
+    store: cache.locks,
+    log: proxyLog.child('locks'),
+    lockingMode: () => cache.preference().spec.locking_mode,
+  });
+  try {
+    await locks.start();
+    const access = new AccessChecker(cache.users, cache.roles, proxyLog.child('authz'), {
+      clusterDeviceTrustMode: () => cache.preference().spec.device_trust.mode,
+      locks,
+      audit: runtime.audit,
+    });
+    const forwarder = new ApiForwarder({
+      authServer: target.authServer,
+      tls: () => ({
+        caPems: runtime.identity.tls_host_ca_pems,
+        certPem: runtime.identity.tls_cert_pem,
+        keyPem: runtime.identity.tls_key_pem,
+      }),
+      log: proxyLog.child('forward'),
+    });
+    const identity = runtime.identity;
+    const proxy = new ProxyServer({
+      listenHost: splitHostPort(cfg.proxy.listen_addr)[0],
+      listenPort: Number(splitHostPort(cfg.proxy.listen_addr)[1]),
+      tls: { certPem: identity.tls_cert_pem, keyPem: identity.tls_key_pem, chainPem: identity.tls_host_ca_pems },
+      userCaPems: () => cache.cas().tlsUserCaPems,
+      hostCaPems: () => runtime.identity.tls_host_ca_pems,
+      apiHandler: forwarder.handler,
+      backends: {
+        // A local decision from the cache: routing keeps working while auth restarts.
+        findNode: async (id, name) => {
+          const node = await cache.nodes.find(name).catch(() => undefined);
+          if (!node) return undefined;
+          const ua = await access.forIdentity({ user: id.user, roles: id.roles });
+          if (!ua.roleSet.canSeeNode({ name, labels: node.spec.labels })) return undefined;
+          return { name, address: node.spec.address };
+        },
+      },
+      logger: proxyLog,
+      limits: {
+        handshakeTimeoutMs: parseDurationMs(cfg.proxy.handshake_timeout),
+        idleTimeoutMs: parseDurationMs(cfg.proxy.idle_timeout),
+        maxConnectionsPerSource: cfg.proxy.max_connections_per_ip,
+      },
+    });
+    // A renewed identity (and a CA change) must reach new TLS handshakes before the old cert expires.
+    runtime.onRenewed((next) =>
+      proxy.updateTls({ certPem: next.tls_cert_pem, keyPem: next.tls_key_pem, chainPem: next.tls_host_ca_pems }),
+    );
+    cache.onCasChanged(() => {
+      const current = runtime.identity;
+      proxy.updateTls({
+        certPem: current.tls_cert_pem,
+        keyPem: current.tls_key_pem,
+        chainPem: current.tls_host_ca_pems,
+      });
+    });
+    const addr = await proxy.start();
+    const address = `${addr.host}:${addr.port}`;
+    await runtime.startHeartbeat({ address: cfg.proxy.public_addr ?? address, labels: {} });
+    return {
+      address,
+      runtime,
+      close: async () => {
+        await proxy.close();
+        forwarder.close();
+        locks.close();
+        await runtime.close(true);
+      },
+    };
+  } catch (e) {
+    locks.close();
+    await runtime.close();
+    throw e;
+  }
+}

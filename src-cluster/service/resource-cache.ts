@@ -1,0 +1,161 @@
+// A service's local copy of what it decides with, fed by auth's WatchResources stream: roles,
+// users, locks, the cluster auth preference and the nodes, plus the user CAs' public parts.
+// The copy lives in an in-memory SQLite backend and is read through ordinary ResourceStores, so
+// the AccessChecker and the LockWatcher run on it unchanged (they only list, get and watch).
+// While auth is down the copy stays as it was and decisions go on from it; on reconnect the new
+// snapshot replaces it (deleting what vanished meanwhile), then changes stream in again.
+import { ResourceStore, type Resource } from '../storage/resources.ts';
+import { SqliteBackend } from '../storage/sqlite.ts';
+import type { Logger } from '../log/logger.ts';
+import type { WatchResourcesEvent } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
+import type { RoleSpec } from '../resources/role.ts';
+import type { UserResource } from '../resources/user.ts';
+import type { LockSpec } from '../resources/lock.ts';
+import {
+  CAP_KIND,
+  newClusterAuthPreference,
+  type ClusterAuthPreferenceResource,
+  type ClusterAuthPreferenceSpec,
+} from '../resources/cluster-auth-preference.ts';
+import type { NodeSpec } from '../auth/auth-server.ts';
+
+/** The kinds a service watches; auth refuses kinds the caller's role may not read. */
+export const CACHED_KINDS = ['role', 'user', 'lock', CAP_KIND, 'node'] as const;
+export type CachedKind = (typeof CACHED_KINDS)[number];
+
+export interface CachedCas {
+  tlsUserCaPems: string[];
+  sshUserCaKeys: string[];
+}
+
+type AnyStore = ResourceStore<unknown>;
+
+export class ResourceCache {
+  readonly roles: ResourceStore<RoleSpec>;
+  readonly users: ResourceStore<UserResource['spec']>;
+  readonly locks: ResourceStore<LockSpec>;
+  readonly nodes: ResourceStore<NodeSpec>;
+  readonly #stores: Map<string, AnyStore>;
+  readonly #backend: SqliteBackend;
+  readonly #log: Logger;
+  #preference: ClusterAuthPreferenceResource = newClusterAuthPreference();
+  #cas: CachedCas;
+  #snapshot: WatchResourcesEvent[] | undefined;
+  #loaded = false;
+  #onCas: ((cas: CachedCas) => void) | undefined;
+
+  private constructor(backend: SqliteBackend, initialCas: CachedCas, log: Logger) {
+    this.#backend = backend;
+    this.#log = log;
+    this.#cas = initialCas;
+    // No validators: auth validated every resource before storing it; the copy only mirrors.
+    this.roles = new ResourceStore<RoleSpec>(backend, { kind: 'role' });
+    this.users = new ResourceStore<UserResource['spec']>(backend, { kind: 'user' });
+    this.locks = new ResourceStore<LockSpec>(backend, { kind: 'lock' });
+    this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
+    const cap = new ResourceStore<ClusterAuthPreferenceSpec>(backend, { kind: CAP_KIND });
+    this.#stores = new Map<string, AnyStore>([
+      ['role', this.roles as AnyStore],
+      ['user', this.users as AnyStore],
+      ['lock', this.locks as AnyStore],
+      ['node', this.nodes as AnyStore],
+      [CAP_KIND, cap as AnyStore],
+    ]);
+  }
+
+  /** `initialCas` come from the join answer, so the service trusts the user CAs before the first snapshot. */
+  static async open(initialCas: CachedCas, log: Logger): Promise<ResourceCache> {
+    const backend = await SqliteBackend.open({
+      path: ':memory:',
+      onBackgroundError: (e) => log.error('resource cache background task failed', { error: e.message }),
+    });
+    return new ResourceCache(backend, initialCas, log);
+  }
+
+  /** The cluster auth preference last seen (the defaults until the first snapshot). */
+  preference(): ClusterAuthPreferenceResource {
+    return this.#preference;
+  }
+
+  cas(): CachedCas {
+    return this.#cas;
+  }
+
+  /** Hears each change of the user CAs (a node re-reads them per login anyway; the proxy rebuilds TLS). */
+  onCasChanged(listener: (cas: CachedCas) => void): void {
+    this.#onCas = listener;
+  }
+
+  /** True once a full snapshot has been applied. */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** A new stream begins: its events up to `init` are a snapshot that will replace the copy. */
+  beginSnapshot(): void {
+    this.#snapshot = [];
+  }
+
+  /** Applies one event of the stream. */
+  async apply(event: WatchResourcesEvent): Promise<void> {
+    if (event.type === 'ca') {
+      this.#cas = { tlsUserCaPems: [...event.tlsUserCaPems], sshUserCaKeys: [...event.sshUserCaKeys] };
+      this.#onCas?.(this.#cas);
+      return;
+    }
+    if (this.#snapshot && event.type !== 'init') {
+      this.#snapshot.push(event);
+      return;
+    }
+    if (event.type === 'init') return this.#replaceWithSnapshot();
+    await this.#applyChange(event);
+  }
+
+  async close(): Promise<void> {
+    await this.#backend.close();
+  }
+
+  async #replaceWithSnapshot(): Promise<void> {
+    const events = this.#snapshot ?? [];
+    this.#snapshot = undefined;
+    const wanted = new Set(events.filter((e) => e.type === 'put').map((e) => `${e.kind}/${e.name}`));
+    for (const [kind, store] of this.#stores) {
+      for (const stale of await store.list()) {
+        if (!wanted.has(`${kind}/${stale.metadata.name}`))
+          await store.delete(stale.metadata.name).catch(() => undefined);
+      }
+    }
+    for (const event of events) await this.#applyChange(event);
+    if (!events.some((e) => e.kind === CAP_KIND && e.type === 'put')) this.#preference = newClusterAuthPreference();
+    this.#loaded = true;
+    this.#log.debug('resource cache loaded', { resources: events.length });
+  }
+
+  async #applyChange(event: WatchResourcesEvent): Promise<void> {
+    const store = this.#stores.get(event.kind);
+    if (!store) {
+      this.#log.warn('resource cache: ignored an event of a kind it does not keep', { kind: event.kind });
+      return;
+    }
+    if (event.type === 'delete') {
+      await store.delete(event.name).catch(() => undefined);
+      return;
+    }
+    if (event.type !== 'put') return;
+    let resource: Resource<unknown>;
+    try {
+      resource = JSON.parse(event.resourceJson) as Resource<unknown>;
+    } catch {
+      this.#log.warn('resource cache: auth sent a resource that is not JSON', { kind: event.kind, name: event.name });
+      return;
+    }
+    const expires = resource.metadata?.expires;
+    // An expired resource (a lapsed lock, a node gone quiet) only replaces what the copy held.
+    if (typeof expires === 'string' && new Date(expires).getTime() <= Date.now()) {
+      await store.delete(event.name).catch(() => undefined);
+      return;
+    }
+    await store.upsert(resource);
+    if (event.kind === CAP_KIND) this.#preference = resource as unknown as ClusterAuthPreferenceResource;
+  }
+}
