@@ -8,17 +8,29 @@ import { durationProblem, parseDurationMs } from '../resources/duration.ts';
 import {
   addAdminTargetOptions,
   adminAddress,
+  adminClient,
   adminServiceClient,
   adminTargetOf,
+  type AuthClient,
   type JoinTokenClient,
 } from './admin-client.ts';
 import { printTable } from './cli-util.ts';
 
 const isoOf = (unix: bigint) => (unix > 0n ? new Date(Number(unix) * 1000).toISOString() : 'never');
 
-/** The command a new service runs to join with `token`. */
-export function joinCommandLine(roles: readonly string[], authAddress: string, token: string): string {
-  return `gatehouse start --roles=${roles.join(',')} --auth-server ${authAddress} --token ${token}`;
+/**
+ * The command a new service runs to join with `token`. With the pin of the cluster's TLS host CA
+ * the service checks whom it talks to before it sends the token, instead of trusting on first use.
+ */
+export function joinCommandLine(roles: readonly string[], authAddress: string, token: string, caPin?: string): string {
+  const pin = caPin ? ` --ca-pin ${caPin}` : '';
+  return `gatehouse start --roles=${roles.join(',')} --auth-server ${authAddress}${pin} --token ${token}`;
+}
+
+/** The fingerprint of the TLS host CA, as `gatectl status` shows it (`SHA256:HEX`). */
+async function hostCaPin(client: AuthClient): Promise<string | undefined> {
+  const status = await client.getClusterStatus({});
+  return status.certAuthorities.find((c) => c.type === 'tls_host')?.fingerprint;
 }
 
 interface AddOptions {
@@ -27,7 +39,12 @@ interface AddOptions {
   multiUse?: boolean;
 }
 
-async function addToken(client: JoinTokenClient, authAddress: string, opts: AddOptions): Promise<void> {
+async function addToken(
+  client: JoinTokenClient,
+  auth: AuthClient,
+  authAddress: string,
+  opts: AddOptions,
+): Promise<void> {
   let ttlSeconds = 0n;
   if (opts.ttl !== undefined) {
     const problem = durationProblem(opts.ttl);
@@ -37,12 +54,13 @@ async function addToken(client: JoinTokenClient, authAddress: string, opts: AddO
   const roles = opts.type.split(',').map((r) => r.trim());
   const res = await client.createJoinToken({ roles, ttlSeconds, multiUse: opts.multiUse ?? false });
   const info = res.info!;
+  const caPin = await hostCaPin(auth);
   const use = info.singleUse ? 'single use' : 'multi use until it expires';
   process.stdout.write(
     `The join token: ${res.token}\n` +
       `Roles: ${info.roles.join(',')}; expires ${isoOf(info.expiresUnix)}; ${use}; id ${info.id}\n\n` +
       `Run this on the new server to join it to the cluster:\n\n` +
-      `  ${joinCommandLine(info.roles, authAddress, res.token)}\n`,
+      `  ${joinCommandLine(info.roles, authAddress, res.token, caPin)}\n`,
   );
 }
 
@@ -72,7 +90,9 @@ export function registerTokenCommands(program: Command): void {
     .option('--ttl <DURATION>', 'how long it is valid (default 30m, at most 168h)')
     .option('--multi-use', 'usable until it expires (default: spent by the first join)');
   addAdminTargetOptions(add);
-  onAction(add, (cmd) => addToken(client(cmd), adminAddress(adminTargetOf(cmd)), cmd.opts<AddOptions>()));
+  onAction(add, (cmd) =>
+    addToken(client(cmd), adminClient(adminTargetOf(cmd)), adminAddress(adminTargetOf(cmd)), cmd.opts<AddOptions>()),
+  );
 
   const ls = tokens.command('ls').summary('join tokens that can still be used (never the secrets)');
   addAdminTargetOptions(ls);

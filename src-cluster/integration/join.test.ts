@@ -69,7 +69,9 @@ describe('joining services with tokens', () => {
   test('tokens add prints the token and the join command; ls shows it without the secret; rm revokes it', () => {
     const { token, id, out } = addToken('--type=node,proxy', '--ttl', '1h');
     assert.ok(
-      out.includes(`gatehouse start --roles=node,proxy --auth-server ${cluster.proxyAddr} --token ${token}`),
+      out.includes(
+        `gatehouse start --roles=node,proxy --auth-server ${cluster.proxyAddr} --ca-pin ${cluster.caPin} --token ${token}`,
+      ),
       out,
     );
     const ls = ok(cluster.gatectl(['tokens', 'ls']));
