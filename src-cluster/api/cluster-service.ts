@@ -11,6 +11,7 @@ import type { HostIdentity } from '../auth/host-identity.ts';
 import type { HostIdentityIssued, HostJoin } from '../join/host-join.ts';
 import type { HeartbeatInput, ListedServer, ServerInventory } from '../join/server-inventory.ts';
 import { decodeServiceAuditEvent } from '../join/service-audit.ts';
+import { recordRefusal } from '../audit/audit-emit.ts';
 import type { Logger } from '../log/logger.ts';
 import { toConnectError } from './errors.ts';
 import { guarded } from './guarded.ts';
@@ -72,7 +73,23 @@ function serverInfo(s: ListedServer) {
 }
 
 export function registerClusterService(deps: ClusterServiceDeps) {
-  const host = (ctx: HandlerContext) => requireHost(ctx.values.get(peerKey));
+  // A refused service certificate (another cluster's, expired, a user's) is a security decision:
+  // it is answered with its reason and recorded, like a refused join.
+  const host = async (ctx: HandlerContext): Promise<HostIdentity> => {
+    const peer = ctx.values.get(peerKey);
+    try {
+      return requireHost(peer);
+    } catch (error) {
+      const fields = { method: ctx.method.name, peer_address: peer.address };
+      deps.log.warn('service call refused', { ...fields, reason: (error as Error).message });
+      await recordRefusal(
+        deps.audit,
+        { type: 'service.auth.failed', success: false, message: (error as Error).message, fields },
+        deps.log,
+      );
+      throw error;
+    }
+  };
   return (router: ConnectRouter) =>
     router.service(
       ClusterService,
@@ -93,7 +110,7 @@ export function registerClusterService(deps: ClusterServiceDeps) {
             ),
           renewIdentity: async (req, ctx) =>
             joinResponse(
-              await deps.join.renew(host(ctx), {
+              await deps.join.renew(await host(ctx), {
                 sshPublicKey: req.sshPublicKey,
                 tlsPublicKeyPem: req.tlsPublicKeyPem,
                 dnsNames: req.dnsNames,
@@ -101,12 +118,12 @@ export function registerClusterService(deps: ClusterServiceDeps) {
               }),
             ),
           heartbeat: async (req, ctx) => {
-            const me = host(ctx);
+            const me = await host(ctx);
             await deps.servers.heartbeat(me, heartbeatOf(me, req.server));
             return {};
           },
           removeServer: async (_req, ctx) => {
-            const me = host(ctx);
+            const me = await host(ctx);
             await deps.servers.remove(me);
             deps.log.info('service removed itself', { role: me.role, name: me.name, host_id: me.hostId });
             return {};
@@ -118,7 +135,7 @@ export function registerClusterService(deps: ClusterServiceDeps) {
           },
           watchResources: async function* (req, ctx) {
             try {
-              const me = host(ctx);
+              const me = await host(ctx);
               const kinds = allowedWatchKinds(me, req.kinds, Object.keys(deps.watch.prefixes));
               deps.log.info('resource watch started', { role: me.role, name: me.name, kinds: kinds.join(',') });
               yield* watchResources(deps.watch, kinds, ctx.signal);
@@ -127,7 +144,7 @@ export function registerClusterService(deps: ClusterServiceDeps) {
             }
           },
           emitAuditEvent: async (req, ctx) => {
-            const me = host(ctx);
+            const me = await host(ctx);
             await deps.audit.emit(decodeServiceAuditEvent(me, req));
             return {};
           },

@@ -23,6 +23,7 @@ export const AUDIT_EVENT_TYPES = [
   'join.token.delete',
   'join.token.used',
   'join.token.failed',
+  'service.auth.failed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

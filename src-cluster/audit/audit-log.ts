@@ -45,6 +45,7 @@ const CODE_NUMBERS: Record<AuditEventType, string> = {
   'join.token.delete': 'GH8001',
   'join.token.used': 'GH8002',
   'join.token.failed': 'GH8003',
+  'service.auth.failed': 'GH8004',
 };
 
 export function auditCode(type: AuditEventType, success: boolean): string {

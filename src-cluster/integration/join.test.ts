@@ -236,6 +236,15 @@ describe('joining services with tokens', () => {
     const code = await refusedWith(drain(imposter.watchResources({ kinds: [] })), /host certificate of this cluster/);
     assert.equal(code, 'CERT_INVALID');
     assert.equal(await refusedWith(imposter.removeServer({}), /not issued|certificate/), 'CERT_INVALID');
+    const refused = auditOf('service.auth.failed').filter((e) => e['peer_address'] !== undefined);
+    assert.ok(
+      refused.some((e) => e['method'] === 'WatchResources'),
+      JSON.stringify(refused),
+    );
+    assert.ok(
+      refused.some((e) => e['method'] === 'RemoveServer'),
+      JSON.stringify(refused),
+    );
   });
 });
 
