@@ -41,6 +41,8 @@ export async function startNodeService(cfg: DaemonConfig, log: Logger, target: J
     store: cache.locks,
     log: nodeLog.child('locks'),
     lockingMode: () => cache.preference().spec.locking_mode,
+    // locking_mode strict refuses while auth is unreachable: locks made meanwhile would be missing.
+    upstreamConnected: () => runtime.connected,
   });
   try {
     await locks.start();

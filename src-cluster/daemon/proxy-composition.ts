@@ -48,6 +48,8 @@ export async function startProxyService(cfg: DaemonConfig, log: Logger, target: 
     store: cache.locks,
     log: proxyLog.child('locks'),
     lockingMode: () => cache.preference().spec.locking_mode,
+    // locking_mode strict refuses while auth is unreachable: locks made meanwhile would be missing.
+    upstreamConnected: () => runtime.connected,
   });
   try {
     await locks.start();

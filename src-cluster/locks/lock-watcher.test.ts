@@ -204,3 +204,28 @@ test('a view that could never load refuses under strict', async () => {
   assert.deepEqual(w.check(alice), { locked: false });
   w.close();
 });
+
+test("a service's copy cut off from auth is an unreliable view: strict refuses, best_effort keeps the last locks", async () => {
+  const store = lockStore(await sqlite());
+  let connected = true;
+  let mode: LockingMode = 'strict';
+  const w = new LockWatcher({
+    store,
+    log: createMemoryLogger(),
+    lockingMode: () => mode,
+    upstreamConnected: () => connected,
+  });
+  await w.start();
+  const alice = accessTargets({ user: 'alice', roles: ['access'] });
+  assert.deepEqual(w.check(alice), { locked: false });
+  connected = false;
+  assert.equal(w.healthy, false);
+  assert.deepEqual(w.check(alice), { locked: true, message: UNRELIABLE_LOCK_VIEW });
+  mode = 'best_effort';
+  assert.deepEqual(w.check(alice), { locked: false });
+  connected = true;
+  mode = 'strict';
+  assert.equal(w.healthy, true);
+  assert.deepEqual(w.check(alice), { locked: false });
+  w.close();
+});

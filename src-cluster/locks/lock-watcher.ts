@@ -28,6 +28,12 @@ export interface LockWatcherOptions {
   /** Wait between attempts to re-establish a broken watch. */
   retryMs?: number;
   now?: () => number;
+  /**
+   * For a service whose lock store is a copy of auth's (src-cluster/service/): false while that
+   * copy is not being kept current (auth unreachable). The local watch never breaks then, but
+   * locks created meanwhile are missing, so the view counts as unreliable like a broken watch.
+   */
+  upstreamConnected?: () => boolean;
 }
 
 export type LockListener = (lock: LockNotice) => void;
@@ -50,8 +56,10 @@ export class LockWatcher implements LockChecker, LockFeed {
   #wake: (() => void) | undefined;
   #ready: Promise<void>;
   #markReady!: () => void;
+  readonly #upstreamConnected: () => boolean;
 
   constructor(options: LockWatcherOptions) {
+    this.#upstreamConnected = options.upstreamConnected ?? (() => true);
     this.#store = options.store;
     this.#log = options.log;
     this.#lockingMode = options.lockingMode;
@@ -66,9 +74,9 @@ export class LockWatcher implements LockChecker, LockFeed {
     return this.#ready;
   }
 
-  /** False until the first view is loaded, and while the watch is broken. */
+  /** False until the first view is loaded, while the watch is broken, and while the copy is cut off from auth. */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#healthy && this.#upstreamConnected();
   }
 
   /** Locks in the view that have not expired. */
@@ -85,7 +93,7 @@ export class LockWatcher implements LockChecker, LockFeed {
   }
 
   check(targets: readonly LockTarget[]): LockCheck {
-    if (!this.#healthy) {
+    if (!this.healthy) {
       if (this.#lockingMode() === 'strict') return { locked: true, message: UNRELIABLE_LOCK_VIEW };
       if (!this.#warnedUnreliable) {
         this.#warnedUnreliable = true;
