@@ -3,11 +3,12 @@
 // keeps running (the node and proxy never need auth for bytes already flowing), new SSH logins
 // with a valid certificate still work while auth is down (the node and proxy decide from their
 // watched caches), new password logins work again within 2 s of auth being back, and the node
-// heartbeats again so `gatectl nodes ls` shows it online.
+// heartbeats again so `gatectl nodes ls` shows it online. Under locking_mode strict the same outage
+// refuses new SSH logins instead (locks made while auth is away would be missing).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { createClient } from '@connectrpc/connect';
@@ -141,5 +142,28 @@ describe('split topology: auth restarts under a live session', () => {
     } finally {
       session.kill('SIGKILL');
     }
+  });
+
+  test('locking_mode strict: with auth down the node refuses new SSH logins, and lets them in once auth is back', async () => {
+    const cap = join(cluster.dir, 'cap-strict.yaml');
+    const capHead = 'kind: cluster_auth_preference\nversion: v2\nmetadata:\n  name: cluster-auth-preference\n';
+    writeFileSync(cap, `${capHead}spec:\n  locking_mode: strict\n`);
+    const set = cluster.gatectl(['create', '-f', cap]);
+    assert.equal(set.status, 0, set.stderr);
+    // The node's copy of the preference follows the watch.
+    await until('strict mode reaching the node', 10_000, () => {
+      const r = cluster.gate(['ssh', `${user.login}@${NODE}`, 'echo', 'ok']);
+      return r.status === 0;
+    });
+    await cluster.crashService('auth');
+    await until('the node noticing auth is gone', 30_000, () => {
+      const r = cluster.gate(['ssh', `${user.login}@${NODE}`, 'echo', 'in']);
+      return r.status !== 0 && /lock view becoming unreliable/.test(r.stderr);
+    });
+    await cluster.startService('auth');
+    await until('SSH logins back once the node resynced', 30_000, () => {
+      const r = cluster.gate(['ssh', `${user.login}@${NODE}`, 'echo', 'back']);
+      return r.stdout === 'back\n';
+    });
   });
 });
