@@ -2,12 +2,11 @@
 // certificate that way, then decides every login locally from its watched cache with the one
 // authorizer, so live sessions and new logins do not depend on auth being up at that moment.
 import { hostname } from 'node:os';
-import { AccessChecker } from '../authz/access.ts';
-import { LockWatcher } from '../locks/lock-watcher.ts';
 import type { Logger } from '../log/logger.ts';
 import { NodeSshServer } from '../node/index.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { ServiceRuntime } from '../service/service-runtime.ts';
+import { localDecisions } from './local-decisions.ts';
 import { parseAuthorizedKey } from '../../src-shared/sshcert/index.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import type { RunningService } from './proxy-composition.ts';
@@ -37,21 +36,10 @@ export async function startNodeService(cfg: DaemonConfig, log: Logger, target: J
     log: nodeLog,
   });
   const { cache } = runtime;
-  const locks = new LockWatcher({
-    store: cache.locks,
-    log: nodeLog.child('locks'),
-    lockingMode: () => cache.preference().spec.locking_mode,
-    // locking_mode strict refuses while auth is unreachable: locks made meanwhile would be missing.
-    upstreamConnected: () => runtime.connected,
-  });
+  const { locks, access } = localDecisions(runtime, nodeLog);
   try {
     await locks.start();
     const deviceTrustMode = () => cache.preference().spec.device_trust.mode;
-    const access = new AccessChecker(cache.users, cache.roles, nodeLog.child('authz'), {
-      clusterDeviceTrustMode: deviceTrustMode,
-      locks,
-      audit: runtime.audit,
-    });
     const hostCertificate = certificateBlob(runtime.identity.ssh_host_cert);
     const node = new NodeSshServer({
       name: cfg.node.name,

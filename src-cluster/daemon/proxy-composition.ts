@@ -2,13 +2,12 @@
 // from its watched cache (nodes, users, roles, locks) with the one authorizer, and forwards every
 // API call to auth over mTLS with its host certificate.
 import { hostname } from 'node:os';
-import { AccessChecker } from '../authz/access.ts';
-import { LockWatcher } from '../locks/lock-watcher.ts';
 import type { Logger } from '../log/logger.ts';
 import { ApiForwarder } from '../proxy/api-forwarder.ts';
 import { ProxyServer } from '../proxy/proxy.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { ServiceRuntime } from '../service/service-runtime.ts';
+import { localDecisions } from './local-decisions.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import type { JoinTarget } from './service-join.ts';
 import { VERSION } from './version.ts';
@@ -44,20 +43,9 @@ export async function startProxyService(cfg: DaemonConfig, log: Logger, target: 
     log: proxyLog,
   });
   const { cache } = runtime;
-  const locks = new LockWatcher({
-    store: cache.locks,
-    log: proxyLog.child('locks'),
-    lockingMode: () => cache.preference().spec.locking_mode,
-    // locking_mode strict refuses while auth is unreachable: locks made meanwhile would be missing.
-    upstreamConnected: () => runtime.connected,
-  });
+  const { locks, access } = localDecisions(runtime, proxyLog);
   try {
     await locks.start();
-    const access = new AccessChecker(cache.users, cache.roles, proxyLog.child('authz'), {
-      clusterDeviceTrustMode: () => cache.preference().spec.device_trust.mode,
-      locks,
-      audit: runtime.audit,
-    });
     const forwarder = new ApiForwarder({
       authServer: target.authServer,
       tls: () => ({
