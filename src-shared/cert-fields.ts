@@ -14,6 +14,30 @@ export const BUILTIN_ADMIN_USER = 'gatehouse-admin';
 /** ALPN protocol names the proxy routes on. */
 export const ALPN_API = 'h2';
 export const ALPN_SSH = 'gatehouse-ssh/1';
+/** Database routes: the client's plain wire protocol after a one-line JSON routing header. */
+export const ALPN_POSTGRES = 'gatehouse-postgres';
+export const ALPN_MYSQL = 'gatehouse-mysql';
+/** The proxy's connections to a db service (mutual TLS with host certificates). */
+export const ALPN_DB_SERVICE = 'gatehouse-db-service/1';
+
+/**
+ * Route fields of a route certificate (AuthService.IssueRouteCertificate): non-critical X.509
+ * extensions, value the raw UTF-8 text. A route certificate is a user certificate (user CA, same
+ * user, roles and device fields) that names the one resource it may reach; the proxy refuses a
+ * database route whose certificate names another route or none.
+ */
+export const OID_ROUTE_KIND = '1.3.6.1.4.1.59999.1.10';
+export const OID_ROUTE_NAME = '1.3.6.1.4.1.59999.1.11';
+export const OID_ROUTE_DB_USER = '1.3.6.1.4.1.59999.1.12';
+export const OID_ROUTE_DB_NAME = '1.3.6.1.4.1.59999.1.13';
+
+/** The route a route certificate names; dbUser/dbName absent when the client picks at connect time. */
+export interface CertRoute {
+  kind: string;
+  name: string;
+  dbUser?: string;
+  dbName?: string;
+}
 
 /**
  * Device fields, added when a login is re-issued after device authentication (the certificates

@@ -158,6 +158,22 @@ export const ERROR_TABLE = {
     showDetail: true,
     relogin: false,
   },
+  DB_NOT_FOUND: {
+    exit: 3,
+    connect: 'NotFound',
+    text: 'That database is no longer in the cluster.',
+    nextStep: 'Refresh the resource list and pick another one.',
+    showDetail: true,
+    relogin: false,
+  },
+  DB_UNREACHABLE: {
+    exit: 5,
+    connect: 'Unavailable',
+    text: "Can't reach the database.",
+    nextStep: 'The database or its db service may be offline, or its certificate is not the one the cluster expects. Try again, or ask your administrator.',
+    showDetail: true,
+    relogin: false,
+  },
   PROXY_UNREACHABLE: {
     exit: 5,
     connect: 'Unavailable',

@@ -24,6 +24,9 @@ export const AUDIT_EVENT_TYPES = [
   'join.token.used',
   'join.token.failed',
   'service.auth.failed',
+  'db.session.start',
+  'db.session.query',
+  'db.session.end',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

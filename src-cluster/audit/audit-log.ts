@@ -46,6 +46,9 @@ const CODE_NUMBERS: Record<AuditEventType, string> = {
   'join.token.used': 'GH8002',
   'join.token.failed': 'GH8003',
   'service.auth.failed': 'GH8004',
+  'db.session.start': 'GH3000',
+  'db.session.query': 'GH3001',
+  'db.session.end': 'GH3002',
 };
 
 export function auditCode(type: AuditEventType, success: boolean): string {

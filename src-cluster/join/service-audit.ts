@@ -7,7 +7,14 @@ import type { AuditEventInput, AuditEventType } from '../audit/audit-events.ts';
 import type { HostIdentity } from '../auth/host-identity.ts';
 
 /** What node/session-audit.ts (and later db/app sessions) record; nothing auth decides itself. */
-export const SERVICE_AUDIT_TYPES: readonly AuditEventType[] = ['session.start', 'session.end', 'access.denied'];
+export const SERVICE_AUDIT_TYPES: readonly AuditEventType[] = [
+  'session.start',
+  'session.end',
+  'access.denied',
+  'db.session.start',
+  'db.session.query',
+  'db.session.end',
+];
 /** One event's JSON; a session event is well under 2 KiB. */
 export const MAX_SERVICE_AUDIT_JSON_BYTES = 16 << 10;
 
