@@ -6,6 +6,7 @@ import { clusterAuthPreferenceKind, type ClusterAuthPreferenceResource } from '.
 import { roleKind, type RoleResource } from './role.ts';
 import { userKind, type UserResource } from './user.ts';
 import { lockKind, type LockResource } from './lock.ts';
+import { databaseKind, type DatabaseResource } from './database.ts';
 
 export function createDefaultRegistry(): KindRegistry {
   const registry = createRegistry();
@@ -14,6 +15,7 @@ export function createDefaultRegistry(): KindRegistry {
   registry.registerKind(deviceKind);
   registry.registerKind(clusterAuthPreferenceKind);
   registry.registerKind(lockKind);
+  registry.registerKind(databaseKind);
   return registry;
 }
 
@@ -37,4 +39,8 @@ export function isClusterAuthPreference(resource: Resource): resource is Resourc
 
 export function isLock(resource: Resource): resource is Resource & LockResource {
   return resource.kind === 'lock';
+}
+
+export function isDatabase(resource: Resource): resource is Resource & DatabaseResource {
+  return resource.kind === 'db';
 }
