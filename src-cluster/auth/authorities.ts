@@ -1,6 +1,8 @@
-// The cluster's four certificate authorities, created once on first start and persisted in
-// storage: SSH user CA (signs user certs that nodes and stock sshd trust), SSH host CA (signs
-// node host certs), X.509 user CA (client certs for mTLS), X.509 host CA (server certs).
+// The cluster's certificate authorities, created once on first start and persisted in storage:
+// SSH user CA (signs user certs that nodes and stock sshd trust), SSH host CA (signs node host
+// certs), X.509 user CA (client certs for mTLS), X.509 host CA (server certs), and the X.509
+// database CA (db service client certs that databases trust, and databases' server certs). A CA
+// missing from an existing data dir (the database CA after an upgrade) is created on the next start.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Backend } from '../storage/backend.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -8,8 +10,15 @@ import { formatAuthorizedKey, fingerprintSha256, publicKeyToWire } from '../../s
 import { certFingerprint, createCertAuthority, type TlsCaMaterial } from './x509.ts';
 import type { Logger } from '../log/logger.ts';
 
-export type CaType = 'ssh_user' | 'ssh_host' | 'tls_user' | 'tls_host';
-export const CA_TYPES: readonly CaType[] = ['ssh_user', 'ssh_host', 'tls_user', 'tls_host'];
+export type CaType = 'ssh_user' | 'ssh_host' | 'tls_user' | 'tls_host' | 'tls_db';
+export const CA_TYPES: readonly CaType[] = ['ssh_user', 'ssh_host', 'tls_user', 'tls_host', 'tls_db'];
+type TlsCaType = 'tls_user' | 'tls_host' | 'tls_db';
+
+const TLS_CA_LABELS: Record<TlsCaType, string> = {
+  tls_user: 'Gatehouse user CA',
+  tls_host: 'Gatehouse host CA',
+  tls_db: 'Gatehouse database CA',
+};
 
 interface StoredSshCa {
   kind: 'ssh';
@@ -38,7 +47,7 @@ export class SshCa {
 
 export class TlsCa {
   constructor(
-    readonly type: 'tls_user' | 'tls_host',
+    readonly type: TlsCaType,
     readonly material: TlsCaMaterial,
   ) {}
   get fingerprint(): string {
@@ -51,6 +60,8 @@ export interface CertAuthorities {
   sshHost: SshCa;
   tlsUser: TlsCa;
   tlsHost: TlsCa;
+  /** Signs the db service's client certificates (CN = db user) and databases' server certificates. */
+  tlsDb: TlsCa;
 }
 
 const caKey = (type: CaType) => `/authorities/${type}`;
@@ -60,8 +71,7 @@ async function createCa(type: CaType, clusterName: string): Promise<StoredCa> {
     const { privateKey } = generateKeyPairSync('ed25519');
     return { kind: 'ssh', privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string };
   }
-  const label = type === 'tls_user' ? 'Gatehouse user CA' : 'Gatehouse host CA';
-  return { kind: 'tls', ...(await createCertAuthority(`${label} (${clusterName})`, clusterName)) };
+  return { kind: 'tls', ...(await createCertAuthority(`${TLS_CA_LABELS[type]} (${clusterName})`, clusterName)) };
 }
 
 /**
@@ -94,10 +104,16 @@ export async function loadOrCreateAuthorities(
     if (rec?.kind !== 'ssh') throw new GatehouseError(ErrorCode.STORAGE, `stored CA ${type} is not an SSH CA`);
     return new SshCa(type, createPrivateKey(rec.privateKeyPem), clusterName);
   };
-  const tls = (type: 'tls_user' | 'tls_host') => {
+  const tls = (type: TlsCaType) => {
     const rec = loaded.get(type);
     if (rec?.kind !== 'tls') throw new GatehouseError(ErrorCode.STORAGE, `stored CA ${type} is not an X.509 CA`);
     return new TlsCa(type, { certPem: rec.certPem, keyPem: rec.keyPem });
   };
-  return { sshUser: ssh('ssh_user'), sshHost: ssh('ssh_host'), tlsUser: tls('tls_user'), tlsHost: tls('tls_host') };
+  return {
+    sshUser: ssh('ssh_user'),
+    sshHost: ssh('ssh_host'),
+    tlsUser: tls('tls_user'),
+    tlsHost: tls('tls_host'),
+    tlsDb: tls('tls_db'),
+  };
 }

@@ -48,3 +48,27 @@ test('server certificate names its hosts and IPs', async () => {
   assert.ok(cert.ca === false);
   assert.ok(new X509Certificate(ca.certPem).ca);
 });
+
+test('a route certificate carries its route fields; identityFromClientCert reads them back', async () => {
+  const ca = await createCertAuthority('user CA', 'test');
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const now = new Date();
+  const issue = (route?: { kind: string; name: string; dbUser?: string; dbName?: string }) =>
+    issueClientCert({
+      ca,
+      publicKey,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 3600_000),
+      user: 'alice',
+      roles: ['access'],
+      logins: [],
+      ...(route ? { route } : {}),
+    });
+  const pinned = identityFromClientCert(
+    new X509Certificate(await issue({ kind: 'db', name: 'orders', dbUser: 'app', dbName: 'shop' })).raw,
+  );
+  assert.deepEqual(pinned.route, { kind: 'db', name: 'orders', dbUser: 'app', dbName: 'shop' });
+  const open = identityFromClientCert(new X509Certificate(await issue({ kind: 'db', name: 'orders' })).raw);
+  assert.deepEqual(open.route, { kind: 'db', name: 'orders' });
+  assert.equal(identityFromClientCert(new X509Certificate(await issue()).raw).route, undefined);
+});

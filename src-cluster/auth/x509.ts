@@ -6,8 +6,13 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import {
   hasAnyDeviceField,
+  OID_ROUTE_DB_NAME,
+  OID_ROUTE_DB_USER,
+  OID_ROUTE_KIND,
+  OID_ROUTE_NAME,
   readDeviceFields,
   X509_DEVICE_OIDS,
+  type CertRoute,
   type DeviceFields,
 } from '../../src-shared/cert-fields.ts';
 
@@ -35,6 +40,8 @@ export interface TlsIdentity {
   device?: DeviceFields;
   /** Any device field at all, even a partial set: such a certificate is never re-issued again. */
   anyDeviceField?: true;
+  /** Set on a route certificate (AuthService.IssueRouteCertificate): the one resource it is for. */
+  route?: CertRoute;
 }
 
 /** Everything needed to re-issue a client certificate unchanged but for added fields. */
@@ -106,9 +113,36 @@ export async function issueCertificate(
   return cert.toString('pem');
 }
 
-/** Client certificate: CN = user, O = each role; logins and device fields in private extensions. */
+/** The route fields as private extensions (value: raw UTF-8 text); absent db user/name are left out. */
+function routeExtensions(route: CertRoute | undefined): x509.Extension[] {
+  if (!route) return [];
+  const fields: Array<[string, string | undefined]> = [
+    [OID_ROUTE_KIND, route.kind],
+    [OID_ROUTE_NAME, route.name],
+    [OID_ROUTE_DB_USER, route.dbUser],
+    [OID_ROUTE_DB_NAME, route.dbName],
+  ];
+  return fields
+    .filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '')
+    .map(([oid, value]) => new x509.Extension(oid, false, Buffer.from(value, 'utf8')));
+}
+
+/** The route a certificate names, or undefined when it has no (complete) route kind and name. */
+function readRoute(cert: x509.X509Certificate): CertRoute | undefined {
+  const kind = extensionText(cert, OID_ROUTE_KIND);
+  const name = extensionText(cert, OID_ROUTE_NAME);
+  if (!kind || !name) return undefined;
+  const dbUser = extensionText(cert, OID_ROUTE_DB_USER);
+  const dbName = extensionText(cert, OID_ROUTE_DB_NAME);
+  return { kind, name, ...(dbUser ? { dbUser } : {}), ...(dbName ? { dbName } : {}) };
+}
+
+/**
+ * Client certificate: CN = user, O = each role; logins, device fields and (route certificates
+ * only) the route fields in private extensions.
+ */
 export async function issueClientCert(
-  params: IssueParams & { user: string; roles: string[]; logins: string[]; device?: DeviceFields },
+  params: IssueParams & { user: string; roles: string[]; logins: string[]; device?: DeviceFields; route?: CertRoute },
 ): Promise<string> {
   const subject: x509.JsonName = [{ CN: [params.user] }];
   if (params.roles.length > 0) subject.push({ O: params.roles });
@@ -122,6 +156,7 @@ export async function issueClientCert(
           ([field, oid]) => new x509.Extension(oid, false, Buffer.from(device[field as keyof DeviceFields], 'utf8')),
         )
       : []),
+    ...routeExtensions(params.route),
   ]);
 }
 
@@ -165,6 +200,8 @@ export function identityFromClientCert(der: Buffer | string): TlsIdentity {
   const device = readDeviceFields(X509_DEVICE_OIDS, (oid) => extensionText(cert, oid));
   if (device) identity.device = device;
   if (hasAnyDeviceField(X509_DEVICE_OIDS, (oid) => extensionText(cert, oid))) identity.anyDeviceField = true;
+  const route = readRoute(cert);
+  if (route) identity.route = route;
   return identity;
 }
 
