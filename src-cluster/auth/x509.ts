@@ -160,6 +160,18 @@ export async function issueClientCert(
   ]);
 }
 
+/** A plain client certificate (CN only, clientAuth), e.g. the db service's login to a database. */
+export async function issueNamedClientCert(params: IssueParams & { commonName: string }): Promise<string> {
+  return issueCertificate(
+    params,
+    [{ CN: [params.commonName] }],
+    [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    ],
+  );
+}
+
 /** A private extension's raw UTF-8 value, or undefined when the certificate lacks it. */
 function extensionText(cert: x509.X509Certificate, oid: string): string | undefined {
   const e = cert.getExtension(oid);
