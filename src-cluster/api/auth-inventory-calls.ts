@@ -41,7 +41,7 @@ export function inventoryCalls(
             fingerprint: ca.fingerprint,
             publicKey: ca.authorizedKey,
           })),
-          ...[auth.cas.tlsUser, auth.cas.tlsHost].map((ca) => ({
+          ...[auth.cas.tlsUser, auth.cas.tlsHost, auth.cas.tlsDb].map((ca) => ({
             type: ca.type,
             fingerprint: ca.fingerprint,
             publicKey: ca.material.certPem,

@@ -1,6 +1,6 @@
 // The Connect implementation of gatehouse.v1.AuthService: thin translation between protobuf
 // messages and the auth server, with identity and admin checks on every non-public call. The
-// calls live in one file per concern (login, inventory, resources, devices); this one assembles
+// calls live in one file per concern (login, inventory, resources, devices, databases); this one assembles
 // them and holds what they share.
 import type { ConnectRouter } from '@connectrpc/connect';
 import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
@@ -11,6 +11,7 @@ import { loginCalls } from './auth-login-calls.ts';
 import { inventoryCalls } from './auth-inventory-calls.ts';
 import { resourceCalls } from './auth-resource-calls.ts';
 import { deviceCalls } from './auth-device-calls.ts';
+import { dbCalls } from './auth-db-calls.ts';
 import type { ApiDeps, UserCall } from './auth-deps.ts';
 
 export type { ApiDeps, UserCall };
@@ -26,6 +27,7 @@ export function registerAuthService(deps: ApiDeps) {
           ...inventoryCalls(deps, id),
           ...resourceCalls(deps, id),
           ...deviceCalls(deps, id),
+          ...dbCalls(deps, id),
         },
         deps.log,
       ),

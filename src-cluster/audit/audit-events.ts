@@ -52,6 +52,11 @@ export interface AuditEmitter {
   emit(event: AuditEventInput): Promise<void>;
 }
 
+/** An emitter that can also store several events in one transaction (all or none). */
+export interface AuditBatchEmitter extends AuditEmitter {
+  emitMany(events: readonly AuditEventInput[]): Promise<void>;
+}
+
 /** For components built without an audit log (unit tests); says so in its name. */
 export const discardAudit: AuditEmitter = { emit: async () => {} };
 

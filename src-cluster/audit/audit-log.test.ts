@@ -158,7 +158,7 @@ test('append-only: later events never change stored ones and the log offers no u
     assert.deepEqual(same, item, `${item.key} changed`);
   }
   const methods = Object.getOwnPropertyNames(AuditLog.prototype);
-  assert.deepEqual(methods.sort(), ['append', 'constructor', 'emit', 'search']);
+  assert.deepEqual(methods.sort(), ['append', 'appendMany', 'constructor', 'emit', 'emitMany', 'search']);
 });
 
 test('events survive closing and reopening the SQLite file (emit resolves only after the write)', async (t) => {
@@ -185,4 +185,40 @@ test('a storage failure makes emit reject with STORAGE naming the event', async 
     (e: unknown) =>
       e instanceof GatehouseError && e.code === ErrorCode.STORAGE && /record cert\.create/.test(e.message),
   );
+});
+
+test('appendMany stores a burst in one transaction, in order and indexed; a bad event stores none', async (t) => {
+  const backend = await open(t);
+  const c = clock();
+  const log = new AuditLog(backend, { now: c.now });
+  const burst = Array.from({ length: 500 }, (_, i) => ({
+    type: 'db.session.query' as const,
+    success: true,
+    user: 'alice',
+    fields: { statement: `select ${i}`, session_id: 's1' },
+  }));
+  let batches = 0;
+  const batch = backend.batch.bind(backend);
+  backend.batch = (ops) => {
+    batches++;
+    return batch(ops);
+  };
+  const started = performance.now();
+  const stored = await log.appendMany(burst);
+  // One transaction of 1500 keys must stay short: it holds the storage write lock.
+  assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+  assert.equal(batches, 1);
+  assert.equal(stored.length, 500);
+  const asc = await all(log, { type: 'db.session.query', order: 'asc', limit: 1000 });
+  assert.deepEqual(
+    asc.map((e) => e['statement']),
+    burst.map((b) => b.fields.statement),
+  );
+  assert.equal((await all(log, { user: 'alice', limit: 1000 })).length, 500);
+  await assert.rejects(
+    log.emitMany([burst[0]!, { type: 'no.such' as AuditEventType, success: true }]),
+    (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.BAD_REQUEST,
+  );
+  assert.equal((await all(log, { limit: 1000 })).length, 500);
+  assert.deepEqual(await log.appendMany([]), []);
 });

@@ -122,6 +122,46 @@ export class AuditLog implements AuditEmitter {
 
   /** emit() that returns the stored event (tests and the CLI's own checks use it). */
   async append(input: AuditEventInput): Promise<AuditEvent> {
+    const [event] = await this.appendMany([input]);
+    return event!;
+  }
+
+  /**
+   * Several events in ONE storage transaction (a db service's burst of query events): all are
+   * stored or none. Each is checked as append() checks it before anything is written.
+   */
+  async emitMany(inputs: readonly AuditEventInput[]): Promise<void> {
+    await this.appendMany(inputs);
+  }
+
+  async appendMany(inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
+    const built = inputs.map((input) => this.#build(input));
+    if (built.length === 0) return [];
+    try {
+      // One transaction: an index key never points at nothing, and no event misses its indexes.
+      const ops: BatchOp[] = [];
+      for (const { event, suffix } of built) {
+        ops.push(
+          { type: 'create', item: { key: EVENTS + suffix, value: JSON.stringify(event) } },
+          { type: 'create', item: { key: `${BY_TYPE}${event.type}/${suffix}`, value: '' } },
+        );
+        if (event.user) {
+          ops.push({ type: 'create', item: { key: `${BY_USER}${userSegment(event.user)}/${suffix}`, value: '' } });
+        }
+      }
+      await this.#backend.batch(ops);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      const types = [...new Set(inputs.map((i) => i.type))].join(', ');
+      throw new GatehouseError(ErrorCode.STORAGE, `audit log could not record ${types}: ${why}`, {
+        cause: isGatehouseError(error) ? error.code : why,
+      });
+    }
+    return built.map((b) => b.event);
+  }
+
+  /** The stored form of one event and its key suffix; throws for unknown types and reserved fields. */
+  #build(input: AuditEventInput): { event: AuditEvent; suffix: string } {
     if (!(AUDIT_EVENT_TYPES as readonly string[]).includes(input.type)) {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, `unknown audit event type ${JSON.stringify(input.type)}`);
     }
@@ -144,24 +184,7 @@ export class AuditLog implements AuditEmitter {
       success: input.success,
       message: input.message ?? '',
     };
-    const suffix = `${event.time}/${this.#seq.toString(36).padStart(6, '0')}/${event.id}`;
-    try {
-      // One transaction: an index key never points at nothing, and no event misses its indexes.
-      const ops: BatchOp[] = [
-        { type: 'create', item: { key: EVENTS + suffix, value: JSON.stringify(event) } },
-        { type: 'create', item: { key: `${BY_TYPE}${event.type}/${suffix}`, value: '' } },
-      ];
-      if (event.user) {
-        ops.push({ type: 'create', item: { key: `${BY_USER}${userSegment(event.user)}/${suffix}`, value: '' } });
-      }
-      await this.#backend.batch(ops);
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      throw new GatehouseError(ErrorCode.STORAGE, `audit log could not record ${input.type}: ${why}`, {
-        cause: isGatehouseError(error) ? error.code : why,
-      });
-    }
-    return event;
+    return { event, suffix: `${event.time}/${this.#seq.toString(36).padStart(6, '0')}/${event.id}` };
   }
 
   async search(query: AuditQuery = {}): Promise<AuditPage> {

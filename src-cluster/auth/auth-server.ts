@@ -33,6 +33,7 @@ import { accessTargets } from '../locks/lock-targets.ts';
 import { nameProblem } from '../resources/fields.ts';
 import { DEFAULT_LOCKOUT, LoginLockout, type Lockout, type LockoutSettings } from './login-lockout.ts';
 import { requireCurrentAdminCert } from './admin-cert.ts';
+import { DatabaseCatalog } from './db-catalog.ts';
 
 export interface Credentials {
   passwordHash?: string;
@@ -90,6 +91,8 @@ function lockoutFields(lockout: Lockout | undefined): Record<string, string> {
 
 export class AuthServer {
   readonly nodes: ResourceStore<NodeSpec>;
+  /** kind "db": created by admins (gatectl) or registered by db services from their configuration. */
+  readonly databases: DatabaseCatalog;
   /** Per-account defence, stored (see login-lockout.ts); the address throttle below stays in memory. */
   readonly lockout: LoginLockout;
   private readonly addressLimiter = new FailureLimiter({ maxFailures: 20, windowMs: 60_000 });
@@ -104,6 +107,7 @@ export class AuthServer {
     private readonly audit: AuditEmitter = discardAudit,
   ) {
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
+    this.databases = new DatabaseCatalog(backend, log);
     this.lockout = new LoginLockout({ backend, settings: settings.lockout ?? DEFAULT_LOCKOUT, log, audit });
   }
 

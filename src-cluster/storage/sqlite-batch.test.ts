@@ -156,7 +156,7 @@ test('bad batches are refused before anything is written', async (t) => {
     item: { key: `/k/${i}`, value: '' },
   }));
   await assert.rejects(b.batch([]), rejectsWith(ErrorCode.BAD_REQUEST));
-  await assert.rejects(b.batch(tooMany), /1-64 ops, got 65/);
+  await assert.rejects(b.batch(tooMany), /1-2048 ops, got 2049/);
   await assert.rejects(
     b.batch([
       { type: 'put', item: { key: '/ok', value: '' } },
