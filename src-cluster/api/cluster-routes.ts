@@ -1,7 +1,7 @@
 // Wiring of the auth side of joining (ClusterService + JoinTokenService) over one backend, so
 // the composition root registers it with one call next to registerAuthService.
 import type { ConnectRouter } from '@connectrpc/connect';
-import type { AuditEmitter } from '../audit/audit-events.ts';
+import type { AuditBatchEmitter } from '../audit/audit-events.ts';
 import type { AuthServer } from '../auth/auth-server.ts';
 import { HostJoin } from '../join/host-join.ts';
 import { JoinTokenStore } from '../join/join-tokens.ts';
@@ -14,7 +14,7 @@ import { registerJoinTokenService } from './join-token-service.ts';
 export interface ClusterRoutesDeps {
   backend: Backend;
   auth: AuthServer;
-  audit: AuditEmitter;
+  audit: AuditBatchEmitter;
   log: Logger;
   /** Key prefix of each kind services may watch (ResourceStore.prefix), e.g. role → "/roles/". */
   watchPrefixes: Record<string, string>;

@@ -6,8 +6,8 @@ import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { ClusterService, type ServerInfo } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { AuthServer } from '../auth/auth-server.ts';
-import type { AuditEmitter } from '../audit/audit-events.ts';
-import type { HostIdentity } from '../auth/host-identity.ts';
+import type { AuditBatchEmitter } from '../audit/audit-events.ts';
+import type { HostIdentity, ServiceRole } from '../auth/host-identity.ts';
 import type { HostIdentityIssued, HostJoin } from '../join/host-join.ts';
 import type { HeartbeatInput, ListedServer, ServerInventory } from '../join/server-inventory.ts';
 import { decodeServiceAuditEvent } from '../join/service-audit.ts';
@@ -18,13 +18,14 @@ import { guarded } from './guarded.ts';
 import { peerKey, requireHost } from './peer.ts';
 import { allowedWatchKinds, watchResources, type ResourceWatchDeps } from './resource-watch.ts';
 import { requireUserCall } from './user-identity.ts';
+import { clusterDbCalls } from './cluster-db-calls.ts';
 
 export interface ClusterServiceDeps {
   auth: AuthServer;
   join: HostJoin;
   servers: ServerInventory;
   watch: ResourceWatchDeps;
-  audit: AuditEmitter;
+  audit: AuditBatchEmitter;
   log: Logger;
 }
 
@@ -75,10 +76,10 @@ function serverInfo(s: ListedServer) {
 export function registerClusterService(deps: ClusterServiceDeps) {
   // A refused service certificate (another cluster's, expired, a user's) is a security decision:
   // it is answered with its reason and recorded, like a refused join.
-  const host = async (ctx: HandlerContext): Promise<HostIdentity> => {
+  const host = async (ctx: HandlerContext, roles?: readonly ServiceRole[]): Promise<HostIdentity> => {
     const peer = ctx.values.get(peerKey);
     try {
-      return requireHost(peer);
+      return requireHost(peer, roles);
     } catch (error) {
       const fields = { method: ctx.method.name, peer_address: peer.address };
       deps.log.warn('service call refused', { ...fields, reason: (error as Error).message });
@@ -148,6 +149,7 @@ export function registerClusterService(deps: ClusterServiceDeps) {
             await deps.audit.emit(decodeServiceAuditEvent(me, req));
             return {};
           },
+          ...clusterDbCalls({ auth: deps.auth, audit: deps.audit, log: deps.log, host }),
         },
         deps.log,
       ),

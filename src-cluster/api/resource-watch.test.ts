@@ -44,6 +44,15 @@ test('kinds are limited per role: a node may not watch nodes, a proxy may', () =
   assert.throws(() => allowedWatchKinds(host('proxy'), ['credentials'], known), { code: ErrorCode.ACCESS_DENIED });
 });
 
+test('databases (kind db) are served to proxies and db services, not to nodes', () => {
+  const known = ['role', 'lock', 'node', 'db'];
+  assert.deepEqual(allowedWatchKinds(host('proxy'), [], known), ['role', 'lock', 'node', 'db']);
+  assert.deepEqual(allowedWatchKinds(host('db'), [], known), ['role', 'lock', 'db']);
+  assert.deepEqual(allowedWatchKinds(host('db'), ['db'], known), ['db']);
+  assert.throws(() => allowedWatchKinds(host('node'), ['db'], known), { code: ErrorCode.ACCESS_DENIED });
+  assert.throws(() => allowedWatchKinds(host('db'), ['node'], known), { code: ErrorCode.ACCESS_DENIED });
+});
+
 test('ca, the snapshot, init, then live puts and deletes in order; other prefixes never appear', async () => {
   const { backend, deps } = await open();
   await backend.put({ key: '/roles/a', value: doc('role', 'a') });

@@ -139,7 +139,9 @@ export class DatabaseCatalog {
         );
       }
       if (existing && sameDocument(existing, db)) continue;
-      ops.push({ type: 'put', item: this.store.createWrite(db as never).item });
+      // createWrite validates and encodes as the store does; the write itself is an overwrite.
+      const write = this.store.createWrite(db as never);
+      if (write.type === 'create') ops.push({ type: 'put', item: write.item });
     }
     let deleted = 0;
     for (const [name, existing] of current) {

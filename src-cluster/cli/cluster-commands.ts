@@ -1,5 +1,6 @@
-// `gatectl status`, `gatectl nodes ls`, `gatectl auth export`: what the cluster is made of, and
-// the CA public keys other software (sshd, browsers) is configured with.
+// `gatectl status`, `gatectl nodes ls`, `gatectl auth export` (`auth sign`: db-cert-commands.ts):
+// what the cluster is made of, and the CA public keys other software (sshd, browsers, databases)
+// is configured with.
 import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { onAction } from '../../src-shared/cli/program.ts';
@@ -15,6 +16,7 @@ import {
 } from './admin-client.ts';
 import { printServers } from './server-commands.ts';
 import { printTable } from './cli-util.ts';
+import { registerAuthSignCommand } from './db-cert-commands.ts';
 
 /** `auth export --type` → the CA type in GetClusterStatus. */
 const EXPORT_TYPES: Record<string, string> = {
@@ -22,6 +24,8 @@ const EXPORT_TYPES: Record<string, string> = {
   host: 'ssh_host',
   'tls-user': 'tls_user',
   'tls-host': 'tls_host',
+  // What databases trust for the db service's client certificates (`gatectl auth sign --format db`).
+  'db-client': 'tls_db',
 };
 
 async function printStatus(client: AuthClient): Promise<void> {
@@ -84,4 +88,5 @@ export function registerClusterCommands(program: Command): void {
     .option('--type <TYPE>', `the CA: ${Object.keys(EXPORT_TYPES).join(', ')}`, 'user');
   addAdminTargetOptions(exportCmd);
   onAction(exportCmd, (cmd) => exportCa(client(cmd), cmd.opts<{ type: string }>().type));
+  registerAuthSignCommand(auth);
 }

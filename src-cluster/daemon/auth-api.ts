@@ -77,6 +77,7 @@ export function authApiHandler(deps: AuthApiDeps): {
       lock: deps.lockService.store.prefix,
       cluster_auth_preference: preference.store.prefix,
       node: auth.nodes.prefix,
+      db: auth.databases.store.prefix,
     },
   });
   // User certificates come from the user CA, joined services' from the host CA (api/peer.ts).

@@ -128,6 +128,7 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
         device: devices.store as never,
         cluster_auth_preference: preference.store as never,
         lock: lockService.store as never,
+        db: auth.databases.store as never,
       },
       access,
       log.child('auth'),
