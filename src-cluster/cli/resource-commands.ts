@@ -14,7 +14,7 @@ import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } fr
 import { singletonWords, splitKindName } from './cli-util.ts';
 import { printLocks } from './lock-commands.ts';
 
-const KIND_WORDS: Record<string, string> = { role: 'role', user: 'user' };
+const KIND_WORDS: Record<string, string> = { role: 'role', user: 'user', db: 'database' };
 
 export async function createResources(
   client: AuthClient,
