@@ -128,7 +128,10 @@ export async function editResource(
   }
 }
 
-/** `gatectl get KIND[/NAME]`: one resource or all of a kind; locks default to a table. */
+/** Kinds whose list (`gatectl get dbs`) is a table unless a format is asked for, like locks. */
+const TABLE_LIST_KINDS = ['db'];
+
+/** `gatectl get KIND[/NAME]`: one resource or all of a kind; locks and databases list as a table. */
 async function getResources(
   client: () => AuthClient,
   registry: KindRegistry,
@@ -136,11 +139,11 @@ async function getResources(
   format: string | undefined,
 ): Promise<void> {
   if (format === undefined && ['lock', 'locks'].includes(ref)) return printLocks(client());
-  format ??= 'yaml';
+  const { kind, name } = splitKindName(ref, registry);
+  format ??= !name && TABLE_LIST_KINDS.includes(kind) ? 'text' : 'yaml';
   if (format !== 'yaml' && format !== 'json' && format !== 'text') {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `unknown format "${format}"; use yaml, json or text`);
   }
-  const { kind, name } = splitKindName(ref, registry);
   const api = client();
   const resources: Resource[] = name
     ? [JSON.parse((await api.getResource({ kind, name })).resourceJson) as Resource]
