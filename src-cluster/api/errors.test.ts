@@ -14,7 +14,7 @@ test("every code's Connect status (from the one table) is a real Connect code, p
   assert.deepEqual(byStatus, {
     Internal: ['INTERNAL', 'STORAGE', 'TPM_ERROR'],
     InvalidArgument: ['BAD_REQUEST', 'INVALID_RESOURCE', 'UNKNOWN_KIND', 'CONFIG'],
-    NotFound: ['NOT_FOUND', 'NODE_NOT_FOUND'],
+    NotFound: ['NOT_FOUND', 'NODE_NOT_FOUND', 'DB_NOT_FOUND'],
     AlreadyExists: ['ALREADY_EXISTS'],
     Aborted: ['CONFLICT'],
     PermissionDenied: [
@@ -26,7 +26,14 @@ test("every code's Connect status (from the one table) is a real Connect code, p
     ],
     Unauthenticated: ['BAD_CREDENTIALS', 'NOT_LOGGED_IN', 'CERT_EXPIRED', 'CERT_INVALID'],
     ResourceExhausted: ['RATE_LIMITED', 'REQUEST_TOO_LARGE'],
-    Unavailable: ['NODE_UNREACHABLE', 'PROXY_UNREACHABLE', 'PROXY_UNTRUSTED', 'TPM_UNAVAILABLE', 'TPM_LOCKOUT'],
+    Unavailable: [
+      'NODE_UNREACHABLE',
+      'DB_UNREACHABLE',
+      'PROXY_UNREACHABLE',
+      'PROXY_UNTRUSTED',
+      'TPM_UNAVAILABLE',
+      'TPM_LOCKOUT',
+    ],
     FailedPrecondition: ['TPM_BINDING'],
     Unimplemented: ['TPM_NOT_SUPPORTED'],
   });
