@@ -107,7 +107,7 @@ export function databaseSettings(f: SignedFiles): string {
     `  ssl-key = ${f.key}`,
     `  ssl-ca = ${f.cas}`,
     '  require-secure-transport = ON',
-    'and for each database user:',
+    "and for each database user (drop MariaDB's anonymous users first: they match before it):",
     "  CREATE USER 'alice'@'%' REQUIRE SUBJECT '/CN=alice';",
     '',
   ].join('\n');
