@@ -157,6 +157,13 @@ describe('databases: resources, database CA and certificate calls', () => {
       assert.equal((await refusal(client.issueRouteCertificate({ ...req, name: 'nope' }))).code, 'DB_NOT_FOUND');
       const events = ok(cluster.gatectl(['audit', '--type', 'cert.create', '--format', 'json', '--limit', '1']));
       assert.match(events, /"route_name":"orders"/);
+      // Signing database server certificates is an admin's: alice's roles grant no cert_authority rule.
+      const sign = client.signDatabaseServerCertificate({ tlsPublicKeyPem, hosts: ['db1'], ttlSeconds: 0n });
+      assert.match((await refusal(sign)).message, /may not create cert_authority resources/);
+      const asUser = apiClient(ClusterService, cluster.proxyAddr, hostCas, { certPem, keyPem });
+      const register = await refusal(asUser.registerDatabases({ resourceJson: [] }));
+      asUser.close();
+      assert.match(register.message, /a user certificate cannot make it/);
       ok(cluster.gatectl(['lock', '--user', 'alice', '--message', 'incident 7']));
       const locked = await refusal(client.issueRouteCertificate(req));
       assert.deepEqual(locked, {
