@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { onAction } from '../../src-shared/cli/program.ts';
-import { newUser, type Resource } from '../resources/index.ts';
+import { newUser, userKind, validateKind, type Resource } from '../resources/index.ts';
 import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } from './admin-client.ts';
 import { printTable, readStdin } from './cli-util.ts';
 
@@ -12,6 +12,8 @@ type UserResource = Resource<'user', { roles: string[]; traits?: { logins?: stri
 interface AddUserOptions {
   roles: string;
   logins?: string;
+  dbUsers?: string;
+  dbNames?: string;
   passwordStdin?: boolean;
   bot?: boolean;
 }
@@ -37,11 +39,26 @@ async function listUsers(client: AuthClient): Promise<void> {
   );
 }
 
+/** The user with the db_users / db_names traits that `{{internal.db_users}}` / `{{internal.db_names}}` expand to. */
+function withDbTraits(user: ReturnType<typeof newUser>, dbUsers: string[], dbNames: string[]) {
+  if (dbUsers.length === 0 && dbNames.length === 0) return user;
+  const traits = {
+    ...user.spec.traits,
+    ...(dbUsers.length > 0 ? { db_users: dbUsers } : {}),
+    ...(dbNames.length > 0 ? { db_names: dbNames } : {}),
+  };
+  return validateKind(userKind, { ...user, spec: { ...user.spec, traits } });
+}
+
 async function addUser(client: AuthClient, name: string, values: AddUserOptions): Promise<void> {
   const roles = list(values.roles);
   if (roles.length === 0)
     throw new GatehouseError(ErrorCode.BAD_REQUEST, 'users add needs --roles (e.g. --roles=access)');
-  const user = newUser({ name, roles, logins: list(values.logins), ...(values.bot ? { isBot: true } : {}) });
+  const user = withDbTraits(
+    newUser({ name, roles, logins: list(values.logins), ...(values.bot ? { isBot: true } : {}) }),
+    list(values.dbUsers),
+    list(values.dbNames),
+  );
   const password = values.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : '';
   const res = await client.createUser({ userJson: JSON.stringify(user), password });
   if (password) {
@@ -69,6 +86,8 @@ export function registerUserCommands(program: Command): void {
     .argument('<NAME>', 'the user name')
     .requiredOption('--roles <a,b>', 'the roles, comma-separated (e.g. --roles=access)')
     .option('--logins <x,y>', 'the OS logins the user may use on nodes, comma-separated')
+    .option('--db-users <x,y>', 'database users for roles with {{internal.db_users}}, comma-separated')
+    .option('--db-names <x,y>', 'database names for roles with {{internal.db_names}}, comma-separated')
     .option('--password-stdin', 'read the password from standard input instead of printing a token')
     .option('--bot', 'a machine identity (exempt under device trust mode required-for-humans)');
   addAdminTargetOptions(add);

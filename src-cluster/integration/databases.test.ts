@@ -72,6 +72,16 @@ describe('databases: resources, database CA and certificate calls', () => {
     assert.doesNotMatch(ok(cluster.gatectl(['get', 'db'])), /tmp/);
   });
 
+  test('users add --db-users / --db-names set the traits {{internal.db_users}} / {{internal.db_names}} expand to', () => {
+    ok(cluster.gatectl(['users', 'add', 'carol', '--roles=access', '--db-users=carol,ro', '--db-names=shop']));
+    assert.match(
+      ok(cluster.gatectl(['get', 'user/carol'])),
+      /traits:\n {4}logins: \[\]\n {4}db_users:\n {6}- carol\n {6}- ro\n {4}db_names:\n {6}- shop/,
+    );
+    const bad = cluster.gatectl(['users', 'add', 'dave', '--roles=access', '--db-users=-x']);
+    assert.match(bad.stderr, /spec\.traits\.db_users\[0\]: "-x" is not a valid database user/);
+  });
+
   test('auth sign --format db writes a key (0600), a certificate openssl verifies against PREFIX.cas, and the CA', () => {
     const prefix = join(cluster.dir, 'pg-server');
     const out = ok(
