@@ -15,8 +15,11 @@ export const SERVICE_AUDIT_TYPES: readonly AuditEventType[] = [
   'db.session.query',
   'db.session.end',
 ];
-/** One event's JSON; a session event is well under 2 KiB. */
-export const MAX_SERVICE_AUDIT_JSON_BYTES = 16 << 10;
+/**
+ * One event's JSON. A session event is well under 2 KiB; a db.session.query event carries a
+ * statement of up to 16 KiB, which JSON escaping (quotes, newlines) can make up to a few times longer.
+ */
+export const MAX_SERVICE_AUDIT_JSON_BYTES = 64 << 10;
 
 /** An EmitAuditEvent request as the service side sends it. */
 export interface ServiceAuditRequest {

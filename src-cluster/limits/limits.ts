@@ -72,8 +72,8 @@ export const FIELD_MAX_BYTES: Readonly<Record<string, number>> = {
   user_json: RESOURCE_JSON_MAX_BYTES,
   ssh_public_key: CERTIFICATE_MAX_BYTES,
   tls_public_key_pem: CERTIFICATE_MAX_BYTES,
-  /** A service's audit event (EmitAuditEvent); service-audit.ts bounds it the same. */
-  fields_json: 16 << 10,
+  /** A service's audit event (EmitAuditEvent[s]); service-audit.ts bounds it the same. */
+  fields_json: 64 << 10,
 };
 
 // Connection limits (defaults of the config fields). Durations are config strings.
