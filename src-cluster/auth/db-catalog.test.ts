@@ -111,3 +111,15 @@ test('1000 databases register in one call', async () => {
   assert.deepEqual(await c.register('big', docs), { written: 1000, deleted: 0 });
   assert.equal((await c.list()).length, 1000);
 });
+
+test('a database an admin creates while a registration is under way is not overwritten', async () => {
+  const { catalog: c } = await catalog();
+  const list = c.store.list.bind(c.store);
+  c.store.list = async (options) => {
+    const before = await list(options);
+    await c.store.create(asStored(pg('late', { owner: 'admin' })));
+    return before;
+  };
+  await assert.rejects(c.register('db-1', [JSON.stringify(pg('late', {}))]), { code: ErrorCode.ALREADY_EXISTS });
+  assert.deepEqual((await c.store.get('late')).metadata.labels, { owner: 'admin' });
+});

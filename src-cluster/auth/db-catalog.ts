@@ -139,9 +139,16 @@ export class DatabaseCatalog {
         );
       }
       if (existing && sameDocument(existing, db)) continue;
-      // createWrite validates and encodes as the store does; the write itself is an overwrite.
-      const write = this.store.createWrite(db as never);
-      if (write.type === 'create') ops.push({ type: 'put', item: write.item });
+      // Conditional writes: a database created or changed since the list above (by an admin, by a
+      // concurrent registration) fails the batch instead of being overwritten; the service retries.
+      ops.push(
+        existing
+          ? this.store.updateWrite({
+              ...(db as never as Resource<DatabaseSpec>),
+              metadata: { ...db.metadata, revision: existing.metadata.revision },
+            })
+          : this.store.createWrite(db as never),
+      );
     }
     let deleted = 0;
     for (const [name, existing] of current) {
