@@ -89,8 +89,8 @@ export class DatabaseCatalog {
     private readonly log: Logger,
   ) {
     this.store = new ResourceStore<DatabaseSpec>(backend, {
+      // Key prefix "/dbs/" (the store's default collection), which the composition serves to watchers.
       kind: databaseKind.kind,
-      collection: 'databases',
       validate: (r) => {
         const checked = checkKind(databaseKind, r);
         if (!checked.ok) throw issuesError(checked.issues);
