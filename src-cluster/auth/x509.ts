@@ -1,5 +1,6 @@
 // X.509 certificate authorities and issuance for the cluster's TLS: the user CA signs client
-// certificates for mTLS, the host CA signs the proxy's (and later services') server certificates.
+// certificates for mTLS (route certificates too, with their route fields), the host CA signs the
+// proxy's (and later services') server certificates, the database CA what db-certs.ts issues.
 // All keys are ECDSA P-256: the same client key also backs the user's SSH certificate.
 import { webcrypto, createPublicKey, createPrivateKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import 'reflect-metadata';
