@@ -9,12 +9,12 @@ import type { Backend, Item, WatchEvent } from '../storage/backend.ts';
 
 const SERVICE_KINDS = ['role', 'user', 'lock', 'cluster_auth_preference'] as const;
 /**
- * Which kinds each role may watch: the proxy also routes to nodes and databases, so it sees them;
- * a db service serves the databases (kind "db"), so it sees those.
+ * Which kinds each role may watch: the proxy also routes to nodes, databases and db services
+ * (db_server: the inventory records of role "db"), so it sees them; a db service its databases.
  */
 export const WATCH_KINDS_BY_ROLE: Record<ServiceRole, readonly string[]> = {
   node: SERVICE_KINDS,
-  proxy: [...SERVICE_KINDS, 'node', 'db'],
+  proxy: [...SERVICE_KINDS, 'node', 'db', 'db_server'],
   db: [...SERVICE_KINDS, 'db'],
   app: SERVICE_KINDS,
 };

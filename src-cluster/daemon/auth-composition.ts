@@ -153,6 +153,7 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
       roles,
       lockService,
       access,
+      databasesPrefix: auth.databases.store.prefix,
       log,
     });
     const listener = await startListener(cfg, auth, api.handler, log);
