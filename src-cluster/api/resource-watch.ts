@@ -8,11 +8,14 @@ import type { HostIdentity, ServiceRole } from '../auth/host-identity.ts';
 import type { Backend, Item, WatchEvent } from '../storage/backend.ts';
 
 const SERVICE_KINDS = ['role', 'user', 'lock', 'cluster_auth_preference'] as const;
-/** Which kinds each role may watch: the proxy also routes to nodes, so it sees them. */
+/**
+ * Which kinds each role may watch: the proxy also routes to nodes, databases and db services
+ * (db_server: the inventory records of role "db"), so it sees them; a db service its databases.
+ */
 export const WATCH_KINDS_BY_ROLE: Record<ServiceRole, readonly string[]> = {
   node: SERVICE_KINDS,
-  proxy: [...SERVICE_KINDS, 'node'],
-  db: SERVICE_KINDS,
+  proxy: [...SERVICE_KINDS, 'node', 'db', 'db_server'],
+  db: [...SERVICE_KINDS, 'db'],
   app: SERVICE_KINDS,
 };
 /** Events waiting to be sent to one stream before it is cut off as too slow. */

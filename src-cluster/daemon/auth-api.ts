@@ -34,6 +34,8 @@ export interface AuthApiDeps extends IdentityStores {
   preference: ClusterAuthPreferenceService;
   lockService: LockService;
   access: AccessChecker;
+  /** Key prefix of the kind "db" store (its ResourceStore.prefix). */
+  databasesPrefix: string;
   log: Logger;
 }
 
@@ -77,6 +79,9 @@ export function authApiHandler(deps: AuthApiDeps): {
       lock: deps.lockService.store.prefix,
       cluster_auth_preference: preference.store.prefix,
       node: auth.nodes.prefix,
+      db: deps.databasesPrefix,
+      // ServerInventory's records of role "db": where the proxy finds live db services.
+      db_server: '/servers/db/',
     },
   });
   // User certificates come from the user CA, joined services' from the host CA (api/peer.ts).

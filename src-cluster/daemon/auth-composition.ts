@@ -25,6 +25,8 @@ import { AuditLog } from '../audit/audit-log.ts';
 import { ApiListener } from '../api/api-listener.ts';
 import { authApiHandler } from './auth-api.ts';
 import type { JoinTokenStore } from '../join/join-tokens.ts';
+import type { JoinableRole } from '../service/host-identity-file.ts';
+import { ResourceStore } from '../storage/resources.ts';
 
 /** Where auth listens when the config names no address: loopback, a port the OS picks. */
 const INTERNAL_AUTH_LISTEN = '127.0.0.1:0';
@@ -41,7 +43,7 @@ export interface RunningAuth {
   /** The TLS host CA services verify auth against. */
   tlsHostCaPems: string[];
   /** A single-use join token for a service of this process (the single-process topology). */
-  internalJoinToken(role: 'proxy' | 'node'): Promise<string>;
+  internalJoinToken(role: JoinableRole): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -152,6 +154,8 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
       roles,
       lockService,
       access,
+      // The kind "db" store's prefix (collection "dbs"); the store itself is the resources part's.
+      databasesPrefix: new ResourceStore(backend, { kind: 'db' }).prefix,
       log,
     });
     const listener = await startListener(cfg, auth, api.handler, log);
@@ -172,7 +176,7 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
   }
 }
 
-async function internalToken(tokens: JoinTokenStore, role: 'proxy' | 'node'): Promise<string> {
+async function internalToken(tokens: JoinTokenStore, role: JoinableRole): Promise<string> {
   const { token } = await tokens.create({ roles: [role], ttlMs: INTERNAL_TOKEN_TTL_MS, createdBy: 'gatehouse' });
   return token;
 }
