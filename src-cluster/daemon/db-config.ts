@@ -7,13 +7,18 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../limits/limits.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits/limits.ts';
 
 /** Default listener of the db service (the proxy has 3080, the node 3022). */
 export const DEFAULT_DB_SERVICE_ADDR = '127.0.0.1:3081';
 /** A CA bundle larger than this is not a CA bundle. */
 const MAX_CA_CERT_CHARS = 64 << 10;
 const MAX_DATABASES = 256;
+/**
+ * Connections from one address: every session through a proxy comes from that proxy's address,
+ * so the cap is per proxy, not per user; higher than the proxy's 100 per client address.
+ */
+export const DEFAULT_DB_MAX_CONNECTIONS_PER_PROXY = 1000;
 
 const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
 const timeout = z
@@ -80,7 +85,7 @@ export const DbServiceConfigSchema = z
       .optional(),
     listen_addr: addr.default(DEFAULT_DB_SERVICE_ADDR),
     handshake_timeout: timeout.default(DEFAULT_HANDSHAKE_TIMEOUT),
-    max_connections_per_ip: z.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS_PER_IP),
+    max_connections_per_ip: z.number().int().min(1).max(1_000_000).default(DEFAULT_DB_MAX_CONNECTIONS_PER_PROXY),
     databases: z
       .array(DatabaseEntrySchema)
       .max(MAX_DATABASES)

@@ -43,6 +43,8 @@ const audit: AuditEventInput[] = [];
 const lockListeners = new Set<(l: LockNotice) => void>();
 let decide: () => AccessDecision<DbLimits> = () => ({ allowed: true, limits: { dbUser: 'alice_db' } });
 const databases = new Map<string, ServedDatabase>();
+let releaseSlowUpstream!: () => void;
+const slowUpstream = new Promise<void>((resolve) => (releaseSlowUpstream = resolve));
 
 /** TLS echo "database": answers each chunk with "<client cert CN>:<chunk>". */
 function echoDatabase(pair: KeyAndCert): Promise<{ server: tls.Server; port: number }> {
@@ -79,6 +81,7 @@ before(async () => {
     protocol: 'postgres',
     uri: `127.0.0.1:${upstreamPort}`,
   });
+  databases.set('slow', { name: 'slow', labels: {}, protocol: 'postgres', uri: `127.0.0.1:${upstreamPort}` });
   databases.set('badca', { name: 'badca', labels: {}, protocol: 'postgres', uri: `127.0.0.1:${wrongCaPort}` });
   databases.set('elsewhere', {
     name: 'elsewhere',
@@ -99,7 +102,10 @@ before(async () => {
     findDatabase: async (name) => databases.get(name),
     authorize: async () => decide(),
     engines: [engine],
-    upstreamFor: (db, dbUser, timeoutMs) => certs.upstreamFor(db, dbUser, timeoutMs),
+    upstreamFor: async (db, dbUser, timeoutMs) => {
+      if (db.name === 'slow') await slowUpstream;
+      return certs.upstreamFor(db, dbUser, timeoutMs);
+    },
     locks: { subscribe: (l) => (lockListeners.add(l), () => lockListeners.delete(l)) },
     audit: { emit: async (e) => void audit.push(e) },
     deviceTrustMode: () => 'optional',
@@ -292,4 +298,22 @@ test('a lock that comes into force ends the live sessions it matches, and only t
     [['alice', 'user alice is locked']],
   );
   bob.destroy();
+});
+
+test('a lock that arrives while a session is being set up refuses it with the lock message', async () => {
+  decide = () => ({ allowed: true, limits: { dbUser: 'alice_db' } });
+  const header = await forwarded({ db: 'slow' }, { user: 'alice', route: { kind: 'db', name: 'slow' } });
+  const asked = ask(JSON.stringify(header));
+  await new Promise((r) => setTimeout(r, 200));
+  for (const l of lockListeners) {
+    l({
+      name: 'l2',
+      message: 'database slow is locked',
+      matches: (t) => t.some((x) => x.kind === 'db' && x.value === 'slow'),
+    });
+  }
+  releaseSlowUpstream();
+  const { refusal } = await asked;
+  assert.equal(refusal?.code, ErrorCode.ACCESS_DENIED);
+  assert.equal(refusal?.message, 'database slow is locked');
 });

@@ -55,6 +55,12 @@ interface LiveSession {
   endedBy?: string;
 }
 
+/** A session authorized but not started yet (its client certificate for the database is on the way). */
+interface PendingSession {
+  targets: LockTarget[];
+  lockedBy?: string;
+}
+
 /** What a lock on this session may name: the user, the certificate's roles, the device, the database. */
 function sessionTargets(identity: TlsIdentity, db: string): LockTarget[] {
   const targets: LockTarget[] = [{ kind: 'user', value: identity.user }];
@@ -69,6 +75,7 @@ export class DbService {
   readonly #server: tls.Server;
   readonly #engines: Map<string, DbEngine>;
   readonly #sessions = new Set<LiveSession>();
+  readonly #pending = new Set<PendingSession>();
   readonly #sockets = new Set<net.Socket>();
   readonly #unsubscribe: () => void;
 
@@ -141,6 +148,8 @@ export class DbService {
   }
 
   #onLock(lock: LockNotice): void {
+    // A lock arriving between the decision and the start must not let the session through.
+    for (const pending of this.#pending) if (lock.matches(pending.targets)) pending.lockedBy = lock.message;
     for (const live of this.#sessions) {
       if (!lock.matches(live.targets)) continue;
       this.#opts.log.warn('ending db session: lock in force', { lock: lock.name, reason: lock.message });
@@ -180,7 +189,12 @@ export class DbService {
         throw new GatehouseError(ErrorCode.DB_UNREACHABLE, `this db service has no ${database.protocol} engine`);
       }
       const timeoutMs = this.#opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
-      const upstream = await this.#opts.upstreamFor(database, limits.dbUser, timeoutMs);
+      const pending: PendingSession = { targets: sessionTargets(identity, database.name) };
+      this.#pending.add(pending);
+      const upstream = await this.#opts
+        .upstreamFor(database, limits.dbUser, timeoutMs)
+        .finally(() => this.#pending.delete(pending));
+      if (pending.lockedBy) throw new GatehouseError(ErrorCode.ACCESS_DENIED, pending.lockedBy);
       if (socket.destroyed) return;
       writeHeaderLine(socket, { ok: true });
       void audit.started();
