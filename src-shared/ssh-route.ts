@@ -18,7 +18,7 @@ const SshRouteReplySchema = z.union([
   z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
 ]);
 
-interface LineErrors {
+export interface LineErrors {
   code: Code;
   closed: string;
   timeout: string;
@@ -41,7 +41,12 @@ const REPLY_ERRORS: LineErrors = {
 };
 
 /** Reads one '\n'-terminated JSON line, leaving any bytes after it unread in the stream. */
-export function readLine(stream: Duplex, timeoutMs = 10_000, errors: LineErrors = HEADER_ERRORS): Promise<string> {
+export function readLine(
+  stream: Duplex,
+  timeoutMs = 10_000,
+  errors: LineErrors = HEADER_ERRORS,
+  maxBytes = MAX_HEADER,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const done = (err?: Error, line?: string) => {
@@ -55,13 +60,14 @@ export function readLine(stream: Duplex, timeoutMs = 10_000, errors: LineErrors 
     const onData = (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       const nl = buf.indexOf(0x0a);
-      if (nl >= 0) {
+      // A whole overlong line in one chunk is as overlong as one spread over many.
+      if (nl > maxBytes || (nl < 0 && buf.length > maxBytes)) {
+        done(new GatehouseError(errors.code, errors.tooLong));
+      } else if (nl >= 0) {
         stream.pause();
         const rest = buf.subarray(nl + 1);
         if (rest.length > 0) stream.unshift(rest);
         done(undefined, buf.subarray(0, nl).toString('utf8'));
-      } else if (buf.length > MAX_HEADER) {
-        done(new GatehouseError(errors.code, errors.tooLong));
       }
     };
     const onEnd = () => done(new GatehouseError(errors.code, errors.closed));

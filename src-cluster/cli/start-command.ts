@@ -83,6 +83,7 @@ async function startCluster(values: StartOptions, demo: boolean): Promise<void> 
     auth: daemon.authAddress,
     proxy: daemon.proxyAddress,
     node: daemon.nodeAddress,
+    db_service: daemon.dbServiceAddress,
     admin_identity: daemon.adminIdentityPath,
   });
   if (demo && daemon.proxyAddress) await announceDemo(daemon, daemon.proxyAddress, cfg, log, values.jsonStatus);
@@ -114,7 +115,10 @@ function addStartOptions(cmd: Command): Command {
       '--data-dir <DIR>',
       'data directory (default: $GATEHOUSE_DATA_DIR, /var/lib/gatehouse as root, ~/.local/share/gatehouse otherwise)',
     )
-    .option('--roles <LIST>', 'services to run here, e.g. auth or proxy,node (default: those the config enables)')
+    .option(
+      '--roles <LIST>',
+      'services to run here (auth, proxy, node, db), e.g. auth or proxy,node,db (default: those the config enables)',
+    )
     .option('--auth-server <HOST:PORT>', "auth's API when auth does not run here (config: auth_server)")
     .option(
       '--token <TOKEN>',

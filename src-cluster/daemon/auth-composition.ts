@@ -25,6 +25,7 @@ import { AuditLog } from '../audit/audit-log.ts';
 import { ApiListener } from '../api/api-listener.ts';
 import { authApiHandler } from './auth-api.ts';
 import type { JoinTokenStore } from '../join/join-tokens.ts';
+import type { JoinableRole } from '../service/host-identity-file.ts';
 
 /** Where auth listens when the config names no address: loopback, a port the OS picks. */
 const INTERNAL_AUTH_LISTEN = '127.0.0.1:0';
@@ -41,7 +42,7 @@ export interface RunningAuth {
   /** The TLS host CA services verify auth against. */
   tlsHostCaPems: string[];
   /** A single-use join token for a service of this process (the single-process topology). */
-  internalJoinToken(role: 'proxy' | 'node'): Promise<string>;
+  internalJoinToken(role: JoinableRole): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -174,7 +175,7 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
   }
 }
 
-async function internalToken(tokens: JoinTokenStore, role: 'proxy' | 'node'): Promise<string> {
+async function internalToken(tokens: JoinTokenStore, role: JoinableRole): Promise<string> {
   const { token } = await tokens.create({ roles: [role], ttlMs: INTERNAL_TOKEN_TTL_MS, createdBy: 'gatehouse' });
   return token;
 }

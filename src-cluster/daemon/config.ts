@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_CONNECTIONS_PER_IP,
 } from '../limits/limits.ts';
 import { DEFAULT_LOCKOUT, MAX_LOCKOUT_ATTEMPTS } from '../auth/login-lockout.ts';
+import { DbServiceConfigSchema, resolveDatabaseFiles } from './db-config.ts';
 
 const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z
@@ -109,6 +110,8 @@ const ConfigSchema = z.strictObject({
       max_connections_per_ip: perSource.default(DEFAULT_MAX_CONNECTIONS_PER_IP),
     })
     .prefault({}),
+  // Database access (docs/database-access.md); off unless configured or asked for with --roles.
+  db_service: DbServiceConfigSchema,
 });
 
 type ParsedConfig = z.infer<typeof ConfigSchema>;
@@ -179,10 +182,11 @@ export function parseConfig(text: string, source = 'config'): DaemonConfig {
     data_dir: dataDir,
     cluster_name: cfg.cluster_name ?? 'gatehouse',
     node: { ...cfg.node, name: cfg.node.name ?? hostname().split('.')[0]! },
+    db_service: resolveDatabaseFiles(cfg.db_service, source),
   };
 }
 
-export const SERVICE_ROLES = ['auth', 'proxy', 'node'] as const;
+export const SERVICE_ROLES = ['auth', 'proxy', 'node', 'db'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
 export interface ConfigOverrides {
@@ -194,7 +198,7 @@ export interface ConfigOverrides {
   caPin?: string;
 }
 
-/** Parses --roles=auth,proxy,node; a clear error names the unknown role. */
+/** Parses --roles=auth,proxy,node,db; a clear error names the unknown role. */
 export function parseRoles(text: string): Set<ServiceRole> {
   const roles = new Set<ServiceRole>();
   for (const r of text.split(',').map((s) => s.trim())) {
@@ -233,6 +237,7 @@ function applyOverrides(cfg: DaemonConfig, overrides: ConfigOverrides, source: s
     cfg.auth.enabled = roles.has('auth');
     cfg.proxy.enabled = roles.has('proxy');
     cfg.node.enabled = roles.has('node');
+    cfg.db_service.enabled = roles.has('db');
   }
   if (overrides.authServer) {
     if (!addr.safeParse(overrides.authServer).success)
@@ -242,13 +247,16 @@ function applyOverrides(cfg: DaemonConfig, overrides: ConfigOverrides, source: s
   if (overrides.caPin) cfg.ca_pin = overrides.caPin;
   const token = resolveJoinToken(cfg, overrides.token);
   if (token) cfg.join_token = token;
-  if (!cfg.auth.enabled && !cfg.proxy.enabled && !cfg.node.enabled) {
-    throw new GatehouseError(ErrorCode.CONFIG, `${source}: no service to run (auth, proxy and node are all disabled)`);
+  if (!cfg.auth.enabled && !cfg.proxy.enabled && !cfg.node.enabled && !cfg.db_service.enabled) {
+    throw new GatehouseError(
+      ErrorCode.CONFIG,
+      `${source}: no service to run (auth, proxy, node and db_service are all disabled)`,
+    );
   }
   if (!cfg.auth.enabled && !cfg.auth_server) {
     throw new GatehouseError(
       ErrorCode.CONFIG,
-      `${source}: without auth in this process, proxy and node need auth_server (or --auth-server HOST:PORT)`,
+      `${source}: without auth in this process, proxy, node and db service need auth_server (or --auth-server HOST:PORT)`,
     );
   }
 }

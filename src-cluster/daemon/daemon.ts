@@ -1,6 +1,6 @@
 // Composition root of `gatehouse start`: runs the services the config (or --roles) asks for.
-// Auth, proxy and node each have their own composition file; this one only orders them. Proxy
-// and node always join auth over its API — through loopback when auth runs in this process —
+// Auth, proxy, node and db service each have their own composition file; this one only orders
+// them. Proxy, node and db service always join auth over its API — through loopback when auth runs in this process —
 // so the single process and the multi-process cluster take the same code path.
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { Backend } from '../storage/backend.ts';
@@ -11,6 +11,8 @@ import { writeAdminIdentity } from './admin-identity.ts';
 import { startAuthService, type RunningAuth } from './auth-composition.ts';
 import { startProxyService, type RunningService } from './proxy-composition.ts';
 import { startNodeService } from './node-composition.ts';
+import { startDbService } from './db-composition.ts';
+import { defaultDbEngines } from '../db/engines.ts';
 import { joinTargetFor } from './service-join.ts';
 
 export { VERSION } from './version.ts';
@@ -19,6 +21,8 @@ export interface RunningDaemon {
   clusterName: string;
   proxyAddress?: string;
   nodeAddress?: string;
+  /** The db service's listener (proxies dial it), when it runs in this process. */
+  dbServiceAddress?: string;
   /** Auth's API listener, when auth runs in this process. */
   authAddress?: string;
   adminIdentityPath?: string;
@@ -58,6 +62,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       closers.push((message) => node.close(message));
       running.nodeAddress = node.address;
       running.clusterName ||= node.runtime.identity.cluster_name;
+    }
+    if (cfg.db_service.enabled) {
+      const db = await startDbService(cfg, log, await joinTargetFor(cfg, 'db', auth), defaultDbEngines());
+      closers.push((message) => db.close(message));
+      running.dbServiceAddress = db.address;
+      running.clusterName ||= db.runtime.identity.cluster_name;
     }
     if (auth) {
       // gatectl on this host: through the proxy when it runs here (as users come), else auth's listener.

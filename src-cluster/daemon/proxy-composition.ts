@@ -1,10 +1,13 @@
 // The proxy service's composition: it joins auth (service-join.ts), decides SSH routing locally
-// from its watched cache (nodes, users, roles, locks) with the one authorizer, and forwards every
-// API call to auth over mTLS with its host certificate.
+// from its watched cache (nodes, users, roles, locks) with the one authorizer, routes database
+// connections to db services from the same cache, and forwards every API call to auth over mTLS
+// with its host certificate.
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
 import { ApiForwarder } from '../proxy/api-forwarder.ts';
 import { ProxyServer } from '../proxy/proxy.ts';
+import type { DbRouteBackends } from '../proxy/db-route.ts';
+import { DB_SERVICE_LABEL } from '../db/db-request.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { ServiceRuntime } from '../service/service-runtime.ts';
 import { localDecisions } from './local-decisions.ts';
@@ -19,6 +22,32 @@ export interface RunningService {
 }
 
 const isIp = (h: string) => /^[\d.]+$|:/.test(h);
+
+/**
+ * Database routing from the cache: a configured database goes to the db service its label names,
+ * one created with gatectl to any live db service (each serves every such database).
+ */
+function proxyDatabaseRoutes(runtime: ServiceRuntime): DbRouteBackends {
+  const { cache } = runtime;
+  const find = (name: string) => cache.databases.find(name).catch(() => undefined);
+  return {
+    findDatabase: async (name) => {
+      const db = await find(name);
+      return db ? { name: db.metadata.name, protocol: db.spec.protocol } : undefined;
+    },
+    dbServiceFor: async (name) => {
+      const servedBy = (await find(name))?.metadata.labels?.[DB_SERVICE_LABEL];
+      if (servedBy !== undefined) return cache.dbServers.live(servedBy);
+      const live = cache.dbServers.allLive();
+      return live[Math.floor(Math.random() * live.length)];
+    },
+    hostTls: () => ({
+      certPem: runtime.identity.tls_cert_pem,
+      keyPem: runtime.identity.tls_key_pem,
+      caPems: runtime.identity.tls_host_ca_pems,
+    }),
+  };
+}
 
 /** The names the proxy's certificate must carry: where clients dial it. */
 function proxyNames(cfg: DaemonConfig): { dnsNames: string[]; ips: string[] } {
@@ -73,6 +102,7 @@ export async function startProxyService(cfg: DaemonConfig, log: Logger, target: 
           return { name, address: node.spec.address };
         },
       },
+      databases: proxyDatabaseRoutes(runtime),
       logger: proxyLog,
       limits: {
         handshakeTimeoutMs: parseDurationMs(cfg.proxy.handshake_timeout),

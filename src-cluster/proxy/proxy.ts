@@ -2,12 +2,13 @@
 //   h2               → the cluster API (Connect over HTTP/2), mTLS optional per call
 //   gatehouse-ssh/1  → SSH to a node: the client names the node in a one-line JSON header,
 //                      the proxy authorizes its client certificate, dials the node and relays.
+//   gatehouse-postgres, gatehouse-mysql → a database through a db service (db-route.ts).
 import * as tls from 'node:tls';
 import * as net from 'node:net';
 import * as http2 from 'node:http2';
 import { relayBytes } from '../../src-shared/byte-relay.ts';
 import { X509Certificate } from 'node:crypto';
-import { ALPN_API, ALPN_SSH } from '../../src-shared/cert-fields.ts';
+import { ALPN_API, ALPN_MYSQL, ALPN_POSTGRES, ALPN_SSH } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
@@ -18,6 +19,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTION
 import { parseDurationMs } from '../resources/duration.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits } from '../limits/limits.ts';
+import { relayDbRoute, type DbRouteBackends, type DbRouteProtocol } from './db-route.ts';
 
 export { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits };
 
@@ -52,6 +54,8 @@ export interface ProxyOptions {
   hostCaPems?: () => string[];
   apiHandler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
   backends: ProxyBackends;
+  /** Database routing; without it the database ALPNs are refused with a reply line. */
+  databases?: DbRouteBackends;
   logger: Logger;
   dialTimeoutMs?: number;
   limits?: ProxyConnectionLimits;
@@ -72,7 +76,7 @@ export class ProxyServer {
       handshakeTimeout: this.limits.handshakeTimeoutMs,
       cert: [opts.tls.certPem, ...opts.tls.chainPem].join('\n'),
       key: opts.tls.keyPem,
-      ALPNProtocols: [ALPN_API, ALPN_SSH],
+      ALPNProtocols: [ALPN_API, ALPN_SSH, ALPN_POSTGRES, ALPN_MYSQL],
       requestCert: true,
       // Public API calls (ping, login) come without a client cert; each route checks `authorized`.
       rejectUnauthorized: false,
@@ -136,6 +140,10 @@ export class ProxyServer {
       case ALPN_SSH:
         void this.relaySsh(socket);
         return;
+      case ALPN_POSTGRES:
+      case ALPN_MYSQL:
+        void this.relayDb(socket, socket.alpnProtocol === ALPN_POSTGRES ? 'postgres' : 'mysql');
+        return;
       default:
         this.opts.logger.warn('refused connection without a known ALPN protocol', {
           client: socket.remoteAddress,
@@ -151,9 +159,9 @@ export class ProxyServer {
       throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, `client certificate refused (${why}); run "gate login" again`);
     }
     const der = socket.getPeerCertificate(false).raw;
-    // TLS also accepts host certificates: SSH routing is for users only.
+    // TLS also accepts host certificates: SSH and database routing are for users only.
     if (!issuedByOneOf(new X509Certificate(der), this.opts.userCaPems())) {
-      throw new GatehouseError(ErrorCode.ACCESS_DENIED, 'only user certificates may open SSH routes');
+      throw new GatehouseError(ErrorCode.ACCESS_DENIED, 'only user certificates may open SSH or database routes');
     }
     return identityFromClientCert(der);
   }
@@ -186,6 +194,18 @@ export class ProxyServer {
       writeHeaderLine(socket, { ok: false, code: err.code, message: err.message });
       socket.end();
     }
+  }
+
+  private relayDb(socket: tls.TLSSocket, protocol: DbRouteProtocol): Promise<void> {
+    return relayDbRoute({
+      socket,
+      protocol,
+      clientIdentity: (s) => this.clientIdentity(s),
+      backends: this.opts.databases,
+      track: (s) => this.track(s),
+      dialTimeoutMs: this.opts.dialTimeoutMs ?? 5000,
+      log: this.opts.logger,
+    });
   }
 
   private dial(node: RoutableNode): Promise<net.Socket> {

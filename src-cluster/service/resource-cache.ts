@@ -1,5 +1,6 @@
 // A service's local copy of what it decides with, fed by auth's WatchResources stream: roles,
-// users, locks, the cluster auth preference and the nodes, plus the user CAs' public parts.
+// users, locks, the cluster auth preference, the nodes and databases, the live db services (the
+// proxy routes to them), plus the user CAs' public parts.
 // The copy lives in an in-memory SQLite backend and is read through ordinary ResourceStores, so
 // the AccessChecker and the LockWatcher run on it unchanged (they only list, get and watch).
 // While auth is down the copy stays as it was and decisions go on from it; on reconnect the new
@@ -18,10 +19,21 @@ import {
   type ClusterAuthPreferenceSpec,
 } from '../resources/cluster-auth-preference.ts';
 import type { NodeSpec } from '../auth/auth-server.ts';
+import { DB_SERVER_KIND, DbServerDirectory } from './db-servers.ts';
 
 /** The kinds a service watches; auth refuses kinds the caller's role may not read. */
-export const CACHED_KINDS = ['role', 'user', 'lock', CAP_KIND, 'node'] as const;
+export const CACHED_KINDS = ['role', 'user', 'lock', CAP_KIND, 'node', 'db', DB_SERVER_KIND] as const;
 export type CachedKind = (typeof CACHED_KINDS)[number];
+
+/** Which of CACHED_KINDS a role watches: only the proxy routes, so only it needs nodes and db services. */
+export function cachedKindsFor(role: string): CachedKind[] {
+  const routing: readonly CachedKind[] = ['node', DB_SERVER_KIND];
+  return CACHED_KINDS.filter((k) => {
+    if (routing.includes(k)) return role === 'proxy';
+    if (k === 'db') return role === 'proxy' || role === 'db';
+    return true;
+  });
+}
 
 export interface CachedCas {
   tlsUserCaPems: string[];
@@ -30,11 +42,21 @@ export interface CachedCas {
 
 type AnyStore = ResourceStore<unknown>;
 
+/** The spec of a kind "db" resource as the cache keeps it (validated by auth: resources/database.ts). */
+export interface CachedDatabaseSpec {
+  protocol: 'postgres' | 'mysql';
+  uri: string;
+  tls?: { ca_cert?: string; server_name?: string };
+}
+
 export class ResourceCache {
   readonly roles: ResourceStore<RoleSpec>;
   readonly users: ResourceStore<UserResource['spec']>;
   readonly locks: ResourceStore<LockSpec>;
   readonly nodes: ResourceStore<NodeSpec>;
+  readonly databases: ResourceStore<CachedDatabaseSpec>;
+  /** The db services' inventory records (proxy only): where each one answers and whether it is live. */
+  readonly dbServers = new DbServerDirectory();
   readonly #stores: Map<string, AnyStore>;
   readonly #backend: SqliteBackend;
   readonly #log: Logger;
@@ -53,12 +75,14 @@ export class ResourceCache {
     this.users = new ResourceStore<UserResource['spec']>(backend, { kind: 'user' });
     this.locks = new ResourceStore<LockSpec>(backend, { kind: 'lock' });
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
+    this.databases = new ResourceStore<CachedDatabaseSpec>(backend, { kind: 'db' });
     const cap = new ResourceStore<ClusterAuthPreferenceSpec>(backend, { kind: CAP_KIND });
     this.#stores = new Map<string, AnyStore>([
       ['role', this.roles as AnyStore],
       ['user', this.users as AnyStore],
       ['lock', this.locks as AnyStore],
       ['node', this.nodes as AnyStore],
+      ['db', this.databases as AnyStore],
       [CAP_KIND, cap as AnyStore],
     ]);
   }
@@ -119,6 +143,7 @@ export class ResourceCache {
     const events = this.#snapshot ?? [];
     this.#snapshot = undefined;
     const wanted = new Set(events.filter((e) => e.type === 'put').map((e) => `${e.kind}/${e.name}`));
+    this.dbServers.retain((name) => wanted.has(`${DB_SERVER_KIND}/${name}`));
     for (const [kind, store] of this.#stores) {
       for (const stale of await store.list()) {
         if (!wanted.has(`${kind}/${stale.metadata.name}`))
@@ -132,6 +157,8 @@ export class ResourceCache {
   }
 
   async #applyChange(event: WatchResourcesEvent): Promise<void> {
+    // Inventory records are not resources (no metadata): they live beside the stores.
+    if (event.kind === DB_SERVER_KIND) return this.dbServers.apply(event, this.#log);
     const store = this.#stores.get(event.kind);
     if (!store) {
       this.#log.warn('resource cache: ignored an event of a kind it does not keep', { kind: event.kind });

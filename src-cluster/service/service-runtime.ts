@@ -1,4 +1,4 @@
-// What every joined service (proxy, node; later db, app) runs to live next to auth: its host
+// What every joined service (proxy, node, db; later app) runs to live next to auth: its host
 // identity (joined once with a token, then loaded from the data dir), a client to auth over mTLS
 // with that identity, renewal before expiry, heartbeats, the watched resource cache it decides
 // from, and an audit emitter. When auth goes away the service keeps running on its cache and
@@ -22,7 +22,7 @@ import {
   AUTH_CALL_TIMEOUT_MS,
   type ClusterClient,
 } from './join-client.ts';
-import { CACHED_KINDS, ResourceCache } from './resource-cache.ts';
+import { cachedKindsFor, ResourceCache } from './resource-cache.ts';
 import { RemoteAuditEmitter } from './remote-audit.ts';
 
 export const HEARTBEAT_MS = 10_000;
@@ -178,8 +178,8 @@ export class ServiceRuntime {
     while (!signal.aborted) {
       try {
         this.cache.beginSnapshot();
-        // Only the proxy routes to nodes, so only it may (and needs to) watch them.
-        const kinds = CACHED_KINDS.filter((k) => k !== 'node' || this.#opts.role === 'proxy');
+        // Each role watches only what it decides with (auth refuses the rest).
+        const kinds = cachedKindsFor(this.#opts.role);
         const stream = this.#client.watchResources({ kinds }, { signal });
         for await (const event of stream) {
           await this.cache.apply(event);

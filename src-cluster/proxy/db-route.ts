@@ -1,0 +1,155 @@
+// The proxy's database routes (ALPN gatehouse-postgres / gatehouse-mysql): the client's user
+// certificate must be a route certificate for kind "db" naming the database of the header (and
+// the db user / db name wherever it pins them); the proxy finds the database and a live db
+// service serving it, dials that service with mutual TLS as itself (host certificate, ALPN
+// gatehouse-db-service/1), forwards the header with the user's certificate, and from then on
+// relays bytes unchanged, the db service's reply line first. The proxy writes a reply itself
+// only for its own refusals; every decision about access is the db service's.
+import * as tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { relayBytes } from '../../src-shared/byte-relay.ts';
+import { ALPN_DB_SERVICE } from '../../src-shared/cert-fields.ts';
+import { readDbRouteRequest, writeDbHeaderLine, type DbRouteRequest } from '../../src-shared/db-route.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { splitHostPort } from '../../src-shared/host-port.ts';
+import { writeHeaderLine } from '../../src-shared/ssh-route.ts';
+import { certRouteOf, dbRouteProblem } from '../auth/cert-route.ts';
+import { hostIdentityFromCert } from '../auth/host-identity.ts';
+import type { TlsIdentity } from '../auth/x509.ts';
+import type { Logger } from '../log/logger.ts';
+
+export type DbRouteProtocol = 'postgres' | 'mysql';
+
+export interface RoutableDatabase {
+  name: string;
+  protocol: DbRouteProtocol;
+}
+
+export interface RoutableDbService {
+  name: string;
+  /** HOST:PORT of its db service listener. */
+  address: string;
+}
+
+export interface DbRouteBackends {
+  findDatabase(name: string): Promise<RoutableDatabase | undefined>;
+  /** A live db service serving the database; undefined when none is online. */
+  dbServiceFor(name: string): Promise<RoutableDbService | undefined>;
+  /** The proxy's host identity toward db services and the host CA(s) they are checked against. */
+  hostTls(): { certPem: string; keyPem: string; caPems: string[] };
+}
+
+export interface DbRouteContext {
+  socket: tls.TLSSocket;
+  protocol: DbRouteProtocol;
+  /** Throws the proxy's refusal when the client certificate is not a valid user certificate. */
+  clientIdentity(socket: tls.TLSSocket): TlsIdentity;
+  backends: DbRouteBackends | undefined;
+  /** Every socket the proxy opens, so that close() ends it. */
+  track(socket: tls.TLSSocket): void;
+  dialTimeoutMs: number;
+  log: Logger;
+}
+
+function refuse(code: ErrorCode, message: string): GatehouseError {
+  return new GatehouseError(code, message);
+}
+
+/** The user's certificate, checked as a route certificate for this request. */
+function routeCheckedCert(ctx: DbRouteContext, request: DbRouteRequest): { identity: TlsIdentity; pem: string } {
+  const identity = ctx.clientIdentity(ctx.socket);
+  const der = ctx.socket.getPeerCertificate(false).raw;
+  const problem = dbRouteProblem(certRouteOf(der), {
+    db: request.db,
+    dbUser: request.db_user,
+    ...(request.db_name !== undefined ? { dbName: request.db_name } : {}),
+  });
+  if (problem) throw refuse(ErrorCode.ACCESS_DENIED, problem);
+  return { identity, pem: new X509Certificate(der).toString() };
+}
+
+/** Mutual TLS to the db service, as the proxy; the peer must be a db service host certificate. */
+function dialDbService(ctx: DbRouteContext, service: RoutableDbService, db: string): Promise<tls.TLSSocket> {
+  const own = ctx.backends!.hostTls();
+  const [host, port] = splitHostPort(service.address);
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({
+      host,
+      port: Number(port),
+      ca: own.caPems,
+      cert: own.certPem,
+      key: own.keyPem,
+      ALPNProtocols: [ALPN_DB_SERVICE],
+      ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
+      minVersion: 'TLSv1.2',
+    });
+    s.setNoDelay(true);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      s.destroy();
+      reject(
+        refuse(
+          ErrorCode.DB_UNREACHABLE,
+          `db service "${service.name}" for database "${db}" at ${service.address} is unreachable: ${why}`,
+        ),
+      );
+    };
+    const timer = setTimeout(() => fail(`no answer within ${ctx.dialTimeoutMs} ms`), ctx.dialTimeoutMs);
+    const onError = (e: NodeJS.ErrnoException) => fail(e.code ?? e.message);
+    s.once('error', onError);
+    s.once('secureConnect', () => {
+      clearTimeout(timer);
+      s.off('error', onError);
+      const der = s.getPeerCertificate(false).raw;
+      if (hostIdentityFromCert(der, own.caPems)?.role !== 'db') return fail("its certificate is not a db service's");
+      resolve(s);
+    });
+  });
+}
+
+/** One database connection through the proxy; never throws (refusals go to the client as a reply line). */
+export async function relayDbRoute(ctx: DbRouteContext): Promise<void> {
+  const { socket, log } = ctx;
+  let request: DbRouteRequest | undefined;
+  try {
+    // The certificate first: an anonymous client learns nothing, not even whether a header parses.
+    ctx.clientIdentity(socket);
+    if (!ctx.backends) throw refuse(ErrorCode.DB_UNREACHABLE, 'this proxy does not route databases');
+    request = await readDbRouteRequest(socket);
+    const { identity, pem } = routeCheckedCert(ctx, request);
+    const database = await ctx.backends.findDatabase(request.db);
+    if (!database) throw refuse(ErrorCode.DB_NOT_FOUND, `database "${request.db}" not found`);
+    if (database.protocol !== ctx.protocol) {
+      throw refuse(
+        ErrorCode.BAD_REQUEST,
+        `database "${database.name}" speaks ${database.protocol}, not ${ctx.protocol}`,
+      );
+    }
+    const service = await ctx.backends.dbServiceFor(database.name);
+    if (!service) throw refuse(ErrorCode.DB_UNREACHABLE, `no db service serving database "${database.name}" is online`);
+    const upstream = await dialDbService(ctx, service, database.name);
+    ctx.track(upstream);
+    writeDbHeaderLine(upstream, {
+      ...request,
+      protocol: ctx.protocol,
+      user_cert_pem: pem,
+      client_addr: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`,
+    });
+    log.info('db relay started', { user: identity.user, db: database.name, db_service: service.name });
+    relayBytes(socket, upstream);
+    relayBytes(upstream, socket);
+    upstream.on('error', () => socket.destroy());
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+  } catch (e) {
+    const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
+    log.warn('db relay refused', {
+      db: request?.db,
+      client: socket.remoteAddress,
+      code: err.code,
+      reason: err.message,
+    });
+    writeHeaderLine(socket, { ok: false, code: err.code, message: err.message });
+    socket.end();
+  }
+}
