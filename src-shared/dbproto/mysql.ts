@@ -69,7 +69,7 @@ export function parseMysqlGreeting(payload: Buffer): MysqlGreeting {
   capabilities >>>= 0;
   const dataLength = r.u8();
   r.bytes(10);
-  let part2 = Buffer.alloc(0);
+  let part2: Buffer = Buffer.alloc(0);
   if (capabilities & CLIENT.SECURE_CONNECTION) {
     part2 = r.bytes(Math.max(13, dataLength - 8));
     if (part2[part2.length - 1] === 0) part2 = part2.subarray(0, -1);

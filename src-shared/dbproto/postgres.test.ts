@@ -3,9 +3,6 @@ import assert from 'node:assert/strict';
 import {
   PG_MAX_STARTUP_BYTES,
   PgMessageFramer,
-  STATEMENT_TEXT_LIMIT,
-  TRUNCATED_MARKER,
-  capStatement,
   encodePgError,
   encodePgSslRequest,
   encodePgStartup,
@@ -14,6 +11,7 @@ import {
   pgStatementText,
   withPgLogin,
 } from './postgres.ts';
+import { STATEMENT_TEXT_LIMIT, TRUNCATED_MARKER, capStatement } from './statement.ts';
 
 function frontend(type: string, body: Buffer): Buffer {
   const head = Buffer.alloc(5);

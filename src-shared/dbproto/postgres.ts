@@ -5,6 +5,7 @@
 // server side of the opening (reading what a client sends) plus a non-blocking observer that never
 // holds bytes back from the relay. Pure Buffer code, no I/O.
 import { ErrorCode, GatehouseError } from '../errors.ts';
+import { STATEMENT_TEXT_LIMIT } from './statement.ts';
 
 /** Upper bound of an opening packet (a StartupMessage is a few hundred bytes in practice). */
 export const PG_MAX_STARTUP_BYTES = 64 * 1024;
@@ -165,23 +166,6 @@ export function pgStatementText(type: string, bodyPrefix: Buffer): { text: strin
   }
   const end = bodyPrefix.indexOf(0, start);
   return { text: bodyPrefix.toString('utf8', start, end < 0 ? bodyPrefix.length : end), cut: end < 0 };
-}
-
-/** Bounds of the statement text an observer keeps for the audit log (docs/database-access.md). */
-export const STATEMENT_TEXT_LIMIT = 16 * 1024;
-export const TRUNCATED_MARKER = ' …[truncated]';
-
-/** A statement capped at STATEMENT_TEXT_LIMIT bytes of UTF-8, marked when cut. */
-export function capStatement(text: string, cut: boolean): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= STATEMENT_TEXT_LIMIT && !cut) return text;
-  // Decoding a prefix may end in half a character; the decoder replaces it, which is fine for a log.
-  return (
-    bytes
-      .subarray(0, STATEMENT_TEXT_LIMIT)
-      .toString('utf8')
-      .replace(/\uFFFD$/, '') + TRUNCATED_MARKER
-  );
 }
 
 /**
