@@ -67,8 +67,12 @@ export const SERVER_STATUS_AUTOCOMMIT = 0x0002;
 export const ER_ACCESS_DENIED = { errno: 1045, sqlState: '28000' } as const;
 /** ER_CONNECTION_KILLED, what a server sends a connection it ends. */
 export const ER_CONNECTION_KILLED = { errno: 1927, sqlState: '08S01' } as const;
-/** ER_BAD_HOST / "can't connect": a failure between the gateway and the database. */
-export const ER_CANT_CONNECT = { errno: 2003, sqlState: 'HY000' } as const;
+/**
+ * ER_CONNECT_TO_FOREIGN_DATA_SOURCE: a failure between the db service and the database. Not a
+ * 2xxx code (CR_CONN_HOST_ERROR): libmariadb takes a server ERR in the client range for a
+ * malformed packet and drops its message.
+ */
+export const ER_CANT_CONNECT = { errno: 1429, sqlState: 'HY000' } as const;
 
 function protocolError(message: string): GatehouseError {
   return new GatehouseError(ErrorCode.BAD_REQUEST, `MySQL protocol: ${message}`);
