@@ -86,6 +86,8 @@ export class EngineRelay {
   private readonly totals: RelayTotals = { bytesIn: 0, bytesOut: 0 };
   private cutMessage: (() => Buffer) | undefined;
   private finished = false;
+  /** False once an observer failed to parse: boundaries are then unknown and a cut just closes. */
+  private following = true;
   private resolveDone!: (totals: RelayTotals) => void;
 
   constructor(
@@ -98,14 +100,13 @@ export class EngineRelay {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     client.on('data', (chunk: Buffer) => {
       this.totals.bytesIn += chunk.length;
-      this.observe(() => observers.clientChunk(chunk));
+      if (this.following) this.observe(() => observers.clientChunk(chunk));
     });
     relayBytes(client, server, queueLimit);
     server.on('data', (chunk: Buffer) => this.fromServer(chunk));
     server.once('end', () => this.finish());
     server.once('close', () => this.finish());
     client.once('close', () => this.finish());
-    client.once('end', () => server.end());
     client.on('error', (err) => this.fail('client', err));
     server.on('error', (err) => this.fail('database', err));
     server.resume();
@@ -118,18 +119,19 @@ export class EngineRelay {
   cut(message: () => Buffer): void {
     if (this.finished || this.cutMessage) return;
     this.cutMessage = message;
-    if (this.observers.serverBytesToBoundary(Buffer.alloc(0)) === 0) this.cutNow(Buffer.alloc(0));
+    if (!this.following) this.finish();
+    else if (this.observers.serverBytesToBoundary(Buffer.alloc(0)) === 0) this.cutNow(Buffer.alloc(0));
     else setTimeout(() => this.finish(), TERMINATE_BOUNDARY_WAIT_MS).unref();
   }
 
   private fromServer(chunk: Buffer): void {
     if (this.finished) return;
-    if (this.cutMessage) {
+    if (this.cutMessage && this.following) {
       const upTo = this.observers.serverBytesToBoundary(chunk);
       if (upTo >= 0) return this.cutNow(chunk.subarray(0, upTo));
     }
     this.totals.bytesOut += chunk.length;
-    this.observe(() => this.observers.serverChunk(chunk));
+    if (this.following) this.observe(() => this.observers.serverChunk(chunk));
     if (!this.client.write(chunk) && this.client.writableLength >= this.queueLimit && !this.server.isPaused()) {
       this.server.pause();
       this.client.once('drain', () => this.server.resume());
@@ -150,8 +152,7 @@ export class EngineRelay {
       step();
     } catch (err) {
       this.log.warn('db relay: stopped following the protocol', { error: (err as Error).message });
-      this.observers.clientChunk = () => {};
-      this.observers.serverChunk = () => {};
+      this.following = false;
     }
   }
 
