@@ -1,6 +1,14 @@
 // Real mariadb client → MysqlFront → MysqlEngine → real MariaDB 10.11 (TLS, REQUIRE SUBJECT '/CN=alice').
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { OpeningReader } from '../../src-shared/dbproto/opening-reader.ts';
+import {
+  COM_STMT_PREPARE,
+  MYSQL_SUPPORTED_CAPS,
+  encodeMysqlHandshakeResponse,
+  encodeMysqlPacket,
+} from '../../src-shared/dbproto/mysql.ts';
 import { MysqlFront } from '../../src-main/gateways/db/mysql-front.ts';
 import { MysqlEngine } from '../../src-cluster/db/mysql/mysql-engine.ts';
 import { MARIADB, startMariaDb, type MariaDbServer } from '../../test-support/databases/mariadb.ts';
@@ -135,5 +143,34 @@ test('an unreachable database is a native error naming the database', async () =
     assert.match(run.stderr, /database orders: .*ECONNREFUSED/);
   } finally {
     await dead.close();
+  }
+});
+
+test('binary protocol: COM_STMT_PREPARE is relayed and its text reported', async () => {
+  const socket = net.connect(path.port, '127.0.0.1');
+  const reader = new OpeningReader(socket, { code: 'INTERNAL', peer: 'the gateway' });
+  try {
+    await reader.readMysqlPacket(5_000, 'greeting');
+    const login = encodeMysqlHandshakeResponse({
+      capabilities: MYSQL_SUPPORTED_CAPS,
+      maxPacketSize: 1 << 24,
+      charset: 45,
+      user: 'alice',
+      authResponse: Buffer.alloc(0),
+      database: 'orders',
+      authPlugin: 'mysql_native_password',
+    });
+    socket.write(encodeMysqlPacket(1, login));
+    const ok = await reader.readMysqlPacket(10_000, 'login answer');
+    assert.equal(ok.sequence, 2);
+    assert.equal(ok.payload[0], 0x00, 'OK');
+    socket.write(encodeMysqlPacket(0, Buffer.concat([Buffer.from([COM_STMT_PREPARE]), Buffer.from('select ? + 1')])));
+    const prepared = await reader.readMysqlPacket(10_000, 'COM_STMT_PREPARE answer');
+    assert.equal(prepared.payload[0], 0x00, 'STMT_PREPARE_OK');
+    assert.equal(prepared.payload.readUInt16LE(7), 1, 'one parameter');
+    await waitFor(() => path.queries.includes('select ? + 1'), 'the prepared statement report');
+  } finally {
+    reader.release();
+    socket.destroy();
   }
 });

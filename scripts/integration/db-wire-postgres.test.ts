@@ -131,3 +131,16 @@ test('an unreachable database is a native FATAL naming the database', async () =
     await dead.close();
   }
 });
+
+test('terminate() while rows stream: the error lands on a message boundary and psql prints it', async () => {
+  const sessionsBefore = path.sessions.length;
+  const sql = "select repeat('x', 500) from generate_series(1, 20000000)";
+  const running = runClient(PSQL, ['-X', '-w', '-A', '-t', '-o', '/dev/null', conn('alice'), '-c', sql], '', 60_000);
+  await waitFor(() => path.queries.includes(sql), 'the streaming query');
+  // Let rows flow so the cut most likely falls inside a DataRow.
+  await new Promise((r) => setTimeout(r, 700));
+  path.sessions[sessionsBefore]!.terminate('session locked while streaming: lock L4');
+  const run = await running;
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /FATAL: {2}session locked while streaming: lock L4/);
+});
