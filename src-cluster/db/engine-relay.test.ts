@@ -42,6 +42,7 @@ async function relayFixture() {
       clientChunk: (c) => clientFramer.push(c),
       serverChunk: (c) => serverFramer.push(c),
       serverBytesToBoundary: (c) => serverFramer.bytesToBoundary(c),
+      lostMessage: (why) => Buffer.from(`<LOST ${why}>`),
     },
     log,
   );
@@ -102,4 +103,14 @@ test('connectTcp names the database and the reason', async () => {
     assert.match(e.message, /^database orders: .*ECONNREFUSED/);
     return true;
   });
+});
+
+test('a database connection that breaks at a boundary tells the client why', async () => {
+  const f = await relayFixture();
+  f.database.write(pgMessage('Z', 'I'));
+  await settle();
+  f.database.resetAndDestroy();
+  await f.relay.done;
+  await new Promise((r) => f.clientApp.once('close', r));
+  assert.match(Buffer.concat(f.toClient).toString('latin1'), /<LOST connection to the database lost: .*ECONNRESET>$/);
 });

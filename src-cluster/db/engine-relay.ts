@@ -73,6 +73,8 @@ export interface RelayObservers {
   serverChunk(chunk: Buffer): void;
   /** Bytes of `chunk` up to the server's next message boundary (0 at one), -1 when not in it. */
   serverBytesToBoundary(chunk: Buffer): number;
+  /** The protocol's native error for a database connection that failed (`why` names the database). */
+  lostMessage(why: string): Buffer;
 }
 
 export interface RelayTotals {
@@ -156,8 +158,14 @@ export class EngineRelay {
     }
   }
 
-  private fail(side: string, err: Error): void {
+  private fail(side: 'client' | 'database', err: Error): void {
     this.log.debug('db relay: connection error', { side, error: err.message });
+    // A database connection that breaks (reset, TLS failure) tells the client why, where the
+    // stream allows a message of ours; a database that ends cleanly has said its own last word.
+    const atBoundary = this.following && this.observers.serverBytesToBoundary(Buffer.alloc(0)) === 0;
+    if (side === 'database' && !this.finished && !this.cutMessage && atBoundary) {
+      this.client.write(this.observers.lostMessage(`connection to the database lost: ${err.message}`));
+    }
     this.finish();
   }
 

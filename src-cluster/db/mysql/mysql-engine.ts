@@ -78,7 +78,7 @@ class MysqlSession {
   terminate(reason: string): void {
     if (this.terminatedWith !== undefined) return;
     this.terminatedWith = reason;
-    if (this.relay) this.relay.cut(() => this.killedPacket(reason));
+    if (this.relay) this.relay.cut(() => this.errPacket({ ...ER_CONNECTION_KILLED, message: reason }));
     else this.upstream?.destroy(new Error(reason));
   }
 
@@ -98,6 +98,7 @@ class MysqlSession {
         clientChunk: (chunk) => clientFramer.push(chunk),
         serverChunk: (chunk) => serverFramer.push(chunk),
         serverBytesToBoundary: (chunk) => serverFramer.bytesToBoundary(chunk),
+        lostMessage: (why) => this.errPacket({ ...ER_CANT_CONNECT, message: `database ${ctx.database}: ${why}` }),
       },
       ctx.log,
     );
@@ -105,15 +106,15 @@ class MysqlSession {
   }
 
   /**
-   * ERR 1927 with the sequence number the client will read next. A client waiting for an answer
+   * An ERR (1927 for a lock) with the sequence number the client will read next. A client waiting for an answer
    * (it spoke last) expects the packet after its own. A client between commands reads the packet
    * only after its next command, which is sequence 0, so it expects 1. (A lock that lands between
    * two packets of one result set is read as sequence 1 mid-result: the client then reports a lost
    * connection instead of the reason, the one case the reason does not get through.)
    */
-  private killedPacket(reason: string): Buffer {
+  private errPacket(err: MysqlErr): Buffer {
     const sequence = this.last.from === 'client' ? this.last.sequence + 1 : 1;
-    return encodeMysqlPacket(sequence, encodeMysqlErr({ ...ER_CONNECTION_KILLED, message: reason }));
+    return encodeMysqlPacket(sequence, encodeMysqlErr(err));
   }
 
   private closeWithErr(err: MysqlErr): Promise<{ bytesIn: number; bytesOut: number }> {

@@ -58,6 +58,8 @@ class PostgresSession {
           clientChunk: (chunk) => clientFramer.push(chunk),
           serverChunk: (chunk) => serverFramer.push(chunk),
           serverBytesToBoundary: (chunk) => serverFramer.bytesToBoundary(chunk),
+          lostMessage: (why) =>
+            encodePgError({ code: PG_SQLSTATE.connectionFailure, message: `database ${ctx.database}: ${why}` }),
         },
         ctx.log,
       );
