@@ -148,3 +148,20 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 10
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A TCP listener that accepts and never answers: a hung database. */
+export async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  const port = await listen(server);
+  return {
+    port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await close(server);
+    },
+  };
+}

@@ -12,7 +12,7 @@ import {
 import { MysqlFront } from '../../src-main/gateways/db/mysql-front.ts';
 import { MysqlEngine } from '../../src-cluster/db/mysql/mysql-engine.ts';
 import { MARIADB, startMariaDb, type MariaDbServer } from '../../test-support/databases/mariadb.ts';
-import { makeWirePki, runClient, startWirePath, waitFor, type WirePath } from './db-wire-harness.ts';
+import { makeWirePki, runClient, startSilentServer, startWirePath, waitFor, type WirePath } from './db-wire-harness.ts';
 
 let db: MariaDbServer;
 let path: WirePath;
@@ -172,5 +172,27 @@ test('binary protocol: COM_STMT_PREPARE is relayed and its text reported', async
   } finally {
     reader.release();
     socket.destroy();
+  }
+});
+
+test('a hung database: the login is bounded in time, and terminate() during it reaches the client at once', async () => {
+  const silent = await startSilentServer();
+  const hung = await startWirePath({
+    front: new MysqlFront(),
+    engine: new MysqlEngine(),
+    upstream: { host: '127.0.0.1', port: silent.port, tls: {}, timeoutMs: 1_500 },
+    authorize: () => ({ dbUser: 'alice' }),
+  });
+  try {
+    const timedOut = await runClient(MARIADB, [...client('alice'), `--port=${hung.port}`, '-e', 'select 1']);
+    assert.match(timedOut.stderr, /database orders sent no greeting within \d+ ms/);
+    const running = runClient(MARIADB, [...client('alice'), `--port=${hung.port}`, '-e', 'select 1']);
+    await waitFor(() => hung.sessions.length === 2, 'the second session');
+    hung.sessions[1]!.terminate('session locked during login: lock L5');
+    const run = await running;
+    assert.match(run.stderr, /ERROR 1927 \(08S01\).*session locked during login: lock L5/);
+  } finally {
+    await hung.close();
+    await silent.close();
   }
 });

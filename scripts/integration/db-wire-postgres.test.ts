@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { PostgresFront } from '../../src-main/gateways/db/postgres-front.ts';
 import { PostgresEngine } from '../../src-cluster/db/postgres/postgres-engine.ts';
 import { PG_BINDIR, PSQL, startPostgres, type PostgresServer } from '../../test-support/databases/postgres.ts';
-import { makeWirePki, runClient, startWirePath, waitFor, type WirePath, type WirePki } from './db-wire-harness.ts';
+import {
+  makeWirePki,
+  runClient,
+  startSilentServer,
+  startWirePath,
+  waitFor,
+  type WirePath,
+  type WirePki,
+} from './db-wire-harness.ts';
 
 let pki: WirePki;
 let pg: PostgresServer;
@@ -143,4 +151,27 @@ test('terminate() while rows stream: the error lands on a message boundary and p
   const run = await running;
   assert.notEqual(run.code, 0);
   assert.match(run.stderr, /FATAL: {2}session locked while streaming: lock L4/);
+});
+
+test('a hung database: the login is bounded in time, and terminate() during it reaches psql at once', async () => {
+  const silent = await startSilentServer();
+  const hung = await startWirePath({
+    front: new PostgresFront(),
+    engine: new PostgresEngine(),
+    upstream: { host: '127.0.0.1', port: silent.port, tls: {}, timeoutMs: 1_500 },
+    authorize: () => ({ dbUser: 'alice', dbName: 'orders' }),
+  });
+  const target = `host=127.0.0.1 port=${hung.port} user=alice dbname=orders`;
+  try {
+    const timedOut = await runClient(PSQL, ['-X', '-w', target, '-c', 'select 1']);
+    assert.match(timedOut.stderr, /FATAL: {2}database orders sent no answer to the SSLRequest within \d+ ms/);
+    const running = runClient(PSQL, ['-X', '-w', target, '-c', 'select 1']);
+    await waitFor(() => hung.sessions.length === 2, 'the second session');
+    hung.sessions[1]!.terminate('session locked during login: lock L5');
+    const run = await running;
+    assert.match(run.stderr, /FATAL: {2}session locked during login: lock L5/);
+  } finally {
+    await hung.close();
+    await silent.close();
+  }
 });
