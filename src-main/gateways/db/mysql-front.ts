@@ -39,7 +39,7 @@ export class MysqlFront implements DbClientFront {
         encodeMysqlGreeting({
           serverVersion: MYSQL_FRONT_SERVER_VERSION,
           connectionId: randomBytes(4).readUInt32LE(0) & 0x7fffffff,
-          // Never 0 or '$' bytes: some clients stop at a NUL in the scramble.
+          // No NUL bytes: the scramble's second part is NUL-terminated on the wire.
           scramble: Buffer.from(randomBytes(20).map((b) => 1 + (b % 126))),
           capabilities: MYSQL_SUPPORTED_CAPS,
           charset: MYSQL_CHARSET_UTF8MB4,
