@@ -5,6 +5,7 @@
 // the opening byte-exactly (a greeting to the local client, a login to the database), plus a
 // framer that observes a relayed stream without holding any byte back. Pure Buffer code, no I/O.
 import { ErrorCode, GatehouseError } from '../errors.ts';
+import { STATEMENT_CAPTURE_BYTES } from './statement.ts';
 
 /** A payload of this length continues in the next packet (16 MiB - 1). */
 export const MYSQL_MAX_PAYLOAD = 0xffffff;
@@ -191,7 +192,7 @@ export class MysqlPacketFramer {
 
   constructor(
     private readonly onPacket: (sequence: number, payloadPrefix: Buffer, payloadLength: number) => void,
-    private readonly captureLimit = 17 * 1024,
+    private readonly captureLimit = STATEMENT_CAPTURE_BYTES,
   ) {}
 
   atBoundary(): boolean {

@@ -11,7 +11,7 @@ import {
   pgStatementText,
   withPgLogin,
 } from './postgres.ts';
-import { STATEMENT_TEXT_LIMIT, TRUNCATED_MARKER, capStatement } from './statement.ts';
+import { STATEMENT_CAPTURE_BYTES } from './statement.ts';
 
 function frontend(type: string, body: Buffer): Buffer {
   const head = Buffer.alloc(5);
@@ -112,15 +112,17 @@ test('the framer reports Query and Parse texts across any chunking and knows the
   assert.equal(framer.bytesToBoundary(Buffer.from('Z')), 0);
 });
 
-test('a long statement is kept only to its cap and marked truncated', () => {
+test('of a long statement only the first STATEMENT_CAPTURE_BYTES are buffered, and the text says it was cut', () => {
   const text = 'select ' + 'x'.repeat(100_000);
-  let reported = '';
-  const framer = new PgMessageFramer(new Set(['Q']), (type, body) => {
-    const statement = pgStatementText(type, body)!;
-    reported = capStatement(statement.text, statement.cut);
+  const seen: Array<{ text: string; cut: boolean; length: number }> = [];
+  const framer = new PgMessageFramer(new Set(['Q']), (type, body, bodyLength) => {
+    seen.push({ ...pgStatementText(type, body)!, length: bodyLength });
   });
-  framer.push(frontend('Q', Buffer.from(text + '\0')));
-  assert.ok(reported.endsWith(TRUNCATED_MARKER));
-  assert.equal(Buffer.byteLength(reported) - Buffer.byteLength(TRUNCATED_MARKER), STATEMENT_TEXT_LIMIT);
-  assert.equal(capStatement('select 1', false), 'select 1');
+  const message = frontend('Q', Buffer.from(text + '\0'));
+  for (let at = 0; at < message.length; at += 4096) framer.push(message.subarray(at, at + 4096));
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.cut, true);
+  assert.equal(Buffer.byteLength(seen[0]!.text), STATEMENT_CAPTURE_BYTES);
+  assert.equal(seen[0]!.length, text.length + 1);
+  assert.ok(framer.atBoundary());
 });

@@ -5,7 +5,7 @@
 // server side of the opening (reading what a client sends) plus a non-blocking observer that never
 // holds bytes back from the relay. Pure Buffer code, no I/O.
 import { ErrorCode, GatehouseError } from '../errors.ts';
-import { STATEMENT_TEXT_LIMIT } from './statement.ts';
+import { STATEMENT_CAPTURE_BYTES } from './statement.ts';
 
 /** Upper bound of an opening packet (a StartupMessage is a few hundred bytes in practice). */
 export const PG_MAX_STARTUP_BYTES = 64 * 1024;
@@ -186,7 +186,7 @@ export class PgMessageFramer {
   constructor(
     private readonly capture: ReadonlySet<string>,
     private readonly onMessage: (type: string, bodyPrefix: Buffer, bodyLength: number) => void,
-    private readonly captureLimit = STATEMENT_TEXT_LIMIT + 1024,
+    private readonly captureLimit = STATEMENT_CAPTURE_BYTES,
   ) {}
 
   /** True between messages: the bytes seen so far end exactly on a message end. */

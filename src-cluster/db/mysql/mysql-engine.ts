@@ -16,7 +16,6 @@ import {
   mysqlStatementText,
   type MysqlErr,
 } from '../../../src-shared/dbproto/mysql.ts';
-import { capStatement } from '../../../src-shared/dbproto/statement.ts';
 import { loginToDatabase } from './mysql-login.ts';
 import type { DbEngine, DbEngineSession, DbSessionContext } from '../engine.ts';
 import { EngineRelay, connectTcp } from '../engine-relay.ts';
@@ -84,11 +83,11 @@ class MysqlSession {
 
   private startRelay(server: Duplex): Promise<{ bytesIn: number; bytesOut: number }> {
     const { ctx } = this;
-    const clientFramer = new MysqlPacketFramer((sequence, payload, length) => {
+    const clientFramer = new MysqlPacketFramer((sequence, payload) => {
       this.last = { from: 'client', sequence };
       if (sequence !== 0) return; // a command starts at sequence 0; later ones are its data
       const text = mysqlStatementText(payload);
-      if (text !== undefined && text !== '') ctx.onQuery(capStatement(text, length > payload.length));
+      if (text !== undefined && text !== '') ctx.onQuery(text); // the audit caps and marks long ones
     });
     const serverFramer = new MysqlPacketFramer((sequence) => (this.last = { from: 'server', sequence }), 0);
     this.relay = new EngineRelay(

@@ -17,7 +17,6 @@ import {
   pgStatementText,
   withPgLogin,
 } from '../../../src-shared/dbproto/postgres.ts';
-import { capStatement } from '../../../src-shared/dbproto/statement.ts';
 import type { DbEngine, DbEngineSession, DbSessionContext } from '../engine.ts';
 import { EngineRelay, connectTcp, unreachable, upgradeTls } from '../engine-relay.ts';
 
@@ -133,7 +132,7 @@ class PostgresSession {
   private report(type: string, body: Buffer): void {
     const statement = pgStatementText(type, body);
     if (statement === undefined || statement.text === '') return;
-    this.ctx.onQuery(capStatement(statement.text, statement.cut));
+    this.ctx.onQuery(statement.text); // the audit caps and marks long ones
   }
 
   private closeWithError(code: string, message: string): Promise<{ bytesIn: number; bytesOut: number }> {
