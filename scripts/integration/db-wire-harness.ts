@@ -69,7 +69,12 @@ export async function startWirePath(opts: WirePathOptions): Promise<WirePath> {
       log,
     });
     sessions.push(session);
-    void session.done.then((t) => totals.push(t));
+    // As the db service does: destroy the stream once the engine says it is done, so a native
+    // error the engine wrote last must have been flushed by then.
+    void session.done.then((t) => {
+      totals.push(t);
+      tunnel.destroy();
+    });
   });
   const enginePort = await listen(engineServer);
   const frontServer = net.createServer((local) => {

@@ -173,9 +173,15 @@ export class EngineRelay {
     if (this.finished) return;
     this.finished = true;
     this.server.destroy();
-    // End (not destroy) the client so what was written, e.g. a native error, is flushed first.
+    // End (not destroy) the client so what was written, e.g. a native error, is flushed first, and
+    // resolve `done` only once it is closed: the db service destroys the client stream on `done`.
     this.client.end(() => this.client.destroy());
-    setTimeout(() => this.client.destroy(), TERMINATE_BOUNDARY_WAIT_MS).unref();
-    this.resolveDone({ ...this.totals });
+    const timer = setTimeout(() => this.client.destroy(), TERMINATE_BOUNDARY_WAIT_MS);
+    const settle = () => {
+      clearTimeout(timer);
+      this.resolveDone({ ...this.totals });
+    };
+    if (this.client.closed) settle();
+    else this.client.once('close', settle);
   }
 }
