@@ -22,6 +22,7 @@ import {
   parseMysqlErr,
   parseMysqlGreeting,
   parseMysqlHandshakeResponse,
+  parseMysqlOk,
 } from './mysql.ts';
 
 test('a greeting round-trips: version, 20-byte scramble, capabilities, plugin', () => {
@@ -92,6 +93,13 @@ test('ERR and OK packets, login reply kinds and AuthSwitchRequest', () => {
   assert.deepEqual(parseMysqlErr(err), { errno: 1045, sqlState: '28000', message: 'access to db orders denied' });
   assert.equal(mysqlLoginReplyKind(err), 'err');
   assert.equal(mysqlLoginReplyKind(encodeMysqlOk()), 'ok');
+  assert.deepEqual(parseMysqlOk(encodeMysqlOk({ affectedRows: 300, lastInsertId: 7, status: 0x0003 })), {
+    affectedRows: 300,
+    lastInsertId: 7,
+    status: 3,
+    warnings: 0,
+  });
+  assert.throws(() => parseMysqlOk(err), /not an OK packet/);
   assert.throws(() => encodeMysqlErr({ errno: 1, sqlState: 'bad', message: '' }), /bad SQLSTATE/);
   const sw = Buffer.concat([Buffer.from([0xfe]), Buffer.from('caching_sha2_password\0'), Buffer.alloc(21, 1)]);
   assert.equal(mysqlLoginReplyKind(sw), 'switch');

@@ -207,6 +207,23 @@ export function encodeMysqlOk(fields: { affectedRows?: number; lastInsertId?: nu
   ]);
 }
 
+export interface MysqlOk {
+  affectedRows: number;
+  lastInsertId: number;
+  status: number;
+  warnings: number;
+}
+
+/** An OK packet (0x00, or 0xFE when it ends a result set under CLIENT_DEPRECATE_EOF), protocol 4.1. */
+export function parseMysqlOk(payload: Buffer): MysqlOk {
+  const r = new PayloadReader(payload);
+  const header = r.u8();
+  if (header !== 0x00 && header !== 0xfe) throw protocolError('not an OK packet');
+  const affectedRows = r.lenencInt();
+  const lastInsertId = r.lenencInt();
+  return { affectedRows, lastInsertId, status: r.uint(2), warnings: r.uint(2) };
+}
+
 /** The packet kind a server sends during the login: OK, ERR, AuthSwitchRequest or AuthMoreData. */
 export function mysqlLoginReplyKind(payload: Buffer): 'ok' | 'err' | 'switch' | 'more' {
   const first = payload[0];
