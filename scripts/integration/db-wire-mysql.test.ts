@@ -196,3 +196,15 @@ test('a hung database: the login is bounded in time, and terminate() during it r
     await silent.close();
   }
 });
+
+test('terminate() while rows stream: the ERR lands where a row was due and the client prints it', async () => {
+  const sessionsBefore = path.sessions.length;
+  const sql = 'select repeat("x", 500), seq from orders.seq_1_to_50000000';
+  const running = runClient(MARIADB, [...client('alice'), '--quick', '-e', sql], '', 60_000);
+  await waitFor(() => path.queries.includes(sql), 'the streaming query');
+  await new Promise((r) => setTimeout(r, 700));
+  path.sessions[sessionsBefore]!.terminate('session locked while streaming: lock L4');
+  const run = await running;
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /ERROR 1927 \(08S01\).*session locked while streaming: lock L4/);
+});

@@ -7,7 +7,9 @@
 import type { Duplex } from 'node:stream';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { OpeningReader } from '../../../src-shared/dbproto/opening-reader.ts';
+import { MysqlResponseTracker } from '../../../src-shared/dbproto/mysql-response.ts';
 import {
+  CLIENT,
   ER_CANT_CONNECT,
   ER_CONNECTION_KILLED,
   MysqlPacketFramer,
@@ -20,6 +22,8 @@ import { loginToDatabase } from './mysql-login.ts';
 import type { DbEngine, DbEngineSession, DbSessionContext } from '../engine.ts';
 import { EngineRelay, connectTcp } from '../engine-relay.ts';
 
+/** Bytes of each server packet the relay keeps to follow responses (lenenc counts and OK status fit). */
+const RESPONSE_PREFIX_BYTES = 32;
 /** The client's login was sequence 1; the answer it waits for is 2. */
 const LOGIN_ANSWER_SEQUENCE = 2;
 
@@ -38,6 +42,7 @@ class MysqlSession {
   private terminatedWith: string | undefined;
   /** Who sent the last whole packet, and its sequence: decides the sequence of a lock's ERR. */
   private last: { from: 'client' | 'server'; sequence: number } = { from: 'server', sequence: 0 };
+  private response: MysqlResponseTracker | undefined;
 
   constructor(private readonly ctx: DbSessionContext) {}
 
@@ -63,7 +68,7 @@ class MysqlSession {
         return this.closeWithErr(result.err);
       }
       ctx.client.write(encodeMysqlPacket(LOGIN_ANSWER_SEQUENCE, result.ok));
-      return await this.startRelay(this.upstream);
+      return await this.startRelay(this.upstream, result.capabilities);
     } catch (err) {
       const message = err instanceof GatehouseError ? err.message : `database ${ctx.database}: ${String(err)}`;
       ctx.log.info('mysql session failed before relaying', { database: ctx.database, error: message });
@@ -81,15 +86,22 @@ class MysqlSession {
     else this.upstream?.destroy(new Error(reason));
   }
 
-  private startRelay(server: Duplex): Promise<{ bytesIn: number; bytesOut: number }> {
+  private startRelay(server: Duplex, capabilities: number): Promise<{ bytesIn: number; bytesOut: number }> {
     const { ctx } = this;
+    const response = new MysqlResponseTracker((capabilities & CLIENT.DEPRECATE_EOF) !== 0);
+    this.response = response;
     const clientFramer = new MysqlPacketFramer((sequence, payload) => {
       this.last = { from: 'client', sequence };
+      response.clientPacket(sequence, payload);
       if (sequence !== 0) return; // a command starts at sequence 0; later ones are its data
       const text = mysqlStatementText(payload);
       if (text !== undefined && text !== '') ctx.onQuery(text); // the audit caps and marks long ones
     });
-    const serverFramer = new MysqlPacketFramer((sequence) => (this.last = { from: 'server', sequence }), 0);
+    // The first bytes of a server packet are enough to follow a response (column count, status).
+    const serverFramer = new MysqlPacketFramer((sequence, payload, length) => {
+      this.last = { from: 'server', sequence };
+      response.serverPacket(payload, length);
+    }, RESPONSE_PREFIX_BYTES);
     this.relay = new EngineRelay(
       ctx.client,
       server,
@@ -105,14 +117,16 @@ class MysqlSession {
   }
 
   /**
-   * An ERR (1927 for a lock) with the sequence number the client will read next. A client waiting for an answer
-   * (it spoke last) expects the packet after its own. A client between commands reads the packet
-   * only after its next command, which is sequence 0, so it expects 1. (A lock that lands between
-   * two packets of one result set is read as sequence 1 mid-result: the client then reports a lost
-   * connection instead of the reason, the one case the reason does not get through.)
+   * An ERR (1927 for a lock) with the sequence number the client reads next. A client waiting for
+   * an answer (it spoke last, or a COM_QUERY response is still coming) expects the packet after the
+   * last one; it reads an ERR where a row was due as the statement's error. A client between
+   * commands reads the packet only after its next command, which is sequence 0, so it expects 1.
+   * (Mid-response of a command other than COM_QUERY, e.g. a binary result set, the guess is
+   * "between commands": that client reports a lost connection instead of the reason.)
    */
   private errPacket(err: MysqlErr): Buffer {
-    const sequence = this.last.from === 'client' ? this.last.sequence + 1 : 1;
+    const waiting = this.last.from === 'client' || this.response?.midResponse() === true;
+    const sequence = waiting ? this.last.sequence + 1 : 1;
     return encodeMysqlPacket(sequence, encodeMysqlErr(err));
   }
 

@@ -34,7 +34,8 @@ const FULL_AUTH_WANTED = 0x04;
  */
 const LOGIN_ONLY_CAPS = CLIENT.LONG_PASSWORD | CLIENT.CONNECT_WITH_DB | CLIENT.CONNECT_ATTRS;
 
-export type MysqlLoginResult = { kind: 'ok'; ok: Buffer } | { kind: 'err'; err: MysqlErr };
+/** `capabilities`: what the session runs with, the same as the client's (login-only ones aside). */
+export type MysqlLoginResult = { kind: 'ok'; ok: Buffer; capabilities: number } | { kind: 'err'; err: MysqlErr };
 
 export async function loginToDatabase(
   socket: net.Socket,
@@ -75,7 +76,8 @@ export async function loginToDatabase(
   secure.write(encodeMysqlPacket(2, response));
   const reader = new OpeningReader(secure, { code: ErrorCode.DB_UNREACHABLE, peer });
   try {
-    return await finishAuth(secure, reader, left, ctx.database);
+    const outcome = await finishAuth(secure, reader, left, ctx.database);
+    return outcome.kind === 'ok' ? { ...outcome, capabilities } : outcome;
   } finally {
     reader.release();
   }
@@ -86,7 +88,7 @@ async function finishAuth(
   reader: OpeningReader,
   left: () => number,
   database: string,
-): Promise<MysqlLoginResult> {
+): Promise<{ kind: 'ok'; ok: Buffer } | { kind: 'err'; err: MysqlErr }> {
   for (let round = 0; round <= MAX_AUTH_ROUNDS; round++) {
     const reply = await reader.readMysqlPacket(left(), 'login answer');
     const next = (payload: Buffer) => secure.write(encodeMysqlPacket(reply.sequence + 1, payload));
