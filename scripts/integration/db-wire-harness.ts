@@ -90,7 +90,8 @@ export async function startWirePath(opts: WirePathOptions): Promise<WirePath> {
       tunnel.write(login.loginMessage);
       relayBytes(local, tunnel);
       relayBytes(tunnel, local);
-      tunnel.on('close', () => local.destroy());
+      // End, not destroy: what the engine wrote last (a lock's error) may still be queued for the client.
+      tunnel.on('close', () => local.end());
       local.on('close', () => tunnel.destroy());
     })();
   });

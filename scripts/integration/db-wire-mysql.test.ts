@@ -4,10 +4,12 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { OpeningReader } from '../../src-shared/dbproto/opening-reader.ts';
 import {
+  COM_CHANGE_USER,
   COM_STMT_PREPARE,
   MYSQL_SUPPORTED_CAPS,
   encodeMysqlHandshakeResponse,
   encodeMysqlPacket,
+  parseMysqlErr,
 } from '../../src-shared/dbproto/mysql.ts';
 import { MysqlFront } from '../../src-main/gateways/db/mysql-front.ts';
 import { MysqlEngine } from '../../src-cluster/db/mysql/mysql-engine.ts';
@@ -146,29 +148,51 @@ test('an unreachable database is a native error naming the database', async () =
   }
 });
 
-test('binary protocol: COM_STMT_PREPARE is relayed and its text reported', async () => {
+/** A raw protocol client logged in through the path as alice (no password: the engine's certificate logs in). */
+async function rawLogin(): Promise<{ socket: net.Socket; reader: OpeningReader }> {
   const socket = net.connect(path.port, '127.0.0.1');
   const reader = new OpeningReader(socket, { code: 'INTERNAL', peer: 'the gateway' });
+  await reader.readMysqlPacket(5_000, 'greeting');
+  const login = encodeMysqlHandshakeResponse({
+    capabilities: MYSQL_SUPPORTED_CAPS,
+    maxPacketSize: 1 << 24,
+    charset: 45,
+    user: 'alice',
+    authResponse: Buffer.alloc(0),
+    database: 'orders',
+    authPlugin: 'mysql_native_password',
+  });
+  socket.write(encodeMysqlPacket(1, login));
+  const ok = await reader.readMysqlPacket(10_000, 'login answer');
+  assert.equal(ok.sequence, 2);
+  assert.equal(ok.payload[0], 0x00, 'OK');
+  return { socket, reader };
+}
+
+test('binary protocol: COM_STMT_PREPARE is relayed and its text reported', async () => {
+  const { socket, reader } = await rawLogin();
   try {
-    await reader.readMysqlPacket(5_000, 'greeting');
-    const login = encodeMysqlHandshakeResponse({
-      capabilities: MYSQL_SUPPORTED_CAPS,
-      maxPacketSize: 1 << 24,
-      charset: 45,
-      user: 'alice',
-      authResponse: Buffer.alloc(0),
-      database: 'orders',
-      authPlugin: 'mysql_native_password',
-    });
-    socket.write(encodeMysqlPacket(1, login));
-    const ok = await reader.readMysqlPacket(10_000, 'login answer');
-    assert.equal(ok.sequence, 2);
-    assert.equal(ok.payload[0], 0x00, 'OK');
     socket.write(encodeMysqlPacket(0, Buffer.concat([Buffer.from([COM_STMT_PREPARE]), Buffer.from('select ? + 1')])));
     const prepared = await reader.readMysqlPacket(10_000, 'COM_STMT_PREPARE answer');
     assert.equal(prepared.payload[0], 0x00, 'STMT_PREPARE_OK');
     assert.equal(prepared.payload.readUInt16LE(7), 1, 'one parameter');
     await waitFor(() => path.queries.includes('select ? + 1'), 'the prepared statement report');
+  } finally {
+    reader.release();
+    socket.destroy();
+  }
+});
+
+test('COM_CHANGE_USER is refused with ERR 1045 and the session ends', async () => {
+  const { socket, reader } = await rawLogin();
+  try {
+    const change = Buffer.concat([Buffer.from([COM_CHANGE_USER]), Buffer.from('root\0\0orders\0')]);
+    socket.write(encodeMysqlPacket(0, change));
+    const answer = await reader.readMysqlPacket(10_000, 'COM_CHANGE_USER answer');
+    assert.equal(answer.sequence, 1);
+    assert.equal(parseMysqlErr(answer.payload).errno, 1045);
+    assert.match(parseMysqlErr(answer.payload).message, /changing the database user .* not allowed/);
+    await assert.rejects(reader.read(1, 5_000, 'anything more'), /closed the connection/);
   } finally {
     reader.release();
     socket.destroy();

@@ -75,6 +75,11 @@ export interface RelayObservers {
   serverBytesToBoundary(chunk: Buffer): number;
   /** The protocol's native error for a database connection that failed (`why` names the database). */
   lostMessage(why: string): Buffer;
+  /**
+   * Optional: decides which client bytes may reach the database. A `refuse` answer (the
+   * protocol's error for the client) ends the session without the refused bytes being sent.
+   */
+  clientGate?(chunk: Buffer): { forward: Buffer; refuse?: Buffer };
 }
 
 export interface RelayTotals {
@@ -100,11 +105,14 @@ export class EngineRelay {
     private readonly queueLimit = DEFAULT_RELAY_QUEUE_LIMIT,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    client.on('data', (chunk: Buffer) => {
-      this.totals.bytesIn += chunk.length;
-      if (this.following) this.observe(() => observers.clientChunk(chunk));
-    });
-    relayBytes(client, server, queueLimit);
+    if (observers.clientGate) this.relayGated(observers.clientGate.bind(observers));
+    else {
+      client.on('data', (chunk: Buffer) => {
+        this.totals.bytesIn += chunk.length;
+        if (this.following) this.observe(() => observers.clientChunk(chunk));
+      });
+      relayBytes(client, server, queueLimit);
+    }
     server.on('data', (chunk: Buffer) => this.fromServer(chunk));
     server.once('end', () => this.finish());
     server.once('close', () => this.finish());
@@ -123,7 +131,33 @@ export class EngineRelay {
     this.cutMessage = message;
     if (!this.following) this.finish();
     else if (this.observers.serverBytesToBoundary(Buffer.alloc(0)) === 0) this.cutNow(Buffer.alloc(0));
-    else setTimeout(() => this.finish(), TERMINATE_BOUNDARY_WAIT_MS).unref();
+    else {
+      // The rest of the current message may sit behind back-pressure: read it regardless (at most
+      // one message more is written to the client before the cut).
+      this.server.resume();
+      setTimeout(() => this.finish(), TERMINATE_BOUNDARY_WAIT_MS).unref();
+    }
+  }
+
+  /** Client → server through the gate, with relayBytes' back-pressure rule. */
+  private relayGated(gate: (chunk: Buffer) => { forward: Buffer; refuse?: Buffer }): void {
+    const { client, server } = this;
+    client.on('data', (chunk: Buffer) => {
+      if (this.finished) return;
+      const { forward, refuse } = gate(chunk);
+      this.totals.bytesIn += forward.length;
+      if (this.following) this.observe(() => this.observers.clientChunk(forward));
+      if (forward.length > 0 && !server.write(forward) && server.writableLength >= this.queueLimit) {
+        client.pause();
+        server.once('drain', () => client.resume());
+      }
+      if (refuse) {
+        client.write(refuse);
+        this.finish();
+      }
+    });
+    client.once('end', () => server.end());
+    client.resume();
   }
 
   private fromServer(chunk: Buffer): void {
@@ -141,6 +175,9 @@ export class EngineRelay {
   }
 
   private cutNow(rest: Buffer): void {
+    // The observers see the end of the current message first: the cut message may depend on it
+    // (MySQL numbers its packets).
+    if (rest.length > 0) this.observe(() => this.observers.serverChunk(rest));
     const message = this.cutMessage!();
     this.totals.bytesOut += rest.length;
     this.client.write(rest);

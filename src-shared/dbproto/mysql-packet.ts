@@ -242,3 +242,45 @@ export class MysqlPacketFramer {
     }
   }
 }
+
+/** COM_CHANGE_USER: would log the session in as another database user, past the authorized one. */
+export const COM_CHANGE_USER = 0x11;
+
+/**
+ * Stops client commands the gateway must not pass (COM_CHANGE_USER) before any byte of them
+ * reaches the database. Everything else passes unchanged; at most the first 4 bytes of a packet
+ * (header without its command byte yet) are held back until the next chunk shows the command.
+ */
+export class MysqlCommandGate {
+  private held = Buffer.alloc(0);
+  private remaining = 0;
+
+  constructor(private readonly refused: ReadonlySet<number>) {}
+
+  /** The bytes of `chunk` (plus any held back) that may go on; `refused` is the command stopped, if any. */
+  push(chunk: Buffer): { forward: Buffer; refused?: number } {
+    const data = this.held.length > 0 ? Buffer.concat([this.held, chunk]) : chunk;
+    this.held = Buffer.alloc(0);
+    let at = 0;
+    while (at < data.length) {
+      if (this.remaining > 0) {
+        const take = Math.min(this.remaining, data.length - at);
+        at += take;
+        this.remaining -= take;
+        continue;
+      }
+      const left = data.length - at;
+      if (left < 4 || (left === 4 && data.readUIntLE(at, 3) > 0)) {
+        this.held = Buffer.from(data.subarray(at));
+        return { forward: data.subarray(0, at) };
+      }
+      const length = data.readUIntLE(at, 3);
+      if (data[at + 3] === 0 && length > 0 && this.refused.has(data[at + 4]!)) {
+        return { forward: data.subarray(0, at), refused: data[at + 4]! };
+      }
+      at += 4;
+      this.remaining = length;
+    }
+    return { forward: data };
+  }
+}

@@ -2,10 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CLIENT,
+  COM_CHANGE_USER,
   COM_QUERY,
   COM_STMT_PREPARE,
   MYSQL_MAX_PAYLOAD,
   MYSQL_SUPPORTED_CAPS,
+  MysqlCommandGate,
   MysqlPacketFramer,
   PayloadReader,
   encodeMysqlErr,
@@ -141,4 +143,26 @@ test('the packet framer splits continuations, reports statements and knows bound
   framer.push(packets.subarray(10));
   assert.deepEqual(lengths, [MYSQL_MAX_PAYLOAD, 100, 10, 10]);
   assert.equal(framer.lastSequence, 1);
+});
+
+test('the command gate stops COM_CHANGE_USER before any of its bytes pass, at any chunking', () => {
+  const change = encodeMysqlPacket(0, Buffer.concat([Buffer.from([COM_CHANGE_USER]), Buffer.from('root\0')]));
+  const allowed = Buffer.concat([
+    encodeMysqlPacket(0, Buffer.from([COM_QUERY, 0x11, 0x11])),
+    encodeMysqlPacket(0, Buffer.alloc(0)),
+    encodeMysqlPacket(3, Buffer.from([COM_CHANGE_USER])), // not a command start: sequence 3
+  ]);
+  for (const size of [1, 2, 4, 5, 64]) {
+    const gate = new MysqlCommandGate(new Set([COM_CHANGE_USER]));
+    const stream = Buffer.concat([allowed, change]);
+    const passed: Buffer[] = [];
+    let refused: number | undefined;
+    for (let at = 0; at < stream.length && refused === undefined; at += size) {
+      const result = gate.push(stream.subarray(at, at + size));
+      passed.push(result.forward);
+      refused = result.refused;
+    }
+    assert.equal(refused, COM_CHANGE_USER, `chunks of ${size}`);
+    assert.deepEqual(Buffer.concat(passed), allowed, `chunks of ${size}`);
+  }
 });

@@ -10,7 +10,10 @@ import { OpeningReader } from '../../../src-shared/dbproto/opening-reader.ts';
 import { MysqlResponseTracker } from '../../../src-shared/dbproto/mysql-response.ts';
 import {
   CLIENT,
+  COM_CHANGE_USER,
+  ER_ACCESS_DENIED,
   ER_CANT_CONNECT,
+  MysqlCommandGate,
   ER_CONNECTION_KILLED,
   MysqlPacketFramer,
   encodeMysqlErr,
@@ -88,6 +91,8 @@ class MysqlSession {
 
   private startRelay(server: Duplex, capabilities: number): Promise<{ bytesIn: number; bytesOut: number }> {
     const { ctx } = this;
+    // COM_CHANGE_USER would log in as another db user than the authorized one: never passed on.
+    const gate = new MysqlCommandGate(new Set([COM_CHANGE_USER]));
     const response = new MysqlResponseTracker((capabilities & CLIENT.DEPRECATE_EOF) !== 0);
     this.response = response;
     const clientFramer = new MysqlPacketFramer((sequence, payload) => {
@@ -110,6 +115,15 @@ class MysqlSession {
         serverChunk: (chunk) => serverFramer.push(chunk),
         serverBytesToBoundary: (chunk) => serverFramer.bytesToBoundary(chunk),
         lostMessage: (why) => this.errPacket({ ...ER_CANT_CONNECT, message: `database ${ctx.database}: ${why}` }),
+        clientGate: (chunk) => {
+          const { forward, refused } = gate.push(chunk);
+          if (refused === undefined) return { forward };
+          ctx.log.warn('mysql session: refused COM_CHANGE_USER', { database: ctx.database });
+          // The refused command is sequence 0, so the client reads its answer as 1.
+          const message =
+            'changing the database user inside a session is not allowed through Gatehouse; reconnect as that user';
+          return { forward, refuse: encodeMysqlPacket(1, encodeMysqlErr({ ...ER_ACCESS_DENIED, message })) };
+        },
       },
       ctx.log,
     );
@@ -122,7 +136,8 @@ class MysqlSession {
    * last one; it reads an ERR where a row was due as the statement's error. A client between
    * commands reads the packet only after its next command, which is sequence 0, so it expects 1.
    * (Mid-response of a command other than COM_QUERY, e.g. a binary result set, the guess is
-   * "between commands": that client reports a lost connection instead of the reason.)
+   * "between commands": a client that checks sequence numbers, as libmysqlclient does and
+   * libmariadb does not, then reports a lost connection instead of the reason.)
    */
   private errPacket(err: MysqlErr): Buffer {
     const waiting = this.last.from === 'client' || this.response?.midResponse() === true;
