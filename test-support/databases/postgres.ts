@@ -155,6 +155,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
         'full_page_writes=off',
         '-c',
         'shared_buffers=16MB',
+        // A backend notices a client that went away mid-query (a cut session) within this.
+        '-c',
+        'client_connection_check_interval=500ms',
       ],
       runAs,
       // SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to disconnect.
