@@ -127,7 +127,7 @@ export interface DbWorld {
 }
 
 /** The db_service section of the daemon's config: on, its own loopback listener, no static databases. */
-async function dbServiceConfig(): Promise<string> {
+export async function dbServiceConfig(): Promise<string> {
   return ['db_service:', '  enabled: true', `  listen_addr: 127.0.0.1:${await freePort()}`, '  databases: []', ''].join(
     '\n',
   );
@@ -195,6 +195,8 @@ export async function startDbWorld(opts: ClusterOptions = {}): Promise<DbWorld> 
 
 export interface Gateway {
   port: number;
+  /** The `gate proxy db` process (e.g. to read its memory). */
+  pid: number | undefined;
   /** What `gate proxy db` printed so far. */
   output(): string;
   stop(): Promise<void>;
@@ -216,7 +218,7 @@ function canConnect(port: number): Promise<boolean> {
  * stop(); resolves once its local port accepts connections.
  */
 export async function startGateway(
-  world: DbWorld,
+  world: Pick<DbWorld, 'cluster' | 'home'>,
   who: string,
   db: string,
   pin: { dbUser?: string; dbName?: string } = {},
@@ -251,7 +253,7 @@ export async function startGateway(
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`gate ${args.join(' ')} exited ${child.exitCode}:\n${output}`);
-    if (await canConnect(port)) return { port, output: () => output, stop };
+    if (await canConnect(port)) return { port, pid: child.pid, output: () => output, stop };
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();
