@@ -56,7 +56,7 @@ describe('database access: device trust and locks', () => {
     world.addUserAndLogin('tina', ['dbs']);
     world.addUserAndLogin('ugo', ['dbs']);
     // tina's machine is enrolled (a real TPM 2.0 in swtpm) and her login re-issued as device-trusted.
-    const tag = world.gateAs('tina', ['device', 'asset-tag'], '', tpmEnv()).out.trim();
+    const tag = world.gateAs('tina', ['device', 'asset-tag'], '', tpmEnv()).stdout.trim();
     const added = world.cluster.gatectl(['devices', 'add', '--asset-tag', tag, '--os', 'linux', '--enroll']);
     const token = /^ {2}(\S{20,})$/m.exec(added.stdout)?.[1];
     assert.ok(token, added.stdout + added.stderr);

@@ -120,7 +120,7 @@ export interface DbWorld {
   /** GATEHOUSE_HOME of a person's `gate`. */
   home(who: string): string;
   /** `gate` as `who` (their own GATEHOUSE_HOME). */
-  gateAs(who: string, args: string[], input?: string, env?: Record<string, string>): ClientResult;
+  gateAs(who: string, args: string[], input?: string, env?: Record<string, string>): ClientResult & { stdout: string };
   /** Adds a Gatehouse user with `roles` and logs their `gate` in. */
   addUserAndLogin(who: string, roles: string[]): void;
   stop(): Promise<void>;
@@ -155,14 +155,15 @@ export async function startDbWorld(opts: ClusterOptions = {}): Promise<DbWorld> 
     };
     pg = await startPostgres(serverOpts);
     maria = await startMariaDb(serverOpts);
-    // MariaDB would refuse alice on payroll by itself; grant it so only Gatehouse can refuse it.
-    maria.admin("GRANT ALL PRIVILEGES ON payroll.* TO 'alice'@'%';");
+    // MariaDB would refuse alice on payroll and bob on orders by itself (PostgreSQL lets every
+    // user connect to every database); grant them so only Gatehouse can refuse them.
+    maria.admin("GRANT ALL PRIVILEGES ON payroll.* TO 'alice'@'%'; GRANT ALL PRIVILEGES ON orders.* TO 'bob'@'%';");
     cluster.apply(dbResourceYaml({ name: PG_DB, protocol: 'postgres', uri: `127.0.0.1:${pg.port}` }));
     cluster.apply(dbResourceYaml({ name: MY_DB, protocol: 'mysql', uri: `127.0.0.1:${maria.port}` }));
     const home = (who: string) => join(cluster.dir, `home-${who}`);
     const gateAs = (who: string, args: string[], input = '', env: Record<string, string> = {}) => {
       const r = cluster.gate(args, input, { GATEHOUSE_HOME: home(who), ...env });
-      return { status: r.status, out: r.stdout + r.stderr };
+      return { status: r.status, out: r.stdout + r.stderr, stdout: r.stdout };
     };
     return {
       cluster,
