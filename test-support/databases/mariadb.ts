@@ -24,6 +24,8 @@ export const MARIADB_INSTALL_DB = process.env.GATEHOUSE_MARIADB_INSTALL_DB ?? '/
 export const MARIADB = process.env.GATEHOUSE_MARIADB_CLIENT ?? '/usr/bin/mariadb';
 
 export interface MariaDbOptions extends DatabaseServerOptions {
+  /** Paths of the server, mariadb-install-db and the client; default MARIADBD, MARIADB_INSTALL_DB, MARIADB. */
+  binaries?: { server?: string; installDb?: string; client?: string };
   /** Default 100. */
   maxConnections?: number;
 }
@@ -94,9 +96,12 @@ function clientArgsFor(port: number, t: MariaDbTarget): string[] {
 
 /** Starts MariaDB with `opts`'s TLS identity, users and databases. Call stop() when done. */
 export async function startMariaDb(opts: MariaDbOptions): Promise<MariaDbServer> {
-  requireBinary(MARIADBD, 'mariadb-server (apt-get install mariadb-server)');
-  requireBinary(MARIADB_INSTALL_DB, 'mariadb-server (apt-get install mariadb-server)');
-  requireBinary(MARIADB, 'mariadb-client (apt-get install mariadb-client)');
+  const serverBin = opts.binaries?.server ?? MARIADBD;
+  const installDbBin = opts.binaries?.installDb ?? MARIADB_INSTALL_DB;
+  const clientBin = opts.binaries?.client ?? MARIADB;
+  requireBinary(serverBin, 'mariadb-server (apt-get install mariadb-server)');
+  requireBinary(installDbBin, 'mariadb-server (apt-get install mariadb-server)');
+  requireBinary(clientBin, 'mariadb-client (apt-get install mariadb-client)');
   const runAs = runAsFor('mysql');
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-mariadb-'));
   const dataDir = join(dir, 'data');
@@ -115,7 +120,7 @@ export async function startMariaDb(opts: MariaDbOptions): Promise<MariaDbServer>
     writeOwned(join(tlsDir, 'client-ca.crt'), opts.clientCaPem, runAs);
     runSetup(
       'MariaDB',
-      MARIADB_INSTALL_DB,
+      installDbBin,
       // --no-defaults: the machine's /etc/mysql config (datadir, socket, log files) must not leak in.
       [
         '--no-defaults',
@@ -129,7 +134,7 @@ export async function startMariaDb(opts: MariaDbOptions): Promise<MariaDbServer>
     );
     const server = await launchServer({
       label: 'MariaDB',
-      command: MARIADBD,
+      command: serverBin,
       args: (port) => [
         '--no-defaults',
         `--datadir=${dataDir}`,
@@ -159,7 +164,7 @@ export async function startMariaDb(opts: MariaDbOptions): Promise<MariaDbServer>
     stopServer = server.stop;
     const admin = (sql: string): string => {
       const r = spawnSync(
-        MARIADB,
+        clientBin,
         ['--no-defaults', `--socket=${socket}`, '--user=root', '--batch', '--skip-column-names'],
         {
           input: sql,

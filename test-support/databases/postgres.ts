@@ -25,6 +25,8 @@ export const PG_BINDIR = process.env.GATEHOUSE_PG_BINDIR ?? '/usr/lib/postgresql
 const SETUP_SUPERUSER = 'postgres';
 
 export interface PostgresOptions extends DatabaseServerOptions {
+  /** Where initdb, postgres and psql are; default PG_BINDIR. */
+  binDir?: string;
   /** Default 100: enough for pgbench -c 8 and the benchmark's idle connections. */
   maxConnections?: number;
 }
@@ -85,8 +87,10 @@ function setupSql(opts: DatabaseServerOptions): string {
 
 /** Starts PostgreSQL with `opts`'s TLS identity, users and databases. Call stop() when done. */
 export async function startPostgres(opts: PostgresOptions): Promise<PostgresServer> {
-  for (const bin of ['initdb', 'postgres', 'psql'])
-    requireBinary(join(PG_BINDIR, bin), 'postgresql-15 (apt-get install postgresql)');
+  const bin = (name: string) => join(opts.binDir ?? PG_BINDIR, name);
+  for (const name of ['initdb', 'postgres', 'psql']) {
+    requireBinary(bin(name), 'postgresql-15 (apt-get install postgresql)');
+  }
   const runAs = runAsFor('postgres');
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pg-'));
   const dataDir = join(dir, 'data');
@@ -106,7 +110,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
     writeOwned(join(tlsDir, 'client-ca.crt'), opts.clientCaPem, runAs);
     runSetup(
       'PostgreSQL',
-      join(PG_BINDIR, 'initdb'),
+      bin('initdb'),
       [
         '-D',
         dataDir,
@@ -126,7 +130,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
     writeOwned(join(dataDir, 'pg_hba.conf'), hbaConf(), runAs, 0o600);
     const server = await launchServer({
       label: 'PostgreSQL',
-      command: join(PG_BINDIR, 'postgres'),
+      command: bin('postgres'),
       args: (port) => [
         '-D',
         dataDir,
@@ -155,6 +159,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
         'full_page_writes=off',
         '-c',
         'shared_buffers=16MB',
+        // A backend notices a client that went away mid-query (a cut session) within this.
+        '-c',
+        'client_connection_check_interval=500ms',
       ],
       runAs,
       // SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to disconnect.
@@ -167,7 +174,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
     const admin = (sql: string): string => {
       // psql -f - sends statement by statement, so CREATE DATABASE is not inside a transaction.
       const r = spawnSync(
-        PSQL,
+        bin('psql'),
         [
           '-X',
           '-q',

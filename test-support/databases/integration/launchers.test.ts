@@ -155,3 +155,23 @@ describe('startMariaDb', () => {
     assert.match(r.out, /ERROR 1045 .*Access denied for user 'admin'/);
   });
 });
+
+describe('a missing database binary', () => {
+  it('is an error naming the Debian package, never a skip', async () => {
+    const certs = await pki();
+    const opts = {
+      serverCertPem: certs.server.certPem,
+      serverKeyPem: certs.server.keyPem,
+      clientCaPem: certs.ca.certPem,
+      users: [],
+    };
+    await assert.rejects(
+      startPostgres({ ...opts, binDir: '/nonexistent/bin' }),
+      /initdb not found: install the Debian package postgresql-15/,
+    );
+    await assert.rejects(
+      startMariaDb({ ...opts, binaries: { server: '/nonexistent/mariadbd' } }),
+      /mariadbd not found: install the Debian package mariadb-server/,
+    );
+  });
+});
