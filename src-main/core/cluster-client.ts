@@ -1,6 +1,7 @@
 // ClusterClient: the cluster API as the client sees it. Public calls (ping, login, set password)
 // verify the proxy against its pinned CA; authenticated calls additionally present the profile's
 // X.509 client certificate (mTLS). Every failure leaves as a GatehouseError (see api-errors.ts).
+import { createPublicKey } from 'node:crypto';
 import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
@@ -16,6 +17,7 @@ import {
 } from './device-calls.ts';
 import type { EnrollDeviceResult } from '../device/ceremony/enroll-device.ts';
 import { generateClientKey } from './keys.ts';
+import type { RouteCertificateRequest } from './route-certs.ts';
 import { isExpired, type Profile, type ProfileStore } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
 import { strictTlsOptions, type ProxyTrust, type TrustDecision, type TrustOptions } from './proxy-trust.ts';
@@ -60,6 +62,18 @@ export interface NodeInfo {
   address: string;
   hostname: string;
   labels: Record<string, string>;
+}
+
+/** A database the caller's roles let them see (AuthService.ListDatabases). */
+export interface DatabaseInfo {
+  name: string;
+  protocol: string;
+  description: string;
+  labels: Record<string, string>;
+  uri: string;
+  /** What the roles allow; "*" means any (the client then names one). */
+  allowedDbUsers: string[];
+  allowedDbNames: string[];
 }
 
 type Api = Client<typeof AuthService>;
@@ -167,6 +181,48 @@ export class ClusterClient {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  async listDatabases(profile: Profile): Promise<DatabaseInfo[]> {
+    const r = await this.call(this.api(profile), (api, o) => api.listDatabases({}, o));
+    return r.databases
+      .map((d) => ({
+        name: d.name,
+        protocol: d.protocol,
+        description: d.description,
+        labels: { ...d.labels },
+        uri: d.uri,
+        allowedDbUsers: [...d.allowedDbUsers],
+        allowedDbNames: [...d.allowedDbNames],
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * A route certificate for the profile's login key (see route-certs.ts): same identity and
+   * device fields as the login, plus the route; the cluster caps its life at the login's.
+   */
+  async issueRouteCertificate(
+    profile: Profile,
+    request: RouteCertificateRequest,
+  ): Promise<{ certPem: string; expiresAt: Date }> {
+    const key = this.deps.profiles.loadCredentials(profile).key;
+    const tlsPublicKeyPem = createPublicKey(key.privateKey).export({ type: 'spki', format: 'pem' }) as string;
+    const r = await this.call(this.api(profile), (api, o) =>
+      api.issueRouteCertificate(
+        {
+          tlsPublicKeyPem,
+          kind: request.kind,
+          name: request.name,
+          dbUser: request.dbUser ?? '',
+          dbName: request.dbName ?? '',
+          ttlSeconds: BigInt(request.ttlSeconds ?? 0),
+        },
+        o,
+      ),
+    );
+    if (!r.tlsCertPem) throw new GatehouseError(ErrorCode.INTERNAL, 'the cluster issued no route certificate');
+    return { certPem: r.tlsCertPem, expiresAt: new Date(Number(r.expiresUnix) * 1000) };
+  }
+
   /**
    * Enrolls this device with a one-time token (the TPM ceremony over the profile's mTLS
    * connection). The caller records the enrollment.
@@ -245,7 +301,11 @@ export class ClusterClient {
     const { host: _h, port: _p, ...tlsOpts } = strictTlsOptions(this.proxy, pin.caPem, client);
     const session = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 30_000 }, tlsOpts);
     const transport = createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session });
-    const conn = { api: createClient(AuthService, transport), device: createClient(DeviceTrustService, transport), session };
+    const conn = {
+      api: createClient(AuthService, transport),
+      device: createClient(DeviceTrustService, transport),
+      session,
+    };
     this.apis.set(id, conn);
     return conn;
   }
