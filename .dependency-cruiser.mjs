@@ -41,8 +41,9 @@ const CLUSTER_LAYERS = [
   ['api'],
   // Runtime of a service joined to auth: host identity, API client, watched cache, remote audit.
   ['service'],
-  // The access services; the proxy and the node share nothing but what lies below them.
-  ['node', 'proxy'],
+  // The access services; the proxy, the node and the db service share nothing but what lies below
+  // them (the proxy reaches the db service over the wire, with src-shared/db-route.ts).
+  ['node', 'proxy', 'db'],
   // Composition of the services into one process (any topology).
   ['daemon'],
   // gatehouse / gatectl.

@@ -6,7 +6,7 @@ import { join, relative, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const roots = ['src-main', 'src-cluster', 'src-shared', 'src-renderer', 'scripts'];
+const roots = ['src-main', 'src-cluster', 'src-shared', 'src-renderer', 'scripts', 'test-support'];
 const skipDirs = new Set(['node_modules', 'gen', 'dist']);
 
 function walk(dir, out) {

@@ -23,6 +23,11 @@ export const TEST_PACKAGES = {
   'swtpm-tools': 'swtpm_setup: EK certificates from a local CA',
   'tpm2-tools': 'cross-checks of every TPM step',
   'libtss2-dev': 'headers and libraries for the TPM addon (native/)',
+  // Database access (issue 13): test-support/databases/ starts real servers with TLS and client certs.
+  postgresql: 'PostgreSQL 15 server (postgresql-15: initdb, postgres, and pgbench for bench:db; no -contrib needed)',
+  'postgresql-client-15': 'psql, the client the database tests and bench:db drive through the gateway',
+  'mariadb-server': 'MariaDB 10.11 server (mariadbd, mariadb-install-db) for the MySQL-protocol tests',
+  'mariadb-client': 'the mariadb / mysql client the MySQL-protocol tests drive through the gateway',
 };
 
 const APT_TIMEOUT_MS = 20 * 60_000;
