@@ -9,16 +9,17 @@ import type { ProxyAddress } from '../core/proxy-address.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
 import { LocalGateway, type GatewayInfo, type RouteDialer } from './gateway.ts';
 import { openProxyTunnel, type TlsClientCertificate } from './proxy-tunnel.ts';
+import { builtinDbFronts } from './db/builtin-fronts.ts';
 import { dbRouteProtocol, type DbClientFronts } from './db/db-route.ts';
 import { RouteProtocols, validateRoute, type GatewayRoute } from './route.ts';
 import { sshRouteProtocol } from './ssh/ssh-route.ts';
 
 /**
  * The route protocols this build can open gateways for. A new kind of access adds its folder
- * (gateways/db/, gateways/app/, …) and one entry here. db routes need the client fronts.
+ * (gateways/db/, gateways/app/, …) and one entry here. Tests may pass their own db fronts.
  */
 export function builtinRouteProtocols(opts: { dbFronts?: DbClientFronts } = {}): RouteProtocols {
-  return new RouteProtocols([sshRouteProtocol, ...(opts.dbFronts ? [dbRouteProtocol(opts.dbFronts)] : [])]);
+  return new RouteProtocols([sshRouteProtocol, dbRouteProtocol(opts.dbFronts ?? builtinDbFronts())]);
 }
 
 /** Gateways one app keeps open at once; each is a listening port. */

@@ -61,7 +61,7 @@ test('routes are named the same way in logs and lists', () => {
   );
 });
 
-test('the SSH protocol routes on gatehouse-ssh/1 with the node in the header; other kinds are not routable yet', () => {
+test('the SSH protocol routes on gatehouse-ssh/1 with the node in the header; kinds without a protocol are refused', () => {
   const protocols = builtinRouteProtocols();
   const ssh = protocols.forRoute({ kind: 'ssh', name: 'web1' });
   assert.equal(ssh.alpn({ kind: 'ssh', name: 'web1' }), ALPN_SSH);
@@ -69,7 +69,8 @@ test('the SSH protocol routes on gatehouse-ssh/1 with the node in the header; ot
   assert.throws(
     () => protocols.forRoute({ kind: 'kube', name: 'prod' }),
     (e: unknown) =>
-      coded(ErrorCode.UNKNOWN_KIND)(e) && /cannot open kube gateways yet \(supported: ssh\)/.test((e as Error).message),
+      coded(ErrorCode.UNKNOWN_KIND)(e) &&
+      /cannot open kube gateways yet \(supported: ssh, db\)/.test((e as Error).message),
   );
   assert.throws(() => new RouteProtocols([sshRouteProtocol, sshRouteProtocol]), coded(ErrorCode.CONFIG));
 });

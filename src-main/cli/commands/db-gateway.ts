@@ -17,7 +17,6 @@ import {
   type DbClientCommand,
   type DbClientTarget,
 } from '../../gateways/db/client-command.ts';
-import type { DbClientFronts } from '../../gateways/db/db-route.ts';
 import type { GatewayInfo } from '../../gateways/gateway.ts';
 import { builtinRouteProtocols, GatewayService, profileRouteAccess } from '../../gateways/gateway-service.ts';
 import type { DbProtocol, GatewayRoute } from '../../gateways/route.ts';
@@ -71,10 +70,9 @@ async function listenDbGateway(
   profile: Profile,
   route: DbRoute,
   port: number | undefined,
-  fronts: DbClientFronts,
 ): Promise<{ gateways: GatewayService; info: GatewayInfo }> {
   const { core } = ctx;
-  const gateways = new GatewayService({ protocols: builtinRouteProtocols({ dbFronts: fronts }) });
+  const gateways = new GatewayService({ protocols: builtinRouteProtocols() });
   const info = await gateways.create({
     route,
     ...(port !== undefined ? { localPort: port } : {}),
@@ -99,15 +97,10 @@ function reloaded(ctx: CommandContext, profile: Profile): Profile {
 }
 
 /** `gate proxy db NAME --tunnel [--port P]`: prints the address and the client command, runs until Ctrl-C. */
-export async function proxyDb(
-  ctx: CommandContext,
-  name: string,
-  opts: ProxyDbOptions,
-  fronts: DbClientFronts,
-): Promise<number> {
+export async function proxyDb(ctx: CommandContext, name: string, opts: ProxyDbOptions): Promise<number> {
   if (!opts.tunnel) throw new GatehouseError(ErrorCode.BAD_REQUEST, TUNNEL_ONLY);
   const { profile, route } = await resolveDbRoute(ctx, name, opts);
-  const { gateways, info } = await listenDbGateway(ctx, profile, route, opts.port, fronts);
+  const { gateways, info } = await listenDbGateway(ctx, profile, route, opts.port);
   const command = displayedDbClientCommand(route.protocol, clientTarget(route, info));
   // stdout carries only the address, so a script can read it; the how-to goes to stderr.
   print(ctx.io, `${info.localAddress}:${info.localPort}`);
@@ -129,16 +122,11 @@ export async function proxyDb(
 }
 
 /** `gate db connect NAME`: a gateway on a free port and the local client through it; its exit code. */
-export async function dbConnect(
-  ctx: CommandContext,
-  name: string,
-  opts: DbTargetOptions,
-  fronts: DbClientFronts,
-): Promise<number> {
+export async function dbConnect(ctx: CommandContext, name: string, opts: DbTargetOptions): Promise<number> {
   const { profile, route } = await resolveDbRoute(ctx, name, { ...opts, requireUser: true });
   // Before listening: a missing client is a clear error, not a gateway nobody uses.
   const client = findLocalDbClient(route.protocol, ctx.env.PATH ?? '');
-  const { gateways, info } = await listenDbGateway(ctx, profile, route, undefined, fronts);
+  const { gateways, info } = await listenDbGateway(ctx, profile, route, undefined);
   try {
     const command = { program: client.path, args: dbClientArgs(client.program, clientTarget(route, info)) };
     return await runClient(command, ctx.env);

@@ -27,10 +27,6 @@ function targetOptions(cmd: Command): DbTargetOptions {
   return { ...(o.dbUser ? { dbUser: o.dbUser } : {}), ...(o.dbName ? { dbName: o.dbName } : {}) };
 }
 
-async function fronts() {
-  return (await import('../../gateways/db/builtin-fronts.ts')).builtinDbFronts();
-}
-
 export function registerDatabaseCommands(program: Command, context: ContextFactory): void {
   const db = program.command('db').summary('list and reach databases (PostgreSQL, MySQL/MariaDB)');
 
@@ -78,8 +74,7 @@ export function registerDatabaseCommands(program: Command, context: ContextFacto
   );
   gateAction(connect, context, async () => {
     const { dbConnect } = await import('../commands/db-gateway.ts');
-    const dbFronts = await fronts();
-    return (ctx, cmd) => dbConnect(ctx, cmd.processedArgs[0] as string, targetOptions(cmd), dbFronts);
+    return (ctx, cmd) => dbConnect(ctx, cmd.processedArgs[0] as string, targetOptions(cmd));
   });
 
   const proxy = program.commands.find((c) => c.name() === 'proxy');
@@ -96,19 +91,13 @@ export function registerDatabaseCommands(program: Command, context: ContextFacto
   gateAction(proxyDb, context, async () => {
     const { proxyDb: run } = await import('../commands/db-gateway.ts');
     const { parseLocalPort } = await import('../commands/proxy-listen.ts');
-    const dbFronts = await fronts();
     return (ctx, cmd) => {
       const o = cmd.opts<{ port?: string; tunnel?: boolean }>();
-      return run(
-        ctx,
-        cmd.processedArgs[0] as string,
-        {
-          ...targetOptions(cmd),
-          ...(o.port !== undefined ? { port: parseLocalPort(o.port) } : {}),
-          ...(o.tunnel ? { tunnel: true } : {}),
-        },
-        dbFronts,
-      );
+      return run(ctx, cmd.processedArgs[0] as string, {
+        ...targetOptions(cmd),
+        ...(o.port !== undefined ? { port: parseLocalPort(o.port) } : {}),
+        ...(o.tunnel ? { tunnel: true } : {}),
+      });
     };
   });
 }
