@@ -64,7 +64,7 @@ describe('gate db without a cluster', () => {
     assert.equal(r.code, 0);
     for (const c of ['ls', 'login', 'logout', 'connect']) assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`));
     const p = await gate(['proxy', '--help'], home);
-    assert.match(p.stdout, /\n  db <NAME>/);
+    assert.match(p.stdout, /\n {2}db <NAME>/);
   });
 });
 
