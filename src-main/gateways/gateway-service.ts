@@ -66,16 +66,36 @@ export function proxyRouteDialer(protocols: RouteProtocols, access: () => RouteA
     const protocol = protocols.forRoute(route);
     const header = protocol.header(route, target);
     const a = access();
-    return openProxyTunnel({
-      proxy: a.proxy,
-      proxyCaPem: a.proxyCaPem,
-      client: await a.certificateFor(route),
-      alpn: protocol.alpn(route),
-      header,
-      ...(a.explainTls ? { explainTls: a.explainTls } : {}),
-      ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
-    });
+    return asDeviceRefusal(
+      openProxyTunnel({
+        proxy: a.proxy,
+        proxyCaPem: a.proxyCaPem,
+        client: await a.certificateFor(route),
+        alpn: protocol.alpn(route),
+        header,
+        ...(a.explainTls ? { explainTls: a.explainTls } : {}),
+        ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
+      }),
+    );
   };
+}
+
+/** The words the authorizer uses when access needs a trusted device (as the SSH node says it). */
+export const UNAUTHORIZED_DEVICE = 'unauthorized device';
+
+/**
+ * A route refused for want of a trusted device gets DEVICE_UNTRUSTED, whatever code the service
+ * sent it with, so the app and `gate` show the same remedy as for SSH; the words stay the service's.
+ */
+async function asDeviceRefusal<T>(opening: Promise<T>): Promise<T> {
+  try {
+    return await opening;
+  } catch (e) {
+    if (e instanceof GatehouseError && e.code === ErrorCode.ACCESS_DENIED && e.message.includes(UNAUTHORIZED_DEVICE)) {
+      throw new GatehouseError(ErrorCode.DEVICE_UNTRUSTED, e.message, e.details);
+    }
+    throw e;
+  }
 }
 
 export interface CreateGatewayInput {

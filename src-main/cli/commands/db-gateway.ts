@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { DbLogins, dbLoginRequest } from '../../core/db-logins.ts';
+import { requirementLines } from '../../core/device-trust-status.ts';
 import type { Profile } from '../../core/profiles.ts';
 import {
   dbClientArgs,
@@ -23,6 +24,7 @@ import type { DbProtocol, GatewayRoute } from '../../gateways/route.ts';
 import type { CommandContext } from '../context.ts';
 import { note, print } from '../io.ts';
 import { chooseDbUser, requireDatabase, type DbTargetOptions } from './db.ts';
+import { profileTrust } from './status.ts';
 
 export interface ProxyDbOptions extends DbTargetOptions {
   port?: number;
@@ -79,7 +81,14 @@ async function listenDbGateway(
     // Re-read per connection: a `gate login` while this runs is picked up without a restart.
     access: () => profileRouteAccess(core.proxyAccess(reloaded(ctx, profile))),
   });
-  gateways.get(info.id).onRefused((e) => note(ctx.io, `gate: ${e.message} [${e.code}]`));
+  gateways.get(info.id).onRefused((e) => {
+    note(ctx.io, `gate: ${e.message} [${e.code}]`);
+    // The same next step `gate ssh` gives for a node that wants a trusted device.
+    if (e.code !== ErrorCode.DEVICE_UNTRUSTED) return;
+    const trust = profileTrust(core, reloaded(ctx, profile));
+    if (trust.state !== 'trusted')
+      for (const line of requirementLines({ ...trust, required: true })) note(ctx.io, line);
+  });
   return { gateways, info };
 }
 

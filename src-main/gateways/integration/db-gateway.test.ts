@@ -26,6 +26,7 @@ import { lineDbFront } from '../test-support/line-db-front.ts';
 
 const DENIED_USER = 'mallory';
 const FRONT_TIMEOUT_MS = 400;
+const DEVICES_ONLY = 'devices-only';
 
 interface Routed {
   alpn: string;
@@ -121,6 +122,15 @@ describe('db gateway: front, route certificate and database route', () => {
     const header = JSON.parse(await readLine(s)) as Record<string, string>;
     const certCn = (s.getPeerCertificate().subject?.CN as string | undefined) ?? '';
     routed.push({ alpn: String(s.alpnProtocol), header, certCn });
+    if (header.db === DEVICES_ONLY) {
+      writeHeaderLine(s, {
+        ok: false,
+        code: ErrorCode.ACCESS_DENIED,
+        message: 'access to db denied: unauthorized device',
+      });
+      s.end();
+      return;
+    }
     if (!s.authorized || header.db_user === DENIED_USER) {
       const message = `access to db "${header.db}" denied for db user "${header.db_user}"`;
       writeHeaderLine(s, { ok: false, code: ErrorCode.ACCESS_DENIED, message });
@@ -185,6 +195,15 @@ describe('db gateway: front, route certificate and database route', () => {
     next.write('LOGIN alice\n');
     assert.equal(await readText(next, '\n'), 'WELCOME LOGIN alice\n');
     next.destroy();
+    await gateways.close(info.id);
+  });
+
+  test("a refusal for want of a trusted device is coded DEVICE_UNTRUSTED, in the service's words", async () => {
+    const info = await open({ kind: 'db', name: DEVICES_ONLY, protocol: 'postgres' });
+    const local = await connectLocal(info.localPort);
+    local.write('LOGIN alice\n');
+    assert.equal(await readAll(local), 'ERROR access to db denied: unauthorized device\n');
+    assert.equal(gateways.get(info.id).info().lastRefusal?.code, ErrorCode.DEVICE_UNTRUSTED);
     await gateways.close(info.id);
   });
 
