@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ClusterProcess, freePort, stopChild } from '../../../test-support/cluster-process.ts';
+import { until } from '../../../test-support/until.ts';
 import { PSQL, startPostgres, type PostgresServer } from '../../../test-support/databases/postgres.ts';
 
 const DB = 'pg-orders';
@@ -38,12 +39,17 @@ function startProxyDb(
     const timer = setTimeout(() => reject(new Error(`no address printed in time; stderr:\n${err}`)), 20_000);
     child.stdout!.on('data', (d) => {
       out += d;
+      check();
+    });
+    child.stderr!.on('data', () => check());
+    // Listening once the address is on stdout and the how-to (ending "Stop with Ctrl-C.") on stderr.
+    function check() {
       const m = /^127\.0\.0\.1:(\d+)$/m.exec(out);
-      if (m) {
+      if (m && err.includes('Stop with Ctrl-C.')) {
         clearTimeout(timer);
         resolve({ child, port: Number(m[1]), stderr: () => err });
       }
-    });
+    }
     child.once('exit', (code) => reject(new Error(`gate proxy db exited (${code}) before listening:\n${err}`)));
   });
 }
@@ -141,7 +147,12 @@ describe('gate db and gate proxy db against a real cluster and PostgreSQL', () =
       const denied = psql(gw.port, 'bob', 'orders', 'select 1');
       assert.notEqual(denied.status, 0);
       assert.match(denied.out, /FATAL:.*access to db/, denied.out);
-      assert.match(gw.stderr(), /\[ACCESS_DENIED\]/);
+      // The gateway's own report of the refusal reaches its stderr asynchronously.
+      await until(
+        'the refusal on the gateway stderr',
+        () => (/\[ACCESS_DENIED\]/.test(gw.stderr()) ? true : undefined),
+        5000,
+      );
       const ok = psql(gw.port, 'alice', 'orders', 'select 1');
       assert.equal(ok.out.trim(), '1', ok.out);
     } finally {
