@@ -13,8 +13,34 @@ import { dirname, join } from 'node:path';
 import { ClusterProcess, freePort, stopChild } from '../../../test-support/cluster-process.ts';
 import { until } from '../../../test-support/until.ts';
 import { PSQL, startPostgres, type PostgresServer } from '../../../test-support/databases/postgres.ts';
+import { MARIADB, startMariaDb, type MariaDbServer } from '../../../test-support/databases/mariadb.ts';
+import { dbClientArgs } from '../../gateways/db/client-command.ts';
 
 const DB = 'pg-orders';
+const MY_DB = 'maria-orders';
+
+/** The mariadb client through a gateway: TCP to the local port, no TLS (the gateway is local), batch output. */
+function mariadb(
+  port: number,
+  user: string,
+  database: string,
+  sql: string,
+): Promise<{ status: number | null; out: string }> {
+  const args = [
+    '--no-defaults',
+    '--batch',
+    '--skip-column-names',
+    ...dbClientArgs('mariadb', { host: '127.0.0.1', port, dbUser: user, dbName: database }),
+  ];
+  // Asynchronous, like psql here: nothing in this process may block while a gateway child serves.
+  return new Promise((resolve) => {
+    const child = spawn(MARIADB, [...args, '-e', sql], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('close', (status) => resolve({ status, out }));
+  });
+}
 
 /** psql through a gateway: plain to 127.0.0.1 (the gateway answers SSLRequest with 'N'), never prompting. */
 function psql(port: number, user: string, database: string, sql: string): { status: number | null; out: string } {
@@ -54,9 +80,20 @@ function startProxyDb(
   });
 }
 
-describe('gate db and gate proxy db against a real cluster and PostgreSQL', () => {
+function dbResource(name: string, protocol: 'postgres' | 'mysql', port: number): string {
+  return [
+    'kind: db',
+    'version: v3',
+    `metadata: { name: ${name}, labels: { env: test } }`,
+    `spec: { protocol: ${protocol}, uri: "127.0.0.1:${port}" }`,
+    '',
+  ].join('\n');
+}
+
+describe('gate db and gate proxy db against a real cluster, PostgreSQL and MariaDB', () => {
   let cluster: ClusterProcess;
   let pg: PostgresServer | undefined;
+  let maria: MariaDbServer | undefined;
 
   before(async () => {
     const dbServiceConfig = `db_service:\n  enabled: true\n  listen_addr: 127.0.0.1:${await freePort()}\n  databases: []\n`;
@@ -65,22 +102,17 @@ describe('gate db and gate proxy db against a real cluster and PostgreSQL', () =
     const prefix = join(cluster.dir, 'pgserver');
     const sign = cluster.gatectl(['auth', 'sign', '--format', 'db', '--host', '127.0.0.1', '--out', prefix]);
     assert.equal(sign.status, 0, sign.stderr);
-    pg = await startPostgres({
+    const server = {
       serverCertPem: readFileSync(`${prefix}.crt`, 'utf8'),
       serverKeyPem: readFileSync(`${prefix}.key`, 'utf8'),
       clientCaPem: readFileSync(`${prefix}.cas`, 'utf8'),
       users: [{ name: 'alice' }, { name: 'bob' }],
       databases: [{ name: 'orders', owner: 'alice' }],
-    });
-    cluster.apply(
-      [
-        'kind: db',
-        'version: v3',
-        `metadata: { name: ${DB}, labels: { env: test } }`,
-        `spec: { protocol: postgres, uri: "127.0.0.1:${pg.port}" }`,
-        '',
-      ].join('\n'),
-    );
+    };
+    pg = await startPostgres(server);
+    maria = await startMariaDb(server);
+    cluster.apply(dbResource(DB, 'postgres', pg.port));
+    cluster.apply(dbResource(MY_DB, 'mysql', maria.port));
     cluster.apply(
       [
         'kind: role',
@@ -101,6 +133,7 @@ describe('gate db and gate proxy db against a real cluster and PostgreSQL', () =
   after(async () => {
     await cluster?.destroy();
     await pg?.stop();
+    await maria?.stop();
   });
 
   test('gate db ls shows the database with its protocol, allowed users and labels', () => {
@@ -108,8 +141,14 @@ describe('gate db and gate proxy db against a real cluster and PostgreSQL', () =
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`${DB}\\s+postgres\\s+.*alice\\s+orders\\s+env=test`));
     const json = cluster.gate(['db', 'ls', '--format', 'json']);
-    const [db] = JSON.parse(json.stdout) as { name: string; protocol: string; allowedDbUsers: string[] }[];
-    assert.deepEqual([db?.name, db?.protocol, db?.allowedDbUsers], [DB, 'postgres', ['alice']]);
+    const dbs = JSON.parse(json.stdout) as { name: string; protocol: string; allowedDbUsers: string[] }[];
+    assert.deepEqual(
+      dbs.map((d) => [d.name, d.protocol, d.allowedDbUsers]),
+      [
+        [MY_DB, 'mysql', ['alice']],
+        [DB, 'postgres', ['alice']],
+      ],
+    );
   });
 
   test('gate db login stores a route certificate; proxy db uses it and prints the working psql command', async () => {
@@ -183,5 +222,23 @@ describe('gate db and gate proxy db against a real cluster and PostgreSQL', () =
     const noPsql = cluster.gate(['db', 'connect', DB, '--db-user', 'alice'], '', { PATH: '/nonexistent' });
     assert.equal(noPsql.status, 3);
     assert.match(noPsql.stderr, /psql is not installed.*postgresql-client/);
+  });
+
+  test('MySQL: proxy db prints the mysql command and mariadb works through it; db connect runs mariadb', async () => {
+    const gw = await startProxyDb(cluster, [MY_DB, '--db-user', 'alice']);
+    try {
+      assert.match(gw.stderr(), new RegExp(`mysql --protocol=TCP --host=127.0.0.1 --port=${gw.port} --user=alice`));
+      const r = await mariadb(gw.port, 'alice', 'orders', 'select 40 + 2, current_user()');
+      assert.equal(r.status, 0, r.out);
+      assert.match(r.out, /^42\talice@/);
+    } finally {
+      await stopChild(gw.child);
+    }
+    const connect = cluster.gate(
+      ['db', 'connect', MY_DB, '--db-user', 'alice', '--db-name', 'orders'],
+      'select 6 * 7;\n',
+    );
+    assert.equal(connect.status, 0, connect.stderr);
+    assert.match(connect.stdout, /\b42\b/);
   });
 });
