@@ -9,8 +9,7 @@ import type { ProxyAddress } from '../core/proxy-address.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
 import { LocalGateway, type GatewayInfo, type RouteDialer } from './gateway.ts';
 import { openProxyTunnel, type TlsClientCertificate } from './proxy-tunnel.ts';
-import { builtinDbFronts } from './db/builtin-fronts.ts';
-import { dbRouteProtocol, type DbClientFronts } from './db/db-route.ts';
+import { builtinDbFronts, dbRouteProtocol, type DbClientFronts } from './db/db-route.ts';
 import { RouteProtocols, validateRoute, type GatewayRoute } from './route.ts';
 import { sshRouteProtocol } from './ssh/ssh-route.ts';
 

@@ -6,11 +6,18 @@ import { ALPN_MYSQL, ALPN_POSTGRES } from '../../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import type { DbProtocol, FrontOpening, GatewayFront, GatewayRoute, RouteProtocol, RouteTarget } from '../route.ts';
 import { DEFAULT_FRONT_OPEN_TIMEOUT_MS, type DbClientFront } from './front.ts';
+import { MysqlFront } from './mysql-front.ts';
+import { PostgresFront } from './postgres-front.ts';
 
 const ALPN_BY_PROTOCOL: Readonly<Record<DbProtocol, string>> = { postgres: ALPN_POSTGRES, mysql: ALPN_MYSQL };
 
 /** The one client front per database protocol this build speaks. */
 export type DbClientFronts = Readonly<Record<DbProtocol, DbClientFront>>;
+
+/** The real fronts, composed in this one place (gate and the app get them via builtinRouteProtocols). */
+export function builtinDbFronts(): DbClientFronts {
+  return { postgres: new PostgresFront(), mysql: new MysqlFront() };
+}
 
 function protocolOf(route: GatewayRoute): DbProtocol {
   if (route.protocol === undefined || !(route.protocol in ALPN_BY_PROTOCOL)) {
