@@ -23,6 +23,17 @@ import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
 import { strictTlsOptions, type ProxyTrust, type TrustDecision, type TrustOptions } from './proxy-trust.ts';
 import { silentLogger, type Clock, type CoreLogger } from './types.ts';
 
+/** A database as ListDatabases reports it (protocol as the cluster sent it: "postgres" | "mysql"). */
+export interface DatabaseInfo {
+  name: string;
+  protocol: string;
+  description: string;
+  uri: string;
+  labels: Record<string, string>;
+  allowedDbUsers: string[];
+  allowedDbNames: string[];
+}
+
 export interface ClusterClientDeps {
   profiles: ProfileStore;
   trust: ProxyTrust;
@@ -62,18 +73,6 @@ export interface NodeInfo {
   address: string;
   hostname: string;
   labels: Record<string, string>;
-}
-
-/** A database the caller's roles let them see (AuthService.ListDatabases). */
-export interface DatabaseInfo {
-  name: string;
-  protocol: string;
-  description: string;
-  labels: Record<string, string>;
-  uri: string;
-  /** What the roles allow; "*" means any (the client then names one). */
-  allowedDbUsers: string[];
-  allowedDbNames: string[];
 }
 
 type Api = Client<typeof AuthService>;
@@ -174,28 +173,6 @@ export class ClusterClient {
     return { user: r.user, roles: r.roles, logins: r.logins, validUntil: new Date(Number(r.expiresUnix) * 1000) };
   }
 
-  async listNodes(profile: Profile): Promise<NodeInfo[]> {
-    const r = await this.call(this.api(profile), (api, o) => api.listNodes({}, o));
-    return r.nodes
-      .map((n) => ({ name: n.name, address: n.address, hostname: n.hostname, labels: { ...n.labels } }))
-      .sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  async listDatabases(profile: Profile): Promise<DatabaseInfo[]> {
-    const r = await this.call(this.api(profile), (api, o) => api.listDatabases({}, o));
-    return r.databases
-      .map((d) => ({
-        name: d.name,
-        protocol: d.protocol,
-        description: d.description,
-        labels: { ...d.labels },
-        uri: d.uri,
-        allowedDbUsers: [...d.allowedDbUsers],
-        allowedDbNames: [...d.allowedDbNames],
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name));
-  }
-
   /**
    * A route certificate for the profile's login key (see route-certs.ts): same identity and
    * device fields as the login, plus the route; the cluster caps its life at the login's.
@@ -221,6 +198,29 @@ export class ClusterClient {
     );
     if (!r.tlsCertPem) throw new GatehouseError(ErrorCode.INTERNAL, 'the cluster issued no route certificate');
     return { certPem: r.tlsCertPem, expiresAt: new Date(Number(r.expiresUnix) * 1000) };
+  }
+
+  async listNodes(profile: Profile): Promise<NodeInfo[]> {
+    const r = await this.call(this.api(profile), (api, o) => api.listNodes({}, o));
+    return r.nodes
+      .map((n) => ({ name: n.name, address: n.address, hostname: n.hostname, labels: { ...n.labels } }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The databases the user's roles let them see, with the db users / names each allows ("*": any). */
+  async listDatabases(profile: Profile): Promise<DatabaseInfo[]> {
+    const r = await this.call(this.api(profile), (api, o) => api.listDatabases({}, o));
+    return r.databases
+      .map((d) => ({
+        name: d.name,
+        protocol: d.protocol,
+        description: d.description,
+        uri: d.uri,
+        labels: { ...d.labels },
+        allowedDbUsers: [...d.allowedDbUsers],
+        allowedDbNames: [...d.allowedDbNames],
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**
