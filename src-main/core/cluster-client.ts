@@ -1,6 +1,7 @@
 // ClusterClient: the cluster API as the client sees it. Public calls (ping, login, set password)
 // verify the proxy against its pinned CA; authenticated calls additionally present the profile's
 // X.509 client certificate (mTLS). Every failure leaves as a GatehouseError (see api-errors.ts).
+import { createPublicKey } from 'node:crypto';
 import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
@@ -16,10 +17,22 @@ import {
 } from './device-calls.ts';
 import type { EnrollDeviceResult } from '../device/ceremony/enroll-device.ts';
 import { generateClientKey } from './keys.ts';
+import type { RouteCertificateRequest } from './route-certs.ts';
 import { isExpired, type Profile, type ProfileStore } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
 import { strictTlsOptions, type ProxyTrust, type TrustDecision, type TrustOptions } from './proxy-trust.ts';
 import { silentLogger, type Clock, type CoreLogger } from './types.ts';
+
+/** A database as ListDatabases reports it (protocol as the cluster sent it: "postgres" | "mysql"). */
+export interface DatabaseInfo {
+  name: string;
+  protocol: string;
+  description: string;
+  uri: string;
+  labels: Record<string, string>;
+  allowedDbUsers: string[];
+  allowedDbNames: string[];
+}
 
 export interface ClusterClientDeps {
   profiles: ProfileStore;
@@ -160,10 +173,53 @@ export class ClusterClient {
     return { user: r.user, roles: r.roles, logins: r.logins, validUntil: new Date(Number(r.expiresUnix) * 1000) };
   }
 
+  /**
+   * A route certificate for the profile's login key (see route-certs.ts): same identity and
+   * device fields as the login, plus the route; the cluster caps its life at the login's.
+   */
+  async issueRouteCertificate(
+    profile: Profile,
+    request: RouteCertificateRequest,
+  ): Promise<{ certPem: string; expiresAt: Date }> {
+    const key = this.deps.profiles.loadCredentials(profile).key;
+    const tlsPublicKeyPem = createPublicKey(key.privateKey).export({ type: 'spki', format: 'pem' }) as string;
+    const r = await this.call(this.api(profile), (api, o) =>
+      api.issueRouteCertificate(
+        {
+          tlsPublicKeyPem,
+          kind: request.kind,
+          name: request.name,
+          dbUser: request.dbUser ?? '',
+          dbName: request.dbName ?? '',
+          ttlSeconds: BigInt(request.ttlSeconds ?? 0),
+        },
+        o,
+      ),
+    );
+    if (!r.tlsCertPem) throw new GatehouseError(ErrorCode.INTERNAL, 'the cluster issued no route certificate');
+    return { certPem: r.tlsCertPem, expiresAt: new Date(Number(r.expiresUnix) * 1000) };
+  }
+
   async listNodes(profile: Profile): Promise<NodeInfo[]> {
     const r = await this.call(this.api(profile), (api, o) => api.listNodes({}, o));
     return r.nodes
       .map((n) => ({ name: n.name, address: n.address, hostname: n.hostname, labels: { ...n.labels } }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The databases the user's roles let them see, with the db users / names each allows ("*": any). */
+  async listDatabases(profile: Profile): Promise<DatabaseInfo[]> {
+    const r = await this.call(this.api(profile), (api, o) => api.listDatabases({}, o));
+    return r.databases
+      .map((d) => ({
+        name: d.name,
+        protocol: d.protocol,
+        description: d.description,
+        uri: d.uri,
+        labels: { ...d.labels },
+        allowedDbUsers: [...d.allowedDbUsers],
+        allowedDbNames: [...d.allowedDbNames],
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -245,7 +301,11 @@ export class ClusterClient {
     const { host: _h, port: _p, ...tlsOpts } = strictTlsOptions(this.proxy, pin.caPem, client);
     const session = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 30_000 }, tlsOpts);
     const transport = createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session });
-    const conn = { api: createClient(AuthService, transport), device: createClient(DeviceTrustService, transport), session };
+    const conn = {
+      api: createClient(AuthService, transport),
+      device: createClient(DeviceTrustService, transport),
+      session,
+    };
     this.apis.set(id, conn);
     return conn;
   }

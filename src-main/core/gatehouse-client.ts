@@ -17,6 +17,7 @@ import { KnownProxies } from './known-proxies.ts';
 import { isExpired, ProfileStore, type Profile, type ProfileCredentials } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
 import { ProxyTrust, type ChainFetcher } from './proxy-trust.ts';
+import { RouteCertificates, type IssuedRouteCertificate, type RouteCertificateRequest } from './route-certs.ts';
 import { silentLogger, systemClock, type Clock, type CoreLogger } from './types.ts';
 
 export interface GatehouseClientOptions {
@@ -45,6 +46,8 @@ export interface ProfileAccess {
   /** Network deadline per handshake, when the client was given one. */
   timeoutMs?: number;
   explainTls: TlsFailureExplainer;
+  /** A route certificate for this login (cached per route until 2/3 of its life; see route-certs.ts). */
+  routeCertificate(request: RouteCertificateRequest): Promise<IssuedRouteCertificate>;
 }
 
 export class GatehouseClient {
@@ -54,6 +57,7 @@ export class GatehouseClient {
   readonly trust: ProxyTrust;
   readonly clock: Clock;
   readonly device: DeviceTrust;
+  readonly routeCertificates: RouteCertificates;
   private readonly log: CoreLogger;
   private readonly timeoutMs: number | undefined;
 
@@ -67,6 +71,10 @@ export class GatehouseClient {
     this.trust = new ProxyTrust(this.knownProxies, this.clock, {
       ...(opts.fetchChain ? { fetchChain: opts.fetchChain } : {}),
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+    this.routeCertificates = new RouteCertificates({
+      clock: this.clock,
+      issue: (profile, request) => this.issueRouteCertificate(profile, request),
     });
     this.device = new DeviceTrust({
       home: opts.home,
@@ -149,11 +157,13 @@ export class GatehouseClient {
       );
     }
     const proxy = parseProxyAddress(profile.proxy);
+    const credentials = this.profiles.loadCredentials(profile);
     return {
       profile,
       proxy,
       proxyCaPem: this.trust.pinned(proxy).caPem,
-      credentials: this.profiles.loadCredentials(profile),
+      credentials,
+      routeCertificate: (request) => this.routeCertificates.get(profile, credentials.tlsCertificatePem, request),
       clock: this.clock,
       logger: this.log,
       explainTls: (p, cause) => this.trust.explainVerifyFailure(p, cause),
@@ -163,6 +173,23 @@ export class GatehouseClient {
 
   /** Forgets a login (keys and certificates); the proxy's CA pin stays, like known_hosts. */
   logout(profile: Pick<Profile, 'proxy' | 'user'>): boolean {
+    this.routeCertificates.forget(profile);
     return this.profiles.remove(profile.proxy, profile.user);
+  }
+
+  /**
+   * Issues one route certificate over a connection opened for it and closed at once: issuing
+   * happens about hourly per route, and a lingering HTTP/2 session would keep `gate` alive.
+   */
+  private async issueRouteCertificate(
+    profile: Profile,
+    request: RouteCertificateRequest,
+  ): Promise<{ certPem: string; expiresAt: Date }> {
+    const cluster = await this.cluster(profile.proxy);
+    try {
+      return await cluster.issueRouteCertificate(profile, request);
+    } finally {
+      cluster.close();
+    }
   }
 }

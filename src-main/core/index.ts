@@ -4,6 +4,7 @@ export { GatehouseClient, type GatehouseClientOptions, type ProfileAccess } from
 export {
   ClusterClient,
   type ClusterClientDeps,
+  type DatabaseInfo,
   type Identity,
   type LoginParams,
   type NodeInfo,
@@ -18,6 +19,12 @@ export {
   type ProfileCredentials,
   type ProfilePaths,
 } from './profiles.ts';
+export {
+  RouteCertificates,
+  isFresh,
+  type IssuedRouteCertificate,
+  type RouteCertificateRequest,
+} from './route-certs.ts';
 export { KnownProxies, caFingerprint, normalizeFingerprint, type ProxyPin } from './known-proxies.ts';
 export {
   ProxyTrust,

@@ -9,15 +9,16 @@ import type { ProxyAddress } from '../core/proxy-address.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
 import { LocalGateway, type GatewayInfo, type RouteDialer } from './gateway.ts';
 import { openProxyTunnel, type TlsClientCertificate } from './proxy-tunnel.ts';
+import { builtinDbFronts, dbRouteProtocol, type DbClientFronts } from './db/db-route.ts';
 import { RouteProtocols, validateRoute, type GatewayRoute } from './route.ts';
 import { sshRouteProtocol } from './ssh/ssh-route.ts';
 
 /**
  * The route protocols this build can open gateways for. A new kind of access adds its folder
- * (gateways/db/, gateways/app/, …) and one entry here.
+ * (gateways/db/, gateways/app/, …) and one entry here. Tests may pass their own db fronts.
  */
-export function builtinRouteProtocols(): RouteProtocols {
-  return new RouteProtocols([sshRouteProtocol]);
+export function builtinRouteProtocols(opts: { dbFronts?: DbClientFronts } = {}): RouteProtocols {
+  return new RouteProtocols([sshRouteProtocol, dbRouteProtocol(opts.dbFronts ?? builtinDbFronts())]);
 }
 
 /** Gateways one app keeps open at once; each is a listening port. */
@@ -27,23 +28,32 @@ export const MAX_GATEWAYS = 32;
 export interface RouteAccess {
   proxy: ProxyAddress;
   proxyCaPem: string;
-  /** The user's certificate for this route. */
-  certificateFor(route: GatewayRoute): TlsClientCertificate;
+  /** The user's certificate for this route (a db route's is issued for it, so this may call the cluster). */
+  certificateFor(route: GatewayRoute): Promise<TlsClientCertificate>;
   explainTls?: TlsFailureExplainer;
   timeoutMs?: number;
 }
 
 /**
- * A login profile's access as a gateway sees it. Today one X.509 certificate per login serves
- * every route; when the cluster issues route-specific certificates (database user, app), this
- * is the one place that picks them.
+ * A login profile's access as a gateway sees it, and the one place that picks the certificate
+ * for a route: SSH uses the login's own X.509 certificate; a db route uses a route certificate
+ * the cluster issues for the login's key (cached by the client core, see core/route-certs.ts).
  */
 export function profileRouteAccess(access: ProfileAccess): RouteAccess {
   const certificate = { certPem: access.credentials.tlsCertificatePem, keyPem: access.credentials.key.privateKeyPem };
   return {
     proxy: access.proxy,
     proxyCaPem: access.proxyCaPem,
-    certificateFor: () => certificate,
+    certificateFor: async (route) => {
+      if (route.kind !== 'db') return certificate;
+      const issued = await access.routeCertificate({
+        kind: 'db',
+        name: route.name,
+        ...(route.user !== undefined ? { dbUser: route.user } : {}),
+        ...(route.database !== undefined ? { dbName: route.database } : {}),
+      });
+      return { certPem: issued.certPem, keyPem: certificate.keyPem };
+    },
     explainTls: access.explainTls,
     ...(access.timeoutMs ? { timeoutMs: access.timeoutMs } : {}),
   };
@@ -51,19 +61,40 @@ export function profileRouteAccess(access: ProfileAccess): RouteAccess {
 
 /** A tunnel opener for routes reached with `access` (read per connection, so it may change). */
 export function proxyRouteDialer(protocols: RouteProtocols, access: () => RouteAccess): RouteDialer {
-  return async (route) => {
+  return async (route, target) => {
     const protocol = protocols.forRoute(route);
+    const header = protocol.header(route, target);
     const a = access();
-    return openProxyTunnel({
-      proxy: a.proxy,
-      proxyCaPem: a.proxyCaPem,
-      client: a.certificateFor(route),
-      alpn: protocol.alpn,
-      header: protocol.header(route),
-      ...(a.explainTls ? { explainTls: a.explainTls } : {}),
-      ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
-    });
+    return asDeviceRefusal(
+      openProxyTunnel({
+        proxy: a.proxy,
+        proxyCaPem: a.proxyCaPem,
+        client: await a.certificateFor(route),
+        alpn: protocol.alpn(route),
+        header,
+        ...(a.explainTls ? { explainTls: a.explainTls } : {}),
+        ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
+      }),
+    );
   };
+}
+
+/** The words the authorizer uses when access needs a trusted device (as the SSH node says it). */
+export const UNAUTHORIZED_DEVICE = 'unauthorized device';
+
+/**
+ * A route refused for want of a trusted device gets DEVICE_UNTRUSTED, whatever code the service
+ * sent it with, so the app and `gate` show the same remedy as for SSH; the words stay the service's.
+ */
+async function asDeviceRefusal<T>(opening: Promise<T>): Promise<T> {
+  try {
+    return await opening;
+  } catch (e) {
+    if (e instanceof GatehouseError && e.code === ErrorCode.ACCESS_DENIED && e.message.includes(UNAUTHORIZED_DEVICE)) {
+      throw new GatehouseError(ErrorCode.DEVICE_UNTRUSTED, e.message, e.details);
+    }
+    throw e;
+  }
 }
 
 export interface CreateGatewayInput {
@@ -88,7 +119,7 @@ export class GatewayService {
   /** Validates the route (UNKNOWN_KIND for a kind this build cannot route), listens, and returns its info. */
   async create(input: CreateGatewayInput): Promise<GatewayInfo> {
     const route = validateRoute(input.route);
-    this.deps.protocols.forRoute(route);
+    const protocol = this.deps.protocols.forRoute(route);
     const max = this.deps.maxGateways ?? MAX_GATEWAYS;
     if (this.gateways.size >= max) {
       throw new GatehouseError(ErrorCode.RATE_LIMITED, `at most ${max} gateways can be open; close some`);
@@ -99,6 +130,7 @@ export class GatewayService {
       id,
       route,
       dial,
+      ...(protocol.front ? { front: protocol.front(route) } : {}),
       logger: this.deps.logger ?? silentLogger,
       ...(input.localPort !== undefined ? { localPort: input.localPort } : {}),
     });

@@ -1,27 +1,34 @@
 // One local gateway: a listener on 127.0.0.1 whose every accepted connection becomes one tunnel
 // through the proxy to the gateway's route, relayed byte for byte with back-pressure. The local
-// client (ssh, psql, a browser) speaks its own protocol and never sees a certificate; the
-// gateway never parses that protocol. Like Teleport Connect's gateways, it knows nothing of the
+// client (ssh, psql, a browser) speaks its own protocol and never sees a certificate. The gateway
+// parses nothing itself: a kind whose client must be answered before the route is known (a
+// database client's opening names the db user) brings a front, which speaks that opening and,
+// on a refusal, the client's native error. Like Teleport Connect's gateways, it knows nothing of the
 // UI: the app, `gate proxy …` and tests drive it through start/close/info.
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_RELAY_QUEUE_LIMIT, relayBytes } from '../../src-shared/byte-relay.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
-import { describeRoute, type GatewayRoute } from './route.ts';
+import { describeRoute, type FrontOpening, type GatewayFront, type GatewayRoute, type RouteTarget } from './route.ts';
 
 /** Loopback only: a gateway hands out the user's access to whoever can connect to it. */
 export const GATEWAY_LISTEN_HOST = '127.0.0.1';
 /** Connections one gateway carries at once; more are refused (closed) until some end. */
 export const DEFAULT_MAX_GATEWAY_CONNECTIONS = 64;
 
-/** Opens one tunnel to the route (TLS, ALPN, routing handshake done); rejects with a coded error. */
-export type RouteDialer = (route: GatewayRoute) => Promise<Duplex>;
+/**
+ * Opens one tunnel to the route (TLS, ALPN, routing handshake done) for what a front learned
+ * from the local client, if anything; rejects with a coded error.
+ */
+export type RouteDialer = (route: GatewayRoute, target?: RouteTarget) => Promise<Duplex>;
 
 export interface GatewayOptions {
   id: string;
   route: GatewayRoute;
   dial: RouteDialer;
+  /** Answers each local client's opening before dialing (db kinds); none: relay from the first byte. */
+  front?: GatewayFront;
   /** Local port; 0 (default) lets the OS choose a free one. */
   localPort?: number;
   maxConnections?: number;
@@ -38,8 +45,15 @@ export interface GatewayInfo {
   localPort: number;
   /** Local connections being relayed now. */
   connections: number;
-  /** Why the last tunnel could not be opened (the proxy's or the network's coded error). */
-  lastError?: { code: ErrorCode; message: string };
+  /** Why the last connection was refused (the proxy's, the db service's or the network's coded error). */
+  lastRefusal?: GatewayRefusal;
+}
+
+export interface GatewayRefusal {
+  code: ErrorCode;
+  message: string;
+  /** ISO time of the refusal. */
+  at: string;
 }
 
 export class LocalGateway {
@@ -51,7 +65,7 @@ export class LocalGateway {
   private readonly maxConnections: number;
   private port = 0;
   private closing = false;
-  private lastError: GatewayInfo['lastError'];
+  private lastRefusal: GatewayRefusal | undefined;
   private readonly refusalListeners = new Set<(e: GatehouseError) => void>();
 
   constructor(private readonly opts: GatewayOptions) {
@@ -100,7 +114,7 @@ export class LocalGateway {
       localAddress: GATEWAY_LISTEN_HOST,
       localPort: this.port,
       connections: this.live.size,
-      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.lastRefusal ? { lastRefusal: this.lastRefusal } : {}),
     };
   }
 
@@ -137,9 +151,19 @@ export class LocalGateway {
       conn.tunnel?.destroy();
     });
     local.setNoDelay(true);
+    let opening: FrontOpening | undefined;
     let tunnel: Duplex;
     try {
-      tunnel = await this.opts.dial(this.route);
+      if (this.opts.front) {
+        // The socket is still paused (pauseOnConnect): the front resumes it when it reads.
+        opening = await this.opts.front.open(local);
+        if (!opening) {
+          local.destroy(); // nothing to route (e.g. a Postgres CancelRequest)
+          return;
+        }
+        local.pause(); // bytes after the opening wait for the tunnel
+      }
+      tunnel = await this.opts.dial(this.route, opening?.target);
     } catch (e) {
       this.refuse(local, e);
       return;
@@ -151,6 +175,7 @@ export class LocalGateway {
     conn.tunnel = tunnel;
     tunnel.on('error', () => local.destroy());
     tunnel.once('close', () => local.destroy());
+    if (opening) tunnel.write(opening.firstBytes);
     const limit = this.opts.relayQueueLimit ?? DEFAULT_RELAY_QUEUE_LIMIT;
     relayBytes(local, tunnel, limit);
     relayBytes(tunnel, local, limit);
@@ -161,15 +186,23 @@ export class LocalGateway {
       e instanceof GatehouseError
         ? e
         : new GatehouseError(ErrorCode.INTERNAL, `the gateway could not open its route: ${(e as Error).message}`);
-    this.lastError = { code: err.code, message: err.message };
+    this.lastRefusal = { code: err.code, message: err.message, at: new Date().toISOString() };
     this.log.warn('gateway route refused', {
       id: this.id,
       route: describeRoute(this.route),
       code: err.code,
       reason: err.message,
     });
-    // The local client's protocol is not ours to speak: closing is the only answer it can get.
-    local.destroy();
+    // With a front the client hears why in its own protocol (psql prints it) unless the front
+    // already told it (a malformed opening); without one, its protocol is not ours to speak and
+    // closing is the only answer it can get.
+    if (this.opts.front && local.writable) {
+      try {
+        this.opts.front.refuse(local, err.message);
+      } catch {
+        local.destroy();
+      }
+    } else local.destroy();
     for (const l of [...this.refusalListeners]) l(err);
   }
 }

@@ -2,6 +2,7 @@
 // where the kind has one). Each kind contributes one RouteProtocol (the proxy's ALPN name for it
 // and the routing header the proxy expects), so a new kind of access is a new folder under
 // gateways/ that registers its protocol, not edits to the gateway machinery.
+import type { Socket } from 'node:net';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 
 /** Kinds of access a gateway may carry; a kind without a registered protocol is refused. */
@@ -11,6 +12,10 @@ export type GatewayKind = (typeof GATEWAY_KINDS)[number];
 /** Longest resource, user or database name accepted (the proxy's header limit is 4 KiB). */
 export const MAX_ROUTE_NAME = 253;
 
+/** Wire protocols a db route can carry; the proxy routes each on its own ALPN name. */
+export const DB_PROTOCOLS = ['postgres', 'mysql'] as const;
+export type DbProtocol = (typeof DB_PROTOCOLS)[number];
+
 export interface GatewayRoute {
   kind: GatewayKind;
   /** The resource: node name, database name in the cluster, app name, kube cluster name. */
@@ -19,14 +24,49 @@ export interface GatewayRoute {
   user?: string;
   /** The database inside a database server. */
   database?: string;
+  /** db routes only: the database's wire protocol (from ListDatabases), which picks the ALPN and the front. */
+  protocol?: DbProtocol;
+}
+
+/**
+ * What a gateway learned from the local client before dialing (a front, e.g. the db user and
+ * db name in a Postgres StartupMessage); pinned route values have already won over the client's.
+ */
+export interface RouteTarget {
+  user?: string;
+  database?: string;
 }
 
 /** How one kind of route is spoken to the proxy: its ALPN protocol and its one-line routing header. */
 export interface RouteProtocol {
   kind: GatewayKind;
-  alpn: string;
-  /** The JSON object the proxy reads before any payload byte; throws BAD_REQUEST for a route it cannot express. */
-  header(route: GatewayRoute): Record<string, string>;
+  /** The proxy's ALPN name for this route (a db route's depends on its protocol). */
+  alpn(route: GatewayRoute): string;
+  /**
+   * The JSON object the proxy reads before any payload byte, for the route and what a front
+   * learned from the local client; throws BAD_REQUEST for a route it cannot express.
+   */
+  header(route: GatewayRoute, target?: RouteTarget): Record<string, string>;
+  /**
+   * A front for kinds whose local client must be answered before the tunnel can be opened (a
+   * database client's opening names the db user); kinds that relay from the first byte have none.
+   */
+  front?(route: GatewayRoute): GatewayFront;
+}
+
+/** What a front learned from one local connection: where to route it and the bytes to send first. */
+export interface FrontOpening {
+  target: RouteTarget;
+  /** Written into the tunnel after the proxy's ok, before relaying (e.g. the client's login message). */
+  firstBytes: Buffer;
+}
+
+/** The gateway's side of a local client's opening, in that client's own protocol. */
+export interface GatewayFront {
+  /** undefined: the connection asked for nothing to route (the gateway closes it). */
+  open(local: Socket): Promise<FrontOpening | undefined>;
+  /** Tells the local client, in its protocol, why it was refused; then ends the connection. */
+  refuse(local: Socket, message: string): void;
 }
 
 /** "ssh:web1", "db:orders (user alice, database sales)": how logs and lists name a route. */
@@ -59,12 +99,31 @@ export function validateRoute(route: GatewayRoute): GatewayRoute {
   checkName('name', typeof route.name === 'string' ? route.name : '');
   checkName('user', route.user);
   checkName('database', route.database);
+  checkProtocol(route);
   return {
     kind: route.kind,
     name: route.name,
     ...(route.user !== undefined ? { user: route.user } : {}),
     ...(route.database !== undefined ? { database: route.database } : {}),
+    ...(route.protocol !== undefined ? { protocol: route.protocol } : {}),
   };
+}
+
+/** A db route must say its wire protocol (it picks the ALPN and the front); no other kind has one. */
+function checkProtocol(route: GatewayRoute): void {
+  if (route.kind !== 'db') {
+    if (route.protocol !== undefined) {
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `a ${route.kind} gateway has no database protocol`);
+    }
+    return;
+  }
+  if (!(DB_PROTOCOLS as readonly unknown[]).includes(route.protocol)) {
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `the protocol of a db gateway must be one of ${DB_PROTOCOLS.join(', ')}, not "${String(route.protocol)}"`,
+      { protocol: String(route.protocol).slice(0, 100) },
+    );
+  }
 }
 
 /** The protocols this build can route, by kind; composed once (no module-level registry). */

@@ -10,7 +10,7 @@ import type { RouteProtocol } from '../route.ts';
 
 export const sshRouteProtocol: RouteProtocol = {
   kind: 'ssh',
-  alpn: ALPN_SSH,
+  alpn: () => ALPN_SSH,
   header: (route) => ({ node: route.name }),
 };
 
@@ -30,7 +30,7 @@ export function dialNodeThroughProxy(opts: ProxyDialOptions): Promise<tls.TLSSoc
     proxy: opts.proxy,
     proxyCaPem: opts.proxyCaPem,
     client: opts.client,
-    alpn: sshRouteProtocol.alpn,
+    alpn: ALPN_SSH,
     header: sshRouteProtocol.header({ kind: 'ssh', name: opts.node }),
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.explainTls ? { explainTls: opts.explainTls } : {}),
