@@ -21,6 +21,17 @@ import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
 import { strictTlsOptions, type ProxyTrust, type TrustDecision, type TrustOptions } from './proxy-trust.ts';
 import { silentLogger, type Clock, type CoreLogger } from './types.ts';
 
+/** A database as ListDatabases reports it (protocol as the cluster sent it: "postgres" | "mysql"). */
+export interface DatabaseInfo {
+  name: string;
+  protocol: string;
+  description: string;
+  uri: string;
+  labels: Record<string, string>;
+  allowedDbUsers: string[];
+  allowedDbNames: string[];
+}
+
 export interface ClusterClientDeps {
   profiles: ProfileStore;
   trust: ProxyTrust;
@@ -167,6 +178,22 @@ export class ClusterClient {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The databases the user's roles let them see, with the db users / names each allows ("*": any). */
+  async listDatabases(profile: Profile): Promise<DatabaseInfo[]> {
+    const r = await this.call(this.api(profile), (api, o) => api.listDatabases({}, o));
+    return r.databases
+      .map((d) => ({
+        name: d.name,
+        protocol: d.protocol,
+        description: d.description,
+        uri: d.uri,
+        labels: { ...d.labels },
+        allowedDbUsers: [...d.allowedDbUsers],
+        allowedDbNames: [...d.allowedDbNames],
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /**
    * Enrolls this device with a one-time token (the TPM ceremony over the profile's mTLS
    * connection). The caller records the enrollment.
@@ -245,7 +272,11 @@ export class ClusterClient {
     const { host: _h, port: _p, ...tlsOpts } = strictTlsOptions(this.proxy, pin.caPem, client);
     const session = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 30_000 }, tlsOpts);
     const transport = createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session });
-    const conn = { api: createClient(AuthService, transport), device: createClient(DeviceTrustService, transport), session };
+    const conn = {
+      api: createClient(AuthService, transport),
+      device: createClient(DeviceTrustService, transport),
+      session,
+    };
     this.apis.set(id, conn);
     return conn;
   }
