@@ -15,8 +15,9 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
   const { servers: store, databases, ui } = useStores();
   const query = useServers((s) => s.query);
   const kind = useUi((s) => s.resourceKind);
-  const serverCount = useServers((s) => s.byProxy[cluster.proxy]?.servers.length);
-  const databaseCount = useDatabases((s) => s.byProxy[cluster.proxy]?.databases.length);
+  // Counted once listed: a failed list has no count to give.
+  const serverCount = useServers((s) => countOf(s.byProxy[cluster.proxy], (l) => l.servers));
+  const databaseCount = useDatabases((s) => countOf(s.byProxy[cluster.proxy], (l) => l.databases));
   const sessionKey = cluster.session?.validUntil;
   const expired = cluster.session?.expired === true;
   const searchId = useId();
@@ -67,6 +68,9 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
     </main>
   );
 }
+
+const countOf = <L extends { status: string }>(list: L | undefined, items: (l: L) => unknown[]) =>
+  list?.status === 'ready' ? items(list).length : undefined;
 
 const plural = (n: number, word: string) => `${n} ${n === 1 ? word : `${word}s`}`;
 
