@@ -103,8 +103,8 @@ describe('IPC dispatcher', () => {
       secondFactor: 'off',
       addedAt: now.toISOString(),
     });
-    const notLoggedIn = failure(await ipc.invoke('resources.listServers', { proxy: PROXY }));
-    assert.equal(notLoggedIn.code, 'NOT_LOGGED_IN');
+    const unknownCluster = failure(await ipc.invoke('resources.listServers', { proxy: PROXY }));
+    assert.equal(unknownCluster.code, 'NOT_FOUND', 'a cluster this app does not know');
     assert.match(notLoggedIn.message, /not logged in to c1/);
     const term = failure(await ipc.invoke('terminals.resize', { terminalId: 't7', cols: 80, rows: 24 }));
     assert.equal(term.code, 'NOT_FOUND');
@@ -170,6 +170,37 @@ describe('IPC dispatcher', () => {
     assert.match(js.message, /only http and https/);
     const web = failure(await ipc.invoke('shell.openExternal', { url: 'https://example.com/docs' }));
     assert.match(web.message, /open https:\/\/example\.com\/docs in your browser/);
+  });
+
+  test('gateway channels: the renderer sends ids and names, never a command; bad ones are refused by field', async () => {
+    const run = failure(await ipc.invoke('gateways.runClient', { gatewayId: 'g1', cols: 80, rows: 24, command: 'sh' }));
+    assert.equal(run.code, 'BAD_REQUEST');
+    assert.match(run.message, /command/, 'an extra key (a command line) is named and refused');
+    const user = failure(
+      await ipc.invoke('gateways.createDb', { proxy: PROXY, database: 'orders', protocol: 'postgres', dbUser: 'a b' }),
+    );
+    assert.match(user.message, /dbUser: no spaces/);
+    const protocol = failure(
+      await ipc.invoke('gateways.createDb', { proxy: PROXY, database: 'orders', protocol: 'mongo', dbUser: 'a' }),
+    );
+    assert.match(protocol.message, /^invalid input for gateways.createDb: protocol/);
+    const port = failure(await ipc.invoke('gateways.setPort', { gatewayId: 'g1', port: 70000 }));
+    assert.match(port.message, /port/);
+    assert.equal(failure(await ipc.invoke('gateways.close', { gatewayId: 'g9' })).code, 'NOT_FOUND');
+    assert.equal(
+      failure(await ipc.invoke('gateways.runClient', { gatewayId: 'g9', cols: 80, rows: 24 })).code,
+      'NOT_FOUND',
+    );
+    const unknownCluster = failure(
+      await ipc.invoke('gateways.createDb', {
+        proxy: PROXY,
+        database: 'orders',
+        protocol: 'postgres',
+        dbUser: 'alice',
+      }),
+    );
+    assert.equal(unknownCluster.code, 'NOT_FOUND', 'a cluster this app does not know');
+    assert.deepEqual(await ipc.invoke('gateways.list', {}), { ok: true, value: [] });
   });
 
   test('attaching to a terminal that does not exist is refused', () => {
