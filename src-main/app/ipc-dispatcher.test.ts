@@ -103,8 +103,8 @@ describe('IPC dispatcher', () => {
       secondFactor: 'off',
       addedAt: now.toISOString(),
     });
-    const unknownCluster = failure(await ipc.invoke('resources.listServers', { proxy: PROXY }));
-    assert.equal(unknownCluster.code, 'NOT_FOUND', 'a cluster this app does not know');
+    const notLoggedIn = failure(await ipc.invoke('resources.listServers', { proxy: PROXY }));
+    assert.equal(notLoggedIn.code, 'NOT_LOGGED_IN');
     assert.match(notLoggedIn.message, /not logged in to c1/);
     const term = failure(await ipc.invoke('terminals.resize', { terminalId: 't7', cols: 80, rows: 24 }));
     assert.equal(term.code, 'NOT_FOUND');
