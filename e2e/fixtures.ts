@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test as base, type Browser, type Page } from '@playwright/test';
 import { AddClusterPage } from './pages/add-cluster-page.ts';
+import { DbConnectDialog } from './pages/db-connect-dialog.ts';
+import { GatewayPage } from './pages/gateway-page.ts';
 import { LoginPage } from './pages/login-page.ts';
+import { ResourcesPage } from './pages/resources-page.ts';
 import { ServersPage } from './pages/servers-page.ts';
 import { TerminalPage } from './pages/terminal-page.ts';
 import { TopBar } from './pages/top-bar.ts';
@@ -38,6 +41,9 @@ export interface Ui {
   addCluster: AddClusterPage;
   login: LoginPage;
   servers: ServersPage;
+  resources: ResourcesPage;
+  dbConnect: DbConnectDialog;
+  gateways: GatewayPage;
   terminals: TerminalPage;
   topBar: TopBar;
 }
@@ -141,6 +147,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       addCluster: new AddClusterPage(page),
       login: new LoginPage(page),
       servers: new ServersPage(page),
+      resources: new ResourcesPage(page),
+      dbConnect: new DbConnectDialog(page),
+      gateways: new GatewayPage(page),
       terminals: new TerminalPage(page),
       topBar: new TopBar(page),
     });

@@ -9,6 +9,7 @@ import './styles/tokens.css';
 import './styles/base.css';
 import './styles/app.css';
 import './styles/terminal.css';
+import './styles/databases.css';
 
 const root = createRoot(document.getElementById('root')!);
 

@@ -1,4 +1,5 @@
-// Screen 3, "Servers": search, the table of nodes, a login picker and Connect per row.
+// Screen 3, "Resources", its Servers section: search, the table of nodes, a login picker and
+// Connect per row (databases: see resources-page.ts).
 import { expect, type Locator, type Page } from '@playwright/test';
 
 export class ServersPage {
@@ -11,7 +12,7 @@ export class ServersPage {
   constructor(readonly page: Page) {
     this.heading = page.getByRole('heading', { name: 'Servers', exact: true });
     this.search = page.getByRole('searchbox', { name: 'Search servers' });
-    this.table = page.getByRole('table');
+    this.table = page.getByRole('table', { name: 'Servers', exact: true });
     this.noMatch = page.getByRole('heading', { name: /^No servers match/ });
   }
 

@@ -1,5 +1,5 @@
 // Screen 5, the top bar: cluster switcher (with "Add cluster", other clusters, "Log out"), the
-// signed-in user and the "Servers" navigation.
+// signed-in user and the "Resources" navigation (servers and databases).
 import type { Locator, Page } from '@playwright/test';
 
 export class TopBar {
@@ -8,7 +8,7 @@ export class TopBar {
 
   constructor(readonly page: Page) {
     this.banner = page.getByRole('banner');
-    this.servers = page.getByRole('navigation').getByRole('button', { name: 'Servers', exact: true });
+    this.servers = page.getByRole('navigation').getByRole('button', { name: 'Resources', exact: true });
   }
 
   clusterSwitcher(clusterName: string): Locator {

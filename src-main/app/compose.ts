@@ -77,6 +77,8 @@ export function composeServices(opts: ComposeOptions): AppServices {
   const gateways = new AppGateways({
     core,
     sessions,
+    events,
+    terminals,
     gateways: new GatewayService({ protocols: builtinRouteProtocols(), logger: log }),
   });
   const auth = new AuthService({ core, store, clients, sessions, terminals, gateways, clock, log });

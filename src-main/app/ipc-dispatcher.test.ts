@@ -172,6 +172,37 @@ describe('IPC dispatcher', () => {
     assert.match(web.message, /open https:\/\/example\.com\/docs in your browser/);
   });
 
+  test('gateway channels: the renderer sends ids and names, never a command; bad ones are refused by field', async () => {
+    const run = failure(await ipc.invoke('gateways.runClient', { gatewayId: 'g1', cols: 80, rows: 24, command: 'sh' }));
+    assert.equal(run.code, 'BAD_REQUEST');
+    assert.match(run.message, /command/, 'an extra key (a command line) is named and refused');
+    const user = failure(
+      await ipc.invoke('gateways.createDb', { proxy: PROXY, database: 'orders', protocol: 'postgres', dbUser: 'a b' }),
+    );
+    assert.match(user.message, /dbUser: no spaces/);
+    const protocol = failure(
+      await ipc.invoke('gateways.createDb', { proxy: PROXY, database: 'orders', protocol: 'mongo', dbUser: 'a' }),
+    );
+    assert.match(protocol.message, /^invalid input for gateways.createDb: protocol/);
+    const port = failure(await ipc.invoke('gateways.setPort', { gatewayId: 'g1', port: 70000 }));
+    assert.match(port.message, /port/);
+    assert.equal(failure(await ipc.invoke('gateways.close', { gatewayId: 'g9' })).code, 'NOT_FOUND');
+    assert.equal(
+      failure(await ipc.invoke('gateways.runClient', { gatewayId: 'g9', cols: 80, rows: 24 })).code,
+      'NOT_FOUND',
+    );
+    const unknownCluster = failure(
+      await ipc.invoke('gateways.createDb', {
+        proxy: PROXY,
+        database: 'orders',
+        protocol: 'postgres',
+        dbUser: 'alice',
+      }),
+    );
+    assert.equal(unknownCluster.code, 'NOT_FOUND', 'a cluster this app does not know');
+    assert.deepEqual(await ipc.invoke('gateways.list', {}), { ok: true, value: [] });
+  });
+
   test('attaching to a terminal that does not exist is refused', () => {
     assert.throws(() => ipc.attachTerminal('t1', () => {}), { code: 'NOT_FOUND' });
     assert.throws(() => ipc.attachTerminal('x', () => {}), { code: 'BAD_REQUEST' });

@@ -1,6 +1,8 @@
-// What the user can reach on a cluster: its servers (SSH nodes) with the logins to offer for each.
+// What the user can reach on a cluster: its servers (SSH nodes) with the logins to offer for each,
+// and its databases with the db users / db names the roles allow.
 import { userInfo } from 'node:os';
-import type { ServerSummary } from '../ipc/contract.ts';
+import type { DatabaseInfo } from '../core/cluster-client.ts';
+import type { DatabaseSummary, DbProtocol, ServerSummary } from '../ipc/contract.ts';
 import { canonicalProxy, type ClusterClients, type Sessions } from './sessions.ts';
 
 /** The user's logins with the local OS user first when it is one of them (like ssh's default). */
@@ -46,4 +48,21 @@ export class ResourcesService {
       logins: [...logins],
     }));
   }
+
+  /** The databases of a cluster the roles let the user see; a protocol this app cannot speak is left out. */
+  async listDatabases(proxyInput: string): Promise<DatabaseSummary[]> {
+    const proxy = canonicalProxy(proxyInput);
+    const { clients, sessions } = this.deps;
+    const profile = sessions.require(proxy);
+    const databases = await sessions.guard(proxy, async () => (await clients.get(proxy)).listDatabases(profile));
+    return databases.flatMap((d) => {
+      const protocol = dbProtocolOf(d);
+      return protocol ? [{ ...d, protocol, labels: { ...d.labels } }] : [];
+    });
+  }
+}
+
+/** "postgres" | "mysql", or undefined for a protocol a newer cluster added and this app cannot route. */
+export function dbProtocolOf(d: Pick<DatabaseInfo, 'protocol'>): DbProtocol | undefined {
+  return d.protocol === 'postgres' || d.protocol === 'mysql' ? d.protocol : undefined;
 }

@@ -1,6 +1,8 @@
-// Terminal tabs: interactive shells on nodes through the proxy, one SSH connection each. Ids are
+// Terminal tabs: interactive shells on nodes through the proxy, one SSH connection each, and local
+// programs (a gateway's database client) in a PTY. Ids are
 // `t1`, `t2`, … per app run. A terminal stays (with its buffered output) after it ended until the
 // renderer closes it, so a tab that attaches late still sees the last lines and the exit.
+import { homedir } from 'node:os';
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import { connectSsh } from '../gateways/ssh/ssh-connect.ts';
 import type { RequestResults } from '../ipc/contract.ts';
@@ -9,7 +11,8 @@ import type { AppEvents } from './events.ts';
 import type { AppLogger } from './logger.ts';
 import { canonicalProxy, type Sessions } from './sessions.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { TerminalSession, unknownTerminal, type OpenedShell } from './terminal-session.ts';
+import { spawnLocalPty, type SpawnLocalPty } from './local-pty.ts';
+import { TerminalSession, unknownTerminal, type OpenedShell, type TerminalSessionOptions } from './terminal-session.ts';
 
 export const TERMINAL_TYPE = 'xterm-256color';
 /** More tabs than anyone uses; a runaway renderer must not open connections without end. */
@@ -19,6 +22,15 @@ export interface OpenTerminalInput {
   proxy: string;
   node: string;
   login: string;
+  cols: number;
+  rows: number;
+}
+
+export interface OpenLocalTerminalInput {
+  proxy: string;
+  /** Absolute path of the program (resolved by main, never sent by the renderer). */
+  file: string;
+  args: string[];
   cols: number;
   rows: number;
 }
@@ -34,6 +46,10 @@ export class TerminalsService {
       events: AppEvents;
       log: AppLogger;
       bufferLimit?: number;
+      /** Starts local programs in a PTY (default node-pty); tests pass their own. */
+      spawnPty?: SpawnLocalPty;
+      /** Working directory of local programs (default: the user's home). */
+      localCwd?: string;
     },
   ) {}
 
@@ -41,18 +57,10 @@ export class TerminalsService {
   open(input: OpenTerminalInput): RequestResults['terminals.open'] {
     const proxy = canonicalProxy(input.proxy);
     const profile = this.deps.sessions.require(proxy);
-    if (this.terminals.size >= MAX_TERMINALS) {
-      throw new GatehouseError(ErrorCode.RATE_LIMITED, `at most ${MAX_TERMINALS} terminals can be open; close some`);
-    }
-    const id = `t${this.nextId++}`;
     const { core, sessions, log } = this.deps;
-    const session = new TerminalSession({
-      id,
-      cols: input.cols,
-      rows: input.rows,
-      log,
-      ...(this.deps.bufferLimit ? { bufferLimit: this.deps.bufferLimit } : {}),
-      connect: (cols, rows) =>
+    const terminalId = this.add(
+      proxy,
+      (cols, rows) =>
         sessions.guard(proxy, async (): Promise<OpenedShell> => {
           const connection = await connectSsh(core.proxyAccess(profile), input.node, input.login);
           try {
@@ -63,12 +71,47 @@ export class TerminalsService {
             throw e;
           }
         }),
+      input,
+    );
+    log.info('terminal opening', { terminal: terminalId, proxy, node: input.node, login: input.login });
+    return { terminalId };
+  }
+
+  /**
+   * A terminal running a program on this computer (a gateway's database client), tied to the
+   * cluster whose gateway it uses so that logging out ends it with the gateway.
+   */
+  openLocal(input: OpenLocalTerminalInput): RequestResults['terminals.open'] {
+    const proxy = canonicalProxy(input.proxy);
+    this.deps.sessions.require(proxy);
+    const spawn = this.deps.spawnPty ?? spawnLocalPty;
+    const terminalId = this.add(
+      proxy,
+      async (cols, rows) =>
+        spawn({ file: input.file, args: input.args, cols, rows, cwd: this.deps.localCwd ?? homedir() }),
+      input,
+    );
+    this.deps.log.info('local terminal opening', { terminal: terminalId, proxy, program: input.file });
+    return { terminalId };
+  }
+
+  private add(proxy: string, connect: TerminalSessionOptions['connect'], size: { cols: number; rows: number }): string {
+    if (this.terminals.size >= MAX_TERMINALS) {
+      throw new GatehouseError(ErrorCode.RATE_LIMITED, `at most ${MAX_TERMINALS} terminals can be open; close some`);
+    }
+    const id = `t${this.nextId++}`;
+    const session = new TerminalSession({
+      id,
+      cols: size.cols,
+      rows: size.rows,
+      log: this.deps.log,
+      ...(this.deps.bufferLimit ? { bufferLimit: this.deps.bufferLimit } : {}),
+      connect,
       onExit: (exit) => this.deps.events.emit('terminals.exit', exit),
     });
     this.terminals.set(id, { session, proxy });
-    log.info('terminal opening', { terminal: id, proxy, node: input.node, login: input.login });
     session.start();
-    return { terminalId: id };
+    return id;
   }
 
   resize(terminalId: string, cols: number, rows: number): null {

@@ -14,7 +14,12 @@ import type {
 } from '../ipc/contract.ts';
 
 /** Every event channel of the contract; the type check below fails when one is missing. */
-export const EVENT_CHANNELS = ['auth.expired', 'terminals.exit'] as const satisfies readonly EventChannel[];
+export const EVENT_CHANNELS = [
+  'auth.expired',
+  'terminals.exit',
+  'gateways.status',
+  'gateways.closed',
+] as const satisfies readonly EventChannel[];
 type MissingEvents = Exclude<EventChannel, (typeof EVENT_CHANNELS)[number]>;
 const everyEventListed: [MissingEvents] extends [never] ? true : MissingEvents = true;
 void everyEventListed;

@@ -6,10 +6,23 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../../src-shared/errors.ts';
 
-const proxyAddress = z.string().trim().min(1).max(300).regex(/^[^\s/]+$/, 'expected HOST or HOST:PORT');
+const proxyAddress = z
+  .string()
+  .trim()
+  .min(1)
+  .max(300)
+  .regex(/^[^\s/]+$/, 'expected HOST or HOST:PORT');
 const name = z.string().min(1).max(253);
 const terminalId = z.string().regex(/^t[0-9]+$/);
 const dims = { cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) };
+const gatewayId = z.string().regex(/^g[0-9]+$/, 'a gateway id looks like "g1"');
+const localPort = z.number().int().min(1).max(65535);
+/** A db user or db name: what PostgreSQL and MySQL accept, minus spaces and NULs (they travel in a header). */
+const dbIdentifier = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[^\s\0"'\\]+$/, 'no spaces, quotes or backslashes');
 
 /** Request channels: input schema (validated in main) and result type. */
 export const requests = {
@@ -19,10 +32,35 @@ export const requests = {
   'clusters.remove': { input: z.object({ proxy: proxyAddress }).strict() },
   'clusters.select': { input: z.object({ proxy: proxyAddress }).strict() },
   'auth.login': {
-    input: z.object({ proxy: proxyAddress, user: name, password: z.string().min(1).max(1024), otp: z.string().max(16).optional() }).strict(),
+    input: z
+      .object({
+        proxy: proxyAddress,
+        user: name,
+        password: z.string().min(1).max(1024),
+        otp: z.string().max(16).optional(),
+      })
+      .strict(),
   },
   'auth.logout': { input: z.object({ proxy: proxyAddress }).strict() },
   'resources.listServers': { input: z.object({ proxy: proxyAddress }).strict() },
+  'resources.listDatabases': { input: z.object({ proxy: proxyAddress }).strict() },
+  'gateways.createDb': {
+    input: z
+      .object({
+        proxy: proxyAddress,
+        database: name,
+        protocol: z.enum(['postgres', 'mysql']),
+        dbUser: dbIdentifier,
+        dbName: dbIdentifier.optional(),
+        port: localPort.optional(),
+      })
+      .strict(),
+  },
+  'gateways.list': { input: z.object({}).strict() },
+  'gateways.setPort': { input: z.object({ gatewayId, port: localPort }).strict() },
+  'gateways.close': { input: z.object({ gatewayId }).strict() },
+  /** Opens a terminal running the local psql / mariadb against the gateway; main builds the command. */
+  'gateways.runClient': { input: z.object({ gatewayId, ...dims }).strict() },
   'terminals.open': { input: z.object({ proxy: proxyAddress, node: name, login: name, ...dims }).strict() },
   'terminals.resize': { input: z.object({ terminalId, ...dims }).strict() },
   'terminals.close': { input: z.object({ terminalId }).strict() },
@@ -97,6 +135,40 @@ export interface ServerSummary {
   logins: string[];
 }
 
+export type DbProtocol = 'postgres' | 'mysql';
+
+export interface DatabaseSummary {
+  name: string;
+  protocol: DbProtocol;
+  description: string;
+  /** host:port as the db service reaches it (informational). */
+  uri: string;
+  labels: Record<string, string>;
+  /** What the roles allow; "*" means any (the dialog then takes free text). */
+  allowedDbUsers: string[];
+  allowedDbNames: string[];
+}
+
+/** A local gateway as the renderer sees it: where to point a client, and how it is doing. */
+export interface GatewaySummary {
+  id: string;
+  proxy: string;
+  kind: 'db';
+  /** The db resource in the cluster. */
+  database: string;
+  protocol: DbProtocol;
+  dbUser: string;
+  dbName?: string;
+  localAddress: string;
+  localPort: number;
+  /** Client connections being relayed now. */
+  connections: number;
+  /** The command line the Run button runs (display and copy only: main builds what it runs). */
+  clientCommand: string;
+  /** Why the last connection was refused (a denial, an unreachable database...), and when (ISO 8601). */
+  lastRefusal?: IpcError & { at: string };
+}
+
 export interface RequestResults {
   'app.info': AppInfo;
   'clusters.list': ClusterSummary[];
@@ -106,6 +178,12 @@ export interface RequestResults {
   'auth.login': SessionInfo;
   'auth.logout': null;
   'resources.listServers': ServerSummary[];
+  'resources.listDatabases': DatabaseSummary[];
+  'gateways.createDb': GatewaySummary;
+  'gateways.list': GatewaySummary[];
+  'gateways.setPort': GatewaySummary;
+  'gateways.close': null;
+  'gateways.runClient': { terminalId: string };
   'terminals.open': { terminalId: string };
   'terminals.resize': null;
   'terminals.close': null;
@@ -118,6 +196,10 @@ export interface EventPayloads {
   'auth.expired': { proxy: string };
   /** A terminal ended: exit status, or the error that ended/refused it. */
   'terminals.exit': { terminalId: string; exitCode: number | null; signal?: string; error?: IpcError };
+  /** A gateway opened, moved port, or its connections / last refusal changed. */
+  'gateways.status': GatewaySummary;
+  /** A gateway closed (by the user, or because its cluster was logged out of). */
+  'gateways.closed': { gatewayId: string };
 }
 export type EventChannel = keyof EventPayloads;
 

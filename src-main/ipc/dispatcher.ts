@@ -57,7 +57,17 @@ export interface DispatcherServices {
     login(input: ParsedInput<'auth.login'>): Reply<'auth.login'>;
     logout(proxy: string): Reply<'auth.logout'>;
   };
-  resources: { listServers(proxy: string): Reply<'resources.listServers'> };
+  resources: {
+    listServers(proxy: string): Reply<'resources.listServers'>;
+    listDatabases(proxy: string): Reply<'resources.listDatabases'>;
+  };
+  gateways: {
+    openDb(input: ParsedInput<'gateways.createDb'>): Reply<'gateways.createDb'>;
+    summaries(): Reply<'gateways.list'>;
+    setPort(gatewayId: string, port: number): Reply<'gateways.setPort'>;
+    close(gatewayId: string): Reply<'gateways.close'>;
+    runClient(gatewayId: string, cols: number, rows: number): Reply<'gateways.runClient'>;
+  };
   terminals: {
     open(input: ParsedInput<'terminals.open'>): Reply<'terminals.open'>;
     resize(terminalId: string, cols: number, rows: number): Reply<'terminals.resize'>;
@@ -79,6 +89,12 @@ function handlersFor(s: DispatcherServices): Handlers {
     'auth.login': (i) => s.auth.login(i),
     'auth.logout': (i) => s.auth.logout(i.proxy),
     'resources.listServers': (i) => s.resources.listServers(i.proxy),
+    'resources.listDatabases': (i) => s.resources.listDatabases(i.proxy),
+    'gateways.createDb': (i) => s.gateways.openDb(i),
+    'gateways.list': () => s.gateways.summaries(),
+    'gateways.setPort': (i) => s.gateways.setPort(i.gatewayId, i.port),
+    'gateways.close': (i) => s.gateways.close(i.gatewayId),
+    'gateways.runClient': (i) => s.gateways.runClient(i.gatewayId, i.cols, i.rows),
     'terminals.open': (i) => s.terminals.open(i),
     'terminals.resize': (i) => s.terminals.resize(i.terminalId, i.cols, i.rows),
     'terminals.close': (i) => s.terminals.close(i.terminalId),

@@ -117,3 +117,31 @@ test('the account lockout reads as a lock, not as a short throttle', () => {
   });
   assert.equal(throttled.message, 'Too many attempts in a short time.');
 });
+
+test('database gateways: a refused db user, a taken local port, a missing client program', () => {
+  const denied = describeError({
+    code: ErrorCode.ACCESS_DENIED,
+    message: 'access to db denied: db user "bob", db name "sales"',
+  });
+  assert.equal(denied.message, 'Access denied: Access to db denied: db user "bob", db name "sales".');
+  assert.match(denied.denial!.fix, /database user and name your roles allow/);
+
+  const device = describeError({ code: ErrorCode.DEVICE_UNTRUSTED, message: 'unauthorized device' });
+  assert.equal(device.message, 'Access denied: Unauthorized device.');
+  assert.match(device.denial!.fix, /gate device enroll/, 'the same remedy as SSH');
+
+  const port = describeError({
+    code: ErrorCode.CONFLICT,
+    message: 'local port 5432 is already in use; choose another',
+    details: { port: 5432 },
+  });
+  assert.deepEqual(port, { message: 'Local port 5432 is already in use.', nextStep: 'Choose another port.' });
+
+  const missing = describeError({
+    code: ErrorCode.NOT_FOUND,
+    message: 'psql is not installed on this computer; install the postgresql-client package',
+    details: { program: 'psql', package: 'postgresql-client' },
+  });
+  assert.equal(missing.message, 'psql is not installed on this computer.');
+  assert.match(missing.nextStep, /Install the postgresql-client package/);
+});

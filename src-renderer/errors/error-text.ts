@@ -80,6 +80,22 @@ function accessDenied(error: IpcError): ErrorText {
       },
     };
   }
+  if (/access to db denied/i.test(error.message)) {
+    // The db service's refusal of a db user / db name the roles do not allow.
+    return {
+      message: `Access denied: ${reason}`,
+      nextStep,
+      denial: {
+        reason,
+        why:
+          'Every database connection is checked against your roles (which databases, which database users and ' +
+          'names) when your client connects. The cluster decided this one is not allowed.',
+        fix:
+          'Close this gateway and connect again with a database user and name your roles allow (the Connect dialog ' +
+          'lists them). Otherwise ask your administrator for a role that allows them, then log out and in again.',
+      },
+    };
+  }
   return {
     message: `Access denied: ${reason}`,
     nextStep,
@@ -134,6 +150,23 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
         nextStep: 'Try again when the lock expires, or ask your administrator to lift it.',
         detail: sentence(error.message),
       };
+    case ErrorCode.CONFLICT:
+      // A gateway's local port taken by another program: say which, and that any other will do.
+      if (typeof error.details?.port !== 'number') return tableText(error);
+      return {
+        message: `Local port ${error.details.port} is already in use.`,
+        nextStep: 'Choose another port.',
+      };
+    case ErrorCode.NOT_FOUND: {
+      // Run on a gateway whose database client is not installed on this computer.
+      const program = stringDetail(error, 'program');
+      const packageName = stringDetail(error, 'package');
+      if (!program || !packageName) return tableText(error);
+      return {
+        message: `${program} is not installed on this computer.`,
+        nextStep: `Install the ${packageName} package, then try again; or copy the command into a terminal that has it.`,
+      };
+    }
     case ErrorCode.PROXY_UNREACHABLE:
       return { ...tableText(error), ...(proxy ? { message: `Can't reach the proxy at ${proxy}.` } : {}) };
     case ErrorCode.PROXY_UNTRUSTED:

@@ -1,6 +1,14 @@
-// One place that builds the four stores for a GatehouseApi, wires main's events into them, and
+// One place that builds the stores for a GatehouseApi, wires main's events into them, and
 // holds the few actions that touch more than one store.
-import type { ClusterSummary, GatehouseApi, ServerSummary } from '../../src-main/ipc/contract.ts';
+import type {
+  ClusterSummary,
+  DatabaseSummary,
+  GatehouseApi,
+  IpcError,
+  ServerSummary,
+} from '../../src-main/ipc/contract.ts';
+import { createDatabasesStore, type DatabasesStore } from './databases-store.ts';
+import { createGatewaysStore, type GatewaysStore } from './gateways-store.ts';
 import { createServersStore, type ServersStore } from './servers-store.ts';
 import { createSessionStore, type LoginInput, type SessionStore } from './session-store.ts';
 import { createTerminalsStore, type TerminalsStore } from './terminals-store.ts';
@@ -16,12 +24,24 @@ export interface AppActions {
   connect(proxy: string, server: ServerSummary, login: string): void;
   closeTab(tabId: string): void;
   selectTab(tabId: string): void;
+  /** Opens a gateway for the database and shows its tab; the error when main refused. */
+  connectDatabase(
+    proxy: string,
+    db: DatabaseSummary,
+    choice: { dbUser: string; dbName?: string },
+  ): Promise<IpcError | undefined>;
+  selectGateway(gatewayId: string): void;
+  closeGateway(gatewayId: string): Promise<void>;
+  /** A terminal tab running the gateway's client (psql / mariadb), built and started by main. */
+  runGatewayClient(gatewayId: string): void;
 }
 
 export interface AppStores {
   api: GatehouseApi;
   session: SessionStore;
   servers: ServersStore;
+  databases: DatabasesStore;
+  gateways: GatewaysStore;
   terminals: TerminalsStore;
   ui: UiStore;
   actions: AppActions;
@@ -33,16 +53,32 @@ export function createAppStores(api: GatehouseApi, warn: (message: string) => vo
   const session = createSessionStore(api);
   const onSessionExpired = (proxy: string) => session.getState().markExpired(proxy);
   const servers = createServersStore({ api, onSessionExpired });
+  const databases = createDatabasesStore({ api, onSessionExpired });
+  const gateways = createGatewaysStore({ api, onSessionExpired });
   const terminals = createTerminalsStore({ api, onSessionExpired, warn });
   const ui = createUiStore();
+  /** After a tab went away: back to the resource browser when no tab of either kind is left. */
+  const afterTabClosed = () => {
+    const { view } = ui.getState();
+    if (view === 'terminals' && terminals.getState().tabs.length === 0) ui.getState().showServers();
+    if (view === 'gateway' && gateways.getState().activeGatewayId === undefined) ui.getState().showServers();
+  };
 
   const unsubscribe = [
     api.events.on('auth.expired', ({ proxy }) => onSessionExpired(proxy)),
     api.events.on('terminals.exit', (payload) => terminals.getState().handleExit(payload)),
+    api.events.on('gateways.status', (gateway) => gateways.getState().handleStatus(gateway)),
+    api.events.on('gateways.closed', ({ gatewayId }) => {
+      gateways.getState().handleClosed(gatewayId);
+      afterTabClosed();
+    }),
   ];
 
   const actions: AppActions = {
-    start: () => session.getState().load(),
+    async start() {
+      // Gateways live in main: after a reload their tabs come back.
+      await Promise.all([session.getState().load(), gateways.getState().load()]);
+    },
 
     async addCluster(rawAddress) {
       const added = await session.getState().addCluster(rawAddress);
@@ -65,15 +101,21 @@ export function createAppStores(api: GatehouseApi, warn: (message: string) => vo
 
     async logout(proxy) {
       terminals.getState().closeCluster(proxy);
-      if (terminals.getState().tabs.length === 0) ui.getState().showServers();
+      gateways.getState().forgetCluster(proxy);
+      afterTabClosed();
       await session.getState().logout(proxy);
       servers.getState().forget(proxy);
+      databases.getState().forget(proxy);
     },
 
     async removeCluster(proxy) {
       terminals.getState().closeCluster(proxy);
-      if (terminals.getState().tabs.length === 0) ui.getState().showServers();
-      if (await session.getState().removeCluster(proxy)) servers.getState().forget(proxy);
+      gateways.getState().forgetCluster(proxy);
+      afterTabClosed();
+      if (await session.getState().removeCluster(proxy)) {
+        servers.getState().forget(proxy);
+        databases.getState().forget(proxy);
+      }
     },
 
     connect(proxy, server, login) {
@@ -82,12 +124,44 @@ export function createAppStores(api: GatehouseApi, warn: (message: string) => vo
     },
 
     closeTab(tabId) {
-      const next = terminals.getState().closeTab(tabId);
-      if (!next) ui.getState().showServers();
+      terminals.getState().closeTab(tabId);
+      afterTabClosed();
     },
 
     selectTab(tabId) {
       terminals.getState().activate(tabId);
+      ui.getState().showTerminals();
+    },
+
+    async connectDatabase(proxy, db, choice) {
+      const result = await gateways.getState().create({
+        proxy,
+        database: db.name,
+        protocol: db.protocol,
+        dbUser: choice.dbUser,
+        ...(choice.dbName ? { dbName: choice.dbName } : {}),
+      });
+      if (!result.ok) return result.error;
+      ui.getState().showGateway();
+      return undefined;
+    },
+
+    selectGateway(gatewayId) {
+      gateways.getState().activate(gatewayId);
+      ui.getState().showGateway();
+    },
+
+    async closeGateway(gatewayId) {
+      await gateways.getState().close(gatewayId);
+      afterTabClosed();
+    },
+
+    runGatewayClient(gatewayId) {
+      const tab = gateways.getState().tabs.find((t) => t.gateway.id === gatewayId);
+      if (!tab) return;
+      const { gateway } = tab;
+      const program = gateway.protocol === 'postgres' ? 'psql' : 'mariadb';
+      terminals.getState().openClientTab(gateway.proxy, { ...gateway, program });
       ui.getState().showTerminals();
     },
   };
@@ -96,6 +170,8 @@ export function createAppStores(api: GatehouseApi, warn: (message: string) => vo
     api,
     session,
     servers,
+    databases,
+    gateways,
     terminals,
     ui,
     actions,

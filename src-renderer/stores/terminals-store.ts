@@ -19,6 +19,8 @@ export interface TerminalTab {
   proxy: string;
   node: string;
   login: string;
+  /** Set for a tab running a gateway's database client (psql, mariadb) on this computer. */
+  gatewayId?: string;
   /** `<login>@<node>` (see uniqueTitle): the tab's accessible name. */
   title: string;
   /** Bumped by reconnect; the widget starts a fresh session (and clears the screen) per attempt. */
@@ -32,6 +34,8 @@ export interface TerminalsState {
 
   /** Adds a tab in 'connecting' and makes it active; the widget calls start() once it has a size. */
   openTab(proxy: string, node: string, login: string): string;
+  /** A tab running the database client of a gateway ("psql alice@orders"); started like openTab's. */
+  openClientTab(proxy: string, gateway: { id: string; database: string; dbUser: string; program: string }): string;
   /** Opens the remote shell for the tab's current attempt (a second call per attempt is ignored). */
   start(tabId: string, cols: number, rows: number): Promise<void>;
   resize(tabId: string, cols: number, rows: number): void;
@@ -116,6 +120,22 @@ export function createTerminalsStore({ api, onSessionExpired, warn = () => {} }:
         return id;
       },
 
+      openClientTab(proxy, gateway) {
+        const id = `tab${++seq}`;
+        const added: TerminalTab = {
+          id,
+          proxy,
+          node: gateway.database,
+          login: gateway.dbUser,
+          gatewayId: gateway.id,
+          title: uniqueTitle(`${gateway.program} ${gateway.dbUser}@${gateway.database}`, get().tabs),
+          attempt: 1,
+          state: { kind: 'connecting' },
+        };
+        set({ tabs: [...get().tabs, added], activeTabId: id });
+        return id;
+      },
+
       async start(tabId, cols, rows) {
         const t = tab(tabId);
         if (!t || t.state.kind !== 'connecting' || startedAttempt.get(tabId) === t.attempt) return;
@@ -123,7 +143,9 @@ export function createTerminalsStore({ api, onSessionExpired, warn = () => {} }:
         startedAttempt.set(tabId, attempt);
         size.set(tabId, { cols, rows });
         opening++;
-        const result = await api.terminals.open({ proxy: t.proxy, node: t.node, login: t.login, cols, rows });
+        const result = t.gatewayId
+          ? await api.gateways.runClient({ gatewayId: t.gatewayId, cols, rows })
+          : await api.terminals.open({ proxy: t.proxy, node: t.node, login: t.login, cols, rows });
         opening--;
         const now = tab(tabId);
         if (!now || now.attempt !== attempt) {

@@ -1,5 +1,5 @@
 // Picks the screen from the stores: loading → no cluster (or "Add cluster") → login → the work
-// area (servers and terminal tabs), with the relogin dialog over it when the session expired.
+// area (resources, terminal and gateway tabs), with the relogin dialog over it when the session expired.
 import { useEffect } from 'react';
 import { currentCluster, isSessionUsable } from '../stores/session-store.ts';
 import { AddClusterScreen } from './add-cluster-screen.tsx';
@@ -7,7 +7,8 @@ import { ExpiredDialog } from './expired-dialog.tsx';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { LoginScreen } from './login-screen.tsx';
 import { ServersScreen } from './servers-screen.tsx';
-import { useSession, useStores, useTerminals, useUi } from './stores-context.tsx';
+import { GatewayPanel } from './gateway-panel.tsx';
+import { useGateways, useSession, useStores, useTerminals, useUi } from './stores-context.tsx';
 import { TerminalPanel } from './terminal-panel.tsx';
 import { TerminalTabs } from './terminal-tabs.tsx';
 import { TopBar } from './top-bar.tsx';
@@ -80,6 +81,8 @@ function WorkArea() {
   const clusters = useSession((s) => s.clusters);
   const tabs = useTerminals((s) => s.tabs);
   const activeId = useTerminals((s) => s.activeTabId);
+  const gatewayTabs = useGateways((s) => s.tabs);
+  const activeGatewayId = useGateways((s) => s.activeGatewayId);
   const view = useUi((s) => s.view);
   const cluster = currentCluster({ clusters })!;
   const session = cluster.session!;
@@ -92,6 +95,13 @@ function WorkArea() {
           <TerminalPanel key={tab.id} tab={tab} visible={view === 'terminals' && tab.id === activeId} />
         ))}
       </div>
+      {gatewayTabs.map((tab) => (
+        <GatewayPanel
+          key={tab.gateway.id}
+          tab={tab}
+          visible={view === 'gateway' && tab.gateway.id === activeGatewayId}
+        />
+      ))}
       {!isSessionUsable(session) && <ExpiredDialog cluster={cluster} user={session.user} />}
     </>
   );

@@ -63,3 +63,18 @@ export function ServerIcon() {
     </svg>
   );
 }
+
+/** A database cylinder: the empty state (40 px) and gateway tabs (14 px). */
+export function DatabaseIcon({ size = 40 }: { size?: number }) {
+  return (
+    <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true" focusable="false">
+      <ellipse cx="12" cy="5.5" rx="8" ry="2.5" fill="none" stroke="currentColor" strokeWidth="1.5" />
+      <path
+        d="M4 5.5v13c0 1.4 3.6 2.5 8 2.5s8-1.1 8-2.5v-13M4 12c0 1.4 3.6 2.5 8 2.5s8-1.1 8-2.5"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.5"
+      />
+    </svg>
+  );
+}

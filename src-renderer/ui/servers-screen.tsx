@@ -1,17 +1,23 @@
-// "Servers": the nodes of the current cluster the user may see, searchable, with a login picker
-// and a Connect button per row.
+// "Resources": what the user may reach on the current cluster — servers (with a login picker and
+// Connect per row) and databases (Connect opens the db user / db name dialog) — filtered by kind
+// and by the one search box.
 import { useEffect, useId, useMemo } from 'react';
 import type { ClusterSummary, ServerSummary } from '../../src-main/ipc/contract.ts';
+import type { ResourceKind } from '../databases/database-filter.ts';
 import { filterServers, labelChips } from '../servers/server-filter.ts';
 import { loginFor } from '../stores/servers-store.ts';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { SearchIcon, ServerIcon } from './icons.tsx';
-import { useServers, useStores } from './stores-context.tsx';
+import { DatabasesSection } from './databases-section.tsx';
+import { useDatabases, useServers, useStores, useUi } from './stores-context.tsx';
 
 export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hidden: boolean }) {
-  const { servers: store } = useStores();
-  const list = useServers((s) => s.byProxy[cluster.proxy]);
+  const { servers: store, databases, ui } = useStores();
   const query = useServers((s) => s.query);
+  const kind = useUi((s) => s.resourceKind);
+  // Counted once listed: a failed list has no count to give.
+  const serverCount = useServers((s) => countOf(s.byProxy[cluster.proxy], (l) => l.servers));
+  const databaseCount = useDatabases((s) => countOf(s.byProxy[cluster.proxy], (l) => l.databases));
   const sessionKey = cluster.session?.validUntil;
   const expired = cluster.session?.expired === true;
   const searchId = useId();
@@ -19,27 +25,30 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
   // (Re)load when the cluster or the session changes (a relogin brings new roles).
   // An expired session can't list anything; the relogin dialog is up and a relogin reloads.
   useEffect(() => {
-    if (!expired) void store.getState().load(cluster.proxy);
-  }, [store, cluster.proxy, sessionKey, expired]);
+    if (expired) return;
+    void store.getState().load(cluster.proxy);
+    void databases.getState().load(cluster.proxy);
+  }, [store, databases, cluster.proxy, sessionKey, expired]);
 
-  const shown = useMemo(() => filterServers(list?.servers ?? [], query), [list, query]);
-  const total = list?.servers.length ?? 0;
-  const firstLoad = !list || (list.status === 'loading' && total === 0);
+  const counts = [
+    ...(serverCount !== undefined ? [plural(serverCount, 'server')] : []),
+    ...(databaseCount !== undefined ? [plural(databaseCount, 'database')] : []),
+  ];
 
   return (
     <main className="page" hidden={hidden}>
       <div className="page-header">
         <div>
-          <h1>Servers</h1>
+          <h1>Resources</h1>
           <p className="page-subtitle">
-            {firstLoad
-              ? `Servers in ${cluster.clusterName}`
-              : `${total} ${total === 1 ? 'server' : 'servers'} in ${cluster.clusterName}`}
+            {counts.length
+              ? `${counts.join(' and ')} in ${cluster.clusterName}`
+              : `Resources in ${cluster.clusterName}`}
           </p>
         </div>
         <div className="search">
           <label htmlFor={searchId} className="visually-hidden">
-            Search servers
+            Search servers and databases
           </label>
           <SearchIcon />
           <input
@@ -53,7 +62,54 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
           />
         </div>
       </div>
+      <KindFilter kind={kind} onChange={(k) => ui.getState().setResourceKind(k)} />
+      {kind !== 'databases' && <ServersSection cluster={cluster} />}
+      {kind !== 'servers' && <DatabasesSection cluster={cluster} />}
+    </main>
+  );
+}
 
+const countOf = <L extends { status: string }>(list: L | undefined, items: (l: L) => unknown[]) =>
+  list?.status === 'ready' ? items(list).length : undefined;
+
+const plural = (n: number, word: string) => `${n} ${n === 1 ? word : `${word}s`}`;
+
+const KINDS: Array<{ kind: ResourceKind; label: string }> = [
+  { kind: 'all', label: 'All' },
+  { kind: 'servers', label: 'Servers' },
+  { kind: 'databases', label: 'Databases' },
+];
+
+/** All / Servers / Databases as a radio group (arrow keys move between them, as radios do). */
+function KindFilter({ kind, onChange }: { kind: ResourceKind; onChange: (kind: ResourceKind) => void }) {
+  const name = useId();
+  return (
+    <fieldset className="kind-filter">
+      <legend className="visually-hidden">Show</legend>
+      {KINDS.map((k) => (
+        <label key={k.kind} className={`kind-option${kind === k.kind ? ' kind-option-selected' : ''}`}>
+          <input type="radio" name={name} value={k.kind} checked={kind === k.kind} onChange={() => onChange(k.kind)} />
+          {k.label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function ServersSection({ cluster }: { cluster: ClusterSummary }) {
+  const { servers: store } = useStores();
+  const list = useServers((s) => s.byProxy[cluster.proxy]);
+  const query = useServers((s) => s.query);
+  const shown = useMemo(() => filterServers(list?.servers ?? [], query), [list, query]);
+  const total = list?.servers.length ?? 0;
+  const firstLoad = !list || (list.status === 'loading' && total === 0);
+  const headingId = useId();
+
+  return (
+    <section className="resource-section" aria-labelledby={headingId}>
+      <h2 id={headingId} className="section-title">
+        Servers
+      </h2>
       {list?.status === 'failed' && (
         <div className="page-alert">
           <ErrorAlert error={list.error} context={{ proxy: cluster.proxy }} />
@@ -73,7 +129,7 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
         list?.status === 'ready' && (
           <div className="empty-state">
             <ServerIcon />
-            <h2>No servers yet</h2>
+            <h3>No servers yet</h3>
             <p>
               Servers appear here when a node joins {cluster.clusterName} and your roles allow you to reach it. Ask your
               administrator if you expected to see one.
@@ -82,7 +138,7 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
         )
       ) : shown.length === 0 ? (
         <div className="empty-state">
-          <h2>No servers match “{query.trim()}”</h2>
+          <h3>No servers match “{query.trim()}”</h3>
           <p>Search by part of a name, a label value, or a label as key=value.</p>
           <button type="button" className="button button-secondary" onClick={() => store.getState().setQuery('')}>
             Clear search
@@ -92,14 +148,14 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
         <ServersTable cluster={cluster} servers={shown} />
       )}
       {list?.status === 'loading' && total > 0 && <LoadingStatus className="refreshing">Refreshing…</LoadingStatus>}
-    </main>
+    </section>
   );
 }
 
 function ServersTable({ cluster, servers }: { cluster: ClusterSummary; servers: ServerSummary[] }) {
   return (
     <div className="table-wrap">
-      <table className="servers-table">
+      <table className="servers-table" aria-label="Servers">
         <thead>
           <tr>
             <th scope="col">Name</th>

@@ -2,6 +2,8 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { AppStores } from '../stores/app-stores.ts';
+import type { DatabasesState } from '../stores/databases-store.ts';
+import type { GatewaysState } from '../stores/gateways-store.ts';
 import type { ServersState } from '../stores/servers-store.ts';
 import type { SessionState } from '../stores/session-store.ts';
 import type { TerminalsState } from '../stores/terminals-store.ts';
@@ -23,5 +25,7 @@ export function useStores(): AppStores {
 // zustand 5 re-renders forever on a selector that builds a new object each time.
 export const useSession = <T,>(select: (s: SessionState) => T): T => useStore(useStores().session, select);
 export const useServers = <T,>(select: (s: ServersState) => T): T => useStore(useStores().servers, select);
+export const useDatabases = <T,>(select: (s: DatabasesState) => T): T => useStore(useStores().databases, select);
+export const useGateways = <T,>(select: (s: GatewaysState) => T): T => useStore(useStores().gateways, select);
 export const useTerminals = <T,>(select: (s: TerminalsState) => T): T => useStore(useStores().terminals, select);
 export const useUi = <T,>(select: (s: UiState) => T): T => useStore(useStores().ui, select);

@@ -1,4 +1,4 @@
-// The app's header: brand, "Servers" navigation, the trusted-device indicator, the signed-in user
+// The app's header: brand, "Resources" navigation, the trusted-device indicator, the signed-in user
 // and the cluster switcher.
 import type { ClusterSummary } from '../../src-main/ipc/contract.ts';
 import { isSessionUsable } from '../stores/session-store.ts';
@@ -25,7 +25,7 @@ export function TopBar({ cluster }: { cluster: ClusterSummary }) {
             aria-current={view === 'servers' ? 'page' : undefined}
             onClick={() => ui.getState().showServers()}
           >
-            Servers
+            Resources
           </button>
         </nav>
       )}
