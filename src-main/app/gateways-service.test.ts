@@ -21,7 +21,7 @@ function harness(opts: { searchPath?: string } = {}) {
   const events: Array<[EventChannel, unknown]> = [];
   const opened: OpenLocalTerminalInput[] = [];
   const service = new GatewayService({
-    protocols: new RouteProtocols([{ kind: 'db', alpn: 'test-db', header: (r) => ({ db: r.name }) }]),
+    protocols: new RouteProtocols([{ kind: 'db', alpn: () => 'test-db', header: (r) => ({ db: r.name }) }]),
   });
   const gateways = new AppGateways({
     core: { proxyAccess: () => assert.fail('routeAccess is given') },
