@@ -73,7 +73,7 @@ test('Connect on a PostgreSQL database → gateway tab → Run → psql answers 
 
   const port = await ui.gateways.expectOpen(GATEWAY);
   await expect(ui.gateways.command(GATEWAY)).toHaveValue(
-    `psql 'host=127.0.0.1 port=${port} user=${E2E_DB.dbUser} dbname=${E2E_DB.dbName} sslmode=disable'`,
+    `psql "host=127.0.0.1 port=${port} user=${E2E_DB.dbUser} dbname=${E2E_DB.dbName} sslmode=disable"`,
   );
   await expect(ui.gateways.status(GATEWAY)).toHaveText(/no client connected/);
   await screens.capture('db-02-gateway-tab');
