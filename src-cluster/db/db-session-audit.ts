@@ -80,14 +80,17 @@ export class DbSessionAudit {
     });
   }
 
-  /** The session was refused: the reason as the client was told it. */
+  /**
+   * The session was refused: the reason as the client was told it. The error code goes in as
+   * error_code: `code` is the audit log's own field (GH3000W), reserved, and an event carrying it is refused.
+   */
   refused(reason: string, code: string): Promise<void> {
     return this.#emit({
       type: 'db.session.start',
       success: false,
       user: this.ctx.user,
       message: reason,
-      fields: { ...this.#fields(), session_id: this.sessionId, reason, code },
+      fields: { ...this.#fields(), session_id: this.sessionId, reason, error_code: code },
     });
   }
 
