@@ -108,7 +108,16 @@ before(async () => {
       return certs.upstreamFor(db, dbUser, timeoutMs);
     },
     locks: { subscribe: (l) => (lockListeners.add(l), () => lockListeners.delete(l)) },
-    audit: { emit: async (e) => void audit.push(e) },
+    audit: {
+      // As the audit log does: these are its own fields and refuse the event.
+      emit: async (e) => {
+        const reserved = ['id', 'time', 'type', 'code', 'user', 'success', 'message'].find(
+          (k) => k in (e.fields ?? {}),
+        );
+        if (reserved) throw new Error(`audit field "${reserved}" is reserved`);
+        audit.push(e);
+      },
+    },
     deviceTrustMode: () => 'optional',
     limits: { handshakeTimeoutMs: 5_000, maxConnectionsPerSource: 50 },
     log: process.env.DBG ? createLogger({ level: 'debug' }) : createMemoryLogger('warn'),

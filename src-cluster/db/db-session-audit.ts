@@ -87,7 +87,8 @@ export class DbSessionAudit {
       success: false,
       user: this.ctx.user,
       message: reason,
-      fields: { ...this.#fields(), session_id: this.sessionId, reason, code },
+      // "code" is the audit log's own field (the event code, GH3000W): the error code goes beside it.
+      fields: { ...this.#fields(), session_id: this.sessionId, reason, error_code: code },
     });
   }
 

@@ -216,6 +216,14 @@ test('psql reaches the configured database through proxy and db service; the ses
 
 test('a db user the roles do not allow is refused by the db service with the reason', async () => {
   await assert.rejects(openRoute({ db: 'orders', db_user: 'root' }), /access to db denied: .*root/);
+  const log = new AuditLog(daemon.backend!);
+  const denied = await poll('the refusal in the audit log', async () =>
+    (await log.search({ type: 'db.session.start', limit: 1000 })).events.find(
+      (e) => !e.success && e['db_user'] === 'root',
+    ),
+  );
+  assert.match(denied.message, /access to db denied/);
+  assert.equal(denied['error_code'], 'ACCESS_DENIED');
 });
 
 test('a database whose server certificate is not from its ca_cert fails naming the database and why', async () => {
