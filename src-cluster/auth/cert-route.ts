@@ -1,34 +1,6 @@
-// The route a route certificate names (AuthService.IssueRouteCertificate): the OID_ROUTE_*
-// extensions of src-shared/cert-fields.ts read back from a verified client certificate. The
-// proxy and the db service both check it, so it sits here, below both of them.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import {
-  OID_ROUTE_DB_NAME,
-  OID_ROUTE_DB_USER,
-  OID_ROUTE_KIND,
-  OID_ROUTE_NAME,
-  type CertRoute,
-} from '../../src-shared/cert-fields.ts';
-
-function extensionText(cert: x509.X509Certificate, oid: string): string | undefined {
-  const e = cert.getExtension(oid);
-  return e ? Buffer.from(e.value).toString('utf8') : undefined;
-}
-
-/** The certificate's route, or undefined when it names none (an ordinary login certificate). */
-export function certRouteOf(der: Buffer | string): CertRoute | undefined {
-  const cert = new x509.X509Certificate(der);
-  const kind = extensionText(cert, OID_ROUTE_KIND);
-  const name = extensionText(cert, OID_ROUTE_NAME);
-  if (!kind || !name) return undefined;
-  const route: CertRoute = { kind, name };
-  const dbUser = extensionText(cert, OID_ROUTE_DB_USER);
-  const dbName = extensionText(cert, OID_ROUTE_DB_NAME);
-  if (dbUser) route.dbUser = dbUser;
-  if (dbName) route.dbName = dbName;
-  return route;
-}
+// Whether a route certificate's route (TlsIdentity.route, read by x509.ts) allows a database
+// request. The proxy and the db service both check it, so it sits here, below both of them.
+import type { CertRoute } from '../../src-shared/cert-fields.ts';
 
 /**
  * Why `route` does not allow the database route asked for, or undefined when it does: it must be

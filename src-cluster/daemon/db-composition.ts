@@ -8,7 +8,14 @@ import { splitHostPort } from '../../src-shared/host-port.ts';
 import { ServiceRuntime } from '../service/service-runtime.ts';
 import { Backoff, sleep } from '../service/backoff.ts';
 import { DbService } from '../db/db-service.ts';
-import { DB_SERVICE_LABEL, type ServedDatabase } from '../db/db-request.ts';
+import type { ServedDatabase } from '../db/db-request.ts';
+import {
+  DATABASE_KIND,
+  DB_ORIGIN_CONFIG,
+  DB_ORIGIN_LABEL,
+  DB_SERVICE_LABEL,
+  type DatabaseResource,
+} from '../resources/database.ts';
 import type { DbEngine } from '../db/engine.ts';
 import { DbClientCerts } from '../db/upstream-tls.ts';
 import { localDecisions } from './local-decisions.ts';
@@ -18,28 +25,26 @@ import type { RunningService } from './proxy-composition.ts';
 import type { JoinTarget } from './service-join.ts';
 import { VERSION } from './version.ts';
 
-/** resources/database.ts's origin label for databases a db service registers from its config. */
-const DB_ORIGIN_LABEL = 'gatehouse.dev/origin';
 const isIp = (h: string) => /^[\d.]+$|:/.test(h);
 
 /** A configured database as the kind "db" resource RegisterDatabases stores. */
-export function configuredDatabaseResource(db: ConfiguredDatabase, serviceName: string) {
+export function configuredDatabaseResource(db: ConfiguredDatabase, serviceName: string): DatabaseResource {
   const tls = db.tls?.ca_cert || db.tls?.server_name ? { ...db.tls } : undefined;
   delete tls?.ca_cert_file;
   return {
-    kind: 'db' as const,
-    version: 'v3' as const,
+    kind: DATABASE_KIND,
+    version: 'v3',
     metadata: {
       name: db.name,
       ...(db.description ? { description: db.description } : {}),
-      labels: { ...db.labels, [DB_ORIGIN_LABEL]: 'config', [DB_SERVICE_LABEL]: serviceName },
+      labels: { ...db.labels, [DB_ORIGIN_LABEL]: DB_ORIGIN_CONFIG, [DB_SERVICE_LABEL]: serviceName },
     },
     spec: { protocol: db.protocol, uri: db.uri, ...(tls ? { tls } : {}) },
   };
 }
 
-function served(resource: ReturnType<typeof configuredDatabaseResource>): ServedDatabase {
-  return { name: resource.metadata.name, labels: resource.metadata.labels, ...resource.spec };
+function served(resource: DatabaseResource): ServedDatabase {
+  return { name: resource.metadata.name, labels: resource.metadata.labels ?? {}, ...resource.spec };
 }
 
 /** Registers the configured databases, retrying with backoff while auth is away; ends with `signal`. */

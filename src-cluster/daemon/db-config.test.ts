@@ -47,7 +47,7 @@ test('bad databases are refused naming the field and its line', () => {
   );
   assert.throws(
     () => parseConfig(db('      protocol: postgres\n      uri: db1.internal\n'), 'c.yaml'),
-    /db_service\.databases\.0\.uri: expected host:port/,
+    /db_service\.databases\.0\.uri: "db1.internal" has no port: expected host:port/,
   );
   assert.throws(
     () => parseConfig(db('      protocol: postgres\n      uri: db1:99999\n'), 'c.yaml'),

@@ -4,15 +4,13 @@
 // a `tls.ca_cert_file` is read at load, so a bad entry stops the daemon with the field named
 // instead of surfacing as a failed connection later.
 import { readFileSync } from 'node:fs';
-import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits/limits.ts';
+import { caCertProblem, databaseUriProblem, MAX_CA_CERT_CHARS } from '../resources/database.ts';
 
 /** Default listener of the db service (the proxy has 3080, the node 3022). */
 export const DEFAULT_DB_SERVICE_ADDR = '127.0.0.1:3081';
-/** A CA bundle larger than this is not a CA bundle. */
-const MAX_CA_CERT_CHARS = 64 << 10;
 const MAX_DATABASES = 256;
 /**
  * Connections from one address: every session through a proxy comes from that proxy's address,
@@ -25,39 +23,19 @@ const timeout = z
   .string()
   .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration such as 10s or 1m')
   .refine((s) => s.length > 0 && !/^(0+[hms])+$/.test(s), 'must be more than 0s');
+// The same checks as the kind "db" resource, so the config refuses what `gatectl create` would.
 const hostName = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]+\])$/;
-
 const uri = z.string().superRefine((value, ctx) => {
-  const i = value.lastIndexOf(':');
-  const host = i > 0 ? value.slice(0, i) : '';
-  const port = i > 0 ? value.slice(i + 1) : '';
-  if (!host || !hostName.test(host) || host.length > 253) {
-    ctx.addIssue({ code: 'custom', message: 'expected host:port such as db1.internal:5432 (IPv6 as [addr]:port)' });
-  } else if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-    ctx.addIssue({ code: 'custom', message: `port "${port}" is not a number from 1 to 65535` });
-  }
+  const problem = databaseUriProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
-
 const pem = z
   .string()
   .max(MAX_CA_CERT_CHARS)
   .superRefine((value, ctx) => {
-    const problem = pemProblem(value);
+    const problem = caCertProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
-
-function pemProblem(text: string): string | undefined {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) return 'expected one or more PEM certificates (-----BEGIN CERTIFICATE-----)';
-  for (const block of blocks) {
-    try {
-      new X509Certificate(block);
-    } catch (e) {
-      return `a certificate does not parse: ${(e as Error).message}`;
-    }
-  }
-  return undefined;
-}
 
 const DatabaseEntrySchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits, ".", "_" and "-"'),
@@ -120,7 +98,7 @@ export function resolveDatabaseFiles(cfg: DbServiceConfig, source: string): DbSe
       const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       throw new GatehouseError(ErrorCode.CONFIG, `${source}: ${field}: cannot read ${file}: ${why}`, { field });
     }
-    const problem = pemProblem(text);
+    const problem = caCertProblem(text);
     if (problem) throw new GatehouseError(ErrorCode.CONFIG, `${source}: ${field}: ${file}: ${problem}`, { field });
     const { ca_cert_file: _file, ...tls } = db.tls!;
     return { ...db, tls: { ...tls, ca_cert: text } };

@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { ApiForwarder } from '../proxy/api-forwarder.ts';
 import { ProxyServer } from '../proxy/proxy.ts';
 import type { DbRouteBackends } from '../proxy/db-route.ts';
-import { DB_SERVICE_LABEL } from '../db/db-request.ts';
+import { DB_SERVICE_LABEL } from '../resources/database.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { ServiceRuntime } from '../service/service-runtime.ts';
 import { localDecisions } from './local-decisions.ts';

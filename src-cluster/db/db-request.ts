@@ -8,13 +8,12 @@ import type { DbForwardedHeader } from '../../src-shared/db-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { issuedByOneOf } from '../auth/host-identity.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
-import { certRouteOf, dbRouteProblem } from '../auth/cert-route.ts';
+import { dbRouteProblem } from '../auth/cert-route.ts';
 import type { AccessDecision, AccessRequest } from '../authz/authorize.ts';
 import { UNAUTHORIZED_DEVICE } from '../authz/device-trust-mode.ts';
 import type { DbLimits } from '../authz/matchers/db.ts';
 
-/** resources/database.ts's label naming the db service a configured database belongs to. */
-export const DB_SERVICE_LABEL = 'gatehouse.dev/db-service';
+import { DB_SERVICE_LABEL } from '../resources/database.ts';
 
 /** A kind "db" resource as the db service needs it. */
 export interface ServedDatabase {
@@ -41,11 +40,7 @@ export interface AuthorizedDbRequest {
 }
 
 /** The identity of the forwarded user certificate, verified against the user CA and its validity. */
-export function forwardedUserIdentity(
-  pem: string,
-  userCaPems: readonly string[],
-  now: number,
-): { identity: TlsIdentity; der: Buffer } {
+export function forwardedUserIdentity(pem: string, userCaPems: readonly string[], now: number): TlsIdentity {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
@@ -64,7 +59,7 @@ export function forwardedUserIdentity(
   if (now < Date.parse(cert.validFrom) || now >= Date.parse(cert.validTo)) {
     throw new GatehouseError(ErrorCode.CERT_EXPIRED, 'your certificate has expired; run "gate login" again');
   }
-  return { identity: identityFromClientCert(cert.raw), der: cert.raw };
+  return identityFromClientCert(cert.raw);
 }
 
 /** The message a denied user sees: device trust and locks as the authorizer says them, roles named as such. */
@@ -75,8 +70,8 @@ export function denialMessage(decision: { reason: string; recorded?: boolean }):
 
 /** The identity of the request (for the audit log even when refused later), or a refusal. */
 export function requestIdentity(deps: DbRequestDeps, header: DbForwardedHeader): TlsIdentity {
-  const { identity, der } = forwardedUserIdentity(header.user_cert_pem, deps.userCaPems(), (deps.now ?? Date.now)());
-  const problem = dbRouteProblem(certRouteOf(der), {
+  const identity = forwardedUserIdentity(header.user_cert_pem, deps.userCaPems(), (deps.now ?? Date.now)());
+  const problem = dbRouteProblem(identity.route, {
     db: header.db,
     dbUser: header.db_user,
     ...(header.db_name !== undefined ? { dbName: header.db_name } : {}),

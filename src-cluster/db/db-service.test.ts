@@ -16,7 +16,8 @@ import type { DbLimits } from '../authz/matchers/db.ts';
 import type { LockNotice } from '../locks/lock-targets.ts';
 import { createLogger, createMemoryLogger } from '../log/logger.ts';
 import { DbService } from './db-service.ts';
-import { DB_SERVICE_LABEL, type ServedDatabase } from './db-request.ts';
+import type { ServedDatabase } from './db-request.ts';
+import { DB_SERVICE_LABEL } from '../resources/database.ts';
 import { DbClientCerts } from './upstream-tls.ts';
 import { passthroughEngine, type PassthroughEngine } from './test-support/passthrough-engine.ts';
 import {
@@ -107,7 +108,16 @@ before(async () => {
       return certs.upstreamFor(db, dbUser, timeoutMs);
     },
     locks: { subscribe: (l) => (lockListeners.add(l), () => lockListeners.delete(l)) },
-    audit: { emit: async (e) => void audit.push(e) },
+    audit: {
+      // As the audit log does: these are its own fields and refuse the event.
+      emit: async (e) => {
+        const reserved = ['id', 'time', 'type', 'code', 'user', 'success', 'message'].find(
+          (k) => k in (e.fields ?? {}),
+        );
+        if (reserved) throw new Error(`audit field "${reserved}" is reserved`);
+        audit.push(e);
+      },
+    },
     deviceTrustMode: () => 'optional',
     limits: { handshakeTimeoutMs: 5_000, maxConnectionsPerSource: 50 },
     log: process.env.DBG ? createLogger({ level: 'debug' }) : createMemoryLogger('warn'),
@@ -265,7 +275,7 @@ test('a database whose server certificate is not from its CA fails with the data
   const { socket, refusal } = await ask(JSON.stringify(header));
   assert.equal(refusal, undefined);
   const text = await nextData(socket);
-  assert.match(text, /database "badca" at 127\.0\.0\.1:\d+ is unreachable: its server certificate/);
+  assert.match(text, /database badca: its server certificate is not signed by the CA the database resource trusts/);
   socket.destroy();
 });
 

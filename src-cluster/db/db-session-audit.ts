@@ -90,6 +90,7 @@ export class DbSessionAudit {
       success: false,
       user: this.ctx.user,
       message: reason,
+      // "code" is the audit log's own field (the event code, GH3000W): the error code goes beside it.
       fields: { ...this.#fields(), session_id: this.sessionId, reason, error_code: code },
     });
   }

@@ -41,6 +41,24 @@ export function connectTcp(host: string, port: number, timeoutMs: number, databa
   });
 }
 
+/** Node's certificate error codes, in words a database admin recognizes. */
+const CERT_ERRORS: Readonly<Record<string, string>> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its server certificate is not signed by the CA the database resource trusts',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'its server certificate is not signed by the CA the database resource trusts',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its server certificate chains to a CA the database resource does not trust',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'its server certificate is self-signed and not trusted by the database resource',
+  CERT_HAS_EXPIRED: 'its server certificate has expired',
+  CERT_NOT_YET_VALID: 'its server certificate is not valid yet',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'its server certificate does not name the server name the database resource expects',
+};
+
+/** Why TLS with the database failed: the certificate problem in words when it is one. */
+export function describeTlsFailure(err: NodeJS.ErrnoException): string {
+  const known = err.code ? CERT_ERRORS[err.code] : undefined;
+  if (known) return `${known} (${err.code}: ${err.message}); check spec.tls.ca_cert and spec.tls.server_name`;
+  return `TLS with the database failed: ${err.message}`;
+}
+
 /** TLS over an already connected socket (after the protocol's SSLRequest), verified per `options`. */
 export function upgradeTls(
   socket: net.Socket,
@@ -55,7 +73,7 @@ export function upgradeTls(
       clearTimeout(timer);
       secure.destroy();
       socket.destroy();
-      reject(unreachable(database, `TLS with the database failed: ${err.message}`));
+      reject(unreachable(database, describeTlsFailure(err)));
     };
     secure.once('error', fail);
     secure.once('secureConnect', () => {

@@ -13,7 +13,7 @@ import { readDbRouteRequest, writeDbHeaderLine, type DbRouteRequest } from '../.
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { writeHeaderLine } from '../../src-shared/ssh-route.ts';
-import { certRouteOf, dbRouteProblem } from '../auth/cert-route.ts';
+import { dbRouteProblem } from '../auth/cert-route.ts';
 import { hostIdentityFromCert } from '../auth/host-identity.ts';
 import type { TlsIdentity } from '../auth/x509.ts';
 import type { Logger } from '../log/logger.ts';
@@ -59,7 +59,7 @@ function refuse(code: ErrorCode, message: string): GatehouseError {
 function routeCheckedCert(ctx: DbRouteContext, request: DbRouteRequest): { identity: TlsIdentity; pem: string } {
   const identity = ctx.clientIdentity(ctx.socket);
   const der = ctx.socket.getPeerCertificate(false).raw;
-  const problem = dbRouteProblem(certRouteOf(der), {
+  const problem = dbRouteProblem(identity.route, {
     db: request.db,
     dbUser: request.db_user,
     ...(request.db_name !== undefined ? { dbName: request.db_name } : {}),

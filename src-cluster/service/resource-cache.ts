@@ -20,6 +20,7 @@ import {
 } from '../resources/cluster-auth-preference.ts';
 import type { NodeSpec } from '../auth/auth-server.ts';
 import { DB_SERVER_KIND, DbServerDirectory } from './db-servers.ts';
+import { DATABASE_KIND, type DatabaseSpec } from '../resources/database.ts';
 
 /** The kinds a service watches; auth refuses kinds the caller's role may not read. */
 export const CACHED_KINDS = ['role', 'user', 'lock', CAP_KIND, 'node', 'db', DB_SERVER_KIND] as const;
@@ -42,19 +43,12 @@ export interface CachedCas {
 
 type AnyStore = ResourceStore<unknown>;
 
-/** The spec of a kind "db" resource as the cache keeps it (validated by auth: resources/database.ts). */
-export interface CachedDatabaseSpec {
-  protocol: 'postgres' | 'mysql';
-  uri: string;
-  tls?: { ca_cert?: string; server_name?: string };
-}
-
 export class ResourceCache {
   readonly roles: ResourceStore<RoleSpec>;
   readonly users: ResourceStore<UserResource['spec']>;
   readonly locks: ResourceStore<LockSpec>;
   readonly nodes: ResourceStore<NodeSpec>;
-  readonly databases: ResourceStore<CachedDatabaseSpec>;
+  readonly databases: ResourceStore<DatabaseSpec>;
   /** The db services' inventory records (proxy only): where each one answers and whether it is live. */
   readonly dbServers = new DbServerDirectory();
   readonly #stores: Map<string, AnyStore>;
@@ -75,7 +69,7 @@ export class ResourceCache {
     this.users = new ResourceStore<UserResource['spec']>(backend, { kind: 'user' });
     this.locks = new ResourceStore<LockSpec>(backend, { kind: 'lock' });
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
-    this.databases = new ResourceStore<CachedDatabaseSpec>(backend, { kind: 'db' });
+    this.databases = new ResourceStore<DatabaseSpec>(backend, { kind: DATABASE_KIND });
     const cap = new ResourceStore<ClusterAuthPreferenceSpec>(backend, { kind: CAP_KIND });
     this.#stores = new Map<string, AnyStore>([
       ['role', this.roles as AnyStore],

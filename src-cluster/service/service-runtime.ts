@@ -108,7 +108,13 @@ export class ServiceRuntime {
     runtime.#watchDone = runtime.#watchLoop();
     runtime.#scheduleRenewal();
     // A fresh join must see the cluster before serving; a restart may have to ride out auth being away.
-    const waited = await Promise.race([loaded.then(() => true), sleep(joined ? 60_000 : FIRST_SNAPSHOT_WAIT_MS)]);
+    // The wait's timer is cancelled once the snapshot is in: left running it held the process open.
+    const stopWaiting = new AbortController();
+    const waited = await Promise.race([
+      loaded.then(() => true),
+      sleep(joined ? 60_000 : FIRST_SNAPSHOT_WAIT_MS, stopWaiting.signal),
+    ]);
+    stopWaiting.abort();
     if (!waited) opts.log.warn('auth has not answered yet: serving from an empty cache until it does', {});
     return runtime;
   }

@@ -5,7 +5,7 @@
 import type * as tls from 'node:tls';
 import type * as net from 'node:net';
 import type { DbEngine, DbEngineSession, DbSessionContext } from '../engine.ts';
-import { dialUpstream, startUpstreamTls } from '../upstream-connect.ts';
+import { connectTcp, upgradeTls } from '../engine-relay.ts';
 
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
@@ -34,9 +34,10 @@ async function postgresSslRequest(socket: net.Socket, database: string): Promise
 }
 
 async function connectUpstream(ctx: DbSessionContext, opts: PassthroughEngineOptions): Promise<tls.TLSSocket> {
-  const socket = await dialUpstream(ctx.upstream, ctx.database);
+  const { host, port, timeoutMs, tls } = ctx.upstream;
+  const socket = await connectTcp(host, port, timeoutMs, ctx.database);
   if (opts.postgresSslRequest) await postgresSslRequest(socket, ctx.database);
-  return startUpstreamTls(socket, ctx.upstream, ctx.database);
+  return upgradeTls(socket, tls, timeoutMs, ctx.database);
 }
 
 export function passthroughEngine(opts: PassthroughEngineOptions = {}): PassthroughEngine {
