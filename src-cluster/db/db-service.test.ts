@@ -200,7 +200,7 @@ test('an allowed session reaches the database as the db user and is audited star
   const types = audit.map((e) => e.type);
   assert.deepEqual(types, ['db.session.start', 'db.session.query', 'db.session.end']);
   assert.equal(audit[0]!.success, true);
-  assert.equal(audit[0]!.fields!['client_addr'], '10.0.0.9:5000');
+  assert.equal(audit[0]!.fields!['client_address'], '10.0.0.9:5000');
   assert.equal(audit[1]!.fields!['statement'], 'select 1');
   assert.equal(audit[2]!.fields!['bytes_in'], 8);
 });

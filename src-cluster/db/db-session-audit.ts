@@ -58,7 +58,7 @@ export class DbSessionAudit {
       db_user: ctx.dbUser,
       ...(ctx.dbName !== undefined ? { db_name: ctx.dbName } : {}),
       protocol: ctx.protocol,
-      client_addr: ctx.clientAddress,
+      client_address: ctx.clientAddress,
     };
     const device = trustedDeviceField(ctx.device);
     if (device && ctx.deviceTrustMode() !== 'off') fields['trusted_device'] = device;
