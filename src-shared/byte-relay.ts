@@ -24,3 +24,26 @@ export function relayBytes(from: Duplex, to: Duplex, limit = DEFAULT_RELAY_QUEUE
   // A routing handshake may have left the reader paused; a 'data' listener alone does not resume.
   from.resume();
 }
+
+/** How long a relay's other side may take to flush after its peer closed cleanly. */
+export const DEFAULT_CLOSE_GRACE_MS = 5_000;
+
+/**
+ * Ends `to` when `from` closes: on an error at once, after a clean close by ending it so that
+ * what it was already handed (a database's last error, an SSH disconnect message) is flushed,
+ * then destroying it if it has not closed within `graceMs`. Destroying at once, as the relays
+ * did, threw away a lock's FATAL still queued in the TLS writer.
+ */
+export function closeWithPeer(from: Duplex, to: Duplex, graceMs = DEFAULT_CLOSE_GRACE_MS): void {
+  from.once('close', (hadError?: boolean) => {
+    if (to.destroyed) return;
+    if (hadError || from.errored) {
+      to.destroy();
+      return;
+    }
+    to.end();
+    const timer = setTimeout(() => to.destroy(), graceMs);
+    timer.unref();
+    to.once('close', () => clearTimeout(timer));
+  });
+}

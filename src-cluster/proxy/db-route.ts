@@ -7,7 +7,7 @@
 // only for its own refusals; every decision about access is the db service's.
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { relayBytes } from '../../src-shared/byte-relay.ts';
+import { closeWithPeer, relayBytes } from '../../src-shared/byte-relay.ts';
 import { ALPN_DB_SERVICE } from '../../src-shared/cert-fields.ts';
 import { readDbRouteRequest, writeDbHeaderLine, type DbRouteRequest } from '../../src-shared/db-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -139,8 +139,8 @@ export async function relayDbRoute(ctx: DbRouteContext): Promise<void> {
     relayBytes(socket, upstream);
     relayBytes(upstream, socket);
     upstream.on('error', () => socket.destroy());
-    socket.on('close', () => upstream.destroy());
-    upstream.on('close', () => socket.destroy());
+    closeWithPeer(socket, upstream);
+    closeWithPeer(upstream, socket);
   } catch (e) {
     const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
     log.warn('db relay refused', {

@@ -7,7 +7,7 @@
 // UI: the app, `gate proxy …` and tests drive it through start/close/info.
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_RELAY_QUEUE_LIMIT, relayBytes } from '../../src-shared/byte-relay.ts';
+import { closeWithPeer, DEFAULT_RELAY_QUEUE_LIMIT, relayBytes } from '../../src-shared/byte-relay.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
 import { describeRoute, type FrontOpening, type GatewayFront, type GatewayRoute, type RouteTarget } from './route.ts';
@@ -174,7 +174,7 @@ export class LocalGateway {
     }
     conn.tunnel = tunnel;
     tunnel.on('error', () => local.destroy());
-    tunnel.once('close', () => local.destroy());
+    closeWithPeer(tunnel, local);
     if (opening) tunnel.write(opening.firstBytes);
     const limit = this.opts.relayQueueLimit ?? DEFAULT_RELAY_QUEUE_LIMIT;
     relayBytes(local, tunnel, limit);
