@@ -87,7 +87,8 @@ export class DbSessionAudit {
       success: false,
       user: this.ctx.user,
       message: reason,
-      fields: { ...this.#fields(), session_id: this.sessionId, reason, code },
+      // Not "code": the audit log reserves it for the event code (GH3000W) and would refuse the event.
+      fields: { ...this.#fields(), session_id: this.sessionId, reason, error_code: code },
     });
   }
 
