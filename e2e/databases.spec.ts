@@ -1,13 +1,23 @@
 // Databases in the app against a real cluster with its db service and a real PostgreSQL: the
 // resource browser's kind filter, Connect → db user / db name → a gateway tab with a loopback
 // address → Run → psql in a terminal tab answers `select 1` through the gateway. Then the
-// gateway moves to another port, and closing it ends the tab.
+// gateway moves to another port, and closing it ends the tab; a device-trust denial shows in psql
+// and, with the remedy, in the gateway tab.
 import type { PostgresServer } from '../test-support/databases/postgres.ts';
 import { ClusterProcess, freePort, type ClusterUser } from '../test-support/cluster-process.ts';
 import { addClusterAndLogIn, expect, NODE_LABELS, test as base } from './fixtures.ts';
-import { DB_ROLE, dbServiceConfig, E2E_DB, startE2eDatabase } from './support/database-world.ts';
+import { DB_ROLE, dbServiceConfig, DEVICE_DB_ROLE, E2E_DB, startE2eDatabase } from './support/database-world.ts';
 
-const test = base.extend<object, { cluster: ClusterProcess; database: PostgresServer; dana: ClusterUser }>({
+interface DbWorkerFixtures {
+  cluster: ClusterProcess;
+  database: PostgresServer;
+  /** May reach the database. */
+  dana: ClusterUser;
+  /** May reach it only from a trusted device, which the test's app is not. */
+  dave: ClusterUser;
+}
+
+const test = base.extend<object, DbWorkerFixtures>({
   cluster: [
     // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form.
     async ({}, use) => {
@@ -43,6 +53,12 @@ const test = base.extend<object, { cluster: ClusterProcess; database: PostgresSe
     },
     { scope: 'worker' },
   ],
+  dave: [
+    async ({ cluster, database: _database }, use) => {
+      await use(cluster.addUser('dave', ['access', DEVICE_DB_ROLE]));
+    },
+    { scope: 'worker' },
+  ],
 });
 
 const GATEWAY = `${E2E_DB.dbUser}@${E2E_DB.name}`;
@@ -73,7 +89,7 @@ test('Connect on a PostgreSQL database → gateway tab → Run → psql answers 
 
   const port = await ui.gateways.expectOpen(GATEWAY);
   await expect(ui.gateways.command(GATEWAY)).toHaveValue(
-    `psql 'host=127.0.0.1 port=${port} user=${E2E_DB.dbUser} dbname=${E2E_DB.dbName} sslmode=disable'`,
+    `psql "host=127.0.0.1 port=${port} user=${E2E_DB.dbUser} dbname=${E2E_DB.dbName} sslmode=disable"`,
   );
   await expect(ui.gateways.status(GATEWAY)).toHaveText(/no client connected/);
   await screens.capture('db-02-gateway-tab');
@@ -109,4 +125,26 @@ test('the gateway moves to another port; closing it removes its tab', async ({ u
   await ui.gateways.button(GATEWAY, 'Close gateway').click();
   await expect(ui.gateways.tab(GATEWAY)).toHaveCount(0);
   await expect(ui.resources.heading).toBeVisible();
+});
+
+test('a device-trust denial reaches psql natively and the gateway tab with the remedy', async ({
+  ui,
+  cluster,
+  dave,
+  screens,
+}) => {
+  await addClusterAndLogIn(ui, cluster, dave);
+  await ui.resources.connectButton(E2E_DB.name).click();
+  await ui.dbConnect.connect(E2E_DB.name, { dbName: E2E_DB.dbName });
+  await ui.gateways.expectOpen(GATEWAY);
+  await ui.gateways.button(GATEWAY, 'Run').click();
+  await ui.terminals.waitForOutput(PSQL_TAB, /FATAL:\s+.*unauthorized device/, 15_000);
+
+  await ui.gateways.tab(GATEWAY).click();
+  await expect(ui.gateways.refusal(GATEWAY)).toHaveText('Last connection denied');
+  const region = ui.gateways.region(GATEWAY);
+  await expect(region.getByRole('alert')).toContainText('Access denied: Unauthorized device.');
+  await expect(region.getByRole('alert')).toContainText('gate device enroll');
+  await expect(region.getByText(/at .*stack|Error:/)).toHaveCount(0);
+  await screens.capture('db-05-gateway-device-denied');
 });

@@ -11,6 +11,8 @@ import { freePort, type ClusterProcess } from '../../test-support/cluster-proces
 export const E2E_DB = { name: 'orders', dbUser: 'alice', dbName: 'sales', labels: { env: 'e2e' } } as const;
 /** The role that lets a person reach E2E_DB as E2E_DB.dbUser, any db name. */
 export const DB_ROLE = 'db-e2e';
+/** The same access, but only from a trusted device (this test machine's app is not enrolled). */
+export const DEVICE_DB_ROLE = 'db-e2e-trusted-device';
 
 /** The daemon's db_service section: on, its own loopback listener, databases added dynamically. */
 export async function dbServiceConfig(): Promise<string> {
@@ -19,16 +21,17 @@ export async function dbServiceConfig(): Promise<string> {
   );
 }
 
-function roleYaml(): string {
+function roleYaml(name: string, deviceTrustMode?: string): string {
   return [
     'kind: role',
     'version: v7',
-    `metadata: { name: ${DB_ROLE} }`,
+    `metadata: { name: ${name} }`,
     'spec:',
     '  allow:',
     "    db_labels: { '*': '*' }",
     `    db_users: [${JSON.stringify(E2E_DB.dbUser)}]`,
     '    db_names: ["*"]',
+    ...(deviceTrustMode ? ['  options:', `    device_trust_mode: ${deviceTrustMode}`] : []),
     '',
   ].join('\n');
 }
@@ -48,7 +51,7 @@ function databaseYaml(port: number): string {
   ].join('\n');
 }
 
-/** Signs the server cert, starts PostgreSQL with it, registers the database and the role. */
+/** Signs the server cert, starts PostgreSQL with it, registers the database and the roles. */
 export async function startE2eDatabase(cluster: ClusterProcess): Promise<PostgresServer> {
   const prefix = join(cluster.dir, 'e2e-dbserver');
   const signed = cluster.gatectl(['auth', 'sign', '--format', 'db', '--host', '127.0.0.1,localhost', '--out', prefix]);
@@ -64,7 +67,8 @@ export async function startE2eDatabase(cluster: ClusterProcess): Promise<Postgre
   });
   try {
     cluster.apply(databaseYaml(pg.port));
-    cluster.apply(roleYaml());
+    cluster.apply(roleYaml(DB_ROLE));
+    cluster.apply(roleYaml(DEVICE_DB_ROLE, 'required'));
     return pg;
   } catch (e) {
     await pg.stop();

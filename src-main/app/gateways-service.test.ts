@@ -21,7 +21,7 @@ function harness(opts: { searchPath?: string } = {}) {
   const events: Array<[EventChannel, unknown]> = [];
   const opened: OpenLocalTerminalInput[] = [];
   const service = new GatewayService({
-    protocols: new RouteProtocols([{ kind: 'db', alpn: 'test-db', header: (r) => ({ db: r.name }) }]),
+    protocols: new RouteProtocols([{ kind: 'db', alpn: () => 'test-db', header: (r) => ({ db: r.name }) }]),
   });
   const gateways = new AppGateways({
     core: { proxyAccess: () => assert.fail('routeAccess is given') },
@@ -78,7 +78,7 @@ describe('AppGateways (database gateways)', () => {
     assert.equal(g.id, 'g1');
     assert.equal(g.localAddress, '127.0.0.1');
     assert.ok(g.localPort > 0);
-    assert.equal(g.clientCommand, `psql 'host=127.0.0.1 port=${g.localPort} user=alice dbname=sales sslmode=disable'`);
+    assert.equal(g.clientCommand, `psql "host=127.0.0.1 port=${g.localPort} user=alice dbname=sales sslmode=disable"`);
     assert.deepEqual(h.gateways.summaries(), [g]);
 
     await connectAndWaitClose(g.localPort);
@@ -157,7 +157,14 @@ describe('AppGateways (database gateways)', () => {
       {
         proxy: PROXY,
         file: join(bin, 'mysql'),
-        args: ['-h', '127.0.0.1', '-P', String(g.localPort), '-u', 'alice', '--skip-ssl', 'sales'],
+        args: [
+          '--protocol=TCP',
+          '--host=127.0.0.1',
+          `--port=${g.localPort}`,
+          '--user=alice',
+          '--ssl-mode=DISABLED',
+          'sales',
+        ],
         cols: 80,
         rows: 24,
       },

@@ -13,7 +13,7 @@ import type { GatewayInfo } from '../gateways/gateway.ts';
 import { profileRouteAccess, type GatewayService, type RouteAccess } from '../gateways/gateway-service.ts';
 import type { GatewayRoute } from '../gateways/route.ts';
 import type { DbProtocol, GatewaySummary, RequestResults } from '../ipc/contract.ts';
-import { dbClientCommand, findClientProgram } from './db-client-command.ts';
+import { clientProgramName, displayedClientCommand, runnableClientCommand } from './db-client-command.ts';
 import type { AppEvents } from './events.ts';
 import { canonicalProxy, type Sessions } from './sessions.ts';
 import type { TerminalsService } from './terminals-service.ts';
@@ -54,6 +54,8 @@ interface Entry {
   /** The GatewayService id of the listener serving this gateway now. */
   serviceId: string;
   db?: DbTarget;
+  /** The client program the tab names (the installed one, looked up once when the gateway opened). */
+  clientProgram?: string;
   lastRefusal?: GatewaySummary['lastRefusal'];
   reportedConnections: number;
   stopWatching(): void;
@@ -73,10 +75,7 @@ export interface AppGatewaysDeps {
   searchPath?: string;
 }
 
-/**
- * The db route for a gateway. The db route protocol (gateways/db/) picks the ALPN by `protocol`;
- * the cast lets this build say it before GatewayRoute itself carries the field.
- */
+/** The db route for a gateway: user and database pinned; the protocol picks the ALPN and the front. */
 export function dbRoute(t: DbTarget): GatewayRoute {
   return {
     kind: 'db',
@@ -84,7 +83,7 @@ export function dbRoute(t: DbTarget): GatewayRoute {
     user: t.dbUser,
     ...(t.dbName !== undefined ? { database: t.dbName } : {}),
     protocol: t.protocol,
-  } as GatewayRoute;
+  };
 }
 
 /**
@@ -159,9 +158,8 @@ export class AppGateways {
   runClient(id: string, cols: number, rows: number): RequestResults['gateways.runClient'] {
     const entry = this.dbEntry(id);
     if (!this.deps.terminals) throw new GatehouseError(ErrorCode.INTERNAL, 'this app runs no local terminals');
-    const command = dbClientCommand(this.targetOf(entry));
-    const file = findClientProgram(command, this.deps.searchPath);
-    return this.deps.terminals.openLocal({ proxy: entry.proxy, file, args: command.args, cols, rows });
+    const command = runnableClientCommand(this.targetOf(entry), this.deps.searchPath);
+    return this.deps.terminals.openLocal({ proxy: entry.proxy, file: command.file, args: command.args, cols, rows });
   }
 
   async close(id: string): Promise<null> {
@@ -199,7 +197,7 @@ export class AppGateways {
       proxy,
       route,
       serviceId: info.id,
-      ...(db ? { db } : {}),
+      ...(db ? { db, clientProgram: clientProgramName(db.protocol, this.deps.searchPath) } : {}),
       reportedConnections: 0,
       stopWatching: () => {},
     };
@@ -275,7 +273,10 @@ export class AppGateways {
       localAddress: info.localAddress,
       localPort: info.localPort,
       connections: info.connections,
-      clientCommand: dbClientCommand(target).display,
+      clientCommand: displayedClientCommand(
+        entry.clientProgram ?? clientProgramName(db.protocol, this.deps.searchPath),
+        target,
+      ),
       ...(entry.lastRefusal ? { lastRefusal: entry.lastRefusal } : {}),
     };
   }

@@ -139,9 +139,9 @@ test('database gateways: a refused db user, a taken local port, a missing client
 
   const missing = describeError({
     code: ErrorCode.NOT_FOUND,
-    message: 'psql is not installed on this computer; install the postgresql-client package',
-    details: { program: 'psql', package: 'postgresql-client' },
+    message: 'mariadb or mysql is not installed (looked in PATH); install the mariadb-client package',
+    details: { programs: ['mariadb', 'mysql'], package: 'mariadb-client' },
   });
-  assert.equal(missing.message, 'psql is not installed on this computer.');
-  assert.match(missing.nextStep, /Install the postgresql-client package/);
+  assert.equal(missing.message, 'mariadb or mysql is not installed on this computer.');
+  assert.match(missing.nextStep, /Install the mariadb-client package/);
 });

@@ -159,7 +159,8 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
       };
     case ErrorCode.NOT_FOUND: {
       // Run on a gateway whose database client is not installed on this computer.
-      const program = stringDetail(error, 'program');
+      const programs = error.details?.programs;
+      const program = Array.isArray(programs) ? programs.map(String).join(' or ') : stringDetail(error, 'program');
       const packageName = stringDetail(error, 'package');
       if (!program || !packageName) return tableText(error);
       return {

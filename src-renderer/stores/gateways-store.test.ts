@@ -28,7 +28,7 @@ const gateway = (over: Partial<GatewaySummary> = {}): GatewaySummary => ({
   localAddress: '127.0.0.1',
   localPort: 50001,
   connections: 0,
-  clientCommand: "psql 'host=127.0.0.1 port=50001 user=alice dbname=sales sslmode=disable'",
+  clientCommand: 'psql "host=127.0.0.1 port=50001 user=alice dbname=sales sslmode=disable"',
   ...over,
 });
 
