@@ -27,6 +27,7 @@ import {
   type DbWorld,
   type Gateway,
 } from './db-fixture.ts';
+import { mysqlPrepareVia } from './mysql-prepare.ts';
 
 const ok = (r: ClientResult) => {
   assert.equal(r.status, 0, r.out);
@@ -156,13 +157,16 @@ describe('database access: roles, audit and server certificates, psql and mariad
     assert.equal(bench.status, 0, bench.stdout + bench.stderr);
     const myGw = await gateway('dana', MY_DB, { dbUser: 'alice', dbName: 'orders' });
     ok(mariadbVia(myGw.port, 'alice', 'orders', `select 'mysql-${marker}'`));
+    // COM_STMT_PREPARE, which the mariadb client never sends.
+    const prepared = await mysqlPrepareVia(myGw.port, 'alice', 'orders', `select ? as prep_${marker}`);
+    assert.ok(prepared.ok, prepared.message);
     // Refused by the db service (an unpinned gateway passes bob on): a db.session.start failure.
     const open = await gateway('dana', MY_DB);
     assert.notEqual(mariadbVia(open.port, 'bob', 'orders', 'select 1').status, 0);
 
     const deadline = Date.now() + 10_000;
     const statements = () => auditEvents(world.cluster, 'db.session.query').map((e) => String(e.statement ?? ''));
-    const wanted = [`simple-${marker}`, `parse-${marker}`, `mysql-${marker}`];
+    const wanted = [`simple-${marker}`, `parse-${marker}`, `mysql-${marker}`, `prep_${marker}`];
     let seen = statements();
     while (!wanted.every((w) => seen.some((s) => s.includes(w))) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
@@ -186,7 +190,7 @@ describe('database access: roles, audit and server certificates, psql and mariad
     assert.equal(started.db_name, 'orders');
     assert.equal(started.user, 'dana');
     // The cluster's audit events call it client_address (docs/database-access.md: client_addr).
-    assert.match(String(started.client_address ?? started.client_addr), /^127\.0\.0\.1:\d+$/);
+    assert.match(String(started.client_address), /^127\.0\.0\.1:\d+$/);
     const denied = starts.find((e) => e.success === false && e.db === MY_DB && e.db_user === 'bob');
     assert.ok(denied, JSON.stringify(starts));
     assert.match(String(denied.message), /access to db\b.*\bdenied/);
