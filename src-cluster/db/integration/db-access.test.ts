@@ -189,7 +189,7 @@ describe('database access: roles, audit and server certificates, psql and mariad
     assert.ok(started, JSON.stringify(starts));
     assert.equal(started.db_name, 'orders');
     assert.equal(started.user, 'dana');
-    // The cluster's audit events call it client_address (docs/database-access.md: client_addr).
+    // As SSH session events name it (docs/database-access.md, Audit).
     assert.match(String(started.client_address), /^127\.0\.0\.1:\d+$/);
     const denied = starts.find((e) => e.success === false && e.db === MY_DB && e.db_user === 'bob');
     assert.ok(denied, JSON.stringify(starts));
