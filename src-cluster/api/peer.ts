@@ -41,23 +41,36 @@ export function classifyClientCert(der: Buffer, cas: PeerCas): CertPeer {
   return { refusal: 'the certificate is neither a user nor a service certificate of this cluster' };
 }
 
-// One classification per TLS connection: HTTP/2 carries many calls over one socket.
-const classified = new WeakMap<object, CertPeer>();
+// One classification per TLS connection: HTTP/2 carries many calls over one socket. Keyed by
+// the session's socket: the compat request's `socket` is a fresh proxy object for every stream,
+// so keying by it parsed and verified the certificate again on every call (a tenth of the
+// daemon's CPU under a burst of audit batches).
+const classified = new WeakMap<object, Omit<Peer, 'address'>>();
 
-export function peerContext(req: { socket: unknown; headers?: IncomingHttpHeaders }, cas: PeerCas): ContextValues {
-  const socket = req.socket as TLSSocket;
-  const peer: Peer = { address: socket.remoteAddress ?? 'unknown' };
+function connectionOf(req: { socket: unknown; stream?: unknown }): object {
+  const session = (req.stream as { session?: { socket?: object } } | undefined)?.session;
+  return session?.socket ?? (req.socket as object);
+}
+
+function classifyConnection(socket: TLSSocket, cas: PeerCas): Omit<Peer, 'address'> {
   const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
-  if (cert && cert.raw) {
-    if (socket.authorized) {
-      let found = classified.get(socket);
-      if (!found) {
-        found = classifyClientCert(cert.raw, cas);
-        classified.set(socket, found);
-      }
-      Object.assign(peer, found);
-    } else peer.refusal = String(socket.authorizationError ?? 'untrusted certificate');
+  if (!cert || !cert.raw) return {};
+  if (!socket.authorized) return { refusal: String(socket.authorizationError ?? 'untrusted certificate') };
+  return classifyClientCert(cert.raw, cas);
+}
+
+export function peerContext(
+  req: { socket: unknown; stream?: unknown; headers?: IncomingHttpHeaders },
+  cas: PeerCas,
+): ContextValues {
+  const socket = req.socket as TLSSocket;
+  const connection = connectionOf(req);
+  let found = classified.get(connection);
+  if (!found) {
+    found = classifyConnection(socket, cas);
+    classified.set(connection, found);
   }
+  const peer: Peer = { address: socket.remoteAddress ?? 'unknown', ...found };
   // Calls relayed by a joined proxy are about the end user it names (forwarded-peer.ts).
   return createContextValues().set(
     peerKey,
