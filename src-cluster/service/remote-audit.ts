@@ -17,6 +17,12 @@ export const MAX_AUDIT_EVENTS_PER_CALL = 500;
 /** Bytes of one batch, well under the API's 1 MiB request bound (an event is at most ~17 KiB). */
 const MAX_BATCH_BYTES = 512 << 10;
 const EMIT_TIMEOUT_MS = 5_000;
+/**
+ * How long the sender waits before a call, so that the events of a burst (one per statement
+ * across all sessions) share one call and one auth-side transaction instead of one each. Nothing
+ * on the data path awaits an event, so this delays only the audit record, never a session.
+ */
+export const AUDIT_BATCH_LINGER_MS = 2;
 
 interface Queued {
   request: ServiceAuditRequest;
@@ -73,6 +79,10 @@ export class RemoteAuditEmitter implements AuditEmitter {
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0 && !this.#waitingForAuth) {
+      if (this.#queue.length < MAX_AUDIT_EVENTS_PER_CALL) {
+        await new Promise((resolve) => setTimeout(resolve, AUDIT_BATCH_LINGER_MS));
+        if (this.#waitingForAuth) return;
+      }
       const batch = this.#nextBatch();
       const result = await this.#sendBatch(batch);
       if (result === 'unavailable') {
@@ -81,12 +91,26 @@ export class RemoteAuditEmitter implements AuditEmitter {
         for (const q of this.#queue) q.settle();
         return;
       }
-      for (const q of batch) this.#settleSent(q);
+      this.#settleBatch(batch);
     }
     if (this.#dropped > 0 && this.#queue.length === 0) {
       this.#log.error('audit events were lost while auth was unreachable', { dropped: this.#dropped });
       this.#dropped = 0;
     }
+  }
+
+  /**
+   * A sent batch out of the queue in one splice (not one O(n) splice per event): the bound only
+   * drops from the head, so what is left of the batch is still the queue's head, in order.
+   */
+  #settleBatch(batch: Queued[]): void {
+    const firstLeft = batch.indexOf(this.#queue[0]!);
+    if (firstLeft >= 0) {
+      let n = 0;
+      while (firstLeft + n < batch.length && this.#queue[n] === batch[firstLeft + n]) n++;
+      this.#queue.splice(0, n);
+    }
+    for (const q of batch) q.settle();
   }
 
   /** Out of the queue (by identity: the bound may have dropped it meanwhile) and its emit() resolved. */

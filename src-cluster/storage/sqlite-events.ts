@@ -4,10 +4,17 @@
 // pruned before we read them and the watchers must start over.
 import type Database from 'better-sqlite3';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { Item, Watcher } from './backend.ts';
+import { matchesPrefixes, type Item, type Watcher } from './backend.ts';
 import { QueuedWatcher } from './watch-queue.ts';
 
 const READ_BATCH = 1000;
+
+/** One committed local write transaction: revisions first..last, the keys it wrote. */
+export interface LocalWrite {
+  first: number;
+  last: number;
+  keys: string[];
+}
 
 interface EventRow {
   revision: number;
@@ -71,9 +78,17 @@ export class SqliteEventFeed {
     return watcher;
   }
 
-  /** Called after every committed local write: deliver without waiting for the poll. */
-  notifyLocalWrite(): void {
-    if (this.#watchers.size > 0) this.#pollSafely(false);
+  /**
+   * Called after every committed local write: deliver without waiting for the poll. A write
+   * that directly follows what was delivered and touches no watched key (an audit batch) only
+   * moves the delivered revision on, instead of reading its events back to deliver nothing.
+   */
+  notifyLocalWrite(write: LocalWrite): void {
+    if (this.#watchers.size === 0) return;
+    const watchers = [...this.#watchers];
+    const unwatched = write.keys.every((key) => !watchers.some((w) => matchesPrefixes(key, w.prefixes)));
+    if (unwatched && write.first === this.#lastDelivered + 1) this.#lastDelivered = write.last;
+    else this.#pollSafely(false);
   }
 
   close(): void {

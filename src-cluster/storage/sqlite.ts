@@ -17,7 +17,7 @@ import {
   type Watcher,
 } from './backend.ts';
 import { casConflict, checkOp } from './batch-ops.ts';
-import { SqliteEventFeed } from './sqlite-events.ts';
+import { SqliteEventFeed, type LocalWrite } from './sqlite-events.ts';
 import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
 
 export interface SqliteBackendOptions {
@@ -111,6 +111,8 @@ export class SqliteBackend implements Backend {
   readonly #feed: SqliteEventFeed;
   readonly #sweepTimer: NodeJS.Timeout;
   #closed = false;
+  /** The write transaction in progress (revisions handed out, keys written). */
+  #txn: LocalWrite | undefined;
   readonly #sql;
 
   static async open(options: SqliteBackendOptions): Promise<SqliteBackend> {
@@ -160,9 +162,8 @@ export class SqliteBackend implements Backend {
       expired: db.prepare<[number, number], Row>(
         'SELECT key, value, revision, expires FROM kv WHERE expires <= ? ORDER BY expires LIMIT ?',
       ),
-      nextRevision: db.prepare<[], { value: number }>(
-        "UPDATE meta SET value = value + 1 WHERE name = 'revision' RETURNING value",
-      ),
+      revision: db.prepare<[], number>("SELECT value FROM meta WHERE name = 'revision'").pluck(),
+      setRevision: db.prepare<[number]>("UPDATE meta SET value = ? WHERE name = 'revision'"),
       event: db.prepare<[number, 'put' | 'delete', string, string, number | null, number]>(
         'INSERT INTO events (revision, type, key, value, expires, created) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -340,15 +341,29 @@ export class SqliteBackend implements Backend {
 
   // IMMEDIATE takes the write lock up front, so the revision counter and the rows it guards
   // are never read by one process while another is between read and write.
+  // The revision counter is read once and written once per transaction (not once per row: an
+  // audit batch writes hundreds), and the feed is told which revisions and keys it holds.
   #write<T>(action: string, fn: (now: number) => T): T {
     this.#checkOpen();
     let result: T;
+    const written: LocalWrite = { first: 0, last: 0, keys: [] };
     try {
-      result = this.#db.transaction(() => fn(this.#now())).immediate();
+      result = this.#db
+        .transaction(() => {
+          this.#txn = written;
+          written.first = this.#sql.revision.get()! + 1;
+          written.last = written.first - 1;
+          const out = fn(this.#now());
+          if (written.keys.length > 0) this.#sql.setRevision.run(written.last);
+          return out;
+        })
+        .immediate();
     } catch (error) {
       throw storageError(action, error);
+    } finally {
+      this.#txn = undefined;
     }
-    this.#feed.notifyLocalWrite();
+    if (written.keys.length > 0) this.#feed.notifyLocalWrite(written);
     return result;
   }
 
@@ -376,7 +391,9 @@ export class SqliteBackend implements Backend {
 
   // Every revision gets exactly one event, so watchers can detect pruned events as a gap.
   #emit(type: 'put' | 'delete', key: string, value: string, expires: number | null, now: number): number {
-    const revision = this.#sql.nextRevision.get()!.value;
+    const txn = this.#txn!;
+    const revision = ++txn.last;
+    txn.keys.push(key);
     this.#sql.event.run(revision, type, key, value, expires, now);
     return revision;
   }
