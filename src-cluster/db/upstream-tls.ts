@@ -7,6 +7,7 @@
 import * as tls from 'node:tls';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import type { DbUpstream } from './engine.ts';
 
 /** What the db service asks auth for (ClusterClient's method, narrowed for tests). */
@@ -48,6 +49,8 @@ export class DbClientCerts {
   readonly #publicKeyPem: string;
   readonly #cache = new Map<string, CachedCert>();
   readonly #pending = new Map<string, Promise<CachedCert>>();
+  /** One SecureContext per (db user certificate, database CA) instead of one per session. */
+  readonly #contexts = new TlsContextCache(64);
 
   constructor(
     private readonly signer: () => DbClientCertSigner,
@@ -64,6 +67,7 @@ export class DbClientCerts {
     const { host, port } = hostAndPort(db.uri);
     const serverName = db.tls?.server_name ?? host;
     const caPems = db.tls?.ca_cert ? [db.tls.ca_cert] : cert.caPems;
+    const secureContext = this.#contextFor(caPems, cert.certPem);
     return {
       host,
       port,
@@ -79,8 +83,22 @@ export class DbClientCerts {
         checkServerIdentity: checkServerNameAs(serverName),
         rejectUnauthorized: true,
         minVersion: 'TLSv1.2',
+        // ca/cert/key above stay for readers and tests; when the context exists Node uses it instead.
+        ...(secureContext ? { secureContext } : {}),
       },
     };
+  }
+
+  /**
+   * The reused context for these PEMs; undefined when they do not load (a broken spec.tls.ca_cert),
+   * so the connection builds its own and fails there with the database's name, as before.
+   */
+  #contextFor(caPems: string[], certPem: string): tls.SecureContext | undefined {
+    try {
+      return this.#contexts.get({ ca: caPems, cert: certPem, key: this.#keyPem, minVersion: 'TLSv1.2' });
+    } catch {
+      return undefined;
+    }
   }
 
   async #certFor(database: string, dbUser: string): Promise<CachedCert> {

@@ -12,6 +12,7 @@ import { ALPN_DB_SERVICE } from '../../src-shared/cert-fields.ts';
 import { readDbRouteRequest, writeDbHeaderLine, type DbRouteRequest } from '../../src-shared/db-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
+import type { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import { writeHeaderLine } from '../../src-shared/ssh-route.ts';
 import { dbRouteProblem } from '../auth/cert-route.ts';
 import { hostIdentityFromCert } from '../auth/host-identity.ts';
@@ -48,6 +49,8 @@ export interface DbRouteContext {
   /** Every socket the proxy opens, so that close() ends it. */
   track(socket: tls.TLSSocket): void;
   dialTimeoutMs: number;
+  /** Reuses the SecureContext of the proxy's host identity across dials (rebuilt when it changes). */
+  tlsContexts?: TlsContextCache;
   log: Logger;
 }
 
@@ -73,15 +76,13 @@ function dialDbService(ctx: DbRouteContext, service: RoutableDbService, db: stri
   const own = ctx.backends!.hostTls();
   const [host, port] = splitHostPort(service.address);
   return new Promise((resolve, reject) => {
+    const identity = { ca: own.caPems, cert: own.certPem, key: own.keyPem, minVersion: 'TLSv1.2' as const };
     const s = tls.connect({
       host,
       port: Number(port),
-      ca: own.caPems,
-      cert: own.certPem,
-      key: own.keyPem,
+      ...(ctx.tlsContexts ? { secureContext: ctx.tlsContexts.get(identity) } : identity),
       ALPNProtocols: [ALPN_DB_SERVICE],
       ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
-      minVersion: 'TLSv1.2',
     });
     s.setNoDelay(true);
     const fail = (why: string) => {

@@ -19,6 +19,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTION
 import { parseDurationMs } from '../resources/duration.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits } from '../limits/limits.ts';
+import { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import { relayDbRoute, type DbRouteBackends, type DbRouteProtocol } from './db-route.ts';
 
 export { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits };
@@ -66,6 +67,8 @@ export class ProxyServer {
   private readonly api: http2.Http2Server;
   private readonly sockets = new Set<tls.TLSSocket | net.Socket>();
   private readonly limits: ProxyConnectionLimits;
+  /** The proxy's host identity toward db services changes only on renewal: one context for all dials. */
+  private readonly dbServiceContexts = new TlsContextCache(4);
 
   constructor(private readonly opts: ProxyOptions) {
     this.limits = opts.limits ?? defaultProxyLimits();
@@ -207,6 +210,7 @@ export class ProxyServer {
       backends: this.opts.databases,
       track: (s) => this.track(s),
       dialTimeoutMs: this.opts.dialTimeoutMs ?? 5000,
+      tlsContexts: this.dbServiceContexts,
       log: this.opts.logger,
     });
   }

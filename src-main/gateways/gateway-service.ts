@@ -3,6 +3,7 @@
 // composed apps (as in tests) never share a listener. Each connection asks `access` afresh, so a
 // gateway keeps working across a re-login (new certificate) without being recreated.
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import type { TlsFailureExplainer } from '../core/api-errors.ts';
 import type { ProfileAccess } from '../core/gatehouse-client.ts';
 import type { ProxyAddress } from '../core/proxy-address.ts';
@@ -61,6 +62,8 @@ export function profileRouteAccess(access: ProfileAccess): RouteAccess {
 
 /** A tunnel opener for routes reached with `access` (read per connection, so it may change). */
 export function proxyRouteDialer(protocols: RouteProtocols, access: () => RouteAccess): RouteDialer {
+  // One per gateway: its connections present the same certificate until a re-login or renewal.
+  const contexts = new TlsContextCache(4);
   return async (route, target) => {
     const protocol = protocols.forRoute(route);
     const header = protocol.header(route, target);
@@ -72,6 +75,7 @@ export function proxyRouteDialer(protocols: RouteProtocols, access: () => RouteA
         client: await a.certificateFor(route),
         alpn: protocol.alpn(route),
         header,
+        contexts,
         ...(a.explainTls ? { explainTls: a.explainTls } : {}),
         ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
       }),

@@ -6,6 +6,7 @@
 import * as tls from 'node:tls';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { readReply } from '../../src-shared/ssh-route.ts';
+import type { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import type { TlsFailureExplainer } from '../core/api-errors.ts';
 import type { ProxyAddress } from '../core/proxy-address.ts';
 import { isTlsVerifyFailure, strictTlsOptions, unreachable } from '../core/proxy-trust.ts';
@@ -31,14 +32,29 @@ export interface ProxyTunnelOptions {
   timeoutMs?: number;
   /** Turns a certificate verification failure into the right PROXY_UNTRUSTED message. */
   explainTls?: TlsFailureExplainer;
+  /** Reuses the SecureContext of an earlier tunnel with the same CA and certificate (a gateway's). */
+  contexts?: TlsContextCache;
+}
+
+function tlsOptions(opts: ProxyTunnelOptions): tls.ConnectionOptions {
+  const strict = strictTlsOptions(opts.proxy, opts.proxyCaPem, opts.client);
+  if (!opts.contexts) return strict;
+  // ca/cert/key live in the context; verification (rejectUnauthorized, server name) stays per connection.
+  const { ca: _ca, cert: _cert, key: _key, minVersion, ...perConnection } = strict;
+  return {
+    ...perConnection,
+    secureContext: opts.contexts.get({
+      ca: [opts.proxyCaPem],
+      cert: opts.client.certPem,
+      key: opts.client.keyPem,
+      ...(minVersion ? { minVersion } : {}),
+    }),
+  };
 }
 
 function connectTls(opts: ProxyTunnelOptions, timeoutMs: number): Promise<tls.TLSSocket> {
   return new Promise<tls.TLSSocket>((resolve, reject) => {
-    const s = tls.connect({
-      ...strictTlsOptions(opts.proxy, opts.proxyCaPem, opts.client),
-      ALPNProtocols: [opts.alpn],
-    });
+    const s = tls.connect({ ...tlsOptions(opts), ALPNProtocols: [opts.alpn] });
     const timer = setTimeout(() => {
       s.destroy();
       reject(unreachable(opts.proxy, new Error(`no TLS handshake within ${timeoutMs} ms`)));
