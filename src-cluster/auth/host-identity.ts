@@ -3,6 +3,7 @@
 // state: CN = service name, O = cluster name, OU = role, SAN URI gatehouse-host:<host id>, plus
 // the DNS names and IPs the service answers on. It is both the service's mTLS client cert (to
 // auth) and its server cert (to its own clients), hence both extended key usages.
+import type { DerMemo } from './der-memo.ts';
 import { X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -79,14 +80,24 @@ export function issuedByOneOf(cert: NodeX509, caPems: readonly string[]): boolea
  * certificates and carries every host field; undefined otherwise (a user certificate, another
  * cluster's, or a host CA certificate without a host id such as the legacy proxy cert).
  */
-export function hostIdentityFromCert(der: Buffer, hostCaPems: readonly string[]): HostIdentity | undefined {
+export function hostIdentityFromCert(
+  der: Buffer,
+  hostCaPems: readonly string[],
+  memo?: DerMemo<HostIdentity | null>,
+): HostIdentity | undefined {
   let cert: NodeX509;
   try {
     cert = new NodeX509(der);
   } catch {
     return undefined;
   }
+  // The signature is checked on every call; only the parse of the fields may come from `memo`.
   if (!issuedByOneOf(cert, hostCaPems)) return undefined;
+  return (memo ? memo.get(der) : hostFieldsOf(der)) ?? undefined;
+}
+
+/** The host fields of a certificate (null when one is missing); its issuer NOT checked here. */
+export function hostFieldsOf(der: Buffer): HostIdentity | null {
   const parsed = new x509.X509Certificate(der);
   const field = (name: string) => parsed.subjectName.getField(name);
   const [name] = field('CN');
@@ -95,6 +106,6 @@ export function hostIdentityFromCert(der: Buffer, hostCaPems: readonly string[])
   const san = parsed.getExtension(x509.SubjectAlternativeNameExtension);
   const uri = san?.names.items.find((n) => n.type === 'url' && n.value.startsWith(HOST_ID_URI_SCHEME));
   const hostId = uri?.value.slice(HOST_ID_URI_SCHEME.length);
-  if (!name || !clusterName || !hostId || !(SERVICE_ROLES as readonly string[]).includes(role ?? '')) return undefined;
-  return { hostId, name, role: role as ServiceRole, clusterName, notAfter: new Date(cert.validTo) };
+  if (!name || !clusterName || !hostId || !(SERVICE_ROLES as readonly string[]).includes(role ?? '')) return null;
+  return { hostId, name, role: role as ServiceRole, clusterName, notAfter: new Date(new NodeX509(der).validTo) };
 }

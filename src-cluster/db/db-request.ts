@@ -6,6 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { DbForwardedHeader } from '../../src-shared/db-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { DerMemo } from '../auth/der-memo.ts';
 import { issuedByOneOf } from '../auth/host-identity.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
 import { dbRouteProblem } from '../auth/cert-route.ts';
@@ -40,7 +41,12 @@ export interface AuthorizedDbRequest {
 }
 
 /** The identity of the forwarded user certificate, verified against the user CA and its validity. */
-export function forwardedUserIdentity(pem: string, userCaPems: readonly string[], now: number): TlsIdentity {
+export function forwardedUserIdentity(
+  pem: string,
+  userCaPems: readonly string[],
+  now: number,
+  identities?: DerMemo<TlsIdentity>,
+): TlsIdentity {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
@@ -59,7 +65,7 @@ export function forwardedUserIdentity(pem: string, userCaPems: readonly string[]
   if (now < Date.parse(cert.validFrom) || now >= Date.parse(cert.validTo)) {
     throw new GatehouseError(ErrorCode.CERT_EXPIRED, 'your certificate has expired; run "gate login" again');
   }
-  return identityFromClientCert(cert.raw);
+  return identities ? identities.get(cert.raw) : identityFromClientCert(cert.raw);
 }
 
 /** The message a denied user sees: device trust and locks as the authorizer says them, roles named as such. */
@@ -69,8 +75,13 @@ export function denialMessage(decision: { reason: string; recorded?: boolean }):
 }
 
 /** The identity of the request (for the audit log even when refused later), or a refusal. */
-export function requestIdentity(deps: DbRequestDeps, header: DbForwardedHeader): TlsIdentity {
-  const identity = forwardedUserIdentity(header.user_cert_pem, deps.userCaPems(), (deps.now ?? Date.now)());
+export function requestIdentity(
+  deps: DbRequestDeps,
+  header: DbForwardedHeader,
+  identities?: DerMemo<TlsIdentity>,
+): TlsIdentity {
+  const now = (deps.now ?? Date.now)();
+  const identity = forwardedUserIdentity(header.user_cert_pem, deps.userCaPems(), now, identities);
   const problem = dbRouteProblem(identity.route, {
     db: header.db,
     dbUser: header.db_user,

@@ -10,8 +10,9 @@ import { readDbForwardedHeader, type DbForwardedHeader } from '../../src-shared/
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { writeHeaderLine } from '../../src-shared/ssh-route.ts';
 import type { AuditEmitter } from '../audit/audit-events.ts';
-import { hostIdentityFromCert } from '../auth/host-identity.ts';
-import type { TlsIdentity } from '../auth/x509.ts';
+import { DerMemo } from '../auth/der-memo.ts';
+import { hostFieldsOf, hostIdentityFromCert } from '../auth/host-identity.ts';
+import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
 import { guardTlsListener, type TlsListenerLimits } from '../limits/listener-guards.ts';
 import type { LockFeed, LockNotice, LockTarget } from '../locks/lock-targets.ts';
 import type { Logger } from '../log/logger.ts';
@@ -78,6 +79,10 @@ export class DbService {
   readonly #pending = new Set<PendingSession>();
   readonly #sockets = new Set<net.Socket>();
   readonly #unsubscribe: () => void;
+  /** Parsed per forwarded user certificate (one route certificate serves many sessions). */
+  readonly #identities = new DerMemo(identityFromClientCert);
+  /** Parsed per proxy host certificate: the same few proxies connect for every session. */
+  readonly #hosts = new DerMemo(hostFieldsOf);
 
   constructor(opts: DbServiceOptions) {
     this.#opts = opts;
@@ -164,7 +169,7 @@ export class DbService {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, `the db service speaks only ${ALPN_DB_SERVICE}`);
     }
     const der = socket.getPeerCertificate(false).raw;
-    const host = der ? hostIdentityFromCert(der, this.#opts.hostCaPems()) : undefined;
+    const host = der ? hostIdentityFromCert(der, this.#opts.hostCaPems(), this.#hosts) : undefined;
     if (host?.role !== 'proxy') {
       throw new GatehouseError(ErrorCode.ACCESS_DENIED, "only the cluster's proxies may connect to a db service");
     }
@@ -181,7 +186,7 @@ export class DbService {
     try {
       this.#requireProxy(socket);
       header = await readDbForwardedHeader(socket, this.#opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS);
-      const identity = requestIdentity(this.#opts, header);
+      const identity = requestIdentity(this.#opts, header, this.#identities);
       audit = this.#auditFor(header, identity);
       const { database, limits } = await authorizeDbRequest(this.#opts, header, identity);
       const engine = this.#engines.get(database.protocol);

@@ -15,7 +15,8 @@ import { splitHostPort } from '../../src-shared/host-port.ts';
 import type { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import { writeHeaderLine } from '../../src-shared/ssh-route.ts';
 import { dbRouteProblem } from '../auth/cert-route.ts';
-import { hostIdentityFromCert } from '../auth/host-identity.ts';
+import type { DerMemo } from '../auth/der-memo.ts';
+import { hostIdentityFromCert, type HostIdentity } from '../auth/host-identity.ts';
 import type { TlsIdentity } from '../auth/x509.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -51,6 +52,8 @@ export interface DbRouteContext {
   dialTimeoutMs: number;
   /** Reuses the SecureContext of the proxy's host identity across dials (rebuilt when it changes). */
   tlsContexts?: TlsContextCache;
+  /** Parsed fields of db service certificates (their signature is still checked per dial). */
+  hostFields?: DerMemo<HostIdentity | null>;
   log: Logger;
 }
 
@@ -102,7 +105,9 @@ function dialDbService(ctx: DbRouteContext, service: RoutableDbService, db: stri
       clearTimeout(timer);
       s.off('error', onError);
       const der = s.getPeerCertificate(false).raw;
-      if (hostIdentityFromCert(der, own.caPems)?.role !== 'db') return fail("its certificate is not a db service's");
+      if (hostIdentityFromCert(der, own.caPems, ctx.hostFields)?.role !== 'db') {
+        return fail("its certificate is not a db service's");
+      }
       resolve(s);
     });
   });

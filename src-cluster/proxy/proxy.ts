@@ -12,7 +12,7 @@ import { ALPN_API, ALPN_MYSQL, ALPN_POSTGRES, ALPN_SSH } from '../../src-shared/
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
-import { issuedByOneOf } from '../auth/host-identity.ts';
+import { hostFieldsOf, issuedByOneOf } from '../auth/host-identity.ts';
 import { readHeaderLine, writeHeaderLine, type SshRouteRequest } from '../../src-shared/ssh-route.ts';
 import { closeWhenIdle, guardTlsListener } from '../limits/listener-guards.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../limits/limits.ts';
@@ -20,6 +20,7 @@ import { parseDurationMs } from '../resources/duration.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits } from '../limits/limits.ts';
 import { TlsContextCache } from '../../src-shared/tls-contexts.ts';
+import { DerMemo } from '../auth/der-memo.ts';
 import { relayDbRoute, type DbRouteBackends, type DbRouteProtocol } from './db-route.ts';
 
 export { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits };
@@ -69,6 +70,9 @@ export class ProxyServer {
   private readonly limits: ProxyConnectionLimits;
   /** The proxy's host identity toward db services changes only on renewal: one context for all dials. */
   private readonly dbServiceContexts = new TlsContextCache(4);
+  /** Parsed per user certificate: a gateway opens many connections with one route certificate. */
+  private readonly clientIdentities = new DerMemo(identityFromClientCert);
+  private readonly dbServiceHosts = new DerMemo(hostFieldsOf);
 
   constructor(private readonly opts: ProxyOptions) {
     this.limits = opts.limits ?? defaultProxyLimits();
@@ -169,7 +173,7 @@ export class ProxyServer {
     if (!issuedByOneOf(new X509Certificate(der), this.opts.userCaPems())) {
       throw new GatehouseError(ErrorCode.ACCESS_DENIED, 'only user certificates may open SSH or database routes');
     }
-    return identityFromClientCert(der);
+    return this.clientIdentities.get(der);
   }
 
   private async relaySsh(socket: tls.TLSSocket): Promise<void> {
@@ -211,6 +215,7 @@ export class ProxyServer {
       track: (s) => this.track(s),
       dialTimeoutMs: this.opts.dialTimeoutMs ?? 5000,
       tlsContexts: this.dbServiceContexts,
+      hostFields: this.dbServiceHosts,
       log: this.opts.logger,
     });
   }
