@@ -30,6 +30,10 @@ export interface DbSessionAuditContext {
 
 /** `statement` cut so its JSON text fits MAX_AUDIT_STATEMENT_JSON_BYTES (never inside a character). */
 export function capStatement(statement: string): { statement: string; truncated: boolean } {
+  // A UTF-16 code unit is at most 6 bytes of JSON text (an escape such as \u001f; a character
+  // outside ASCII is at most 3 bytes of UTF-8), so a short statement fits without being
+  // serialized: the common case, once per statement on the data path.
+  if (statement.length * 6 + 2 <= MAX_AUDIT_STATEMENT_JSON_BYTES) return { statement, truncated: false };
   const fits = (s: string) => Buffer.byteLength(JSON.stringify(s), 'utf8') <= MAX_AUDIT_STATEMENT_JSON_BYTES;
   if (fits(statement)) return { statement, truncated: false };
   // Binary search on the code-unit length; then step back off a split surrogate pair.
