@@ -18,7 +18,7 @@ import { relayBytes } from '../../../src-shared/byte-relay.ts';
 import { writeDbHeaderLine, type DbRouteRequest } from '../../../src-shared/db-route.ts';
 import { readReply } from '../../../src-shared/ssh-route.ts';
 import { startPostgres, PSQL, type PostgresServer } from '../../../test-support/databases/postgres.ts';
-import { AuditLog } from '../../audit/audit-log.ts';
+import { AuditLog, type AuditEvent } from '../../audit/audit-log.ts';
 import { loadOrCreateAuthorities, type CertAuthorities } from '../../auth/authorities.ts';
 import { identityStores } from '../../auth/identity-stores.ts';
 import { createCertAuthority, issueClientCert, issueServerCert } from '../../auth/x509.ts';
@@ -203,9 +203,15 @@ test('psql reaches the configured database through proxy and db service; the ses
     gw.close();
   }
   const log = new AuditLog(daemon.backend!);
-  const types = await poll('the session end in the audit log', async () => {
+  // The psql session's own statement and end: the routability probe above already left a
+  // session end, and audit events reach auth shortly after the session, not with it.
+  const isStatement = (e: AuditEvent) =>
+    e.type === 'db.session.query' && /through the db service/.test(String(e['statement']));
+  const types = await poll('the session statement and end in the audit log', async () => {
     const events = (await log.search({ user: 'alice', order: 'asc', limit: 1000 })).events;
-    return events.some((e) => e.type === 'db.session.end') ? events : undefined;
+    const statement = events.find(isStatement);
+    const ended = events.some((e) => e.type === 'db.session.end' && e['session_id'] === statement?.['session_id']);
+    return ended ? events : undefined;
   });
   const start = types.find((e) => e.type === 'db.session.start' && e.success)!;
   assert.equal(start['db'], 'orders');
