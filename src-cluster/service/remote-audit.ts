@@ -22,7 +22,7 @@ const EMIT_TIMEOUT_MS = 5_000;
  * across all sessions) share one call and one auth-side transaction instead of one each. Nothing
  * on the data path awaits an event, so this delays only the audit record, never a session.
  */
-export const AUDIT_BATCH_LINGER_MS = 2;
+export const AUDIT_BATCH_LINGER_MS = 10;
 
 interface Queued {
   request: ServiceAuditRequest;
