@@ -170,7 +170,8 @@ export const ERROR_TABLE = {
     exit: 5,
     connect: 'Unavailable',
     text: "Can't reach the database.",
-    nextStep: 'The database or its db service may be offline, or its certificate is not the one the cluster expects. Try again, or ask your administrator.',
+    nextStep:
+      'The database or its db service may be offline, or its certificate is not the one the cluster expects. Try again, or ask your administrator.',
     showDetail: true,
     relogin: false,
   },

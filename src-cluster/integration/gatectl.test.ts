@@ -102,7 +102,10 @@ describe('gatectl against a running cluster', () => {
     assert.equal(r.status, 2);
     assert.equal(cluster.gatectl(['get', 'role/ok1']).status, 3, 'nothing saved');
     const unknown = cluster.gatectl(['get', 'rol']);
-    assert.match(unknown.stderr, /unknown kind "rol"; known kinds: cluster_auth_preference, db, device, lock, role, user/);
+    assert.match(
+      unknown.stderr,
+      /unknown kind "rol"; known kinds: cluster_auth_preference, db, device, lock, role, user/,
+    );
   });
 
   test('users add prints a one-time token, users ls lists, rm removes', () => {

@@ -42,7 +42,11 @@ function sshCert(opts: { device?: DeviceFields; key?: Buffer; validBefore?: bigi
     extensions: {
       ...STANDARD_USER_EXTENSIONS,
       ...(d
-        ? { [SSH_EXT_DEVICE_ID]: d.deviceId, [SSH_EXT_DEVICE_ASSET_TAG]: d.assetTag, [SSH_EXT_DEVICE_CREDENTIAL_ID]: d.credentialId }
+        ? {
+            [SSH_EXT_DEVICE_ID]: d.deviceId,
+            [SSH_EXT_DEVICE_ASSET_TAG]: d.assetTag,
+            [SSH_EXT_DEVICE_CREDENTIAL_ID]: d.credentialId,
+          }
         : {}),
     },
     caPrivateKey: sshCa,
@@ -56,7 +60,9 @@ const tlsUser = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']
 const tlsOther = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
 const NOT_AFTER = new Date(Number(EXPIRY) * 1000);
 
-async function tlsCert(opts: { device?: DeviceFields; keys?: webcrypto.CryptoKeyPair; notAfter?: Date } = {}): Promise<string> {
+async function tlsCert(
+  opts: { device?: DeviceFields; keys?: webcrypto.CryptoKeyPair; notAfter?: Date } = {},
+): Promise<string> {
   const d = opts.device;
   const cert = await x509.X509CertificateGenerator.create({
     subject: 'CN=alice',
@@ -98,17 +104,42 @@ test('a re-issued pair with the same key and expiry plus matching fields is acce
 test('re-issued certificates that are not the same login, or name another device, are refused', async () => {
   const good = { sshCertificate: sshCert({ device: FIELDS }), tlsCertificatePem: await tlsCert({ device: FIELDS }) };
   const cases: [string, Partial<typeof good>, RegExp, string?][] = [
-    ['other SSH key', { sshCertificate: sshCert({ device: FIELDS, key: publicKeyToWire(generateKeyPairSync('ed25519').publicKey) }) }, /SSH certificate is for another key/],
-    ['SSH expiry moved', { sshCertificate: sshCert({ device: FIELDS, validBefore: EXPIRY + 60n }) }, /not the same login/],
-    ['other TLS key', { tlsCertificatePem: await tlsCert({ device: FIELDS, keys: tlsOther }) }, /X\.509 certificate is for another key/],
-    ['TLS expiry moved', { tlsCertificatePem: await tlsCert({ device: FIELDS, notAfter: new Date(NOT_AFTER.getTime() + 60_000) }) }, /not the same login/],
+    [
+      'other SSH key',
+      { sshCertificate: sshCert({ device: FIELDS, key: publicKeyToWire(generateKeyPairSync('ed25519').publicKey) }) },
+      /SSH certificate is for another key/,
+    ],
+    [
+      'SSH expiry moved',
+      { sshCertificate: sshCert({ device: FIELDS, validBefore: EXPIRY + 60n }) },
+      /not the same login/,
+    ],
+    [
+      'other TLS key',
+      { tlsCertificatePem: await tlsCert({ device: FIELDS, keys: tlsOther }) },
+      /X\.509 certificate is for another key/,
+    ],
+    [
+      'TLS expiry moved',
+      { tlsCertificatePem: await tlsCert({ device: FIELDS, notAfter: new Date(NOT_AFTER.getTime() + 60_000) }) },
+      /not the same login/,
+    ],
     ['no TLS fields', { tlsCertificatePem: await tlsCert() }, /X\.509 certificate carries no device fields/],
-    ['fields differ', { tlsCertificatePem: await tlsCert({ device: { ...FIELDS, deviceId: 'dev-2' } }) }, /name different devices/],
+    [
+      'fields differ',
+      { tlsCertificatePem: await tlsCert({ device: { ...FIELDS, deviceId: 'dev-2' } }) },
+      /name different devices/,
+    ],
     ['another credential', {}, /not this device's/, 'd'.repeat(64)],
   ];
   for (const [name, change, re, cred] of cases) {
     assert.throws(
-      () => checkReissuedCertificates({ current, reissued: { ...good, ...change }, credentialId: cred ?? FIELDS.credentialId }),
+      () =>
+        checkReissuedCertificates({
+          current,
+          reissued: { ...good, ...change },
+          credentialId: cred ?? FIELDS.credentialId,
+        }),
       (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.CERT_INVALID && re.test(e.message),
       name,
     );

@@ -73,7 +73,12 @@ test('events.on delivers contract events to their listeners until unsubscribed; 
     ['t', { terminalId: 't1', exitCode: 0 }],
   ]);
   assert.throws(() => api.events.on('nope' as never, () => {}), /unknown event "nope"/);
-  assert.deepEqual([...EVENT_CHANNELS].sort(), ['auth.expired', 'gateways.closed', 'gateways.status', 'terminals.exit']);
+  assert.deepEqual([...EVENT_CHANNELS].sort(), [
+    'auth.expired',
+    'gateways.closed',
+    'gateways.status',
+    'terminals.exit',
+  ]);
 });
 
 test('a throwing listener does not keep the event from the next one', (t) => {

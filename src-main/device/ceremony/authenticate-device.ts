@@ -107,7 +107,9 @@ export async function authenticateDevice(p: AuthenticateDeviceParams): Promise<A
     const first = await nextAnswer(answers, stepMs, 'the device authentication request', abort);
     if (first?.payload.case !== 'tpmChallenge') {
       throw protocolError(
-        first ? `expected a TPM challenge, got ${first.payload.case ?? 'nothing'}` : 'the stream ended before the challenge',
+        first
+          ? `expected a TPM challenge, got ${first.payload.case ?? 'nothing'}`
+          : 'the stream ended before the challenge',
       );
     }
     const platform = await platformParameters(
@@ -120,7 +122,9 @@ export async function authenticateDevice(p: AuthenticateDeviceParams): Promise<A
 
     const last = await nextAnswer(answers, stepMs, 'the TPM quote', abort);
     if (last?.payload.case !== 'success') {
-      throw protocolError(last ? `expected success, got ${last.payload.case ?? 'nothing'}` : 'the stream ended without a result');
+      throw protocolError(
+        last ? `expected success, got ${last.payload.case ?? 'nothing'}` : 'the stream ended without a result',
+      );
     }
     const certs = last.payload.value.userCertificates;
     if (!certs?.sshCertificate || !certs.tlsCertificate) throw protocolError('success without re-issued certificates');

@@ -55,9 +55,15 @@ function fakeTpm(opts: { ekCert?: Buffer | null; delayMs?: number; calls?: strin
         creationSignature: Buffer.from('csig'),
       }),
     activateCredential: (blob, secret) =>
-      slow('activateCredential', blob.toString() === 'blob' && secret.toString() === 'seed' ? SECRET : Buffer.from('wrong')),
+      slow(
+        'activateCredential',
+        blob.toString() === 'blob' && secret.toString() === 'seed' ? SECRET : Buffer.from('wrong'),
+      ),
     quote: (nonce, pcrs) =>
-      slow('quote', { attest: Buffer.concat([Buffer.from('attest:'), nonce]), signature: Buffer.from(`sig:${pcrs.join(',')}`) }),
+      slow('quote', {
+        attest: Buffer.concat([Buffer.from('attest:'), nonce]),
+        signature: Buffer.from(`sig:${pcrs.join(',')}`),
+      }),
     readPcrs: (pcrs) => slow('readPcrs', new Map(pcrs.map((p) => [p, Buffer.alloc(32, p)]))),
   };
 }
@@ -82,14 +88,19 @@ after(() => {
 });
 
 /** A real HTTP/2 (h2c) Connect server on loopback running `impl`, and a client for it. */
-async function client(impl: Partial<ServiceImpl<typeof DeviceTrustService>>): Promise<Client<typeof DeviceTrustService>> {
+async function client(
+  impl: Partial<ServiceImpl<typeof DeviceTrustService>>,
+): Promise<Client<typeof DeviceTrustService>> {
   const server = createServer(connectNodeAdapter({ routes: (r) => r.service(DeviceTrustService, impl) }));
   server.on('session', (s) => serverSessions.add(s));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const session = new Http2SessionManager(baseUrl);
   servers.push({ server, session });
-  return createClient(DeviceTrustService, createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session }));
+  return createClient(
+    DeviceTrustService,
+    createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session }),
+  );
 }
 
 function coded(code: string, message: string, grpc = Code.PermissionDenied): ConnectError {
@@ -114,7 +125,16 @@ describe('enrollDevice', () => {
         const it = reqs[Symbol.asyncIterator]();
         const init = (await it.next()).value as EnrollDeviceRequest;
         seen.push(init);
-        yield { payload: { case: 'tpmChallenge', value: { encryptedCredential: { credentialBlob: Buffer.from('blob'), secret: Buffer.from('seed') }, attestationNonce: Buffer.from('n0nce'), pcrs: [0, 7] } } };
+        yield {
+          payload: {
+            case: 'tpmChallenge',
+            value: {
+              encryptedCredential: { credentialBlob: Buffer.from('blob'), secret: Buffer.from('seed') },
+              attestationNonce: Buffer.from('n0nce'),
+              pcrs: [0, 7],
+            },
+          },
+        };
         const resp = (await it.next()).value as EnrollDeviceRequest;
         seen.push(resp);
         yield { payload: { case: 'success', value: { device: DEVICE } } };
@@ -139,7 +159,10 @@ describe('enrollDevice', () => {
     if (resp.case !== 'tpmChallengeResponse') return;
     assert.deepEqual(Buffer.from(resp.value.solution), SECRET);
     assert.equal(Buffer.from(resp.value.platformParameters!.quote!.quote).toString(), 'attest:n0nce');
-    assert.deepEqual(resp.value.platformParameters!.pcrs.map((p) => p.index), [0, 7]);
+    assert.deepEqual(
+      resp.value.platformParameters!.pcrs.map((p) => p.index),
+      [0, 7],
+    );
   });
 
   test('a TPM without EK certificate sends the EK public only; timings count the TPM separately', async () => {
@@ -149,14 +172,28 @@ describe('enrollDevice', () => {
         const it = reqs[Symbol.asyncIterator]();
         const init = (await it.next()).value as EnrollDeviceRequest;
         if (init.payload.case === 'init') ekCertLen = init.payload.value.tpm!.ekCert.length;
-        yield { payload: { case: 'tpmChallenge', value: { encryptedCredential: { credentialBlob: Buffer.from('blob'), secret: Buffer.from('seed') }, attestationNonce: Buffer.from('n'), pcrs: [0] } } };
+        yield {
+          payload: {
+            case: 'tpmChallenge',
+            value: {
+              encryptedCredential: { credentialBlob: Buffer.from('blob'), secret: Buffer.from('seed') },
+              attestationNonce: Buffer.from('n'),
+              pcrs: [0],
+            },
+          },
+        };
         await it.next();
         await sleep(60); // server-side work: part of the total, not of the TPM share
         yield { payload: { case: 'success', value: { device: DEVICE } } };
       },
     });
     const calls: string[] = [];
-    const r = await enrollDevice({ api, tpm: fakeTpm({ ekCert: null, delayMs: 10, calls }), deviceData: DATA, token: 't' });
+    const r = await enrollDevice({
+      api,
+      tpm: fakeTpm({ ekCert: null, delayMs: 10, calls }),
+      deviceData: DATA,
+      token: 't',
+    });
     assert.equal(ekCertLen, 0);
     assert.deepEqual(calls, ['attestationKey', 'ekCertificate', 'ekPublic', 'activateCredential', 'quote', 'readPcrs']);
     assert.ok(r.timings.tpmMs >= 6 * 9, `tpm ${r.timings.tpmMs}`);
@@ -199,24 +236,40 @@ describe('enrollDevice', () => {
     const api = await client({
       async *enrollDevice(reqs) {
         await reqs[Symbol.asyncIterator]().next();
-        yield { payload: { case: 'tpmChallenge', value: { encryptedCredential: { credentialBlob: Buffer.from('blob'), secret: Buffer.from('seed') }, attestationNonce: Buffer.from('n'), pcrs: [0, 24] } } };
+        yield {
+          payload: {
+            case: 'tpmChallenge',
+            value: {
+              encryptedCredential: { credentialBlob: Buffer.from('blob'), secret: Buffer.from('seed') },
+              attestationNonce: Buffer.from('n'),
+              pcrs: [0, 24],
+            },
+          },
+        };
       },
     });
-    const e = await enrollDevice({ api, tpm: fakeTpm({ calls }), deviceData: DATA, token: 't' }).catch((x: unknown) => x);
+    const e = await enrollDevice({ api, tpm: fakeTpm({ calls }), deviceData: DATA, token: 't' }).catch(
+      (x: unknown) => x,
+    );
     assert.ok(e instanceof GatehouseError);
     assert.match(e.message, /PCR index 24/);
     assert.ok(!calls.includes('activateCredential'));
   });
 
   test('an empty token is refused locally', async () => {
-    const e = await enrollDevice({ api: await client({}), tpm: fakeTpm(), deviceData: DATA, token: '  ' }).catch((x: unknown) => x);
+    const e = await enrollDevice({ api: await client({}), tpm: fakeTpm(), deviceData: DATA, token: '  ' }).catch(
+      (x: unknown) => x,
+    );
     assert.ok(e instanceof GatehouseError);
     assert.equal(e.code, ErrorCode.BAD_REQUEST);
   });
 });
 
 describe('authenticateDevice', () => {
-  const certs = { sshCertificate: 'ssh-ed25519-cert-v01@openssh.com AAAA', tlsCertificatePem: '-----BEGIN CERTIFICATE-----\nx\n' };
+  const certs = {
+    sshCertificate: 'ssh-ed25519-cert-v01@openssh.com AAAA',
+    tlsCertificatePem: '-----BEGIN CERTIFICATE-----\nx\n',
+  };
 
   test('sends the current certificates, quotes the nonce, returns the re-issued ones', async () => {
     const seen: AuthenticateDeviceRequest[] = [];
@@ -226,11 +279,22 @@ describe('authenticateDevice', () => {
         seen.push((await it.next()).value as AuthenticateDeviceRequest);
         yield { payload: { case: 'tpmChallenge', value: { attestationNonce: Buffer.from('nonce-2'), pcrs: [7] } } };
         seen.push((await it.next()).value as AuthenticateDeviceRequest);
-        yield { payload: { case: 'success', value: { userCertificates: { sshCertificate: 'new-ssh', tlsCertificate: 'new-tls' }, device: DEVICE } } };
+        yield {
+          payload: {
+            case: 'success',
+            value: { userCertificates: { sshCertificate: 'new-ssh', tlsCertificate: 'new-tls' }, device: DEVICE },
+          },
+        };
       },
     });
     const calls: string[] = [];
-    const r = await authenticateDevice({ api, tpm: fakeTpm({ calls }), deviceData: DATA, certificates: certs, expectedCredentialId: CRED_ID });
+    const r = await authenticateDevice({
+      api,
+      tpm: fakeTpm({ calls }),
+      deviceData: DATA,
+      certificates: certs,
+      expectedCredentialId: CRED_ID,
+    });
     assert.deepEqual(r.certificates, { sshCertificate: 'new-ssh', tlsCertificatePem: 'new-tls' });
     assert.equal(r.device.id, 'dev-1');
     assert.deepEqual(calls, ['attestationKey', 'quote', 'readPcrs'], 'no credential activation, no EK');
@@ -252,9 +316,13 @@ describe('authenticateDevice', () => {
         asked = true;
       },
     });
-    const e = await authenticateDevice({ api, tpm: fakeTpm(), deviceData: DATA, certificates: certs, expectedCredentialId: 'f'.repeat(64) }).catch(
-      (x: unknown) => x,
-    );
+    const e = await authenticateDevice({
+      api,
+      tpm: fakeTpm(),
+      deviceData: DATA,
+      certificates: certs,
+      expectedCredentialId: 'f'.repeat(64),
+    }).catch((x: unknown) => x);
     assert.ok(e instanceof GatehouseError);
     assert.equal(e.code, ErrorCode.DEVICE_NOT_ENROLLED);
     assert.equal(asked, false);
@@ -267,7 +335,9 @@ describe('authenticateDevice', () => {
         throw coded(ErrorCode.DEVICE_NOT_ENROLLED, 'device dev-1 is not enrolled');
       },
     });
-    const e = await authenticateDevice({ api: refusing, tpm: fakeTpm(), deviceData: DATA, certificates: certs }).catch((x: unknown) => x);
+    const e = await authenticateDevice({ api: refusing, tpm: fakeTpm(), deviceData: DATA, certificates: certs }).catch(
+      (x: unknown) => x,
+    );
     assert.equal(serverCode(e), ErrorCode.DEVICE_NOT_ENROLLED);
 
     const broken = await client({
@@ -279,7 +349,9 @@ describe('authenticateDevice', () => {
         yield { payload: { case: 'success', value: { device: DEVICE } } };
       },
     });
-    const e2 = await authenticateDevice({ api: broken, tpm: fakeTpm(), deviceData: DATA, certificates: certs }).catch((x: unknown) => x);
+    const e2 = await authenticateDevice({ api: broken, tpm: fakeTpm(), deviceData: DATA, certificates: certs }).catch(
+      (x: unknown) => x,
+    );
     assert.ok(e2 instanceof GatehouseError);
     assert.match(e2.message, /without re-issued certificates/);
   });

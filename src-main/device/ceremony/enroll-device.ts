@@ -6,10 +6,7 @@
 // Plain Node: the Connect client, the TPM and the device data are passed in.
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { CallOptions, Client } from '@connectrpc/connect';
-import type {
-  DeviceTrustService,
-  EnrollDeviceRequestSchema,
-} from '../../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
+import type { DeviceTrustService, EnrollDeviceRequestSchema } from '../../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
 import { credentialIdFromAkPublic } from '../../../src-shared/device-credential.ts';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import type { CollectedDeviceData } from '../collect.ts';
@@ -97,7 +94,11 @@ export async function enrollDevice(p: EnrollDeviceParams): Promise<EnrollDeviceR
   try {
     const first = await nextAnswer(answers, stepMs, 'the enrollment request', abort);
     if (first?.payload.case !== 'tpmChallenge') {
-      throw protocolError(first ? `expected a TPM challenge, got ${first.payload.case ?? 'nothing'}` : 'the stream ended before the TPM challenge');
+      throw protocolError(
+        first
+          ? `expected a TPM challenge, got ${first.payload.case ?? 'nothing'}`
+          : 'the stream ended before the TPM challenge',
+      );
     }
     const ch = first.payload.value;
     const sealed = ch.encryptedCredential;
@@ -105,14 +106,20 @@ export async function enrollDevice(p: EnrollDeviceParams): Promise<EnrollDeviceR
       throw protocolError('the TPM challenge carries no sealed credential');
     }
     const pcrs = checkedPcrs(ch.pcrs);
-    const solution = await tpm.run('activateCredential', Buffer.from(sealed.credentialBlob), Buffer.from(sealed.secret));
+    const solution = await tpm.run(
+      'activateCredential',
+      Buffer.from(sealed.credentialBlob),
+      Buffer.from(sealed.secret),
+    );
     const platform = await platformParameters(tpm, ch.attestationNonce, pcrs);
     requests.push({ payload: { case: 'tpmChallengeResponse', value: { solution, platformParameters: platform } } });
     requests.end();
 
     const last = await nextAnswer(answers, stepMs, 'the TPM challenge response', abort);
     if (last?.payload.case !== 'success') {
-      throw protocolError(last ? `expected success, got ${last.payload.case ?? 'nothing'}` : 'the stream ended without a result');
+      throw protocolError(
+        last ? `expected success, got ${last.payload.case ?? 'nothing'}` : 'the stream ended without a result',
+      );
     }
     const device = deviceSummary(last.payload.value.device, 'enrollment');
     if (device.credentialId && device.credentialId !== credentialId) {

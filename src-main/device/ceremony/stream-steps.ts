@@ -133,7 +133,10 @@ export async function nextAnswer<T>(
     timer = setTimeout(() => {
       abort.abort();
       reject(
-        new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `the cluster did not answer ${what} within ${Math.round(ms / 1000)} s`),
+        new GatehouseError(
+          ErrorCode.PROXY_UNREACHABLE,
+          `the cluster did not answer ${what} within ${Math.round(ms / 1000)} s`,
+        ),
       );
     }, ms);
   });

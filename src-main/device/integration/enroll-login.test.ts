@@ -34,7 +34,11 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
 
   const profileDir = () => join(cluster.home, 'profiles', cluster.proxyAddr.replace(':', '_'), user.name);
   const login = () =>
-    cluster.gate(['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user.name, '--password-stdin'], user.password + '\n', env);
+    cluster.gate(
+      ['login', '--proxy', cluster.proxyAddr, '--ca-pin', cluster.caPin, '--user', user.name, '--password-stdin'],
+      user.password + '\n',
+      env,
+    );
 
   /** The device fields of the stored login as ssh-keygen and an X.509 parser see them. */
   function storedDeviceFields() {
@@ -106,7 +110,7 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
     assert.ok(deviceId && credentialId, r.stdout);
 
     const keyget = cluster.gate(['device', 'keyget', '--format', 'json'], '', env);
-    assert.equal(JSON.parse(keyget.stdout).credential_id, credentialId, 'the enrolled credential is this TPM\'s AK');
+    assert.equal(JSON.parse(keyget.stdout).credential_id, credentialId, "the enrolled credential is this TPM's AK");
     const recordPath = join(cluster.home, 'device', 'enrollments.json');
     assert.equal(statSync(recordPath).mode & 0o777, 0o600);
     const records = JSON.parse(readFileSync(recordPath, 'utf8')).enrollments;
@@ -125,7 +129,10 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
     test(`the ${which} login after enrollment is device-trusted, in both certificates`, () => {
       const r = login();
       assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}\n${cluster.logs.slice(-3000)}`);
-      assert.match(r.stdout, new RegExp(`^Device trust: this session is device-trusted \\(device "${escape(assetTag)}"/linux\\)$`, 'm'));
+      assert.match(
+        r.stdout,
+        new RegExp(`^Device trust: this session is device-trusted \\(device "${escape(assetTag)}"/linux\\)$`, 'm'),
+      );
       const f = storedDeviceFields();
       assert.match(f.ssh.id ?? '', sshExtValue('gatehouse-device-id', deviceId), f.sshText);
       assert.match(f.ssh.tag ?? '', sshExtValue('gatehouse-device-asset-tag', assetTag), f.sshText);
@@ -133,7 +140,10 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
       assert.deepEqual(f.tls, { id: deviceId, tag: assetTag, cred: credentialId });
 
       const status = cluster.gate(['status'], '', env);
-      assert.match(status.stdout, new RegExp(`^ {2}Device trust: +device-trusted \\(device "${escape(assetTag)}"/linux, id ${deviceId}\\)$`, 'm'));
+      assert.match(
+        status.stdout,
+        new RegExp(`^ {2}Device trust: +device-trusted \\(device "${escape(assetTag)}"/linux, id ${deviceId}\\)$`, 'm'),
+      );
       // The re-issued X.509 certificate works for the API (mTLS) like the one it replaced.
       const ls = cluster.gate(['ls'], '', env);
       assert.equal(ls.status, 0, ls.stderr);
@@ -164,7 +174,9 @@ function sshExtValue(name: string, value: string): RegExp {
   const v = Buffer.from(value, 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32BE(v.length);
-  return new RegExp(`^\\s+${name} UNKNOWN OPTION: ${Buffer.concat([len, v]).toString('hex')} \\(len ${v.length + 4}\\)$`);
+  return new RegExp(
+    `^\\s+${name} UNKNOWN OPTION: ${Buffer.concat([len, v]).toString('hex')} \\(len ${v.length + 4}\\)$`,
+  );
 }
 
 function assertMachineIdTag(tag: string, stderr: string): void {
