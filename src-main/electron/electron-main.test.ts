@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import Module, { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,8 +29,13 @@ before(async () => {
     encoding: 'utf8',
   });
   assert.equal(build.status, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
+  // The bundle sits in a temp dir: the packages it leaves external (node-pty, ssh2, ...) resolve
+  // from the repository's node_modules, as they do from the packaged app's.
+  const repoRequire = createRequire(join(ROOT, 'package.json'));
   (Module as ModuleWithLoad)._load = function (request: string, ...rest: unknown[]) {
-    return request === 'electron' ? fake.electron : realLoad.call(this, request, ...rest);
+    if (request === 'electron') return fake.electron;
+    const bare = !/^(\.|\/|node:)/.test(request) && !isBuiltin(request);
+    return realLoad.call(this, bare ? repoRequire.resolve(request) : request, ...rest);
   };
   process.env.GATEHOUSE_HOME = home;
   createRequire(import.meta.url)(join(outdir, 'main.cjs'));
