@@ -19,6 +19,18 @@ export const ALPN_POSTGRES = 'gatehouse-postgres';
 export const ALPN_MYSQL = 'gatehouse-mysql';
 /** The proxy's connections to a db service (mutual TLS with host certificates). */
 export const ALPN_DB_SERVICE = 'gatehouse-db-service/1';
+/** Application access (docs/app-access.md): HTTP apps and TCP apps, gateway → proxy. */
+export const ALPN_APP = 'gatehouse-app';
+export const ALPN_TCP = 'gatehouse-tcp';
+/** Proxy → app service (mutual TLS with host certificates). */
+export const ALPN_APP_SERVICE = 'gatehouse-app-service/1';
+/**
+ * Request header carrying the signed JWT the app service adds to every proxied request (lower
+ * case, as node:http presents header names). A client-supplied header of this name is dropped.
+ */
+export const APP_JWT_HEADER = 'gatehouse-jwt-assertion';
+/** Where the proxy publishes the JWT signing keys (JWKS), so an app can verify the assertion. */
+export const JWKS_PATH = '/.well-known/jwks.json';
 
 /**
  * Route fields of a route certificate (AuthService.IssueRouteCertificate): non-critical X.509

@@ -37,7 +37,8 @@ export const DbForwardedHeaderSchema = z.strictObject({
 });
 export type DbForwardedHeader = z.infer<typeof DbForwardedHeaderSchema>;
 
-const errors = (what: string): LineErrors => ({
+/** The line-reading errors of one kind of header (`what` names it in messages). */
+export const headerLineErrors = (what: string): LineErrors => ({
   code: ErrorCode.BAD_REQUEST,
   closed: `connection closed before the ${what}`,
   timeout: `no ${what} in time`,
@@ -45,7 +46,7 @@ const errors = (what: string): LineErrors => ({
 });
 
 /** Parses one JSON line against `schema`; the error names the first offending field. */
-function parseHeader<T>(line: string, schema: z.ZodType<T>, what: string): T {
+export function parseHeader<T>(line: string, schema: z.ZodType<T>, what: string): T {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -64,14 +65,14 @@ function parseHeader<T>(line: string, schema: z.ZodType<T>, what: string): T {
 /** Proxy side: the gateway's header, bounded in size and time. */
 export async function readDbRouteRequest(stream: Duplex, timeoutMs = 10_000): Promise<DbRouteRequest> {
   const what = 'database routing header';
-  const line = await readLine(stream, timeoutMs, errors(what), DB_ROUTE_HEADER_MAX_BYTES);
+  const line = await readLine(stream, timeoutMs, headerLineErrors(what), DB_ROUTE_HEADER_MAX_BYTES);
   return parseHeader(line, DbRouteRequestSchema, what);
 }
 
 /** Db service side: the proxy's forwarded header, bounded in size and time. */
 export async function readDbForwardedHeader(stream: Duplex, timeoutMs = 10_000): Promise<DbForwardedHeader> {
   const what = 'forwarded database header';
-  const line = await readLine(stream, timeoutMs, errors(what), DB_FORWARDED_HEADER_MAX_BYTES);
+  const line = await readLine(stream, timeoutMs, headerLineErrors(what), DB_FORWARDED_HEADER_MAX_BYTES);
   return parseHeader(line, DbForwardedHeaderSchema, what);
 }
 

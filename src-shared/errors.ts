@@ -175,6 +175,22 @@ export const ERROR_TABLE = {
     showDetail: true,
     relogin: false,
   },
+  APP_NOT_FOUND: {
+    exit: 3,
+    connect: 'NotFound',
+    text: 'That app is no longer in the cluster.',
+    nextStep: 'Refresh the resource list and pick another one.',
+    showDetail: true,
+    relogin: false,
+  },
+  APP_UNREACHABLE: {
+    exit: 5,
+    connect: 'Unavailable',
+    text: "Can't reach the app.",
+    nextStep: 'The app or its app service may be offline. Try again in a moment, or ask your administrator.',
+    showDetail: true,
+    relogin: false,
+  },
   PROXY_UNREACHABLE: {
     exit: 5,
     connect: 'Unavailable',

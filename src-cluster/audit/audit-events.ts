@@ -27,6 +27,9 @@ export const AUDIT_EVENT_TYPES = [
   'db.session.start',
   'db.session.query',
   'db.session.end',
+  'app.session.start',
+  'app.session.request',
+  'app.session.end',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -49,6 +49,9 @@ const CODE_NUMBERS: Record<AuditEventType, string> = {
   'db.session.start': 'GH3000',
   'db.session.query': 'GH3001',
   'db.session.end': 'GH3002',
+  'app.session.start': 'GH4000',
+  'app.session.request': 'GH4001',
+  'app.session.end': 'GH4002',
 };
 
 export function auditCode(type: AuditEventType, success: boolean): string {

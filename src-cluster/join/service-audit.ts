@@ -14,6 +14,9 @@ export const SERVICE_AUDIT_TYPES: readonly AuditEventType[] = [
   'db.session.start',
   'db.session.query',
   'db.session.end',
+  'app.session.start',
+  'app.session.request',
+  'app.session.end',
 ];
 /**
  * One event's JSON. A session event is well under 2 KiB; a db.session.query event carries a
