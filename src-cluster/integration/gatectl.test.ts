@@ -78,7 +78,7 @@ describe('gatectl against a running cluster', () => {
       ],
       [
         'kind: rol\nversion: v7\nmetadata:\n  name: c\nspec: {}\n',
-        /unknown kind "rol"; known kinds: cluster_auth_preference, db, device, lock, role, user/,
+        /unknown kind "rol"; known kinds: app, cluster_auth_preference, db, device, lock, role, user/,
       ],
       [
         'kind: role\nversion: v6\nmetadata:\n  name: d\nspec: {}\n',
@@ -104,7 +104,7 @@ describe('gatectl against a running cluster', () => {
     const unknown = cluster.gatectl(['get', 'rol']);
     assert.match(
       unknown.stderr,
-      /unknown kind "rol"; known kinds: cluster_auth_preference, db, device, lock, role, user/,
+      /unknown kind "rol"; known kinds: app, cluster_auth_preference, db, device, lock, role, user/,
     );
   });
 

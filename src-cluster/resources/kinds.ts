@@ -7,6 +7,7 @@ import { roleKind, type RoleResource } from './role.ts';
 import { userKind, type UserResource } from './user.ts';
 import { lockKind, type LockResource } from './lock.ts';
 import { databaseKind, type DatabaseResource } from './database.ts';
+import { appKind, type AppResource } from './app.ts';
 
 export function createDefaultRegistry(): KindRegistry {
   const registry = createRegistry();
@@ -16,6 +17,7 @@ export function createDefaultRegistry(): KindRegistry {
   registry.registerKind(clusterAuthPreferenceKind);
   registry.registerKind(lockKind);
   registry.registerKind(databaseKind);
+  registry.registerKind(appKind);
   return registry;
 }
 
@@ -43,4 +45,8 @@ export function isLock(resource: Resource): resource is Resource & LockResource 
 
 export function isDatabase(resource: Resource): resource is Resource & DatabaseResource {
   return resource.kind === 'db';
+}
+
+export function isApp(resource: Resource): resource is Resource & AppResource {
+  return resource.kind === 'app';
 }

@@ -76,18 +76,18 @@ test('unknown kind lists the known kinds', () => {
   assert.equal(e.code, ErrorCode.UNKNOWN_KIND);
   assert.equal(
     e.message,
-    'unknown kind "rol"; known kinds: cluster_auth_preference, db, device, lock, role, user (line 1)',
+    'unknown kind "rol"; known kinds: app, cluster_auth_preference, db, device, lock, role, user (line 1)',
   );
 });
 
 test('missing kind and non-string kind', () => {
   assert.equal(
     failure(() => parse('version: v7\n')).message,
-    'missing field "kind"; known kinds: cluster_auth_preference, db, device, lock, role, user (line 1)',
+    'missing field "kind"; known kinds: app, cluster_auth_preference, db, device, lock, role, user (line 1)',
   );
   assert.equal(
     failure(() => parse('version: v7\nkind: [role]\n')).message,
-    'kind: expected a string; known kinds: cluster_auth_preference, db, device, lock, role, user (line 2)',
+    'kind: expected a string; known kinds: app, cluster_auth_preference, db, device, lock, role, user (line 2)',
   );
 });
 
@@ -208,7 +208,7 @@ test('empty input is an error unless allowed', () => {
 test('a document that is not a mapping is refused', () => {
   assert.equal(
     failure(() => parse('just text\n')).message,
-    'expected a resource: a mapping with kind, version, metadata and spec (known kinds: cluster_auth_preference, db, device, lock, role, user) (line 1)',
+    'expected a resource: a mapping with kind, version, metadata and spec (known kinds: app, cluster_auth_preference, db, device, lock, role, user) (line 1)',
   );
 });
 

@@ -40,7 +40,7 @@ test('a new kind plugs in with its own schema, versions and columns', () => {
       },
     ],
   });
-  assert.deepEqual(registry.kinds(), ['cluster_auth_preference', 'db', 'device', 'fence', 'lock', 'role', 'user']);
+  assert.deepEqual(registry.kinds(), ['app', 'cluster_auth_preference', 'db', 'device', 'fence', 'lock', 'role', 'user']);
   const [fence] = parseResources(
     'kind: fence\nversion: v1\nmetadata: {name: l1}\nspec: {target: {user: bob}}\n',
     registry,
@@ -60,7 +60,7 @@ test('a new kind plugs in with its own schema, versions and columns', () => {
     },
   );
   assert.throws(() => parseResources('kind: lok\n', registry), {
-    message: 'unknown kind "lok"; known kinds: cluster_auth_preference, db, device, fence, lock, role, user (line 1)',
+    message: 'unknown kind "lok"; known kinds: app, cluster_auth_preference, db, device, fence, lock, role, user (line 1)',
   });
 });
 
@@ -98,10 +98,10 @@ test('find and require accept aliases; YAML does not', () => {
     (e: unknown) =>
       e instanceof GatehouseError &&
       e.code === ErrorCode.UNKNOWN_KIND &&
-      e.message === 'unknown kind "gadgets"; known kinds: cluster_auth_preference, db, device, lock, role, user',
+      e.message === 'unknown kind "gadgets"; known kinds: app, cluster_auth_preference, db, device, lock, role, user',
   );
   assert.throws(() => parseResources('kind: roles\n', registry), {
-    message: 'unknown kind "roles"; known kinds: cluster_auth_preference, db, device, lock, role, user (line 1)',
+    message: 'unknown kind "roles"; known kinds: app, cluster_auth_preference, db, device, lock, role, user (line 1)',
   });
 });
 
