@@ -13,7 +13,8 @@ import type { RoleResource, RoleSpec } from '../resources/role.ts';
 import { RoleSet, type SshSessionLimits } from '../resources/role-set.ts';
 import type { UserResource } from '../resources/user.ts';
 import type { LockChecker, LockTarget } from '../resources/lock.ts';
-import { authorize, type AccessDecision, type AccessRequest } from './authorize.ts';
+import { authorize, type AccessDecision, type AccessIdentity, type AccessRequest } from './authorize.ts';
+import { authorizeApp, type AppAccessDecision, type AppTarget } from './app-access.ts';
 import { DEFAULT_CLUSTER_DEVICE_TRUST_MODE } from './device-trust-mode.ts';
 import type { AccessKind, KindLimits } from './matchers/index.ts';
 
@@ -183,6 +184,14 @@ export class AccessChecker {
       resource: { kind: 'node', name: node.name, labels: node.labels },
       action: { login },
     });
+  }
+
+  /**
+   * An app connection or request (the app service): kind "app", device trust from the granting
+   * roles only, the refusal with its code and the words the denial page shows. Never throws.
+   */
+  async authorizeApp(identity: AccessIdentity, app: AppTarget): Promise<AppAccessDecision> {
+    return authorizeApp((request) => this.authorize(request), identity, app);
   }
 
   /** Throws ACCESS_DENIED unless some role grants `verb` on `kind`. */

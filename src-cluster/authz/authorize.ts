@@ -2,8 +2,9 @@
 // request (a malformed one is refused with its reason); locks on the user, the roles, the device
 // and the kind's targets; the user's roles (deny wins; one role must match the resource's labels
 // and grant every requested principal); device trust (the cluster's mode, raised by the
-// strictest granting role); and last the kind's own limits. Anything that throws is a refusal
-// with its message: an authorizer that cannot decide must not allow.
+// strictest granting role; for apps the granting roles alone); and last the kind's own limits.
+// Anything that throws is a refusal with its message: an authorizer that cannot decide must not
+// allow.
 import type { DeviceFields } from '../../src-shared/cert-fields.ts';
 import type { Logger } from '../log/logger.ts';
 import type { LockTarget } from '../resources/lock.ts';
@@ -11,6 +12,7 @@ import { deviceTrustRequirement, isDeviceTrusted, UNAUTHORIZED_DEVICE } from './
 import { isAccessKind, KIND_MATCHERS, type AccessKind, type KindActions, type KindLimits } from './matchers/index.ts';
 import type { AccessResource, KindMatcher } from './matchers/matcher.ts';
 import { matchRoles } from './role-match.ts';
+import type { ClusterDeviceTrustMode } from '../resources/device-trust-modes.ts';
 import type { RoleSet } from '../resources/role-set.ts';
 
 /** Who asks, as the certificate they presented says. */
@@ -44,6 +46,9 @@ export interface AuthorizeDeps {
   log: Logger;
 }
 
+/** The cluster mode under which only the roles' device_trust_mode counts. */
+const ROLES_ONLY_CLUSTER_MODE: ClusterDeviceTrustMode = 'optional';
+
 /** user, every role, the kind's targets, the device — in that order; empty values left out. */
 function lockTargets(identity: AccessIdentity, kindTargets: readonly LockTarget[]): LockTarget[] {
   const all: LockTarget[] = [
@@ -71,7 +76,9 @@ async function decide<A, L>(
   const roles = matchRoles(roleSet, matcher, resource, requested);
   if (!roles.allowed) return roles;
 
-  const clusterMode = await deps.clusterDeviceTrustMode();
+  // A kind that takes device trust from its roles alone (apps) decides as if the cluster's floor
+  // were "optional": the strictest granting role's mode is the requirement.
+  const clusterMode = matcher.deviceTrust === 'roles' ? ROLES_ONLY_CLUSTER_MODE : await deps.clusterDeviceTrustMode();
   const requirement = deviceTrustRequirement({
     clusterMode,
     roleModes: roles.granting.map((r) => r.deviceTrustMode),

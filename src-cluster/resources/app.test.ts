@@ -47,15 +47,15 @@ test('bad app fields are refused naming the field and the line', () => {
       '  uri: http://h\n  rewrite:\n    headers:\n      - {nam: X-A, value: b}\n',
       /spec\.rewrite\.headers\[0\]\.nam: unknown field; allowed fields: name, value \(line 8\)/,
     ],
-    ['  uri: http://h\n  rewrite: {headers: [{name: host, value: b}]}\n', /headers\[0\]\.name: host may not be rewritten/],
+    [
+      '  uri: http://h\n  rewrite: {headers: [{name: host, value: b}]}\n',
+      /headers\[0\]\.name: host may not be rewritten/,
+    ],
     [
       '  uri: http://h\n  rewrite: {headers: [{name: Gatehouse-Jwt-Assertion, value: b}]}\n',
       /headers\[0\]\.name: Gatehouse-Jwt-Assertion may not be rewritten/,
     ],
-    [
-      '  uri: http://h\n  rewrite: {headers: [{name: Transfer-Encoding, value: chunked}]}\n',
-      /may not be rewritten/,
-    ],
+    ['  uri: http://h\n  rewrite: {headers: [{name: Transfer-Encoding, value: chunked}]}\n', /may not be rewritten/],
     ['  uri: http://h\n  rewrite: {headers: [{name: "a b", value: b}]}\n', /"a b" is not an HTTP header name/],
     ['  uri: http://h\n  rewrite: {headers: [{name: X-A, value: "a\\r\\nb: c"}]}\n', /may not contain line breaks/],
     [

@@ -38,6 +38,11 @@ export interface KindMatcher<Action, Limits> {
   /** The role field that selects resources of this kind. */
   readonly labelsField: LabelField;
   /**
+   * "roles": only the granting roles' device_trust_mode decides, the cluster's device_trust.mode
+   * does not apply (apps: REFERENCE.md "apps only through roles"). Default "cluster-and-roles".
+   */
+  readonly deviceTrust?: 'cluster-and-roles' | 'roles';
+  /**
    * The principals the action asks for; each must be granted by the same role that matches the
    * resource. Throws GatehouseError (BAD_REQUEST) when the action is malformed.
    */
