@@ -46,3 +46,21 @@ test('an existing data dir without the database CA gets one on start; its other 
   for (const [t, value] of Object.entries(kept)) assert.equal((await b.get(`/authorities/${t}`))?.value, value, t);
   assert.ok(log.lines.some((l) => l.includes('created certificate authority') && l.includes('tls_db')));
 });
+
+test('the JWT signing key is an ECDSA P-256 key, kept across restarts and added to an old data dir', async () => {
+  const b = await backend();
+  const first = await loadOrCreateAuthorities(b, 'c1', createMemoryLogger());
+  assert.equal(first.jwt.privateKey.asymmetricKeyType, 'ec');
+  assert.equal(first.jwt.privateKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  const pem = (k: typeof first) => k.jwt.publicKey.export({ format: 'pem', type: 'spki' });
+  assert.equal(pem(await loadOrCreateAuthorities(b, 'c1', createMemoryLogger())), pem(first));
+  // What a data dir written before the JWT key existed looks like: every CA, no jwt.
+  await b.delete('/authorities/jwt');
+  const tlsDb = (await b.get('/authorities/tls_db'))?.value;
+  const log = createMemoryLogger();
+  const upgraded = await loadOrCreateAuthorities(b, 'c1', log);
+  assert.notEqual(pem(upgraded), pem(first));
+  assert.equal(upgraded.tlsDb.fingerprint, first.tlsDb.fingerprint);
+  assert.equal((await b.get('/authorities/tls_db'))?.value, tlsDb);
+  assert.ok(log.lines.some((l) => l.includes('created certificate authority') && l.includes('jwt')));
+});

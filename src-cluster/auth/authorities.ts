@@ -1,8 +1,10 @@
 // The cluster's certificate authorities, created once on first start and persisted in storage:
 // SSH user CA (signs user certs that nodes and stock sshd trust), SSH host CA (signs node host
 // certs), X.509 user CA (client certs for mTLS), X.509 host CA (server certs), and the X.509
-// database CA (db service client certs that databases trust, and databases' server certs). A CA
-// missing from an existing data dir (the database CA after an upgrade) is created on the next start.
+// database CA (db service client certs that databases trust, and databases' server certs), and
+// the JWT signing key (`jwt`, ECDSA P-256: the assertions app services add to upstream requests,
+// published as a JWKS). An authority missing from an existing data dir (the database CA or the
+// JWT key after an upgrade) is created on the next start.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Backend } from '../storage/backend.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -10,8 +12,8 @@ import { formatAuthorizedKey, fingerprintSha256, publicKeyToWire } from '../../s
 import { certFingerprint, createCertAuthority, type TlsCaMaterial } from './x509.ts';
 import type { Logger } from '../log/logger.ts';
 
-export type CaType = 'ssh_user' | 'ssh_host' | 'tls_user' | 'tls_host' | 'tls_db';
-export const CA_TYPES: readonly CaType[] = ['ssh_user', 'ssh_host', 'tls_user', 'tls_host', 'tls_db'];
+export type CaType = 'ssh_user' | 'ssh_host' | 'tls_user' | 'tls_host' | 'tls_db' | 'jwt';
+export const CA_TYPES: readonly CaType[] = ['ssh_user', 'ssh_host', 'tls_user', 'tls_host', 'tls_db', 'jwt'];
 type TlsCaType = 'tls_user' | 'tls_host' | 'tls_db';
 
 const TLS_CA_LABELS: Record<TlsCaType, string> = {
@@ -27,7 +29,12 @@ interface StoredSshCa {
 interface StoredTlsCa extends TlsCaMaterial {
   kind: 'tls';
 }
-type StoredCa = StoredSshCa | StoredTlsCa;
+/** The JWT signing key pair: no certificate, only a key whose public half is published (JWKS). */
+interface StoredJwtKey {
+  kind: 'jwt';
+  privateKeyPem: string;
+}
+type StoredCa = StoredSshCa | StoredTlsCa | StoredJwtKey;
 
 export class SshCa {
   readonly publicBlob: Buffer;
@@ -55,6 +62,14 @@ export class TlsCa {
   }
 }
 
+/** The JWT signing key (ES256). app-tokens.ts signs with it and derives the key id and JWKS. */
+export class JwtAuthority {
+  readonly publicKey: KeyObject;
+  constructor(readonly privateKey: KeyObject) {
+    this.publicKey = createPublicKey(privateKey);
+  }
+}
+
 export interface CertAuthorities {
   sshUser: SshCa;
   sshHost: SshCa;
@@ -62,11 +77,17 @@ export interface CertAuthorities {
   tlsHost: TlsCa;
   /** Signs the db service's client certificates (CN = db user) and databases' server certificates. */
   tlsDb: TlsCa;
+  /** Signs the JWTs app services add to upstream requests (docs/app-access.md). */
+  jwt: JwtAuthority;
 }
 
 const caKey = (type: CaType) => `/authorities/${type}`;
 
 async function createCa(type: CaType, clusterName: string): Promise<StoredCa> {
+  if (type === 'jwt') {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return { kind: 'jwt', privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string };
+  }
   if (type === 'ssh_user' || type === 'ssh_host') {
     const { privateKey } = generateKeyPairSync('ed25519');
     return { kind: 'ssh', privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string };
@@ -109,7 +130,10 @@ export async function loadOrCreateAuthorities(
     if (rec?.kind !== 'tls') throw new GatehouseError(ErrorCode.STORAGE, `stored CA ${type} is not an X.509 CA`);
     return new TlsCa(type, { certPem: rec.certPem, keyPem: rec.keyPem });
   };
+  const jwt = loaded.get('jwt');
+  if (jwt?.kind !== 'jwt') throw new GatehouseError(ErrorCode.STORAGE, 'stored authority jwt is not a JWT signing key');
   return {
+    jwt: new JwtAuthority(createPrivateKey(jwt.privateKeyPem)),
     sshUser: ssh('ssh_user'),
     sshHost: ssh('ssh_host'),
     tlsUser: tls('tls_user'),

@@ -1,7 +1,6 @@
 // The cluster's databases (kind "db"): the store admins write through the generic resource API,
 // what a user's roles let them see (ListDatabases), and the databases db services register from
 // their static configuration (RegisterDatabases), which each service owns and replaces as a whole.
-import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import {
   databaseKind,
@@ -11,10 +10,11 @@ import {
   type DatabaseResource,
   type DatabaseSpec,
 } from '../resources/database.ts';
+import { registerServiceResources, type RegisteredKind } from './service-registration.ts';
 import type { CompiledRole, RoleSet } from '../resources/role-set.ts';
 import { ANY_PRINCIPAL, type PrincipalField } from '../resources/role-principals.ts';
 import { checkKind, issuesError } from '../resources/validate.ts';
-import type { Backend, BatchOp } from '../storage/backend.ts';
+import type { Backend } from '../storage/backend.ts';
 import { ResourceStore, type Resource } from '../storage/resources.ts';
 
 /** Databases one db service may register in one call. */
@@ -71,15 +71,16 @@ export function databasesVisibleTo(roleSet: RoleSet, databases: readonly Resourc
   return out;
 }
 
-function bad(message: string): GatehouseError {
-  return new GatehouseError(ErrorCode.BAD_REQUEST, message);
-}
-
-/** The same document, revision aside: an unchanged registration writes nothing (no watch events). */
-function sameDocument(a: Resource<DatabaseSpec>, b: DatabaseResource): boolean {
-  const { revision: _revision, ...meta } = a.metadata;
-  return JSON.stringify({ ...a, metadata: meta }) === JSON.stringify(b);
-}
+/** How RegisterDatabases labels and bounds what a db service registers. */
+const REGISTERED_DATABASES: RegisteredKind<DatabaseResource> = {
+  definition: databaseKind,
+  noun: 'database',
+  serviceNoun: 'db service',
+  originLabel: DB_ORIGIN_LABEL,
+  originValue: DB_ORIGIN_CONFIG,
+  serviceLabel: DB_SERVICE_LABEL,
+  max: MAX_REGISTERED_DATABASES,
+};
 
 export class DatabaseCatalog {
   readonly store: ResourceStore<DatabaseSpec>;
@@ -109,74 +110,10 @@ export class DatabaseCatalog {
 
   /**
    * Replaces the databases `service` registered before with `docs` (kind "db" JSON each), labelled
-   * with their origin and the service, in one transaction. A name held by a database the service
-   * does not own (an admin's, another service's) is refused rather than taken over.
+   * with their origin and the service, in one transaction (service-registration.ts). A name held by
+   * a database the service does not own (an admin's, another service's) is refused, not taken over.
    */
-  async register(service: string, docs: readonly string[]): Promise<{ written: number; deleted: number }> {
-    if (docs.length > MAX_REGISTERED_DATABASES) {
-      throw new GatehouseError(
-        ErrorCode.REQUEST_TOO_LARGE,
-        `at most ${MAX_REGISTERED_DATABASES} databases per registration, got ${docs.length}`,
-      );
-    }
-    const wanted = new Map<string, DatabaseResource>();
-    for (const [i, json] of docs.entries()) {
-      const db = this.#parse(json, i, service);
-      if (wanted.has(db.metadata.name)) throw bad(`database "${db.metadata.name}" is listed twice`);
-      wanted.set(db.metadata.name, db);
-    }
-    const current = new Map((await this.store.list()).map((r) => [r.metadata.name, r]));
-    const ours = (r: Resource<DatabaseSpec>) =>
-      r.metadata.labels?.[DB_SERVICE_LABEL] === service && r.metadata.labels?.[DB_ORIGIN_LABEL] === DB_ORIGIN_CONFIG;
-    const ops: BatchOp[] = [];
-    for (const [name, db] of wanted) {
-      const existing = current.get(name);
-      if (existing && !ours(existing)) {
-        const owner = existing.metadata.labels?.[DB_SERVICE_LABEL];
-        throw new GatehouseError(
-          ErrorCode.ALREADY_EXISTS,
-          `database "${name}" already exists (${owner ? `registered by db service "${owner}"` : 'created by an admin'}); rename it in this db service's configuration`,
-        );
-      }
-      if (existing && sameDocument(existing, db)) continue;
-      // Conditional writes: a database created or changed since the list above (by an admin, by a
-      // concurrent registration) fails the batch instead of being overwritten; the service retries.
-      ops.push(
-        existing
-          ? this.store.updateWrite({
-              ...(db as never as Resource<DatabaseSpec>),
-              metadata: { ...db.metadata, revision: existing.metadata.revision },
-            })
-          : this.store.createWrite(db as never),
-      );
-    }
-    let deleted = 0;
-    for (const [name, existing] of current) {
-      if (ours(existing) && !wanted.has(name)) {
-        ops.push({ type: 'delete', key: this.store.keyFor(name) });
-        deleted++;
-      }
-    }
-    if (ops.length > 0) await this.backend.batch(ops);
-    this.log.info('databases registered', { service, databases: wanted.size, written: ops.length - deleted, deleted });
-    return { written: ops.length - deleted, deleted };
-  }
-
-  #parse(json: string, index: number, service: string): DatabaseResource {
-    let value: unknown;
-    try {
-      value = JSON.parse(json);
-    } catch (e) {
-      throw bad(`database ${index + 1}: not valid JSON: ${(e as Error).message}`);
-    }
-    const checked = checkKind(databaseKind, value);
-    if (!checked.ok) {
-      const err = issuesError(checked.issues);
-      throw new GatehouseError(err.code, `database ${index + 1}: ${err.message}`, err.details);
-    }
-    const db = checked.resource;
-    // The origin labels are the cluster's to set: whatever the service sent, they name it.
-    const labels = { ...db.metadata.labels, [DB_ORIGIN_LABEL]: DB_ORIGIN_CONFIG, [DB_SERVICE_LABEL]: service };
-    return { ...db, metadata: { ...db.metadata, labels } };
+  register(service: string, docs: readonly string[]): Promise<{ written: number; deleted: number }> {
+    return registerServiceResources(this.backend, this.store, REGISTERED_DATABASES, service, docs, this.log);
   }
 }
