@@ -1,11 +1,11 @@
-// AuthService calls for database access: the databases the caller's roles let them see, a route
-// certificate for one of them, and (admins) a database's server certificate from the database CA.
+// AuthService calls for database access: the databases the caller's roles let them see and
+// (admins) a database's server certificate from the database CA. Route certificates for a
+// database or an app: auth-route-calls.ts.
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { databasesVisibleTo } from '../auth/db-catalog.ts';
 import { issueDatabaseServerCert, parseP256PublicKey } from '../auth/db-certs.ts';
-import { issueRouteCertificate } from '../auth/route-certs.ts';
 import { discardAudit } from '../audit/audit-events.ts';
 import type { ApiDeps, UserCall } from './auth-deps.ts';
 import { peerKey } from './peer.ts';
@@ -20,10 +20,7 @@ export const DB_SERVER_CERT_PERMISSION = { kind: 'cert_authority', verb: 'create
 
 const unix = (d: Date) => BigInt(Math.floor(d.getTime() / 1000));
 
-export function dbCalls(
-  deps: ApiDeps,
-  id: UserCall,
-): Pick<Impl, 'listDatabases' | 'issueRouteCertificate' | 'signDatabaseServerCertificate'> {
+export function dbCalls(deps: ApiDeps, id: UserCall): Pick<Impl, 'listDatabases' | 'signDatabaseServerCertificate'> {
   const { auth } = deps;
   const audit = deps.audit ?? discardAudit;
   return {
@@ -31,29 +28,6 @@ export function dbCalls(
       const access = await auth.access.forIdentity(await id(ctx));
       const databases = databasesVisibleTo(access.roleSet, await auth.databases.list());
       return { databases };
-    },
-    issueRouteCertificate: async (req, ctx) => {
-      const identity = await id(ctx);
-      const peer = ctx.values.get(peerKey);
-      if (!peer.certDer) throw new GatehouseError(ErrorCode.NOT_LOGGED_IN, 'this call needs a client certificate');
-      const issued = await issueRouteCertificate(
-        {
-          cas: auth.cas,
-          access: auth.access,
-          audit,
-          databaseExists: (name) => auth.databases.exists(name),
-        },
-        { identity, certDer: peer.certDer, address: peer.address },
-        {
-          tlsPublicKeyPem: req.tlsPublicKeyPem,
-          kind: req.kind,
-          name: req.name,
-          dbUser: req.dbUser,
-          dbName: req.dbName,
-          ttlSeconds: Number(req.ttlSeconds),
-        },
-      );
-      return { tlsCertPem: issued.certPem, expiresUnix: unix(issued.expires) };
     },
     signDatabaseServerCertificate: async (req, ctx) => {
       const who = await id(ctx);

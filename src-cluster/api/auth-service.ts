@@ -1,7 +1,7 @@
 // The Connect implementation of gatehouse.v1.AuthService: thin translation between protobuf
 // messages and the auth server, with identity and admin checks on every non-public call. The
-// calls live in one file per concern (login, inventory, resources, devices, databases); this one assembles
-// them and holds what they share.
+// calls live in one file per concern (login, inventory, resources, devices, databases, apps,
+// route certificates); this one assembles them and holds what they share.
 import type { ConnectRouter } from '@connectrpc/connect';
 import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { guarded } from './guarded.ts';
@@ -12,6 +12,8 @@ import { inventoryCalls } from './auth-inventory-calls.ts';
 import { resourceCalls } from './auth-resource-calls.ts';
 import { deviceCalls } from './auth-device-calls.ts';
 import { dbCalls } from './auth-db-calls.ts';
+import { appCalls } from './auth-app-calls.ts';
+import { routeCalls } from './auth-route-calls.ts';
 import type { ApiDeps, UserCall } from './auth-deps.ts';
 
 export type { ApiDeps, UserCall };
@@ -28,6 +30,8 @@ export function registerAuthService(deps: ApiDeps) {
           ...resourceCalls(deps, id),
           ...deviceCalls(deps, id),
           ...dbCalls(deps, id),
+          ...appCalls(deps, id),
+          ...routeCalls(deps, id),
         },
         deps.log,
       ),

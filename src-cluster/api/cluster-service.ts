@@ -19,6 +19,7 @@ import { peerKey, requireHost } from './peer.ts';
 import { allowedWatchKinds, watchResources, type ResourceWatchDeps } from './resource-watch.ts';
 import { requireUserCall } from './user-identity.ts';
 import { clusterDbCalls } from './cluster-db-calls.ts';
+import { clusterAppCalls } from './cluster-app-calls.ts';
 
 export interface ClusterServiceDeps {
   auth: AuthServer;
@@ -150,6 +151,7 @@ export function registerClusterService(deps: ClusterServiceDeps) {
             return {};
           },
           ...clusterDbCalls({ auth: deps.auth, audit: deps.audit, log: deps.log, host }),
+          ...clusterAppCalls({ auth: deps.auth, log: deps.log, host }),
         },
         deps.log,
       ),

@@ -53,6 +53,23 @@ test('databases (kind db) are served to proxies and db services, not to nodes', 
   assert.throws(() => allowedWatchKinds(host('db'), ['node'], known), { code: ErrorCode.ACCESS_DENIED });
 });
 
+test('apps (kind app) and app services are served to proxies, apps to app services with roles and locks', () => {
+  const known = ['role', 'user', 'lock', 'cluster_auth_preference', 'node', 'db', 'db_server', 'app', 'app_server'];
+  assert.deepEqual(allowedWatchKinds(host('app'), [], known), [
+    'role',
+    'user',
+    'lock',
+    'cluster_auth_preference',
+    'app',
+  ]);
+  assert.deepEqual(allowedWatchKinds(host('proxy'), ['app', 'app_server'], known), ['app', 'app_server']);
+  for (const role of ['node', 'db'] as const) {
+    assert.throws(() => allowedWatchKinds(host(role), ['app'], known), { code: ErrorCode.ACCESS_DENIED });
+  }
+  assert.throws(() => allowedWatchKinds(host('app'), ['db'], known), { code: ErrorCode.ACCESS_DENIED });
+  assert.throws(() => allowedWatchKinds(host('app'), ['app_server'], known), { code: ErrorCode.ACCESS_DENIED });
+});
+
 test('ca, the snapshot, init, then live puts and deletes in order; other prefixes never appear', async () => {
   const { backend, deps } = await open();
   await backend.put({ key: '/roles/a', value: doc('role', 'a') });

@@ -9,14 +9,15 @@ import type { Backend, Item, WatchEvent } from '../storage/backend.ts';
 
 const SERVICE_KINDS = ['role', 'user', 'lock', 'cluster_auth_preference'] as const;
 /**
- * Which kinds each role may watch: the proxy also routes to nodes, databases and db services
- * (db_server: the inventory records of role "db"), so it sees them; a db service its databases.
+ * Which kinds each role may watch: the proxy also routes to nodes, databases, db services, apps
+ * and app services (db_server / app_server: the inventory records of roles "db" / "app"), so it
+ * sees them; a db service its databases, an app service its apps.
  */
 export const WATCH_KINDS_BY_ROLE: Record<ServiceRole, readonly string[]> = {
   node: SERVICE_KINDS,
-  proxy: [...SERVICE_KINDS, 'node', 'db', 'db_server'],
+  proxy: [...SERVICE_KINDS, 'node', 'db', 'db_server', 'app', 'app_server'],
   db: [...SERVICE_KINDS, 'db'],
-  app: SERVICE_KINDS,
+  app: [...SERVICE_KINDS, 'app'],
 };
 /** Events waiting to be sent to one stream before it is cut off as too slow. */
 export const WATCH_SEND_QUEUE_LIMIT = 1024;

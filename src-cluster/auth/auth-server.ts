@@ -34,6 +34,8 @@ import { nameProblem } from '../resources/fields.ts';
 import { DEFAULT_LOCKOUT, LoginLockout, type Lockout, type LockoutSettings } from './login-lockout.ts';
 import { requireCurrentAdminCert } from './admin-cert.ts';
 import { DatabaseCatalog } from './db-catalog.ts';
+import { AppCatalog } from './app-catalog.ts';
+import { AppTokenSigner } from './app-tokens.ts';
 
 export interface Credentials {
   passwordHash?: string;
@@ -93,6 +95,10 @@ export class AuthServer {
   readonly nodes: ResourceStore<NodeSpec>;
   /** kind "db": created by admins (gatectl) or registered by db services from their configuration. */
   readonly databases: DatabaseCatalog;
+  /** kind "app": created by admins (gatectl) or registered by app services from their configuration. */
+  readonly apps: AppCatalog;
+  /** Signs the JWTs app services put on upstream requests; publishes the JWKS. */
+  readonly appTokens: AppTokenSigner;
   /** Per-account defence, stored (see login-lockout.ts); the address throttle below stays in memory. */
   readonly lockout: LoginLockout;
   private readonly addressLimiter = new FailureLimiter({ maxFailures: 20, windowMs: 60_000 });
@@ -108,6 +114,8 @@ export class AuthServer {
   ) {
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
     this.databases = new DatabaseCatalog(backend, log);
+    this.apps = new AppCatalog(backend, log);
+    this.appTokens = new AppTokenSigner(cas.jwt, settings.clusterName);
     this.lockout = new LoginLockout({ backend, settings: settings.lockout ?? DEFAULT_LOCKOUT, log, audit });
   }
 

@@ -39,7 +39,13 @@ async function setup(lockedTargets: LockTarget[] = []) {
     },
   };
   const access = new AccessChecker(users, roles, log, { locks, audit });
-  const deps: RouteCertDeps = { cas, access, audit, databaseExists: async (name) => name === 'orders' };
+  const deps: RouteCertDeps = {
+    cas,
+    access,
+    audit,
+    databaseExists: async (name) => name === 'orders',
+    appExists: async (name) => name === 'grafana',
+  };
   return { cas, deps, audit };
 }
 
@@ -142,8 +148,8 @@ test('unknown databases, other keys, other kinds, bad names and route certificat
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
   await assert.rejects(issueRouteCertificate(deps, caller, request(rsa)), /must be an ECDSA P-256 key \(got rsa\)/);
   await assert.rejects(
-    issueRouteCertificate(deps, caller, request(publicKey, { kind: 'app' })),
-    /route kind "app" is not supported/,
+    issueRouteCertificate(deps, caller, request(publicKey, { kind: 'kube' })),
+    /route kind "kube" is not supported \(supported: db, app\)/,
   );
   await assert.rejects(
     issueRouteCertificate(deps, caller, request(publicKey, { name: '../x' })),
@@ -167,5 +173,32 @@ test('unknown databases, other keys, other kinds, bad names and route certificat
   await assert.rejects(
     issueRouteCertificate(deps, again, request(publicKey)),
     /route certificate cannot ask for another/,
+  );
+});
+
+test('an app route certificate names the app only; unknown apps, db fields and app locks are refused', async () => {
+  const { cas, deps, audit } = await setup();
+  const { publicKey } = p256();
+  const caller = await loginCert(cas, publicKey, new Date(Date.now() + 8 * 3600_000), true);
+  const app = (extra: Partial<RouteCertRequest>) =>
+    request(publicKey, { kind: 'app', name: 'grafana', dbUser: '', ...extra });
+  const issued = await issueRouteCertificate(deps, caller, app({}));
+  const id = identityFromClientCert(new X509Certificate(issued.certPem).raw);
+  assert.deepEqual(id.route, { kind: 'app', name: 'grafana' });
+  assert.deepEqual(id.device, DEVICE);
+  const [event] = (await audit.search({ type: 'cert.create' })).events;
+  assert.equal(event?.['route_kind'], 'app');
+  assert.equal(event?.['route_name'], 'grafana');
+  const code = (c: string) => (e: unknown) => e instanceof GatehouseError && e.code === c;
+  await assert.rejects(issueRouteCertificate(deps, caller, app({ name: 'wiki' })), code('APP_NOT_FOUND'));
+  await assert.rejects(issueRouteCertificate(deps, caller, app({ dbUser: 'x' })), /for database routes only/);
+  await assert.rejects(issueRouteCertificate(deps, caller, app({ dbName: 'x' })), /for database routes only/);
+  await assert.rejects(issueRouteCertificate(deps, caller, app({ name: 'A B' })), /^GatehouseError: app name: /);
+
+  const locked = await setup([{ kind: 'app', value: 'grafana' }]);
+  const lockedCaller = await loginCert(locked.cas, publicKey, new Date(Date.now() + 3600_000));
+  await assert.rejects(
+    issueRouteCertificate(locked.deps, lockedCaller, app({})),
+    (e: unknown) => e instanceof GatehouseError && e.message === 'lock targeting app "grafana" is in force',
   );
 });

@@ -1,9 +1,10 @@
-// Route certificates (AuthService.IssueRouteCertificate): a user certificate for one route (today
-// kind "db"), made from the CALLING certificate — same user, roles, logins, device fields and key
-// — plus the route fields. Nothing of the identity comes from the request: the caller can narrow
-// what it holds to one database, never widen it. Role checks happen when the route is used (the db
-// service asks the authorizer), so a denial reaches the user's own client as its error; here only
-// what makes issuing pointless or wrong is refused: an unknown database, a lock, a bad key.
+// Route certificates (AuthService.IssueRouteCertificate): a user certificate for one route (kind
+// "db" or "app"), made from the CALLING certificate — same user, roles, logins, device fields and
+// key — plus the route fields. Nothing of the identity comes from the request: the caller can
+// narrow what it holds to one database or app, never widen it. Role checks happen when the route
+// is used (the db or app service asks the authorizer), so a denial reaches the user's own client
+// as its error; here only what makes issuing pointless or wrong is refused: an unknown database or
+// app, a lock, a bad key.
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { CertRoute } from '../../src-shared/cert-fields.ts';
@@ -18,7 +19,7 @@ import { parseP256PublicKey } from './db-certs.ts';
 import { issueClientCert, type TlsIdentity } from './x509.ts';
 
 /** Kinds a route certificate may name. */
-export const ROUTE_KINDS = ['db'] as const;
+export const ROUTE_KINDS = ['db', 'app'] as const;
 export const DEFAULT_ROUTE_CERT_TTL_MS = 3600_000;
 export const MAX_ROUTE_CERT_TTL_MS = 12 * 3600_000;
 const BACKDATE_MS = 60_000;
@@ -45,6 +46,8 @@ export interface RouteCertDeps {
   access: Pick<AccessChecker, 'requireNoLock'>;
   /** Whether a database of this name exists. */
   databaseExists(name: string): Promise<boolean>;
+  /** Whether an app of this name exists. */
+  appExists(name: string): Promise<boolean>;
   audit: AuditEmitter;
 }
 
@@ -66,7 +69,9 @@ export function routeOf(req: Pick<RouteCertRequest, 'kind' | 'name' | 'dbUser' |
     );
   }
   const problem = nameProblem(req.name);
-  if (problem) throw bad(`database name: ${problem}`);
+  if (problem) throw bad(`${req.kind === 'app' ? 'app' : 'database'} name: ${problem}`);
+  // An app route names the app and nothing else: db fields in it would be carried unchecked.
+  if (req.kind === 'app' && (req.dbUser || req.dbName)) throw bad('db_user and db_name are for database routes only');
   for (const [field, value] of [
     ['db_users', req.dbUser],
     ['db_names', req.dbName],
@@ -94,6 +99,19 @@ function sameKey(a: KeyObject, b: KeyObject): boolean {
   return a.export({ format: 'der', type: 'spki' }).equals(b.export({ format: 'der', type: 'spki' }));
 }
 
+/** DB_NOT_FOUND / APP_NOT_FOUND unless the route's resource exists. */
+async function requireRouteTarget(deps: RouteCertDeps, route: CertRoute): Promise<void> {
+  if (route.kind === 'app') {
+    if (!(await deps.appExists(route.name))) {
+      throw new GatehouseError(ErrorCode.APP_NOT_FOUND, `app "${route.name}" not found`, { app: route.name });
+    }
+    return;
+  }
+  if (!(await deps.databaseExists(route.name))) {
+    throw new GatehouseError(ErrorCode.DB_NOT_FOUND, `database "${route.name}" not found`, { db: route.name });
+  }
+}
+
 export async function issueRouteCertificate(
   deps: RouteCertDeps,
   caller: RouteCertCaller,
@@ -116,13 +134,11 @@ export async function issueRouteCertificate(
   await deps.access.requireNoLock(
     [
       ...accessTargets({ user: who.user, roles: who.roles, device: who.device?.deviceId }),
-      { kind: 'db', value: route.name },
+      { kind: route.kind === 'app' ? 'app' : 'db', value: route.name },
     ],
-    { action: 'issue route certificate', db: route.name },
+    { action: 'issue route certificate', [route.kind]: route.name },
   );
-  if (!(await deps.databaseExists(route.name))) {
-    throw new GatehouseError(ErrorCode.DB_NOT_FOUND, `database "${route.name}" not found`, { db: route.name });
-  }
+  await requireRouteTarget(deps, route);
   const expires = routeCertExpiry(req.ttlSeconds, who.notAfter, now);
   if (expires.getTime() <= now) throw new GatehouseError(ErrorCode.CERT_EXPIRED, 'the calling certificate has expired');
   const certPem = await issueClientCert({

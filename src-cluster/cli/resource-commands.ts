@@ -128,10 +128,10 @@ export async function editResource(
   }
 }
 
-/** Kinds whose list (`gatectl get dbs`) is a table unless a format is asked for, like locks. */
-const TABLE_LIST_KINDS = ['db'];
+/** Kinds whose list (`gatectl get dbs`, `get apps`) is a table unless a format is asked for, like locks. */
+const TABLE_LIST_KINDS = ['db', 'app'];
 
-/** `gatectl get KIND[/NAME]`: one resource or all of a kind; locks and databases list as a table. */
+/** `gatectl get KIND[/NAME]`: one resource or all of a kind; locks, databases and apps list as a table. */
 async function getResources(
   client: () => AuthClient,
   registry: KindRegistry,

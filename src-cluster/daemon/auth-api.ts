@@ -36,6 +36,8 @@ export interface AuthApiDeps extends IdentityStores {
   access: AccessChecker;
   /** Key prefix of the kind "db" store (its ResourceStore.prefix). */
   databasesPrefix: string;
+  /** Key prefix of the kind "app" store (its ResourceStore.prefix). */
+  appsPrefix: string;
   log: Logger;
 }
 
@@ -82,6 +84,9 @@ export function authApiHandler(deps: AuthApiDeps): {
       db: deps.databasesPrefix,
       // ServerInventory's records of role "db": where the proxy finds live db services.
       db_server: '/servers/db/',
+      app: deps.appsPrefix,
+      // ServerInventory's records of role "app": where the proxy finds live app services.
+      app_server: '/servers/app/',
     },
   });
   // User certificates come from the user CA, joined services' from the host CA (api/peer.ts).

@@ -130,6 +130,7 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
         cluster_auth_preference: preference.store as never,
         lock: lockService.store as never,
         db: auth.databases.store as never,
+        app: auth.apps.store as never,
       },
       access,
       log.child('auth'),
@@ -155,6 +156,7 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
       lockService,
       access,
       databasesPrefix: auth.databases.store.prefix,
+      appsPrefix: auth.apps.store.prefix,
       log,
     });
     const listener = await startListener(cfg, auth, api.handler, log);
