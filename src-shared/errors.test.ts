@@ -27,7 +27,7 @@ test("exit codes stay what scripts rely on (today's values, pinned)", () => {
   assert.deepEqual(byExit, {
     1: ['INTERNAL', 'STORAGE'],
     2: ['BAD_REQUEST', 'INVALID_RESOURCE', 'UNKNOWN_KIND', 'CONFIG', 'REQUEST_TOO_LARGE'],
-    3: ['NOT_FOUND', 'NODE_NOT_FOUND', 'DB_NOT_FOUND'],
+    3: ['NOT_FOUND', 'NODE_NOT_FOUND', 'DB_NOT_FOUND', 'APP_NOT_FOUND'],
     4: [
       'ACCESS_DENIED',
       'BAD_CREDENTIALS',
@@ -39,7 +39,7 @@ test("exit codes stay what scripts rely on (today's values, pinned)", () => {
       'DEVICE_NOT_ENROLLED',
       'DEVICE_UNTRUSTED',
     ],
-    5: ['NODE_UNREACHABLE', 'DB_UNREACHABLE', 'PROXY_UNREACHABLE', 'PROXY_UNTRUSTED'],
+    5: ['NODE_UNREACHABLE', 'DB_UNREACHABLE', 'APP_UNREACHABLE', 'PROXY_UNREACHABLE', 'PROXY_UNTRUSTED'],
     6: ['ALREADY_EXISTS', 'CONFLICT'],
     7: ['TPM_UNAVAILABLE', 'TPM_PERMISSION_DENIED', 'TPM_BINDING', 'TPM_LOCKOUT', 'TPM_ERROR', 'TPM_NOT_SUPPORTED'],
   });

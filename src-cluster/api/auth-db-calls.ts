@@ -3,7 +3,6 @@
 // database or an app: auth-route-calls.ts.
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
-import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { databasesVisibleTo } from '../auth/db-catalog.ts';
 import { issueDatabaseServerCert, parseP256PublicKey } from '../auth/db-certs.ts';
 import { discardAudit } from '../audit/audit-events.ts';

@@ -14,7 +14,7 @@ test("every code's Connect status (from the one table) is a real Connect code, p
   assert.deepEqual(byStatus, {
     Internal: ['INTERNAL', 'STORAGE', 'TPM_ERROR'],
     InvalidArgument: ['BAD_REQUEST', 'INVALID_RESOURCE', 'UNKNOWN_KIND', 'CONFIG'],
-    NotFound: ['NOT_FOUND', 'NODE_NOT_FOUND', 'DB_NOT_FOUND'],
+    NotFound: ['NOT_FOUND', 'NODE_NOT_FOUND', 'DB_NOT_FOUND', 'APP_NOT_FOUND'],
     AlreadyExists: ['ALREADY_EXISTS'],
     Aborted: ['CONFLICT'],
     PermissionDenied: [
@@ -29,6 +29,7 @@ test("every code's Connect status (from the one table) is a real Connect code, p
     Unavailable: [
       'NODE_UNREACHABLE',
       'DB_UNREACHABLE',
+      'APP_UNREACHABLE',
       'PROXY_UNREACHABLE',
       'PROXY_UNTRUSTED',
       'TPM_UNAVAILABLE',

@@ -5,13 +5,13 @@
 // an unchanged registration writes nothing (no watch events for every restart of the service).
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Logger } from '../log/logger.ts';
-import type { KindDefinition } from '../resources/registry.ts';
+import type { KindDefinition, Resource as KindResource } from '../resources/registry.ts';
 import { checkKind, issuesError } from '../resources/validate.ts';
 import type { Backend, BatchOp } from '../storage/backend.ts';
 import type { Resource, ResourceStore } from '../storage/resources.ts';
 
 /** What differs between the kinds a service registers. */
-export interface RegisteredKind<R extends { metadata: { name: string; labels?: Record<string, string> } }> {
+export interface RegisteredKind<R extends KindResource> {
   definition: KindDefinition<R>;
   /** How messages name one resource ("database", "app"). */
   noun: string;
@@ -34,12 +34,7 @@ function sameDocument(a: Resource<unknown>, b: unknown): boolean {
   return JSON.stringify({ ...a, metadata: meta }) === JSON.stringify(b);
 }
 
-function parseOne<R extends { metadata: { name: string; labels?: Record<string, string> } }>(
-  kind: RegisteredKind<R>,
-  json: string,
-  index: number,
-  service: string,
-): R {
+function parseOne<R extends KindResource>(kind: RegisteredKind<R>, json: string, index: number, service: string): R {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -54,17 +49,15 @@ function parseOne<R extends { metadata: { name: string; labels?: Record<string, 
   const resource = checked.resource;
   // The origin labels are the cluster's to set: whatever the service sent, they name it.
   const labels = { ...resource.metadata.labels, [kind.originLabel]: kind.originValue, [kind.serviceLabel]: service };
-  return { ...resource, metadata: { ...resource.metadata, labels } };
+  // Only labels changed, so the result is still the kind's R.
+  return { ...resource, metadata: { ...resource.metadata, labels } } as R;
 }
 
 /**
  * Replaces what `service` registered before with `docs` (JSON of the kind each), in one
  * transaction. Returns how many were written and deleted.
  */
-export async function registerServiceResources<
-  S,
-  R extends { metadata: { name: string; labels?: Record<string, string> } },
->(
+export async function registerServiceResources<S, R extends KindResource>(
   backend: Backend,
   store: ResourceStore<S>,
   kind: RegisteredKind<R>,
