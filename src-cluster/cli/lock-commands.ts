@@ -51,16 +51,18 @@ lifts one.`;
 export function registerLockCommand(program: Command): void {
   const lock = program
     .command('lock')
-    .summary('lock a user, role, login, node or device out')
+    .summary('lock a user, role, login, node, database, app or device out')
     .description(LOCK_DESCRIPTION)
     .usage(
-      '--device=ID | --user=NAME | --role=NAME | --login=NAME | --node=NAME [--ttl=12h | --expires=RFC3339] [--message=TEXT]',
+      '--device=ID | --user=NAME | --role=NAME | --login=NAME | --node=NAME | --db=NAME | --app=NAME [--ttl=12h | --expires=RFC3339] [--message=TEXT]',
     )
     .option('--user <NAME>', 'lock this user')
     .option('--role <NAME>', 'lock everyone with this role')
     .option('--login <NAME>', 'lock this OS login on every node')
     .option('--node <NAME>', 'lock access to this node')
     .option('--device <ID>', 'lock this device (its trusted certificates)')
+    .option('--db <NAME>', 'lock access to this database')
+    .option('--app <NAME>', 'lock access to this app (open WebSockets and TCP streams are closed)')
     .option('--ttl <DURATION>', 'lift the lock after this long (e.g. 12h)')
     .option('--expires <RFC3339>', 'lift the lock at this time')
     .option('--message <TEXT>', 'shown to whoever is locked out');

@@ -34,7 +34,9 @@ async function hostCaPin(client: AuthClient): Promise<string | undefined> {
 }
 
 interface AddOptions {
-  type: string;
+  type?: string;
+  /** docs/app-access.md writes `--roles app`; the same as --type. */
+  roles?: string;
   ttl?: string;
   multiUse?: boolean;
 }
@@ -51,7 +53,12 @@ async function addToken(
     if (problem) throw new GatehouseError(ErrorCode.BAD_REQUEST, `--ttl: ${problem}`);
     ttlSeconds = BigInt(Math.ceil(parseDurationMs(opts.ttl) / 1000));
   }
-  const roles = opts.type.split(',').map((r) => r.trim());
+  if (opts.type !== undefined && opts.roles !== undefined && opts.type !== opts.roles) {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, '--type and --roles name the same thing; give one of them');
+  }
+  const list = opts.type ?? opts.roles;
+  if (list === undefined) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'name the roles with --type (or --roles)');
+  const roles = list.split(',').map((r) => r.trim());
   const res = await client.createJoinToken({ roles, ttlSeconds, multiUse: opts.multiUse ?? false });
   const info = res.info!;
   const caPin = await hostCaPin(auth);
@@ -86,7 +93,8 @@ export function registerTokenCommands(program: Command): void {
   const add = tokens
     .command('add')
     .summary('a join token and the command that joins a service with it')
-    .requiredOption('--type <ROLES>', 'the roles it allows: node, proxy, db, app (comma-separated)')
+    .option('--type <ROLES>', 'the roles it allows: node, proxy, db, app (comma-separated)')
+    .option('--roles <ROLES>', 'the same as --type')
     .option('--ttl <DURATION>', 'how long it is valid (default 30m, at most 168h)')
     .option('--multi-use', 'usable until it expires (default: spent by the first join)');
   addAdminTargetOptions(add);

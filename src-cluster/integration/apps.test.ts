@@ -103,7 +103,7 @@ describe('apps: resources, ListApps, app route certificates, RegisterApps, SignA
     const keyPem = readFileSync(join(profile, 'key'), 'utf8');
     const client = apiClient(AuthService, cluster.proxyAddr, hostCas, { certPem, keyPem });
     const token = /The join token: (\S+)/.exec(
-      ok(cluster.gatectl(['tokens', 'add', '--type=app,node', '--multi-use'])),
+      ok(cluster.gatectl(['tokens', 'add', '--roles', 'app,node', '--multi-use'])),
     )?.[1];
     assert.ok(token);
     const appService = await joinAs(token, 'app', 'app-svc-1');
@@ -153,6 +153,11 @@ describe('apps: resources, ListApps, app route certificates, RegisterApps, SignA
       assert.equal((await refusal(byNode)).code, 'ACCESS_DENIED');
       const loginCert = appService.signAppToken({ userCertPem: certPem, app: 'grafana' });
       assert.match((await refusal(loginCert)).message, /names no route/);
+
+      ok(cluster.gatectl(['lock', '--app', 'grafana', '--message', 'maintenance']));
+      const locked = await refusal(client.issueRouteCertificate(req));
+      assert.equal(locked.code, 'ACCESS_DENIED');
+      assert.match(locked.message, /grafana.* is in force: maintenance/);
     } finally {
       client.close();
       appService.close();
