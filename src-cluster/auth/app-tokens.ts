@@ -2,7 +2,6 @@
 // cluster's `jwt` authority, and the JWKS document that lets the app verify it
 // (docs/app-access.md "Identity for the upstream"). Signing and key ids are jose's (SignJWT,
 // RFC 7638 thumbprints), not hand-written: a JOSE mistake here is an identity forgery upstream.
-import { X509Certificate } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, SignJWT, type JWK } from 'jose';
 import { BUILTIN_ADMIN_USER, type DeviceFields } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -11,14 +10,11 @@ import { PRINCIPAL_FIELDS } from '../resources/role-principals.ts';
 import { userTraits, type UserResource } from '../resources/user.ts';
 import type { JwtAuthority } from './authorities.ts';
 import { appRouteProblem } from './cert-route.ts';
-import { issuedByOneOf } from './host-identity.ts';
-import { identityFromClientCert, type TlsIdentity } from './x509.ts';
+import { verifiedUserCertificate } from './user-cert.ts';
 
 export const APP_TOKEN_ALG = 'ES256';
 /** A token lives 10 minutes (never past the certificate): app services cache it for 80% of that. */
 export const APP_TOKEN_TTL_MS = 10 * 60_000;
-/** A user certificate PEM is a few KiB; anything far larger is not one. */
-export const MAX_USER_CERT_PEM_CHARS = 16 << 10;
 
 /** What a token says about the user, besides the issuer and times. */
 export interface AppTokenSubject {
@@ -93,29 +89,6 @@ export interface AppTokenDeps {
   findApp(name: string): Promise<AppResource | undefined>;
   /** The stored user (traits); undefined for the builtin admin and for users that are gone. */
   findUser(name: string): Promise<UserResource | undefined>;
-}
-
-/** A forwarded user certificate's identity: issued by the user CA and valid now, else refused. */
-export function verifiedUserCertificate(pem: string, userCaPems: readonly string[], now: number): TlsIdentity {
-  if (pem.length > MAX_USER_CERT_PEM_CHARS) {
-    throw new GatehouseError(
-      ErrorCode.BAD_REQUEST,
-      `user_cert_pem is longer than ${MAX_USER_CERT_PEM_CHARS} characters`,
-    );
-  }
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(pem);
-  } catch (e) {
-    throw new GatehouseError(ErrorCode.BAD_REQUEST, `user_cert_pem does not parse: ${(e as Error).message}`);
-  }
-  if (!issuedByOneOf(cert, userCaPems)) {
-    throw new GatehouseError(ErrorCode.CERT_INVALID, 'the user certificate was not issued by this cluster');
-  }
-  if (now < Date.parse(cert.validFrom) || now >= Date.parse(cert.validTo)) {
-    throw new GatehouseError(ErrorCode.CERT_EXPIRED, 'the user certificate has expired; log in again');
-  }
-  return identityFromClientCert(cert.raw);
 }
 
 /** Every trait field, empty for the builtin admin (which has no user record). */

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { createDefaultRegistry, isApp } from './kinds.ts';
 import { parseResources } from './parse.ts';
 import { toText } from './print.ts';
-import { appKindOf, appUpstream, appUriProblem, MAX_REWRITE_HEADERS, newApp } from './app.ts';
+import {
+  APP_SERVICE_LABEL,
+  appKindOf,
+  appServedBy,
+  appUpstream,
+  appUriProblem,
+  MAX_REWRITE_HEADERS,
+  newApp,
+} from './app.ts';
 
 const registry = createDefaultRegistry();
 
@@ -100,4 +108,12 @@ test('the upstream of a uri: default ports, IPv6 hosts, path prefixes', () => {
     hostHeader: '[::1]:5432',
   });
   assert.equal(appUriProblem('HTTP://h:80/x'), undefined);
+});
+
+test('a configured app is served by its own app service only, a dynamic one by every app service', () => {
+  const dynamic = newApp('wiki', { uri: 'http://h' });
+  const configured = newApp('grafana', { uri: 'http://h' }, { labels: { [APP_SERVICE_LABEL]: 'app-1' } });
+  assert.equal(appServedBy(dynamic, 'app-2'), true);
+  assert.equal(appServedBy(configured, 'app-1'), true);
+  assert.equal(appServedBy(configured, 'app-2'), false);
 });

@@ -188,6 +188,15 @@ export function appKindOf(app: Pick<AppResource, 'spec'>): 'http' | 'tcp' {
   return app.spec.uri.toLowerCase().startsWith('tcp://') ? 'tcp' : 'http';
 }
 
+/**
+ * Whether the app service named `serviceName` serves `app`: a dynamic app (no service label) is
+ * served by every app service, a configured one only by the service that registered it.
+ */
+export function appServedBy(app: { metadata: { labels?: Record<string, string> } }, serviceName: string): boolean {
+  const owner = app.metadata.labels?.[APP_SERVICE_LABEL];
+  return owner === undefined || owner === serviceName;
+}
+
 export const appKind: KindDefinition<AppResource> = {
   kind: APP_KIND,
   versions: ['v3'],
