@@ -46,6 +46,8 @@ export function inventoryCalls(
             fingerprint: ca.fingerprint,
             publicKey: ca.material.certPem,
           })),
+          // The app JWT signing key: no certificate, its public key (apps usually take the JWKS).
+          { type: auth.cas.jwt.type, fingerprint: auth.cas.jwt.fingerprint, publicKey: auth.cas.jwt.publicKeyPem },
         ],
         nodeCount: (await auth.listNodes()).length,
         userCount: counts.user ?? 0,

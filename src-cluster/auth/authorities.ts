@@ -5,7 +5,7 @@
 // the JWT signing key (`jwt`, ECDSA P-256: the assertions app services add to upstream requests,
 // published as a JWKS). An authority missing from an existing data dir (the database CA or the
 // JWT key after an upgrade) is created on the next start.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Backend } from '../storage/backend.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { formatAuthorizedKey, fingerprintSha256, publicKeyToWire } from '../../src-shared/sshcert/index.ts';
@@ -64,9 +64,19 @@ export class TlsCa {
 
 /** The JWT signing key (ES256). app-tokens.ts signs with it and derives the key id and JWKS. */
 export class JwtAuthority {
+  readonly type = 'jwt';
   readonly publicKey: KeyObject;
   constructor(readonly privateKey: KeyObject) {
     this.publicKey = createPublicKey(privateKey);
+  }
+  /** SPKI PEM of the public key (`gatectl auth export --type jwt`). */
+  get publicKeyPem(): string {
+    return this.publicKey.export({ format: 'pem', type: 'spki' }) as string;
+  }
+  /** SHA256:hex of the SPKI DER, in the form the CAs' fingerprints take in `gatectl status`. */
+  get fingerprint(): string {
+    const der = this.publicKey.export({ format: 'der', type: 'spki' });
+    return 'SHA256:' + createHash('sha256').update(der).digest('hex');
   }
 }
 

@@ -26,6 +26,8 @@ const EXPORT_TYPES: Record<string, string> = {
   'tls-host': 'tls_host',
   // What databases trust for the db service's client certificates (`gatectl auth sign --format db`).
   'db-client': 'tls_db',
+  // The public key app JWTs are signed with (apps usually fetch https://PROXY/.well-known/jwks.json).
+  jwt: 'jwt',
 };
 
 async function printStatus(client: AuthClient): Promise<void> {

@@ -8,7 +8,7 @@ import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectError } from '@connectrpc/connect';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { ERROR_CODE_HEADER } from '../../src-shared/errors.ts';
@@ -143,6 +143,9 @@ describe('apps: resources, ListApps, app route certificates, RegisterApps, SignA
       });
       assert.equal(protectedHeader.alg, 'ES256');
       assert.equal(protectedHeader.kid, jwks.keys[0]?.kid);
+      // `gatectl auth export --type jwt` prints the same public key the JWKS publishes.
+      const exported = createPublicKey(ok(cluster.gatectl(['auth', 'export', '--type', 'jwt'])));
+      assert.ok(exported.equals(createPublicKey({ key: jwks.keys[0]! as JWK & { kty: string }, format: 'jwk' })));
       assert.equal(payload.sub, 'alice');
       assert.equal(payload.username, 'alice');
       assert.deepEqual(payload.roles, ['require-trusted-device-apps', 'no-prod-apps']);
