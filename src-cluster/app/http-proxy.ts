@@ -1,0 +1,259 @@
+// HTTP apps: after {"ok":true} the app service serves HTTP/1.1 on the gateway's stream (one
+// node:http Server for the whole service, fed each stream with emit('connection')) and
+// reverse-proxies every request to the app's spec.uri over keep-alive upstream connections
+// (node:http/https Agents: see BENCHMARKS.md for the comparison with undici). Bodies stream both
+// ways with back-pressure (pipe), nothing is buffered or parsed; an Upgrade (WebSocket) is
+// forwarded and then relayed as bytes. Every request is decided again (lock, certificate
+// expiry, the app and the authorizer, all from local state) and a refusal is answered with the
+// denial page, after which the connection closes.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { appDenialResponse } from '../../src-shared/app-pages.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { decideApp, type AppRequestDeps } from './app-request.ts';
+import type { AppSession } from './app-session.ts';
+import type { AppTokenCache } from './app-token-cache.ts';
+import { relayUpgrade, refuseUpgrade } from './http-upgrade.ts';
+import {
+  clientIpOf,
+  clientResponseHeaders,
+  upstreamPlanOf,
+  upstreamRequestHeaders,
+  type UpstreamPlan,
+} from './upstream-plan.ts';
+
+/** docs/app-access.md "Limits". */
+export const APP_HTTP_LIMITS = {
+  maxHeaderBytes: 64 << 10,
+  upstreamConnectTimeoutMs: 10_000,
+  idleKeepAliveMs: 120_000,
+  maxUpstreamSockets: 1024,
+  /** A client that opened a request must send its whole head within this. */
+  headersTimeoutMs: 60_000,
+} as const;
+
+export interface AppHttpProxyOptions {
+  deps: AppRequestDeps;
+  tokens: AppTokenCache;
+  log: Logger;
+}
+
+/** What one request needs upstream, decided. */
+interface Granted {
+  plan: UpstreamPlan;
+  jwt: string;
+}
+
+export class AppHttpProxy {
+  readonly #opts: AppHttpProxyOptions;
+  readonly #server: http.Server;
+  readonly #sessions = new WeakMap<Duplex, AppSession>();
+  readonly #plans = new WeakMap<object, UpstreamPlan>();
+  readonly #httpAgent: http.Agent;
+  readonly #httpsAgent: https.Agent;
+
+  constructor(opts: AppHttpProxyOptions) {
+    this.#opts = opts;
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: APP_HTTP_LIMITS.maxUpstreamSockets,
+      maxTotalSockets: APP_HTTP_LIMITS.maxUpstreamSockets,
+      // Idle upstream sockets beyond this are closed: memory for a burst that passed.
+      maxFreeSockets: 256,
+    };
+    this.#httpAgent = new http.Agent(agentOptions);
+    this.#httpsAgent = new https.Agent(agentOptions);
+    this.#server = http.createServer({
+      maxHeaderSize: APP_HTTP_LIMITS.maxHeaderBytes,
+      keepAliveTimeout: APP_HTTP_LIMITS.idleKeepAliveMs,
+      headersTimeout: APP_HTTP_LIMITS.headersTimeoutMs,
+      // Long downloads, uploads and server-sent events are normal for apps: no whole-request cap.
+      requestTimeout: 0,
+    });
+    this.#server.on('request', (req, res) => this.#onRequest(req, res));
+    this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(req, socket, head),
+    );
+    this.#server.on('clientError', (err, socket: Duplex) => {
+      opts.log.info('app HTTP client error', { error: err.message });
+      socket.destroy();
+    });
+  }
+
+  /** Serves HTTP/1.1 on an allowed session's stream until it closes. */
+  serve(session: AppSession): void {
+    this.#sessions.set(session.stream, session);
+    this.#server.emit('connection', session.stream);
+    // The header line was read with the stream paused; node's parser reads only a flowing stream.
+    session.stream.resume();
+  }
+
+  /** Idle upstream sockets closed (the service is shutting down). */
+  close(): void {
+    this.#httpAgent.destroy();
+    this.#httpsAgent.destroy();
+  }
+
+  /** The per-request decision; a refusal throws a GatehouseError for the page. */
+  async #grant(session: AppSession): Promise<Granted> {
+    const now = Date.now();
+    const quick = session.quickRefusal(now);
+    if (quick) throw quick;
+    const app = await decideApp(this.#opts.deps, session.identity, session.header.app, 'http');
+    session.app = app;
+    let plan = this.#plans.get(app);
+    if (!plan) {
+      plan = upstreamPlanOf(app);
+      this.#plans.set(app, plan);
+    }
+    let token = session.token;
+    if (!token || now >= token.refreshAt) {
+      token = await this.#opts.tokens.get(session.certKey, session.header.user_cert_pem, app.name);
+      session.token = token;
+    }
+    // A lock may have arrived while the token was signed.
+    const late = session.quickRefusal(Date.now());
+    if (late) throw late;
+    return { plan, jwt: token.token };
+  }
+
+  #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const session = this.#sessions.get(req.socket);
+    if (!session) {
+      res.destroy();
+      return;
+    }
+    const started = Date.now();
+    const socket = req.socket;
+    const readBefore = socket.bytesRead;
+    const writtenBefore = socket.bytesWritten;
+    res.once('close', () =>
+      session.audit.request({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        status: res.statusCode,
+        bytesIn: socket.bytesRead - readBefore,
+        bytesOut: socket.bytesWritten - writtenBefore,
+        durationMs: Date.now() - started,
+      }),
+    );
+    this.#grant(session).then(
+      (granted) => this.#forward(session, req, res, granted),
+      (e: unknown) => this.#refuse(session, req, res, e),
+    );
+  }
+
+  #refuse(session: AppSession, req: http.IncomingMessage, res: http.ServerResponse, e: unknown): void {
+    const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
+    this.#opts.log.warn('app request refused', {
+      user: session.identity.user,
+      app: session.header.app,
+      code: err.code,
+      reason: err.message,
+    });
+    if (err.code !== ErrorCode.APP_UNREACHABLE) session.endedBy ??= err.message;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const page = appDenialResponse(err.code, err.message, req.headers.accept);
+    res.writeHead(page.status, page.headers);
+    res.end(page.body);
+  }
+
+  #upstreamRequest(
+    session: AppSession,
+    req: http.IncomingMessage,
+    { plan, jwt }: Granted,
+  ): { upstream: http.ClientRequest; hasBody: boolean } {
+    const { headers, hasBody } = upstreamRequestHeaders(
+      req.rawHeaders,
+      plan,
+      clientIpOf(session.header.client_addr),
+      jwt,
+    );
+    const options: https.RequestOptions = {
+      host: plan.host,
+      port: plan.port,
+      method: req.method ?? 'GET',
+      path: plan.pathPrefix + (req.url ?? '/'),
+      headers: headers as unknown as http.OutgoingHttpHeaders,
+      setHost: false,
+      agent: plan.secure ? this.#httpsAgent : this.#httpAgent,
+      ...(plan.secure
+        ? { rejectUnauthorized: plan.rejectUnauthorized, ...(plan.servername ? { servername: plan.servername } : {}) }
+        : {}),
+    };
+    const upstream = (plan.secure ? https : http).request(options);
+    upstream.on('socket', (s) => {
+      if (!s.connecting) return;
+      const timer = setTimeout(
+        () => upstream.destroy(new Error(`no connection in ${APP_HTTP_LIMITS.upstreamConnectTimeoutMs} ms`)),
+        APP_HTTP_LIMITS.upstreamConnectTimeoutMs,
+      );
+      s.once('connect', () => clearTimeout(timer));
+      s.once('close', () => clearTimeout(timer));
+    });
+    return { upstream, hasBody };
+  }
+
+  #forward(session: AppSession, req: http.IncomingMessage, res: http.ServerResponse, granted: Granted): void {
+    if (res.destroyed) return;
+    const { upstream, hasBody } = this.#upstreamRequest(session, req, granted);
+    session.streaming++;
+    res.once('close', () => {
+      session.streaming--;
+      // The client went away mid-response: the upstream request is not wanted any more.
+      if (!res.writableFinished) upstream.destroy();
+    });
+    upstream.on('response', (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, clientResponseHeaders(upRes.rawHeaders));
+      upRes.pipe(res);
+      upRes.once('error', () => res.destroy());
+    });
+    upstream.on('error', (e) => this.#upstreamFailed(session, req, res, granted.plan, e));
+    if (hasBody) req.pipe(upstream);
+    else upstream.end();
+  }
+
+  #upstreamFailed(
+    session: AppSession,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    plan: UpstreamPlan,
+    e: Error,
+  ): void {
+    const where = `${plan.secure ? 'https' : 'http'}://${plan.hostHeader}`;
+    this.#refuse(
+      session,
+      req,
+      res,
+      new GatehouseError(
+        ErrorCode.APP_UNREACHABLE,
+        `app "${session.header.app}" did not answer at ${where}: ${e.message}`,
+      ),
+    );
+  }
+
+  #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const session = this.#sessions.get(socket);
+    if (!session) {
+      socket.destroy();
+      return;
+    }
+    this.#grant(session).then(
+      (granted) => {
+        const { upstream } = this.#upstreamRequest(session, req, granted);
+        relayUpgrade(session, socket, head, upstream, this.#opts.log);
+        upstream.end();
+      },
+      (e: unknown) => {
+        const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
+        session.endedBy ??= err.message;
+        refuseUpgrade(socket, appDenialResponse(err.code, err.message, req.headers.accept));
+      },
+    );
+  }
+}
