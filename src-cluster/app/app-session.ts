@@ -37,6 +37,8 @@ export class AppSession {
   endedBy: string | undefined;
   /** Something streams now that a lock must cut (a response in flight, a WebSocket, a TCP relay). */
   streaming = 0;
+  /** The stream's byte counts when the last HTTP request ended (per-request bytes). */
+  bytesMark = { read: 0, written: 0 };
 
   constructor(
     readonly stream: Duplex,

@@ -85,6 +85,8 @@ export class AppHttpProxy {
   /** Serves HTTP/1.1 on an allowed session's stream until it closes. */
   serve(session: AppSession): void {
     this.#sessions.set(session.stream, session);
+    const socket = session.stream as Duplex & { bytesRead: number; bytesWritten: number };
+    session.bytesMark = { read: socket.bytesRead, written: socket.bytesWritten };
     this.#server.emit('connection', session.stream);
     // The header line was read with the stream paused; node's parser reads only a flowing stream.
     session.stream.resume();
@@ -127,18 +129,21 @@ export class AppHttpProxy {
     }
     const started = Date.now();
     const socket = req.socket;
-    const readBefore = socket.bytesRead;
-    const writtenBefore = socket.bytesWritten;
-    res.once('close', () =>
+    res.once('close', () => {
+      // Requests on a connection are serial: the bytes since the last one ended are this one's,
+      // its head included (read before 'request' fires).
+      const read = socket.bytesRead;
+      const written = socket.bytesWritten;
       session.audit.request({
         method: req.method ?? '',
         url: req.url ?? '',
         status: res.statusCode,
-        bytesIn: socket.bytesRead - readBefore,
-        bytesOut: socket.bytesWritten - writtenBefore,
+        bytesIn: read - session.bytesMark.read,
+        bytesOut: written - session.bytesMark.written,
         durationMs: Date.now() - started,
-      }),
-    );
+      });
+      session.bytesMark = { read, written };
+    });
     this.#grant(session).then(
       (granted) => this.#forward(session, req, res, granted),
       (e: unknown) => this.#refuse(session, req, res, e),

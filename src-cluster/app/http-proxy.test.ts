@@ -1,0 +1,192 @@
+// The app service's HTTP reverse proxy over real TLS on loopback: a "proxy" connection with the
+// forwarded header, then real HTTP/1.1 and WebSocket clients on that stream against a plain
+// node:http + ws upstream. Covers the headers the upstream sees (JWT verifiable with the JWKS,
+// a forged one stripped, X-Forwarded-*, Host, rewrite, path prefix, hop-by-hop), keep-alive with
+// one signing call, a large streamed download, a chunked upload, a WebSocket echo, the per-request
+// refusal after a lock and a role change, a lock cutting a WebSocket, and an upstream that is down.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { APP_UNTRUSTED_DEVICE_MESSAGE } from '../../src-shared/app-pages.ts';
+import { appCert, startAppHarness, type AppHarness, type KeyAndCert } from './test-support/app-harness.ts';
+import {
+  agentOver,
+  request,
+  startHttpEchoUpstream,
+  webSocketOver,
+  type EchoReply,
+  type Upstream,
+} from './test-support/upstreams.ts';
+
+let h: AppHarness;
+let upstream: Upstream;
+let cert: KeyAndCert;
+
+before(async () => {
+  h = await startAppHarness();
+  upstream = await startHttpEchoUpstream();
+  h.apps.set('grafana', {
+    name: 'grafana',
+    labels: { env: 'prod' },
+    uri: `http://127.0.0.1:${upstream.port}/base/`,
+    rewrite: { headers: [{ name: 'X-Env', value: 'prod' }] },
+  });
+  h.apps.set('plain', { name: 'plain', labels: {}, uri: `http://127.0.0.1:${upstream.port}` });
+  h.apps.set('down', { name: 'down', labels: {}, uri: 'http://127.0.0.1:1' });
+  cert = await appCert(h.pki, 'grafana');
+});
+
+after(async () => {
+  await h.close();
+  await upstream.close();
+});
+
+function header(raw: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) out.push(raw[i + 1]!);
+  return out;
+}
+
+test('the upstream sees Host, X-Forwarded-*, the rewrite header, the path prefix and one verifiable JWT', async () => {
+  const stream = await h.connect({ app: 'grafana', user_cert_pem: cert.certPem });
+  const agent = agentOver(stream);
+  const signsBefore = h.signCalls;
+  const res = await request(agent, {
+    path: '/api/health?x=1',
+    headers: [
+      'Host',
+      'localhost:8888',
+      'Gatehouse-Jwt-Assertion',
+      'forged.token.here',
+      'gatehouse-jwt-assertion',
+      'another-forged',
+      'X-Forwarded-For',
+      '192.0.2.7',
+      'X-Forwarded-Host',
+      'evil.example',
+      'X-Env',
+      'client-value',
+      'Connection',
+      'keep-alive, X-Secret-Hop',
+      'X-Secret-Hop',
+      'must-not-pass',
+      'Proxy-Authorization',
+      'Basic abc',
+    ],
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['x-upstream'], 'echo');
+  assert.notEqual(res.headers['keep-alive'], 'timeout=5', "the upstream's hop-by-hop Keep-Alive dropped");
+  const echo = JSON.parse(res.body.toString()) as EchoReply;
+  assert.equal(echo.url, '/base/api/health?x=1');
+  assert.deepEqual(header(echo.rawHeaders, 'host'), [`127.0.0.1:${upstream.port}`]);
+  assert.deepEqual(header(echo.rawHeaders, 'x-forwarded-host'), ['localhost:8888']);
+  assert.deepEqual(header(echo.rawHeaders, 'x-forwarded-proto'), ['http']);
+  assert.deepEqual(header(echo.rawHeaders, 'x-forwarded-for'), ['192.0.2.7, 10.1.2.3']);
+  assert.deepEqual(header(echo.rawHeaders, 'x-env'), ['prod']);
+  assert.deepEqual(header(echo.rawHeaders, 'x-secret-hop'), []);
+  assert.deepEqual(header(echo.rawHeaders, 'proxy-authorization'), []);
+  assert.deepEqual(header(echo.rawHeaders, 'via'), []);
+  const jwts = header(echo.rawHeaders, 'gatehouse-jwt-assertion');
+  assert.equal(jwts.length, 1, 'exactly one JWT: every client copy removed');
+  const { payload, protectedHeader } = await jwtVerify(jwts[0]!, createLocalJWKSet(h.jwks), {
+    audience: h.apps.get('grafana')!.uri,
+  });
+  assert.equal(protectedHeader.alg, 'ES256');
+  assert.equal(payload['username'], 'alice');
+
+  // Keep-alive: more requests on the same stream reuse the token and the upstream connection.
+  const connectionsBefore = upstream.connections;
+  for (let i = 0; i < 5; i++) assert.equal((await request(agent, { path: `/n/${i}` })).status, 200);
+  assert.equal(h.signCalls - signsBefore, 1, 'one signing call for the session');
+  assert.ok(upstream.connections - connectionsBefore <= 1, 'upstream connection kept alive');
+  stream.destroy();
+});
+
+test('a 64 MiB download streams through; a chunked upload arrives whole', async () => {
+  const stream = await h.connect({ app: 'grafana', user_cert_pem: cert.certPem });
+  const agent = agentOver(stream);
+  const size = 64 << 20;
+  const big = await request(agent, { path: `/big?bytes=${size}` });
+  assert.equal(big.status, 200);
+  assert.equal(big.body.length, size);
+  const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(100_000, i));
+  const up = await request(agent, { method: 'POST', path: '/upload', body: chunks });
+  const echo = JSON.parse(up.body.toString()) as EchoReply;
+  assert.equal(echo.bodyBytes, 4_000_000);
+  assert.equal(echo.chunked, true);
+  const sized = await request(agent, { method: 'PUT', path: '/upload', body: Buffer.alloc(12345, 1) });
+  assert.equal((JSON.parse(sized.body.toString()) as EchoReply).bodyBytes, 12345);
+  stream.destroy();
+});
+
+test('a WebSocket echoes through; a lock closes it within moments', async () => {
+  const lockedCert = await appCert(h.pki, 'plain', { user: 'wsuser' });
+  const stream = await h.connect({ app: 'plain', user_cert_pem: lockedCert.certPem });
+  const ws = await webSocketOver(stream);
+  const echoed = new Promise<string>((resolve) => ws.once('message', (m) => resolve(String(m))));
+  ws.send('hello through the gateway');
+  assert.equal(await echoed, 'hello through the gateway');
+  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  h.lock('lock-ws', 'lock targeting User:"wsuser" is in force: investigating', { kind: 'user', value: 'wsuser' });
+  await closed;
+  await waitFor(() => h.audit.some((e) => e.type === 'app.session.end' && e.message?.includes('investigating')));
+});
+
+test('after a lock the next request on a kept-alive connection gets the lock page, then the connection closes', async () => {
+  const bobCert = await appCert(h.pki, 'grafana', { user: 'bob' });
+  const stream = await h.connect({ app: 'grafana', user_cert_pem: bobCert.certPem });
+  const agent = agentOver(stream);
+  assert.equal((await request(agent, { path: '/ok' })).status, 200);
+  const message = 'lock targeting User:"bob" is in force: laptop stolen';
+  h.lock('lock-bob', message, { kind: 'user', value: 'bob' });
+  const page = await request(agent, { path: '/after', headers: { accept: 'text/html' } });
+  assert.equal(page.status, 403);
+  assert.equal(page.headers['x-gatehouse-error-code'], 'ACCESS_DENIED');
+  assert.match(page.body.toString(), /laptop stolen/);
+  await waitFor(() => stream.destroyed || stream.readableEnded);
+});
+
+test('every request is decided again: a role change refuses the next one with the exact words', async () => {
+  const stream = await h.connect({ app: 'grafana', user_cert_pem: cert.certPem });
+  const agent = agentOver(stream);
+  assert.equal((await request(agent, { path: '/1' })).status, 200);
+  const calls = h.authorizeCalls;
+  assert.equal((await request(agent, { path: '/2' })).status, 200);
+  assert.equal(h.authorizeCalls, calls + 1, 'the authorizer asked for the request');
+  const saved = h.decide.next;
+  h.decide.next = () => ({ allowed: false, reason: 'unauthorized device' });
+  try {
+    const page = await request(agent, { path: '/3', headers: { accept: '*/*' } });
+    assert.equal(page.status, 403);
+    assert.equal(page.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.ok(page.body.toString().startsWith(`${APP_UNTRUSTED_DEVICE_MESSAGE}\n`));
+  } finally {
+    h.decide.next = saved;
+  }
+});
+
+test('an upstream that is down answers 502 APP_UNREACHABLE', async () => {
+  const downCert = await appCert(h.pki, 'down');
+  const stream = await h.connect({ app: 'down', user_cert_pem: downCert.certPem });
+  const res = await request(agentOver(stream), { path: '/' });
+  assert.equal(res.status, 502);
+  assert.equal(res.headers['x-gatehouse-error-code'], 'APP_UNREACHABLE');
+});
+
+test('the request events carry method, path without query, status and bytes', async () => {
+  await waitFor(() => h.audit.some((e) => e.type === 'app.session.request' && e.fields?.['path'] === '/api/health'));
+  const event = h.audit.find((e) => e.type === 'app.session.request' && e.fields?.['path'] === '/api/health')!;
+  assert.equal(event.fields?.['method'], 'GET');
+  assert.equal(event.fields?.['status'], 200);
+  assert.ok(Number(event.fields?.['bytes_out']) > 0);
+  assert.ok(Number(event.fields?.['bytes_in']) > 0);
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
