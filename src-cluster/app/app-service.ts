@@ -18,7 +18,7 @@ import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
 import { guardTlsListener, type TlsListenerLimits } from '../limits/listener-guards.ts';
 import type { LockFeed, LockNotice, LockTarget } from '../locks/lock-targets.ts';
 import type { Logger } from '../log/logger.ts';
-import { appRequestIdentity, decideApp, type AppRequestDeps, type ServedApp } from './app-request.ts';
+import { appRequestIdentity, authorizeApp, findServedApp, type AppRequestDeps, type ServedApp } from './app-request.ts';
 import { AppSession, appSessionTargets } from './app-session.ts';
 import { AppSessionAudit } from './app-session-audit.ts';
 import { AppTokenCache, DEFAULT_MAX_CACHED_TOKENS, type SignAppToken } from './app-token-cache.ts';
@@ -173,8 +173,9 @@ export class AppService {
       let app: ServedApp;
       let upstream: net.Socket | undefined;
       try {
-        app = await decideApp(this.#opts, identity, header.app, header.kind);
+        app = await findServedApp(this.#opts, header.app, header.kind);
         audit.appUri = app.uri;
+        await authorizeApp(this.#opts, identity, app);
         if (header.kind === 'tcp') upstream = await connectTcpApp(app.name, app.uri, this.#tcpConnectTimeoutMs);
       } finally {
         this.#pending.delete(pending);
