@@ -6,7 +6,10 @@
 // refusal after a lock and a role change, a lock cutting a WebSocket, and an upstream that is down.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { hostPair } from '../db/test-support/db-pki.ts';
 import { APP_UNTRUSTED_DEVICE_MESSAGE } from '../../src-shared/app-pages.ts';
 import { appCert, startAppHarness, type AppHarness, type KeyAndCert } from './test-support/app-harness.ts';
 import {
@@ -181,6 +184,55 @@ test('the request events carry method, path without query, status and bytes', as
   assert.equal(event.fields?.['status'], 200);
   assert.ok(Number(event.fields?.['bytes_out']) > 0);
   assert.ok(Number(event.fields?.['bytes_in']) > 0);
+});
+
+test('https upstreams are verified (a private CA is refused, 502) unless insecure_skip_verify', async () => {
+  const pair = await hostPair(h.pki.hostCa, 'app', 'tls-upstream');
+  const server = https.createServer({ cert: pair.certPem, key: pair.keyPem }, (_req, res) => res.end('secure ok'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    h.apps.set('strict', { name: 'strict', labels: {}, uri: `https://127.0.0.1:${port}` });
+    h.apps.set('lenient', {
+      name: 'lenient',
+      labels: {},
+      uri: `https://127.0.0.1:${port}`,
+      insecure_skip_verify: true,
+    });
+    const strict = await h.connect({ app: 'strict', user_cert_pem: (await appCert(h.pki, 'strict')).certPem });
+    const refused = await request(agentOver(strict), { path: '/' });
+    assert.equal(refused.status, 502);
+    assert.match(refused.body.toString(), /certificate/);
+    const lenient = await h.connect({ app: 'lenient', user_cert_pem: (await appCert(h.pki, 'lenient')).certPem });
+    const ok = await request(agentOver(lenient), { path: '/' });
+    assert.equal(ok.body.toString(), 'secure ok');
+    lenient.destroy();
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+test('a route certificate that expires mid-session refuses the next request (401 CERT_EXPIRED)', async () => {
+  const shortCert = await appCert(h.pki, 'grafana', { user: 'shortlived', notAfterMs: 1_500 });
+  const stream = await h.connect({ app: 'grafana', user_cert_pem: shortCert.certPem });
+  const agent = agentOver(stream);
+  assert.equal((await request(agent, { path: '/before' })).status, 200);
+  await new Promise((r) => setTimeout(r, 1_600));
+  const page = await request(agent, { path: '/after' });
+  assert.equal(page.status, 401);
+  assert.equal(page.headers['x-gatehouse-error-code'], 'CERT_EXPIRED');
+});
+
+test('request heads up to 64 KiB pass; larger ones get 431', async () => {
+  const stream = await h.connect({ app: 'grafana', user_cert_pem: cert.certPem });
+  const agent = agentOver(stream);
+  const ok = await request(agent, { path: '/h', headers: { 'x-big': 'a'.repeat(40_000) } });
+  assert.equal(ok.status, 200);
+  const echo = JSON.parse(ok.body.toString()) as EchoReply;
+  assert.equal(header(echo.rawHeaders, 'x-big')[0]?.length, 40_000);
+  const tooBig = await request(agent, { path: '/h', headers: { 'x-big': 'a'.repeat(70_000) } });
+  assert.equal(tooBig.status, 431);
 });
 
 async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {

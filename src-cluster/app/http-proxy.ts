@@ -76,9 +76,12 @@ export class AppHttpProxy {
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
-    this.#server.on('clientError', (err, socket: Duplex) => {
-      opts.log.info('app HTTP client error', { error: err.message });
-      socket.destroy();
+    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      opts.log.info('app HTTP client error', { code: err.code, error: err.message });
+      // As node answers without a listener, so a too-large head is told as such (431), not cut.
+      if (!socket.writable) return void socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
   }
 
