@@ -13,7 +13,13 @@ import { APP_UNTRUSTED_DEVICE_MESSAGE } from '../../src-shared/app-pages.ts';
 import { hostPair } from '../db/test-support/db-pki.ts';
 import { APP_SERVICE_LABEL } from './app-request.ts';
 import { appCert, startAppHarness, type AppHarness } from './test-support/app-harness.ts';
-import { startHttpEchoUpstream, startTcpEchoUpstream, type Upstream } from './test-support/upstreams.ts';
+import {
+  agentOver,
+  request,
+  startHttpEchoUpstream,
+  startTcpEchoUpstream,
+  type Upstream,
+} from './test-support/upstreams.ts';
 
 let h: AppHarness;
 let web: Upstream;
@@ -176,6 +182,19 @@ test('an HTTP request in the same packet as the forwarded header is served', asy
   assert.ok(text.startsWith('{"ok":true}\nHTTP/1.1 200 OK'), text.slice(0, 80));
   assert.match(text, /"url":"\/same-packet"/);
   s.destroy();
+});
+
+test('by default a connection reuses its decision for a second, yet a lock refuses the next request', async () => {
+  const cert = await appCert(h.pki, 'grafana', { user: 'frank' });
+  const stream = await h.connect({ app: 'grafana', user_cert_pem: cert.certPem });
+  const agent = agentOver(stream);
+  const before = h.authorizeCalls;
+  for (let i = 0; i < 5; i++) assert.equal((await request(agent, { path: `/r${i}` })).status, 200);
+  assert.equal(h.authorizeCalls - before, 1, 'one full decision for five quick requests');
+  h.lock('lock-frank', 'lock targeting User:"frank" is in force: audit', { kind: 'user', value: 'frank' });
+  const page = await request(agent, { path: '/locked' });
+  assert.equal(page.status, 403);
+  assert.match(page.body.toString(), /audit/);
 });
 
 async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {

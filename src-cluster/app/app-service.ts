@@ -51,6 +51,8 @@ export interface AppServiceOptions extends AppRequestDeps {
   headerTimeoutMs?: number;
   tcpConnectTimeoutMs?: number;
   maxCachedTokens?: number;
+  /** How long a connection reuses its last full decision; locks and expiry apply at once regardless. */
+  decisionReuseMs?: number;
 }
 
 /** Being decided or connecting upstream: a lock arriving meanwhile must still refuse it. */
@@ -88,7 +90,12 @@ export class AppService {
     });
     const tokens = new AppTokenCache(opts.signAppToken, opts.maxCachedTokens ?? DEFAULT_MAX_CACHED_TOKENS);
     this.#tcpConnectTimeoutMs = opts.tcpConnectTimeoutMs ?? TCP_CONNECT_TIMEOUT_MS;
-    this.#http = new AppHttpProxy({ deps: opts, tokens, log: opts.log });
+    this.#http = new AppHttpProxy({
+      deps: opts,
+      tokens,
+      log: opts.log,
+      ...(opts.decisionReuseMs !== undefined ? { decisionReuseMs: opts.decisionReuseMs } : {}),
+    });
     this.#unsubscribe = opts.locks.subscribe((lock) => this.#onLock(lock));
   }
 

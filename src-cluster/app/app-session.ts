@@ -29,6 +29,8 @@ export class AppSession {
   readonly notAfter: number;
   /** The app as it was last decided (a request re-reads it). */
   app: ServedApp;
+  /** Until when `app` and the authorizer's last word hold for new requests (epoch ms). */
+  decidedUntil = 0;
   /** The JWT for the upstream while it is fresh (AppTokenCache decides freshness). */
   token: CachedAppToken | undefined;
   /** Set by a lock: the lock's words, for the next request's page and the end event. */

@@ -26,7 +26,8 @@ let upstream: Upstream;
 let cert: KeyAndCert;
 
 before(async () => {
-  h = await startAppHarness();
+  // Every request decided in full, so a role change shows on the very next request.
+  h = await startAppHarness({ decisionReuseMs: 0 });
   upstream = await startHttpEchoUpstream();
   h.apps.set('grafana', {
     name: 'grafana',
