@@ -197,6 +197,22 @@ test('by default a connection reuses its decision for a second, yet a lock refus
   assert.match(page.body.toString(), /audit/);
 });
 
+test('no JWT (auth unreachable): 502 APP_UNREACHABLE, and a later request signs again', async () => {
+  const cert = await appCert(h.pki, 'grafana', { user: 'gina' });
+  h.signFailure = new Error('connect ECONNREFUSED auth');
+  try {
+    const stream = await h.connect({ app: 'grafana', user_cert_pem: cert.certPem });
+    const page = await request(agentOver(stream), { path: '/' });
+    assert.equal(page.status, 502);
+    assert.match(page.body.toString(), /identity token could not be signed/);
+  } finally {
+    h.signFailure = undefined;
+  }
+  const again = await h.connect({ app: 'grafana', user_cert_pem: cert.certPem });
+  assert.equal((await request(agentOver(again), { path: '/' })).status, 200);
+  again.destroy();
+});
+
 async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {

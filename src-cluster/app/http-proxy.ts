@@ -133,7 +133,16 @@ export class AppHttpProxy {
     }
     let token = session.token;
     if (!token || now >= token.refreshAt) {
-      token = await this.#opts.tokens.get(session.certKey, session.header.user_cert_pem, app.name);
+      token = await this.#opts.tokens
+        .get(session.certKey, session.header.user_cert_pem, app.name)
+        .catch((e: unknown) => {
+          if (e instanceof GatehouseError) throw e;
+          // Without its JWT the app cannot tell who asks: as unusable as an app that is down.
+          throw new GatehouseError(
+            ErrorCode.APP_UNREACHABLE,
+            `the app's identity token could not be signed (is auth reachable?): ${(e as Error).message}`,
+          );
+        });
       session.token = token;
     }
     // A lock may have arrived while the token was signed.

@@ -20,7 +20,15 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Client headers the proxy sets itself (any client copy is dropped, whatever its case). */
-const SET_BY_PROXY = new Set(['host', APP_JWT_HEADER, 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for']);
+const SET_BY_PROXY = new Set([
+  'host',
+  APP_JWT_HEADER,
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-for',
+  // node's server has already answered "100 Continue" to the client; the body follows at once.
+  'expect',
+]);
 
 export interface UpstreamPlan {
   secure: boolean;

@@ -31,6 +31,8 @@ export interface AppHarness {
   decide: { next: (app: string) => AccessDecision<AppLimits> };
   authorizeCalls: number;
   signCalls: number;
+  /** When set, SignAppToken fails as it would with auth away. */
+  signFailure: Error | undefined;
   jwks: { keys: JWK[] };
   /** Pushes a lock notice to the service, as the lock watcher does. */
   lock(name: string, message: string, target: LockTarget): void;
@@ -53,6 +55,7 @@ export async function startAppHarness(overrides: Partial<AppServiceOptions> = {}
     decide: { next: (): AccessDecision<AppLimits> => ({ allowed: true, limits: {} }) },
     authorizeCalls: 0,
     signCalls: 0,
+    signFailure: undefined as Error | undefined,
     jwks: { keys: [jwk] },
   };
   const service = new AppService({
@@ -79,6 +82,7 @@ export async function startAppHarness(overrides: Partial<AppServiceOptions> = {}
     },
     signAppToken: async (_pem, app) => {
       h.signCalls++;
+      if (h.signFailure) throw h.signFailure;
       return new SignJWT({ username: 'alice', roles: ['dev'] })
         .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'JWT' })
         .setIssuer('test')
