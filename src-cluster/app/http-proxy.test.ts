@@ -236,6 +236,15 @@ test('request heads up to 64 KiB pass; larger ones get 431', async () => {
   assert.equal(tooBig.status, 431);
 });
 
+test('an upgrade the upstream declines is passed on; a refused one gets the page', async () => {
+  const c = await appCert(h.pki, 'plain', { user: 'upgrader' });
+  const declined = await h.connect({ app: 'plain', user_cert_pem: c.certPem });
+  await assert.rejects(webSocketOver(declined, '/not-a-socket'), /Unexpected server response: 400/);
+  const refused = await h.connect({ app: 'plain', user_cert_pem: c.certPem });
+  h.lock('lock-upgrader', 'lock targeting User:"upgrader" is in force: no', { kind: 'user', value: 'upgrader' });
+  await assert.rejects(webSocketOver(refused), /Unexpected server response: 403/);
+});
+
 async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
