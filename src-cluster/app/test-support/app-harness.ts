@@ -52,7 +52,7 @@ export async function startAppHarness(overrides: Partial<AppServiceOptions> = {}
     pki,
     apps: new Map<string, ServedApp>(),
     audit: [] as AuditEventInput[],
-    decide: { next: (): AccessDecision<AppLimits> => ({ allowed: true, limits: {} }) },
+    decide: { next: (_app: string): AccessDecision<AppLimits> => ({ allowed: true, limits: {} }) },
     authorizeCalls: 0,
     signCalls: 0,
     signFailure: undefined as Error | undefined,
