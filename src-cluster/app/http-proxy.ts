@@ -244,6 +244,10 @@ export class AppHttpProxy {
       if (!res.writableFinished) upstream.destroy();
     });
     upstream.on('response', (upRes) => {
+      // Corked for this tick: node writes the head and the first body chunk (usually parsed from
+      // the same upstream read) as two TLS records and two syscalls otherwise.
+      res.cork();
+      process.nextTick(() => res.uncork());
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, clientResponseHeaders(upRes.rawHeaders));
       upRes.pipe(res);
       upRes.once('error', () => res.destroy());
