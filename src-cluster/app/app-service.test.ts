@@ -26,7 +26,7 @@ let web: Upstream;
 let tcp: Upstream;
 
 before(async () => {
-  h = await startAppHarness({ tcpConnectTimeoutMs: 2_000 });
+  h = await startAppHarness({ tcpConnectTimeoutMs: 2_000, httpHeadersTimeoutMs: 1_000 });
   web = await startHttpEchoUpstream();
   tcp = await startTcpEchoUpstream();
   h.apps.set('grafana', { name: 'grafana', labels: { env: 'prod' }, uri: `http://127.0.0.1:${web.port}` });
@@ -211,6 +211,18 @@ test('no JWT (auth unreachable): 502 APP_UNREACHABLE, and a later request signs 
   const again = await h.connect({ app: 'grafana', user_cert_pem: cert.certPem });
   assert.equal((await request(agentOver(again), { path: '/' })).status, 200);
   again.destroy();
+});
+
+test('a request head not finished in time gets 408 and the connection closes', async () => {
+  const cert = await appCert(h.pki, 'grafana', { user: 'slow' });
+  const stream = await h.connect({ app: 'grafana', user_cert_pem: cert.certPem });
+  const chunks: Buffer[] = [];
+  stream.on('data', (d: Buffer) => chunks.push(d));
+  stream.write('GET / HTTP/1.1\r\nHost: a\r\n');
+  const started = Date.now();
+  await once(stream, 'close');
+  assert.match(Buffer.concat(chunks).toString(), /^HTTP\/1.1 408/);
+  assert.ok(Date.now() - started < 4_000);
 });
 
 async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {

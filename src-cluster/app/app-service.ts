@@ -53,6 +53,8 @@ export interface AppServiceOptions extends AppRequestDeps {
   maxCachedTokens?: number;
   /** How long a connection reuses its last full decision; locks and expiry apply at once regardless. */
   decisionReuseMs?: number;
+  /** HTTP apps: a request head must be complete within this (default 60 s). */
+  httpHeadersTimeoutMs?: number;
 }
 
 /** Being decided or connecting upstream: a lock arriving meanwhile must still refuse it. */
@@ -95,6 +97,7 @@ export class AppService {
       tokens,
       log: opts.log,
       ...(opts.decisionReuseMs !== undefined ? { decisionReuseMs: opts.decisionReuseMs } : {}),
+      ...(opts.httpHeadersTimeoutMs !== undefined ? { headersTimeoutMs: opts.httpHeadersTimeoutMs } : {}),
     });
     this.#unsubscribe = opts.locks.subscribe((lock) => this.#onLock(lock));
   }

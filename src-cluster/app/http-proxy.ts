@@ -48,6 +48,8 @@ export interface AppHttpProxyOptions {
   deps: AppRequestDeps;
   /** See DEFAULT_DECISION_REUSE_MS. */
   decisionReuseMs?: number;
+  /** A request head must be complete within this (default APP_HTTP_LIMITS.headersTimeoutMs). */
+  headersTimeoutMs?: number;
   tokens: AppTokenCache;
   log: Logger;
 }
@@ -79,22 +81,33 @@ export class AppHttpProxy {
     };
     this.#httpAgent = new http.Agent(agentOptions);
     this.#httpsAgent = new https.Agent(agentOptions);
+    const headersTimeout = opts.headersTimeoutMs ?? APP_HTTP_LIMITS.headersTimeoutMs;
     this.#server = http.createServer({
       maxHeaderSize: APP_HTTP_LIMITS.maxHeaderBytes,
       keepAliveTimeout: APP_HTTP_LIMITS.idleKeepAliveMs,
-      headersTimeout: APP_HTTP_LIMITS.headersTimeoutMs,
+      headersTimeout,
+      // How often node looks for heads over time (its default, 30 s, would stretch a short limit).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, headersTimeout / 4)),
       // Long downloads, uploads and server-sent events are normal for apps: no whole-request cap.
       requestTimeout: 0,
     });
+    // The server never listens (it is fed streams), and node starts the checker that enforces
+    // headersTimeout on 'listening': without this a client could hold a head open forever.
+    this.#server.emit('listening');
     this.#server.on('request', (req, res) => this.#onRequest(req, res));
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       opts.log.info('app HTTP client error', { code: err.code, error: err.message });
-      // As node answers without a listener, so a too-large head is told as such (431), not cut.
+      // As node answers without a listener: a too-large head (431) or a late one (408) told as such.
       if (!socket.writable) return void socket.destroy();
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
   }
@@ -109,8 +122,10 @@ export class AppHttpProxy {
     session.stream.resume();
   }
 
-  /** Idle upstream sockets closed (the service is shutting down). */
+  /** Idle upstream sockets closed, the connection checker stopped (the service is shutting down). */
   close(): void {
+    // Stops node's connection checker (the server was never listening: the callback's error is moot).
+    this.#server.close(() => {});
     this.#httpAgent.destroy();
     this.#httpsAgent.destroy();
   }
