@@ -12,11 +12,7 @@ import { dbRouteProblem } from '../auth/cert-route.ts';
 import type { AccessDecision, AccessRequest } from '../authz/authorize.ts';
 import { UNAUTHORIZED_DEVICE } from '../authz/device-trust-mode.ts';
 import type { DbLimits } from '../authz/matchers/db.ts';
-
 import { DB_SERVICE_LABEL } from '../resources/database.ts';
-
-// Moved below the services so the app service verifies forwarded certificates the same way.
-export { forwardedUserIdentity };
 
 /** A kind "db" resource as the db service needs it. */
 export interface ServedDatabase {
