@@ -22,7 +22,7 @@ import { appRequestIdentity, authorizeApp, findServedApp, type AppRequestDeps, t
 import { AppSession, appSessionTargets } from './app-session.ts';
 import { AppSessionAudit } from './app-session-audit.ts';
 import { AppTokenCache, DEFAULT_MAX_CACHED_TOKENS, type SignAppToken } from './app-token-cache.ts';
-import { AppHttpProxy } from './http-proxy.ts';
+import { AppHttpProxy, DEFAULT_DECISION_REUSE_MS } from './http-proxy.ts';
 import { connectTcpApp, relayTcpSession, TCP_CONNECT_TIMEOUT_MS } from './tcp-relay.ts';
 
 /** From the handshake to a complete forwarded header (the proxy sends it at once). */
@@ -182,7 +182,9 @@ export class AppService {
       this.#pending.add(pending);
       let app: ServedApp;
       let upstream: net.Socket | undefined;
+      let decidedAt = 0;
       try {
+        decidedAt = Date.now();
         app = await findServedApp(this.#opts, header.app, header.kind);
         audit.appUri = app.uri;
         await authorizeApp(this.#opts, identity, app);
@@ -201,7 +203,10 @@ export class AppService {
       writeHeaderLine(socket, { ok: true });
       void audit.started();
       this.#opts.log.info('app session started', { user: identity.user, app: app.name, kind: header.kind });
-      this.#run(new AppSession(socket, header, identity, certKeyOf(header.user_cert_pem), audit, app), upstream);
+      const session = new AppSession(socket, header, identity, certKeyOf(header.user_cert_pem), audit, app);
+      // The connection's decision counts as its first request's: a browser opens six connections.
+      session.decidedUntil = decidedAt + (this.#opts.decisionReuseMs ?? DEFAULT_DECISION_REUSE_MS);
+      this.#run(session, upstream);
     } catch (e) {
       const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
       this.#opts.log.warn('app session refused', { app: header?.app, code: err.code, reason: err.message });
