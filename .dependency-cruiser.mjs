@@ -43,7 +43,7 @@ const CLUSTER_LAYERS = [
   ['service'],
   // The access services; the proxy, the node and the db service share nothing but what lies below
   // them (the proxy reaches the db service over the wire, with src-shared/db-route.ts).
-  ['node', 'proxy', 'db'],
+  ['node', 'proxy', 'db', 'app'],
   // Composition of the services into one process (any topology).
   ['daemon'],
   // gatehouse / gatectl.

@@ -3,17 +3,15 @@
 // the proxy's word), whether that certificate is a route certificate for this database and db
 // user / db name, which database it is, and what the one authorizer says (locks → roles →
 // device trust). Every refusal is a GatehouseError whose message the user sees in their client.
-import { X509Certificate } from 'node:crypto';
 import type { DbForwardedHeader } from '../../src-shared/db-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { DerMemo } from '../auth/der-memo.ts';
-import { issuedByOneOf } from '../auth/host-identity.ts';
-import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
+import { forwardedUserIdentity } from '../auth/forwarded-user.ts';
+import type { TlsIdentity } from '../auth/x509.ts';
 import { dbRouteProblem } from '../auth/cert-route.ts';
 import type { AccessDecision, AccessRequest } from '../authz/authorize.ts';
 import { UNAUTHORIZED_DEVICE } from '../authz/device-trust-mode.ts';
 import type { DbLimits } from '../authz/matchers/db.ts';
-
 import { DB_SERVICE_LABEL } from '../resources/database.ts';
 
 /** A kind "db" resource as the db service needs it. */
@@ -38,34 +36,6 @@ export interface AuthorizedDbRequest {
   identity: TlsIdentity;
   database: ServedDatabase;
   limits: DbLimits;
-}
-
-/** The identity of the forwarded user certificate, verified against the user CA and its validity. */
-export function forwardedUserIdentity(
-  pem: string,
-  userCaPems: readonly string[],
-  now: number,
-  identities?: DerMemo<TlsIdentity>,
-): TlsIdentity {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(pem);
-  } catch (e) {
-    throw new GatehouseError(
-      ErrorCode.BAD_REQUEST,
-      `forwarded user certificate does not parse: ${(e as Error).message}`,
-    );
-  }
-  if (!issuedByOneOf(cert, userCaPems)) {
-    throw new GatehouseError(
-      ErrorCode.CERT_INVALID,
-      'the user certificate was not issued by this cluster; run "gate login" again',
-    );
-  }
-  if (now < Date.parse(cert.validFrom) || now >= Date.parse(cert.validTo)) {
-    throw new GatehouseError(ErrorCode.CERT_EXPIRED, 'your certificate has expired; run "gate login" again');
-  }
-  return identities ? identities.get(cert.raw) : identityFromClientCert(cert.raw);
 }
 
 /** The message a denied user sees: device trust and locks as the authorizer says them, roles named as such. */
