@@ -2,11 +2,9 @@
 // databases of its configuration (ClusterService.RegisterDatabases), decides every session
 // locally from its watched cache with the one authorizer, gets client certificates for the
 // database users from auth, and heartbeats its listener so proxies can route to it.
-import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { ServiceRuntime } from '../service/service-runtime.ts';
-import { Backoff, sleep } from '../service/backoff.ts';
 import { DbService } from '../db/db-service.ts';
 import type { ServedDatabase } from '../db/db-request.ts';
 import {
@@ -23,9 +21,8 @@ import { parseDurationMs, type DaemonConfig } from './config.ts';
 import type { ConfiguredDatabase } from './db-config.ts';
 import type { RunningService } from './proxy-composition.ts';
 import type { JoinTarget } from './service-join.ts';
+import { advertisedAddress, registerUntilDone, serviceCertNames } from './service-listener.ts';
 import { VERSION } from './version.ts';
-
-const isIp = (h: string) => /^[\d.]+$|:/.test(h);
 
 /** A configured database as the kind "db" resource RegisterDatabases stores. */
 export function configuredDatabaseResource(db: ConfiguredDatabase, serviceName: string): DatabaseResource {
@@ -47,23 +44,6 @@ function served(resource: DatabaseResource): ServedDatabase {
   return { name: resource.metadata.name, labels: resource.metadata.labels ?? {}, ...resource.spec };
 }
 
-/** Registers the configured databases, retrying with backoff while auth is away; ends with `signal`. */
-async function registerDatabases(runtime: ServiceRuntime, json: string[], log: Logger, signal: AbortSignal) {
-  const backoff = new Backoff({ initialMs: 1_000, maxMs: 60_000 });
-  while (!signal.aborted) {
-    try {
-      await runtime.client.registerDatabases({ resourceJson: json }, { timeoutMs: 10_000, signal });
-      log.info('registered the configured databases', { count: json.length });
-      return;
-    } catch (e) {
-      if (signal.aborted) return;
-      if (backoff.attempt === 0)
-        log.warn('registering the configured databases failed; retrying', { error: (e as Error).message });
-      await sleep(backoff.next(), signal);
-    }
-  }
-}
-
 export async function startDbService(
   cfg: DaemonConfig,
   log: Logger,
@@ -73,14 +53,12 @@ export async function startDbService(
   const dbLog = log.child('db');
   const name = cfg.db_service.name ?? cfg.node.name;
   const [listenHost, listenPort] = splitHostPort(cfg.db_service.listen_addr);
-  const names = [...new Set([name, hostname(), listenHost])];
   const runtime = await ServiceRuntime.start({
     role: 'db',
     name,
     dataDir: cfg.data_dir,
     ...target,
-    dnsNames: names.filter((n) => !isIp(n)),
-    ips: [...new Set(['127.0.0.1', ...names.filter(isIp).filter((n) => n !== '0.0.0.0')])],
+    ...serviceCertNames(name, listenHost),
     version: VERSION,
     log: dbLog,
   });
@@ -122,14 +100,12 @@ export async function startDbService(
     runtime.onRenewed((next) =>
       service.updateTls({ certPem: next.tls_cert_pem, keyPem: next.tls_key_pem, chainPem: next.tls_host_ca_pems }),
     );
-    const addr = await service.start();
-    // A wildcard listener is reached by the host's name; the proxy dials what the heartbeat says.
-    const advertised = addr.host === '0.0.0.0' || addr.host === '::' ? hostname() : addr.host;
-    const address = `${advertised.includes(':') ? `[${advertised}]` : advertised}:${addr.port}`;
+    const address = advertisedAddress(await service.start());
     // Always, even with none: a registration replaces the service's earlier one, so removals apply.
-    void registerDatabases(
-      runtime,
-      configured.map((r) => JSON.stringify(r)),
+    const resourceJson = configured.map((r) => JSON.stringify(r));
+    void registerUntilDone(
+      `the configured databases (${resourceJson.length})`,
+      async (signal) => void (await runtime.client.registerDatabases({ resourceJson }, { timeoutMs: 10_000, signal })),
       dbLog,
       stopRegistering.signal,
     );

@@ -78,7 +78,8 @@ export interface JwksRequest {
 }
 export interface JwksResponse {
   writeHead(status: number, headers: Record<string, string>): unknown;
-  end(body?: string): unknown;
+  end(): unknown;
+  end(body: string): unknown;
 }
 
 /** True for the JWKS path (a query string is ignored, as HTTP caches and JOSE libraries may add one). */
@@ -104,7 +105,8 @@ export async function answerJwks(source: JwksSource, req: JwksRequest, res: Jwks
     'cache-control': `public, max-age=${Math.round(JWKS_CACHE_MS / 1000)}`,
     'content-length': String(Buffer.byteLength(document)),
   });
-  res.end(req.method === 'HEAD' ? undefined : document);
+  if (req.method === 'HEAD') res.end();
+  else res.end(document);
 }
 
 /** The http/1.1 side: one node:http server that connections with ALPN http/1.1 (or none) are handed to. */

@@ -182,18 +182,21 @@ export class ProxyServer {
         return;
       case ALPN_HTTP1:
       case false:
-        if (this.jwksHttp) {
-          this.jwksHttp.serve(socket);
-          return;
-        }
-      // falls through: without a JWKS source there is nothing to serve over plain HTTPS
+        // Without a JWKS source there is nothing to serve over plain HTTPS.
+        if (this.jwksHttp) this.jwksHttp.serve(socket);
+        else this.refuseAlpn(socket);
+        return;
       default:
-        this.opts.logger.warn('refused connection without a known ALPN protocol', {
-          client: socket.remoteAddress,
-          alpn: socket.alpnProtocol || 'none',
-        });
-        socket.destroy();
+        this.refuseAlpn(socket);
     }
+  }
+
+  private refuseAlpn(socket: tls.TLSSocket): void {
+    this.opts.logger.warn('refused connection without a known ALPN protocol', {
+      client: socket.remoteAddress,
+      alpn: socket.alpnProtocol || 'none',
+    });
+    socket.destroy();
   }
 
   private clientIdentity(socket: tls.TLSSocket): TlsIdentity {
