@@ -4,8 +4,8 @@
 // `gatectl create` would, the error naming the config field (`app_service.apps.0.uri`) instead
 // of surfacing later as a failed registration or connection.
 import { z } from 'zod';
-import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits/limits.ts';
 import { APP_KIND, appSchema, type AppResource } from '../resources/app.ts';
+import { serviceListenerFields } from './service-config-fields.ts';
 
 /** Default listener of the app service (the proxy has 3080, the db service 3081, the node 3022). */
 export const DEFAULT_APP_SERVICE_ADDR = '127.0.0.1:3082';
@@ -16,12 +16,6 @@ const MAX_APPS = 1000;
  * (a browser opens ~6 per gateway), so the cap is per proxy; as the db service's.
  */
 export const DEFAULT_APP_MAX_CONNECTIONS_PER_PROXY = 1000;
-
-const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
-const timeout = z
-  .string()
-  .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration such as 10s or 1m')
-  .refine((s) => s.length > 0 && !/^(0+[hms])+$/.test(s), 'must be more than 0s');
 
 /** Where each config field of an app lives in the resource. */
 const METADATA_FIELDS = ['name', 'description', 'labels'] as const;
@@ -73,15 +67,7 @@ const apps = z
 
 export const AppServiceConfigSchema = z
   .strictObject({
-    enabled: z.boolean().default(false),
-    // The app service's name in the inventory; default: the node's name (the host name).
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
-      .optional(),
-    listen_addr: addr.default(DEFAULT_APP_SERVICE_ADDR),
-    handshake_timeout: timeout.default(DEFAULT_HANDSHAKE_TIMEOUT),
-    max_connections_per_ip: z.number().int().min(1).max(1_000_000).default(DEFAULT_APP_MAX_CONNECTIONS_PER_PROXY),
+    ...serviceListenerFields(DEFAULT_APP_SERVICE_ADDR, DEFAULT_APP_MAX_CONNECTIONS_PER_PROXY),
     /** Each entry: {name, description?, labels?, uri, public_addr?, rewrite?, insecure_skip_verify?}. */
     apps,
   })

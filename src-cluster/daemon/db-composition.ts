@@ -3,8 +3,6 @@
 // locally from its watched cache with the one authorizer, gets client certificates for the
 // database users from auth, and heartbeats its listener so proxies can route to it.
 import type { Logger } from '../log/logger.ts';
-import { splitHostPort } from '../../src-shared/host-port.ts';
-import { ServiceRuntime } from '../service/service-runtime.ts';
 import { DbService } from '../db/db-service.ts';
 import type { ServedDatabase } from '../db/db-request.ts';
 import {
@@ -16,13 +14,11 @@ import {
 } from '../resources/database.ts';
 import type { DbEngine } from '../db/engine.ts';
 import { DbClientCerts } from '../db/upstream-tls.ts';
-import { localDecisions } from './local-decisions.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import type { ConfiguredDatabase } from './db-config.ts';
 import type { RunningService } from './proxy-composition.ts';
 import type { JoinTarget } from './service-join.ts';
-import { advertisedAddress, registerUntilDone, serviceCertNames } from './service-listener.ts';
-import { VERSION } from './version.ts';
+import { startListeningService } from './service-listener.ts';
 
 /** A configured database as the kind "db" resource RegisterDatabases stores. */
 export function configuredDatabaseResource(db: ConfiguredDatabase, serviceName: string): DatabaseResource {
@@ -50,81 +46,51 @@ export async function startDbService(
   target: JoinTarget,
   engines: readonly DbEngine[],
 ): Promise<RunningService> {
-  const dbLog = log.child('db');
   const name = cfg.db_service.name ?? cfg.node.name;
-  const [listenHost, listenPort] = splitHostPort(cfg.db_service.listen_addr);
-  const runtime = await ServiceRuntime.start({
+  // This service's own databases come from its config; the rest (gatectl create) from the cache.
+  const configured = cfg.db_service.databases.map((db) => configuredDatabaseResource(db, name));
+  const own = new Map(configured.map((r) => [r.metadata.name, served(r)]));
+  const resourceJson = configured.map((r) => JSON.stringify(r));
+  return startListeningService({
     role: 'db',
     name,
-    dataDir: cfg.data_dir,
-    ...target,
-    ...serviceCertNames(name, listenHost),
-    version: VERSION,
-    log: dbLog,
+    listenAddr: cfg.db_service.listen_addr,
+    cfg,
+    target,
+    log: log.child('db'),
+    build: ({ runtime, decisions, listenHost, listenPort, tls }) => {
+      const { cache } = runtime;
+      const certs = new DbClientCerts(() => runtime.client);
+      return new DbService({
+        serviceName: name,
+        listenHost,
+        listenPort,
+        tls,
+        hostCaPems: () => runtime.identity.tls_host_ca_pems,
+        userCaPems: () => cache.cas().tlsUserCaPems,
+        findDatabase: async (dbName) => {
+          const mine = own.get(dbName);
+          if (mine) return mine;
+          const r = await cache.databases.find(dbName).catch(() => undefined);
+          return r ? { name: r.metadata.name, labels: r.metadata.labels ?? {}, ...r.spec } : undefined;
+        },
+        authorize: (request) => decisions.access.authorize(request),
+        engines,
+        upstreamFor: (db, dbUser, timeoutMs) => certs.upstreamFor(db, dbUser, timeoutMs),
+        locks: decisions.locks,
+        audit: runtime.audit,
+        deviceTrustMode: () => cache.preference().spec.device_trust.mode,
+        limits: {
+          handshakeTimeoutMs: parseDurationMs(cfg.db_service.handshake_timeout),
+          maxConnectionsPerSource: cfg.db_service.max_connections_per_ip,
+        },
+        log: log.child('db'),
+      });
+    },
+    register: {
+      what: `the configured databases (${resourceJson.length})`,
+      call: (client, signal) => client.registerDatabases({ resourceJson }, { timeoutMs: 10_000, signal }),
+    },
+    stopMessage: 'the db service is shutting down',
   });
-  const { cache } = runtime;
-  const { locks, access } = localDecisions(runtime, dbLog);
-  const stopRegistering = new AbortController();
-  try {
-    await locks.start();
-    // This service's own databases come from its config; the rest (gatectl create) from the cache.
-    const configured = cfg.db_service.databases.map((db) => configuredDatabaseResource(db, name));
-    const own = new Map(configured.map((r) => [r.metadata.name, served(r)]));
-    const certs = new DbClientCerts(() => runtime.client);
-    const identity = runtime.identity;
-    const service = new DbService({
-      serviceName: name,
-      listenHost,
-      listenPort: Number(listenPort),
-      tls: { certPem: identity.tls_cert_pem, keyPem: identity.tls_key_pem, chainPem: identity.tls_host_ca_pems },
-      hostCaPems: () => runtime.identity.tls_host_ca_pems,
-      userCaPems: () => cache.cas().tlsUserCaPems,
-      findDatabase: async (dbName) => {
-        const mine = own.get(dbName);
-        if (mine) return mine;
-        const r = await cache.databases.find(dbName).catch(() => undefined);
-        return r ? { name: r.metadata.name, labels: r.metadata.labels ?? {}, ...r.spec } : undefined;
-      },
-      authorize: (request) => access.authorize(request),
-      engines,
-      upstreamFor: (db, dbUser, timeoutMs) => certs.upstreamFor(db, dbUser, timeoutMs),
-      locks,
-      audit: runtime.audit,
-      deviceTrustMode: () => cache.preference().spec.device_trust.mode,
-      limits: {
-        handshakeTimeoutMs: parseDurationMs(cfg.db_service.handshake_timeout),
-        maxConnectionsPerSource: cfg.db_service.max_connections_per_ip,
-      },
-      log: dbLog,
-    });
-    runtime.onRenewed((next) =>
-      service.updateTls({ certPem: next.tls_cert_pem, keyPem: next.tls_key_pem, chainPem: next.tls_host_ca_pems }),
-    );
-    const address = advertisedAddress(await service.start());
-    // Always, even with none: a registration replaces the service's earlier one, so removals apply.
-    const resourceJson = configured.map((r) => JSON.stringify(r));
-    void registerUntilDone(
-      `the configured databases (${resourceJson.length})`,
-      async (signal) => void (await runtime.client.registerDatabases({ resourceJson }, { timeoutMs: 10_000, signal })),
-      dbLog,
-      stopRegistering.signal,
-    );
-    await runtime.startHeartbeat({ address, labels: {} });
-    dbLog.info('db service registered', { name, address, databases: configured.length });
-    return {
-      address,
-      runtime,
-      close: async (message) => {
-        stopRegistering.abort();
-        await service.close(message ?? 'the db service is shutting down');
-        locks.close();
-        await runtime.close(true);
-      },
-    };
-  } catch (e) {
-    stopRegistering.abort();
-    locks.close();
-    await runtime.close();
-    throw e;
-  }
 }

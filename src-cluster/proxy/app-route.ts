@@ -9,12 +9,8 @@ import type * as tls from 'node:tls';
 import { ALPN_APP_SERVICE } from '../../src-shared/cert-fields.ts';
 import { readAppRouteRequest, writeAppHeaderLine, type AppKind } from '../../src-shared/app-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import { appRouteProblem } from '../auth/cert-route.ts';
-import type { DerMemo } from '../auth/der-memo.ts';
-import type { HostIdentity } from '../auth/host-identity.ts';
 import type { TlsIdentity } from '../auth/x509.ts';
-import type { Logger } from '../log/logger.ts';
 import {
   clientAddress,
   dialService,
@@ -23,6 +19,7 @@ import {
   relayToService,
   type RoutableService,
   type ServiceHostTls,
+  type ServiceRouteContext,
 } from './service-route.ts';
 
 export interface RoutableApp {
@@ -39,21 +36,10 @@ export interface AppRouteBackends {
   hostTls(): ServiceHostTls;
 }
 
-export interface AppRouteContext {
-  socket: tls.TLSSocket;
+export interface AppRouteContext extends ServiceRouteContext {
   /** What the ALPN asked for: gatehouse-app → "http", gatehouse-tcp → "tcp". */
   kind: AppKind;
-  /** Throws the proxy's refusal when the client certificate is not a valid user certificate. */
-  clientIdentity(socket: tls.TLSSocket): TlsIdentity;
   backends: AppRouteBackends | undefined;
-  /** Every socket the proxy opens, so that close() ends it. */
-  track(socket: tls.TLSSocket): void;
-  dialTimeoutMs: number;
-  /** Reuses the SecureContext of the proxy's host identity across dials (rebuilt when it changes). */
-  tlsContexts?: TlsContextCache;
-  /** Parsed fields of app service certificates (their signature is still checked per dial). */
-  hostFields?: DerMemo<HostIdentity | null>;
-  log: Logger;
 }
 
 const KIND_WORDS: Record<AppKind, string> = { http: 'an HTTP app', tcp: 'a TCP app' };
@@ -74,19 +60,16 @@ function appClientIdentity(ctx: AppRouteContext): TlsIdentity {
 }
 
 function dialAppService(ctx: AppRouteContext, service: RoutableService, app: string): Promise<tls.TLSSocket> {
-  return dialService({
+  return dialService(ctx, {
     hostTls: ctx.backends!.hostTls(),
     service,
     alpn: ALPN_APP_SERVICE,
     role: 'app',
-    timeoutMs: ctx.dialTimeoutMs,
     unreachable: (why) =>
       new GatehouseError(
         ErrorCode.APP_UNREACHABLE,
         `app service "${service.name}" for app "${app}" at ${service.address} is unreachable: ${why}`,
       ),
-    ...(ctx.tlsContexts ? { tlsContexts: ctx.tlsContexts } : {}),
-    ...(ctx.hostFields ? { hostFields: ctx.hostFields } : {}),
   });
 }
 

@@ -9,12 +9,8 @@ import type * as tls from 'node:tls';
 import { ALPN_DB_SERVICE } from '../../src-shared/cert-fields.ts';
 import { readDbRouteRequest, writeDbHeaderLine, type DbRouteRequest } from '../../src-shared/db-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import type { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import { dbRouteProblem } from '../auth/cert-route.ts';
-import type { DerMemo } from '../auth/der-memo.ts';
-import type { HostIdentity } from '../auth/host-identity.ts';
 import type { TlsIdentity } from '../auth/x509.ts';
-import type { Logger } from '../log/logger.ts';
 import {
   clientAddress,
   dialService,
@@ -23,6 +19,7 @@ import {
   relayToService,
   type RoutableService,
   type ServiceHostTls,
+  type ServiceRouteContext,
 } from './service-route.ts';
 
 export type DbRouteProtocol = 'postgres' | 'mysql';
@@ -42,20 +39,9 @@ export interface DbRouteBackends {
   hostTls(): ServiceHostTls;
 }
 
-export interface DbRouteContext {
-  socket: tls.TLSSocket;
+export interface DbRouteContext extends ServiceRouteContext {
   protocol: DbRouteProtocol;
-  /** Throws the proxy's refusal when the client certificate is not a valid user certificate. */
-  clientIdentity(socket: tls.TLSSocket): TlsIdentity;
   backends: DbRouteBackends | undefined;
-  /** Every socket the proxy opens, so that close() ends it. */
-  track(socket: tls.TLSSocket): void;
-  dialTimeoutMs: number;
-  /** Reuses the SecureContext of the proxy's host identity across dials (rebuilt when it changes). */
-  tlsContexts?: TlsContextCache;
-  /** Parsed fields of db service certificates (their signature is still checked per dial). */
-  hostFields?: DerMemo<HostIdentity | null>;
-  log: Logger;
 }
 
 function refuse(code: ErrorCode, message: string): GatehouseError {
@@ -75,19 +61,16 @@ function routeCheckedCert(ctx: DbRouteContext, request: DbRouteRequest): { ident
 }
 
 function dialDbService(ctx: DbRouteContext, service: RoutableDbService, db: string): Promise<tls.TLSSocket> {
-  return dialService({
+  return dialService(ctx, {
     hostTls: ctx.backends!.hostTls(),
     service,
     alpn: ALPN_DB_SERVICE,
     role: 'db',
-    timeoutMs: ctx.dialTimeoutMs,
     unreachable: (why) =>
       refuse(
         ErrorCode.DB_UNREACHABLE,
         `db service "${service.name}" for database "${db}" at ${service.address} is unreachable: ${why}`,
       ),
-    ...(ctx.tlsContexts ? { tlsContexts: ctx.tlsContexts } : {}),
-    ...(ctx.hostFields ? { hostFields: ctx.hostFields } : {}),
   });
 }
 

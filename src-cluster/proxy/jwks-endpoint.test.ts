@@ -133,7 +133,7 @@ test('over HTTP/1.1 anything else is 404, other methods 405; over h2 other paths
 function recorder(): JwksResponse & { status?: number; body?: string | undefined } {
   const r: JwksResponse & { status?: number; body?: string | undefined } = {
     writeHead: (status) => (r.status = status),
-    end: (body) => (r.body = body),
+    end: (body?: string) => (r.body = body),
   };
   return r;
 }

@@ -25,6 +25,7 @@ import { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import { DerMemo } from '../auth/der-memo.ts';
 import { relayDbRoute, type DbRouteBackends, type DbRouteProtocol } from './db-route.ts';
 import { relayAppRoute, type AppRouteBackends } from './app-route.ts';
+import type { ServiceRouteContext } from './service-route.ts';
 import { answerJwks, isJwksPath, JwksHttpEndpoint, type JwksSource } from './jwks-endpoint.ts';
 
 /** ALPN of plain HTTPS clients (curl --http1.1, a JOSE library fetching the JWKS). */
@@ -242,32 +243,25 @@ export class ProxyServer {
     }
   }
 
-  private relayDb(socket: tls.TLSSocket, protocol: DbRouteProtocol): Promise<void> {
-    return relayDbRoute({
+  /** What the db and app routes share for one client connection. */
+  private serviceRouteContext(socket: tls.TLSSocket): ServiceRouteContext {
+    return {
       socket,
-      protocol,
       clientIdentity: (s) => this.clientIdentity(s),
-      backends: this.opts.databases,
       track: (s) => this.track(s),
       dialTimeoutMs: this.opts.dialTimeoutMs ?? 5000,
       tlsContexts: this.serviceContexts,
       hostFields: this.serviceHosts,
       log: this.opts.logger,
-    });
+    };
+  }
+
+  private relayDb(socket: tls.TLSSocket, protocol: DbRouteProtocol): Promise<void> {
+    return relayDbRoute({ ...this.serviceRouteContext(socket), protocol, backends: this.opts.databases });
   }
 
   private relayApp(socket: tls.TLSSocket, kind: 'http' | 'tcp'): Promise<void> {
-    return relayAppRoute({
-      socket,
-      kind,
-      clientIdentity: (s) => this.clientIdentity(s),
-      backends: this.opts.apps,
-      track: (s) => this.track(s),
-      dialTimeoutMs: this.opts.dialTimeoutMs ?? 5000,
-      tlsContexts: this.serviceContexts,
-      hostFields: this.serviceHosts,
-      log: this.opts.logger,
-    });
+    return relayAppRoute({ ...this.serviceRouteContext(socket), kind, backends: this.opts.apps });
   }
 
   private dial(node: RoutableNode): Promise<net.Socket> {

@@ -12,6 +12,7 @@ import type { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import { writeHeaderLine } from '../../src-shared/ssh-route.ts';
 import type { DerMemo } from '../auth/der-memo.ts';
 import { hostIdentityFromCert, type HostIdentity, type ServiceRole } from '../auth/host-identity.ts';
+import type { TlsIdentity } from '../auth/x509.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** A live service (db or app service) as the inventory names it. */
@@ -28,23 +29,33 @@ export interface ServiceHostTls {
   caPems: string[];
 }
 
+/** What the proxy hands a route for one client connection (the db and app routes extend it). */
+export interface ServiceRouteContext {
+  socket: tls.TLSSocket;
+  /** Throws the proxy's refusal when the client certificate is not a valid user certificate. */
+  clientIdentity(socket: tls.TLSSocket): TlsIdentity;
+  /** Every socket the proxy opens, so that close() ends it. */
+  track(socket: tls.TLSSocket): void;
+  dialTimeoutMs: number;
+  /** Reuses the SecureContext of the proxy's host identity across dials (rebuilt when it changes). */
+  tlsContexts?: TlsContextCache;
+  /** Parsed fields of service certificates (their signature is still checked per dial). */
+  hostFields?: DerMemo<HostIdentity | null>;
+  log: Logger;
+}
+
 export interface ServiceDial {
   hostTls: ServiceHostTls;
   service: RoutableService;
   alpn: string;
   /** The host role the peer's certificate must carry. */
   role: ServiceRole;
-  timeoutMs: number;
   /** The refusal when the service cannot be reached (`why` says how it failed). */
   unreachable: (why: string) => GatehouseError;
-  /** Reuses the SecureContext of the proxy's host identity across dials (rebuilt when it changes). */
-  tlsContexts?: TlsContextCache;
-  /** Parsed fields of service certificates (their signature is still checked per dial). */
-  hostFields?: DerMemo<HostIdentity | null>;
 }
 
 /** Mutual TLS to a service, as the proxy; resolves once the peer proved it holds `role`'s host certificate. */
-export function dialService(dial: ServiceDial): Promise<tls.TLSSocket> {
+export function dialService(ctx: ServiceRouteContext, dial: ServiceDial): Promise<tls.TLSSocket> {
   const own = dial.hostTls;
   const [host, port] = splitHostPort(dial.service.address);
   return new Promise((resolve, reject) => {
@@ -52,7 +63,7 @@ export function dialService(dial: ServiceDial): Promise<tls.TLSSocket> {
     const s = tls.connect({
       host,
       port: Number(port),
-      ...(dial.tlsContexts ? { secureContext: dial.tlsContexts.get(identity) } : identity),
+      ...(ctx.tlsContexts ? { secureContext: ctx.tlsContexts.get(identity) } : identity),
       ALPNProtocols: [dial.alpn],
       ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
     });
@@ -62,14 +73,14 @@ export function dialService(dial: ServiceDial): Promise<tls.TLSSocket> {
       s.destroy();
       reject(dial.unreachable(why));
     };
-    const timer = setTimeout(() => fail(`no answer within ${dial.timeoutMs} ms`), dial.timeoutMs);
+    const timer = setTimeout(() => fail(`no answer within ${ctx.dialTimeoutMs} ms`), ctx.dialTimeoutMs);
     const onError = (e: NodeJS.ErrnoException) => fail(e.code ?? e.message);
     s.once('error', onError);
     s.once('secureConnect', () => {
       clearTimeout(timer);
       s.off('error', onError);
       const der = s.getPeerCertificate(false).raw;
-      if (hostIdentityFromCert(der, own.caPems, dial.hostFields)?.role !== dial.role) {
+      if (hostIdentityFromCert(der, own.caPems, ctx.hostFields)?.role !== dial.role) {
         return fail(`its certificate is not ${/^[aeiou]/.test(dial.role) ? 'an' : 'a'} ${dial.role} service's`);
       }
       resolve(s);
