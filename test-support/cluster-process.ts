@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 
 /** The repository root (with a trailing slash). */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -311,6 +312,22 @@ export class ClusterProcess {
   /** The `gate` command line (after the node binary) for spawning it yourself, e.g. in a pty. */
   gateArgv(args: string[]): string[] {
     return [join(ROOT, 'bin/gate.mjs'), ...args];
+  }
+
+  /**
+   * A CA's certificate and key as auth keeps them (storage key /authorities/<type>, e.g. tls_user),
+   * for tests that must forge or hand-make certificates; read-only, beside the running daemon.
+   */
+  storedAuthority(type: string): { certPem: string; keyPem: string } {
+    const db = new Database(join(this.dataDir, 'gatehouse.db'), { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(`/authorities/${type}`) as
+        { value: string } | undefined;
+      if (!row) throw new Error(`no CA ${type} in the cluster's storage`);
+      return JSON.parse(row.value) as { certPem: string; keyPem: string };
+    } finally {
+      db.close();
+    }
   }
 
   /** Creates (or replaces) a resource from YAML text. */

@@ -84,6 +84,7 @@ async function startCluster(values: StartOptions, demo: boolean): Promise<void> 
     proxy: daemon.proxyAddress,
     node: daemon.nodeAddress,
     db_service: daemon.dbServiceAddress,
+    app_service: daemon.appServiceAddress,
     admin_identity: daemon.adminIdentityPath,
   });
   if (demo && daemon.proxyAddress) await announceDemo(daemon, daemon.proxyAddress, cfg, log, values.jsonStatus);
@@ -117,7 +118,7 @@ function addStartOptions(cmd: Command): Command {
     )
     .option(
       '--roles <LIST>',
-      'services to run here (auth, proxy, node, db), e.g. auth or proxy,node,db (default: those the config enables)',
+      'services to run here (auth, proxy, node, db, app), e.g. auth or proxy,node,app (default: those the config enables)',
     )
     .option('--auth-server <HOST:PORT>', "auth's API when auth does not run here (config: auth_server)")
     .option(

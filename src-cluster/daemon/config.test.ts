@@ -88,7 +88,7 @@ test('--roles replaces the enabled switches; a process without auth needs auth_s
   assert.equal(cfg.auth_server, 'auth.example:3025');
   assert.throws(
     () => loadConfig(undefined, { roles: 'node' }),
-    /without auth in this process, proxy, node and db service need auth_server/,
+    /without auth in this process, proxy, node, db and app services need auth_server/,
   );
   assert.throws(() => loadConfig(undefined, { roles: 'auth,wizard' }), /--roles: unknown role "wizard"/);
   assert.throws(

@@ -14,6 +14,7 @@ import {
 } from '../limits/limits.ts';
 import { DEFAULT_LOCKOUT, MAX_LOCKOUT_ATTEMPTS } from '../auth/login-lockout.ts';
 import { DbServiceConfigSchema, resolveDatabaseFiles } from './db-config.ts';
+import { AppServiceConfigSchema } from './app-config.ts';
 
 const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z
@@ -112,6 +113,8 @@ const ConfigSchema = z.strictObject({
     .prefault({}),
   // Database access (docs/database-access.md); off unless configured or asked for with --roles.
   db_service: DbServiceConfigSchema,
+  // Application access (docs/app-access.md); off unless configured or asked for with --roles.
+  app_service: AppServiceConfigSchema,
 });
 
 type ParsedConfig = z.infer<typeof ConfigSchema>;
@@ -186,7 +189,7 @@ export function parseConfig(text: string, source = 'config'): DaemonConfig {
   };
 }
 
-export const SERVICE_ROLES = ['auth', 'proxy', 'node', 'db'] as const;
+export const SERVICE_ROLES = ['auth', 'proxy', 'node', 'db', 'app'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
 export interface ConfigOverrides {
@@ -198,7 +201,7 @@ export interface ConfigOverrides {
   caPin?: string;
 }
 
-/** Parses --roles=auth,proxy,node,db; a clear error names the unknown role. */
+/** Parses --roles=auth,proxy,node,db,app; a clear error names the unknown role. */
 export function parseRoles(text: string): Set<ServiceRole> {
   const roles = new Set<ServiceRole>();
   for (const r of text.split(',').map((s) => s.trim())) {
@@ -238,6 +241,7 @@ function applyOverrides(cfg: DaemonConfig, overrides: ConfigOverrides, source: s
     cfg.proxy.enabled = roles.has('proxy');
     cfg.node.enabled = roles.has('node');
     cfg.db_service.enabled = roles.has('db');
+    cfg.app_service.enabled = roles.has('app');
   }
   if (overrides.authServer) {
     if (!addr.safeParse(overrides.authServer).success)
@@ -247,16 +251,17 @@ function applyOverrides(cfg: DaemonConfig, overrides: ConfigOverrides, source: s
   if (overrides.caPin) cfg.ca_pin = overrides.caPin;
   const token = resolveJoinToken(cfg, overrides.token);
   if (token) cfg.join_token = token;
-  if (!cfg.auth.enabled && !cfg.proxy.enabled && !cfg.node.enabled && !cfg.db_service.enabled) {
+  const services = [cfg.auth, cfg.proxy, cfg.node, cfg.db_service, cfg.app_service];
+  if (!services.some((s) => s.enabled)) {
     throw new GatehouseError(
       ErrorCode.CONFIG,
-      `${source}: no service to run (auth, proxy, node and db_service are all disabled)`,
+      `${source}: no service to run (auth, proxy, node, db_service and app_service are all disabled)`,
     );
   }
   if (!cfg.auth.enabled && !cfg.auth_server) {
     throw new GatehouseError(
       ErrorCode.CONFIG,
-      `${source}: without auth in this process, proxy, node and db service need auth_server (or --auth-server HOST:PORT)`,
+      `${source}: without auth in this process, proxy, node, db and app services need auth_server (or --auth-server HOST:PORT)`,
     );
   }
 }

@@ -1,6 +1,6 @@
 // Composition root of `gatehouse start`: runs the services the config (or --roles) asks for.
-// Auth, proxy, node and db service each have their own composition file; this one only orders
-// them. Proxy, node and db service always join auth over its API — through loopback when auth runs in this process —
+// Auth, proxy, node, db service and app service each have their own composition file; this one
+// only orders them. Proxy, node, db and app services always join auth over its API — through loopback when auth runs in this process —
 // so the single process and the multi-process cluster take the same code path.
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { Backend } from '../storage/backend.ts';
@@ -12,6 +12,7 @@ import { startAuthService, type RunningAuth } from './auth-composition.ts';
 import { startProxyService, type RunningService } from './proxy-composition.ts';
 import { startNodeService } from './node-composition.ts';
 import { startDbService } from './db-composition.ts';
+import { startAppService } from './app-composition.ts';
 import { defaultDbEngines } from '../db/engines.ts';
 import { joinTargetFor } from './service-join.ts';
 
@@ -23,6 +24,8 @@ export interface RunningDaemon {
   nodeAddress?: string;
   /** The db service's listener (proxies dial it), when it runs in this process. */
   dbServiceAddress?: string;
+  /** The app service's listener (proxies dial it), when it runs in this process. */
+  appServiceAddress?: string;
   /** Auth's API listener, when auth runs in this process. */
   authAddress?: string;
   adminIdentityPath?: string;
@@ -68,6 +71,12 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       closers.push((message) => db.close(message));
       running.dbServiceAddress = db.address;
       running.clusterName ||= db.runtime.identity.cluster_name;
+    }
+    if (cfg.app_service.enabled) {
+      const app = await startAppService(cfg, log, await joinTargetFor(cfg, 'app', auth));
+      closers.push((message) => app.close(message));
+      running.appServiceAddress = app.address;
+      running.clusterName ||= app.runtime.identity.cluster_name;
     }
     if (auth) {
       // gatectl on this host: through the proxy when it runs here (as users come), else auth's listener.

@@ -2,11 +2,7 @@
 // databases of its configuration (ClusterService.RegisterDatabases), decides every session
 // locally from its watched cache with the one authorizer, gets client certificates for the
 // database users from auth, and heartbeats its listener so proxies can route to it.
-import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
-import { splitHostPort } from '../../src-shared/host-port.ts';
-import { ServiceRuntime } from '../service/service-runtime.ts';
-import { Backoff, sleep } from '../service/backoff.ts';
 import { DbService } from '../db/db-service.ts';
 import type { ServedDatabase } from '../db/db-request.ts';
 import {
@@ -18,14 +14,11 @@ import {
 } from '../resources/database.ts';
 import type { DbEngine } from '../db/engine.ts';
 import { DbClientCerts } from '../db/upstream-tls.ts';
-import { localDecisions } from './local-decisions.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import type { ConfiguredDatabase } from './db-config.ts';
 import type { RunningService } from './proxy-composition.ts';
 import type { JoinTarget } from './service-join.ts';
-import { VERSION } from './version.ts';
-
-const isIp = (h: string) => /^[\d.]+$|:/.test(h);
+import { startListeningService } from './service-listener.ts';
 
 /** A configured database as the kind "db" resource RegisterDatabases stores. */
 export function configuredDatabaseResource(db: ConfiguredDatabase, serviceName: string): DatabaseResource {
@@ -47,108 +40,57 @@ function served(resource: DatabaseResource): ServedDatabase {
   return { name: resource.metadata.name, labels: resource.metadata.labels ?? {}, ...resource.spec };
 }
 
-/** Registers the configured databases, retrying with backoff while auth is away; ends with `signal`. */
-async function registerDatabases(runtime: ServiceRuntime, json: string[], log: Logger, signal: AbortSignal) {
-  const backoff = new Backoff({ initialMs: 1_000, maxMs: 60_000 });
-  while (!signal.aborted) {
-    try {
-      await runtime.client.registerDatabases({ resourceJson: json }, { timeoutMs: 10_000, signal });
-      log.info('registered the configured databases', { count: json.length });
-      return;
-    } catch (e) {
-      if (signal.aborted) return;
-      if (backoff.attempt === 0)
-        log.warn('registering the configured databases failed; retrying', { error: (e as Error).message });
-      await sleep(backoff.next(), signal);
-    }
-  }
-}
-
 export async function startDbService(
   cfg: DaemonConfig,
   log: Logger,
   target: JoinTarget,
   engines: readonly DbEngine[],
 ): Promise<RunningService> {
-  const dbLog = log.child('db');
   const name = cfg.db_service.name ?? cfg.node.name;
-  const [listenHost, listenPort] = splitHostPort(cfg.db_service.listen_addr);
-  const names = [...new Set([name, hostname(), listenHost])];
-  const runtime = await ServiceRuntime.start({
+  // This service's own databases come from its config; the rest (gatectl create) from the cache.
+  const configured = cfg.db_service.databases.map((db) => configuredDatabaseResource(db, name));
+  const own = new Map(configured.map((r) => [r.metadata.name, served(r)]));
+  const resourceJson = configured.map((r) => JSON.stringify(r));
+  return startListeningService({
     role: 'db',
     name,
-    dataDir: cfg.data_dir,
-    ...target,
-    dnsNames: names.filter((n) => !isIp(n)),
-    ips: [...new Set(['127.0.0.1', ...names.filter(isIp).filter((n) => n !== '0.0.0.0')])],
-    version: VERSION,
-    log: dbLog,
+    listenAddr: cfg.db_service.listen_addr,
+    cfg,
+    target,
+    log: log.child('db'),
+    build: ({ runtime, decisions, listenHost, listenPort, tls }) => {
+      const { cache } = runtime;
+      const certs = new DbClientCerts(() => runtime.client);
+      return new DbService({
+        serviceName: name,
+        listenHost,
+        listenPort,
+        tls,
+        hostCaPems: () => runtime.identity.tls_host_ca_pems,
+        userCaPems: () => cache.cas().tlsUserCaPems,
+        findDatabase: async (dbName) => {
+          const mine = own.get(dbName);
+          if (mine) return mine;
+          const r = await cache.databases.find(dbName).catch(() => undefined);
+          return r ? { name: r.metadata.name, labels: r.metadata.labels ?? {}, ...r.spec } : undefined;
+        },
+        authorize: (request) => decisions.access.authorize(request),
+        engines,
+        upstreamFor: (db, dbUser, timeoutMs) => certs.upstreamFor(db, dbUser, timeoutMs),
+        locks: decisions.locks,
+        audit: runtime.audit,
+        deviceTrustMode: () => cache.preference().spec.device_trust.mode,
+        limits: {
+          handshakeTimeoutMs: parseDurationMs(cfg.db_service.handshake_timeout),
+          maxConnectionsPerSource: cfg.db_service.max_connections_per_ip,
+        },
+        log: log.child('db'),
+      });
+    },
+    register: {
+      what: `the configured databases (${resourceJson.length})`,
+      call: (client, signal) => client.registerDatabases({ resourceJson }, { timeoutMs: 10_000, signal }),
+    },
+    stopMessage: 'the db service is shutting down',
   });
-  const { cache } = runtime;
-  const { locks, access } = localDecisions(runtime, dbLog);
-  const stopRegistering = new AbortController();
-  try {
-    await locks.start();
-    // This service's own databases come from its config; the rest (gatectl create) from the cache.
-    const configured = cfg.db_service.databases.map((db) => configuredDatabaseResource(db, name));
-    const own = new Map(configured.map((r) => [r.metadata.name, served(r)]));
-    const certs = new DbClientCerts(() => runtime.client);
-    const identity = runtime.identity;
-    const service = new DbService({
-      serviceName: name,
-      listenHost,
-      listenPort: Number(listenPort),
-      tls: { certPem: identity.tls_cert_pem, keyPem: identity.tls_key_pem, chainPem: identity.tls_host_ca_pems },
-      hostCaPems: () => runtime.identity.tls_host_ca_pems,
-      userCaPems: () => cache.cas().tlsUserCaPems,
-      findDatabase: async (dbName) => {
-        const mine = own.get(dbName);
-        if (mine) return mine;
-        const r = await cache.databases.find(dbName).catch(() => undefined);
-        return r ? { name: r.metadata.name, labels: r.metadata.labels ?? {}, ...r.spec } : undefined;
-      },
-      authorize: (request) => access.authorize(request),
-      engines,
-      upstreamFor: (db, dbUser, timeoutMs) => certs.upstreamFor(db, dbUser, timeoutMs),
-      locks,
-      audit: runtime.audit,
-      deviceTrustMode: () => cache.preference().spec.device_trust.mode,
-      limits: {
-        handshakeTimeoutMs: parseDurationMs(cfg.db_service.handshake_timeout),
-        maxConnectionsPerSource: cfg.db_service.max_connections_per_ip,
-      },
-      log: dbLog,
-    });
-    runtime.onRenewed((next) =>
-      service.updateTls({ certPem: next.tls_cert_pem, keyPem: next.tls_key_pem, chainPem: next.tls_host_ca_pems }),
-    );
-    const addr = await service.start();
-    // A wildcard listener is reached by the host's name; the proxy dials what the heartbeat says.
-    const advertised = addr.host === '0.0.0.0' || addr.host === '::' ? hostname() : addr.host;
-    const address = `${advertised.includes(':') ? `[${advertised}]` : advertised}:${addr.port}`;
-    // Always, even with none: a registration replaces the service's earlier one, so removals apply.
-    void registerDatabases(
-      runtime,
-      configured.map((r) => JSON.stringify(r)),
-      dbLog,
-      stopRegistering.signal,
-    );
-    await runtime.startHeartbeat({ address, labels: {} });
-    dbLog.info('db service registered', { name, address, databases: configured.length });
-    return {
-      address,
-      runtime,
-      close: async (message) => {
-        stopRegistering.abort();
-        await service.close(message ?? 'the db service is shutting down');
-        locks.close();
-        await runtime.close(true);
-      },
-    };
-  } catch (e) {
-    stopRegistering.abort();
-    locks.close();
-    await runtime.close();
-    throw e;
-  }
 }

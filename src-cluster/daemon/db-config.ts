@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits/limits.ts';
 import { caCertProblem, databaseUriProblem, MAX_CA_CERT_CHARS } from '../resources/database.ts';
+import { serviceListenerFields } from './service-config-fields.ts';
 
 /** Default listener of the db service (the proxy has 3080, the node 3022). */
 export const DEFAULT_DB_SERVICE_ADDR = '127.0.0.1:3081';
@@ -18,11 +18,6 @@ const MAX_DATABASES = 256;
  */
 export const DEFAULT_DB_MAX_CONNECTIONS_PER_PROXY = 1000;
 
-const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
-const timeout = z
-  .string()
-  .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration such as 10s or 1m')
-  .refine((s) => s.length > 0 && !/^(0+[hms])+$/.test(s), 'must be more than 0s');
 // The same checks as the kind "db" resource, so the config refuses what `gatectl create` would.
 const hostName = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]+\])$/;
 const uri = z.string().superRefine((value, ctx) => {
@@ -55,15 +50,7 @@ const DatabaseEntrySchema = z.strictObject({
 
 export const DbServiceConfigSchema = z
   .strictObject({
-    enabled: z.boolean().default(false),
-    // The db service's name in the inventory; default: the node's name (the host name).
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
-      .optional(),
-    listen_addr: addr.default(DEFAULT_DB_SERVICE_ADDR),
-    handshake_timeout: timeout.default(DEFAULT_HANDSHAKE_TIMEOUT),
-    max_connections_per_ip: z.number().int().min(1).max(1_000_000).default(DEFAULT_DB_MAX_CONNECTIONS_PER_PROXY),
+    ...serviceListenerFields(DEFAULT_DB_SERVICE_ADDR, DEFAULT_DB_MAX_CONNECTIONS_PER_PROXY),
     databases: z
       .array(DatabaseEntrySchema)
       .max(MAX_DATABASES)

@@ -1,13 +1,19 @@
 // The proxy service's composition: it joins auth (service-join.ts), decides SSH routing locally
 // from its watched cache (nodes, users, roles, locks) with the one authorizer, routes database
-// connections to db services from the same cache, and forwards every API call to auth over mTLS
-// with its host certificate.
+// connections to db services and app connections to app services from the same cache, serves the
+// JWKS (from auth's GetJwks) at /.well-known/jwks.json, and forwards every API call to auth over
+// mTLS with its host certificate.
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
 import { ApiForwarder } from '../proxy/api-forwarder.ts';
 import { ProxyServer } from '../proxy/proxy.ts';
 import type { DbRouteBackends } from '../proxy/db-route.ts';
+import type { AppRouteBackends } from '../proxy/app-route.ts';
+import { JwksSource } from '../proxy/jwks-endpoint.ts';
+import type { ServiceHostTls } from '../proxy/service-route.ts';
 import { DB_SERVICE_LABEL } from '../resources/database.ts';
+import { APP_SERVICE_LABEL, appKindOf } from '../resources/app.ts';
+import type { ServerDirectory } from '../service/service-servers.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import { ServiceRuntime } from '../service/service-runtime.ts';
 import { localDecisions } from './local-decisions.ts';
@@ -23,10 +29,25 @@ export interface RunningService {
 
 const isIp = (h: string) => /^[\d.]+$|:/.test(h);
 
+function hostTlsOf(runtime: ServiceRuntime): ServiceHostTls {
+  return {
+    certPem: runtime.identity.tls_cert_pem,
+    keyPem: runtime.identity.tls_key_pem,
+    caPems: runtime.identity.tls_host_ca_pems,
+  };
+}
+
 /**
- * Database routing from the cache: a configured database goes to the db service its label names,
- * one created with gatectl to any live db service (each serves every such database).
+ * The live service for a resource: a configured one (labelled with its service) only from that
+ * service, one created with gatectl from any live service of the kind (each serves them all).
  */
+function liveServiceFor(servers: ServerDirectory, servedBy: string | undefined) {
+  if (servedBy !== undefined) return servers.live(servedBy);
+  const live = servers.allLive();
+  return live[Math.floor(Math.random() * live.length)];
+}
+
+/** Database routing from the cache. */
 function proxyDatabaseRoutes(runtime: ServiceRuntime): DbRouteBackends {
   const { cache } = runtime;
   const find = (name: string) => cache.databases.find(name).catch(() => undefined);
@@ -35,17 +56,24 @@ function proxyDatabaseRoutes(runtime: ServiceRuntime): DbRouteBackends {
       const db = await find(name);
       return db ? { name: db.metadata.name, protocol: db.spec.protocol } : undefined;
     },
-    dbServiceFor: async (name) => {
-      const servedBy = (await find(name))?.metadata.labels?.[DB_SERVICE_LABEL];
-      if (servedBy !== undefined) return cache.dbServers.live(servedBy);
-      const live = cache.dbServers.allLive();
-      return live[Math.floor(Math.random() * live.length)];
+    dbServiceFor: async (name) =>
+      liveServiceFor(cache.dbServers, (await find(name))?.metadata.labels?.[DB_SERVICE_LABEL]),
+    hostTls: () => hostTlsOf(runtime),
+  };
+}
+
+/** App routing from the cache, as databases. */
+function proxyAppRoutes(runtime: ServiceRuntime): AppRouteBackends {
+  const { cache } = runtime;
+  const find = (name: string) => cache.apps.find(name).catch(() => undefined);
+  return {
+    findApp: async (name) => {
+      const app = await find(name);
+      return app ? { name: app.metadata.name, kind: appKindOf(app) } : undefined;
     },
-    hostTls: () => ({
-      certPem: runtime.identity.tls_cert_pem,
-      keyPem: runtime.identity.tls_key_pem,
-      caPems: runtime.identity.tls_host_ca_pems,
-    }),
+    appServiceFor: async (name) =>
+      liveServiceFor(cache.appServers, (await find(name))?.metadata.labels?.[APP_SERVICE_LABEL]),
+    hostTls: () => hostTlsOf(runtime),
   };
 }
 
@@ -103,6 +131,12 @@ export async function startProxyService(cfg: DaemonConfig, log: Logger, target: 
         },
       },
       databases: proxyDatabaseRoutes(runtime),
+      apps: proxyAppRoutes(runtime),
+      jwks: new JwksSource({
+        // Through the runtime's client (renewals apply), so auth's JWT keys are one call away.
+        fetch: async (timeoutMs) => (await runtime.client.getJwks({}, { timeoutMs })).jwksJson,
+        log: proxyLog.child('jwks'),
+      }),
       logger: proxyLog,
       limits: {
         handshakeTimeoutMs: parseDurationMs(cfg.proxy.handshake_timeout),

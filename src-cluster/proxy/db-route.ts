@@ -5,20 +5,22 @@
 // gatehouse-db-service/1), forwards the header with the user's certificate, and from then on
 // relays bytes unchanged, the db service's reply line first. The proxy writes a reply itself
 // only for its own refusals; every decision about access is the db service's.
-import * as tls from 'node:tls';
-import { X509Certificate } from 'node:crypto';
-import { closeWithPeer, relayBytes } from '../../src-shared/byte-relay.ts';
+import type * as tls from 'node:tls';
 import { ALPN_DB_SERVICE } from '../../src-shared/cert-fields.ts';
 import { readDbRouteRequest, writeDbHeaderLine, type DbRouteRequest } from '../../src-shared/db-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { splitHostPort } from '../../src-shared/host-port.ts';
-import type { TlsContextCache } from '../../src-shared/tls-contexts.ts';
-import { writeHeaderLine } from '../../src-shared/ssh-route.ts';
 import { dbRouteProblem } from '../auth/cert-route.ts';
-import type { DerMemo } from '../auth/der-memo.ts';
-import { hostIdentityFromCert, type HostIdentity } from '../auth/host-identity.ts';
 import type { TlsIdentity } from '../auth/x509.ts';
-import type { Logger } from '../log/logger.ts';
+import {
+  clientAddress,
+  dialService,
+  peerCertPem,
+  refuseRoute,
+  relayToService,
+  type RoutableService,
+  type ServiceHostTls,
+  type ServiceRouteContext,
+} from './service-route.ts';
 
 export type DbRouteProtocol = 'postgres' | 'mysql';
 
@@ -27,34 +29,19 @@ export interface RoutableDatabase {
   protocol: DbRouteProtocol;
 }
 
-export interface RoutableDbService {
-  name: string;
-  /** HOST:PORT of its db service listener. */
-  address: string;
-}
+export type RoutableDbService = RoutableService;
 
 export interface DbRouteBackends {
   findDatabase(name: string): Promise<RoutableDatabase | undefined>;
   /** A live db service serving the database; undefined when none is online. */
   dbServiceFor(name: string): Promise<RoutableDbService | undefined>;
   /** The proxy's host identity toward db services and the host CA(s) they are checked against. */
-  hostTls(): { certPem: string; keyPem: string; caPems: string[] };
+  hostTls(): ServiceHostTls;
 }
 
-export interface DbRouteContext {
-  socket: tls.TLSSocket;
+export interface DbRouteContext extends ServiceRouteContext {
   protocol: DbRouteProtocol;
-  /** Throws the proxy's refusal when the client certificate is not a valid user certificate. */
-  clientIdentity(socket: tls.TLSSocket): TlsIdentity;
   backends: DbRouteBackends | undefined;
-  /** Every socket the proxy opens, so that close() ends it. */
-  track(socket: tls.TLSSocket): void;
-  dialTimeoutMs: number;
-  /** Reuses the SecureContext of the proxy's host identity across dials (rebuilt when it changes). */
-  tlsContexts?: TlsContextCache;
-  /** Parsed fields of db service certificates (their signature is still checked per dial). */
-  hostFields?: DerMemo<HostIdentity | null>;
-  log: Logger;
 }
 
 function refuse(code: ErrorCode, message: string): GatehouseError {
@@ -64,52 +51,26 @@ function refuse(code: ErrorCode, message: string): GatehouseError {
 /** The user's certificate, checked as a route certificate for this request. */
 function routeCheckedCert(ctx: DbRouteContext, request: DbRouteRequest): { identity: TlsIdentity; pem: string } {
   const identity = ctx.clientIdentity(ctx.socket);
-  const der = ctx.socket.getPeerCertificate(false).raw;
   const problem = dbRouteProblem(identity.route, {
     db: request.db,
     dbUser: request.db_user,
     ...(request.db_name !== undefined ? { dbName: request.db_name } : {}),
   });
   if (problem) throw refuse(ErrorCode.ACCESS_DENIED, problem);
-  return { identity, pem: new X509Certificate(der).toString() };
+  return { identity, pem: peerCertPem(ctx.socket) };
 }
 
-/** Mutual TLS to the db service, as the proxy; the peer must be a db service host certificate. */
 function dialDbService(ctx: DbRouteContext, service: RoutableDbService, db: string): Promise<tls.TLSSocket> {
-  const own = ctx.backends!.hostTls();
-  const [host, port] = splitHostPort(service.address);
-  return new Promise((resolve, reject) => {
-    const identity = { ca: own.caPems, cert: own.certPem, key: own.keyPem, minVersion: 'TLSv1.2' as const };
-    const s = tls.connect({
-      host,
-      port: Number(port),
-      ...(ctx.tlsContexts ? { secureContext: ctx.tlsContexts.get(identity) } : identity),
-      ALPNProtocols: [ALPN_DB_SERVICE],
-      ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
-    });
-    s.setNoDelay(true);
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      s.destroy();
-      reject(
-        refuse(
-          ErrorCode.DB_UNREACHABLE,
-          `db service "${service.name}" for database "${db}" at ${service.address} is unreachable: ${why}`,
-        ),
-      );
-    };
-    const timer = setTimeout(() => fail(`no answer within ${ctx.dialTimeoutMs} ms`), ctx.dialTimeoutMs);
-    const onError = (e: NodeJS.ErrnoException) => fail(e.code ?? e.message);
-    s.once('error', onError);
-    s.once('secureConnect', () => {
-      clearTimeout(timer);
-      s.off('error', onError);
-      const der = s.getPeerCertificate(false).raw;
-      if (hostIdentityFromCert(der, own.caPems, ctx.hostFields)?.role !== 'db') {
-        return fail("its certificate is not a db service's");
-      }
-      resolve(s);
-    });
+  return dialService(ctx, {
+    hostTls: ctx.backends!.hostTls(),
+    service,
+    alpn: ALPN_DB_SERVICE,
+    role: 'db',
+    unreachable: (why) =>
+      refuse(
+        ErrorCode.DB_UNREACHABLE,
+        `db service "${service.name}" for database "${db}" at ${service.address} is unreachable: ${why}`,
+      ),
   });
 }
 
@@ -139,23 +100,11 @@ export async function relayDbRoute(ctx: DbRouteContext): Promise<void> {
       ...request,
       protocol: ctx.protocol,
       user_cert_pem: pem,
-      client_addr: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`,
+      client_addr: clientAddress(socket),
     });
     log.info('db relay started', { user: identity.user, db: database.name, db_service: service.name });
-    relayBytes(socket, upstream);
-    relayBytes(upstream, socket);
-    upstream.on('error', () => socket.destroy());
-    closeWithPeer(socket, upstream);
-    closeWithPeer(upstream, socket);
+    relayToService(socket, upstream);
   } catch (e) {
-    const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
-    log.warn('db relay refused', {
-      db: request?.db,
-      client: socket.remoteAddress,
-      code: err.code,
-      reason: err.message,
-    });
-    writeHeaderLine(socket, { ok: false, code: err.code, message: err.message });
-    socket.end();
+    refuseRoute(socket, e, log, 'db relay refused', { db: request?.db });
   }
 }

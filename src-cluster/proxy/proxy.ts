@@ -3,12 +3,14 @@
 //   gatehouse-ssh/1  → SSH to a node: the client names the node in a one-line JSON header,
 //                      the proxy authorizes its client certificate, dials the node and relays.
 //   gatehouse-postgres, gatehouse-mysql → a database through a db service (db-route.ts).
+//   gatehouse-app, gatehouse-tcp → an HTTP or TCP app through an app service (app-route.ts).
+//   http/1.1 or none → GET /.well-known/jwks.json only (jwks-endpoint.ts; over h2 too).
 import * as tls from 'node:tls';
 import * as net from 'node:net';
 import * as http2 from 'node:http2';
 import { relayBytes } from '../../src-shared/byte-relay.ts';
 import { X509Certificate } from 'node:crypto';
-import { ALPN_API, ALPN_MYSQL, ALPN_POSTGRES, ALPN_SSH } from '../../src-shared/cert-fields.ts';
+import { ALPN_API, ALPN_APP, ALPN_MYSQL, ALPN_POSTGRES, ALPN_SSH, ALPN_TCP } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { identityFromClientCert, type TlsIdentity } from '../auth/x509.ts';
@@ -22,6 +24,12 @@ import { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits } from '../limits/li
 import { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import { DerMemo } from '../auth/der-memo.ts';
 import { relayDbRoute, type DbRouteBackends, type DbRouteProtocol } from './db-route.ts';
+import { relayAppRoute, type AppRouteBackends } from './app-route.ts';
+import type { ServiceRouteContext } from './service-route.ts';
+import { answerJwks, isJwksPath, JwksHttpEndpoint, type JwksSource } from './jwks-endpoint.ts';
+
+/** ALPN of plain HTTPS clients (curl --http1.1, a JOSE library fetching the JWKS). */
+const ALPN_HTTP1 = 'http/1.1';
 
 export { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits };
 
@@ -58,6 +66,10 @@ export interface ProxyOptions {
   backends: ProxyBackends;
   /** Database routing; without it the database ALPNs are refused with a reply line. */
   databases?: DbRouteBackends;
+  /** App routing; without it the app ALPNs are refused with a reply line. */
+  apps?: AppRouteBackends;
+  /** The JWKS document served at JWKS_PATH; without it that path is forwarded (h2) or 404 (http/1.1). */
+  jwks?: JwksSource;
   logger: Logger;
   dialTimeoutMs?: number;
   limits?: ProxyConnectionLimits;
@@ -68,22 +80,33 @@ export class ProxyServer {
   private readonly api: http2.Http2Server;
   private readonly sockets = new Set<tls.TLSSocket | net.Socket>();
   private readonly limits: ProxyConnectionLimits;
-  /** The proxy's host identity toward db services changes only on renewal: one context for all dials. */
-  private readonly dbServiceContexts = new TlsContextCache(4);
+  /** The proxy's host identity toward db and app services changes only on renewal: one context for all dials. */
+  private readonly serviceContexts = new TlsContextCache(4);
   /** Parsed per user certificate: a gateway opens many connections with one route certificate. */
   private readonly clientIdentities = new DerMemo(identityFromClientCert);
-  private readonly dbServiceHosts = new DerMemo(hostFieldsOf);
+  private readonly serviceHosts = new DerMemo(hostFieldsOf);
+  private readonly jwksHttp: JwksHttpEndpoint | undefined;
 
   constructor(private readonly opts: ProxyOptions) {
     this.limits = opts.limits ?? defaultProxyLimits();
-    this.api = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } }, opts.apiHandler);
+    this.jwksHttp = opts.jwks ? new JwksHttpEndpoint(opts.jwks, this.limits.idleTimeoutMs, opts.logger) : undefined;
+    const jwks = opts.jwks;
+    // Over h2 the proxy answers the JWKS path itself; every other path is the API (auth's).
+    const apiHandler: ProxyOptions['apiHandler'] = jwks
+      ? (req, res) => {
+          if (!isJwksPath(req.url)) return opts.apiHandler(req, res);
+          answerJwks(jwks, req, res).catch(() => res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+        }
+      : opts.apiHandler;
+    this.api = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } }, apiHandler);
     this.api.on('session', (session) => closeWhenIdle(session, this.limits.idleTimeoutMs, opts.logger));
     this.server = tls.createServer({
       // Node's timer (from the ClientHello on); guardTlsListener's runs from accept.
       handshakeTimeout: this.limits.handshakeTimeoutMs,
       cert: [opts.tls.certPem, ...opts.tls.chainPem].join('\n'),
       key: opts.tls.keyPem,
-      ALPNProtocols: [ALPN_API, ALPN_SSH, ALPN_POSTGRES, ALPN_MYSQL],
+      // h2 first: a client offering both h2 and http/1.1 (curl's default) gets the API route.
+      ALPNProtocols: [ALPN_API, ALPN_SSH, ALPN_POSTGRES, ALPN_MYSQL, ALPN_APP, ALPN_TCP, ALPN_HTTP1],
       requestCert: true,
       // Public API calls (ping, login) come without a client cert; each route checks `authorized`.
       rejectUnauthorized: false,
@@ -154,13 +177,27 @@ export class ProxyServer {
       case ALPN_MYSQL:
         void this.relayDb(socket, socket.alpnProtocol === ALPN_POSTGRES ? 'postgres' : 'mysql');
         return;
+      case ALPN_APP:
+      case ALPN_TCP:
+        void this.relayApp(socket, socket.alpnProtocol === ALPN_APP ? 'http' : 'tcp');
+        return;
+      case ALPN_HTTP1:
+      case false:
+        // Without a JWKS source there is nothing to serve over plain HTTPS.
+        if (this.jwksHttp) this.jwksHttp.serve(socket);
+        else this.refuseAlpn(socket);
+        return;
       default:
-        this.opts.logger.warn('refused connection without a known ALPN protocol', {
-          client: socket.remoteAddress,
-          alpn: socket.alpnProtocol || 'none',
-        });
-        socket.destroy();
+        this.refuseAlpn(socket);
     }
+  }
+
+  private refuseAlpn(socket: tls.TLSSocket): void {
+    this.opts.logger.warn('refused connection without a known ALPN protocol', {
+      client: socket.remoteAddress,
+      alpn: socket.alpnProtocol || 'none',
+    });
+    socket.destroy();
   }
 
   private clientIdentity(socket: tls.TLSSocket): TlsIdentity {
@@ -171,7 +208,7 @@ export class ProxyServer {
     const der = socket.getPeerCertificate(false).raw;
     // TLS also accepts host certificates: SSH and database routing are for users only.
     if (!issuedByOneOf(new X509Certificate(der), this.opts.userCaPems())) {
-      throw new GatehouseError(ErrorCode.ACCESS_DENIED, 'only user certificates may open SSH or database routes');
+      throw new GatehouseError(ErrorCode.ACCESS_DENIED, 'only user certificates may open SSH, database or app routes');
     }
     return this.clientIdentities.get(der);
   }
@@ -206,18 +243,25 @@ export class ProxyServer {
     }
   }
 
-  private relayDb(socket: tls.TLSSocket, protocol: DbRouteProtocol): Promise<void> {
-    return relayDbRoute({
+  /** What the db and app routes share for one client connection. */
+  private serviceRouteContext(socket: tls.TLSSocket): ServiceRouteContext {
+    return {
       socket,
-      protocol,
       clientIdentity: (s) => this.clientIdentity(s),
-      backends: this.opts.databases,
       track: (s) => this.track(s),
       dialTimeoutMs: this.opts.dialTimeoutMs ?? 5000,
-      tlsContexts: this.dbServiceContexts,
-      hostFields: this.dbServiceHosts,
+      tlsContexts: this.serviceContexts,
+      hostFields: this.serviceHosts,
       log: this.opts.logger,
-    });
+    };
+  }
+
+  private relayDb(socket: tls.TLSSocket, protocol: DbRouteProtocol): Promise<void> {
+    return relayDbRoute({ ...this.serviceRouteContext(socket), protocol, backends: this.opts.databases });
+  }
+
+  private relayApp(socket: tls.TLSSocket, kind: 'http' | 'tcp'): Promise<void> {
+    return relayAppRoute({ ...this.serviceRouteContext(socket), kind, backends: this.opts.apps });
   }
 
   private dial(node: RoutableNode): Promise<net.Socket> {

@@ -8,7 +8,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 
-export const JOINABLE_ROLES = ['proxy', 'node', 'db'] as const;
+export const JOINABLE_ROLES = ['proxy', 'node', 'db', 'app'] as const;
 export type JoinableRole = (typeof JOINABLE_ROLES)[number];
 
 const HostIdentitySchema = z.strictObject({

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { WatchResourcesEventSchema, type WatchResourcesEvent } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { createMemoryLogger } from '../log/logger.ts';
-import { ResourceCache } from './resource-cache.ts';
+import { cachedKindsFor, ResourceCache } from './resource-cache.ts';
 
 const event = (e: MessageInitShape<typeof WatchResourcesEventSchema>): WatchResourcesEvent =>
   create(WatchResourcesEventSchema, e);
@@ -102,4 +102,38 @@ test('the preference and the user CAs follow their events', async () => {
     assert.equal(cache.preference().spec.device_trust.mode, 'required');
     assert.equal(cache.preference().spec.locking_mode, 'strict');
   });
+});
+
+test('apps and live app services are cached for the proxy; each role watches only what it needs', async () => {
+  await withCache(async (cache) => {
+    const app = { kind: 'app', version: 'v3', metadata: { name: 'grafana' }, spec: { uri: 'http://127.0.0.1:3000' } };
+    const appServer = (name: string, at: number) =>
+      event({
+        type: 'put',
+        kind: 'app_server',
+        name,
+        resourceJson: JSON.stringify({
+          role: 'app',
+          name,
+          address: `${name}:3082`,
+          last_heartbeat: new Date(at).toISOString(),
+        }),
+      });
+    cache.beginSnapshot();
+    await cache.apply(event({ type: 'put', kind: 'app', name: 'grafana', resourceJson: JSON.stringify(app) }));
+    await cache.apply(appServer('apps1', Date.now()));
+    await cache.apply(appServer('apps2', Date.now() - 3600_000));
+    await cache.apply(event({ type: 'init' }));
+    assert.equal((await cache.apps.get('grafana')).spec.uri, 'http://127.0.0.1:3000');
+    assert.equal(cache.appServers.live('apps1')?.address, 'apps1:3082');
+    assert.equal(cache.appServers.live('apps2'), undefined, 'stale');
+    assert.equal(cache.dbServers.live('apps1'), undefined, 'db and app services are kept apart');
+    cache.beginSnapshot();
+    await cache.apply(event({ type: 'init' }));
+    assert.deepEqual(cache.appServers.allLive(), []);
+    assert.equal((await cache.apps.list()).length, 0);
+  });
+  assert.deepEqual(cachedKindsFor('app'), ['role', 'user', 'lock', 'cluster_auth_preference', 'app']);
+  assert.ok(cachedKindsFor('proxy').includes('app') && cachedKindsFor('proxy').includes('app_server'));
+  assert.ok(!cachedKindsFor('db').includes('app'));
 });

@@ -1,6 +1,6 @@
 // A service's local copy of what it decides with, fed by auth's WatchResources stream: roles,
-// users, locks, the cluster auth preference, the nodes and databases, the live db services (the
-// proxy routes to them), plus the user CAs' public parts.
+// users, locks, the cluster auth preference, the nodes, databases and apps, the live db and app
+// services (the proxy routes to them), plus the user CAs' public parts.
 // The copy lives in an in-memory SQLite backend and is read through ordinary ResourceStores, so
 // the AccessChecker and the LockWatcher run on it unchanged (they only list, get and watch).
 // While auth is down the copy stays as it was and decisions go on from it; on reconnect the new
@@ -19,19 +19,34 @@ import {
   type ClusterAuthPreferenceSpec,
 } from '../resources/cluster-auth-preference.ts';
 import type { NodeSpec } from '../auth/auth-server.ts';
-import { DB_SERVER_KIND, DbServerDirectory } from './db-servers.ts';
+import { APP_SERVER_KIND, DB_SERVER_KIND, ServerDirectory } from './service-servers.ts';
 import { DATABASE_KIND, type DatabaseSpec } from '../resources/database.ts';
+import { APP_KIND, type AppSpec } from '../resources/app.ts';
 
 /** The kinds a service watches; auth refuses kinds the caller's role may not read. */
-export const CACHED_KINDS = ['role', 'user', 'lock', CAP_KIND, 'node', 'db', DB_SERVER_KIND] as const;
+export const CACHED_KINDS = [
+  'role',
+  'user',
+  'lock',
+  CAP_KIND,
+  'node',
+  'db',
+  DB_SERVER_KIND,
+  APP_KIND,
+  APP_SERVER_KIND,
+] as const;
 export type CachedKind = (typeof CACHED_KINDS)[number];
 
-/** Which of CACHED_KINDS a role watches: only the proxy routes, so only it needs nodes and db services. */
+/**
+ * Which of CACHED_KINDS a role watches: only the proxy routes, so only it needs nodes and the db
+ * and app services; databases go to the proxy and db services, apps to the proxy and app services.
+ */
 export function cachedKindsFor(role: string): CachedKind[] {
-  const routing: readonly CachedKind[] = ['node', DB_SERVER_KIND];
+  const routing: readonly CachedKind[] = ['node', DB_SERVER_KIND, APP_SERVER_KIND];
   return CACHED_KINDS.filter((k) => {
     if (routing.includes(k)) return role === 'proxy';
     if (k === 'db') return role === 'proxy' || role === 'db';
+    if (k === APP_KIND) return role === 'proxy' || role === 'app';
     return true;
   });
 }
@@ -49,8 +64,11 @@ export class ResourceCache {
   readonly locks: ResourceStore<LockSpec>;
   readonly nodes: ResourceStore<NodeSpec>;
   readonly databases: ResourceStore<DatabaseSpec>;
+  readonly apps: ResourceStore<AppSpec>;
   /** The db services' inventory records (proxy only): where each one answers and whether it is live. */
-  readonly dbServers = new DbServerDirectory();
+  readonly dbServers = new ServerDirectory('db service');
+  /** The app services' inventory records (proxy only), as dbServers. */
+  readonly appServers = new ServerDirectory('app service');
   readonly #stores: Map<string, AnyStore>;
   readonly #backend: SqliteBackend;
   readonly #log: Logger;
@@ -70,6 +88,7 @@ export class ResourceCache {
     this.locks = new ResourceStore<LockSpec>(backend, { kind: 'lock' });
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
     this.databases = new ResourceStore<DatabaseSpec>(backend, { kind: DATABASE_KIND });
+    this.apps = new ResourceStore<AppSpec>(backend, { kind: APP_KIND });
     const cap = new ResourceStore<ClusterAuthPreferenceSpec>(backend, { kind: CAP_KIND });
     this.#stores = new Map<string, AnyStore>([
       ['role', this.roles as AnyStore],
@@ -77,6 +96,7 @@ export class ResourceCache {
       ['lock', this.locks as AnyStore],
       ['node', this.nodes as AnyStore],
       ['db', this.databases as AnyStore],
+      [APP_KIND, this.apps as AnyStore],
       [CAP_KIND, cap as AnyStore],
     ]);
   }
@@ -138,6 +158,7 @@ export class ResourceCache {
     this.#snapshot = undefined;
     const wanted = new Set(events.filter((e) => e.type === 'put').map((e) => `${e.kind}/${e.name}`));
     this.dbServers.retain((name) => wanted.has(`${DB_SERVER_KIND}/${name}`));
+    this.appServers.retain((name) => wanted.has(`${APP_SERVER_KIND}/${name}`));
     for (const [kind, store] of this.#stores) {
       for (const stale of await store.list()) {
         if (!wanted.has(`${kind}/${stale.metadata.name}`))
@@ -153,6 +174,7 @@ export class ResourceCache {
   async #applyChange(event: WatchResourcesEvent): Promise<void> {
     // Inventory records are not resources (no metadata): they live beside the stores.
     if (event.kind === DB_SERVER_KIND) return this.dbServers.apply(event, this.#log);
+    if (event.kind === APP_SERVER_KIND) return this.appServers.apply(event, this.#log);
     const store = this.#stores.get(event.kind);
     if (!store) {
       this.#log.warn('resource cache: ignored an event of a kind it does not keep', { kind: event.kind });

@@ -1,4 +1,4 @@
-// What every joined service (proxy, node, db; later app) runs to live next to auth: its host
+// What every joined service (proxy, node, db, app) runs to live next to auth: its host
 // identity (joined once with a token, then loaded from the data dir), a client to auth over mTLS
 // with that identity, renewal before expiry, heartbeats, the watched resource cache it decides
 // from, and an audit emitter. When auth goes away the service keeps running on its cache and

@@ -11,7 +11,6 @@ import { webcrypto } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import Database from 'better-sqlite3';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import {
@@ -36,19 +35,6 @@ interface Signer {
 }
 type Route = { kind: string; name: string; dbUser?: string; dbName?: string };
 type Outcome = { ok: true } | { ok: false; why: string };
-
-/** A CA's certificate and key as the cluster keeps them (storage key /authorities/<type>). */
-function storedCa(world: DbWorld, type: string): Signer {
-  const db = new Database(join(world.cluster.dataDir, 'gatehouse.db'), { readonly: true, fileMustExist: true });
-  try {
-    const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(`/authorities/${type}`) as
-      { value: string } | undefined;
-    if (!row) throw new Error(`no CA ${type} in the cluster's storage`);
-    return JSON.parse(row.value) as Signer;
-  } finally {
-    db.close();
-  }
-}
 
 async function importKey(keyPem: string): Promise<webcrypto.CryptoKey> {
   const der = Buffer.from(keyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
@@ -145,7 +131,7 @@ describe('database routes at the proxy: route certificates only from the user CA
       'vic',
     );
     login = { certPem: readFileSync(join(dir, 'tls.crt'), 'utf8'), keyPem: readFileSync(join(dir, 'key'), 'utf8') };
-    userCa = storedCa(world, 'tls_user');
+    userCa = world.cluster.storedAuthority('tls_user');
   });
   after(() => world?.stop());
 
@@ -184,7 +170,7 @@ describe('database routes at the proxy: route certificates only from the user CA
 
   test("one from the cluster's host CA or database CA is refused", async () => {
     for (const type of ['tls_host', 'tls_db']) {
-      const wrong = await routeCert(login.certPem, storedCa(world, type), route, valid());
+      const wrong = await routeCert(login.certPem, world.cluster.storedAuthority(type), route, valid());
       assertRefused(await tryRoute(wrong, header));
     }
   });

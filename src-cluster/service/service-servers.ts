@@ -1,26 +1,33 @@
-// The live db services as the proxy knows them: auth's server inventory records of role "db"
-// (ServerInventory, key /servers/db/<name>), streamed to the proxy as the watch kind "db_server".
+// The live db services and app services as the proxy knows them: auth's server inventory records
+// of role "db" / "app" (ServerInventory, keys /servers/db/<name>, /servers/app/<name>), streamed
+// to the proxy as the watch kinds "db_server" / "app_server".
 // A record names the service's address and its last heartbeat; a service whose heartbeat is
 // older than SERVER_STALE_MS is not routed to (it may have died without deregistering).
 import type { Logger } from '../log/logger.ts';
 
 /** The watch kind of db service inventory records (WatchResources, proxy only). */
 export const DB_SERVER_KIND = 'db_server';
+/** The watch kind of app service inventory records (WatchResources, proxy only). */
+export const APP_SERVER_KIND = 'app_server';
 /** As ServerInventory's SERVER_STALE_MS: three missed heartbeats of 10 s. */
 export const DB_SERVER_STALE_MS = 30_000;
 
-export interface DbServerRecord {
+export interface ServerRecord {
   name: string;
   address: string;
   lastHeartbeatMs: number;
 }
 
-export class DbServerDirectory {
-  readonly #servers = new Map<string, DbServerRecord>();
+export class ServerDirectory {
+  readonly #servers = new Map<string, ServerRecord>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `what` names the services in log lines ("db service", "app service"). */
+  constructor(
+    private readonly what: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** A put or delete event of kind db_server. */
+  /** A put or delete event of the directory's kind (db_server, app_server). */
   apply(event: { type: string; name: string; resourceJson: string }, log: Logger): void {
     if (event.type === 'delete') {
       this.#servers.delete(event.name);
@@ -33,7 +40,7 @@ export class DbServerDirectory {
       if (typeof doc.address !== 'string' || !Number.isFinite(lastHeartbeatMs)) throw new Error('missing fields');
       this.#servers.set(event.name, { name: event.name, address: doc.address, lastHeartbeatMs });
     } catch (e) {
-      log.warn('resource cache: ignored a malformed db service record', {
+      log.warn(`resource cache: ignored a malformed ${this.what} record`, {
         name: event.name,
         error: (e as Error).message,
       });
@@ -45,14 +52,14 @@ export class DbServerDirectory {
     for (const name of this.#servers.keys()) if (!keep(name)) this.#servers.delete(name);
   }
 
-  /** The named db service when it is live. */
-  live(name: string): DbServerRecord | undefined {
+  /** The named service when it is live. */
+  live(name: string): ServerRecord | undefined {
     const s = this.#servers.get(name);
     return s && this.now() - s.lastHeartbeatMs <= DB_SERVER_STALE_MS ? s : undefined;
   }
 
-  /** Every live db service, freshest heartbeat first. */
-  allLive(): DbServerRecord[] {
+  /** Every live service, freshest heartbeat first. */
+  allLive(): ServerRecord[] {
     return [...this.#servers.values()]
       .filter((s) => this.now() - s.lastHeartbeatMs <= DB_SERVER_STALE_MS)
       .sort((a, b) => b.lastHeartbeatMs - a.lastHeartbeatMs);

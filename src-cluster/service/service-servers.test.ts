@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryLogger } from '../log/logger.ts';
-import { DB_SERVER_STALE_MS, DbServerDirectory } from './db-servers.ts';
+import { DB_SERVER_STALE_MS, ServerDirectory } from './service-servers.ts';
 
 const put = (name: string, address: string, at: number) => ({
   type: 'put',
@@ -13,7 +13,7 @@ const put = (name: string, address: string, at: number) => ({
 
 test('live db services by name and in all, stale and deleted ones left out', () => {
   const now = 1_000_000;
-  const dir = new DbServerDirectory(() => now);
+  const dir = new ServerDirectory('db service', () => now);
   const log = createMemoryLogger();
   dir.apply(put('db1', '10.0.0.1:3081', now - 5_000), log);
   dir.apply(put('db2', '10.0.0.2:3081', now - DB_SERVER_STALE_MS - 1), log);
