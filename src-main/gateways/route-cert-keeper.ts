@@ -6,7 +6,6 @@
 // wait for an RPC, and never presents an expiring certificate.
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
-import type { RouteAccess } from './gateway-service.ts';
 import type { TlsClientCertificate } from './proxy-tunnel.ts';
 import { describeRoute, type GatewayRoute } from './route.ts';
 
@@ -20,10 +19,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Errors that no retry fixes: the user must log in again (the next connection says so). */
 const FINAL_CODES: ReadonlySet<string> = new Set([ErrorCode.CERT_EXPIRED, ErrorCode.NOT_LOGGED_IN]);
 
+/** The part of a gateway's RouteAccess the keeper uses (gateway-service.ts composes it). */
+export interface CertificateSource {
+  certificateFor(route: GatewayRoute): Promise<TlsClientCertificate>;
+}
+
 export interface RouteCertificateKeeperOptions {
   route: GatewayRoute;
   /** Read at each use: who the user is at which proxy now (a re-login is picked up). */
-  access: () => RouteAccess;
+  access: () => CertificateSource;
   logger?: CoreLogger;
   now?: () => number;
   retryMs?: number;
