@@ -88,7 +88,13 @@ function connectTls(opts: ProxyTunnelOptions, timeoutMs: number): Promise<tls.TL
   return new Promise<tls.TLSSocket>((resolve, reject) => {
     const ticketKey = `${opts.proxy.address}\n${opts.client.certPem}`;
     const session = opts.sessions?.get(ticketKey);
-    const s = tls.connect({ ...tlsOptions(opts), ALPNProtocols: [opts.alpn], ...(session ? { session } : {}) });
+    const s = tls.connect({
+      ...tlsOptions(opts),
+      ALPNProtocols: [opts.alpn],
+      // From the first byte: the header line right after the handshake must not wait for an ACK.
+      noDelay: true,
+      ...(session ? { session } : {}),
+    });
     // TLS 1.3 tickets arrive after the handshake, so the listener stays for the socket's life.
     if (opts.sessions) s.on('session', (ticket: Buffer) => opts.sessions!.set(ticketKey, ticket));
     const timer = setTimeout(() => {

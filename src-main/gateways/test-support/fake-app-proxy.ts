@@ -49,6 +49,7 @@ export async function startFakeAppProxy(): Promise<FakeAppProxy> {
   const upstreams = new Set<net.Socket>();
 
   async function route(s: tls.TLSSocket): Promise<void> {
+    s.setNoDelay(true); // as the real proxy does: the reply line must not wait for an ACK
     const request = await readAppRouteRequest(s, 5_000).catch(() => undefined);
     if (!request) return void s.destroy();
     const cn = s.authorized ? (s.getPeerCertificate().subject?.CN as string | undefined) : undefined;
