@@ -139,7 +139,7 @@ function checkProtocol(route: GatewayRoute): void {
   if (!allowed.includes(route.protocol as string)) {
     throw new GatehouseError(
       ErrorCode.BAD_REQUEST,
-      `the protocol of a ${route.kind} gateway must be one of ${allowed.join(', ')}, not "${String(route.protocol)}"`,
+      `the protocol of ${route.kind === 'app' ? 'an' : 'a'} ${route.kind} gateway must be one of ${allowed.join(', ')}, not "${String(route.protocol)}"`,
       { protocol: String(route.protocol).slice(0, 100) },
     );
   }

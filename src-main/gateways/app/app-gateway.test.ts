@@ -207,7 +207,7 @@ describe('app gateways through the proxy', () => {
     assert.equal(r.headers['x-gatehouse-error-code'], ErrorCode.NOT_LOGGED_IN);
     await assert.rejects(
       gateways.create({ route: { kind: 'app', name: 'grafana' }, access: () => access }),
-      /protocol of a app gateway must be one of http, tcp/,
+      /protocol of an app gateway must be one of http, tcp/,
     );
     await gateways.closeAll();
   });
