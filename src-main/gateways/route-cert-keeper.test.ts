@@ -77,3 +77,25 @@ test('the login certificate (no renewal time) is not renewed', async () => {
   await keeper.current();
   assert.equal(keeper.renewing, false);
 });
+
+test('a renewal capped at the same expiry (the login ends then) is the last one', async () => {
+  const loginEnds = new Date(Date.now() + 60_000);
+  let calls = 0;
+  const access: RouteAccess = {
+    proxy: parseProxyAddress('127.0.0.1:1'),
+    proxyCaPem: '',
+    certificateFor: async () => {
+      calls++;
+      return { certPem: 'c', keyPem: 'k', renewAt: new Date(Date.now() - 990), expiresAt: loginEnds };
+    },
+  };
+  const keeper = new RouteCertificateKeeper({
+    route: { kind: 'app', name: 'grafana', protocol: 'http' },
+    access: () => access,
+  });
+  await keeper.current();
+  await sleep(150);
+  assert.equal(calls, 2, 'one renewal, which gained nothing, and no more');
+  assert.equal(keeper.renewing, false);
+  keeper.close();
+});

@@ -82,11 +82,16 @@ export class RouteCertificateKeeper {
   private async renew(previous: TlsClientCertificate): Promise<void> {
     if (this.closed) return;
     try {
-      const cert = await this.current();
+      const cert = await this.opts.access().certificateFor(this.opts.route);
       this.log.info('route certificate renewed', {
         route: describeRoute(this.opts.route),
         expires: cert.expiresAt?.toISOString(),
       });
+      // Near the end of a login the cluster caps each new certificate at the login's expiry; a
+      // renewal that gains nothing stops here instead of renewing ever more often. The next
+      // connection after a new `gate login` (another certificate) starts the cycle again.
+      const gained = (cert.expiresAt?.getTime() ?? 0) > (previous.expiresAt?.getTime() ?? 0);
+      if (gained) this.scheduleRenewal(cert);
     } catch (e) {
       const code = e instanceof GatehouseError ? e.code : ErrorCode.INTERNAL;
       this.log.warn('route certificate renewal failed', {
