@@ -91,10 +91,10 @@ function connectTls(opts: ProxyTunnelOptions, timeoutMs: number): Promise<tls.TL
     const s = tls.connect({
       ...tlsOptions(opts),
       ALPNProtocols: [opts.alpn],
-      // From the first byte: the header line right after the handshake must not wait for an ACK.
-      noDelay: true,
       ...(session ? { session } : {}),
     });
+    // From the first byte: the header line right after the handshake must not wait for an ACK.
+    s.setNoDelay(true);
     // TLS 1.3 tickets arrive after the handshake, so the listener stays for the socket's life.
     if (opts.sessions) s.on('session', (ticket: Buffer) => opts.sessions!.set(ticketKey, ticket));
     const timer = setTimeout(() => {

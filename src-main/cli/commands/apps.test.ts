@@ -12,7 +12,8 @@ import type { Profile } from '../../core/profiles.ts';
 import type { CommandContext } from '../context.ts';
 import { runGate } from '../main.ts';
 import { proxyingLine, refusalLines } from './app-gateway.ts';
-import { appConfigText, appsTable } from './apps.ts';
+import { appConfigText, appsTable, requireApp } from './apps.ts';
+import type { ClusterClient } from '../../core/cluster-client.ts';
 
 async function gate(args: string[], home: string) {
   const stdout = new PassThrough();
@@ -131,4 +132,43 @@ test('proxy app prints a URL for HTTP apps and an address for TCP apps; refusals
   );
   const expired = refusalLines(ctx, profile, new GatehouseError(ErrorCode.CERT_EXPIRED, 'your login expired'));
   assert.match(expired[1]!, /Log in again with "gate login"/);
+});
+
+test('an app missing from ListApps: unknown is APP_NOT_FOUND (exit 3), hidden by the roles is a denial', async () => {
+  const cluster = (issue: () => Promise<unknown>) =>
+    ({ listApps: async () => [], issueRouteCertificate: issue }) as unknown as ClusterClient;
+  const profile = {} as Profile;
+  await assert.rejects(
+    requireApp(
+      cluster(async () => {
+        throw new GatehouseError(ErrorCode.APP_NOT_FOUND, 'app "nope" not found');
+      }),
+      profile,
+      'nope',
+    ),
+    (e: unknown) =>
+      e instanceof GatehouseError && e.code === ErrorCode.APP_NOT_FOUND && /no app "nope"/.test(e.message),
+  );
+  await assert.rejects(
+    requireApp(
+      cluster(async () => ({ certPem: 'x', expiresAt: new Date() })),
+      profile,
+      'prod-web',
+    ),
+    (e: unknown) =>
+      e instanceof GatehouseError &&
+      e.code === ErrorCode.ACCESS_DENIED &&
+      e.message.startsWith('access to app denied: your roles do not allow app "prod-web"'),
+  );
+  const lock = new GatehouseError(ErrorCode.ACCESS_DENIED, 'lock targeting User:"dana" is in force: audit');
+  await assert.rejects(
+    requireApp(
+      cluster(async () => {
+        throw lock;
+      }),
+      profile,
+      'web',
+    ),
+    (e: unknown) => e === lock,
+  );
 });
