@@ -115,7 +115,7 @@ describe('gate apps and gate proxy app against a real cluster', () => {
     await until(
       'the configured apps registered',
       () => (/\bsecure-echo\b/.test(cluster.gate(['apps', 'ls']).stdout) ? true : undefined),
-      30_000,
+      60_000,
     );
   });
 
