@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { createProgram, runProgram } from '../../src-shared/cli/program.ts';
 import { createCore, type ContextFactory } from './context.ts';
+import { registerAppCommands } from './families/apps.ts';
 import { registerDatabaseCommands } from './families/databases.ts';
 import { registerDeviceCommands } from './families/device.ts';
 import { registerNodeCommands } from './families/nodes.ts';
@@ -13,12 +14,16 @@ import { clientVersion } from '../core/version.ts';
 
 /** The `gate` program; a new command family is one more register call here. */
 export function gateProgram(context: ContextFactory): Command {
-  const program = createProgram('gate', 'Gatehouse user CLI: log in to a cluster and reach its nodes and databases.')
+  const program = createProgram(
+    'gate',
+    'Gatehouse user CLI: log in to a cluster and reach its nodes, databases and apps.',
+  )
     .version(`gate ${clientVersion()}`, '-v, --version', 'print the version')
     .addHelpText('after', '\nEnvironment: GATEHOUSE_HOME (default ~/.gatehouse) holds logins and pinned proxy CAs.');
   registerSessionCommands(program, context);
   registerNodeCommands(program, context);
   registerDatabaseCommands(program, context);
+  registerAppCommands(program, context);
   registerDeviceCommands(program, context);
   return program;
 }

@@ -107,7 +107,7 @@ export class DbLogins {
 }
 
 /** Whether the certificate is for `key` (a readable cert for another key, or garbage, is not). */
-function certifiesKey(certPem: string, key: ClientKey): boolean {
+export function certifiesKey(certPem: string, key: ClientKey): boolean {
   try {
     return new X509Certificate(certPem).publicKey.equals(createPublicKey(key.privateKey));
   } catch {

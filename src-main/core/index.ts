@@ -3,6 +3,7 @@
 export { GatehouseClient, type GatehouseClientOptions, type ProfileAccess } from './gatehouse-client.ts';
 export {
   ClusterClient,
+  type AppInfo,
   type ClusterClientDeps,
   type DatabaseInfo,
   type Identity,
@@ -22,6 +23,7 @@ export {
 export {
   RouteCertificates,
   isFresh,
+  renewalTime,
   type IssuedRouteCertificate,
   type RouteCertificateRequest,
 } from './route-certs.ts';

@@ -1,6 +1,7 @@
 // Route certificates: short-lived X.509 client certificates the cluster issues for the login's
-// key that name one route (a database, and the db user / db name when pinned). The proxy refuses
-// a db route whose certificate names another route, so each db gateway connection needs one.
+// key that name one route (a database, and the db user / db name when pinned; an app). The proxy
+// refuses a db or app route whose certificate names another route, so each such gateway
+// connection needs one.
 // Issuing costs a round trip to the cluster; one certificate serves every connection of its
 // route until 2/3 of its life has passed (renewed early so a long-lived gateway never presents
 // an expiring one) or the login changes (a new login is a new key and new identity).
@@ -9,8 +10,8 @@ import type { Profile } from './profiles.ts';
 import type { Clock } from './types.ts';
 
 export interface RouteCertificateRequest {
-  kind: 'db';
-  /** The resource name (database). */
+  kind: 'db' | 'app';
+  /** The resource name (database, app). */
   name: string;
   /** Pinned db user / db name; absent: the client picks at connect time, within the roles. */
   dbUser?: string;
@@ -37,10 +38,15 @@ export const MAX_CACHED_ROUTE_CERTIFICATES = 256;
 /** Share of a certificate's life after which the next connection gets a fresh one. */
 export const ROUTE_CERT_RENEW_FRACTION = 2 / 3;
 
+/** When `cert` stops being fresh (2/3 of its life): the next request then gets a new one. */
+export function renewalTime(cert: IssuedRouteCertificate): Date {
+  const life = cert.expiresAt.getTime() - cert.issuedAt.getTime();
+  return new Date(cert.issuedAt.getTime() + life * ROUTE_CERT_RENEW_FRACTION);
+}
+
 /** Whether `cert` is still good to present at `now` (before 2/3 of its life). */
 export function isFresh(cert: IssuedRouteCertificate, now: Date): boolean {
-  const life = cert.expiresAt.getTime() - cert.issuedAt.getTime();
-  return now.getTime() < cert.issuedAt.getTime() + life * ROUTE_CERT_RENEW_FRACTION;
+  return now.getTime() < renewalTime(cert).getTime();
 }
 
 function loginId(profile: Pick<Profile, 'proxy' | 'user'>, loginCertPem: string): string {

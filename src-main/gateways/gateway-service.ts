@@ -7,10 +7,13 @@ import { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import type { TlsFailureExplainer } from '../core/api-errors.ts';
 import type { ProfileAccess } from '../core/gatehouse-client.ts';
 import type { ProxyAddress } from '../core/proxy-address.ts';
+import { renewalTime, type RouteCertificateRequest } from '../core/route-certs.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
 import { LocalGateway, type GatewayInfo, type RouteDialer } from './gateway.ts';
-import { openProxyTunnel, type TlsClientCertificate } from './proxy-tunnel.ts';
+import { openProxyTunnel, TlsSessionTickets, type TlsClientCertificate } from './proxy-tunnel.ts';
 import { builtinDbFronts, dbRouteProtocol, type DbClientFronts } from './db/db-route.ts';
+import { appRouteProtocol } from './app/app-route.ts';
+import { RouteCertificateKeeper } from './route-cert-keeper.ts';
 import { RouteProtocols, validateRoute, type GatewayRoute } from './route.ts';
 import { sshRouteProtocol } from './ssh/ssh-route.ts';
 
@@ -19,7 +22,11 @@ import { sshRouteProtocol } from './ssh/ssh-route.ts';
  * (gateways/db/, gateways/app/, …) and one entry here. Tests may pass their own db fronts.
  */
 export function builtinRouteProtocols(opts: { dbFronts?: DbClientFronts } = {}): RouteProtocols {
-  return new RouteProtocols([sshRouteProtocol, dbRouteProtocol(opts.dbFronts ?? builtinDbFronts())]);
+  return new RouteProtocols([
+    sshRouteProtocol,
+    dbRouteProtocol(opts.dbFronts ?? builtinDbFronts()),
+    appRouteProtocol(),
+  ]);
 }
 
 /** Gateways one app keeps open at once; each is a listening port. */
@@ -37,8 +44,9 @@ export interface RouteAccess {
 
 /**
  * A login profile's access as a gateway sees it, and the one place that picks the certificate
- * for a route: SSH uses the login's own X.509 certificate; a db route uses a route certificate
- * the cluster issues for the login's key (cached by the client core, see core/route-certs.ts).
+ * for a route: SSH uses the login's own X.509 certificate; db and app routes use a route
+ * certificate the cluster issues for the login's key (cached by the client core, see
+ * core/route-certs.ts), with its renewal time so a running gateway can renew it ahead.
  */
 export function profileRouteAccess(access: ProfileAccess): RouteAccess {
   const certificate = { certPem: access.credentials.tlsCertificatePem, keyPem: access.credentials.key.privateKeyPem };
@@ -46,24 +54,44 @@ export function profileRouteAccess(access: ProfileAccess): RouteAccess {
     proxy: access.proxy,
     proxyCaPem: access.proxyCaPem,
     certificateFor: async (route) => {
-      if (route.kind !== 'db') return certificate;
-      const issued = await access.routeCertificate({
-        kind: 'db',
-        name: route.name,
-        ...(route.user !== undefined ? { dbUser: route.user } : {}),
-        ...(route.database !== undefined ? { dbName: route.database } : {}),
-      });
-      return { certPem: issued.certPem, keyPem: certificate.keyPem };
+      if (route.kind !== 'db' && route.kind !== 'app') return certificate;
+      const issued = await access.routeCertificate(routeCertificateRequest(route));
+      return {
+        certPem: issued.certPem,
+        keyPem: certificate.keyPem,
+        renewAt: renewalTime(issued),
+        expiresAt: issued.expiresAt,
+      };
     },
     explainTls: access.explainTls,
     ...(access.timeoutMs ? { timeoutMs: access.timeoutMs } : {}),
   };
 }
 
-/** A tunnel opener for routes reached with `access` (read per connection, so it may change). */
-export function proxyRouteDialer(protocols: RouteProtocols, access: () => RouteAccess): RouteDialer {
+/** The route certificate a db or app route is opened with (the db user / db name pinned when given). */
+function routeCertificateRequest(route: GatewayRoute): RouteCertificateRequest {
+  if (route.kind === 'app') return { kind: 'app', name: route.name };
+  return {
+    kind: 'db',
+    name: route.name,
+    ...(route.user !== undefined ? { dbUser: route.user } : {}),
+    ...(route.database !== undefined ? { dbName: route.database } : {}),
+  };
+}
+
+/**
+ * A tunnel opener for routes reached with `access` (read per connection, so it may change).
+ * `certificates` gives the certificate per connection (a gateway's RouteCertificateKeeper);
+ * default: ask `access` each time.
+ */
+export function proxyRouteDialer(
+  protocols: RouteProtocols,
+  access: () => RouteAccess,
+  certificates?: (route: GatewayRoute) => Promise<TlsClientCertificate>,
+): RouteDialer {
   // One per gateway: its connections present the same certificate until a re-login or renewal.
   const contexts = new TlsContextCache(4);
+  const sessions = new TlsSessionTickets();
   return async (route, target) => {
     const protocol = protocols.forRoute(route);
     const header = protocol.header(route, target);
@@ -72,10 +100,11 @@ export function proxyRouteDialer(protocols: RouteProtocols, access: () => RouteA
       openProxyTunnel({
         proxy: a.proxy,
         proxyCaPem: a.proxyCaPem,
-        client: await a.certificateFor(route),
+        client: await (certificates ? certificates(route) : a.certificateFor(route)),
         alpn: protocol.alpn(route),
         header,
         contexts,
+        sessions,
         ...(a.explainTls ? { explainTls: a.explainTls } : {}),
         ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
       }),
@@ -110,6 +139,7 @@ export interface CreateGatewayInput {
 
 export class GatewayService {
   private readonly gateways = new Map<string, LocalGateway>();
+  private readonly keepers = new Map<string, RouteCertificateKeeper>();
   private nextId = 1;
 
   constructor(
@@ -129,17 +159,34 @@ export class GatewayService {
       throw new GatehouseError(ErrorCode.RATE_LIMITED, `at most ${max} gateways can be open; close some`);
     }
     const id = `g${this.nextId++}`;
-    const dial = proxyRouteDialer(this.deps.protocols, input.access);
+    const keeper = new RouteCertificateKeeper({
+      route,
+      access: input.access,
+      ...(this.deps.logger ? { logger: this.deps.logger } : {}),
+    });
+    // An app gateway gets its route certificate now: a refusal to issue it (app gone, login
+    // expired) is the caller's error, not every connection's; later ones reuse it.
+    if (route.kind === 'app') await keeper.current();
+    const dial = proxyRouteDialer(this.deps.protocols, input.access, () => keeper.current());
+    const refusal = protocol.refusal?.(route);
     const gateway = new LocalGateway({
       id,
       route,
       dial,
       ...(protocol.front ? { front: protocol.front(route) } : {}),
+      ...(refusal ? { refusal } : {}),
       logger: this.deps.logger ?? silentLogger,
       ...(input.localPort !== undefined ? { localPort: input.localPort } : {}),
     });
-    const info = await gateway.start();
+    let info: GatewayInfo;
+    try {
+      info = await gateway.start();
+    } catch (e) {
+      keeper.close();
+      throw e;
+    }
     this.gateways.set(id, gateway);
+    this.keepers.set(id, keeper);
     return info;
   }
 
@@ -158,12 +205,16 @@ export class GatewayService {
   async close(id: string): Promise<void> {
     const g = this.get(id);
     this.gateways.delete(id);
+    this.keepers.get(id)?.close();
+    this.keepers.delete(id);
     await g.close();
   }
 
   async closeAll(): Promise<void> {
     const all = [...this.gateways.values()];
     this.gateways.clear();
+    for (const k of this.keepers.values()) k.close();
+    this.keepers.clear();
     await Promise.all(all.map((g) => g.close()));
   }
 }

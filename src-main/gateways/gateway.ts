@@ -10,7 +10,14 @@ import type { Duplex } from 'node:stream';
 import { closeWithPeer, DEFAULT_RELAY_QUEUE_LIMIT, relayBytes } from '../../src-shared/byte-relay.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
-import { describeRoute, type FrontOpening, type GatewayFront, type GatewayRoute, type RouteTarget } from './route.ts';
+import {
+  describeRoute,
+  type FrontOpening,
+  type GatewayFront,
+  type GatewayRoute,
+  type LocalRefusal,
+  type RouteTarget,
+} from './route.ts';
 
 /** Loopback only: a gateway hands out the user's access to whoever can connect to it. */
 export const GATEWAY_LISTEN_HOST = '127.0.0.1';
@@ -29,6 +36,8 @@ export interface GatewayOptions {
   dial: RouteDialer;
   /** Answers each local client's opening before dialing (db kinds); none: relay from the first byte. */
   front?: GatewayFront;
+  /** Without a front: how a refused connection is answered (an HTTP app's denial page); none: closed. */
+  refusal?: LocalRefusal;
   /** Local port; 0 (default) lets the OS choose a free one. */
   localPort?: number;
   maxConnections?: number;
@@ -195,14 +204,14 @@ export class LocalGateway {
     });
     // With a front the client hears why in its own protocol (psql prints it) unless the front
     // already told it (a malformed opening); without one, its protocol is not ours to speak and
-    // closing is the only answer it can get.
-    if (this.opts.front && local.writable) {
-      try {
-        this.opts.front.refuse(local, err.message);
-      } catch {
-        local.destroy();
-      }
-    } else local.destroy();
+    // closing is the only answer it can get, unless the kind can still answer it (an HTTP app's page).
+    try {
+      if (this.opts.front && local.writable) this.opts.front.refuse(local, err.message);
+      else if (this.opts.refusal && local.writable) this.opts.refusal(local, err);
+      else local.destroy();
+    } catch {
+      local.destroy();
+    }
     for (const l of [...this.refusalListeners]) l(err);
   }
 }

@@ -2,7 +2,7 @@
 // kind this build cannot route and a second protocol for one kind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALPN_MYSQL, ALPN_POSTGRES, ALPN_SSH } from '../../src-shared/cert-fields.ts';
+import { ALPN_APP, ALPN_MYSQL, ALPN_POSTGRES, ALPN_SSH, ALPN_TCP } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { builtinRouteProtocols } from './gateway-service.ts';
 import { describeRoute, MAX_ROUTE_NAME, RouteProtocols, validateRoute, type GatewayRoute } from './route.ts';
@@ -50,7 +50,7 @@ test('bad routes are refused with a code naming what is wrong', () => {
     () => validateRoute({ kind: 'db', name: 'orders', protocol: 'oracle' as never }),
     (e: unknown) => coded(ErrorCode.BAD_REQUEST)(e) && /not "oracle"/.test((e as Error).message),
   );
-  assert.throws(() => validateRoute({ kind: 'ssh', name: 'web1', protocol: 'mysql' }), /has no database protocol/);
+  assert.throws(() => validateRoute({ kind: 'ssh', name: 'web1', protocol: 'mysql' }), /has no protocol/);
 });
 
 test('routes are named the same way in logs and lists', () => {
@@ -70,9 +70,25 @@ test('the SSH protocol routes on gatehouse-ssh/1 with the node in the header; ki
     () => protocols.forRoute({ kind: 'kube', name: 'prod' }),
     (e: unknown) =>
       coded(ErrorCode.UNKNOWN_KIND)(e) &&
-      /cannot open kube gateways yet \(supported: ssh, db\)/.test((e as Error).message),
+      /cannot open kube gateways yet \(supported: ssh, db, app\)/.test((e as Error).message),
   );
   assert.throws(() => new RouteProtocols([sshRouteProtocol, sshRouteProtocol]), coded(ErrorCode.CONFIG));
+});
+
+test('app routes: ALPN gatehouse-app for http apps, gatehouse-tcp for tcp apps, header {app}; HTTP refusals are answered', () => {
+  const protocols = builtinRouteProtocols();
+  const http: GatewayRoute = { kind: 'app', name: 'grafana', protocol: 'http' };
+  const tcp: GatewayRoute = { kind: 'app', name: 'redis', protocol: 'tcp' };
+  const app = protocols.forRoute(http);
+  assert.equal(app.alpn(http), ALPN_APP);
+  assert.equal(app.alpn(tcp), ALPN_TCP);
+  assert.deepEqual(app.header(http), { app: 'grafana' });
+  assert.equal(typeof app.refusal?.(http), 'function', 'an HTTP app answers a refusal with the page');
+  assert.equal(app.refusal?.(tcp), undefined, 'a TCP app connection is closed');
+  assert.equal(app.front, undefined, 'bytes are relayed from the first one');
+  assert.throws(() => app.alpn({ kind: 'app', name: 'x' }), coded(ErrorCode.BAD_REQUEST));
+  assert.deepEqual(validateRoute({ ...tcp }), tcp);
+  assert.throws(() => validateRoute({ kind: 'app', name: 'x', protocol: 'postgres' }), /one of http, tcp/);
 });
 
 test('db routes: ALPN by protocol, header from what the client asked (pinned already won), a db user required', () => {

@@ -3,6 +3,7 @@
 // and the routing header the proxy expects), so a new kind of access is a new folder under
 // gateways/ that registers its protocol, not edits to the gateway machinery.
 import type { Socket } from 'node:net';
+import { APP_KINDS, type AppKind } from '../../src-shared/app-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 
 /** Kinds of access a gateway may carry; a kind without a registered protocol is refused. */
@@ -15,6 +16,12 @@ export const MAX_ROUTE_NAME = 253;
 /** Wire protocols a db route can carry; the proxy routes each on its own ALPN name. */
 export const DB_PROTOCOLS = ['postgres', 'mysql'] as const;
 export type DbProtocol = (typeof DB_PROTOCOLS)[number];
+/** What an app route carries: HTTP (ALPN gatehouse-app) or a TCP app's own protocol (gatehouse-tcp). */
+export const APP_PROTOCOLS = APP_KINDS;
+export type AppProtocol = AppKind;
+
+/** The kinds whose route must name a protocol, and the protocols each allows. */
+const ROUTE_PROTOCOLS: Partial<Record<GatewayKind, readonly string[]>> = { db: DB_PROTOCOLS, app: APP_PROTOCOLS };
 
 export interface GatewayRoute {
   kind: GatewayKind;
@@ -24,8 +31,11 @@ export interface GatewayRoute {
   user?: string;
   /** The database inside a database server. */
   database?: string;
-  /** db routes only: the database's wire protocol (from ListDatabases), which picks the ALPN and the front. */
-  protocol?: DbProtocol;
+  /**
+   * db routes: the database's wire protocol (from ListDatabases), which picks the ALPN and the
+   * front; app routes: the app's kind (from ListApps), "http" or "tcp". Other kinds have none.
+   */
+  protocol?: DbProtocol | AppProtocol;
 }
 
 /**
@@ -52,6 +62,8 @@ export interface RouteProtocol {
    * database client's opening names the db user); kinds that relay from the first byte have none.
    */
   front?(route: GatewayRoute): GatewayFront;
+  /** How a refused connection is answered when the kind has no front; none: it is closed. */
+  refusal?(route: GatewayRoute): LocalRefusal | undefined;
 }
 
 /** What a front learned from one local connection: where to route it and the bytes to send first. */
@@ -68,6 +80,12 @@ export interface GatewayFront {
   /** Tells the local client, in its protocol, why it was refused; then ends the connection. */
   refuse(local: Socket, message: string): void;
 }
+
+/**
+ * For kinds without a front whose local client still speaks a protocol the gateway can answer
+ * (HTTP apps: a denial page): answers the refused connection with the coded error and ends it.
+ */
+export type LocalRefusal = (local: Socket, error: GatehouseError) => void;
 
 /** "ssh:web1", "db:orders (user alice, database sales)": how logs and lists name a route. */
 export function describeRoute(route: GatewayRoute): string {
@@ -109,18 +127,19 @@ export function validateRoute(route: GatewayRoute): GatewayRoute {
   };
 }
 
-/** A db route must say its wire protocol (it picks the ALPN and the front); no other kind has one. */
+/** A db or app route must say its protocol (it picks the ALPN, and a db route's front); no other kind has one. */
 function checkProtocol(route: GatewayRoute): void {
-  if (route.kind !== 'db') {
+  const allowed = ROUTE_PROTOCOLS[route.kind];
+  if (!allowed) {
     if (route.protocol !== undefined) {
-      throw new GatehouseError(ErrorCode.BAD_REQUEST, `a ${route.kind} gateway has no database protocol`);
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `a ${route.kind} gateway has no protocol`);
     }
     return;
   }
-  if (!(DB_PROTOCOLS as readonly unknown[]).includes(route.protocol)) {
+  if (!allowed.includes(route.protocol as string)) {
     throw new GatehouseError(
       ErrorCode.BAD_REQUEST,
-      `the protocol of a db gateway must be one of ${DB_PROTOCOLS.join(', ')}, not "${String(route.protocol)}"`,
+      `the protocol of ${route.kind === 'app' ? 'an' : 'a'} ${route.kind} gateway must be one of ${allowed.join(', ')}, not "${String(route.protocol)}"`,
       { protocol: String(route.protocol).slice(0, 100) },
     );
   }

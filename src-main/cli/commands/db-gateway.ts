@@ -5,12 +5,11 @@
 // it is fresh). `proxy db` runs until Ctrl-C; `db connect` runs the local psql / mariadb through
 // it and exits with the client's exit code.
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { DbLogins, dbLoginRequest } from '../../core/db-logins.ts';
 import { requirementLines } from '../../core/device-trust-status.ts';
-import { isExpired, type Profile } from '../../core/profiles.ts';
+import type { Profile } from '../../core/profiles.ts';
 import {
   dbClientArgs,
   displayedDbClientCommand,
@@ -20,16 +19,12 @@ import {
   type DbClientTarget,
 } from '../../gateways/db/client-command.ts';
 import type { GatewayInfo } from '../../gateways/gateway.ts';
-import {
-  builtinRouteProtocols,
-  GatewayService,
-  profileRouteAccess,
-  type RouteAccess,
-} from '../../gateways/gateway-service.ts';
+import { builtinRouteProtocols, GatewayService } from '../../gateways/gateway-service.ts';
 import type { DbProtocol, GatewayRoute } from '../../gateways/route.ts';
 import type { CommandContext } from '../context.ts';
 import { note, print } from '../io.ts';
 import { chooseDbUser, requireDatabase, type DbTargetOptions } from './db.ts';
+import { loginAccess, reloaded } from './gateway-access.ts';
 import { profileTrust } from './status.ts';
 
 export interface ProxyDbOptions extends DbTargetOptions {
@@ -104,38 +99,6 @@ function clientTarget(route: DbRoute, info: GatewayInfo): DbClientTarget {
     ...(route.user ? { dbUser: route.user } : {}),
     ...(route.database ? { dbName: route.database } : {}),
   };
-}
-
-/**
- * The login's route access for each connection, re-read only when the login's files change:
- * reading and parsing the profile, key and certificates cost ~2 ms a connection. A `gate login`
- * while this runs rewrites them (new inode and time), so it is still picked up without a
- * restart; expiry is checked on every connection, as proxyAccess does.
- */
-function loginAccess(ctx: CommandContext, profile: Profile): () => RouteAccess {
-  const { core } = ctx;
-  let cached: { stamp: string; profile: Profile; access: RouteAccess } | undefined;
-  return () => {
-    const paths = core.profiles.paths(profile.proxy, profile.user);
-    const stamp = [paths.profileJson, paths.key, paths.tlsCert, paths.sshCert].map(fileStamp).join('|');
-    if (cached?.stamp === stamp && !isExpired(cached.profile, core.clock())) return cached.access;
-    const current = reloaded(ctx, profile);
-    cached = { stamp, profile: current, access: profileRouteAccess(core.proxyAccess(current)) };
-    return cached.access;
-  };
-}
-
-function fileStamp(path: string): string {
-  try {
-    const s = statSync(path);
-    return `${s.ino}:${s.size}:${s.mtimeMs}`;
-  } catch {
-    return 'missing';
-  }
-}
-
-function reloaded(ctx: CommandContext, profile: Profile): Profile {
-  return ctx.core.profiles.load(profile.proxy, profile.user) ?? profile;
 }
 
 /** `gate proxy db NAME --tunnel [--port P]`: prints the address and the client command, runs until Ctrl-C. */

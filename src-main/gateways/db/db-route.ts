@@ -23,7 +23,7 @@ function protocolOf(route: GatewayRoute): DbProtocol {
   if (route.protocol === undefined || !(route.protocol in ALPN_BY_PROTOCOL)) {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `the db gateway for "${route.name}" names no protocol`);
   }
-  return route.protocol;
+  return route.protocol as DbProtocol;
 }
 
 /** The header the proxy's db route reads: strings only, db_name absent when there is none. */
