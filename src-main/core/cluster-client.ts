@@ -34,6 +34,16 @@ export interface DatabaseInfo {
   allowedDbNames: string[];
 }
 
+/** An app as ListApps reports it (kind as the cluster sent it: "http" | "tcp"). */
+export interface AppInfo {
+  name: string;
+  kind: string;
+  description: string;
+  uri: string;
+  publicAddr: string;
+  labels: Record<string, string>;
+}
+
 export interface ClusterClientDeps {
   profiles: ProfileStore;
   trust: ProxyTrust;
@@ -219,6 +229,21 @@ export class ClusterClient {
         labels: { ...d.labels },
         allowedDbUsers: [...d.allowedDbUsers],
         allowedDbNames: [...d.allowedDbNames],
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The apps the user's roles let them see (app_labels), by name. */
+  async listApps(profile: Profile): Promise<AppInfo[]> {
+    const r = await this.call(this.api(profile), (api, o) => api.listApps({}, o));
+    return r.apps
+      .map((a) => ({
+        name: a.name,
+        kind: a.kind,
+        description: a.description,
+        uri: a.uri,
+        publicAddr: a.publicAddr,
+        labels: { ...a.labels },
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
