@@ -1,17 +1,25 @@
 // One gateway tab: region "Gateway <db user>@<database>" with where to point a client (local
 // address, an editable port), the client command with Copy and Run (a terminal tab running it,
 // started by main), the live connection count, the last refusal in words with its remedy (the
-// same denial panel as SSH, e.g. for "unauthorized device"), and Close.
+// same denial panel as SSH, e.g. for "unauthorized device"), and Close. App gateways have their
+// own panel (app-gateway-panel.tsx) built from the same pieces.
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { describeError } from '../errors/error-text.ts';
 import { PROTOCOL_NAMES } from '../databases/database-filter.ts';
+import type { DbGatewaySummary } from '../../src-main/ipc/contract.ts';
 import { gatewayAddress, gatewayTitle, type GatewayTab } from '../stores/gateways-store.ts';
+import { AppGatewayPanel } from './app-gateway-panel.tsx';
 import { ErrorAlert, Spinner } from './feedback.tsx';
 import { useStores } from './stores-context.tsx';
 
 export function GatewayPanel({ tab, visible }: { tab: GatewayTab; visible: boolean }) {
-  const { actions } = useStores();
   const { gateway } = tab;
+  if (gateway.kind === 'app') return <AppGatewayPanel tab={tab} gateway={gateway} visible={visible} />;
+  return <DbGatewayPanel tab={tab} gateway={gateway} visible={visible} />;
+}
+
+function DbGatewayPanel({ tab, gateway, visible }: { tab: GatewayTab; gateway: DbGatewaySummary; visible: boolean }) {
+  const { actions } = useStores();
   const title = gatewayTitle(gateway);
   const id = useId();
   const program = gateway.protocol === 'postgres' ? 'psql' : 'mariadb';
@@ -59,7 +67,7 @@ export function GatewayPanel({ tab, visible }: { tab: GatewayTab; visible: boole
         <label htmlFor={`${id}-command`}>Client command</label>
         <div className="command-row">
           <input id={`${id}-command`} type="text" className="mono" readOnly value={gateway.clientCommand} />
-          <CopyButton text={gateway.clientCommand} />
+          <CopyButton text={gateway.clientCommand} label="Copy command" what="command" />
           <button
             type="button"
             className="button button-primary"
@@ -86,7 +94,7 @@ export function GatewayPanel({ tab, visible }: { tab: GatewayTab; visible: boole
   );
 }
 
-function PortForm({ tab, inputId }: { tab: GatewayTab; inputId: string }) {
+export function PortForm({ tab, inputId }: { tab: GatewayTab; inputId: string }) {
   const { gateways } = useStores();
   const current = tab.gateway.localPort;
   const [port, setPort] = useState(String(current));
@@ -125,7 +133,8 @@ function PortForm({ tab, inputId }: { tab: GatewayTab; inputId: string }) {
   );
 }
 
-function CopyButton({ text }: { text: string }) {
+/** Copies `text`; `label` names the button ("Copy command"), `what` the thing in the fallback hint. */
+export function CopyButton({ text, label, what }: { text: string; label: string; what: string }) {
   const [copied, setCopied] = useState<'yes' | 'failed' | undefined>();
   const copy = async () => {
     try {
@@ -140,18 +149,18 @@ function CopyButton({ text }: { text: string }) {
   return (
     <>
       <button type="button" className="button button-secondary" onClick={() => void copy()}>
-        {copied === 'yes' ? 'Copied' : 'Copy command'}
+        {copied === 'yes' ? 'Copied' : label}
       </button>
       {copied === 'failed' && (
         <span role="status" className="hint">
-          Copying is blocked here: select the command and copy it.
+          Copying is blocked here: select the {what} and copy it.
         </span>
       )}
     </>
   );
 }
 
-function LastRefusal({
+export function LastRefusal({
   refusal,
   proxy,
 }: {
