@@ -10,7 +10,8 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { GatewayService } from '../gateways/gateway-service.ts';
 import { RouteProtocols } from '../gateways/route.ts';
 import type { AppSummary, EventChannel, EventPayloads } from '../ipc/contract.ts';
-import { AppGateways, appGatewayUrl } from './gateways-service.ts';
+import { appGatewayUrl } from './app-gateway-target.ts';
+import { AppGateways } from './gateways-service.ts';
 
 const PROXY = 'proxy.test:3080';
 const APPS: AppSummary[] = [

@@ -17,13 +17,13 @@ import { profileRouteAccess, type GatewayService, type RouteAccess } from '../ga
 import type { GatewayRoute } from '../gateways/route.ts';
 import type {
   AppGatewaySummary,
-  AppKind,
   AppSummary,
   DbGatewaySummary,
   DbProtocol,
   GatewaySummary,
   RequestResults,
 } from '../ipc/contract.ts';
+import { appGatewayUrl, appRoute, type AppTarget, type OpenAppGatewayInput } from './app-gateway-target.ts';
 import { clientProgramName, displayedClientCommand, runnableClientCommand } from './db-client-command.ts';
 import type { AppEvents } from './events.ts';
 import { canonicalProxy, type Sessions } from './sessions.ts';
@@ -48,12 +48,6 @@ export interface OpenDbGatewayInput {
   port?: number;
 }
 
-export interface OpenAppGatewayInput {
-  proxy: string;
-  app: string;
-  port?: number;
-}
-
 /** How often live connection counts are compared for `gateways.status` (LocalGateway has no event for them). */
 export const GATEWAY_STATUS_POLL_MS = 1000;
 
@@ -62,11 +56,6 @@ interface DbTarget {
   protocol: DbProtocol;
   dbUser: string;
   dbName?: string;
-}
-
-interface AppTarget {
-  app: string;
-  appKind: AppKind;
 }
 
 interface Entry {
@@ -103,19 +92,6 @@ export interface AppGatewaysDeps {
    * host: there the renderer is a browser tab and opens the URL itself.
    */
   openLocalUrl?: (url: string) => Promise<void>;
-}
-
-/**
- * The app route for a gateway. The kind travels as the route's protocol-like part so the route
- * protocol (gateways/app/) picks ALPN gatehouse-app or gatehouse-tcp.
- */
-export function appRoute(t: AppTarget): GatewayRoute {
-  return { kind: 'app', name: t.app };
-}
-
-/** Where a browser opens an HTTP app's gateway ("localhost", as docs/app-access.md says, for the browser's origin). */
-export function appGatewayUrl(localPort: number): string {
-  return `http://localhost:${localPort}/`;
 }
 
 /** The db route for a gateway: user and database pinned; the protocol picks the ALPN and the front. */
