@@ -80,7 +80,13 @@ export function AppGatewayPanel({
           : `${gateway.connections} ${gateway.connections === 1 ? 'connection' : 'connections'} open`}
       </p>
 
-      {gateway.lastRefusal && <LastRefusal refusal={gateway.lastRefusal} proxy={gateway.proxy} />}
+      {gateway.lastRefusal && (
+        <LastRefusal
+          refusal={gateway.lastRefusal}
+          proxy={gateway.proxy}
+          told={web ? 'Your browser was shown the same page' : 'Your client’s connection was closed'}
+        />
+      )}
     </section>
   );
 }

@@ -163,9 +163,12 @@ export function CopyButton({ text, label, what }: { text: string; label: string;
 export function LastRefusal({
   refusal,
   proxy,
+  told = 'Your client was told the same',
 }: {
   refusal: NonNullable<GatewayTab['gateway']['lastRefusal']>;
   proxy: string;
+  /** Who else heard of the refusal, in the tab's words ("Your browser was shown the same page"). */
+  told?: string;
 }) {
   const headingId = useId();
   const when = new Date(refusal.at).toLocaleTimeString();
@@ -173,7 +176,9 @@ export function LastRefusal({
   return (
     <section className="gateway-refusal" aria-labelledby={headingId}>
       <h2 id={headingId}>{text.denial ? 'Last connection denied' : 'Last connection failed'}</h2>
-      <p className="hint">At {when}. Your client was told the same; the gateway stays open for the next attempt.</p>
+      <p className="hint">
+        At {when}. {told}; the gateway stays open for the next attempt.
+      </p>
       <ErrorAlert error={refusal} context={{ proxy }} />
     </section>
   );
