@@ -171,8 +171,8 @@ test('an app whose role requires a trusted device: the 403 page in the new tab a
   await expect(ui.gateways.region(WEB).getByText(/at .*stack|Error:/)).toHaveCount(0);
   await screens.capture('apps-05-gateway-device-denied');
 
-  // A narrow window: the tab and its remedy still read without sideways scrolling.
-  await app.page.setViewportSize({ width: 720, height: 900 });
+  // The narrowest window the app allows (main-window.ts minWidth 640): still no sideways scrolling.
+  await app.page.setViewportSize({ width: 640, height: 900 });
   await screens.capture('apps-06-gateway-device-denied-narrow');
   const overflow = await app.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
@@ -202,7 +202,7 @@ test('a TCP app: Connect shows 127.0.0.1:PORT with Copy, and a client reaches th
   expect(answer).toContain(UPSTREAM_PAGE_TEXT);
   await screens.capture('apps-07-tcp-gateway-tab');
 
-  await app.page.setViewportSize({ width: 720, height: 900 });
+  await app.page.setViewportSize({ width: 640, height: 900 });
   await ui.topBar.servers.click();
   await screens.capture('apps-08-resources-apps-narrow');
   const overflow = await app.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
