@@ -6,7 +6,7 @@ import { useId } from 'react';
 import type { AppGatewaySummary } from '../../src-main/ipc/contract.ts';
 import { APP_KIND_NAMES } from '../apps/app-filter.ts';
 import { gatewayAddress, type GatewayTab } from '../stores/gateways-store.ts';
-import { CopyButton, LastRefusal, PortForm } from './gateway-panel.tsx';
+import { CopyButton, LastRefusal, PortForm } from './gateway-parts.tsx';
 import { useStores } from './stores-context.tsx';
 
 export function AppGatewayPanel({

@@ -3,13 +3,12 @@
 // started by main), the live connection count, the last refusal in words with its remedy (the
 // same denial panel as SSH, e.g. for "unauthorized device"), and Close. App gateways have their
 // own panel (app-gateway-panel.tsx) built from the same pieces.
-import { useEffect, useId, useState, type FormEvent } from 'react';
-import { describeError } from '../errors/error-text.ts';
+import { useId } from 'react';
 import { PROTOCOL_NAMES } from '../databases/database-filter.ts';
 import type { DbGatewaySummary } from '../../src-main/ipc/contract.ts';
 import { gatewayAddress, gatewayTitle, type GatewayTab } from '../stores/gateways-store.ts';
 import { AppGatewayPanel } from './app-gateway-panel.tsx';
-import { ErrorAlert, Spinner } from './feedback.tsx';
+import { CopyButton, LastRefusal, PortForm } from './gateway-parts.tsx';
 import { useStores } from './stores-context.tsx';
 
 export function GatewayPanel({ tab, visible }: { tab: GatewayTab; visible: boolean }) {
@@ -90,96 +89,6 @@ function DbGatewayPanel({ tab, gateway, visible }: { tab: GatewayTab; gateway: D
       </p>
 
       {gateway.lastRefusal && <LastRefusal refusal={gateway.lastRefusal} proxy={gateway.proxy} />}
-    </section>
-  );
-}
-
-export function PortForm({ tab, inputId }: { tab: GatewayTab; inputId: string }) {
-  const { gateways } = useStores();
-  const current = tab.gateway.localPort;
-  const [port, setPort] = useState(String(current));
-  const [problem, setProblem] = useState<string | undefined>();
-  // A move (here, or reported by main) shows the port it landed on.
-  useEffect(() => setPort(String(current)), [current]);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const n = Number(port.trim());
-    if (!Number.isInteger(n) || n < 1 || n > 65535) return setProblem('A port is a whole number from 1 to 65535.');
-    setProblem(undefined);
-    await gateways.getState().setPort(tab.gateway.id, n);
-  };
-
-  return (
-    <form className="field" onSubmit={(e) => void submit(e)} noValidate>
-      <label htmlFor={inputId}>Local port</label>
-      <div className="command-row">
-        <input
-          id={inputId}
-          type="text"
-          inputMode="numeric"
-          className="mono port-input"
-          value={port}
-          aria-invalid={problem ? true : undefined}
-          onChange={(e) => setPort(e.target.value)}
-        />
-        <button type="submit" className="button button-secondary" disabled={tab.busy || port === String(current)}>
-          {tab.busy && <Spinner />}
-          Change port
-        </button>
-      </div>
-      <ErrorAlert problem={problem} error={tab.actionError} compact />
-    </form>
-  );
-}
-
-/** Copies `text`; `label` names the button ("Copy command"), `what` the thing in the fallback hint. */
-export function CopyButton({ text, label, what }: { text: string; label: string; what: string }) {
-  const [copied, setCopied] = useState<'yes' | 'failed' | undefined>();
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied('yes');
-    } catch {
-      // No clipboard permission (e.g. an insecure browser-host origin): the field can be selected.
-      setCopied('failed');
-    }
-    setTimeout(() => setCopied(undefined), 2000);
-  };
-  return (
-    <>
-      <button type="button" className="button button-secondary" onClick={() => void copy()}>
-        {copied === 'yes' ? 'Copied' : label}
-      </button>
-      {copied === 'failed' && (
-        <span role="status" className="hint">
-          Copying is blocked here: select the {what} and copy it.
-        </span>
-      )}
-    </>
-  );
-}
-
-export function LastRefusal({
-  refusal,
-  proxy,
-  told = 'Your client was told the same',
-}: {
-  refusal: NonNullable<GatewayTab['gateway']['lastRefusal']>;
-  proxy: string;
-  /** Who else heard of the refusal, in the tab's words ("Your browser was shown the same page"). */
-  told?: string;
-}) {
-  const headingId = useId();
-  const when = new Date(refusal.at).toLocaleTimeString();
-  const text = describeError(refusal, { proxy });
-  return (
-    <section className="gateway-refusal" aria-labelledby={headingId}>
-      <h2 id={headingId}>{text.denial ? 'Last connection denied' : 'Last connection failed'}</h2>
-      <p className="hint">
-        At {when}. {told}; the gateway stays open for the next attempt.
-      </p>
-      <ErrorAlert error={refusal} context={{ proxy }} />
     </section>
   );
 }
