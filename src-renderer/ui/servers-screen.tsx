@@ -33,10 +33,12 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
     void apps.getState().load(cluster.proxy);
   }, [store, databases, apps, cluster.proxy, sessionKey, expired]);
 
+  // Servers always count; databases and apps only when there are some ("0 apps" in a cluster
+  // without an app service says nothing useful).
   const counts = [
     ...(serverCount !== undefined ? [plural(serverCount, 'server')] : []),
-    ...(databaseCount !== undefined ? [plural(databaseCount, 'database')] : []),
-    ...(appCount !== undefined ? [plural(appCount, 'app')] : []),
+    ...(databaseCount ? [plural(databaseCount, 'database')] : []),
+    ...(appCount ? [plural(appCount, 'app')] : []),
   ];
 
   return (
