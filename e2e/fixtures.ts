@@ -49,8 +49,8 @@ export interface Ui {
 }
 
 export interface Screens {
-  /** Screenshot into the report and test-results/screens/<name>.png. */
-  capture(name: string): Promise<void>;
+  /** Screenshot into the report and test-results/screens/<name>.png (of the app, or of `of`, e.g. a launched tab). */
+  capture(name: string, of?: Page): Promise<void>;
 }
 
 interface WorkerFixtures {
@@ -159,9 +159,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     const dir = join(ROOT, 'test-results', 'screens');
     mkdirSync(dir, { recursive: true });
     await use({
-      async capture(name) {
+      async capture(name, of) {
         const path = join(dir, `${name}.png`);
-        await page.screenshot({ path });
+        await (of ?? page).screenshot({ path });
         await testInfo.attach(name, { path, contentType: 'image/png' });
       },
     });

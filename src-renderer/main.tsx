@@ -10,12 +10,16 @@ import './styles/base.css';
 import './styles/app.css';
 import './styles/terminal.css';
 import './styles/databases.css';
+import './styles/apps.css';
 
 const root = createRoot(document.getElementById('root')!);
 
 getApi().then(
   ({ api, onLost }) => {
-    const stores = createAppStores(api, (m) => console.warn(`gatehouse: ${m}`));
+    // Launch on a web app: where main cannot open the browser (the browser host), this page is a
+    // browser tab and opens the app's gateway in a new one. noopener: the app gets no handle on us.
+    const openInNewTab = (url: string) => void window.open(url, '_blank', 'noopener,noreferrer');
+    const stores = createAppStores(api, (m) => console.warn(`gatehouse: ${m}`), openInNewTab);
     onLost((message) => stores.ui.getState().setConnectionLost(message));
     root.render(
       <StoresProvider stores={stores}>

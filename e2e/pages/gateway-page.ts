@@ -1,6 +1,7 @@
-// A gateway tab: its tab "Gateway <db user>@<database>" and region of the same name with the
-// local address, the port form, the client command (Copy, Run), the status line and the last
-// refusal; "Close gateway".
+// A gateway tab: its tab "Gateway <db user>@<database>" (an app's: "Gateway <app>") and region of
+// the same name with the local address, the port form, the client command (Copy, Run) — for an
+// app, the browser address (Open in browser, Copy address) or a TCP app's local address (Copy
+// address) — the status line and the last refusal; "Close gateway".
 import { expect, type Locator, type Page } from '@playwright/test';
 
 export class GatewayPage {
@@ -27,14 +28,30 @@ export class GatewayPage {
     return this.region(title).getByRole('textbox', { name: 'Client command', exact: true });
   }
 
-  button(title: string, name: 'Run' | 'Copy command' | 'Change port' | 'Close gateway'): Locator {
+  button(
+    title: string,
+    name: 'Run' | 'Copy command' | 'Change port' | 'Close gateway' | 'Open in browser' | 'Copy address' | 'Copied',
+  ): Locator {
     return this.region(title).getByRole('button', { name, exact: true });
   }
 
   status(title: string): Locator {
     return this.region(title)
       .getByRole('status')
-      .filter({ hasText: /connected/ });
+      .filter({ hasText: /connected|open$/ });
+  }
+
+  /** A web app's http://localhost:PORT/ in its gateway tab. */
+  browserAddress(title: string): Locator {
+    return this.region(title).getByRole('textbox', { name: 'Address in your browser', exact: true });
+  }
+
+  /** An app gateway's tab is shown with a web app's localhost URL; returns it. */
+  async expectWebAppOpen(app: string): Promise<string> {
+    await expect(this.tab(app)).toBeVisible();
+    await expect(this.region(app)).toBeVisible();
+    await expect(this.browserAddress(app)).toHaveValue(/^http:\/\/localhost:\d+\/$/);
+    return this.browserAddress(app).inputValue();
   }
 
   refusal(title: string): Locator {

@@ -27,6 +27,12 @@ export interface ComposeOptions {
   host?: AppInfo['host'];
   /** Opens an http(s) URL in the user's browser (Electron: shell.openExternal). Without it the call is refused. */
   openExternal?: (url: string) => Promise<void>;
+  /**
+   * Opens an app gateway's http://localhost:PORT/ in the user's browser (Electron:
+   * shell.openExternal). Without it (the browser host) Launch answers with the URL and the
+   * renderer, a browser tab there, opens it.
+   */
+  openLocalUrl?: (url: string) => Promise<void>;
   /** The OS user offered first as a login; default: the current one. */
   localUser?: string;
   /** Network deadline per API call / SSH handshake. */
@@ -74,20 +80,22 @@ export function composeServices(opts: ComposeOptions): AppServices {
     log,
     ...(opts.terminalBufferLimit ? { bufferLimit: opts.terminalBufferLimit } : {}),
   });
+  const resources = new ResourcesService({
+    clients,
+    sessions,
+    localUser: 'localUser' in opts ? opts.localUser : localUserName(),
+  });
   const gateways = new AppGateways({
     core,
     sessions,
     events,
     terminals,
     gateways: new GatewayService({ protocols: builtinRouteProtocols(), logger: log }),
+    findApp: async (proxy, name) => (await resources.listApps(proxy)).find((a) => a.name === name),
+    ...(opts.openLocalUrl ? { openLocalUrl: opts.openLocalUrl } : {}),
   });
   const auth = new AuthService({ core, store, clients, sessions, terminals, gateways, clock, log });
   const clusters = new ClustersService({ core, store, clients, sessions, auth, clock, log });
-  const resources = new ResourcesService({
-    clients,
-    sessions,
-    localUser: 'localUser' in opts ? opts.localUser : localUserName(),
-  });
   const version = opts.version ?? clientVersion();
   const host = opts.host ?? 'electron';
   sessions.watchAll();

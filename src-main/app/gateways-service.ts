@@ -7,12 +7,23 @@
 //
 // Ids are the app's own ("g1", …) and stay when a gateway moves to another port (a new
 // listener replaces the old one), so the renderer's tab keeps following it.
+//
+// Two kinds are shown to the renderer: database gateways (psql / mariadb) and app gateways (a
+// browser at http://localhost:PORT/ for web apps, any client at 127.0.0.1:PORT for TCP apps).
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import type { GatewayInfo } from '../gateways/gateway.ts';
 import { profileRouteAccess, type GatewayService, type RouteAccess } from '../gateways/gateway-service.ts';
 import type { GatewayRoute } from '../gateways/route.ts';
-import type { DbProtocol, GatewaySummary, RequestResults } from '../ipc/contract.ts';
+import type {
+  AppGatewaySummary,
+  AppSummary,
+  DbGatewaySummary,
+  DbProtocol,
+  GatewaySummary,
+  RequestResults,
+} from '../ipc/contract.ts';
+import { appGatewayUrl, appRoute, type AppTarget, type OpenAppGatewayInput } from './app-gateway-target.ts';
 import { clientProgramName, displayedClientCommand, runnableClientCommand } from './db-client-command.ts';
 import type { AppEvents } from './events.ts';
 import { canonicalProxy, type Sessions } from './sessions.ts';
@@ -54,6 +65,7 @@ interface Entry {
   /** The GatewayService id of the listener serving this gateway now. */
   serviceId: string;
   db?: DbTarget;
+  app?: AppTarget;
   /** The client program the tab names (the installed one, looked up once when the gateway opened). */
   clientProgram?: string;
   lastRefusal?: GatewaySummary['lastRefusal'];
@@ -73,6 +85,13 @@ export interface AppGatewaysDeps {
   statusPollMs?: number;
   /** PATH searched for psql / mariadb (default: the app's). */
   searchPath?: string;
+  /** The app as the cluster lists it for this user (its kind picks the route); undefined: not there or not allowed. */
+  findApp?: (proxy: string, name: string) => Promise<AppSummary | undefined>;
+  /**
+   * Opens a local URL in the user's browser (Electron: shell.openExternal). Absent in the browser
+   * host: there the renderer is a browser tab and opens the URL itself.
+   */
+  openLocalUrl?: (url: string) => Promise<void>;
 }
 
 /** The db route for a gateway: user and database pinned; the protocol picks the ALPN and the front. */
@@ -109,26 +128,70 @@ export class AppGateways {
   }
 
   /** A gateway to a database for stock clients (psql, mariadb) on 127.0.0.1. */
-  async openDb(input: OpenDbGatewayInput): Promise<GatewaySummary> {
+  async openDb(input: OpenDbGatewayInput): Promise<DbGatewaySummary> {
     const db: DbTarget = {
       database: input.database,
       protocol: input.protocol,
       dbUser: input.dbUser,
       ...(input.dbName !== undefined ? { dbName: input.dbName } : {}),
     };
-    const entry = await this.start(canonicalProxy(input.proxy), dbRoute(db), input.port, db);
-    const summary = this.summaryOf(entry);
+    const entry = await this.start(canonicalProxy(input.proxy), dbRoute(db), input.port, { db });
+    const summary = this.dbSummaryOf(entry as Entry & { db: DbTarget });
     this.deps.events?.emit('gateways.status', summary);
     return summary;
+  }
+
+  /**
+   * A gateway to an app. The app is looked up first (APP_NOT_FOUND when the roles do not show it),
+   * which also says its kind; a gateway already open for the same app (and port, when one is asked
+   * for) is returned instead of a second one, so Launch twice reuses the tab.
+   */
+  async openApp(input: OpenAppGatewayInput): Promise<AppGatewaySummary> {
+    const proxy = canonicalProxy(input.proxy);
+    this.deps.sessions.require(proxy);
+    const open = [...this.entries.values()].find(
+      (e) =>
+        e.proxy === proxy &&
+        e.app?.app === input.app &&
+        (input.port === undefined || this.infoOf(e).localPort === input.port),
+    );
+    if (open) return this.appSummaryOf(open as Entry & { app: AppTarget });
+    const found = await this.deps.findApp?.(proxy, input.app);
+    if (!found) {
+      throw new GatehouseError(ErrorCode.APP_NOT_FOUND, `there is no app "${input.app}" you may reach in ${proxy}`, {
+        app: input.app,
+      });
+    }
+    const app: AppTarget = { app: found.name, appKind: found.kind };
+    const entry = await this.start(proxy, appRoute(app), input.port, { app });
+    const summary = this.appSummaryOf(entry as Entry & { app: AppTarget });
+    this.deps.events?.emit('gateways.status', summary);
+    return summary;
+  }
+
+  /** Opens an HTTP app's gateway in the browser (when main can), and says where. */
+  async launchApp(id: string): Promise<RequestResults['gateways.launchApp']> {
+    const entry = this.entries.get(id);
+    if (!entry) throw unknownGateway(id);
+    if (entry.app?.appKind !== 'http') {
+      throw new GatehouseError(ErrorCode.BAD_REQUEST, `gateway "${id}" is not a web app's: there is nothing to open`);
+    }
+    const url = appGatewayUrl(this.infoOf(entry).localPort);
+    if (!this.deps.openLocalUrl) return { url, opened: false };
+    await this.deps.openLocalUrl(url);
+    return { url, opened: true };
   }
 
   list(): AppGatewayInfo[] {
     return [...this.entries.values()].map((e) => ({ ...this.infoOf(e), id: e.id, proxy: e.proxy }));
   }
 
-  /** The database gateways as the renderer shows them. */
+  /** The database and app gateways as the renderer shows them. */
   summaries(): GatewaySummary[] {
-    return [...this.entries.values()].flatMap((e) => (e.db ? [this.summaryOf(e)] : []));
+    return [...this.entries.values()].flatMap((e) => {
+      const summary = this.summaryOf(e);
+      return summary ? [summary] : [];
+    });
   }
 
   /**
@@ -136,8 +199,8 @@ export class AppGateways {
    * CONFLICT that leaves the gateway where it was; then the old one closes with its connections.
    */
   async setPort(id: string, port: number): Promise<GatewaySummary> {
-    const entry = this.dbEntry(id);
-    if (this.infoOf(entry).localPort === port) return this.summaryOf(entry);
+    const entry = this.shownEntry(id);
+    if (this.infoOf(entry).localPort === port) return this.summaryOf(entry)!;
     const info = await this.deps.gateways.create({
       route: entry.route,
       localPort: port,
@@ -149,7 +212,7 @@ export class AppGateways {
     entry.reportedConnections = 0;
     entry.stopWatching = this.watch(entry);
     await this.deps.gateways.close(oldServiceId);
-    const summary = this.summaryOf(entry);
+    const summary = this.summaryOf(entry)!;
     this.deps.events?.emit('gateways.status', summary);
     return summary;
   }
@@ -184,7 +247,13 @@ export class AppGateways {
     await this.deps.gateways.closeAll();
   }
 
-  private async start(proxy: string, route: GatewayRoute, localPort?: number, db?: DbTarget): Promise<Entry> {
+  private async start(
+    proxy: string,
+    route: GatewayRoute,
+    localPort?: number,
+    target: { db?: DbTarget; app?: AppTarget } = {},
+  ): Promise<Entry> {
+    const { db, app } = target;
     this.deps.sessions.require(proxy);
     const info = await this.deps.gateways.create({
       route,
@@ -198,6 +267,7 @@ export class AppGateways {
       route,
       serviceId: info.id,
       ...(db ? { db, clientProgram: clientProgramName(db.protocol, this.deps.searchPath) } : {}),
+      ...(app ? { app } : {}),
       reportedConnections: 0,
       stopWatching: () => {},
     };
@@ -216,7 +286,8 @@ export class AppGateways {
   private watch(entry: Entry): () => void {
     return this.deps.gateways.get(entry.serviceId).onRefused((e) => {
       entry.lastRefusal = refusalOf(e, this.deps.clock?.() ?? new Date());
-      if (entry.db && this.entries.has(entry.id)) this.deps.events?.emit('gateways.status', this.summaryOf(entry));
+      const summary = this.entries.has(entry.id) ? this.summaryOf(entry) : undefined;
+      if (summary) this.deps.events?.emit('gateways.status', summary);
     });
   }
 
@@ -234,9 +305,8 @@ export class AppGateways {
 
   private reportConnectionChanges(): void {
     for (const entry of this.entries.values()) {
-      if (!entry.db) continue;
       const summary = this.summaryOf(entry);
-      if (summary.connections === entry.reportedConnections) continue;
+      if (!summary || summary.connections === entry.reportedConnections) continue;
       entry.reportedConnections = summary.connections;
       this.deps.events?.emit('gateways.status', summary);
     }
@@ -244,6 +314,14 @@ export class AppGateways {
 
   private infoOf(entry: Entry): GatewayInfo {
     return this.deps.gateways.get(entry.serviceId).info();
+  }
+
+  /** A gateway the renderer shows (db or app); NOT_FOUND for an unknown id. */
+  private shownEntry(id: string): Entry {
+    const entry = this.entries.get(id);
+    if (!entry) throw unknownGateway(id);
+    if (!entry.db && !entry.app) throw new GatehouseError(ErrorCode.BAD_REQUEST, `gateway "${id}" is not shown here`);
+    return entry;
   }
 
   private dbEntry(id: string): Entry & { db: DbTarget } {
@@ -258,10 +336,33 @@ export class AppGateways {
     return { ...entry.db, localAddress: info.localAddress, localPort: info.localPort };
   }
 
-  private summaryOf(entry: Entry): GatewaySummary {
-    const db = entry.db!;
+  /** The renderer's view of a db or app gateway; undefined for a gateway it does not show. */
+  private summaryOf(entry: Entry): GatewaySummary | undefined {
+    if (entry.db) return this.dbSummaryOf(entry as Entry & { db: DbTarget });
+    if (entry.app) return this.appSummaryOf(entry as Entry & { app: AppTarget });
+    return undefined;
+  }
+
+  private appSummaryOf(entry: Entry & { app: AppTarget }): AppGatewaySummary {
     const info = this.infoOf(entry);
-    const target = this.targetOf({ ...entry, db });
+    return {
+      id: entry.id,
+      proxy: entry.proxy,
+      kind: 'app',
+      app: entry.app.app,
+      appKind: entry.app.appKind,
+      ...(entry.app.appKind === 'http' ? { url: appGatewayUrl(info.localPort) } : {}),
+      localAddress: info.localAddress,
+      localPort: info.localPort,
+      connections: info.connections,
+      ...(entry.lastRefusal ? { lastRefusal: entry.lastRefusal } : {}),
+    };
+  }
+
+  private dbSummaryOf(entry: Entry & { db: DbTarget }): DbGatewaySummary {
+    const db = entry.db;
+    const info = this.infoOf(entry);
+    const target = this.targetOf(entry);
     return {
       id: entry.id,
       proxy: entry.proxy,

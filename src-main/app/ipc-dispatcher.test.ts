@@ -203,6 +203,20 @@ describe('IPC dispatcher', () => {
     assert.deepEqual(await ipc.invoke('gateways.list', {}), { ok: true, value: [] });
   });
 
+  test('app channels: a name and a port only (no URL, no kind); Launch takes a gateway id', async () => {
+    const url = failure(await ipc.invoke('gateways.createApp', { proxy: PROXY, app: 'grafana', url: 'file:///etc' }));
+    assert.equal(url.code, 'BAD_REQUEST');
+    assert.match(url.message, /url/, 'a URL from the renderer is named and refused: main builds it');
+    const port = failure(await ipc.invoke('gateways.createApp', { proxy: PROXY, app: 'grafana', port: 0 }));
+    assert.match(port.message, /^invalid input for gateways.createApp: port/);
+    assert.match(failure(await ipc.invoke('gateways.createApp', { proxy: PROXY, app: '' })).message, /app/);
+    assert.match(failure(await ipc.invoke('gateways.launchApp', { gatewayId: 'x' })).message, /gatewayId/);
+    assert.equal(failure(await ipc.invoke('gateways.launchApp', { gatewayId: 'g9' })).code, 'NOT_FOUND');
+    const unknownCluster = failure(await ipc.invoke('gateways.createApp', { proxy: PROXY, app: 'grafana' }));
+    assert.equal(unknownCluster.code, 'NOT_FOUND', 'a cluster this app does not know');
+    assert.equal(failure(await ipc.invoke('resources.listApps', { proxy: PROXY })).code, 'NOT_FOUND');
+  });
+
   test('attaching to a terminal that does not exist is refused', () => {
     assert.throws(() => ipc.attachTerminal('t1', () => {}), { code: 'NOT_FOUND' });
     assert.throws(() => ipc.attachTerminal('x', () => {}), { code: 'BAD_REQUEST' });

@@ -1,8 +1,8 @@
 // What the user can reach on a cluster: its servers (SSH nodes) with the logins to offer for each,
-// and its databases with the db users / db names the roles allow.
+// its databases with the db users / db names the roles allow, and its apps (web and TCP).
 import { userInfo } from 'node:os';
-import type { DatabaseInfo } from '../core/cluster-client.ts';
-import type { DatabaseSummary, DbProtocol, ServerSummary } from '../ipc/contract.ts';
+import type { AppInfo, DatabaseInfo } from '../core/cluster-client.ts';
+import type { AppKind, AppSummary, DatabaseSummary, DbProtocol, ServerSummary } from '../ipc/contract.ts';
 import { canonicalProxy, type ClusterClients, type Sessions } from './sessions.ts';
 
 /** The user's logins with the local OS user first when it is one of them (like ssh's default). */
@@ -60,6 +60,23 @@ export class ResourcesService {
       return protocol ? [{ ...d, protocol, labels: { ...d.labels } }] : [];
     });
   }
+
+  /** The apps of a cluster the roles let the user see (app_labels); a kind this app cannot open is left out. */
+  async listApps(proxyInput: string): Promise<AppSummary[]> {
+    const proxy = canonicalProxy(proxyInput);
+    const { clients, sessions } = this.deps;
+    const profile = sessions.require(proxy);
+    const apps = await sessions.guard(proxy, async () => (await clients.get(proxy)).listApps(profile));
+    return apps.flatMap((a) => {
+      const kind = appKindOf(a);
+      return kind ? [{ ...a, kind, labels: { ...a.labels } }] : [];
+    });
+  }
+}
+
+/** "http" | "tcp", or undefined for a kind a newer cluster added that this app cannot open. */
+export function appKindOf(a: Pick<AppInfo, 'kind'>): AppKind | undefined {
+  return a.kind === 'http' || a.kind === 'tcp' ? a.kind : undefined;
 }
 
 /** "postgres" | "mysql", or undefined for a protocol a newer cluster added and this app cannot route. */

@@ -9,7 +9,7 @@ import { buildMenuTemplate } from './app-menu.ts';
 import { registerIpcBridge } from './ipc-main-bridge.ts';
 import { createMainWindow, guardWebContents, hardenSession } from './main-window.ts';
 import { createAppDispatcher } from './services.ts';
-import { DEFAULT_EXTERNAL_HOSTS, devToolsEnabled, isAllowedExternalUrl } from './security-policy.ts';
+import { DEFAULT_EXTERNAL_HOSTS, devToolsEnabled, isAllowedExternalUrl, isLocalGatewayUrl } from './security-policy.ts';
 
 const APP_NAME = 'Gatehouse';
 const DOCS_URL = 'https://gatehouse.dev/docs/desktop';
@@ -72,6 +72,11 @@ async function start(): Promise<void> {
     openExternal: async (url) => {
       // The contract's shell.openExternal: the same allowlist as links, never arbitrary URLs.
       if (!isAllowedExternalUrl(url)) throw new Error(`links to ${new URL(url).host} are not opened`);
+      await shell.openExternal(url);
+    },
+    openLocalUrl: async (url) => {
+      // Launch on a web app: only the gateway's own http://localhost:PORT/, in the OS browser.
+      if (!isLocalGatewayUrl(url)) throw new Error(`${url} is not an app gateway's address`);
       await shell.openExternal(url);
     },
   });

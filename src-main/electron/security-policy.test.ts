@@ -7,6 +7,7 @@ import {
   devToolsEnabled,
   isAllowedExternalUrl,
   isAppUrl,
+  isLocalGatewayUrl,
   isTrustedSender,
   withAppCsp,
 } from './security-policy.ts';
@@ -53,6 +54,20 @@ test('external links: http(s) on an allowed host only, no credentials, no other 
   assert.equal(isAllowedExternalUrl('javascript:alert(1)', hosts), false);
   assert.equal(isAllowedExternalUrl('smb://github.com/share', hosts), false);
   assert.equal(isAllowedExternalUrl('', hosts), false);
+});
+
+test('Launch opens only an app gateway URL: http://localhost:PORT/ exactly', () => {
+  assert.equal(isLocalGatewayUrl('http://localhost:8888/'), true);
+  assert.equal(isLocalGatewayUrl('http://localhost:8888'), true, 'the URL parser adds the slash');
+  assert.equal(isLocalGatewayUrl('http://localhost/'), false, 'no port: not a gateway');
+  assert.equal(isLocalGatewayUrl('https://localhost:8888/'), false);
+  assert.equal(isLocalGatewayUrl('http://127.0.0.1:8888/'), false);
+  assert.equal(isLocalGatewayUrl('http://localhost.evil.example:8888/'), false);
+  assert.equal(isLocalGatewayUrl('http://user@localhost:8888/'), false);
+  assert.equal(isLocalGatewayUrl('http://localhost:8888/admin'), false);
+  assert.equal(isLocalGatewayUrl('http://localhost:8888/?next=x'), false);
+  assert.equal(isLocalGatewayUrl('file:///etc/passwd'), false);
+  assert.equal(isLocalGatewayUrl(''), false);
 });
 
 test('navigation: the app may reload itself; allowed links open outside; everything else is denied', () => {

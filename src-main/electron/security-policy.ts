@@ -71,6 +71,17 @@ export function isAllowedExternalUrl(url: string, allowedHosts: readonly string[
   return allowedHosts.some((h) => h.toLowerCase() === host);
 }
 
+/**
+ * True only for what an app gateway's Launch opens: `http://localhost:PORT/` with an explicit
+ * port and nothing else (no userinfo, path, query or fragment). main builds that URL from the
+ * gateway's own port; the check keeps shell.openExternal from ever taking anything wider.
+ */
+export function isLocalGatewayUrl(url: string): boolean {
+  const u = parse(url);
+  if (!u || u.protocol !== 'http:' || u.hostname !== 'localhost' || u.port === '') return false;
+  return u.username === '' && u.password === '' && u.pathname === '/' && u.search === '' && u.hash === '';
+}
+
 export type NavigationDecision = { action: 'allow' } | { action: 'deny' } | { action: 'open-external'; url: string };
 
 /**

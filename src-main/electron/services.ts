@@ -10,6 +10,8 @@ export interface AppDispatcherOptions {
   home: string;
   version: string;
   openExternal(url: string): Promise<void>;
+  /** Opens an app gateway's http://localhost:PORT/ in the user's browser (Launch). */
+  openLocalUrl(url: string): Promise<void>;
 }
 
 export function createAppDispatcher(opts: AppDispatcherOptions): {
@@ -22,6 +24,7 @@ export function createAppDispatcher(opts: AppDispatcherOptions): {
     host: 'electron',
     version: opts.version,
     openExternal: opts.openExternal,
+    openLocalUrl: opts.openLocalUrl,
     // The shared logger (pino, secrets redacted) writing synchronously to stderr: no transport, so
     // no worker thread in the Electron main process.
     logger: consoleLogger(process.env.GATEHOUSE_DEBUG ? 'debug' : 'info'),

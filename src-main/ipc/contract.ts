@@ -56,6 +56,15 @@ export const requests = {
       })
       .strict(),
   },
+  'resources.listApps': { input: z.object({ proxy: proxyAddress }).strict() },
+  /** A gateway to an app (HTTP or TCP) on 127.0.0.1; an open one for the same app is returned as is. */
+  'gateways.createApp': { input: z.object({ proxy: proxyAddress, app: name, port: localPort.optional() }).strict() },
+  /**
+   * Opens an HTTP app's gateway in the user's browser at http://localhost:PORT/. Electron opens it
+   * itself; the browser host cannot (it has no window of its own), so it answers `opened: false`
+   * and the renderer — which is a browser tab there — opens a new tab at `url`.
+   */
+  'gateways.launchApp': { input: z.object({ gatewayId }).strict() },
   'gateways.list': { input: z.object({}).strict() },
   'gateways.setPort': { input: z.object({ gatewayId, port: localPort }).strict() },
   'gateways.close': { input: z.object({ gatewayId }).strict() },
@@ -149,24 +158,54 @@ export interface DatabaseSummary {
   allowedDbNames: string[];
 }
 
-/** A local gateway as the renderer sees it: where to point a client, and how it is doing. */
-export interface GatewaySummary {
+/** "http": a web app (Launch opens the browser); "tcp": any TCP protocol (Connect shows the address). */
+export type AppKind = 'http' | 'tcp';
+
+export interface AppSummary {
+  name: string;
+  kind: AppKind;
+  description: string;
+  /** The upstream the app service reaches (informational: the gateway is what the user opens). */
+  uri: string;
+  /** spec.public_addr when the app has one (informational). */
+  publicAddr: string;
+  labels: Record<string, string>;
+}
+
+/** What every local gateway says about itself: where it listens, how it is doing. */
+interface GatewayCommon {
   id: string;
   proxy: string;
+  localAddress: string;
+  localPort: number;
+  /** Client connections being relayed now. */
+  connections: number;
+  /** Why the last connection was refused (a denial, an unreachable upstream...), and when (ISO 8601). */
+  lastRefusal?: IpcError & { at: string };
+}
+
+/** A gateway to an app: its name and kind, and the URL a browser opens (HTTP apps). */
+export interface AppGatewaySummary extends GatewayCommon {
+  kind: 'app';
+  app: string;
+  appKind: AppKind;
+  /** http://localhost:PORT/ for HTTP apps; absent for TCP apps (they get localAddress:localPort). */
+  url?: string;
+}
+
+/** A local gateway as the renderer sees it: where to point a client, and how it is doing. */
+export type GatewaySummary = DbGatewaySummary | AppGatewaySummary;
+
+/** A gateway to a database for psql / mariadb. */
+export interface DbGatewaySummary extends GatewayCommon {
   kind: 'db';
   /** The db resource in the cluster. */
   database: string;
   protocol: DbProtocol;
   dbUser: string;
   dbName?: string;
-  localAddress: string;
-  localPort: number;
-  /** Client connections being relayed now. */
-  connections: number;
   /** The command line the Run button runs (display and copy only: main builds what it runs). */
   clientCommand: string;
-  /** Why the last connection was refused (a denial, an unreachable database...), and when (ISO 8601). */
-  lastRefusal?: IpcError & { at: string };
 }
 
 export interface RequestResults {
@@ -179,7 +218,11 @@ export interface RequestResults {
   'auth.logout': null;
   'resources.listServers': ServerSummary[];
   'resources.listDatabases': DatabaseSummary[];
-  'gateways.createDb': GatewaySummary;
+  'gateways.createDb': DbGatewaySummary;
+  'resources.listApps': AppSummary[];
+  'gateways.createApp': AppGatewaySummary;
+  /** `opened`: main opened the browser; false: the caller opens `url` (browser host). */
+  'gateways.launchApp': { url: string; opened: boolean };
   'gateways.list': GatewaySummary[];
   'gateways.setPort': GatewaySummary;
   'gateways.close': null;

@@ -60,9 +60,12 @@ export interface DispatcherServices {
   resources: {
     listServers(proxy: string): Reply<'resources.listServers'>;
     listDatabases(proxy: string): Reply<'resources.listDatabases'>;
+    listApps(proxy: string): Reply<'resources.listApps'>;
   };
   gateways: {
     openDb(input: ParsedInput<'gateways.createDb'>): Reply<'gateways.createDb'>;
+    openApp(input: ParsedInput<'gateways.createApp'>): Reply<'gateways.createApp'>;
+    launchApp(gatewayId: string): Reply<'gateways.launchApp'>;
     summaries(): Reply<'gateways.list'>;
     setPort(gatewayId: string, port: number): Reply<'gateways.setPort'>;
     close(gatewayId: string): Reply<'gateways.close'>;
@@ -91,6 +94,9 @@ function handlersFor(s: DispatcherServices): Handlers {
     'resources.listServers': (i) => s.resources.listServers(i.proxy),
     'resources.listDatabases': (i) => s.resources.listDatabases(i.proxy),
     'gateways.createDb': (i) => s.gateways.openDb(i),
+    'resources.listApps': (i) => s.resources.listApps(i.proxy),
+    'gateways.createApp': (i) => s.gateways.openApp(i),
+    'gateways.launchApp': (i) => s.gateways.launchApp(i.gatewayId),
     'gateways.list': () => s.gateways.summaries(),
     'gateways.setPort': (i) => s.gateways.setPort(i.gatewayId, i.port),
     'gateways.close': (i) => s.gateways.close(i.gatewayId),

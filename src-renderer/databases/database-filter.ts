@@ -3,7 +3,7 @@
 // dialog offers from the roles' allowed db users / names ("*" = the person types one).
 import type { DatabaseSummary } from '../../src-main/ipc/contract.ts';
 
-export type ResourceKind = 'all' | 'servers' | 'databases';
+export type ResourceKind = 'all' | 'servers' | 'databases' | 'apps';
 
 const PROTOCOL_WORDS: Record<DatabaseSummary['protocol'], string[]> = {
   postgres: ['postgres', 'postgresql'],

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { APP_UNTRUSTED_DEVICE_MESSAGE, APP_UNTRUSTED_DEVICE_REMEDY } from '../../src-shared/app-pages.ts';
 import { ErrorCode } from '../../src-shared/errors.ts';
 import { denialReason, describeError } from './error-text.ts';
 import { lostConnectionError } from '../bridge/wire-client.ts';
@@ -144,4 +145,18 @@ test('database gateways: a refused db user, a taken local port, a missing client
   });
   assert.equal(missing.message, 'mariadb or mysql is not installed on this computer.');
   assert.match(missing.nextStep, /Install the mariadb-client package/);
+});
+
+test('apps: an untrusted device gets the app remedy (the page’s words); a role denial names the app', () => {
+  const device = describeError({ code: ErrorCode.DEVICE_UNTRUSTED, message: APP_UNTRUSTED_DEVICE_MESSAGE });
+  assert.equal(device.message, 'Access denied: Access to this app requires a trusted device.');
+  assert.equal(device.denial?.fix, APP_UNTRUSTED_DEVICE_REMEDY);
+  assert.match(device.denial?.why ?? '', /role that allows this app requires a trusted device/);
+
+  const roles = describeError({
+    code: ErrorCode.ACCESS_DENIED,
+    message: 'access to app denied: app "grafana" is denied by role "no-prod"',
+  });
+  assert.equal(roles.message, 'Access denied: Access to app denied: app "grafana" is denied by role "no-prod".');
+  assert.match(roles.denial?.fix ?? '', /role that allows this app/);
 });

@@ -5,6 +5,11 @@
 // address, the authorizer's reason, a lock, a lost connection) are worded here. Main's own message
 // is shown as the detail where the table says it names something specific.
 import type { IpcError } from '../../src-main/ipc/contract.ts';
+import {
+  APP_ACCESS_DENIED_MESSAGE,
+  APP_UNTRUSTED_DEVICE_MESSAGE,
+  APP_UNTRUSTED_DEVICE_REMEDY,
+} from '../../src-shared/app-pages.ts';
 import { ErrorCode, errorCodeInfo, isErrorCode } from '../../src-shared/errors.ts';
 
 export interface ErrorText {
@@ -80,6 +85,22 @@ function accessDenied(error: IpcError): ErrorText {
       },
     };
   }
+  if (error.message.startsWith(APP_ACCESS_DENIED_MESSAGE)) {
+    // The app service's refusal: no role allows this app, or one denies it (app_labels).
+    return {
+      message: `Access denied: ${reason}`,
+      nextStep,
+      denial: {
+        reason,
+        why:
+          'Every connection to an app is checked against your roles (which apps, by their labels) when it opens ' +
+          'and again for every request. The cluster decided this app is not allowed for you.',
+        fix:
+          'Ask your administrator for a role that allows this app, then log out and in again so your session ' +
+          'picks up the change, and launch the app again.',
+      },
+    };
+  }
   if (/access to db denied/i.test(error.message)) {
     // The db service's refusal of a db user / db name the roles do not allow.
     return {
@@ -113,6 +134,21 @@ function accessDenied(error: IpcError): ErrorText {
 
 function deviceUntrusted(error: IpcError): ErrorText {
   const reason = denialReason(error.message);
+  if (error.message.includes(APP_UNTRUSTED_DEVICE_MESSAGE)) {
+    // An app's role requires a trusted device (device_trust_mode): the app's own remedy, the
+    // same words as the page the browser got.
+    return {
+      message: `Access denied: ${reason}`,
+      nextStep: errorCodeInfo(ErrorCode.DEVICE_UNTRUSTED).nextStep,
+      denial: {
+        reason,
+        why:
+          'A role that allows this app requires a trusted device, and this session was not started on one: its ' +
+          'certificates carry no device identity (the device indicator in the top bar says why).',
+        fix: APP_UNTRUSTED_DEVICE_REMEDY,
+      },
+    };
+  }
   return {
     message: `Access denied: ${reason}`,
     nextStep: errorCodeInfo(ErrorCode.DEVICE_UNTRUSTED).nextStep,

@@ -1,12 +1,14 @@
 // One place that builds the stores for a GatehouseApi, wires main's events into them, and
 // holds the few actions that touch more than one store.
 import type {
+  AppSummary,
   ClusterSummary,
   DatabaseSummary,
   GatehouseApi,
   IpcError,
   ServerSummary,
 } from '../../src-main/ipc/contract.ts';
+import { createAppsStore, type AppsStore } from './apps-store.ts';
 import { createDatabasesStore, type DatabasesStore } from './databases-store.ts';
 import { createGatewaysStore, type GatewaysStore } from './gateways-store.ts';
 import { createServersStore, type ServersStore } from './servers-store.ts';
@@ -30,6 +32,11 @@ export interface AppActions {
     db: DatabaseSummary,
     choice: { dbUser: string; dbName?: string },
   ): Promise<IpcError | undefined>;
+  /**
+   * An app's gateway (opened, or the open one) and its tab; a web app is then opened in the
+   * browser. The error when main refused to open the gateway (a failed browser launch shows in the tab).
+   */
+  openApp(proxy: string, app: AppSummary): Promise<IpcError | undefined>;
   selectGateway(gatewayId: string): void;
   closeGateway(gatewayId: string): Promise<void>;
   /** A terminal tab running the gateway's client (psql / mariadb), built and started by main. */
@@ -41,6 +48,7 @@ export interface AppStores {
   session: SessionStore;
   servers: ServersStore;
   databases: DatabasesStore;
+  apps: AppsStore;
   gateways: GatewaysStore;
   terminals: TerminalsStore;
   ui: UiStore;
@@ -49,12 +57,21 @@ export interface AppStores {
   dispose(): void;
 }
 
-export function createAppStores(api: GatehouseApi, warn: (message: string) => void = () => {}): AppStores {
+/**
+ * `openUrl` opens a URL in a new browser tab: Launch's stand-in when main cannot open the
+ * browser (the browser host); the Electron renderer never needs it.
+ */
+export function createAppStores(
+  api: GatehouseApi,
+  warn: (message: string) => void = () => {},
+  openUrl?: (url: string) => void,
+): AppStores {
   const session = createSessionStore(api);
   const onSessionExpired = (proxy: string) => session.getState().markExpired(proxy);
   const servers = createServersStore({ api, onSessionExpired });
   const databases = createDatabasesStore({ api, onSessionExpired });
-  const gateways = createGatewaysStore({ api, onSessionExpired });
+  const apps = createAppsStore({ api, onSessionExpired });
+  const gateways = createGatewaysStore({ api, onSessionExpired, ...(openUrl ? { openUrl } : {}) });
   const terminals = createTerminalsStore({ api, onSessionExpired, warn });
   const ui = createUiStore();
   /** After a tab went away: back to the resource browser when no tab of either kind is left. */
@@ -106,6 +123,7 @@ export function createAppStores(api: GatehouseApi, warn: (message: string) => vo
       await session.getState().logout(proxy);
       servers.getState().forget(proxy);
       databases.getState().forget(proxy);
+      apps.getState().forget(proxy);
     },
 
     async removeCluster(proxy) {
@@ -115,6 +133,7 @@ export function createAppStores(api: GatehouseApi, warn: (message: string) => vo
       if (await session.getState().removeCluster(proxy)) {
         servers.getState().forget(proxy);
         databases.getState().forget(proxy);
+        apps.getState().forget(proxy);
       }
     },
 
@@ -146,6 +165,14 @@ export function createAppStores(api: GatehouseApi, warn: (message: string) => vo
       return undefined;
     },
 
+    async openApp(proxy, app) {
+      const created = await gateways.getState().createApp({ proxy, app: app.name });
+      if (!created.ok) return created.error;
+      ui.getState().showGateway();
+      if (app.kind === 'http') await gateways.getState().launch(created.id);
+      return undefined;
+    },
+
     selectGateway(gatewayId) {
       gateways.getState().activate(gatewayId);
       ui.getState().showGateway();
@@ -158,7 +185,7 @@ export function createAppStores(api: GatehouseApi, warn: (message: string) => vo
 
     runGatewayClient(gatewayId) {
       const tab = gateways.getState().tabs.find((t) => t.gateway.id === gatewayId);
-      if (!tab) return;
+      if (tab?.gateway.kind !== 'db') return;
       const { gateway } = tab;
       const program = gateway.protocol === 'postgres' ? 'psql' : 'mariadb';
       terminals.getState().openClientTab(gateway.proxy, { ...gateway, program });
@@ -171,6 +198,7 @@ export function createAppStores(api: GatehouseApi, warn: (message: string) => vo
     session,
     servers,
     databases,
+    apps,
     gateways,
     terminals,
     ui,

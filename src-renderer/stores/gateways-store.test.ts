@@ -3,7 +3,7 @@
 // the gateway id alone, and the tabs coming back after a reload (main owns the gateways).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DatabaseSummary, GatewaySummary } from '../../src-main/ipc/contract.ts';
+import type { DatabaseSummary, DbGatewaySummary } from '../../src-main/ipc/contract.ts';
 import { ErrorCode } from '../../src-shared/errors.ts';
 import { createFakeApi, fail, ok } from '../test-support/fake-api.ts';
 import { createAppStores } from './app-stores.ts';
@@ -17,7 +17,7 @@ const orders: DatabaseSummary = {
   allowedDbUsers: ['alice'],
   allowedDbNames: ['sales'],
 };
-const gateway = (over: Partial<GatewaySummary> = {}): GatewaySummary => ({
+const gateway = (over: Partial<DbGatewaySummary> = {}): DbGatewaySummary => ({
   id: 'g1',
   proxy: 'demo:3080',
   kind: 'db',

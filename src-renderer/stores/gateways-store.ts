@@ -1,8 +1,8 @@
-// The local database gateways main holds for this app, as tabs. Main owns them (they outlive a
+// The local gateways (databases, apps) main holds for this app, as tabs. Main owns them (they outlive a
 // renderer reload: load() lists them again); this store mirrors main's `gateways.status` /
 // `gateways.closed` events and does the IPC for create, port changes and close.
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { GatehouseApi, GatewaySummary, IpcError, RequestInput } from '../../src-main/ipc/contract.ts';
+import type { GatehouseApi, GatewaySummary, IpcError, IpcResult, RequestInput } from '../../src-main/ipc/contract.ts';
 import { ErrorCode } from '../../src-shared/errors.ts';
 import { isSessionError } from './session-store.ts';
 
@@ -20,8 +20,12 @@ export interface GatewaysState {
   /** Lists main's gateways (at start and after a reload); keeps the active one if it still exists. */
   load(): Promise<void>;
   /** Opens a gateway; on success it becomes a tab (active), on failure the error is returned. */
-  create(input: RequestInput<'gateways.createDb'>): Promise<{ ok: true; id: string } | { ok: false; error: IpcError }>;
+  create(input: RequestInput<'gateways.createDb'>): Promise<Created>;
+  /** Opens (or finds the open) gateway to an app; a tab as create(). */
+  createApp(input: RequestInput<'gateways.createApp'>): Promise<Created>;
   setPort(id: string, port: number): Promise<boolean>;
+  /** Opens a web app's gateway in the browser (main does, or `openUrl` when main cannot); false on failure (shown in the tab). */
+  launch(id: string): Promise<boolean>;
   close(id: string): Promise<void>;
   activate(id: string): void;
   /** Drops the tabs of a cluster (main closed them when it was logged out of). */
@@ -32,19 +36,26 @@ export interface GatewaysState {
 
 export type GatewaysStore = StoreApi<GatewaysState>;
 
+type Created = { ok: true; id: string } | { ok: false; error: IpcError };
+
 export interface GatewaysStoreDeps {
   api: GatehouseApi;
   onSessionExpired(proxy: string): void;
+  /**
+   * Opens a URL in a new browser tab: what Launch does when main cannot open the browser itself
+   * (the browser host, where this renderer is a tab of the user's browser).
+   */
+  openUrl?(url: string): void;
 }
 
 /** "127.0.0.1:5432": where to point a client. */
 export const gatewayAddress = (g: Pick<GatewaySummary, 'localAddress' | 'localPort'>) =>
   `${g.localAddress}:${g.localPort}`;
 
-/** "alice@orders": the tab's name (db user at the database resource). */
-export const gatewayTitle = (g: Pick<GatewaySummary, 'dbUser' | 'database'>) => `${g.dbUser}@${g.database}`;
+/** The tab's name: "alice@orders" (db user at the database resource) or the app's name ("grafana"). */
+export const gatewayTitle = (g: GatewaySummary) => (g.kind === 'app' ? g.app : `${g.dbUser}@${g.database}`);
 
-export function createGatewaysStore({ api, onSessionExpired }: GatewaysStoreDeps): GatewaysStore {
+export function createGatewaysStore({ api, onSessionExpired, openUrl }: GatewaysStoreDeps): GatewaysStore {
   return createStore<GatewaysState>()((set, get) => {
     const update = (id: string, change: (t: GatewayTab) => GatewayTab) =>
       set({ tabs: get().tabs.map((t) => (t.gateway.id === id ? change(t) : t)) });
@@ -56,6 +67,17 @@ export function createGatewaysStore({ api, onSessionExpired }: GatewaysStoreDeps
       let active = get().activeGatewayId;
       if (active === id) active = (rest[index] ?? rest[index - 1])?.gateway.id;
       set({ tabs: rest, activeGatewayId: active });
+    };
+
+    /** A created gateway becomes the active tab; a session error marks the session expired. */
+    const opened = (proxy: string, result: IpcResult<GatewaySummary>): Created => {
+      if (!result.ok) {
+        if (isSessionError(result.error)) onSessionExpired(proxy);
+        return { ok: false, error: result.error };
+      }
+      get().handleStatus(result.value);
+      set({ activeGatewayId: result.value.id });
+      return { ok: true, id: result.value.id };
     };
 
     return {
@@ -72,14 +94,11 @@ export function createGatewaysStore({ api, onSessionExpired }: GatewaysStoreDeps
       },
 
       async create(input) {
-        const result = await api.gateways.createDb(input);
-        if (!result.ok) {
-          if (isSessionError(result.error)) onSessionExpired(input.proxy);
-          return { ok: false, error: result.error };
-        }
-        get().handleStatus(result.value);
-        set({ activeGatewayId: result.value.id });
-        return { ok: true, id: result.value.id };
+        return opened(input.proxy, await api.gateways.createDb(input));
+      },
+
+      async createApp(input) {
+        return opened(input.proxy, await api.gateways.createApp(input));
       },
 
       async setPort(id, port) {
@@ -90,6 +109,25 @@ export function createGatewaysStore({ api, onSessionExpired }: GatewaysStoreDeps
           result.ok ? { gateway: result.value, busy: false } : { ...t, busy: false, actionError: result.error },
         );
         return result.ok;
+      },
+
+      async launch(id) {
+        if (!get().tabs.some((t) => t.gateway.id === id)) return false;
+        update(id, ({ actionError: _cleared, ...t }) => t);
+        const result = await api.gateways.launchApp({ gatewayId: id });
+        if (!result.ok) {
+          update(id, (t) => ({ ...t, actionError: result.error }));
+          return false;
+        }
+        if (!result.value.opened) {
+          if (!openUrl) {
+            const message = `open ${result.value.url} in your browser`;
+            update(id, (t) => ({ ...t, actionError: { code: ErrorCode.INTERNAL, message } }));
+            return false;
+          }
+          openUrl(result.value.url);
+        }
+        return true;
       },
 
       async close(id) {

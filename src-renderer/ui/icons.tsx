@@ -78,3 +78,15 @@ export function DatabaseIcon({ size = 40 }: { size?: number }) {
     </svg>
   );
 }
+
+/** An app window: the apps empty state (40 px) and app gateway tabs (14 px). */
+export function AppIcon({ size = 40 }: { size?: number }) {
+  return (
+    <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true" focusable="false">
+      <rect x="3" y="4" width="18" height="16" rx="2" fill="none" stroke="currentColor" strokeWidth="1.5" />
+      <path d="M3 8.5h18" stroke="currentColor" strokeWidth="1.5" />
+      <circle cx="6" cy="6.3" r="0.9" fill="currentColor" />
+      <circle cx="8.8" cy="6.3" r="0.9" fill="currentColor" />
+    </svg>
+  );
+}

@@ -1,6 +1,6 @@
 // "Resources": what the user may reach on the current cluster — servers (with a login picker and
-// Connect per row) and databases (Connect opens the db user / db name dialog) — filtered by kind
-// and by the one search box.
+// Connect per row), databases (Connect opens the db user / db name dialog) and apps (Launch /
+// Connect open a gateway) — filtered by kind and by the one search box.
 import { useEffect, useId, useMemo } from 'react';
 import type { ClusterSummary, ServerSummary } from '../../src-main/ipc/contract.ts';
 import type { ResourceKind } from '../databases/database-filter.ts';
@@ -8,16 +8,18 @@ import { filterServers, labelChips } from '../servers/server-filter.ts';
 import { loginFor } from '../stores/servers-store.ts';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { SearchIcon, ServerIcon } from './icons.tsx';
+import { AppsSection } from './apps-section.tsx';
 import { DatabasesSection } from './databases-section.tsx';
-import { useDatabases, useServers, useStores, useUi } from './stores-context.tsx';
+import { useApps, useDatabases, useServers, useStores, useUi } from './stores-context.tsx';
 
 export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hidden: boolean }) {
-  const { servers: store, databases, ui } = useStores();
+  const { servers: store, databases, apps, ui } = useStores();
   const query = useServers((s) => s.query);
   const kind = useUi((s) => s.resourceKind);
   // Counted once listed: a failed list has no count to give.
   const serverCount = useServers((s) => countOf(s.byProxy[cluster.proxy], (l) => l.servers));
   const databaseCount = useDatabases((s) => countOf(s.byProxy[cluster.proxy], (l) => l.databases));
+  const appCount = useApps((s) => countOf(s.byProxy[cluster.proxy], (l) => l.apps));
   const sessionKey = cluster.session?.validUntil;
   const expired = cluster.session?.expired === true;
   const searchId = useId();
@@ -28,11 +30,15 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
     if (expired) return;
     void store.getState().load(cluster.proxy);
     void databases.getState().load(cluster.proxy);
-  }, [store, databases, cluster.proxy, sessionKey, expired]);
+    void apps.getState().load(cluster.proxy);
+  }, [store, databases, apps, cluster.proxy, sessionKey, expired]);
 
+  // Servers always count; databases and apps only when there are some ("0 apps" in a cluster
+  // without an app service says nothing useful).
   const counts = [
     ...(serverCount !== undefined ? [plural(serverCount, 'server')] : []),
-    ...(databaseCount !== undefined ? [plural(databaseCount, 'database')] : []),
+    ...(databaseCount ? [plural(databaseCount, 'database')] : []),
+    ...(appCount ? [plural(appCount, 'app')] : []),
   ];
 
   return (
@@ -41,14 +47,12 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
         <div>
           <h1>Resources</h1>
           <p className="page-subtitle">
-            {counts.length
-              ? `${counts.join(' and ')} in ${cluster.clusterName}`
-              : `Resources in ${cluster.clusterName}`}
+            {counts.length ? `${listWords(counts)} in ${cluster.clusterName}` : `Resources in ${cluster.clusterName}`}
           </p>
         </div>
         <div className="search">
           <label htmlFor={searchId} className="visually-hidden">
-            Search servers and databases
+            Search servers, databases and apps
           </label>
           <SearchIcon />
           <input
@@ -63,8 +67,9 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
         </div>
       </div>
       <KindFilter kind={kind} onChange={(k) => ui.getState().setResourceKind(k)} />
-      {kind !== 'databases' && <ServersSection cluster={cluster} />}
-      {kind !== 'servers' && <DatabasesSection cluster={cluster} />}
+      {(kind === 'all' || kind === 'servers') && <ServersSection cluster={cluster} />}
+      {(kind === 'all' || kind === 'databases') && <DatabasesSection cluster={cluster} />}
+      {(kind === 'all' || kind === 'apps') && <AppsSection cluster={cluster} />}
     </main>
   );
 }
@@ -74,13 +79,18 @@ const countOf = <L extends { status: string }>(list: L | undefined, items: (l: L
 
 const plural = (n: number, word: string) => `${n} ${n === 1 ? word : `${word}s`}`;
 
+/** "a", "a and b", "a, b and c". */
+const listWords = (words: string[]) =>
+  words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)!}`;
+
 const KINDS: Array<{ kind: ResourceKind; label: string }> = [
   { kind: 'all', label: 'All' },
   { kind: 'servers', label: 'Servers' },
   { kind: 'databases', label: 'Databases' },
+  { kind: 'apps', label: 'Apps' },
 ];
 
-/** All / Servers / Databases as a radio group (arrow keys move between them, as radios do). */
+/** All / Servers / Databases / Apps as a radio group (arrow keys move between them, as radios do). */
 function KindFilter({ kind, onChange }: { kind: ResourceKind; onChange: (kind: ResourceKind) => void }) {
   const name = useId();
   return (

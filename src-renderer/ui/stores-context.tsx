@@ -2,6 +2,7 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { AppStores } from '../stores/app-stores.ts';
+import type { AppsState } from '../stores/apps-store.ts';
 import type { DatabasesState } from '../stores/databases-store.ts';
 import type { GatewaysState } from '../stores/gateways-store.ts';
 import type { ServersState } from '../stores/servers-store.ts';
@@ -26,6 +27,7 @@ export function useStores(): AppStores {
 export const useSession = <T,>(select: (s: SessionState) => T): T => useStore(useStores().session, select);
 export const useServers = <T,>(select: (s: ServersState) => T): T => useStore(useStores().servers, select);
 export const useDatabases = <T,>(select: (s: DatabasesState) => T): T => useStore(useStores().databases, select);
+export const useApps = <T,>(select: (s: AppsState) => T): T => useStore(useStores().apps, select);
 export const useGateways = <T,>(select: (s: GatewaysState) => T): T => useStore(useStores().gateways, select);
 export const useTerminals = <T,>(select: (s: TerminalsState) => T): T => useStore(useStores().terminals, select);
 export const useUi = <T,>(select: (s: UiState) => T): T => useStore(useStores().ui, select);

@@ -1,11 +1,12 @@
 // The tab strip: role="tablist", a tab "<login>@<node>" per terminal and next to it (not inside,
 // so the tab's name stays exactly "<login>@<node>") its "Close <login>@<node>" button; then a tab
-// "Gateway <db user>@<database>" per database gateway with "Close gateway <db user>@<database>".
+// "Gateway <db user>@<database>" per database gateway with "Close gateway <db user>@<database>"
+// ("Gateway <app>" for an app's).
 // Arrow keys move between tabs (roving tabindex); Delete closes the focused one.
 import { useRef, type KeyboardEvent } from 'react';
 import { gatewayTitle } from '../stores/gateways-store.ts';
 import type { TerminalTab } from '../stores/terminals-store.ts';
-import { CloseIcon, DatabaseIcon } from './icons.tsx';
+import { AppIcon, CloseIcon, DatabaseIcon } from './icons.tsx';
 import { useGateways, useStores, useTerminals, useUi } from './stores-context.tsx';
 
 export const TERMINAL_KEYS_HINT_ID = 'terminal-keys-hint';
@@ -22,6 +23,8 @@ interface StripItem {
   selected: boolean;
   closeLabel: string;
   gateway: boolean;
+  /** Which icon a gateway tab shows. */
+  gatewayKind?: 'db' | 'app';
   select(): void;
   close(): void;
 }
@@ -63,6 +66,7 @@ export function TerminalTabs() {
       selected: view === 'gateway' && gateway.id === activeGatewayId,
       closeLabel: `Close gateway ${gatewayTitle(gateway)}`,
       gateway: true,
+      gatewayKind: gateway.kind,
       select: () => actions.selectGateway(gateway.id),
       close: () => void actions.closeGateway(gateway.id),
     })),
@@ -116,7 +120,8 @@ export function TerminalTabs() {
               onKeyDown={(e) => onKey(e, i, item)}
             >
               <span className={`tab-dot tab-dot-${item.dot}`} aria-hidden="true" />
-              {item.gateway && <DatabaseIcon size={14} />}
+              {item.gatewayKind === 'db' && <DatabaseIcon size={14} />}
+              {item.gatewayKind === 'app' && <AppIcon size={14} />}
               {item.gateway && <span className="visually-hidden">Gateway </span>}
               {item.label}
             </button>
