@@ -1,7 +1,7 @@
 // Types for the part of autocannon's programmatic API (npm, no bundled types) that
 // bench/app-access.ts uses: one run against a URL, its latency histogram and request rate.
 declare module 'autocannon' {
-  interface Options {
+  export interface Options {
     url: string;
     connections?: number;
     /** Seconds. */
@@ -10,7 +10,7 @@ declare module 'autocannon' {
     timeout?: number;
     headers?: Record<string, string>;
   }
-  interface Histogram {
+  export interface Histogram {
     average: number;
     mean: number;
     stddev: number;
@@ -21,7 +21,7 @@ declare module 'autocannon' {
     p99: number;
     p999: number;
   }
-  interface Result {
+  export interface Result {
     requests: Histogram & { total: number; sent: number };
     /** Milliseconds. */
     latency: Histogram;

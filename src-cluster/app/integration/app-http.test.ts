@@ -17,6 +17,7 @@ import { NGINX_INDEX_HTML, NGINX_INDEX_TEXT } from '../../../test-support/apps/n
 import { APP_ACCESS_DENIED_MESSAGE } from '../../../src-shared/app-pages.ts';
 import {
   appRoleYaml,
+  auditEvents,
   ECHO_APP,
   ECHO_REWRITE,
   startAppGateway,
