@@ -17,6 +17,7 @@ import {
   SEED_TRUSTED_APPS_ROLE,
   startAppGateway,
   startAppWorld,
+  TCP_APP,
   verifyAppJwt,
   WEB_APP,
   type AppGateway,
@@ -153,6 +154,26 @@ describe('application access: device trust and locks', () => {
       const next = await curl(['-w', CURL_STATS, `${g.url}/`]);
       assert.equal(curlStats(next.stdout)[0]?.code, 403, next.stdout);
       assert.match(next.stdout, /lock targeting User:"tina" is in force: app cut/);
+    } finally {
+      unlock(name);
+      ws.terminate();
+    }
+  });
+
+  test('a user lock closes a live TCP app stream (a WebSocket relayed as bytes) and the gateway prints the lock for the next one', async () => {
+    const g = await gateway('tina', TCP_APP);
+    const ws = await openWebSocket(`ws://127.0.0.1:${g.port}/ws`);
+    assert.equal(await echoOnce(ws, 'over tcp'), 'over tcp');
+    const wsClosed = closed(ws);
+    const name = lock('--user=tina', '--message=tcp cut');
+    try {
+      const code = await Promise.race([wsClosed, sleep(10_000).then(() => 'timeout' as const)]);
+      assert.notEqual(code, 'timeout', 'the TCP stream is still open 10 s after the lock');
+      const next = await curl([`${g.url}/`]);
+      assert.notEqual(next.status, 0, 'a locked TCP connection returned data');
+      const deadline = Date.now() + 5000;
+      while (!/tcp cut/.test(g.output()) && Date.now() < deadline) await sleep(50);
+      assert.match(g.output(), /lock targeting User:"tina" is in force: tcp cut/);
     } finally {
       unlock(name);
       ws.terminate();
