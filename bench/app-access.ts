@@ -3,6 +3,8 @@
 //   requests: autocannon (programmatic), keep-alive, 32 connections, N s, nginx's static page,
 //             through `gate proxy app` vs direct: req/s ratio (goal ≥ 0.7x) and p99 latency added
 //             (goal < 2 ms)
+//   (each also through the same nginx registered as a TCP app — a byte relay in the app service —
+//   to tell the HTTP reverse proxy's cost from the TLS legs')
 //   download: a 256 MiB file (sparse on disk: nginx sends it with sendfile) with curl, through vs
 //             direct: MiB/s ratio (goal ≥ 0.8x)
 // The path measured: plain HTTP to `gate proxy app` (its own process) → TLS with the route
@@ -35,6 +37,7 @@ const RUNS = Number(process.env.BENCH_APP_RUNS ?? 1);
 const PROBES = Number(process.env.BENCH_APP_PROBES ?? 2000);
 const WARMUP_SECONDS = 2;
 const APP = 'bench-web';
+const TCP_APP = 'bench-web-tcp';
 const PASSWORD = 'bench-password-1';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -45,6 +48,8 @@ const fixed = (x: number, d = 0) => x.toFixed(d).replace(/\B(?=(\d{3})+(?!\d))/g
 interface GatewaySide {
   cluster: TestCluster;
   gateway: AppGateway;
+  /** The same nginx as a TCP app (a byte relay in the app service): what the HTTP proxying itself costs. */
+  tcpGateway: AppGateway;
 }
 
 /** A cluster with an app service, nginx registered as an app, a user allowed it, `gate proxy app` running. */
@@ -58,6 +63,7 @@ async function startGatewaySide(nginx: NginxServer): Promise<GatewaySide> {
   try {
     await cluster.start();
     cluster.apply(appResourceYaml({ name: APP, uri: nginx.url, labels: { env: 'bench' } }));
+    cluster.apply(appResourceYaml({ name: TCP_APP, uri: `tcp://127.0.0.1:${nginx.port}`, labels: { env: 'bench' } }));
     cluster.apply(appRoleYaml('bench-apps', { '*': '*' }));
     const add = cluster.gatectl(['users', 'add', 'bench', '--roles=bench-apps', '--password-stdin'], `${PASSWORD}\n`);
     if (add.status !== 0) throw new Error(`gatectl users add: ${add.stderr}`);
@@ -69,7 +75,8 @@ async function startGatewaySide(nginx: NginxServer): Promise<GatewaySide> {
     );
     if (login.status !== 0) throw new Error(`gate login: ${login.stderr}`);
     const gateway = await startAppGateway({ cluster, home }, 'bench', APP);
-    return { cluster, gateway };
+    const tcpGateway = await startAppGateway({ cluster, home }, 'bench', TCP_APP);
+    return { cluster, gateway, tcpGateway };
   } catch (e) {
     await cluster.destroy();
     throw e;
@@ -134,41 +141,52 @@ async function unloadedLatency(directUrl: string, gatewayUrl: string | undefined
   console.log(`  added: p50 ${ms(pct(g, 50) - pct(d, 50))}  p99 ${ms(pct(g, 99) - pct(d, 99))} (goal < 2 ms at p99)`);
 }
 
-async function requestsPerSecond(directUrl: string, gatewayUrl: string | undefined): Promise<void> {
+/** Where the same page and file are reached: nginx itself, the HTTP app, the TCP app. */
+interface Targets {
+  direct: string;
+  http?: string;
+  tcp?: string;
+}
+const HTTP_LABEL = 'through gate proxy app:';
+const TCP_LABEL = '  (same, as a TCP app):';
+
+async function requestsPerSecond(t: Targets): Promise<void> {
   console.log(
     `autocannon, keep-alive, ${CONNECTIONS} connections, ${SECONDS} s, nginx's static page, ${RUNS} run(s) each:`,
   );
-  await load(directUrl, WARMUP_SECONDS);
-  if (gatewayUrl) await load(gatewayUrl, WARMUP_SECONDS);
-  const direct: Result[] = [];
-  const gateway: Result[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    direct.push(await load(directUrl, SECONDS));
-    if (gatewayUrl) gateway.push(await load(gatewayUrl, SECONDS));
-  }
-  const rps = (rs: Result[]) => median(rs.map((r) => r.requests.average));
-  const p99 = (rs: Result[]) => median(rs.map((r) => r.latency.p99));
-  const p50 = (rs: Result[]) => median(rs.map((r) => r.latency.p50));
-  console.log(`  direct:                 ${fixed(rps(direct))} req/s, p50 ${p50(direct)} ms, p99 ${p99(direct)} ms`);
-  if (!gatewayUrl) return;
-  console.log(`  through gate proxy app: ${fixed(rps(gateway))} req/s, p50 ${p50(gateway)} ms, p99 ${p99(gateway)} ms`);
-  console.log(`  ratio: ${(rps(gateway) / rps(direct)).toFixed(2)}x (goal ≥ 0.7x)`);
-  console.log(`  p99 added: ${(p99(gateway) - p99(direct)).toFixed(2)} ms (goal < 2 ms)`);
+  const urls = [t.direct, t.http, t.tcp].filter((u): u is string => u !== undefined).map((u) => `${u}/`);
+  for (const url of urls) await load(url, WARMUP_SECONDS);
+  const results = new Map<string, Result[]>(urls.map((u) => [u, []]));
+  for (let i = 0; i < RUNS; i++) for (const url of urls) results.get(url)!.push(await load(url, SECONDS));
+  const rps = (url: string) => median(results.get(url)!.map((r) => r.requests.average));
+  const p50 = (url: string) => median(results.get(url)!.map((r) => r.latency.p50));
+  const p99 = (url: string) => median(results.get(url)!.map((r) => r.latency.p99));
+  const line = (label: string, url: string) =>
+    console.log(`  ${label.padEnd(24)} ${fixed(rps(url))} req/s, p50 ${p50(url)} ms, p99 ${p99(url)} ms`);
+  const direct = `${t.direct}/`;
+  line('direct:', direct);
+  if (!t.http) return;
+  const http = `${t.http}/`;
+  line(HTTP_LABEL, http);
+  if (t.tcp) line(TCP_LABEL, `${t.tcp}/`);
+  console.log(`  ratio: ${(rps(http) / rps(direct)).toFixed(2)}x (goal ≥ 0.7x)`);
+  console.log(`  p99 added: ${(p99(http) - p99(direct)).toFixed(2)} ms (goal < 2 ms)`);
 }
 
-async function downloads(nginx: NginxServer, gatewayUrl: string | undefined): Promise<void> {
+async function downloads(nginx: NginxServer, t: Targets): Promise<void> {
   const path = nginx.largeFile.path;
   console.log(`\n${MIB} MiB download with curl, ${RUNS} run(s) each:`);
-  const direct: number[] = [];
-  const gateway: number[] = [];
+  const bases = [t.direct, t.http, t.tcp].filter((u): u is string => u !== undefined);
+  const speeds = new Map<string, number[]>(bases.map((u) => [u, []]));
   for (let i = 0; i < RUNS; i++) {
-    direct.push(await download(`${nginx.url}${path}`, nginx.largeFile.bytes));
-    if (gatewayUrl) gateway.push(await download(`${gatewayUrl}${path}`, nginx.largeFile.bytes));
+    for (const base of bases) speeds.get(base)!.push(await download(`${base}${path}`, nginx.largeFile.bytes));
   }
-  console.log(`  direct:                 ${fixed(median(direct))} MiB/s`);
-  if (!gatewayUrl) return;
-  console.log(`  through gate proxy app: ${fixed(median(gateway))} MiB/s`);
-  console.log(`  ratio: ${(median(gateway) / median(direct)).toFixed(2)}x (goal ≥ 0.8x)`);
+  const speed = (base: string) => median(speeds.get(base)!);
+  console.log(`  ${'direct:'.padEnd(24)} ${fixed(speed(t.direct))} MiB/s`);
+  if (!t.http) return;
+  console.log(`  ${HTTP_LABEL.padEnd(24)} ${fixed(speed(t.http))} MiB/s`);
+  if (t.tcp) console.log(`  ${TCP_LABEL.padEnd(24)} ${fixed(speed(t.tcp))} MiB/s`);
+  console.log(`  ratio: ${(speed(t.http) / speed(t.direct)).toFixed(2)}x (goal ≥ 0.8x)`);
 }
 
 async function main(): Promise<void> {
@@ -181,11 +199,13 @@ async function main(): Promise<void> {
       );
       return undefined;
     });
-    await requestsPerSecond(`${nginx.url}/`, side ? `${side.gateway.url}/` : undefined);
+    const targets: Targets = { direct: nginx.url, http: side?.gateway.url, tcp: side?.tcpGateway.url };
+    await requestsPerSecond(targets);
     await unloadedLatency(`${nginx.url}/`, side ? `${side.gateway.url}/` : undefined);
-    await downloads(nginx, side?.gateway.url);
+    await downloads(nginx, targets);
   } finally {
     await side?.gateway.stop();
+    await side?.tcpGateway.stop();
     await side?.cluster.destroy();
     await nginx.stop();
   }
