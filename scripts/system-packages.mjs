@@ -28,6 +28,9 @@ export const TEST_PACKAGES = {
   'postgresql-client-15': 'psql, the client the database tests and bench:db drive through the gateway',
   'mariadb-server': 'MariaDB 10.11 server (mariadbd, mariadb-install-db) for the MySQL-protocol tests',
   'mariadb-client': 'the mariadb / mysql client the MySQL-protocol tests drive through the gateway',
+  // Application access (issue 14): test-support/apps/nginx.ts starts a real web app upstream.
+  'nginx-light': "nginx as the app tests' and bench:app-access's upstream (static page, large file, proxied WebSocket)",
+  curl: 'the HTTP client the app tests drive through `gate proxy app`',
 };
 
 const APT_TIMEOUT_MS = 20 * 60_000;
