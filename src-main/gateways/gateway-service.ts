@@ -164,9 +164,14 @@ export class GatewayService {
       access: input.access,
       ...(this.deps.logger ? { logger: this.deps.logger } : {}),
     });
-    // An app gateway gets its route certificate now: a refusal to issue it (app gone, login
-    // expired) is the caller's error, not every connection's; later ones reuse it.
-    if (route.kind === 'app') await keeper.current();
+    // An app gateway asks for its route certificate now, so a browser's first connection does
+    // not wait for the cluster; a failure is not the caller's (each connection then says why,
+    // as the denial page: the app shows that page rather than failing Launch).
+    if (route.kind === 'app') {
+      keeper.current().catch((e: Error) => {
+        this.deps.logger?.warn('app route certificate not issued yet', { route: route.name, reason: e.message });
+      });
+    }
     const dial = proxyRouteDialer(this.deps.protocols, input.access, () => keeper.current());
     const refusal = protocol.refusal?.(route);
     const gateway = new LocalGateway({

@@ -60,6 +60,9 @@ export async function proxyApp(ctx: CommandContext, name: string, opts: ProxyApp
       stored.certificate,
     );
   }
+  // Issued (or taken from the cache) before listening: a refusal to issue one is this command's
+  // error and exit code, not every connection's; the gateway's connections reuse it.
+  await access.routeCertificate(appLoginRequest(name));
   const route: GatewayRoute = { kind: 'app', name, protocol: app.kind };
   const gateways = new GatewayService({ protocols: builtinRouteProtocols() });
   const info = await gateways.create({

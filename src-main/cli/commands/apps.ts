@@ -1,6 +1,5 @@
 // `gate apps ls`, `gate app login|config|logout`: the apps the user's roles allow, and route
 // certificates for them kept beside the login key (core/app-logins.ts).
-import { APP_ACCESS_DENIED_MESSAGE } from '../../../src-shared/app-pages.ts';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { AppLogins, appLoginRequest, type AppLoginPaths, type StoredAppLogin } from '../../core/app-logins.ts';
 import type { AppInfo, ClusterClient } from '../../core/cluster-client.ts';
@@ -14,15 +13,18 @@ import { labelsText } from './ls.ts';
 export type KnownApp = AppInfo & { kind: AppProtocol };
 
 /**
- * The app as the user's roles let them see it. ListApps hides an app no role allows (or one a
- * role denies), so an app missing from it is either unknown — APP_NOT_FOUND, exit 3 — or
- * hidden by the roles, which a person should hear as a denial, not as "no such app". Only then
- * does one more call ask the cluster whether the app exists (IssueRouteCertificate checks that
- * and nothing about the roles; the certificate is dropped).
+ * The app as the user's roles let them see it; APP_NOT_FOUND (exit 3) when they do not (ListApps
+ * hides an app no role allows or a role denies, as ListDatabases does) or it is gone.
  */
 export async function requireApp(cluster: ClusterClient, profile: Profile, name: string): Promise<KnownApp> {
   const app = (await cluster.listApps(profile)).find((a) => a.name === name);
-  if (!app) throw await missingAppError(cluster, profile, name);
+  if (!app) {
+    throw new GatehouseError(
+      ErrorCode.APP_NOT_FOUND,
+      `no app "${name}" that your roles allow; "gate apps ls" lists the ones you can reach`,
+      { app: name },
+    );
+  }
   if (!(APP_PROTOCOLS as readonly string[]).includes(app.kind)) {
     throw new GatehouseError(
       ErrorCode.INTERNAL,
@@ -30,26 +32,6 @@ export async function requireApp(cluster: ClusterClient, profile: Profile, name:
     );
   }
   return app as KnownApp;
-}
-
-async function missingAppError(cluster: ClusterClient, profile: Profile, name: string): Promise<GatehouseError> {
-  try {
-    await cluster.issueRouteCertificate(profile, appLoginRequest(name));
-  } catch (e) {
-    if (e instanceof GatehouseError && e.code === ErrorCode.APP_NOT_FOUND) {
-      return new GatehouseError(
-        ErrorCode.APP_NOT_FOUND,
-        `no app "${name}" in the cluster; "gate apps ls" lists the ones you can reach`,
-        { app: name },
-      );
-    }
-    return e as Error as GatehouseError; // e.g. a lock on the user or the app: its own words
-  }
-  return new GatehouseError(
-    ErrorCode.ACCESS_DENIED,
-    `${APP_ACCESS_DENIED_MESSAGE}: your roles do not allow app "${name}"; "gate apps ls" lists the ones you can reach`,
-    { app: name },
-  );
 }
 
 /** The `gate apps ls` table; "> " marks apps with a stored `gate app login`. */
