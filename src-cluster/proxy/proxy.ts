@@ -210,7 +210,13 @@ export class ProxyServer {
     if (!issuedByOneOf(new X509Certificate(der), this.opts.userCaPems())) {
       throw new GatehouseError(ErrorCode.ACCESS_DENIED, 'only user certificates may open SSH, database or app routes');
     }
-    return this.clientIdentities.get(der);
+    const identity = this.clientIdentities.get(der);
+    // A resumed TLS session (gateways reuse session tickets) skips certificate verification, so
+    // `authorized` reflects the first handshake: expiry is checked here for every connection.
+    if (identity.notAfter.getTime() <= Date.now()) {
+      throw new GatehouseError(ErrorCode.CERT_EXPIRED, 'client certificate has expired; run "gate login" again');
+    }
+    return identity;
   }
 
   private async relaySsh(socket: tls.TLSSocket): Promise<void> {
