@@ -82,6 +82,8 @@ async function openRoute(
   socket.write(JSON.stringify({ app }) + '\n');
   try {
     await readReply(socket, 10_000);
+    // readReply leaves the stream paused after the line; node:http's parser needs it flowing.
+    socket.resume();
     return { socket };
   } catch (e) {
     socket.destroy();
@@ -107,7 +109,13 @@ function request(
   headers: Record<string, string>,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ createConnection: () => socket, path, headers: { host: 'localhost:8888', ...headers } });
+    const req = http.request({
+      createConnection: () => socket,
+      path,
+      headers: { host: 'localhost:8888', ...headers },
+      timeout: 15_000,
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 15 s')));
     req.on('response', (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => (body += d));
