@@ -4,17 +4,15 @@
 // app service) and what it forwards.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tls from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { ALPN_APP, ALPN_APP_SERVICE, ALPN_TCP } from '../../src-shared/cert-fields.ts';
-import { readLine, readReply } from '../../src-shared/ssh-route.ts';
-import { ErrorCode, type GatehouseError } from '../../src-shared/errors.ts';
-import { createMemoryLogger } from '../log/logger.ts';
-import { ProxyServer } from './proxy.ts';
+import { ErrorCode } from '../../src-shared/errors.ts';
+import type { ProxyServer } from './proxy.ts';
 import type { RoutableApp } from './app-route.ts';
 import type { RoutableService } from './service-route.ts';
 import { hostPair, makeDbTestPki, routeCert, type DbTestPki, type KeyAndCert } from '../db/test-support/db-pki.ts';
+import { hostTlsOf, openRoute, serviceStandIn, startTestProxy } from './test-support/route-test-bed.ts';
 
 let pki: DbTestPki;
 let proxyPair: KeyAndCert;
@@ -25,36 +23,12 @@ const headers: Record<string, unknown>[] = [];
 const apps = new Map<string, RoutableApp>();
 const services = new Map<string, RoutableService>();
 
-/** A service of `role` that answers {"ok":true} to any forwarded header, then echoes. */
-async function serviceStandIn(role: 'app' | 'db'): Promise<string> {
-  const pair = await hostPair(pki.hostCa, role, `${role}1`);
-  const server = tls.createServer({
-    cert: pair.certPem,
-    key: pair.keyPem,
-    ca: [pki.hostCa.certPem],
-    requestCert: true,
-    rejectUnauthorized: true,
-    ALPNProtocols: [ALPN_APP_SERVICE],
-  });
-  server.on('secureConnection', (s) => {
-    s.on('error', () => {});
-    void readLine(s).then((line) => {
-      headers.push({ ...(JSON.parse(line) as Record<string, unknown>), alpn: s.alpnProtocol });
-      s.write('{"ok":true}\n');
-      s.on('data', (d: Buffer) => s.write(`echo:${d.toString()}`));
-      s.resume();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  standIns.push(server);
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 before(async () => {
   pki = await makeDbTestPki();
   proxyPair = await hostPair(pki.hostCa, 'proxy', 'proxy1');
-  const appService = await serviceStandIn('app');
-  const dbService = await serviceStandIn('db');
+  const appService = await serviceStandIn(pki, 'app', ALPN_APP_SERVICE, headers);
+  const dbService = await serviceStandIn(pki, 'db', ALPN_APP_SERVICE, headers);
+  standIns.push(appService.server, dbService.server);
   for (const [name, kind] of [
     ['grafana', 'http'],
     ['redis', 'tcp'],
@@ -63,27 +37,17 @@ before(async () => {
     ['impostor', 'http'],
   ] as const)
     apps.set(name, { name, kind });
-  services.set('grafana', { name: 'apps1', address: appService });
-  services.set('redis', { name: 'apps1', address: appService });
+  services.set('grafana', { name: 'apps1', address: appService.address });
+  services.set('redis', { name: 'apps1', address: appService.address });
   services.set('down', { name: 'apps9', address: '127.0.0.1:1' });
-  services.set('impostor', { name: 'db1', address: dbService });
-  proxy = new ProxyServer({
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    tls: { certPem: proxyPair.certPem, keyPem: proxyPair.keyPem, chainPem: [pki.hostCa.certPem] },
-    userCaPems: () => [pki.userCa.certPem],
-    hostCaPems: () => [pki.hostCa.certPem],
-    apiHandler: (_req, res) => res.end(),
-    backends: { findNode: async () => undefined },
+  services.set('impostor', { name: 'db1', address: dbService.address });
+  ({ proxy, port: proxyPort } = await startTestProxy(pki, proxyPair, {
     apps: {
       findApp: async (name) => apps.get(name),
       appServiceFor: async (name) => services.get(name),
-      hostTls: () => ({ certPem: proxyPair.certPem, keyPem: proxyPair.keyPem, caPems: [pki.hostCa.certPem] }),
+      hostTls: () => hostTlsOf(pki, proxyPair),
     },
-    logger: createMemoryLogger('error'),
-    dialTimeoutMs: 2_000,
-  });
-  proxyPort = (await proxy.start()).port;
+  }));
 });
 
 after(async () => {
@@ -91,30 +55,9 @@ after(async () => {
   for (const s of standIns) s.close();
 });
 
-/** Connects with `client`'s certificate and sends the header ({"app"} for a name); the reply decides. */
-async function open(
-  client: KeyAndCert,
-  app: string | object,
-  alpn = ALPN_APP,
-): Promise<{ socket: tls.TLSSocket; refusal?: GatehouseError }> {
-  const socket = tls.connect({
-    host: '127.0.0.1',
-    port: proxyPort,
-    ca: [pki.hostCa.certPem],
-    cert: client.certPem,
-    key: client.keyPem,
-    ALPNProtocols: [alpn],
-  });
-  await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-  socket.write(JSON.stringify(typeof app === 'string' ? { app } : app) + '\n');
-  try {
-    await readReply(socket, 5_000);
-    return { socket };
-  } catch (e) {
-    socket.destroy();
-    return { socket, refusal: e as GatehouseError };
-  }
-}
+/** Opens the route with the gateway's header ({"app"} for a name, else the object as sent). */
+const open = (client: KeyAndCert, app: string | object, alpn = ALPN_APP) =>
+  openRoute(proxyPort, pki, client, typeof app === 'string' ? { app } : app, alpn);
 
 const route = (name: string) => routeCert(pki.userCa, { user: 'alice', roles: ['dev'], route: { kind: 'app', name } });
 

@@ -3,16 +3,14 @@
 // header and echoes. Covers what the proxy refuses itself and what it forwards.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tls from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { ALPN_DB_SERVICE, ALPN_MYSQL, ALPN_POSTGRES } from '../../src-shared/cert-fields.ts';
-import { readLine, readReply } from '../../src-shared/ssh-route.ts';
-import { ErrorCode, type GatehouseError } from '../../src-shared/errors.ts';
-import { createMemoryLogger } from '../log/logger.ts';
-import { ProxyServer } from './proxy.ts';
+import { ErrorCode } from '../../src-shared/errors.ts';
+import type { ProxyServer } from './proxy.ts';
 import type { RoutableDatabase, RoutableDbService } from './db-route.ts';
 import { hostPair, makeDbTestPki, routeCert, type DbTestPki, type KeyAndCert } from '../db/test-support/db-pki.ts';
+import { hostTlsOf, openRoute, serviceStandIn, startTestProxy } from './test-support/route-test-bed.ts';
 
 let pki: DbTestPki;
 let proxyPair: KeyAndCert;
@@ -24,35 +22,12 @@ const headers: Record<string, unknown>[] = [];
 const databases = new Map<string, RoutableDatabase>();
 const services = new Map<string, RoutableDbService>();
 
-async function serviceStandIn(role: 'db' | 'node'): Promise<{ server: tls.Server; address: string }> {
-  const pair = await hostPair(pki.hostCa, role, `${role}1`);
-  const server = tls.createServer({
-    cert: pair.certPem,
-    key: pair.keyPem,
-    ca: [pki.hostCa.certPem],
-    requestCert: true,
-    rejectUnauthorized: true,
-    ALPNProtocols: [ALPN_DB_SERVICE],
-  });
-  server.on('secureConnection', (s) => {
-    s.on('error', () => {});
-    void readLine(s).then((line) => {
-      headers.push(JSON.parse(line) as Record<string, unknown>);
-      s.write('{"ok":true}\n');
-      s.on('data', (d: Buffer) => s.write(`echo:${d.toString()}`));
-      s.resume();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
 before(async () => {
   pki = await makeDbTestPki();
   proxyPair = await hostPair(pki.hostCa, 'proxy', 'proxy1');
-  const db = await serviceStandIn('db');
+  const db = await serviceStandIn(pki, 'db', ALPN_DB_SERVICE, headers);
   dbService = db.server;
-  const node = await serviceStandIn('node');
+  const node = await serviceStandIn(pki, 'node', ALPN_DB_SERVICE, headers);
   fakeNodeService = node.server;
   databases.set('orders', { name: 'orders', protocol: 'postgres' });
   databases.set('lonely', { name: 'lonely', protocol: 'postgres' });
@@ -61,23 +36,13 @@ before(async () => {
   services.set('orders', { name: 'db1', address: db.address });
   services.set('down', { name: 'db9', address: '127.0.0.1:1' });
   services.set('impostor', { name: 'node1', address: node.address });
-  proxy = new ProxyServer({
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    tls: { certPem: proxyPair.certPem, keyPem: proxyPair.keyPem, chainPem: [pki.hostCa.certPem] },
-    userCaPems: () => [pki.userCa.certPem],
-    hostCaPems: () => [pki.hostCa.certPem],
-    apiHandler: (_req, res) => res.end(),
-    backends: { findNode: async () => undefined },
+  ({ proxy, port: proxyPort } = await startTestProxy(pki, proxyPair, {
     databases: {
       findDatabase: async (name) => databases.get(name),
       dbServiceFor: async (name) => services.get(name),
-      hostTls: () => ({ certPem: proxyPair.certPem, keyPem: proxyPair.keyPem, caPems: [pki.hostCa.certPem] }),
+      hostTls: () => hostTlsOf(pki, proxyPair),
     },
-    logger: createMemoryLogger('warn'),
-    dialTimeoutMs: 2_000,
-  });
-  proxyPort = (await proxy.start()).port;
+  }));
 });
 
 after(async () => {
@@ -86,29 +51,8 @@ after(async () => {
   fakeNodeService.close();
 });
 
-async function open(
-  client: KeyAndCert,
-  header: object,
-  alpn = ALPN_POSTGRES,
-): Promise<{ socket: tls.TLSSocket; refusal?: GatehouseError }> {
-  const socket = tls.connect({
-    host: '127.0.0.1',
-    port: proxyPort,
-    ca: [pki.hostCa.certPem],
-    cert: client.certPem,
-    key: client.keyPem,
-    ALPNProtocols: [alpn],
-  });
-  await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-  socket.write(JSON.stringify(header) + '\n');
-  try {
-    await readReply(socket, 5_000);
-    return { socket };
-  } catch (e) {
-    socket.destroy();
-    return { socket, refusal: e as GatehouseError };
-  }
-}
+const open = (client: KeyAndCert, header: object, alpn = ALPN_POSTGRES) =>
+  openRoute(proxyPort, pki, client, header, alpn);
 
 const route = (name: string, pins: { dbUser?: string; dbName?: string } = {}) =>
   routeCert(pki.userCa, { user: 'alice', roles: ['dba'], route: { kind: 'db', name, ...pins } });
