@@ -1,10 +1,9 @@
 // The app half of the e2e world: a cluster with its app service on, a real upstream web app on
-// loopback, the `kind: app` resources pointing at it — a web app (HTTP) and the same server as a
+// loopback (Debian's nginx serving a static page, test-support/apps/nginx.ts), the `kind: app` resources pointing at it — a web app (HTTP) and the same server as a
 // TCP app — and two roles: one that allows every app, and the seed's own example that allows
 // them only from a trusted device (this test machine's app is not enrolled). Mirrors
 // docs/app-access.md's setup, as an administrator would do it with gatectl.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { NGINX_INDEX_TEXT, startNginx } from '../../test-support/apps/nginx.ts';
 import { freePort, type ClusterProcess } from '../../test-support/cluster-process.ts';
 
 /** The web app: what the list shows and what its page says (the test looks for it in the launched tab). */
@@ -16,8 +15,9 @@ export const E2E_WEB_APP = {
 /** The same upstream as a TCP app (Connect shows 127.0.0.1:PORT with Copy). */
 export const E2E_TCP_APP = { name: 'dashboards-tcp', labels: { env: 'e2e' } } as const;
 /** What the upstream's index page says: found in the launched tab, it proves the page came through. */
-export const UPSTREAM_PAGE_TEXT = 'gatehouse e2e upstream: static page';
-export const UPSTREAM_PAGE_TITLE = 'E2E dashboards';
+export const UPSTREAM_PAGE_TEXT = NGINX_INDEX_TEXT;
+/** The page's <title> (test-support/apps/nginx.ts NGINX_INDEX_HTML). */
+export const UPSTREAM_PAGE_TITLE = 'test app';
 
 /** Allows every app. */
 export const APP_ROLE = 'apps-e2e';
@@ -44,32 +44,6 @@ export async function appServiceConfig(): Promise<string> {
   return ['app_service:', '  enabled: true', `  listen_addr: 127.0.0.1:${await freePort()}`, '  apps: []', ''].join(
     '\n',
   );
-}
-
-/**
- * A static page on loopback, as a small internal web app serves it. node:http in the test's
- * process (the app service reverse-proxies to it like to any upstream).
- */
-async function startUpstream(): Promise<E2eUpstream> {
-  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${UPSTREAM_PAGE_TITLE}</title></head><body><h1>${UPSTREAM_PAGE_TITLE}</h1><p>${UPSTREAM_PAGE_TEXT}</p></body></html>\n`;
-  const server: Server = createServer((req, res) => {
-    res.writeHead(req.url === '/' || req.url === '/index.html' ? 200 : 404, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-length': Buffer.byteLength(page),
-    });
-    res.end(page);
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 function labelLines(labels: Record<string, string>): string[] {
@@ -102,7 +76,7 @@ const allowAllAppsRole = [
 
 /** Starts the upstream, registers both apps and the two roles; stop() ends the upstream. */
 export async function startE2eApps(cluster: ClusterProcess): Promise<E2eUpstream> {
-  const upstream = await startUpstream();
+  const upstream = await startNginx({ largeFileMiB: 1 });
   try {
     cluster.apply(appYaml(E2E_WEB_APP.name, upstream.url, E2E_WEB_APP.labels, E2E_WEB_APP.description));
     cluster.apply(appYaml(E2E_TCP_APP.name, `tcp://127.0.0.1:${upstream.port}`, E2E_TCP_APP.labels));

@@ -5,21 +5,15 @@
 // GatehouseError whose code and message the user sees (reply line or the denial page).
 import type { AppForwardedHeader, AppKind } from '../../src-shared/app-route.ts';
 import { appKindOfUri } from '../../src-shared/app-route.ts';
-import { APP_ACCESS_DENIED_MESSAGE, APP_UNTRUSTED_DEVICE_MESSAGE } from '../../src-shared/app-pages.ts';
-import type { CertRoute } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { DerMemo } from '../auth/der-memo.ts';
+import { appRouteProblem } from '../auth/cert-route.ts';
 import { forwardedUserIdentity } from '../auth/forwarded-user.ts';
 import type { TlsIdentity } from '../auth/x509.ts';
 import type { AccessDecision, AccessRequest } from '../authz/authorize.ts';
-import { UNAUTHORIZED_DEVICE } from '../authz/device-trust-mode.ts';
+import { authorizeApp as authorizeAppAccess } from '../authz/app-access.ts';
 import type { AppLimits } from '../authz/matchers/app.ts';
-
-/**
- * The label RegisterApps puts on a configured app (docs/app-access.md): such an app is served by
- * the app service it names only. Spelled as resources/app.ts spells it (APP_SERVICE_LABEL there).
- */
-export const APP_SERVICE_LABEL = 'gatehouse.dev/app-service';
+import { APP_SERVICE_LABEL } from '../resources/app.ts';
 
 export interface AppRewriteHeader {
   name: string;
@@ -46,14 +40,6 @@ export interface AppRequestDeps {
   now?: () => number;
 }
 
-/** Why `route` does not allow a connection to app `app`, or undefined when it does. */
-export function appRouteProblem(route: CertRoute | undefined, app: string): string | undefined {
-  if (!route) return 'the certificate names no route; get an app certificate ("gate app login")';
-  if (route.kind !== 'app') return `the certificate is for a ${route.kind} route, not an app`;
-  if (route.name !== app) return `the certificate is for app "${route.name}", not "${app}"`;
-  return undefined;
-}
-
 /** The identity of the connection (for the audit log even when refused later), or a refusal. */
 export function appRequestIdentity(
   deps: AppRequestDeps,
@@ -65,20 +51,6 @@ export function appRequestIdentity(
   const problem = appRouteProblem(identity.route, header.app);
   if (problem) throw new GatehouseError(ErrorCode.ACCESS_DENIED, problem);
   return identity;
-}
-
-/** The authorizer's refusal as the code and exact words docs/app-access.md gives them. */
-export function appDenial(decision: { reason: string; recorded?: boolean }): GatehouseError {
-  if (decision.reason === UNAUTHORIZED_DEVICE) {
-    return new GatehouseError(ErrorCode.DEVICE_UNTRUSTED, APP_UNTRUSTED_DEVICE_MESSAGE);
-  }
-  if (decision.reason.startsWith(UNAUTHORIZED_DEVICE)) {
-    // "unauthorized device: device trust is misconfigured (...)": the reason is the remedy.
-    return new GatehouseError(ErrorCode.DEVICE_UNTRUSTED, decision.reason);
-  }
-  // A lock's refusal is already recorded and says the lock's own words, as SSH shows it.
-  if (decision.recorded) return new GatehouseError(ErrorCode.ACCESS_DENIED, decision.reason);
-  return new GatehouseError(ErrorCode.ACCESS_DENIED, `${APP_ACCESS_DENIED_MESSAGE}: ${decision.reason}`);
 }
 
 /**
@@ -102,16 +74,16 @@ export async function findServedApp(deps: AppRequestDeps, name: string, kind: Ap
 }
 
 /**
- * The one call into the authorizer for an app (kind "app", no action: app_labels and device
- * trust decide). Kept alone so an integrator adapting the authorizer's shape changes one place.
+ * The one call into the authorizer for an app (authz/app-access.ts: kind "app", locks → role
+ * app_labels → device_trust_mode, the refusal already in the doc's code and words).
  */
 export async function authorizeApp(deps: AppRequestDeps, identity: TlsIdentity, app: ServedApp): Promise<void> {
-  const decision = await deps.authorize({
-    identity: { user: identity.user, roles: identity.roles, ...(identity.device ? { device: identity.device } : {}) },
-    resource: { kind: 'app', name: app.name, labels: app.labels },
-    action: {},
-  });
-  if (!decision.allowed) throw appDenial(decision);
+  const decision = await authorizeAppAccess(
+    deps.authorize,
+    { user: identity.user, roles: identity.roles, ...(identity.device ? { device: identity.device } : {}) },
+    app,
+  );
+  if (!decision.allowed) throw new GatehouseError(decision.code, decision.message);
 }
 
 /** The whole decision: the app as served now and the authorizer's word; a refusal throws. */

@@ -11,7 +11,7 @@ import { readReply } from '../../src-shared/ssh-route.ts';
 import { GatehouseError } from '../../src-shared/errors.ts';
 import { APP_UNTRUSTED_DEVICE_MESSAGE } from '../../src-shared/app-pages.ts';
 import { hostPair } from '../db/test-support/db-pki.ts';
-import { APP_SERVICE_LABEL } from './app-request.ts';
+import { APP_SERVICE_LABEL } from '../resources/app.ts';
 import { appCert, startAppHarness, type AppHarness } from './test-support/app-harness.ts';
 import {
   agentOver,

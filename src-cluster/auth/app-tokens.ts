@@ -10,7 +10,7 @@ import { PRINCIPAL_FIELDS } from '../resources/role-principals.ts';
 import { userTraits, type UserResource } from '../resources/user.ts';
 import type { JwtAuthority } from './authorities.ts';
 import { appRouteProblem } from './cert-route.ts';
-import { verifiedUserCertificate } from './user-cert.ts';
+import { forwardedUserIdentity } from './forwarded-user.ts';
 
 export const APP_TOKEN_ALG = 'ES256';
 /** A token lives 10 minutes (never past the certificate): app services cache it for 80% of that. */
@@ -108,7 +108,7 @@ export async function issueAppToken(
   appName: string,
   now = Date.now(),
 ): Promise<SignedAppToken> {
-  const identity = verifiedUserCertificate(userCertPem, deps.userCaPems(), now);
+  const identity = forwardedUserIdentity(userCertPem, deps.userCaPems(), now);
   const routeProblem = appRouteProblem(identity.route, appName);
   if (routeProblem) throw new GatehouseError(ErrorCode.ACCESS_DENIED, routeProblem);
   const app = await deps.findApp(appName);

@@ -17,7 +17,7 @@ export interface AppTarget {
 
 /** The app route for a gateway: its kind picks ALPN gatehouse-app (http) or gatehouse-tcp (tcp). */
 export function appRoute(t: AppTarget): GatewayRoute {
-  return { kind: 'app', name: t.app };
+  return { kind: 'app', name: t.app, protocol: t.appKind };
 }
 
 /**

@@ -10,7 +10,7 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { GatewayService } from '../gateways/gateway-service.ts';
 import { RouteProtocols } from '../gateways/route.ts';
 import type { AppSummary, EventChannel, EventPayloads } from '../ipc/contract.ts';
-import { appGatewayUrl } from './app-gateway-target.ts';
+import { appGatewayUrl, appRoute } from './app-gateway-target.ts';
 import { AppGateways } from './gateways-service.ts';
 
 const PROXY = 'proxy.test:3080';
@@ -23,6 +23,7 @@ function harness(opts: { canOpen: boolean }) {
   const events: Array<[EventChannel, unknown]> = [];
   const opened: string[] = [];
   const lookups: string[] = [];
+  let issued = 0;
   const gateways = new AppGateways({
     core: { proxyAccess: () => assert.fail('routeAccess is given') },
     sessions: {
@@ -35,9 +36,16 @@ function harness(opts: { canOpen: boolean }) {
       protocols: new RouteProtocols([{ kind: 'app', alpn: () => 'test-app', header: (r) => ({ app: r.name }) }]),
     }),
     events: { emit: <E extends EventChannel>(e: E, p: EventPayloads[E]) => void events.push([e, p]) },
-    routeAccess: () => {
-      throw new GatehouseError(ErrorCode.DEVICE_UNTRUSTED, APP_UNTRUSTED_DEVICE_MESSAGE);
-    },
+    // The gateway service gets an app's route certificate when the gateway opens (a refusal to
+    // issue it is the caller's error); later connections are refused as an untrusted device is.
+    routeAccess: () => ({
+      proxy: { host: '127.0.0.1', port: 1, address: '127.0.0.1:1' },
+      proxyCaPem: '',
+      certificateFor: () => {
+        if (issued++ === 0) return Promise.resolve({ certPem: 'route cert', keyPem: 'key' });
+        return Promise.reject(new GatehouseError(ErrorCode.DEVICE_UNTRUSTED, APP_UNTRUSTED_DEVICE_MESSAGE));
+      },
+    }),
     clock: () => new Date('2026-01-02T03:04:05Z'),
     statusPollMs: 20,
     findApp: (proxy, name) => {
@@ -126,7 +134,8 @@ describe('AppGateways (app gateways)', () => {
     assert.deepEqual(statuses.at(-1)?.lastRefusal, refusal);
   });
 
-  test('appGatewayUrl names localhost and the port', () => {
+  test('appGatewayUrl names localhost and the port; the route carries the kind (it picks the ALPN)', () => {
     assert.equal(appGatewayUrl(8888), 'http://localhost:8888/');
+    assert.deepEqual(appRoute({ app: 'redis', appKind: 'tcp' }), { kind: 'app', name: 'redis', protocol: 'tcp' });
   });
 });

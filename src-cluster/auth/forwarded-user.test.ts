@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { DerMemo } from './der-memo.ts';
-import { MAX_USER_CERT_PEM_CHARS, verifiedUserCertificate } from './user-cert.ts';
+import { forwardedUserIdentity, MAX_USER_CERT_PEM_CHARS } from './forwarded-user.ts';
 import { createCertAuthority, identityFromClientCert, issueClientCert } from './x509.ts';
 
 const NOW = Date.now();
@@ -27,13 +27,13 @@ test('a forwarded certificate yields its identity only when the user CA issued i
   const other = await createCertAuthority('other CA', 'c2');
   const pem = await userCert(ca);
   const memo = new DerMemo(identityFromClientCert);
-  assert.equal(verifiedUserCertificate(pem, [ca.certPem], NOW).user, 'alice');
-  assert.deepEqual(verifiedUserCertificate(pem, [other.certPem, ca.certPem], NOW, memo).roles, ['apps']);
-  assert.throws(() => verifiedUserCertificate(pem, [other.certPem], NOW), code(ErrorCode.CERT_INVALID));
-  assert.throws(() => verifiedUserCertificate(pem, [ca.certPem], NOW + 2 * 3600_000), code(ErrorCode.CERT_EXPIRED));
-  assert.throws(() => verifiedUserCertificate('garbage', [ca.certPem], NOW), code(ErrorCode.BAD_REQUEST));
+  assert.equal(forwardedUserIdentity(pem, [ca.certPem], NOW).user, 'alice');
+  assert.deepEqual(forwardedUserIdentity(pem, [other.certPem, ca.certPem], NOW, memo).roles, ['apps']);
+  assert.throws(() => forwardedUserIdentity(pem, [other.certPem], NOW), code(ErrorCode.CERT_INVALID));
+  assert.throws(() => forwardedUserIdentity(pem, [ca.certPem], NOW + 2 * 3600_000), code(ErrorCode.CERT_EXPIRED));
+  assert.throws(() => forwardedUserIdentity('garbage', [ca.certPem], NOW), code(ErrorCode.BAD_REQUEST));
   assert.throws(
-    () => verifiedUserCertificate('x'.repeat(MAX_USER_CERT_PEM_CHARS + 1), [ca.certPem], NOW),
+    () => forwardedUserIdentity('x'.repeat(MAX_USER_CERT_PEM_CHARS + 1), [ca.certPem], NOW),
     /longer than 16384 characters/,
   );
 });
