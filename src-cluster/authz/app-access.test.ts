@@ -97,7 +97,7 @@ test('app_labels: deny wins, no allowing role is refused as "access to app denie
   assert.deepEqual(await access.authorizeApp(alice(['require-trusted-device-apps', 'no-prod'], DEVICE), GRAFANA), {
     allowed: false,
     code: 'ACCESS_DENIED',
-    message: 'access to app denied: access to app "grafana" is denied by role no-prod',
+    message: 'access to app denied: app "grafana" is denied by role no-prod',
     reason: 'access to app "grafana" is denied by role no-prod',
   });
   assert.deepEqual(await access.authorizeApp(alice(['require-trusted-device-apps', 'no-prod'], DEVICE), WIKI), {

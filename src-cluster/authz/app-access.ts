@@ -53,7 +53,10 @@ export function appAccessDenial(decision: { reason: string; recorded?: boolean }
     };
   }
   if (decision.recorded) return { allowed: false, code: ErrorCode.ACCESS_DENIED, message: reason, reason, ...recorded };
-  return { allowed: false, code: ErrorCode.ACCESS_DENIED, message: `${APP_ACCESS_DENIED_MESSAGE}: ${reason}`, reason };
+  // The role matcher words its reasons for every kind ("access to app "x" is denied by role y");
+  // after the page's own "access to app denied: " the repeated "access to " only stutters.
+  const why = reason.replace(/^access to /, '');
+  return { allowed: false, code: ErrorCode.ACCESS_DENIED, message: `${APP_ACCESS_DENIED_MESSAGE}: ${why}`, reason };
 }
 
 /** The decision for `identity` on `app`, with the refusal ready to show. Never throws. */

@@ -153,9 +153,10 @@ describe('application access: HTTP and TCP apps through gate proxy app', () => {
 
   test('app_labels deny: gate proxy app refuses an app the roles deny; a role change makes the open gateway answer 403 "access to app denied"', async () => {
     const refused = world.gateAs('dave', ['proxy', 'app', WEB_APP, '-p', '0']);
-    // ACCESS_DENIED's exit code (src-shared/errors.ts), before any port is opened.
-    assert.equal(refused.status, 4, refused.out);
-    assert.match(refused.out, new RegExp(`${APP_ACCESS_DENIED_MESSAGE}: your roles do not allow app "${WEB_APP}"`));
+    // APP_NOT_FOUND's exit code (src-shared/errors.ts), before any port is opened: ListApps hides
+    // an app the roles deny, and saying more would tell anyone which apps exist (as `gate db`).
+    assert.equal(refused.status, 3, refused.out);
+    assert.match(refused.out, new RegExp(`no app "${WEB_APP}" that your roles allow`));
     const g = await gateway('dave', ECHO_APP);
     const ok = await curl(['-w', CURL_STATS, `${g.url}/`]);
     assert.equal(curlStats(ok.stdout)[0]?.code, 200, ok.stdout);
