@@ -40,7 +40,16 @@ test('a new kind plugs in with its own schema, versions and columns', () => {
       },
     ],
   });
-  assert.deepEqual(registry.kinds(), ['app', 'cluster_auth_preference', 'db', 'device', 'fence', 'lock', 'role', 'user']);
+  assert.deepEqual(registry.kinds(), [
+    'app',
+    'cluster_auth_preference',
+    'db',
+    'device',
+    'fence',
+    'lock',
+    'role',
+    'user',
+  ]);
   const [fence] = parseResources(
     'kind: fence\nversion: v1\nmetadata: {name: l1}\nspec: {target: {user: bob}}\n',
     registry,
@@ -60,7 +69,8 @@ test('a new kind plugs in with its own schema, versions and columns', () => {
     },
   );
   assert.throws(() => parseResources('kind: lok\n', registry), {
-    message: 'unknown kind "lok"; known kinds: app, cluster_auth_preference, db, device, fence, lock, role, user (line 1)',
+    message:
+      'unknown kind "lok"; known kinds: app, cluster_auth_preference, db, device, fence, lock, role, user (line 1)',
   });
 });
 
