@@ -6,12 +6,31 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../../src-shared/atomic-write.ts';
 import { ErrorCode, isGatehouseError } from '../../src-shared/errors.ts';
-import { newUser } from '../resources/index.ts';
+import { newRole, newUser, type UserResource } from '../resources/index.ts';
+import { DEMO_APP_LABELS } from './demo-app.ts';
 import { adminClient, loadAdminIdentity } from './admin-client.ts';
 import type { RunningDaemon } from '../daemon/daemon.ts';
 import type { Logger } from '../log/logger.ts';
 
 export const DEMO_USER = 'demo';
+/** Lets the demo user reach the demo's sample app (labels demo=true), nothing else. */
+export const DEMO_APPS_ROLE = 'demo-apps';
+const DEMO_ROLES = ['access', DEMO_APPS_ROLE];
+
+/** The demo apps role, replaced on every start (before the user that names it). */
+async function putDemoAppsRole(client: ReturnType<typeof adminClient>): Promise<void> {
+  const role = newRole(DEMO_APPS_ROLE, { allow: { app_labels: { ...DEMO_APP_LABELS } } }, "the demo's sample apps");
+  await client.createResource({ resourceJson: JSON.stringify(role), upsert: true });
+}
+
+/** The demo user's membership in it. */
+async function grantDemoApps(client: ReturnType<typeof adminClient>): Promise<void> {
+  // A demo dir from before the sample app has the user without the role: add it once.
+  const user = JSON.parse((await client.getResource({ kind: 'user', name: DEMO_USER })).resourceJson) as UserResource;
+  if (user.spec.roles.includes(DEMO_APPS_ROLE)) return;
+  user.spec.roles = [...user.spec.roles, DEMO_APPS_ROLE];
+  await client.updateResource({ resourceJson: JSON.stringify(user) });
+}
 
 export function demoDataDir(): string {
   return process.env.GATEHOUSE_DEMO_DIR ?? join(process.cwd(), '.data', 'demo');
@@ -29,9 +48,10 @@ export async function seedDemo(
     ? readFileSync(passwordFile, 'utf8').trim()
     : randomBytes(9).toString('base64url');
   const login = userInfo().username;
+  await putDemoAppsRole(client);
   try {
     await client.createUser({
-      userJson: JSON.stringify(newUser({ name: DEMO_USER, roles: ['access'], logins: [login] })),
+      userJson: JSON.stringify(newUser({ name: DEMO_USER, roles: DEMO_ROLES, logins: [login] })),
       password,
     });
     writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
@@ -39,6 +59,7 @@ export async function seedDemo(
   } catch (e) {
     if (!(isGatehouseError(e) && e.code === ErrorCode.ALREADY_EXISTS)) throw e;
   }
+  await grantDemoApps(client);
   void daemon;
   return { user: DEMO_USER, password };
 }
@@ -58,10 +79,15 @@ export interface DemoStatus {
   dataDir: string;
 }
 
-/** The TLS host CA the proxy chains to, from the admin identity the daemon just wrote. */
-export function tlsHostCaFingerprint(adminIdentityPath: string | undefined): string {
+/** The TLS host CA (PEM) the proxy chains to, from the admin identity the daemon just wrote. */
+export function tlsHostCaPem(adminIdentityPath: string | undefined): string {
   if (!adminIdentityPath) return '';
-  const pem = loadAdminIdentity({ identity: adminIdentityPath }).file.tls_host_ca_pem[0];
+  return loadAdminIdentity({ identity: adminIdentityPath }).file.tls_host_ca_pem[0] ?? '';
+}
+
+/** SHA256:<hex> of that CA, so a launcher can pin it. */
+export function tlsHostCaFingerprint(adminIdentityPath: string | undefined): string {
+  const pem = tlsHostCaPem(adminIdentityPath);
   return pem ? 'SHA256:' + createHash('sha256').update(new X509Certificate(pem).raw).digest('hex') : '';
 }
 

@@ -6,7 +6,8 @@ import { onAction } from '../../src-shared/cli/program.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { loadConfig, type DaemonConfig } from '../daemon/config.ts';
 import { startDaemon, VERSION, type RunningDaemon } from '../daemon/daemon.ts';
-import { demoDataDir, seedDemo, tlsHostCaFingerprint, writeDemoStatus } from './demo.ts';
+import { demoDataDir, seedDemo, tlsHostCaFingerprint, tlsHostCaPem, writeDemoStatus } from './demo.ts';
+import { DEMO_APP_LABELS, DEMO_APP_NAME, startDemoWhoamiApp, type DemoWhoamiApp } from './demo-app.ts';
 
 interface StartOptions {
   config?: string;
@@ -65,6 +66,23 @@ async function announceDemo(
   );
 }
 
+/** The embedded app service with the demo's sample app (its own loopback listener, as by default). */
+function enableDemoApp(cfg: DaemonConfig, app: DemoWhoamiApp): void {
+  cfg.app_service.enabled = true;
+  cfg.app_service.apps = [
+    {
+      kind: 'app',
+      version: 'v3',
+      metadata: {
+        name: DEMO_APP_NAME,
+        description: 'Demo app: shows the identity Gatehouse vouches for',
+        labels: { ...DEMO_APP_LABELS },
+      },
+      spec: { uri: app.uri },
+    },
+  ];
+}
+
 /** Runs the cluster until SIGTERM/SIGINT; resolves once it is up. */
 async function startCluster(values: StartOptions, demo: boolean): Promise<void> {
   const cfg = loadConfig(values.config, {
@@ -77,7 +95,13 @@ async function startCluster(values: StartOptions, demo: boolean): Promise<void> 
   if (demo && !values.config) cfg.cluster_name = 'demo';
   const log = createLogger({ level: values.debug ? 'debug' : cfg.log.level, format: cfg.log.format });
   log.info('starting gatehouse', { version: VERSION, data_dir: cfg.data_dir });
+  // The demo (no config of its own) also serves a sample web app, so the app has one to Launch.
+  const demoApp = demo && !values.config ? await startDemoWhoamiApp(log) : undefined;
+  if (demoApp) enableDemoApp(cfg, demoApp);
   const daemon = await startDaemon(cfg, log);
+  if (demoApp && daemon.proxyAddress) {
+    demoApp.trustProxy(daemon.proxyAddress, tlsHostCaPem(daemon.adminIdentityPath), daemon.clusterName);
+  }
   log.info('gatehouse is running', {
     cluster: daemon.clusterName,
     auth: daemon.authAddress,
@@ -93,16 +117,19 @@ async function startCluster(values: StartOptions, demo: boolean): Promise<void> 
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    daemon.close('the cluster is shutting down').then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (e: Error) => {
-        log.error('shutdown failed', { error: e.message });
-        process.exit(1);
-      },
-    );
+    daemon
+      .close('the cluster is shutting down')
+      .then(() => demoApp?.close())
+      .then(
+        () => {
+          log.info('stopped');
+          process.exit(0);
+        },
+        (e: Error) => {
+          log.error('shutdown failed', { error: e.message });
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
