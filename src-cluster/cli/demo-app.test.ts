@@ -31,14 +31,15 @@ test('shows the verified identity; refuses a missing header, a foreign key and a
   t.after(() => app.close());
   app.trustProxy(jwks.proxy, jwks.caPem, 'demo');
 
-  const sign = (key: CryptoKey | Uint8Array | object, aud: string) =>
+  type SigningKey = Parameters<SignJWT['sign']>[0];
+  const sign = (key: SigningKey, aud: string) =>
     new SignJWT({ username: 'demo', roles: ['access'], traits: { logins: ['root'] }, device_trusted: false })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .setIssuer('demo')
       .setAudience(aud)
       .setIssuedAt()
       .setExpirationTime('10m')
-      .sign(key as CryptoKey);
+      .sign(key);
   const get = async (token?: string) => {
     const res = await fetch(app.uri + '/', { headers: token ? { [APP_JWT_HEADER]: token } : {} });
     return { status: res.status, text: await res.text() };

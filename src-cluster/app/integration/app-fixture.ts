@@ -6,7 +6,6 @@
 // the audit log. Each test file starts its own world; stop() tears all of it down.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:https';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
 import { freePort, TestCluster, type ClusterOptions } from '../../integration/harness.ts';
@@ -186,18 +185,7 @@ export interface AppGateway {
   stop(): Promise<void>;
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-/** `gate proxy app NAME -p PORT` as `who`, running until stop(); resolves once its port accepts connections. */
+/** `gate proxy app NAME -p PORT` as `who`, running until stop(); resolves once it says it listens. */
 export async function startAppGateway(
   world: Pick<AppWorld, 'cluster' | 'home'>,
   who: string,
@@ -224,7 +212,10 @@ export async function startAppGateway(
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`gate ${args.join(' ')} exited ${child.exitCode}:\n${output}`);
-    if (await canConnect(port)) {
+    // The "Proxying …" line is printed once the listener is up. Waiting for it (not for the port
+    // to accept) means callers that read the output find it, and no probe connection opens an
+    // app session of its own.
+    if (/^Proxying /m.test(output)) {
       return { port, url: `http://127.0.0.1:${port}`, pid: child.pid, output: () => output, stop };
     }
     await new Promise((r) => setTimeout(r, 50));
