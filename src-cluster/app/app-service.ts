@@ -74,6 +74,8 @@ export class AppService {
   readonly #hosts = new DerMemo(hostFieldsOf);
   readonly #http: AppHttpProxy;
   readonly #tcpConnectTimeoutMs: number;
+  /** Connections handed over by the proxy of this process (acceptFromProxy) open now. */
+  #inProcessOpen = 0;
 
   constructor(opts: AppServiceOptions) {
     this.#opts = opts;
@@ -189,6 +191,14 @@ export class AppService {
    */
   acceptFromProxy(stream: tls.TLSSocket, header: AppForwardedHeader): void {
     this.#adopt(stream);
+    // The listener's per-source cap counted every connection of that proxy as one source's.
+    if (this.#inProcessOpen >= this.#opts.limits.maxConnectionsPerSource) {
+      const why = `the app service is at its limit of ${this.#opts.limits.maxConnectionsPerSource} connections from the proxy`;
+      this.#refuse(stream, header, undefined, new GatehouseError(ErrorCode.APP_UNREACHABLE, why));
+      return;
+    }
+    this.#inProcessOpen++;
+    stream.once('close', () => this.#inProcessOpen--);
     void this.#serve(stream, header);
   }
 
