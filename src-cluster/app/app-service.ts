@@ -74,6 +74,8 @@ export class AppService {
   readonly #hosts = new DerMemo(hostFieldsOf);
   readonly #http: AppHttpProxy;
   readonly #tcpConnectTimeoutMs: number;
+  /** Connections handed over by the proxy of this process (acceptFromProxy) open now. */
+  #inProcessOpen = 0;
 
   constructor(opts: AppServiceOptions) {
     this.#opts = opts;
@@ -166,16 +168,65 @@ export class AppService {
     }
   }
 
+  /** A connection over the listener: the proxy's mutual TLS, then its forwarded header. */
   async #handle(socket: tls.TLSSocket): Promise<void> {
+    this.#adopt(socket);
+    let header: AppForwardedHeader;
+    try {
+      this.#requireProxy(socket);
+      header = await readAppForwardedHeader(socket, this.#opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS);
+    } catch (e) {
+      this.#refuse(socket, undefined, undefined, e);
+      return;
+    }
+    await this.#serve(socket, header);
+  }
+
+  /**
+   * The proxy of this same process hands over its client's connection with the header it would
+   * have forwarded, instead of a loopback mutual-TLS leg (docs/app-access.md "The path"): the
+   * caller is the proxy itself, so the listener's proxy check has nothing to add; everything
+   * after it is the same (the identity re-read from user_cert_pem against the user CA, the
+   * decision, the reply line, the session, the audit). The stream must be paused.
+   */
+  acceptFromProxy(stream: tls.TLSSocket, header: AppForwardedHeader): void {
+    this.#adopt(stream);
+    // The listener's per-source cap counted every connection of that proxy as one source's.
+    if (this.#inProcessOpen >= this.#opts.limits.maxConnectionsPerSource) {
+      const why = `the app service is at its limit of ${this.#opts.limits.maxConnectionsPerSource} connections from the proxy`;
+      this.#refuse(stream, header, undefined, new GatehouseError(ErrorCode.APP_UNREACHABLE, why));
+      return;
+    }
+    this.#inProcessOpen++;
+    stream.once('close', () => this.#inProcessOpen--);
+    void this.#serve(stream, header);
+  }
+
+  #adopt(socket: tls.TLSSocket): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => {});
     socket.setNoDelay(true);
-    let header: AppForwardedHeader | undefined;
+  }
+
+  #refuse(
+    socket: tls.TLSSocket,
+    header: AppForwardedHeader | undefined,
+    audit: AppSessionAudit | undefined,
+    e: unknown,
+  ) {
+    const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
+    this.#opts.log.warn('app session refused', { app: header?.app, code: err.code, reason: err.message });
+    if (audit) void audit.refused(err.message, err.code);
+    if (!socket.destroyed) {
+      writeHeaderLine(socket, { ok: false, code: err.code, message: err.message });
+      socket.end();
+    }
+  }
+
+  async #serve(socket: tls.TLSSocket, header: AppForwardedHeader): Promise<void> {
     let audit: AppSessionAudit | undefined;
     try {
-      this.#requireProxy(socket);
-      header = await readAppForwardedHeader(socket, this.#opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS);
       const identity = appRequestIdentity(this.#opts, header, this.#identities);
       audit = this.#auditFor(header, identity);
       const pending: PendingSession = { targets: appSessionTargets(identity, header.app) };
@@ -208,13 +259,7 @@ export class AppService {
       session.decidedUntil = decidedAt + (this.#opts.decisionReuseMs ?? DEFAULT_DECISION_REUSE_MS);
       this.#run(session, upstream);
     } catch (e) {
-      const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
-      this.#opts.log.warn('app session refused', { app: header?.app, code: err.code, reason: err.message });
-      if (audit) void audit.refused(err.message, err.code);
-      if (!socket.destroyed) {
-        writeHeaderLine(socket, { ok: false, code: err.code, message: err.message });
-        socket.end();
-      }
+      this.#refuse(socket, header, audit, e);
     }
   }
 

@@ -8,7 +8,8 @@
 // denial page, after which the connection closes.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { DEFAULT_RELAY_QUEUE_LIMIT } from '../../src-shared/byte-relay.ts';
 import { appDenialResponse } from '../../src-shared/app-pages.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Logger } from '../log/logger.ts';
@@ -264,11 +265,11 @@ export class AppHttpProxy {
       res.cork();
       process.nextTick(() => res.uncork());
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, clientResponseHeaders(upRes.rawHeaders));
-      upRes.pipe(res);
+      relayBody(upRes, res);
       upRes.once('error', () => res.destroy());
     });
     upstream.on('error', (e) => this.#upstreamFailed(session, req, res, granted.plan, e));
-    if (hasBody) req.pipe(upstream);
+    if (hasBody) relayBody(req, upstream);
     else upstream.end();
   }
 
@@ -310,4 +311,25 @@ export class AppHttpProxy {
       },
     );
   }
+}
+
+/**
+ * A body from one message to the other, as pipe() but pausing the reader only once `limit`
+ * bytes wait in the writer (as the byte relays do): pipe() paused the upstream response at
+ * 16 KiB, i.e. after nearly every 64 KiB read, and each pause/resume stopped and restarted
+ * reading its socket, which halved a download's rate (BENCHMARKS.md "Apps (issue 14)").
+ * The writer is ended when the reader ends; a writer that closes early ends the exchange
+ * elsewhere (the response's 'close' destroys the upstream request).
+ */
+export function relayBody(from: Readable, to: Writable, limit = DEFAULT_RELAY_QUEUE_LIMIT): void {
+  from.on('data', (chunk: Buffer) => {
+    if (to.destroyed) return;
+    if (!to.write(chunk) && to.writableLength >= limit && !from.isPaused()) {
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+  });
+  from.once('end', () => {
+    if (!to.destroyed) to.end();
+  });
 }

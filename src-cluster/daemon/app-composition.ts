@@ -8,7 +8,7 @@ import { AppService } from '../app/app-service.ts';
 import type { ServedApp } from '../app/app-request.ts';
 import { APP_ORIGIN_CONFIG, APP_ORIGIN_LABEL, APP_SERVICE_LABEL, type AppResource } from '../resources/app.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
-import type { RunningService } from './proxy-composition.ts';
+import type { InProcessAppServices, RunningService } from './proxy-composition.ts';
 import type { JoinTarget } from './service-join.ts';
 import { startListeningService } from './service-listener.ts';
 
@@ -30,13 +30,19 @@ function served(resource: AppResource): ServedApp {
   return { name: resource.metadata.name, labels: resource.metadata.labels ?? {}, ...resource.spec };
 }
 
-export async function startAppService(cfg: DaemonConfig, log: Logger, target: JoinTarget): Promise<RunningService> {
+export async function startAppService(
+  cfg: DaemonConfig,
+  log: Logger,
+  target: JoinTarget,
+  inProcess?: InProcessAppServices,
+): Promise<RunningService> {
   const name = cfg.app_service.name ?? cfg.node.name;
   // This service's own apps come from its config at once; the rest (gatectl create) from the cache.
   const configured = cfg.app_service.apps.map((app) => configuredAppResource(app, name));
   const own = new Map(configured.map((r) => [r.metadata.name, served(r)]));
   const resourceJson = configured.map((r) => JSON.stringify(r));
-  return startListeningService({
+  let service: AppService | undefined;
+  const running = await startListeningService({
     role: 'app',
     name,
     listenAddr: cfg.app_service.listen_addr,
@@ -44,7 +50,7 @@ export async function startAppService(cfg: DaemonConfig, log: Logger, target: Jo
     target,
     log: log.child('app'),
     build: ({ runtime, decisions, listenHost, listenPort, tls }) =>
-      new AppService({
+      (service = new AppService({
         serviceName: name,
         listenHost,
         listenPort,
@@ -67,11 +73,22 @@ export async function startAppService(cfg: DaemonConfig, log: Logger, target: Jo
           maxConnectionsPerSource: cfg.app_service.max_connections_per_ip,
         },
         log: log.child('app'),
-      }),
+      })),
     register: {
       what: `the configured apps (${resourceJson.length})`,
       call: (client, signal) => client.registerApps({ resourceJson }, { timeoutMs: 10_000, signal }),
     },
     stopMessage: 'the app service is shutting down',
   });
+  // The proxy of this daemon (if it runs one) hands its app connections over in-process from now on.
+  if (!inProcess || !service) return running;
+  const mine = service;
+  inProcess.set(name, mine);
+  return {
+    ...running,
+    close: async (message) => {
+      if (inProcess.get(name) === mine) inProcess.delete(name);
+      await running.close(message);
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { BUILTIN_ADMIN_USER } from '../../src-shared/cert-fields.ts';
 import type { DaemonConfig } from './config.ts';
 import { writeAdminIdentity } from './admin-identity.ts';
 import { startAuthService, type RunningAuth } from './auth-composition.ts';
-import { startProxyService, type RunningService } from './proxy-composition.ts';
+import { startProxyService, type InProcessAppServices, type RunningService } from './proxy-composition.ts';
 import { startNodeService } from './node-composition.ts';
 import { startDbService } from './db-composition.ts';
 import { startAppService } from './app-composition.ts';
@@ -53,9 +53,11 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       running.authAddress = auth.apiAddress;
       running.backend = auth.backend;
     }
+    // App services of this process, which its proxy reaches in-process rather than over loopback TLS.
+    const inProcessApps: InProcessAppServices = new Map();
     let proxy: RunningService | undefined;
     if (cfg.proxy.enabled) {
-      proxy = await startProxyService(cfg, log, await joinTargetFor(cfg, 'proxy', auth));
+      proxy = await startProxyService(cfg, log, await joinTargetFor(cfg, 'proxy', auth), inProcessApps);
       closers.push(() => proxy!.close());
       running.proxyAddress = proxy.address;
       running.clusterName ||= proxy.runtime.identity.cluster_name;
@@ -73,7 +75,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       running.clusterName ||= db.runtime.identity.cluster_name;
     }
     if (cfg.app_service.enabled) {
-      const app = await startAppService(cfg, log, await joinTargetFor(cfg, 'app', auth));
+      const app = await startAppService(cfg, log, await joinTargetFor(cfg, 'app', auth), inProcessApps);
       closers.push((message) => app.close(message));
       running.appServiceAddress = app.address;
       running.clusterName ||= app.runtime.identity.cluster_name;

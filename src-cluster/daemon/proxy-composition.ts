@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import { ApiForwarder } from '../proxy/api-forwarder.ts';
 import { ProxyServer } from '../proxy/proxy.ts';
 import type { DbRouteBackends } from '../proxy/db-route.ts';
-import type { AppRouteBackends } from '../proxy/app-route.ts';
+import type { AppRouteBackends, InProcessAppService } from '../proxy/app-route.ts';
 import { JwksSource } from '../proxy/jwks-endpoint.ts';
 import type { ServiceHostTls } from '../proxy/service-route.ts';
 import { DB_SERVICE_LABEL } from '../resources/database.ts';
@@ -63,7 +63,7 @@ function proxyDatabaseRoutes(runtime: ServiceRuntime): DbRouteBackends {
 }
 
 /** App routing from the cache, as databases. */
-function proxyAppRoutes(runtime: ServiceRuntime): AppRouteBackends {
+function proxyAppRoutes(runtime: ServiceRuntime, inProcess?: InProcessAppServices): AppRouteBackends {
   const { cache } = runtime;
   const find = (name: string) => cache.apps.find(name).catch(() => undefined);
   return {
@@ -74,8 +74,15 @@ function proxyAppRoutes(runtime: ServiceRuntime): AppRouteBackends {
     appServiceFor: async (name) =>
       liveServiceFor(cache.appServers, (await find(name))?.metadata.labels?.[APP_SERVICE_LABEL]),
     hostTls: () => hostTlsOf(runtime),
+    ...(inProcess ? { inProcessAppService: (name: string) => inProcess.get(name) } : {}),
   };
 }
+
+/**
+ * The app services started in this daemon, by name, for its proxy to hand connections to
+ * in-process (daemon.ts shares one between the two compositions).
+ */
+export type InProcessAppServices = Map<string, InProcessAppService>;
 
 /** The names the proxy's certificate must carry: where clients dial it. */
 function proxyNames(cfg: DaemonConfig): { dnsNames: string[]; ips: string[] } {
@@ -88,7 +95,12 @@ function proxyNames(cfg: DaemonConfig): { dnsNames: string[]; ips: string[] } {
   };
 }
 
-export async function startProxyService(cfg: DaemonConfig, log: Logger, target: JoinTarget): Promise<RunningService> {
+export async function startProxyService(
+  cfg: DaemonConfig,
+  log: Logger,
+  target: JoinTarget,
+  inProcessApps?: InProcessAppServices,
+): Promise<RunningService> {
   const proxyLog = log.child('proxy');
   const runtime = await ServiceRuntime.start({
     role: 'proxy',
@@ -131,7 +143,7 @@ export async function startProxyService(cfg: DaemonConfig, log: Logger, target: 
         },
       },
       databases: proxyDatabaseRoutes(runtime),
-      apps: proxyAppRoutes(runtime),
+      apps: proxyAppRoutes(runtime, inProcessApps),
       jwks: new JwksSource({
         // Through the runtime's client (renewals apply), so auth's JWT keys are one call away.
         fetch: async (timeoutMs) => (await runtime.client.getJwks({}, { timeoutMs })).jwksJson,

@@ -7,7 +7,12 @@
 // access (locks, roles, device trust) is the app service's (docs/app-access.md "The path").
 import type * as tls from 'node:tls';
 import { ALPN_APP_SERVICE } from '../../src-shared/cert-fields.ts';
-import { readAppRouteRequest, writeAppHeaderLine, type AppKind } from '../../src-shared/app-route.ts';
+import {
+  readAppRouteRequest,
+  writeAppHeaderLine,
+  type AppForwardedHeader,
+  type AppKind,
+} from '../../src-shared/app-route.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { appRouteProblem } from '../auth/cert-route.ts';
 import type { TlsIdentity } from '../auth/x509.ts';
@@ -28,12 +33,23 @@ export interface RoutableApp {
   kind: AppKind;
 }
 
+/** An app service running in the proxy's own process (the single-process daemon). */
+export interface InProcessAppService {
+  /** Takes over the client's paused connection as if it had come over the mutual-TLS leg with `header`. */
+  acceptFromProxy(stream: tls.TLSSocket, header: AppForwardedHeader): void;
+}
+
 export interface AppRouteBackends {
   findApp(name: string): Promise<RoutableApp | undefined>;
   /** A live app service serving the app; undefined when none is online. */
   appServiceFor(name: string): Promise<RoutableService | undefined>;
   /** The proxy's host identity toward app services and the host CA(s) they are checked against. */
   hostTls(): ServiceHostTls;
+  /**
+   * The app service of that name when it runs in this process: the connection is handed to it
+   * in-process, which saves a loopback TLS leg (two encryptions and decryptions of every byte).
+   */
+  inProcessAppService?(name: string): InProcessAppService | undefined;
 }
 
 export interface AppRouteContext extends ServiceRouteContext {
@@ -95,14 +111,21 @@ export async function relayAppRoute(ctx: AppRouteContext): Promise<void> {
     }
     const service = await ctx.backends.appServiceFor(app);
     if (!service) throw new GatehouseError(ErrorCode.APP_UNREACHABLE, `no app service serving app "${app}" is online`);
-    const upstream = await dialAppService(ctx, service, app);
-    ctx.track(upstream);
-    writeAppHeaderLine(upstream, {
+    const forwarded: AppForwardedHeader = {
       app,
       kind: found.kind,
       user_cert_pem: peerCertPem(socket),
       client_addr: clientAddress(socket),
-    });
+    };
+    const local = ctx.backends.inProcessAppService?.(service.name);
+    if (local) {
+      log.info('app handed over in-process', { user: identity.user, app, kind: found.kind, app_service: service.name });
+      local.acceptFromProxy(socket, forwarded);
+      return;
+    }
+    const upstream = await dialAppService(ctx, service, app);
+    ctx.track(upstream);
+    writeAppHeaderLine(upstream, forwarded);
     log.info('app relay started', { user: identity.user, app, kind: found.kind, app_service: service.name });
     relayToService(socket, upstream);
   } catch (e) {
