@@ -28,7 +28,23 @@ const dbIdentifier = z
 export const requests = {
   'app.info': { input: z.object({}).strict() },
   'clusters.list': { input: z.object({}).strict() },
-  'clusters.add': { input: z.object({ proxy: proxyAddress }).strict() },
+  /** Reaches a proxy without trusting it: its cluster name and CA fingerprint, for the user to confirm. */
+  'clusters.probe': { input: z.object({ proxy: proxyAddress }).strict() },
+  /**
+   * Adds (and pins) a cluster. `caFingerprint`: what the user confirmed from clusters.probe; the
+   * add is refused (PROXY_UNTRUSTED) when the proxy now shows another CA.
+   */
+  'clusters.add': {
+    input: z
+      .object({
+        proxy: proxyAddress,
+        caFingerprint: z
+          .string()
+          .regex(/^[0-9a-fA-F:]{64,95}$/, 'a SHA-256 fingerprint')
+          .optional(),
+      })
+      .strict(),
+  },
   'clusters.remove': { input: z.object({ proxy: proxyAddress }).strict() },
   'clusters.select': { input: z.object({ proxy: proxyAddress }).strict() },
   'auth.login': {
@@ -74,6 +90,30 @@ export const requests = {
   'terminals.resize': { input: z.object({ terminalId, ...dims }).strict() },
   'terminals.close': { input: z.object({ terminalId }).strict() },
   'shell.openExternal': { input: z.object({ url: z.string().url().max(2000) }).strict() },
+  /**
+   * The "This device" screen: this machine, its TPM (probed once, then cached unless `refresh`),
+   * and — with `proxy` and a login there — what that cluster knows about it and the session.
+   */
+  'device.status': { input: z.object({ proxy: proxyAddress.optional(), refresh: z.boolean().optional() }).strict() },
+  /**
+   * Enrolls this device in `proxy`'s cluster with a helpdesk token, or (`auto: true`, no token)
+   * by auto-enroll; then authenticates the device at once so the session becomes device-trusted
+   * without a new login. Progress arrives as `device.enrollProgress` events.
+   */
+  'device.enroll': {
+    input: z
+      .object({
+        proxy: proxyAddress,
+        token: z.string().trim().min(1).max(512).optional(),
+        auto: z.boolean().optional(),
+      })
+      .strict()
+      .refine((v) => (v.token === undefined) !== (v.auto === true), 'give a token, or auto: true'),
+  },
+  /** The helpdesk's diagnostics (same content as `gate device diagnose`): text and JSON, no secrets. */
+  'device.diagnostics': { input: z.object({ proxy: proxyAddress.optional() }).strict() },
+  /** The logged-in user's own devices on `proxy`'s cluster, this one marked. */
+  'device.myDevices': { input: z.object({ proxy: proxyAddress }).strict() },
 } as const;
 
 export type RequestChannel = keyof typeof requests;
@@ -133,6 +173,109 @@ export interface DeviceDisplay {
   osType?: string;
   /** ISO time the session's certificates were re-issued with the device fields (trusted only). */
   issuedAt?: string;
+}
+
+/** What probing a proxy shows before it is trusted (clusters.probe). */
+export interface ClusterProbe {
+  proxy: string;
+  clusterName: string;
+  /** SHA-256 of the proxy's CA certificate, colon-separated upper-case hex (as `gate login` prints it). */
+  caFingerprint: string;
+  /** This proxy is already in the app's list (then clusters.add just selects it). */
+  known: boolean;
+}
+
+/** TPM facts for people. `state` says whether the TPM can be used; the rest says why not / what it is. */
+export interface TpmProbeView {
+  state: 'present' | 'missing' | 'no-permission' | 'library-missing' | 'error';
+  /** The tpm2-tss TCTI used, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321. */
+  tcti: string;
+  /** Why not present, concretely (e.g. "/dev/tpmrm0 does not exist"). */
+  reason?: string;
+  /** What fixes it (the tss group, the udev rule, the package to install). */
+  fix?: string;
+  code?: ErrorCode;
+  /** When present: TPM_PT_MANUFACTURER as 4 letters (e.g. "IBM", "INTC"), vendor string, firmware version. */
+  manufacturer?: string;
+  vendor?: string;
+  firmwareVersion?: string;
+  /** When present: the TPM has an EK certificate in NV. */
+  ekCertificate?: boolean;
+  /** When present: this device's credential id (SHA-256 of the AK public). */
+  credentialId?: string;
+}
+
+/** What `proxy`'s cluster knows about this device (AuthService.GetDeviceStatus), for people. */
+export interface ClusterDeviceView {
+  cluster: string;
+  proxy: string;
+  registered: boolean;
+  enrolled: boolean;
+  deviceId?: string;
+  /** The enrolled credential, and whether it is this TPM's AK. */
+  credentialId?: string;
+  credentialMatches?: boolean;
+  attestationType?: string;
+  /** ISO time. */
+  enrolledAt?: string;
+  /** "Enroll this device" without a token is offered. */
+  autoEnrollAvailable: boolean;
+  /** For the helpdesk when not registered: `gatectl devices add --asset-tag TAG --os linux --enroll`. */
+  adminCommand: string;
+  lock?: { message: string; target: string };
+  deviceTrustMode: string;
+}
+
+/** The "This device" screen's data. Display data only: no keys, tokens or certificates. */
+export interface ThisDeviceView {
+  assetTag: string;
+  /** Where the serial came from (dmi:product_serial, machine-id, ...) and a note when it is a fallback. */
+  assetTagSource: string;
+  assetTagNote?: string;
+  osType: string;
+  /** e.g. "Debian GNU/Linux 12 (bookworm)". */
+  osName: string;
+  hostname: string;
+  tpm: TpmProbeView;
+  /** With a login on the asked-for cluster: what it knows about this device; `error` if it could not be asked. */
+  cluster?: ClusterDeviceView;
+  clusterError?: IpcError;
+  /** The local enrollment record for that cluster (this client's hint), if any. */
+  localEnrollment?: { deviceId: string; credentialId: string; attestationType: string; enrolledAt: string };
+  /** The session on that cluster. */
+  session?: { deviceTrusted: boolean; reason?: string; nextStep?: string; validUntil: string };
+  /** How long the TPM probe took (ms) and whether it came from the cache. */
+  tpmProbeMs: number;
+  tpmProbeCached: boolean;
+}
+
+/** The steps of enrolling from the app, in order. */
+export type EnrollStepName = 'check-tpm' | 'create-ak' | 'activate-credential' | 'quote' | 'authenticate' | 'done';
+
+export interface EnrollResult {
+  session: SessionInfo;
+  deviceId: string;
+  credentialId: string;
+  /** Button to Trusted, measured in main (ms). */
+  totalMs: number;
+}
+
+export interface DeviceDiagnosticsResult {
+  /** What "Copy diagnostics" puts on the clipboard (the same text `gate device diagnose` prints). */
+  text: string;
+  /** The same content as `gate device diagnose --format json` (src-main/core/device-diagnostics.ts). */
+  json: Record<string, unknown>;
+}
+
+export interface MyDeviceView {
+  id: string;
+  assetTag: string;
+  osType: string;
+  enrolled: boolean;
+  /** ISO time, absent when never seen. */
+  lastSeen?: string;
+  /** The device this app runs on. */
+  thisDevice: boolean;
 }
 
 export interface ServerSummary {
@@ -211,6 +354,7 @@ export interface DbGatewaySummary extends GatewayCommon {
 export interface RequestResults {
   'app.info': AppInfo;
   'clusters.list': ClusterSummary[];
+  'clusters.probe': ClusterProbe;
   'clusters.add': ClusterSummary;
   'clusters.remove': null;
   'clusters.select': null;
@@ -231,6 +375,10 @@ export interface RequestResults {
   'terminals.resize': null;
   'terminals.close': null;
   'shell.openExternal': null;
+  'device.status': ThisDeviceView;
+  'device.enroll': EnrollResult;
+  'device.diagnostics': DeviceDiagnosticsResult;
+  'device.myDevices': MyDeviceView[];
 }
 
 /** Events main → renderer. Terminal bytes do NOT travel here: see TerminalStream. */
@@ -238,11 +386,25 @@ export interface EventPayloads {
   /** The session for `proxy` expired (or was refused as expired): show the relogin prompt. */
   'auth.expired': { proxy: string };
   /** A terminal ended: exit status, or the error that ended/refused it. */
+  /** A lock that cut the session travels as error.details.lock = { message, target } (target e.g. 'User:"alice"'). */
   'terminals.exit': { terminalId: string; exitCode: number | null; signal?: string; error?: IpcError };
   /** A gateway opened, moved port, or its connections / last refusal changed. */
   'gateways.status': GatewaySummary;
   /** A gateway closed (by the user, or because its cluster was logged out of). */
   'gateways.closed': { gatewayId: string };
+  /** One enrollment step started, finished or failed (the error is the coded failure of that step). */
+  'device.enrollProgress': {
+    proxy: string;
+    step: EnrollStepName;
+    state: 'running' | 'done' | 'failed';
+    error?: IpcError;
+  };
+  /**
+   * This device's trust changed under the renderer: enrolled (here or by `gate` in a terminal:
+   * main watches the shared enrollment file), a lock cut a session, device authentication ran.
+   * The renderer re-reads clusters.list and device.status.
+   */
+  'device.changed': { proxy?: string; reason: 'enrolled' | 'enrollment-file' | 'lock' | 'authenticated' };
 }
 export type EventChannel = keyof EventPayloads;
 

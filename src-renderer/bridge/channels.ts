@@ -7,6 +7,7 @@ import type { ChannelNamespaces, IpcResult, RequestChannel } from '../../src-mai
 const channelSet = {
   'app.info': true,
   'clusters.list': true,
+  'clusters.probe': true,
   'clusters.add': true,
   'clusters.remove': true,
   'clusters.select': true,
@@ -26,6 +27,10 @@ const channelSet = {
   'terminals.resize': true,
   'terminals.close': true,
   'shell.openExternal': true,
+  'device.status': true,
+  'device.enroll': true,
+  'device.diagnostics': true,
+  'device.myDevices': true,
 } as const satisfies Record<RequestChannel, true>;
 
 export const requestChannels = Object.keys(channelSet) as RequestChannel[];
