@@ -62,7 +62,7 @@ async function main(): Promise<void> {
         if (freshAk) rmSync(akBlobPath(join(cluster.home, 'device')), { force: true });
         const profile = core.requireValidProfile();
         const t0 = performance.now();
-        const r = await core.device.enroll(api, profile, token);
+        const r = await core.device.enroll(api, profile, { token });
         total.push(performance.now() - t0);
         tpmShare.push(r.timings.tpmMs);
       }

@@ -341,6 +341,8 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 /** Response header in which the cluster API puts the ErrorCode of a failed call (clients rebuild the GatehouseError from it). */
 export const ERROR_CODE_HEADER = 'gatehouse-error-code';
+/** Response header with the failure's details.reason (e.g. "expired", "not_registered"), when it has one: clients word errors by it. */
+export const ERROR_REASON_HEADER = 'gatehouse-error-reason';
 
 export class GatehouseError extends Error {
   readonly code: ErrorCode;

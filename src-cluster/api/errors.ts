@@ -3,6 +3,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import {
   ERROR_CODE_HEADER,
+  ERROR_REASON_HEADER,
   ErrorCode,
   GatehouseError,
   errorCodeInfo,
@@ -23,7 +24,12 @@ export function toConnectError(e: unknown): ConnectError {
     e instanceof GatehouseError
       ? e
       : new GatehouseError(ErrorCode.INTERNAL, `internal error: ${(e as Error)?.message ?? String(e)}`);
-  return new ConnectError(err.message, connectCodeFor(err.code), { [ERROR_CODE_HEADER]: err.code });
+  const reason = err.details?.['reason'];
+  return new ConnectError(err.message, connectCodeFor(err.code), {
+    [ERROR_CODE_HEADER]: err.code,
+    // A reason a client words the error by (an enroll token's "expired", auto-enroll's "not_registered").
+    ...(typeof reason === 'string' && /^[a-z_]{1,64}$/.test(reason) ? { [ERROR_REASON_HEADER]: reason } : {}),
+  });
 }
 
 /** Client side: back to a GatehouseError; transport failures keep Connect's words. */

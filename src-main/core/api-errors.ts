@@ -2,7 +2,13 @@
 // stable code in a response header; transport failures are classified here so users read
 // "cannot reach the proxy at host:port" or "CA changed" instead of an HTTP/2 stack trace.
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ERROR_CODE_HEADER, ErrorCode, GatehouseError, type ErrorCode as Code_ } from '../../src-shared/errors.ts';
+import {
+  ERROR_CODE_HEADER,
+  ERROR_REASON_HEADER,
+  ErrorCode,
+  GatehouseError,
+  type ErrorCode as Code_,
+} from '../../src-shared/errors.ts';
 import type { ProxyAddress } from './proxy-address.ts';
 import { isTlsVerifyFailure, unreachable } from './proxy-trust.ts';
 
@@ -25,6 +31,25 @@ const NETWORK_CODES = new Set([
   'ERR_SSL_WRONG_VERSION_NUMBER',
   'ERR_HTTP2_ERROR',
 ]);
+
+/**
+ * details.reason from the words of clusters that do not send ERROR_REASON_HEADER yet (their
+ * messages for these failures are fixed), so the CLI and the app can still word them.
+ */
+export function inferReason(code: string, message: string): string | undefined {
+  if (code === ErrorCode.BAD_CREDENTIALS && /enroll token/.test(message)) {
+    if (/already used/.test(message)) return 'used';
+    if (/unknown or expired/.test(message)) return 'unknown';
+    if (/expired at/.test(message)) return 'expired';
+  }
+  if (code === ErrorCode.ACCESS_DENIED) {
+    if (/but the cluster knows it as/.test(message)) return 'asset_tag_mismatch';
+    if (/auto-enroll is off/.test(message)) return 'auto_enroll_off';
+    if (/is not registered in cluster/.test(message)) return 'not_registered';
+    if (/is already enrolled in cluster/.test(message)) return 'already_enrolled';
+  }
+  return undefined;
+}
 
 /** The innermost error with a Node error code (Connect wraps the socket error once or twice). */
 export function rootCause(e: unknown): unknown {
@@ -50,7 +75,10 @@ export async function mapApiError(
   if (e instanceof GatehouseError) return e;
   if (e instanceof ConnectError) {
     const code = e.metadata.get(ERROR_CODE_HEADER);
-    if (code && KNOWN_CODES.has(code)) return new GatehouseError(code as Code_, e.rawMessage);
+    if (code && KNOWN_CODES.has(code)) {
+      const reason = e.metadata.get(ERROR_REASON_HEADER) ?? inferReason(code, e.rawMessage);
+      return new GatehouseError(code as Code_, e.rawMessage, reason ? { reason } : undefined);
+    }
     const cause = rootCause(e.cause);
     if (isTlsVerifyFailure(cause)) {
       return explainTls

@@ -39,6 +39,8 @@ export interface EnrollDeviceParams extends StepLimits {
   token: string;
   /** Extra call options (e.g. headers); signal and timeout are set here. */
   callOptions?: CallOptions;
+  /** Told when each TPM step starts, so the app can show which one is running or failed. */
+  onStep?: (step: 'create-ak' | 'activate-credential' | 'quote') => void;
 }
 
 export interface EnrollDeviceResult {
@@ -55,6 +57,7 @@ export async function enrollDevice(p: EnrollDeviceParams): Promise<EnrollDeviceR
   const token = p.token.trim();
   if (!token) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the enroll token is empty');
   const tpm = new TimedTpm(p.tpm);
+  p.onStep?.('create-ak');
   const ak = await tpm.run('attestationKey');
   const credentialId = credentialIdFromAkPublic(ak.public);
   const ekCert = await tpm.run('ekCertificate');
@@ -106,11 +109,13 @@ export async function enrollDevice(p: EnrollDeviceParams): Promise<EnrollDeviceR
       throw protocolError('the TPM challenge carries no sealed credential');
     }
     const pcrs = checkedPcrs(ch.pcrs);
+    p.onStep?.('activate-credential');
     const solution = await tpm.run(
       'activateCredential',
       Buffer.from(sealed.credentialBlob),
       Buffer.from(sealed.secret),
     );
+    p.onStep?.('quote');
     const platform = await platformParameters(tpm, ch.attestationNonce, pcrs);
     requests.push({ payload: { case: 'tpmChallengeResponse', value: { solution, platformParameters: platform } } });
     requests.end();
