@@ -28,7 +28,12 @@ function setup(t: { after(fn: () => void): void }) {
     },
     collect: () => ({ serial_number: 'SN1' }) as CollectedDeviceData,
   };
-  const core = new GatehouseClient({ home, deviceAgent: agent, clock: () => new Date('2026-11-26T07:00:00Z') });
+  const core = new GatehouseClient({
+    home,
+    deviceHome: join(home, 'device'),
+    deviceAgent: agent,
+    clock: () => new Date('2026-11-26T07:00:00Z'),
+  });
   core.device.enrollments.save({
     cluster: 'prod',
     proxy: PROXY,
