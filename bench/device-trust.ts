@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     await cluster.start();
     const user = cluster.addUser('bench', ['access']);
     const env = { ...process.env, GATEHOUSE_TPM_TCTI: tpm.tcti };
-    const core = new GatehouseClient({ home: cluster.home, env });
+    const core = new GatehouseClient({ home: cluster.home, deviceHome: join(cluster.home, 'device'), env });
     const api = await core.cluster(cluster.proxyAddr);
     await api.establishTrust();
     const params = { user: user.name, password: user.password };
