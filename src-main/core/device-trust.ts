@@ -107,7 +107,7 @@ export interface EnrollAndTrustOutcome extends EnrollOutcome {
 export function deviceTrustNextStep(code: ErrorCodeT): string {
   switch (code) {
     case ErrorCode.DEVICE_NOT_ENROLLED:
-      return 'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then log in again';
+      return 'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token): this login becomes device-trusted at once';
     case ErrorCode.DEVICE_ATTESTATION_FAILED:
       return 'the cluster did not accept this TPM\'s evidence; ask your administrator to check the device ("gatectl devices ls") and enroll it again';
     case ErrorCode.TPM_PERMISSION_DENIED:

@@ -83,7 +83,7 @@ test('a failed device authentication is stored with the profile; the login stand
     code: 'DEVICE_NOT_ENROLLED',
     message: 'the device was unenrolled',
     nextStep:
-      'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then log in again',
+      'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token): this login becomes device-trusted at once',
   });
   assert.deepEqual(r.profile.deviceTrustIssue, stored?.deviceTrustIssue);
 });
