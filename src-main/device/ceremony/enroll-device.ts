@@ -95,6 +95,9 @@ export async function enrollDevice(p: EnrollDeviceParams): Promise<EnrollDeviceR
   const answers = call[Symbol.asyncIterator]();
   let finished = false;
   try {
+    // The cluster checks the token and evidence, then seals the credential: one step for people
+    // ("the cluster's TPM challenge"), so a refused token fails here, not at the AK.
+    p.onStep?.('activate-credential');
     const first = await nextAnswer(answers, stepMs, 'the enrollment request', abort);
     if (first?.payload.case !== 'tpmChallenge') {
       throw protocolError(
@@ -109,7 +112,6 @@ export async function enrollDevice(p: EnrollDeviceParams): Promise<EnrollDeviceR
       throw protocolError('the TPM challenge carries no sealed credential');
     }
     const pcrs = checkedPcrs(ch.pcrs);
-    p.onStep?.('activate-credential');
     const solution = await tpm.run(
       'activateCredential',
       Buffer.from(sealed.credentialBlob),
