@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ERROR_CODE_HEADER, ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { ERROR_CODE_HEADER, ERROR_REASON_HEADER, ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { connectCodeFor, fromConnectError, toConnectError } from './errors.ts';
 
 test("every code's Connect status (from the one table) is a real Connect code, pinned to today's mapping", () => {
@@ -54,4 +54,18 @@ test('an unknown code from a newer peer falls back on the Connect status', () =>
   const e = new ConnectError('down', Code.Unavailable, { [ERROR_CODE_HEADER]: 'SHINY_NEW' });
   assert.equal(fromConnectError(e).code, ErrorCode.PROXY_UNREACHABLE);
   assert.equal(fromConnectError(new ConnectError('x', Code.NotFound)).code, ErrorCode.INTERNAL);
+});
+
+test("details.reason travels in its own header (clients word refusals by it); other details don't", () => {
+  const wire = toConnectError(
+    new GatehouseError(ErrorCode.BAD_CREDENTIALS, 'this enroll token expired', { reason: 'expired', device: 'd1' }),
+  );
+  assert.equal(wire.metadata.get(ERROR_REASON_HEADER), 'expired');
+  assert.equal(wire.metadata.get('device'), null);
+  const odd = toConnectError(new GatehouseError(ErrorCode.ACCESS_DENIED, 'x', { reason: 'Not A Reason\n' }));
+  assert.equal(odd.metadata.get(ERROR_REASON_HEADER), null, 'only short snake_case reasons');
+  assert.equal(
+    toConnectError(new GatehouseError(ErrorCode.ACCESS_DENIED, 'x')).metadata.get(ERROR_REASON_HEADER),
+    null,
+  );
 });
