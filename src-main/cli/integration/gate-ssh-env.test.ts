@@ -15,11 +15,11 @@ describe('gate ssh and the locale', () => {
 
   test('LANG and LC_* reach the remote command; a variable outside the allow list does not', () => {
     const r = cluster.gate(['ssh', `root@${cluster.nodeName}`, 'echo "[$LANG][$LC_TIME][$GATEHOUSE_SECRET_X]"'], '', {
-      LANG: 'C.UTF-8',
-      LC_TIME: 'C.UTF-8',
+      LANG: 'de_DE.UTF-8',
+      LC_TIME: 'en_DK.UTF-8',
       GATEHOUSE_SECRET_X: 'leak',
     });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), '[C.UTF-8][C.UTF-8][]');
+    assert.equal(r.stdout.trim(), '[de_DE.UTF-8][en_DK.UTF-8][]');
   });
 });
