@@ -2,6 +2,7 @@
 // browser host each call composeServices() once with the app's home directory and get every
 // service, sharing one client core, one clusters file and one event emitter. No module-level
 // state: two composed apps (as in tests) are fully independent.
+import { resolveDeviceHome } from '../core/device-home.ts';
 import { clientVersion } from '../core/version.ts';
 import { GatehouseClient } from '../core/gatehouse-client.ts';
 import { systemClock, type Clock, type CoreLogger } from '../core/types.ts';
@@ -11,6 +12,9 @@ import { badRequest } from '../ipc/ipc-errors.ts';
 import { AppClusterStore } from './app-clusters.ts';
 import { AuthService } from './auth-service.ts';
 import { ClustersService } from './clusters-service.ts';
+import { deviceCoreOf } from './device-core.ts';
+import { DeviceService, type DeviceSessions } from './device-service.ts';
+import { EnrollmentFileWatcher } from './enrollment-file-watcher.ts';
 import { AppEvents } from './events.ts';
 import { AppGateways } from './gateways-service.ts';
 import { toAppLogger, type AppLogger } from './logger.ts';
@@ -41,6 +45,15 @@ export interface ComposeOptions {
   version?: string;
   /** Output kept per terminal while no stream is attached (characters). */
   terminalBufferLimit?: number;
+  /**
+   * The device store (TPM-wrapped AK, enrollments.json), shared with `gate` per OS user; default
+   * resolveDeviceHome(env) (docs/device-trust-app.md).
+   */
+  deviceHome?: string;
+  /** Environment the device store is resolved from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Watch the device store for enrollments made outside the app (default true). */
+  watchEnrollments?: boolean;
 }
 
 export interface AppServices {
@@ -56,6 +69,8 @@ export interface AppServices {
   /** Local listeners (127.0.0.1) that carry a route through the proxy for stock clients. */
   gateways: AppGateways;
   shell: { openExternal(url: string): Promise<null> };
+  /** This device: status, enrollment, diagnostics, my devices. */
+  device: DeviceService;
   /** Ends the terminals, stops the timers and closes the cluster connections. */
   close(): Promise<void>;
 }
@@ -63,8 +78,10 @@ export interface AppServices {
 export function composeServices(opts: ComposeOptions): AppServices {
   const clock = opts.clock ?? systemClock;
   const log = toAppLogger(opts.logger);
+  const deviceHome = opts.deviceHome ?? resolveDeviceHome(opts.env ?? process.env);
   const core = new GatehouseClient({
     home: opts.home,
+    deviceHome,
     clock,
     logger: log,
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
@@ -98,7 +115,27 @@ export function composeServices(opts: ComposeOptions): AppServices {
   const clusters = new ClustersService({ core, store, clients, sessions, auth, clock, log });
   const version = opts.version ?? clientVersion();
   const host = opts.host ?? 'electron';
+  const deviceSessions: DeviceSessions = {
+    proxies: () => store.list().map((e) => e.proxy),
+    profileOf: (proxy) => sessions.profileOf(proxy),
+    require: (proxy) => sessions.require(proxy),
+    current: () => store.current(),
+    watch: (proxy, profile) => sessions.watch(proxy, profile),
+  };
+  const device = new DeviceService({
+    core: deviceCoreOf(core, clients),
+    sessions: deviceSessions,
+    events,
+    clock,
+    log,
+    version,
+  });
+  const enrollmentWatcher =
+    opts.watchEnrollments === false
+      ? undefined
+      : new EnrollmentFileWatcher({ directory: deviceHome, log, onChange: () => void device.enrollmentFileChanged() });
   sessions.watchAll();
+  enrollmentWatcher?.start();
 
   return {
     home: opts.home,
@@ -111,6 +148,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
     resources,
     terminals,
     gateways,
+    device,
     shell: {
       async openExternal(url: string): Promise<null> {
         let parsed: URL;
@@ -130,6 +168,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
       },
     },
     async close() {
+      enrollmentWatcher?.close();
       sessions.close();
       await terminals.closeAll();
       await gateways.closeAll();

@@ -175,7 +175,12 @@ export class DeviceService {
   enrollmentFileChanged(): Promise<void> {
     if (this.enrolling > 0) return this.reauth;
     this.deps.events.emit('device.changed', { reason: 'enrollment-file' });
-    this.reauth = this.reauth.then(() => this.authenticateUntrusted());
+    this.reauth = this.reauth
+      .then(() => this.authenticateUntrusted())
+      .catch((e: unknown) => {
+        // Never a rejection out of a file watcher's callback; the next change tries again.
+        this.deps.log.warn('cannot react to the enrollment file change', { error: (e as Error).message });
+      });
     return this.reauth;
   }
 
