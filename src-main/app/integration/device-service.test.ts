@@ -186,7 +186,8 @@ describe('the app enrolls this device and becomes trusted without a new login (s
   test('gate device enroll in a terminal: the app hears of it and its session becomes trusted', async () => {
     gatectl(['devices', 'rm', '--asset-tag', assetTag]);
     const add = gatectl(['devices', 'add', '--asset-tag', assetTag, '--os', 'linux', '--enroll']);
-    const token = /^ {2}(\S{20,})$/m.exec(add)?.[1]!;
+    const token = /^ {2}(\S{20,})$/m.exec(add)?.[1] ?? '';
+    assert.ok(token, add);
     await relogin();
     const untrusted = await call<ClusterSummary[]>('clusters.list', {});
     assert.equal(untrusted[0]?.session?.deviceTrusted, false);
