@@ -2,7 +2,6 @@
 // browser host each call composeServices() once with the app's home directory and get every
 // service, sharing one client core, one clusters file and one event emitter. No module-level
 // state: two composed apps (as in tests) are fully independent.
-import { resolveDeviceHome } from '../core/device-home.ts';
 import { clientVersion } from '../core/version.ts';
 import { GatehouseClient } from '../core/gatehouse-client.ts';
 import { systemClock, type Clock, type CoreLogger } from '../core/types.ts';
@@ -46,11 +45,11 @@ export interface ComposeOptions {
   /** Output kept per terminal while no stream is attached (characters). */
   terminalBufferLimit?: number;
   /**
-   * The device store (TPM-wrapped AK, enrollments.json), shared with `gate` per OS user; default
-   * resolveDeviceHome(env) (docs/device-trust-app.md).
+   * The device store (TPM-wrapped AK, enrollments.json), shared with `gate` per OS user; default:
+   * the core's resolveDeviceHome(env), adopting a legacy store (docs/device-trust-app.md).
    */
   deviceHome?: string;
-  /** Environment the device store is resolved from (default process.env). */
+  /** Environment the device store and TPM are resolved from (default process.env). */
   env?: Record<string, string | undefined>;
   /** Watch the device store for enrollments made outside the app (default true). */
   watchEnrollments?: boolean;
@@ -78,10 +77,10 @@ export interface AppServices {
 export function composeServices(opts: ComposeOptions): AppServices {
   const clock = opts.clock ?? systemClock;
   const log = toAppLogger(opts.logger);
-  const deviceHome = opts.deviceHome ?? resolveDeviceHome(opts.env ?? process.env);
   const core = new GatehouseClient({
     home: opts.home,
-    deviceHome,
+    ...(opts.deviceHome ? { deviceHome: opts.deviceHome } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
     clock,
     logger: log,
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
@@ -133,7 +132,11 @@ export function composeServices(opts: ComposeOptions): AppServices {
   const enrollmentWatcher =
     opts.watchEnrollments === false
       ? undefined
-      : new EnrollmentFileWatcher({ directory: deviceHome, log, onChange: () => void device.enrollmentFileChanged() });
+      : new EnrollmentFileWatcher({
+          directory: core.deviceHome,
+          log,
+          onChange: () => void device.enrollmentFileChanged(),
+        });
   sessions.watchAll();
   enrollmentWatcher?.start();
 
