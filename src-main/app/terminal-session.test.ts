@@ -180,6 +180,15 @@ describe('TerminalSession', () => {
     assert.equal(exit.error?.code, 'ACCESS_DENIED');
     assert.deepEqual(exit.error?.details, { lock: { message: 'laptop stolen', target: 'User:"alice"' } });
 
+    const reader = new FakeShell();
+    const read = session(async () => reader.opened());
+    read.s.start();
+    await tick();
+    reader.stdout.write('lock targeting User:"alice" is in force: from a log file\r\n');
+    await tick();
+    reader.finish({ code: 0 });
+    assert.equal((await read.s.ended).error, undefined, 'a shell that printed a lock line and exited was not cut');
+
     const refused = session(async () => {
       throw new GatehouseError(
         'ACCESS_DENIED',

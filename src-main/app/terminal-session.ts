@@ -175,7 +175,9 @@ export class TerminalSession {
   private exitOf(status: ExitStatus): TerminalExit {
     const exit: TerminalExit = { terminalId: this.id, exitCode: status.code };
     if (status.signal) exit.signal = status.signal;
-    const lock = this.closeRequested ? undefined : findLockNotice(this.tail.toString());
+    // Only a session the node ended (no exit code): a shell that printed a lock line (a log being
+    // read) and exited normally was not cut by it.
+    const lock = this.closeRequested || status.code !== null ? undefined : findLockNotice(this.tail.toString());
     if (lock) {
       exit.error = lockedError(lock);
       return exit;
