@@ -11,6 +11,7 @@ import {
   APP_UNTRUSTED_DEVICE_REMEDY,
 } from '../../src-shared/app-pages.ts';
 import { ErrorCode, errorCodeInfo, isErrorCode } from '../../src-shared/errors.ts';
+import { deviceErrorText } from './device-error-text.ts';
 
 export interface ErrorText {
   /** One sentence: what happened. */
@@ -23,6 +24,10 @@ export interface ErrorText {
   relogin?: boolean;
   /** An access decision: the authorizer's reason plus why/how-to-fix. */
   denial?: { reason: string; why: string; fix: string };
+  /** An administrator's lock that ended a session: no Reconnect while it stands. */
+  lock?: { message: string; target: string };
+  /** The way out runs through the "This device" screen (enroll, see why it is not trusted). */
+  openThisDevice?: boolean;
 }
 
 /** What the renderer knows about the situation, for messages that name it. */
@@ -159,14 +164,17 @@ function deviceUntrusted(error: IpcError): ErrorText {
         'its certificates carry no device identity, because this device is not enrolled in the cluster or ' +
         'proving it with its TPM at login failed (the device indicator in the top bar says which).',
       fix:
-        'Ask your administrator to register this device and give you an enroll token, run ' +
-        '"gate device enroll" (it asks for the token) on this computer, then log out and log in again.',
+        'Open This device and enroll it with the enroll token your administrator gives you (or with ' +
+        '"Enroll this device" when auto-enroll is on): the session becomes trusted without a new login. ' +
+        'From a terminal: run "gate device enroll" (it asks for the token) on this computer, then log out and log in again.',
     },
   };
 }
 
 export function describeError(error: IpcError, context: ErrorContext = {}): ErrorText {
   const proxy = stringDetail(error, 'proxy') ?? context.proxy;
+  const device = isErrorCode(error.code) ? deviceErrorText(error) : undefined;
+  if (device) return device;
   switch (error.code) {
     case ErrorCode.INTERNAL:
       if (error.details?.disconnected !== true) return tableText(error);
@@ -177,7 +185,7 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
     case ErrorCode.ACCESS_DENIED:
       return accessDenied(error);
     case ErrorCode.DEVICE_UNTRUSTED:
-      return deviceUntrusted(error);
+      return { ...deviceUntrusted(error), openThisDevice: true };
     case ErrorCode.RATE_LIMITED:
       if (!/ is locked; /.test(error.message)) return tableText(error);
       // The cluster's account lockout: it lasts (30 minutes by default), so "a minute" would mislead.
