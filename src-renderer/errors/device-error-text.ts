@@ -5,7 +5,7 @@
 // say the same thing. Kept apart from error-text.ts, which calls in here first.
 import type { IpcError } from '../../src-main/ipc/contract.ts';
 import { ErrorCode, errorCodeInfo } from '../../src-shared/errors.ts';
-import type { ErrorText } from './error-text.ts';
+import type { ErrorText } from './error-text-shape.ts';
 
 /** A lock in force, as main reports it on a terminal it cut (terminals.exit error.details.lock). */
 export interface LockInfo {

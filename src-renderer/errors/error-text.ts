@@ -12,23 +12,9 @@ import {
 } from '../../src-shared/app-pages.ts';
 import { ErrorCode, errorCodeInfo, isErrorCode } from '../../src-shared/errors.ts';
 import { deviceErrorText } from './device-error-text.ts';
+import type { ErrorText } from './error-text-shape.ts';
 
-export interface ErrorText {
-  /** One sentence: what happened. */
-  message: string;
-  /** One sentence: what to do about it. */
-  nextStep: string;
-  /** Main's wording when it adds something the message doesn't say; shown smaller. */
-  detail?: string;
-  /** The right follow-up is to log in again (expired or missing session). */
-  relogin?: boolean;
-  /** An access decision: the authorizer's reason plus why/how-to-fix. */
-  denial?: { reason: string; why: string; fix: string };
-  /** An administrator's lock that ended a session: no Reconnect while it stands. */
-  lock?: { message: string; target: string };
-  /** The way out runs through the "This device" screen (enroll, see why it is not trusted). */
-  openThisDevice?: boolean;
-}
+export type { ErrorText } from './error-text-shape.ts';
 
 /** What the renderer knows about the situation, for messages that name it. */
 export interface ErrorContext {
