@@ -61,7 +61,7 @@ export function EnrollPanel({ proxy, offer }: { proxy: string; offer: EnrollOffe
         </div>
       )}
       {offer.auto && (
-        <div className="actions enroll-auto">
+        <div className="enroll-auto">
           <button
             type="button"
             className="button button-primary"
