@@ -97,6 +97,8 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
         </div>
       );
     case 'failed':
+      // Refused because a lock stands: Reconnect would be refused the same way.
+      if (describeError(state.error).lock) return <LockedCard tab={tab} error={state.error} />;
       return <FailedCard tab={tab} error={state.error} onReconnect={onReconnect} />;
   }
 }
@@ -124,7 +126,7 @@ function LockedCard({ tab, error }: { tab: TerminalTab; error: IpcError }) {
   return (
     <div className="session-failed">
       <div className="session-failed-card">
-        <h2>{tab.title}: session ended by a lock</h2>
+        <h2>{tab.state.kind === 'failed' ? `Could not open ${tab.title}` : `${tab.title}: session ended by a lock`}</h2>
         <ErrorAlert error={error} />
       </div>
     </div>
