@@ -49,6 +49,7 @@ test('not enrolled and required: the requirement and the enroll step (enroll, th
   assert.equal(v.requirement, 'Full access requires a trusted device.');
   assert.equal(v.nextStep, ENROLL_STEP);
   assert.match(v.nextStep!, /gate device enroll" \(it asks for the token\)/);
+  assert.match(v.nextStep!, /^Open This device/);
   assert.match(v.nextStep!, /log out and log in again/);
   assert.deepEqual(v.rows, [{ term: 'Cluster mode', value: 'required' }]);
 });
