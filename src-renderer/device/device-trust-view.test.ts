@@ -43,7 +43,7 @@ test('trusted: the device rows, when the fields were issued, and no requirement 
   assert.equal(v.nextStep, undefined);
 });
 
-test('not enrolled and required: the requirement and the enroll step (enroll, then log out and in)', () => {
+test('not enrolled and required: the requirement and the enroll step (enroll in the app, or with gate then log out and in)', () => {
   const v = deviceTrustView(session());
   assert.equal(v.label, 'not enrolled');
   assert.equal(v.requirement, 'Full access requires a trusted device.');

@@ -27,7 +27,7 @@ const LABELS: Record<IndicatorState, string> = {
 
 export const ENROLL_STEP =
   'Open This device and enroll it with the enroll token your administrator gives you: this session ' +
-  'becomes trusted without logging in again. From a terminal: run "gate device enroll" (it asks for the token).';
+  'becomes trusted without logging in again. From a terminal: run "gate device enroll" (it asks for the token), then log out and log in again.';
 
 /** "26 Nov 2026, 07:12" in the viewer's locale and time zone; the raw text when unparsable. */
 export function formatWhen(iso: string, locale?: string): string {
