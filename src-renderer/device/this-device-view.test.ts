@@ -5,7 +5,7 @@ import { sortMyDevices, thisDeviceScreen } from './this-device-view.ts';
 
 const field = (rows: Array<{ key: string; value: string }>, key: string) => rows.find((r) => r.key === key)?.value;
 
-test('a present TPM shows maker, EK certificate and its connection; an enrolled device offers no enrollment', () => {
+test('a present TPM shows maker, EK certificate and its connection; an enrolled device is offered only a new token', () => {
   const screen = thisDeviceScreen(
     thisDevice({
       cluster: clusterDevice({
@@ -28,7 +28,8 @@ test('a present TPM shows maker, EK certificate and its connection; an enrolled 
   assert.equal(field(screen.cluster!.rows, 'credential-id'), CREDENTIAL);
   assert.equal(field(screen.cluster!.rows, 'attestation-type'), 'ekcert');
   assert.match(field(screen.cluster!.rows, 'enrolled-at')!, /2026/);
-  assert.equal(screen.enroll, undefined);
+  assert.deepEqual([screen.enroll?.token, screen.enroll?.auto], [true, false], 'only a new token, no auto-enroll');
+  assert.match(screen.enroll!.why, /is enrolled/);
 });
 
 test('TPM states are worded for people, with the reason and the fix main found', () => {

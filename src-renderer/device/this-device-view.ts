@@ -32,7 +32,7 @@ export interface ThisDeviceScreen {
   tpm: { rows: FieldRow[]; reason?: string; fix?: string; usable: boolean };
   cluster?: { name: string; rows: FieldRow[]; lock?: { message: string; target: string } };
   session?: { rows: FieldRow[]; nextStep?: string };
-  /** Undefined when this device is enrolled with this TPM's key (nothing to enroll). */
+  /** Undefined without a cluster to enroll in (no login, or the cluster could not be asked). */
   enroll?: EnrollOffer;
 }
 
@@ -74,7 +74,15 @@ function tpmSection(tpm: TpmProbeView): ThisDeviceScreen['tpm'] {
 function enrollOffer(view: ThisDeviceView): EnrollOffer | undefined {
   const c = view.cluster;
   if (!c) return undefined;
-  if (c.enrolled && c.credentialMatches !== false) return undefined;
+  if (c.enrolled && c.credentialMatches !== false) {
+    // Enrolled with this TPM: the token box stays for the rare new enrollment (a TPM reset, a new
+    // token from the helpdesk); auto-enroll is not offered for an enrolled device.
+    return {
+      token: true,
+      auto: false,
+      why: 'This device is enrolled in this cluster. Enroll it again only with a new token from your administrator.',
+    };
+  }
   const why = c.enrolled
     ? "The cluster has this device enrolled with another key than this computer's TPM: enroll it again."
     : 'This device is not enrolled in this cluster yet.';
