@@ -99,5 +99,6 @@ test('an untrusted-device denial points at the This device screen', () => {
     message: 'ssh: rejected: administratively prohibited (unauthorized device)',
   });
   assert.equal(t.openThisDevice, true);
+  assert.match(t.nextStep, /^Open This device/);
   assert.match(t.denial!.fix, /Open This device/);
 });

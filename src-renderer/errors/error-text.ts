@@ -171,7 +171,12 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
     case ErrorCode.ACCESS_DENIED:
       return accessDenied(error);
     case ErrorCode.DEVICE_UNTRUSTED:
-      return { ...deviceUntrusted(error), openThisDevice: true };
+      // The app enrolls and re-authenticates in place, so the way out is the This device screen.
+      return {
+        ...deviceUntrusted(error),
+        nextStep: 'Open This device to enroll it: this session becomes trusted without logging in again.',
+        openThisDevice: true,
+      };
     case ErrorCode.RATE_LIMITED:
       if (!/ is locked; /.test(error.message)) return tableText(error);
       // The cluster's account lockout: it lasts (30 minutes by default), so "a minute" would mislead.
