@@ -4,7 +4,7 @@ import type { ClusterSummary, ServerSummary, SessionInfo } from '../../src-main/
 import { ErrorCode } from '../../src-shared/errors.ts';
 import { createFakeApi, fail, ok } from '../test-support/fake-api.ts';
 import { createAppStores } from './app-stores.ts';
-import { loginFor } from './servers-store.ts';
+import { loginFor, queryFor } from './servers-store.ts';
 import { currentCluster } from './session-store.ts';
 import { exitSummary } from './terminals-store.ts';
 
@@ -177,7 +177,10 @@ test('a terminal tab opens, ends with its exit status and reconnects', async () 
   fake.emit('terminals.exit', { terminalId: 't1', exitCode: 3 });
   const ended = s.terminals.getState().tabs[0]!.state;
   assert.equal(ended.kind, 'ended');
-  assert.equal(ended.kind === 'ended' && exitSummary(ended), 'Session ended (exit status 3)');
+  assert.equal(
+    ended.kind === 'ended' && exitSummary(ended),
+    'Session ended: the shell exited with status 3 (the last command failed or the shell was told to exit).',
+  );
 
   s.terminals.getState().reconnect(tab!.id);
   assert.equal(s.terminals.getState().tabs[0]!.attempt, 2);
@@ -208,7 +211,10 @@ test('a refused terminal shows the error; an exit that overtakes open() is not l
   const quick = s.terminals.getState().openTab('p', 'web', 'root');
   await s.terminals.getState().start(quick, 80, 24);
   const st = s.terminals.getState().tabs[1]!.state;
-  assert.equal(st.kind === 'ended' && exitSummary(st), 'Session ended (signal KILL)');
+  assert.equal(
+    st.kind === 'ended' && exitSummary(st),
+    'Session ended: the shell was killed on the server (signal KILL).',
+  );
 });
 
 test('closing a tab while its shell is opening closes that shell when it arrives', async () => {
@@ -270,4 +276,15 @@ test('a second tab on the same server and login gets a name of its own', () => {
     s.terminals.getState().tabs.map((t) => t.title),
     ['root@web', 'root@web (3)', 'admin@web', 'root@web (2)'],
   );
+});
+
+test('the search text belongs to its cluster: switching clusters does not filter the other one', () => {
+  const s = createAppStores(createFakeApi().api);
+  s.servers.getState().setQuery('a:3080', 'env=prod');
+  assert.equal(queryFor(s.servers.getState(), 'a:3080'), 'env=prod');
+  assert.equal(queryFor(s.servers.getState(), 'b:3080'), '');
+  s.servers.getState().setQuery('b:3080', 'web');
+  s.servers.getState().forget('a:3080');
+  assert.equal(queryFor(s.servers.getState(), 'a:3080'), '');
+  assert.equal(queryFor(s.servers.getState(), 'b:3080'), 'web');
 });

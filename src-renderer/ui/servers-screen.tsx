@@ -5,7 +5,7 @@ import { useEffect, useId, useMemo } from 'react';
 import type { ClusterSummary, ServerSummary } from '../../src-main/ipc/contract.ts';
 import type { ResourceKind } from '../databases/database-filter.ts';
 import { filterServers, labelChips } from '../servers/server-filter.ts';
-import { loginFor } from '../stores/servers-store.ts';
+import { loginFor, queryFor } from '../stores/servers-store.ts';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { SearchIcon, ServerIcon } from './icons.tsx';
 import { AppsSection } from './apps-section.tsx';
@@ -14,7 +14,7 @@ import { useApps, useDatabases, useServers, useStores, useUi } from './stores-co
 
 export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hidden: boolean }) {
   const { servers: store, databases, apps, ui } = useStores();
-  const query = useServers((s) => s.query);
+  const query = useServers((s) => queryFor(s, cluster.proxy));
   const kind = useUi((s) => s.resourceKind);
   // Counted once listed: a failed list has no count to give.
   const serverCount = useServers((s) => countOf(s.byProxy[cluster.proxy], (l) => l.servers));
@@ -62,7 +62,7 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
             autoComplete="off"
             spellCheck={false}
             value={query}
-            onChange={(e) => store.getState().setQuery(e.target.value)}
+            onChange={(e) => store.getState().setQuery(cluster.proxy, e.target.value)}
           />
         </div>
       </div>
@@ -109,7 +109,7 @@ function KindFilter({ kind, onChange }: { kind: ResourceKind; onChange: (kind: R
 function ServersSection({ cluster }: { cluster: ClusterSummary }) {
   const { servers: store } = useStores();
   const list = useServers((s) => s.byProxy[cluster.proxy]);
-  const query = useServers((s) => s.query);
+  const query = useServers((s) => queryFor(s, cluster.proxy));
   const shown = useMemo(() => filterServers(list?.servers ?? [], query), [list, query]);
   const total = list?.servers.length ?? 0;
   const firstLoad = !list || (list.status === 'loading' && total === 0);
@@ -150,7 +150,11 @@ function ServersSection({ cluster }: { cluster: ClusterSummary }) {
         <div className="empty-state">
           <h3>No servers match “{query.trim()}”</h3>
           <p>Search by part of a name, a label value, or a label as key=value.</p>
-          <button type="button" className="button button-secondary" onClick={() => store.getState().setQuery('')}>
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => store.getState().setQuery(cluster.proxy, '')}
+          >
             Clear search
           </button>
         </div>
@@ -171,7 +175,7 @@ function ServersTable({ cluster, servers }: { cluster: ClusterSummary; servers: 
             <th scope="col">Name</th>
             <th scope="col">Address</th>
             <th scope="col">Labels</th>
-            <th scope="col">Login</th>
+            <th scope="col">Log in as</th>
           </tr>
         </thead>
         <tbody>
@@ -212,7 +216,7 @@ function ServerRow({ cluster, server }: { cluster: ClusterSummary; server: Serve
       <td>
         <div className="login-cell">
           <select
-            aria-label={`Login for ${server.name}`}
+            aria-label={`Log in as on ${server.name}`}
             className="select"
             value={login}
             disabled={noLogins}
