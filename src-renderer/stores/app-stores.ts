@@ -2,6 +2,7 @@
 // holds the few actions that touch more than one store.
 import type {
   AppSummary,
+  ClusterProbe,
   ClusterSummary,
   DatabaseSummary,
   GatehouseApi,
@@ -18,7 +19,10 @@ import { createUiStore, type UiStore } from './ui-store.ts';
 
 export interface AppActions {
   start(): Promise<void>;
-  addCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
+  /** "Next" on the add form: probes the proxy (the confirmation shows next); known ones are selected. */
+  probeCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
+  /** "Trust and add" on the confirmation of the probed proxy's CA fingerprint. */
+  addCluster(probe: ClusterProbe): Promise<ClusterSummary | undefined>;
   switchCluster(proxy: string): Promise<void>;
   login(input: LoginInput): Promise<boolean>;
   logout(proxy: string): Promise<void>;
@@ -97,8 +101,14 @@ export function createAppStores(
       await Promise.all([session.getState().load(), gateways.getState().load()]);
     },
 
-    async addCluster(rawAddress) {
-      const added = await session.getState().addCluster(rawAddress);
+    async probeCluster(rawAddress) {
+      const selected = await session.getState().probeCluster(rawAddress);
+      if (selected) ui.getState().setAddingCluster(false);
+      return selected;
+    },
+
+    async addCluster(probe) {
+      const added = await session.getState().addCluster(probe);
       if (added) ui.getState().setAddingCluster(false);
       return added;
     },
