@@ -16,8 +16,11 @@ import { createServersStore, type ServersStore } from './servers-store.ts';
 import { createSessionStore, type LoginInput, type SessionStore } from './session-store.ts';
 import { createTerminalsStore, type TerminalsStore } from './terminals-store.ts';
 import { createUiStore, type UiStore } from './ui-store.ts';
+import { TabMemory, type KeyValueStorage } from '../terminals/tab-memory.ts';
+import { createReopenStore, type ReopenStore } from './reopen-store.ts';
+import { createTabActions, type TabActions } from './tab-actions.ts';
 
-export interface AppActions {
+export interface AppActions extends TabActions {
   start(): Promise<void>;
   /** "Next" on the add form: probes the proxy (the confirmation shows next); known ones are selected. */
   probeCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
@@ -56,6 +59,8 @@ export interface AppStores {
   gateways: GatewaysStore;
   terminals: TerminalsStore;
   ui: UiStore;
+  /** The "Reopen tabs" offers; absent when the window has no storage to remember tabs in. */
+  reopen?: ReopenStore;
   actions: AppActions;
   /** Stops listening to main's events. */
   dispose(): void;
@@ -63,12 +68,14 @@ export interface AppStores {
 
 /**
  * `openUrl` opens a URL in a new browser tab: Launch's stand-in when main cannot open the
- * browser (the browser host); the Electron renderer never needs it.
+ * browser (the browser host); the Electron renderer never needs it. `storage` (the window's
+ * localStorage) remembers the open tabs per cluster for "Reopen tabs".
  */
 export function createAppStores(
   api: GatehouseApi,
   warn: (message: string) => void = () => {},
   openUrl?: (url: string) => void,
+  storage?: KeyValueStorage,
 ): AppStores {
   const session = createSessionStore(api);
   const onSessionExpired = (proxy: string) => session.getState().markExpired(proxy);
@@ -78,6 +85,7 @@ export function createAppStores(
   const gateways = createGatewaysStore({ api, onSessionExpired, ...(openUrl ? { openUrl } : {}) });
   const terminals = createTerminalsStore({ api, onSessionExpired, warn });
   const ui = createUiStore();
+  const reopen = storage ? createReopenStore(new TabMemory(storage, warn), terminals, gateways) : undefined;
   /** After a tab went away: back to the resource browser when no tab of either kind is left. */
   const afterTabClosed = () => {
     const { view } = ui.getState();
@@ -95,10 +103,11 @@ export function createAppStores(
     }),
   ];
 
-  const actions: AppActions = {
+  const base: Omit<AppActions, keyof TabActions> = {
     async start() {
       // Gateways live in main: after a reload their tabs come back.
       await Promise.all([session.getState().load(), gateways.getState().load()]);
+      for (const c of session.getState().clusters) reopen?.store.getState().loadOffer(c.proxy);
     },
 
     async probeCluster(rawAddress) {
@@ -202,6 +211,21 @@ export function createAppStores(
       ui.getState().showTerminals();
     },
   };
+  const actions: AppActions = {
+    ...base,
+    ...createTabActions({
+      session,
+      terminals,
+      gateways,
+      ui,
+      ...(reopen ? { reopen: reopen.store } : {}),
+      closeTab: base.closeTab,
+      logout: base.logout,
+      selectTab: base.selectTab,
+      selectGateway: base.selectGateway,
+      warn,
+    }),
+  };
 
   return {
     api,
@@ -212,7 +236,11 @@ export function createAppStores(
     gateways,
     terminals,
     ui,
+    ...(reopen ? { reopen: reopen.store } : {}),
     actions,
-    dispose: () => unsubscribe.forEach((off) => off()),
+    dispose: () => {
+      unsubscribe.forEach((off) => off());
+      reopen?.dispose();
+    },
   };
 }
