@@ -100,7 +100,7 @@ function ConfirmCluster({ probe, onCancel }: { probe: ClusterProbe; onCancel(): 
         <p id={fingerprintLabelId} className="field-label">
           CA fingerprint (SHA-256)
         </p>
-        <p className="mono fingerprint" data-testid="ca-fingerprint">
+        <p className="mono fingerprint fingerprint-confirm" data-testid="ca-fingerprint">
           {probe.caFingerprint}
         </p>
         <ErrorAlert error={form.error} context={{ proxy: probe.proxy }} />

@@ -12,6 +12,10 @@ import { useGateways, useSession, useStores, useTerminals, useUi } from './store
 import { TerminalPanel } from './terminal-panel.tsx';
 import { TerminalTabs } from './terminal-tabs.tsx';
 import { TopBar } from './top-bar.tsx';
+import { ConfirmDialog } from './confirm-dialog.tsx';
+import { ReopenBanner } from './reopen-banner.tsx';
+import { ShortcutsDialog } from './shortcuts-dialog.tsx';
+import { useAppShortcuts } from './use-app-shortcuts.ts';
 
 export function App() {
   const { actions } = useStores();
@@ -21,6 +25,8 @@ export function App() {
   const clusters = useSession((s) => s.clusters);
   const adding = useUi((s) => s.addingCluster);
   const lost = useUi((s) => s.connectionLost);
+  const confirm = useUi((s) => s.confirm);
+  const shortcutsOpen = useUi((s) => s.shortcutsOpen);
 
   useEffect(() => {
     void actions.start();
@@ -73,11 +79,15 @@ export function App() {
         </div>
       )}
       {body}
+      {confirm && <ConfirmDialog confirm={confirm} />}
+      {shortcutsOpen && <ShortcutsDialog />}
     </div>
   );
 }
 
 function WorkArea() {
+  const stores = useStores();
+  useAppShortcuts(stores);
   const clusters = useSession((s) => s.clusters);
   const tabs = useTerminals((s) => s.tabs);
   const activeId = useTerminals((s) => s.activeTabId);
@@ -88,6 +98,7 @@ function WorkArea() {
   const session = cluster.session!;
   return (
     <>
+      {isSessionUsable(session) && <ReopenBanner cluster={cluster} />}
       <TerminalTabs />
       <ServersScreen cluster={cluster} hidden={view !== 'servers'} />
       <div className="terminal-area" hidden={view !== 'terminals' || tabs.length === 0}>

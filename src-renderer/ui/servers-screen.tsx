@@ -1,7 +1,7 @@
 // "Resources": what the user may reach on the current cluster — servers (with a login picker and
 // Connect per row), databases (Connect opens the db user / db name dialog) and apps (Launch /
 // Connect open a gateway) — filtered by kind and by the one search box.
-import { useEffect, useId, useMemo } from 'react';
+import { useEffect, useId, useMemo, useRef } from 'react';
 import type { ClusterSummary, ServerSummary } from '../../src-main/ipc/contract.ts';
 import type { ResourceKind } from '../databases/database-filter.ts';
 import { filterServers, labelChips } from '../servers/server-filter.ts';
@@ -23,6 +23,17 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
   const sessionKey = cluster.session?.validUntil;
   const expired = cluster.session?.expired === true;
   const searchId = useId();
+  const searchRef = useRef<HTMLInputElement>(null);
+  const focusRequest = useUi((s) => s.searchFocusRequest);
+
+  // Ctrl+K / Ctrl+T: the screen is shown by the same store change; focus once it is visible.
+  useEffect(() => {
+    if (focusRequest === 0) return;
+    requestAnimationFrame(() => {
+      searchRef.current?.focus();
+      searchRef.current?.select();
+    });
+  }, [focusRequest]);
 
   // (Re)load when the cluster or the session changes (a relogin brings new roles).
   // An expired session can't list anything; the relogin dialog is up and a relogin reloads.
@@ -57,7 +68,9 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
           <SearchIcon />
           <input
             id={searchId}
+            ref={searchRef}
             type="search"
+            aria-keyshortcuts="Control+K"
             placeholder="Search by name or label, e.g. env=prod"
             autoComplete="off"
             spellCheck={false}

@@ -1,0 +1,61 @@
+// The app's keyboard shortcuts: which key press means what, and the list the "Keyboard shortcuts"
+// dialog shows. Pure, so the mapping is tested without a DOM.
+//
+// Inside a terminal most Ctrl keys belong to the shell: readline uses Ctrl+T (swap characters),
+// Ctrl+K (delete to the end of the line) and Ctrl+/ (undo). There the app takes only keys a shell
+// gets nothing from (Ctrl+Tab, Ctrl+1…9) and the Shift variants Ctrl+Shift+T / K / ? (terminals
+// send the same control code with or without Shift, so the shell loses nothing).
+
+export type ShortcutAction =
+  | { kind: 'new-tab' }
+  | { kind: 'search' }
+  | { kind: 'tab-at'; n: number }
+  | { kind: 'next-tab' }
+  | { kind: 'previous-tab' }
+  | { kind: 'shortcuts' };
+
+/** The fields of a KeyboardEvent the mapping reads. */
+export interface KeyPress {
+  key: string;
+  code: string;
+  ctrlKey: boolean;
+  shiftKey: boolean;
+  altKey: boolean;
+  metaKey: boolean;
+}
+
+/** What a key press means to the app, or undefined when it is not an app shortcut (there). */
+export function shortcutFor(e: KeyPress, inTerminal: boolean): ShortcutAction | undefined {
+  // On macOS Cmd plays Ctrl's part for app shortcuts; Ctrl stays the terminal's.
+  const mod = e.ctrlKey !== e.metaKey;
+  if (!mod || e.altKey) return undefined;
+  if (e.code === 'Tab') return { kind: e.shiftKey ? 'previous-tab' : 'next-tab' };
+  const digit = /^Digit([1-9])$/.exec(e.code);
+  if (digit && !e.shiftKey) return { kind: 'tab-at', n: Number(digit[1]) };
+  // Outside a terminal plain Ctrl+T / K / / work; the Shift variants work everywhere.
+  if (inTerminal && !e.shiftKey) return undefined;
+  if (e.code === 'KeyT') return { kind: 'new-tab' };
+  if (e.code === 'KeyK') return { kind: 'search' };
+  if (e.code === 'Slash') return { kind: 'shortcuts' };
+  return undefined;
+}
+
+export interface ShortcutHelp {
+  keys: string;
+  /** Where the keys differ inside a terminal. */
+  inTerminal?: string;
+  does: string;
+}
+
+/** The rows of the "Keyboard shortcuts" dialog. */
+export const SHORTCUT_HELP: readonly ShortcutHelp[] = [
+  { keys: 'Ctrl+T', inTerminal: 'Ctrl+Shift+T', does: 'New tab: show resources with the search box ready' },
+  { keys: 'Ctrl+K', inTerminal: 'Ctrl+Shift+K', does: 'Search servers, databases and apps' },
+  { keys: 'Ctrl+1 … Ctrl+8', does: 'Go to tab 1 … 8' },
+  { keys: 'Ctrl+9', does: 'Go to the last tab' },
+  { keys: 'Ctrl+Tab', does: 'Next tab' },
+  { keys: 'Ctrl+Shift+Tab', does: 'Previous tab' },
+  { keys: 'Ctrl+/', inTerminal: 'Ctrl+Shift+/', does: 'Show these keyboard shortcuts' },
+  { keys: 'Ctrl+Shift+C / Ctrl+Shift+V', does: 'Copy / paste in a terminal' },
+  { keys: 'Ctrl+Shift+↑', does: 'Leave the terminal (focus its tab)' },
+];
