@@ -43,3 +43,10 @@ test('no Ctrl, Alt added, or Ctrl and Cmd together: not a shortcut; Cmd alone st
   assert.equal(shortcutFor(press('KeyK', { metaKey: true }), false), undefined);
   assert.deepEqual(shortcutFor(press('KeyK', { ctrlKey: false, metaKey: true }), false), { kind: 'search' });
 });
+
+test('a press without a physical key code (sent by the Electron menu) is read from its key', () => {
+  assert.deepEqual(shortcutFor(press('', { key: 'K', shiftKey: true }), true), { kind: 'search' });
+  assert.deepEqual(shortcutFor(press('', { key: '3' }), true), { kind: 'tab-at', n: 3 });
+  assert.deepEqual(shortcutFor(press('', { key: '?', shiftKey: true }), true), { kind: 'shortcuts' });
+  assert.deepEqual(shortcutFor(press('', { key: 'Tab' }), true), { kind: 'next-tab' });
+});

@@ -24,19 +24,32 @@ export interface KeyPress {
   metaKey: boolean;
 }
 
+/**
+ * The physical key (layout-independent, so Ctrl+K is Ctrl+K on any keyboard). A synthesized press
+ * (the Electron Go menu's sendInputEvent) may come without one: then it is derived from the key.
+ */
+function codeOf(e: KeyPress): string {
+  if (e.code) return e.code;
+  if (/^[a-z]$/i.test(e.key)) return `Key${e.key.toUpperCase()}`;
+  if (/^[0-9]$/.test(e.key)) return `Digit${e.key}`;
+  if (e.key === '/' || e.key === '?') return 'Slash';
+  return e.key;
+}
+
 /** What a key press means to the app, or undefined when it is not an app shortcut (there). */
 export function shortcutFor(e: KeyPress, inTerminal: boolean): ShortcutAction | undefined {
-  // On macOS Cmd plays Ctrl's part for app shortcuts; Ctrl stays the terminal's.
+  const code = codeOf(e);
+  // Ctrl, or Cmd on macOS (the Go menu shows CmdOrCtrl there); both together is not a shortcut.
   const mod = e.ctrlKey !== e.metaKey;
   if (!mod || e.altKey) return undefined;
-  if (e.code === 'Tab') return { kind: e.shiftKey ? 'previous-tab' : 'next-tab' };
-  const digit = /^Digit([1-9])$/.exec(e.code);
+  if (code === 'Tab') return { kind: e.shiftKey ? 'previous-tab' : 'next-tab' };
+  const digit = /^Digit([1-9])$/.exec(code);
   if (digit && !e.shiftKey) return { kind: 'tab-at', n: Number(digit[1]) };
   // Outside a terminal plain Ctrl+T / K / / work; the Shift variants work everywhere.
   if (inTerminal && !e.shiftKey) return undefined;
-  if (e.code === 'KeyT') return { kind: 'new-tab' };
-  if (e.code === 'KeyK') return { kind: 'search' };
-  if (e.code === 'Slash') return { kind: 'shortcuts' };
+  if (code === 'KeyT') return { kind: 'new-tab' };
+  if (code === 'KeyK') return { kind: 'search' };
+  if (code === 'Slash') return { kind: 'shortcuts' };
   return undefined;
 }
 
