@@ -5,23 +5,24 @@ import type { PendingConfirm } from '../stores/ui-store.ts';
 import { useStores } from './stores-context.tsx';
 import { useModalDialog } from './use-modal-dialog.ts';
 
-const WORDING: Record<PendingConfirm['kind'], (c: PendingConfirm) => { title: string; text: string; yes: string }> = {
-  'close-tab': (c) => ({
-    title: `Close the session to ${c.kind === 'close-tab' ? c.title : ''}?`,
-    text: 'The remote shell ends and whatever runs in it is stopped.',
-    yes: 'Close session',
-  }),
-  logout: (c) => ({
-    title: `Log out of ${c.kind === 'logout' ? c.clusterName : ''}?`,
+function wording(confirm: PendingConfirm): { title: string; text: string; yes: string } {
+  if (confirm.kind === 'close-tab')
+    return {
+      title: `Close the session to ${confirm.title}?`,
+      text: 'The remote shell ends and whatever runs in it is stopped.',
+      yes: 'Close session',
+    };
+  return {
+    title: `Log out of ${confirm.clusterName}?`,
     text: 'Your open terminals and gateways on this cluster close, and you need your password to log in again.',
     yes: 'Log out',
-  }),
-};
+  };
+}
 
 export function ConfirmDialog({ confirm }: { confirm: PendingConfirm }) {
   const { actions } = useStores();
   const ref = useModalDialog();
-  const words = WORDING[confirm.kind](confirm);
+  const words = wording(confirm);
   return (
     <dialog
       ref={ref}
