@@ -54,21 +54,22 @@ export function shortcutFor(e: KeyPress, inTerminal: boolean): ShortcutAction | 
 }
 
 export interface ShortcutHelp {
-  keys: string;
-  /** Where the keys differ inside a terminal. */
-  inTerminal?: string;
   does: string;
+  /** Outside a terminal; absent: a terminal's own key. */
+  keys?: string;
+  /** Inside a terminal, where it differs from `keys`. */
+  inTerminal?: string;
 }
 
 /** The rows of the "Keyboard shortcuts" dialog. */
 export const SHORTCUT_HELP: readonly ShortcutHelp[] = [
-  { keys: 'Ctrl+T', inTerminal: 'Ctrl+Shift+T', does: 'New tab: show resources with the search box ready' },
-  { keys: 'Ctrl+K', inTerminal: 'Ctrl+Shift+K', does: 'Search servers, databases and apps' },
-  { keys: 'Ctrl+1 … Ctrl+8', does: 'Go to tab 1 … 8' },
-  { keys: 'Ctrl+9', does: 'Go to the last tab' },
-  { keys: 'Ctrl+Tab', does: 'Next tab' },
-  { keys: 'Ctrl+Shift+Tab', does: 'Previous tab' },
-  { keys: 'Ctrl+/', inTerminal: 'Ctrl+Shift+/', does: 'Show these keyboard shortcuts' },
-  { keys: 'Ctrl+Shift+C / Ctrl+Shift+V', does: 'Copy / paste in a terminal' },
-  { keys: 'Ctrl+Shift+↑', does: 'Leave the terminal (focus its tab)' },
+  { does: 'New tab: resources with the search box ready', keys: 'Ctrl+T', inTerminal: 'Ctrl+Shift+T' },
+  { does: 'Search servers, databases and apps', keys: 'Ctrl+K', inTerminal: 'Ctrl+Shift+K' },
+  { does: 'Go to tab 1 … 8', keys: 'Ctrl+1 … Ctrl+8' },
+  { does: 'Go to the last tab', keys: 'Ctrl+9' },
+  { does: 'Next tab', keys: 'Ctrl+Tab' },
+  { does: 'Previous tab', keys: 'Ctrl+Shift+Tab' },
+  { does: 'Show these keyboard shortcuts', keys: 'Ctrl+/', inTerminal: 'Ctrl+Shift+/' },
+  { does: 'Copy / paste', inTerminal: 'Ctrl+Shift+C / Ctrl+Shift+V' },
+  { does: 'Leave the terminal (focus its tab)', inTerminal: 'Ctrl+Shift+↑' },
 ];

@@ -22,21 +22,19 @@ export function ShortcutsDialog() {
       <table className="shortcuts-table" aria-label="Keyboard shortcuts">
         <thead>
           <tr>
+            <th scope="col">What it does</th>
             <th scope="col">Keys</th>
             <th scope="col">In a terminal</th>
-            <th scope="col">What it does</th>
           </tr>
         </thead>
         <tbody>
           {SHORTCUT_HELP.map((row) => (
-            <tr key={row.keys}>
-              <td>
-                <kbd>{row.keys}</kbd>
-              </td>
+            <tr key={row.does}>
+              <th scope="row">{row.does}</th>
+              <td>{row.keys ? <kbd>{row.keys}</kbd> : <span className="muted">—</span>}</td>
               <td>
                 <kbd>{row.inTerminal ?? row.keys}</kbd>
               </td>
-              <td>{row.does}</td>
             </tr>
           ))}
         </tbody>
