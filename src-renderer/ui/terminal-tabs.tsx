@@ -141,7 +141,8 @@ export function TerminalTabs() {
       {tabs.length > 0 && (
         <p id={TERMINAL_KEYS_HINT_ID} className="terminal-keys">
           <kbd>Ctrl+Shift+C</kbd> copy <span aria-hidden="true">·</span> <kbd>Ctrl+Shift+V</kbd> paste{' '}
-          <span aria-hidden="true">·</span> <kbd>Ctrl+Shift+↑</kbd> leave the terminal
+          <span aria-hidden="true">·</span> <kbd>Ctrl+Shift+↑</kbd> leave the terminal <span aria-hidden="true">·</span>{' '}
+          <kbd>Ctrl+Shift+/</kbd> all shortcuts
         </p>
       )}
     </div>
