@@ -70,4 +70,9 @@ export class TerminalPage {
   async close(title: string): Promise<void> {
     await this.closeButton(title).click();
   }
+
+  /** The alert a tab shows when a lock cut its session ("Locked by your administrator: <message>"). */
+  lockAlert(title: string): Locator {
+    return this.region(title).getByRole('alert').filter({ hasText: 'Locked by your administrator' });
+  }
 }

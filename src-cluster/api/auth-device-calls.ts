@@ -9,6 +9,21 @@ import { errorMessage, recordRefusal } from '../audit/audit-emit.ts';
 
 type Impl = ServiceImpl<typeof AuthService>;
 
+/** Longest enroll token lifetime a request may ask for (`gatectl devices enroll --ttl`). */
+export const MAX_ENROLL_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+
+/** The requested token lifetime in ms, undefined for the default; BAD_REQUEST outside 1 s..7 days. */
+export function enrollTokenTtlMs(ttlSeconds: bigint): number | undefined {
+  if (ttlSeconds === 0n) return undefined;
+  if (ttlSeconds < 1n || ttlSeconds > BigInt(MAX_ENROLL_TOKEN_TTL_SECONDS)) {
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `enroll token ttl must be 1 to ${MAX_ENROLL_TOKEN_TTL_SECONDS} seconds, got ${ttlSeconds}`,
+    );
+  }
+  return Number(ttlSeconds) * 1000;
+}
+
 export function deviceCalls(deps: ApiDeps, id: UserCall): Pick<Impl, 'createDeviceEnrollToken'> {
   const { auth, devices } = deps;
   return {
@@ -37,7 +52,7 @@ export function deviceCalls(deps: ApiDeps, id: UserCall): Pick<Impl, 'createDevi
             fields: { device_id: t.deviceId, asset_tag: req.assetTag, os_type: req.addWithOs },
           });
         } else {
-          t = await devices.createEnrollToken(req.deviceId || req.assetTag);
+          t = await devices.createEnrollToken(req.deviceId || req.assetTag, enrollTokenTtlMs(req.ttlSeconds));
         }
       } catch (e) {
         const event = { type: 'device.token.create', success: false, user: who.user, fields: target } as const;
