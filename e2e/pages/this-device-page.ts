@@ -109,9 +109,10 @@ export class ThisDevicePage {
     await expect(this.failure).toHaveCount(0);
   }
 
-  /** The enrollment failed at `step` with an alert matching `wording`. */
-  async expectEnrollFailed(step: EnrollStepName, wording: RegExp | string): Promise<void> {
-    await expect(this.step(step)).toHaveAttribute('data-state', 'failed', { timeout: ENROLL_TIMEOUT_MS });
+  /** The enrollment failed (at `step` when given) with an alert matching `wording`. */
+  async expectEnrollFailed(wording: RegExp | string, step?: EnrollStepName): Promise<void> {
+    const failed = step ? this.step(step) : this.steps.locator('[data-state="failed"]');
+    await expect(failed).toHaveAttribute('data-state', 'failed', { timeout: ENROLL_TIMEOUT_MS });
     await expect(this.failure).toContainText(wording);
   }
 
