@@ -78,8 +78,14 @@ export class ThisDevicePage {
     return this.section(`Cluster ${clusterName}`);
   }
 
+  /** A field row (its label and value). */
   field(key: DeviceFieldKey): Locator {
     return this.main.getByTestId(`device-field-${key}`);
+  }
+
+  /** A field row's value alone (the row is a term/definition pair). */
+  value(key: DeviceFieldKey): Locator {
+    return this.field(key).getByRole('definition');
   }
 
   /** The enrollment step list's item for `step` (its data-state says pending|running|done|failed). */
