@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ERROR_CODE_HEADER, ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { ERROR_CODE_HEADER, ERROR_REASON_HEADER, ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { connectCodeFor, fromConnectError, toConnectError } from './errors.ts';
 
 test("every code's Connect status (from the one table) is a real Connect code, pinned to today's mapping", () => {
@@ -54,4 +54,23 @@ test('an unknown code from a newer peer falls back on the Connect status', () =>
   const e = new ConnectError('down', Code.Unavailable, { [ERROR_CODE_HEADER]: 'SHINY_NEW' });
   assert.equal(fromConnectError(e).code, ErrorCode.PROXY_UNREACHABLE);
   assert.equal(fromConnectError(new ConnectError('x', Code.NotFound)).code, ErrorCode.INTERNAL);
+});
+
+test('details.reason travels in its own header, so clients word refusals that share a code', () => {
+  const wire = toConnectError(
+    new GatehouseError(ErrorCode.ACCESS_DENIED, 'auto-enroll is off', { reason: 'auto_enroll_off', device_id: 'x' }),
+  );
+  assert.equal(wire.metadata.get(ERROR_REASON_HEADER), 'auto_enroll_off');
+  assert.deepEqual(fromConnectError(wire).details, { reason: 'auto_enroll_off' });
+  // Only plain snake_case words: free text in a reason stays on the server.
+  for (const reason of ['Has Spaces', 'x'.repeat(65), 42, 'evil\r\nSet-Cookie: a']) {
+    const plain = toConnectError(new GatehouseError(ErrorCode.ACCESS_DENIED, 'no', { reason }));
+    assert.equal(plain.metadata.get(ERROR_REASON_HEADER), null, String(reason));
+    assert.equal(fromConnectError(plain).details, undefined);
+  }
+  const forged = new ConnectError('no', Code.PermissionDenied, {
+    [ERROR_CODE_HEADER]: 'ACCESS_DENIED',
+    [ERROR_REASON_HEADER]: 'NOT A WORD',
+  });
+  assert.equal(fromConnectError(forged).details, undefined);
 });

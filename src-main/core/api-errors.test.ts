@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { ERROR_REASON_HEADER, ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { ERROR_CODE_HEADER, mapApiError } from './api-errors.ts';
 import { parseProxyAddress } from './proxy-address.ts';
 
@@ -16,6 +16,16 @@ describe('mapApiError', () => {
     const g = await mapApiError(e, proxy);
     assert.equal(g.code, ErrorCode.BAD_CREDENTIALS);
     assert.equal(g.message, 'invalid user name, password or one-time code');
+  });
+
+  test("the server's reason header becomes details.reason (the app words expired / used / auto_enroll_off)", async () => {
+    const e = new ConnectError('this enroll token expired at ...', Code.Unauthenticated, {
+      [ERROR_CODE_HEADER]: 'BAD_CREDENTIALS',
+      [ERROR_REASON_HEADER]: 'expired',
+    });
+    assert.deepEqual((await mapApiError(e, proxy)).details, { reason: 'expired' });
+    const noReason = new ConnectError('no', Code.PermissionDenied, { [ERROR_CODE_HEADER]: 'ACCESS_DENIED' });
+    assert.equal((await mapApiError(noReason, proxy)).details, undefined);
   });
 
   test('an unknown code header falls back to the Connect code', async () => {

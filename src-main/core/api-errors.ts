@@ -2,7 +2,14 @@
 // stable code in a response header; transport failures are classified here so users read
 // "cannot reach the proxy at host:port" or "CA changed" instead of an HTTP/2 stack trace.
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ERROR_CODE_HEADER, ErrorCode, GatehouseError, type ErrorCode as Code_ } from '../../src-shared/errors.ts';
+import {
+  ERROR_CODE_HEADER,
+  ERROR_REASON_HEADER,
+  detailsFromReasonHeader,
+  ErrorCode,
+  GatehouseError,
+  type ErrorCode as Code_,
+} from '../../src-shared/errors.ts';
 import type { ProxyAddress } from './proxy-address.ts';
 import { isTlsVerifyFailure, unreachable } from './proxy-trust.ts';
 
@@ -50,7 +57,11 @@ export async function mapApiError(
   if (e instanceof GatehouseError) return e;
   if (e instanceof ConnectError) {
     const code = e.metadata.get(ERROR_CODE_HEADER);
-    if (code && KNOWN_CODES.has(code)) return new GatehouseError(code as Code_, e.rawMessage);
+    if (code && KNOWN_CODES.has(code)) {
+      // details.reason (auto_enroll_off, expired, asset_tag_mismatch, ...) lets the app word the refusal.
+      const details = detailsFromReasonHeader(e.metadata.get(ERROR_REASON_HEADER));
+      return new GatehouseError(code as Code_, e.rawMessage, details);
+    }
     const cause = rootCause(e.cause);
     if (isTlsVerifyFailure(cause)) {
       return explainTls
