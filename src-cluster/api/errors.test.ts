@@ -74,3 +74,17 @@ test('details.reason travels in its own header, so clients word refusals that sh
   });
   assert.equal(fromConnectError(forged).details, undefined);
 });
+
+test("details.reason travels in its own header (clients word refusals by it); other details don't", () => {
+  const wire = toConnectError(
+    new GatehouseError(ErrorCode.BAD_CREDENTIALS, 'this enroll token expired', { reason: 'expired', device: 'd1' }),
+  );
+  assert.equal(wire.metadata.get(ERROR_REASON_HEADER), 'expired');
+  assert.equal(wire.metadata.get('device'), null);
+  const odd = toConnectError(new GatehouseError(ErrorCode.ACCESS_DENIED, 'x', { reason: 'Not A Reason\n' }));
+  assert.equal(odd.metadata.get(ERROR_REASON_HEADER), null, 'only short snake_case reasons');
+  assert.equal(
+    toConnectError(new GatehouseError(ErrorCode.ACCESS_DENIED, 'x')).metadata.get(ERROR_REASON_HEADER),
+    null,
+  );
+});
