@@ -9,10 +9,11 @@ import type {
   ServerSummary,
 } from '../../src-main/ipc/contract.ts';
 import { createAppsStore, type AppsStore } from './apps-store.ts';
+import { createDeviceStore, type DeviceStore } from './device-store.ts';
 import { createDatabasesStore, type DatabasesStore } from './databases-store.ts';
 import { createGatewaysStore, type GatewaysStore } from './gateways-store.ts';
 import { createServersStore, type ServersStore } from './servers-store.ts';
-import { createSessionStore, type LoginInput, type SessionStore } from './session-store.ts';
+import { createSessionStore, currentCluster, type LoginInput, type SessionStore } from './session-store.ts';
 import { createTerminalsStore, type TerminalsStore } from './terminals-store.ts';
 import { createUiStore, type UiStore } from './ui-store.ts';
 
@@ -41,6 +42,10 @@ export interface AppActions {
   closeGateway(gatewayId: string): Promise<void>;
   /** A terminal tab running the gateway's client (psql / mariadb), built and started by main. */
   runGatewayClient(gatewayId: string): void;
+  /** Shows the "This device" screen for the current cluster and reads its data. */
+  openThisDevice(): void;
+  /** The screen's Refresh: asks again, re-probing the TPM. */
+  refreshThisDevice(): Promise<void>;
 }
 
 export interface AppStores {
@@ -51,6 +56,7 @@ export interface AppStores {
   apps: AppsStore;
   gateways: GatewaysStore;
   terminals: TerminalsStore;
+  device: DeviceStore;
   ui: UiStore;
   actions: AppActions;
   /** Stops listening to main's events. */
@@ -74,6 +80,13 @@ export function createAppStores(
   const gateways = createGatewaysStore({ api, onSessionExpired, ...(openUrl ? { openUrl } : {}) });
   const terminals = createTerminalsStore({ api, onSessionExpired, warn });
   const ui = createUiStore();
+  const device = createDeviceStore({ api, onEnrolled: () => session.getState().refresh() });
+  const loggedIn = (proxy: string) => session.getState().clusters.some((c) => c.proxy === proxy && c.session);
+  /** The device screen's data for the current cluster (the device alone when no cluster is known). */
+  const loadDevice = (refresh = false) => {
+    const proxy = currentCluster(session.getState())?.proxy;
+    return device.getState().load(proxy, { refresh, loggedIn: proxy !== undefined && loggedIn(proxy) });
+  };
   /** After a tab went away: back to the resource browser when no tab of either kind is left. */
   const afterTabClosed = () => {
     const { view } = ui.getState();
@@ -85,6 +98,13 @@ export function createAppStores(
     api.events.on('auth.expired', ({ proxy }) => onSessionExpired(proxy)),
     api.events.on('terminals.exit', (payload) => terminals.getState().handleExit(payload)),
     api.events.on('gateways.status', (gateway) => gateways.getState().handleStatus(gateway)),
+    api.events.on('device.enrollProgress', (payload) => device.getState().handleProgress(payload)),
+    // Enrolled here or by `gate` in a terminal, a lock, a re-authentication: the indicator reads
+    // the session, the screen its status; both are re-read (the screen only once it was opened).
+    api.events.on('device.changed', () => {
+      void session.getState().refresh();
+      if (device.getState().status || device.getState().statusError) void loadDevice();
+    }),
     api.events.on('gateways.closed', ({ gatewayId }) => {
       gateways.getState().handleClosed(gatewayId);
       afterTabClosed();
@@ -191,6 +211,13 @@ export function createAppStores(
       terminals.getState().openClientTab(gateway.proxy, { ...gateway, program });
       ui.getState().showTerminals();
     },
+
+    openThisDevice() {
+      ui.getState().showDevice();
+      void loadDevice();
+    },
+
+    refreshThisDevice: () => loadDevice(true),
   };
 
   return {
@@ -201,6 +228,7 @@ export function createAppStores(
     apps,
     gateways,
     terminals,
+    device,
     ui,
     actions,
     dispose: () => unsubscribe.forEach((off) => off()),

@@ -33,6 +33,8 @@ export interface SessionState {
   menuError?: IpcError;
 
   load(): Promise<void>;
+  /** Re-reads clusters.list (after an enrollment, or main said the device's trust changed). */
+  refresh(): Promise<void>;
   /** Adds (pins the proxy's CA on first use) and selects the cluster; the new summary on success. */
   addCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
   selectCluster(proxy: string): Promise<boolean>;
@@ -81,6 +83,11 @@ export function createSessionStore(api: GatehouseApi): SessionStore {
           return;
         }
         set({ phase: 'ready', clusters: listed.value, appInfo: info.ok ? info.value : undefined });
+      },
+
+      async refresh() {
+        const error = await refreshList();
+        if (error) set({ menuError: error });
       },
 
       async addCluster(rawAddress) {

@@ -5,7 +5,7 @@ import type { ResourceKind } from '../databases/database-filter.ts';
 
 export interface UiState {
   /** 'servers' is the resource browser (servers and databases); 'gateway' the active gateway tab. */
-  view: 'servers' | 'terminals' | 'gateway';
+  view: 'servers' | 'terminals' | 'gateway' | 'device';
   /** The resource browser's kind filter. */
   resourceKind: ResourceKind;
   addingCluster: boolean;
@@ -15,6 +15,8 @@ export interface UiState {
   showServers(): void;
   showTerminals(): void;
   showGateway(): void;
+  /** The "This device" screen. */
+  showDevice(): void;
   setResourceKind(kind: ResourceKind): void;
   setAddingCluster(adding: boolean): void;
   setConnectionLost(message: string): void;
@@ -30,6 +32,7 @@ export function createUiStore(): UiStore {
     showServers: () => set({ view: 'servers' }),
     showTerminals: () => set({ view: 'terminals' }),
     showGateway: () => set({ view: 'gateway' }),
+    showDevice: () => set({ view: 'device' }),
     setResourceKind: (kind) => set({ resourceKind: kind }),
     setAddingCluster: (adding) => set({ addingCluster: adding }),
     setConnectionLost: (message) => set({ connectionLost: message }),

@@ -37,6 +37,12 @@ export const fail = (code: ErrorCode, message = code.toLowerCase()): IpcResult<n
   error: { code, message },
 });
 
+/** A refusal with details, e.g. `{ reason: 'expired' }` or `{ step: 'quote' }`. */
+export const failWith = (code: ErrorCode, message: string, details: Record<string, unknown>): IpcResult<never> => ({
+  ok: false,
+  error: { code, message, details },
+});
+
 export function createFakeApi(handlers: Handlers = {}): FakeApi {
   const calls: FakeApi['calls'] = [];
   const listeners = new Map<string, Set<(payload: unknown) => void>>();

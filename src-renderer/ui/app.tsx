@@ -11,16 +11,18 @@ import { GatewayPanel } from './gateway-panel.tsx';
 import { useGateways, useSession, useStores, useTerminals, useUi } from './stores-context.tsx';
 import { TerminalPanel } from './terminal-panel.tsx';
 import { TerminalTabs } from './terminal-tabs.tsx';
+import { ThisDeviceScreen } from './this-device-screen.tsx';
 import { TopBar } from './top-bar.tsx';
 
 export function App() {
-  const { actions } = useStores();
+  const { actions, ui } = useStores();
   const phase = useSession((s) => s.phase);
   const loadError = useSession((s) => s.loadError);
   const menuError = useSession((s) => s.menuError);
   const clusters = useSession((s) => s.clusters);
   const adding = useUi((s) => s.addingCluster);
   const lost = useUi((s) => s.connectionLost);
+  const view = useUi((s) => s.view);
 
   useEffect(() => {
     void actions.start();
@@ -59,7 +61,15 @@ export function App() {
             <ErrorAlert error={menuError} context={{ proxy: cluster.proxy }} compact />
           </div>
         )}
-        {adding ? <AddClusterScreen /> : !cluster.session ? <LoginScreen cluster={cluster} /> : <WorkArea />}
+        {adding ? (
+          <AddClusterScreen />
+        ) : cluster.session ? (
+          <WorkArea />
+        ) : view === 'device' ? (
+          <ThisDeviceScreen onBack={() => ui.getState().showServers()} />
+        ) : (
+          <LoginScreen cluster={cluster} />
+        )}
       </>
     );
   }
@@ -90,6 +100,7 @@ function WorkArea() {
     <>
       <TerminalTabs />
       <ServersScreen cluster={cluster} hidden={view !== 'servers'} />
+      <ThisDeviceScreen hidden={view !== 'device'} />
       <div className="terminal-area" hidden={view !== 'terminals' || tabs.length === 0}>
         {tabs.map((tab) => (
           <TerminalPanel key={tab.id} tab={tab} visible={view === 'terminals' && tab.id === activeId} />

@@ -28,6 +28,7 @@ export function ClusterMenu({ current }: { current: ClusterSummary }) {
         hint: c.proxy,
         run: () => void actions.switchCluster(c.proxy),
       })),
+    { key: 'device', label: 'This device', run: () => actions.openThisDevice() },
     {
       key: 'add',
       label: 'Add cluster',

@@ -1,6 +1,6 @@
 // One tab's panel: region "Terminal <login>@<node>" with the xterm widget, and over it the
 // session's state (connecting, ended with its exit status, refused with the mapped error) with
-// a Reconnect button.
+// a Reconnect button (none after an administrator's lock cut it).
 import { useEffect, useRef } from 'react';
 import '@xterm/xterm/css/xterm.css';
 import type { IpcError } from '../../src-main/ipc/contract.ts';
@@ -81,6 +81,7 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
     case 'ended':
       // A refusal (the node said no before a shell started) reads as "could not open", with the
       // denial's why-and-how-to-fix panel, like a refusal that arrives with the open call.
+      if (state.error && describeError(state.error).lock) return <LockedCard tab={tab} error={state.error} />;
       if (state.error && describeError(state.error).denial)
         return <FailedCard tab={tab} error={state.error} onReconnect={onReconnect} />;
       return (
@@ -96,6 +97,8 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
         </div>
       );
     case 'failed':
+      // Refused because a lock stands: Reconnect would be refused the same way.
+      if (describeError(state.error).lock) return <LockedCard tab={tab} error={state.error} />;
       return <FailedCard tab={tab} error={state.error} onReconnect={onReconnect} />;
   }
 }
@@ -109,6 +112,22 @@ function FailedCard({ tab, error, onReconnect }: { tab: TerminalTab; error: IpcE
         <button type="button" className="button button-primary" onClick={onReconnect}>
           Reconnect
         </button>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * An administrator's lock cut the session: the lock's message and target, and no Reconnect —
+ * connecting again is refused while the lock stands; closing the tab and connecting again from
+ * the resources works once it is lifted.
+ */
+function LockedCard({ tab, error }: { tab: TerminalTab; error: IpcError }) {
+  return (
+    <div className="session-failed">
+      <div className="session-failed-card">
+        <h2>{tab.state.kind === 'failed' ? `Could not open ${tab.title}` : `${tab.title}: session ended by a lock`}</h2>
+        <ErrorAlert error={error} />
       </div>
     </div>
   );
