@@ -2,6 +2,7 @@
 // holds the few actions that touch more than one store.
 import type {
   AppSummary,
+  ClusterProbe,
   ClusterSummary,
   DatabaseSummary,
   GatehouseApi,
@@ -16,10 +17,16 @@ import { createServersStore, type ServersStore } from './servers-store.ts';
 import { createSessionStore, currentCluster, type LoginInput, type SessionStore } from './session-store.ts';
 import { createTerminalsStore, type TerminalsStore } from './terminals-store.ts';
 import { createUiStore, type UiStore } from './ui-store.ts';
+import { TabMemory, type KeyValueStorage } from '../terminals/tab-memory.ts';
+import { createReopenStore, type ReopenStore } from './reopen-store.ts';
+import { createTabActions, type TabActions } from './tab-actions.ts';
 
-export interface AppActions {
+export interface AppActions extends TabActions {
   start(): Promise<void>;
-  addCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
+  /** "Next" on the add form: probes the proxy (the confirmation shows next); known ones are selected. */
+  probeCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
+  /** "Trust and add" on the confirmation of the probed proxy's CA fingerprint. */
+  addCluster(probe: ClusterProbe): Promise<ClusterSummary | undefined>;
   switchCluster(proxy: string): Promise<void>;
   login(input: LoginInput): Promise<boolean>;
   logout(proxy: string): Promise<void>;
@@ -58,6 +65,8 @@ export interface AppStores {
   terminals: TerminalsStore;
   device: DeviceStore;
   ui: UiStore;
+  /** The "Reopen tabs" offers; absent when the window has no storage to remember tabs in. */
+  reopen?: ReopenStore;
   actions: AppActions;
   /** Stops listening to main's events. */
   dispose(): void;
@@ -65,12 +74,14 @@ export interface AppStores {
 
 /**
  * `openUrl` opens a URL in a new browser tab: Launch's stand-in when main cannot open the
- * browser (the browser host); the Electron renderer never needs it.
+ * browser (the browser host); the Electron renderer never needs it. `storage` (the window's
+ * localStorage) remembers the open tabs per cluster for "Reopen tabs".
  */
 export function createAppStores(
   api: GatehouseApi,
   warn: (message: string) => void = () => {},
   openUrl?: (url: string) => void,
+  storage?: KeyValueStorage,
 ): AppStores {
   const session = createSessionStore(api);
   const onSessionExpired = (proxy: string) => session.getState().markExpired(proxy);
@@ -87,6 +98,7 @@ export function createAppStores(
     const proxy = currentCluster(session.getState())?.proxy;
     return device.getState().load(proxy, { refresh, loggedIn: proxy !== undefined && loggedIn(proxy) });
   };
+  const reopen = storage ? createReopenStore(new TabMemory(storage, warn), terminals, gateways) : undefined;
   /** After a tab went away: back to the resource browser when no tab of either kind is left. */
   const afterTabClosed = () => {
     const { view } = ui.getState();
@@ -111,14 +123,21 @@ export function createAppStores(
     }),
   ];
 
-  const actions: AppActions = {
+  const base: Omit<AppActions, keyof TabActions> = {
     async start() {
       // Gateways live in main: after a reload their tabs come back.
       await Promise.all([session.getState().load(), gateways.getState().load()]);
+      for (const c of session.getState().clusters) reopen?.store.getState().loadOffer(c.proxy);
     },
 
-    async addCluster(rawAddress) {
-      const added = await session.getState().addCluster(rawAddress);
+    async probeCluster(rawAddress) {
+      const selected = await session.getState().probeCluster(rawAddress);
+      if (selected) ui.getState().setAddingCluster(false);
+      return selected;
+    },
+
+    async addCluster(probe) {
+      const added = await session.getState().addCluster(probe);
       if (added) ui.getState().setAddingCluster(false);
       return added;
     },
@@ -219,6 +238,21 @@ export function createAppStores(
 
     refreshThisDevice: () => loadDevice(true),
   };
+  const actions: AppActions = {
+    ...base,
+    ...createTabActions({
+      session,
+      terminals,
+      gateways,
+      ui,
+      ...(reopen ? { reopen: reopen.store } : {}),
+      closeTab: base.closeTab,
+      logout: base.logout,
+      selectTab: base.selectTab,
+      selectGateway: base.selectGateway,
+      warn,
+    }),
+  };
 
   return {
     api,
@@ -230,7 +264,11 @@ export function createAppStores(
     terminals,
     device,
     ui,
+    ...(reopen ? { reopen: reopen.store } : {}),
     actions,
-    dispose: () => unsubscribe.forEach((off) => off()),
+    dispose: () => {
+      unsubscribe.forEach((off) => off());
+      reopen?.dispose();
+    },
   };
 }

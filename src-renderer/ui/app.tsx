@@ -13,6 +13,10 @@ import { TerminalPanel } from './terminal-panel.tsx';
 import { TerminalTabs } from './terminal-tabs.tsx';
 import { ThisDeviceScreen } from './this-device-screen.tsx';
 import { TopBar } from './top-bar.tsx';
+import { ConfirmDialog } from './confirm-dialog.tsx';
+import { ReopenBanner } from './reopen-banner.tsx';
+import { ShortcutsDialog } from './shortcuts-dialog.tsx';
+import { useAppShortcuts } from './use-app-shortcuts.ts';
 
 export function App() {
   const { actions, ui } = useStores();
@@ -23,6 +27,8 @@ export function App() {
   const adding = useUi((s) => s.addingCluster);
   const lost = useUi((s) => s.connectionLost);
   const view = useUi((s) => s.view);
+  const confirm = useUi((s) => s.confirm);
+  const shortcutsOpen = useUi((s) => s.shortcutsOpen);
 
   useEffect(() => {
     void actions.start();
@@ -83,11 +89,15 @@ export function App() {
         </div>
       )}
       {body}
+      {confirm && <ConfirmDialog confirm={confirm} />}
+      {shortcutsOpen && <ShortcutsDialog />}
     </div>
   );
 }
 
 function WorkArea() {
+  const stores = useStores();
+  useAppShortcuts(stores);
   const clusters = useSession((s) => s.clusters);
   const tabs = useTerminals((s) => s.tabs);
   const activeId = useTerminals((s) => s.activeTabId);
@@ -98,6 +108,7 @@ function WorkArea() {
   const session = cluster.session!;
   return (
     <>
+      {isSessionUsable(session) && <ReopenBanner cluster={cluster} />}
       <TerminalTabs />
       <ServersScreen cluster={cluster} hidden={view !== 'servers'} />
       <ThisDeviceScreen hidden={view !== 'device'} />

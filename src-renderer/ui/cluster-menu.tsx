@@ -38,7 +38,7 @@ export function ClusterMenu({ current }: { current: ClusterSummary }) {
       },
     },
     ...(current.session
-      ? [{ key: 'logout', label: 'Log out', run: () => void actions.logout(current.proxy), danger: true }]
+      ? [{ key: 'logout', label: 'Log out', run: () => actions.requestLogout(current.proxy), danger: true }]
       : []),
     { key: 'remove', label: 'Remove cluster', run: () => setConfirmRemove(true), danger: true },
   ];

@@ -7,7 +7,7 @@ import type { IpcError } from '../../src-main/ipc/contract.ts';
 import { describeError } from '../errors/error-text.ts';
 import { exitSummary, type TerminalTab } from '../stores/terminals-store.ts';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
-import { useStores } from './stores-context.tsx';
+import { useSession, useStores } from './stores-context.tsx';
 import { TERMINAL_KEYS_HINT_ID } from './terminal-tabs.tsx';
 import { createXtermSession, type XtermSession } from './xterm-session.ts';
 
@@ -73,6 +73,8 @@ export function TerminalPanel({ tab, visible }: { tab: TerminalTab; visible: boo
 
 function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () => void }) {
   const { state } = tab;
+  // A hang-up while the login is expired is the expiry (disconnect_expired_cert), not a restart.
+  const sessionExpired = useSession((s) => s.clusters.find((c) => c.proxy === tab.proxy)?.session?.expired === true);
   switch (state.kind) {
     case 'open':
       return null;
@@ -89,7 +91,7 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
           {state.error ? (
             <ErrorAlert error={state.error} compact />
           ) : (
-            <p className="session-ended-text">{exitSummary(state)}</p>
+            <p className="session-ended-text">{exitSummary(state, { sessionExpired })}</p>
           )}
           <button type="button" className="button button-primary button-small" onClick={onReconnect}>
             Reconnect
