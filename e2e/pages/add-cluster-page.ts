@@ -43,10 +43,10 @@ export class AddClusterPage {
     await this.nextButton.click();
   }
 
-  /** The whole add: address, "Next", the fingerprint shown, "Trust and add". */
-  async add(proxy: string): Promise<void> {
+  /** The whole add: address, "Next", the fingerprint shown (it is `caPin`'s when given), "Trust and add". */
+  async add(proxy: string, caPin?: string): Promise<void> {
     await this.next(proxy);
-    await expect(this.fingerprint).toHaveText(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    await expect(this.fingerprint).toHaveText(caPin ? appFingerprint(caPin) : /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     await this.trustButton.click();
   }
 }

@@ -73,6 +73,11 @@ export class TerminalPage {
     await this.closeButton(title).click();
   }
 
+  /** The alert a tab shows when a lock cut its session ("Locked by your administrator: <message>"). */
+  lockAlert(title: string): Locator {
+    return this.region(title).getByRole('alert').filter({ hasText: 'Locked by your administrator' });
+  }
+
   /** "Close the session to <title>?" with "Close session" / "Cancel". */
   closeConfirmDialog(title: string): Locator {
     return this.page.getByRole('dialog', { name: `Close the session to ${title}?`, exact: true });

@@ -1,6 +1,7 @@
 // Screen 5, the top bar: cluster switcher (with "Add cluster", other clusters, "Log out"), the
-// signed-in user, the "Resources" navigation (servers and databases) and the "Keyboard shortcuts"
-// button (the same dialog as Ctrl+/).
+// signed-in user, the "Resources" navigation (servers and databases), the "Keyboard shortcuts"
+// button (the same dialog as Ctrl+/), and the way to the "This device" screen: the device trust
+// indicator's popover button or the cluster menu's item.
 import { expect, type Locator, type Page } from '@playwright/test';
 
 export class TopBar {
@@ -39,6 +40,23 @@ export class TopBar {
   async logOut(clusterName: string): Promise<void> {
     await this.openClusterMenu(clusterName);
     await this.menuItem('Log out').click();
+  }
+
+  /** The device trust indicator, whatever it reads ("Device trust: trusted | not enrolled | not trusted"). */
+  get deviceIndicator(): Locator {
+    return this.banner.getByRole('button', { name: /^Device trust: / });
+  }
+
+  /** Indicator → its popover → "Open This device". */
+  async openThisDeviceFromIndicator(): Promise<void> {
+    await this.deviceIndicator.click();
+    await this.page.getByRole('dialog').getByRole('button', { name: 'Open This device', exact: true }).click();
+  }
+
+  /** Cluster menu → "This device". */
+  async openThisDeviceFromMenu(clusterName: string): Promise<void> {
+    await this.openClusterMenu(clusterName);
+    await this.menuItem('This device').click();
   }
 
   /** "Log out of <cluster>?": asked when terminals or gateways of the cluster are open. */
