@@ -73,4 +73,26 @@ describe('EnrollmentFileWatcher', () => {
     assert.equal(calls(), 1);
     assert.equal(w.watching, false);
   });
+
+  test('a store created and written between two looks (gate enrolling a fresh machine) is one change', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'gh-watch-'));
+    dirs.push(parent);
+    const dir = join(parent, 'device');
+    let calls = 0;
+    const w = new EnrollmentFileWatcher({
+      directory: dir,
+      onChange: () => calls++,
+      log: silentAppLogger,
+      debounceMs: 50,
+      retryMs: 200,
+    });
+    watchers.push(w);
+    w.start();
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'enrollments.json'), '{}');
+    await until(() => w.watching);
+    await until(() => calls === 1);
+    await sleep(120);
+    assert.equal(calls, 1);
+  });
 });

@@ -4,8 +4,11 @@
 // file: the record is replaced atomically (write temp + rename), which a watch on the old file's
 // inode would miss. Bursts (temp file, rename, chmod) are debounced into one call. The store may
 // not exist yet (nothing enrolled on this machine): then the directory is looked for again
-// every DIRECTORY_RETRY_MS until it appears.
-import { watch, type FSWatcher } from 'node:fs';
+// every DIRECTORY_RETRY_MS until it appears; a record already in it by then (gate creates the
+// store and writes the record within one enrollment, often inside one retry interval) was written
+// unwatched, so it counts as a change.
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import type { AppLogger } from './logger.ts';
 
 export const ENROLLMENTS_FILE = 'enrollments.json';
@@ -52,6 +55,7 @@ export class EnrollmentFileWatcher {
   }
 
   private tryWatch(): void {
+    const waited = this.retry !== undefined;
     this.retry = undefined;
     if (this.closed) return;
     try {
@@ -67,6 +71,7 @@ export class EnrollmentFileWatcher {
         this.scheduleRetry();
       });
       this.watcher = w;
+      if (waited && existsSync(join(this.opts.directory, ENROLLMENTS_FILE))) this.changed();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
