@@ -25,6 +25,9 @@ const TOKEN_PREFIX = '/device_tokens/';
 // Spent tokens leave a tombstone so a second use says "already used", not "unknown".
 const SPENT_PREFIX = '/device_tokens_spent/';
 const SPENT_MEMORY_MS = 24 * 60 * 60 * 1000;
+// A token's record outlives the token by as long, so a late try says "expired", not "unknown"
+// (the storage drops an item at its `expires`; the token's own expiry is in the record).
+const EXPIRED_MEMORY_MS = SPENT_MEMORY_MS;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type StoredDevice = Resource<DeviceSpec> & { kind: 'device'; version: 'v1' };
@@ -260,7 +263,11 @@ export class DeviceInventory {
     const token = newToken();
     const expires = new Date(this.#now().getTime() + ttlMs);
     const record: TokenRecord = { device_id: deviceId, expires: expires.toISOString() };
-    const item = { key: TOKEN_PREFIX + hashEnrollToken(token), value: JSON.stringify(record), expires };
+    const item = {
+      key: TOKEN_PREFIX + hashEnrollToken(token),
+      value: JSON.stringify(record),
+      expires: new Date(expires.getTime() + EXPIRED_MEMORY_MS),
+    };
     return { op: { type: 'create', item }, token: { token, expires, deviceId } };
   }
 
