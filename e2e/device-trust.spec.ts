@@ -125,8 +125,10 @@ test('untrusted: the unauthorized-device panel; after enrolling and logging in a
   const credentialId = /^ {2}Credential ID: +([0-9a-f]{64})$/m.exec(enroll.stdout)?.[1];
   expect(credentialId, enroll.stdout).toBeTruthy();
 
-  // Enrolled, but this session predates it: log out and in again (the app runs device authentication).
-  await ui.topBar.logOut(cluster.clusterName);
+  // Enrolled: a new login runs device authentication (this spec covers that path; the app may also
+  // have re-authenticated this session on seeing the shared enrollment file). The refused tab is
+  // still open, so logging out asks first.
+  await ui.topBar.logOutConfirming(cluster.clusterName);
   await ui.login.expectShown(cluster.clusterName);
   await ui.login.logIn(alice.name, alice.password);
   await ui.servers.expectShown();
