@@ -234,5 +234,15 @@ describe('the app enrolls this device and becomes trusted without a new login (s
     assert.ok(events.some(([e, p]) => e === 'device.changed' && p.reason === 'lock'));
     const v = await call<ThisDeviceView>('device.status', { proxy: proxy() });
     assert.match(v.cluster?.lock?.message ?? '', /laptop reported stolen/);
+    // Logging in again under the lock is refused with the lock, for the login form to show.
+    await call('auth.logout', { proxy: proxy() });
+    const refused = await ipc.invoke('auth.login', { proxy: proxy(), user: user.name, password: user.password });
+    assert.equal(refused.ok, false);
+    if (!refused.ok) {
+      assert.deepEqual(refused.error.details?.['lock'], {
+        message: 'laptop reported stolen',
+        target: `User:"${user.name}"`,
+      });
+    }
   });
 });
