@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     await cluster.start();
     const user = cluster.addUser('bench', ['access']);
     const env = { ...process.env, GATEHOUSE_TPM_TCTI: tpm.tcti };
-    const core = new GatehouseClient({ home: cluster.home, env });
+    const core = new GatehouseClient({ home: cluster.home, deviceHome: join(cluster.home, 'device'), env });
     const api = await core.cluster(cluster.proxyAddr);
     await api.establishTrust();
     const params = { user: user.name, password: user.password };
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
         if (freshAk) rmSync(akBlobPath(join(cluster.home, 'device')), { force: true });
         const profile = core.requireValidProfile();
         const t0 = performance.now();
-        const r = await core.device.enroll(api, profile, token);
+        const r = await core.device.enroll(api, profile, { token });
         total.push(performance.now() - t0);
         tpmShare.push(r.timings.tpmMs);
       }

@@ -205,7 +205,7 @@ async function benchTopology(topology: Topology): Promise<TopologyFigures> {
       `  ratio gate/ssh: stream ${ratio((r) => r.streamRate)}x (goal ≥ 0.80x), end-to-end ${ratio((r) => r.endToEndRate)}x`,
     );
 
-    const client = new GatehouseClient({ home: tmp.file('client-home') });
+    const client = new GatehouseClient({ home: tmp.file('client-home'), deviceHome: tmp.file('client-device') });
     const cc = await client.cluster(cluster.proxyAddr);
     await cc.establishTrust({ caPin: cluster.caPin });
     await cc.login({ user: 'bench', password: PASSWORD }); // warm up the connection and JIT

@@ -60,7 +60,8 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
                         InstanceMethod("createAk", &Tpm::CreateAk), InstanceMethod("loadAk", &Tpm::LoadAk),
                         InstanceMethod("flush", &Tpm::Flush),
                         InstanceMethod("activateCredential", &Tpm::ActivateCredential),
-                        InstanceMethod("quote", &Tpm::Quote), InstanceMethod("pcrRead", &Tpm::PcrRead)});
+                        InstanceMethod("quote", &Tpm::Quote), InstanceMethod("pcrRead", &Tpm::PcrRead),
+                        InstanceMethod("getInfo", &Tpm::GetInfo)});
   }
 
   // Only records the TCTI; open() connects, on a worker thread.
@@ -419,6 +420,57 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
   }
 
   // TPM2_PCR_Read returns at most 8 digests per call (TPML_DIGEST); ask again for the rest.
+  // Four ASCII bytes packed big-endian in a UINT32 property (manufacturer, vendor string parts),
+  // NULs and trailing spaces dropped: "IBM\0" -> "IBM".
+  static std::string PropertyText(uint32_t v) {
+    std::string s;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      char c = static_cast<char>((v >> shift) & 0xff);
+      if (c >= 0x20 && c < 0x7f) s.push_back(c);
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+  }
+
+  // The TPM's manufacturer, vendor string and firmware version for "This device" and diagnostics:
+  // one GetCapability(TPM_PROPERTIES) from TPM2_PT_MANUFACTURER over the fixed properties.
+  Napi::Value GetInfo(const Napi::CallbackInfo& info) {
+    return Queue(info, [] {
+      return [](Tpm& t) -> MakeResult {
+        TPMS_CAPABILITY_DATA* cap = nullptr;
+        TPMI_YES_NO more = TPM2_NO;
+        Check(Esys_GetCapability(t.Ctx(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
+                                 TPM2_PT_MANUFACTURER, 16, &more, &cap),
+              "GetCapability(TPM_PROPERTIES)");
+        EsysFree freer;
+        freer.p = {cap};
+        uint32_t manufacturer = 0, fw1 = 0, fw2 = 0;
+        uint32_t vendor[4] = {0, 0, 0, 0};
+        const TPML_TAGGED_TPM_PROPERTY& props = cap->data.tpmProperties;
+        for (uint32_t i = 0; i < props.count; i++) {
+          const TPMS_TAGGED_PROPERTY& p = props.tpmProperty[i];
+          if (p.property == TPM2_PT_MANUFACTURER) manufacturer = p.value;
+          else if (p.property >= TPM2_PT_VENDOR_STRING_1 && p.property <= TPM2_PT_VENDOR_STRING_4)
+            vendor[p.property - TPM2_PT_VENDOR_STRING_1] = p.value;
+          else if (p.property == TPM2_PT_FIRMWARE_VERSION_1) fw1 = p.value;
+          else if (p.property == TPM2_PT_FIRMWARE_VERSION_2) fw2 = p.value;
+        }
+        std::string vendorText;
+        for (uint32_t v : vendor) vendorText += PropertyText(v);
+        std::string firmware = std::to_string(fw1 >> 16) + "." + std::to_string(fw1 & 0xffff) + "." +
+                               std::to_string(fw2 >> 16) + "." + std::to_string(fw2 & 0xffff);
+        std::string maker = PropertyText(manufacturer);
+        return [maker, vendorText, firmware](Napi::Env env) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("manufacturer", Napi::String::New(env, maker));
+          out.Set("vendor", Napi::String::New(env, vendorText));
+          out.Set("firmwareVersion", Napi::String::New(env, firmware));
+          return out;
+        };
+      };
+    });
+  }
+
   Napi::Value PcrRead(const Napi::CallbackInfo& info) {
     return Queue(info, [&info]() -> Work {
       TPML_PCR_SELECTION sel = Sha256Selection(info[0]);

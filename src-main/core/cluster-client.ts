@@ -16,6 +16,14 @@ import {
   type DeviceEnrollParams,
 } from './device-calls.ts';
 import type { EnrollDeviceResult } from '../device/ceremony/enroll-device.ts';
+import { deviceDataMessage } from '../device/ceremony/stream-steps.ts';
+import type { CollectedDeviceData } from '../device/collect.ts';
+import {
+  clusterDeviceStatusFrom,
+  myDevicesFrom,
+  type ClusterDeviceStatus,
+  type MyDeviceInfo,
+} from './device-status.ts';
 import { generateClientKey } from './keys.ts';
 import type { RouteCertificateRequest } from './route-certs.ts';
 import { isExpired, type Profile, type ProfileStore } from './profiles.ts';
@@ -257,6 +265,38 @@ export class ClusterClient {
   async enrollDevice(profile: Profile, p: DeviceEnrollParams): Promise<EnrollDeviceResult> {
     const conn = this.connection(profile);
     return this.mapped(() => runDeviceEnrollment(conn.device, p));
+  }
+
+  /** What the cluster knows about the device reporting `data` (AuthService.GetDeviceStatus). */
+  async deviceStatus(profile: Profile, data: CollectedDeviceData, credentialId: string): Promise<ClusterDeviceStatus> {
+    const r = await this.call(this.api(profile), (api, o) =>
+      api.getDeviceStatus({ deviceData: deviceDataMessage(data), credentialId }, o),
+    );
+    return clusterDeviceStatusFrom(r, {
+      cluster: profile.cluster,
+      proxy: this.proxy.address,
+      assetTag: data.serial_number,
+      osType: data.os_type,
+    });
+  }
+
+  /** The caller's own devices; `data` marks the one this client runs on. */
+  async myDevices(profile: Profile, data: CollectedDeviceData): Promise<MyDeviceInfo[]> {
+    const r = await this.call(this.api(profile), (api, o) => api.listMyDevices({}, o));
+    return myDevicesFrom(r.devices, { serial: data.serial_number, osType: data.os_type });
+  }
+
+  /**
+   * Auto-enroll: asks for an enroll token for the registered device reporting `data`, as the
+   * logged-in user (the cluster allows it when device_trust.auto_enroll is on). The token goes
+   * straight into the enrollment; it is never logged.
+   */
+  async autoEnrollToken(profile: Profile, data: CollectedDeviceData): Promise<{ token: string; deviceId: string }> {
+    const r = await this.call(this.api(profile), (api, o) =>
+      api.createDeviceEnrollToken({ autoEnrollDeviceData: deviceDataMessage(data) }, o),
+    );
+    if (!r.token) throw new GatehouseError(ErrorCode.INTERNAL, 'the cluster made no enroll token');
+    return { token: r.token, deviceId: r.deviceId };
   }
 
   /**

@@ -15,6 +15,8 @@ export interface DeviceEnrollParams extends StepLimits {
   tpm: CeremonyTpm;
   deviceData: CollectedDeviceData;
   token: string;
+  /** See enrollDevice's onStep. */
+  onStep?: (step: 'create-ak' | 'activate-credential' | 'quote') => void;
 }
 
 export interface DeviceAuthParams extends StepLimits {

@@ -18,7 +18,10 @@ test('no enrollment here and required: the requirement and the enroll step', () 
   const s = deviceTrustStatus({ deviceTrustMode: 'required', deviceTrustRequired: true }, undefined);
   assert.equal(s.state, 'not-enrolled');
   assert.deepEqual(requirementLines(s), ['Full access requires a trusted device.', `Next step: ${ENROLL_NEXT_STEP}`]);
-  assert.match(ENROLL_NEXT_STEP, /gate device enroll" \(it asks for the token\).*gate login/);
+  assert.match(
+    ENROLL_NEXT_STEP,
+    /gate device enroll" \(it asks for the token\): this login becomes device-trusted at once/,
+  );
 });
 
 test('not required: no requirement lines; an old profile without the fields reads as mode off', () => {

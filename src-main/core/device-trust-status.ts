@@ -12,7 +12,7 @@ export const FULL_ACCESS_NEEDS_TRUSTED_DEVICE = 'Full access requires a trusted 
 
 /** What an unenrolled device's owner does, for the CLI. */
 export const ENROLL_NEXT_STEP =
-  'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then run "gate login" again';
+  'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token): this login becomes device-trusted at once';
 
 export interface DeviceTrustStatus {
   state: DeviceTrustState;

@@ -31,7 +31,12 @@ function setup(t: { after(fn: () => void): void }, agentOver: Partial<DeviceAgen
     collect: () => DATA,
     ...agentOver,
   };
-  const trust = new DeviceTrust({ home, agent, clock: () => new Date('2026-11-26T07:00:00Z'), logger: silentLogger });
+  const trust = new DeviceTrust({
+    deviceHome: home,
+    agent,
+    clock: () => new Date('2026-11-26T07:00:00Z'),
+    logger: silentLogger,
+  });
   return { trust, events };
 }
 
@@ -132,7 +137,7 @@ test('enroll records the device under the cluster and its canonical proxy; the T
       },
     }),
     { ...PROFILE, proxy: 'proxy.example.com' },
-    'tok',
+    { token: 'tok' },
   );
   assert.equal(out.record.proxy, 'proxy.example.com:3080');
   assert.equal(out.record.enrolledAt, '2026-11-26T07:00:00.000Z');
@@ -143,7 +148,7 @@ test('enroll records the device under the cluster and its canonical proxy; the T
     trust.enroll(
       fakeCluster({ enrollDevice: () => Promise.reject(new GatehouseError(ErrorCode.BAD_CREDENTIALS, 'spent')) }),
       PROFILE,
-      't',
+      { token: 't' },
     ),
     (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.BAD_CREDENTIALS,
   );

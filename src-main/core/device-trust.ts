@@ -3,12 +3,14 @@
 // device authentication, so the login's certificates carry the device fields. A failed device
 // authentication never fails the login: the result says why the session is not device-trusted
 // and what to do about it, with a stable code.
-import { join } from 'node:path';
 import { ErrorCode, GatehouseError, type ErrorCode as ErrorCodeT } from '../../src-shared/errors.ts';
 import { EnrollmentStore, type EnrollmentRecord } from './enrollments.ts';
 import type { CeremonyTimings, CeremonyTpm, DeviceSummary } from '../device/ceremony/stream-steps.ts';
 import { collectDeviceData, nodeCollectFs, type CollectedDeviceData } from '../device/collect.ts';
 import type { ClusterClient } from './cluster-client.ts';
+import { EnrollStepTracker, type EnrollStepListener, type EnrollStepName } from './enroll-steps.ts';
+import type { DeviceTrustJournal } from './device-trust-journal.ts';
+import { probeTpm, type TpmProbe } from './tpm-probe.ts';
 import { parseProxyAddress } from './proxy-address.ts';
 import type { Profile } from './profiles.ts';
 import type { Clock, CoreLogger } from './types.ts';
@@ -18,23 +20,46 @@ export interface DeviceAgent {
   /** Opens the TPM; the caller closes it. `onNotice`: e.g. "the AK was recreated". */
   openTpm(onNotice?: (message: string) => void): Promise<CeremonyTpm & { close(): Promise<void> }>;
   collect(): CollectedDeviceData;
+  /** Whether the TPM can be used and what it is (tpm-probe.ts). Agents without it: opened and closed. */
+  probeTpm?(): Promise<TpmProbe>;
 }
 
-/** The real TPM (loaded on first use: the addon is not needed until a device ceremony runs). */
-export function defaultDeviceAgent(opts: { home: string; env: Record<string, string | undefined> }): DeviceAgent {
+/**
+ * The real TPM (loaded on first use: the addon is not needed until a device ceremony runs), its
+ * AK blob in the device store (device-home.ts).
+ */
+export function defaultDeviceAgent(opts: { deviceHome: string; env: Record<string, string | undefined> }): DeviceAgent {
+  const env = opts.env as NodeJS.ProcessEnv;
   return {
     async openTpm(onNotice) {
       const { TpmClient, tctiFrom } = await import('../device/tpm/tpm-client.ts');
-      const env = opts.env as NodeJS.ProcessEnv;
       return TpmClient.open({
-        cacheDir: join(opts.home, 'device'),
+        cacheDir: opts.deviceHome,
         tcti: tctiFrom({ env }),
         env,
         ...(onNotice ? { onNotice } : {}),
       });
     },
     collect: () => collectDeviceData({ fs: nodeCollectFs, env: opts.env }),
+    async probeTpm() {
+      const { TpmClient, tctiFrom } = await import('../device/tpm/tpm-client.ts');
+      const { readAkBlob } = await import('../device/tpm/ak-store.ts');
+      const tcti = tctiFrom({ env });
+      return probeTpm({
+        tcti,
+        open: () => TpmClient.open({ cacheDir: opts.deviceHome, tcti, env }),
+        storedAkPublic: () => readAkBlob(opts.deviceHome)?.public ?? null,
+      });
+    },
   };
+}
+
+/** How to enroll: with the administrator's one-time token, or by asking the cluster for one (auto-enroll). */
+export type EnrollMethod = { token: string } | { auto: true };
+
+export interface EnrollOptions {
+  onStep?: EnrollStepListener;
+  onNotice?: (message: string) => void;
 }
 
 export type DeviceTrustResult =
@@ -71,11 +96,18 @@ export interface EnrollOutcome {
   timings: CeremonyTimings;
 }
 
+export interface EnrollAndTrustOutcome extends EnrollOutcome {
+  /** The login, re-issued with the device fields and stored. */
+  profile: Profile;
+  /** From the first TPM call to the trusted profile. */
+  totalMs: number;
+}
+
 /** What to do after a failed device authentication, by code. */
 export function deviceTrustNextStep(code: ErrorCodeT): string {
   switch (code) {
     case ErrorCode.DEVICE_NOT_ENROLLED:
-      return 'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then log in again';
+      return 'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token): this login becomes device-trusted at once';
     case ErrorCode.DEVICE_ATTESTATION_FAILED:
       return 'the cluster did not accept this TPM\'s evidence; ask your administrator to check the device ("gatectl devices ls") and enroll it again';
     case ErrorCode.TPM_PERMISSION_DENIED:
@@ -99,8 +131,17 @@ export function deviceTrustNextStep(code: ErrorCodeT): string {
 export class DeviceTrust {
   readonly enrollments: EnrollmentStore;
 
-  constructor(private readonly deps: { home: string; agent: DeviceAgent; clock: Clock; logger: CoreLogger }) {
-    this.enrollments = new EnrollmentStore(deps.home);
+  constructor(
+    private readonly deps: {
+      deviceHome: string;
+      agent: DeviceAgent;
+      clock: Clock;
+      logger: CoreLogger;
+      /** Where failures are kept for diagnostics; none: not kept. */
+      journal?: DeviceTrustJournal;
+    },
+  ) {
+    this.enrollments = new EnrollmentStore(deps.deviceHome);
   }
 
   /** The local enrollment record for a profile's cluster, if this device was enrolled there. */
@@ -108,17 +149,87 @@ export class DeviceTrust {
     return this.enrollments.find(profile.cluster, parseProxyAddress(profile.proxy).address);
   }
 
-  /** Enrolls this device in the profile's cluster with a one-time token and records it. */
+  /**
+   * Enrolls this device in the profile's cluster and records it. Steps check-tpm, create-ak,
+   * activate-credential, quote, done are reported; a failure is journaled and thrown with
+   * details.step. The login's certificates stay as they are: see enrollAndTrust.
+   */
   async enroll(
     cluster: ClusterClient,
     profile: Profile,
-    token: string,
-    onNotice?: (message: string) => void,
+    how: EnrollMethod,
+    opts: EnrollOptions = {},
   ): Promise<EnrollOutcome> {
-    const deviceData = this.deps.agent.collect();
-    const tpm = await this.deps.agent.openTpm(onNotice);
+    const steps = new EnrollStepTracker(opts.onStep);
     try {
-      const r = await cluster.enrollDevice(profile, { tpm, deviceData, token });
+      const { outcome, tpm } = await this.enrollSteps(cluster, profile, how, steps, opts.onNotice);
+      await tpm.close().catch(() => undefined);
+      steps.finish();
+      return outcome;
+    } catch (e) {
+      throw this.journaled(steps.fail(scrubToken(e, how)), profile.cluster);
+    }
+  }
+
+  /**
+   * Enrolls, then at once runs device authentication on the same login with the TPM still open:
+   * the login's certificates are re-issued with the device fields and stored, so the session is
+   * trusted without logging in again. Adds the step authenticate before done.
+   */
+  async enrollAndTrust(
+    cluster: ClusterClient,
+    profile: Profile,
+    how: EnrollMethod,
+    opts: EnrollOptions = {},
+  ): Promise<EnrollAndTrustOutcome> {
+    const started = performance.now();
+    const steps = new EnrollStepTracker(opts.onStep);
+    try {
+      const { outcome, tpm } = await this.enrollSteps(cluster, profile, how, steps, opts.onNotice);
+      steps.start('authenticate');
+      const auth = await this.authenticate(cluster, profile, Promise.resolve(tpm), { journal: false });
+      if (auth.deviceTrust.state === 'failed') {
+        const { code, message } = auth.deviceTrust;
+        throw new GatehouseError(code, `enrolled, but device authentication failed: ${message}`);
+      }
+      if (auth.deviceTrust.state !== 'trusted') {
+        throw new GatehouseError(
+          ErrorCode.INTERNAL,
+          `enrolled, but device authentication did not run (${auth.deviceTrust.state})`,
+        );
+      }
+      steps.finish();
+      const totalMs = Math.round(performance.now() - started);
+      this.deps.logger.info('device enrolled and trusted', { cluster: profile.cluster, total_ms: totalMs });
+      return { ...outcome, profile: auth.profile, totalMs };
+    } catch (e) {
+      throw this.journaled(steps.fail(scrubToken(e, how)), profile.cluster);
+    }
+  }
+
+  /** The ceremony with step reports; returns the TPM still open (the caller closes it). */
+  private async enrollSteps(
+    cluster: ClusterClient,
+    profile: Profile,
+    how: EnrollMethod,
+    steps: EnrollStepTracker,
+    onNotice?: (message: string) => void,
+  ): Promise<{ outcome: EnrollOutcome; tpm: OpenTpm }> {
+    steps.start('check-tpm');
+    const deviceData = this.deps.agent.collect();
+    // Auto-enroll asks for the token while the TPM opens: both are needed before the ceremony.
+    const opened = this.deps.agent.openTpm(onNotice);
+    opened.catch(() => undefined);
+    let token: string;
+    try {
+      token = 'token' in how ? how.token : (await cluster.autoEnrollToken(profile, deviceData)).token;
+    } catch (e) {
+      await releasePrepared(opened);
+      throw e;
+    }
+    const tpm = await opened;
+    try {
+      const r = await cluster.enrollDevice(profile, { tpm, deviceData, token, onStep: (s) => steps.start(s) });
       const record: EnrollmentRecord = {
         cluster: profile.cluster,
         proxy: parseProxyAddress(profile.proxy).address,
@@ -133,13 +244,21 @@ export class DeviceTrust {
       this.deps.logger.info('device enrolled', {
         cluster: profile.cluster,
         device_id: r.device.id,
+        auto: 'auto' in how,
         total_ms: r.timings.totalMs,
         tpm_ms: r.timings.tpmMs,
       });
-      return { device: r.device, record, timings: r.timings };
-    } finally {
+      return { outcome: { device: r.device, record, timings: r.timings }, tpm };
+    } catch (e) {
       await tpm.close().catch(() => undefined);
+      throw e;
     }
+  }
+
+  private journaled(e: GatehouseError, cluster: string): GatehouseError {
+    const step = e.details?.step as EnrollStepName | undefined;
+    this.deps.journal?.record({ code: e.code, message: e.message, cluster, ...(step ? { step } : {}) });
+    return e;
   }
 
   /**
@@ -174,7 +293,12 @@ export class DeviceTrust {
    * Never throws for a device problem: the login stands, and the result says why it is not
    * device-trusted.
    */
-  async authenticate(cluster: ClusterClient, profile: Profile, prepared?: PreparedTpm): Promise<LoginOutcome> {
+  async authenticate(
+    cluster: ClusterClient,
+    profile: Profile,
+    prepared?: PreparedTpm,
+    opts: { journal?: boolean } = {},
+  ): Promise<LoginOutcome> {
     if (profile.deviceTrustMode === 'off') {
       void releasePrepared(prepared);
       return { profile, deviceTrust: { state: 'off', cluster: profile.cluster } };
@@ -207,6 +331,14 @@ export class DeviceTrust {
         code: failure.code,
         error: failure.message,
       });
+      if (opts.journal !== false) {
+        this.deps.journal?.record({
+          code: failure.code,
+          message: failure.message,
+          cluster: profile.cluster,
+          step: 'authenticate',
+        });
+      }
       return { profile, deviceTrust: failure };
     } finally {
       await tpm?.close().catch(() => undefined);
@@ -218,6 +350,14 @@ export class DeviceTrust {
       e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error)?.message ?? String(e));
     return { state: 'failed', code: err.code, message: err.message, nextStep: deviceTrustNextStep(err.code) };
   }
+}
+
+/** The error without the token in its text (a server echoing it back must not put it in a log). */
+function scrubToken(e: unknown, how: EnrollMethod): unknown {
+  if (!('token' in how) || !how.token.trim() || !(e instanceof GatehouseError)) return e;
+  const token = how.token.trim();
+  if (!e.message.includes(token)) return e;
+  return new GatehouseError(e.code, e.message.split(token).join('[token]'), e.details);
 }
 
 /** One line for people: `this session is device-trusted (device "TAG"/linux)` or why not. */

@@ -20,14 +20,14 @@ const rec = (over: Partial<EnrollmentRecord> = {}): EnrollmentRecord => ({
   ...over,
 });
 
-test('records are stored 0600 under <home>/device, found by cluster, replaced per (cluster, proxy)', (t) => {
+test('records are stored 0600 as enrollments.json in the device store, found by cluster, replaced per (cluster, proxy)', (t) => {
   const home = mkdtempSync(join(tmpdir(), 'gh-enroll-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const store = new EnrollmentStore(home);
   assert.equal(store.find('prod', 'proxy.example.com:3080'), undefined);
   store.save(rec());
   store.save(rec({ cluster: 'staging', proxy: 'st:3080', deviceId: 'dev-2' }));
-  assert.equal(store.path, join(home, 'device', 'enrollments.json'));
+  assert.equal(store.path, join(home, 'enrollments.json'));
   assert.equal(statSync(store.path).mode & 0o777, 0o600);
   assert.equal(store.find('prod', 'proxy.example.com:3080')?.deviceId, 'dev-1');
   assert.equal(store.find('prod', '10.0.0.1:3080')?.deviceId, 'dev-1', 'another address of the same cluster');

@@ -1,6 +1,6 @@
 // Which clusters this device is enrolled in, so login knows to try device authentication (and a
-// user without any enrollment never has the TPM opened at login). <home>/device/enrollments.json,
-// 0600. A record is a hint, not a credential: the cluster's device record and the TPM's AK are
+// user without any enrollment never has the TPM opened at login). enrollments.json in the device
+// store (device-home.ts: shared by gate and the app), 0600. A record is a hint, not a credential: the cluster's device record and the TPM's AK are
 // what count, so a stale record only costs one failed device authentication with its reason.
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -24,15 +24,15 @@ export type EnrollmentRecord = z.infer<typeof RecordSchema>;
 
 const FileSchema = z.object({ version: z.literal(1), enrollments: z.array(RecordSchema) });
 
-export function enrollmentsPath(home: string): string {
-  return join(home, 'device', 'enrollments.json');
+export function enrollmentsPath(deviceHome: string): string {
+  return join(deviceHome, 'enrollments.json');
 }
 
 export class EnrollmentStore {
   readonly path: string;
 
-  constructor(home: string) {
-    this.path = enrollmentsPath(home);
+  constructor(deviceHome: string) {
+    this.path = enrollmentsPath(deviceHome);
   }
 
   list(): EnrollmentRecord[] {

@@ -28,7 +28,12 @@ function setup(t: { after(fn: () => void): void }) {
     },
     collect: () => ({ serial_number: 'SN1' }) as CollectedDeviceData,
   };
-  const core = new GatehouseClient({ home, deviceAgent: agent, clock: () => new Date('2026-11-26T07:00:00Z') });
+  const core = new GatehouseClient({
+    home,
+    deviceHome: join(home, 'device'),
+    deviceAgent: agent,
+    clock: () => new Date('2026-11-26T07:00:00Z'),
+  });
   core.device.enrollments.save({
     cluster: 'prod',
     proxy: PROXY,
@@ -78,7 +83,7 @@ test('a failed device authentication is stored with the profile; the login stand
     code: 'DEVICE_NOT_ENROLLED',
     message: 'the device was unenrolled',
     nextStep:
-      'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then log in again',
+      'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token): this login becomes device-trusted at once',
   });
   assert.deepEqual(r.profile.deviceTrustIssue, stored?.deviceTrustIssue);
 });

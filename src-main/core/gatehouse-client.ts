@@ -13,11 +13,18 @@ import {
   type DeviceAgent,
   type LoginOutcome,
 } from './device-trust.ts';
+import { adoptLegacyDeviceStore, legacyDeviceDirs, resolveDeviceHome } from './device-home.ts';
+import { DeviceTrustJournal } from './device-trust-journal.ts';
+import { DeviceOperations } from './device-operations.ts';
+import type { DeviceDiagnostics } from './device-diagnostics.ts';
+import type { DeviceStatusReport, MyDeviceInfo } from './device-status.ts';
+import type { EnrollStepListener } from './enroll-steps.ts';
 import { KnownProxies } from './known-proxies.ts';
 import { isExpired, ProfileStore, type Profile, type ProfileCredentials } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
 import { ProxyTrust, type ChainFetcher } from './proxy-trust.ts';
 import { RouteCertificates, type IssuedRouteCertificate, type RouteCertificateRequest } from './route-certs.ts';
+import { probeTpm, TpmProbeCache } from './tpm-probe.ts';
 import { silentLogger, systemClock, type Clock, type CoreLogger } from './types.ts';
 
 export interface GatehouseClientOptions {
@@ -33,6 +40,8 @@ export interface GatehouseClientOptions {
   env?: Record<string, string | undefined>;
   /** This machine's TPM and device data; default: the real ones. */
   deviceAgent?: DeviceAgent;
+  /** The device store (AK blob, enrollments.json, journal); default resolveDeviceHome(env). */
+  deviceHome?: string;
 }
 
 /** A login profile's way to the proxy (see GatehouseClient.proxyAccess). */
@@ -50,6 +59,21 @@ export interface ProfileAccess {
   routeCertificate(request: RouteCertificateRequest): Promise<IssuedRouteCertificate>;
 }
 
+/** For agents without probeTpm (test fakes): the TPM is there when it opens. */
+function probeByOpening(agent: DeviceAgent) {
+  return probeTpm({
+    tcti: 'device agent',
+    open: async () => {
+      const tpm = await agent.openTpm();
+      return {
+        info: async () => ({ manufacturer: '', vendor: '', firmwareVersion: '' }),
+        ekCertificate: () => tpm.ekCertificate(),
+        close: () => tpm.close(),
+      };
+    },
+  });
+}
+
 export class GatehouseClient {
   readonly home: string;
   readonly profiles: ProfileStore;
@@ -58,6 +82,11 @@ export class GatehouseClient {
   readonly clock: Clock;
   readonly device: DeviceTrust;
   readonly routeCertificates: RouteCertificates;
+  /** The device store shared by every client of this OS user (device-home.ts). */
+  readonly deviceHome: string;
+  readonly tpmProbe: TpmProbeCache;
+  readonly journal: DeviceTrustJournal;
+  private readonly deviceOps: DeviceOperations;
   private readonly log: CoreLogger;
   private readonly timeoutMs: number | undefined;
 
@@ -76,12 +105,68 @@ export class GatehouseClient {
       clock: this.clock,
       issue: (profile, request) => this.issueRouteCertificate(profile, request),
     });
+    const env = opts.env ?? process.env;
+    this.deviceHome = opts.deviceHome ?? resolveDeviceHome(env);
+    if (!opts.deviceHome) {
+      // Only the default store adopts: a store someone named is theirs to fill.
+      try {
+        adoptLegacyDeviceStore(this.deviceHome, legacyDeviceDirs(env), this.log);
+      } catch (e) {
+        this.log.warn('could not adopt the earlier device store', { error: (e as Error).message });
+      }
+    }
+    this.journal = new DeviceTrustJournal(this.deviceHome, this.clock);
+    const agent = opts.deviceAgent ?? defaultDeviceAgent({ deviceHome: this.deviceHome, env });
     this.device = new DeviceTrust({
-      home: opts.home,
-      agent: opts.deviceAgent ?? defaultDeviceAgent({ home: opts.home, env: opts.env ?? process.env }),
+      deviceHome: this.deviceHome,
+      agent,
       clock: this.clock,
       logger: this.log,
+      journal: this.journal,
     });
+    this.tpmProbe = new TpmProbeCache(() => (agent.probeTpm ? agent.probeTpm() : probeByOpening(agent)));
+    this.deviceOps = new DeviceOperations({
+      profiles: this.profiles,
+      device: this.device,
+      agent,
+      tpmProbe: this.tpmProbe,
+      journal: this.journal,
+      clock: this.clock,
+      cluster: (proxy) => this.cluster(proxy),
+    });
+  }
+
+  /**
+   * "This device": the TPM probe (cached) and, with a valid login on `proxy`, the cluster's
+   * GetDeviceStatus and the session's device trust. Never throws for a cluster problem
+   * (clusterError).
+   */
+  deviceStatus(opts: { proxy?: string; refresh?: boolean }): Promise<DeviceStatusReport> {
+    return this.deviceOps.status(opts);
+  }
+
+  /**
+   * Enrolls (token or auto-enroll) in the cluster of the stored login for `proxy`, then
+   * device-authenticates that login at once (profile saved with device fields). Steps reported;
+   * failures journaled; throws GatehouseError with details.step.
+   */
+  enrollDevice(opts: {
+    proxy: string;
+    token?: string;
+    auto?: boolean;
+    onStep?: EnrollStepListener;
+  }): Promise<{ profile: Profile; deviceId: string; credentialId: string; totalMs: number }> {
+    return this.deviceOps.enroll(opts);
+  }
+
+  /** The devices the logged-in user on `proxy` owns; this one marked. */
+  myDevices(proxy: string): Promise<MyDeviceInfo[]> {
+    return this.deviceOps.myDevices(proxy);
+  }
+
+  /** Everything the helpdesk needs about this device and login, without secrets. */
+  deviceDiagnostics(opts: { proxy?: string; client: 'gate' | 'desktop'; version: string }): Promise<DeviceDiagnostics> {
+    return this.deviceOps.diagnostics(opts);
   }
 
   /**

@@ -43,9 +43,22 @@ export {
   deviceTrustText,
   type DeviceAgent,
   type DeviceTrustResult,
+  type EnrollAndTrustOutcome,
+  type EnrollMethod,
   type EnrollOutcome,
   type LoginOutcome,
 } from './device-trust.ts';
+export { adoptLegacyDeviceStore, legacyDeviceDirs, resolveDeviceHome, ENROLLMENTS_FILE } from './device-home.ts';
+export { ENROLL_STEPS, type EnrollStepListener, type EnrollStepName } from './enroll-steps.ts';
+export { TpmProbeCache, probeTpm, type TpmProbe } from './tpm-probe.ts';
+export { DeviceTrustJournal, JOURNAL_FILE, type JournalEntry } from './device-trust-journal.ts';
+export {
+  adminCommandFor,
+  type ClusterDeviceStatus,
+  type DeviceStatusReport,
+  type MyDeviceInfo,
+} from './device-status.ts';
+export { collectDeviceDiagnostics, diagnosticsText, type DeviceDiagnostics } from './device-diagnostics.ts';
 export { checkReissuedCertificates, sshCertDeviceFields, tlsCertDeviceFields } from './device-fields.ts';
 export { mapApiError, ERROR_CODE_HEADER } from './api-errors.ts';
 export { generateClientKey, loadClientKey, type ClientKey } from './keys.ts';

@@ -40,10 +40,17 @@ test('gate device enroll needs a login first and documents the ways to pass the 
   assert.equal(withFlag.code, 4, withFlag.err);
 
   const usage = await gate(['device', 'enroll', '--help'], home);
-  assert.match(usage.out, /^Usage: gate device enroll \[--token-stdin\]$/m);
+  assert.match(usage.out, /^Usage: gate device enroll \[--token-stdin \| --auto\]$/m);
+  assert.match(usage.out, /--auto +no token: ask the cluster for one/);
+  assert.match(usage.out, /device-trusted at once,\s+without "gate login" again/);
   assert.match(usage.out, /GATEHOUSE_TOKEN/);
   assert.match(usage.out, /--token <TOKEN> +deprecated: other users of this machine can read it in the\s+process list/);
 
   const help = await gate(['device', '--help'], home);
   assert.match(help.out, /^ {2}enroll +enroll this device/m);
+  assert.match(help.out, /^ {2}status +this device, its TPM/m);
+  assert.match(help.out, /^ {2}diagnose +device trust diagnostics/m);
+
+  const both = await gate(['device', 'enroll', '--auto', '--token-stdin'], home);
+  assert.equal(both.code, 4, 'the login check comes first');
 });

@@ -18,7 +18,7 @@ test('gate status: a required, untrusted login gets the requirement and the enro
   assert.equal(lines[at + 1], '                Full access requires a trusted device.');
   assert.match(
     lines[at + 2]!,
-    /^ {16}Next step: ask your administrator for an enroll token, run "gate device enroll" \(it asks for the token\), then run "gate login" again$/,
+    /^ {16}Next step: ask your administrator for an enroll token, run "gate device enroll" \(it asks for the token\): this login becomes device-trusted at once$/,
   );
   assert.equal(lines.length, at + 3);
 });

@@ -2,10 +2,8 @@
 // attestation key, so a user can hand the asset tag to an admin and check the TPM works before
 // enrolling.
 import { X509Certificate } from 'node:crypto';
-import { join } from 'node:path';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { credentialIdFromAkPublic, describeAkPublic, ekKeyHash } from '../../../src-shared/device-credential.ts';
-import { resolveGatehouseHome } from '../../core/files.ts';
 import {
   collectDeviceData,
   DMI_DIR,
@@ -117,7 +115,7 @@ function keyInfoText(k: KeyInfo): string {
 /** `gate device keyget [--format text|json]`. */
 export async function keyget(ctx: CommandContext, values: { format: 'text' | 'json' }): Promise<number> {
   const tpm = await TpmClient.open({
-    cacheDir: join(resolveGatehouseHome(ctx.env), 'device'),
+    cacheDir: ctx.core.deviceHome,
     tcti: tctiFrom({ env: ctx.env }),
     onNotice: (m) => note(ctx.io, m),
   });

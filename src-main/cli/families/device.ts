@@ -1,5 +1,6 @@
-// `gate device collect|asset-tag|keyget|enroll`: device trust on this machine. Declared here
-// (options, help), implemented in commands/device.ts and commands/device-enroll.ts.
+// `gate device collect|asset-tag|keyget|enroll|status|diagnose`: device trust on this machine.
+// Declared here (options, help), implemented in commands/device.ts, device-enroll.ts and
+// device-status.ts.
 import { Option, type Command } from 'commander';
 import { gateAction, type ContextFactory } from '../context.ts';
 import { addTokenOptions, TOKEN_ENV } from '../token-input.ts';
@@ -24,8 +25,23 @@ const ENROLL_DESCRIPTION = `Enrolls this device in the cluster of your current l
 that the attestation key lives in this machine's TPM, and registers that key for the device your
 administrator added. Needs "gate login" first. The token is single use and expires; it is read
 from --token-stdin, $${TOKEN_ENV}, piped standard input, or asked for on a terminal.
+With --auto no token is needed: when the cluster has auto-enroll on and your administrator
+registered this device ("gatectl devices add"), the cluster makes the token for you.
 
-After enrolling, "gate login" to that cluster makes device-trusted certificates.`;
+Right after enrolling, your current login is device-authenticated: it is device-trusted at once,
+without "gate login" again. The enrollment is kept in the device store shared with the desktop
+app ($GATEHOUSE_DEVICE_HOME, else $GATEHOUSE_HOME/device, else ~/.local/share/gatehouse/device),
+so the app's logins are device-trusted too.`;
+
+const STATUS_DESCRIPTION = `Prints what the desktop app's "This device" screen shows: the asset tag and where it came from,
+OS and host name, whether the TPM can be used (and if not, why and what fixes it), and with a
+login: what the cluster knows about this device (registered, enrolled, credential, auto-enroll,
+locks) and whether this session is device-trusted.`;
+
+const DIAGNOSE_DESCRIPTION = `Prints everything your helpdesk needs when device trust does not work: this device, its TPM,
+the local enrollment record, the cluster's view of the device, this session's device trust and
+the last device trust errors on this machine. No keys, tokens or certificates: safe to paste
+into a ticket. The desktop app's "Copy diagnostics" copies the same text.`;
 
 export function registerDeviceCommands(program: Command, context: ContextFactory): void {
   const device = program
@@ -66,10 +82,33 @@ export function registerDeviceCommands(program: Command, context: ContextFactory
     .command('enroll')
     .summary('enroll this device in your cluster with a one-time token (asked for, or --token-stdin)')
     .description(ENROLL_DESCRIPTION)
-    .usage('[--token-stdin]');
+    .usage('[--token-stdin | --auto]')
+    .option('--auto', 'no token: ask the cluster for one (auto-enroll must be on, the device registered)');
   addTokenOptions(enroll);
   gateAction(enroll, context, async () => {
     const { enroll: run } = await import('../commands/device-enroll.ts');
-    return (ctx, cmd) => run(ctx, cmd.opts<{ token?: string; tokenStdin?: boolean }>());
+    return (ctx, cmd) => run(ctx, cmd.opts<{ token?: string; tokenStdin?: boolean; auto?: boolean }>());
+  });
+
+  const status = device
+    .command('status')
+    .summary('this device, its TPM and what your cluster knows about it ("This device" in the app)')
+    .description(STATUS_DESCRIPTION)
+    .option('--proxy <ADDRESS>', 'the cluster to ask (default: your current login)')
+    .option('--refresh', 'probe the TPM again instead of using the cached answer');
+  gateAction(status, context, async () => {
+    const { status: run } = await import('../commands/device-status.ts');
+    return (ctx, cmd) => run(ctx, cmd.opts<{ proxy?: string; refresh?: boolean }>());
+  });
+
+  const diagnose = device
+    .command('diagnose')
+    .summary('device trust diagnostics for your helpdesk (no secrets)')
+    .description(DIAGNOSE_DESCRIPTION)
+    .option('--proxy <ADDRESS>', 'the cluster to ask (default: your current login)')
+    .addOption(new Option('--format <FORMAT>', 'output format').choices(['text', 'json']).default('text'));
+  gateAction(diagnose, context, async () => {
+    const { diagnose: run } = await import('../commands/device-status.ts');
+    return (ctx, cmd) => run(ctx, cmd.opts<{ proxy?: string; format: 'text' | 'json' }>());
   });
 }

@@ -9,7 +9,7 @@ import { ClusterProcess, type ClusterUser } from '../../../test-support/cluster-
 
 const DENIAL = 'ERROR: ssh: rejected: administratively prohibited (unauthorized device)';
 const NEXT =
-  'Next step: ask your administrator for an enroll token, run "gate device enroll" (it asks for the token), then run "gate login" again';
+  'Next step: ask your administrator for an enroll token, run "gate device enroll" (it asks for the token): this login becomes device-trusted at once';
 
 describe('gate where the cluster requires a trusted device and this machine is not enrolled', () => {
   const cluster = new ClusterProcess({ clusterName: 'devreq' });

@@ -49,7 +49,7 @@ describe('ClusterClient against real HTTP/2 servers', () => {
   });
 
   test('ping works after first-use trust; a coded server error keeps its code and words', async () => {
-    const core = new GatehouseClient({ home: join(dir, 'ok'), timeoutMs: 5000 });
+    const core = new GatehouseClient({ home: join(dir, 'ok'), deviceHome: join(dir, 'ok', 'device'), timeoutMs: 5000 });
     const cluster = await core.cluster(`127.0.0.1:${port}`);
     try {
       await cluster.establishTrust({ trustOnFirstUse: true });
@@ -66,7 +66,11 @@ describe('ClusterClient against real HTTP/2 servers', () => {
   });
 
   test('a proxy presenting another CA than the pinned one is PROXY_UNTRUSTED', async () => {
-    const core = new GatehouseClient({ home: join(dir, 'pinned-b'), timeoutMs: 5000 });
+    const core = new GatehouseClient({
+      home: join(dir, 'pinned-b'),
+      deviceHome: join(dir, 'pinned-b', 'device'),
+      timeoutMs: 5000,
+    });
     const cluster = await core.cluster(`127.0.0.1:${port}`);
     try {
       await cluster.establishTrust({ caPem: caB.certPem });
@@ -83,7 +87,11 @@ describe('ClusterClient against real HTTP/2 servers', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
     const closedPort = (probe.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const core = new GatehouseClient({ home: join(dir, 'closed'), timeoutMs: 5000 });
+    const core = new GatehouseClient({
+      home: join(dir, 'closed'),
+      deviceHome: join(dir, 'closed', 'device'),
+      timeoutMs: 5000,
+    });
     const cluster = await core.cluster(`127.0.0.1:${closedPort}`);
     try {
       await cluster.establishTrust({ caPem: caA.certPem });

@@ -39,6 +39,8 @@ export interface EnrollDeviceParams extends StepLimits {
   token: string;
   /** Extra call options (e.g. headers); signal and timeout are set here. */
   callOptions?: CallOptions;
+  /** Told when each TPM step starts, so the app can show which one is running or failed. */
+  onStep?: (step: 'create-ak' | 'activate-credential' | 'quote') => void;
 }
 
 export interface EnrollDeviceResult {
@@ -55,6 +57,7 @@ export async function enrollDevice(p: EnrollDeviceParams): Promise<EnrollDeviceR
   const token = p.token.trim();
   if (!token) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the enroll token is empty');
   const tpm = new TimedTpm(p.tpm);
+  p.onStep?.('create-ak');
   const ak = await tpm.run('attestationKey');
   const credentialId = credentialIdFromAkPublic(ak.public);
   const ekCert = await tpm.run('ekCertificate');
@@ -92,6 +95,9 @@ export async function enrollDevice(p: EnrollDeviceParams): Promise<EnrollDeviceR
   const answers = call[Symbol.asyncIterator]();
   let finished = false;
   try {
+    // The cluster checks the token and evidence, then seals the credential: one step for people
+    // ("the cluster's TPM challenge"), so a refused token fails here, not at the AK.
+    p.onStep?.('activate-credential');
     const first = await nextAnswer(answers, stepMs, 'the enrollment request', abort);
     if (first?.payload.case !== 'tpmChallenge') {
       throw protocolError(
@@ -111,6 +117,7 @@ export async function enrollDevice(p: EnrollDeviceParams): Promise<EnrollDeviceR
       Buffer.from(sealed.credentialBlob),
       Buffer.from(sealed.secret),
     );
+    p.onStep?.('quote');
     const platform = await platformParameters(tpm, ch.attestationNonce, pcrs);
     requests.push({ payload: { case: 'tpmChallengeResponse', value: { solution, platformParameters: platform } } });
     requests.end();

@@ -99,7 +99,7 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
     assert.deepEqual(f.tls, { id: undefined, tag: undefined, cred: undefined });
   });
 
-  test('gate device enroll (token from GATEHOUSE_TOKEN) enrolls the TPM and records it locally', () => {
+  test('gate device enroll (token from GATEHOUSE_TOKEN) enrolls the TPM, records it and trusts the login at once', () => {
     const r = cluster.gate(['device', 'enroll'], '', { ...env, GATEHOUSE_TOKEN: token });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}\n${cluster.logs.slice(-3000)}`);
     assert.match(r.stdout, new RegExp(`^Device "${escape(assetTag)}"/linux enrolled$`, 'm'));
@@ -108,6 +108,10 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
     deviceId = /^ {2}Device ID: +(\S+)$/m.exec(r.stdout)?.[1] ?? '';
     credentialId = /^ {2}Credential ID: +([0-9a-f]{64})$/m.exec(r.stdout)?.[1] ?? '';
     assert.ok(deviceId && credentialId, r.stdout);
+
+    // Device authentication ran right after enrolling: this login is trusted without logging in again.
+    assert.match(r.stderr, /^This login \(alice\) is now device-trusted; no need to log in again\.$/m);
+    assert.deepEqual(storedDeviceFields().tls, { id: deviceId, tag: assetTag, cred: credentialId });
 
     const keyget = cluster.gate(['device', 'keyget', '--format', 'json'], '', env);
     assert.equal(JSON.parse(keyget.stdout).credential_id, credentialId, "the enrolled credential is this TPM's AK");
@@ -123,6 +127,7 @@ describe('device enrollment, then device-trusted logins (swtpm + real cluster)',
     assert.equal(again.status, 4, 'a spent token is refused');
     assert.match(again.stderr, /^ERROR: /m);
     assert.match(again.stderr, /ask your administrator for a new one/);
+    assert.match(again.stderr, /an enroll token works once and this one was used/);
   });
 
   for (const which of ['first', 'second']) {

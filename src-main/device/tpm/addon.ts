@@ -62,6 +62,18 @@ export interface NativeTpm {
   quote(akHandle: number, nonce: Buffer, pcrs: number[]): Promise<Quote>;
   /** SHA-256 bank values of the distinct indices (0..23) in pcrs, in ascending index order. */
   pcrRead(pcrs: number[]): Promise<Buffer[]>;
+  /** Manufacturer, vendor string and firmware version (one GetCapability). */
+  getInfo(): Promise<TpmInfo>;
+}
+
+/** What the TPM says about itself (TPM2_CAP_TPM_PROPERTIES), for people and the helpdesk. */
+export interface TpmInfo {
+  /** TPM_PT_MANUFACTURER as up to 4 ASCII letters, trailing spaces/NULs dropped ("IBM", "INTC"). */
+  manufacturer: string;
+  /** TPM_PT_VENDOR_STRING_1..4 concatenated, the same way. */
+  vendor: string;
+  /** TPM_PT_FIRMWARE_VERSION_1 and _2 as four 16-bit numbers, "a.b.c.d". */
+  firmwareVersion: string;
 }
 
 export interface TpmAddon {

@@ -1,7 +1,7 @@
 // A TPM session for device trust: EK evidence, the attestation key (created once, its blob kept
 // in the cache dir, recreated when the TPM no longer accepts it), credential activation, quotes.
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
-import { loadTpmAddon, type AkCreation, type NativeTpm, type Quote, type TpmAddon } from './addon.ts';
+import { loadTpmAddon, type AkCreation, type NativeTpm, type Quote, type TpmAddon, type TpmInfo } from './addon.ts';
 import { readAkBlob, removeAkBlob, writeAkBlob } from './ak-store.ts';
 import { tpmCall } from './tpm-errors.ts';
 
@@ -58,6 +58,11 @@ export class TpmClient {
   /** DER of the EK certificate from NV, or null when the TPM has none (send ekPublic instead). */
   ekCertificate(): Promise<Buffer | null> {
     return this.serial(() => this.tpm.readEkCert());
+  }
+
+  /** Manufacturer, vendor string and firmware version, for "This device" and diagnostics. */
+  info(): Promise<TpmInfo> {
+    return this.serial(() => this.tpm.getInfo());
   }
 
   /** TPMT_PUBLIC of the EK. */
