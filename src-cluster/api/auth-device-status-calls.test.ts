@@ -114,7 +114,7 @@ test("my devices: the caller's own only, sorted, last seen from the newest colle
   }
   const { devices } = await w.api.listMyDevices({} as never, ctx);
   assert.deepEqual(
-    devices.map((d) => [d.assetTag, d.osType, d.enrolled, d.lastSeenUnix]),
+    (devices ?? []).map((d) => [d.assetTag, d.osType, d.enrolled, d.lastSeenUnix]),
     [
       ['SN-A', 'macos', false, 0n],
       ['SN-B', 'linux', false, BigInt(Date.parse('2026-12-05T00:00:00Z') / 1000)],
