@@ -341,8 +341,23 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 /** Response header in which the cluster API puts the ErrorCode of a failed call (clients rebuild the GatehouseError from it). */
 export const ERROR_CODE_HEADER = 'gatehouse-error-code';
-/** Response header with the failure's details.reason (e.g. "expired", "not_registered"), when it has one: clients word errors by it. */
+/**
+ * Response header with a failed call's `details.reason` (e.g. auto_enroll_off, expired,
+ * asset_tag_mismatch), so clients word refusals that share a code; only short snake_case words.
+ */
 export const ERROR_REASON_HEADER = 'gatehouse-error-reason';
+const ERROR_REASON = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** The reason of a failed call as ERROR_REASON_HEADER carries it; undefined when absent or not a plain word. */
+export function errorReasonOf(details: Record<string, unknown> | undefined): string | undefined {
+  const reason = details?.['reason'];
+  return typeof reason === 'string' && ERROR_REASON.test(reason) ? reason : undefined;
+}
+
+/** A received ERROR_REASON_HEADER as details ({reason}), or undefined. */
+export function detailsFromReasonHeader(value: string | null | undefined): { reason: string } | undefined {
+  return value && ERROR_REASON.test(value) ? { reason: value } : undefined;
+}
 
 export class GatehouseError extends Error {
   readonly code: ErrorCode;

@@ -1,43 +1,42 @@
-// AuthService calls for device administration: enroll tokens (and adding a device with one),
-// each recorded in the audit log before the token is handed out.
+// AuthService calls for device enroll tokens: an admin's (for a device, or adding a device with
+// one) and a user's own auto-enroll token (auto-enroll.ts), each recorded in the audit log before
+// the token is handed out, and each refusal too.
 import type { ServiceImpl } from '@connectrpc/connect';
-import type { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
+import type { AuthService, CreateDeviceEnrollTokenRequest } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { ApiDeps, UserCall } from './auth-deps.ts';
 import { discardAudit } from '../audit/audit-events.ts';
 import { errorMessage, recordRefusal } from '../audit/audit-emit.ts';
+import type { EnrollToken } from '../devicetrust/inventory.ts';
+import { createAutoEnrollToken } from './auto-enroll.ts';
 
 type Impl = ServiceImpl<typeof AuthService>;
 
 export function deviceCalls(deps: ApiDeps, id: UserCall): Pick<Impl, 'createDeviceEnrollToken'> {
-  const { auth, devices } = deps;
+  const { devices } = deps;
   return {
     createDeviceEnrollToken: async (req, ctx) => {
       const who = await id(ctx);
       const audit = deps.audit ?? discardAudit;
-      const target = { device_id: req.deviceId, asset_tag: req.assetTag };
+      const auto = req.autoEnrollDeviceData !== undefined;
+      const target = auto
+        ? {
+            asset_tag: req.autoEnrollDeviceData?.serialNumber ?? '',
+            os_type: req.autoEnrollDeviceData?.osType ?? '',
+            auto_enroll: true,
+          }
+        : { device_id: req.deviceId, asset_tag: req.assetTag };
       let t: Awaited<ReturnType<typeof devices.createEnrollToken>>;
       try {
-        await auth.access.requireResourceAccess(who, 'device', 'update');
-        if (!req.deviceId === !req.assetTag)
-          throw new GatehouseError(ErrorCode.BAD_REQUEST, 'give exactly one of device_id and asset_tag');
-        if (req.addWithOs) {
-          await auth.access.requireResourceAccess(who, 'device', 'create');
-          if (!req.assetTag)
-            throw new GatehouseError(ErrorCode.BAD_REQUEST, 'add_with_os needs asset_tag (the new device)');
-          t = await devices.addWithEnrollToken({
+        if (auto) {
+          // No admin rights: the admin's registration of this device is the approval.
+          t = await createAutoEnrollToken(deps, {
+            deviceData: req.autoEnrollDeviceData,
+            deviceId: req.deviceId,
             assetTag: req.assetTag,
-            osType: req.addWithOs,
-            ekKeyHash: req.addWithEkKeyHash,
-          });
-          await audit.emit({
-            type: 'device.create',
-            success: true,
-            user: who.user,
-            fields: { device_id: t.deviceId, asset_tag: req.assetTag, os_type: req.addWithOs },
           });
         } else {
-          t = await devices.createEnrollToken(req.deviceId || req.assetTag);
+          t = await adminEnrollToken(deps, who, req);
         }
       } catch (e) {
         const event = { type: 'device.token.create', success: false, user: who.user, fields: target } as const;
@@ -53,9 +52,10 @@ export function deviceCalls(deps: ApiDeps, id: UserCall): Pick<Impl, 'createDevi
           device_id: t.deviceId,
           asset_tag: (await devices.get(t.deviceId).catch(() => undefined))?.spec.asset_tag ?? req.assetTag,
           expires: t.expires.toISOString(),
+          ...(auto ? { auto_enroll: true } : {}),
         },
       });
-      deps.log.info('device enroll token created', { device: t.deviceId, by: who.user });
+      deps.log.info('device enroll token created', { device: t.deviceId, by: who.user, auto_enroll: auto });
       return {
         token: t.token,
         expiresUnix: BigInt(Math.floor(t.expires.getTime() / 1000)),
@@ -63,4 +63,32 @@ export function deviceCalls(deps: ApiDeps, id: UserCall): Pick<Impl, 'createDevi
       };
     },
   };
+}
+
+/** The admin path: a token for a named device, or a new device with its token (add_with_os). */
+async function adminEnrollToken(
+  deps: ApiDeps,
+  who: Awaited<ReturnType<UserCall>>,
+  req: CreateDeviceEnrollTokenRequest,
+): Promise<EnrollToken> {
+  const { auth, devices } = deps;
+  const audit = deps.audit ?? discardAudit;
+  await auth.access.requireResourceAccess(who, 'device', 'update');
+  if (!req.deviceId === !req.assetTag)
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, 'give exactly one of device_id and asset_tag');
+  if (!req.addWithOs) return devices.createEnrollToken(req.deviceId || req.assetTag);
+  await auth.access.requireResourceAccess(who, 'device', 'create');
+  if (!req.assetTag) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'add_with_os needs asset_tag (the new device)');
+  const t = await devices.addWithEnrollToken({
+    assetTag: req.assetTag,
+    osType: req.addWithOs,
+    ekKeyHash: req.addWithEkKeyHash,
+  });
+  await audit.emit({
+    type: 'device.create',
+    success: true,
+    user: who.user,
+    fields: { device_id: t.deviceId, asset_tag: req.assetTag, os_type: req.addWithOs },
+  });
+  return t;
 }

@@ -11,6 +11,7 @@ import { loginCalls } from './auth-login-calls.ts';
 import { inventoryCalls } from './auth-inventory-calls.ts';
 import { resourceCalls } from './auth-resource-calls.ts';
 import { deviceCalls } from './auth-device-calls.ts';
+import { deviceStatusCalls } from './auth-device-status-calls.ts';
 import { dbCalls } from './auth-db-calls.ts';
 import { appCalls } from './auth-app-calls.ts';
 import { routeCalls } from './auth-route-calls.ts';
@@ -20,6 +21,7 @@ export type { ApiDeps, UserCall };
 
 export function registerAuthService(deps: ApiDeps) {
   const id: UserCall = (ctx) => requireUserCall(ctx.values.get(peerKey), deps);
+  const idReportingLocks: UserCall = (ctx) => requireUserCall(ctx.values.get(peerKey), deps, { locks: 'report' });
   return (router: ConnectRouter) =>
     router.service(
       AuthService,
@@ -29,6 +31,7 @@ export function registerAuthService(deps: ApiDeps) {
           ...inventoryCalls(deps, id),
           ...resourceCalls(deps, id),
           ...deviceCalls(deps, id),
+          ...deviceStatusCalls(deps, id, idReportingLocks),
           ...dbCalls(deps, id),
           ...appCalls(deps, id),
           ...routeCalls(deps, id),

@@ -4,6 +4,8 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import {
   ERROR_CODE_HEADER,
   ERROR_REASON_HEADER,
+  detailsFromReasonHeader,
+  errorReasonOf,
   ErrorCode,
   GatehouseError,
   errorCodeInfo,
@@ -24,11 +26,10 @@ export function toConnectError(e: unknown): ConnectError {
     e instanceof GatehouseError
       ? e
       : new GatehouseError(ErrorCode.INTERNAL, `internal error: ${(e as Error)?.message ?? String(e)}`);
-  const reason = err.details?.['reason'];
+  const reason = errorReasonOf(err.details);
   return new ConnectError(err.message, connectCodeFor(err.code), {
     [ERROR_CODE_HEADER]: err.code,
-    // A reason a client words the error by (an enroll token's "expired", auto-enroll's "not_registered").
-    ...(typeof reason === 'string' && /^[a-z_]{1,64}$/.test(reason) ? { [ERROR_REASON_HEADER]: reason } : {}),
+    ...(reason ? { [ERROR_REASON_HEADER]: reason } : {}),
   });
 }
 
@@ -37,7 +38,9 @@ export function fromConnectError(e: unknown): GatehouseError {
   if (e instanceof GatehouseError) return e;
   if (e instanceof ConnectError) {
     const code = e.metadata.get(ERROR_CODE_HEADER);
-    if (isErrorCode(code)) return new GatehouseError(code, e.rawMessage);
+    if (isErrorCode(code)) {
+      return new GatehouseError(code, e.rawMessage, detailsFromReasonHeader(e.metadata.get(ERROR_REASON_HEADER)));
+    }
     if (e.code === Code.Unavailable) return new GatehouseError(ErrorCode.PROXY_UNREACHABLE, e.rawMessage);
     return new GatehouseError(ErrorCode.INTERNAL, e.rawMessage);
   }

@@ -16,7 +16,16 @@ export interface UserCallDeps {
   audit?: AuditEmitter;
 }
 
-export async function requireUserCall(peer: Peer, deps: UserCallDeps): Promise<TlsIdentity> {
+/**
+ * `locks: 'report'` skips the lock refusal for calls that only report the caller's own standing
+ * (GetDeviceStatus answers with the lock's message so a locked user learns why); every call that
+ * grants or reads anything else keeps the default.
+ */
+export async function requireUserCall(
+  peer: Peer,
+  deps: UserCallDeps,
+  options: { locks?: 'refuse' | 'report' } = {},
+): Promise<TlsIdentity> {
   const { auth } = deps;
   const who = requireIdentity(peer);
   if (who.user === BUILTIN_ADMIN_USER) {
@@ -35,6 +44,7 @@ export async function requireUserCall(peer: Peer, deps: UserCallDeps): Promise<T
       throw e;
     });
   }
+  if (options.locks === 'report') return who;
   // Every authenticated call is new access: a lock on the caller's user, roles or device refuses it.
   await auth.access.requireNoLock(
     accessTargets({ user: who.user, roles: who.roles, ...(who.device ? { device: who.device.deviceId } : {}) }),

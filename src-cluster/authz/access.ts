@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.ts';
 import type { RoleResource, RoleSpec } from '../resources/role.ts';
 import { RoleSet, type SshSessionLimits } from '../resources/role-set.ts';
 import type { UserResource } from '../resources/user.ts';
-import type { LockChecker, LockTarget } from '../resources/lock.ts';
+import type { LockCheck, LockChecker, LockTarget } from '../resources/lock.ts';
 import { authorize, type AccessDecision, type AccessIdentity, type AccessRequest } from './authorize.ts';
 import { authorizeApp, type AppAccessDecision, type AppTarget } from './app-access.ts';
 import { DEFAULT_CLUSTER_DEVICE_TRUST_MODE } from './device-trust-mode.ts';
@@ -106,6 +106,14 @@ export class AccessChecker {
       fields: { reason: 'lock in force', ...(result.lockName ? { lock: result.lockName } : {}), ...context },
     });
     return { allowed: false, reason: result.message, recorded: true };
+  }
+
+  /**
+   * The lock in force on these targets, if any, without recording a refusal: for reporting a
+   * caller's own standing (GetDeviceStatus), which grants nothing.
+   */
+  lockInForce(targets: LockTarget[]): LockCheck {
+    return this.locks?.check(targets) ?? { locked: false };
   }
 
   /** For certificate issuance: throws ACCESS_DENIED with the lock message while a lock matches. */

@@ -15,6 +15,7 @@ import {
 import { DEFAULT_LOCKOUT, MAX_LOCKOUT_ATTEMPTS } from '../auth/login-lockout.ts';
 import { DbServiceConfigSchema, resolveDatabaseFiles } from './db-config.ts';
 import { AppServiceConfigSchema } from './app-config.ts';
+import { acceptEnvProblem, DEFAULT_ACCEPT_ENV, MAX_ACCEPT_ENV_ENTRIES } from '../node/session-env.ts';
 
 const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z
@@ -109,6 +110,20 @@ const ConfigSchema = z.strictObject({
       labels: z.record(z.string(), z.string()).default({}),
       login_grace_time: timeout.default(DEFAULT_LOGIN_GRACE_TIME),
       max_connections_per_ip: perSource.default(DEFAULT_MAX_CONNECTIONS_PER_IP),
+    })
+    .prefault({}),
+  // The node's SSH sessions: which client-sent variables reach the shell (OpenSSH AcceptEnv).
+  ssh_service: z
+    .strictObject({
+      accept_env: z
+        .array(
+          z.string().superRefine((pattern, ctx) => {
+            const problem = acceptEnvProblem(pattern);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem, input: pattern });
+          }),
+        )
+        .max(MAX_ACCEPT_ENV_ENTRIES)
+        .default([...DEFAULT_ACCEPT_ENV]),
     })
     .prefault({}),
   // Database access (docs/database-access.md); off unless configured or asked for with --roles.

@@ -57,6 +57,7 @@ export async function startNodeService(cfg: DaemonConfig, log: Logger, target: J
       deviceTrustMode,
       loginGraceMs: parseDurationMs(cfg.node.login_grace_time),
       maxConnectionsPerSource: cfg.node.max_connections_per_ip,
+      acceptEnv: cfg.ssh_service.accept_env,
     });
     const addr = await node.start();
     // Host certificates live a day: a renewed one must reach new connections before the old expires.

@@ -203,7 +203,8 @@ export async function* enrollDevice(
     const enrolled = await deps.inventory.update(device.metadata.name, (spec) => ({
       ...spec,
       enroll_status: 'enrolled',
-      credential: evidence.credential,
+      // The server's clock, as for collected data: the app shows when this credential was enrolled.
+      credential: { ...evidence.credential, enroll_time: now().toISOString() },
       collected_data: [...spec.collected_data, data],
       owner: spec.owner ?? caller.user,
     }));

@@ -59,6 +59,8 @@ export const FIELD_MAX_BYTES: Readonly<Record<string, number>> = {
   kind: NAME_MAX_BYTES,
   device_id: NAME_MAX_BYTES,
   asset_tag: NAME_MAX_BYTES,
+  // A serial is compared with an asset tag (at most 128 characters): longer is never a match.
+  serial_number: NAME_MAX_BYTES,
   credential_id: NAME_MAX_BYTES,
   hostname: NAME_MAX_BYTES,
   os_username: NAME_MAX_BYTES,

@@ -5,7 +5,7 @@
 // that refuses everything (strict) or keeps the last view with a warning (best_effort), and the
 // watcher keeps trying to re-establish itself.
 import type { Logger } from '../log/logger.ts';
-import { lockMessage, type LockSpec } from '../resources/lock.ts';
+import { lockMessage, lockTargetText, type LockSpec } from '../resources/lock.ts';
 import type { LockingMode } from '../resources/cluster-auth-preference.ts';
 import type { Resource, ResourceStore } from '../storage/resources.ts';
 import {
@@ -103,7 +103,14 @@ export class LockWatcher implements LockChecker, LockFeed {
       }
     }
     const lock = this.inForce(targets);
-    return lock ? { locked: true, message: lockMessage(lock.spec), lockName: lock.metadata.name } : { locked: false };
+    if (!lock) return { locked: false };
+    return {
+      locked: true,
+      message: lockMessage(lock.spec),
+      lockName: lock.metadata.name,
+      target: lockTargetText(lock.spec),
+      ...(lock.spec.message ? { lockMessage: lock.spec.message } : {}),
+    };
   }
 
   /** Called for every lock that appears or changes while it is in force; returns an unsubscribe. */

@@ -27,6 +27,7 @@ import {
   tooManyUserSessionsReason,
 } from './session-limits.ts';
 import { ChannelGate, openSessions, type ChannelGateState, type SessionGate } from './channel-gate.ts';
+import { DEFAULT_ACCEPT_ENV, EnvAllowList } from './session-env.ts';
 
 /** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 §5.1). */
 export const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
@@ -67,9 +68,12 @@ export class NodeSshServer {
   /** Stops a connection's login grace timer, which runs from accept (guardSshListener). */
   private authenticated: (socket: Socket | undefined) => void = () => {};
   private readonly channelGate: ChannelGate;
+  private readonly acceptEnv: EnvAllowList;
 
   constructor(private readonly opts: NodeSshServerOptions) {
     this.channelGate = new ChannelGate(opts, this.self);
+    // Built once: a bad list fails the node's start, not each session.
+    this.acceptEnv = new EnvAllowList(opts.acceptEnv ?? DEFAULT_ACCEPT_ENV);
   }
 
   async start(): Promise<ListeningAddress> {
@@ -381,6 +385,7 @@ export class NodeSshServer {
       },
       logger: this.opts.logger,
       audit: new SessionAudit(this.auditContext(conn, identity)),
+      acceptEnv: this.acceptEnv,
     });
     this.sessions.add(session);
     conn.sessions.add(session);

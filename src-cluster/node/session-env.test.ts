@@ -1,21 +1,45 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientEnv, buildSessionEnv, isAcceptedEnvVar } from './session-env.ts';
+import { ErrorCode, isGatehouseError } from '../../src-shared/errors.ts';
+import { ClientEnv, EnvAllowList, acceptEnvProblem, buildSessionEnv } from './session-env.ts';
 
 const user = { name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/zsh' };
 const endpoints = { clientAddress: '10.0.0.5', clientPort: 50123, serverAddress: '10.0.0.1', serverPort: 3022 };
 
-describe('isAcceptedEnvVar', () => {
-  it('accepts locale and terminal variables only', () => {
-    for (const n of ['LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'TERM', 'COLORTERM'])
-      assert.ok(isAcceptedEnvVar(n, 'x'), n);
-    for (const n of ['PATH', 'LD_PRELOAD', 'HOME', 'BASH_ENV', 'lc_all', 'LC_', 'SSH_ORIGINAL_COMMAND']) {
-      assert.ok(!isAcceptedEnvVar(n, 'x'), n);
+describe('EnvAllowList (ssh_service.accept_env)', () => {
+  it('takes LANG and LC_* by default, like Debian sshd_config AcceptEnv', () => {
+    const list = new EnvAllowList();
+    for (const n of ['LANG', 'LC_ALL', 'LC_CTYPE', 'LC_']) assert.ok(list.allows(n, 'C.UTF-8'), n);
+    for (const n of ['PATH', 'LD_PRELOAD', 'HOME', 'BASH_ENV', 'lc_all', 'LANGUAGE', 'TERM', 'FOO', 'XLC_ALL', '']) {
+      assert.ok(!list.allows(n, 'x'), n);
     }
   });
-  it('refuses NUL bytes and huge values', () => {
-    assert.ok(!isAcceptedEnvVar('LANG', 'C\0'));
-    assert.ok(!isAcceptedEnvVar('LANG', 'x'.repeat(5000)));
+  it('an admin list: exact names and trailing-* prefixes; the empty list takes nothing', () => {
+    const list = new EnvAllowList(['LANG', 'GIT_*', 'COLORTERM']);
+    assert.ok(list.allows('GIT_AUTHOR_NAME', 'A'));
+    assert.ok(list.allows('COLORTERM', 'truecolor'));
+    assert.ok(!list.allows('LC_ALL', 'C'));
+    assert.ok(!list.allows('COLORTERMX', 'x'));
+    assert.ok(!new EnvAllowList([]).allows('LANG', 'C.UTF-8'));
+  });
+  it('refuses NUL bytes and huge values even when the name is allowed', () => {
+    const list = new EnvAllowList();
+    assert.ok(!list.allows('LANG', 'C\0'));
+    assert.ok(!list.allows('LANG', 'x'.repeat(5000)));
+  });
+  it('refuses unusable patterns with a CONFIG error naming the entry', () => {
+    for (const bad of ['*', 'LC_*_X', '*_ALL', 'L?NG', 'A-B', '']) {
+      assert.ok(acceptEnvProblem(bad), bad);
+      assert.throws(
+        () => new EnvAllowList([bad]),
+        (e: unknown) => {
+          assert.ok(isGatehouseError(e) && e.code === ErrorCode.CONFIG);
+          assert.match(e.message, /^ssh_service\.accept_env: /);
+          return true;
+        },
+      );
+    }
+    assert.throws(() => new EnvAllowList(Array.from({ length: 65 }, (_, i) => `V${i}`)), /at most 64/);
   });
 });
 
@@ -38,9 +62,9 @@ describe('buildSessionEnv', () => {
     });
   });
 
-  it('takes TERM from the pty request, and drops a client TERM without a pty', () => {
-    const clientEnv = new ClientEnv();
-    clientEnv.offer('TERM', 'vt100');
+  it('takes TERM from the pty request, and drops a client TERM without a pty (even when accept_env lists it)', () => {
+    const clientEnv = new ClientEnv(new EnvAllowList(['TERM']));
+    assert.ok(clientEnv.offer('TERM', 'vt100'));
     assert.equal(
       buildSessionEnv({ user, shell: 's', clientEnv, endpoints, gatehouseUser: 'a', term: 'xterm' }).TERM,
       'xterm',

@@ -5,7 +5,7 @@ import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import type { Logger } from './types.ts';
 import type { OsUser } from './os-user.ts';
 import { workingDirectory } from './os-user.ts';
-import { ClientEnv, buildSessionEnv, type ConnectionEndpoints } from './session-env.ts';
+import { ClientEnv, buildSessionEnv, type ConnectionEndpoints, type EnvAllowList } from './session-env.ts';
 import {
   startPipedProcess,
   startPtyProcess,
@@ -53,11 +53,13 @@ export interface SessionContext {
   endpoints: ConnectionEndpoints;
   logger: Logger;
   audit?: SessionAudit;
+  /** ssh_service.accept_env: the client variables the session takes (default LANG, LC_*). */
+  acceptEnv?: EnvAllowList;
 }
 
 export class NodeSession {
   private ptySize: PtySize | undefined;
-  private readonly clientEnv = new ClientEnv();
+  private readonly clientEnv: ClientEnv;
   private channel: ServerChannel | undefined;
   private proc: SessionProcess | undefined;
   private ending = false;
@@ -72,6 +74,7 @@ export class NodeSession {
     session: Session,
     private readonly ctx: SessionContext,
   ) {
+    this.clientEnv = new ClientEnv(ctx.acceptEnv);
     this.done = new Promise((resolve) => (this.markDone = resolve));
     session.on('close', () => this.onClientClosed());
     session.on('pty', (accept, reject, info) => this.onPty(accept, reject, info));
@@ -106,7 +109,8 @@ export class NodeSession {
 
   private onEnv(accept: Accept, reject: Reject, info: { key: string; val: string }): void {
     if (!this.channel && this.clientEnv.offer(info.key, info.val)) return accept?.();
-    this.ctx.logger.debug('environment variable refused', { name: info.key, login: this.ctx.login });
+    // Logged by name only: a refused value may be anything the client chose to send.
+    this.ctx.logger.debug('environment variable refused', { name: info.key.slice(0, 64), login: this.ctx.login });
     reject?.();
   }
 

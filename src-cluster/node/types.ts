@@ -70,6 +70,8 @@ export interface NodeSshServerOptions {
   loginGraceMs?: number;
   /** Connections open at once from one source address; default DEFAULT_MAX_CONNECTIONS_PER_IP. */
   maxConnectionsPerSource?: number;
+  /** ssh_service.accept_env: client variables sessions take (OpenSSH AcceptEnv); default LANG, LC_*. */
+  acceptEnv?: readonly string[];
 }
 
 export interface ListeningAddress {

@@ -28,6 +28,8 @@ export interface DeviceCredential {
   ek_key_hash?: string;
   /** Base64 DER of the EK certificate sent at enrollment, kept so later policy changes can re-check its chain. */
   ek_cert?: string;
+  /** When this credential was enrolled (RFC 3339); absent on records enrolled before it was kept. */
+  enroll_time?: string;
 }
 
 export interface DeviceCollectedData {
@@ -110,6 +112,7 @@ const credential = strictFields({
   ek_cert_serial: text().optional(),
   ek_key_hash: ekKeyHashField.optional(),
   ek_cert: text('base64 text').regex(BASE64, { error: 'expected base64 text (the DER EK certificate)' }).optional(),
+  enroll_time: time.optional(),
 });
 
 const snapshot = strictFields({

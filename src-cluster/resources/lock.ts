@@ -84,7 +84,9 @@ export interface LockTarget {
 }
 
 /** The answer of a lock check; `message` is what the refused user sees. */
-export type LockCheck = { locked: false } | { locked: true; message: string; lockName?: string };
+/** `target` names what the lock in force targets (`Device:<id>`), for callers that show it apart. */
+export type LockCheck =
+  { locked: false } | { locked: true; message: string; lockName?: string; target?: string; lockMessage?: string };
 
 /**
  * What the authorizer asks before it grants anything. Declared with the lock resource so the
@@ -119,6 +121,12 @@ const TARGET_WORDS: Record<LockTargetKind, string> = {
 export function describeLockTarget(spec: Pick<LockSpec, 'target'>): string {
   const [kind, value] = lockTarget(spec);
   return `${TARGET_WORDS[kind]}:${JSON.stringify(value)}`;
+}
+
+/** `Device:<id>`: the target as the API reports it (GetDeviceStatus lock_target), unquoted. */
+export function lockTargetText(spec: Pick<LockSpec, 'target'>): string {
+  const [kind, value] = lockTarget(spec);
+  return `${TARGET_WORDS[kind]}:${value}`;
 }
 
 /** What a refused user sees: `lock targeting Device:"<id>" is in force[: <message>]`. */

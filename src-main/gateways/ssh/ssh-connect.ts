@@ -3,11 +3,20 @@
 // as every gateway; ssh2 loads on first use so commands that never open SSH stay quick.
 import type * as tls from 'node:tls';
 import type { ProfileAccess } from '../../core/gatehouse-client.ts';
+import { sshLocaleEnv } from './locale-env.ts';
 import { dialNodeThroughProxy } from './ssh-route.ts';
 import type { SshConnection } from './ssh-session.ts';
 
-/** An SSH connection to `node` as `login` through the profile's proxy. */
-export async function connectSsh(access: ProfileAccess, node: string, login: string): Promise<SshConnection> {
+/**
+ * An SSH connection to `node` as `login` through the profile's proxy. `gate ssh` and the desktop
+ * app's terminals both open theirs here, so both send the locale (LANG, LC_*) of `localEnv`.
+ */
+export async function connectSsh(
+  access: ProfileAccess,
+  node: string,
+  login: string,
+  localEnv: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<SshConnection> {
   const { SshConnection } = await import('./ssh-session.ts');
   return SshConnection.open({
     proxy: access.proxy,
@@ -19,6 +28,7 @@ export async function connectSsh(access: ProfileAccess, node: string, login: str
     clock: access.clock,
     logger: access.logger,
     explainTls: access.explainTls,
+    sendEnv: sshLocaleEnv(localEnv),
     ...(access.timeoutMs ? { timeoutMs: access.timeoutMs } : {}),
   });
 }

@@ -45,6 +45,8 @@ export interface SshConnectOptions {
   timeoutMs?: number;
   logger?: CoreLogger;
   explainTls?: TlsFailureExplainer;
+  /** Environment requests every session channel sends first (the locale: see locale-env.ts). */
+  sendEnv?: Record<string, string>;
 }
 
 export interface PtyOptions {
@@ -135,6 +137,7 @@ export class SshConnection {
     private readonly client: Client,
     readonly node: string,
     readonly login: string,
+    private readonly sendEnv: Record<string, string> = {},
   ) {
     this.done = new Promise((resolve) => client.once('close', () => resolve()));
     client.on('close', () => (this.closed = true));
@@ -187,7 +190,7 @@ export class SshConnection {
       // readReply paused the socket to leave the SSH bytes unread; ssh2 is listening now.
       socket.resume();
     });
-    const conn = new SshConnection(client, opts.node, opts.login);
+    const conn = new SshConnection(client, opts.node, opts.login, opts.sendEnv);
     client.on('error', (err) => log.warn('ssh connection error', { node: opts.node, error: err.message }));
     log.info('ssh connected', { node: opts.node, login: opts.login });
     return conn;
@@ -197,21 +200,29 @@ export class SshConnection {
   exec(command: string, opts: { pty?: PtyOptions; env?: Record<string, string> } = {}): Promise<SshChannel> {
     const execOpts: Record<string, unknown> = {};
     if (opts.pty) execOpts.pty = { term: opts.pty.term, cols: opts.pty.cols, rows: opts.pty.rows };
-    if (opts.env) execOpts.env = opts.env;
+    const env = this.envFor(opts.env);
+    if (env) execOpts.env = env;
     return this.openChannel((cb) => this.client.exec(command, execOpts, cb), opts.pty !== undefined);
   }
 
   /** A login shell: interactive on a pty, or without one (commands read from stdin) when `pty` is omitted. */
   shell(pty?: PtyOptions, opts: { env?: Record<string, string> } = {}): Promise<SshChannel> {
     const window = pty ? { term: pty.term, cols: pty.cols, rows: pty.rows } : false;
-    return this.openChannel(
-      (cb) => this.client.shell(window, opts.env ? { env: opts.env } : {}, cb),
-      pty !== undefined,
-    );
+    const env = this.envFor(opts.env);
+    return this.openChannel((cb) => this.client.shell(window, env ? { env } : {}, cb), pty !== undefined);
   }
 
   close(): void {
     if (!this.closed) this.client.end();
+  }
+
+  /**
+   * The connection's variables, then the channel's own. Sent without want-reply, as OpenSSH
+   * does: a node that refuses one still opens the session.
+   */
+  private envFor(channelEnv: Record<string, string> | undefined): Record<string, string> | undefined {
+    const env = { ...this.sendEnv, ...channelEnv };
+    return Object.keys(env).length > 0 ? env : undefined;
   }
 
   private openChannel(
