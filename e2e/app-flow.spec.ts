@@ -3,6 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, openTerminal, test } from './fixtures.ts';
+import { appFingerprint } from './pages/add-cluster-page.ts';
 
 test('add cluster, log in, see the demo server, run a command in its terminal', async ({
   ui,
@@ -14,7 +15,12 @@ test('add cluster, log in, see the demo server, run a command in its terminal', 
   await ui.addCluster.expectShown();
   await screens.capture('01-connect-to-a-cluster');
 
-  await ui.addCluster.add(cluster.proxyAddr);
+  await ui.addCluster.next(cluster.proxyAddr);
+  // The person compares the CA fingerprint with the administrator's before trusting it.
+  await expect(ui.addCluster.confirmHeading(cluster.clusterName)).toBeVisible();
+  await expect(ui.addCluster.fingerprint).toHaveText(appFingerprint(cluster.caPin));
+  await screens.capture('01b-confirm-ca-fingerprint');
+  await ui.addCluster.trustButton.click();
   await ui.login.expectShown(cluster.clusterName);
   await expect(ui.login.oneTimeCode).toHaveCount(0); // second factor is off on this cluster
   await screens.capture('02-log-in');

@@ -173,7 +173,7 @@ export { expect };
 /** Adds the cluster by its proxy address and logs in; ends on the Servers screen. */
 export async function addClusterAndLogIn(ui: Ui, cluster: ClusterProcess, user: ClusterUser): Promise<void> {
   await ui.addCluster.expectShown();
-  await ui.addCluster.add(cluster.proxyAddr);
+  await ui.addCluster.add(cluster.proxyAddr, cluster.caPin);
   await ui.login.expectShown(cluster.clusterName);
   await ui.login.logIn(user.name, user.password);
   await ui.servers.expectShown();

@@ -54,7 +54,15 @@ test('closing the tab ends the session on the node', async ({ ui, cluster, users
   expect(processAlive(pid), `the remote shell ${pid} runs`).toBe(true);
   const logStart = cluster.logs.length;
 
+  // A live session: the app asks first; Cancel keeps it.
   await ui.terminals.close(title);
+  const question = ui.terminals.closeConfirmDialog(title);
+  await expect(question).toBeVisible();
+  await question.getByRole('button', { name: 'Cancel', exact: true }).click();
+  await expect(ui.terminals.tab(title)).toBeVisible();
+  expect(processAlive(pid), `the remote shell ${pid} still runs after Cancel`).toBe(true);
+
+  await ui.terminals.closeLive(title);
   await expect(ui.terminals.tab(title)).toHaveCount(0);
   await expect.poll(() => processAlive(pid), { timeout: 10_000, message: `shell ${pid} is gone` }).toBe(false);
   await cluster.waitForLog(/session ended/, 10_000, logStart);

@@ -11,6 +11,7 @@ import './styles/app.css';
 import './styles/terminal.css';
 import './styles/databases.css';
 import './styles/apps.css';
+import './styles/ux.css';
 
 const root = createRoot(document.getElementById('root')!);
 
@@ -19,7 +20,8 @@ getApi().then(
     // Launch on a web app: where main cannot open the browser (the browser host), this page is a
     // browser tab and opens the app's gateway in a new one. noopener: the app gets no handle on us.
     const openInNewTab = (url: string) => void window.open(url, '_blank', 'noopener,noreferrer');
-    const stores = createAppStores(api, (m) => console.warn(`gatehouse: ${m}`), openInNewTab);
+    // localStorage remembers the open tabs per cluster (descriptors only) for "Reopen tabs".
+    const stores = createAppStores(api, (m) => console.warn(`gatehouse: ${m}`), openInNewTab, window.localStorage);
     onLost((message) => stores.ui.getState().setConnectionLost(message));
     root.render(
       <StoresProvider stores={stores}>

@@ -1,5 +1,5 @@
 // Screen 2, log in to a cluster; and screen 6, the "Your session expired" dialog, which asks for
-// the same password.
+// the same password. A login a lock refuses shows the lock's message in the form's alert.
 import { expect, type Locator, type Page } from '@playwright/test';
 
 export class LoginPage {
@@ -39,5 +39,12 @@ export class LoginPage {
   async logInAgain(password: string): Promise<void> {
     await this.expiredDialog.getByLabel('Password', { exact: true }).fill(password);
     await this.expiredDialog.getByRole('button', { name: 'Log in again' }).click();
+  }
+
+  /** Logs in and expects the form's alert to carry the lock's message (the login was refused). */
+  async expectLockedOut(user: string, password: string, lockMessage: string): Promise<void> {
+    await this.logIn(user, password);
+    await expect(this.error).toContainText(lockMessage);
+    await expect(this.logInButton).toBeVisible();
   }
 }

@@ -21,7 +21,7 @@ export class ServersPage {
   }
 
   loginPicker(server: string): Locator {
-    return this.page.getByRole('combobox', { name: `Login for ${server}`, exact: true });
+    return this.page.getByRole('combobox', { name: `Log in as on ${server}`, exact: true });
   }
 
   /** The row of `server`: the one holding its Connect button. */
@@ -36,7 +36,7 @@ export class ServersPage {
 
   async expectListed(server: string): Promise<void> {
     await expect(this.row(server)).toBeVisible();
-    for (const column of ['Name', 'Address', 'Labels', 'Login']) {
+    for (const column of ['Name', 'Address', 'Labels', 'Log in as']) {
       await expect(this.table.getByRole('columnheader', { name: column, exact: true })).toBeVisible();
     }
   }

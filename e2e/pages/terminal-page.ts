@@ -1,5 +1,6 @@
 // Screen 4, terminals: the tab strip and each tab's terminal region. The terminal's text is read
-// from the region (xterm renders rows into the DOM).
+// from the region (xterm renders rows into the DOM). Closing a live tab asks first ("Close the
+// session to X?"); after a reload a banner offers "Reopen tabs" / "Not now".
 import { expect, type Locator, type Page } from '@playwright/test';
 
 export class TerminalPage {
@@ -67,7 +68,40 @@ export class TerminalPage {
     return last!;
   }
 
+  /** Clicks the tab's close button: an ended tab closes, a live one asks (see closeConfirmDialog). */
   async close(title: string): Promise<void> {
     await this.closeButton(title).click();
+  }
+
+  /** The alert a tab shows when a lock cut its session ("Locked by your administrator: <message>"). */
+  lockAlert(title: string): Locator {
+    return this.region(title).getByRole('alert').filter({ hasText: 'Locked by your administrator' });
+  }
+
+  /** "Close the session to <title>?" with "Close session" / "Cancel". */
+  closeConfirmDialog(title: string): Locator {
+    return this.page.getByRole('dialog', { name: `Close the session to ${title}?`, exact: true });
+  }
+
+  /** Closes a tab whose session is live: the close button, then "Close session" in the question. */
+  async closeLive(title: string): Promise<void> {
+    await this.close(title);
+    const dialog = this.closeConfirmDialog(title);
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole('button', { name: 'Close session', exact: true }).click();
+    await expect(dialog).toHaveCount(0);
+  }
+
+  /** The "Reopen tabs" banner (a region) and its buttons. */
+  get reopenBanner(): Locator {
+    return this.page.getByRole('region', { name: 'Reopen tabs', exact: true });
+  }
+
+  get reopenButton(): Locator {
+    return this.reopenBanner.getByRole('button', { name: 'Reopen tabs', exact: true });
+  }
+
+  get notNowButton(): Locator {
+    return this.reopenBanner.getByRole('button', { name: 'Not now', exact: true });
   }
 }

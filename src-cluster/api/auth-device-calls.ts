@@ -12,6 +12,21 @@ import { createAutoEnrollToken } from './auto-enroll.ts';
 
 type Impl = ServiceImpl<typeof AuthService>;
 
+/** Longest enroll token lifetime a request may ask for (`gatectl devices enroll --ttl`). */
+export const MAX_ENROLL_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+
+/** The requested token lifetime in ms, undefined for the default; BAD_REQUEST outside 1 s..7 days. */
+export function enrollTokenTtlMs(ttlSeconds: bigint): number | undefined {
+  if (ttlSeconds === 0n) return undefined;
+  if (ttlSeconds < 1n || ttlSeconds > BigInt(MAX_ENROLL_TOKEN_TTL_SECONDS)) {
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `enroll token ttl must be 1 to ${MAX_ENROLL_TOKEN_TTL_SECONDS} seconds, got ${ttlSeconds}`,
+    );
+  }
+  return Number(ttlSeconds) * 1000;
+}
+
 export function deviceCalls(deps: ApiDeps, id: UserCall): Pick<Impl, 'createDeviceEnrollToken'> {
   const { devices } = deps;
   return {
@@ -76,7 +91,7 @@ async function adminEnrollToken(
   await auth.access.requireResourceAccess(who, 'device', 'update');
   if (!req.deviceId === !req.assetTag)
     throw new GatehouseError(ErrorCode.BAD_REQUEST, 'give exactly one of device_id and asset_tag');
-  if (!req.addWithOs) return devices.createEnrollToken(req.deviceId || req.assetTag);
+  if (!req.addWithOs) return devices.createEnrollToken(req.deviceId || req.assetTag, enrollTokenTtlMs(req.ttlSeconds));
   await auth.access.requireResourceAccess(who, 'device', 'create');
   if (!req.assetTag) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'add_with_os needs asset_tag (the new device)');
   const t = await devices.addWithEnrollToken({

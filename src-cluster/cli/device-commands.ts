@@ -9,6 +9,7 @@ import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } fr
 import { printTable } from './cli-util.ts';
 import { EK_KEY_HASH_PATTERN } from '../../src-shared/device-credential.ts';
 import { policyFailure, policyOf } from '../devicetrust/attestation-policy.ts';
+import { durationProblem, parseDurationMs } from '../resources/duration.ts';
 import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
 
 interface DeviceOptions {
@@ -17,6 +18,15 @@ interface DeviceOptions {
   os?: string;
   enroll?: boolean;
   ekKeyHash?: string;
+  ttl?: string;
+}
+
+/** --ttl as whole seconds for the request (the server checks the range); 0n = the default. */
+function ttlSecondsOf(ttl: string | undefined): bigint {
+  if (ttl === undefined) return 0n;
+  const problem = durationProblem(ttl);
+  if (problem) throw new GatehouseError(ErrorCode.BAD_REQUEST, `--ttl: ${problem}`);
+  return BigInt(Math.max(1, Math.round(parseDurationMs(ttl) / 1000)));
 }
 
 function which(values: DeviceOptions, sub: string): { deviceId: string; assetTag: string } {
@@ -31,8 +41,13 @@ function which(values: DeviceOptions, sub: string): { deviceId: string; assetTag
   return { deviceId, assetTag };
 }
 
-async function printToken(client: AuthClient, ref: { deviceId: string; assetTag: string }, who: string): Promise<void> {
-  printTokenText(await client.createDeviceEnrollToken(ref), who);
+async function printToken(
+  client: AuthClient,
+  ref: { deviceId: string; assetTag: string },
+  who: string,
+  ttl?: string,
+): Promise<void> {
+  printTokenText(await client.createDeviceEnrollToken({ ...ref, ttlSeconds: ttlSecondsOf(ttl) }), who);
 }
 
 function printTokenText(t: { token: string; expiresUnix: bigint }, who: string): void {
@@ -152,9 +167,11 @@ export function registerDeviceCommands(program: Command): void {
 
   const enroll = devices.command('enroll').summary('a new single-use enroll token for a device');
   addDeviceRefOptions(enroll);
+  enroll.option('--ttl <DURATION>', 'how long the token stays valid (e.g. 15m; default 1h, at most 168h)');
   onAction(enroll, async (cmd) => {
-    const ref = which(cmd.opts<DeviceOptions>(), 'enroll');
-    await printToken(client(cmd)(), ref, ref.assetTag ? `"${ref.assetTag}"` : ref.deviceId);
+    const opts = cmd.opts<DeviceOptions>();
+    const ref = which(opts, 'enroll');
+    await printToken(client(cmd)(), ref, ref.assetTag ? `"${ref.assetTag}"` : ref.deviceId, opts.ttl);
   });
 
   const rm = devices.command('rm').summary('remove a device');

@@ -3,11 +3,13 @@
 // session and selects the cluster; logging out deletes the key and certificates and ends the
 // cluster's terminals and gateways, since the user asked to stop using that access. When this
 // device is enrolled in the cluster, login includes device authentication (see core DeviceTrust).
+import { GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import type { Clock } from '../core/types.ts';
 import type { SessionInfo } from '../ipc/contract.ts';
 import type { AppClusterStore } from './app-clusters.ts';
 import type { AppLogger } from './logger.ts';
+import { findLockNotice } from './terminal-lock.ts';
 import { canonicalProxy, sessionInfoOf, type ClusterClients, type Sessions } from './sessions.ts';
 import type { AppGateways } from './gateways-service.ts';
 import type { TerminalsService } from './terminals-service.ts';
@@ -42,11 +44,15 @@ export class AuthService {
     await client.establishTrust();
     const otp = input.otp?.trim();
     // Through the core, like `gate login`: an enrolled device also runs device authentication.
-    const { profile, deviceTrust } = await this.deps.core.login(client, {
-      user: input.user,
-      password: input.password,
-      ...(otp ? { otp } : {}),
-    });
+    const { profile, deviceTrust } = await this.deps.core
+      .login(client, {
+        user: input.user,
+        password: input.password,
+        ...(otp ? { otp } : {}),
+      })
+      .catch((e: unknown) => {
+        throw withLock(e);
+      });
     store.setUser(proxy, profile.user);
     store.select(proxy);
     sessions.watch(proxy, profile);
@@ -75,4 +81,11 @@ export class AuthService {
     log.info('logged out', { proxy, user });
     return null;
   }
+}
+
+/** A login refused by a lock carries it as details.lock, like a terminal a lock cut, for the form to show. */
+function withLock(e: unknown): unknown {
+  if (!isGatehouseError(e)) return e;
+  const lock = findLockNotice(e.message);
+  return lock ? new GatehouseError(e.code, e.message, { ...e.details, lock }) : e;
 }

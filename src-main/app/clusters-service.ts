@@ -1,19 +1,34 @@
-// Clusters the user added by proxy address. Adding pings the proxy over TLS verified against a CA
-// chosen by trust on first use (what the proxy presents now) and pins it once the ping succeeded.
-// Unlike `gate login`, which refuses an unconfirmed first contact unless the user confirms the
-// fingerprint or passes --ca-pin, the app treats "Add cluster" as the user's explicit "yes, this
-// one" (trustOnFirstUse): the renderer has no step yet to show the fingerprint before pinning, and
-// the cluster card shows it right after so it can be compared with the administrator's. The demo
-// launcher (scripts/start-app.mjs) knows the demo CA and pins it with --ca-pin instead. From then
-// on every connection must chain to the pinned CA.
+// Clusters the user added by proxy address. Adding first shows the user what they are about to
+// trust: clusters.probe reaches the proxy over TLS verified against whatever CA it presents, asks
+// its cluster name and answers the CA fingerprint WITHOUT pinning anything; the renderer shows it
+// and only after the user confirms calls clusters.add with that fingerprint, which pins the CA
+// only if the proxy still presents exactly it (else PROXY_UNTRUSTED: something changed between
+// the two calls). clusters.add without a fingerprint keeps the older trust on first use (the
+// renderer's add step without confirmation). The demo launcher (scripts/start-app.mjs) knows the
+// demo CA and pins it with --ca-pin instead. From then on every connection must chain to the
+// pinned CA.
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
+import { normalizeFingerprint } from '../core/known-proxies.ts';
 import type { TrustOptions } from '../core/proxy-trust.ts';
 import type { Clock } from '../core/types.ts';
-import type { ClusterSummary } from '../ipc/contract.ts';
+import type { ClusterProbe, ClusterSummary } from '../ipc/contract.ts';
 import type { AppClusterStore, AppClusterEntry } from './app-clusters.ts';
 import type { AuthService } from './auth-service.ts';
 import type { AppLogger } from './logger.ts';
 import { canonicalProxy, sessionInfoOf, type ClusterClients, type Sessions } from './sessions.ts';
+
+/** "SHA256:ab12…" → "AB:12:…", the way `gate login` shows a CA fingerprint to compare by eye. */
+export function displayFingerprint(fingerprint: string): string {
+  const hex = normalizeFingerprint(fingerprint).slice('SHA256:'.length).toUpperCase();
+  return hex.match(/../g)!.join(':');
+}
+
+/** How clusters.add may trust the proxy: main's own options, or the fingerprint the user confirmed. */
+export interface AddClusterTrust extends TrustOptions {
+  /** What the user saw from clusters.probe and confirmed (any fingerprint notation). */
+  confirmedFingerprint?: string;
+}
 
 export class ClustersService {
   constructor(
@@ -33,14 +48,39 @@ export class ClustersService {
   }
 
   /**
-   * Adds (or refreshes) a cluster. `trust` is for callers in main only (the demo launcher knows
-   * the CA fingerprint); the renderer always gets trust on first use.
+   * The proxy's cluster name and CA fingerprint, for the user to confirm before anything is pinned.
+   * The CA chosen to reach it stays pending in memory only (the next establishTrust replaces it),
+   * and the probe's connection is dropped so no client keeps talking to an unconfirmed proxy.
    */
-  async add(proxyInput: string, trust: TrustOptions = {}): Promise<ClusterSummary> {
+  async probe(proxyInput: string): Promise<ClusterProbe> {
+    const proxy = canonicalProxy(proxyInput);
+    const { clients, core, store } = this.deps;
+    const pinned = core.knownProxies.get(proxy);
+    const known = store.get(proxy) !== undefined;
+    const client = await clients.get(proxy);
+    try {
+      const decision = await client.establishTrust(pinned ? {} : { trustOnFirstUse: true });
+      const ping = await client.ping();
+      return { proxy, clusterName: ping.clusterName, caFingerprint: displayFingerprint(decision.fingerprint), known };
+    } finally {
+      if (!known) clients.drop(proxy);
+    }
+  }
+
+  /**
+   * Adds (or refreshes) a cluster. `trust` is for callers in main (the demo launcher knows the CA
+   * fingerprint); the renderer passes the fingerprint the user confirmed, or gets trust on first use.
+   */
+  async add(proxyInput: string, trust: AddClusterTrust = {}): Promise<ClusterSummary> {
     const proxy = canonicalProxy(proxyInput);
     const { clients, core, store, clock, log } = this.deps;
+    const { confirmedFingerprint, ...options } = trust;
     const client = await clients.get(proxy);
-    const decision = await client.establishTrust({ trustOnFirstUse: true, ...trust });
+    const decision = confirmedFingerprint
+      ? await this.establishConfirmed(proxy, confirmedFingerprint, () =>
+          client.establishTrust({ caPin: confirmedFingerprint }),
+        )
+      : await client.establishTrust({ trustOnFirstUse: true, ...options });
     const ping = await client.ping();
     core.trust.confirm(client.proxy);
     // A replaced CA means a different (or re-created) cluster: the old session's certificates are not for it.
@@ -56,8 +96,39 @@ export class ClustersService {
       cluster: ping.clusterName,
       ca: decision.fingerprint,
       newly_pinned: decision.newlyPinned,
+      confirmed: confirmedFingerprint !== undefined,
     });
     return this.summary(entry);
+  }
+
+  /**
+   * Pins the CA the user confirmed, or refuses: an already pinned, different CA is never replaced
+   * from the renderer, and a proxy that now presents another CA than the one probed is refused.
+   */
+  private async establishConfirmed<T>(proxy: string, confirmed: string, establish: () => Promise<T>): Promise<T> {
+    const want = normalizeFingerprint(confirmed);
+    const pinned = this.deps.core.knownProxies.get(proxy);
+    if (pinned && pinned.fingerprint !== want) {
+      throw new GatehouseError(
+        ErrorCode.PROXY_UNTRUSTED,
+        `${proxy} is already pinned to certificate authority ${displayFingerprint(pinned.fingerprint)}, not the ` +
+          `${displayFingerprint(want)} you confirmed; if your administrator replaced the CA, remove the cluster and add it again`,
+        { proxy, pinned: displayFingerprint(pinned.fingerprint), confirmed: displayFingerprint(want) },
+      );
+    }
+    try {
+      return await establish();
+    } catch (e) {
+      if (!isGatehouseError(e) || e.code !== ErrorCode.PROXY_UNTRUSTED) throw e;
+      this.deps.clients.drop(proxy);
+      throw new GatehouseError(
+        ErrorCode.PROXY_UNTRUSTED,
+        `the proxy at ${proxy} no longer presents the certificate authority ${displayFingerprint(want)} you confirmed, ` +
+          'so it was not added. Someone may be intercepting the connection, or the cluster was re-created: ' +
+          'check again and compare the fingerprint with your administrator',
+        { proxy, confirmed: displayFingerprint(want), reason: 'fingerprint-changed' },
+      );
+    }
   }
 
   /** Logs out, forgets the cluster and its CA pin (adding it again pins afresh). */

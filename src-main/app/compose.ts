@@ -11,6 +11,9 @@ import { badRequest } from '../ipc/ipc-errors.ts';
 import { AppClusterStore } from './app-clusters.ts';
 import { AuthService } from './auth-service.ts';
 import { ClustersService } from './clusters-service.ts';
+import { deviceCoreOf } from './device-core.ts';
+import { DeviceService, type DeviceSessions } from './device-service.ts';
+import { EnrollmentFileWatcher } from './enrollment-file-watcher.ts';
 import { AppEvents } from './events.ts';
 import { AppGateways } from './gateways-service.ts';
 import { toAppLogger, type AppLogger } from './logger.ts';
@@ -41,6 +44,15 @@ export interface ComposeOptions {
   version?: string;
   /** Output kept per terminal while no stream is attached (characters). */
   terminalBufferLimit?: number;
+  /**
+   * The device store (TPM-wrapped AK, enrollments.json), shared with `gate` per OS user; default:
+   * the core's resolveDeviceHome(env), adopting a legacy store (docs/device-trust-app.md).
+   */
+  deviceHome?: string;
+  /** Environment the device store and TPM are resolved from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Watch the device store for enrollments made outside the app (default true). */
+  watchEnrollments?: boolean;
 }
 
 export interface AppServices {
@@ -56,6 +68,8 @@ export interface AppServices {
   /** Local listeners (127.0.0.1) that carry a route through the proxy for stock clients. */
   gateways: AppGateways;
   shell: { openExternal(url: string): Promise<null> };
+  /** This device: status, enrollment, diagnostics, my devices. */
+  device: DeviceService;
   /** Ends the terminals, stops the timers and closes the cluster connections. */
   close(): Promise<void>;
 }
@@ -65,6 +79,8 @@ export function composeServices(opts: ComposeOptions): AppServices {
   const log = toAppLogger(opts.logger);
   const core = new GatehouseClient({
     home: opts.home,
+    ...(opts.deviceHome ? { deviceHome: opts.deviceHome } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
     clock,
     logger: log,
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
@@ -98,7 +114,31 @@ export function composeServices(opts: ComposeOptions): AppServices {
   const clusters = new ClustersService({ core, store, clients, sessions, auth, clock, log });
   const version = opts.version ?? clientVersion();
   const host = opts.host ?? 'electron';
+  const deviceSessions: DeviceSessions = {
+    proxies: () => store.list().map((e) => e.proxy),
+    profileOf: (proxy) => sessions.profileOf(proxy),
+    require: (proxy) => sessions.require(proxy),
+    current: () => store.current(),
+    watch: (proxy, profile) => sessions.watch(proxy, profile),
+  };
+  const device = new DeviceService({
+    core: deviceCoreOf(core, clients),
+    sessions: deviceSessions,
+    events,
+    clock,
+    log,
+    version,
+  });
+  const enrollmentWatcher =
+    opts.watchEnrollments === false
+      ? undefined
+      : new EnrollmentFileWatcher({
+          directory: core.deviceHome,
+          log,
+          onChange: () => void device.enrollmentFileChanged(),
+        });
   sessions.watchAll();
+  enrollmentWatcher?.start();
 
   return {
     home: opts.home,
@@ -111,6 +151,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
     resources,
     terminals,
     gateways,
+    device,
     shell: {
       async openExternal(url: string): Promise<null> {
         let parsed: URL;
@@ -130,6 +171,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
       },
     },
     async close() {
+      enrollmentWatcher?.close();
       sessions.close();
       await terminals.closeAll();
       await gateways.closeAll();

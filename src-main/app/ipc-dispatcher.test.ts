@@ -38,7 +38,14 @@ describe('IPC dispatcher', () => {
     home = mkdtempSync(join(tmpdir(), 'gh-ipc-'));
     now = new Date('2030-01-01T00:00:00Z');
     log = recordingLogger();
-    services = composeServices({ home, clock: () => now, logger: log, host: 'browser', localUser: 'alice' });
+    services = composeServices({
+      home,
+      deviceHome: join(home, 'device'),
+      clock: () => now,
+      logger: log,
+      host: 'browser',
+      localUser: 'alice',
+    });
     ipc = createIpcDispatcher(services);
   });
   afterEach(async () => {
@@ -220,5 +227,40 @@ describe('IPC dispatcher', () => {
   test('attaching to a terminal that does not exist is refused', () => {
     assert.throws(() => ipc.attachTerminal('t1', () => {}), { code: 'NOT_FOUND' });
     assert.throws(() => ipc.attachTerminal('x', () => {}), { code: 'BAD_REQUEST' });
+  });
+
+  test('device channels: enroll takes a token or auto (not both, not neither); fields are checked by name', async () => {
+    const both = failure(await ipc.invoke('device.enroll', { proxy: PROXY, token: 'abc', auto: true }));
+    assert.equal(both.code, 'BAD_REQUEST');
+    assert.match(both.message, /give a token, or auto: true/);
+    assert.match(failure(await ipc.invoke('device.enroll', { proxy: PROXY })).message, /give a token, or auto: true/);
+    assert.match(failure(await ipc.invoke('device.enroll', { proxy: PROXY, token: '   ' })).message, /token: /);
+    assert.match(
+      failure(await ipc.invoke('device.enroll', { proxy: PROXY, token: 'x'.repeat(513) })).message,
+      /token: /,
+    );
+    assert.match(failure(await ipc.invoke('device.status', { refresh: 'yes' })).message, /refresh: /);
+    assert.match(failure(await ipc.invoke('device.status', { proxy: 'a b' })).message, /proxy: /);
+    assert.match(failure(await ipc.invoke('device.myDevices', {})).message, /proxy: /);
+    assert.match(failure(await ipc.invoke('device.diagnostics', { proxy: PROXY, secrets: true })).message, /secrets/);
+    const events: Array<[EventChannel, unknown]> = [];
+    ipc.onEvent((event, payload) => events.push([event, payload]));
+    new AppClusterStore(home).upsert({
+      proxy: PROXY,
+      clusterName: 'c1',
+      secondFactor: 'off',
+      addedAt: now.toISOString(),
+    });
+    const notLoggedIn = failure(await ipc.invoke('device.enroll', { proxy: PROXY, auto: true }));
+    assert.equal(notLoggedIn.code, 'NOT_LOGGED_IN');
+    assert.equal(failure(await ipc.invoke('device.myDevices', { proxy: PROXY })).code, 'NOT_LOGGED_IN');
+    assert.deepEqual(events, [], 'a refused enrollment reports no progress');
+  });
+
+  test('cluster probe and add: a proxy address, and a fingerprint that looks like one', async () => {
+    assert.match(failure(await ipc.invoke('clusters.probe', { proxy: 'https://x/' })).message, /proxy: /);
+    assert.match(failure(await ipc.invoke('clusters.probe', { proxy: PROXY, pin: 'x' })).message, /pin/);
+    const fp = failure(await ipc.invoke('clusters.add', { proxy: PROXY, caFingerprint: 'SHA256:zz' }));
+    assert.match(fp.message, /^invalid input for clusters.add: caFingerprint: a SHA-256 fingerprint/);
   });
 });

@@ -167,4 +167,36 @@ describe('TerminalSession', () => {
     assert.ok(shell.closed && shell.connectionClosed);
     assert.equal(exits.length, 1);
   });
+
+  test('a session the node cut for a lock ends with the lock in error.details; a refusal under a lock too', async () => {
+    const shell = new FakeShell();
+    const { s } = session(async () => shell.opened());
+    s.start();
+    await tick();
+    shell.stdout.write('alice@node:~$ \r\nlock targeting User:"alice" is in force: laptop stolen\r\n');
+    await tick();
+    shell.finish({ code: null, signal: 'HUP' });
+    const exit = await s.ended;
+    assert.equal(exit.error?.code, 'ACCESS_DENIED');
+    assert.deepEqual(exit.error?.details, { lock: { message: 'laptop stolen', target: 'User:"alice"' } });
+
+    const reader = new FakeShell();
+    const read = session(async () => reader.opened());
+    read.s.start();
+    await tick();
+    reader.stdout.write('lock targeting User:"alice" is in force: from a log file\r\n');
+    await tick();
+    reader.finish({ code: 0 });
+    assert.equal((await read.s.ended).error, undefined, 'a shell that printed a lock line and exited was not cut');
+
+    const refused = session(async () => {
+      throw new GatehouseError(
+        'ACCESS_DENIED',
+        'ssh: rejected: administratively prohibited (lock targeting Device:"d-1" is in force: lost)',
+      );
+    });
+    refused.s.start();
+    const r = await refused.s.ended;
+    assert.deepEqual(r.error?.details?.['lock'], { message: 'lost', target: 'Device:"d-1"' });
+  });
 });

@@ -11,6 +11,7 @@ import type { EventPayloads } from '../ipc/contract.ts';
 import type { TerminalAttachment } from '../ipc/dispatcher.ts';
 import { toIpcError } from '../ipc/ipc-errors.ts';
 import type { AppLogger } from './logger.ts';
+import { findLockNotice, OutputTail, type TerminalLock } from './terminal-lock.ts';
 
 /** The parts of an SshChannel a terminal uses (SshChannel fits; tests pass streams). */
 export interface ShellChannel {
@@ -62,6 +63,8 @@ export class TerminalSession {
   private buffered = 0;
   private pendingInput = '';
   private readonly bufferLimit: number;
+  /** The last output, where the node writes a lock's text before it hangs up. */
+  private readonly tail = new OutputTail();
   /** Resolves once the end was reported. */
   readonly ended: Promise<TerminalExit>;
   private resolveEnded!: (e: TerminalExit) => void;
@@ -82,7 +85,13 @@ export class TerminalSession {
   start(): void {
     this.opts.connect(this.cols, this.rows).then(
       (shell) => this.onOpened(shell),
-      (e: unknown) => this.finish({ exitCode: null, error: toIpcError(e, this.opts.log, { terminal: this.id }) }),
+      (e: unknown) => {
+        const error = toIpcError(e, this.opts.log, { terminal: this.id });
+        // Refused under a lock: the refusal carries the lock's text; the renderer shows it as one.
+        const lock = findLockNotice(error.message);
+        if (lock) error.details = { ...error.details, lock };
+        this.finish({ exitCode: null, error });
+      },
     );
   }
 
@@ -166,6 +175,13 @@ export class TerminalSession {
   private exitOf(status: ExitStatus): TerminalExit {
     const exit: TerminalExit = { terminalId: this.id, exitCode: status.code };
     if (status.signal) exit.signal = status.signal;
+    // Only a session the node ended (no exit code): a shell that printed a lock line (a log being
+    // read) and exited normally was not cut by it.
+    const lock = this.closeRequested || status.code !== null ? undefined : findLockNotice(this.tail.toString());
+    if (lock) {
+      exit.error = lockedError(lock);
+      return exit;
+    }
     if (status.code === null && !status.signal && !this.closeRequested) {
       // The shell did not say how it ended: the connection to the node went away under it.
       exit.error = {
@@ -193,6 +209,7 @@ export class TerminalSession {
 
   private deliver(data: string): void {
     if (!data) return;
+    this.tail.push(data);
     if (this.listener) {
       try {
         this.listener(data);
@@ -211,6 +228,15 @@ export class TerminalSession {
       this.buffered = this.bufferLimit;
     }
   }
+}
+
+/** A session a lock cut: ACCESS_DENIED with the lock, so the tab says who locked what and why. */
+export function lockedError(lock: TerminalLock): NonNullable<TerminalExit['error']> {
+  return {
+    code: ErrorCode.ACCESS_DENIED,
+    message: `locked by your administrator: ${lock.message} (${lock.target})`,
+    details: { lock },
+  };
 }
 
 export function unknownTerminal(id: string): GatehouseError {

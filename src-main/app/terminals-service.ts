@@ -12,6 +12,7 @@ import type { AppLogger } from './logger.ts';
 import { canonicalProxy, type Sessions } from './sessions.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { spawnLocalPty, type SpawnLocalPty } from './local-pty.ts';
+import { lockConcernsUserOrDevice, type TerminalLock } from './terminal-lock.ts';
 import { TerminalSession, unknownTerminal, type OpenedShell, type TerminalSessionOptions } from './terminal-session.ts';
 
 export const TERMINAL_TYPE = 'xterm-256color';
@@ -107,7 +108,12 @@ export class TerminalsService {
       log: this.deps.log,
       ...(this.deps.bufferLimit ? { bufferLimit: this.deps.bufferLimit } : {}),
       connect,
-      onExit: (exit) => this.deps.events.emit('terminals.exit', exit),
+      onExit: (exit) => {
+        this.deps.events.emit('terminals.exit', exit);
+        const lock = exit.error?.details?.['lock'] as TerminalLock | undefined;
+        // A lock on the user or this device changes what every tab and the device screen can do.
+        if (lock && lockConcernsUserOrDevice(lock)) this.deps.events.emit('device.changed', { proxy, reason: 'lock' });
+      },
     });
     this.terminals.set(id, { session, proxy });
     session.start();

@@ -3,7 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ERROR_REASON_HEADER, ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { ERROR_CODE_HEADER, mapApiError } from './api-errors.ts';
+import { ERROR_CODE_HEADER, inferReason, mapApiError } from './api-errors.ts';
 import { parseProxyAddress } from './proxy-address.ts';
 
 const proxy = parseProxyAddress('proxy.example:3080');
@@ -62,4 +62,37 @@ describe('mapApiError', () => {
     assert.equal(await mapApiError(mine, proxy), mine);
     assert.equal((await mapApiError(new Error('boom'), proxy)).code, ErrorCode.INTERNAL);
   });
+
+  test("details.reason: from the server's reason header, else from the words of older clusters", async () => {
+    const withHeader = new ConnectError('whatever', Code.Unauthenticated, {
+      [ERROR_CODE_HEADER]: 'BAD_CREDENTIALS',
+      [ERROR_REASON_HEADER]: 'expired',
+    });
+    assert.deepEqual((await mapApiError(withHeader, proxy)).details, { reason: 'expired' });
+    const old = new ConnectError('this enroll token was already used; ask an admin', Code.Unauthenticated, {
+      [ERROR_CODE_HEADER]: 'BAD_CREDENTIALS',
+    });
+    assert.deepEqual((await mapApiError(old, proxy)).details, { reason: 'used' });
+    const none = new ConnectError('invalid password', Code.Unauthenticated, { [ERROR_CODE_HEADER]: 'BAD_CREDENTIALS' });
+    assert.equal((await mapApiError(none, proxy)).details, undefined);
+  });
+});
+
+test('inferReason: the fixed words of enroll-token and auto-enroll refusals', () => {
+  const cases: [string, string, string | undefined][] = [
+    ['BAD_CREDENTIALS', 'this enroll token expired at 2026-12-07T10:00:00Z; ask an admin', 'expired'],
+    ['BAD_CREDENTIALS', 'unknown or expired enroll token; ask an admin', 'unknown'],
+    ['BAD_CREDENTIALS', 'this enroll token was already used; ask an admin', 'used'],
+    [
+      'ACCESS_DENIED',
+      'this device reports serial "A" (linux), but the cluster knows it as "B"/linux',
+      'asset_tag_mismatch',
+    ],
+    ['ACCESS_DENIED', 'auto-enroll is off in this cluster; ask your administrator', 'auto_enroll_off'],
+    ['ACCESS_DENIED', 'this device (asset tag "A", linux) is not registered in cluster "c"', 'not_registered'],
+    ['ACCESS_DENIED', 'this device (asset tag "A", linux) is already enrolled in cluster "c"', 'already_enrolled'],
+    ['ACCESS_DENIED', 'your roles do not allow this', undefined],
+    ['BAD_CREDENTIALS', 'invalid user name or password', undefined],
+  ];
+  for (const [code, message, reason] of cases) assert.equal(inferReason(code, message), reason, message);
 });

@@ -33,6 +33,25 @@ const NETWORK_CODES = new Set([
   'ERR_HTTP2_ERROR',
 ]);
 
+/**
+ * details.reason from the words of clusters that do not send ERROR_REASON_HEADER yet (their
+ * messages for these failures are fixed), so the CLI and the app can still word them.
+ */
+export function inferReason(code: string, message: string): string | undefined {
+  if (code === ErrorCode.BAD_CREDENTIALS && /enroll token/.test(message)) {
+    if (/already used/.test(message)) return 'used';
+    if (/unknown or expired/.test(message)) return 'unknown';
+    if (/expired at/.test(message)) return 'expired';
+  }
+  if (code === ErrorCode.ACCESS_DENIED) {
+    if (/but the cluster knows it as/.test(message)) return 'asset_tag_mismatch';
+    if (/auto-enroll is off/.test(message)) return 'auto_enroll_off';
+    if (/is not registered in cluster/.test(message)) return 'not_registered';
+    if (/is already enrolled in cluster/.test(message)) return 'already_enrolled';
+  }
+  return undefined;
+}
+
 /** The innermost error with a Node error code (Connect wraps the socket error once or twice). */
 export function rootCause(e: unknown): unknown {
   let cur: unknown = e;
@@ -58,9 +77,11 @@ export async function mapApiError(
   if (e instanceof ConnectError) {
     const code = e.metadata.get(ERROR_CODE_HEADER);
     if (code && KNOWN_CODES.has(code)) {
-      // details.reason (auto_enroll_off, expired, asset_tag_mismatch, ...) lets the app word the refusal.
-      const details = detailsFromReasonHeader(e.metadata.get(ERROR_REASON_HEADER));
-      return new GatehouseError(code as Code_, e.rawMessage, details);
+      // details.reason (auto_enroll_off, expired, asset_tag_mismatch, ...) lets the app word the refusal;
+      // from a cluster that does not send the header yet, it is read off the message.
+      const reason =
+        detailsFromReasonHeader(e.metadata.get(ERROR_REASON_HEADER))?.reason ?? inferReason(code, e.rawMessage);
+      return new GatehouseError(code as Code_, e.rawMessage, reason ? { reason } : undefined);
     }
     const cause = rootCause(e.cause);
     if (isTlsVerifyFailure(cause)) {

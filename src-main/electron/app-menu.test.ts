@@ -37,3 +37,33 @@ test('Help > Documentation calls openDocs', () => {
   (docs.click as () => void)();
   assert.equal(opened, 1);
 });
+
+test('the Go menu lists the app shortcuts without taking their keys from the page, and a click presses them', () => {
+  const pressed: unknown[] = [];
+  const tpl = buildMenuTemplate({ ...base, isMac: false, devTools: false, pressKeys: (k) => pressed.push(k) });
+  const go = tpl.find((i) => i.label === 'Go')!.submenu as MenuItemConstructorOptions[];
+  const entries = go.filter((i) => i.type !== 'separator');
+  assert.deepEqual(
+    entries.slice(0, 4).map((i) => [i.label, i.accelerator]),
+    [
+      ['New Tab', 'CmdOrCtrl+T'],
+      ['Search Resources', 'CmdOrCtrl+K'],
+      ['Next Tab', 'Ctrl+Tab'],
+      ['Previous Tab', 'Ctrl+Shift+Tab'],
+    ],
+  );
+  assert.ok(
+    entries.every((i) => i.registerAccelerator === false),
+    'keys stay the page’s (a terminal keeps Ctrl+K)',
+  );
+  (entries.find((i) => i.label === 'Search Resources')!.click as () => void)();
+  (entries.find((i) => i.label === 'Tab 2')!.click as () => void)();
+  assert.deepEqual(pressed, [
+    { keyCode: 'K', modifiers: ['control', 'shift'] },
+    { keyCode: '2', modifiers: ['control'] },
+  ]);
+  assert.equal(
+    buildMenuTemplate({ ...base, isMac: false, devTools: false }).find((i) => i.label === 'Go'),
+    undefined,
+  );
+});

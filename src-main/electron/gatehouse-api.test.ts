@@ -75,6 +75,8 @@ test('events.on delivers contract events to their listeners until unsubscribed; 
   assert.throws(() => api.events.on('nope' as never, () => {}), /unknown event "nope"/);
   assert.deepEqual([...EVENT_CHANNELS].sort(), [
     'auth.expired',
+    'device.changed',
+    'device.enrollProgress',
     'gateways.closed',
     'gateways.status',
     'terminals.exit',

@@ -19,6 +19,8 @@ export const EVENT_CHANNELS = [
   'terminals.exit',
   'gateways.status',
   'gateways.closed',
+  'device.enrollProgress',
+  'device.changed',
 ] as const satisfies readonly EventChannel[];
 type MissingEvents = Exclude<EventChannel, (typeof EVENT_CHANNELS)[number]>;
 const everyEventListed: [MissingEvents] extends [never] ? true : MissingEvents = true;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, Menu, dialog, session, shell } from 'electron';
 import { defaultAppHome } from '../app/home.ts';
-import { buildMenuTemplate } from './app-menu.ts';
+import { buildMenuTemplate, type MenuShortcut } from './app-menu.ts';
 import { registerIpcBridge } from './ipc-main-bridge.ts';
 import { createMainWindow, guardWebContents, hardenSession } from './main-window.ts';
 import { createAppDispatcher } from './services.ts';
@@ -48,6 +48,14 @@ function openDocs(): void {
   shell.openExternal(DOCS_URL).catch((err: unknown) => console.error('gatehouse: could not open docs', err));
 }
 
+/** A Go menu click: the keys go to the page as if typed, where the renderer's shortcut handler runs them. */
+function pressInPage(keys: MenuShortcut): void {
+  const contents = mainWindow?.webContents;
+  if (!contents) return;
+  contents.sendInputEvent({ type: 'keyDown', keyCode: keys.keyCode, modifiers: keys.modifiers });
+  contents.sendInputEvent({ type: 'keyUp', keyCode: keys.keyCode, modifiers: keys.modifiers });
+}
+
 function openAbout(): void {
   const options = {
     type: 'info' as const,
@@ -63,7 +71,9 @@ async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession, appIndexUrl);
   Menu.setApplicationMenu(
-    Menu.buildFromTemplate(buildMenuTemplate({ appName: APP_NAME, isMac, devTools, openDocs, openAbout })),
+    Menu.buildFromTemplate(
+      buildMenuTemplate({ appName: APP_NAME, isMac, devTools, openDocs, openAbout, pressKeys: pressInPage }),
+    ),
   );
 
   const { dispatcher, close } = createAppDispatcher({

@@ -108,7 +108,7 @@ export const requests = {
         auto: z.boolean().optional(),
       })
       .strict()
-      .refine((v) => (v.token === undefined) !== (v.auto === true), 'give a token, or auto: true'),
+      .refine((v) => (v.token !== undefined) !== (v.auto === true), 'give a token, or auto: true'),
   },
   /** The helpdesk's diagnostics (same content as `gate device diagnose`): text and JSON, no secrets. */
   'device.diagnostics': { input: z.object({ proxy: proxyAddress.optional() }).strict() },

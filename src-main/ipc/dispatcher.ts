@@ -49,7 +49,9 @@ export interface DispatcherServices {
   info(): RequestResults['app.info'];
   clusters: {
     list(): Reply<'clusters.list'>;
-    add(proxy: string): Reply<'clusters.add'>;
+    probe(proxy: string): Reply<'clusters.probe'>;
+    /** `confirmedFingerprint`: the CA fingerprint the user confirmed from clusters.probe. */
+    add(proxy: string, trust?: { confirmedFingerprint?: string }): Reply<'clusters.add'>;
     remove(proxy: string): Reply<'clusters.remove'>;
     select(proxy: string): Reply<'clusters.select'>;
   };
@@ -78,6 +80,12 @@ export interface DispatcherServices {
     attach(terminalId: string, onData: (data: string) => void): TerminalAttachment;
   };
   shell: { openExternal(url: string): Reply<'shell.openExternal'> };
+  device: {
+    status(input: ParsedInput<'device.status'>): Reply<'device.status'>;
+    enroll(input: ParsedInput<'device.enroll'>): Reply<'device.enroll'>;
+    diagnostics(input: ParsedInput<'device.diagnostics'>): Reply<'device.diagnostics'>;
+    myDevices(proxy: string): Reply<'device.myDevices'>;
+  };
   events: { on(listener: IpcEventListener): () => void };
   log: IpcLog;
 }
@@ -86,7 +94,8 @@ function handlersFor(s: DispatcherServices): Handlers {
   return {
     'app.info': () => s.info(),
     'clusters.list': () => s.clusters.list(),
-    'clusters.add': (i) => s.clusters.add(i.proxy),
+    'clusters.probe': (i) => s.clusters.probe(i.proxy),
+    'clusters.add': (i) => s.clusters.add(i.proxy, i.caFingerprint ? { confirmedFingerprint: i.caFingerprint } : {}),
     'clusters.remove': (i) => s.clusters.remove(i.proxy),
     'clusters.select': (i) => s.clusters.select(i.proxy),
     'auth.login': (i) => s.auth.login(i),
@@ -105,6 +114,10 @@ function handlersFor(s: DispatcherServices): Handlers {
     'terminals.resize': (i) => s.terminals.resize(i.terminalId, i.cols, i.rows),
     'terminals.close': (i) => s.terminals.close(i.terminalId),
     'shell.openExternal': (i) => s.shell.openExternal(i.url),
+    'device.status': (i) => s.device.status(i),
+    'device.enroll': (i) => s.device.enroll(i),
+    'device.diagnostics': (i) => s.device.diagnostics(i),
+    'device.myDevices': (i) => s.device.myDevices(i.proxy),
   };
 }
 

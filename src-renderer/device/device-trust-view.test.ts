@@ -43,12 +43,13 @@ test('trusted: the device rows, when the fields were issued, and no requirement 
   assert.equal(v.nextStep, undefined);
 });
 
-test('not enrolled and required: the requirement and the enroll step (enroll, then log out and in)', () => {
+test('not enrolled and required: the requirement and the enroll step (enroll in the app, or with gate then log out and in)', () => {
   const v = deviceTrustView(session());
   assert.equal(v.label, 'not enrolled');
   assert.equal(v.requirement, 'Full access requires a trusted device.');
   assert.equal(v.nextStep, ENROLL_STEP);
   assert.match(v.nextStep!, /gate device enroll" \(it asks for the token\)/);
+  assert.match(v.nextStep!, /^Open This device/);
   assert.match(v.nextStep!, /log out and log in again/);
   assert.deepEqual(v.rows, [{ term: 'Cluster mode', value: 'required' }]);
 });

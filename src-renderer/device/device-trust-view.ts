@@ -26,8 +26,8 @@ const LABELS: Record<IndicatorState, string> = {
 };
 
 export const ENROLL_STEP =
-  'Ask your administrator to register this device and give you an enroll token, run ' +
-  '"gate device enroll" (it asks for the token) on this computer, then log out and log in again.';
+  'Open This device and enroll it with the enroll token your administrator gives you: this session ' +
+  'becomes trusted without logging in again. From a terminal: run "gate device enroll" (it asks for the token), then log out and log in again.';
 
 /** "26 Nov 2026, 07:12" in the viewer's locale and time zone; the raw text when unparsable. */
 export function formatWhen(iso: string, locale?: string): string {

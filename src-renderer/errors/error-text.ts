@@ -11,19 +11,10 @@ import {
   APP_UNTRUSTED_DEVICE_REMEDY,
 } from '../../src-shared/app-pages.ts';
 import { ErrorCode, errorCodeInfo, isErrorCode } from '../../src-shared/errors.ts';
+import { deviceErrorText } from './device-error-text.ts';
+import type { ErrorText } from './error-text-shape.ts';
 
-export interface ErrorText {
-  /** One sentence: what happened. */
-  message: string;
-  /** One sentence: what to do about it. */
-  nextStep: string;
-  /** Main's wording when it adds something the message doesn't say; shown smaller. */
-  detail?: string;
-  /** The right follow-up is to log in again (expired or missing session). */
-  relogin?: boolean;
-  /** An access decision: the authorizer's reason plus why/how-to-fix. */
-  denial?: { reason: string; why: string; fix: string };
-}
+export type { ErrorText } from './error-text-shape.ts';
 
 /** What the renderer knows about the situation, for messages that name it. */
 export interface ErrorContext {
@@ -159,14 +150,17 @@ function deviceUntrusted(error: IpcError): ErrorText {
         'its certificates carry no device identity, because this device is not enrolled in the cluster or ' +
         'proving it with its TPM at login failed (the device indicator in the top bar says which).',
       fix:
-        'Ask your administrator to register this device and give you an enroll token, run ' +
-        '"gate device enroll" (it asks for the token) on this computer, then log out and log in again.',
+        'Open This device and enroll it with the enroll token your administrator gives you (or with ' +
+        '"Enroll this device" when auto-enroll is on): the session becomes trusted without a new login. ' +
+        'From a terminal: run "gate device enroll" (it asks for the token) on this computer, then log out and log in again.',
     },
   };
 }
 
 export function describeError(error: IpcError, context: ErrorContext = {}): ErrorText {
   const proxy = stringDetail(error, 'proxy') ?? context.proxy;
+  const device = isErrorCode(error.code) ? deviceErrorText(error) : undefined;
+  if (device) return device;
   switch (error.code) {
     case ErrorCode.INTERNAL:
       if (error.details?.disconnected !== true) return tableText(error);
@@ -177,7 +171,12 @@ export function describeError(error: IpcError, context: ErrorContext = {}): Erro
     case ErrorCode.ACCESS_DENIED:
       return accessDenied(error);
     case ErrorCode.DEVICE_UNTRUSTED:
-      return deviceUntrusted(error);
+      // The app enrolls and re-authenticates in place, so the way out is the This device screen.
+      return {
+        ...deviceUntrusted(error),
+        nextStep: 'Open This device to enroll it: this session becomes trusted without logging in again.',
+        openThisDevice: true,
+      };
     case ErrorCode.RATE_LIMITED:
       if (!/ is locked; /.test(error.message)) return tableText(error);
       // The cluster's account lockout: it lasts (30 minutes by default), so "a minute" would mislead.

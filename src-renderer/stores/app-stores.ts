@@ -2,6 +2,7 @@
 // holds the few actions that touch more than one store.
 import type {
   AppSummary,
+  ClusterProbe,
   ClusterSummary,
   DatabaseSummary,
   GatehouseApi,
@@ -9,16 +10,23 @@ import type {
   ServerSummary,
 } from '../../src-main/ipc/contract.ts';
 import { createAppsStore, type AppsStore } from './apps-store.ts';
+import { createDeviceStore, type DeviceStore } from './device-store.ts';
 import { createDatabasesStore, type DatabasesStore } from './databases-store.ts';
 import { createGatewaysStore, type GatewaysStore } from './gateways-store.ts';
 import { createServersStore, type ServersStore } from './servers-store.ts';
-import { createSessionStore, type LoginInput, type SessionStore } from './session-store.ts';
+import { createSessionStore, currentCluster, type LoginInput, type SessionStore } from './session-store.ts';
 import { createTerminalsStore, type TerminalsStore } from './terminals-store.ts';
 import { createUiStore, type UiStore } from './ui-store.ts';
+import { TabMemory, type KeyValueStorage } from '../terminals/tab-memory.ts';
+import { createReopenStore, type ReopenStore } from './reopen-store.ts';
+import { createTabActions, type TabActions } from './tab-actions.ts';
 
-export interface AppActions {
+export interface AppActions extends TabActions {
   start(): Promise<void>;
-  addCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
+  /** "Next" on the add form: probes the proxy (the confirmation shows next); known ones are selected. */
+  probeCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
+  /** "Trust and add" on the confirmation of the probed proxy's CA fingerprint. */
+  addCluster(probe: ClusterProbe): Promise<ClusterSummary | undefined>;
   switchCluster(proxy: string): Promise<void>;
   login(input: LoginInput): Promise<boolean>;
   logout(proxy: string): Promise<void>;
@@ -41,6 +49,10 @@ export interface AppActions {
   closeGateway(gatewayId: string): Promise<void>;
   /** A terminal tab running the gateway's client (psql / mariadb), built and started by main. */
   runGatewayClient(gatewayId: string): void;
+  /** Shows the "This device" screen for the current cluster and reads its data. */
+  openThisDevice(): void;
+  /** The screen's Refresh: asks again, re-probing the TPM. */
+  refreshThisDevice(): Promise<void>;
 }
 
 export interface AppStores {
@@ -51,7 +63,10 @@ export interface AppStores {
   apps: AppsStore;
   gateways: GatewaysStore;
   terminals: TerminalsStore;
+  device: DeviceStore;
   ui: UiStore;
+  /** The "Reopen tabs" offers; absent when the window has no storage to remember tabs in. */
+  reopen?: ReopenStore;
   actions: AppActions;
   /** Stops listening to main's events. */
   dispose(): void;
@@ -59,12 +74,14 @@ export interface AppStores {
 
 /**
  * `openUrl` opens a URL in a new browser tab: Launch's stand-in when main cannot open the
- * browser (the browser host); the Electron renderer never needs it.
+ * browser (the browser host); the Electron renderer never needs it. `storage` (the window's
+ * localStorage) remembers the open tabs per cluster for "Reopen tabs".
  */
 export function createAppStores(
   api: GatehouseApi,
   warn: (message: string) => void = () => {},
   openUrl?: (url: string) => void,
+  storage?: KeyValueStorage,
 ): AppStores {
   const session = createSessionStore(api);
   const onSessionExpired = (proxy: string) => session.getState().markExpired(proxy);
@@ -74,6 +91,14 @@ export function createAppStores(
   const gateways = createGatewaysStore({ api, onSessionExpired, ...(openUrl ? { openUrl } : {}) });
   const terminals = createTerminalsStore({ api, onSessionExpired, warn });
   const ui = createUiStore();
+  const device = createDeviceStore({ api, onEnrolled: () => session.getState().refresh() });
+  const loggedIn = (proxy: string) => session.getState().clusters.some((c) => c.proxy === proxy && c.session);
+  /** The device screen's data for the current cluster (the device alone when no cluster is known). */
+  const loadDevice = (refresh = false) => {
+    const proxy = currentCluster(session.getState())?.proxy;
+    return device.getState().load(proxy, { refresh, loggedIn: proxy !== undefined && loggedIn(proxy) });
+  };
+  const reopen = storage ? createReopenStore(new TabMemory(storage, warn), terminals, gateways) : undefined;
   /** After a tab went away: back to the resource browser when no tab of either kind is left. */
   const afterTabClosed = () => {
     const { view } = ui.getState();
@@ -85,20 +110,34 @@ export function createAppStores(
     api.events.on('auth.expired', ({ proxy }) => onSessionExpired(proxy)),
     api.events.on('terminals.exit', (payload) => terminals.getState().handleExit(payload)),
     api.events.on('gateways.status', (gateway) => gateways.getState().handleStatus(gateway)),
+    api.events.on('device.enrollProgress', (payload) => device.getState().handleProgress(payload)),
+    // Enrolled here or by `gate` in a terminal, a lock, a re-authentication: the indicator reads
+    // the session, the screen its status; both are re-read (the screen only once it was opened).
+    api.events.on('device.changed', () => {
+      void session.getState().refresh();
+      if (device.getState().status || device.getState().statusError) void loadDevice();
+    }),
     api.events.on('gateways.closed', ({ gatewayId }) => {
       gateways.getState().handleClosed(gatewayId);
       afterTabClosed();
     }),
   ];
 
-  const actions: AppActions = {
+  const base: Omit<AppActions, keyof TabActions> = {
     async start() {
       // Gateways live in main: after a reload their tabs come back.
       await Promise.all([session.getState().load(), gateways.getState().load()]);
+      for (const c of session.getState().clusters) reopen?.store.getState().loadOffer(c.proxy);
     },
 
-    async addCluster(rawAddress) {
-      const added = await session.getState().addCluster(rawAddress);
+    async probeCluster(rawAddress) {
+      const selected = await session.getState().probeCluster(rawAddress);
+      if (selected) ui.getState().setAddingCluster(false);
+      return selected;
+    },
+
+    async addCluster(probe) {
+      const added = await session.getState().addCluster(probe);
       if (added) ui.getState().setAddingCluster(false);
       return added;
     },
@@ -191,6 +230,28 @@ export function createAppStores(
       terminals.getState().openClientTab(gateway.proxy, { ...gateway, program });
       ui.getState().showTerminals();
     },
+
+    openThisDevice() {
+      ui.getState().showDevice();
+      void loadDevice();
+    },
+
+    refreshThisDevice: () => loadDevice(true),
+  };
+  const actions: AppActions = {
+    ...base,
+    ...createTabActions({
+      session,
+      terminals,
+      gateways,
+      ui,
+      ...(reopen ? { reopen: reopen.store } : {}),
+      closeTab: base.closeTab,
+      logout: base.logout,
+      selectTab: base.selectTab,
+      selectGateway: base.selectGateway,
+      warn,
+    }),
   };
 
   return {
@@ -201,8 +262,13 @@ export function createAppStores(
     apps,
     gateways,
     terminals,
+    device,
     ui,
+    ...(reopen ? { reopen: reopen.store } : {}),
     actions,
-    dispose: () => unsubscribe.forEach((off) => off()),
+    dispose: () => {
+      unsubscribe.forEach((off) => off());
+      reopen?.dispose();
+    },
   };
 }

@@ -1,4 +1,5 @@
-// The server list per cluster, the search text and the login picked per server.
+// The server list per cluster, the search text per cluster (one cluster's search must not filter
+// another's resources after a switch) and the login picked per server.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { GatehouseApi, IpcError, ServerSummary } from '../../src-main/ipc/contract.ts';
 import { sortServers } from '../servers/server-filter.ts';
@@ -13,12 +14,13 @@ export interface ServerList {
 
 export interface ServersState {
   byProxy: Record<string, ServerList>;
-  query: string;
+  /** The resource search text per cluster (servers, databases and apps share the one box). */
+  queryByProxy: Record<string, string>;
   /** Chosen login per `proxy\nserver`; unset means the server's default (its first login). */
   chosenLogin: Record<string, string>;
 
   load(proxy: string): Promise<void>;
-  setQuery(query: string): void;
+  setQuery(proxy: string, query: string): void;
   chooseLogin(proxy: string, server: string, login: string): void;
   forget(proxy: string): void;
 }
@@ -32,7 +34,12 @@ export interface ServersStoreDeps {
 
 const loginKey = (proxy: string, server: string) => `${proxy}\n${server}`;
 
-/** The login the "Login for <name>" box shows for a server. */
+/** The search text of a cluster's resource browser ('' when none was typed there). */
+export function queryFor(state: Pick<ServersState, 'queryByProxy'>, proxy: string): string {
+  return state.queryByProxy[proxy] ?? '';
+}
+
+/** The login the "Log in as on <name>" box shows for a server. */
 export function loginFor(state: Pick<ServersState, 'chosenLogin'>, proxy: string, server: ServerSummary): string {
   const chosen = state.chosenLogin[loginKey(proxy, server.name)];
   return chosen !== undefined && server.logins.includes(chosen) ? chosen : (server.logins[0] ?? '');
@@ -44,7 +51,7 @@ export function createServersStore({ api, onSessionExpired }: ServersStoreDeps):
   let loads = 0;
   return createStore<ServersState>()((set, get) => ({
     byProxy: {},
-    query: '',
+    queryByProxy: {},
     chosenLogin: {},
 
     async load(proxy) {
@@ -61,8 +68,8 @@ export function createServersStore({ api, onSessionExpired }: ServersStoreDeps):
       if (!result.ok && isSessionError(result.error)) onSessionExpired(proxy);
     },
 
-    setQuery(query) {
-      set({ query });
+    setQuery(proxy, query) {
+      set({ queryByProxy: { ...get().queryByProxy, [proxy]: query } });
     },
 
     chooseLogin(proxy, server, login) {
@@ -72,7 +79,8 @@ export function createServersStore({ api, onSessionExpired }: ServersStoreDeps):
     forget(proxy) {
       latestLoad.delete(proxy);
       const { [proxy]: _gone, ...rest } = get().byProxy;
-      set({ byProxy: rest });
+      const { [proxy]: _query, ...queries } = get().queryByProxy;
+      set({ byProxy: rest, queryByProxy: queries });
     },
   }));
 }

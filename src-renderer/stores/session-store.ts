@@ -2,7 +2,14 @@
 // adding a cluster and logging in. The UI derives its screen from this (no cluster → empty state,
 // no session → login, expired → relogin dialog).
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { AppInfo, ClusterSummary, GatehouseApi, IpcError, SessionInfo } from '../../src-main/ipc/contract.ts';
+import type {
+  AppInfo,
+  ClusterProbe,
+  ClusterSummary,
+  GatehouseApi,
+  IpcError,
+  SessionInfo,
+} from '../../src-main/ipc/contract.ts';
 import { ErrorCode } from '../../src-shared/errors.ts';
 import { normalizeProxyAddress } from '../clusters/proxy-address.ts';
 
@@ -12,6 +19,12 @@ export interface FormState {
   error?: IpcError;
   /** Found before anything was sent (e.g. a malformed proxy address). */
   problem?: string;
+}
+
+/** Adding a cluster: the form, plus the probed proxy waiting for the person to confirm its CA. */
+export interface AddFormState extends FormState {
+  /** Set after "Next": the cluster name and CA fingerprint to confirm with "Trust and add". */
+  probe?: ClusterProbe;
 }
 
 export interface LoginInput {
@@ -26,15 +39,24 @@ export interface SessionState {
   loadError?: IpcError;
   appInfo?: AppInfo;
   clusters: ClusterSummary[];
-  addForm: FormState;
+  addForm: AddFormState;
   loginForm: FormState;
   /** Switching clusters or logging out. */
   busy: boolean;
   menuError?: IpcError;
 
   load(): Promise<void>;
-  /** Adds (pins the proxy's CA on first use) and selects the cluster; the new summary on success. */
-  addCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
+  /** Re-reads clusters.list (after an enrollment, or main said the device's trust changed). */
+  refresh(): Promise<void>;
+  /**
+   * Step 1 of adding: reaches the proxy without trusting it (clusters.probe) and keeps what it
+   * showed in addForm.probe for the person to confirm. A proxy already in the list is selected.
+   */
+  probeCluster(rawAddress: string): Promise<ClusterSummary | undefined>;
+  /** Step 2, "Trust and add": adds with the confirmed CA fingerprint and selects the cluster. */
+  addCluster(probe: ClusterProbe): Promise<ClusterSummary | undefined>;
+  /** "Cancel" on the confirmation: back to the address, nothing trusted. */
+  cancelProbe(): void;
   selectCluster(proxy: string): Promise<boolean>;
   login(input: LoginInput): Promise<boolean>;
   logout(proxy: string): Promise<boolean>;
@@ -66,6 +88,23 @@ export function createSessionStore(api: GatehouseApi): SessionStore {
       return undefined;
     };
 
+    const addAndSelect = async (probe: ClusterProbe): Promise<ClusterSummary | undefined> => {
+      set({ addForm: { pending: true, probe } });
+      const added = await api.clusters.add({ proxy: probe.proxy, caFingerprint: probe.caFingerprint });
+      if (!added.ok) {
+        set({ addForm: { pending: false, error: added.error, probe } });
+        return undefined;
+      }
+      const selected = await api.clusters.select({ proxy: added.value.proxy });
+      const listError = selected.ok ? await refreshList() : selected.error;
+      if (listError) {
+        set({ addForm: { pending: false, error: listError } });
+        return undefined;
+      }
+      set({ addForm: idle, loginForm: idle });
+      return added.value;
+    };
+
     return {
       phase: 'loading',
       clusters: [],
@@ -83,26 +122,35 @@ export function createSessionStore(api: GatehouseApi): SessionStore {
         set({ phase: 'ready', clusters: listed.value, appInfo: info.ok ? info.value : undefined });
       },
 
-      async addCluster(rawAddress) {
+      async refresh() {
+        const error = await refreshList();
+        if (error) set({ menuError: error });
+      },
+
+      async probeCluster(rawAddress) {
         const checked = normalizeProxyAddress(rawAddress);
         if (!checked.ok) {
           set({ addForm: { pending: false, problem: checked.problem } });
           return undefined;
         }
         set({ addForm: { pending: true } });
-        const added = await api.clusters.add({ proxy: checked.address });
-        if (!added.ok) {
-          set({ addForm: { pending: false, error: added.error } });
+        const probed = await api.clusters.probe({ proxy: checked.address });
+        if (!probed.ok) {
+          set({ addForm: { pending: false, error: probed.error } });
           return undefined;
         }
-        const selected = await api.clusters.select({ proxy: added.value.proxy });
-        const listError = selected.ok ? await refreshList() : selected.error;
-        if (listError) {
-          set({ addForm: { pending: false, error: listError } });
-          return undefined;
-        }
-        set({ addForm: idle, loginForm: idle });
-        return added.value;
+        // Already trusted: its CA was confirmed when it was added; adding it again just selects it.
+        if (probed.value.known) return addAndSelect(probed.value);
+        set({ addForm: { pending: false, probe: probed.value } });
+        return undefined;
+      },
+
+      async addCluster(probe) {
+        return addAndSelect(probe);
+      },
+
+      cancelProbe() {
+        set({ addForm: idle });
       },
 
       async selectCluster(proxy) {

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterSummary, ServerSummary, SessionInfo } from '../../src-main/ipc/contract.ts';
 import { ErrorCode } from '../../src-shared/errors.ts';
-import { createFakeApi, fail, ok } from '../test-support/fake-api.ts';
+import { clusterProbe, createFakeApi, FAKE_CA_FINGERPRINT, fail, ok } from '../test-support/fake-api.ts';
 import { createAppStores } from './app-stores.ts';
-import { loginFor } from './servers-store.ts';
+import { loginFor, queryFor } from './servers-store.ts';
 import { currentCluster } from './session-store.ts';
 import { exitSummary } from './terminals-store.ts';
 
@@ -37,10 +37,11 @@ const server = (name: string, logins = ['root', 'alice']): ServerSummary => ({
 });
 const tick = () => new Promise((r) => setImmediate(r));
 
-test('adding a cluster normalises the address, selects it and reloads the list', async () => {
+test('adding a cluster normalises the address, shows the CA to confirm, then adds with it and selects it', async () => {
   let list: ClusterSummary[] = [];
   const fake = createFakeApi({
     'clusters.list': () => ok(list),
+    'clusters.probe': ({ proxy }) => ok(clusterProbe(proxy)),
     'clusters.add': ({ proxy }) => ok(cluster(proxy)),
     'clusters.select': ({ proxy }) => {
       list = [cluster(proxy, { current: true })];
@@ -54,9 +55,16 @@ test('adding a cluster normalises the address, selects it and reloads the list',
   assert.equal(currentCluster(s.session.getState()), undefined);
 
   s.ui.getState().setAddingCluster(true);
-  const added = await s.actions.addCluster(' https://demo:3080/ ');
+  assert.equal(await s.actions.probeCluster(' https://demo:3080/ '), undefined);
+  const probe = s.session.getState().addForm.probe!;
+  assert.deepEqual(probe, clusterProbe('demo:3080'));
+  assert.equal(fake.callsTo('clusters.add').length, 0, 'nothing is trusted before the person confirms');
+  assert.equal(s.ui.getState().addingCluster, true);
+
+  const added = await s.actions.addCluster(probe);
   assert.equal(added?.proxy, 'demo:3080');
-  assert.deepEqual(fake.callsTo('clusters.add'), [{ proxy: 'demo:3080' }]);
+  assert.deepEqual(fake.callsTo('clusters.add'), [{ proxy: 'demo:3080', caFingerprint: FAKE_CA_FINGERPRINT }]);
+  assert.equal(s.session.getState().addForm.probe, undefined);
   assert.deepEqual(fake.callsTo('clusters.select'), [{ proxy: 'demo:3080' }]);
   assert.equal(currentCluster(s.session.getState())?.proxy, 'demo:3080');
   assert.equal(s.ui.getState().addingCluster, false);
@@ -64,15 +72,43 @@ test('adding a cluster normalises the address, selects it and reloads the list',
 
 test('a malformed address is explained without calling main; main errors are kept for the form', async () => {
   const fake = createFakeApi({
-    'clusters.add': () => fail(ErrorCode.PROXY_UNREACHABLE, 'cannot reach the proxy at nowhere:1'),
+    'clusters.probe': () => fail(ErrorCode.PROXY_UNREACHABLE, 'cannot reach the proxy at nowhere:1'),
   });
   const s = createAppStores(fake.api);
-  assert.equal(await s.actions.addCluster('ftp://x'), undefined);
+  assert.equal(await s.actions.probeCluster('ftp://x'), undefined);
   assert.match(s.session.getState().addForm.problem!, /ftp/);
   assert.equal(fake.calls.length, 0);
-  assert.equal(await s.actions.addCluster('nowhere:1'), undefined);
+  assert.equal(await s.actions.probeCluster('nowhere:1'), undefined);
   assert.equal(s.session.getState().addForm.error?.code, ErrorCode.PROXY_UNREACHABLE);
   assert.equal(s.session.getState().addForm.pending, false);
+});
+
+test('a CA that changed between probe and add is refused and stays on the confirmation; Cancel trusts nothing', async () => {
+  const fake = createFakeApi({
+    'clusters.probe': ({ proxy }) => ok(clusterProbe(proxy)),
+    'clusters.add': () => fail(ErrorCode.PROXY_UNTRUSTED, 'the proxy now shows another CA'),
+  });
+  const s = createAppStores(fake.api);
+  await s.actions.probeCluster('demo:3080');
+  const probe = s.session.getState().addForm.probe!;
+  assert.equal(await s.actions.addCluster(probe), undefined);
+  assert.equal(s.session.getState().addForm.error?.code, ErrorCode.PROXY_UNTRUSTED);
+  assert.deepEqual(s.session.getState().addForm.probe, probe);
+  s.session.getState().cancelProbe();
+  assert.deepEqual(s.session.getState().addForm, { pending: false });
+});
+
+test('probing a proxy that is already in the list selects it without asking again', async () => {
+  const fake = createFakeApi({
+    'clusters.probe': ({ proxy }) => ok(clusterProbe(proxy, { known: true })),
+    'clusters.add': ({ proxy }) => ok(cluster(proxy)),
+    'clusters.select': () => ok(null),
+    'clusters.list': () => ok([cluster('demo:3080', { current: true })]),
+  });
+  const s = createAppStores(fake.api);
+  s.ui.getState().setAddingCluster(true);
+  assert.equal((await s.actions.probeCluster('demo:3080'))?.proxy, 'demo:3080');
+  assert.equal(s.ui.getState().addingCluster, false);
 });
 
 test('login stores the session and loads servers; a bad password keeps the form error', async () => {
@@ -177,7 +213,10 @@ test('a terminal tab opens, ends with its exit status and reconnects', async () 
   fake.emit('terminals.exit', { terminalId: 't1', exitCode: 3 });
   const ended = s.terminals.getState().tabs[0]!.state;
   assert.equal(ended.kind, 'ended');
-  assert.equal(ended.kind === 'ended' && exitSummary(ended), 'Session ended (exit status 3)');
+  assert.equal(
+    ended.kind === 'ended' && exitSummary(ended),
+    'Session ended: the shell exited with status 3 (the last command failed or the shell was told to exit).',
+  );
 
   s.terminals.getState().reconnect(tab!.id);
   assert.equal(s.terminals.getState().tabs[0]!.attempt, 2);
@@ -208,7 +247,10 @@ test('a refused terminal shows the error; an exit that overtakes open() is not l
   const quick = s.terminals.getState().openTab('p', 'web', 'root');
   await s.terminals.getState().start(quick, 80, 24);
   const st = s.terminals.getState().tabs[1]!.state;
-  assert.equal(st.kind === 'ended' && exitSummary(st), 'Session ended (signal KILL)');
+  assert.equal(
+    st.kind === 'ended' && exitSummary(st),
+    'Session ended: the shell was killed on the server (signal KILL).',
+  );
 });
 
 test('closing a tab while its shell is opening closes that shell when it arrives', async () => {
@@ -270,4 +312,15 @@ test('a second tab on the same server and login gets a name of its own', () => {
     s.terminals.getState().tabs.map((t) => t.title),
     ['root@web', 'root@web (3)', 'admin@web', 'root@web (2)'],
   );
+});
+
+test('the search text belongs to its cluster: switching clusters does not filter the other one', () => {
+  const s = createAppStores(createFakeApi().api);
+  s.servers.getState().setQuery('a:3080', 'env=prod');
+  assert.equal(queryFor(s.servers.getState(), 'a:3080'), 'env=prod');
+  assert.equal(queryFor(s.servers.getState(), 'b:3080'), '');
+  s.servers.getState().setQuery('b:3080', 'web');
+  s.servers.getState().forget('a:3080');
+  assert.equal(queryFor(s.servers.getState(), 'a:3080'), '');
+  assert.equal(queryFor(s.servers.getState(), 'b:3080'), 'web');
 });

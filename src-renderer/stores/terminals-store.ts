@@ -3,6 +3,7 @@
 // keeps a tab after its session ends so the person can read the output and reconnect.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { EventPayloads, GatehouseApi, IpcError } from '../../src-main/ipc/contract.ts';
+import { sessionEndText, type SessionEndContext } from '../terminals/session-end.ts';
 import { isSessionError } from './session-store.ts';
 
 export type TabState =
@@ -57,10 +58,9 @@ export interface TerminalsStoreDeps {
   warn?(message: string): void;
 }
 
-export function exitSummary(state: Extract<TabState, { kind: 'ended' }>): string {
-  if (state.exitCode !== null) return `Session ended (exit status ${state.exitCode})`;
-  if (state.signal) return `Session ended (signal ${state.signal})`;
-  return 'Session ended';
+/** Why the tab's session ended, in words (see sessionEndText). */
+export function exitSummary(state: Extract<TabState, { kind: 'ended' }>, context: SessionEndContext = {}): string {
+  return sessionEndText(state, context);
 }
 
 /**

@@ -1,6 +1,7 @@
 // A GatehouseApi for unit tests of the stores and the bridge's users: per-channel handlers,
 // a record of every call, events the test emits, and terminal streams it can inspect.
 import type {
+  ClusterProbe,
   EventChannel,
   EventPayloads,
   GatehouseApi,
@@ -35,6 +36,26 @@ export const ok = <T>(value: T): IpcResult<T> => ({ ok: true, value });
 export const fail = (code: ErrorCode, message = code.toLowerCase()): IpcResult<never> => ({
   ok: false,
   error: { code, message },
+});
+
+/** A refusal with details, e.g. `{ reason: 'expired' }` or `{ step: 'quote' }`. */
+export const failWith = (code: ErrorCode, message: string, details: Record<string, unknown>): IpcResult<never> => ({
+  ok: false,
+  error: { code, message, details },
+});
+
+/** A SHA-256 fingerprint as clusters.probe shows it (32 upper-case hex pairs). */
+export const FAKE_CA_FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i * 7 + 16).toString(16).toUpperCase()).join(
+  ':',
+);
+
+/** What clusters.probe answers for a proxy not in the list yet (the name is the host's). */
+export const clusterProbe = (proxy: string, over: Partial<ClusterProbe> = {}): ClusterProbe => ({
+  proxy,
+  clusterName: proxy.split(':')[0]!,
+  caFingerprint: FAKE_CA_FINGERPRINT,
+  known: false,
+  ...over,
 });
 
 export function createFakeApi(handlers: Handlers = {}): FakeApi {

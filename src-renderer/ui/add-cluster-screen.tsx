@@ -1,5 +1,8 @@
-// The empty state (no cluster yet) and the "Add cluster" form: one field, the proxy address.
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+// The empty state (no cluster yet) and the "Add cluster" form: one field, the proxy address, then
+// "Next" probes the proxy and shows its cluster name and CA fingerprint; only "Trust and add" pins
+// that CA (trust on first use is a decision the person makes, with the fingerprint to compare).
+import { Fragment, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import type { ClusterProbe } from '../../src-main/ipc/contract.ts';
 import { useSession, useStores, useUi } from './stores-context.tsx';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { GatehouseMark } from './icons.tsx';
@@ -17,12 +20,14 @@ export function AddClusterScreen() {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (!form.pending) void actions.addCluster(address);
+    if (!form.pending) void actions.probeCluster(address);
   };
   const cancel = () => {
     session.getState().resetForms();
     ui.getState().setAddingCluster(false);
   };
+
+  if (form.probe) return <ConfirmCluster probe={form.probe} onCancel={() => session.getState().cancelProbe()} />;
 
   return (
     <main className="centered-page">
@@ -61,14 +66,66 @@ export function AddClusterScreen() {
               </button>
             )}
             <button type="submit" className="button button-primary" disabled={form.pending}>
-              Add cluster
+              Next
             </button>
           </div>
         </form>
         <p className="footnote">
-          The first time you connect, Gatehouse remembers the cluster&apos;s certificate authority and will warn you if
-          it ever changes.
+          Next, Gatehouse shows the cluster&apos;s certificate authority fingerprint for you to confirm. It remembers it
+          and will warn you if it ever changes.
         </p>
+      </div>
+    </main>
+  );
+}
+
+/** "Trust <cluster>?": the name and CA fingerprint the proxy showed, to compare with the administrator's. */
+function ConfirmCluster({ probe, onCancel }: { probe: ClusterProbe; onCancel(): void }) {
+  const { actions } = useStores();
+  const form = useSession((s) => s.addForm);
+  const trustRef = useRef<HTMLButtonElement>(null);
+  const fingerprintLabelId = useId();
+
+  useEffect(() => trustRef.current?.focus(), []);
+
+  return (
+    <main className="centered-page">
+      <div className="card card-narrow">
+        <GatehouseMark className="card-mark" />
+        <h1>Trust {probe.clusterName}?</h1>
+        <p className="lead">
+          <span className="mono">{probe.proxy}</span> is the cluster <strong>{probe.clusterName}</strong>. Compare its
+          certificate authority fingerprint with the one your administrator gave you before you trust it.
+        </p>
+        <p id={fingerprintLabelId} className="field-label">
+          CA fingerprint (SHA-256)
+        </p>
+        <p className="mono fingerprint fingerprint-confirm" data-testid="ca-fingerprint">
+          {/* Lines break only after a colon, so no hex pair is split when comparing by eye. */}
+          {probe.caFingerprint.split(':').map((pair, i) => (
+            <Fragment key={i}>
+              {i > 0 && ':'}
+              {i > 0 && <wbr />}
+              {pair}
+            </Fragment>
+          ))}
+        </p>
+        <ErrorAlert error={form.error} context={{ proxy: probe.proxy }} />
+        {form.pending && <LoadingStatus>Adding the cluster…</LoadingStatus>}
+        <div className="actions">
+          <button type="button" className="button button-secondary" onClick={onCancel} disabled={form.pending}>
+            Cancel
+          </button>
+          <button
+            ref={trustRef}
+            type="button"
+            className="button button-primary"
+            disabled={form.pending}
+            onClick={() => void actions.addCluster(probe)}
+          >
+            Trust and add
+          </button>
+        </div>
       </div>
     </main>
   );

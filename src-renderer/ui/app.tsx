@@ -11,16 +11,24 @@ import { GatewayPanel } from './gateway-panel.tsx';
 import { useGateways, useSession, useStores, useTerminals, useUi } from './stores-context.tsx';
 import { TerminalPanel } from './terminal-panel.tsx';
 import { TerminalTabs } from './terminal-tabs.tsx';
+import { ThisDeviceScreen } from './this-device-screen.tsx';
 import { TopBar } from './top-bar.tsx';
+import { ConfirmDialog } from './confirm-dialog.tsx';
+import { ReopenBanner } from './reopen-banner.tsx';
+import { ShortcutsDialog } from './shortcuts-dialog.tsx';
+import { useAppShortcuts } from './use-app-shortcuts.ts';
 
 export function App() {
-  const { actions } = useStores();
+  const { actions, ui } = useStores();
   const phase = useSession((s) => s.phase);
   const loadError = useSession((s) => s.loadError);
   const menuError = useSession((s) => s.menuError);
   const clusters = useSession((s) => s.clusters);
   const adding = useUi((s) => s.addingCluster);
   const lost = useUi((s) => s.connectionLost);
+  const view = useUi((s) => s.view);
+  const confirm = useUi((s) => s.confirm);
+  const shortcutsOpen = useUi((s) => s.shortcutsOpen);
 
   useEffect(() => {
     void actions.start();
@@ -59,7 +67,15 @@ export function App() {
             <ErrorAlert error={menuError} context={{ proxy: cluster.proxy }} compact />
           </div>
         )}
-        {adding ? <AddClusterScreen /> : !cluster.session ? <LoginScreen cluster={cluster} /> : <WorkArea />}
+        {adding ? (
+          <AddClusterScreen />
+        ) : cluster.session ? (
+          <WorkArea />
+        ) : view === 'device' ? (
+          <ThisDeviceScreen onBack={() => ui.getState().showServers()} />
+        ) : (
+          <LoginScreen cluster={cluster} />
+        )}
       </>
     );
   }
@@ -73,11 +89,15 @@ export function App() {
         </div>
       )}
       {body}
+      {confirm && <ConfirmDialog confirm={confirm} />}
+      {shortcutsOpen && <ShortcutsDialog />}
     </div>
   );
 }
 
 function WorkArea() {
+  const stores = useStores();
+  useAppShortcuts(stores);
   const clusters = useSession((s) => s.clusters);
   const tabs = useTerminals((s) => s.tabs);
   const activeId = useTerminals((s) => s.activeTabId);
@@ -88,8 +108,10 @@ function WorkArea() {
   const session = cluster.session!;
   return (
     <>
+      {isSessionUsable(session) && <ReopenBanner cluster={cluster} />}
       <TerminalTabs />
       <ServersScreen cluster={cluster} hidden={view !== 'servers'} />
+      <ThisDeviceScreen hidden={view !== 'device'} />
       <div className="terminal-area" hidden={view !== 'terminals' || tabs.length === 0}>
         {tabs.map((tab) => (
           <TerminalPanel key={tab.id} tab={tab} visible={view === 'terminals' && tab.id === activeId} />

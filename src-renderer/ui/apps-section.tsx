@@ -5,6 +5,7 @@ import { useId, useMemo, useState } from 'react';
 import type { AppSummary, ClusterSummary, IpcError } from '../../src-main/ipc/contract.ts';
 import { APP_KIND_NAMES, filterApps } from '../apps/app-filter.ts';
 import { labelChips } from '../servers/server-filter.ts';
+import { queryFor } from '../stores/servers-store.ts';
 import { ErrorAlert, LoadingStatus, Spinner } from './feedback.tsx';
 import { AppIcon } from './icons.tsx';
 import { useApps, useServers, useStores } from './stores-context.tsx';
@@ -12,7 +13,7 @@ import { useApps, useServers, useStores } from './stores-context.tsx';
 export function AppsSection({ cluster }: { cluster: ClusterSummary }) {
   const { apps: store, servers } = useStores();
   const list = useApps((s) => s.byProxy[cluster.proxy]);
-  const query = useServers((s) => s.query);
+  const query = useServers((s) => queryFor(s, cluster.proxy));
   const shown = useMemo(() => filterApps(list?.apps ?? [], query), [list, query]);
   const total = list?.apps.length ?? 0;
   const firstLoad = !list || (list.status === 'loading' && total === 0);
@@ -37,7 +38,11 @@ export function AppsSection({ cluster }: { cluster: ClusterSummary }) {
       <div className="empty-state">
         <h3>No apps match “{query.trim()}”</h3>
         <p>Search by part of a name, a kind (web, tcp), a label value, or a label as key=value.</p>
-        <button type="button" className="button button-secondary" onClick={() => servers.getState().setQuery('')}>
+        <button
+          type="button"
+          className="button button-secondary"
+          onClick={() => servers.getState().setQuery(cluster.proxy, '')}
+        >
           Clear search
         </button>
       </div>

@@ -28,6 +28,7 @@ export function ClusterMenu({ current }: { current: ClusterSummary }) {
         hint: c.proxy,
         run: () => void actions.switchCluster(c.proxy),
       })),
+    { key: 'device', label: 'This device', run: () => actions.openThisDevice() },
     {
       key: 'add',
       label: 'Add cluster',
@@ -37,7 +38,7 @@ export function ClusterMenu({ current }: { current: ClusterSummary }) {
       },
     },
     ...(current.session
-      ? [{ key: 'logout', label: 'Log out', run: () => void actions.logout(current.proxy), danger: true }]
+      ? [{ key: 'logout', label: 'Log out', run: () => actions.requestLogout(current.proxy), danger: true }]
       : []),
     { key: 'remove', label: 'Remove cluster', run: () => setConfirmRemove(true), danger: true },
   ];

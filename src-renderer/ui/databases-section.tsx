@@ -4,6 +4,7 @@ import { useId, useMemo, useState } from 'react';
 import type { ClusterSummary, DatabaseSummary } from '../../src-main/ipc/contract.ts';
 import { filterDatabases, PROTOCOL_NAMES } from '../databases/database-filter.ts';
 import { labelChips } from '../servers/server-filter.ts';
+import { queryFor } from '../stores/servers-store.ts';
 import { DbConnectDialog } from './db-connect-dialog.tsx';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { DatabaseIcon } from './icons.tsx';
@@ -12,7 +13,7 @@ import { useDatabases, useServers, useStores } from './stores-context.tsx';
 export function DatabasesSection({ cluster }: { cluster: ClusterSummary }) {
   const { databases: store, servers } = useStores();
   const list = useDatabases((s) => s.byProxy[cluster.proxy]);
-  const query = useServers((s) => s.query);
+  const query = useServers((s) => queryFor(s, cluster.proxy));
   const shown = useMemo(() => filterDatabases(list?.databases ?? [], query), [list, query]);
   const [connecting, setConnecting] = useState<DatabaseSummary | undefined>();
   const total = list?.databases.length ?? 0;
@@ -38,7 +39,11 @@ export function DatabasesSection({ cluster }: { cluster: ClusterSummary }) {
       <div className="empty-state">
         <h3>No databases match “{query.trim()}”</h3>
         <p>Search by part of a name, a protocol, a label value, or a label as key=value.</p>
-        <button type="button" className="button button-secondary" onClick={() => servers.getState().setQuery('')}>
+        <button
+          type="button"
+          className="button button-secondary"
+          onClick={() => servers.getState().setQuery(cluster.proxy, '')}
+        >
           Clear search
         </button>
       </div>

@@ -5,6 +5,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { SessionInfo } from '../../src-main/ipc/contract.ts';
 import { deviceTrustView, type IndicatorState } from '../device/device-trust-view.ts';
+import { useStores } from './stores-context.tsx';
 import '../styles/device-trust.css';
 
 function ShieldIcon({ state }: { state: IndicatorState }) {
@@ -34,6 +35,7 @@ function ShieldIcon({ state }: { state: IndicatorState }) {
 }
 
 export function DeviceTrustIndicator({ session }: { session: SessionInfo }) {
+  const { actions } = useStores();
   const view = deviceTrustView(session);
   const [open, setOpen] = useState(false);
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -106,6 +108,18 @@ export function DeviceTrustIndicator({ session }: { session: SessionInfo }) {
               )}
             </dl>
           )}
+          <div className="device-trust-open">
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() => {
+                setOpen(false);
+                actions.openThisDevice();
+              }}
+            >
+              Open This device
+            </button>
+          </div>
         </div>
       )}
     </div>

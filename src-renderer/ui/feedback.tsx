@@ -2,6 +2,7 @@
 import { useId } from 'react';
 import type { IpcError } from '../../src-main/ipc/contract.ts';
 import { describeError, type ErrorContext } from '../errors/error-text.ts';
+import { useStores } from './stores-context.tsx';
 
 export function Spinner() {
   return <span className="spinner" aria-hidden="true" />;
@@ -17,8 +18,27 @@ export function LoadingStatus({ children, className = '' }: { children: string; 
   );
 }
 
+/** The way out of an unauthorized-device refusal: the screen that enrolls this device. */
+function OpenThisDeviceButton() {
+  const { actions } = useStores();
+  return (
+    <div className="actions denial-actions">
+      <button type="button" className="button button-primary button-small" onClick={() => actions.openThisDevice()}>
+        Open This device
+      </button>
+    </div>
+  );
+}
+
 /** The "why and how to fix" panel of an access denial. */
-export function DenialPanel({ denial }: { denial: { reason: string; why: string; fix: string } }) {
+export function DenialPanel({
+  denial,
+  openThisDevice = false,
+}: {
+  denial: { reason: string; why: string; fix: string };
+  /** An unauthorized-device refusal: offer the This device screen. */
+  openThisDevice?: boolean;
+}) {
   const id = useId();
   return (
     <section className="denial" aria-labelledby={`${id}-h`}>
@@ -29,6 +49,7 @@ export function DenialPanel({ denial }: { denial: { reason: string; why: string;
         <dt>How to fix it</dt>
         <dd>{denial.fix}</dd>
       </dl>
+      {openThisDevice && <OpenThisDeviceButton />}
     </section>
   );
 }
@@ -60,7 +81,7 @@ export function ErrorAlert({
       <p className="alert-message">{text.message}</p>
       <p className="alert-next">{text.nextStep}</p>
       {text.detail && text.detail !== text.message && <p className="alert-detail">{text.detail}</p>}
-      {text.denial && <DenialPanel denial={text.denial} />}
+      {text.denial && <DenialPanel denial={text.denial} openThisDevice={text.openThisDevice === true} />}
     </div>
   );
 }

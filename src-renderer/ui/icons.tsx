@@ -90,3 +90,17 @@ export function AppIcon({ size = 40 }: { size?: number }) {
     </svg>
   );
 }
+
+export function KeyboardIcon() {
+  return (
+    <svg viewBox="0 0 20 16" width="20" height="16" aria-hidden="true" focusable="false">
+      <rect x="1" y="2.5" width="18" height="11" rx="2" fill="none" stroke="currentColor" strokeWidth="1.5" />
+      <path
+        d="M4.5 6h1M8 6h1M11.5 6h1M15 6h.5M4.5 9h1M15 9h.5M7.5 10.5h5"
+        stroke="currentColor"
+        strokeWidth="1.5"
+        strokeLinecap="round"
+      />
+    </svg>
+  );
+}

@@ -1,11 +1,11 @@
 // "Resources": what the user may reach on the current cluster — servers (with a login picker and
 // Connect per row), databases (Connect opens the db user / db name dialog) and apps (Launch /
 // Connect open a gateway) — filtered by kind and by the one search box.
-import { useEffect, useId, useMemo } from 'react';
+import { useEffect, useId, useMemo, useRef } from 'react';
 import type { ClusterSummary, ServerSummary } from '../../src-main/ipc/contract.ts';
 import type { ResourceKind } from '../databases/database-filter.ts';
 import { filterServers, labelChips } from '../servers/server-filter.ts';
-import { loginFor } from '../stores/servers-store.ts';
+import { loginFor, queryFor } from '../stores/servers-store.ts';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { SearchIcon, ServerIcon } from './icons.tsx';
 import { AppsSection } from './apps-section.tsx';
@@ -14,7 +14,7 @@ import { useApps, useDatabases, useServers, useStores, useUi } from './stores-co
 
 export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hidden: boolean }) {
   const { servers: store, databases, apps, ui } = useStores();
-  const query = useServers((s) => s.query);
+  const query = useServers((s) => queryFor(s, cluster.proxy));
   const kind = useUi((s) => s.resourceKind);
   // Counted once listed: a failed list has no count to give.
   const serverCount = useServers((s) => countOf(s.byProxy[cluster.proxy], (l) => l.servers));
@@ -23,6 +23,17 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
   const sessionKey = cluster.session?.validUntil;
   const expired = cluster.session?.expired === true;
   const searchId = useId();
+  const searchRef = useRef<HTMLInputElement>(null);
+  const focusRequest = useUi((s) => s.searchFocusRequest);
+
+  // Ctrl+K / Ctrl+T: the screen is shown by the same store change; focus once it is visible.
+  useEffect(() => {
+    if (focusRequest === 0) return;
+    requestAnimationFrame(() => {
+      searchRef.current?.focus();
+      searchRef.current?.select();
+    });
+  }, [focusRequest]);
 
   // (Re)load when the cluster or the session changes (a relogin brings new roles).
   // An expired session can't list anything; the relogin dialog is up and a relogin reloads.
@@ -57,12 +68,14 @@ export function ServersScreen({ cluster, hidden }: { cluster: ClusterSummary; hi
           <SearchIcon />
           <input
             id={searchId}
+            ref={searchRef}
             type="search"
+            aria-keyshortcuts="Control+K"
             placeholder="Search by name or label, e.g. env=prod"
             autoComplete="off"
             spellCheck={false}
             value={query}
-            onChange={(e) => store.getState().setQuery(e.target.value)}
+            onChange={(e) => store.getState().setQuery(cluster.proxy, e.target.value)}
           />
         </div>
       </div>
@@ -109,7 +122,7 @@ function KindFilter({ kind, onChange }: { kind: ResourceKind; onChange: (kind: R
 function ServersSection({ cluster }: { cluster: ClusterSummary }) {
   const { servers: store } = useStores();
   const list = useServers((s) => s.byProxy[cluster.proxy]);
-  const query = useServers((s) => s.query);
+  const query = useServers((s) => queryFor(s, cluster.proxy));
   const shown = useMemo(() => filterServers(list?.servers ?? [], query), [list, query]);
   const total = list?.servers.length ?? 0;
   const firstLoad = !list || (list.status === 'loading' && total === 0);
@@ -150,7 +163,11 @@ function ServersSection({ cluster }: { cluster: ClusterSummary }) {
         <div className="empty-state">
           <h3>No servers match “{query.trim()}”</h3>
           <p>Search by part of a name, a label value, or a label as key=value.</p>
-          <button type="button" className="button button-secondary" onClick={() => store.getState().setQuery('')}>
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => store.getState().setQuery(cluster.proxy, '')}
+          >
             Clear search
           </button>
         </div>
@@ -171,7 +188,7 @@ function ServersTable({ cluster, servers }: { cluster: ClusterSummary; servers: 
             <th scope="col">Name</th>
             <th scope="col">Address</th>
             <th scope="col">Labels</th>
-            <th scope="col">Login</th>
+            <th scope="col">Log in as</th>
           </tr>
         </thead>
         <tbody>
@@ -212,7 +229,7 @@ function ServerRow({ cluster, server }: { cluster: ClusterSummary; server: Serve
       <td>
         <div className="login-cell">
           <select
-            aria-label={`Login for ${server.name}`}
+            aria-label={`Log in as on ${server.name}`}
             className="select"
             value={login}
             disabled={noLogins}

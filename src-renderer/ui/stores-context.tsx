@@ -3,6 +3,7 @@ import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { AppStores } from '../stores/app-stores.ts';
 import type { AppsState } from '../stores/apps-store.ts';
+import type { DeviceState } from '../stores/device-store.ts';
 import type { DatabasesState } from '../stores/databases-store.ts';
 import type { GatewaysState } from '../stores/gateways-store.ts';
 import type { ServersState } from '../stores/servers-store.ts';
@@ -31,3 +32,4 @@ export const useApps = <T,>(select: (s: AppsState) => T): T => useStore(useStore
 export const useGateways = <T,>(select: (s: GatewaysState) => T): T => useStore(useStores().gateways, select);
 export const useTerminals = <T,>(select: (s: TerminalsState) => T): T => useStore(useStores().terminals, select);
 export const useUi = <T,>(select: (s: UiState) => T): T => useStore(useStores().ui, select);
+export const useDevice = <T,>(select: (s: DeviceState) => T): T => useStore(useStores().device, select);

@@ -1,13 +1,13 @@
 // One tab's panel: region "Terminal <login>@<node>" with the xterm widget, and over it the
 // session's state (connecting, ended with its exit status, refused with the mapped error) with
-// a Reconnect button.
+// a Reconnect button (none after an administrator's lock cut it).
 import { useEffect, useRef } from 'react';
 import '@xterm/xterm/css/xterm.css';
 import type { IpcError } from '../../src-main/ipc/contract.ts';
 import { describeError } from '../errors/error-text.ts';
 import { exitSummary, type TerminalTab } from '../stores/terminals-store.ts';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
-import { useStores } from './stores-context.tsx';
+import { useSession, useStores } from './stores-context.tsx';
 import { TERMINAL_KEYS_HINT_ID } from './terminal-tabs.tsx';
 import { createXtermSession, type XtermSession } from './xterm-session.ts';
 
@@ -73,6 +73,8 @@ export function TerminalPanel({ tab, visible }: { tab: TerminalTab; visible: boo
 
 function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () => void }) {
   const { state } = tab;
+  // A hang-up while the login is expired is the expiry (disconnect_expired_cert), not a restart.
+  const sessionExpired = useSession((s) => s.clusters.find((c) => c.proxy === tab.proxy)?.session?.expired === true);
   switch (state.kind) {
     case 'open':
       return null;
@@ -81,6 +83,7 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
     case 'ended':
       // A refusal (the node said no before a shell started) reads as "could not open", with the
       // denial's why-and-how-to-fix panel, like a refusal that arrives with the open call.
+      if (state.error && describeError(state.error).lock) return <LockedCard tab={tab} error={state.error} />;
       if (state.error && describeError(state.error).denial)
         return <FailedCard tab={tab} error={state.error} onReconnect={onReconnect} />;
       return (
@@ -88,7 +91,7 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
           {state.error ? (
             <ErrorAlert error={state.error} compact />
           ) : (
-            <p className="session-ended-text">{exitSummary(state)}</p>
+            <p className="session-ended-text">{exitSummary(state, { sessionExpired })}</p>
           )}
           <button type="button" className="button button-primary button-small" onClick={onReconnect}>
             Reconnect
@@ -96,6 +99,8 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
         </div>
       );
     case 'failed':
+      // Refused because a lock stands: Reconnect would be refused the same way.
+      if (describeError(state.error).lock) return <LockedCard tab={tab} error={state.error} />;
       return <FailedCard tab={tab} error={state.error} onReconnect={onReconnect} />;
   }
 }
@@ -109,6 +114,22 @@ function FailedCard({ tab, error, onReconnect }: { tab: TerminalTab; error: IpcE
         <button type="button" className="button button-primary" onClick={onReconnect}>
           Reconnect
         </button>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * An administrator's lock cut the session: the lock's message and target, and no Reconnect —
+ * connecting again is refused while the lock stands; closing the tab and connecting again from
+ * the resources works once it is lifted.
+ */
+function LockedCard({ tab, error }: { tab: TerminalTab; error: IpcError }) {
+  return (
+    <div className="session-failed">
+      <div className="session-failed-card">
+        <h2>{tab.state.kind === 'failed' ? `Could not open ${tab.title}` : `${tab.title}: session ended by a lock`}</h2>
+        <ErrorAlert error={error} />
       </div>
     </div>
   );

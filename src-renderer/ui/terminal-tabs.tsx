@@ -2,7 +2,8 @@
 // so the tab's name stays exactly "<login>@<node>") its "Close <login>@<node>" button; then a tab
 // "Gateway <db user>@<database>" per database gateway with "Close gateway <db user>@<database>"
 // ("Gateway <app>" for an app's).
-// Arrow keys move between tabs (roving tabindex); Delete closes the focused one.
+// Arrow keys move between tabs (roving tabindex); Delete closes the focused one (asking first while
+// its session is live).
 import { useRef, type KeyboardEvent } from 'react';
 import { gatewayTitle } from '../stores/gateways-store.ts';
 import type { TerminalTab } from '../stores/terminals-store.ts';
@@ -55,7 +56,7 @@ export function TerminalTabs() {
       closeLabel: `Close ${tab.title}`,
       gateway: false,
       select: () => actions.selectTab(tab.id),
-      close: () => actions.closeTab(tab.id),
+      close: () => actions.requestCloseTab(tab.id),
     })),
     ...gatewayTabs.map(({ gateway }) => ({
       id: gateway.id,
@@ -140,7 +141,8 @@ export function TerminalTabs() {
       {tabs.length > 0 && (
         <p id={TERMINAL_KEYS_HINT_ID} className="terminal-keys">
           <kbd>Ctrl+Shift+C</kbd> copy <span aria-hidden="true">·</span> <kbd>Ctrl+Shift+V</kbd> paste{' '}
-          <span aria-hidden="true">·</span> <kbd>Ctrl+Shift+↑</kbd> leave the terminal
+          <span aria-hidden="true">·</span> <kbd>Ctrl+Shift+↑</kbd> leave the terminal <span aria-hidden="true">·</span>{' '}
+          <kbd>Ctrl+Shift+/</kbd> all shortcuts
         </p>
       )}
     </div>

@@ -4,7 +4,7 @@ import type { ClusterSummary } from '../../src-main/ipc/contract.ts';
 import { isSessionUsable } from '../stores/session-store.ts';
 import { ClusterMenu } from './cluster-menu.tsx';
 import { DeviceTrustIndicator } from './device-trust-indicator.tsx';
-import { GatehouseMark } from './icons.tsx';
+import { GatehouseMark, KeyboardIcon } from './icons.tsx';
 import { useStores, useUi } from './stores-context.tsx';
 
 export function TopBar({ cluster }: { cluster: ClusterSummary }) {
@@ -30,6 +30,16 @@ export function TopBar({ cluster }: { cluster: ClusterSummary }) {
         </nav>
       )}
       <div className="top-bar-spacer" />
+      <button
+        type="button"
+        className="icon-button"
+        aria-label="Keyboard shortcuts"
+        title="Keyboard shortcuts (Ctrl+/)"
+        aria-keyshortcuts="Control+/"
+        onClick={() => ui.getState().setShortcutsOpen(true)}
+      >
+        <KeyboardIcon />
+      </button>
       {cluster.session && <DeviceTrustIndicator session={cluster.session} />}
       {cluster.session && (
         <span className="user-name" title={`Roles: ${cluster.session.roles.join(', ') || 'none'}`}>

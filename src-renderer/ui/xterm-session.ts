@@ -1,10 +1,11 @@
 // The xterm widget of one tab: fit-to-container (ResizeObserver + window resize), sizes reported
 // to main, clipboard on Ctrl+Shift+C / Ctrl+Shift+V (plain Ctrl+C stays the shell's interrupt),
-// Ctrl+Shift+ArrowUp to move focus out (a terminal takes Tab and Escape for itself), and the byte
-// stream wired both ways while a session is attached.
+// Ctrl+Shift+ArrowUp to move focus out (a terminal takes Tab and Escape for itself), the app's
+// shortcuts passed on (shortcuts/keymap.ts), and the byte stream wired both ways while a session is attached.
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import type { TerminalStream } from '../../src-main/ipc/contract.ts';
+import { shortcutFor } from '../shortcuts/keymap.ts';
 
 export const terminalTheme = {
   background: '#0f141b',
@@ -65,6 +66,9 @@ export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks,
 
   const clipboard = win.navigator.clipboard as Clipboard | undefined;
   term.attachCustomKeyEventHandler((e) => {
+    // The app's own shortcuts (tab moves, Ctrl+Shift+T/K/?): xterm leaves them alone and they
+    // bubble to the window's listener (use-app-shortcuts); everything else is the shell's.
+    if (shortcutFor(e, true)) return false;
     const combo = e.ctrlKey && e.shiftKey && !e.altKey && !e.metaKey;
     if (!combo || (e.code !== 'KeyC' && e.code !== 'KeyV' && e.code !== 'ArrowUp')) return true;
     if (e.type === 'keydown') {
