@@ -29,6 +29,14 @@ test('resolveDeviceHome: GATEHOUSE_DEVICE_HOME, then $GATEHOUSE_HOME/device, the
   assert.equal(resolveDeviceHome({}, 'win32', home), join(home, 'AppData', 'Local', 'Gatehouse', 'device'));
 });
 
+test('without a home argument, $HOME of the given environment counts, not the process own', () => {
+  assert.equal(resolveDeviceHome({ HOME: '/home/bob' }, 'linux'), '/home/bob/.local/share/gatehouse/device');
+  assert.deepEqual(legacyDeviceDirs({ HOME: '/home/bob' }, 'linux'), [
+    '/home/bob/.gatehouse/device',
+    '/home/bob/.config/Gatehouse/device',
+  ]);
+});
+
 test('gate and the desktop app resolve the same device store although their homes differ', () => {
   const env = { XDG_CONFIG_HOME: '/home/alice/.config' };
   const gateHome = resolveGatehouseHome(env, '/home/alice');

@@ -13,13 +13,21 @@ import { silentLogger, type CoreLogger } from './types.ts';
 export const ENROLLMENTS_FILE = 'enrollments.json';
 
 /**
+ * The home directory as `env` says (os.homedir() reads the process's own $HOME, which is not the
+ * environment a caller passed): $HOME on Unix, else os.homedir().
+ */
+function homeOf(env: Record<string, string | undefined>, platform: NodeJS.Platform): string {
+  return (platform !== 'win32' && env.HOME?.trim()) || homedir();
+}
+
+/**
  * GATEHOUSE_DEVICE_HOME, else $GATEHOUSE_HOME/device (a home isolated on purpose keeps everything
  * in it), else the per-user data directory of the platform + gatehouse/device.
  */
 export function resolveDeviceHome(
   env: Record<string, string | undefined>,
   platform: NodeJS.Platform = process.platform,
-  home: string = homedir(),
+  home: string = homeOf(env, platform),
 ): string {
   const explicit = env.GATEHOUSE_DEVICE_HOME?.trim();
   if (explicit) return resolve(explicit);
@@ -36,7 +44,7 @@ export function resolveDeviceHome(
 export function legacyDeviceDirs(
   env: Record<string, string | undefined>,
   platform: NodeJS.Platform = process.platform,
-  home: string = homedir(),
+  home: string = homeOf(env, platform),
 ): string[] {
   const appHome =
     platform === 'darwin'

@@ -187,6 +187,16 @@ export class DeviceTrust {
     try {
       const { outcome, tpm } = await this.enrollSteps(cluster, profile, how, steps, opts.onNotice);
       steps.start('authenticate');
+      if (profile.device) {
+        // The cluster authenticates a login once: certificates that carry device fields (of an
+        // earlier enrollment) are not re-issued. The new enrollment counts from the next login.
+        await tpm.close().catch(() => undefined);
+        throw new GatehouseError(
+          ErrorCode.BAD_REQUEST,
+          `enrolled, but this login already carries the device fields of an earlier enrollment (device ${profile.device.deviceId}); log in again to be device-trusted with the new one`,
+          { reason: 'relogin_required' },
+        );
+      }
       const auth = await this.authenticate(cluster, profile, Promise.resolve(tpm), { journal: false });
       if (auth.deviceTrust.state === 'failed') {
         const { code, message } = auth.deviceTrust;

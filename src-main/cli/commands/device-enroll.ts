@@ -85,6 +85,7 @@ export function enrollFailureNextStep(e: GatehouseError, cluster: string): strin
     auto_enroll_off: 'ask your administrator for an enroll token and run "gate device enroll" without --auto',
     not_registered: 'once your administrator has added the device, run "gate device enroll --auto" again',
     already_enrolled: 'this device is enrolled already: run "gate login" to get device-trusted certificates',
+    relogin_required: 'the enrollment is done: run "gate login" to get device-trusted certificates',
   };
   const reason = e.details?.['reason'];
   if (typeof reason === 'string' && byReason[reason]) return byReason[reason];

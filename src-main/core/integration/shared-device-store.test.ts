@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterProcess, type ClusterUser } from '../../../test-support/cluster-process.ts';
 import { startSwtpm, type Swtpm } from '../../../test-support/swtpm.ts';
+import { GatehouseError } from '../../../src-shared/errors.ts';
 import { GatehouseClient } from '../gatehouse-client.ts';
 
 const CAP = `kind: cluster_auth_preference
@@ -169,6 +170,9 @@ describe('one device store for gate and the desktop app (swtpm + real cluster)',
 
     const add = cluster.gatectl(['devices', 'add', '--asset-tag', assetTag, '--os', 'linux']);
     assert.equal(add.status, 0, add.stderr);
+    // A fresh login (the earlier one carries the old TPM's device fields): not trusted yet.
+    const relogin = await appLogin(core);
+    assert.equal(relogin.deviceTrust.state, 'failed', 'the new TPM is not enrolled yet');
     assert.equal((await core.deviceStatus({ proxy: cluster.proxyAddr })).cluster?.autoEnrollAvailable, true);
     const steps: string[] = [];
     const r = await core.enrollDevice({
@@ -186,5 +190,19 @@ describe('one device store for gate and the desktop app (swtpm + real cluster)',
     const records = JSON.parse(readFileSync(join(deviceStore, 'enrollments.json'), 'utf8')).enrollments;
     assert.equal(records.length, 1);
     assert.equal(records[0].credentialId, r.credentialId);
+
+    // Enrolling again on a login that is device-trusted already: enrolled, but the cluster
+    // authenticates a login once, so the words say to log in again.
+    const again = cluster.gatectl(['devices', 'enroll', '--asset-tag', assetTag]);
+    const token = /^ {2}(\S{20,})$/m.exec(again.stdout)?.[1] ?? '';
+    await assert.rejects(
+      core.enrollDevice({ proxy: cluster.proxyAddr, token }),
+      (e: unknown) =>
+        e instanceof GatehouseError &&
+        e.details?.reason === 'relogin_required' &&
+        e.details?.step === 'authenticate' &&
+        /log in again/.test(e.message),
+    );
+    assert.equal((await appLogin(core)).deviceTrust.state, 'trusted', 'the next login is trusted');
   });
 });
