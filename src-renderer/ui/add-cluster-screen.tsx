@@ -1,7 +1,7 @@
 // The empty state (no cluster yet) and the "Add cluster" form: one field, the proxy address, then
 // "Next" probes the proxy and shows its cluster name and CA fingerprint; only "Trust and add" pins
 // that CA (trust on first use is a decision the person makes, with the fingerprint to compare).
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { ClusterProbe } from '../../src-main/ipc/contract.ts';
 import { useSession, useStores, useUi } from './stores-context.tsx';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
@@ -101,7 +101,14 @@ function ConfirmCluster({ probe, onCancel }: { probe: ClusterProbe; onCancel(): 
           CA fingerprint (SHA-256)
         </p>
         <p className="mono fingerprint fingerprint-confirm" data-testid="ca-fingerprint">
-          {probe.caFingerprint}
+          {/* Lines break only after a colon, so no hex pair is split when comparing by eye. */}
+          {probe.caFingerprint.split(':').map((pair, i) => (
+            <Fragment key={i}>
+              {i > 0 && ':'}
+              {i > 0 && <wbr />}
+              {pair}
+            </Fragment>
+          ))}
         </p>
         <ErrorAlert error={form.error} context={{ proxy: probe.proxy }} />
         {form.pending && <LoadingStatus>Adding the cluster…</LoadingStatus>}

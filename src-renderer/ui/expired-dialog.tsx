@@ -25,7 +25,7 @@ export function ExpiredDialog({ cluster, user }: { cluster: ClusterSummary; user
       </p>
       <LoginForm cluster={cluster} fixedUser={user} submitLabel="Log in again" idPrefix="relogin" />
       <div className="dialog-secondary">
-        <button type="button" className="button button-link" onClick={() => void actions.logout(cluster.proxy)}>
+        <button type="button" className="button button-link" onClick={() => actions.requestLogout(cluster.proxy)}>
           Log out instead
         </button>
       </div>
