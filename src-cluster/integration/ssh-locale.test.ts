@@ -46,7 +46,8 @@ describe('gate ssh: the locale reaches the remote shell', () => {
   });
 
   test('an unset or POSIX local locale gives the remote shell C.UTF-8 (like the desktop app started from a menu)', () => {
-    for (const locale of [{}, { LANG: 'POSIX', LC_ALL: 'C' }]) {
+    const locales: Record<string, string>[] = [{}, { LANG: 'POSIX', LC_ALL: 'C' }];
+    for (const locale of locales) {
       const r = cluster.gate(['ssh', target(), 'echo "$LANG|${LC_ALL-unset}"'], '', localeEnv(locale));
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, 'C.UTF-8|unset\n', JSON.stringify(locale));

@@ -95,6 +95,9 @@ test('a lock written after start is seen, matched by target, and reported to sub
     locked: true,
     message: 'lock targeting Device:"d1" is in force: stolen laptop',
     lockName: lock.metadata.name,
+    // Apart, for GetDeviceStatus (lock_message, lock_target).
+    target: 'Device:d1',
+    lockMessage: 'stolen laptop',
   });
   assert.deepEqual(w.check(accessTargets({ user: 'bob', device: 'd2' })), { locked: false });
   await store.delete(lock.metadata.name);

@@ -45,8 +45,8 @@ test('TPM states are worded for people, with the reason and the fix main found',
   );
   assert.equal(field(perm.tpm.rows, 'tpm-state'), 'No permission to use the TPM');
   assert.equal(perm.tpm.usable, false);
-  assert.match(perm.tpm.reason!, /permission denied/);
-  assert.match(perm.tpm.fix!, /usermod -aG tss/);
+  assert.equal(perm.tpm.reason, 'Permission denied opening /dev/tpmrm0.');
+  assert.match(perm.tpm.fix!, /^Add yourself to the tss group: sudo usermod -aG tss \$USER, then log out and in\.$/);
   assert.equal(field(perm.tpm.rows, 'tpm-manufacturer'), undefined, 'no maker row for a TPM we cannot open');
   const missing = thisDeviceScreen(thisDevice({ tpm: { state: 'missing', tcti: 'device:/dev/tpmrm0' } }));
   assert.equal(field(missing.tpm.rows, 'tpm-state'), 'No TPM found');
@@ -97,7 +97,20 @@ test('the session section says whether it is trusted and why not; a lock in forc
   );
   assert.equal(field(screen.session!.rows, 'session-trusted'), 'No');
   assert.equal(field(screen.session!.rows, 'session-reason'), 'Not enrolled.');
-  assert.equal(screen.session!.nextStep, 'Enroll below.');
+  assert.match(screen.session!.nextStep!, /^Enroll this device above/, "the app's enroll panel, not gate's command");
+  const enrolled = thisDeviceScreen(
+    thisDevice({
+      cluster: clusterDevice({ enrolled: true }),
+      session: {
+        deviceTrusted: false,
+        reason: 'this login has no device fields',
+        nextStep: 'log out and log in again',
+        validUntil: '2030-01-01T00:00:00Z',
+      },
+    }),
+  );
+  assert.equal(field(enrolled.session!.rows, 'session-reason'), 'This login has no device fields.');
+  assert.equal(enrolled.session!.nextStep, 'Log out and log in again.', "main's step, as a sentence");
   assert.deepEqual(screen.cluster!.lock, { message: 'stolen', target: 'Device:"d-1"' });
   const noCluster = thisDeviceScreen(thisDevice({ cluster: undefined, session: undefined }));
   assert.equal(noCluster.cluster, undefined);

@@ -55,6 +55,18 @@ export const STEP_LABELS: Record<EnrollStepName, string> = {
 
 const yesNo = (v: boolean): string => (v ? 'Yes' : 'No');
 
+/** Main's words come from the core shared with `gate` (lower-case clauses); shown as sentences here. */
+export function asSentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const capital = t[0]!.toUpperCase() + t.slice(1);
+  return /[.!?)]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** In the app the enroll panel is the way to trust, so its step replaces gate's "run gate device enroll". */
+const ENROLL_HERE =
+  'Enroll this device above (Cluster section): this session becomes device-trusted at once, without logging in again.';
+
 function tpmSection(tpm: TpmProbeView): ThisDeviceScreen['tpm'] {
   const usable = tpm.state === 'present';
   const rows: FieldRow[] = [
@@ -68,7 +80,12 @@ function tpmSection(tpm: TpmProbeView): ThisDeviceScreen['tpm'] {
     rows.push({ key: 'tpm-ek-cert', label: 'EK certificate', value: tpm.ekCertificate ? 'Present' : 'None' });
   }
   rows.push({ key: 'tpm-tcti', label: 'Connection', value: tpm.tcti, mono: true });
-  return { rows, usable, ...(tpm.reason ? { reason: tpm.reason } : {}), ...(tpm.fix ? { fix: tpm.fix } : {}) };
+  return {
+    rows,
+    usable,
+    ...(tpm.reason ? { reason: asSentence(tpm.reason) } : {}),
+    ...(tpm.fix ? { fix: asSentence(tpm.fix) } : {}),
+  };
 }
 
 function enrollOffer(view: ThisDeviceView): EnrollOffer | undefined {
@@ -143,9 +160,11 @@ export function thisDeviceScreen(view: ThisDeviceView, locale?: string): ThisDev
         tone: s.deviceTrusted ? 'ok' : 'warn',
       },
     ];
-    if (s.reason) rows.push({ key: 'session-reason', label: 'Why not', value: s.reason });
+    if (s.reason) rows.push({ key: 'session-reason', label: 'Why not', value: asSentence(s.reason) });
     rows.push({ key: 'session-valid-until', label: 'Valid until', value: formatWhen(s.validUntil, locale) });
-    screen.session = { rows, ...(s.nextStep ? { nextStep: s.nextStep } : {}) };
+    const notEnrolled = view.cluster !== undefined && !view.cluster.enrolled;
+    const nextStep = s.deviceTrusted ? undefined : notEnrolled ? ENROLL_HERE : s.nextStep && asSentence(s.nextStep);
+    screen.session = { rows, ...(nextStep ? { nextStep } : {}) };
   }
   const offer = enrollOffer(view);
   if (offer) screen.enroll = offer;

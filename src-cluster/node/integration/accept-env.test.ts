@@ -16,7 +16,12 @@ const READ_AND_COUNT = `read -r x; printf '[%s]%s\\n' "$x" "$(printf %s "$x" | w
 function envReply(c: Ssh2Connection, env: Record<string, string>): Promise<string> {
   // ssh2 asks for a reply to env only on the way to a subsystem; the node refuses the sftp
   // subsystem itself, so an accepted variable shows up as that later refusal instead.
-  return new Promise((resolve) => c.client.sftp(env, (err) => resolve(err ? err.message : 'opened')));
+  // @types/ssh2 knows only sftp(cb); ssh2 itself takes the environment first (lib/client.js).
+  const sftpWithEnv = c.client.sftp.bind(c.client) as unknown as (
+    env: Record<string, string>,
+    cb: (err: Error | undefined) => void,
+  ) => void;
+  return new Promise((resolve) => sftpWithEnv(env, (err) => resolve(err ? err.message : 'opened')));
 }
 
 function execWithEnv(c: Ssh2Connection, command: string, env: Record<string, string>): Promise<ClientChannel> {

@@ -128,12 +128,19 @@ describe('the app enrolls this device and becomes trusted without a new login (s
     assert.equal(v.cluster?.registered, false, JSON.stringify(v));
     assert.equal(v.cluster?.adminCommand, `gatectl devices add --asset-tag ${assetTag} --os linux --enroll`);
     assert.equal(v.session?.deviceTrusted, false);
-    const started = performance.now();
-    const cached = await call<ThisDeviceView>('device.status', { proxy: proxy() });
-    const ms = performance.now() - started;
-    assert.equal(cached.tpmProbeCached, true);
-    console.log(`device.status with the TPM probe cached: ${ms.toFixed(1)} ms (cold probe ${v.tpmProbeMs} ms)`);
-    assert.ok(ms < 200, `device.status took ${ms.toFixed(1)} ms with the probe cached`);
+    // The median of three calls: one slow call on a loaded 2-core machine is not the rule.
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const cached = await call<ThisDeviceView>('device.status', { proxy: proxy() });
+      times.push(performance.now() - started);
+      assert.equal(cached.tpmProbeCached, true);
+    }
+    const ms = [...times].sort((a, b) => a - b)[1]!;
+    console.log(
+      `device.status with the TPM probe cached: ${times.map((t) => t.toFixed(1)).join(', ')} ms (cold probe ${v.tpmProbeMs} ms)`,
+    );
+    assert.ok(ms < 200, `device.status took ${ms.toFixed(1)} ms (median) with the probe cached`);
     const refused = await terminalOutcome();
     assert.equal(refused.open, false, 'the node refuses an untrusted login in mode required');
   });
@@ -227,5 +234,15 @@ describe('the app enrolls this device and becomes trusted without a new login (s
     assert.ok(events.some(([e, p]) => e === 'device.changed' && p.reason === 'lock'));
     const v = await call<ThisDeviceView>('device.status', { proxy: proxy() });
     assert.match(v.cluster?.lock?.message ?? '', /laptop reported stolen/);
+    // Logging in again under the lock is refused with the lock, for the login form to show.
+    await call('auth.logout', { proxy: proxy() });
+    const refused = await ipc.invoke('auth.login', { proxy: proxy(), user: user.name, password: user.password });
+    assert.equal(refused.ok, false);
+    if (!refused.ok) {
+      assert.deepEqual(refused.error.details?.['lock'], {
+        message: 'laptop reported stolen',
+        target: `User:"${user.name}"`,
+      });
+    }
   });
 });

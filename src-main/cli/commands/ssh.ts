@@ -40,13 +40,13 @@ export async function ssh(ctx: CommandContext, line: SshCommandLine): Promise<nu
   const interactive = command === '' && ctx.io.stdin.isTTY === true;
   const wantPty = interactive || line.tty === true;
 
-  const conn = await connectSsh(ctx.core.proxyAccess(profile), node, login);
+  // connectSsh sends the locale of gate's environment (LANG, LC_*; see gateways/ssh/locale-env.ts).
+  const conn = await connectSsh(ctx.core.proxyAccess(profile), node, login, ctx.env);
   try {
     const pty = wantPty ? { term: ctx.env.TERM || 'xterm-256color', ...termSize(ctx.io) } : undefined;
     let channel: SshChannel;
     try {
-      const env = sendEnv(ctx.env);
-      channel = command ? await conn.exec(command, pty ? { pty, env } : { env }) : await conn.shell(pty, { env });
+      channel = command ? await conn.exec(command, pty ? { pty } : {}) : await conn.shell(pty);
     } catch (e) {
       throw withDeviceTrustHint(e, profileTrust(ctx.core, profile));
     }
@@ -55,23 +55,6 @@ export async function ssh(ctx: CommandContext, line: SshCommandLine): Promise<nu
   } finally {
     conn.close();
   }
-}
-
-/** Longest value sent: a locale name is short; anything longer is not a locale. */
-const SEND_ENV_MAX_VALUE = 256;
-
-/**
- * The environment sent with a session, as OpenSSH's Debian default `SendEnv LANG LC_*`: the
- * locale, so remote programs print UTF-8 like local ones. The node accepts only its allow list
- * (ssh_service.accept_env); a variable it refuses is dropped there, not an error.
- */
-export function sendEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (!(name === 'LANG' || /^LC_[A-Z]+$/.test(name))) continue;
-    if (value && value.length <= SEND_ENV_MAX_VALUE && !/[\0\n]/.test(value)) out[name] = value;
-  }
-  return out;
 }
 
 /**

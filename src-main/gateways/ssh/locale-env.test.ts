@@ -24,6 +24,9 @@ test('a UTF-8 LC_ALL or LC_CTYPE is kept as the locale in force', () => {
 test('bounded: no huge or NUL values, at most 16 variables', () => {
   assert.deepEqual(sshLocaleEnv({ LANG: 'x'.repeat(300) }), { LANG: 'C.UTF-8' });
   assert.deepEqual(sshLocaleEnv({ LANG: 'en_US.UTF-8\0' }), { LANG: 'C.UTF-8' });
+  assert.deepEqual(sshLocaleEnv({ LANG: 'en_US.UTF-8', LC_PAPER: 'a\nb', LC_: 'x', LC_NUMERIC: undefined }), {
+    LANG: 'en_US.UTF-8',
+  });
   const many = Object.fromEntries(
     Array.from({ length: 30 }, (_, i) => [`LC_X${String.fromCharCode(65 + i)}`, 'C.UTF-8']),
   );

@@ -24,7 +24,7 @@ export function sshLocaleEnv(local: Readonly<Record<string, string | undefined>>
   const out: Record<string, string> = {};
   for (const name of Object.keys(local).sort()) {
     const value = local[name];
-    if (!LOCALE_NAME.test(name) || !value || value.length > MAX_VALUE_LENGTH || value.includes('\0')) continue;
+    if (!LOCALE_NAME.test(name) || !value || value.length > MAX_VALUE_LENGTH || /[\0\n]/.test(value)) continue;
     if (Object.keys(out).length >= MAX_SENT_VARS) break;
     out[name] = value;
   }
