@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     const client = () => new GatehouseClient({ home: cluster.home, deviceHome, env });
     const core = client();
     const api = await core.cluster(cluster.proxyAddr);
-    await api.establishTrust();
+    await api.establishTrust({ caPin: cluster.caPin });
     const login = () => api.login({ user: user.name, password: user.password });
 
     const tag = cluster.gate(['device', 'asset-tag'], '', env);

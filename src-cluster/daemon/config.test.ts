@@ -31,10 +31,10 @@ test('auth.device_trust.ekpub_allowed takes a boolean', () => {
 
 test('ssh_service.accept_env: LANG and LC_* by default; a list of its own; bad entries named with their line', () => {
   assert.deepEqual(parseConfig('', 'x').ssh_service.accept_env, ['LANG', 'LC_*']);
-  assert.deepEqual(
-    parseConfig('ssh_service:\n  accept_env: [LANG, GIT_*]\n', 'c.yaml').ssh_service.accept_env,
-    ['LANG', 'GIT_*'],
-  );
+  assert.deepEqual(parseConfig('ssh_service:\n  accept_env: [LANG, GIT_*]\n', 'c.yaml').ssh_service.accept_env, [
+    'LANG',
+    'GIT_*',
+  ]);
   assert.deepEqual(parseConfig('ssh_service: { accept_env: [] }\n', 'c.yaml').ssh_service.accept_env, []);
   assert.throws(
     () => parseConfig('ssh_service:\n  accept_env:\n    - LANG\n    - "*"\n', 'c.yaml'),
