@@ -22,6 +22,8 @@ export interface TerminalTab {
   login: string;
   /** Set for a tab running a gateway's database client (psql, mariadb) on this computer. */
   gatewayId?: string;
+  /** That client's program name, for the words when it exits. */
+  program?: string;
   /** `<login>@<node>` (see uniqueTitle): the tab's accessible name. */
   title: string;
   /** Bumped by reconnect; the widget starts a fresh session (and clears the screen) per attempt. */
@@ -128,6 +130,7 @@ export function createTerminalsStore({ api, onSessionExpired, warn = () => {} }:
           node: gateway.database,
           login: gateway.dbUser,
           gatewayId: gateway.id,
+          program: gateway.program,
           title: uniqueTitle(`${gateway.program} ${gateway.dbUser}@${gateway.database}`, get().tabs),
           attempt: 1,
           state: { kind: 'connecting' },

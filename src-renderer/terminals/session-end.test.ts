@@ -48,3 +48,13 @@ test('a lock in error.details wins over the signal; closing it yourself is just 
   assert.equal(sessionEndText({ exitCode: null }, { closedByUser: true }), 'Session closed.');
   assert.equal(sessionEndText({ exitCode: null }), 'Session ended: the connection to the server closed.');
 });
+
+test('a database client run on this computer ends as that program, not as a server logout', () => {
+  const ctx = { localProgram: 'psql' };
+  assert.equal(sessionEndText({ exitCode: 0 }, ctx), 'Session ended: psql exited.');
+  assert.equal(sessionEndText({ exitCode: 2 }, ctx), 'Session ended: psql exited with status 2.');
+  assert.equal(
+    sessionEndText({ exitCode: null, signal: 'HUP' }, ctx),
+    'Session ended: psql was stopped by signal HUP.',
+  );
+});

@@ -13,6 +13,11 @@ export interface SessionEndContext {
   sessionExpired?: boolean;
   /** The person closed it (Close session, Reconnect): no cause to find. */
   closedByUser?: boolean;
+  /**
+   * The tab ran a database client on this computer (psql, mariadb) rather than a shell on a
+   * server: its exit is that program's, and no server hung anything up.
+   */
+  localProgram?: string;
 }
 
 /** A lock that cut the session, as main sends it (error.details.lock). */
@@ -38,6 +43,7 @@ export function sessionEndText(exit: SessionExit, context: SessionEndContext = {
   const lock = lockOf(exit);
   if (lock) return `Session ended: locked by your administrator: ${lock.message}`;
   if (context.closedByUser) return 'Session closed.';
+  if (context.localProgram) return localProgramEndText(exit, context.localProgram);
   if (exit.exitCode === 0) return 'Session ended: you logged out of the server (the shell exited).';
   if (exit.exitCode !== null)
     return `Session ended: the shell exited with status ${exit.exitCode} (the last command failed or the shell was told to exit).`;
@@ -52,4 +58,12 @@ export function sessionEndText(exit: SessionExit, context: SessionEndContext = {
     return `Session ended: ${SIGNAL_WORDS[exit.signal] ?? `the shell was stopped by signal ${exit.signal}`}.`;
   if (context.sessionExpired) return 'Session ended: your session expired. Log in again, then reconnect.';
   return 'Session ended: the connection to the server closed.';
+}
+
+/** A local client's end: "psql exited." or with its status / signal. */
+function localProgramEndText(exit: SessionExit, program: string): string {
+  if (exit.exitCode === 0) return `Session ended: ${program} exited.`;
+  if (exit.exitCode !== null) return `Session ended: ${program} exited with status ${exit.exitCode}.`;
+  if (exit.signal) return `Session ended: ${program} was stopped by signal ${exit.signal}.`;
+  return `Session ended: ${program} stopped.`;
 }

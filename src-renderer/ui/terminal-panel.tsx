@@ -91,7 +91,9 @@ function SessionState({ tab, onReconnect }: { tab: TerminalTab; onReconnect: () 
           {state.error ? (
             <ErrorAlert error={state.error} compact />
           ) : (
-            <p className="session-ended-text">{exitSummary(state, { sessionExpired })}</p>
+            <p className="session-ended-text">
+              {exitSummary(state, { sessionExpired, ...(tab.program ? { localProgram: tab.program } : {}) })}
+            </p>
           )}
           <button type="button" className="button button-primary button-small" onClick={onReconnect}>
             Reconnect
