@@ -61,6 +61,8 @@ test('a device lock cuts a trusted terminal on this machine', async ({
   await expect(alert).toContainText(`Locked by your administrator: ${message}`);
   await expect(alert).toContainText(deviceWorld.deviceId);
   await expect(ui.terminals.reconnectButton(title)).toHaveCount(0);
+  // The indicator stops saying "Trusted" at once: the device is locked.
+  await new DeviceTrustPage(page).expectIndicator('locked');
   await screens.capture('device-lock-device-terminal');
 });
 

@@ -1,9 +1,9 @@
 // Device trust in the app: the top bar's indicator ("Device trust: trusted | not enrolled |
-// not trusted") with its popover, and a terminal tab's "why and how to fix" panel after the
+// not trusted | locked") with its popover, and a terminal tab's "why and how to fix" panel after the
 // node refused the session as coming from an unauthorized device.
 import { expect, type Locator, type Page } from '@playwright/test';
 
-export type IndicatorLabel = 'trusted' | 'not enrolled' | 'not trusted';
+export type IndicatorLabel = 'trusted' | 'not enrolled' | 'not trusted' | 'locked';
 
 export class DeviceTrustPage {
   readonly anyIndicator: Locator;

@@ -88,3 +88,17 @@ test('enrolled after this login: log out and in again', () => {
 test('formatWhen keeps text it cannot parse', () => {
   assert.equal(formatWhen('soon'), 'soon');
 });
+
+test('a lock on this device turns the indicator to locked, with the message; a user lock does not', () => {
+  const lock = { message: 'Laptop reported stolen', target: 'Device:0b6c1f9e' };
+  const v = deviceTrustView(session({ deviceTrustState: 'trusted' }), 'en-GB', lock);
+  assert.equal(v.state, 'locked');
+  assert.equal(v.label, 'locked');
+  assert.equal(v.reason, 'Laptop reported stolen');
+  assert.match(v.nextStep ?? '', /administrator/);
+  const userLock = deviceTrustView(session({ deviceTrustState: 'trusted' }), 'en-GB', {
+    message: 'x',
+    target: 'User:alice',
+  });
+  assert.equal(userLock.state, 'trusted');
+});

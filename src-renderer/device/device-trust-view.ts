@@ -3,7 +3,19 @@
 // the session is not device-trusted, why and what to do. Pure, so it is tested without a DOM.
 import type { SessionInfo } from '../../src-main/ipc/contract.ts';
 
-export type IndicatorState = SessionInfo['deviceTrustState'];
+/** The session's trust, or 'locked' while an administrator's lock on this device is in force. */
+export type IndicatorState = SessionInfo['deviceTrustState'] | 'locked';
+
+/** A lock in force on this device, as the cluster reports it (device.status cluster.lock). */
+export interface DeviceLock {
+  message: string;
+  target: string;
+}
+
+/** Only a lock on the device itself changes what the indicator says (a user lock is not the device's). */
+export function isDeviceLock(lock: DeviceLock | undefined): lock is DeviceLock {
+  return lock !== undefined && /^Device:/.test(lock.target);
+}
 
 export interface DeviceTrustView {
   state: IndicatorState;
@@ -23,6 +35,7 @@ const LABELS: Record<IndicatorState, string> = {
   trusted: 'trusted',
   'not-enrolled': 'not enrolled',
   'not-trusted': 'not trusted',
+  locked: 'locked',
 };
 
 export const ENROLL_STEP =
@@ -36,8 +49,8 @@ export function formatWhen(iso: string, locale?: string): string {
   return t.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-export function deviceTrustView(session: SessionInfo, locale?: string): DeviceTrustView {
-  const state = session.deviceTrustState;
+export function deviceTrustView(session: SessionInfo, locale?: string, lock?: DeviceLock): DeviceTrustView {
+  const state: IndicatorState = isDeviceLock(lock) ? 'locked' : session.deviceTrustState;
   const d = session.device;
   const rows: DeviceTrustView['rows'] = [];
   if (d) {
@@ -51,6 +64,18 @@ export function deviceTrustView(session: SessionInfo, locale?: string): DeviceTr
   const requirement =
     state !== 'trusted' && session.deviceTrustRequired ? 'Full access requires a trusted device.' : undefined;
   switch (state) {
+    case 'locked':
+      // The certificates may still carry the device fields, but nothing new starts from this
+      // device while the lock stands: saying "Trusted" here was what people saw after a lock cut them.
+      return {
+        state,
+        label: LABELS[state],
+        summary:
+          'An administrator locked this device: no new sessions or gateways start from it while the lock stands.',
+        rows,
+        reason: lock!.message,
+        nextStep: 'Contact your administrator: only they can lift the lock (or wait until it expires).',
+      };
     case 'trusted':
       return {
         state,

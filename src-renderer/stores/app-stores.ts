@@ -113,9 +113,10 @@ export function createAppStores(
     api.events.on('device.enrollProgress', (payload) => device.getState().handleProgress(payload)),
     // Enrolled here or by `gate` in a terminal, a lock, a re-authentication: the indicator reads
     // the session, the screen its status; both are re-read (the screen only once it was opened).
-    api.events.on('device.changed', () => {
+    // A lock is read from the cluster at once, screen open or not: the indicator says "Locked".
+    api.events.on('device.changed', ({ reason }) => {
       void session.getState().refresh();
-      if (device.getState().status || device.getState().statusError) void loadDevice();
+      if (reason === 'lock' || device.getState().status || device.getState().statusError) void loadDevice();
     }),
     api.events.on('gateways.closed', ({ gatewayId }) => {
       gateways.getState().handleClosed(gatewayId);
@@ -152,6 +153,8 @@ export function createAppStores(
     async login(input) {
       const ok = await session.getState().login(input);
       if (ok) void servers.getState().load(input.proxy);
+      // A lock the indicator showed may have been lifted since: ask the cluster again.
+      if (ok && device.getState().status?.cluster?.lock) void loadDevice();
       return ok;
     },
 

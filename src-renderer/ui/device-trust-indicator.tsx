@@ -4,7 +4,7 @@
 // next step. Escape or a click elsewhere closes it and focus returns to the button.
 import { useEffect, useId, useRef, useState } from 'react';
 import type { SessionInfo } from '../../src-main/ipc/contract.ts';
-import { deviceTrustView, type IndicatorState } from '../device/device-trust-view.ts';
+import { deviceTrustView, type DeviceLock, type IndicatorState } from '../device/device-trust-view.ts';
 import { useStores } from './stores-context.tsx';
 import '../styles/device-trust.css';
 
@@ -34,9 +34,9 @@ function ShieldIcon({ state }: { state: IndicatorState }) {
   );
 }
 
-export function DeviceTrustIndicator({ session }: { session: SessionInfo }) {
+export function DeviceTrustIndicator({ session, lock }: { session: SessionInfo; lock?: DeviceLock }) {
   const { actions } = useStores();
-  const view = deviceTrustView(session);
+  const view = deviceTrustView(session, undefined, lock);
   const [open, setOpen] = useState(false);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const popRef = useRef<HTMLDivElement>(null);

@@ -5,11 +5,13 @@ import { isSessionUsable } from '../stores/session-store.ts';
 import { ClusterMenu } from './cluster-menu.tsx';
 import { DeviceTrustIndicator } from './device-trust-indicator.tsx';
 import { GatehouseMark, KeyboardIcon } from './icons.tsx';
-import { useStores, useUi } from './stores-context.tsx';
+import { useDevice, useStores, useUi } from './stores-context.tsx';
 
 export function TopBar({ cluster }: { cluster: ClusterSummary }) {
   const { ui } = useStores();
   const view = useUi((s) => s.view);
+  // What the cluster last said about a lock on this device (device.status), for this cluster only.
+  const lock = useDevice((s) => (s.status?.cluster?.proxy === cluster.proxy ? s.status.cluster.lock : undefined));
   const signedIn = isSessionUsable(cluster.session) || cluster.session?.expired === true;
   return (
     <header className="top-bar">
@@ -40,7 +42,7 @@ export function TopBar({ cluster }: { cluster: ClusterSummary }) {
       >
         <KeyboardIcon />
       </button>
-      {cluster.session && <DeviceTrustIndicator session={cluster.session} />}
+      {cluster.session && <DeviceTrustIndicator session={cluster.session} {...(lock ? { lock } : {})} />}
       {cluster.session && (
         <span className="user-name" title={`Roles: ${cluster.session.roles.join(', ') || 'none'}`}>
           <span className="visually-hidden">Logged in as </span>
