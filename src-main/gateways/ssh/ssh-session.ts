@@ -186,9 +186,12 @@ export class SshConnection {
       };
       client.once('ready', onReady);
       client.once('error', onError);
+      // readReply left the socket paused with the node's first SSH bytes (often its whole ident
+      // line, when it arrived with the proxy's reply) unread in the socket's buffer. ssh2 attaches
+      // its 'data' listener only after its crypto init resolves and then resumes the socket itself:
+      // resuming it here made it flow with no listener yet, and those bytes were dropped (seen as
+      // "Invalid header: expected newline" when the next bytes were the binary KEXINIT).
       client.connect(config);
-      // readReply paused the socket to leave the SSH bytes unread; ssh2 is listening now.
-      socket.resume();
     });
     const conn = new SshConnection(client, opts.node, opts.login, opts.sendEnv);
     client.on('error', (err) => log.warn('ssh connection error', { node: opts.node, error: err.message }));
