@@ -53,6 +53,8 @@ export interface ComposeOptions {
   env?: Record<string, string | undefined>;
   /** Watch the device store for enrollments made outside the app (default true). */
   watchEnrollments?: boolean;
+  /** The TPM addon's file (the packaged app's resources dir); default: the repository's native/build. */
+  tpmAddonPath?: string;
 }
 
 export interface AppServices {
@@ -81,6 +83,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
     home: opts.home,
     ...(opts.deviceHome ? { deviceHome: opts.deviceHome } : {}),
     ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.tpmAddonPath ? { tpmAddonPath: opts.tpmAddonPath } : {}),
     clock,
     logger: log,
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),

@@ -26,10 +26,16 @@ export interface DeviceAgent {
 
 /**
  * The real TPM (loaded on first use: the addon is not needed until a device ceremony runs), its
- * AK blob in the device store (device-home.ts).
+ * AK blob in the device store (device-home.ts). `tpmAddonPath`: where the addon is when it is not
+ * in the repository's native/build (the packaged app's resources dir).
  */
-export function defaultDeviceAgent(opts: { deviceHome: string; env: Record<string, string | undefined> }): DeviceAgent {
+export function defaultDeviceAgent(opts: {
+  deviceHome: string;
+  env: Record<string, string | undefined>;
+  tpmAddonPath?: string;
+}): DeviceAgent {
   const env = opts.env as NodeJS.ProcessEnv;
+  const addonPath = opts.tpmAddonPath ? { addonPath: opts.tpmAddonPath } : {};
   return {
     async openTpm(onNotice) {
       const { TpmClient, tctiFrom } = await import('../device/tpm/tpm-client.ts');
@@ -37,6 +43,7 @@ export function defaultDeviceAgent(opts: { deviceHome: string; env: Record<strin
         cacheDir: opts.deviceHome,
         tcti: tctiFrom({ env }),
         env,
+        ...addonPath,
         ...(onNotice ? { onNotice } : {}),
       });
     },
@@ -47,7 +54,7 @@ export function defaultDeviceAgent(opts: { deviceHome: string; env: Record<strin
       const tcti = tctiFrom({ env });
       return probeTpm({
         tcti,
-        open: () => TpmClient.open({ cacheDir: opts.deviceHome, tcti, env }),
+        open: () => TpmClient.open({ cacheDir: opts.deviceHome, tcti, env, ...addonPath }),
         storedAkPublic: () => readAkBlob(opts.deviceHome)?.public ?? null,
       });
     },

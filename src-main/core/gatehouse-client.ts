@@ -42,6 +42,8 @@ export interface GatehouseClientOptions {
   deviceAgent?: DeviceAgent;
   /** The device store (AK blob, enrollments.json, journal); default resolveDeviceHome(env). */
   deviceHome?: string;
+  /** The TPM addon's file for the default device agent; default: the repository's native/build. */
+  tpmAddonPath?: string;
 }
 
 /** A login profile's way to the proxy (see GatehouseClient.proxyAccess). */
@@ -116,7 +118,13 @@ export class GatehouseClient {
       }
     }
     this.journal = new DeviceTrustJournal(this.deviceHome, this.clock);
-    const agent = opts.deviceAgent ?? defaultDeviceAgent({ deviceHome: this.deviceHome, env });
+    const agent =
+      opts.deviceAgent ??
+      defaultDeviceAgent({
+        deviceHome: this.deviceHome,
+        env,
+        ...(opts.tpmAddonPath ? { tpmAddonPath: opts.tpmAddonPath } : {}),
+      });
     this.device = new DeviceTrust({
       deviceHome: this.deviceHome,
       agent,

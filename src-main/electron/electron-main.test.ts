@@ -4,11 +4,10 @@
 // Chromium enforcing those settings; that needs the Electron binary (see e2e/).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { requestChannels } from '../ipc/contract.ts';
 import { INVOKE_CHANNEL, TERMINAL_ATTACH_CHANNEL, TERMINAL_PORT_CHANNEL } from './bridge-protocol.ts';
@@ -18,7 +17,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-electron-main-'));
 const outdir = join(dir, 'dist', 'electron');
 const home = join(dir, 'home');
-const appIndexUrl = pathToFileURL(join(dir, 'dist', 'renderer', 'index.html')).href;
+const appIndexUrl = 'app://gatehouse/index.html';
 const fake = createFakeElectron();
 type ModuleWithLoad = typeof Module & { _load: (request: string, ...rest: unknown[]) => unknown };
 const realLoad = (Module as ModuleWithLoad)._load;
@@ -29,6 +28,10 @@ before(async () => {
     encoding: 'utf8',
   });
   assert.equal(build.status, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
+  // The renderer the app:// protocol serves (Vite's output in a real build).
+  mkdirSync(join(dir, 'dist', 'renderer'), { recursive: true });
+  writeFileSync(join(dir, 'dist', 'renderer', 'index.html'), '<!doctype html><title>Gatehouse</title>');
+  writeFileSync(join(dir, 'dist', 'secret.txt'), 'not for the page');
   // The bundle sits in a temp dir: the packages it leaves external (node-pty, ssh2, ...) resolve
   // from the repository's node_modules, as they do from the packaged app's.
   const repoRequire = createRequire(join(ROOT, 'package.json'));
@@ -75,7 +78,7 @@ test('one locked instance, sandbox for every renderer, profile under GATEHOUSE_H
   assert.ok(fake.rec.menu, 'an application menu is set');
 });
 
-test('one window loading dist/renderer/index.html with the secure web preferences', () => {
+test('one window loading app://gatehouse/index.html with the secure web preferences', () => {
   assert.equal(fake.rec.windows.length, 1);
   const [win] = fake.rec.windows;
   assert.deepEqual(win!.loaded, [appIndexUrl]);
@@ -111,6 +114,8 @@ test('IPC from anything but the app top-level document is refused', async (t) =>
   for (const frame of [
     fakeFrame('https://evil.example/'),
     fakeFrame('file:///etc/passwd'),
+    fakeFrame(`file://${join(dir, 'dist', 'renderer', 'index.html')}`),
+    fakeFrame('app://gatehouse/other.html'),
     fakeFrame(appIndexUrl, fakeFrame(appIndexUrl)),
     null,
   ]) {
@@ -157,7 +162,7 @@ test('navigation away is blocked; allowlisted links open in the OS browser; wind
   assert.equal(prevented, true);
 });
 
-test('every permission is denied and app pages get the CSP header', () => {
+test('every permission is denied; file:// documents get a policy under which nothing runs', () => {
   let granted: boolean | undefined;
   (fake.rec.permissionRequest as (wc: unknown, p: string, cb: (g: boolean) => void) => void)({}, 'media', (g) => {
     granted = g;
@@ -168,8 +173,29 @@ test('every permission is denied and app pages get the CSP header', () => {
   assert.deepEqual(filter, { urls: ['file://*/*'] });
   let headers: Record<string, string[]> | undefined;
   (listener as (d: unknown, cb: (r: { responseHeaders?: Record<string, string[]> }) => void) => void)(
-    { url: appIndexUrl, resourceType: 'mainFrame', responseHeaders: {} },
+    { url: 'file:///etc/passwd', resourceType: 'mainFrame', responseHeaders: {} },
     (r) => (headers = r.responseHeaders),
   );
-  assert.match(headers!['Content-Security-Policy']![0]!, /^default-src 'none'; script-src 'self'/);
+  assert.deepEqual(headers!['Content-Security-Policy'], ["default-src 'none'; sandbox"]);
+});
+
+test('app:// is privileged before ready and serves dist/renderer with the CSP, nothing outside it', async () => {
+  assert.equal(fake.rec.schemesRegisteredBeforeReady, true);
+  assert.deepEqual(fake.rec.privilegedSchemes, [
+    { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  ]);
+  const handler = fake.rec.protocolHandlers.get('app')!;
+  const page = await handler(new Request(appIndexUrl));
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.match(page.headers.get('content-security-policy')!, /^default-src 'none'; script-src 'self'/);
+  assert.match(await page.text(), /<title>Gatehouse<\/title>/);
+  for (const url of [
+    'app://gatehouse/%2e%2e/secret.txt',
+    'app://gatehouse/..%2fsecret.txt',
+    'app://other/index.html',
+  ]) {
+    const refused = await handler(new Request(url));
+    assert.equal(refused.status, 404, url);
+  }
 });

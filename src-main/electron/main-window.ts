@@ -1,10 +1,10 @@
 // The one main window and the guards every web contents gets: no new windows, no navigation away
-// from the app, no <webview>, no permissions, and the app's CSP on its file:// pages.
+// from the app, no <webview>, no permissions. The app's pages come from app:// (app-protocol.ts),
+// whose handler sends the CSP; any file:// document gets a policy under which nothing runs.
 import { BrowserWindow, shell, type Session, type WebContents } from 'electron';
 import { requestChannels } from '../ipc/contract.ts';
 import { channelsArgument } from './bridge-protocol.ts';
 import {
-  APP_CSP,
   decideNavigation,
   decideWindowOpen,
   isAppUrl,
@@ -19,23 +19,20 @@ export interface WindowOptions {
   allowedExternalHosts: readonly string[];
 }
 
+const LOCAL_FILE_CSP = "default-src 'none'; sandbox";
+
 function openExternally(decision: NavigationDecision): void {
   if (decision.action !== 'open-external') return;
   shell.openExternal(decision.url).catch((err: unknown) => console.error('gatehouse: could not open link', err));
 }
 
-/** Session-wide: CSP header on the app's pages, every permission request and check denied. */
-export function hardenSession(ses: Session, appIndexUrl: string): void {
+/** Session-wide: no file:// document runs anything, every permission request and check denied. */
+export function hardenSession(ses: Session): void {
+  // The app never loads file:// (it is served from app://); should anything navigate a frame to a
+  // local file, that document gets the strictest policy.
   ses.webRequest.onHeadersReceived({ urls: ['file://*/*'] }, (details, callback) => {
-    // Documents only: the CSP of the page governs its subresources.
-    if (
-      (details.resourceType === 'mainFrame' || details.resourceType === 'subFrame') &&
-      isAppUrl(details.url, appIndexUrl)
-    ) {
-      callback({ responseHeaders: withAppCsp(details.responseHeaders, APP_CSP) });
-    } else if (details.resourceType === 'mainFrame' || details.resourceType === 'subFrame') {
-      // Any other local document gets the strictest policy: nothing runs there.
-      callback({ responseHeaders: withAppCsp(details.responseHeaders, "default-src 'none'; sandbox") });
+    if (details.resourceType === 'mainFrame' || details.resourceType === 'subFrame') {
+      callback({ responseHeaders: withAppCsp(details.responseHeaders, LOCAL_FILE_CSP) });
     } else {
       callback({});
     }

@@ -1,11 +1,12 @@
 // Electron main process: app lifecycle, one window, the menu, and the IPC bridge to the same
 // main services the browser host uses. Bundled to dist/electron/main.cjs (scripts/build-electron.mjs);
-// the renderer is loaded from dist/renderer/index.html next to it.
+// the renderer (dist/renderer next to it) is served on app://gatehouse/ (app-protocol.ts).
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, Menu, dialog, session, shell } from 'electron';
+import { app, BrowserWindow, Menu, dialog, protocol, session, shell } from 'electron';
 import { defaultAppHome } from '../app/home.ts';
 import { buildMenuTemplate, type MenuShortcut } from './app-menu.ts';
+import { electronAppPaths } from './app-paths.ts';
+import { APP_INDEX_URL, handleAppProtocol, registerAppScheme } from './app-protocol.ts';
 import { registerIpcBridge } from './ipc-main-bridge.ts';
 import { createMainWindow, guardWebContents, hardenSession } from './main-window.ts';
 import { createAppDispatcher } from './services.ts';
@@ -15,10 +16,17 @@ const APP_NAME = 'Gatehouse';
 const DOCS_URL = 'https://gatehouse.dev/docs/desktop';
 const isMac = process.platform === 'darwin';
 
-// dist/electron/main.cjs → dist/renderer/index.html and dist/electron/preload.cjs (inside the asar
-// when packaged; __dirname is the bundle's folder in the CommonJS output).
-const appIndexUrl = pathToFileURL(join(__dirname, '..', 'renderer', 'index.html')).href;
-const preloadPath = join(__dirname, 'preload.cjs');
+// __dirname is the bundle's folder (dist/electron, inside the asar when packaged) in the CommonJS
+// output; the TPM addon lies outside the asar when packaged (app-paths.ts).
+const paths = electronAppPaths({
+  isPackaged: app.isPackaged,
+  resourcesPath: process.resourcesPath,
+  bundleDir: __dirname,
+});
+const appIndexUrl = APP_INDEX_URL;
+const preloadPath = paths.preloadPath;
+// Electron's rule: privileges are granted before 'ready', or the scheme is not standard/secure.
+registerAppScheme(protocol);
 
 app.setName(APP_NAME);
 // GATEHOUSE_HOME (tests, several profiles side by side) also isolates Chromium's profile, which
@@ -69,7 +77,8 @@ function openAbout(): void {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  hardenSession(session.defaultSession, appIndexUrl);
+  handleAppProtocol(protocol, { rendererDir: paths.rendererDir });
+  hardenSession(session.defaultSession);
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
       buildMenuTemplate({ appName: APP_NAME, isMac, devTools, openDocs, openAbout, pressKeys: pressInPage }),
@@ -79,6 +88,7 @@ async function start(): Promise<void> {
   const { dispatcher, close } = createAppDispatcher({
     home,
     version: app.getVersion(),
+    tpmAddonPath: paths.tpmAddonPath,
     openExternal: async (url) => {
       // The contract's shell.openExternal: the same allowlist as links, never arbitrary URLs.
       if (!isAllowedExternalUrl(url)) throw new Error(`links to ${new URL(url).host} are not opened`);

@@ -12,22 +12,29 @@ import {
   withAppCsp,
 } from './security-policy.ts';
 
-const APP = 'file:///opt/Gatehouse/resources/app.asar/dist/renderer/index.html';
+const APP = 'app://gatehouse/index.html';
 
-test('the app URL is exactly dist/renderer/index.html over file://, hash and query ignored', () => {
+test('the app URL is exactly app://gatehouse/index.html, hash and query ignored', () => {
   assert.equal(isAppUrl(APP, APP), true);
   assert.equal(isAppUrl(`${APP}#/servers`, APP), true);
   assert.equal(isAppUrl(`${APP}?x=1`, APP), true);
-  assert.equal(isAppUrl('file:///opt/Gatehouse/resources/app.asar/dist/renderer/other.html', APP), false);
+  assert.equal(isAppUrl('app://gatehouse/other.html', APP), false, 'another page of the app origin');
+  assert.equal(isAppUrl('app://gatehouse/assets/index.js', APP), false);
+  assert.equal(isAppUrl('app://evil/index.html', APP), false);
+  // Path tricks normalise before comparison: ../ that lands on the same page is the same page.
+  assert.equal(isAppUrl('app://gatehouse/x/../index.html', APP), true);
+  assert.equal(isAppUrl('app://gatehouse/x/index.html', APP), false);
+  assert.equal(isAppUrl('file:///index.html', APP), false);
   assert.equal(isAppUrl('file:///etc/passwd', APP), false);
-  // Path tricks normalise before comparison: ../ that lands on the same file is the same file,
-  // one that lands elsewhere is not.
-  assert.equal(isAppUrl('file:///opt/Gatehouse/resources/app.asar/dist/x/../renderer/index.html', APP), true);
-  assert.equal(isAppUrl('file:///opt/Gatehouse/resources/app.asar/dist/renderer/../index.html', APP), false);
-  assert.equal(isAppUrl('file://evil-host/opt/Gatehouse/resources/app.asar/dist/renderer/index.html', APP), false);
-  assert.equal(isAppUrl('http://127.0.0.1:3000/dist/renderer/index.html', APP), false);
+  assert.equal(isAppUrl('http://127.0.0.1:3000/index.html', APP), false);
   assert.equal(isAppUrl('not a url', APP), false);
-  assert.equal(isAppUrl(APP, 'https://example.com/index.html'), false, 'an app URL that is not file:// trusts nothing');
+  assert.equal(isAppUrl(APP, 'https://example.com/index.html'), false, 'an app URL that is not app:// trusts nothing');
+});
+
+test('a file:// index trusts nothing: the app is served from app:// only', () => {
+  const file = 'file:///opt/Gatehouse/resources/app.asar/dist/renderer/index.html';
+  assert.equal(isAppUrl(file, file), false);
+  assert.equal(isAppUrl(APP, file), false);
 });
 
 test('IPC senders: only the app document in the top-level frame', () => {
@@ -80,6 +87,7 @@ test('navigation: the app may reload itself; allowed links open outside; everyth
   for (const target of [
     'https://evil.example/',
     'file:///home/u/.ssh/id_ed25519',
+    'app://gatehouse/assets/evil.html',
     'data:text/html,<h1>x',
     'about:blank',
   ]) {

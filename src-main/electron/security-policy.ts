@@ -3,26 +3,14 @@
 // which external links open in the OS browser, and the CSP every app page gets.
 // The renderer is untrusted (it renders cluster-supplied names and terminal output), so every
 // decision here defaults to "deny" and only lets through what the app itself needs.
+import { rendererContentSecurityPolicy } from '../app/renderer-files.ts';
 
 /**
- * CSP for the app's file:// pages. `'unsafe-inline'` for styles only: React and xterm.js set
- * style attributes; scripts come from the bundled files alone. The Electron renderer reaches
- * nothing over the network (everything goes through the preload), hence `connect-src 'none'`.
+ * The CSP of the app's pages, sent by the app:// protocol handler (app-protocol.ts): the one
+ * definition both hosts share (app/renderer-files.ts), with nothing reachable over the network
+ * (`connect-src 'none'`): the Electron renderer talks to main through the preload only.
  */
-export const APP_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'none'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "frame-src 'none'",
-  "worker-src 'none'",
-].join('; ');
+export const APP_CSP = rendererContentSecurityPolicy();
 
 /** Hosts whose http(s) links the app may hand to the OS browser (docs, source). */
 export const DEFAULT_EXTERNAL_HOSTS: readonly string[] = ['gatehouse.dev', 'docs.gatehouse.dev', 'github.com'];
@@ -36,15 +24,16 @@ function parse(url: string): URL | undefined {
 }
 
 /**
- * True when `url` is the app's own page: file:// with exactly the path of dist/renderer/index.html.
- * Query and fragment are ignored (the renderer may route with the hash); nothing else under file://
- * counts, so a renderer tricked into loading another local file gets no IPC.
+ * True when `url` is the app's own page: the scheme, host and path of the app's index URL
+ * (app://gatehouse/index.html, see app-protocol.ts). Query and fragment are ignored (the renderer
+ * may route with the hash); no other page of the app's origin counts and nothing under file://
+ * does, so a renderer tricked into loading another page or a local file gets no IPC.
  */
 export function isAppUrl(url: string, appIndexUrl: string): boolean {
   const u = parse(url);
   const app = parse(appIndexUrl);
-  if (!u || !app || app.protocol !== 'file:') return false;
-  return u.protocol === 'file:' && u.host === app.host && u.pathname === app.pathname;
+  if (!u || !app || app.protocol !== 'app:') return false;
+  return u.protocol === app.protocol && u.host === app.host && u.pathname === app.pathname;
 }
 
 /** What main knows about the frame that sent an IPC message (Electron's WebFrameMain, reduced). */

@@ -12,6 +12,8 @@ export interface AppDispatcherOptions {
   openExternal(url: string): Promise<void>;
   /** Opens an app gateway's http://localhost:PORT/ in the user's browser (Launch). */
   openLocalUrl(url: string): Promise<void>;
+  /** The TPM addon's file: the packaged app's resources dir, or the repository's build (app-paths.ts). */
+  tpmAddonPath: string;
 }
 
 export function createAppDispatcher(opts: AppDispatcherOptions): {
@@ -25,6 +27,7 @@ export function createAppDispatcher(opts: AppDispatcherOptions): {
     version: opts.version,
     openExternal: opts.openExternal,
     openLocalUrl: opts.openLocalUrl,
+    tpmAddonPath: opts.tpmAddonPath,
     // The shared logger (pino, secrets redacted) writing synchronously to stderr: no transport, so
     // no worker thread in the Electron main process.
     logger: consoleLogger(process.env.GATEHOUSE_DEBUG ? 'debug' : 'info'),

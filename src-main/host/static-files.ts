@@ -1,49 +1,17 @@
-// Serving the built renderer (dist/renderer) to the browser: only regular files inside the
-// directory, no dot-files, no ".." anywhere in the path (before or after decoding), symlinks
-// resolved and checked to stay inside. Paths that are not files and have no extension get
-// index.html (the app is a single page); a missing file with an extension is a plain 404, so a
-// broken asset link is not answered with HTML. Every response carries the strict CSP.
-import { createReadStream, realpathSync, statSync } from 'node:fs';
+// Serving the built renderer (dist/renderer) to the browser over HTTP. Which path names which file,
+// content types and the CSP are app/renderer-files.ts's, shared with the Electron app:// protocol.
+// Every response carries the strict CSP.
+import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, sep } from 'node:path';
+import { join } from 'node:path';
+import { contentTypeOf, rendererContentSecurityPolicy, resolveStaticPath } from '../app/renderer-files.ts';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-};
+// Moved to app/renderer-files.ts (shared with the Electron app:// protocol); kept importable here.
+export { contentTypeOf, resolveStaticPath, type StaticTarget } from '../app/renderer-files.ts';
 
-export function contentTypeOf(path: string): string {
-  return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
-}
-
-/** The spec's CSP: the page may talk to its own origin and this host's WebSocket only. */
+/** The renderer's one CSP (app/renderer-files.ts); this page also talks to its host's WebSocket. */
 export function contentSecurityPolicy(port: number): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    `connect-src 'self' ws://127.0.0.1:${port}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return rendererContentSecurityPolicy({ connectSrc: ["'self'", `ws://127.0.0.1:${port}`] });
 }
 
 export function securityHeaders(port: number): Record<string, string> {
@@ -54,40 +22,6 @@ export function securityHeaders(port: number): Record<string, string> {
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Resource-Policy': 'same-origin',
   };
-}
-
-export type StaticTarget =
-  { kind: 'file'; path: string } | { kind: 'index' } | { kind: 'not-found' } | { kind: 'bad-request' };
-
-/** Maps a request path to what to send. `root` must be a real (symlink-free) absolute path. */
-export function resolveStaticPath(root: string, rawUrl: string): StaticTarget {
-  const rawPath = rawUrl.split(/[?#]/, 1)[0] ?? '/';
-  if (!rawPath.startsWith('/')) return { kind: 'bad-request' };
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(rawPath);
-  } catch {
-    return { kind: 'bad-request' };
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return { kind: 'bad-request' };
-  const segments = decoded.split('/').filter((s) => s !== '');
-  // "..", "." and dot-files never name something to serve; refusing them is simpler than normalizing.
-  if (segments.some((s) => s.startsWith('.'))) return { kind: 'not-found' };
-  if (segments.length === 0) return { kind: 'index' };
-  const candidate = join(root, ...segments);
-  let real: string;
-  try {
-    real = realpathSync(candidate);
-  } catch {
-    return extname(segments[segments.length - 1]!) ? { kind: 'not-found' } : { kind: 'index' };
-  }
-  if (!real.startsWith(root + sep)) return { kind: 'not-found' };
-  try {
-    if (statSync(real).isFile()) return { kind: 'file', path: real };
-  } catch {
-    return { kind: 'not-found' };
-  }
-  return { kind: 'index' };
 }
 
 export function serveStatic(req: IncomingMessage, res: ServerResponse, root: string, port: number): void {

@@ -13,8 +13,10 @@ export interface TpmClientOptions {
   /** TCTI config; default: $GATEHOUSE_TPM_TCTI, else device:/dev/tpmrm0. */
   tcti?: string;
   env?: NodeJS.ProcessEnv;
-  /** Defaults to loadTpmAddon(). */
+  /** Defaults to loadTpmAddon() from addonPath. */
   addon?: TpmAddon;
+  /** Where the built addon is (a packaged app's resources dir); default: the repository's build. */
+  addonPath?: string;
   /** Told when something the user may notice happened, e.g. the AK was recreated. */
   onNotice?: (message: string) => void;
 }
@@ -45,7 +47,7 @@ export class TpmClient {
   }
 
   static async open(opts: TpmClientOptions): Promise<TpmClient> {
-    const addon = opts.addon ?? loadTpmAddon();
+    const addon = opts.addon ?? loadTpmAddon(opts.addonPath ? { path: opts.addonPath } : {});
     const tcti = tctiFrom(opts);
     const tpm = await tpmCall(async () => {
       const t = new addon.Tpm(tcti);

@@ -72,7 +72,12 @@ export function createFakeElectron() {
     headersListener: undefined as undefined | { filter: unknown; listener: Handler },
     permissionRequest: undefined as undefined | Handler,
     permissionCheck: undefined as undefined | Handler,
+    privilegedSchemes: [] as unknown[],
+    /** Set before whenReady resolved? Electron requires registerSchemesAsPrivileged before 'ready'. */
+    schemesRegisteredBeforeReady: false,
+    protocolHandlers: new Map<string, (request: Request) => Promise<Response>>(),
   };
+  let ready = false;
 
   const app = Object.assign(new EventEmitter(), {
     isPackaged: false,
@@ -83,7 +88,7 @@ export function createFakeElectron() {
     setPath: (name: string, p: string) => void rec.paths.set(name, p),
     enableSandbox: () => void (rec.sandboxEnabled = true),
     requestSingleInstanceLock: () => (rec.singleInstanceLock++, true),
-    whenReady: () => Promise.resolve(),
+    whenReady: () => ((ready = true), Promise.resolve()),
     isReady: () => true,
     quit: () => void rec.quit++,
     exit: (code: number) => void (rec.exitCode = code),
@@ -135,6 +140,14 @@ export function createFakeElectron() {
     dialog: {
       showErrorBox: (title: string, body: string) => void rec.errorBoxes.push([title, body]),
       showMessageBox: () => Promise.resolve({ response: 0 }),
+    },
+    protocol: {
+      registerSchemesAsPrivileged: (schemes: unknown[]) => {
+        rec.privilegedSchemes.push(...schemes);
+        rec.schemesRegisteredBeforeReady = !ready;
+      },
+      handle: (scheme: string, handler: (request: Request) => Promise<Response>) =>
+        void rec.protocolHandlers.set(scheme, handler),
     },
     shell: { openExternal: (url: string) => (rec.openedExternal.push(url), Promise.resolve()) },
     session: {
