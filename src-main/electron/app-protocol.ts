@@ -104,7 +104,8 @@ export function createAppProtocolHandler(opts: AppProtocolOptions): (request: Re
       return new Response(ERROR_TEXT[404], { status: 404, headers: plain });
     }
     const headers = { ...appResponseHeaders(contentTypeOf(target.path)), 'Content-Length': String(body.byteLength) };
-    return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
+    // A file's bytes are never backed by a SharedArrayBuffer, which is all the cast rules out.
+    return new Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), { status: 200, headers });
   };
 }
 
