@@ -237,10 +237,12 @@ describe('browser host', () => {
     assert.equal(index.status, 200);
     assert.match(index.body, /<title>Gatehouse<\/title>/);
     assert.equal(index.headers['content-type'], 'text/html; charset=utf-8');
+    // The Electron app's CSP (one definition, app/renderer-files.ts) with this host's WebSocket.
     assert.equal(
       index.headers['content-security-policy'],
-      `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; ` +
-        `connect-src 'self' ws://127.0.0.1:${host.port}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
+      `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; ` +
+        `font-src 'self' data:; connect-src 'self' ws://127.0.0.1:${host.port}; object-src 'none'; ` +
+        `base-uri 'none'; form-action 'none'; frame-ancestors 'none'; frame-src 'none'; worker-src 'none'`,
     );
     assert.equal(index.headers['x-content-type-options'], 'nosniff');
     assert.equal(index.headers['referrer-policy'], 'no-referrer');
