@@ -15,9 +15,15 @@ import { extname, join, sep } from 'node:path';
  * one difference between hosts: the Electron renderer reaches nothing over the network
  * (everything goes through the preload), the browser host's page talks to its own WebSocket.
  */
-export function rendererContentSecurityPolicy(opts: { connectSrc?: readonly string[] } = {}): string {
+export function rendererContentSecurityPolicy(
+  opts: {
+    connectSrc?: readonly string[];
+    /** For index.html's <meta> backstop, which cannot carry frame-ancestors (browsers ignore it there). */
+    meta?: boolean;
+  } = {},
+): string {
   const connect = opts.connectSrc && opts.connectSrc.length > 0 ? opts.connectSrc.join(' ') : "'none'";
-  return [
+  const directives = [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
@@ -30,8 +36,19 @@ export function rendererContentSecurityPolicy(opts: { connectSrc?: readonly stri
     "frame-ancestors 'none'",
     "frame-src 'none'",
     "worker-src 'none'",
-  ].join('; ');
+  ];
+  return (opts.meta ? directives.filter((d) => !d.startsWith('frame-ancestors')) : directives).join('; ');
 }
+
+/**
+ * The <meta> backstop in index.html (vite.config.ts fills it in): the same policy, with any
+ * 127.0.0.1 WebSocket, since the browser host's port is known only at run time. The header each
+ * host sends is the exact one; a document under both policies gets the stricter of each.
+ */
+export const RENDERER_META_CSP = rendererContentSecurityPolicy({
+  connectSrc: ["'self'", 'ws://127.0.0.1:*'],
+  meta: true,
+});
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
