@@ -17,4 +17,15 @@ export declare function electronRebuildOptions(opts: { root: string; version: st
   mode: 'sequential';
   buildFromSource: boolean;
 };
-export declare function rebuildForElectron(opts: { root: string; version?: string; arch?: string }): Promise<void>;
+export interface GypSpawnOptions {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  stdio: 'inherit';
+}
+export declare function rebuildForElectron(opts: {
+  root: string;
+  version?: string;
+  arch?: string;
+  rebuild?: (options: ReturnType<typeof electronRebuildOptions>) => Promise<void>;
+  spawn?: (command: string, args: string[], options: GypSpawnOptions) => { status: number | null };
+}): Promise<void>;

@@ -77,22 +77,29 @@ export function electronRebuildOptions({ root, version, arch }) {
  * Rebuilds, in place, what main loads for Electron `version`. Run on a machine with network
  * access (the headers are downloaded once into ~/.electron-gyp). The tree's copies then suit
  * Electron, not Node: `npm rebuild && node scripts/build-native.mjs` brings the Node builds back.
+ * `rebuild` (@electron/rebuild's) and `spawn` (spawnSync) are parameters for the unit test.
  */
-export async function rebuildForElectron({ root, version = installedElectronVersion(root), arch = process.arch }) {
+export async function rebuildForElectron({
+  root,
+  version = installedElectronVersion(root),
+  arch = process.arch,
+  rebuild = undefined,
+  spawn = spawnSync,
+}) {
+  const electronRebuild = rebuild ?? (await import('@electron/rebuild')).rebuild;
   const savedEnv = { ...process.env };
   // @electron/rebuild forks node-gyp with process.env: drop npm's nodedir for the duration.
   for (const name of Object.keys(process.env)) {
     if (name.toLowerCase() === 'npm_config_nodedir') delete process.env[name];
   }
   try {
-    const { rebuild } = await import('@electron/rebuild');
-    await rebuild(electronRebuildOptions({ root, version, arch }));
+    await electronRebuild(electronRebuildOptions({ root, version, arch }));
   } finally {
     Object.assign(process.env, savedEnv);
   }
   const nodeGyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   for (const dir of GYP_DIRS) {
-    const r = spawnSync(process.execPath, [nodeGyp, ...electronGypArgs(version, arch)], {
+    const r = spawn(process.execPath, [nodeGyp, ...electronGypArgs(version, arch)], {
       cwd: join(root, dir),
       env: electronGypEnv(process.env),
       stdio: 'inherit',
