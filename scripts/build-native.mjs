@@ -48,7 +48,12 @@ if (!gyp) {
   warn('node-gyp (shipped with npm) was not found; the TPM addon is not built');
   process.exit(0);
 }
-const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
+// The headers of the Node that runs this (and will load the addon): npm_config_nodedir (set by
+// scripts/node-lts.sh), else the include/ next to this node binary (official builds ship it).
+const besideNode = join(dirname(process.execPath), '..');
+const nodedir =
+  process.env.npm_config_nodedir ||
+  (existsSync(join(besideNode, 'include/node/node_version.h')) ? besideNode : undefined);
 const args = [gyp, 'rebuild', '--directory', nativeDir, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 if (r.status !== 0) {
