@@ -4,8 +4,8 @@
 // TPM code reports a coded "addon not built" error when it is used. A compile failure with the
 // headers present also exits 0 (with the compiler output), so `npm ci` never fails because of it.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const nativeDir = join(root, 'native');
@@ -40,6 +40,11 @@ function nodeGyp() {
   if (process.env.npm_execpath)
     candidates.push(join(dirname(process.env.npm_execpath), '../node_modules/node-gyp/bin/node-gyp.js'));
   candidates.push(join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'));
+  // The npm on PATH (the registry's Node, from scripts/node-lts.sh, ships no npm of its own).
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const npm = join(dir, 'npm');
+    if (existsSync(npm)) candidates.push(join(dirname(realpathSync(npm)), '../node_modules/node-gyp/bin/node-gyp.js'));
+  }
   return candidates.find((c) => existsSync(c));
 }
 
