@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const steps = [
+  // First: native modules must be built for the Node that will load them.
+  ['node', ['scripts/require-node.mjs']],
   ['npx', ['--no-install', 'buf', 'generate', 'proto', '--template', 'proto/buf.gen.yaml', '-o', 'proto']],
   // Exits 0 with a warning when libtss2-dev is missing: the TPM code then reports a coded error.
   ['node', ['scripts/build-native.mjs']],
