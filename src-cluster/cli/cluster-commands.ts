@@ -6,7 +6,6 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { onAction } from '../../src-shared/cli/program.ts';
 import { ekpubRiskWarning } from '../devicetrust/attestation-policy.ts';
 import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
-import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import {
   addAdminTargetOptions,
   adminClient,
@@ -17,6 +16,8 @@ import {
 import { printServers } from './server-commands.ts';
 import { printTable } from './cli-util.ts';
 import { registerAuthSignCommand } from './db-cert-commands.ts';
+
+const loadClusterService = async () => (await import('../../proto/gen/gatehouse/v1/cluster_pb.ts')).ClusterService;
 
 /** `auth export --type` → the CA type in GetClusterStatus. */
 const EXPORT_TYPES: Record<string, string> = {
@@ -81,7 +82,7 @@ export function registerClusterCommands(program: Command): void {
     .command('ls')
     .summary('list joined services with version, address and last heartbeat; STALE ones stopped heartbeating');
   addAdminTargetOptions(nodesLs);
-  onAction(nodesLs, (cmd) => printServers(adminServiceClient(adminTargetOf(cmd), ClusterService)));
+  onAction(nodesLs, (cmd) => printServers(adminServiceClient(adminTargetOf(cmd), loadClusterService)));
 
   const auth = program.command('auth').summary("the cluster's certificate authorities");
   const exportCmd = auth
