@@ -12,7 +12,7 @@
 //   (native addons, ssh2's vendored copy, pino's worker files all load relative to themselves).
 // - Every output file lands directly in the out dir: `new URL('<relative>', import.meta.url)` in
 //   the sources is rewritten to the same target relative to that dir (see importMetaUrlPlugin).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
@@ -83,10 +83,16 @@ export async function buildCli(outdir = DEFAULT_OUT_DIR) {
 
 const invokedDirectly = process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
 if (invokedDirectly) {
-  // --outdir DIR: tests build into a scratch dir instead of dist/cli.
-  const outArg = process.argv.indexOf('--outdir');
-  const outdir = outArg > 0 && process.argv[outArg + 1] ? resolve(process.argv[outArg + 1]) : DEFAULT_OUT_DIR;
-  await buildCli(outdir);
+  // --outdir DIR: tests build into a scratch dir instead of dist/cli; --metafile FILE: esbuild's
+  // account of what each output imports (the tests check the start-up import graph with it).
+  const argOf = (flag) => {
+    const i = process.argv.indexOf(flag);
+    return i > 0 && process.argv[i + 1] ? resolve(process.argv[i + 1]) : undefined;
+  };
+  const outdir = argOf('--outdir') ?? DEFAULT_OUT_DIR;
+  const metafile = await buildCli(outdir);
+  const metafilePath = argOf('--metafile');
+  if (metafilePath) writeFileSync(metafilePath, JSON.stringify(metafile));
   const missing = Object.keys(CLI_ENTRY_POINTS).filter((name) => !existsSync(join(outdir, `${name}.mjs`)));
   if (missing.length > 0) {
     console.error(`build-cli: ${missing.join(', ')} missing from ${outdir} after the build`);

@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import type { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import type { ClusterService, JoinTokenService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { ADMIN_IDENTITY_FILE, type AdminIdentityFile } from '../daemon/admin-identity.ts';
-import { defaultDataDir } from '../daemon/config.ts';
+import type { AdminIdentityFile } from '../daemon/admin-identity.ts';
+import { ADMIN_IDENTITY_FILE, defaultDataDir } from '../daemon/data-dir.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 
 export interface AdminTarget {

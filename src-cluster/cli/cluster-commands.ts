@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { onAction } from '../../src-shared/cli/program.ts';
 import { ekpubRiskWarning } from '../devicetrust/attestation-policy.ts';
-import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
+import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
 import {
   addAdminTargetOptions,
   adminClient,
@@ -33,6 +33,8 @@ const EXPORT_TYPES: Record<string, string> = {
 
 async function printStatus(client: AuthClient): Promise<void> {
   const s = await client.getClusterStatus({});
+  // The resource schemas (zod) load when a command runs, not with the program (gatectl --help).
+  const { CAP_KIND, CAP_NAME } = await import('../resources/cluster-auth-preference.ts');
   const cap = JSON.parse(
     (await client.getResource({ kind: CAP_KIND, name: CAP_NAME })).resourceJson,
   ) as ClusterAuthPreferenceResource;
