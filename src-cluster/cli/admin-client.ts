@@ -73,10 +73,13 @@ export function adminClient(target: AdminTarget): AuthClient {
 /**
  * The same, for any service the proxy's API serves (JoinTokenService, ClusterService, ...), named
  * by a loader of its descriptor. Connect, its HTTP/2 transport and the generated code load at the
- * first call, not when the client is made: every gatectl command makes its client while the
- * program is declared, and `gatectl --help` must not pay for the network stack.
+ * first call: every command module imports this one for its options, and `gatectl --help` must
+ * not load the network stack.
  */
-export function adminServiceClient<S extends DescService>(target: AdminTarget, loadService: () => Promise<S>): Client<S> {
+export function adminServiceClient<S extends DescService>(
+  target: AdminTarget,
+  loadService: () => Promise<S>,
+): Client<S> {
   let connected: Promise<{ client: Client<S>; address: string }> | undefined;
   const connect = () => (connected ??= connectAdminClient(target, loadService));
   return new Proxy({} as Client<S>, {

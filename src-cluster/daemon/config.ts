@@ -2,7 +2,6 @@
 // runs the embedded cluster; each service can be switched off to run it in its own process.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
