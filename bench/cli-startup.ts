@@ -3,11 +3,14 @@
 //   gate --version, gatectl --help, gatehouse --version   the bundles (rebuilt first, untimed);
 //   the same through tsx (GATEHOUSE_FROM_SOURCE=1)         what every start cost before bundling;
 //   baselines: `ssh -V` (a native CLI) and `node -e 0`     the floor for any Node CLI here.
-// Each run is one process from spawn to exit. Commands alternate run by run so load drifts hit
+// Each run is one process from spawn to exit: wall time, and on Linux the CPU time the process
+// used (user + system, from the parent's reaped-children counters in /proc/self/stat, in clock
+// ticks of 10 ms), which shared machines disturb far less than wall time. Commands alternate run by run so load drifts hit
 // all rows alike; two untimed warm-up rounds fill the OS file cache (and Node's compile cache on
 // Node >= 22.1). BENCH_CLI_RUNS (default 20). Target: gate --version and gatectl --help < 100 ms.
 // Not a test: it prints figures and fails only when a command does.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 20);
 const WARM_UP_ROUNDS = 2;
+/** USER_HZ: what /proc counts CPU time in (100 on every Linux architecture Gatehouse runs on). */
+const CLOCK_TICKS_PER_SECOND = 100;
 const TARGET_MS = 100;
 
 interface Row {
@@ -49,8 +54,22 @@ function pct(values: number[], p: number): number {
 }
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-/** One run, spawn to exit, in ms; throws with the command's stderr when it fails. */
-function timeRun(row: Row): number {
+/** CPU time of this process's reaped children (cutime + cstime) in ms; undefined off Linux. */
+function childrenCpuMs(): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync('/proc/self/stat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after "(comm)": state is field 3, cutime 16 and cstime 17 (1-based, proc(5)).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * (1000 / CLOCK_TICKS_PER_SECOND);
+}
+
+/** One run, spawn to exit: wall and CPU ms; throws with the command's stderr when it fails. */
+function timeRun(row: Row): { wall: number; cpu?: number } {
+  const cpu0 = childrenCpuMs();
   const t0 = performance.now();
   const r = spawnSync(row.file, row.args, {
     cwd: ROOT,
@@ -60,7 +79,8 @@ function timeRun(row: Row): number {
   const elapsed = performance.now() - t0;
   if (r.error) throw new Error(`${row.label}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${row.label} exited ${r.status}:\n${r.stderr}`);
-  return elapsed;
+  const cpu1 = childrenCpuMs();
+  return { wall: elapsed, cpu: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 };
 }
 
 function buildBundles(): void {
@@ -68,14 +88,17 @@ function buildBundles(): void {
   if (r.status !== 0) throw new Error(`npm run build:cli failed:\n${r.stderr}`);
 }
 
-function report(rows: Row[], times: Map<Row, number[]>): void {
+function report(rows: Row[], times: Map<Row, number[]>, cpuTimes: Map<Row, number[]>): void {
   const p50 = (row: Row) => pct(times.get(row)!, 50);
+  const cpuP50 = (row: Row) => (cpuTimes.get(row)!.length > 0 ? pct(cpuTimes.get(row)!, 50) : undefined);
+  const floorCpu = cpuP50(BASELINES[1]!);
   const [ssh, nodeFloor] = BASELINES;
   const sshP50 = times.has(ssh!) ? p50(ssh!) : undefined;
   const floorP50 = p50(nodeFloor!);
   console.log(
     `${'command'.padEnd(36)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'added over node'.padStart(17)}` +
-      `${'× node -e 0'.padStart(13)}${'× ssh -V'.padStart(10)}${'× tsx source'.padStart(14)}`,
+      `${'× node -e 0'.padStart(13)}${'× ssh -V'.padStart(10)}${'× tsx source'.padStart(14)}` +
+      `${'CPU p50'.padStart(10)}${'CPU added'.padStart(11)}`,
   );
   for (const row of rows) {
     const v = times.get(row);
@@ -88,6 +111,8 @@ function report(rows: Row[], times: Map<Row, number[]>): void {
       `${(p50(row) / floorP50).toFixed(2)}×`.padStart(13),
       (sshP50 ? `${(p50(row) / sshP50).toFixed(0)}×` : 'n/a').padStart(10),
       (source ? `${(p50(row) / p50(source)).toFixed(2)}×` : '').padStart(14),
+      (cpuP50(row) === undefined ? 'n/a' : ms(cpuP50(row)!)).padStart(10),
+      (row.kind === 'baseline' || floorCpu === undefined ? '' : `+${ms(cpuP50(row)! - floorCpu)}`).padStart(11),
     ];
     console.log(`${row.label.padEnd(36)}${cells.join('')}`);
   }
@@ -102,11 +127,18 @@ function main(): void {
   const sshAvailable = spawnSync('ssh', ['-V']).status === 0;
   const rows = [...BASELINES.filter((r) => sshAvailable || r.file !== 'ssh'), ...BUNDLED, ...FROM_SOURCE];
   const times = new Map<Row, number[]>(rows.map((r) => [r, []]));
+  const cpuTimes = new Map<Row, number[]>(rows.map((r) => [r, []]));
   for (let round = 0; round < WARM_UP_ROUNDS; round++) rows.forEach(timeRun);
-  for (let i = 0; i < RUNS; i++) for (const row of rows) times.get(row)!.push(timeRun(row));
+  for (let i = 0; i < RUNS; i++) {
+    for (const row of rows) {
+      const { wall, cpu } = timeRun(row);
+      times.get(row)!.push(wall);
+      if (cpu !== undefined) cpuTimes.get(row)!.push(cpu);
+    }
+  }
   const cache = typeof module.enableCompileCache === 'function' ? 'on (user cache dir)' : 'unavailable (Node < 22.1)';
   console.log(`CLI start-up, ${RUNS} runs each, Node ${process.version}, compile cache ${cache}`);
-  report(rows, times);
+  report(rows, times, cpuTimes);
 }
 
 main();
