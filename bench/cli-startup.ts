@@ -136,7 +136,7 @@ function main(): void {
       if (cpu !== undefined) cpuTimes.get(row)!.push(cpu);
     }
   }
-  const cache = typeof module.enableCompileCache === 'function' ? 'on (user cache dir)' : 'unavailable (Node < 22.1)';
+  const cache = 'enableCompileCache' in module ? 'on (user cache dir)' : 'unavailable (Node < 22.1)';
   console.log(`CLI start-up, ${RUNS} runs each, Node ${process.version}, compile cache ${cache}`);
   report(rows, times, cpuTimes);
 }
