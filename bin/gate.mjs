@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so a checkout needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the bundled `gate` (dist/cli/gate.mjs); GATEHOUSE_FROM_SOURCE=1 runs src-main/cli/gate.ts
+// through tsx instead. See bin/launch.mjs.
+import { launch } from './launch.mjs';
 
-register();
-await import('../src-main/cli/gate.ts');
+await launch('gate', 'src-main/cli/gate.ts');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so a checkout needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the bundled `gatectl` (dist/cli/gatectl.mjs); GATEHOUSE_FROM_SOURCE=1 runs src-cluster/cli/gatectl.ts
+// through tsx instead. See bin/launch.mjs.
+import { launch } from './launch.mjs';
 
-register();
-await import('../src-cluster/cli/gatectl.ts');
+await launch('gatectl', 'src-cluster/cli/gatectl.ts');

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// After `npm install`/`npm ci`: generate the protobuf code and build the TPM addon. Each step
-// fails loudly. ssh2 needs no step here: the changed ssh2 is vendored (vendor/ssh2, VENDOR.md),
+// After `npm install`/`npm ci`: generate the protobuf code, bundle the executables (bin/*.mjs
+// run dist/cli, see build-cli.mjs) and build the TPM addon. Each step fails loudly. ssh2 needs
+// no step here: the changed ssh2 is vendored (vendor/ssh2, VENDOR.md),
 // so `npm ci --ignore-scripts` installs it just the same.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,8 @@ const steps = [
   // First: native modules must be built for the Node that will load them.
   ['node', ['scripts/require-node.mjs']],
   ['npx', ['--no-install', 'buf', 'generate', 'proto', '--template', 'proto/buf.gen.yaml', '-o', 'proto']],
+  // After the protobuf code: the bundles include it.
+  ['node', ['scripts/build-cli.mjs']],
   // Exits 0 with a warning when libtss2-dev is missing: the TPM code then reports a coded error.
   ['node', ['scripts/build-native.mjs']],
 ];

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: the demo cluster and the desktop app, one command.
+//  0. rebuilds the bundled executables (dist/cli, scripts/build-cli.mjs) when the sources are newer;
 //  1. starts `gatehouse demo` as a child (logs in .data/demo-app/cluster.log) and waits for the
 //     status file it writes once running (proxy address, demo credentials, CA fingerprint);
 //  2. builds the renderer (vite) when dist/renderer is missing or older than its sources;
@@ -20,6 +21,10 @@ const clusterLog = join(demoDir, 'cluster.log');
 const appLog = join(demoDir, 'app.log');
 const rendererIndex = join(root, 'dist', 'renderer', 'index.html');
 const electronMain = join(root, 'dist', 'electron', 'main.cjs');
+const cliDir = join(root, 'dist', 'cli');
+/** The bundles `npm start` runs: the cluster (bin/gatehouse.mjs) and the browser host. */
+const cliBundles = ['gatehouse.mjs', 'app-host.mjs'].map((f) => join(cliDir, f));
+const cliSources = ['src-main', 'src-cluster', 'src-shared', join('proto', 'gen'), join('scripts', 'build-cli.mjs')];
 const forceBrowser = process.argv.includes('--browser');
 
 const children = new Set();
@@ -118,6 +123,20 @@ function newestMtime(path) {
   return newest;
 }
 
+/** Rebuilds dist/cli when a bundle is missing or older than the newest source (like the renderer). */
+function ensureCliBundles() {
+  const sources = Math.max(...cliSources.map((p) => newestMtime(join(root, p))));
+  const built = Math.min(...cliBundles.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
+  if (built && built >= sources) return true;
+  say(built ? 'The sources changed; rebuilding the executables (dist/cli)…' : 'Building the executables (dist/cli)…');
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0 || !cliBundles.every((f) => existsSync(f))) {
+    process.stderr.write('Building the executables failed (see above).\n');
+    return false;
+  }
+  return true;
+}
+
 function ensureRenderer() {
   const sources = Math.max(newestMtime(join(root, 'src-renderer')), newestMtime(join(root, 'vite.config.ts')));
   const built = existsSync(rendererIndex) ? statSync(rendererIndex).mtimeMs : 0;
@@ -159,9 +178,7 @@ function electronBinary() {
 }
 
 const hostArgs = (status) => [
-  '--import',
-  'tsx',
-  join(root, 'src-main', 'host', 'main.ts'),
+  join(cliDir, 'app-host.mjs'),
   '--home',
   appHome,
   '--add-cluster',
@@ -227,6 +244,7 @@ async function main() {
   // Each run's logs start fresh (the app log is where the URL is read from).
   rmSync(appLog, { force: true });
   rmSync(clusterLog, { force: true });
+  if (!ensureCliBundles()) await stopAll(1);
   say('Starting the demo cluster…');
   const status = await startCluster();
   if (!ensureRenderer()) await stopAll(1);

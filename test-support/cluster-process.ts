@@ -12,6 +12,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { cliSourceArgv, type CliName } from './cli-source.ts';
 
 /** The repository root (with a trailing slash). */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -228,7 +229,7 @@ export class ClusterProcess {
   private async spawnDaemon(label: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
     const child = spawn(
       process.execPath,
-      [...(this.opts.nodeArgs ?? []), join(ROOT, 'bin/gatehouse.mjs'), 'start', ...args],
+      [...(this.opts.nodeArgs ?? []), ...cliSourceArgv('gatehouse', ['start', ...args])],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
     const prefix = this.topology === 'split' ? `[${label}] ` : '';
@@ -302,16 +303,16 @@ export class ClusterProcess {
   }
 
   gatectl(args: string[], input?: string, env?: Record<string, string>): CliResult {
-    return this.run('gatectl.mjs', args, input, env);
+    return this.run('gatectl', args, input, env);
   }
 
   gate(args: string[], input?: string, env?: Record<string, string>): CliResult {
-    return this.run('gate.mjs', args, input, env);
+    return this.run('gate', args, input, env);
   }
 
   /** The `gate` command line (after the node binary) for spawning it yourself, e.g. in a pty. */
   gateArgv(args: string[]): string[] {
-    return [join(ROOT, 'bin/gate.mjs'), ...args];
+    return cliSourceArgv('gate', args);
   }
 
   /**
@@ -383,8 +384,8 @@ export class ClusterProcess {
     return r;
   }
 
-  private run(bin: string, args: string[], input = '', env: Record<string, string> = {}): CliResult {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', bin), ...args], {
+  private run(cli: CliName, args: string[], input = '', env: Record<string, string> = {}): CliResult {
+    const r = spawnSync(process.execPath, cliSourceArgv(cli, args), {
       input,
       encoding: 'utf8',
       timeout: 60_000,

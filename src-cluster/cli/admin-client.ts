@@ -3,15 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DescService } from '@bufbuild/protobuf';
-import { createClient, type Client } from '@connectrpc/connect';
+import type { Client } from '@connectrpc/connect';
 import type { Command } from 'commander';
-import { createConnectTransport } from '@connectrpc/connect-node';
-import { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
-import { ClusterService, JoinTokenService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
+import type { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
+import type { ClusterService, JoinTokenService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { fromConnectError } from '../api/errors.ts';
-import { ADMIN_IDENTITY_FILE, type AdminIdentityFile } from '../daemon/admin-identity.ts';
-import { defaultDataDir } from '../daemon/config.ts';
+import type { AdminIdentityFile } from '../daemon/admin-identity.ts';
+import { ADMIN_IDENTITY_FILE, defaultDataDir } from '../daemon/data-dir.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 
 export interface AdminTarget {
@@ -69,33 +67,33 @@ export function adminAddress(target: AdminTarget): string {
 
 /** A client whose every call turns Connect errors back into GatehouseErrors. */
 export function adminClient(target: AdminTarget): AuthClient {
-  return adminServiceClient(target, AuthService);
+  return adminServiceClient(target, async () => (await import('../../proto/gen/gatehouse/v1/auth_pb.ts')).AuthService);
 }
 
-/** The same, for any service the proxy's API serves (JoinTokenService, ClusterService, ...). */
-export function adminServiceClient<S extends DescService>(target: AdminTarget, service: S): Client<S> {
-  const { file } = loadAdminIdentity(target);
-  const address = target.auth ?? file.proxy;
-  const [host] = splitHostPort(address);
-  const transport = createConnectTransport({
-    httpVersion: '2',
-    baseUrl: `https://${address}`,
-    nodeOptions: {
-      ca: file.tls_host_ca_pem,
-      cert: file.tls_cert_pem,
-      key: file.key_pem,
-      servername: /^[\d.]+$/.test(host) ? undefined : host,
-    },
-  });
-  const client = createClient(service, transport);
-  return new Proxy(client, {
-    get(target, prop, receiver) {
-      const fn = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof fn !== 'function') return fn;
+/**
+ * The same, for any service the proxy's API serves (JoinTokenService, ClusterService, ...), named
+ * by a loader of its descriptor. Connect, its HTTP/2 transport and the generated code load at the
+ * first call: every command module imports this one for its options, and `gatectl --help` must
+ * not load the network stack.
+ */
+export function adminServiceClient<S extends DescService>(
+  target: AdminTarget,
+  loadService: () => Promise<S>,
+): Client<S> {
+  let connected: Promise<{ client: Client<S>; address: string }> | undefined;
+  const connect = () => (connected ??= connectAdminClient(target, loadService));
+  return new Proxy({} as Client<S>, {
+    get(_, prop) {
+      // Only the service's methods exist; `then` must stay undefined so the client is not a thenable.
+      if (typeof prop !== 'string' || prop === 'then') return undefined;
       return async (...args: unknown[]) => {
+        const { client, address } = await connect();
+        const fn = Reflect.get(client, prop) as unknown;
+        if (typeof fn !== 'function') throw new TypeError(`the admin API has no method "${prop}"`);
         try {
-          return await (fn as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          return await (fn as (...a: unknown[]) => Promise<unknown>).apply(client, args);
         } catch (e) {
+          const { fromConnectError } = await import('../api/errors.ts');
           const err = fromConnectError(e);
           if (err.code === ErrorCode.PROXY_UNREACHABLE || /ECONNREFUSED/.test(err.message)) {
             throw new GatehouseError(
@@ -108,4 +106,29 @@ export function adminServiceClient<S extends DescService>(target: AdminTarget, s
       };
     },
   });
+}
+
+async function connectAdminClient<S extends DescService>(
+  target: AdminTarget,
+  loadService: () => Promise<S>,
+): Promise<{ client: Client<S>; address: string }> {
+  const { file } = loadAdminIdentity(target);
+  const address = target.auth ?? file.proxy;
+  const [host] = splitHostPort(address);
+  const [{ createClient }, { createConnectTransport }, service] = await Promise.all([
+    import('@connectrpc/connect'),
+    import('@connectrpc/connect-node'),
+    loadService(),
+  ]);
+  const transport = createConnectTransport({
+    httpVersion: '2',
+    baseUrl: `https://${address}`,
+    nodeOptions: {
+      ca: file.tls_host_ca_pem,
+      cert: file.tls_cert_pem,
+      key: file.key_pem,
+      servername: /^[\d.]+$/.test(host) ? undefined : host,
+    },
+  });
+  return { client: createClient(service, transport), address };
 }

@@ -5,8 +5,7 @@ import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { onAction } from '../../src-shared/cli/program.ts';
 import { ekpubRiskWarning } from '../devicetrust/attestation-policy.ts';
-import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
-import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
+import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
 import {
   addAdminTargetOptions,
   adminClient,
@@ -17,6 +16,8 @@ import {
 import { printServers } from './server-commands.ts';
 import { printTable } from './cli-util.ts';
 import { registerAuthSignCommand } from './db-cert-commands.ts';
+
+const loadClusterService = async () => (await import('../../proto/gen/gatehouse/v1/cluster_pb.ts')).ClusterService;
 
 /** `auth export --type` → the CA type in GetClusterStatus. */
 const EXPORT_TYPES: Record<string, string> = {
@@ -32,6 +33,8 @@ const EXPORT_TYPES: Record<string, string> = {
 
 async function printStatus(client: AuthClient): Promise<void> {
   const s = await client.getClusterStatus({});
+  // The resource schemas (zod) load when a command runs, not with the program (gatectl --help).
+  const { CAP_KIND, CAP_NAME } = await import('../resources/cluster-auth-preference.ts');
   const cap = JSON.parse(
     (await client.getResource({ kind: CAP_KIND, name: CAP_NAME })).resourceJson,
   ) as ClusterAuthPreferenceResource;
@@ -81,7 +84,7 @@ export function registerClusterCommands(program: Command): void {
     .command('ls')
     .summary('list joined services with version, address and last heartbeat; STALE ones stopped heartbeating');
   addAdminTargetOptions(nodesLs);
-  onAction(nodesLs, (cmd) => printServers(adminServiceClient(adminTargetOf(cmd), ClusterService)));
+  onAction(nodesLs, (cmd) => printServers(adminServiceClient(adminTargetOf(cmd), loadClusterService)));
 
   const auth = program.command('auth').summary("the cluster's certificate authorities");
   const exportCmd = auth

@@ -3,14 +3,14 @@
 // their own call because the token is a secret that never becomes part of a resource.
 import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { osTypeProblem, type DeviceResource } from '../resources/device.ts';
+import type { DeviceResource } from '../resources/device.ts';
 import { onAction } from '../../src-shared/cli/program.ts';
 import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } from './admin-client.ts';
 import { printTable } from './cli-util.ts';
 import { EK_KEY_HASH_PATTERN } from '../../src-shared/device-credential.ts';
 import { policyFailure, policyOf } from '../devicetrust/attestation-policy.ts';
 import { durationProblem, parseDurationMs } from '../resources/duration.ts';
-import { CAP_KIND, CAP_NAME, type ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
+import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-preference.ts';
 
 interface DeviceOptions {
   assetTag?: string;
@@ -63,6 +63,8 @@ function printTokenText(t: { token: string; expiresUnix: bigint }, who: string):
  * says so ("enrolled (fails policy: ekcert required)"); its next device authentication is refused.
  */
 async function enrollStatusText(c: AuthClient): Promise<(d: DeviceResource) => string> {
+  // The resource schemas (zod) load when a command runs, not with the program (gatectl --help).
+  const { CAP_KIND, CAP_NAME } = await import('../resources/cluster-auth-preference.ts');
   const cap = JSON.parse(
     (await c.getResource({ kind: CAP_KIND, name: CAP_NAME })).resourceJson,
   ) as ClusterAuthPreferenceResource;
@@ -79,6 +81,7 @@ async function addDevice(client: () => AuthClient, v: DeviceOptions): Promise<vo
   const assetTag = v.assetTag;
   if (!assetTag || !v.os)
     throw new GatehouseError(ErrorCode.BAD_REQUEST, 'devices add needs --asset-tag T and --os OS');
+  const { osTypeProblem } = await import('../resources/device.ts');
   const problem = osTypeProblem(v.os);
   if (problem) throw new GatehouseError(ErrorCode.BAD_REQUEST, problem);
   const who = `"${assetTag}"/${v.os}`;

@@ -2,7 +2,6 @@
 // and runProgram gives every command the same usage errors and exit codes as `gate`.
 import type { Command } from 'commander';
 import { createProgram, runProgram, type CliOutput } from '../../src-shared/cli/program.ts';
-import { createDefaultRegistry } from '../resources/index.ts';
 import { addAdminTargetOptions } from './admin-client.ts';
 import { registerAuditCommand } from './audit-command.ts';
 import { registerClusterCommands } from './cluster-commands.ts';
@@ -26,7 +25,7 @@ export function gatectlProgram(): Command {
   registerDeviceCommands(program);
   registerLockCommand(program);
   registerAuditCommand(program);
-  registerResourceCommands(program, createDefaultRegistry());
+  registerResourceCommands(program, async () => (await import('../resources/index.ts')).createDefaultRegistry());
   registerClusterCommands(program);
   registerTokenCommands(program);
   return program;

@@ -1,5 +1,6 @@
-// Entry point of `gatectl`, the admin CLI (bin/gatectl.mjs loads it through tsx). Thin: the
-// program in gatectl-program.ts parses, the command modules call the API and print.
+// Entry point of `gatectl`, the admin CLI (bundled into dist/cli/gatectl.mjs, which
+// bin/gatectl.mjs runs). Thin: the program in gatectl-program.ts parses, the command modules
+// call the API and print.
 import { processOutput } from '../../src-shared/cli/program.ts';
 import { runGatectl } from './gatectl-program.ts';
 

@@ -1,6 +1,6 @@
-// Entry point of `gatehouse`, the cluster daemon (bin/gatehouse.mjs loads it through tsx).
+// Entry point of `gatehouse`, the cluster daemon (bundled into dist/cli/gatehouse.mjs, which bin/gatehouse.mjs runs).
 import { createProgram, onAction, processOutput, runProgram } from '../../src-shared/cli/program.ts';
-import { VERSION } from '../daemon/daemon.ts';
+import { VERSION } from '../daemon/version.ts';
 import { registerStartCommands } from './start-command.ts';
 
 /** The `gatehouse` program; a new command family is one more register call here. */

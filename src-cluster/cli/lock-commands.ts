@@ -2,7 +2,8 @@
 // resource API: the server makes the name, records who created it and checks device targets.
 import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { LOCK_TARGET_KINDS, describeLockTarget, type LockResource } from '../resources/lock.ts';
+import type { LockResource } from '../resources/lock.ts';
+import { LOCK_TARGET_KINDS } from '../resources/lock-targets.ts';
 import { durationProblem, parseDurationMs } from '../resources/duration.ts';
 import { onAction } from '../../src-shared/cli/program.ts';
 import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } from './admin-client.ts';
@@ -79,6 +80,7 @@ export function registerLockCommand(program: Command): void {
 /** `gatectl get locks` without --format: a table people can read at a glance. */
 export async function printLocks(client: AuthClient): Promise<void> {
   const res = await client.listResources({ kind: 'lock' });
+  const { describeLockTarget } = await import('../resources/lock.ts');
   const locks = res.resourcesJson.map((j) => JSON.parse(j) as LockResource);
   locks.sort((a, b) => a.spec.created_at.localeCompare(b.spec.created_at));
   printTable(

@@ -6,13 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
-import { parseResources, toJson, toText, toYaml, type KindRegistry, type Resource } from '../resources/index.ts';
+import type { KindRegistry, Resource } from '../resources/index.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Command } from 'commander';
 import { onAction } from '../../src-shared/cli/program.ts';
 import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } from './admin-client.ts';
 import { singletonWords, splitKindName } from './cli-util.ts';
 import { printLocks } from './lock-commands.ts';
+
+/**
+ * The YAML/JSON codecs and schemas (yaml, zod), loaded when a command runs: the program is declared
+ * for every gatectl invocation, including `--help`, which must not pay for them.
+ */
+const resourceCodecs = () => import('../resources/index.ts');
 
 const KIND_WORDS: Record<string, string> = { role: 'role', user: 'user', db: 'database' };
 
@@ -33,6 +39,7 @@ export async function createResources(
     );
   }
   // All documents are validated before the first is sent: a typo in the third saves nothing.
+  const { parseResources } = await resourceCodecs();
   const resources = parseResources(text, registry);
   if (resources.length === 0) throw new GatehouseError(ErrorCode.INVALID_RESOURCE, `${file} contains no resources`);
   for (const r of resources) {
@@ -87,6 +94,7 @@ export async function editResource(
   const name = current.metadata.name;
   const revision = current.metadata.revision;
   delete current.metadata.revision;
+  const { parseResources, toYaml } = await resourceCodecs();
   const original = toYaml(current);
   const dir = mkdtempSync(join(tmpdir(), 'gatectl-edit-'));
   const path = join(dir, `${kind}-${name}.yaml`);
@@ -145,6 +153,7 @@ async function getResources(
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `unknown format "${format}"; use yaml, json or text`);
   }
   const api = client();
+  const { toJson, toText, toYaml } = await resourceCodecs();
   const resources: Resource[] = name
     ? [JSON.parse((await api.getResource({ kind, name })).resourceJson) as Resource]
     : (await api.listResources({ kind })).resourcesJson.map((j) => JSON.parse(j) as Resource);
@@ -169,7 +178,8 @@ async function removeResource(client: AuthClient, registry: KindRegistry, kind: 
   process.stdout.write(`${kind} "${name}" has been deleted\n`);
 }
 
-export function registerResourceCommands(program: Command, registry: KindRegistry): void {
+/** `loadRegistry` gives the resource kinds when a command runs (see resourceCodecs). */
+export function registerResourceCommands(program: Command, loadRegistry: () => Promise<KindRegistry>): void {
   const client = (cmd: Command) => () => adminClient(adminTargetOf(cmd));
 
   const create = program
@@ -182,9 +192,9 @@ export function registerResourceCommands(program: Command, registry: KindRegistr
     .requiredOption('-f, --file <FILE>', 'the YAML file ("-" for standard input)')
     .option('--force', 'replace resources that already exist');
   addAdminTargetOptions(create);
-  onAction(create, (cmd) => {
+  onAction(create, async (cmd) => {
     const o = cmd.opts<{ file: string; force?: boolean }>();
-    return createResources(client(cmd)(), registry, o.file, o.force ?? false);
+    return createResources(client(cmd)(), await loadRegistry(), o.file, o.force ?? false);
   });
 
   const get = program
@@ -193,8 +203,13 @@ export function registerResourceCommands(program: Command, registry: KindRegistr
     .argument('<KIND[/NAME]>', 'e.g. role/access, roles, cap')
     .option('--format <yaml|json|text>', 'output format (default yaml; locks default to a table)');
   addAdminTargetOptions(get);
-  onAction(get, (cmd) =>
-    getResources(client(cmd), registry, cmd.processedArgs[0] as string, cmd.opts<{ format?: string }>().format),
+  onAction(get, async (cmd) =>
+    getResources(
+      client(cmd),
+      await loadRegistry(),
+      cmd.processedArgs[0] as string,
+      cmd.opts<{ format?: string }>().format,
+    ),
   );
 
   const edit = program
@@ -205,7 +220,8 @@ export function registerResourceCommands(program: Command, registry: KindRegistr
     )
     .argument('<KIND/NAME>', 'e.g. role/access, cap');
   addAdminTargetOptions(edit);
-  onAction(edit, (cmd) => {
+  onAction(edit, async (cmd) => {
+    const registry = await loadRegistry();
     const { kind, name } = namedRef(cmd, registry, 'gatectl edit role/access');
     return editResource(client(cmd)(), registry, kind, name);
   });
@@ -215,7 +231,8 @@ export function registerResourceCommands(program: Command, registry: KindRegistr
     .summary("delete a resource (rm cap: back to the config file's settings)")
     .argument('<KIND/NAME>', 'e.g. role/dev, lock/NAME, cap');
   addAdminTargetOptions(rm);
-  onAction(rm, (cmd) => {
+  onAction(rm, async (cmd) => {
+    const registry = await loadRegistry();
     const { kind, name } = namedRef(cmd, registry, 'gatectl rm role/dev');
     return removeResource(client(cmd)(), registry, kind, name);
   });

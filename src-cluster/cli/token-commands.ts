@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { onAction } from '../../src-shared/cli/program.ts';
-import { JoinTokenService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { durationProblem, parseDurationMs } from '../resources/duration.ts';
 import {
   addAdminTargetOptions,
@@ -15,6 +14,8 @@ import {
   type JoinTokenClient,
 } from './admin-client.ts';
 import { printTable } from './cli-util.ts';
+
+const loadJoinTokenService = async () => (await import('../../proto/gen/gatehouse/v1/cluster_pb.ts')).JoinTokenService;
 
 const isoOf = (unix: bigint) => (unix > 0n ? new Date(Number(unix) * 1000).toISOString() : 'never');
 
@@ -87,7 +88,7 @@ async function listTokens(client: JoinTokenClient): Promise<void> {
 }
 
 export function registerTokenCommands(program: Command): void {
-  const client = (cmd: Command) => adminServiceClient(adminTargetOf(cmd), JoinTokenService);
+  const client = (cmd: Command) => adminServiceClient(adminTargetOf(cmd), loadJoinTokenService);
   const tokens = program.command('tokens').summary('join tokens for new services (proxy, node, db, app)');
 
   const add = tokens

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { onAction } from '../../src-shared/cli/program.ts';
-import { newUser, userKind, validateKind, type Resource } from '../resources/index.ts';
+import type { newUser, Resource } from '../resources/index.ts';
 import { addAdminTargetOptions, adminClient, adminTargetOf, type AuthClient } from './admin-client.ts';
 import { printTable, readStdin } from './cli-util.ts';
 
@@ -40,8 +40,9 @@ async function listUsers(client: AuthClient): Promise<void> {
 }
 
 /** The user with the db_users / db_names traits that `{{internal.db_users}}` / `{{internal.db_names}}` expand to. */
-function withDbTraits(user: ReturnType<typeof newUser>, dbUsers: string[], dbNames: string[]) {
+async function withDbTraits(user: ReturnType<typeof newUser>, dbUsers: string[], dbNames: string[]) {
   if (dbUsers.length === 0 && dbNames.length === 0) return user;
+  const { userKind, validateKind } = await import('../resources/index.ts');
   const traits = {
     ...user.spec.traits,
     ...(dbUsers.length > 0 ? { db_users: dbUsers } : {}),
@@ -54,7 +55,9 @@ async function addUser(client: AuthClient, name: string, values: AddUserOptions)
   const roles = list(values.roles);
   if (roles.length === 0)
     throw new GatehouseError(ErrorCode.BAD_REQUEST, 'users add needs --roles (e.g. --roles=access)');
-  const user = withDbTraits(
+  // The resource schemas (zod) load here, not with the program: `gatectl --help` skips them.
+  const { newUser } = await import('../resources/index.ts');
+  const user = await withDbTraits(
     newUser({ name, roles, logins: list(values.logins), ...(values.bot ? { isBot: true } : {}) }),
     list(values.dbUsers),
     list(values.dbNames),

@@ -8,8 +8,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { AuthServer } from '../auth/auth-server.ts';
 import { recordAdminCert } from '../auth/admin-cert.ts';
 import type { Backend } from '../storage/backend.ts';
+import { ADMIN_IDENTITY_FILE } from './data-dir.ts';
 
-export const ADMIN_IDENTITY_FILE = 'admin-identity.json';
+export { ADMIN_IDENTITY_FILE };
 
 export interface AdminIdentityFile {
   version: 1;

@@ -1,11 +1,11 @@
 // The daemon's YAML configuration. Everything has a default so `gatehouse start` with no file
 // runs the embedded cluster; each service can be switched off to run it in its own process.
 import { readFileSync } from 'node:fs';
-import { hostname, homedir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { defaultDataDir } from './data-dir.ts';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_IDLE_TIMEOUT,
@@ -139,10 +139,7 @@ export type DaemonConfig = Omit<ParsedConfig, 'node'> & {
   node: ParsedConfig['node'] & { name: string };
 };
 
-export function defaultDataDir(): string {
-  if (process.env.GATEHOUSE_DATA_DIR) return process.env.GATEHOUSE_DATA_DIR;
-  return process.getuid?.() === 0 ? '/var/lib/gatehouse' : join(homedir(), '.local', 'share', 'gatehouse');
-}
+export { defaultDataDir };
 
 export function parseDurationMs(text: string): number {
   const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);

@@ -5,12 +5,10 @@
 import { z } from 'zod';
 import { description, labels, strictFields, wrongType } from './fields.ts';
 import type { KindDefinition } from './registry.ts';
+import { LOCK_TARGET_KINDS, type LockTargetKind } from './lock-targets.ts';
 
 export const LOCK_KIND = 'lock';
-// db, app and kube_cluster name a resource of that kind (as node names a node): each kind's
-// matcher in src-cluster/authz/matchers/ offers its resource as a lock target.
-export const LOCK_TARGET_KINDS = ['user', 'role', 'login', 'node', 'device', 'db', 'app', 'kube_cluster'] as const;
-export type LockTargetKind = (typeof LOCK_TARGET_KINDS)[number];
+export { LOCK_TARGET_KINDS, type LockTargetKind };
 
 /** Exactly one field is set. */
 export type LockTargetSpec = Partial<Record<LockTargetKind, string>>;

@@ -3,8 +3,7 @@
 // before a command runs; commands receive their options already typed.
 import type { Command } from 'commander';
 import { onAction } from '../../src-shared/cli/program.ts';
-import { GatehouseClient } from '../core/gatehouse-client.ts';
-import { resolveGatehouseHome } from '../core/files.ts';
+import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import type { CliIo } from './io.ts';
 
 export interface CommandContext {
@@ -13,12 +12,20 @@ export interface CommandContext {
   core: GatehouseClient;
 }
 
-export function createCore(env: Record<string, string | undefined>): GatehouseClient {
+/**
+ * The client core, imported only when a command runs: it pulls in zod, TLS and the stores, which
+ * `gate --version` and `--help` must not pay for (see bench/cli-startup.ts).
+ */
+export async function createCore(env: Record<string, string | undefined>): Promise<GatehouseClient> {
+  const [{ GatehouseClient }, { resolveGatehouseHome }] = await Promise.all([
+    import('../core/gatehouse-client.ts'),
+    import('../core/files.ts'),
+  ]);
   return new GatehouseClient({ home: resolveGatehouseHome(env), env });
 }
 
 /** Makes the context of the one command an invocation runs (the core is built only then). */
-export type ContextFactory = () => CommandContext;
+export type ContextFactory = () => Promise<CommandContext>;
 
 /**
  * Registers a `gate` command's action: `load` imports the command's module only when it runs,
@@ -29,5 +36,5 @@ export function gateAction(
   context: ContextFactory,
   load: () => Promise<(ctx: CommandContext, cmd: Command) => Promise<number>>,
 ): Command {
-  return onAction(cmd, async (self) => (await load())(context(), self));
+  return onAction(cmd, async (self) => (await load())(await context(), self));
 }

@@ -9,8 +9,6 @@ import { isFirstUseRefusal, type TrustDecision, type TrustOptions } from '../cor
 import type { CommandContext } from './context.ts';
 import { note, prompt } from './io.ts';
 
-export const INSECURE_TOFU_FLAG = 'insecure-trust-on-first-use';
-
 /**
  * establishTrust with the user's consent on first contact. `interactive` is false when stdin
  * carries secrets (--password-stdin, --token-stdin) or is not a terminal.

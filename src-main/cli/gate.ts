@@ -1,4 +1,4 @@
-// Entry point of the `gate` CLI (bin/gate.mjs loads it through tsx).
+// Entry point of the `gate` CLI (bundled into dist/cli/gate.mjs, which bin/gate.mjs runs).
 import { runGate } from './main.ts';
 import { processIo } from './io.ts';
 

@@ -10,7 +10,15 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  return {
+    // A getter: the first read of process.stdin opens it (a pipe or TTY handle), which only the
+    // commands that read it should pay for, not `gate --version`.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+  };
 }
 
 export const print = (io: CliIo, text = '') => io.stdout.write(text + '\n');

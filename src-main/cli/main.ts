@@ -30,7 +30,7 @@ export function gateProgram(context: ContextFactory): Command {
 
 /** Runs one `gate` invocation; resolves to the exit code. Never exits the process itself. */
 export async function runGate(argv: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
-  const program = gateProgram(() => ({ env, io, core: createCore(env) }));
+  const program = gateProgram(async () => ({ env, io, core: await createCore(env) }));
   const output = { writeOut: (t: string) => io.stdout.write(t), writeErr: (t: string) => io.stderr.write(t) };
   return runProgram(program, argv, output, { debug: Boolean(env.GATEHOUSE_DEBUG) });
 }

@@ -2,10 +2,15 @@
 // implemented in commands/login.ts and commands/status.ts, which load only when they run.
 import { Option, type Command } from 'commander';
 import { gateAction, type ContextFactory } from '../context.ts';
-import { INSECURE_TOFU_FLAG } from '../first-use.ts';
 import { addTokenOptions } from '../token-input.ts';
 import type { LoginOptions, SetPasswordOptions } from '../commands/login.ts';
 import type { LogoutOptions } from '../commands/status.ts';
+
+/**
+ * The flag that trusts a proxy's CA on first contact without asking (commands/login.ts reads it
+ * as insecureTrustOnFirstUse). Declared here, not in first-use.ts, which loads the core's trust code.
+ */
+const INSECURE_TOFU_FLAG = 'insecure-trust-on-first-use';
 
 /** How `gate login` and `gate set-password` decide to trust the proxy on first contact. */
 function addTrustOptions(cmd: Command): Command {

@@ -8,13 +8,11 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliSourceArgv } from '../../../test-support/cli-source.ts';
 import { startSwtpm, type Swtpm } from '../../../test-support/swtpm.ts';
 
-const GATE = fileURLToPath(new URL('../../../bin/gate.mjs', import.meta.url));
-
 function gate(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, [GATE, ...args], {
+  const r = spawnSync(process.execPath, cliSourceArgv('gate', args), {
     env: { ...process.env, ...env },
     encoding: 'utf8',
     timeout: 60_000,

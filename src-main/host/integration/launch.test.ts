@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cliSourceArgv } from '../../../test-support/cli-source.ts';
 import { freePort, ROOT, stopChild } from '../../../test-support/cluster-process.ts';
 import type { SessionInfo } from '../../ipc/contract.ts';
 import { IpcClient } from './ipc-client.ts';
@@ -60,8 +61,7 @@ describe('demo cluster → host CLI', () => {
     );
     demo = spawn(
       process.execPath,
-      [
-        join(ROOT, 'bin/gatehouse.mjs'),
+      cliSourceArgv('gatehouse', [
         'demo',
         '--config',
         cfg,
@@ -69,7 +69,7 @@ describe('demo cluster → host CLI', () => {
         join(dir, 'data'),
         '--json-status',
         statusFile,
-      ],
+      ]),
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     demo.stdout!.on('data', (d: Buffer) => (demoLog += d.toString()));
@@ -96,7 +96,7 @@ describe('demo cluster → host CLI', () => {
     assert.equal(status.user, 'demo');
     assert.ok(status.password.length >= 12);
     // The same CA its administrator sees.
-    const st = spawnSync(process.execPath, [join(ROOT, 'bin/gatectl.mjs'), 'status', '--data-dir', join(dir, 'data')], {
+    const st = spawnSync(process.execPath, cliSourceArgv('gatectl', ['status', '--data-dir', join(dir, 'data')]), {
       encoding: 'utf8',
     });
     assert.equal(st.status, 0, st.stderr);

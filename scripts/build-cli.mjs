@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Bundles the executables with esbuild, so they start without transpiling TypeScript at run time:
+//   src-main/cli/gate.ts          → dist/cli/gate.mjs       (bin/gate.mjs runs it)
+//   src-cluster/cli/gatectl.ts    → dist/cli/gatectl.mjs    (bin/gatectl.mjs)
+//   src-cluster/cli/gatehouse.ts  → dist/cli/gatehouse.mjs  (bin/gatehouse.mjs)
+//   src-main/host/main.ts         → dist/cli/app-host.mjs   (the browser host, `npm start`)
+// Runs at install time (scripts/postinstall.mjs) and as `npm run build:cli`.
+//
+// - ESM with code splitting: a command's `await import()` becomes a chunk that loads only when
+//   the command runs, so `--version`/`--help` never parse the network stacks.
+// - packages: 'external': every npm package stays in node_modules and is resolved at run time
+//   (native addons, ssh2's vendored copy, pino's worker files all load relative to themselves).
+// - Every output file lands directly in the out dir: `new URL('<relative>', import.meta.url)` in
+//   the sources is rewritten to the same target relative to that dir (see importMetaUrlPlugin).
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { build } from 'esbuild';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+
+export const CLI_ENTRY_POINTS = {
+  gate: 'src-main/cli/gate.ts',
+  gatectl: 'src-cluster/cli/gatectl.ts',
+  gatehouse: 'src-cluster/cli/gatehouse.ts',
+  'app-host': 'src-main/host/main.ts',
+};
+
+export const DEFAULT_OUT_DIR = join(root, 'dist', 'cli');
+
+/** `new URL('../../x', import.meta.url)` with a literal relative path (what the sources use). */
+const RELATIVE_URL = /new URL\(\s*(['"])(\.{1,2}\/[^'"]*)\1\s*,\s*import\.meta\.url\s*\)/g;
+
+/**
+ * Sources find files next to themselves (package.json, the TPM addon, the repo root) with
+ * `new URL(relative, import.meta.url)`. In the bundle import.meta.url is the output file's, so
+ * each such path is recomputed from the out dir to the file the source meant. Any other use of
+ * import.meta.url (createRequire) resolves packages, which works from any folder in the repo.
+ */
+function importMetaUrlPlugin(outdir) {
+  return {
+    name: 'gatehouse-import-meta-url',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes('import.meta.url')) return undefined;
+        const contents = source.replace(RELATIVE_URL, (_, quote, rel) => {
+          const target = resolve(dirname(args.path), rel);
+          let fromOut = relative(outdir, target).split(sep).join('/');
+          if (!fromOut.startsWith('.')) fromOut = `./${fromOut}`;
+          if (rel.endsWith('/') && !fromOut.endsWith('/')) fromOut += '/';
+          return `new URL(${quote}${fromOut}${quote}, import.meta.url)`;
+        });
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/** Builds every executable into `outdir` (emptied first). Resolves to esbuild's metafile. */
+export async function buildCli(outdir = DEFAULT_OUT_DIR) {
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    entryPoints: CLI_ENTRY_POINTS,
+    absWorkingDir: root,
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    // The supported Node (the project moves to Node 24 LTS); esbuild lowers nothing Node 22 runs.
+    target: 'node22',
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
+    packages: 'external',
+    sourcemap: 'linked',
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [importMetaUrlPlugin(outdir)],
+  });
+  return result.metafile;
+}
+
+const invokedDirectly = process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
+if (invokedDirectly) {
+  // --outdir DIR: tests build into a scratch dir instead of dist/cli; --metafile FILE: esbuild's
+  // account of what each output imports (the tests check the start-up import graph with it).
+  const argOf = (flag) => {
+    const i = process.argv.indexOf(flag);
+    return i > 0 && process.argv[i + 1] ? resolve(process.argv[i + 1]) : undefined;
+  };
+  const outdir = argOf('--outdir') ?? DEFAULT_OUT_DIR;
+  const metafile = await buildCli(outdir);
+  const metafilePath = argOf('--metafile');
+  if (metafilePath) writeFileSync(metafilePath, JSON.stringify(metafile));
+  const missing = Object.keys(CLI_ENTRY_POINTS).filter((name) => !existsSync(join(outdir, `${name}.mjs`)));
+  if (missing.length > 0) {
+    console.error(`build-cli: ${missing.join(', ')} missing from ${outdir} after the build`);
+    process.exit(1);
+  }
+  console.log(`built ${Object.keys(CLI_ENTRY_POINTS).join(', ')} into ${relative(root, outdir) || '.'}`);
+}
