@@ -9,7 +9,7 @@
 // scripts/integration/electron-package.test.ts checks this list against a fresh bundle.
 //
 // Why not electron-builder's own rebuild (npmRebuild): it rebuilds every native dependency,
-// better-sqlite3 included, takes npm's nodedir (.npmrc nodedir=/usr) and so compiles against the
+// better-sqlite3 included, takes npm's nodedir (npm_config_nodedir, the Node headers scripts/node-lts.sh sets) and so compiles against the
 // system Node's headers instead of Electron's, and it never finds ssh2's binding, whose
 // binding.gyp is not at the package root.
 import { spawnSync } from 'node:child_process';
@@ -40,7 +40,7 @@ export function installedElectronVersion(root) {
 }
 
 /**
- * The environment for node-gyp without npm's nodedir: .npmrc sets nodedir=/usr for the Node
+ * The environment for node-gyp without npm's nodedir: scripts/node-lts.sh sets npm_config_nodedir for the Node
  * builds, and node-gyp prefers it over --target, which would build against Node's ABI again.
  */
 export function electronGypEnv(env) {
