@@ -23,6 +23,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 50);
 const LOGIN = userInfo().username;
 const PASSWORD = 'bench-password-1';
+/** Extra node flags for the cluster daemons and `gate`, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface StreamRun {
   /** MiB/s from the first byte to the last: the data path itself. */
@@ -145,7 +147,7 @@ async function main() {
 }
 
 async function benchTopology(topology: Topology): Promise<TopologyFigures> {
-  const cluster = new TestCluster({ nodeName: 'bench', topology });
+  const cluster = new TestCluster({ nodeName: 'bench', topology, nodeArgs: NODE_ARGS });
   const tmp = tempDir('gatehouse-bench-');
   let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
   try {
@@ -160,7 +162,13 @@ async function benchTopology(topology: Topology): Promise<TopologyFigures> {
     // The same key and certificate `gate login` stored serve the stock ssh baseline.
     const { key, sshCert: cert } = new ProfileStore(gateHome).paths(cluster.proxyAddr, 'bench');
     const remote = `head -c ${BYTES} /dev/zero`;
-    const gateArgs = [join(import.meta.dirname, '..', 'bin', 'gate.mjs'), 'ssh', `${LOGIN}@bench`, remote];
+    const gateArgs = [
+      ...NODE_ARGS,
+      join(import.meta.dirname, '..', 'bin', 'gate.mjs'),
+      'ssh',
+      `${LOGIN}@bench`,
+      remote,
+    ];
     const sshArgs = [
       '-p',
       String(sshd.port),

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
 import { ApiForwarder } from '../proxy/api-forwarder.ts';
-import { ProxyServer } from '../proxy/proxy.ts';
+import { ProxyServer, type InProcessNode } from '../proxy/proxy.ts';
 import type { DbRouteBackends } from '../proxy/db-route.ts';
 import type { AppRouteBackends, InProcessAppService } from '../proxy/app-route.ts';
 import { JwksSource } from '../proxy/jwks-endpoint.ts';
@@ -84,6 +84,19 @@ function proxyAppRoutes(runtime: ServiceRuntime, inProcess?: InProcessAppService
  */
 export type InProcessAppServices = Map<string, InProcessAppService>;
 
+/**
+ * The SSH nodes started in this daemon, by name, with the address they registered: the proxy
+ * hands a connection over in-process only when the routed node is this one (same name AND
+ * address), never to a same-named node elsewhere.
+ */
+export type InProcessNodes = Map<string, { address: string; node: InProcessNode }>;
+
+/** What the daemon's proxy may reach without a network hop. */
+export interface InProcessServices {
+  apps?: InProcessAppServices;
+  nodes?: InProcessNodes;
+}
+
 /** The names the proxy's certificate must carry: where clients dial it. */
 function proxyNames(cfg: DaemonConfig): { dnsNames: string[]; ips: string[] } {
   const [host] = splitHostPort(cfg.proxy.listen_addr);
@@ -99,7 +112,7 @@ export async function startProxyService(
   cfg: DaemonConfig,
   log: Logger,
   target: JoinTarget,
-  inProcessApps?: InProcessAppServices,
+  inProcess: InProcessServices = {},
 ): Promise<RunningService> {
   const proxyLog = log.child('proxy');
   const runtime = await ServiceRuntime.start({
@@ -141,9 +154,13 @@ export async function startProxyService(
           if (!ua.roleSet.canSeeNode({ name, labels: node.spec.labels })) return undefined;
           return { name, address: node.spec.address };
         },
+        inProcessNode: ({ name, address }) => {
+          const local = inProcess.nodes?.get(name);
+          return local?.address === address ? local.node : undefined;
+        },
       },
       databases: proxyDatabaseRoutes(runtime),
-      apps: proxyAppRoutes(runtime, inProcessApps),
+      apps: proxyAppRoutes(runtime, inProcess.apps),
       jwks: new JwksSource({
         // Through the runtime's client (renewals apply), so auth's JWT keys are one call away.
         fetch: async (timeoutMs) => (await runtime.client.getJwks({}, { timeoutMs })).jwksJson,

@@ -5,6 +5,7 @@
 import { sshDeviceFields } from '../../src-shared/cert-fields.ts';
 import { existsSync } from 'node:fs';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -159,6 +160,21 @@ export class NodeSshServer {
     listening.removeListener('connection', oldAccept as (...args: unknown[]) => void);
     listening.on('connection', newAccept as (...args: unknown[]) => void);
     this.opts.logger.info('node host key replaced for new connections', { node: this.opts.name });
+  }
+
+  /**
+   * The proxy of this same process hands over its client's TLS connection (paused, the routing
+   * header answered) instead of dialing this node over loopback TCP. It enters exactly where an
+   * accepted socket does: the per-source cap and login grace timer (guardSshListener) and then
+   * the SSH handshake, host certificate and user certificate checks, each channel's authorization.
+   */
+  acceptFromProxy(stream: Duplex): void {
+    const server = this.server;
+    if (!server || this.closing) {
+      stream.destroy();
+      return;
+    }
+    server.injectSocket(stream as Socket);
   }
 
   address(): ListeningAddress {
