@@ -48,6 +48,8 @@ interface ConnectionState extends ChannelGateState {
   clientAddress: string;
   clientPort: number;
   identity: { cert: SshCertificate; login: string } | undefined;
+  /** The server → client cipher of the last key exchange, for the login's log line. */
+  cipher: string;
   refusedAttempts: number;
   /** Set when a lock matched: every later channel is refused with it, whatever the authorizer says. */
   refusal: string | undefined;
@@ -253,6 +255,7 @@ export class NodeSshServer {
       clientAddress: info.ip,
       clientPort: info.port,
       identity: undefined,
+      cipher: '',
       refusedAttempts: 0,
       refusal: undefined,
       sessions: new Set(),
@@ -275,6 +278,7 @@ export class NodeSshServer {
     }
     // The login grace timer has run since accept (guardSshListener); authentication stops it.
     client.on('ready', () => this.authenticated(socket));
+    client.on('handshake', (negotiated) => (conn.cipher = negotiated.sc.cipher));
     client.on('authentication', (ctx) => this.onAuthentication(conn, ctx));
     client.on('session', (accept, reject) => void this.onSessionOpen(conn, accept, reject as RejectChannel));
     const refuseForwarding = (what: string) => (_accept: unknown, reject: unknown) => {
@@ -354,6 +358,8 @@ export class NodeSshServer {
         serial: result.cert.serial,
         // Empty when the login was not device-authenticated.
         device_id: sshDeviceFields(result.cert)?.deviceId ?? '',
+        // What the client agreed to: throughput and compliance questions start here.
+        cipher: conn.cipher,
       });
     }
     // Without a signature this answers the client's "would you accept this key?" query.
