@@ -9,12 +9,8 @@ import { BUILTIN_ADMIN_USER } from '../../src-shared/cert-fields.ts';
 import type { DaemonConfig } from './config.ts';
 import { writeAdminIdentity } from './admin-identity.ts';
 import { startAuthService, type RunningAuth } from './auth-composition.ts';
-import {
-  startProxyService,
-  type InProcessAppServices,
-  type InProcessNodes,
-  type RunningService,
-} from './proxy-composition.ts';
+import { startProxyService, type InProcessAppServices, type RunningService } from './proxy-composition.ts';
+import type { InProcessNodes } from './in-process-nodes.ts';
 import { startNodeService } from './node-composition.ts';
 import { startDbService } from './db-composition.ts';
 import { startAppService } from './app-composition.ts';

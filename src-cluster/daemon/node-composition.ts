@@ -9,7 +9,8 @@ import { ServiceRuntime } from '../service/service-runtime.ts';
 import { localDecisions } from './local-decisions.ts';
 import { parseAuthorizedKey } from '../../src-shared/sshcert/index.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
-import type { InProcessNodes, RunningService } from './proxy-composition.ts';
+import type { RunningService } from './proxy-composition.ts';
+import type { InProcessNodes } from './in-process-nodes.ts';
 import type { JoinTarget } from './service-join.ts';
 import { VERSION } from './version.ts';
 

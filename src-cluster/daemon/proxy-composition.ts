@@ -6,7 +6,8 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
 import { ApiForwarder } from '../proxy/api-forwarder.ts';
-import { ProxyServer, type InProcessNode } from '../proxy/proxy.ts';
+import { ProxyServer } from '../proxy/proxy.ts';
+import { inProcessNodeFor, type InProcessNodes } from './in-process-nodes.ts';
 import type { DbRouteBackends } from '../proxy/db-route.ts';
 import type { AppRouteBackends, InProcessAppService } from '../proxy/app-route.ts';
 import { JwksSource } from '../proxy/jwks-endpoint.ts';
@@ -84,13 +85,6 @@ function proxyAppRoutes(runtime: ServiceRuntime, inProcess?: InProcessAppService
  */
 export type InProcessAppServices = Map<string, InProcessAppService>;
 
-/**
- * The SSH nodes started in this daemon, by name, with the address they registered: the proxy
- * hands a connection over in-process only when the routed node is this one (same name AND
- * address), never to a same-named node elsewhere.
- */
-export type InProcessNodes = Map<string, { address: string; node: InProcessNode }>;
-
 /** What the daemon's proxy may reach without a network hop. */
 export interface InProcessServices {
   apps?: InProcessAppServices;
@@ -154,10 +148,7 @@ export async function startProxyService(
           if (!ua.roleSet.canSeeNode({ name, labels: node.spec.labels })) return undefined;
           return { name, address: node.spec.address };
         },
-        inProcessNode: ({ name, address }) => {
-          const local = inProcess.nodes?.get(name);
-          return local?.address === address ? local.node : undefined;
-        },
+        inProcessNode: (node) => inProcessNodeFor(inProcess.nodes, node),
       },
       databases: proxyDatabaseRoutes(runtime),
       apps: proxyAppRoutes(runtime, inProcess.apps),
