@@ -4,6 +4,9 @@
 //               vs the stock `ssh` client → stock `sshd` (both C, loopback, same user cert)
 //   login:      p50/p95 of 50 logins (fresh key, scrypt check, two certs) vs a ping round trip
 // Prints a ratio for each. Not a test: it asserts nothing, it measures.
+// Throughput also prints the cipher both paths agreed (stock ssh is given gate's), each run's
+// ratio (min/median: "every run" is visible) and the CPU both ends spend (bench/ssh-cpu.ts).
+// BENCH_NODE_ARGS: node flags for the daemon(s) and gate, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
 // BENCH_TOPOLOGY=single (default) | split (auth, proxy and node as three joined processes) | both
 // (runs each and compares gate's stream rate and login latency across the two) | interleaved
 // (both clusters up at once, gate ssh runs alternating between them: on a machine whose load
