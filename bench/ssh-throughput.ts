@@ -4,6 +4,9 @@
 //               vs the stock `ssh` client → stock `sshd` (both C, loopback, same user cert)
 //   login:      p50/p95 of 50 logins (fresh key, scrypt check, two certs) vs a ping round trip
 // Prints a ratio for each. Not a test: it asserts nothing, it measures.
+// Throughput also prints the cipher both paths agreed (stock ssh is given gate's), each run's
+// ratio (min/median: "every run" is visible) and the CPU both ends spend (bench/ssh-cpu.ts).
+// BENCH_NODE_ARGS: node flags for the daemon(s) and gate, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
 // BENCH_TOPOLOGY=single (default) | split (auth, proxy and node as three joined processes) | both
 // (runs each and compares gate's stream rate and login latency across the two) | interleaved
 // (both clusters up at once, gate ssh runs alternating between them: on a machine whose load
@@ -17,12 +20,15 @@ import type { Topology } from '../test-support/cluster-process.ts';
 import { startSshd } from '../scripts/integration/openssh-harness.ts';
 import { tempDir } from '../test-support/sshcert-testkit.ts';
 import { GatehouseClient, ProfileStore } from '../src-main/core/index.ts';
+import { cpuBetween, cpuSnapshot } from './ssh-cpu.ts';
 
 const BYTES = Number(process.env.BENCH_BYTES ?? 256 * 1024 * 1024);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 50);
 const LOGIN = userInfo().username;
 const PASSWORD = 'bench-password-1';
+/** Extra node flags for the cluster daemons and `gate`, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface StreamRun {
   /** MiB/s from the first byte to the last: the data path itself. */
@@ -59,6 +65,91 @@ function measureStream(cmd: string, args: string[], env: NodeJS.ProcessEnv = pro
         });
     });
   });
+}
+
+/** The sshd listener (its session processes are reaped into it) and the gatehouse daemon(s). */
+const SSHD_COMMAND = /\bsshd\b/;
+const DAEMON_COMMAND = /gatehouse\.mjs start/;
+/** How long a server gets to reap the session it just ended (sshd's session process, `head`). */
+const REAP_WAIT_MS = 300;
+
+interface MeasuredRun extends StreamRun {
+  /** CPU seconds of the client command (ssh or gate, process start included). */
+  clientCpu: number;
+  /** CPU seconds of the server side (sshd, or the gatehouse daemon(s)), `head` included. */
+  serverCpu: number;
+}
+
+async function measureWithCpu(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  serverCommand: RegExp,
+): Promise<MeasuredRun> {
+  const before = cpuSnapshot(serverCommand);
+  const run = await measureStream(cmd, args, env);
+  await new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS));
+  const cpu = cpuBetween(before, cpuSnapshot(serverCommand));
+  return { ...run, clientCpu: cpu.client, serverCpu: cpu.server };
+}
+
+/** The server → client cipher the node agreed with `gate ssh`, from the node's login log line. */
+async function gateCipher(cluster: TestCluster, gateSshArgs: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const from = cluster.logs.length;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [...gateSshArgs, 'true'], { stdio: 'ignore', env });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gate ssh true exited ${code}`))));
+  });
+  const m = await cluster.waitForLog(/ssh authentication accepted.*?\bcipher="?([^"\s]+)/, 10_000, from);
+  return m[1]!;
+}
+
+/** The server → client cipher stock ssh agrees with sshd for `sshArgs` (from ssh -v). */
+async function sshCipher(sshArgs: string[]): Promise<string> {
+  const args = [...sshArgs.slice(0, -1), 'true'].map((a) => (a === 'LogLevel=ERROR' ? 'LogLevel=DEBUG1' : a));
+  const stderr = await new Promise<string>((resolve) => {
+    let text = '';
+    const child = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    child.once('exit', () => resolve(text));
+  });
+  const m = /kex: server->client cipher: (\S+)/.exec(stderr);
+  if (!m) throw new Error(`ssh -v printed no cipher: ${stderr.slice(-500)}`);
+  return m[1]!;
+}
+
+/** Medians of both paths, then each run's ratio (min and median) and the CPU each path costs. */
+function printStreamRows(ssh: MeasuredRun[], gate: MeasuredRun[]): void {
+  const row = (name: string, runs: MeasuredRun[]) =>
+    console.log(
+      `  ${name.padEnd(28)} stream ${median(runs.map((r) => r.streamRate))
+        .toFixed(1)
+        .padStart(6)} MiB/s` +
+        `   end-to-end ${median(runs.map((r) => r.endToEndRate))
+          .toFixed(1)
+          .padStart(6)} MiB/s` +
+        `   setup ${(median(runs.map((r) => r.setupSeconds)) * 1000).toFixed(0).padStart(4)} ms` +
+        `   CPU client ${median(runs.map((r) => r.clientCpu)).toFixed(2)} s + server ${median(
+          runs.map((r) => r.serverCpu),
+        ).toFixed(2)} s`,
+    );
+  row('stock ssh → stock sshd:', ssh);
+  row('gate ssh → proxy → node:', gate);
+  // Each gate run against the ssh run just before it: the machine's load drifts less within a pair.
+  const pairRatios = gate.map((g, i) => g.streamRate / ssh[i]!.streamRate);
+  const ratio = (pick: (r: StreamRun) => number) => (median(gate.map(pick)) / median(ssh.map(pick))).toFixed(2);
+  console.log(
+    `  ratio gate/ssh: stream ${ratio((r) => r.streamRate)}x (goal ≥ 0.90x), end-to-end ${ratio((r) => r.endToEndRate)}x`,
+  );
+  console.log(
+    `  stream ratio per run: ${pairRatios.map((r) => r.toFixed(2)).join(' ')}` +
+      `  (min ${Math.min(...pairRatios).toFixed(2)}x, median ${median(pairRatios).toFixed(2)}x)`,
+  );
+  const cpu = (runs: MeasuredRun[]) => median(runs.map((r) => r.clientCpu + r.serverCpu));
+  console.log(
+    `  CPU per transfer (both ends, gate's process start included): ssh ${cpu(ssh).toFixed(2)} s, gate ${cpu(gate).toFixed(2)} s` +
+      ` (${(cpu(gate) / cpu(ssh)).toFixed(2)}x)`,
+  );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -145,7 +236,7 @@ async function main() {
 }
 
 async function benchTopology(topology: Topology): Promise<TopologyFigures> {
-  const cluster = new TestCluster({ nodeName: 'bench', topology });
+  const cluster = new TestCluster({ nodeName: 'bench', topology, nodeArgs: NODE_ARGS });
   const tmp = tempDir('gatehouse-bench-');
   let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
   try {
@@ -160,7 +251,13 @@ async function benchTopology(topology: Topology): Promise<TopologyFigures> {
     // The same key and certificate `gate login` stored serve the stock ssh baseline.
     const { key, sshCert: cert } = new ProfileStore(gateHome).paths(cluster.proxyAddr, 'bench');
     const remote = `head -c ${BYTES} /dev/zero`;
-    const gateArgs = [join(import.meta.dirname, '..', 'bin', 'gate.mjs'), 'ssh', `${LOGIN}@bench`, remote];
+    const gateArgs = [
+      ...NODE_ARGS,
+      join(import.meta.dirname, '..', 'bin', 'gate.mjs'),
+      'ssh',
+      `${LOGIN}@bench`,
+      remote,
+    ];
     const sshArgs = [
       '-p',
       String(sshd.port),
@@ -181,30 +278,19 @@ async function benchTopology(topology: Topology): Promise<TopologyFigures> {
     ];
     const env = { ...process.env, GATEHOUSE_HOME: gateHome };
 
-    console.log(`SSH throughput: ${BYTES / 1048576} MiB node → client, ${RUNS} runs each (medians)`);
-    const gate: StreamRun[] = [];
-    const ssh: StreamRun[] = [];
+    // One short gate ssh first: the node logs the cipher it agreed with gate (ssh2), and stock ssh
+    // is told to use the same one, or the ratio would compare ciphers rather than paths.
+    const cipher = await gateCipher(cluster, gateArgs.slice(0, -1), env);
+    sshArgs.unshift('-c', cipher);
+    console.log(`cipher: gate ssh → node ${cipher}; stock ssh → sshd ${await sshCipher(sshArgs)}`);
+    console.log(`SSH throughput: ${BYTES / 1048576} MiB node → client, ${RUNS} runs each, alternating (medians)`);
+    const gate: MeasuredRun[] = [];
+    const ssh: MeasuredRun[] = [];
     for (let i = 0; i < RUNS; i++) {
-      ssh.push(await measureStream('ssh', sshArgs));
-      gate.push(await measureStream(process.execPath, gateArgs, env));
+      ssh.push(await measureWithCpu('ssh', sshArgs, process.env, SSHD_COMMAND));
+      gate.push(await measureWithCpu(process.execPath, gateArgs, env, DAEMON_COMMAND));
     }
-    const row = (name: string, runs: StreamRun[]) =>
-      console.log(
-        `  ${name.padEnd(28)} stream ${median(runs.map((r) => r.streamRate))
-          .toFixed(1)
-          .padStart(6)} MiB/s` +
-          `   end-to-end ${median(runs.map((r) => r.endToEndRate))
-            .toFixed(1)
-            .padStart(6)} MiB/s` +
-          `   setup ${(median(runs.map((r) => r.setupSeconds)) * 1000).toFixed(0).padStart(4)} ms`,
-      );
-    row('stock ssh → stock sshd:', ssh);
-    row('gate ssh → proxy → node:', gate);
-    const ratio = (pick: (r: StreamRun) => number) => (median(gate.map(pick)) / median(ssh.map(pick))).toFixed(2);
-    console.log(
-      `  ratio gate/ssh: stream ${ratio((r) => r.streamRate)}x (goal ≥ 0.80x), end-to-end ${ratio((r) => r.endToEndRate)}x`,
-    );
-
+    printStreamRows(ssh, gate);
     const client = new GatehouseClient({ home: tmp.file('client-home'), deviceHome: tmp.file('client-device') });
     const cc = await client.cluster(cluster.proxyAddr);
     await cc.establishTrust({ caPin: cluster.caPin });

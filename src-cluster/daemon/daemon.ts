@@ -10,6 +10,7 @@ import type { DaemonConfig } from './config.ts';
 import { writeAdminIdentity } from './admin-identity.ts';
 import { startAuthService, type RunningAuth } from './auth-composition.ts';
 import { startProxyService, type InProcessAppServices, type RunningService } from './proxy-composition.ts';
+import type { InProcessNodes } from './in-process-nodes.ts';
 import { startNodeService } from './node-composition.ts';
 import { startDbService } from './db-composition.ts';
 import { startAppService } from './app-composition.ts';
@@ -55,15 +56,20 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
     }
     // App services of this process, which its proxy reaches in-process rather than over loopback TLS.
     const inProcessApps: InProcessAppServices = new Map();
+    // Likewise its node: SSH connections skip a loopback TCP hop and the relay (BENCHMARKS.md).
+    const inProcessNodes: InProcessNodes = new Map();
     let proxy: RunningService | undefined;
     if (cfg.proxy.enabled) {
-      proxy = await startProxyService(cfg, log, await joinTargetFor(cfg, 'proxy', auth), inProcessApps);
+      proxy = await startProxyService(cfg, log, await joinTargetFor(cfg, 'proxy', auth), {
+        apps: inProcessApps,
+        nodes: inProcessNodes,
+      });
       closers.push(() => proxy!.close());
       running.proxyAddress = proxy.address;
       running.clusterName ||= proxy.runtime.identity.cluster_name;
     }
     if (cfg.node.enabled) {
-      const node = await startNodeService(cfg, log, await joinTargetFor(cfg, 'node', auth));
+      const node = await startNodeService(cfg, log, await joinTargetFor(cfg, 'node', auth), inProcessNodes);
       closers.push((message) => node.close(message));
       running.nodeAddress = node.address;
       running.clusterName ||= node.runtime.identity.cluster_name;

@@ -10,6 +10,7 @@ import { localDecisions } from './local-decisions.ts';
 import { parseAuthorizedKey } from '../../src-shared/sshcert/index.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import type { RunningService } from './proxy-composition.ts';
+import type { InProcessNodes } from './in-process-nodes.ts';
 import type { JoinTarget } from './service-join.ts';
 import { VERSION } from './version.ts';
 
@@ -21,7 +22,12 @@ function certificateBlob(line: string): Buffer | undefined {
   return b64 ? Buffer.from(b64, 'base64') : undefined;
 }
 
-export async function startNodeService(cfg: DaemonConfig, log: Logger, target: JoinTarget): Promise<RunningService> {
+export async function startNodeService(
+  cfg: DaemonConfig,
+  log: Logger,
+  target: JoinTarget,
+  inProcess?: InProcessNodes,
+): Promise<RunningService> {
   const nodeLog = log.child('node');
   const [nodeHost, nodePort] = splitHostPort(cfg.node.listen_addr);
   const names = [...new Set([cfg.node.name, hostname(), nodeHost])];
@@ -63,12 +69,16 @@ export async function startNodeService(cfg: DaemonConfig, log: Logger, target: J
     // Host certificates live a day: a renewed one must reach new connections before the old expires.
     runtime.onRenewed((next) => node.replaceHostKey(next.ssh_key, certificateBlob(next.ssh_host_cert)));
     const address = `${addr.host}:${addr.port}`;
+    // Before the heartbeat: the proxy of this process may route here as soon as the node is listed.
+    const mine = { address, node };
+    inProcess?.set(cfg.node.name, mine);
     await runtime.startHeartbeat({ address, labels: cfg.node.labels });
     nodeLog.info('node registered', { name: cfg.node.name, address });
     return {
       address,
       runtime,
       close: async (message) => {
+        if (inProcess?.get(cfg.node.name) === mine) inProcess.delete(cfg.node.name);
         await node.close(message ?? 'the node is shutting down');
         locks.close();
         await runtime.close(true);

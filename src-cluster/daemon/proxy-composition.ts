@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
 import { ApiForwarder } from '../proxy/api-forwarder.ts';
 import { ProxyServer } from '../proxy/proxy.ts';
+import { inProcessNodeFor, type InProcessNodes } from './in-process-nodes.ts';
 import type { DbRouteBackends } from '../proxy/db-route.ts';
 import type { AppRouteBackends, InProcessAppService } from '../proxy/app-route.ts';
 import { JwksSource } from '../proxy/jwks-endpoint.ts';
@@ -84,6 +85,12 @@ function proxyAppRoutes(runtime: ServiceRuntime, inProcess?: InProcessAppService
  */
 export type InProcessAppServices = Map<string, InProcessAppService>;
 
+/** What the daemon's proxy may reach without a network hop. */
+export interface InProcessServices {
+  apps?: InProcessAppServices;
+  nodes?: InProcessNodes;
+}
+
 /** The names the proxy's certificate must carry: where clients dial it. */
 function proxyNames(cfg: DaemonConfig): { dnsNames: string[]; ips: string[] } {
   const [host] = splitHostPort(cfg.proxy.listen_addr);
@@ -99,7 +106,7 @@ export async function startProxyService(
   cfg: DaemonConfig,
   log: Logger,
   target: JoinTarget,
-  inProcessApps?: InProcessAppServices,
+  inProcess: InProcessServices = {},
 ): Promise<RunningService> {
   const proxyLog = log.child('proxy');
   const runtime = await ServiceRuntime.start({
@@ -141,9 +148,10 @@ export async function startProxyService(
           if (!ua.roleSet.canSeeNode({ name, labels: node.spec.labels })) return undefined;
           return { name, address: node.spec.address };
         },
+        inProcessNode: (node) => inProcessNodeFor(inProcess.nodes, node),
       },
       databases: proxyDatabaseRoutes(runtime),
-      apps: proxyAppRoutes(runtime, inProcessApps),
+      apps: proxyAppRoutes(runtime, inProcess.apps),
       jwks: new JwksSource({
         // Through the runtime's client (renewals apply), so auth's JWT keys are one call away.
         fetch: async (timeoutMs) => (await runtime.client.getJwks({}, { timeoutMs })).jwksJson,

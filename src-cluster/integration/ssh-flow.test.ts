@@ -48,6 +48,21 @@ describe('gate → proxy → node', () => {
     assert.equal(r.stderr, 'err\n');
   });
 
+  test('the proxy hands SSH to the node of its own process, and relays over TCP to a node elsewhere', async () => {
+    const from = cluster.logs.length;
+    const r = cluster.gate(['ssh', `${LOGIN}@${cluster.nodeName}`, 'true']);
+    assert.equal(r.status, 0, r.stderr);
+    // Single process: no loopback hop; split: the node is another process, so dialed and relayed.
+    const [taken, notTaken] =
+      cluster.topology === 'single'
+        ? [/ssh handed over in-process/, /ssh relay started/]
+        : [/ssh relay started/, /ssh handed over in-process/];
+    await cluster.waitForLog(taken, 10_000, from);
+    // The node authenticated the SSH certificate itself either way, and says which cipher it agreed.
+    await cluster.waitForLog(/ssh authentication accepted.*\bcipher=\S+/, 10_000, from);
+    assert.doesNotMatch(cluster.logs.slice(from), notTaken);
+  });
+
   test('gate ssh moves large output and input intact through the proxy (full-size packets both ways)', () => {
     // 575 KiB: many packets, yet under spawnSync's 1 MiB output limit.
     let r = cluster.gate(['ssh', `${LOGIN}@${cluster.nodeName}`, 'seq 1 100000']);

@@ -5,6 +5,7 @@
 import { sshDeviceFields } from '../../src-shared/cert-fields.ts';
 import { existsSync } from 'node:fs';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -47,6 +48,8 @@ interface ConnectionState extends ChannelGateState {
   clientAddress: string;
   clientPort: number;
   identity: { cert: SshCertificate; login: string } | undefined;
+  /** The server → client cipher of the last key exchange, for the login's log line. */
+  cipher: string;
   refusedAttempts: number;
   /** Set when a lock matched: every later channel is refused with it, whatever the authorizer says. */
   refusal: string | undefined;
@@ -161,6 +164,21 @@ export class NodeSshServer {
     this.opts.logger.info('node host key replaced for new connections', { node: this.opts.name });
   }
 
+  /**
+   * The proxy of this same process hands over its client's TLS connection (paused, the routing
+   * header answered) instead of dialing this node over loopback TCP. It enters exactly where an
+   * accepted socket does: the per-source cap and login grace timer (guardSshListener) and then
+   * the SSH handshake, host certificate and user certificate checks, each channel's authorization.
+   */
+  acceptFromProxy(stream: Duplex): void {
+    const server = this.server;
+    if (!server || this.closing) {
+      stream.destroy();
+      return;
+    }
+    server.injectSocket(stream as Socket);
+  }
+
   address(): ListeningAddress {
     const a = this.server?.address() as AddressInfo | null | undefined;
     if (!a) throw new GatehouseError(ErrorCode.INTERNAL, `node "${this.opts.name}" is not listening`);
@@ -237,6 +255,7 @@ export class NodeSshServer {
       clientAddress: info.ip,
       clientPort: info.port,
       identity: undefined,
+      cipher: '',
       refusedAttempts: 0,
       refusal: undefined,
       sessions: new Set(),
@@ -259,6 +278,7 @@ export class NodeSshServer {
     }
     // The login grace timer has run since accept (guardSshListener); authentication stops it.
     client.on('ready', () => this.authenticated(socket));
+    client.on('handshake', (negotiated) => (conn.cipher = negotiated.sc.cipher));
     client.on('authentication', (ctx) => this.onAuthentication(conn, ctx));
     client.on('session', (accept, reject) => void this.onSessionOpen(conn, accept, reject as RejectChannel));
     const refuseForwarding = (what: string) => (_accept: unknown, reject: unknown) => {
@@ -338,6 +358,8 @@ export class NodeSshServer {
         serial: result.cert.serial,
         // Empty when the login was not device-authenticated.
         device_id: sshDeviceFields(result.cert)?.deviceId ?? '',
+        // What the client agreed to: throughput and compliance questions start here.
+        cipher: conn.cipher,
       });
     }
     // Without a signature this answers the client's "would you accept this key?" query.

@@ -46,9 +46,26 @@ export interface RoutableNode {
   address: string;
 }
 
+/** A node running in the proxy's own process (the single-process daemon). */
+export interface InProcessNode {
+  /**
+   * Takes over the client's paused TLS connection, the routing header already answered, as if it
+   * had come to the node's listener: the node's SSH server reads and writes it directly.
+   */
+  acceptFromProxy(stream: tls.TLSSocket): void;
+}
+
 export interface ProxyBackends {
   /** The node the identity may reach under that name; undefined when unknown or not visible to it. */
   findNode(identity: TlsIdentity, name: string): Promise<RoutableNode | undefined>;
+  /**
+   * That node when it runs in this process: the connection is handed to its SSH server instead of
+   * a loopback TCP hop and a relay, which cost the single-process daemon a socket write, a read and
+   * a copy of every byte (BENCHMARKS.md "Issue 16: SSH stream"). Nothing is trusted less for it:
+   * the proxy has checked the client certificate and the route, and the node still authenticates
+   * the SSH user certificate itself, as for a connection from its listener.
+   */
+  inProcessNode?(node: RoutableNode): InProcessNode | undefined;
 }
 
 export interface ProxyOptions {
@@ -227,6 +244,13 @@ export class ProxyServer {
       request = await readHeaderLine(socket);
       const node = await this.opts.backends.findNode(identity, request.node);
       if (!node) throw new GatehouseError(ErrorCode.NODE_NOT_FOUND, `node "${request.node}" not found`);
+      const local = this.opts.backends.inProcessNode?.(node);
+      if (local) {
+        writeHeaderLine(socket, { ok: true });
+        log.info('ssh handed over in-process', { user: identity.user, node: node.name, client: socket.remoteAddress });
+        local.acceptFromProxy(socket);
+        return;
+      }
       const upstream = await this.dial(node);
       this.track(upstream);
       writeHeaderLine(socket, { ok: true });
