@@ -133,7 +133,7 @@ export class TerminalsService {
     return null;
   }
 
-  attach(terminalId: string, onData: (data: string) => void): TerminalAttachment {
+  attach(terminalId: string, onData: TerminalOutputListener): TerminalAttachment {
     return this.get(terminalId).attach(onData);
   }
 
