@@ -9,7 +9,7 @@ import { MAX_TERMINAL_INPUT, TERMINAL_PAUSE, TERMINAL_RESUME, parseTerminalPortM
 
 /** The renderer-side DOM MessagePort, reduced. */
 export interface RendererPort {
-  postMessage(data: Uint8Array | string, transfer?: ArrayBuffer[]): void;
+  postMessage(data: Uint8Array | string, transfer: ArrayBuffer[]): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
   start(): void;
   close(): void;
@@ -31,7 +31,7 @@ export function createPortTerminalStream(): {
   const utf8 = new TextEncoder();
   const post = (message: Uint8Array | string) => {
     if (!port) queued.push(message);
-    else if (typeof message === 'string') port.postMessage(message);
+    else if (typeof message === 'string') port.postMessage(message, []);
     // A fresh buffer per chunk (TextEncoder / subarray copies below), so it can be handed over.
     else port.postMessage(message, [message.buffer as ArrayBuffer]);
   };
