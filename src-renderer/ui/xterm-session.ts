@@ -10,6 +10,7 @@ import { FitAddon } from '@xterm/addon-fit';
 import type { TerminalStream } from '../../src-main/ipc/contract.ts';
 import { shortcutFor } from '../shortcuts/keymap.ts';
 import { createOutputPump } from './terminal-output.ts';
+import { hasGpuWebgl2 } from './webgl-support.ts';
 
 export type TerminalRendererKind = 'webgl' | 'dom';
 
@@ -152,7 +153,7 @@ export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks,
 }
 
 /**
- * Switches to the WebGL renderer when the browser gives a WebGL2 context. Loaded on demand so the
+ * Switches to the WebGL renderer when a GPU backs the browser's WebGL2 (webgl-support.ts). Loaded on demand so the
  * addon stays out of the first bundle the login screen waits for. A load failure keeps the DOM
  * renderer; a lost context (GPU reset, driver trouble) disposes the addon, which puts xterm back
  * on the DOM renderer.
@@ -162,6 +163,7 @@ async function useWebglRenderer(term: Terminal, host: HTMLElement, gone: () => b
     if (!gone()) host.dataset.renderer = kind;
   };
   try {
+    if (!hasGpuWebgl2(host.ownerDocument)) return;
     const { WebglAddon } = await import('@xterm/addon-webgl');
     if (gone()) return;
     const webgl = new WebglAddon();
