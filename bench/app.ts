@@ -188,7 +188,7 @@ async function openAppTerminal(browser: Browser, url: string): Promise<Page> {
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByRole('heading', { name: 'Servers', exact: true }).waitFor({ timeout: 30_000 });
-  await page.getByRole('combobox', { name: `Login for ${NODE}`, exact: true }).selectOption(LOGIN);
+  await page.getByRole('combobox', { name: `Log in as on ${NODE}`, exact: true }).selectOption(LOGIN);
   await page.getByRole('button', { name: `Connect to ${NODE}`, exact: true }).click();
   const region = page.getByRole('region', { name: `Terminal ${LOGIN}@${NODE}`, exact: true });
   await region.waitFor({ timeout: 15_000 });
