@@ -397,6 +397,8 @@ async function main() {
     );
     console.log(`      CPU: ${baseCpu}`);
     await basePage.context().close();
+    // After the close: the baseline page's renderer process is gone and must not count below.
+    cpu = cpuByGroup(processGroup);
     const flood = await appFlood(page);
     const appCpu = cpuSpent(cpu, cpuByGroup(processGroup));
     if (flood.timedOut) {
