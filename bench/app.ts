@@ -25,8 +25,7 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { TestCluster } from '../src-cluster/integration/harness.ts';
 import { startSshd } from '../scripts/integration/openssh-harness.ts';
 import { startXtermBaseline } from './xterm-baseline.ts';
-import { IpcClient } from '../src-main/host/integration/ipc-client.ts';
-import { splitLaunchToken, ipcSocketUrl } from '../src-renderer/bridge/launch-token.ts';
+import { hostKeystrokes } from './app-host-keys.ts';
 import { requireTool, tempDir } from '../test-support/sshcert-testkit.ts';
 import { ProfileStore } from '../src-main/core/index.ts';
 import {
@@ -236,48 +235,6 @@ async function appKeystrokes(page: Page): Promise<Keys> {
   return out;
 }
 
-/**
- * The host's leg alone: the same keystrokes from a Node WebSocket client (no Chromium) through
- * the host's binary frames → proxy → node, input frame written → echo frame received, on a
- * terminal of its own. Against `gate ssh` this shows what the host adds; against the page's
- * figure, what Chromium adds.
- */
-async function hostKeystrokes(hostUrl: string, proxy: string): Promise<number[]> {
-  const { token } = splitLaunchToken(new URL(hostUrl).hash);
-  if (!token) throw new Error(`no token in the host's URL ${hostUrl}`);
-  const client = await IpcClient.connect(ipcSocketUrl(hostUrl, token), new URL(hostUrl).origin);
-  try {
-    const open = { proxy, node: NODE, login: LOGIN, cols: 120, rows: 40 };
-    const { terminalId } = await client.call<{ terminalId: string }>('terminals.open', open);
-    client.send({ type: 'term-attach', terminalId });
-    const seen = () => client.output.get(terminalId) ?? '';
-    const typeAndWait = async (text: string, check: (fresh: string) => boolean) => {
-      const before = seen().length;
-      const t0 = performance.now();
-      client.type(terminalId, text);
-      await client.until(`the echo of ${JSON.stringify(text)}`, () => check(seen().slice(before)));
-      return performance.now() - t0;
-    };
-    await typeAndWait(`${SET_PROMPT}\r`, (fresh) => fresh.includes(PROMPT));
-    const out: number[] = [];
-    let line = '';
-    for (let i = 0; i < KEYS; i++) {
-      if (line === '') await typeAndWait('#', (fresh) => fresh.includes('#'));
-      const ch = String.fromCharCode(97 + (i % 26));
-      line += ch;
-      out.push(await typeAndWait(ch, (fresh) => fresh.includes(ch)));
-      if (line.length === 40 || i === KEYS - 1) {
-        await typeAndWait('\r', (fresh) => fresh.includes(PROMPT));
-        line = '';
-      }
-    }
-    await client.call('terminals.close', { terminalId });
-    return out;
-  } finally {
-    client.close();
-  }
-}
-
 /** The same keystrokes into a shell in a local pty: write one char → its echo read back. */
 async function ptyKeystrokes(shell: PtyShell): Promise<number[]> {
   const out: number[] = [];
@@ -393,7 +350,7 @@ async function main() {
     const sshKeys = await ptyKeystrokes(ssh);
     const gateKeys = await ptyKeystrokes(gate);
     const appKeys = await appKeystrokes(page);
-    const hostKeys = await hostKeystrokes(host.url, target.proxy);
+    const hostKeys = await hostKeystrokes(host.url, { proxy: target.proxy, node: NODE, login: LOGIN, keys: KEYS });
     const frameWaits = await page.evaluate<number[]>(FRAME_WAITS(50));
     const row = (name: string, xs: number[]) =>
       console.log(`  ${name.padEnd(46)} p50 ${ms(median(xs)).padStart(8)}   p99 ${ms(pct(xs, 99)).padStart(8)}`);
