@@ -51,15 +51,16 @@ export const TERMINAL_PROBE = `(() => {
   class Timed extends Native {
     constructor(url, protocols) {
       super(url, protocols);
+      // Terminal output: binary frames (src-shared/terminal-frame.ts), kind 1, 5-byte header.
       this.addEventListener('message', (ev) => {
         const a = st.armed;
-        if (!a || !a.t0 || typeof ev.data !== 'string') return;
+        if (!a || !a.t0 || !(ev.data instanceof ArrayBuffer)) return;
         const t = performance.now();
-        a.wsChars += ev.data.length;
+        a.wsChars += ev.data.byteLength - 5;
         a.wsLast = t;
-        if (a.echo && !a.recv && ev.data.length < 4096) {
-          const m = JSON.parse(ev.data);
-          if (m.type === 'term-data' && m.data.includes(a.echo)) {
+        if (a.echo && !a.recv && ev.data.byteLength < 4096) {
+          const bytes = new Uint8Array(ev.data);
+          if (bytes[0] === 1 && new TextDecoder().decode(bytes.subarray(5)).includes(a.echo)) {
             a.recv = t;
             requestAnimationFrame(() => (a.frame = performance.now()));
           }
@@ -68,7 +69,8 @@ export const TERMINAL_PROBE = `(() => {
     }
     send(data) {
       const a = st.armed;
-      if (a && a.t0 && !a.sent && typeof data === 'string' && data.includes('"term-input"')) a.sent = performance.now();
+      // Terminal input: a binary frame of kind 2.
+      if (a && a.t0 && !a.sent && data instanceof Uint8Array && data[0] === 2) a.sent = performance.now();
       return super.send(data);
     }
   }
@@ -87,7 +89,7 @@ export const TERMINAL_PROBE = `(() => {
   window.__bench = {
     arm(kind, text, echo) {
       const rows = document.querySelector('.xterm-rows');
-      if (!rows) throw new Error('no .xterm-rows in the page: xterm is not rendering with its DOM renderer');
+      if (!rows) throw new Error('no .xterm-rows in the page: xterm is not rendering with its DOM renderer (data-renderer=' + document.querySelector('[data-renderer]')?.dataset.renderer + ')');
       const a = { t0: 0, sent: 0, recv: 0, frame: 0, wsChars: 0, wsLast: 0, echo };
       const shown = () => kind === 'endsWith' ? lastLine(rows).endsWith(text) : rows.textContent.includes(text);
       a.done = new Promise((resolve) => {

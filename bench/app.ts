@@ -9,9 +9,12 @@
 //              → echo → term-data frame; timed in the page, so Playwright's round trips stay out.
 //              p50/p99 of 200, vs stock `ssh -tt` → stock sshd in a node-pty (write one char to the
 //              pty → its echo read back; no terminal emulator); `gate ssh` in a pty as a reference
+//              The bar: added ms at p99 over `gate ssh`, for the echo frame reaching the renderer.
 //   flood:     `head -c 50M /dev/urandom | base64; echo <marker>` in the app's terminal, keydown of
-//              Enter → marker in xterm's rows, vs the same through stock `ssh -tt` (and `gate ssh`)
-//              in a node-pty, write of Enter → marker read; CPU seconds per process group for each
+//              Enter → marker in xterm's rows, vs stock `ssh -tt` in THE SAME XTERM PATH (a page
+//              with the app's xterm build and output pump fed by a WebSocket → node-pty, binary
+//              frames: bench/xterm-baseline.ts), plus stock ssh / `gate ssh` in a bare node-pty
+//              (write of Enter → marker read) for reference; CPU seconds per process group for each
 // Prints figures and ratios. Not a test: it asserts nothing, but stops with an error when a part
 // (Chromium, sshd, the renderer build, a screen) is missing.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +24,8 @@ import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { TestCluster } from '../src-cluster/integration/harness.ts';
 import { startSshd } from '../scripts/integration/openssh-harness.ts';
+import { startXtermBaseline } from './xterm-baseline.ts';
+import { hostKeystrokes } from './app-host-keys.ts';
 import { requireTool, tempDir } from '../test-support/sshcert-testkit.ts';
 import { ProfileStore } from '../src-main/core/index.ts';
 import {
@@ -154,6 +159,26 @@ async function probeResult(page: Page, what: string, timeoutMs = 10_000): Promis
   return r;
 }
 
+/** Sets the known prompt in a page's terminal (focused) and waits for it. */
+async function setPrompt(page: Page): Promise<void> {
+  await arm(page, 'endsWith', PROMPT.trimEnd());
+  await page.keyboard.type(SET_PROMPT);
+  await page.keyboard.press('Enter');
+  await probeResult(page, 'the prompt');
+}
+
+/** The baseline page (stock ssh in the app's xterm path), with the probe installed. */
+async function openBaselineTerminal(browser: Browser, url: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  await context.addInitScript({ content: TERMINAL_PROBE });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.locator('.xterm-rows').filter({ hasText: /\S/ }).waitFor({ timeout: 15_000 });
+  await page.getByRole('region', { name: 'Terminal baseline', exact: true }).click();
+  await setPrompt(page);
+  return page;
+}
+
 /** Logs in through the UI and opens a terminal; returns the page with the probe installed. */
 async function openAppTerminal(browser: Browser, url: string): Promise<Page> {
   const context = await browser.newContext({ viewport: VIEWPORT });
@@ -164,16 +189,13 @@ async function openAppTerminal(browser: Browser, url: string): Promise<Page> {
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByRole('heading', { name: 'Servers', exact: true }).waitFor({ timeout: 30_000 });
-  await page.getByRole('combobox', { name: `Login for ${NODE}`, exact: true }).selectOption(LOGIN);
+  await page.getByRole('combobox', { name: `Log in as on ${NODE}`, exact: true }).selectOption(LOGIN);
   await page.getByRole('button', { name: `Connect to ${NODE}`, exact: true }).click();
   const region = page.getByRole('region', { name: `Terminal ${LOGIN}@${NODE}`, exact: true });
   await region.waitFor({ timeout: 15_000 });
   await page.locator('.xterm-rows').filter({ hasText: /\S/ }).waitFor({ timeout: 15_000 });
   await region.click();
-  await arm(page, 'endsWith', PROMPT.trimEnd());
-  await page.keyboard.type(SET_PROMPT);
-  await page.keyboard.press('Enter');
-  await probeResult(page, 'the prompt');
+  await setPrompt(page);
   return page;
 }
 
@@ -328,20 +350,27 @@ async function main() {
     const sshKeys = await ptyKeystrokes(ssh);
     const gateKeys = await ptyKeystrokes(gate);
     const appKeys = await appKeystrokes(page);
+    const hostKeys = await hostKeystrokes(host.url, { proxy: target.proxy, node: NODE, login: LOGIN, keys: KEYS });
     const frameWaits = await page.evaluate<number[]>(FRAME_WAITS(50));
     const row = (name: string, xs: number[]) =>
       console.log(`  ${name.padEnd(46)} p50 ${ms(median(xs)).padStart(8)}   p99 ${ms(pct(xs, 99)).padStart(8)}`);
     console.log(`\nKeystroke to echo, ${KEYS} keystrokes each:`);
     row('stock ssh -tt → stock sshd (pty write → echo)', sshKeys);
     row('gate ssh → proxy → node (pty write → echo)', gateKeys);
+    row('host alone: input frame → echo frame (ws client)', hostKeys);
+    row('app: keydown → echo frame received (renderer)', appKeys.recv);
     row('app: keydown → echo in xterm DOM rows', appKeys.shown);
-    row('  of which keydown → term-input frame sent', appKeys.sent);
-    row('  of which keydown → term-data frame received', appKeys.recv);
+    row('  of which keydown → input frame sent', appKeys.sent);
     row('  of which keydown → next animation frame', appKeys.frame);
     row('reference: rAF request → callback in that page', frameWaits);
     console.log(
       `  ratio app/ssh: p50 ${ratio(median(appKeys.shown), median(sshKeys))}, p99 ${ratio(pct(appKeys.shown, 99), pct(sshKeys, 99))}` +
         `   (gate/ssh: p50 ${ratio(median(gateKeys), median(sshKeys))})`,
+    );
+    const added = (xs: number[]) => ms(pct(xs, 99) - pct(gateKeys, 99));
+    console.log(
+      `  added at p99 over gate ssh: echo frame received ${added(appKeys.recv)}, echo in xterm rows ${added(appKeys.shown)}` +
+        ` (host alone: ${added(hostKeys)})`,
     );
 
     // 3. Flood.
@@ -359,6 +388,21 @@ async function main() {
       `  gate ssh → proxy → node (node-pty)            ${(gateFlood / 1000).toFixed(1)} s  ${rate(gateFlood)}`,
     );
     console.log(`      CPU: ${gateCpu}`);
+    // Stock ssh in the app's xterm path: the baseline of the ratio.
+    const xtermBaseline = await startXtermBaseline(sshBin, sshArgs);
+    cleanups.push(() => xtermBaseline.close());
+    const basePage = await openBaselineTerminal(browser, xtermBaseline.url);
+    cpu = cpuByGroup(processGroup);
+    const baseFlood = await appFlood(basePage);
+    const baseCpu = cpuSpent(cpu, (cpu = cpuByGroup(processGroup)));
+    if (baseFlood.timedOut) throw new Error(`the baseline page did not show the marker within ${FLOOD_TIMEOUT_MS} ms`);
+    console.log(
+      `  baseline: stock ssh -tt in the same xterm path ${(baseFlood.shown / 1000).toFixed(1)} s  ${rate(baseFlood.shown)}`,
+    );
+    console.log(`      CPU: ${baseCpu}`);
+    await basePage.context().close();
+    // After the close: the baseline page's renderer process is gone and must not count below.
+    cpu = cpuByGroup(processGroup);
     const flood = await appFlood(page);
     const appCpu = cpuSpent(cpu, cpuByGroup(processGroup));
     if (flood.timedOut) {
@@ -371,7 +415,8 @@ async function main() {
           `   (frames: ${(flood.wsChars / 1048576).toFixed(1)} MiB, last at ${(flood.wsLast / 1000).toFixed(1)} s)`,
       );
       console.log(
-        `  ratio app/ssh (time): ${ratio(flood.shown, sshFlood)}   (gate/ssh: ${ratio(gateFlood, sshFlood)})`,
+        `  ratio app/baseline (time): ${(flood.shown / baseFlood.shown).toFixed(2)}x` +
+          `   (app/bare ssh: ${ratio(flood.shown, sshFlood)}, gate/bare ssh: ${ratio(gateFlood, sshFlood)})`,
       );
     }
     console.log(`      CPU (app run): ${appCpu}`);

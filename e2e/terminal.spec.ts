@@ -1,5 +1,6 @@
-// The terminal against the real node: the remote pty follows the window size, and closing the tab
-// ends the shell on the node (checked on the process itself: the node runs on this machine).
+// The terminal against the real node: the remote pty follows the window size, closing the tab
+// ends the shell on the node (checked on the process itself: the node runs on this machine), and
+// a flood of output cannot freeze input (flow control keeps Ctrl+C getting through).
 import { addClusterAndLogIn, expect, openTerminal, test } from './fixtures.ts';
 
 function processAlive(pid: number): boolean {
@@ -66,4 +67,28 @@ test('closing the tab ends the session on the node', async ({ ui, cluster, users
   await expect(ui.terminals.tab(title)).toHaveCount(0);
   await expect.poll(() => processAlive(pid), { timeout: 10_000, message: `shell ${pid} is gone` }).toBe(false);
   await cluster.waitForLog(/session ended/, 10_000, logStart);
+});
+
+test('a flood of output does not freeze input: Ctrl+C stops it and the prompt comes back', async ({
+  ui,
+  cluster,
+  users,
+}) => {
+  await addClusterAndLogIn(ui, cluster, users.alice);
+  const title = await openTerminal(ui, cluster, users.alice);
+  // Whichever renderer this browser allows; headless Chromium without a GPU gets the DOM one.
+  expect(await ui.terminals.renderer(title)).toMatch(/^(webgl|dom)$/);
+
+  // `yes` writes as fast as the pipe takes it: far more than xterm can draw, so the renderer's
+  // watermark pauses the stream and the SSH channel pushes back to the node.
+  await ui.terminals.run(title, 'yes flood-$((6*7))');
+  await ui.terminals.waitForOutput(title, /flood-42/, 15_000);
+  await ui.terminals.interrupt(title);
+  // The marker is computed so the echoed command line cannot match it.
+  await ui.terminals.run(title, 'echo back-$((5*5))');
+  await ui.terminals.waitForOutput(title, /back-25/, 20_000);
+  const screen = await ui.terminals.text(title);
+  expect(screen, 'the flood ended: the last lines are the prompt and the echo, not flood lines').not.toMatch(
+    /back-25[\s\S]*flood-42/,
+  );
 });

@@ -40,6 +40,17 @@ export class TerminalPage {
     await this.waitForOutput(title, /\S/, 15_000);
   }
 
+  /** Which renderer draws the terminal: "webgl" where the browser gives WebGL2, else "dom". */
+  async renderer(title: string): Promise<string | null> {
+    return this.region(title).locator('.terminal-host').getAttribute('data-renderer');
+  }
+
+  /** Ctrl+C to the terminal (focus by clicking into it): the shell's interrupt, not copy. */
+  async interrupt(title: string): Promise<void> {
+    await this.region(title).click();
+    await this.page.keyboard.press('Control+C');
+  }
+
   /** Types a command line into the terminal (focus by clicking into it) and presses Enter. */
   async run(title: string, command: string): Promise<void> {
     await this.region(title).click();

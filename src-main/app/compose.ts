@@ -42,7 +42,7 @@ export interface ComposeOptions {
   timeoutMs?: number;
   /** The version app.info reports (default: package.json's, read at start; a bundle passes its own). */
   version?: string;
-  /** Output kept per terminal while no stream is attached (characters). */
+  /** Output kept per terminal while no stream is attached (bytes). */
   terminalBufferLimit?: number;
   /**
    * The device store (TPM-wrapped AK, enrollments.json), shared with `gate` per OS user; default:

@@ -49,6 +49,14 @@ export const spawnLocalPty: SpawnLocalPty = (program) => {
     });
   });
   term.onData((data) => stdout.write(Buffer.from(data, 'utf8')));
+  // Flow control (TerminalSession pauses stdout when the tab is behind): stop reading the pty, so
+  // the program blocks on its writes instead of piling output up in this stream.
+  stdout.on('pause', () => {
+    if (!exited) term.pause();
+  });
+  stdout.on('resume', () => {
+    if (!exited) term.resume();
+  });
   let exited = false;
   void exit.then(() => (exited = true));
   const stdin = new Writable({

@@ -37,6 +37,7 @@ class FakeShell {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('utf8');
 
 function session(connect: () => Promise<OpenedShell>, bufferLimit?: number) {
   const exits: TerminalExit[] = [];
@@ -64,31 +65,32 @@ describe('TerminalSession', () => {
     await tick();
     assert.deepEqual(shell.typed, ['echo early\r']);
     assert.deepEqual(shell.sizes, [[100, 30]], 'a resize while connecting is applied once open');
-    // A multi-byte character split across two chunks must arrive whole.
+    // A multi-byte character split across two chunks: the bytes go on as they are (xterm joins them).
     const euro = Buffer.from('€ ready\r\n');
     shell.stdout.write(euro.subarray(0, 1));
     shell.stdout.write(euro.subarray(1));
     await tick();
-    const got: string[] = [];
+    const got: Uint8Array[] = [];
     const a = s.attach((d) => got.push(d));
-    assert.deepEqual(got, ['€ ready\r\n']);
+    assert.equal(got.length, 1, 'what was buffered arrives as one chunk');
+    assert.equal(text(got), '€ ready\r\n');
     shell.stdout.write('more');
     await tick();
-    assert.deepEqual(got, ['€ ready\r\n', 'more']);
+    assert.equal(text(got), '€ ready\r\nmore');
     a.write('ls\r');
     await tick();
     assert.deepEqual(shell.typed, ['echo early\r', 'ls\r']);
     a.detach();
     shell.stdout.write('while detached');
     await tick();
-    assert.equal(got.length, 2);
+    assert.equal(text(got), '€ ready\r\nmore');
     shell.finish({ code: 3 });
     await s.ended;
     assert.deepEqual(exits, [{ terminalId: 't3', exitCode: 3 }]);
     assert.ok(shell.connectionClosed);
-    const late: string[] = [];
+    const late: Uint8Array[] = [];
     s.attach((d) => late.push(d));
-    assert.deepEqual(late, ['while detached'], 'a tab attaching after the end still sees the last output');
+    assert.equal(text(late), 'while detached', 'a tab attaching after the end still sees the last output');
   });
 
   test('the buffer keeps only the newest output up to its limit', async () => {
@@ -99,9 +101,40 @@ describe('TerminalSession', () => {
     shell.stdout.write('0123456789');
     shell.stdout.write('abcdef');
     await tick();
-    const got: string[] = [];
+    const got: Uint8Array[] = [];
     s.attach((d) => got.push(d));
-    assert.equal(got.join(''), '6789abcdef');
+    assert.equal(text(got), '6789abcdef');
+  });
+
+  test('pause stops reading the channel (input still flows); resume, detach or a new attach reads again', async () => {
+    const shell = new FakeShell();
+    let open!: (o: OpenedShell) => void;
+    const { s } = session(() => new Promise((r) => (open = r)));
+    s.start();
+    const got: Uint8Array[] = [];
+    const first = s.attach((d) => got.push(d));
+    first.pause(); // before the shell is open: applied when it opens
+    open(shell.opened());
+    await tick();
+    assert.ok(shell.stdout.isPaused(), 'a pause asked for while connecting holds once open');
+    shell.stdout.write('held back');
+    first.write('\x03');
+    await tick();
+    assert.equal(got.length, 0, 'no output while paused');
+    assert.deepEqual(shell.typed, ['\x03'], 'Ctrl+C goes out while output is paused');
+    first.resume();
+    await tick();
+    assert.equal(text(got), 'held back');
+    first.pause();
+    first.detach();
+    assert.ok(!shell.stdout.isPaused(), 'detaching releases the pause: output goes to the buffer');
+    const second = s.attach(() => {});
+    first.pause();
+    assert.ok(!shell.stdout.isPaused(), 'a replaced attachment cannot pause the new one');
+    second.pause();
+    assert.ok(shell.stdout.isPaused());
+    s.attach(() => {});
+    assert.ok(!shell.stdout.isPaused(), 'a new attachment starts reading');
   });
 
   test('a refusal ends the terminal with the mapped error; input afterwards is ignored', async () => {

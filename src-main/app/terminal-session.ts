@@ -2,13 +2,15 @@
 // id), buffers output until a stream attaches (and again while none is attached), queues input
 // typed before the shell is ready, and reports the end exactly once — exit status, signal, or
 // the error that refused or broke it (a refusal at the node is "ssh: rejected: administratively
-// prohibited (...)" → ACCESS_DENIED, mapped in the core).
+// prohibited (...)" → ACCESS_DENIED, mapped in the core). Output is bytes end to end (xterm decodes
+// UTF-8 itself, keeping a character split across chunks); the attached stream can pause the
+// reading of the channel so a renderer behind on parsing pushes back to the SSH server.
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { ExitStatus } from '../gateways/ssh/ssh-session.ts';
 import type { EventPayloads } from '../ipc/contract.ts';
-import type { TerminalAttachment } from '../ipc/dispatcher.ts';
+import type { TerminalAttachment, TerminalOutputListener } from '../ipc/dispatcher.ts';
 import { toIpcError } from '../ipc/ipc-errors.ts';
 import type { AppLogger } from './logger.ts';
 import { findLockNotice, OutputTail, type TerminalLock } from './terminal-lock.ts';
@@ -42,7 +44,7 @@ export interface TerminalSessionOptions {
   connect: (cols: number, rows: number) => Promise<OpenedShell>;
   onExit: (exit: TerminalExit) => void;
   log: AppLogger;
-  /** Characters of output kept while nobody is attached; older output is dropped first. */
+  /** Bytes of output kept while nobody is attached; older output is dropped first. */
   bufferLimit?: number;
   /** How long close() waits for the remote end before reporting the exit anyway. */
   closeGraceMs?: number;
@@ -58,10 +60,14 @@ export class TerminalSession {
   private cols: number;
   private rows: number;
   private closeRequested = false;
-  private listener: ((data: string) => void) | undefined;
-  private buffer: string[] = [];
+  private listener: TerminalOutputListener | undefined;
+  private buffer: Buffer[] = [];
   private buffered = 0;
-  private pendingInput = '';
+  private pendingInput: Buffer = Buffer.alloc(0);
+  /** The attached stream asked to stop output (flow control); applied to the channel once open. */
+  private outputPaused = false;
+  /** Decodes output for the lock tail only: what is delivered stays bytes. */
+  private readonly tailDecoder = new StringDecoder('utf8');
   private readonly bufferLimit: number;
   /** The last output, where the node writes a lock's text before it hangs up. */
   private readonly tail = new OutputTail();
@@ -96,30 +102,53 @@ export class TerminalSession {
   }
 
   /** Sends output to `onData` from now on (first whatever was buffered); replaces an earlier attachment. */
-  attach(onData: (data: string) => void): TerminalAttachment {
+  attach(onData: TerminalOutputListener): TerminalAttachment {
     this.listener = onData;
-    const pending = this.buffer.join('');
+    // A pause belongs to the stream that asked for it; a new one starts reading.
+    this.setOutputPaused(false);
+    const pending = Buffer.concat(this.buffer);
     this.buffer = [];
     this.buffered = 0;
-    if (pending) this.deliver(pending);
+    if (pending.length > 0) this.deliver(pending, false);
+    const current = () => this.listener === onData;
     return {
       write: (data) => {
-        if (this.listener === onData) this.write(data);
+        if (current()) this.write(data);
+      },
+      pause: () => {
+        if (current()) this.setOutputPaused(true);
+      },
+      resume: () => {
+        if (current()) this.setOutputPaused(false);
       },
       detach: () => {
-        if (this.listener === onData) this.listener = undefined;
+        if (!current()) return;
+        this.listener = undefined;
+        // Nobody reads now: output goes to the bounded buffer instead of stalling the shell.
+        this.setOutputPaused(false);
       },
     };
   }
 
-  write(data: string): void {
+  write(data: string | Uint8Array): void {
     if (this.state === 'ended' || this.closeRequested) return;
     if (this.state === 'connecting') {
       // Typed before the shell was there (e.g. a paste right after opening): keep it, within reason.
-      this.pendingInput = (this.pendingInput + data).slice(-INPUT_QUEUE_LIMIT);
+      const queued = Buffer.concat([this.pendingInput, typeof data === 'string' ? Buffer.from(data) : data]);
+      this.pendingInput = queued.subarray(Math.max(0, queued.length - INPUT_QUEUE_LIMIT));
       return;
     }
     this.shell!.channel.stdin.write(data);
+  }
+
+  private setOutputPaused(paused: boolean): void {
+    this.outputPaused = paused;
+    if (this.state !== 'open') return;
+    const { stdout, stderr } = this.shell!.channel;
+    for (const stream of stderr ? [stdout, stderr] : [stdout]) {
+      if (paused) stream.pause();
+      else stream.resume();
+    }
   }
 
   resize(cols: number, rows: number): void {
@@ -153,20 +182,17 @@ export class TerminalSession {
       return;
     }
     this.state = 'open';
-    const stdout = new StringDecoder('utf8');
-    const stderr = new StringDecoder('utf8');
-    shell.channel.stdout.on('data', (b: Buffer) => this.deliver(stdout.write(b)));
-    shell.channel.stderr?.on('data', (b: Buffer) => this.deliver(stderr.write(b)));
+    shell.channel.stdout.on('data', (b: Buffer) => this.deliver(b));
+    shell.channel.stderr?.on('data', (b: Buffer) => this.deliver(b));
+    if (this.outputPaused) this.setOutputPaused(true);
     // Errors surface as the channel closing; without a listener they would crash the process.
     shell.channel.stdin.on('error', (e: Error) => this.opts.log.debug('terminal input failed', { error: e.message }));
     if (this.cols !== this.opts.cols || this.rows !== this.opts.rows) shell.channel.resize(this.cols, this.rows);
-    if (this.pendingInput) {
+    if (this.pendingInput.length > 0) {
       shell.channel.stdin.write(this.pendingInput);
-      this.pendingInput = '';
+      this.pendingInput = Buffer.alloc(0);
     }
     void shell.channel.exit.then((status) => {
-      const rest = stdout.end() + stderr.end();
-      if (rest) this.deliver(rest);
       shell.connection.close();
       this.finish(this.exitOf(status));
     });
@@ -195,7 +221,7 @@ export class TerminalSession {
   private finish(exit: Omit<TerminalExit, 'terminalId'> | TerminalExit): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
-    this.pendingInput = '';
+    this.pendingInput = Buffer.alloc(0);
     const full: TerminalExit = { ...exit, terminalId: this.id };
     this.opts.log.info('terminal ended', {
       terminal: this.id,
@@ -207,9 +233,9 @@ export class TerminalSession {
     this.opts.onExit(full);
   }
 
-  private deliver(data: string): void {
-    if (!data) return;
-    this.tail.push(data);
+  private deliver(data: Buffer, toTail = true): void {
+    if (data.length === 0) return;
+    if (toTail) this.tail.push(this.tailDecoder.write(data));
     if (this.listener) {
       try {
         this.listener(data);
@@ -224,7 +250,7 @@ export class TerminalSession {
       this.buffered -= this.buffer.shift()!.length;
     }
     if (this.buffered > this.bufferLimit) {
-      this.buffer[0] = this.buffer[0]!.slice(this.buffered - this.bufferLimit);
+      this.buffer[0] = this.buffer[0]!.subarray(this.buffered - this.bufferLimit);
       this.buffered = this.bufferLimit;
     }
   }

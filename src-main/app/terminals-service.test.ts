@@ -45,7 +45,7 @@ test('a local program: output to the attached stream, its exit code as one termi
     rows: 24,
   });
   let output = '';
-  terminals.attach(terminalId, (d) => (output += d));
+  terminals.attach(terminalId, (d) => (output += Buffer.from(d).toString('utf8')));
   await until(() => exits.length === 1, 'the exit is reported');
   assert.match(output, /local-hello/);
   assert.deepEqual(exits, [{ terminalId, exitCode: 4 }]);

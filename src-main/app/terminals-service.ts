@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import { connectSsh } from '../gateways/ssh/ssh-connect.ts';
 import type { RequestResults } from '../ipc/contract.ts';
-import type { TerminalAttachment } from '../ipc/dispatcher.ts';
+import type { TerminalAttachment, TerminalOutputListener } from '../ipc/dispatcher.ts';
 import type { AppEvents } from './events.ts';
 import type { AppLogger } from './logger.ts';
 import { canonicalProxy, type Sessions } from './sessions.ts';
@@ -133,7 +133,7 @@ export class TerminalsService {
     return null;
   }
 
-  attach(terminalId: string, onData: (data: string) => void): TerminalAttachment {
+  attach(terminalId: string, onData: TerminalOutputListener): TerminalAttachment {
     return this.get(terminalId).attach(onData);
   }
 

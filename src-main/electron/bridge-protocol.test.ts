@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { requestChannels } from '../ipc/contract.ts';
 import {
   acceptTerminalInput,
+  parseTerminalPortMessage,
   channelsArgument,
   channelsFromArgv,
   MAX_TERMINAL_INPUT,
@@ -44,11 +45,17 @@ test('attach requests: a numeric request id and a terminal id like t12, nothing 
   }
 });
 
-test('terminal input: non-empty strings up to the size limit', () => {
-  assert.equal(acceptTerminalInput('ls\r'), 'ls\r');
-  assert.equal(acceptTerminalInput('x'.repeat(MAX_TERMINAL_INPUT)), 'x'.repeat(MAX_TERMINAL_INPUT));
-  assert.equal(acceptTerminalInput('x'.repeat(MAX_TERMINAL_INPUT + 1)), undefined);
-  assert.equal(acceptTerminalInput(''), undefined);
-  assert.equal(acceptTerminalInput(new Uint8Array([1])), undefined);
-  assert.equal(acceptTerminalInput({ toString: () => 'ls' }), undefined);
+test('terminal port messages: input bytes up to the size limit, and the two flow-control words', () => {
+  const ls = new TextEncoder().encode('ls\r');
+  assert.deepEqual(parseTerminalPortMessage(ls), { kind: 'input', data: ls });
+  assert.deepEqual(parseTerminalPortMessage(ls.buffer), { kind: 'input', data: ls }, 'a transferred ArrayBuffer');
+  const max = new Uint8Array(MAX_TERMINAL_INPUT);
+  assert.equal(acceptTerminalInput(max), max);
+  assert.equal(acceptTerminalInput(new Uint8Array(MAX_TERMINAL_INPUT + 1)), undefined);
+  assert.equal(acceptTerminalInput(new Uint8Array()), undefined);
+  assert.deepEqual(parseTerminalPortMessage('pause'), { kind: 'pause' });
+  assert.deepEqual(parseTerminalPortMessage('resume'), { kind: 'resume' });
+  for (const bad of ['ls\r', '', new Uint16Array([1]), { toString: () => 'ls' }, null, 42]) {
+    assert.equal(parseTerminalPortMessage(bad), undefined, String(bad));
+  }
 });

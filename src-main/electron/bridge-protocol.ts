@@ -35,8 +35,16 @@ export function channelsFromArgv<C extends string = string>(argv: readonly strin
   return [...new Set(channels)] as C[];
 }
 
-/** Largest chunk of terminal input main accepts in one port message (a big paste is split by xterm). */
+/**
+ * Largest chunk of terminal input main accepts in one port message, in UTF-8 bytes (the preload
+ * splits a bigger paste). The port carries one terminal, so its messages need no header: input
+ * and output are Uint8Array payloads (the same bytes as src-shared/terminal-frame.ts's payload),
+ * and the only other messages are the flow-control words below.
+ */
 export const MAX_TERMINAL_INPUT = 64 * 1024;
+/** renderer → main on a terminal port: stop / start reading the shell's output (flow control). */
+export const TERMINAL_PAUSE = 'pause';
+export const TERMINAL_RESUME = 'resume';
 
 export interface AttachRequest {
   /** Chosen by the preload per attach, so re-attaching the same terminal gets its own port. */
@@ -61,7 +69,20 @@ export function parseAttachRequest(msg: unknown): AttachRequest | undefined {
   return { requestId, terminalId };
 }
 
-/** Terminal input from the renderer: a string of bounded size, anything else is dropped. */
-export function acceptTerminalInput(data: unknown): string | undefined {
-  return typeof data === 'string' && data.length > 0 && data.length <= MAX_TERMINAL_INPUT ? data : undefined;
+export type TerminalPortMessage = { kind: 'input'; data: Uint8Array } | { kind: 'pause' } | { kind: 'resume' };
+
+/** A message from the renderer's end of a terminal port, or undefined when it is none (dropped). */
+export function parseTerminalPortMessage(data: unknown): TerminalPortMessage | undefined {
+  if (data === TERMINAL_PAUSE) return { kind: 'pause' };
+  if (data === TERMINAL_RESUME) return { kind: 'resume' };
+  const input = acceptTerminalInput(data);
+  return input ? { kind: 'input', data: input } : undefined;
+}
+
+/** Terminal input from the renderer: bytes of bounded size (a view, or a transferred buffer). */
+export function acceptTerminalInput(data: unknown): Uint8Array | undefined {
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+  return bytes instanceof Uint8Array && bytes.byteLength > 0 && bytes.byteLength <= MAX_TERMINAL_INPUT
+    ? bytes
+    : undefined;
 }

@@ -26,7 +26,7 @@ import { bridgeTerminalPort, type TerminalAttachment } from './terminal-port.ts'
 export interface DispatcherLike {
   invoke(channel: string, rawInput: unknown): Promise<IpcResult<unknown>>;
   onEvent(listener: (event: string, payload: unknown) => void): () => void;
-  attachTerminal(terminalId: string, onData: (data: string) => void): TerminalAttachment;
+  attachTerminal(terminalId: string, onData: (data: Uint8Array) => void): TerminalAttachment;
 }
 
 function senderOf(frame: WebFrameMain | null): SenderFrame | null {

@@ -20,11 +20,19 @@ function asMainPort(p: MessagePort): MainPort {
   } as MainPort;
 }
 
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const text = (d: Uint8Array) => new TextDecoder().decode(d);
+
 function fakeTerminal() {
-  const state = { written: [] as string[], detached: 0, emit: (_d: string) => {} };
-  const attach = (onData: (d: string) => void) => {
+  const state = { written: [] as string[], flow: [] as string[], detached: 0, emit: (_d: Uint8Array) => {} };
+  const attach = (onData: (d: Uint8Array) => void) => {
     state.emit = onData;
-    return { write: (d: string) => state.written.push(d), detach: () => state.detached++ };
+    return {
+      write: (d: Uint8Array) => state.written.push(text(d)),
+      pause: () => state.flow.push('pause'),
+      resume: () => state.flow.push('resume'),
+      detach: () => state.detached++,
+    };
   };
   return { state, attach };
 }
@@ -43,14 +51,17 @@ test('keys typed before the port arrives are sent in order once it does; output 
   const end = bridgeTerminalPort(asMainPort(port1), term.attach);
   const pending = createPortTerminalStream();
   const got: string[] = [];
-  pending.stream.onData((d) => got.push(d));
+  pending.stream.onData((d) => got.push(text(d)));
   pending.stream.write('l');
+  pending.stream.pause();
   pending.stream.write('s\r');
   pending.bind(port2 as unknown as RendererPort);
-  pending.stream.write('exit\r');
-  await until(() => term.state.written.length === 3, 'input at main');
-  assert.deepEqual(term.state.written, ['l', 's\r', 'exit\r']);
-  term.state.emit('hello\r\n');
+  pending.stream.write('exit €\r');
+  pending.stream.resume();
+  await until(() => term.state.written.length === 3 && term.state.flow.length === 2, 'input at main');
+  assert.deepEqual(term.state.written, ['l', 's\r', 'exit €\r']);
+  assert.deepEqual(term.state.flow, ['pause', 'resume']);
+  term.state.emit(utf8('hello\r\n'));
   await until(() => got.length === 1, 'output at renderer');
   assert.deepEqual(got, ['hello\r\n']);
   end();
@@ -82,30 +93,46 @@ test('a stream closed before main answered closes the port it then gets, so main
   assert.deepEqual(term.state.written, [], 'queued input of a closed stream is dropped');
 });
 
-test('main ignores input that is not a string or is too large', async () => {
+test('main ignores input that is not bytes or is too large; a big paste arrives in pieces', async () => {
   const { port1, port2 } = new MessageChannel();
   const term = fakeTerminal();
   const end = bridgeTerminalPort(asMainPort(port1), term.attach);
   port2.postMessage({ evil: true });
-  port2.postMessage(new Uint8Array([1, 2]));
-  port2.postMessage('x'.repeat(MAX_TERMINAL_INPUT + 1));
-  port2.postMessage('ok');
+  port2.postMessage('ls\r');
+  port2.postMessage(new Uint8Array(MAX_TERMINAL_INPUT + 1));
+  port2.postMessage(utf8('ok'));
   await until(() => term.state.written.length === 1, 'the valid message');
   assert.deepEqual(term.state.written, ['ok']);
+  const pending = createPortTerminalStream();
+  const { port1: main2, port2: renderer2 } = new MessageChannel();
+  const term2 = fakeTerminal();
+  bridgeTerminalPort(asMainPort(main2), term2.attach);
+  pending.bind(renderer2 as unknown as RendererPort);
+  pending.stream.write('y'.repeat(MAX_TERMINAL_INPUT + 5));
+  await until(() => term2.state.written.length === 2, 'the paste');
+  assert.deepEqual(
+    term2.state.written.map((w) => w.length),
+    [MAX_TERMINAL_INPUT, 5],
+  );
+  pending.stream.close();
   end();
   port2.close();
 });
 
-test('non-string output from a confused port is not passed to the renderer', async () => {
+test('output that is not bytes, from a confused port, is not passed to the renderer', async () => {
   const { port1, port2 } = new MessageChannel();
   const pending = createPortTerminalStream();
   const got: unknown[] = [];
   pending.stream.onData((d) => got.push(d));
   pending.bind(port2 as unknown as RendererPort);
-  port1.postMessage({ not: 'text' });
-  port1.postMessage('text');
-  await until(() => got.length === 1, 'text');
-  assert.deepEqual(got, ['text']);
+  port1.postMessage({ not: 'bytes' });
+  port1.postMessage('a string');
+  port1.postMessage(utf8('bytes'));
+  await until(() => got.length === 1, 'bytes');
+  assert.deepEqual(
+    got.map((d) => text(d as Uint8Array)),
+    ['bytes'],
+  );
   pending.stream.close();
   port1.close();
 });

@@ -1,13 +1,15 @@
 // Terminal bytes over a MessagePort, both ends. Main creates a MessageChannelMain per attach,
 // keeps one port wired to the dispatcher and hands the other to the preload, which keeps it (the
-// renderer only gets write/onData/close functions). Pure: the ends are typed by the few members
-// used, so the tests drive them with node:worker_threads MessageChannels.
+// renderer only gets write/onData/pause/resume/close functions). Messages are Uint8Array both
+// ways (no JSON, no strings: input's buffer is transferred, not copied) plus the flow-control
+// words of bridge-protocol.ts. Pure: the ends are typed by the few members used, so the tests
+// drive them with node:worker_threads MessageChannels.
 import type { TerminalStream } from '../ipc/contract.ts';
-import { acceptTerminalInput } from './bridge-protocol.ts';
+import { MAX_TERMINAL_INPUT, TERMINAL_PAUSE, TERMINAL_RESUME, parseTerminalPortMessage } from './bridge-protocol.ts';
 
 /** The renderer-side DOM MessagePort, reduced. */
 export interface RendererPort {
-  postMessage(data: string): void;
+  postMessage(data: Uint8Array | string, transfer: ArrayBuffer[]): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
   start(): void;
   close(): void;
@@ -24,16 +26,31 @@ export function createPortTerminalStream(): {
 } {
   let port: RendererPort | undefined;
   let closed = false;
-  const queued: string[] = [];
-  const listeners = new Set<(data: string) => void>();
+  const queued: (Uint8Array | string)[] = [];
+  const listeners = new Set<(data: Uint8Array) => void>();
+  const utf8 = new TextEncoder();
+  const post = (message: Uint8Array | string) => {
+    if (!port) queued.push(message);
+    else if (typeof message === 'string') port.postMessage(message, []);
+    // A fresh buffer per chunk (TextEncoder / subarray copies below), so it can be handed over.
+    else port.postMessage(message, [message.buffer as ArrayBuffer]);
+  };
 
   const stream: TerminalStream = {
     write(data: string) {
       if (closed || typeof data !== 'string' || data === '') return;
-      if (port) port.postMessage(data);
-      else queued.push(data);
+      const bytes = utf8.encode(data);
+      for (let at = 0; at < bytes.byteLength; at += MAX_TERMINAL_INPUT) {
+        post(bytes.byteLength <= MAX_TERMINAL_INPUT ? bytes : bytes.slice(at, at + MAX_TERMINAL_INPUT));
+      }
     },
-    onData(listener: (data: string) => void) {
+    pause() {
+      if (!closed) post(TERMINAL_PAUSE);
+    },
+    resume() {
+      if (!closed) post(TERMINAL_RESUME);
+    },
+    onData(listener: (data: Uint8Array) => void) {
       listeners.add(listener);
       return () => {
         listeners.delete(listener);
@@ -58,11 +75,11 @@ export function createPortTerminalStream(): {
       }
       port = p;
       p.addEventListener('message', (event) => {
-        if (closed || typeof event.data !== 'string') return;
+        if (closed || !(event.data instanceof Uint8Array)) return;
         for (const l of [...listeners]) l(event.data);
       });
       p.start();
-      for (const data of queued.splice(0)) p.postMessage(data);
+      for (const message of queued.splice(0)) post(message);
     },
     fail() {
       stream.close();
@@ -72,7 +89,7 @@ export function createPortTerminalStream(): {
 
 /** Main-side port (Electron's MessagePortMain), reduced. */
 export interface MainPort {
-  postMessage(data: string): void;
+  postMessage(data: Uint8Array): void;
   on(event: 'message', listener: (event: { data: unknown }) => void): unknown;
   on(event: 'close', listener: () => void): unknown;
   start(): void;
@@ -80,7 +97,9 @@ export interface MainPort {
 }
 
 export interface TerminalAttachment {
-  write(data: string): void;
+  write(data: Uint8Array): void;
+  pause(): void;
+  resume(): void;
   detach(): void;
 }
 
@@ -91,7 +110,7 @@ export interface TerminalAttachment {
  */
 export function bridgeTerminalPort(
   port: MainPort,
-  attach: (onData: (data: string) => void) => TerminalAttachment,
+  attach: (onData: (data: Uint8Array) => void) => TerminalAttachment,
 ): () => void {
   let done = false;
   const attachment = attach((data) => {
@@ -104,8 +123,11 @@ export function bridgeTerminalPort(
     port.close();
   };
   port.on('message', (event) => {
-    const data = acceptTerminalInput(event.data);
-    if (!done && data !== undefined) attachment.write(data);
+    const message = parseTerminalPortMessage(event.data);
+    if (done || !message) return;
+    if (message.kind === 'input') attachment.write(message.data);
+    else if (message.kind === 'pause') attachment.pause();
+    else attachment.resume();
   });
   port.on('close', end);
   port.start();

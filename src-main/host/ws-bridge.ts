@@ -1,11 +1,20 @@
-// One browser tab's WebSocket: the renderer's bridge speaks JSON text frames (see the spec):
-// invoke → result, events pushed as they happen, terminal bytes multiplexed by terminal id.
-// Every frame is validated; a frame that is not what the protocol allows closes the socket with
-// the reason (the bridge is our own code, so that is a bug or an attack, never a user typo).
+// One browser tab's WebSocket: the renderer's bridge speaks JSON text frames for control (see the
+// spec): invoke → result, events pushed as they happen, terminal attach/detach/pause/resume; the
+// terminal bytes themselves are binary frames (src-shared/terminal-frame.ts) both ways. Every
+// text frame is validated; one the protocol does not allow closes the socket with the reason (the
+// bridge is our own code, so that is a bug or an attack, never a user typo). A malformed binary
+// frame is dropped and logged: it names no terminal reliably, so nothing else is closed for it.
 import { z } from 'zod';
 import type { WebSocket, RawData } from 'ws';
 import type { AppLogger } from '../app/logger.ts';
 import type { IpcDispatcher, TerminalAttachment } from '../ipc/dispatcher.ts';
+import {
+  TerminalFrameError,
+  TerminalFrameKind,
+  decodeTerminalFrame,
+  encodeTerminalFrame,
+  splitForFrames,
+} from '../../src-shared/terminal-frame.ts';
 import { toIpcError } from '../ipc/ipc-errors.ts';
 
 const terminalId = z.string().regex(/^t[0-9]{1,9}$/);
@@ -20,13 +29,14 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('term-attach'), terminalId }).strict(),
-  z.object({ type: z.literal('term-input'), terminalId, data: z.string().max(1 << 20) }).strict(),
   z.object({ type: z.literal('term-detach'), terminalId }).strict(),
+  // Flow control: the tab has more output than xterm has parsed (pause) / caught up (resume).
+  z.object({ type: z.literal('term-pause'), terminalId }).strict(),
+  z.object({ type: z.literal('term-resume'), terminalId }).strict(),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
-export const CLOSE_UNSUPPORTED_DATA = 1003;
 export const CLOSE_INVALID_PAYLOAD = 1007;
 export const CLOSE_POLICY_VIOLATION = 1008;
 
@@ -37,14 +47,21 @@ export function bridgeConnection(ws: WebSocket, dispatcher: IpcDispatcher, log: 
   const attachments = new Map<string, TerminalAttachment>();
   let closed = false;
 
+  const writable = () => {
+    if (closed || ws.readyState !== ws.OPEN) return false;
+    if (ws.bufferedAmount <= MAX_BUFFERED_BYTES) return true;
+    log.warn('browser tab stopped reading; closing its connection');
+    ws.close(CLOSE_POLICY_VIOLATION, 'too much unread data');
+    return false;
+  };
   const send = (frame: unknown) => {
-    if (closed || ws.readyState !== ws.OPEN) return;
-    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      log.warn('browser tab stopped reading; closing its connection');
-      ws.close(CLOSE_POLICY_VIOLATION, 'too much unread data');
-      return;
+    if (writable()) ws.send(JSON.stringify(frame));
+  };
+  const sendOutput = (id: string, data: Uint8Array) => {
+    for (const part of splitForFrames(data)) {
+      if (!writable()) return;
+      ws.send(encodeTerminalFrame(TerminalFrameKind.output, id, part), { binary: true });
     }
-    ws.send(JSON.stringify(frame));
   };
 
   const offEvents = dispatcher.onEvent((event, payload) => send({ type: 'event', event, payload }));
@@ -60,7 +77,7 @@ export function bridgeConnection(ws: WebSocket, dispatcher: IpcDispatcher, log: 
     try {
       attachments.set(
         id,
-        dispatcher.attachTerminal(id, (data) => send({ type: 'term-data', terminalId: id, data })),
+        dispatcher.attachTerminal(id, (data) => sendOutput(id, data)),
       );
     } catch (e) {
       // The tab holds a terminal main no longer has (e.g. after a host restart): tell it it ended.
@@ -81,12 +98,10 @@ export function bridgeConnection(ws: WebSocket, dispatcher: IpcDispatcher, log: 
         return;
       case 'term-attach':
         return attach(frame.terminalId);
-      case 'term-input': {
-        const a = attachments.get(frame.terminalId);
-        if (a) a.write(frame.data);
-        else log.debug('terminal input without an attached stream dropped', { terminal: frame.terminalId });
-        return;
-      }
+      case 'term-pause':
+        return attachments.get(frame.terminalId)?.pause();
+      case 'term-resume':
+        return attachments.get(frame.terminalId)?.resume();
       case 'term-detach':
         attachments.get(frame.terminalId)?.detach();
         attachments.delete(frame.terminalId);
@@ -94,9 +109,23 @@ export function bridgeConnection(ws: WebSocket, dispatcher: IpcDispatcher, log: 
     }
   };
 
+  const input = (data: RawData) => {
+    let frame;
+    try {
+      frame = decodeTerminalFrame(rawToBytes(data), TerminalFrameKind.input);
+    } catch (e) {
+      if (!(e instanceof TerminalFrameError)) throw e;
+      log.warn('dropped a bad terminal frame from a browser tab', { reason: e.message });
+      return;
+    }
+    const a = attachments.get(frame.terminalId);
+    if (a) a.write(frame.data);
+    else log.debug('terminal input without an attached stream dropped', { terminal: frame.terminalId });
+  };
+
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (closed) return;
-    if (isBinary) return refuse(CLOSE_UNSUPPORTED_DATA, 'binary frames are not part of the protocol');
+    if (isBinary) return input(data);
     let json: unknown;
     try {
       json = JSON.parse(rawToString(data));
@@ -122,8 +151,12 @@ export function bridgeConnection(ws: WebSocket, dispatcher: IpcDispatcher, log: 
   });
 }
 
+function rawToBytes(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
 function rawToString(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
+  return rawToBytes(data).toString('utf8');
 }

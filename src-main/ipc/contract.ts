@@ -419,11 +419,16 @@ export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: IpcError
 
 /**
  * A terminal's byte stream: in Electron a MessagePort per terminal, in the browser host the
- * WebSocket (frames tagged with the terminal id). Text is UTF-8; input is what xterm emits.
+ * WebSocket (binary frames tagged with the terminal id, src-shared/terminal-frame.ts). Output is
+ * raw bytes (UTF-8 possibly split across chunks: xterm.write(Uint8Array) joins them); input is
+ * what xterm emits, sent as its UTF-8 bytes.
  */
 export interface TerminalStream {
   write(data: string): void;
-  onData(listener: (data: string) => void): () => void;
+  onData(listener: (data: Uint8Array) => void): () => void;
+  /** Flow control: main stops reading the shell's output (the SSH server waits) until resume(). */
+  pause(): void;
+  resume(): void;
   close(): void;
 }
 

@@ -23,9 +23,20 @@ type Handlers = {
 
 export type IpcEventListener = <E extends EventChannel>(event: E, payload: EventPayloads[E]) => void;
 
+/** Output bytes as the shell wrote them (UTF-8 may be split across chunks; xterm joins them). */
+export type TerminalOutputListener = (data: Uint8Array) => void;
+
 /** A terminal's input side, handed to the transport that carries the renderer's keystrokes. */
 export interface TerminalAttachment {
-  write(data: string): void;
+  /** Keys: xterm's string, or its UTF-8 bytes as they came off a binary frame. */
+  write(data: string | Uint8Array): void;
+  /**
+   * Flow control: the renderer has more output than it has parsed. Output stops being read from
+   * the shell's channel (SSH window, so the server waits) until resume(); input still flows.
+   */
+  pause(): void;
+  resume(): void;
+  /** Ends this attachment; a pause it held is released. */
   detach(): void;
 }
 
@@ -38,7 +49,7 @@ export interface IpcDispatcher {
   invoke(channel: string, rawInput: unknown): Promise<IpcResult<unknown>>;
   onEvent(listener: IpcEventListener): () => void;
   /** Connects a terminal's byte stream; NOT_FOUND (a GatehouseError) for an unknown id. */
-  attachTerminal(terminalId: string, onData: (data: string) => void): TerminalAttachment;
+  attachTerminal(terminalId: string, onData: TerminalOutputListener): TerminalAttachment;
 }
 
 /**
@@ -77,7 +88,7 @@ export interface DispatcherServices {
     open(input: ParsedInput<'terminals.open'>): Reply<'terminals.open'>;
     resize(terminalId: string, cols: number, rows: number): Reply<'terminals.resize'>;
     close(terminalId: string): Reply<'terminals.close'>;
-    attach(terminalId: string, onData: (data: string) => void): TerminalAttachment;
+    attach(terminalId: string, onData: TerminalOutputListener): TerminalAttachment;
   };
   shell: { openExternal(url: string): Reply<'shell.openExternal'> };
   device: {

@@ -45,6 +45,8 @@ export function connectBrowserBridge(win: Window = window): Promise<BrowserBridg
 
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(ipcSocketUrl(win.location.href, token));
+    // Terminal output arrives as binary frames; an ArrayBuffer is read synchronously (a Blob is not).
+    socket.binaryType = 'arraybuffer';
     const client = createWireClient({
       send: (frame) => socket.send(frame),
       warn: (message) => console.warn(`gatehouse bridge: ${message}`),
@@ -55,7 +57,7 @@ export function connectBrowserBridge(win: Window = window): Promise<BrowserBridg
       resolve({ api: client.api, onLost: client.onLost });
     });
     socket.addEventListener('message', (event: MessageEvent) => {
-      if (typeof event.data === 'string') client.receive(event.data);
+      if (typeof event.data === 'string' || event.data instanceof ArrayBuffer) client.receive(event.data);
     });
     socket.addEventListener('close', (event: CloseEvent) => {
       if (!opened) {

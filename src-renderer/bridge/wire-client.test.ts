@@ -2,13 +2,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src-shared/errors.ts';
 import { ipcSocketUrl, splitLaunchToken } from './launch-token.ts';
+import {
+  MAX_TERMINAL_FRAME_PAYLOAD,
+  TerminalFrameKind,
+  decodeTerminalFrame,
+  encodeTerminalFrame,
+} from '../../src-shared/terminal-frame.ts';
 import { createWireClient, LOST_CONNECTION_MESSAGE, type OutgoingFrame } from './wire-client.ts';
 
+type Sent = OutgoingFrame | { input: string; terminalId: string; bytes: number };
+
 function harness() {
-  const sent: OutgoingFrame[] = [];
+  const sent: Sent[] = [];
   const warnings: string[] = [];
   const client = createWireClient({
-    send: (frame) => sent.push(JSON.parse(frame) as OutgoingFrame),
+    send: (frame) => {
+      if (typeof frame === 'string') return void sent.push(JSON.parse(frame) as OutgoingFrame);
+      const { terminalId, data } = decodeTerminalFrame(frame, TerminalFrameKind.input);
+      sent.push({ input: new TextDecoder().decode(data), terminalId, bytes: data.byteLength });
+    },
     warn: (m) => warnings.push(m),
   });
   const reply = (frame: unknown) => client.receive(JSON.stringify(frame));
@@ -38,7 +50,7 @@ test('every channel of the contract is callable', () => {
   void api.terminals.resize({ terminalId: 't1', cols: 80, rows: 24 });
   void api.shell.openExternal({ url: 'https://example.com' });
   assert.deepEqual(
-    sent.map((f) => (f.type === 'invoke' ? f.channel : f.type)),
+    sent.map((f) => ('type' in f ? (f.type === 'invoke' ? f.channel : f.type) : 'input')),
     ['app.info', 'auth.login', 'resources.listServers', 'terminals.resize', 'shell.openExternal'],
   );
 });
@@ -54,23 +66,43 @@ test('events reach their listeners until unsubscribed', () => {
   assert.deepEqual(got, [{ proxy: 'p' }]);
 });
 
-test('a terminal stream attaches, carries data both ways and detaches', () => {
-  const { api, reply, sent } = harness();
+test('a terminal stream attaches, carries bytes both ways as binary frames, pauses and detaches', () => {
+  const { api, client, sent } = harness();
+  const output = (id: string, text: string) =>
+    client.receive(encodeTerminalFrame(TerminalFrameKind.output, id, new TextEncoder().encode(text)).buffer);
   const stream = api.terminalStream.attach('t3');
   const got: string[] = [];
-  stream.onData((d) => got.push(d));
+  stream.onData((d) => got.push(new TextDecoder().decode(d)));
   stream.write('ls\r');
-  reply({ type: 'term-data', terminalId: 't3', data: 'a b c\r\n' });
-  reply({ type: 'term-data', terminalId: 't4', data: 'not mine' });
+  stream.write('€');
+  stream.write('');
+  output('t3', 'a b c\r\n');
+  output('t4', 'not mine');
+  stream.pause();
+  stream.resume();
   stream.close();
   stream.write('ignored after close');
-  reply({ type: 'term-data', terminalId: 't3', data: 'after detach' });
+  stream.pause();
+  output('t3', 'after detach');
   assert.deepEqual(got, ['a b c\r\n']);
   assert.deepEqual(sent, [
     { type: 'term-attach', terminalId: 't3' },
-    { type: 'term-input', terminalId: 't3', data: 'ls\r' },
+    { input: 'ls\r', terminalId: 't3', bytes: 3 },
+    { input: '€', terminalId: 't3', bytes: 3 },
+    { type: 'term-pause', terminalId: 't3' },
+    { type: 'term-resume', terminalId: 't3' },
     { type: 'term-detach', terminalId: 't3' },
   ]);
+});
+
+test('a paste larger than one frame goes out in frame-sized pieces, in order', () => {
+  const { api, sent } = harness();
+  const stream = api.terminalStream.attach('t1');
+  stream.write('x'.repeat(MAX_TERMINAL_FRAME_PAYLOAD + 10));
+  assert.deepEqual(
+    sent.slice(1).map((f) => ('bytes' in f ? f.bytes : f.type)),
+    [MAX_TERMINAL_FRAME_PAYLOAD, 10],
+  );
 });
 
 test('losing the socket settles pending calls with INTERNAL and fails new ones at once', async () => {
@@ -110,7 +142,11 @@ test('malformed frames and unknown results are ignored with a warning', () => {
   client.receive('not json');
   reply({ type: 'mystery' });
   reply({ type: 'result', id: 99, result: { ok: true, value: null } });
-  assert.equal(warnings.length, 3);
+  client.receive(new Uint8Array([1, 0]));
+  client.receive(encodeTerminalFrame(TerminalFrameKind.input, 't1', new Uint8Array([65])));
+  assert.equal(warnings.length, 5);
+  assert.match(warnings[3]!, /bad terminal frame: .*shorter than its header/);
+  assert.match(warnings[4]!, /kind 2 where 1/);
 });
 
 test('launch token comes out of the hash; other hash parameters stay', () => {

@@ -1,6 +1,7 @@
-// The renderer's half of the browser host's wire protocol (JSON text frames over one WebSocket),
-// kept free of DOM and WebSocket so it runs under node:test. browser-bridge.ts owns the socket
-// and feeds frames in; this module turns them into a GatehouseApi.
+// The renderer's half of the browser host's wire protocol over one WebSocket: JSON text frames
+// for calls, events and terminal control; binary frames (src-shared/terminal-frame.ts) for the
+// terminal bytes both ways. Kept free of DOM and WebSocket so it runs under node:test.
+// browser-bridge.ts owns the socket and feeds frames in; this module turns them into a GatehouseApi.
 import type {
   EventChannel,
   EventPayloads,
@@ -11,27 +12,33 @@ import type {
   TerminalStream,
 } from '../../src-main/ipc/contract.ts';
 import { ErrorCode } from '../../src-shared/errors.ts';
+import {
+  TerminalFrameError,
+  TerminalFrameKind,
+  decodeTerminalFrame,
+  encodeTerminalFrame,
+  splitForFrames,
+} from '../../src-shared/terminal-frame.ts';
 import { buildNamespaces } from './channels.ts';
 
-/** Frames the renderer sends. */
+/** Text frames the renderer sends (terminal input goes as binary frames). */
 export type OutgoingFrame =
   | { type: 'invoke'; id: number; channel: RequestChannel; input: unknown }
   | { type: 'term-attach'; terminalId: string }
-  | { type: 'term-input'; terminalId: string; data: string }
-  | { type: 'term-detach'; terminalId: string };
+  | { type: 'term-detach'; terminalId: string }
+  | { type: 'term-pause'; terminalId: string }
+  | { type: 'term-resume'; terminalId: string };
 
-/** Frames the host sends. */
+/** Text frames the host sends (terminal output comes as binary frames). */
 export type IncomingFrame =
-  | { type: 'result'; id: number; result: IpcResult<unknown> }
-  | { type: 'event'; event: EventChannel; payload: unknown }
-  | { type: 'term-data'; terminalId: string; data: string };
+  { type: 'result'; id: number; result: IpcResult<unknown> } | { type: 'event'; event: EventChannel; payload: unknown };
 
 export const LOST_CONNECTION_MESSAGE = 'Lost connection to the app';
 
 export interface WireClient {
   api: GatehouseApi;
-  /** Hand every text frame from the socket to this. Malformed frames are ignored (and reported). */
-  receive(frame: string): void;
+  /** Hand every frame from the socket to this. Malformed frames are ignored (and reported). */
+  receive(frame: string | ArrayBuffer | Uint8Array): void;
   /** The socket closed: settle every pending call with an INTERNAL error and refuse new ones. */
   fail(reason?: string): void;
   /** Listener runs once when the connection is lost (immediately if it already is). */
@@ -40,7 +47,7 @@ export interface WireClient {
 }
 
 export interface WireClientOptions {
-  send(frame: string): void;
+  send(frame: string | Uint8Array): void;
   /** Where protocol oddities go (unknown frames, late results); console.warn in the browser. */
   warn?(message: string): void;
 }
@@ -59,13 +66,14 @@ export function createWireClient(options: WireClientOptions): WireClient {
   let lostError: IpcError | undefined;
   const pending = new Map<number, (result: IpcResult<unknown>) => void>();
   const eventListeners = new Map<string, Set<(payload: unknown) => void>>();
-  const terminalListeners = new Map<string, Set<(data: string) => void>>();
+  const terminalListeners = new Map<string, Set<(data: Uint8Array) => void>>();
+  const utf8 = new TextEncoder();
   const lostListeners = new Set<(message: string) => void>();
 
-  const send = (frame: OutgoingFrame): boolean => {
+  const send = (frame: OutgoingFrame | Uint8Array): boolean => {
     if (lostError) return false;
     try {
-      options.send(JSON.stringify(frame));
+      options.send(frame instanceof Uint8Array ? frame : JSON.stringify(frame));
       return true;
     } catch (e) {
       // A socket that throws on send is as good as closed.
@@ -87,13 +95,23 @@ export function createWireClient(options: WireClientOptions): WireClient {
   };
 
   const attach = (terminalId: string): TerminalStream => {
-    const listeners = new Set<(data: string) => void>();
+    const listeners = new Set<(data: Uint8Array) => void>();
     terminalListeners.set(terminalId, listeners);
     send({ type: 'term-attach', terminalId });
     let closed = false;
     return {
       write(data) {
-        if (!closed) send({ type: 'term-input', terminalId, data });
+        if (closed || data === '') return;
+        // A paste can be larger than one frame; keys are one small frame each, sent at once.
+        for (const part of splitForFrames(utf8.encode(data))) {
+          send(encodeTerminalFrame(TerminalFrameKind.input, terminalId, part));
+        }
+      },
+      pause() {
+        if (!closed) send({ type: 'term-pause', terminalId });
+      },
+      resume() {
+        if (!closed) send({ type: 'term-resume', terminalId });
       },
       onData(listener) {
         listeners.add(listener);
@@ -125,12 +143,25 @@ export function createWireClient(options: WireClientOptions): WireClient {
     terminalStream: { attach },
   };
 
+  const receiveOutput = (bytes: Uint8Array) => {
+    let frame;
+    try {
+      frame = decodeTerminalFrame(bytes, TerminalFrameKind.output);
+    } catch (e) {
+      if (!(e instanceof TerminalFrameError)) throw e;
+      return warn(`ignored a bad terminal frame: ${e.message}`);
+    }
+    for (const listener of [...(terminalListeners.get(frame.terminalId) ?? [])]) listener(frame.data);
+  };
+
   const client: WireClient = {
     api,
     get lost() {
       return lostError !== undefined;
     },
-    receive(text) {
+    receive(raw) {
+      if (typeof raw !== 'string') return receiveOutput(raw instanceof Uint8Array ? raw : new Uint8Array(raw));
+      const text = raw;
       let frame: IncomingFrame;
       try {
         frame = JSON.parse(text) as IncomingFrame;
@@ -148,9 +179,6 @@ export function createWireClient(options: WireClientOptions): WireClient {
         }
         case 'event':
           for (const listener of [...(eventListeners.get(frame.event) ?? [])]) listener(frame.payload);
-          return;
-        case 'term-data':
-          for (const listener of [...(terminalListeners.get(frame.terminalId) ?? [])]) listener(frame.data);
           return;
         default:
           warn(`ignored a frame of unknown type ${JSON.stringify((frame as { type?: unknown })?.type)}`);

@@ -27,8 +27,10 @@ export interface FakeApi {
   emit<E extends EventChannel>(event: E, payload: EventPayloads[E]): void;
   /** Data written by the renderer into each attached terminal. */
   written: Map<string, string[]>;
-  /** Pushes output into an attached terminal. */
+  /** Pushes output (as its UTF-8 bytes, the way it arrives) into an attached terminal. */
   output(terminalId: string, data: string): void;
+  /** pause/resume calls each attached terminal's stream received (flow control). */
+  flow: Map<string, Array<'pause' | 'resume'>>;
   handlers: Handlers;
 }
 
@@ -61,18 +63,20 @@ export const clusterProbe = (proxy: string, over: Partial<ClusterProbe> = {}): C
 export function createFakeApi(handlers: Handlers = {}): FakeApi {
   const calls: FakeApi['calls'] = [];
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const streams = new Map<string, Set<(data: string) => void>>();
+  const streams = new Map<string, Set<(data: Uint8Array) => void>>();
   const written = new Map<string, string[]>();
+  const flow = new Map<string, Array<'pause' | 'resume'>>();
   const fake: FakeApi = {
     calls,
     handlers,
     written,
+    flow,
     callsTo: (channel) => calls.filter((c) => c.channel === channel).map((c) => c.input),
     emit(event, payload) {
       for (const l of [...(listeners.get(event) ?? [])]) l(payload);
     },
     output(terminalId, data) {
-      for (const l of [...(streams.get(terminalId) ?? [])]) l(data);
+      for (const l of [...(streams.get(terminalId) ?? [])]) l(new TextEncoder().encode(data));
     },
     api: {
       ...buildNamespaces(async (channel, input) => {
@@ -94,11 +98,14 @@ export function createFakeApi(handlers: Handlers = {}): FakeApi {
       },
       terminalStream: {
         attach(terminalId): TerminalStream {
-          const set = new Set<(data: string) => void>();
+          const set = new Set<(data: Uint8Array) => void>();
           streams.set(terminalId, set);
           written.set(terminalId, []);
+          flow.set(terminalId, []);
           return {
             write: (data) => written.get(terminalId)!.push(data),
+            pause: () => flow.get(terminalId)!.push('pause'),
+            resume: () => flow.get(terminalId)!.push('resume'),
             onData(listener) {
               set.add(listener);
               return () => set.delete(listener);

@@ -1,11 +1,18 @@
 // The xterm widget of one tab: fit-to-container (ResizeObserver + window resize), sizes reported
 // to main, clipboard on Ctrl+Shift+C / Ctrl+Shift+V (plain Ctrl+C stays the shell's interrupt),
 // Ctrl+Shift+ArrowUp to move focus out (a terminal takes Tab and Escape for itself), the app's
-// shortcuts passed on (shortcuts/keymap.ts), and the byte stream wired both ways while a session is attached.
+// shortcuts passed on (shortcuts/keymap.ts), and the byte stream wired both ways while a session
+// is attached: output through the flow-controlled pump (terminal-output.ts), keys straight out.
+// Drawn with the WebGL renderer where the GPU allows it, else xterm's DOM renderer; the host
+// element's data-renderer says which ("webgl" | "dom") for QA and the e2e suite.
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import type { TerminalStream } from '../../src-main/ipc/contract.ts';
 import { shortcutFor } from '../shortcuts/keymap.ts';
+import { createOutputPump } from './terminal-output.ts';
+import { hasGpuWebgl2 } from './webgl-support.ts';
+
+export type TerminalRendererKind = 'webgl' | 'dom';
 
 export const terminalTheme = {
   background: '#0f141b',
@@ -104,6 +111,9 @@ export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks,
   win.addEventListener('resize', scheduleFit);
   const resizeSub = term.onResize(({ cols, rows }) => callbacks.onResize(cols, rows));
   fitNow();
+  let disposed = false;
+  host.dataset.renderer = 'dom';
+  void useWebglRenderer(term, host, () => disposed);
 
   return {
     get cols() {
@@ -116,17 +126,23 @@ export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks,
     focus: () => term.focus(),
     reset: () => term.reset(),
     connect(stream, canWrite) {
-      const offData = stream.onData((data) => term.write(data));
+      const pump = createOutputPump({ write: (data, parsed) => term.write(data, parsed) }, stream, {
+        request: (cb) => win.requestAnimationFrame(cb),
+        cancel: (handle) => win.cancelAnimationFrame(handle),
+      });
+      const offData = stream.onData((data) => pump.push(data));
       const input = term.onData((data) => {
         if (canWrite()) stream.write(data);
       });
       return () => {
         offData();
         input.dispose();
+        pump.dispose();
         stream.close();
       };
     },
     dispose() {
+      disposed = true;
       if (frame) win.cancelAnimationFrame(frame);
       observer.disconnect();
       win.removeEventListener('resize', scheduleFit);
@@ -134,4 +150,32 @@ export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks,
       term.dispose();
     },
   };
+}
+
+/**
+ * Switches to the WebGL renderer when a GPU backs the browser's WebGL2 (webgl-support.ts). Loaded on demand so the
+ * addon stays out of the first bundle the login screen waits for. A load failure keeps the DOM
+ * renderer; a lost context (GPU reset, driver trouble) disposes the addon, which puts xterm back
+ * on the DOM renderer.
+ */
+async function useWebglRenderer(term: Terminal, host: HTMLElement, gone: () => boolean): Promise<void> {
+  const mark = (kind: TerminalRendererKind) => {
+    if (!gone()) host.dataset.renderer = kind;
+  };
+  try {
+    if (!hasGpuWebgl2(host.ownerDocument)) return;
+    const { WebglAddon } = await import('@xterm/addon-webgl');
+    if (gone()) return;
+    const webgl = new WebglAddon();
+    webgl.onContextLoss(() => {
+      webgl.dispose();
+      mark('dom');
+    });
+    term.loadAddon(webgl);
+    mark('webgl');
+  } catch (e) {
+    // No WebGL2 here (headless without a GPU, blocked by policy): the DOM renderer is fine.
+    console.info(`gatehouse: terminal uses the DOM renderer (${(e as Error).message})`);
+    mark('dom');
+  }
 }

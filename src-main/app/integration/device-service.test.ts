@@ -65,7 +65,7 @@ describe('the app enrolls this device and becomes trusted without a new login (s
       rows: 24,
     });
     let out = '';
-    const a = ipc.attachTerminal(terminalId, (d) => (out += d));
+    const a = ipc.attachTerminal(terminalId, (d) => (out += Buffer.from(d).toString('utf8')));
     a.write('echo ready-$((40+2))\r');
     const exitOf = () =>
       events.find(

@@ -2,6 +2,7 @@
 // bridge does, recording events and terminal output so tests can wait for them.
 import WebSocket from 'ws';
 import type { EventChannel, IpcResult } from '../../ipc/contract.ts';
+import { TerminalFrameKind, decodeTerminalFrame, encodeTerminalFrame } from '../../../src-shared/terminal-frame.ts';
 
 export interface Refusal {
   status: number;
@@ -29,20 +30,22 @@ export class IpcClient {
   private readonly waiters = new Set<() => void>();
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        const { terminalId, data: bytes } = decodeTerminalFrame(data as Buffer, TerminalFrameKind.output);
+        this.output.set(terminalId, (this.output.get(terminalId) ?? '') + Buffer.from(bytes).toString('utf8'));
+        this.poke();
+        return;
+      }
       const frame = JSON.parse(data.toString()) as {
         type: string;
         id?: number;
         result?: IpcResult<unknown>;
         event?: EventChannel;
         payload?: Record<string, unknown>;
-        terminalId?: string;
-        data?: string;
       };
       if (frame.type === 'result') this.pending.get(frame.id!)?.(frame.result!);
       else if (frame.type === 'event') this.events.push({ event: frame.event!, payload: frame.payload! });
-      else if (frame.type === 'term-data')
-        this.output.set(frame.terminalId!, (this.output.get(frame.terminalId!) ?? '') + frame.data!);
       this.poke();
     });
     ws.on('close', (code, reason) => {
@@ -74,6 +77,11 @@ export class IpcClient {
 
   send(frame: unknown): void {
     this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Keys to a terminal, as a binary input frame (the way the renderer sends them). */
+  type(terminalId: string, text: string): void {
+    this.ws.send(encodeTerminalFrame(TerminalFrameKind.input, terminalId, Buffer.from(text)), { binary: true });
   }
 
   async until<T>(what: string, check: () => T | undefined | false, ms = 20_000): Promise<T> {
