@@ -17,6 +17,7 @@ import { ClusterProcess } from '../test-support/cluster-process.ts';
 import { startSwtpm } from '../test-support/swtpm.ts';
 import { GatehouseClient } from '../src-main/core/gatehouse-client.ts';
 import { akBlobPath } from '../src-main/device/tpm/ak-store.ts';
+import { installWireTrace, type WireTrace } from './wire-trace.ts';
 
 const ENROLL_RUNS = Number(process.env.BENCH_ENROLL_RUNS ?? 20);
 const LOGIN_RUNS = Number(process.env.BENCH_LOGIN_RUNS ?? 50);
@@ -30,7 +31,25 @@ const line = (label: string, total: number[], tpm?: number[]) =>
   `${label.padEnd(38)} p50 ${ms(pct(total, 50)).padStart(7)}  p95 ${ms(pct(total, 95)).padStart(7)}` +
   (tpm ? `   TPM share p50 ${ms(pct(tpm, 50)).padStart(7)}  p95 ${ms(pct(tpm, 95)).padStart(7)}` : '');
 
+/** One trusted login with every RPC, TLS handshake and TPM command on a time line (ms from the call). */
+async function traceOneLogin(
+  trace: WireTrace,
+  login: () => Promise<{ tpmCalls: Record<string, number> | undefined }>,
+): Promise<void> {
+  const from = trace.events.length;
+  const t0 = performance.now();
+  const r = await login();
+  const total = performance.now() - t0;
+  console.log(`one trusted login, traced (${ms(total)} in all):`);
+  for (const e of trace.events.slice(from)) {
+    const start = (e.at - t0).toFixed(1).padStart(6);
+    console.log(`  +${start} ms  ${e.kind === 'rpc' ? 'rpc  ' : 'tls  '} ${e.what}${e.ms ? ` (${ms(e.ms)})` : ''}`);
+  }
+  console.log(`  TPM commands in the ceremony: ${JSON.stringify(r.tpmCalls ?? {})}`);
+}
+
 async function main(): Promise<void> {
+  const trace = installWireTrace();
   const tpm = await startSwtpm();
   const cluster = new ClusterProcess({ clusterName: 'bench-devtrust' });
   try {
@@ -39,7 +58,7 @@ async function main(): Promise<void> {
     const env = { ...process.env, GATEHOUSE_TPM_TCTI: tpm.tcti };
     const core = new GatehouseClient({ home: cluster.home, deviceHome: join(cluster.home, 'device'), env });
     const api = await core.cluster(cluster.proxyAddr);
-    await api.establishTrust();
+    await api.establishTrust({ caPin: cluster.caPin });
     const params = { user: user.name, password: user.password };
 
     const tag = cluster.gate(['device', 'asset-tag'], '', env as Record<string, string>);
@@ -96,6 +115,10 @@ async function main(): Promise<void> {
       await (await prepared).close();
       warmTpm.push(performance.now() - t0);
     }
+    await traceOneLogin(trace, async () => {
+      const o = await core.login(api, params);
+      return { tpmCalls: o.deviceTrust.state === 'trusted' ? o.deviceTrust.timings.tpmCalls : undefined };
+    });
     api.close();
     if (notTrusted > 0) throw new Error(`${notTrusted} of ${LOGIN_RUNS} logins were not device-trusted`);
 

@@ -10,6 +10,7 @@ import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-pr
 import type { LoginDeviceTrust } from '../auth/login-device-trust.ts';
 import type { AuditEmitter } from '../audit/audit-events.ts';
 import type { AuditSearcher } from '../audit/audit-api.ts';
+import type { LoginDeviceChallenges } from '../devicetrust/login-challenges.ts';
 
 export interface ApiDeps {
   auth: AuthServer;
@@ -26,6 +27,12 @@ export interface ApiDeps {
   audit?: AuditEmitter;
   /** The audit log SearchAuditEvents reads; the call fails as unavailable when absent. */
   auditLog?: AuditSearcher;
+  /**
+   * Where Login issues device challenges when the request names a device credential (shared with
+   * DeviceTrustService.AnswerLoginDeviceChallenge); absent: logins carry none and devices use the
+   * AuthenticateDevice stream.
+   */
+  loginChallenges?: LoginDeviceChallenges;
 }
 
 /** The authenticated user of a call (locks and the admin identity checked): see user-identity.ts. */

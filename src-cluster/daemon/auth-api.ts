@@ -16,6 +16,7 @@ import { loginDeviceTrust } from '../auth/login-device-trust.ts';
 import type { AccessChecker } from '../authz/access.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { DeviceInventory } from '../devicetrust/inventory.ts';
+import { LoginDeviceChallenges } from '../devicetrust/login-challenges.ts';
 import type { JoinTokenStore } from '../join/join-tokens.ts';
 import type { LockService } from '../locks/lock-service.ts';
 import type { Logger } from '../log/logger.ts';
@@ -47,6 +48,8 @@ export function authApiHandler(deps: AuthApiDeps): {
 } {
   const { cfg, auth, cas, preference, audit, log, users, roles } = deps;
   const clusterMode = () => preference.current().spec.device_trust.mode;
+  // Issued by Login, answered through DeviceTrustService: one store for both.
+  const loginChallenges = new LoginDeviceChallenges();
   const authRoutes = registerAuthService({
     auth,
     resources: deps.admin,
@@ -59,6 +62,7 @@ export function authApiHandler(deps: AuthApiDeps): {
     auditLog: audit,
     preference: () => preference.current(),
     deviceTrustFor: (user, roleNames) => loginDeviceTrust({ clusterMode, users, roles }, user, roleNames),
+    loginChallenges,
   });
   const deviceTrustRoutes = registerDeviceTrustService({
     inventory: deps.devices,
@@ -69,6 +73,7 @@ export function authApiHandler(deps: AuthApiDeps): {
     requireNoLock: (targets, context) => deps.access.requireNoLock(targets, context),
     log: log.child('devicetrust'),
     audit,
+    loginChallenges,
   });
   const clusterRoutes = registerClusterRoutes({
     backend: deps.backend,

@@ -6,6 +6,7 @@
 import { ErrorCode, GatehouseError, type ErrorCode as ErrorCodeT } from '../../src-shared/errors.ts';
 import { EnrollmentStore, type EnrollmentRecord } from './enrollments.ts';
 import type { CeremonyTimings, CeremonyTpm, DeviceSummary } from '../device/ceremony/stream-steps.ts';
+import type { LoginDeviceChallenge } from '../device/ceremony/answer-login-challenge.ts';
 import { collectDeviceData, nodeCollectFs, type CollectedDeviceData } from '../device/collect.ts';
 import type { ClusterClient } from './cluster-client.ts';
 import { EnrollStepTracker, type EnrollStepListener, type EnrollStepName } from './enroll-steps.ts';
@@ -82,6 +83,12 @@ export async function releasePrepared(prepared: PreparedTpm | undefined): Promis
   } catch {
     // opening failed or closing failed: nothing left to release
   }
+}
+
+/** A device challenge folded into a login, with the credential id the login named. */
+export interface FoldedChallenge {
+  challenge: LoginDeviceChallenge;
+  credentialId: string;
 }
 
 export interface LoginOutcome {
@@ -299,15 +306,49 @@ export class DeviceTrust {
   }
 
   /**
-   * Device authentication for a fresh login when this device is enrolled in its cluster.
-   * Never throws for a device problem: the login stands, and the result says why it is not
-   * device-trusted.
+   * The credential id a login to `proxy` names so the cluster folds a device challenge into it:
+   * the enrollment record's for that proxy, when there is exactly one.
+   */
+  loginCredentialId(proxy: string): string | undefined {
+    try {
+      const address = parseProxyAddress(proxy).address;
+      const ids = new Set(
+        this.enrollments.list().flatMap((e) => (e.proxy === address && e.credentialId ? [e.credentialId] : [])),
+      );
+      return ids.size === 1 ? [...ids][0] : undefined;
+    } catch {
+      return undefined; // authenticate() reports a damaged enrollment file
+    }
+  }
+
+  /**
+   * This device's data, read on the next turn of the event loop: started right after a login
+   * request is sent, the reading overlaps the password check. Undefined when reading fails
+   * (authenticate() reads again and reports the error).
+   */
+  collectSoon(): Promise<CollectedDeviceData | undefined> {
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        try {
+          resolve(this.deps.agent.collect());
+        } catch {
+          resolve(undefined);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Device authentication for a fresh login when this device is enrolled in its cluster: the
+   * answer to the challenge folded into the login when there is one for the enrolled
+   * credential (one call), else the AuthenticateDevice stream. Never throws for a device
+   * problem: the login stands, and the result says why it is not device-trusted.
    */
   async authenticate(
     cluster: ClusterClient,
     profile: Profile,
     prepared?: PreparedTpm,
-    opts: { journal?: boolean } = {},
+    opts: { journal?: boolean; folded?: FoldedChallenge; deviceData?: CollectedDeviceData } = {},
   ): Promise<LoginOutcome> {
     if (profile.deviceTrustMode === 'off') {
       void releasePrepared(prepared);
@@ -326,13 +367,16 @@ export class DeviceTrust {
     }
     let tpm: OpenTpm | undefined;
     try {
-      const deviceData = this.deps.agent.collect();
+      const deviceData = opts.deviceData ?? this.deps.agent.collect();
       tpm = prepared ? await prepared : await this.deps.agent.openTpm((m) => this.deps.logger.warn(m));
-      const r = await cluster.authenticateDevice(profile, {
-        tpm,
-        deviceData,
-        ...(record.credentialId ? { expectedCredentialId: record.credentialId } : {}),
-      });
+      const folded = opts.folded?.credentialId === record.credentialId ? opts.folded : undefined;
+      const r = folded
+        ? await cluster.answerDeviceChallenge(profile, { tpm, deviceData, ...folded })
+        : await cluster.authenticateDevice(profile, {
+            tpm,
+            deviceData,
+            ...(record.credentialId ? { expectedCredentialId: record.credentialId } : {}),
+          });
       return { profile: r.profile, deviceTrust: { state: 'trusted', device: r.profile.device!, timings: r.timings } };
     } catch (e) {
       const failure = this.failure(e);
