@@ -13,7 +13,7 @@ export interface WireEvent {
   what: string;
   /** performance.now() at the start (handshake) or when the request was sent (rpc). */
   at: number;
-  /** Handshake duration (tls only). */
+  /** Handshake duration (tls), request sent to stream closed (rpc). */
   ms?: number;
 }
 
@@ -56,8 +56,11 @@ export function installWireTrace(): WireTrace {
     const session = (h2Connect as (...a: unknown[]) => Http2.ClientHttp2Session).apply(this, args);
     const request = session.request.bind(session);
     session.request = (headers, options) => {
-      trace.events.push({ kind: 'rpc', what: String(headers?.[':path'] ?? '?'), at: performance.now() });
-      return request(headers, options);
+      const event: WireEvent = { kind: 'rpc', what: String(headers?.[':path'] ?? '?'), at: performance.now() };
+      trace.events.push(event);
+      const stream = request(headers, options);
+      stream.once('close', () => (event.ms = performance.now() - event.at));
+      return stream;
     };
     return session;
   };
