@@ -10,7 +10,8 @@ import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-pr
 import type { LoginDeviceTrust } from '../auth/login-device-trust.ts';
 import type { AuditEmitter } from '../audit/audit-events.ts';
 import type { AuditSearcher } from '../audit/audit-api.ts';
-import type { LoginDeviceChallenges } from '../devicetrust/login-challenges.ts';
+import type { IssuedLoginChallenge } from '../devicetrust/login-challenges.ts';
+import type { ChallengedLogin } from '../devicetrust/login-challenge-authentication.ts';
 
 export interface ApiDeps {
   auth: AuthServer;
@@ -28,11 +29,11 @@ export interface ApiDeps {
   /** The audit log SearchAuditEvents reads; the call fails as unavailable when absent. */
   auditLog?: AuditSearcher;
   /**
-   * Where Login issues device challenges when the request names a device credential (shared with
-   * DeviceTrustService.AnswerLoginDeviceChallenge); absent: logins carry none and devices use the
-   * AuthenticateDevice stream.
+   * A device challenge for a login whose request named a device credential (answered through
+   * DeviceTrustService.AnswerLoginDeviceChallenge); absent: logins carry none and devices use
+   * the AuthenticateDevice stream.
    */
-  loginChallenges?: LoginDeviceChallenges;
+  issueLoginDeviceChallenge?: (login: ChallengedLogin) => IssuedLoginChallenge;
 }
 
 /** The authenticated user of a call (locks and the admin identity checked): see user-identity.ts. */

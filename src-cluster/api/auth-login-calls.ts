@@ -1,6 +1,5 @@
 // AuthService calls about who the caller is: ping (public), login and password set-up (public,
 // rate limited by auth), whoAmI. Split from auth-service.ts by concern; see that file for the whole.
-import { X509Certificate } from 'node:crypto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { LoginDeviceChallengeSchema } from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
@@ -17,12 +16,13 @@ type Impl = ServiceImpl<typeof AuthService>;
  */
 function loginDeviceChallenge(
   deps: ApiDeps,
-  login: { user: string; tlsCertificate: string; credentialId: string; mode: string },
+  login: { user: string; sshCertificate: string; tlsCertificate: string; credentialId: string; mode: string },
 ): MessageInitShape<typeof LoginDeviceChallengeSchema> | undefined {
-  if (!deps.loginChallenges || !login.credentialId || login.mode === 'off') return undefined;
-  const issued = deps.loginChallenges.issue({
+  if (!deps.issueLoginDeviceChallenge || !login.credentialId || login.mode === 'off') return undefined;
+  const issued = deps.issueLoginDeviceChallenge({
     user: login.user,
-    certDer: new X509Certificate(login.tlsCertificate).raw,
+    sshCertificate: login.sshCertificate,
+    tlsCertificatePem: login.tlsCertificate,
     credentialId: login.credentialId,
   });
   return {
@@ -62,6 +62,7 @@ export function loginCalls(
       const deviceTrust = await deps.deviceTrustFor(certs.user, certs.roles);
       const deviceChallenge = loginDeviceChallenge(deps, {
         user: certs.user,
+        sshCertificate: certs.sshCertificate,
         tlsCertificate: certs.tlsCertificate,
         credentialId: req.deviceCredentialId,
         mode: deviceTrust.mode,

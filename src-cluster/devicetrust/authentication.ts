@@ -15,6 +15,7 @@ import type {
 } from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
 import type { CertAuthorities } from '../auth/authorities.ts';
 import { checkPresentedCerts, reissueWithDevice, type CheckedCerts } from '../auth/device-certs.ts';
+import type { DeviceFields } from '../../src-shared/cert-fields.ts';
 import {
   CeremonyStream,
   collectedDataFromWire,
@@ -62,6 +63,39 @@ async function enrolledDeviceFor(deps: AuthenticationDeps, credentialId: string)
   return device;
 }
 
+/** Certificates checkPresentedCerts passed moments ago for this caller (see login-challenge-authentication.ts). */
+export interface PrecheckedCerts {
+  sshCertificate: string;
+  tlsCertificatePem: string;
+  certs: CheckedCerts;
+}
+
+/** The very certificates checked before (byte for byte), and neither has expired since. */
+function stillValid(p: PrecheckedCerts, ssh: string, tlsPem: string, now: Date): boolean {
+  return (
+    p.sshCertificate === ssh &&
+    p.tlsCertificatePem === tlsPem &&
+    p.certs.tls.notAfter > now &&
+    p.certs.ssh.validBefore > BigInt(Math.floor(now.getTime() / 1000))
+  );
+}
+
+/** Device certificates signed ahead for `for` (never sent unless every check passed). */
+export interface PresignedCerts {
+  for: CheckedCerts;
+  fields: DeviceFields;
+  issued: { sshCertificate: string; tlsCertificate: string };
+}
+
+const sameFields = (a: DeviceFields, b: DeviceFields) =>
+  a.deviceId === b.deviceId && a.assetTag === b.assetTag && a.credentialId === b.credentialId;
+
+/** Work done for a login challenge while the client quotes (login-challenge-authentication.ts). */
+export interface PreparedAnswer {
+  prechecked: PrecheckedCerts;
+  presigned?: PresignedCerts;
+}
+
 /** What the checks of an init message establish before any nonce is issued. */
 export interface CheckedInit {
   certs: CheckedCerts;
@@ -80,6 +114,7 @@ export async function checkAuthenticationInit(
   caller: AuthenticatingCaller,
   init: AuthenticateDeviceInit,
   onDevice: (device: StoredDevice) => void,
+  prechecked?: PrecheckedCerts,
 ): Promise<CheckedInit> {
   const now = deps.now ?? (() => new Date());
   if (deps.clusterDeviceTrustMode?.() === 'off') {
@@ -90,15 +125,17 @@ export async function checkAuthenticationInit(
     );
   }
   const presented = required(init.userCertificates, 'the user certificates');
-  const certs = checkPresentedCerts(
-    deps.cas,
-    {
-      sshCertificate: required(presented.sshCertificate, 'the SSH certificate'),
-      tlsCertificatePem: required(presented.tlsCertificate, 'the TLS certificate'),
-    },
-    { user: caller.user, certDer: caller.certDer },
-    now(),
-  );
+  const sshCertificate = required(presented.sshCertificate, 'the SSH certificate');
+  const tlsCertificatePem = required(presented.tlsCertificate, 'the TLS certificate');
+  const certs =
+    prechecked && stillValid(prechecked, sshCertificate, tlsCertificatePem, now())
+      ? prechecked.certs
+      : checkPresentedCerts(
+          deps.cas,
+          { sshCertificate, tlsCertificatePem },
+          { user: caller.user, certDer: caller.certDer },
+          now(),
+        );
   const device = await enrolledDeviceFor(deps, required(init.credentialId, 'the credential id'));
   onDevice(device);
   // The policy in force now, not the one the device enrolled under: tightening it applies at once.
@@ -126,6 +163,7 @@ export async function finishAuthentication(
   nonce: Buffer,
   platformParameters: TpmPlatformParameters | undefined,
   started: number,
+  presigned?: PresignedCerts,
 ): Promise<AuthenticateSuccess> {
   const { certs, device, data } = checked;
   const audit = deps.audit ?? discardAudit;
@@ -150,7 +188,10 @@ export async function finishAuthentication(
     assetTag: device.spec.asset_tag,
     credentialId: device.spec.credential!.id,
   };
-  const issued = await reissueWithDevice(deps.cas, certs, fields);
+  const issued =
+    presigned && sameFields(presigned.fields, fields) && presigned.for === certs
+      ? presigned.issued
+      : await reissueWithDevice(deps.cas, certs, fields);
   const updated = await deps.inventory.update(device.metadata.name, (spec) => ({
     ...spec,
     collected_data: [...spec.collected_data, data],

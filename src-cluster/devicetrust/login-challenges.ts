@@ -10,6 +10,7 @@
 // through one proxy connection. Bounded: an unauthenticated client cannot grow it past
 // LOGIN_CHALLENGES_MAX (logins are rate limited before a challenge is issued at all).
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { PreparedAnswer } from './authentication.ts';
 import { DEFAULT_STEP_TIMEOUT_MS, newNonce, QUOTE_PCRS } from './ceremony-stream.ts';
 
 /** As long as the stream ceremony waits for the quote after sending its nonce. */
@@ -24,6 +25,11 @@ export interface LoginChallengeBinding {
   certDer: Buffer;
   /** The credential id the login request named. */
   credentialId: string;
+  /**
+   * Work done while the client quotes (login-challenge-authentication.ts): released only after
+   * every check of the answer passed, dropped with the challenge.
+   */
+  prepared?: Promise<PreparedAnswer | undefined>;
 }
 
 export interface IssuedLoginChallenge {

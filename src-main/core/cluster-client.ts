@@ -105,17 +105,21 @@ export class ClusterClient {
    * the returned certificates and CA material as a profile and makes it current.
    */
   async login(p: LoginParams): Promise<Profile> {
-    return (await this.loginWithDeviceChallenge(p)).profile;
+    const r = await this.loginWithDeviceChallenge(p);
+    if (r.unsaved) this.saveLogin(r.profile, r.unsaved);
+    return r.profile;
   }
 
   /**
    * login, also returning the device challenge the cluster folded into the login when
    * p.deviceCredentialId named this device's credential (none from a cluster that does not
-   * issue them, or with device trust off). Answer it with answerDeviceChallenge.
+   * issue them, or with device trust off). With a challenge the login is NOT stored yet
+   * (`unsaved`): answerDeviceChallenge stores the device-trusted certificates, so a trusted
+   * login writes its files once, and whoever does not get that far must call saveLogin.
    */
   async loginWithDeviceChallenge(
     p: LoginParams,
-  ): Promise<{ profile: Profile; deviceChallenge?: LoginDeviceChallenge }> {
+  ): Promise<{ profile: Profile; deviceChallenge?: LoginDeviceChallenge; unsaved?: ProfileCredentials }> {
     const key = generateClientKey(`${p.user}@gatehouse`);
     const r = await this.call(this.api(), (api, o) =>
       api.login(
@@ -148,13 +152,21 @@ export class ClusterClient {
       deviceTrustMode: r.deviceTrustMode || 'off',
       deviceTrustRequired: r.deviceTrustRequired,
     };
-    this.deps.profiles.save(profile, { key, sshCertificate: r.sshCertificate, tlsCertificatePem: r.tlsCertificate });
+    const creds: ProfileCredentials = { key, sshCertificate: r.sshCertificate, tlsCertificatePem: r.tlsCertificate };
     this.deps.trust.confirm(this.proxy);
     this.log.info('logged in', { proxy: this.proxy.address, user: profile.user, valid_until: profile.validUntil });
     const c = r.deviceChallenge;
-    if (!c?.attestationNonce.length) return { profile };
+    if (!c?.attestationNonce.length) {
+      this.deps.profiles.save(profile, creds);
+      return { profile };
+    }
     const expiresAt = new Date(Number(c.expiresUnix) * 1000);
-    return { profile, deviceChallenge: { nonce: c.attestationNonce, pcrs: [...c.pcrs], expiresAt } };
+    return { profile, deviceChallenge: { nonce: c.attestationNonce, pcrs: [...c.pcrs], expiresAt }, unsaved: creds };
+  }
+
+  /** Stores a login loginWithDeviceChallenge left unsaved (its device authentication did not succeed). */
+  saveLogin(profile: Profile, creds: ProfileCredentials): void {
+    this.deps.profiles.save(profile, creds);
   }
 
   /** Redeems a one-time password-set token; returns the OTP enrollment URI when the cluster uses OTP. */
@@ -290,11 +302,15 @@ export class ClusterClient {
   /**
    * Device authentication answering the challenge folded into `profile`'s login, on the login's
    * own connection (no client certificate, so no second TLS handshake): one call. The
-   * certificates are checked and stored as with authenticateDevice.
+   * certificates are checked and stored as with authenticateDevice. `credentials`: the login's,
+   * when loginWithDeviceChallenge left it unsaved.
    */
-  async answerDeviceChallenge(profile: Profile, p: DeviceChallengeParams): Promise<DeviceAuthOutcome> {
+  async answerDeviceChallenge(
+    profile: Profile,
+    p: DeviceChallengeParams & { credentials?: ProfileCredentials },
+  ): Promise<DeviceAuthOutcome> {
     const conn = this.connection();
-    const creds = this.deps.profiles.loadCredentials(profile);
+    const creds = p.credentials ?? this.deps.profiles.loadCredentials(profile);
     const r = await this.mapped(() =>
       runLoginChallengeAnswer(conn.device, profile, creds, { timeoutMs: this.timeoutMs, ...p }),
     );

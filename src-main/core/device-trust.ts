@@ -13,7 +13,7 @@ import { EnrollStepTracker, type EnrollStepListener, type EnrollStepName } from 
 import type { DeviceTrustJournal } from './device-trust-journal.ts';
 import { probeTpm, type TpmProbe } from './tpm-probe.ts';
 import { parseProxyAddress } from './proxy-address.ts';
-import type { Profile } from './profiles.ts';
+import type { Profile, ProfileCredentials } from './profiles.ts';
 import type { Clock, CoreLogger } from './types.ts';
 
 /** How the core reaches this machine's TPM and device data (tests pass fakes). */
@@ -89,6 +89,8 @@ export async function releasePrepared(prepared: PreparedTpm | undefined): Promis
 export interface FoldedChallenge {
   challenge: LoginDeviceChallenge;
   credentialId: string;
+  /** The login's key and certificates when it is not stored yet (see ClusterClient.loginWithDeviceChallenge). */
+  credentials?: ProfileCredentials;
 }
 
 export interface LoginOutcome {

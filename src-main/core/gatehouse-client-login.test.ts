@@ -12,7 +12,7 @@ import type { CollectedDeviceData } from '../device/collect.ts';
 import type { LoginDeviceChallenge } from '../device/ceremony/answer-login-challenge.ts';
 import type { ClusterClient, LoginParams } from './cluster-client.ts';
 import type { DeviceAuthOutcome, DeviceChallengeParams } from './device-calls.ts';
-import type { Profile } from './profiles.ts';
+import type { Profile, ProfileCredentials } from './profiles.ts';
 import type { DeviceAgent } from './device-trust.ts';
 import { GatehouseClient } from './gatehouse-client.ts';
 import { generateClientKey } from './keys.ts';
@@ -49,6 +49,7 @@ function setup(t: { after(fn: () => void): void }) {
     enrolledAt: '2026-11-26T06:00:00.000Z',
   });
   const logins: LoginParams[] = [];
+  const saved: string[] = [];
   const cluster = (
     mode: string,
     authenticate: () => Promise<never>,
@@ -59,14 +60,21 @@ function setup(t: { after(fn: () => void): void }) {
       async loginWithDeviceChallenge(p: LoginParams) {
         logins.push(p);
         const profile = { ...base, deviceTrustMode: mode, deviceTrustRequired: mode === 'required' };
-        core.profiles.save(profile, { key: generateClientKey('t'), sshCertificate: 'x', tlsCertificatePem: 'y' });
-        return folded ? { profile, deviceChallenge: folded.challenge } : { profile };
+        const creds = { key: generateClientKey('t'), sshCertificate: 'x', tlsCertificatePem: 'y' };
+        // As the real one: with a challenge the login is left unsaved for the trusted certificates.
+        if (folded) return { profile, deviceChallenge: folded.challenge, unsaved: creds };
+        core.profiles.save(profile, creds);
+        return { profile };
+      },
+      saveLogin(profile: Profile, creds: ProfileCredentials) {
+        saved.push(profile.user);
+        core.profiles.save(profile, creds);
       },
       authenticateDevice: authenticate,
       answerDeviceChallenge: (_profile: Profile, p: DeviceChallengeParams) =>
         folded ? folded.answer(p) : assert.fail('no challenge was issued'),
     }) as unknown as ClusterClient;
-  return { core, cluster, opened, logins };
+  return { core, cluster, opened, logins, saved };
 }
 
 test('mode off: device authentication is skipped for an enrolled device', async (t) => {
@@ -101,7 +109,7 @@ test('a failed device authentication is stored with the profile; the login stand
 });
 
 test('an enrolled device names its credential in the login and answers the folded challenge, not the stream', async (t) => {
-  const { core, cluster, logins, opened } = setup(t);
+  const { core, cluster, logins, opened, saved } = setup(t);
   const challenge = { nonce: Buffer.alloc(32, 7), pcrs: [0, 7], expiresAt: new Date('2026-11-26T07:00:30Z') };
   const answered: DeviceChallengeParams[] = [];
   const device = { deviceId: 'dev-1', assetTag: 'SN1', credentialId: 'c'.repeat(64), osType: 'linux' };
@@ -128,6 +136,28 @@ test('an enrolled device names its credential in the login and answers the folde
   // Read while the login was in flight, handed to the ceremony.
   assert.equal(answered[0]!.deviceData.serial_number, 'SN1');
   assert.deepEqual(opened, ['open', 'close'], 'the prepared TPM is used and closed');
+  assert.deepEqual(answered[0]!.credentials?.sshCertificate, 'x', 'the unsaved login is handed to the answer');
+  assert.deepEqual(saved, [], 'a trusted login is stored by the answer alone');
+});
+
+test('a failed answer to the folded challenge stores the login as it is, with the issue', async (t) => {
+  const { core, cluster, saved } = setup(t);
+  const challenge = { nonce: Buffer.alloc(32, 7), pcrs: [0, 7], expiresAt: new Date('2026-11-26T07:00:30Z') };
+  const r = await core.login(
+    cluster('required', () => assert.fail('the stream must not run'), {
+      challenge,
+      answer: async () => {
+        throw new GatehouseError(ErrorCode.DEVICE_ATTESTATION_FAILED, 'challenge expired', {
+          reason: 'challenge_expired',
+        });
+      },
+    }),
+    { user: 'alice', password: 'pw' },
+  );
+  assert.equal(r.deviceTrust.state, 'failed');
+  assert.deepEqual(saved, ['alice']);
+  const stored = core.profiles.load(PROXY, 'alice');
+  assert.equal(stored?.deviceTrustIssue?.code, 'DEVICE_ATTESTATION_FAILED');
 });
 
 test('a login that brings no challenge (an older cluster) falls back to the stream', async (t) => {

@@ -194,13 +194,21 @@ export class GatehouseClient {
       await releasePrepared(prepared);
       throw e;
     }
-    const profile = login.profile;
+    const { profile, unsaved } = login;
     const folded =
-      login.deviceChallenge && credentialId ? { challenge: login.deviceChallenge, credentialId } : undefined;
-    const outcome = await this.device.authenticate(cluster, profile, prepared, {
-      ...(folded ? { folded } : {}),
-      ...(deviceData ? { deviceData } : {}),
-    });
+      login.deviceChallenge && credentialId
+        ? { challenge: login.deviceChallenge, credentialId, ...(unsaved ? { credentials: unsaved } : {}) }
+        : undefined;
+    let outcome: LoginOutcome | undefined;
+    try {
+      outcome = await this.device.authenticate(cluster, profile, prepared, {
+        ...(folded ? { folded } : {}),
+        ...(deviceData ? { deviceData } : {}),
+      });
+    } finally {
+      // A login left unsaved for its device challenge is stored as it is unless it became trusted.
+      if (unsaved && outcome?.deviceTrust.state !== 'trusted') cluster.saveLogin(profile, unsaved);
+    }
     if (outcome.deviceTrust.state !== 'failed') return outcome;
     // Kept with the login so `gate status` and the app can say later why it is not trusted.
     const { code, message, nextStep } = outcome.deviceTrust;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { ErrorCode } from '../../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import type {
   AnswerLoginDeviceChallengeRequestSchema,
   AuthenticateDeviceInit,
@@ -18,7 +18,11 @@ import type { AuditEventInput } from '../../audit/audit-events.ts';
 import { identityFromClientCert } from '../../auth/x509.ts';
 import { enrollDevice } from '../enrollment.ts';
 import type { StoredDevice } from '../inventory.ts';
-import { answerLoginDeviceChallenge, type LoginChallengeDeps } from '../login-challenge-authentication.ts';
+import {
+  answerLoginDeviceChallenge,
+  issueLoginChallenge,
+  type LoginChallengeDeps,
+} from '../login-challenge-authentication.ts';
 import { LOGIN_CHALLENGE_TTL_MS, LoginDeviceChallenges } from '../login-challenges.ts';
 import {
   activate,
@@ -78,9 +82,9 @@ after(async () => {
 
 type AnswerRequest = MessageInitShape<typeof AnswerLoginDeviceChallengeRequestSchema>;
 
-/** What Login does for a request naming `credentialId`: a challenge bound to this login. */
-function issueFor(login: LoginCerts, credentialId = ak.credentialId) {
-  return challenges.issue({ user: login.user, certDer: login.certDer, credentialId });
+/** What Login does for a request naming `credentialId`: a challenge bound to this login, its answer prepared. */
+function issueFor(login: LoginCerts, credentialId = ak.credentialId, d: LoginChallengeDeps = deps) {
+  return issueLoginChallenge(d, { ...login, credentialId });
 }
 
 function initOf(login: LoginCerts, credentialId = ak.credentialId): AuthenticateDeviceInit {
@@ -226,4 +230,40 @@ test('with the cluster mode off a login challenge is refused like the stream (de
     'device_trust_off',
   );
   await unchanged(device);
+});
+
+test('certificates signed ahead never leave when a lock is in force at the answer (checked then, as the stream does)', async () => {
+  const login = await loginCerts(c.cas, 'alice');
+  const locked: LoginChallengeDeps = {
+    ...deps,
+    requireNoLock: async () => {
+      throw new GatehouseError(ErrorCode.ACCESS_DENIED, 'device locked: laptop reported stolen', { reason: 'locked' });
+    },
+  };
+  const { nonce } = issueFor(login, ak.credentialId, locked);
+  audited.length = 0;
+  await rejectsWith(
+    answerLoginDeviceChallenge(locked, { address: '127.0.0.1:50002' }, {
+      init: initOf(login),
+      attestationNonce: nonce,
+      platformParameters: quote(tpm, ak, nonce),
+    } as never),
+    ErrorCode.ACCESS_DENIED,
+    'locked',
+  );
+  assert.deepEqual(
+    audited.map((e) => [e.type, e.success]),
+    [['device.authenticate', false]],
+  );
+});
+
+test('the re-issued certificates keep the login identity and add the device fields', async () => {
+  const login = await loginCerts(c.cas, 'alice');
+  const { nonce } = issueFor(login);
+  const r = await answer({ init: initOf(login), attestationNonce: nonce, platformParameters: quote(tpm, ak, nonce) });
+  const issued = identityFromClientCert(r.userCertificates!.tlsCertificate!);
+  const original = identityFromClientCert(login.certDer);
+  assert.equal(issued.user, original.user);
+  assert.deepEqual(issued.roles, original.roles);
+  assert.deepEqual(issued.device, { deviceId, assetTag: TAG, credentialId: ak.credentialId });
 });
