@@ -305,10 +305,7 @@ export class ClusterClient {
    * certificates are checked and stored as with authenticateDevice. `credentials`: the login's,
    * when loginWithDeviceChallenge left it unsaved.
    */
-  async answerDeviceChallenge(
-    profile: Profile,
-    p: DeviceChallengeParams & { credentials?: ProfileCredentials },
-  ): Promise<DeviceAuthOutcome> {
+  async answerDeviceChallenge(profile: Profile, p: DeviceChallengeParams): Promise<DeviceAuthOutcome> {
     const conn = this.connection();
     const creds = p.credentials ?? this.deps.profiles.loadCredentials(profile);
     const r = await this.mapped(() =>

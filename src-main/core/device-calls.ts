@@ -43,6 +43,8 @@ export interface DeviceChallengeParams {
   /** The credential the login named (the local enrollment record's). */
   credentialId: string;
   timeoutMs?: number;
+  /** The login's key and certificates when it is not stored yet (ClusterClient.loginWithDeviceChallenge). */
+  credentials?: ProfileCredentials;
 }
 
 export interface DeviceAuthOutcome {
