@@ -111,11 +111,10 @@ export class ClusterClient {
   }
 
   /**
-   * login, also returning the device challenge the cluster folded into the login when
-   * p.deviceCredentialId named this device's credential (none from a cluster that does not
-   * issue them, or with device trust off). With a challenge the login is NOT stored yet
-   * (`unsaved`): answerDeviceChallenge stores the device-trusted certificates, so a trusted
-   * login writes its files once, and whoever does not get that far must call saveLogin.
+   * login, plus the device challenge folded into it when p.deviceCredentialId named this device's
+   * credential (none from older clusters or with device trust off). With a challenge the login is
+   * NOT stored (`unsaved`): answerDeviceChallenge stores the trusted certificates (one write),
+   * else the caller must saveLogin.
    */
   async loginWithDeviceChallenge(
     p: LoginParams,

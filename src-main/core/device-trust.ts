@@ -3,7 +3,10 @@
 // device authentication, so the login's certificates carry the device fields. A failed device
 // authentication never fails the login: the result says why the session is not device-trusted
 // and what to do about it, with a stable code.
-import { ErrorCode, GatehouseError, type ErrorCode as ErrorCodeT } from '../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { deviceTrustNextStep, type DeviceTrustResult } from './device-trust-text.ts';
+
+export { deviceTrustNextStep, deviceTrustText, type DeviceTrustResult } from './device-trust-text.ts';
 import { EnrollmentStore, type EnrollmentRecord } from './enrollments.ts';
 import type { CeremonyTimings, CeremonyTpm, DeviceSummary } from '../device/ceremony/stream-steps.ts';
 import type { LoginDeviceChallenge } from '../device/ceremony/answer-login-challenge.ts';
@@ -63,14 +66,6 @@ export interface EnrollOptions {
   onNotice?: (message: string) => void;
 }
 
-export type DeviceTrustResult =
-  | { state: 'trusted'; device: NonNullable<Profile['device']>; timings: CeremonyTimings }
-  /** No local enrollment record for this cluster: nothing was tried. */
-  | { state: 'not-enrolled-here'; cluster: string }
-  /** The cluster's device trust mode is `off`: device authentication is not run at all. */
-  | { state: 'off'; cluster: string }
-  | { state: 'failed'; code: ErrorCodeT; message: string; nextStep: string };
-
 type OpenTpm = CeremonyTpm & { close(): Promise<void> };
 /** A TPM being opened with its AK loaded, see DeviceTrust.prepare. */
 export type PreparedTpm = Promise<OpenTpm>;
@@ -110,31 +105,6 @@ export interface EnrollAndTrustOutcome extends EnrollOutcome {
   profile: Profile;
   /** From the first TPM call to the trusted profile. */
   totalMs: number;
-}
-
-/** What to do after a failed device authentication, by code. */
-export function deviceTrustNextStep(code: ErrorCodeT): string {
-  switch (code) {
-    case ErrorCode.DEVICE_NOT_ENROLLED:
-      return 'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token): this login becomes device-trusted at once';
-    case ErrorCode.DEVICE_ATTESTATION_FAILED:
-      return 'the cluster did not accept this TPM\'s evidence; ask your administrator to check the device ("gatectl devices ls") and enroll it again';
-    case ErrorCode.TPM_PERMISSION_DENIED:
-    case ErrorCode.TPM_UNAVAILABLE:
-    case ErrorCode.TPM_BINDING:
-    case ErrorCode.TPM_LOCKOUT:
-    case ErrorCode.TPM_ERROR:
-    case ErrorCode.TPM_NOT_SUPPORTED:
-      return 'fix the TPM problem above (check with "gate device keyget"), then log in again';
-    case ErrorCode.ACCESS_DENIED:
-      return 'ask your administrator (a lock or policy refuses this device)';
-    case ErrorCode.CERT_EXPIRED:
-    case ErrorCode.CERT_INVALID:
-    case ErrorCode.NOT_LOGGED_IN:
-      return 'log in again';
-    default:
-      return 'log in again; if this keeps happening, tell your administrator';
-  }
 }
 
 export class DeviceTrust {
@@ -414,18 +384,4 @@ function scrubToken(e: unknown, how: EnrollMethod): unknown {
   const token = how.token.trim();
   if (!e.message.includes(token)) return e;
   return new GatehouseError(e.code, e.message.split(token).join('[token]'), e.details);
-}
-
-/** One line for people: `this session is device-trusted (device "TAG"/linux)` or why not. */
-export function deviceTrustText(r: DeviceTrustResult): string {
-  switch (r.state) {
-    case 'trusted':
-      return `this session is device-trusted (device "${r.device.assetTag}"${r.device.osType ? `/${r.device.osType}` : ''})`;
-    case 'not-enrolled-here':
-      return `not device-trusted: this device is not enrolled in cluster "${r.cluster}"`;
-    case 'off':
-      return `not device-trusted: cluster "${r.cluster}" does not use device trust`;
-    case 'failed':
-      return `not device-trusted: ${r.message} [${r.code}]`;
-  }
 }
