@@ -4,10 +4,11 @@
 //                end (device data, TPM open, AK, EK, both stream round trips, activation, quote);
 //                p50/p95 over 20 runs, once with a new AK each run (a machine enrolling for the
 //                first time) and once with the AK reused; the TPM's own share reported apart
-//   login:       GatehouseClient.login (password login + device authentication), p50/p95 over 50,
-//                vs the password login alone (ClusterClient.login) in the same run as baseline;
-//                the TPM share is the ceremony's TPM calls, plus (apart) the TPM open + AK load
-//                that runs in parallel with the password check
+//   login:       GatehouseClient.login (password login + device authentication, the challenge
+//                folded into the login), p50/p95 over 50, vs the password login alone
+//                (ClusterClient.login) as baseline, the pre-issue-16 stream path and the TPM floor
+//                in the same run (bench/device-login.ts); RPCs and TLS handshakes per login; then
+//                one login of each path traced (every RPC, handshake and TPM command on a time line)
 // Prints figures and ratios. Not a test: asserts nothing, but stops with an error when a part is
 // missing (swtpm, the TPM addon).
 import { rmSync } from 'node:fs';
@@ -16,21 +17,38 @@ import { performance } from 'node:perf_hooks';
 import { ClusterProcess } from '../test-support/cluster-process.ts';
 import { startSwtpm } from '../test-support/swtpm.ts';
 import { GatehouseClient } from '../src-main/core/gatehouse-client.ts';
+import type { LoginOutcome } from '../src-main/core/device-trust.ts';
 import { akBlobPath } from '../src-main/device/tpm/ak-store.ts';
+import { installWireTrace, type WireTrace } from './wire-trace.ts';
+import { benchLogins, ms, pct } from './device-login.ts';
 
 const ENROLL_RUNS = Number(process.env.BENCH_ENROLL_RUNS ?? 20);
 const LOGIN_RUNS = Number(process.env.BENCH_LOGIN_RUNS ?? 50);
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-const ms = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
 const line = (label: string, total: number[], tpm?: number[]) =>
   `${label.padEnd(38)} p50 ${ms(pct(total, 50)).padStart(7)}  p95 ${ms(pct(total, 95)).padStart(7)}` +
   (tpm ? `   TPM share p50 ${ms(pct(tpm, 50)).padStart(7)}  p95 ${ms(pct(tpm, 95)).padStart(7)}` : '');
 
+/** One trusted login with every RPC, TLS handshake and TPM command on a time line (ms from the call). */
+async function traceOneLogin(
+  trace: WireTrace,
+  how: string,
+  login: () => Promise<{ tpmCalls: Record<string, number> | undefined }>,
+): Promise<void> {
+  const from = trace.events.length;
+  const t0 = performance.now();
+  const r = await login();
+  const total = performance.now() - t0;
+  console.log(`one trusted login, ${how}, traced (${ms(total)} in all):`);
+  for (const e of trace.events.slice(from)) {
+    const start = (e.at - t0).toFixed(1).padStart(6);
+    console.log(`  +${start} ms  ${e.kind === 'rpc' ? 'rpc  ' : 'tls  '} ${e.what}${e.ms ? ` (${ms(e.ms)})` : ''}`);
+  }
+  console.log(`  TPM commands in the ceremony: ${JSON.stringify(r.tpmCalls ?? {})}`);
+}
+
 async function main(): Promise<void> {
+  const trace = installWireTrace();
   const tpm = await startSwtpm();
   const cluster = new ClusterProcess({ clusterName: 'bench-devtrust' });
   try {
@@ -39,7 +57,7 @@ async function main(): Promise<void> {
     const env = { ...process.env, GATEHOUSE_TPM_TCTI: tpm.tcti };
     const core = new GatehouseClient({ home: cluster.home, deviceHome: join(cluster.home, 'device'), env });
     const api = await core.cluster(cluster.proxyAddr);
-    await api.establishTrust();
+    await api.establishTrust({ caPin: cluster.caPin });
     const params = { user: user.name, password: user.password };
 
     const tag = cluster.gate(['device', 'asset-tag'], '', env as Record<string, string>);
@@ -73,46 +91,20 @@ async function main(): Promise<void> {
     const freshAk = await enroll(true);
     const reusedAk = await enroll(false);
 
-    // Interleaved so drift (caches, the cluster's own warm-up) hits both the same way.
-    const plain: number[] = [];
-    const withDevice: number[] = [];
-    const deviceTpm: number[] = [];
-    // Opening the TPM and loading the AK overlap the password check (GatehouseClient.login starts
-    // them first); timed here on their own so the TPM's whole share is on record.
-    const warmTpm: number[] = [];
-    let notTrusted = 0;
-    for (let i = 0; i < LOGIN_RUNS; i++) {
-      let t0 = performance.now();
-      await api.login(params);
-      plain.push(performance.now() - t0);
-      t0 = performance.now();
-      const outcome = await core.login(api, params);
-      withDevice.push(performance.now() - t0);
-      if (outcome.deviceTrust.state === 'trusted') deviceTpm.push(outcome.deviceTrust.timings.tpmMs);
-      else notTrusted++;
-      t0 = performance.now();
-      const prepared = core.device.prepare(cluster.proxyAddr);
-      if (!prepared) throw new Error('no enrollment record for the proxy');
-      await (await prepared).close();
-      warmTpm.push(performance.now() - t0);
-    }
+    await benchLogins({ core, api, params, trace, runs: LOGIN_RUNS });
+    const tpmCalls = (o: LoginOutcome) =>
+      o.deviceTrust.state === 'trusted' ? o.deviceTrust.timings.tpmCalls : undefined;
+    await traceOneLogin(trace, 'challenge folded into the login', async () => ({
+      tpmCalls: tpmCalls(await core.login(api, params)),
+    }));
+    await traceOneLogin(trace, 'stream after the login (before issue 16)', async () => {
+      const prepared = core.device.prepare(api.proxy.address);
+      return { tpmCalls: tpmCalls(await core.device.authenticate(api, await api.login(params), prepared)) };
+    });
     api.close();
-    if (notTrusted > 0) throw new Error(`${notTrusted} of ${LOGIN_RUNS} logins were not device-trusted`);
-
-    console.log(`device trust on swtpm (${tpm.tcti}), cluster at ${cluster.proxyAddr}`);
     console.log(line(`enrollment, new AK each run (n=${ENROLL_RUNS})`, freshAk.total, freshAk.tpmShare));
     console.log(line(`enrollment, AK reused (n=${ENROLL_RUNS})`, reusedAk.total, reusedAk.tpmShare));
-    console.log(line(`password login alone (n=${LOGIN_RUNS})`, plain));
-    console.log(line(`login + device authentication (n=${LOGIN_RUNS})`, withDevice, deviceTpm));
-    console.log(line(`  TPM open + AK load, overlapped (n=${LOGIN_RUNS})`, warmTpm));
-    const ratio = (a: number[], b: number[], p: number) => (pct(a, p) / pct(b, p)).toFixed(2);
-    console.log(
-      `login + device auth vs login alone: ${ratio(withDevice, plain, 50)}x at p50, ${ratio(withDevice, plain, 95)}x at p95; ` +
-        `device authentication adds ${ms(pct(withDevice, 50) - pct(plain, 50))} at p50, of which the TPM ${ms(pct(deviceTpm, 50))}`,
-    );
-    console.log(
-      `enrollment p95 ${ms(pct(freshAk.total, 95))} (goal < 1000 ms); login + device auth p95 ${ms(pct(withDevice, 95))} (goal < 150 ms)`,
-    );
+    console.log(`enrollment p95 ${ms(pct(freshAk.total, 95))} (goal < 1000 ms)`);
   } finally {
     await cluster.destroy();
     await tpm.stop();

@@ -17,6 +17,7 @@ import {
   API_READ_MAX_BYTES,
   CEREMONY_MESSAGE_MAX_BYTES,
   CEREMONY_STREAM_MAX_BYTES,
+  LOGIN_CHALLENGE_ANSWER_METHOD,
   UNAUTHENTICATED_METHODS,
   UNAUTHENTICATED_READ_MAX_BYTES,
 } from '../limits/limits.ts';
@@ -31,7 +32,9 @@ type NodeHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
 
 /** The byte cap of one call: the whole body of a unary call, the whole request stream of a stream. */
 export function bodyLimitFor(h: Pick<UniversalHandler, 'service' | 'method'>): number {
-  if (UNAUTHENTICATED_METHODS.has(`${h.service.typeName}/${h.method.name}`)) return UNAUTHENTICATED_READ_MAX_BYTES;
+  const method = `${h.service.typeName}/${h.method.name}`;
+  if (UNAUTHENTICATED_METHODS.has(method)) return UNAUTHENTICATED_READ_MAX_BYTES;
+  if (method === LOGIN_CHALLENGE_ANSWER_METHOD) return CEREMONY_MESSAGE_MAX_BYTES;
   if (h.method.methodKind !== 'unary') return CEREMONY_STREAM_MAX_BYTES;
   return API_READ_MAX_BYTES;
 }

@@ -10,6 +10,8 @@ import type { ClusterAuthPreferenceResource } from '../resources/cluster-auth-pr
 import type { LoginDeviceTrust } from '../auth/login-device-trust.ts';
 import type { AuditEmitter } from '../audit/audit-events.ts';
 import type { AuditSearcher } from '../audit/audit-api.ts';
+import type { IssuedLoginChallenge } from '../devicetrust/login-challenges.ts';
+import type { ChallengedLogin } from '../devicetrust/login-challenge-authentication.ts';
 
 export interface ApiDeps {
   auth: AuthServer;
@@ -26,6 +28,12 @@ export interface ApiDeps {
   audit?: AuditEmitter;
   /** The audit log SearchAuditEvents reads; the call fails as unavailable when absent. */
   auditLog?: AuditSearcher;
+  /**
+   * A device challenge for a login whose request named a device credential (answered through
+   * DeviceTrustService.AnswerLoginDeviceChallenge); absent: logins carry none and devices use
+   * the AuthenticateDevice stream.
+   */
+  issueLoginDeviceChallenge?: (login: ChallengedLogin) => IssuedLoginChallenge;
 }
 
 /** The authenticated user of a call (locks and the admin identity checked): see user-identity.ts. */

@@ -1,12 +1,36 @@
 // AuthService calls about who the caller is: ping (public), login and password set-up (public,
 // rate limited by auth), whoAmI. Split from auth-service.ts by concern; see that file for the whole.
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
+import type { LoginDeviceChallengeSchema } from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
 import type { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { peerKey } from './peer.ts';
 import type { ApiDeps, UserCall } from './auth-deps.ts';
 
 type Impl = ServiceImpl<typeof AuthService>;
+
+/**
+ * The device challenge a login carries (see devicetrust/login-challenges.ts): only when the
+ * client named the credential of its enrollment and device trust is not off in the cluster.
+ */
+function loginDeviceChallenge(
+  deps: ApiDeps,
+  login: { user: string; sshCertificate: string; tlsCertificate: string; credentialId: string; mode: string },
+): MessageInitShape<typeof LoginDeviceChallengeSchema> | undefined {
+  if (!deps.issueLoginDeviceChallenge || !login.credentialId || login.mode === 'off') return undefined;
+  const issued = deps.issueLoginDeviceChallenge({
+    user: login.user,
+    sshCertificate: login.sshCertificate,
+    tlsCertificatePem: login.tlsCertificate,
+    credentialId: login.credentialId,
+  });
+  return {
+    attestationNonce: issued.nonce,
+    pcrs: issued.pcrs,
+    expiresUnix: BigInt(Math.floor(issued.expiresAt.getTime() / 1000)),
+  };
+}
 
 export function loginCalls(
   deps: ApiDeps,
@@ -36,6 +60,13 @@ export function loginCalls(
         clientAddress: ctx.values.get(peerKey).address,
       });
       const deviceTrust = await deps.deviceTrustFor(certs.user, certs.roles);
+      const deviceChallenge = loginDeviceChallenge(deps, {
+        user: certs.user,
+        sshCertificate: certs.sshCertificate,
+        tlsCertificate: certs.tlsCertificate,
+        credentialId: req.deviceCredentialId,
+        mode: deviceTrust.mode,
+      });
       return {
         sshCertificate: certs.sshCertificate,
         tlsCertificate: certs.tlsCertificate,
@@ -50,6 +81,7 @@ export function loginCalls(
         clusterName: auth.settings.clusterName,
         deviceTrustMode: deviceTrust.mode,
         deviceTrustRequired: deviceTrust.required,
+        ...(deviceChallenge ? { deviceChallenge } : {}),
       };
     },
     setPasswordWithToken: async (req) => {

@@ -16,6 +16,8 @@ import { loginDeviceTrust } from '../auth/login-device-trust.ts';
 import type { AccessChecker } from '../authz/access.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { DeviceInventory } from '../devicetrust/inventory.ts';
+import { LoginDeviceChallenges } from '../devicetrust/login-challenges.ts';
+import { issueLoginChallenge, type LoginChallengeDeps } from '../devicetrust/login-challenge-authentication.ts';
 import type { JoinTokenStore } from '../join/join-tokens.ts';
 import type { LockService } from '../locks/lock-service.ts';
 import type { Logger } from '../log/logger.ts';
@@ -47,6 +49,18 @@ export function authApiHandler(deps: AuthApiDeps): {
 } {
   const { cfg, auth, cas, preference, audit, log, users, roles } = deps;
   const clusterMode = () => preference.current().spec.device_trust.mode;
+  const deviceTrustDeps: LoginChallengeDeps = {
+    inventory: deps.devices,
+    cas,
+    ekCertAllowedCas: () => preference.ekCertAllowedCas(),
+    ekpubAllowed: () => preference.ekpubAllowed(),
+    clusterDeviceTrustMode: clusterMode,
+    requireNoLock: (targets, context) => deps.access.requireNoLock(targets, context),
+    log: log.child('devicetrust'),
+    audit,
+    // Issued by Login, answered through DeviceTrustService: one store for both.
+    loginChallenges: new LoginDeviceChallenges(),
+  };
   const authRoutes = registerAuthService({
     auth,
     resources: deps.admin,
@@ -59,17 +73,9 @@ export function authApiHandler(deps: AuthApiDeps): {
     auditLog: audit,
     preference: () => preference.current(),
     deviceTrustFor: (user, roleNames) => loginDeviceTrust({ clusterMode, users, roles }, user, roleNames),
+    issueLoginDeviceChallenge: (login) => issueLoginChallenge(deviceTrustDeps, login),
   });
-  const deviceTrustRoutes = registerDeviceTrustService({
-    inventory: deps.devices,
-    cas,
-    ekCertAllowedCas: () => preference.ekCertAllowedCas(),
-    ekpubAllowed: () => preference.ekpubAllowed(),
-    clusterDeviceTrustMode: clusterMode,
-    requireNoLock: (targets, context) => deps.access.requireNoLock(targets, context),
-    log: log.child('devicetrust'),
-    audit,
-  });
+  const deviceTrustRoutes = registerDeviceTrustService(deviceTrustDeps);
   const clusterRoutes = registerClusterRoutes({
     backend: deps.backend,
     auth,

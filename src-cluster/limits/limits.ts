@@ -14,6 +14,12 @@ export const CEREMONY_MESSAGE_MAX_BYTES = 64 << 10;
 /** Everything a client sends in one device ceremony (an init and one challenge response). */
 export const CEREMONY_STREAM_MAX_BYTES = 256 << 10;
 
+/**
+ * The one call without a client certificate that carries certificates and a quote (the answer
+ * to a login's device challenge): capped like one ceremony message, not like any API body.
+ */
+export const LOGIN_CHALLENGE_ANSWER_METHOD = 'gatehouse.v1.DeviceTrustService/AnswerLoginDeviceChallenge';
+
 /** HTTP/2 streams one API connection may have open at once (Node's default is 2^32-1). */
 export const MAX_CONCURRENT_STREAMS = 100;
 

@@ -11,10 +11,13 @@ import { mapApiError } from './api-errors.ts';
 import {
   runDeviceAuthentication,
   runDeviceEnrollment,
+  runLoginChallengeAnswer,
   type DeviceAuthParams,
   type DeviceAuthOutcome,
+  type DeviceChallengeParams,
   type DeviceEnrollParams,
 } from './device-calls.ts';
+import type { LoginDeviceChallenge } from '../device/ceremony/answer-login-challenge.ts';
 import type { EnrollDeviceResult } from '../device/ceremony/enroll-device.ts';
 import { deviceDataMessage } from '../device/ceremony/stream-steps.ts';
 import type { CollectedDeviceData } from '../device/collect.ts';
@@ -26,33 +29,13 @@ import {
 } from './device-status.ts';
 import { generateClientKey } from './keys.ts';
 import type { RouteCertificateRequest } from './route-certs.ts';
-import { isExpired, type Profile, type ProfileStore } from './profiles.ts';
+import { isExpired, type Profile, type ProfileCredentials, type ProfileStore } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
 import { strictTlsOptions, type ProxyTrust, type TrustDecision, type TrustOptions } from './proxy-trust.ts';
 import { silentLogger, type Clock, type CoreLogger } from './types.ts';
+import type { AppInfo, DatabaseInfo, Identity, NodeInfo, PingInfo } from './cluster-info.ts';
 
-/** A database as ListDatabases reports it (protocol as the cluster sent it: "postgres" | "mysql"). */
-export interface DatabaseInfo {
-  name: string;
-  protocol: string;
-  description: string;
-  uri: string;
-  labels: Record<string, string>;
-  allowedDbUsers: string[];
-  allowedDbNames: string[];
-}
-
-/** An app as ListApps reports it (kind as the cluster sent it: "http" | "tcp"). */
-export interface AppInfo {
-  name: string;
-  kind: string;
-  description: string;
-  /** The upstream the app service reaches (informational). */
-  uri: string;
-  /** spec.public_addr, "" when unset (informational). */
-  publicAddr: string;
-  labels: Record<string, string>;
-}
+export type { AppInfo, DatabaseInfo, Identity, NodeInfo, PingInfo } from './cluster-info.ts';
 
 export interface ClusterClientDeps {
   profiles: ProfileStore;
@@ -63,36 +46,14 @@ export interface ClusterClientDeps {
   timeoutMs?: number;
 }
 
-export interface PingInfo {
-  clusterName: string;
-  serverVersion: string;
-  authType: string;
-  /** "off" or "otp". */
-  secondFactor: string;
-  deviceTrustMode: string;
-  proxyPublicAddr: string;
-}
-
 export interface LoginParams {
   user: string;
   password: string;
   otp?: string;
   /** Requested certificate lifetime; the cluster caps it. */
   ttlSeconds?: number;
-}
-
-export interface Identity {
-  user: string;
-  roles: string[];
-  logins: string[];
-  validUntil: Date;
-}
-
-export interface NodeInfo {
-  name: string;
-  address: string;
-  hostname: string;
-  labels: Record<string, string>;
+  /** This device's enrolled credential: the cluster then folds a device challenge into the login. */
+  deviceCredentialId?: string;
 }
 
 type Api = Client<typeof AuthService>;
@@ -144,6 +105,20 @@ export class ClusterClient {
    * the returned certificates and CA material as a profile and makes it current.
    */
   async login(p: LoginParams): Promise<Profile> {
+    const r = await this.loginWithDeviceChallenge(p);
+    if (r.unsaved) this.saveLogin(r.profile, r.unsaved);
+    return r.profile;
+  }
+
+  /**
+   * login, plus the device challenge folded into it when p.deviceCredentialId named this device's
+   * credential (none from older clusters or with device trust off). With a challenge the login is
+   * NOT stored (`unsaved`): answerDeviceChallenge stores the trusted certificates (one write),
+   * else the caller must saveLogin.
+   */
+  async loginWithDeviceChallenge(
+    p: LoginParams,
+  ): Promise<{ profile: Profile; deviceChallenge?: LoginDeviceChallenge; unsaved?: ProfileCredentials }> {
     const key = generateClientKey(`${p.user}@gatehouse`);
     const r = await this.call(this.api(), (api, o) =>
       api.login(
@@ -153,6 +128,7 @@ export class ClusterClient {
           otp: p.otp ?? '',
           publicKey: key.publicKeyLine,
           ttlSeconds: BigInt(p.ttlSeconds ?? 0),
+          deviceCredentialId: p.deviceCredentialId ?? '',
         },
         o,
       ),
@@ -175,10 +151,21 @@ export class ClusterClient {
       deviceTrustMode: r.deviceTrustMode || 'off',
       deviceTrustRequired: r.deviceTrustRequired,
     };
-    this.deps.profiles.save(profile, { key, sshCertificate: r.sshCertificate, tlsCertificatePem: r.tlsCertificate });
+    const creds: ProfileCredentials = { key, sshCertificate: r.sshCertificate, tlsCertificatePem: r.tlsCertificate };
     this.deps.trust.confirm(this.proxy);
     this.log.info('logged in', { proxy: this.proxy.address, user: profile.user, valid_until: profile.validUntil });
-    return profile;
+    const c = r.deviceChallenge;
+    if (!c?.attestationNonce.length) {
+      this.deps.profiles.save(profile, creds);
+      return { profile };
+    }
+    const expiresAt = new Date(Number(c.expiresUnix) * 1000);
+    return { profile, deviceChallenge: { nonce: c.attestationNonce, pcrs: [...c.pcrs], expiresAt }, unsaved: creds };
+  }
+
+  /** Stores a login loginWithDeviceChallenge left unsaved (its device authentication did not succeed). */
+  saveLogin(profile: Profile, creds: ProfileCredentials): void {
+    this.deps.profiles.save(profile, creds);
   }
 
   /** Redeems a one-time password-set token; returns the OTP enrollment URI when the cluster uses OTP. */
@@ -308,6 +295,25 @@ export class ClusterClient {
     const conn = this.connection(profile);
     const creds = this.deps.profiles.loadCredentials(profile);
     const r = await this.mapped(() => runDeviceAuthentication(conn.device, profile, creds, p));
+    return this.storeDeviceOutcome(profile, creds, r);
+  }
+
+  /**
+   * Device authentication answering the challenge folded into `profile`'s login, on the login's
+   * own connection (no client certificate, so no second TLS handshake): one call. The
+   * certificates are checked and stored as with authenticateDevice. `credentials`: the login's,
+   * when loginWithDeviceChallenge left it unsaved.
+   */
+  async answerDeviceChallenge(profile: Profile, p: DeviceChallengeParams): Promise<DeviceAuthOutcome> {
+    const conn = this.connection();
+    const creds = p.credentials ?? this.deps.profiles.loadCredentials(profile);
+    const r = await this.mapped(() =>
+      runLoginChallengeAnswer(conn.device, profile, creds, { timeoutMs: this.timeoutMs, ...p }),
+    );
+    return this.storeDeviceOutcome(profile, creds, r);
+  }
+
+  private storeDeviceOutcome(profile: Profile, creds: ProfileCredentials, r: DeviceAuthOutcome): DeviceAuthOutcome {
     // When the device fields were issued is shown to people ("trusted since"); the issue of an
     // earlier failed attempt no longer applies.
     const { deviceTrustIssue: _stale, ...rest } = r.profile;

@@ -1,11 +1,21 @@
-// The two DeviceTrustService calls as ClusterClient runs them: the ceremonies (src-main/device/
-// ceremony) over the profile's connection, and for authentication the checks that turn the
-// re-issued certificates into the profile's new device-trusted state. Kept apart from
+// The DeviceTrustService calls as ClusterClient runs them: the ceremonies (src-main/device/
+// ceremony) over the profile's connection, the answer to a login's device challenge over the
+// login's connection, and for authentication the checks that turn the re-issued certificates
+// into the profile's new device-trusted state. Kept apart from
 // cluster-client.ts so that file stays about connections and the auth API.
 import type { Client } from '@connectrpc/connect';
 import type { DeviceTrustService } from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
 import type { CollectedDeviceData } from '../device/collect.ts';
-import { authenticateDevice, type UserCertificatePair } from '../device/ceremony/authenticate-device.ts';
+import {
+  answerLoginChallenge,
+  type AnswerChallengeApi,
+  type LoginDeviceChallenge,
+} from '../device/ceremony/answer-login-challenge.ts';
+import {
+  authenticateDevice,
+  type AuthenticateDeviceResult,
+  type UserCertificatePair,
+} from '../device/ceremony/authenticate-device.ts';
 import { enrollDevice, type EnrollDeviceResult } from '../device/ceremony/enroll-device.ts';
 import type { CeremonyTimings, CeremonyTpm, DeviceSummary, StepLimits } from '../device/ceremony/stream-steps.ts';
 import { checkReissuedCertificates } from './device-fields.ts';
@@ -24,6 +34,17 @@ export interface DeviceAuthParams extends StepLimits {
   deviceData: CollectedDeviceData;
   /** The credential of the local enrollment record; a different AK fails fast. */
   expectedCredentialId?: string;
+}
+
+export interface DeviceChallengeParams {
+  tpm: CeremonyTpm;
+  deviceData: CollectedDeviceData;
+  challenge: LoginDeviceChallenge;
+  /** The credential the login named (the local enrollment record's). */
+  credentialId: string;
+  timeoutMs?: number;
+  /** The login's key and certificates when it is not stored yet (ClusterClient.loginWithDeviceChallenge). */
+  credentials?: ProfileCredentials;
 }
 
 export interface DeviceAuthOutcome {
@@ -55,6 +76,30 @@ export async function runDeviceAuthentication(
     ...(p.stepTimeoutMs ? { stepTimeoutMs: p.stepTimeoutMs } : {}),
     ...(p.totalTimeoutMs ? { totalTimeoutMs: p.totalTimeoutMs } : {}),
   });
+  return checkedOutcome(profile, creds, r);
+}
+
+/** The answer to the device challenge `profile`'s login carried, on the login's connection. */
+export async function runLoginChallengeAnswer(
+  api: AnswerChallengeApi,
+  profile: Profile,
+  creds: ProfileCredentials,
+  p: DeviceChallengeParams,
+): Promise<DeviceAuthOutcome> {
+  const r = await answerLoginChallenge({
+    api,
+    tpm: p.tpm,
+    deviceData: p.deviceData,
+    certificates: { sshCertificate: creds.sshCertificate, tlsCertificatePem: creds.tlsCertificatePem },
+    challenge: p.challenge,
+    expectedCredentialId: p.credentialId,
+    ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
+  });
+  return checkedOutcome(profile, creds, r);
+}
+
+/** The re-issued certificates checked against the login's (same key, expiry, our credential). */
+function checkedOutcome(profile: Profile, creds: ProfileCredentials, r: AuthenticateDeviceResult): DeviceAuthOutcome {
   const fields = checkReissuedCertificates({
     current: {
       sshCertificate: creds.sshCertificate,

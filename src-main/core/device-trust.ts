@@ -3,16 +3,20 @@
 // device authentication, so the login's certificates carry the device fields. A failed device
 // authentication never fails the login: the result says why the session is not device-trusted
 // and what to do about it, with a stable code.
-import { ErrorCode, GatehouseError, type ErrorCode as ErrorCodeT } from '../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { deviceTrustNextStep, type DeviceTrustResult } from './device-trust-text.ts';
+
+export { deviceTrustNextStep, deviceTrustText, type DeviceTrustResult } from './device-trust-text.ts';
 import { EnrollmentStore, type EnrollmentRecord } from './enrollments.ts';
 import type { CeremonyTimings, CeremonyTpm, DeviceSummary } from '../device/ceremony/stream-steps.ts';
+import type { LoginDeviceChallenge } from '../device/ceremony/answer-login-challenge.ts';
 import { collectDeviceData, nodeCollectFs, type CollectedDeviceData } from '../device/collect.ts';
 import type { ClusterClient } from './cluster-client.ts';
 import { EnrollStepTracker, type EnrollStepListener, type EnrollStepName } from './enroll-steps.ts';
 import type { DeviceTrustJournal } from './device-trust-journal.ts';
 import { probeTpm, type TpmProbe } from './tpm-probe.ts';
 import { parseProxyAddress } from './proxy-address.ts';
-import type { Profile } from './profiles.ts';
+import type { Profile, ProfileCredentials } from './profiles.ts';
 import type { Clock, CoreLogger } from './types.ts';
 
 /** How the core reaches this machine's TPM and device data (tests pass fakes). */
@@ -69,14 +73,6 @@ export interface EnrollOptions {
   onNotice?: (message: string) => void;
 }
 
-export type DeviceTrustResult =
-  | { state: 'trusted'; device: NonNullable<Profile['device']>; timings: CeremonyTimings }
-  /** No local enrollment record for this cluster: nothing was tried. */
-  | { state: 'not-enrolled-here'; cluster: string }
-  /** The cluster's device trust mode is `off`: device authentication is not run at all. */
-  | { state: 'off'; cluster: string }
-  | { state: 'failed'; code: ErrorCodeT; message: string; nextStep: string };
-
 type OpenTpm = CeremonyTpm & { close(): Promise<void> };
 /** A TPM being opened with its AK loaded, see DeviceTrust.prepare. */
 export type PreparedTpm = Promise<OpenTpm>;
@@ -89,6 +85,14 @@ export async function releasePrepared(prepared: PreparedTpm | undefined): Promis
   } catch {
     // opening failed or closing failed: nothing left to release
   }
+}
+
+/** A device challenge folded into a login, with the credential id the login named. */
+export interface FoldedChallenge {
+  challenge: LoginDeviceChallenge;
+  credentialId: string;
+  /** The login's key and certificates when it is not stored yet (see ClusterClient.loginWithDeviceChallenge). */
+  credentials?: ProfileCredentials;
 }
 
 export interface LoginOutcome {
@@ -108,31 +112,6 @@ export interface EnrollAndTrustOutcome extends EnrollOutcome {
   profile: Profile;
   /** From the first TPM call to the trusted profile. */
   totalMs: number;
-}
-
-/** What to do after a failed device authentication, by code. */
-export function deviceTrustNextStep(code: ErrorCodeT): string {
-  switch (code) {
-    case ErrorCode.DEVICE_NOT_ENROLLED:
-      return 'ask your administrator for an enroll token, run "gate device enroll" (it asks for the token): this login becomes device-trusted at once';
-    case ErrorCode.DEVICE_ATTESTATION_FAILED:
-      return 'the cluster did not accept this TPM\'s evidence; ask your administrator to check the device ("gatectl devices ls") and enroll it again';
-    case ErrorCode.TPM_PERMISSION_DENIED:
-    case ErrorCode.TPM_UNAVAILABLE:
-    case ErrorCode.TPM_BINDING:
-    case ErrorCode.TPM_LOCKOUT:
-    case ErrorCode.TPM_ERROR:
-    case ErrorCode.TPM_NOT_SUPPORTED:
-      return 'fix the TPM problem above (check with "gate device keyget"), then log in again';
-    case ErrorCode.ACCESS_DENIED:
-      return 'ask your administrator (a lock or policy refuses this device)';
-    case ErrorCode.CERT_EXPIRED:
-    case ErrorCode.CERT_INVALID:
-    case ErrorCode.NOT_LOGGED_IN:
-      return 'log in again';
-    default:
-      return 'log in again; if this keeps happening, tell your administrator';
-  }
 }
 
 export class DeviceTrust {
@@ -306,15 +285,49 @@ export class DeviceTrust {
   }
 
   /**
-   * Device authentication for a fresh login when this device is enrolled in its cluster.
-   * Never throws for a device problem: the login stands, and the result says why it is not
-   * device-trusted.
+   * The credential id a login to `proxy` names so the cluster folds a device challenge into it:
+   * the enrollment record's for that proxy, when there is exactly one.
+   */
+  loginCredentialId(proxy: string): string | undefined {
+    try {
+      const address = parseProxyAddress(proxy).address;
+      const ids = new Set(
+        this.enrollments.list().flatMap((e) => (e.proxy === address && e.credentialId ? [e.credentialId] : [])),
+      );
+      return ids.size === 1 ? [...ids][0] : undefined;
+    } catch {
+      return undefined; // authenticate() reports a damaged enrollment file
+    }
+  }
+
+  /**
+   * This device's data, read on the next turn of the event loop: started right after a login
+   * request is sent, the reading overlaps the password check. Undefined when reading fails
+   * (authenticate() reads again and reports the error).
+   */
+  collectSoon(): Promise<CollectedDeviceData | undefined> {
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        try {
+          resolve(this.deps.agent.collect());
+        } catch {
+          resolve(undefined);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Device authentication for a fresh login when this device is enrolled in its cluster: the
+   * answer to the challenge folded into the login when there is one for the enrolled
+   * credential (one call), else the AuthenticateDevice stream. Never throws for a device
+   * problem: the login stands, and the result says why it is not device-trusted.
    */
   async authenticate(
     cluster: ClusterClient,
     profile: Profile,
     prepared?: PreparedTpm,
-    opts: { journal?: boolean } = {},
+    opts: { journal?: boolean; folded?: FoldedChallenge; deviceData?: CollectedDeviceData } = {},
   ): Promise<LoginOutcome> {
     if (profile.deviceTrustMode === 'off') {
       void releasePrepared(prepared);
@@ -333,13 +346,16 @@ export class DeviceTrust {
     }
     let tpm: OpenTpm | undefined;
     try {
-      const deviceData = this.deps.agent.collect();
+      const deviceData = opts.deviceData ?? this.deps.agent.collect();
       tpm = prepared ? await prepared : await this.deps.agent.openTpm((m) => this.deps.logger.warn(m));
-      const r = await cluster.authenticateDevice(profile, {
-        tpm,
-        deviceData,
-        ...(record.credentialId ? { expectedCredentialId: record.credentialId } : {}),
-      });
+      const folded = opts.folded?.credentialId === record.credentialId ? opts.folded : undefined;
+      const r = folded
+        ? await cluster.answerDeviceChallenge(profile, { tpm, deviceData, ...folded })
+        : await cluster.authenticateDevice(profile, {
+            tpm,
+            deviceData,
+            ...(record.credentialId ? { expectedCredentialId: record.credentialId } : {}),
+          });
       return { profile: r.profile, deviceTrust: { state: 'trusted', device: r.profile.device!, timings: r.timings } };
     } catch (e) {
       const failure = this.failure(e);
@@ -375,18 +391,4 @@ function scrubToken(e: unknown, how: EnrollMethod): unknown {
   const token = how.token.trim();
   if (!e.message.includes(token)) return e;
   return new GatehouseError(e.code, e.message.split(token).join('[token]'), e.details);
-}
-
-/** One line for people: `this session is device-trusted (device "TAG"/linux)` or why not. */
-export function deviceTrustText(r: DeviceTrustResult): string {
-  switch (r.state) {
-    case 'trusted':
-      return `this session is device-trusted (device "${r.device.assetTag}"${r.device.osType ? `/${r.device.osType}` : ''})`;
-    case 'not-enrolled-here':
-      return `not device-trusted: this device is not enrolled in cluster "${r.cluster}"`;
-    case 'off':
-      return `not device-trusted: cluster "${r.cluster}" does not use device trust`;
-    case 'failed':
-      return `not device-trusted: ${r.message} [${r.code}]`;
-  }
 }

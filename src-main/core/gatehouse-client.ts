@@ -18,6 +18,7 @@ import { DeviceTrustJournal } from './device-trust-journal.ts';
 import { DeviceOperations } from './device-operations.ts';
 import type { DeviceDiagnostics } from './device-diagnostics.ts';
 import type { DeviceStatusReport, MyDeviceInfo } from './device-status.ts';
+import type { CollectedDeviceData } from '../device/collect.ts';
 import type { EnrollStepListener } from './enroll-steps.ts';
 import { KnownProxies } from './known-proxies.ts';
 import { isExpired, ProfileStore, type Profile, type ProfileCredentials } from './profiles.ts';
@@ -183,15 +184,39 @@ export class GatehouseClient {
    * in the profile, the login stands). `gate login` and the desktop app both log in through here.
    */
   async login(cluster: ClusterClient, params: LoginParams): Promise<LoginOutcome> {
+    // While the password check runs: the TPM opens and loads the AK, the device data is read.
     const prepared = this.device.prepare(cluster.proxy.address);
-    let profile: Profile;
+    // Naming the enrolled credential makes the cluster fold a device challenge into the login.
+    const credentialId = prepared ? this.device.loginCredentialId(cluster.proxy.address) : undefined;
+    let login: Awaited<ReturnType<ClusterClient['loginWithDeviceChallenge']>>;
+    let deviceData: CollectedDeviceData | undefined;
     try {
-      profile = await cluster.login(params);
+      const pending = cluster.loginWithDeviceChallenge({
+        ...params,
+        ...(credentialId ? { deviceCredentialId: credentialId } : {}),
+      });
+      pending.catch(() => undefined); // awaited below; a refusal must not count as unhandled meanwhile
+      deviceData = prepared ? await this.device.collectSoon() : undefined;
+      login = await pending;
     } catch (e) {
       await releasePrepared(prepared);
       throw e;
     }
-    const outcome = await this.device.authenticate(cluster, profile, prepared);
+    const { profile, unsaved } = login;
+    const folded =
+      login.deviceChallenge && credentialId
+        ? { challenge: login.deviceChallenge, credentialId, ...(unsaved ? { credentials: unsaved } : {}) }
+        : undefined;
+    let outcome: LoginOutcome | undefined;
+    try {
+      outcome = await this.device.authenticate(cluster, profile, prepared, {
+        ...(folded ? { folded } : {}),
+        ...(deviceData ? { deviceData } : {}),
+      });
+    } finally {
+      // A login left unsaved for its device challenge is stored as it is unless it became trusted.
+      if (unsaved && outcome?.deviceTrust.state !== 'trusted') cluster.saveLogin(profile, unsaved);
+    }
     if (outcome.deviceTrust.state !== 'failed') return outcome;
     // Kept with the login so `gate status` and the app can say later why it is not trusted.
     const { code, message, nextStep } = outcome.deviceTrust;

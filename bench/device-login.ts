@@ -1,0 +1,116 @@
+// bench:device's login rows (issue 16): the password login alone (baseline), the trusted login
+// as `gate login` and the app run it (challenge folded into the login, one call after it), the
+// same login through the AuthenticateDevice stream (what every login did before issue 16, still
+// the path right after enrollment) and the TPM floor: the TPM commands that need the challenge
+// (quote + PCR read on an open TPM with the AK loaded), alone on the same swtpm. Interleaved run
+// by run so drift hits every row alike; RPCs and TLS handshakes counted per login.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { ClusterClient, LoginParams } from '../src-main/core/cluster-client.ts';
+import type { GatehouseClient } from '../src-main/core/gatehouse-client.ts';
+import type { LoginOutcome } from '../src-main/core/device-trust.ts';
+import type { WireTrace } from './wire-trace.ts';
+
+const QUOTE_PCRS = [0, 1, 2, 3, 4, 5, 6, 7];
+
+export function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+export const ms = (x: number) => `${x.toFixed(Math.abs(x) < 10 ? 1 : 0)} ms`;
+
+interface Row {
+  label: string;
+  times: number[];
+  /** From the end of the Login call's response to the end of the whole login: the device's share on the critical path. */
+  afterLogin: number[];
+  wire: { handshakes: number[]; rpcs: number[] };
+}
+
+function newRow(label: string): Row {
+  return { label, times: [], afterLogin: [], wire: { handshakes: [], rpcs: [] } };
+}
+
+const range = (xs: number[]) => {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return lo === hi ? `${lo}` : `${lo}-${hi}`;
+};
+
+async function timed<T>(row: Row, trace: WireTrace, fn: () => Promise<T>): Promise<T> {
+  const from = trace.events.length;
+  const t0 = performance.now();
+  const r = await fn();
+  const end = performance.now();
+  row.times.push(end - t0);
+  const login = trace.events.slice(from).find((e) => e.kind === 'rpc' && e.what.endsWith('/Login'));
+  if (login?.ms !== undefined) row.afterLogin.push(end - (login.at + login.ms));
+  const counts = trace.countsSince(from);
+  row.wire.handshakes.push(counts.handshakes);
+  row.wire.rpcs.push(counts.rpcs);
+  return r;
+}
+
+function requireTrusted(o: LoginOutcome, how: string): void {
+  if (o.deviceTrust.state !== 'trusted')
+    throw new Error(`a ${how} login was not device-trusted: ${JSON.stringify(o.deviceTrust)}`);
+}
+
+export async function benchLogins(opts: {
+  core: GatehouseClient;
+  api: ClusterClient;
+  params: LoginParams;
+  trace: WireTrace;
+  runs: number;
+}): Promise<void> {
+  const { core, api, params, trace } = opts;
+  const plain = newRow('password login alone (baseline)');
+  const folded = newRow('login + device auth (folded challenge)');
+  const stream = newRow('login + device auth (stream, before)');
+  const floor = newRow('TPM floor: quote + PCR read alone');
+  for (let i = 0; i < opts.runs; i++) {
+    await timed(plain, trace, () => api.login(params));
+    requireTrusted(await timed(folded, trace, () => core.login(api, params)), 'folded');
+    requireTrusted(
+      await timed(stream, trace, async () => {
+        // GatehouseClient.login before issue 16: login, then the stream on an mTLS connection.
+        const prepared = core.device.prepare(api.proxy.address);
+        const profile = await api.login(params);
+        return core.device.authenticate(api, profile, prepared);
+      }),
+      'stream',
+    );
+    const tpm = await core.device.prepare(api.proxy.address)!;
+    try {
+      await tpm.attestationKey();
+      await timed(floor, trace, async () => {
+        await tpm.quote(randomBytes(32), QUOTE_PCRS);
+        await tpm.readPcrs(QUOTE_PCRS);
+      });
+    } finally {
+      await tpm.close();
+    }
+  }
+  const line = (r: Row) =>
+    `${r.label.padEnd(42)} p50 ${ms(pct(r.times, 50)).padStart(8)}  p95 ${ms(pct(r.times, 95)).padStart(8)}` +
+    (r === floor ? '' : `   RPCs ${range(r.wire.rpcs)}, TLS handshakes ${range(r.wire.handshakes)} per login`);
+  console.log(`logins (n=${opts.runs} each, interleaved):`);
+  for (const r of [plain, folded, stream, floor]) console.log(`  ${line(r)}`);
+  const added = (r: Row, p: number) => pct(r.times, p) - pct(plain.times, p);
+  for (const r of [folded, stream]) {
+    console.log(
+      `  ${r.label}: after the Login response p50 ${ms(pct(r.afterLogin, 50))}, p95 ${ms(pct(r.afterLogin, 95))}` +
+        ` (TPM floor p50 ${ms(pct(floor.times, 50))}, p95 ${ms(pct(floor.times, 95))}; over it ` +
+        `${ms(pct(r.afterLogin, 50) - pct(floor.times, 50))} / ${ms(pct(r.afterLogin, 95) - pct(floor.times, 95))})`,
+    );
+    console.log(
+      `  ${r.label}: adds ${ms(added(r, 50))} at p50, ${ms(added(r, 95))} at p95 over the login alone ` +
+        `(ratio ${(pct(r.times, 50) / pct(plain.times, 50)).toFixed(2)}x / ${(pct(r.times, 95) / pct(plain.times, 95)).toFixed(2)}x); ` +
+        `over the TPM floor: ${ms(added(r, 50) - pct(floor.times, 50))} at p50, ${ms(added(r, 95) - pct(floor.times, 95))} at p95`,
+    );
+  }
+  console.log(
+    `  goal: device authentication adds <= 15 ms at p95 -> folded: ${ms(added(folded, 95))} (p95 - p95), ` +
+      `${ms(pct(folded.afterLogin, 95))} after the Login response at p95`,
+  );
+}
