@@ -56,7 +56,11 @@ export function installWireTrace(): WireTrace {
     const session = (h2Connect as (...a: unknown[]) => Http2.ClientHttp2Session).apply(this, args);
     const request = session.request.bind(session);
     session.request = (headers, options) => {
-      const event: WireEvent = { kind: 'rpc', what: String(headers?.[':path'] ?? '?'), at: performance.now() };
+      const event: WireEvent = {
+        kind: 'rpc',
+        what: String((headers as Record<string, unknown> | undefined)?.[':path'] ?? '?'),
+        at: performance.now(),
+      };
       trace.events.push(event);
       const stream = request(headers, options);
       stream.once('close', () => (event.ms = performance.now() - event.at));

@@ -98,7 +98,7 @@ export function hostIdentityFromCert(
 
 /** The host fields of a certificate (null when one is missing); its issuer NOT checked here. */
 export function hostFieldsOf(der: Buffer): HostIdentity | null {
-  const parsed = new x509.X509Certificate(der);
+  const parsed = new x509.X509Certificate(Uint8Array.from(der));
   const field = (name: string) => parsed.subjectName.getField(name);
   const [name] = field('CN');
   const [clusterName] = field('O');

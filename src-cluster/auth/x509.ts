@@ -200,7 +200,8 @@ export async function issueServerCert(
 
 /** Reads the identity out of a client certificate that TLS has already verified against the user CA. */
 export function identityFromClientCert(der: Buffer | string): TlsIdentity {
-  const cert = new x509.X509Certificate(der);
+  // A copy as Uint8Array<ArrayBuffer>: @peculiar/x509 takes no Buffer over a possibly shared buffer.
+  const cert = new x509.X509Certificate(typeof der === 'string' ? der : Uint8Array.from(der));
   const cn = cert.subjectName.getField('CN');
   const roles = cert.subjectName.getField('O');
   const ext = cert.getExtension(OID_GATEHOUSE_LOGINS);

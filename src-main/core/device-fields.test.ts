@@ -3,7 +3,7 @@
 // pair must pass before it replaces a login's certificates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, webcrypto } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import {
@@ -55,14 +55,12 @@ function sshCert(opts: { device?: DeviceFields; key?: Buffer; validBefore?: bigi
 }
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const caKeys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-const tlsUser = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-const tlsOther = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+const caKeys = (await crypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+const tlsUser = (await crypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+const tlsOther = (await crypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
 const NOT_AFTER = new Date(Number(EXPIRY) * 1000);
 
-async function tlsCert(
-  opts: { device?: DeviceFields; keys?: webcrypto.CryptoKeyPair; notAfter?: Date } = {},
-): Promise<string> {
+async function tlsCert(opts: { device?: DeviceFields; keys?: CryptoKeyPair; notAfter?: Date } = {}): Promise<string> {
   const d = opts.device;
   const cert = await x509.X509CertificateGenerator.create({
     subject: 'CN=alice',

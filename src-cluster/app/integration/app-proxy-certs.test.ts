@@ -6,7 +6,6 @@
 // gatehouse-tcp and the one-line JSON header {"app"}.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { webcrypto } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
@@ -16,7 +15,7 @@ import * as x509 from '@peculiar/x509';
 import { ALPN_APP, ALPN_TCP, OID_ROUTE_KIND, OID_ROUTE_NAME } from '../../../src-shared/cert-fields.ts';
 import { appRoleYaml, ECHO_APP, startAppWorld, TCP_APP, WEB_APP, type AppWorld } from './app-fixture.ts';
 
-const subtle = webcrypto.subtle;
+const subtle = crypto.subtle;
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const HOUR = 3600_000;
@@ -42,7 +41,7 @@ function storedCa(world: AppWorld, type: string): Signer {
   }
 }
 
-async function importKey(keyPem: string): Promise<webcrypto.CryptoKey> {
+async function importKey(keyPem: string): Promise<CryptoKey> {
   const der = Buffer.from(keyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
   return subtle.importKey('pkcs8', der, EC, false, ['sign']);
 }

@@ -7,7 +7,6 @@
 // gatehouse-postgres / gatehouse-mysql and the one-line JSON header.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { webcrypto } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
@@ -23,7 +22,7 @@ import {
 import { makeCa } from '../../../test-support/test-pki.ts';
 import { dbRoleYaml, MY_DB, PG_DB, startDbWorld, type DbWorld } from './db-fixture.ts';
 
-const subtle = webcrypto.subtle;
+const subtle = crypto.subtle;
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const HOUR = 3600_000;
@@ -36,7 +35,7 @@ interface Signer {
 type Route = { kind: string; name: string; dbUser?: string; dbName?: string };
 type Outcome = { ok: true } | { ok: false; why: string };
 
-async function importKey(keyPem: string): Promise<webcrypto.CryptoKey> {
+async function importKey(keyPem: string): Promise<CryptoKey> {
   const der = Buffer.from(keyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
   return subtle.importKey('pkcs8', der, EC, false, ['sign']);
 }
