@@ -40,11 +40,19 @@ async function isSettled(p: Promise<unknown>): Promise<boolean> {
 }
 
 describe('the launcher adds its cluster without holding up the window', () => {
-  test('a cluster already added with this pin is listed at once; the add refreshes it behind', async () => {
+  test('a cluster already added with this pin is listed at once; the add refreshes it later, behind', async () => {
     const c = clustersWith([summary('127.0.0.1:3080', PIN)]);
-    const launch = startLaunchClusterAdd(c.clusters, '127.0.0.1:3080', PIN.toUpperCase().replace('SHA256', 'sha256'));
+    let refresh: (() => void) | undefined;
+    const launch = startLaunchClusterAdd(
+      c.clusters,
+      '127.0.0.1:3080',
+      PIN.toUpperCase().replace('SHA256', 'sha256'),
+      (fn) => (refresh = fn),
+    );
     assert.equal(launch.known, true);
     assert.equal(await isSettled(launch.beforeList), true, 'the list does not wait for the network');
+    assert.equal(c.adds.length, 0, 'the refresh does not compete with the first paint');
+    refresh!();
     assert.equal(await isSettled(launch.done), false);
     assert.deepEqual(c.adds, [
       { proxy: '127.0.0.1:3080', trust: { caPin: PIN.toUpperCase().replace('SHA256', 'sha256') } },
@@ -73,7 +81,7 @@ describe('the launcher adds its cluster without holding up the window', () => {
 
   test('without a pin, an added cluster is known whatever its CA; the address is compared canonically', async () => {
     const c = clustersWith([summary('localhost:3080', OTHER_PIN)]);
-    const launch = startLaunchClusterAdd(c.clusters, 'localhost:3080');
+    const launch = startLaunchClusterAdd(c.clusters, 'localhost:3080', undefined, (fn) => fn());
     assert.equal(launch.known, true);
     assert.deepEqual(c.adds[0]?.trust, {});
     c.finish(summary('localhost:3080', OTHER_PIN));

@@ -28,22 +28,45 @@ export interface LaunchClusterAdd {
   known: boolean;
 }
 
+/**
+ * How long the refresh of an already added cluster waits. Its first call loads the cluster client
+ * (Connect, HTTP/2, X.509: some 0.3 s of CPU) and dials the proxy; started at once it would compete
+ * with the window's first paint on a small machine, and nothing on screen needs it.
+ */
+export const KNOWN_CLUSTER_REFRESH_DELAY_MS = 2_000;
+
+/** Runs `fn` later (the known cluster's refresh); tests pass their own. */
+export type Defer = (fn: () => void) => void;
+
+const afterDelay: Defer = (fn) => void setTimeout(fn, KNOWN_CLUSTER_REFRESH_DELAY_MS);
+
 /** Starts the launcher's add of `proxy` (pinned to `caPin` when given); see LaunchClusterAdd. */
-export function startLaunchClusterAdd(clusters: LaunchClusters, proxy: string, caPin?: string): LaunchClusterAdd {
+export function startLaunchClusterAdd(
+  clusters: LaunchClusters,
+  proxy: string,
+  caPin?: string,
+  deferRefresh: Defer = afterDelay,
+): LaunchClusterAdd {
   const wanted = canonicalProxy(proxy);
   const pin = caPin === undefined ? undefined : normalizeFingerprint(caPin);
   const known = clusters
     .list()
     .some((c) => c.proxy === wanted && c.caFingerprint !== '' && (pin === undefined || c.caFingerprint === pin));
-  const done = clusters.add(proxy, caPin ? { caPin } : {});
-  const beforeList = known ? Promise.resolve() : done.then(() => undefined);
-  return { beforeList, done, known };
+  const add = () => clusters.add(proxy, caPin ? { caPin } : {});
+  if (!known) {
+    const done = add();
+    return { beforeList: done.then(() => undefined), done, known };
+  }
+  const done = new Promise<ClusterSummary>((resolve, reject) => deferRefresh(() => void add().then(resolve, reject)));
+  return { beforeList: Promise.resolve(), done, known };
 }
 
 export interface LaunchServicesOptions {
   home: string;
   log: AppLogger;
   addCluster?: { proxy: string; caPin?: string };
+  /** When a known cluster's refresh runs (default: KNOWN_CLUSTER_REFRESH_DELAY_MS later). */
+  deferRefresh?: Defer;
 }
 
 export interface LaunchServices {
@@ -58,6 +81,7 @@ export function composeLaunchServices(opts: LaunchServicesOptions): LaunchServic
   const services = composeServices({ home: opts.home, logger: opts.log, host: 'browser' });
   const dispatcher = createIpcDispatcher(services);
   if (!opts.addCluster) return { services, dispatcher: Promise.resolve(dispatcher) };
-  const clusterAdd = startLaunchClusterAdd(services.clusters, opts.addCluster.proxy, opts.addCluster.caPin);
+  const { proxy, caPin } = opts.addCluster;
+  const clusterAdd = startLaunchClusterAdd(services.clusters, proxy, caPin, opts.deferRefresh ?? afterDelay);
   return { services, dispatcher: clusterAdd.beforeList.then(() => dispatcher), clusterAdd };
 }

@@ -62,11 +62,17 @@ async function main(): Promise<void> {
   const addCluster = values['add-cluster']
     ? { proxy: values['add-cluster'], ...(values['ca-pin'] ? { caPin: values['ca-pin'] } : {}) }
     : undefined;
-  const compose = async () =>
-    (await import('./launch-services.ts')).composeLaunchServices({ home, log, ...(addCluster ? { addCluster } : {}) });
+  const compose = async (opts: { deferRefresh?: (fn: () => void) => void } = {}) =>
+    (await import('./launch-services.ts')).composeLaunchServices({
+      home,
+      log,
+      ...(addCluster ? { addCluster } : {}),
+      ...opts,
+    });
 
   if (addCluster && values['add-only']) {
-    const { services, clusterAdd } = await compose();
+    // Nothing to show: the add (a refresh when known) runs at once.
+    const { services, clusterAdd } = await compose({ deferRefresh: (fn) => fn() });
     try {
       const c = await clusterAdd!.done;
       log.info('cluster ready', { proxy: c.proxy, cluster: c.clusterName, ca: c.caFingerprint });
@@ -79,7 +85,7 @@ async function main(): Promise<void> {
   // Composition starts once the URL is out (below); the socket's calls wait for it till then.
   let startComposing!: () => void;
   let launched: LaunchServices | undefined;
-  const composed = new Promise<void>((r) => (startComposing = r)).then(compose).then((l) => (launched = l));
+  const composed = new Promise<void>((r) => (startComposing = r)).then(() => compose()).then((l) => (launched = l));
   const host = await startBrowserHost({
     dispatcher: deferredDispatcher(
       composed.then((l) => l.dispatcher),
