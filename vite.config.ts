@@ -28,7 +28,8 @@ export default defineConfig({
     sourcemap: true,
     // One entry; no modulepreload polyfill (Electron and current Chromium have modulepreload).
     modulePreload: { polyfill: false },
-    // One local bundle (React + xterm); nothing is fetched over a network, so no splitting.
+    // The entry chunk paints the login form; screens only a session needs (xterm, resources, the
+    // device screen) are split off with React.lazy in ui/app.tsx and load when first used.
     chunkSizeWarningLimit: 800,
   },
   server: { host: '127.0.0.1' },

@@ -2,7 +2,8 @@
 // suite runs it) compares with direct baselines measured in the same run on the same machine:
 //   launch:    spawn of the host (cluster pre-added with --add-cluster/--ca-pin) → URL printed →
 //              navigation committed in a fresh context → "User name" field rendered, visible and
-//              enabled; p50 of 10, vs a plain node http server serving one labelled <input>
+//              enabled; p50/p95 of 10, new and known cluster, vs a plain node http server serving
+//              one labelled <input> (bench/app-launch.ts; BENCH_APP_ONLY=launch stops after it)
 //   keystroke: from the keydown event reaching the page (capture listener, before xterm) to the
 //              MutationObserver callback after xterm's DOM renderer wrote the echoed character into
 //              its row (before the browser paints), through term-input frame → host → proxy → node
@@ -27,15 +28,14 @@ import { startSshd } from '../scripts/integration/openssh-harness.ts';
 import { startXtermBaseline } from './xterm-baseline.ts';
 import { hostKeystrokes } from './app-host-keys.ts';
 import { requireTool, tempDir } from '../test-support/sshcert-testkit.ts';
+import { benchLaunch } from './app-launch.ts';
 import { ProfileStore } from '../src-main/core/index.ts';
 import {
-  BASELINE_SERVER,
   PROMPT,
   PtyShell,
   ROOT,
   SET_PROMPT,
   TERMINAL_PROBE,
-  WAIT_FOR_USER_NAME_FIELD,
   FRAME_WAITS,
   cpuByGroup,
   cpuSpent,
@@ -77,64 +77,13 @@ interface Target {
 const ms = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
 
+/** BENCH_HOST_ENTRY: node arguments (space-separated) for another host, e.g. a bundle, instead of the sources. */
+const HOST_ENTRY = process.env.BENCH_HOST_ENTRY
+  ? process.env.BENCH_HOST_ENTRY.split(' ')
+  : ['--import', 'tsx', join(ROOT, 'src-main/host/main.ts')];
+
 function hostArgs(home: string, t: Target): string[] {
-  return [
-    '--import',
-    'tsx',
-    join(ROOT, 'src-main/host/main.ts'),
-    '--home',
-    home,
-    '--port',
-    '0',
-    '--add-cluster',
-    t.proxy,
-    '--ca-pin',
-    t.caPin,
-  ];
-}
-
-interface Launch {
-  total: number;
-  added: number;
-  url: number;
-  commit: number;
-  field: number;
-}
-
-/** One launch in a fresh browser context: spawn → URL → navigation committed → field ready. */
-async function launchOnce(browser: Browser, target: Target | undefined): Promise<Launch> {
-  const context = await browser.newContext({ viewport: VIEWPORT });
-  const page = await context.newPage();
-  const home = mkdtempSync(join(tmpdir(), 'gatehouse-bench-app-'));
-  // Let the previous launch's processes wind down: on 2 cores they would otherwise be timed too.
-  await new Promise((r) => setTimeout(r, 500));
-  const t0 = performance.now();
-  const server = target
-    ? await spawnAndWaitForUrl(hostArgs(home, target), /Gatehouse app: (\S+)/, { added: /cluster ready/ })
-    : await spawnAndWaitForUrl(['-e', BASELINE_SERVER], /Baseline page: (\S+)/);
-  try {
-    const tUrl = performance.now();
-    await page.goto(server.url, { waitUntil: 'commit' });
-    const tCommit = performance.now();
-    await page.evaluate(`(${WAIT_FOR_USER_NAME_FIELD})()`);
-    const tField = performance.now();
-    const field = page.getByRole('textbox', { name: 'User name', exact: true });
-    if (!(await field.isVisible()) || !(await field.isEnabled()))
-      throw new Error(`no visible, enabled textbox named "User name":\n${server.log()}`);
-    if (target && !(await page.getByRole('heading', { name: 'Log in to it' }).isVisible()))
-      throw new Error('the first screen is not "Log in to it" although the cluster was pre-added');
-    return {
-      total: tField - t0,
-      added: server.at.added ?? NaN,
-      url: tUrl - t0,
-      commit: tCommit - tUrl,
-      field: tField - tCommit,
-    };
-  } finally {
-    await context.close();
-    await stopChild(server.child);
-    rmSync(home, { recursive: true, force: true });
-  }
+  return [...HOST_ENTRY, '--home', home, '--port', '0', '--add-cluster', t.proxy, '--ca-pin', t.caPin];
 }
 
 interface Probe {
@@ -311,26 +260,11 @@ async function main() {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const browserLaunch = performance.now() - t;
 
-    // 1. Launch to an interactive login form, alternating app and baseline.
-    const app: Launch[] = [];
-    const base: Launch[] = [];
-    await launchOnce(browser, target); // warm the OS file cache and Chromium's processes
-    for (let i = 0; i < LAUNCHES; i++) {
-      base.push(await launchOnce(browser, undefined));
-      app.push(await launchOnce(browser, target));
-    }
-    const m = (xs: Launch[], k: keyof Launch) => median(xs.map((x) => x[k]));
-    console.log(`Launch to an interactive "User name" field, p50 of ${LAUNCHES} (fresh browser context each):`);
+    // 1. Launch to an interactive login form (bench/app-launch.ts).
+    console.log(`Launch to an interactive "User name" field, ${LAUNCHES} rounds (fresh browser context each):`);
     console.log(`  (Chromium itself, launched once before: ${ms(browserLaunch)}; not counted below)`);
-    console.log(
-      `  baseline: node http server + static page   ${ms(m(base, 'total')).padStart(8)}` +
-        `   spawn→URL ${ms(m(base, 'url'))}, →commit ${ms(m(base, 'commit'))}, →field ${ms(m(base, 'field'))}`,
-    );
-    console.log(
-      `  app: browser host + renderer               ${ms(m(app, 'total')).padStart(8)}` +
-        `   spawn→cluster added ${ms(m(app, 'added'))}, →URL ${ms(m(app, 'url'))}, →commit ${ms(m(app, 'commit'))}, →field ${ms(m(app, 'field'))}`,
-    );
-    console.log(`  ratio app/baseline (p50): ${ratio(m(app, 'total'), m(base, 'total'))}`);
+    await benchLaunch(browser, (home) => hostArgs(home, target), LAUNCHES);
+    if (process.env.BENCH_APP_ONLY === 'launch') return;
 
     // 2 + 3 need a logged-in app with an open terminal, and shells in local ptys.
     const home = mkdtempSync(join(tmpdir(), 'gatehouse-bench-app-'));

@@ -9,6 +9,7 @@ import { electronAppPaths } from './app-paths.ts';
 import { APP_INDEX_URL, handleAppProtocol, registerAppScheme } from './app-protocol.ts';
 import { registerIpcBridge } from './ipc-main-bridge.ts';
 import { createMainWindow, guardWebContents, hardenSession } from './main-window.ts';
+import { deferredDispatcher } from '../ipc/deferred-dispatcher.ts';
 import { createAppDispatcher } from './services.ts';
 import { DEFAULT_EXTERNAL_HOSTS, devToolsEnabled, isAllowedExternalUrl, isLocalGatewayUrl } from './security-policy.ts';
 
@@ -85,21 +86,32 @@ async function start(): Promise<void> {
     ),
   );
 
-  const { dispatcher, close } = createAppDispatcher({
-    home,
-    version: app.getVersion(),
-    tpmAddonPath: paths.tpmAddonPath,
-    openExternal: async (url) => {
-      // The contract's shell.openExternal: the same allowlist as links, never arbitrary URLs.
-      if (!isAllowedExternalUrl(url)) throw new Error(`links to ${new URL(url).host} are not opened`);
-      await shell.openExternal(url);
-    },
-    openLocalUrl: async (url) => {
-      // Launch on a web app: only the gateway's own http://localhost:PORT/, in the OS browser.
-      if (!isLocalGatewayUrl(url)) throw new Error(`${url} is not an app gateway's address`);
-      await shell.openExternal(url);
-    },
-  });
+  // Launch order (issue 16): the IPC bridge is registered and the window created first; the main
+  // services are composed after that, while the renderer loads, and calls wait for them (deferred
+  // dispatcher). The window shows on ready-to-show, i.e. when the renderer has painted.
+  let composeServices!: () => void;
+  const composed = new Promise<void>((r) => (composeServices = r)).then(() =>
+    createAppDispatcher({
+      home,
+      version: app.getVersion(),
+      tpmAddonPath: paths.tpmAddonPath,
+      openExternal: async (url) => {
+        // The contract's shell.openExternal: the same allowlist as links, never arbitrary URLs.
+        if (!isAllowedExternalUrl(url)) throw new Error(`links to ${new URL(url).host} are not opened`);
+        await shell.openExternal(url);
+      },
+      openLocalUrl: async (url) => {
+        // Launch on a web app: only the gateway's own http://localhost:PORT/, in the OS browser.
+        if (!isLocalGatewayUrl(url)) throw new Error(`${url} is not an app gateway's address`);
+        await shell.openExternal(url);
+      },
+    }),
+  );
+  const dispatcher = deferredDispatcher(
+    composed.then((c) => c.dispatcher),
+    { error: (msg, fields) => console.error(`gatehouse: ${msg}`, fields) },
+  );
+  const close = () => composed.then((c) => c.close());
   const unregister = registerIpcBridge(dispatcher, appIndexUrl);
 
   let disposed = false;
@@ -115,6 +127,14 @@ async function start(): Promise<void> {
   });
 
   showMainWindow();
+  // One turn of the event loop first, so the window's creation is under way before main is busy.
+  setImmediate(composeServices);
+  // As when they were composed before the window: services that cannot start end the app.
+  composed.catch((err: unknown) => {
+    console.error('gatehouse: failed to start', err);
+    dialog.showErrorBox(`${APP_NAME} could not start`, err instanceof Error ? err.message : String(err));
+    app.exit(1);
+  });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) showMainWindow();
   });

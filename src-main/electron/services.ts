@@ -2,8 +2,7 @@
 // the Electron-specific pieces passed in, and wraps them in the transport-neutral dispatcher.
 import { composeServices } from '../app/compose.ts';
 import { consoleLogger } from '../app/logger.ts';
-import { createIpcDispatcher } from '../ipc/dispatcher.ts';
-import type { DispatcherLike } from './ipc-main-bridge.ts';
+import { createIpcDispatcher, type IpcDispatcher } from '../ipc/dispatcher.ts';
 
 export interface AppDispatcherOptions {
   /** App data dir: profiles, keys (0600), pinned proxy CAs. */
@@ -17,7 +16,7 @@ export interface AppDispatcherOptions {
 }
 
 export function createAppDispatcher(opts: AppDispatcherOptions): {
-  dispatcher: DispatcherLike;
+  dispatcher: IpcDispatcher;
   /** Ends the terminals (and so the remote sessions) and closes cluster connections. */
   close(): Promise<void>;
 } {

@@ -1,14 +1,19 @@
 // `node --import tsx src-main/host/main.ts [--home DIR] [--port N]`: the desktop app's main
 // services behind the browser host. Prints the URL to open (with the per-launch token) on stdout;
 // logs go to stderr. `--add-cluster` pre-adds a cluster (what `npm start` does with the demo).
+//
+// Launch order (issue 16): the server listens and the URL is printed first; the main services
+// (client core, gateways, terminals: most of the app's modules) are loaded and composed after
+// that, while the browser fetches the page, and the IPC socket waits for them (deferred
+// dispatcher). A cluster that is already added is shown at once and refreshed behind.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { exitCodeFor, isGatehouseError } from '../../src-shared/errors.ts';
-import { composeServices } from '../app/compose.ts';
 import { defaultAppHome } from '../app/home.ts';
-import { consoleLogger } from '../app/logger.ts';
-import { createIpcDispatcher } from '../ipc/dispatcher.ts';
+import { consoleLogger, type AppLogger } from '../app/logger.ts';
+import { deferredDispatcher } from '../ipc/deferred-dispatcher.ts';
 import { startBrowserHost } from './browser-host.ts';
+import type { LaunchServices } from './launch-services.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -54,43 +59,77 @@ async function main(): Promise<void> {
   }
   const log = consoleLogger(values.debug ? 'debug' : 'info');
   const home = values.home ? resolve(values.home) : defaultAppHome();
-  const services = composeServices({ home, logger: log, host: 'browser' });
-  const stopServices = () => services.close().catch((e: Error) => log.error('shutdown failed', { error: e.message }));
+  const addCluster = values['add-cluster']
+    ? { proxy: values['add-cluster'], ...(values['ca-pin'] ? { caPin: values['ca-pin'] } : {}) }
+    : undefined;
+  const compose = async (opts: { deferRefresh?: (fn: () => void) => void } = {}) =>
+    (await import('./launch-services.ts')).composeLaunchServices({
+      home,
+      log,
+      ...(addCluster ? { addCluster } : {}),
+      ...opts,
+    });
 
-  try {
-    if (values['add-cluster']) {
-      const c = await services.clusters.add(values['add-cluster'], values['ca-pin'] ? { caPin: values['ca-pin'] } : {});
+  if (addCluster && values['add-only']) {
+    // Nothing to show: the add (a refresh when known) runs at once.
+    const { services, clusterAdd } = await compose({ deferRefresh: (fn) => fn() });
+    try {
+      const c = await clusterAdd!.done;
       log.info('cluster ready', { proxy: c.proxy, cluster: c.clusterName, ca: c.caFingerprint });
-      if (values['add-only']) {
-        await stopServices();
+    } finally {
+      await stopServices(services, log);
+    }
+    return;
+  }
+
+  // Composition starts once the URL is out (below); the socket's calls wait for it till then.
+  let startComposing!: () => void;
+  let launched: LaunchServices | undefined;
+  const composed = new Promise<void>((r) => (startComposing = r)).then(() => compose()).then((l) => (launched = l));
+  const host = await startBrowserHost({
+    dispatcher: deferredDispatcher(
+      composed.then((l) => l.dispatcher),
+      log,
+    ),
+    rendererDir: resolve(values['renderer-dir'] ?? resolve(ROOT, 'dist/renderer')),
+    port: parsePort(values.port ?? process.env.GATEHOUSE_HOST_PORT),
+    logger: log,
+  });
+  process.stdout.write(`Gatehouse app: ${host.url}\n`);
+  startComposing();
+
+  let stopping = false;
+  const stop = (signal: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    void host
+      .close()
+      .then(() => (launched ? stopServices(launched.services, log) : undefined))
+      .then(() => process.exit(code));
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const { clusterAdd } = await composed;
+  clusterAdd?.done.then(
+    (c) => log.info('cluster ready', { proxy: c.proxy, cluster: c.clusterName, ca: c.caFingerprint }),
+    (e: unknown) => {
+      if (clusterAdd.known) {
+        // Its stored entry and pin still serve the window; logging in says what is wrong.
+        log.warn('could not refresh the cluster', { proxy: addCluster!.proxy, error: (e as Error).message });
         return;
       }
-    }
-    const host = await startBrowserHost({
-      dispatcher: createIpcDispatcher(services),
-      rendererDir: resolve(values['renderer-dir'] ?? resolve(ROOT, 'dist/renderer')),
-      port: parsePort(values.port ?? process.env.GATEHOUSE_HOST_PORT),
-      logger: log,
-    });
-    process.stdout.write(`Gatehouse app: ${host.url}\n`);
+      // As before the URL came first: a cluster that cannot be added (wrong pin, unreachable) ends the launch.
+      process.stderr.write(`ERROR: ${(e as Error).message}\n`);
+      stop('cluster add failed', isGatehouseError(e) ? exitCodeFor(e.code) : 1);
+    },
+  );
+}
 
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info('shutting down', { signal });
-      void host
-        .close()
-        .then(stopServices)
-        .then(() => process.exit(0));
-      setTimeout(() => process.exit(1), 10_000).unref();
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-  } catch (e) {
-    await stopServices();
-    throw e;
-  }
+function stopServices(services: LaunchServices['services'], log: AppLogger): Promise<void> {
+  return services.close().catch((e: Error) => log.error('shutdown failed', { error: e.message }));
 }
 
 main().catch((e: unknown) => {

@@ -114,12 +114,16 @@ export function createSessionStore(api: GatehouseApi): SessionStore {
 
       async load() {
         set({ phase: 'loading', loadError: undefined });
-        const [info, listed] = await Promise.all([api.app.info({}), api.clusters.list({})]);
+        // The first screen needs the cluster list only: app.info (version, host) fills in when it comes.
+        void api.app.info({}).then((info) => {
+          if (info.ok) set({ appInfo: info.value });
+        });
+        const listed = await api.clusters.list({});
         if (!listed.ok) {
           set({ phase: 'failed', loadError: listed.error });
           return;
         }
-        set({ phase: 'ready', clusters: listed.value, appInfo: info.ok ? info.value : undefined });
+        set({ phase: 'ready', clusters: listed.value });
       },
 
       async refresh() {

@@ -324,3 +324,26 @@ test('the search text belongs to its cluster: switching clusters does not filter
   assert.equal(queryFor(s.servers.getState(), 'a:3080'), '');
   assert.equal(queryFor(s.servers.getState(), 'b:3080'), 'web');
 });
+
+test('launch: the first screen waits for the cluster list only; app.info and the gateways fill in later', async () => {
+  let answerInfo!: () => void;
+  let answerGateways!: () => void;
+  const fake = createFakeApi({
+    'clusters.list': () => ok([cluster('demo:3080', { current: true })]),
+    'app.info': () =>
+      new Promise((r) => (answerInfo = () => r(ok({ version: '1.2.3', host: 'browser', platform: 'linux' })))),
+    'gateways.list': () => new Promise((r) => (answerGateways = () => r(ok([])))),
+  });
+  const s = createAppStores(fake.api);
+  const started = s.actions.start();
+  await tick();
+  // The login form can render: the list is in though main has not answered the other two yet.
+  assert.equal(s.session.getState().phase, 'ready');
+  assert.equal(currentCluster(s.session.getState())?.proxy, 'demo:3080');
+  assert.equal(s.session.getState().appInfo, undefined);
+  answerInfo();
+  answerGateways();
+  await started;
+  await tick();
+  assert.equal(s.session.getState().appInfo?.version, '1.2.3');
+});

@@ -1,22 +1,30 @@
 // Picks the screen from the stores: loading → no cluster (or "Add cluster") → login → the work
-// area (resources, terminal and gateway tabs), with the relogin dialog over it when the session expired.
-import { useEffect } from 'react';
-import { currentCluster, isSessionUsable } from '../stores/session-store.ts';
+// area (work-area.tsx: resources, terminal and gateway tabs, the relogin dialog).
+import { lazy, Suspense, useEffect } from 'react';
+import { currentCluster } from '../stores/session-store.ts';
 import { AddClusterScreen } from './add-cluster-screen.tsx';
-import { ExpiredDialog } from './expired-dialog.tsx';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { LoginScreen } from './login-screen.tsx';
-import { ServersScreen } from './servers-screen.tsx';
-import { GatewayPanel } from './gateway-panel.tsx';
-import { useGateways, useSession, useStores, useTerminals, useUi } from './stores-context.tsx';
-import { TerminalPanel } from './terminal-panel.tsx';
-import { TerminalTabs } from './terminal-tabs.tsx';
-import { ThisDeviceScreen } from './this-device-screen.tsx';
+import { useSession, useStores, useUi } from './stores-context.tsx';
 import { TopBar } from './top-bar.tsx';
-import { ConfirmDialog } from './confirm-dialog.tsx';
-import { ReopenBanner } from './reopen-banner.tsx';
-import { ShortcutsDialog } from './shortcuts-dialog.tsx';
-import { useAppShortcuts } from './use-app-shortcuts.ts';
+
+// Code split (issue 16): the first screen is "Log in" or "Add cluster", so what only a session,
+// the device screen or a dialog shows (xterm, the resource lists, enrollment) loads in its own
+// chunk when first needed; the login form paints with the entry chunk alone.
+const loadWorkArea = () => import('./work-area.tsx');
+const WorkArea = lazy(() => loadWorkArea().then((m) => ({ default: m.WorkArea })));
+const ThisDeviceScreen = lazy(() => import('./this-device-screen.tsx').then((m) => ({ default: m.ThisDeviceScreen })));
+const ConfirmDialog = lazy(() => import('./confirm-dialog.tsx').then((m) => ({ default: m.ConfirmDialog })));
+const ShortcutsDialog = lazy(() => import('./shortcuts-dialog.tsx').then((m) => ({ default: m.ShortcutsDialog })));
+
+/** While a lazy screen's chunk loads (local files: a few ms). */
+function ScreenLoading() {
+  return (
+    <main className="centered-page">
+      <LoadingStatus>Loading…</LoadingStatus>
+    </main>
+  );
+}
 
 export function App() {
   const { actions, ui } = useStores();
@@ -33,6 +41,13 @@ export function App() {
   useEffect(() => {
     void actions.start();
   }, [actions]);
+  // With the first screen up, the signed-in screens' chunk is fetched while the browser is idle,
+  // so "Log in" does not wait for it.
+  useEffect(() => {
+    if (phase !== 'ready') return;
+    const id = requestIdleCallback(() => void loadWorkArea());
+    return () => cancelIdleCallback(id);
+  }, [phase]);
 
   const cluster = currentCluster({ clusters });
   let body;
@@ -67,15 +82,17 @@ export function App() {
             <ErrorAlert error={menuError} context={{ proxy: cluster.proxy }} compact />
           </div>
         )}
-        {adding ? (
-          <AddClusterScreen />
-        ) : cluster.session ? (
-          <WorkArea />
-        ) : view === 'device' ? (
-          <ThisDeviceScreen onBack={() => ui.getState().showServers()} />
-        ) : (
-          <LoginScreen cluster={cluster} />
-        )}
+        <Suspense fallback={<ScreenLoading />}>
+          {adding ? (
+            <AddClusterScreen />
+          ) : cluster.session ? (
+            <WorkArea />
+          ) : view === 'device' ? (
+            <ThisDeviceScreen onBack={() => ui.getState().showServers()} />
+          ) : (
+            <LoginScreen cluster={cluster} />
+          )}
+        </Suspense>
       </>
     );
   }
@@ -89,42 +106,10 @@ export function App() {
         </div>
       )}
       {body}
-      {confirm && <ConfirmDialog confirm={confirm} />}
-      {shortcutsOpen && <ShortcutsDialog />}
+      <Suspense fallback={null}>
+        {confirm && <ConfirmDialog confirm={confirm} />}
+        {shortcutsOpen && <ShortcutsDialog />}
+      </Suspense>
     </div>
-  );
-}
-
-function WorkArea() {
-  const stores = useStores();
-  useAppShortcuts(stores);
-  const clusters = useSession((s) => s.clusters);
-  const tabs = useTerminals((s) => s.tabs);
-  const activeId = useTerminals((s) => s.activeTabId);
-  const gatewayTabs = useGateways((s) => s.tabs);
-  const activeGatewayId = useGateways((s) => s.activeGatewayId);
-  const view = useUi((s) => s.view);
-  const cluster = currentCluster({ clusters })!;
-  const session = cluster.session!;
-  return (
-    <>
-      {isSessionUsable(session) && <ReopenBanner cluster={cluster} />}
-      <TerminalTabs />
-      <ServersScreen cluster={cluster} hidden={view !== 'servers'} />
-      <ThisDeviceScreen hidden={view !== 'device'} />
-      <div className="terminal-area" hidden={view !== 'terminals' || tabs.length === 0}>
-        {tabs.map((tab) => (
-          <TerminalPanel key={tab.id} tab={tab} visible={view === 'terminals' && tab.id === activeId} />
-        ))}
-      </div>
-      {gatewayTabs.map((tab) => (
-        <GatewayPanel
-          key={tab.gateway.id}
-          tab={tab}
-          visible={view === 'gateway' && tab.gateway.id === activeGatewayId}
-        />
-      ))}
-      {!isSessionUsable(session) && <ExpiredDialog cluster={cluster} user={session.user} />}
-    </>
   );
 }
