@@ -264,6 +264,17 @@ export function ensureRendererBuilt(): void {
   if (r.status !== 0 || !existsSync(index)) throw new Error('building the renderer failed (see above)');
 }
 
+/**
+ * The host the app runs on (`npm start`): the esbuild bundle dist/cli/app-host.mjs, rebuilt by
+ * scripts/build-cli.mjs every run (about a second) so it never measures stale sources.
+ */
+export function buildHostBundle(): string {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  const bundle = join(ROOT, 'dist/cli/app-host.mjs');
+  if (r.status !== 0 || !existsSync(bundle)) throw new Error('building dist/cli failed (see above)');
+  return bundle;
+}
+
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 export const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;

@@ -39,6 +39,7 @@ import {
   FRAME_WAITS,
   cpuByGroup,
   cpuSpent,
+  buildHostBundle,
   ensureRendererBuilt,
   median,
   pct,
@@ -77,10 +78,12 @@ interface Target {
 const ms = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
 
-/** BENCH_HOST_ENTRY: node arguments (space-separated) for another host, e.g. a bundle, instead of the sources. */
-const HOST_ENTRY = process.env.BENCH_HOST_ENTRY
-  ? process.env.BENCH_HOST_ENTRY.split(' ')
-  : ['--import', 'tsx', join(ROOT, 'src-main/host/main.ts')];
+/**
+ * The host measured: the bundle `npm start` runs (dist/cli/app-host.mjs, rebuilt at start);
+ * BENCH_HOST_ENTRY: node arguments (space-separated) for another one, e.g.
+ * "--import tsx src-main/host/main.ts" for the sources.
+ */
+const HOST_ENTRY = process.env.BENCH_HOST_ENTRY ? process.env.BENCH_HOST_ENTRY.split(' ') : [buildHostBundle()];
 
 function hostArgs(home: string, t: Target): string[] {
   return [...HOST_ENTRY, '--home', home, '--port', '0', '--add-cluster', t.proxy, '--ca-pin', t.caPin];
@@ -212,7 +215,7 @@ async function appFlood(page: Page): Promise<Probe> {
 
 /** Names the processes whose CPU the flood figures report. */
 function processGroup(cmd: string): string | undefined {
-  if (cmd.includes('src-main/host/main.ts')) return 'app host';
+  if (cmd.includes('src-main/host/main.ts') || cmd.includes('app-host.mjs')) return 'app host';
   if (cmd.includes('gatehouse.mjs start')) return 'cluster (proxy+node)';
   if (cmd.includes('--type=renderer')) return 'Chromium renderer';
   if (cmd.includes('chromium')) return 'Chromium browser/GPU/network';
