@@ -92,7 +92,10 @@ function main() {
   // sshd refuses to start without its privilege-separation directory.
   if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true });
   // The TPM addon is skipped at `npm install` when libtss2-dev was missing then: build it now.
-  if (!existsSync(new URL('../native/build/Release/gatehouse_tpm.node', import.meta.url))) {
+  // Not before `npm install` (a fresh clone, as in .ci/run): node-addon-api is not there yet, and
+  // npm install's postinstall builds it anyway.
+  const installedAlready = existsSync(new URL('../node_modules/node-addon-api/package.json', import.meta.url));
+  if (installedAlready && !existsSync(new URL('../native/build/Release/gatehouse_tpm.node', import.meta.url))) {
     run([], [process.execPath, new URL('build-native.mjs', import.meta.url).pathname]);
   }
 }

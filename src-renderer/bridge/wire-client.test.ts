@@ -69,7 +69,9 @@ test('events reach their listeners until unsubscribed', () => {
 test('a terminal stream attaches, carries bytes both ways as binary frames, pauses and detaches', () => {
   const { api, client, sent } = harness();
   const output = (id: string, text: string) =>
-    client.receive(encodeTerminalFrame(TerminalFrameKind.output, id, new TextEncoder().encode(text)).buffer);
+    client.receive(
+      encodeTerminalFrame(TerminalFrameKind.output, id, new TextEncoder().encode(text)).buffer as ArrayBuffer,
+    );
   const stream = api.terminalStream.attach('t3');
   const got: string[] = [];
   stream.onData((d) => got.push(new TextDecoder().decode(d)));
