@@ -5,16 +5,11 @@
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { createOutputPump } from '../src-renderer/ui/terminal-output.ts';
+import { XTERM_OPTIONS } from '../src-renderer/ui/xterm-session.ts';
 import { TerminalFrameKind, decodeTerminalFrame, encodeTerminalFrame } from '../src-shared/terminal-frame.ts';
 
 const host = document.getElementById('terminal')!;
-const term = new Terminal({
-  fontFamily: 'ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
-  fontSize: 13,
-  lineHeight: 1.2,
-  cursorBlink: true,
-  scrollback: 5000,
-});
+const term = new Terminal(XTERM_OPTIONS);
 const fit = new FitAddon();
 term.loadAddon(fit);
 term.open(host);

@@ -38,6 +38,17 @@ export const terminalTheme = {
   brightWhite: '#ffffff',
 };
 
+/** The terminal's options; bench/xterm-baseline-page.ts uses them too, so its baseline renders alike. */
+export const XTERM_OPTIONS = {
+  fontFamily: 'ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
+  fontSize: 13,
+  lineHeight: 1.2,
+  cursorBlink: true,
+  scrollback: 5000,
+  theme: terminalTheme,
+  allowProposedApi: false,
+} as const;
+
 export interface XtermSession {
   readonly cols: number;
   readonly rows: number;
@@ -58,15 +69,7 @@ export interface XtermCallbacks {
 }
 
 export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks, win: Window = window): XtermSession {
-  const term = new Terminal({
-    fontFamily: 'ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
-    fontSize: 13,
-    lineHeight: 1.2,
-    cursorBlink: true,
-    scrollback: 5000,
-    theme: terminalTheme,
-    allowProposedApi: false,
-  });
+  const term = new Terminal(XTERM_OPTIONS);
   const fitAddon = new FitAddon();
   term.loadAddon(fitAddon);
   term.open(host);
