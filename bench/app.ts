@@ -84,6 +84,9 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
  * "--import tsx src-main/host/main.ts" for the sources.
  */
 const HOST_ENTRY = process.env.BENCH_HOST_ENTRY ? process.env.BENCH_HOST_ENTRY.split(' ') : [buildHostBundle()];
+// As `npm start` runs the host: with Node's compile cache (scripts/start-app.mjs); a cache of the
+// bench's own, so the first launch of a run compiles and the rest reuse it, as a user's do.
+process.env.NODE_COMPILE_CACHE ??= join(ROOT, '.bench', 'node-compile-cache');
 
 function hostArgs(home: string, t: Target): string[] {
   return [...HOST_ENTRY, '--home', home, '--port', '0', '--add-cluster', t.proxy, '--ca-pin', t.caPin];

@@ -16,7 +16,7 @@ export const BUNDLE_MISSING_EXIT_CODE = 1;
 export const BUILD_COMMAND = 'npm run build:cli';
 
 /** Where Node keeps compiled code between runs: the user's cache dir, as other CLIs do. */
-function compileCacheDir() {
+export function compileCacheDir() {
   const base =
     process.env.XDG_CACHE_HOME ||
     (process.platform === 'darwin'
