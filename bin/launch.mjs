@@ -6,6 +6,7 @@ import module from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { nodeMismatch, wantedNodeMajor } from '../scripts/require-node.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -32,6 +33,14 @@ export function compileCacheDir() {
  * >= 22.1 caches the bundle's compiled code (module.enableCompileCache); older Nodes skip it.
  */
 export async function launch(name, source) {
+  // The native modules were built for the Node in .node-version; another one fails later with an
+  // opaque NODE_MODULE_VERSION error (gatehouse's SQLite), so say what to run instead.
+  const mismatch = nodeMismatch(process.versions.node, wantedNodeMajor());
+  if (mismatch) {
+    process.stderr.write(`ERROR: ${mismatch}\n`);
+    process.exitCode = BUNDLE_MISSING_EXIT_CODE;
+    return;
+  }
   if (process.env.GATEHOUSE_FROM_SOURCE === '1') {
     const { register } = await import('tsx/esm/api');
     register();

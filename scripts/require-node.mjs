@@ -20,8 +20,8 @@ export function nodeMismatch(version, wanted) {
   if (Number(version.split('.')[0]) === wanted.major) return undefined;
   return (
     `Gatehouse runs on Node ${wanted.major} LTS (.node-version: ${wanted.pinned}); this is Node ${version}.\n` +
-    `Run \`. scripts/node-lts.sh\` in this shell (it brings Node ${wanted.pinned} from the npm registry), ` +
-    `then \`npm install\` again so the native modules are built for it.`
+    `Run \`. scripts/node-lts.sh\` in this shell (it brings Node ${wanted.pinned} from the npm registry); ` +
+    `if \`npm install\` ran with another Node, run it again so the native modules are built for this one.`
   );
 }
 
