@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -150,8 +150,7 @@ describe('bin/*.mjs launchers', () => {
   test('without a bundle they name the command that builds it, with the INTERNAL exit code', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-launcher-'));
     try {
-      mkdirSync(join(dir, 'bin'));
-      for (const f of ['launch.mjs', 'gate.mjs']) copyFileSync(join(ROOT, 'bin', f), join(dir, 'bin', f));
+      copyLauncher(dir, readFileSync(join(ROOT, '.node-version'), 'utf8'));
       const r = spawnSync(process.execPath, [join(dir, 'bin', 'gate.mjs'), '--version'], {
         encoding: 'utf8',
         env: { ...process.env, GATEHOUSE_FROM_SOURCE: '' },
@@ -161,6 +160,21 @@ describe('bin/*.mjs launchers', () => {
       assert.match(r.stderr, /^ERROR: gate is not built: .*dist\/cli\/gate\.mjs is missing\./);
       assert.match(r.stderr, /Build it with "npm run build:cli" in /);
       assert.match(r.stderr, /GATEHOUSE_FROM_SOURCE=1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('under another Node than .node-version names they refuse with the command that brings it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-launcher-'));
+    try {
+      const otherMajor = Number(process.versions.node.split('.')[0]) + 2;
+      copyLauncher(dir, `${otherMajor}.0.0\n`);
+      const r = spawnSync(process.execPath, [join(dir, 'bin', 'gate.mjs'), '--version'], { encoding: 'utf8' });
+      assert.equal(r.status, exitCodeFor(ErrorCode.INTERNAL));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, new RegExp(`^ERROR: Gatehouse runs on Node ${otherMajor} LTS`));
+      assert.match(r.stderr, /\. scripts\/node-lts\.sh/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -176,3 +190,12 @@ describe('bin/*.mjs launchers', () => {
     assert.equal(r.stdout, `gate ${PACKAGE_VERSION}\n`);
   });
 });
+
+/** A launcher (bin/gate.mjs and what it imports) in `dir` with no bundle, pinned to `nodeVersion`. */
+function copyLauncher(dir: string, nodeVersion: string): void {
+  mkdirSync(join(dir, 'bin'));
+  mkdirSync(join(dir, 'scripts'));
+  for (const f of ['launch.mjs', 'gate.mjs']) copyFileSync(join(ROOT, 'bin', f), join(dir, 'bin', f));
+  copyFileSync(join(ROOT, 'scripts', 'require-node.mjs'), join(dir, 'scripts', 'require-node.mjs'));
+  writeFileSync(join(dir, '.node-version'), nodeVersion);
+}
