@@ -219,7 +219,7 @@ async function appFlood(page: Page): Promise<Probe> {
 /** Names the processes whose CPU the flood figures report. */
 function processGroup(cmd: string): string | undefined {
   if (cmd.includes('src-main/host/main.ts') || cmd.includes('app-host.mjs')) return 'app host';
-  if (cmd.includes('gatehouse.mjs start')) return 'cluster (proxy+node)';
+  if (/gatehouse\.(mjs|ts) start/.test(cmd)) return 'cluster (proxy+node)';
   if (cmd.includes('--type=renderer')) return 'Chromium renderer';
   if (cmd.includes('chromium')) return 'Chromium browser/GPU/network';
   if (cmd.includes('bin/gate.mjs')) return 'gate';

@@ -69,7 +69,8 @@ function measureStream(cmd: string, args: string[], env: NodeJS.ProcessEnv = pro
 
 /** The sshd listener (its session processes are reaped into it) and the gatehouse daemon(s). */
 const SSHD_COMMAND = /\bsshd\b/;
-const DAEMON_COMMAND = /gatehouse\.mjs start/;
+// The bundle (bin/gatehouse.mjs) or the sources (test-support/cli-source.ts runs them through tsx).
+const DAEMON_COMMAND = /gatehouse\.(mjs|ts) start/;
 /** How long a server gets to reap the session it just ended (sshd's session process, `head`). */
 const REAP_WAIT_MS = 300;
 
