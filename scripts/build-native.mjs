@@ -11,6 +11,17 @@ import { delimiter, dirname, join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const nativeDir = join(root, 'native');
 const SUPPORTED = ['linux'];
+// `node scripts/build-native.mjs tpm` builds only the TPM addon (system-packages.mjs after
+// installing the tss2 headers; the tests, which must not rebuild ssh2 under other tests' feet).
+const TARGETS = ['ssh2-crypto', 'tpm'];
+const wanted = process.argv.slice(2);
+for (const t of wanted) {
+  if (!TARGETS.includes(t)) {
+    console.error(`build-native: unknown target "${t}"; known: ${TARGETS.join(', ')}`);
+    process.exit(2);
+  }
+}
+const build = (target) => wanted.length === 0 || wanted.includes(target);
 
 function warn(msg) {
   console.warn(`build-native: ${msg}`);
@@ -56,12 +67,14 @@ function gypRebuild(dir, extraArgs = []) {
 // its absolute path, so it is built here, for the same Node as the rest (what upstream's
 // install.js does).
 const ssh2Crypto = join(root, 'node_modules/ssh2/lib/protocol/crypto');
-if (existsSync(join(ssh2Crypto, 'binding.gyp'))) {
+if (build('ssh2-crypto') && existsSync(join(ssh2Crypto, 'binding.gyp'))) {
   const opensslMajor = /^\d+/.exec(process.versions.openssl)?.[0] ?? '3';
   if (gypRebuild(ssh2Crypto, [`--real_openssl_major=${opensslMajor}`]))
     console.log("build-native: built ssh2's crypto binding (sshcrypto.node)");
   else warn("building ssh2's optional crypto binding failed; ssh2 uses its slower JavaScript ciphers");
 }
+
+if (!build('tpm')) process.exit(0);
 
 if (!SUPPORTED.includes(process.platform)) {
   warn(`no TPM addon for ${process.platform} yet; device trust with a TPM is unavailable`);

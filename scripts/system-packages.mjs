@@ -96,7 +96,7 @@ function main() {
   // npm install's postinstall builds it anyway.
   const installedAlready = existsSync(new URL('../node_modules/node-addon-api/package.json', import.meta.url));
   if (installedAlready && !existsSync(new URL('../native/build/Release/gatehouse_tpm.node', import.meta.url))) {
-    run([], [process.execPath, new URL('build-native.mjs', import.meta.url).pathname]);
+    run([], [process.execPath, new URL('build-native.mjs', import.meta.url).pathname, 'tpm']);
   }
 }
 
