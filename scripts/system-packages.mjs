@@ -31,6 +31,9 @@ export const TEST_PACKAGES = {
   // Application access (issue 14): test-support/apps/nginx.ts starts a real web app upstream.
   'nginx-light': "nginx as the app tests' and bench:app-access's upstream (static page, large file, proxied WebSocket)",
   curl: 'the HTTP client the app tests drive through `gate proxy app`',
+  // Protocol hygiene (issue 18): the audit tools an outsider would run against a default cluster.
+  'ssh-audit': "ssh-audit against the node's SSH listener (algorithms, banner)",
+  'testssl.sh': "testssl against the proxy's TLS port (protocols, cipher suites)",
 };
 
 const APT_TIMEOUT_MS = 20 * 60_000;
