@@ -1,0 +1,429 @@
+// The PostgreSQL backend: any number of auth servers share one database. Each write transaction
+// first locks the one-row revision counter, so writes from every server are serialised there
+// (like SQLite's single writer), revisions are gap-free and commit in revision order, and the
+// change feed (postgres-events.ts) can replay from any revision. Preconditions are enforced by
+// the statements themselves: a create is a plain INSERT (the primary key refuses a second one),
+// a compare-and-swap an UPDATE ... WHERE revision = expected, a delete a DELETE of a live row.
+import pg from 'pg';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
+import {
+  checkLimit,
+  checkKey,
+  MAX_BATCH_OPS,
+  prefixEnd,
+  type Backend,
+  type BatchOp,
+  type Item,
+  type ItemInput,
+  type Watcher,
+} from './backend.ts';
+import { casConflict, checkOp } from './batch-ops.ts';
+import { checkPostgresUrl, redactPostgresUrl } from './postgres-connection.ts';
+import { PgEventFeed, EVENTS_CHANNEL } from './postgres-events.ts';
+import { migrate } from './postgres-schema.ts';
+import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
+
+export interface PostgresBackendOptions {
+  /** postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=...; checked by checkPostgresUrl. */
+  connString: string;
+  /** Connections in the pool (default 10); the LISTEN connection comes on top. */
+  poolSize?: number;
+  /** How long to wait for a connection (new or from the pool) before failing with STORAGE. */
+  connectTimeoutMs?: number;
+  /** Server-side statement_timeout: no statement (including waiting for the revision lock) runs longer. */
+  statementTimeoutMs?: number;
+  /** How often watchers read the events table even without NOTIFY. */
+  pollIntervalMs?: number;
+  sweepIntervalMs?: number;
+  eventRetentionMs?: number;
+  maxBufferedEvents?: number;
+  now?: () => number;
+  onBackgroundError?: (error: GatehouseError) => void;
+}
+
+const SWEEP_BATCH = 500;
+
+interface Row {
+  key: string;
+  value: string;
+  revision: string;
+  expires: string | null;
+}
+
+function toItem(row: Row): Item {
+  const item: Item = { key: row.key, value: row.value, revision: Number(row.revision) };
+  if (row.expires !== null) item.expires = new Date(Number(row.expires));
+  return item;
+}
+
+function pgCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
+}
+
+function storageError(action: string, error: unknown): GatehouseError {
+  if (isGatehouseError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new GatehouseError(ErrorCode.STORAGE, `storage ${action} failed: ${message}`, { cause: message });
+}
+
+const LIVE = '(expires IS NULL OR expires > $2)';
+const SQL = {
+  get: `SELECT key, value, revision, expires FROM gatehouse_kv WHERE key = $1 AND ${LIVE}`,
+  range: `SELECT key, value, revision, expires FROM gatehouse_kv
+    WHERE key >= $1 AND key < $3 AND ${LIVE} ORDER BY key LIMIT $4`,
+  from: `SELECT key, value, revision, expires FROM gatehouse_kv WHERE key >= $1 AND ${LIVE} ORDER BY key LIMIT $3`,
+  begin: 'BEGIN; SELECT value FROM gatehouse_revision FOR UPDATE',
+  // Expired rows of the keys a write touches go first, each with the delete event a sweep would give.
+  expireKeys: `WITH gone AS (
+      DELETE FROM gatehouse_kv WHERE key = ANY($1::text[]) AND expires <= $2 RETURNING key, value, expires
+    ), ordered AS (SELECT key, value, expires, row_number() OVER (ORDER BY key) AS n FROM gone)
+    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
+    SELECT $3 + n - 1, 'delete', key, value, expires, $2 FROM ordered`,
+  put: `WITH w AS (
+      INSERT INTO gatehouse_kv (key, value, revision, expires) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = excluded.revision, expires = excluded.expires
+      RETURNING key, value, revision, expires)
+    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
+    SELECT revision, 'put', key, value, expires, $5 FROM w`,
+  create: `WITH w AS (
+      INSERT INTO gatehouse_kv (key, value, revision, expires) VALUES ($1, $2, $3, $4)
+      RETURNING key, value, revision, expires)
+    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
+    SELECT revision, 'put', key, value, expires, $5 FROM w`,
+  cas: `WITH w AS (
+      UPDATE gatehouse_kv SET value = $2, revision = $3, expires = $4 WHERE key = $1 AND revision = $6
+      RETURNING key, value, revision, expires)
+    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
+    SELECT revision, 'put', key, value, expires, $5 FROM w`,
+  remove: `WITH d AS (DELETE FROM gatehouse_kv WHERE key = $1 RETURNING key, value, expires)
+    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
+    SELECT $2, 'delete', key, value, expires, $3 FROM d`,
+  revisionOf: 'SELECT revision FROM gatehouse_kv WHERE key = $1',
+  removeRange: `WITH d AS (
+      DELETE FROM gatehouse_kv WHERE key >= $1 AND key < $2 RETURNING key, value, expires
+    ), ordered AS (SELECT key, value, expires, row_number() OVER (ORDER BY key) AS n FROM d)
+    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
+    SELECT $3 + n - 1, 'delete', key, value, expires, $4 FROM ordered
+    RETURNING (expires IS NULL OR expires > $4) AS live`,
+  removeExpired: `WITH d AS (
+      DELETE FROM gatehouse_kv WHERE key IN (
+        SELECT key FROM gatehouse_kv WHERE expires <= $1 ORDER BY expires, key LIMIT $2)
+      RETURNING key, value, expires
+    ), ordered AS (SELECT key, value, expires, row_number() OVER (ORDER BY expires, key) AS n FROM d)
+    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
+    SELECT $3 + n - 1, 'delete', key, value, expires, $1 FROM ordered`,
+  pruneEvents: 'DELETE FROM gatehouse_events WHERE created < $1',
+  sweepDue: `SELECT EXISTS (SELECT 1 FROM gatehouse_kv WHERE expires <= $1)
+    OR EXISTS (SELECT 1 FROM gatehouse_events WHERE created < $2) AS due`,
+};
+
+/** One write transaction: the revision counter before it and the next revision to hand out. */
+interface WriteTxn {
+  client: pg.PoolClient;
+  base: number;
+  next: number;
+  keys: string[];
+  now: number;
+}
+
+export class PostgresBackend implements Backend {
+  /** The connection string without its password. */
+  readonly target: string;
+  readonly #pool: pg.Pool;
+  readonly #now: () => number;
+  readonly #eventRetentionMs: number;
+  readonly #onBackgroundError: (error: GatehouseError) => void;
+  readonly #feed: PgEventFeed;
+  readonly #sweepTimer: NodeJS.Timeout;
+  #closed = false;
+
+  /** Connects (verifying the server's certificate), runs pending migrations, and starts the sweep. */
+  static async open(options: PostgresBackendOptions): Promise<PostgresBackend> {
+    const target = checkPostgresUrl(options.connString);
+    const config: pg.PoolConfig = {
+      connectionString: options.connString,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      statement_timeout: options.statementTimeoutMs ?? 30_000,
+      idleTimeoutMillis: 60_000,
+      keepAlive: true,
+      application_name: 'gatehouse',
+    };
+    const pool = new pg.Pool(config);
+    const onBackgroundError =
+      options.onBackgroundError ?? ((e: GatehouseError) => console.error(`gatehouse storage: ${e.message}`));
+    // An idle pooled connection that dies (server restart) is reported, not thrown at nobody.
+    pool.on('error', (e) => onBackgroundError(storageError('idle connection', e)));
+    try {
+      await migrate(pool);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      if (isGatehouseError(error)) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new GatehouseError(
+        ErrorCode.STORAGE,
+        `could not open PostgreSQL storage at ${target.host}:${target.port}/${target.database}: ${message}` +
+          (/certificate|self.signed|altname/i.test(message)
+            ? ' (sslmode=verify-full: the server certificate must chain to sslrootcert and name the host)'
+            : ''),
+        { cause: message },
+      );
+    }
+    return new PostgresBackend(
+      pool,
+      { ...options, onBackgroundError },
+      { ...config, application_name: 'gatehouse-watch' },
+    );
+  }
+
+  private constructor(pool: pg.Pool, options: PostgresBackendOptions, listenConfig: pg.ClientConfig) {
+    this.target = redactPostgresUrl(options.connString);
+    this.#pool = pool;
+    this.#now = options.now ?? Date.now;
+    this.#eventRetentionMs = options.eventRetentionMs ?? 5 * 60_000;
+    this.#onBackgroundError = options.onBackgroundError!;
+    this.#feed = new PgEventFeed(pool, {
+      listenConfig,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      reconnectDelayMs: 200,
+      maxStaleMs: 30_000,
+      maxBufferedEvents: options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS,
+      now: Date.now,
+      onBackgroundError: this.#onBackgroundError,
+    });
+    this.#sweepTimer = setInterval(() => {
+      this.sweepExpired().catch((e: unknown) => this.#onBackgroundError(storageError('expiry sweep', e)));
+    }, options.sweepIntervalMs ?? 1000);
+  }
+
+  /** The LISTEN connection's server pid, while watchers are live (tests cut it). */
+  get listenerPid(): number | undefined {
+    return this.#feed.listenerPid;
+  }
+
+  async get(key: string): Promise<Item | undefined> {
+    checkKey(key);
+    const { rows } = await this.#read('get', () => this.#pool.query<Row>(SQL.get, [key, this.#now()]));
+    return rows[0] && toItem(rows[0]);
+  }
+
+  async put(input: ItemInput): Promise<Item> {
+    return (await this.#writeOps('put', [{ type: 'put', item: input }]))[0]!;
+  }
+
+  async create(input: ItemInput): Promise<Item> {
+    return (await this.#writeOps('create', [{ type: 'create', item: input }]))[0]!;
+  }
+
+  async compareAndSwap(expected: { key: string; revision: number }, replacement: ItemInput): Promise<Item> {
+    const op: BatchOp = { type: 'compareAndSwap', expected, item: replacement };
+    return (await this.#writeOps('compare-and-swap', [op]))[0]!;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#writeOps('delete', [{ type: 'delete', key }]);
+  }
+
+  async batch(ops: BatchOp[]): Promise<(Item | undefined)[]> {
+    if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
+      throw new GatehouseError(
+        ErrorCode.BAD_REQUEST,
+        `a storage batch needs 1-${MAX_BATCH_OPS} ops, got ${Array.isArray(ops) ? ops.length : typeof ops}`,
+      );
+    }
+    return this.#writeOps('batch', ops, true);
+  }
+
+  async #writeOps(action: string, ops: BatchOp[], tagIndex = false): Promise<(Item | undefined)[]> {
+    const expiries = ops.map((op) => checkOp(op));
+    return this.#write(action, async (txn) => {
+      await this.#expireKeys(txn, ops.map(opKey));
+      const out: (Item | undefined)[] = [];
+      for (const [index, op] of ops.entries()) {
+        try {
+          out.push(await this.#apply(txn, op, expiries[index]!));
+        } catch (error) {
+          if (!tagIndex || !isGatehouseError(error)) throw error;
+          throw new GatehouseError(error.code, `batch op ${index} (${op.type}): ${error.message}`, {
+            ...error.details,
+            op: index,
+          });
+        }
+      }
+      return out;
+    });
+  }
+
+  /** One op as one conditional statement; a failed precondition throws (rolling everything back). */
+  async #apply(txn: WriteTxn, op: BatchOp, expires: number | null): Promise<Item | undefined> {
+    const key = opKey(op);
+    switch (op.type) {
+      case 'put':
+      case 'create':
+      case 'compareAndSwap': {
+        const revision = txn.next;
+        const params: unknown[] = [key, op.item.value, revision, expires, txn.now];
+        let sql = op.type === 'put' ? SQL.put : SQL.create;
+        if (op.type === 'compareAndSwap') {
+          sql = SQL.cas;
+          params.push(op.expected.revision);
+        }
+        const r = await txn.client.query(sql, params).catch((e: unknown) => {
+          if (pgCode(e) === '23505') throw new GatehouseError(ErrorCode.ALREADY_EXISTS, `${key} already exists`);
+          throw e;
+        });
+        if (r.rowCount !== 1 && op.type === 'compareAndSwap') throw casConflict(op.expected, await current(txn, key));
+        this.#used(txn, key);
+        const item: Item = { key, value: op.item.value, revision };
+        if (expires !== null) item.expires = new Date(expires);
+        return item;
+      }
+      case 'delete': {
+        const r = await txn.client.query(SQL.remove, [key, txn.next, txn.now]);
+        if (r.rowCount !== 1) throw new GatehouseError(ErrorCode.NOT_FOUND, `${key} not found`);
+        this.#used(txn, key);
+        return undefined;
+      }
+      case 'check': {
+        const found = await current(txn, key);
+        if (!found || (op.revision !== undefined && found.revision !== op.revision)) {
+          throw casConflict({ key, revision: op.revision }, found);
+        }
+        return undefined;
+      }
+    }
+  }
+
+  #used(txn: WriteTxn, key: string): void {
+    txn.next++;
+    txn.keys.push(key);
+  }
+
+  async #expireKeys(txn: WriteTxn, keys: string[]): Promise<void> {
+    const r = await txn.client.query(SQL.expireKeys, [[...new Set(keys)], txn.now, txn.next]);
+    txn.next += r.rowCount ?? 0;
+    if (r.rowCount) txn.keys.push(...keys);
+  }
+
+  async deleteRange(start: string, end: string): Promise<number> {
+    return this.#write('delete range', async (txn) => {
+      const r = await txn.client.query<{ live: boolean }>(SQL.removeRange, [start, end, txn.next, txn.now]);
+      txn.next += r.rows.length;
+      if (r.rows.length > 0) txn.keys.push(start);
+      return r.rows.filter((row) => row.live).length;
+    });
+  }
+
+  async listRange(start: string, end: string, limit?: number): Promise<Item[]> {
+    checkLimit(limit);
+    const { rows } = await this.#read('list', () =>
+      this.#pool.query<Row>(SQL.range, [start, this.#now(), end, limit ?? null]),
+    );
+    return rows.map(toItem);
+  }
+
+  async listPrefix(prefix: string, limit?: number): Promise<Item[]> {
+    checkLimit(limit);
+    const end = prefixEnd(prefix);
+    if (end !== undefined) return this.listRange(prefix, end, limit);
+    const { rows } = await this.#read('list', () =>
+      this.#pool.query<Row>(SQL.from, [prefix, this.#now(), limit ?? null]),
+    );
+    return rows.map(toItem);
+  }
+
+  watch(prefixes: string[]): Watcher {
+    this.#checkOpen();
+    return this.#feed.watch(prefixes);
+  }
+
+  /**
+   * Deletes expired items (with delete events) and prunes old events. Every server sweeps; the
+   * revision lock serialises them, so a second sweeper finds nothing left and emits nothing.
+   */
+  async sweepExpired(): Promise<number> {
+    const now = this.#now();
+    const { rows } = await this.#read('expiry sweep', () =>
+      this.#pool.query<{ due: boolean }>(SQL.sweepDue, [now, now - this.#eventRetentionMs]),
+    );
+    if (!rows[0]?.due) return 0;
+    let total = 0;
+    for (let batch = 0; ; batch++) {
+      const swept = await this.#write('expiry sweep', async (txn) => {
+        if (batch === 0) await txn.client.query(SQL.pruneEvents, [txn.now - this.#eventRetentionMs]);
+        const r = await txn.client.query(SQL.removeExpired, [txn.now, SWEEP_BATCH, txn.next]);
+        const n = r.rowCount ?? 0;
+        txn.next += n;
+        if (n > 0) txn.keys.push('/');
+        return n;
+      });
+      total += swept;
+      if (swept < SWEEP_BATCH) return total;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweepTimer);
+    this.#feed.close();
+    await this.#pool.end();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new GatehouseError(ErrorCode.STORAGE, `storage backend ${this.target} is closed`);
+  }
+
+  async #read<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    this.#checkOpen();
+    try {
+      return await fn();
+    } catch (error) {
+      throw storageError(action, error);
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction holding the revision row lock; commits the new counter and a
+   * NOTIFY with the last revision (delivered by PostgreSQL at commit, never for a rollback).
+   */
+  async #write<T>(action: string, fn: (txn: WriteTxn) => Promise<T>): Promise<T> {
+    this.#checkOpen();
+    let client: pg.PoolClient | undefined;
+    let txn: WriteTxn | undefined;
+    try {
+      client = await this.#pool.connect();
+      const results = (await client.query(SQL.begin)) as unknown as pg.QueryResult<{ value: string }>[];
+      const base = Number(results[1]!.rows[0]!.value);
+      txn = { client, base, next: base + 1, keys: [], now: this.#now() };
+      const out = await fn(txn);
+      const last = txn.next - 1;
+      // Integers we computed, so inlining them is safe; one round trip for all three statements.
+      await client.query(
+        last > base
+          ? `UPDATE gatehouse_revision SET value = ${last}; NOTIFY ${EVENTS_CHANNEL}, '${last}'; COMMIT`
+          : 'COMMIT',
+      );
+      if (last > base) this.#feed.notifyLocalWrite(base + 1, last, txn.keys);
+      return out;
+    } catch (error) {
+      await client?.query('ROLLBACK').catch(() => undefined);
+      throw storageError(action, error);
+    } finally {
+      client?.release();
+    }
+  }
+}
+
+function opKey(op: BatchOp): string {
+  return op.type === 'compareAndSwap'
+    ? op.expected.key
+    : op.type === 'put' || op.type === 'create'
+      ? op.item.key
+      : op.key;
+}
+
+async function current(txn: WriteTxn, key: string): Promise<{ revision: number } | undefined> {
+  const { rows } = await txn.client.query<{ revision: string }>(SQL.revisionOf, [key]);
+  return rows[0] ? { revision: Number(rows[0].revision) } : undefined;
+}
