@@ -104,14 +104,14 @@ const SQL = {
     ), ordered AS (SELECT key, value, expires, row_number() OVER (ORDER BY key) AS n FROM d)
     INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
     SELECT $3 + n - 1, 'delete', key, value, expires, $4 FROM ordered
-    RETURNING (expires IS NULL OR expires > $4) AS live`,
+    RETURNING key, (expires IS NULL OR expires > $4) AS live`,
   removeExpired: `WITH d AS (
       DELETE FROM gatehouse_kv WHERE key IN (
         SELECT key FROM gatehouse_kv WHERE expires <= $1 ORDER BY expires, key LIMIT $2)
       RETURNING key, value, expires
     ), ordered AS (SELECT key, value, expires, row_number() OVER (ORDER BY expires, key) AS n FROM d)
     INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
-    SELECT $3 + n - 1, 'delete', key, value, expires, $1 FROM ordered`,
+    SELECT $3 + n - 1, 'delete', key, value, expires, $1 FROM ordered RETURNING key`,
   pruneEvents: 'DELETE FROM gatehouse_events WHERE created < $1',
   sweepDue: `SELECT EXISTS (SELECT 1 FROM gatehouse_kv WHERE expires <= $1)
     OR EXISTS (SELECT 1 FROM gatehouse_events WHERE created < $2) AS due`,
@@ -307,9 +307,14 @@ export class PostgresBackend implements Backend {
 
   async deleteRange(start: string, end: string): Promise<number> {
     return this.#write('delete range', async (txn) => {
-      const r = await txn.client.query<{ live: boolean }>(SQL.removeRange, [start, end, txn.next, txn.now]);
+      const r = await txn.client.query<{ key: string; live: boolean }>(SQL.removeRange, [
+        start,
+        end,
+        txn.next,
+        txn.now,
+      ]);
       txn.next += r.rows.length;
-      if (r.rows.length > 0) txn.keys.push(start);
+      txn.keys.push(...r.rows.map((row) => row.key));
       return r.rows.filter((row) => row.live).length;
     });
   }
@@ -351,11 +356,10 @@ export class PostgresBackend implements Backend {
     for (let batch = 0; ; batch++) {
       const swept = await this.#write('expiry sweep', async (txn) => {
         if (batch === 0) await txn.client.query(SQL.pruneEvents, [txn.now - this.#eventRetentionMs]);
-        const r = await txn.client.query(SQL.removeExpired, [txn.now, SWEEP_BATCH, txn.next]);
-        const n = r.rowCount ?? 0;
-        txn.next += n;
-        if (n > 0) txn.keys.push('/');
-        return n;
+        const r = await txn.client.query<{ key: string }>(SQL.removeExpired, [txn.now, SWEEP_BATCH, txn.next]);
+        txn.next += r.rows.length;
+        txn.keys.push(...r.rows.map((row) => row.key));
+        return r.rows.length;
       });
       total += swept;
       if (swept < SWEEP_BATCH) return total;
@@ -407,7 +411,15 @@ export class PostgresBackend implements Backend {
       if (last > base) this.#feed.notifyLocalWrite(base + 1, last, txn.keys);
       return out;
     } catch (error) {
-      await client?.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back is broken: drop it rather than pool it.
+      const broken = client
+        ? await client.query('ROLLBACK').then(
+            () => false,
+            () => true,
+          )
+        : false;
+      client?.release(broken);
+      client = undefined;
       throw storageError(action, error);
     } finally {
       client?.release();
