@@ -34,6 +34,8 @@ export interface PostgresBackendOptions {
   statementTimeoutMs?: number;
   /** How often watchers read the events table even without NOTIFY. */
   pollIntervalMs?: number;
+  /** Wait before re-opening a dropped LISTEN connection (default 200 ms). */
+  reconnectDelayMs?: number;
   sweepIntervalMs?: number;
   eventRetentionMs?: number;
   maxBufferedEvents?: number;
@@ -185,7 +187,7 @@ export class PostgresBackend implements Backend {
     this.#feed = new PgEventFeed(pool, {
       listenConfig,
       pollIntervalMs: options.pollIntervalMs ?? 1000,
-      reconnectDelayMs: 200,
+      reconnectDelayMs: options.reconnectDelayMs ?? 200,
       maxStaleMs: 30_000,
       maxBufferedEvents: options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS,
       now: Date.now,
