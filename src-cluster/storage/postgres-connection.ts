@@ -52,11 +52,15 @@ export function checkPostgresUrl(conn: string): PostgresTarget {
   };
 }
 
-/** The connection string without its password, for logs and error messages. */
+/**
+ * Where a connection string points, for logs and messages: no password and no query string (a
+ * `password=` parameter would be a secret too; file paths and options say nothing useful there).
+ */
 export function redactPostgresUrl(conn: string): string {
   try {
     const url = new URL(conn);
     if (url.password) url.password = '***';
+    url.search = '';
     return url.toString();
   } catch {
     return '(unparsable connection string)';
