@@ -1,7 +1,7 @@
 // Test-only: the storage contract (backend.ts) as one suite every backend runs, so SQLite and
 // PostgreSQL prove the same behaviour: revisions, preconditions, listing order, expiry, watch.
 // Batches are in batch-conformance.ts. Backend-specific behaviour stays in each backend's tests.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { until } from '../../../test-support/until.ts';
@@ -9,7 +9,7 @@ import { prefixEnd } from '../backend.ts';
 import { code, openFresh, reader, summary, type BackendHarness } from './conformance-kit.ts';
 
 export function runBackendConformance(h: BackendHarness): void {
-  const it = (name: string, fn: Parameters<typeof test>[1]): void => void test(`${h.name}: ${name}`, fn);
+  const it = (name: string, fn: (t: TestContext) => Promise<void>): void => void test(`${h.name}: ${name}`, fn);
 
   it('put, get, create and delete keep one increasing revision counter', async (t) => {
     const db = await openFresh(h, t);

@@ -1,6 +1,6 @@
 // Test-only: Backend.batch as one suite every backend runs: several writes with preconditions in
 // one transaction, all or nothing, seen by watchers only once committed and in op order.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { MAX_BATCH_OPS, type Backend, type BatchOp, type WatchEvent } from '../backend.ts';
@@ -20,7 +20,7 @@ function rejectsWith(code: ErrorCode, op?: number) {
 }
 
 export function runBatchConformance(h: BackendHarness): void {
-  const it = (name: string, fn: Parameters<typeof test>[1]): void => void test(`${h.name}: ${name}`, fn);
+  const it = (name: string, fn: (t: TestContext) => Promise<void>): void => void test(`${h.name}: ${name}`, fn);
 
   it('batch applies every op in order in one transaction', async (t) => {
     const b = await openFresh(h, t);
