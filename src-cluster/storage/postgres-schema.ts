@@ -15,6 +15,90 @@ export interface Migration {
 // milliseconds like SQLite's, so both backends share the injectable clock tests use.
 // The one-row `gatehouse_revision` is the single revision counter: a write transaction locks it
 // first, so revisions are gap-free and commit in order (what the change feed relies on).
+// One round trip per write, however many ops: the ops arrive as JSON ({t: type, k: key, v: value,
+// e: expiry ms, r: expected revision}) and run in the caller's statement, i.e. one transaction.
+// Each precondition is the statement itself (INSERT ... ON CONFLICT DO NOTHING for create, UPDATE
+// ... WHERE revision for compare-and-swap); a failed one raises GH001 (exists), GH002 (conflict)
+// or GH003 (not found) with the op index and the current revision as JSON in DETAIL, which rolls
+// the whole call back. Returns [first revision - 1, last revision, one revision per op or null].
+const WRITE_FUNCTION = `
+  CREATE FUNCTION gatehouse_write(p_ops jsonb, p_now bigint) RETURNS bigint[] LANGUAGE plpgsql AS $fn$
+  DECLARE
+    v_base bigint;
+    v_next bigint;
+    v_op jsonb;
+    v_i int := 0;
+    v_key text;
+    v_row gatehouse_kv%ROWTYPE;
+    v_current bigint;
+    v_out bigint[] := '{}';
+  BEGIN
+    SELECT value INTO v_base FROM gatehouse_revision FOR UPDATE;
+    v_next := v_base + 1;
+    -- Expired rows of the keys written go first, each with the delete event a sweep would give.
+    FOR v_row IN
+      DELETE FROM gatehouse_kv
+      WHERE key IN (SELECT o->>'k' FROM jsonb_array_elements(p_ops) o) AND expires <= p_now
+      RETURNING *
+    LOOP
+      INSERT INTO gatehouse_events VALUES (v_next, 'delete', v_row.key, v_row.value, v_row.expires, p_now);
+      v_next := v_next + 1;
+    END LOOP;
+    FOR v_op IN SELECT value FROM jsonb_array_elements(p_ops) LOOP
+      v_key := v_op->>'k';
+      CASE v_op->>'t'
+        WHEN 'put' THEN
+          INSERT INTO gatehouse_kv VALUES (v_key, v_op->>'v', v_next, (v_op->>'e')::bigint)
+          ON CONFLICT (key) DO UPDATE
+            SET value = excluded.value, revision = excluded.revision, expires = excluded.expires;
+        WHEN 'create' THEN
+          INSERT INTO gatehouse_kv VALUES (v_key, v_op->>'v', v_next, (v_op->>'e')::bigint)
+          ON CONFLICT (key) DO NOTHING;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'GH001', MESSAGE = v_key, DETAIL = json_build_object('op', v_i)::text;
+          END IF;
+        WHEN 'compareAndSwap' THEN
+          UPDATE gatehouse_kv SET value = v_op->>'v', revision = v_next, expires = (v_op->>'e')::bigint
+          WHERE key = v_key AND revision = (v_op->>'r')::bigint;
+          IF NOT FOUND THEN
+            SELECT revision INTO v_current FROM gatehouse_kv WHERE key = v_key;
+            RAISE EXCEPTION USING ERRCODE = 'GH002', MESSAGE = v_key,
+              DETAIL = json_build_object('op', v_i, 'actual', v_current)::text;
+          END IF;
+        WHEN 'delete' THEN
+          DELETE FROM gatehouse_kv WHERE key = v_key RETURNING * INTO v_row;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'GH003', MESSAGE = v_key, DETAIL = json_build_object('op', v_i)::text;
+          END IF;
+          INSERT INTO gatehouse_events VALUES (v_next, 'delete', v_key, v_row.value, v_row.expires, p_now);
+        WHEN 'check' THEN
+          SELECT revision INTO v_current FROM gatehouse_kv WHERE key = v_key;
+          IF v_current IS NULL OR (v_op->>'r' IS NOT NULL AND v_current <> (v_op->>'r')::bigint) THEN
+            RAISE EXCEPTION USING ERRCODE = 'GH002', MESSAGE = v_key,
+              DETAIL = json_build_object('op', v_i, 'actual', v_current)::text;
+          END IF;
+      END CASE;
+      IF v_op->>'t' IN ('put', 'create', 'compareAndSwap') THEN
+        INSERT INTO gatehouse_events VALUES (v_next, 'put', v_key, v_op->>'v', (v_op->>'e')::bigint, p_now);
+        v_out := v_out || v_next;
+        v_next := v_next + 1;
+      ELSIF v_op->>'t' = 'delete' THEN
+        v_out := v_out || NULL::bigint;
+        v_next := v_next + 1;
+      ELSE
+        v_out := v_out || NULL::bigint;
+      END IF;
+      v_i := v_i + 1;
+    END LOOP;
+    IF v_next > v_base + 1 THEN
+      UPDATE gatehouse_revision SET value = v_next - 1;
+      PERFORM pg_notify('gatehouse_events', (v_next - 1)::text);
+    END IF;
+    RETURN ARRAY[v_base, v_next - 1] || v_out;
+  END
+  $fn$;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -42,6 +126,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       INSERT INTO gatehouse_revision (value) VALUES (0);
     `,
+  },
+  {
+    version: 2,
+    description: 'gatehouse_write: a whole write (ops, expiry, events, counter, NOTIFY) in one call',
+    sql: WRITE_FUNCTION,
   },
 ];
 

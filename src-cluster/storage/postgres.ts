@@ -75,32 +75,6 @@ const SQL = {
     WHERE key >= $1 AND key < $3 AND ${LIVE} ORDER BY key LIMIT $4`,
   from: `SELECT key, value, revision, expires FROM gatehouse_kv WHERE key >= $1 AND ${LIVE} ORDER BY key LIMIT $3`,
   begin: 'BEGIN; SELECT value FROM gatehouse_revision FOR UPDATE',
-  // Expired rows of the keys a write touches go first, each with the delete event a sweep would give.
-  expireKeys: `WITH gone AS (
-      DELETE FROM gatehouse_kv WHERE key = ANY($1::text[]) AND expires <= $2 RETURNING key, value, expires
-    ), ordered AS (SELECT key, value, expires, row_number() OVER (ORDER BY key) AS n FROM gone)
-    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
-    SELECT $3 + n - 1, 'delete', key, value, expires, $2 FROM ordered`,
-  put: `WITH w AS (
-      INSERT INTO gatehouse_kv (key, value, revision, expires) VALUES ($1, $2, $3, $4)
-      ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = excluded.revision, expires = excluded.expires
-      RETURNING key, value, revision, expires)
-    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
-    SELECT revision, 'put', key, value, expires, $5 FROM w`,
-  create: `WITH w AS (
-      INSERT INTO gatehouse_kv (key, value, revision, expires) VALUES ($1, $2, $3, $4)
-      RETURNING key, value, revision, expires)
-    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
-    SELECT revision, 'put', key, value, expires, $5 FROM w`,
-  cas: `WITH w AS (
-      UPDATE gatehouse_kv SET value = $2, revision = $3, expires = $4 WHERE key = $1 AND revision = $6
-      RETURNING key, value, revision, expires)
-    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
-    SELECT revision, 'put', key, value, expires, $5 FROM w`,
-  remove: `WITH d AS (DELETE FROM gatehouse_kv WHERE key = $1 RETURNING key, value, expires)
-    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
-    SELECT $2, 'delete', key, value, expires, $3 FROM d`,
-  revisionOf: 'SELECT revision FROM gatehouse_kv WHERE key = $1',
   removeRange: `WITH d AS (
       DELETE FROM gatehouse_kv WHERE key >= $1 AND key < $2 RETURNING key, value, expires
     ), ordered AS (SELECT key, value, expires, row_number() OVER (ORDER BY key) AS n FROM d)
@@ -236,75 +210,45 @@ export class PostgresBackend implements Backend {
     return this.#writeOps('batch', ops, true);
   }
 
+  /**
+   * Checks every op, then runs them all in ONE call of gatehouse_write (postgres-schema.ts): one
+   * round trip and one transaction, whose statements enforce the preconditions.
+   */
   async #writeOps(action: string, ops: BatchOp[], tagIndex = false): Promise<(Item | undefined)[]> {
     const expiries = ops.map((op) => checkOp(op));
-    return this.#write(action, async (txn) => {
-      await this.#expireKeys(txn, ops.map(opKey));
-      const out: (Item | undefined)[] = [];
-      for (const [index, op] of ops.entries()) {
-        try {
-          out.push(await this.#apply(txn, op, expiries[index]!));
-        } catch (error) {
-          if (!tagIndex || !isGatehouseError(error)) throw error;
-          throw new GatehouseError(error.code, `batch op ${index} (${op.type}): ${error.message}`, {
-            ...error.details,
-            op: index,
-          });
-        }
-      }
-      return out;
-    });
-  }
-
-  /** One op as one conditional statement; a failed precondition throws (rolling everything back). */
-  async #apply(txn: WriteTxn, op: BatchOp, expires: number | null): Promise<Item | undefined> {
-    const key = opKey(op);
-    switch (op.type) {
-      case 'put':
-      case 'create':
-      case 'compareAndSwap': {
-        const revision = txn.next;
-        const params: unknown[] = [key, op.item.value, revision, expires, txn.now];
-        let sql = op.type === 'put' ? SQL.put : SQL.create;
-        if (op.type === 'compareAndSwap') {
-          sql = SQL.cas;
-          params.push(op.expected.revision);
-        }
-        const r = await txn.client.query(sql, params).catch((e: unknown) => {
-          if (pgCode(e) === '23505') throw new GatehouseError(ErrorCode.ALREADY_EXISTS, `${key} already exists`);
-          throw e;
-        });
-        if (r.rowCount !== 1 && op.type === 'compareAndSwap') throw casConflict(op.expected, await current(txn, key));
-        this.#used(txn, key);
-        const item: Item = { key, value: op.item.value, revision };
-        if (expires !== null) item.expires = new Date(expires);
-        return item;
-      }
-      case 'delete': {
-        const r = await txn.client.query(SQL.remove, [key, txn.next, txn.now]);
-        if (r.rowCount !== 1) throw new GatehouseError(ErrorCode.NOT_FOUND, `${key} not found`);
-        this.#used(txn, key);
-        return undefined;
-      }
-      case 'check': {
-        const found = await current(txn, key);
-        if (!found || (op.revision !== undefined && found.revision !== op.revision)) {
-          throw casConflict({ key, revision: op.revision }, found);
-        }
-        return undefined;
-      }
+    this.#checkOpen();
+    const payload = ops.map((op, i) => ({
+      t: op.type,
+      k: opKey(op),
+      ...(op.type === 'put' || op.type === 'create' || op.type === 'compareAndSwap'
+        ? { v: op.item.value, e: expiries[i] }
+        : {}),
+      ...(op.type === 'compareAndSwap' ? { r: op.expected.revision } : {}),
+      ...(op.type === 'check' && op.revision !== undefined ? { r: op.revision } : {}),
+    }));
+    let result: string[];
+    try {
+      const { rows } = await this.#pool.query<{ r: string[] }>('SELECT gatehouse_write($1::jsonb, $2) AS r', [
+        JSON.stringify(payload),
+        this.#now(),
+      ]);
+      result = rows[0]!.r;
+    } catch (error) {
+      throw storageError(action, preconditionError(error, ops, tagIndex));
     }
-  }
-
-  #used(txn: WriteTxn, key: string): void {
-    txn.next++;
-    txn.keys.push(key);
-  }
-
-  async #expireKeys(txn: WriteTxn, keys: string[]): Promise<void> {
-    const r = await txn.client.query(SQL.expireKeys, [[...new Set(keys)], txn.now, txn.next]);
-    txn.next += r.rowCount ?? 0;
-    if (r.rowCount) txn.keys.push(...keys);
+    const [base, last] = [Number(result[0]), Number(result[1])];
+    if (last > base)
+      this.#feed.notifyLocalWrite(
+        base + 1,
+        last,
+        payload.map((p) => p.k),
+      );
+    return ops.map((op, i) => {
+      if (op.type !== 'put' && op.type !== 'create' && op.type !== 'compareAndSwap') return undefined;
+      const item: Item = { key: op.item.key, value: op.item.value, revision: Number(result[i + 2]) };
+      if (expiries[i] !== null) item.expires = new Date(expiries[i]!);
+      return item;
+    });
   }
 
   async deleteRange(start: string, end: string): Promise<number> {
@@ -429,15 +373,32 @@ export class PostgresBackend implements Backend {
   }
 }
 
+/** gatehouse_write's GH00x errors as the contract's precondition errors (other errors pass through). */
+function preconditionError(error: unknown, ops: BatchOp[], tagIndex: boolean): unknown {
+  const code = pgCode(error);
+  if (code !== 'GH001' && code !== 'GH002' && code !== 'GH003') return error;
+  const detail = JSON.parse((error as { detail?: string }).detail ?? '{}') as { op?: number; actual?: number | null };
+  const index = detail.op ?? 0;
+  const op = ops[index]!;
+  const key = opKey(op);
+  let e: GatehouseError;
+  if (code === 'GH001') e = new GatehouseError(ErrorCode.ALREADY_EXISTS, `${key} already exists`);
+  else if (code === 'GH003') e = new GatehouseError(ErrorCode.NOT_FOUND, `${key} not found`);
+  else {
+    const expected =
+      op.type === 'compareAndSwap' ? op.expected : { key, revision: op.type === 'check' ? op.revision : undefined };
+    const actual =
+      detail.actual === null || detail.actual === undefined ? undefined : { revision: Number(detail.actual) };
+    e = casConflict(expected, actual);
+  }
+  if (!tagIndex) return e;
+  return new GatehouseError(e.code, `batch op ${index} (${op.type}): ${e.message}`, { ...e.details, op: index });
+}
+
 function opKey(op: BatchOp): string {
   return op.type === 'compareAndSwap'
     ? op.expected.key
     : op.type === 'put' || op.type === 'create'
       ? op.item.key
       : op.key;
-}
-
-async function current(txn: WriteTxn, key: string): Promise<{ revision: number } | undefined> {
-  const { rows } = await txn.client.query<{ revision: string }>(SQL.revisionOf, [key]);
-  return rows[0] ? { revision: Number(rows[0].revision) } : undefined;
 }
