@@ -95,7 +95,9 @@ export class PgEventFeed {
 
   /** After a local commit of revisions up to `last` touching `keys`: deliver without waiting for NOTIFY. */
   notifyLocalWrite(first: number, last: number, keys: string[]): void {
-    if (this.watcherCount === 0 || this.#lastDelivered === undefined) return;
+    if (this.watcherCount === 0) return;
+    // Watchers still waiting for their first read: that read, or the next, includes this write.
+    if (this.#lastDelivered === undefined) return this.#requestRead();
     const watchers = [...this.#watchers, ...this.#pending];
     const unwatched = keys.every((key) => !watchers.some((w) => matchesPrefixes(key, w.prefixes)));
     // An audit batch nobody watches only moves the delivered revision on.

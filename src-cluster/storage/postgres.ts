@@ -1,9 +1,10 @@
 // The PostgreSQL backend: any number of auth servers share one database. Each write transaction
 // first locks the one-row revision counter, so writes from every server are serialised there
 // (like SQLite's single writer), revisions are gap-free and commit in revision order, and the
-// change feed (postgres-events.ts) can replay from any revision. Preconditions are enforced by
-// the statements themselves: a create is a plain INSERT (the primary key refuses a second one),
-// a compare-and-swap an UPDATE ... WHERE revision = expected, a delete a DELETE of a live row.
+// change feed (postgres-events.ts) can replay from any revision. Puts, creates, compare-and-swaps,
+// deletes and batches run as one call of gatehouse_write (postgres-schema.ts), whose statements
+// enforce the preconditions: ON CONFLICT DO NOTHING for a create, UPDATE ... WHERE revision for a
+// compare-and-swap; deleteRange and the expiry sweep use a transaction on a pooled connection.
 import pg from 'pg';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import {
@@ -20,6 +21,7 @@ import {
 import { casConflict, checkOp } from './batch-ops.ts';
 import { checkPostgresUrl, redactPostgresUrl } from './postgres-connection.ts';
 import { PgEventFeed, EVENTS_CHANNEL } from './postgres-events.ts';
+import { SQL } from './postgres-queries.ts';
 import { migrate } from './postgres-schema.ts';
 import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
 
@@ -67,31 +69,6 @@ function storageError(action: string, error: unknown): GatehouseError {
   const message = error instanceof Error ? error.message : String(error);
   return new GatehouseError(ErrorCode.STORAGE, `storage ${action} failed: ${message}`, { cause: message });
 }
-
-const LIVE = '(expires IS NULL OR expires > $2)';
-const SQL = {
-  get: `SELECT key, value, revision, expires FROM gatehouse_kv WHERE key = $1 AND ${LIVE}`,
-  range: `SELECT key, value, revision, expires FROM gatehouse_kv
-    WHERE key >= $1 AND key < $3 AND ${LIVE} ORDER BY key LIMIT $4`,
-  from: `SELECT key, value, revision, expires FROM gatehouse_kv WHERE key >= $1 AND ${LIVE} ORDER BY key LIMIT $3`,
-  begin: 'BEGIN; SELECT value FROM gatehouse_revision FOR UPDATE',
-  removeRange: `WITH d AS (
-      DELETE FROM gatehouse_kv WHERE key >= $1 AND key < $2 RETURNING key, value, expires
-    ), ordered AS (SELECT key, value, expires, row_number() OVER (ORDER BY key) AS n FROM d)
-    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
-    SELECT $3 + n - 1, 'delete', key, value, expires, $4 FROM ordered
-    RETURNING key, (expires IS NULL OR expires > $4) AS live`,
-  removeExpired: `WITH d AS (
-      DELETE FROM gatehouse_kv WHERE key IN (
-        SELECT key FROM gatehouse_kv WHERE expires <= $1 ORDER BY expires, key LIMIT $2)
-      RETURNING key, value, expires
-    ), ordered AS (SELECT key, value, expires, row_number() OVER (ORDER BY expires, key) AS n FROM d)
-    INSERT INTO gatehouse_events (revision, type, key, value, expires, created)
-    SELECT $3 + n - 1, 'delete', key, value, expires, $1 FROM ordered RETURNING key`,
-  pruneEvents: 'DELETE FROM gatehouse_events WHERE created < $1',
-  sweepDue: `SELECT EXISTS (SELECT 1 FROM gatehouse_kv WHERE expires <= $1)
-    OR EXISTS (SELECT 1 FROM gatehouse_events WHERE created < $2) AS due`,
-};
 
 /** One write transaction: the revision counter before it and the next revision to hand out. */
 interface WriteTxn {
