@@ -10,6 +10,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } fro
 import { APP_JWT_HEADER, JWKS_PATH } from '../../src-shared/cert-fields.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import type { Logger } from '../log/logger.ts';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 export const DEMO_APP_NAME = 'whoami';
 export const DEMO_APP_LABELS = { demo: 'true' } as const;
@@ -31,23 +32,26 @@ export interface DemoWhoamiApp {
 function fetchJwks(proxy: string, caPem: string): Promise<JSONWebKeySet> {
   const [host, port] = splitHostPort(proxy);
   return new Promise((resolve, reject) => {
-    const req = https.get({ host, port, path: JWKS_PATH, ca: caPem, timeout: JWKS_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_JWKS_BYTES) req.destroy(new Error(`JWKS larger than ${MAX_JWKS_BYTES} bytes`));
-        else chunks.push(c);
-      });
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`JWKS answered HTTP ${res.statusCode}`));
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as JSONWebKeySet);
-        } catch (e) {
-          reject(e as Error);
-        }
-      });
-    });
+    const req = https.get(
+      { host, port, path: JWKS_PATH, ca: caPem, timeout: JWKS_TIMEOUT_MS, ...TLS_CLIENT_SETTINGS },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_JWKS_BYTES) req.destroy(new Error(`JWKS larger than ${MAX_JWKS_BYTES} bytes`));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`JWKS answered HTTP ${res.statusCode}`));
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as JSONWebKeySet);
+          } catch (e) {
+            reject(e as Error);
+          }
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no JWKS within ${JWKS_TIMEOUT_MS} ms`)));
     req.on('error', reject);
   });
