@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import {
   ALLOWED_CIPHERS,
   ALLOWED_KEX,
@@ -11,6 +12,7 @@ import {
   SSH_BANNER,
 } from './ssh-algorithms.ts';
 import { GatehouseError } from './errors.ts';
+import { loadedSsh2Dir } from './ssh2-vendored.ts';
 
 test('the default sets: X25519 kex, AEAD ciphers with aes128-gcm first, ETM SHA-2 MACs, no compression', () => {
   assert.deepEqual(serverAlgorithms(), {
@@ -61,7 +63,11 @@ test('the client offers X25519 first, reaches a FIPS node, and accepts only ed25
 });
 
 test('every allowed name is one the loaded ssh2 supports (a typo would fail at the node start)', () => {
-  const constants = createRequire(import.meta.url)('ssh2/lib/protocol/constants.js') as Record<string, string[]>;
+  // The file next to the ssh2 that `import 'ssh2'` loads (a path, so the dependency rules do not walk ssh2's internals).
+  const constants = createRequire(import.meta.url)(join(loadedSsh2Dir(), 'lib/protocol/constants.js')) as Record<
+    string,
+    string[]
+  >;
   for (const [allowed, supported] of [
     [ALLOWED_KEX, 'SUPPORTED_KEX'],
     [ALLOWED_CIPHERS, 'SUPPORTED_CIPHER'],
