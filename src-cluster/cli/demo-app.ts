@@ -31,27 +31,25 @@ export interface DemoWhoamiApp {
 /** GET https://PROXY/.well-known/jwks.json trusting only the cluster's CA, bounded in size and time. */
 function fetchJwks(proxy: string, caPem: string): Promise<JSONWebKeySet> {
   const [host, port] = splitHostPort(proxy);
+  const request = { host, port, path: JWKS_PATH, ca: caPem, timeout: JWKS_TIMEOUT_MS, ...TLS_CLIENT_SETTINGS };
   return new Promise((resolve, reject) => {
-    const req = https.get(
-      { host, port, path: JWKS_PATH, ca: caPem, timeout: JWKS_TIMEOUT_MS, ...TLS_CLIENT_SETTINGS },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_JWKS_BYTES) req.destroy(new Error(`JWKS larger than ${MAX_JWKS_BYTES} bytes`));
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new Error(`JWKS answered HTTP ${res.statusCode}`));
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as JSONWebKeySet);
-          } catch (e) {
-            reject(e as Error);
-          }
-        });
-      },
-    );
+    const req = https.get(request, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_JWKS_BYTES) req.destroy(new Error(`JWKS larger than ${MAX_JWKS_BYTES} bytes`));
+        else chunks.push(c);
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`JWKS answered HTTP ${res.statusCode}`));
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as JSONWebKeySet);
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+    });
     req.on('timeout', () => req.destroy(new Error(`no JWKS within ${JWKS_TIMEOUT_MS} ms`)));
     req.on('error', reject);
   });
