@@ -6,6 +6,7 @@
 // and the server-name check are per connection options, not part of the context).
 import { createHash } from 'node:crypto';
 import * as tls from 'node:tls';
+import { TLS_CLIENT_SETTINGS } from './tls-settings.ts';
 
 /** Distinct contexts kept; past it the least recently used is dropped (rebuilt on next use). */
 export const DEFAULT_MAX_TLS_CONTEXTS = 32;
@@ -37,7 +38,10 @@ export class TlsContextCache {
       ca: [...input.ca],
       ...(input.cert !== undefined ? { cert: input.cert } : {}),
       ...(input.key !== undefined ? { key: input.key } : {}),
-      minVersion: input.minVersion ?? 'TLSv1.2',
+      // A context passed as `secureContext` replaces the connection's own cipher options, so the
+      // cluster's TLS settings have to be in it (they are the same for every context: not in the id).
+      ...TLS_CLIENT_SETTINGS,
+      minVersion: input.minVersion ?? TLS_CLIENT_SETTINGS.minVersion,
     });
     if (this.#contexts.size >= this.maxContexts) this.#contexts.delete(this.#contexts.keys().next().value!);
     this.#contexts.set(id, context);
@@ -52,7 +56,12 @@ export class TlsContextCache {
 /** A digest of every input, so the map does not hold key material as its keys. */
 function contextId(input: TlsContextInput): string {
   const h = createHash('sha256');
-  for (const part of [input.minVersion ?? 'TLSv1.2', input.cert ?? '', input.key ?? '', ...input.ca]) {
+  for (const part of [
+    input.minVersion ?? TLS_CLIENT_SETTINGS.minVersion,
+    input.cert ?? '',
+    input.key ?? '',
+    ...input.ca,
+  ]) {
     h.update(String(part.length)).update(':').update(part);
   }
   return h.digest('base64');

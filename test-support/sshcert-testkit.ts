@@ -9,6 +9,9 @@ const TOOL_PACKAGES: Record<string, string> = {
   'ssh-keygen': 'openssh-client',
   ssh: 'openssh-client',
   '/usr/sbin/sshd': 'openssh-server',
+  'ssh-audit': 'ssh-audit',
+  testssl: 'testssl.sh',
+  openssl: 'openssl',
 };
 
 /** Absolute path of an OpenSSH tool, or an Error that says how to install it. */

@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.ts';
 import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { closeWhenIdle, guardTlsListener } from '../limits/listener-guards.ts';
 import { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits } from '../limits/limits.ts';
+import { TLS_SERVER_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 /** The one long-lived call on this listener. */
 const WATCH_RESOURCES_PATH = `/${ClusterService.typeName}/${ClusterService.method.watchResources.name}`;
@@ -40,7 +41,7 @@ export class ApiListener {
         requestCert: true,
         // Public calls (ping, login, join) come without a client certificate; handlers check `authorized`.
         rejectUnauthorized: false,
-        minVersion: 'TLSv1.2',
+        ...TLS_SERVER_SETTINGS,
         handshakeTimeout: opts.limits.handshakeTimeoutMs,
         settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS },
         // HTTP/1 is not served: every client of this API speaks HTTP/2.

@@ -24,6 +24,7 @@ import { AppSessionAudit } from './app-session-audit.ts';
 import { AppTokenCache, DEFAULT_MAX_CACHED_TOKENS, type SignAppToken } from './app-token-cache.ts';
 import { AppHttpProxy, DEFAULT_DECISION_REUSE_MS } from './http-proxy.ts';
 import { connectTcpApp, relayTcpSession, TCP_CONNECT_TIMEOUT_MS } from './tcp-relay.ts';
+import { TLS_SERVER_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 /** From the handshake to a complete forwarded header (the proxy sends it at once). */
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
@@ -143,7 +144,7 @@ export class AppService {
       cert: [t.certPem, ...t.chainPem].join('\n'),
       key: t.keyPem,
       ca: this.#opts.hostCaPems(),
-      minVersion: 'TLSv1.2',
+      ...TLS_SERVER_SETTINGS,
     };
   }
 

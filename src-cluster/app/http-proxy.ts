@@ -24,6 +24,7 @@ import {
   upstreamRequestHeaders,
   type UpstreamPlan,
 } from './upstream-plan.ts';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 /** docs/app-access.md "Limits". */
 export const APP_HTTP_LIMITS = {
@@ -81,7 +82,8 @@ export class AppHttpProxy {
       maxFreeSockets: 256,
     };
     this.#httpAgent = new http.Agent(agentOptions);
-    this.#httpsAgent = new https.Agent(agentOptions);
+    // Outbound TLS to apps offers what the cluster's own listeners accept (src-shared/tls-settings.ts).
+    this.#httpsAgent = new https.Agent({ ...agentOptions, ...TLS_CLIENT_SETTINGS });
     const headersTimeout = opts.headersTimeoutMs ?? APP_HTTP_LIMITS.headersTimeoutMs;
     this.#server = http.createServer({
       maxHeaderSize: APP_HTTP_LIMITS.maxHeaderBytes,

@@ -11,6 +11,7 @@ import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { AdminIdentityFile } from '../daemon/admin-identity.ts';
 import { ADMIN_IDENTITY_FILE, defaultDataDir } from '../daemon/data-dir.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 export interface AdminTarget {
   identity?: string;
@@ -128,6 +129,7 @@ async function connectAdminClient<S extends DescService>(
       cert: file.tls_cert_pem,
       key: file.key_pem,
       servername: /^[\d.]+$/.test(host) ? undefined : host,
+      ...TLS_CLIENT_SETTINGS,
     },
   });
   return { client: createClient(service, transport), address };

@@ -10,6 +10,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } fro
 import { APP_JWT_HEADER, JWKS_PATH } from '../../src-shared/cert-fields.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import type { Logger } from '../log/logger.ts';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 export const DEMO_APP_NAME = 'whoami';
 export const DEMO_APP_LABELS = { demo: 'true' } as const;
@@ -30,8 +31,9 @@ export interface DemoWhoamiApp {
 /** GET https://PROXY/.well-known/jwks.json trusting only the cluster's CA, bounded in size and time. */
 function fetchJwks(proxy: string, caPem: string): Promise<JSONWebKeySet> {
   const [host, port] = splitHostPort(proxy);
+  const request = { host, port, path: JWKS_PATH, ca: caPem, timeout: JWKS_TIMEOUT_MS, ...TLS_CLIENT_SETTINGS };
   return new Promise((resolve, reject) => {
-    const req = https.get({ host, port, path: JWKS_PATH, ca: caPem, timeout: JWKS_TIMEOUT_MS }, (res) => {
+    const req = https.get(request, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

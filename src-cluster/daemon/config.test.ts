@@ -141,3 +141,32 @@ test('ca_pin must be a SHA256 fingerprint', () => {
   assert.throws(() => parseConfig('ca_pin: abc\n', 'c.yaml'), /ca_pin: expected SHA256:<64 hex digits>/);
   assert.equal(parseConfig(`ca_pin: SHA256:${'a'.repeat(64)}\n`).ca_pin, `SHA256:${'a'.repeat(64)}`);
 });
+
+test('ssh: algorithm lists default to unset; a list of its own; unknown algorithms named with the allowed ones', () => {
+  const defaults = parseConfig('', 'x').ssh;
+  assert.deepEqual(defaults, { fips: false }, 'no list given: the node takes src-shared/ssh-algorithms.ts defaults');
+  const custom = parseConfig(
+    'ssh:\n  kex_algorithms: [ecdh-sha2-nistp256]\n  ciphers: [aes256-gcm@openssh.com, aes128-ctr]\n  macs: [hmac-sha2-512-etm@openssh.com]\n  fips: true\n',
+    'c.yaml',
+  ).ssh;
+  assert.deepEqual(custom, {
+    kex_algorithms: ['ecdh-sha2-nistp256'],
+    ciphers: ['aes256-gcm@openssh.com', 'aes128-ctr'],
+    macs: ['hmac-sha2-512-etm@openssh.com'],
+    fips: true,
+  });
+  assert.throws(
+    () => parseConfig('ssh:\n  macs: [hmac-sha2-256-etm@openssh.com, hmac-sha1]\n', 'c.yaml'),
+    /c\.yaml: ssh\.macs: unknown or refused algorithm "hmac-sha1"; allowed: hmac-sha2-256-etm@openssh\.com, hmac-sha2-512-etm@openssh\.com \(line 2\)/,
+  );
+  assert.throws(
+    () => parseConfig('ssh:\n  ciphers: [aes128-cbc]\n', 'c.yaml'),
+    /unknown or refused algorithm "aes128-cbc"; allowed: aes128-gcm@openssh\.com, aes256-gcm@openssh\.com, chacha20-poly1305@openssh\.com, aes128-ctr/,
+  );
+  assert.throws(
+    () => parseConfig('ssh:\n  kex_algorithms: [diffie-hellman-group14-sha1]\n', 'c.yaml'),
+    /ssh\.kex_algorithms: unknown or refused algorithm "diffie-hellman-group14-sha1"; allowed: curve25519-sha256, /,
+  );
+  assert.throws(() => parseConfig('ssh:\n  ciphers: []\n', 'c.yaml'), /ssh\.ciphers: the list is empty/);
+  assert.throws(() => parseConfig('ssh:\n  compression: [zlib]\n', 'c.yaml'), /ssh\.compression: unknown field/);
+});

@@ -17,6 +17,7 @@ import { DEFAULT_LOCKOUT, MAX_LOCKOUT_ATTEMPTS } from '../auth/login-lockout.ts'
 import { DbServiceConfigSchema, resolveDatabaseFiles } from './db-config.ts';
 import { AppServiceConfigSchema } from './app-config.ts';
 import { acceptEnvProblem, DEFAULT_ACCEPT_ENV, MAX_ACCEPT_ENV_ENTRIES } from '../node/session-env.ts';
+import { sshAlgorithmListProblem, type SshAlgorithmSetting } from '../../src-shared/ssh-algorithms.ts';
 
 const addr = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
 const duration = z
@@ -56,6 +57,17 @@ function checkStorageConfig(
     );
   }
 }
+
+/** An `ssh.<setting>` list; the message names each unknown algorithm and lists the allowed ones. */
+const sshAlgorithmList = (setting: SshAlgorithmSetting) =>
+  z
+    .array(z.string())
+    .max(16)
+    .superRefine((names, ctx) => {
+      const problem = sshAlgorithmListProblem(setting, names);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: names });
+    })
+    .optional();
 
 const ConfigSchema = z.strictObject({
   version: z.literal('v1').default('v1'),
@@ -164,6 +176,16 @@ const ConfigSchema = z.strictObject({
         )
         .max(MAX_ACCEPT_ENV_ENTRIES)
         .default([...DEFAULT_ACCEPT_ENV]),
+    })
+    .prefault({}),
+  // The node's SSH algorithms (src-shared/ssh-algorithms.ts): each list replaces the default set,
+  // in the order given; fips picks NIST-curve kex and AES-GCM where no list is given.
+  ssh: z
+    .strictObject({
+      kex_algorithms: sshAlgorithmList('kex_algorithms'),
+      ciphers: sshAlgorithmList('ciphers'),
+      macs: sshAlgorithmList('macs'),
+      fips: z.boolean().default(false),
     })
     .prefault({}),
   // Database access (docs/database-access.md); off unless configured or asked for with --roles.

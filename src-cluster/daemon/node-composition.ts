@@ -64,6 +64,12 @@ export async function startNodeService(
       loginGraceMs: parseDurationMs(cfg.node.login_grace_time),
       maxConnectionsPerSource: cfg.node.max_connections_per_ip,
       acceptEnv: cfg.ssh_service.accept_env,
+      sshAlgorithms: {
+        ...(cfg.ssh.kex_algorithms ? { kexAlgorithms: cfg.ssh.kex_algorithms } : {}),
+        ...(cfg.ssh.ciphers ? { ciphers: cfg.ssh.ciphers } : {}),
+        ...(cfg.ssh.macs ? { macs: cfg.ssh.macs } : {}),
+        fips: cfg.ssh.fips,
+      },
     });
     const addr = await node.start();
     // Host certificates live a day: a renewed one must reach new connections before the old expires.

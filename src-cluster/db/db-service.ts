@@ -20,6 +20,7 @@ import { authorizeDbRequest, requestIdentity, type DbRequestDeps } from './db-re
 import { DbSessionAudit } from './db-session-audit.ts';
 import type { DbEngine, DbEngineSession, DbUpstream } from './engine.ts';
 import type { UpstreamTarget } from './upstream-tls.ts';
+import { TLS_SERVER_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 /** From the handshake to a complete forwarded header (the proxy sends it at once). */
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
@@ -148,7 +149,7 @@ export class DbService {
       cert: [t.certPem, ...t.chainPem].join('\n'),
       key: t.keyPem,
       ca: this.#opts.hostCaPems(),
-      minVersion: 'TLSv1.2',
+      ...TLS_SERVER_SETTINGS,
     };
   }
 

@@ -9,6 +9,7 @@ import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypt
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import type { DbUpstream } from './engine.ts';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 /** What the db service asks auth for (ClusterClient's method, narrowed for tests). */
 export interface DbClientCertSigner {
@@ -82,7 +83,7 @@ export class DbClientCerts {
         ...(isIp(serverName) ? {} : { servername: serverName }),
         checkServerIdentity: checkServerNameAs(serverName),
         rejectUnauthorized: true,
-        minVersion: 'TLSv1.2',
+        ...TLS_CLIENT_SETTINGS,
         // ca/cert/key above stay for readers and tests; when the context exists Node uses it instead.
         ...(secureContext ? { secureContext } : {}),
       },
@@ -95,7 +96,7 @@ export class DbClientCerts {
    */
   #contextFor(caPems: string[], certPem: string): tls.SecureContext | undefined {
     try {
-      return this.#contexts.get({ ca: caPems, cert: certPem, key: this.#keyPem, minVersion: 'TLSv1.2' });
+      return this.#contexts.get({ ca: caPems, cert: certPem, key: this.#keyPem });
     } catch {
       return undefined;
     }

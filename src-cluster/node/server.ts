@@ -10,6 +10,7 @@ import ssh2 from 'ssh2';
 import type { AuthContext, ClientInfo, Connection, Session } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { assertPatchedSsh2 } from '../../src-shared/ssh2-vendored.ts';
+import { serverAlgorithms, SSH_IDENT } from '../../src-shared/ssh-algorithms.ts';
 import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import { checkCertificateLogin } from './cert-auth.ts';
 import { currentProcessIdentity, lookupGroupId, type ProcessIdentity } from './os-user.ts';
@@ -98,7 +99,7 @@ export class NodeSshServer {
       const hostKey = this.opts.hostCertificate
         ? { key: this.opts.hostKey, certificate: this.opts.hostCertificate }
         : this.opts.hostKey;
-      server = new ssh2.Server({ hostKeys: [hostKey] }, (client, info) => this.onConnection(client, info));
+      server = new ssh2.Server(this.serverConfig(hostKey), (client, info) => this.onConnection(client, info));
     } catch (err) {
       throw new GatehouseError(
         ErrorCode.CONFIG,
@@ -135,6 +136,16 @@ export class NodeSshServer {
     return addr;
   }
 
+  /** The banner and algorithm lists of src-shared/ssh-algorithms.ts; the same for a replaced host key. */
+  private serverConfig(hostKey: string | { key: string; certificate: Buffer }): ssh2.ServerConfig {
+    return {
+      hostKeys: [hostKey],
+      ident: SSH_IDENT,
+      // ssh2 types each list as a union of names; ours are strings checked against its supported ones.
+      algorithms: serverAlgorithms(this.opts.sshAlgorithms) as ssh2.Algorithms,
+    };
+  }
+
   /**
    * A new host key (and certificate) for connections accepted from now on — a renewed host
    * identity — while open connections keep the key they were made with. ssh2 fixes its host keys
@@ -146,7 +157,7 @@ export class NodeSshServer {
     const current = this.server;
     if (!current) throw new GatehouseError(ErrorCode.INTERNAL, `node "${this.opts.name}" is not started`);
     const fresh = new ssh2.Server(
-      { hostKeys: [hostCertificate ? { key: hostKey, certificate: hostCertificate } : hostKey] },
+      this.serverConfig(hostCertificate ? { key: hostKey, certificate: hostCertificate } : hostKey),
       (client, info) => this.onConnection(client, info),
     );
     const rawOf = (s: ssh2.Server) => (s as unknown as { _srv: NetServer })._srv;

@@ -4,6 +4,7 @@ import type { SshCertificate } from '../../src-shared/sshcert/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AuditEmitter } from '../audit/audit-events.ts';
 import type { LockFeed } from '../locks/lock-targets.ts';
+import type { SshAlgorithmSettings } from '../../src-shared/ssh-algorithms.ts';
 
 export type { Logger };
 
@@ -72,6 +73,8 @@ export interface NodeSshServerOptions {
   maxConnectionsPerSource?: number;
   /** ssh_service.accept_env: client variables sessions take (OpenSSH AcceptEnv); default LANG, LC_*. */
   acceptEnv?: readonly string[];
+  /** The daemon's `ssh:` settings; absent lists take src-shared/ssh-algorithms.ts's defaults. */
+  sshAlgorithms?: SshAlgorithmSettings;
 }
 
 export interface ListeningAddress {

@@ -15,6 +15,7 @@ import {
   FORWARDED_HEADERS,
 } from '../api/forwarded-peer.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 /**
  * Streams one upstream connection carries before the forwarder opens another. Below auth's
@@ -140,6 +141,7 @@ export class ApiForwarder {
       cert: certPem,
       key: keyPem,
       servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+      ...TLS_CLIENT_SETTINGS,
     });
     const upstream: Upstream = { session, streams: 0 };
     this.#upstreams.add(upstream);

@@ -27,6 +27,7 @@ import { relayDbRoute, type DbRouteBackends, type DbRouteProtocol } from './db-r
 import { relayAppRoute, type AppRouteBackends } from './app-route.ts';
 import type { ServiceRouteContext } from './service-route.ts';
 import { answerJwks, isJwksPath, JwksHttpEndpoint, type JwksSource } from './jwks-endpoint.ts';
+import { TLS_SERVER_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 /** ALPN of plain HTTPS clients (curl --http1.1, a JOSE library fetching the JWKS). */
 const ALPN_HTTP1 = 'http/1.1';
@@ -128,7 +129,7 @@ export class ProxyServer {
       // Public API calls (ping, login) come without a client cert; each route checks `authorized`.
       rejectUnauthorized: false,
       ca: [...opts.userCaPems(), ...(opts.hostCaPems?.() ?? [])],
-      minVersion: 'TLSv1.2',
+      ...TLS_SERVER_SETTINGS,
     });
     // Per-source cap and a handshake timer from accept.
     guardTlsListener(this.server, this.limits, opts.logger, 'proxy');
@@ -160,7 +161,7 @@ export class ProxyServer {
       cert: [tls.certPem, ...tls.chainPem].join('\n'),
       key: tls.keyPem,
       ca: [...this.opts.userCaPems(), ...(this.opts.hostCaPems?.() ?? [])],
-      minVersion: 'TLSv1.2',
+      ...TLS_SERVER_SETTINGS,
     });
   }
 

@@ -14,6 +14,7 @@ import type { DerMemo } from '../auth/der-memo.ts';
 import { hostIdentityFromCert, type HostIdentity, type ServiceRole } from '../auth/host-identity.ts';
 import type { TlsIdentity } from '../auth/x509.ts';
 import type { Logger } from '../log/logger.ts';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 /** A live service (db or app service) as the inventory names it. */
 export interface RoutableService {
@@ -59,11 +60,11 @@ export function dialService(ctx: ServiceRouteContext, dial: ServiceDial): Promis
   const own = dial.hostTls;
   const [host, port] = splitHostPort(dial.service.address);
   return new Promise((resolve, reject) => {
-    const identity = { ca: own.caPems, cert: own.certPem, key: own.keyPem, minVersion: 'TLSv1.2' as const };
+    const identity = { ca: own.caPems, cert: own.certPem, key: own.keyPem };
     const s = tls.connect({
       host,
       port: Number(port),
-      ...(ctx.tlsContexts ? { secureContext: ctx.tlsContexts.get(identity) } : identity),
+      ...(ctx.tlsContexts ? { secureContext: ctx.tlsContexts.get(identity) } : { ...identity, ...TLS_CLIENT_SETTINGS }),
       ALPNProtocols: [dial.alpn],
       ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
     });

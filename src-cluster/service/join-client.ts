@@ -13,6 +13,7 @@ import { fromConnectError } from '../api/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import type { HostIdentity, JoinableRole } from './host-identity-file.ts';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 export type ClusterClient = Client<typeof ClusterService>;
 
@@ -71,6 +72,7 @@ export function clusterClientFor(
       ...(clientCert ? { cert: clientCert.certPem, key: clientCert.keyPem } : {}),
       // IP addresses are checked against the certificate's IP names; SNI takes only host names.
       servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+      ...TLS_CLIENT_SETTINGS,
     },
   });
   return createClient(ClusterService, transport);
@@ -89,10 +91,13 @@ export async function discoverAuthCa(authServer: string, pin: string | undefined
   const [host, port] = splitHostPort(authServer);
   const chain = await new Promise<tls.DetailedPeerCertificate>((resolve, reject) => {
     // Verification happens below, against the pin: this connection only fetches the chain.
-    const socket = tls.connect({ host, port: Number(port), rejectUnauthorized: false, ALPNProtocols: ['h2'] }, () => {
-      resolve(socket.getPeerCertificate(true));
-      socket.destroy();
-    });
+    const socket = tls.connect(
+      { host, port: Number(port), rejectUnauthorized: false, ALPNProtocols: ['h2'], ...TLS_CLIENT_SETTINGS },
+      () => {
+        resolve(socket.getPeerCertificate(true));
+        socket.destroy();
+      },
+    );
     socket.setTimeout(AUTH_CALL_TIMEOUT_MS, () => socket.destroy(new Error('no TLS handshake within 10 s')));
     socket.once('error', (e) =>
       reject(new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `cannot reach auth at ${authServer}: ${e.message}`)),

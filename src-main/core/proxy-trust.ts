@@ -14,6 +14,7 @@ import { ALPN_API } from '../../src-shared/cert-fields.ts';
 import { caFingerprint, makePin, normalizeFingerprint, type KnownProxies, type ProxyPin } from './known-proxies.ts';
 import { serverNameFor, type ProxyAddress } from './proxy-address.ts';
 import type { Clock } from './types.ts';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 export interface TrustOptions {
   /** Expected CA fingerprint ("SHA256:<hex>"), e.g. from the administrator. */
@@ -89,6 +90,7 @@ export const fetchPresentedChain: ChainFetcher = (proxy, timeoutMs) =>
       ALPNProtocols: [ALPN_API],
       // Only to read what the proxy presents; nothing is sent and the socket is closed at once.
       rejectUnauthorized: false,
+      ...TLS_CLIENT_SETTINGS,
     });
     const timer = setTimeout(() => {
       socket.destroy();
@@ -284,7 +286,7 @@ export function strictTlsOptions(
     ...serverNameFor(proxy),
     ca: [caPem],
     rejectUnauthorized: true,
-    minVersion: 'TLSv1.2',
+    ...TLS_CLIENT_SETTINGS,
     ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
   };
 }

@@ -4,9 +4,10 @@
 // resized. Nothing here touches a terminal: the CLI and a desktop terminal tab wire the streams.
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { Client, type Algorithms, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { assertPatchedSsh2 } from '../../../src-shared/ssh2-vendored.ts';
+import { clientAlgorithms, SSH_IDENT } from '../../../src-shared/ssh-algorithms.ts';
 import {
   parseAuthorizedKey,
   parseCertificate,
@@ -22,16 +23,6 @@ import { dialNodeThroughProxy } from './ssh-route.ts';
 
 /** SSH channel-open failure reason 1 (RFC 4254 §5.1). */
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
-
-/** Only certificate host keys: a node without a host certificate from the cluster is not a node we trust. */
-const HOST_CERT_ALGORITHMS = [
-  'ssh-ed25519-cert-v01@openssh.com',
-  'ecdsa-sha2-nistp256-cert-v01@openssh.com',
-  'ecdsa-sha2-nistp384-cert-v01@openssh.com',
-  'ecdsa-sha2-nistp521-cert-v01@openssh.com',
-  'rsa-sha2-512-cert-v01@openssh.com',
-  'rsa-sha2-256-cert-v01@openssh.com',
-];
 
 export interface SshConnectOptions {
   proxy: ProxyAddress;
@@ -167,7 +158,10 @@ export class SshConnection {
       readyTimeout: timeoutMs,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 4,
-      algorithms: { serverHostKey: HOST_CERT_ALGORITHMS as never },
+      ident: SSH_IDENT,
+      // Only an ed25519 host certificate from the cluster's host CA: a node without one is not a
+      // node we trust. ssh2 types each list as a union of names; ours are checked strings.
+      algorithms: clientAlgorithms() as Algorithms,
       hostVerifier: (key: Buffer) => {
         hostCheck.reason = checkHostCertificate(key, hostCAs, opts.node, opts.clock());
         if (hostCheck.reason) log.warn('node host certificate refused', { node: opts.node, reason: hostCheck.reason });

@@ -41,6 +41,8 @@ describe('SshConnection through a routing proxy', () => {
   const hostKey = generateKeyPairSync('ed25519').privateKey;
   const key = generateClientKey();
   const windowChanges: string[] = [];
+  const clientIdents: string[] = [];
+  const negotiations: ssh2.NegotiatedAlgorithms[] = [];
   let sshServer: ssh2.Server;
   let sshPort: number;
   let proxy: RunningTls;
@@ -84,8 +86,11 @@ describe('SshConnection through a routing proxy', () => {
       caPrivateKey: hostCa,
     });
     sshServer = new ssh2.Server(
+      // ssh2's own defaults on this side (compression, SHA-1 MACs, NIST kex): what the client agrees shows its lists.
       { hostKeys: [{ key: privateKeyToOpenSSH(hostKey), certificate: hostCert }] },
-      (client) => {
+      (client, info) => {
+        clientIdents.push(info.header.identRaw);
+        client.on('handshake', (negotiated) => negotiations.push(negotiated));
         // Clients that refuse the host hang up mid-handshake; that is the point of one test.
         client.on('error', () => {});
         client.on('authentication', (ctx) => {
@@ -193,6 +198,17 @@ describe('SshConnection through a routing proxy', () => {
       conn.close();
     }
     await conn.done;
+  });
+
+  test('the client announces SSH-2.0-Gatehouse and agrees X25519, AES-GCM and no compression', async () => {
+    const conn = await connect();
+    conn.close();
+    assert.equal(clientIdents.at(-1), 'SSH-2.0-Gatehouse');
+    const agreed = negotiations.at(-1)!;
+    assert.equal(agreed.kex, 'curve25519-sha256');
+    assert.equal(agreed.serverHostKey, 'ssh-ed25519-cert-v01@openssh.com');
+    assert.deepEqual([agreed.cs.cipher, agreed.sc.cipher], ['aes128-gcm@openssh.com', 'aes128-gcm@openssh.com']);
+    assert.deepEqual([agreed.cs.compress, agreed.sc.compress], ['none', 'none']);
   });
 
   test('a pty shell gets term and size, and resizes reach the node', async () => {
