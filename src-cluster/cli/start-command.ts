@@ -21,7 +21,11 @@ function addStartOptions(cmd: Command): Command {
       '--roles <LIST>',
       'services to run here (auth, proxy, node, db, app), e.g. auth or proxy,node,app (default: those the config enables)',
     )
-    .option('--auth-server <HOST:PORT>', "auth's API when auth does not run here (config: auth_server)")
+    .option(
+      '--auth-server <HOST:PORT>',
+      "auth's API when auth does not run here; repeat or comma-separate for several (config: auth_servers)",
+      (value: string, previous: string | undefined) => (previous ? `${previous},${value}` : value),
+    )
     .option(
       '--token <TOKEN>',
       'join token for the first start of a proxy or node ("gatectl tokens add"); also $GATEHOUSE_JOIN_TOKEN ' +

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, parseConfig, parseDurationMs } from './config.ts';
+import { authServersOf, loadConfig, parseConfig, parseDurationMs } from './config.ts';
 
 test('empty config gives the embedded defaults', () => {
   const c = parseConfig('', 'x');
@@ -112,6 +112,22 @@ test('--roles replaces the enabled switches; a process without auth needs auth_s
     () => loadConfig(undefined, { roles: 'node', authServer: 'nope' }),
     /--auth-server: expected HOST:PORT/,
   );
+});
+
+test('several auth servers: auth_servers in the file, or --auth-server comma-separated, in the order given', () => {
+  const fromFile = parseConfig(
+    'auth_server: a.example:3025\nauth_servers: [b.example:3025, a.example:3025]\n',
+    'c.yaml',
+  );
+  assert.deepEqual(authServersOf(fromFile), ['a.example:3025', 'b.example:3025']);
+  const fromFlag = loadConfig(undefined, { roles: 'proxy', authServer: 'x:1, y:2', dataDir: '/tmp/x' });
+  assert.deepEqual(authServersOf(fromFlag), ['x:1', 'y:2']);
+  assert.throws(
+    () => loadConfig(undefined, { roles: 'proxy', authServer: 'x:1,y' }),
+    /--auth-server: expected HOST:PORT, got "y"/,
+  );
+  assert.throws(() => parseConfig('auth_servers: []\n', 'c.yaml'), /auth_servers/);
+  assert.throws(() => parseConfig('auth_servers: [nope]\n', 'c.yaml'), /auth_servers\.0: expected HOST:PORT/);
 });
 
 test('the join token comes from the flag, then $GATEHOUSE_JOIN_TOKEN, then join_token or join_token_file', () => {

@@ -1,5 +1,6 @@
 // The daemon's YAML configuration. Everything has a default so `gatehouse start` with no file
 // runs the embedded cluster; each service can be switched off to run it in its own process.
+import { MAX_AUTH_SERVERS } from '../service/auth-addresses.ts';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
@@ -78,6 +79,9 @@ const ConfigSchema = z.strictObject({
   data_dir: z.string().optional(),
   // Where a proxy or node running without auth in this process reaches auth's API (HOST:PORT).
   auth_server: addr.optional(),
+  // Several auth servers on one PostgreSQL: tried in order, the next one on a failed connect or a
+  // broken watch (auth_server, when also set, is tried first).
+  auth_servers: z.array(addr).min(1).max(MAX_AUTH_SERVERS).optional(),
   // The join token a service proves once to get its host identity; kept out of argv by
   // GATEHOUSE_JOIN_TOKEN or join_token_file. Unused once the identity is in the data dir.
   join_token: z.string().min(1).max(512).optional(),
@@ -270,6 +274,7 @@ export interface ConfigOverrides {
   dataDir?: string;
   /** --roles: the services this process runs; replaces the config's `enabled` switches. */
   roles?: string;
+  /** --auth-server, repeatable or comma-separated: replaces the config's auth_server(s). */
   authServer?: string;
   token?: string;
   caPin?: string;
@@ -318,9 +323,14 @@ function applyOverrides(cfg: DaemonConfig, overrides: ConfigOverrides, source: s
     cfg.app_service.enabled = roles.has('app');
   }
   if (overrides.authServer) {
-    if (!addr.safeParse(overrides.authServer).success)
-      throw new GatehouseError(ErrorCode.CONFIG, `--auth-server: expected HOST:PORT, got "${overrides.authServer}"`);
-    cfg.auth_server = overrides.authServer;
+    const list = overrides.authServer.split(',').map((a) => a.trim());
+    for (const a of list)
+      if (!addr.safeParse(a).success)
+        throw new GatehouseError(ErrorCode.CONFIG, `--auth-server: expected HOST:PORT, got "${a}"`);
+    if (list.length > MAX_AUTH_SERVERS)
+      throw new GatehouseError(ErrorCode.CONFIG, `--auth-server: at most ${MAX_AUTH_SERVERS} addresses`);
+    cfg.auth_server = list[0];
+    cfg.auth_servers = list.length > 1 ? list.slice(1) : undefined;
   }
   if (overrides.caPin) cfg.ca_pin = overrides.caPin;
   const token = resolveJoinToken(cfg, overrides.token);
@@ -332,7 +342,7 @@ function applyOverrides(cfg: DaemonConfig, overrides: ConfigOverrides, source: s
       `${source}: no service to run (auth, proxy, node, db_service and app_service are all disabled)`,
     );
   }
-  if (!cfg.auth.enabled && !cfg.auth_server) {
+  if (!cfg.auth.enabled && authServersOf(cfg).length === 0) {
     throw new GatehouseError(
       ErrorCode.CONFIG,
       `${source}: without auth in this process, proxy, node, db and app services need auth_server (or --auth-server HOST:PORT)`,
@@ -355,4 +365,9 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides)
   const cfg = parseConfig(text, file ?? 'config');
   applyOverrides(cfg, overrides, file ?? 'config');
   return cfg;
+}
+
+/** The auth addresses a service tries, in order: auth_server first, then auth_servers, no repeats. */
+export function authServersOf(cfg: Pick<DaemonConfig, 'auth_server' | 'auth_servers'>): string[] {
+  return [...new Set([...(cfg.auth_server ? [cfg.auth_server] : []), ...(cfg.auth_servers ?? [])])];
 }

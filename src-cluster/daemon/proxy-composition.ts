@@ -123,7 +123,7 @@ export async function startProxyService(
   try {
     await locks.start();
     const forwarder = new ApiForwarder({
-      authServer: target.authServer,
+      authAddresses: runtime.authAddresses,
       tls: () => ({
         caPems: runtime.identity.tls_host_ca_pems,
         certPem: runtime.identity.tls_cert_pem,

@@ -8,6 +8,7 @@
 import * as http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/logger.ts';
+import type { AuthAddresses } from '../service/auth-addresses.ts';
 import {
   FORWARDED_CERT_ERROR_HEADER,
   FORWARDED_CERT_HEADER,
@@ -32,8 +33,8 @@ export interface UpstreamTls {
 }
 
 export interface ApiForwarderOptions {
-  /** Auth's API listener, HOST:PORT. */
-  authServer: string;
+  /** Auth's API listeners; shared with the service runtime so a failover moves both. */
+  authAddresses: AuthAddresses;
   /** The proxy's current host identity (read per new connection, so renewals apply). */
   tls: () => UpstreamTls;
   log: Logger;
@@ -135,8 +136,9 @@ export class ApiForwarder {
 
   #connect(): Upstream {
     const { caPems, certPem, keyPem } = this.#opts.tls();
-    const [host] = splitHostPort(this.#opts.authServer);
-    const session = http2.connect(`https://${this.#opts.authServer}`, {
+    const authServer = this.#opts.authAddresses.current;
+    const [host] = splitHostPort(authServer);
+    const session = http2.connect(`https://${authServer}`, {
       ca: caPems,
       cert: certPem,
       key: keyPem,
@@ -150,7 +152,11 @@ export class ApiForwarder {
       () => session.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)),
       CONNECT_TIMEOUT_MS,
     );
-    session.once('connect', () => clearTimeout(timer));
+    let connected = false;
+    session.once('connect', () => {
+      connected = true;
+      clearTimeout(timer);
+    });
     session.once('close', () => {
       clearTimeout(timer);
       forget();
@@ -158,7 +164,10 @@ export class ApiForwarder {
     session.once('goaway', forget);
     session.on('error', (e) => {
       forget();
-      this.#opts.log.warn('connection to auth failed', { auth_server: this.#opts.authServer, error: e.message });
+      this.#opts.log.warn('connection to auth failed', { auth_server: authServer, error: e.message });
+      // A failed connect (refused, TLS, time-out) or a connection cut under live calls both say this
+      // address is unhealthy: the next call opens a connection to the next auth address.
+      this.#opts.authAddresses.failover(authServer, connected ? `connection lost: ${e.message}` : e.message);
     });
     // Idle upstream connections must not keep the proxy's event loop (or auth's per-source slots) busy.
     session.unref();

@@ -2,7 +2,8 @@
 // identity (joined once with a token, then loaded from the data dir), a client to auth over mTLS
 // with that identity, renewal before expiry, heartbeats, the watched resource cache it decides
 // from, and an audit emitter. When auth goes away the service keeps running on its cache and
-// reconnects with bounded, jittered backoff; nothing here ever ends a live session.
+// reconnects with bounded, jittered backoff, moving to the next of its auth addresses on each
+// failure (several auth servers share one PostgreSQL); nothing here ever ends a live session.
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -23,17 +24,24 @@ import {
   type ClusterClient,
 } from './join-client.ts';
 import { cachedKindsFor, ResourceCache } from './resource-cache.ts';
+import { AuthAddresses } from './auth-addresses.ts';
 import { RemoteAuditEmitter } from './remote-audit.ts';
 
 export const HEARTBEAT_MS = 10_000;
 /** How long a restarted service waits for auth's first snapshot before serving from an empty cache. */
 export const FIRST_SNAPSHOT_WAIT_MS = 15_000;
+/**
+ * A watch that has not delivered its snapshot within this counts as a failed connect, so an auth
+ * address that swallows packets (host gone, no RST) costs this long, not the kernel's TCP time-out.
+ */
+export const WATCH_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface ServiceRuntimeOptions {
   role: JoinableRole;
   name: string;
   dataDir: string;
-  authServer: string;
+  /** Auth's API addresses (HOST:PORT), tried in order; the first is used until it fails. */
+  authServers: string[];
   /** Needed only when the data dir holds no identity yet. */
   token?: string;
   caPin?: string;
@@ -55,6 +63,8 @@ export interface HeartbeatInfo {
 export class ServiceRuntime {
   readonly cache: ResourceCache;
   readonly audit: RemoteAuditEmitter;
+  /** Shared with the proxy's API forwarder, so every connection to auth moves together. */
+  readonly authAddresses: AuthAddresses;
   #identity: HostIdentity;
   #client: ClusterClient;
   readonly #opts: ServiceRuntimeOptions;
@@ -67,10 +77,17 @@ export class ServiceRuntime {
   #watchDone: Promise<void> = Promise.resolve();
   #firstSnapshot!: () => void;
 
-  private constructor(opts: ServiceRuntimeOptions, identity: HostIdentity, cache: ResourceCache) {
+  private constructor(
+    opts: ServiceRuntimeOptions,
+    identity: HostIdentity,
+    cache: ResourceCache,
+    authAddresses: AuthAddresses,
+  ) {
     this.#opts = opts;
     this.#identity = identity;
-    this.#client = clusterClientOf(identity, opts.authServer);
+    this.authAddresses = authAddresses;
+    this.#client = clusterClientOf(identity, authAddresses.current);
+    authAddresses.onMove((address) => (this.#client = clusterClientOf(this.#identity, address)));
     this.cache = cache;
     this.audit = new RemoteAuditEmitter(() => this.#client, opts.log.child('audit'));
   }
@@ -78,6 +95,7 @@ export class ServiceRuntime {
   /** Joins (or loads the stored identity), then waits for the first snapshot of the cache. */
   static async start(opts: ServiceRuntimeOptions): Promise<ServiceRuntime> {
     const path = hostIdentityPath(opts.dataDir, opts.role);
+    const authAddresses = new AuthAddresses(opts.authServers, opts.log);
     let identity = loadHostIdentity(path);
     const joined = !identity;
     if (identity && (identity.role !== opts.role || identity.name !== opts.name)) {
@@ -95,7 +113,7 @@ export class ServiceRuntime {
             'join_token or join_token_file; "gatectl tokens add" makes one)',
         );
       }
-      identity = await joinCluster({ ...opts, token: opts.token });
+      identity = await joinFirstReachable(opts, authAddresses, opts.token);
       await saveHostIdentity(path, identity);
       opts.log.info('joined the cluster', { role: opts.role, name: opts.name, host_id: identity.host_id });
     }
@@ -103,7 +121,7 @@ export class ServiceRuntime {
       { tlsUserCaPems: identity.tls_user_ca_pems, sshUserCaKeys: identity.ssh_user_ca_keys },
       opts.log.child('cache'),
     );
-    const runtime = new ServiceRuntime(opts, identity, cache);
+    const runtime = new ServiceRuntime(opts, identity, cache, authAddresses);
     const loaded = new Promise<void>((resolve) => (runtime.#firstSnapshot = resolve));
     runtime.#watchDone = runtime.#watchLoop();
     runtime.#scheduleRenewal();
@@ -182,17 +200,24 @@ export class ServiceRuntime {
     const log = this.#opts.log;
     let failures = 0;
     while (!signal.aborted) {
+      const address = this.authAddresses.current;
+      const attempt = new AbortController();
+      const connectTimer = setTimeout(
+        () => attempt.abort(new Error(`no snapshot from ${address} within ${WATCH_CONNECT_TIMEOUT_MS} ms`)),
+        WATCH_CONNECT_TIMEOUT_MS,
+      );
       try {
         this.cache.beginSnapshot();
         // Each role watches only what it decides with (auth refuses the rest).
         const kinds = cachedKindsFor(this.#opts.role);
-        const stream = this.#client.watchResources({ kinds }, { signal });
+        const stream = this.#client.watchResources({ kinds }, { signal: AbortSignal.any([signal, attempt.signal]) });
         for await (const event of stream) {
           await this.cache.apply(event);
           if (event.type !== 'init') continue;
+          clearTimeout(connectTimer);
           this.#connected = true;
           backoff.reset();
-          if (failures > 0) log.info('reconnected to auth', { after_attempts: failures });
+          if (failures > 0) log.info('reconnected to auth', { auth_server: address, after_attempts: failures });
           failures = 0;
           this.#firstSnapshot();
           void this.beat();
@@ -200,9 +225,14 @@ export class ServiceRuntime {
         }
       } catch (e) {
         if (signal.aborted) break;
-        // One warning per outage, not one per attempt.
+        const reason = attempt.signal.aborted ? String((attempt.signal.reason as Error).message) : (e as Error).message;
+        // One warning per outage, not one per attempt; each move to another address logs its own line.
         if (failures === 0)
-          log.warn('lost the connection to auth; retrying with backoff', { error: (e as Error).message });
+          log.warn('lost the connection to auth; retrying with backoff', { auth_server: address, error: reason });
+        // The next attempt goes to the next address; the re-init there rebuilds the cache.
+        this.authAddresses.failover(address, reason);
+      } finally {
+        clearTimeout(connectTimer);
       }
       this.#connected = false;
       failures++;
@@ -228,7 +258,7 @@ export class ServiceRuntime {
         });
         await saveHostIdentity(hostIdentityPath(this.#opts.dataDir, this.#opts.role), next);
         this.#identity = next;
-        this.#client = clusterClientOf(next, this.#opts.authServer);
+        this.#client = clusterClientOf(next, this.authAddresses.current);
         this.#opts.log.info('renewed the host identity', { expires: new Date(next.expires_unix * 1000).toISOString() });
         for (const listener of this.#renewListeners) listener(next);
         return this.#scheduleRenewal();
@@ -236,6 +266,27 @@ export class ServiceRuntime {
         this.#opts.log.warn('renewing the host identity failed; retrying', { error: (e as Error).message });
         await sleep(backoff.next(), this.#abort.signal);
       }
+    }
+  }
+}
+
+/**
+ * The first join: each address in turn until one answers. Only an unreachable auth moves on; a
+ * CA pin mismatch or a refused token is an answer and ends the join with its error.
+ */
+async function joinFirstReachable(
+  opts: ServiceRuntimeOptions,
+  addresses: AuthAddresses,
+  token: string,
+): Promise<HostIdentity> {
+  for (let tried = 1; ; tried++) {
+    const authServer = addresses.current;
+    try {
+      return await joinCluster({ ...opts, authServer, token });
+    } catch (e) {
+      const unreachable = e instanceof GatehouseError && e.code === ErrorCode.PROXY_UNREACHABLE;
+      if (!unreachable || tried >= addresses.all.length) throw e;
+      addresses.failover(authServer, e.message);
     }
   }
 }

@@ -9,6 +9,7 @@ import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:cryp
 import { createCertAuthority, issueClientCert, issueServerCert, type TlsCaMaterial } from '../../auth/x509.ts';
 import { createMemoryLogger } from '../../log/logger.ts';
 import { ApiForwarder } from '../api-forwarder.ts';
+import { AuthAddresses } from '../../service/auth-addresses.ts';
 import { FORWARDED_CERT_HEADER, FORWARDED_FOR_HEADER } from '../../api/forwarded-peer.ts';
 
 interface Pair {
@@ -98,7 +99,7 @@ before(async () => {
   );
   const authAddr = await listen(auth);
   forwarder = new ApiForwarder({
-    authServer: authAddr,
+    authAddresses: new AuthAddresses([authAddr], fwdLog),
     tls: () => ({ caPems: [hostCa.certPem], ...proxyClientPair }),
     log: fwdLog,
   });
@@ -178,7 +179,7 @@ test('without a client certificate nothing claims one, even when the client send
 
 test('with auth down the client gets a Connect "unavailable" answer, not a hang', async () => {
   const down = new ApiForwarder({
-    authServer: '127.0.0.1:1',
+    authAddresses: new AuthAddresses(['127.0.0.1:1'], createMemoryLogger('debug')),
     tls: () => ({ caPems: [hostCa.certPem], ...proxyHostPair }),
     log: createMemoryLogger('debug'),
   });
@@ -198,6 +199,38 @@ test('with auth down the client gets a Connect "unavailable" answer, not a hang'
   } finally {
     session.close();
     down.close();
+    server.close();
+  }
+});
+
+test('a refused connect moves the forwarder to the next auth address: the next call reaches it', async () => {
+  const log = createMemoryLogger('debug');
+  const { port } = auth.address() as AddressInfo;
+  const addresses = new AuthAddresses(['127.0.0.1:1', `127.0.0.1:${port}`], log);
+  const failing = new ApiForwarder({
+    authAddresses: addresses,
+    tls: () => ({ caPems: [hostCa.certPem], ...proxyClientPair }),
+    log,
+  });
+  const server = http2.createSecureServer({ cert: proxyHostPair.certPem, key: proxyHostPair.keyPem }, failing.handler);
+  const addr = await listen(server);
+  const session = http2.connect(`https://${addr}`, { ca: [hostCa.certPem] });
+  const status = async (): Promise<number> => {
+    const stream = session.request({ ':method': 'POST', ':path': '/echo' });
+    stream.end('x');
+    const response = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once('response', resolve));
+    stream.resume();
+    await new Promise((resolve) => stream.once('close', resolve));
+    return Number(response[':status']);
+  };
+  try {
+    assert.equal(await status(), 503, 'the call that met the refused address is answered "unavailable"');
+    assert.equal(addresses.current, `127.0.0.1:${port}`);
+    assert.ok(log.lines.some((l) => /failing over to the next auth address/.test(l) && l.includes('127.0.0.1:1')));
+    assert.equal(await status(), 201, 'the next call is served by the second auth address');
+  } finally {
+    session.close();
+    failing.close();
     server.close();
   }
 });
