@@ -31,6 +31,7 @@ import { generateClientKey } from './keys.ts';
 import type { RouteCertificateRequest } from './route-certs.ts';
 import { isExpired, type Profile, type ProfileCredentials, type ProfileStore } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
+import { isConnectFailure } from './proxy-failover.ts';
 import { strictTlsOptions, type ProxyTrust, type TrustDecision, type TrustOptions } from './proxy-trust.ts';
 import { silentLogger, type Clock, type CoreLogger } from './types.ts';
 import type { AppInfo, DatabaseInfo, Identity, NodeInfo, PingInfo } from './cluster-info.ts';
@@ -44,6 +45,8 @@ export interface ClusterClientDeps {
   logger?: CoreLogger;
   /** Per-call deadline. */
   timeoutMs?: number;
+  /** The cluster's other proxies, dialled in order when the one in use cannot be reached. */
+  alternateProxies?: readonly ProxyAddress[];
 }
 
 export interface LoginParams {
@@ -65,7 +68,11 @@ interface Connection {
 }
 
 export class ClusterClient {
+  /** Keys the profile and the CA pin; every proxy of the cluster is verified against that pin. */
   readonly proxy: ProxyAddress;
+  /** proxy, then the alternates: where calls may be dialled. */
+  readonly proxies: readonly ProxyAddress[];
+  #dialIndex = 0;
   /** One HTTP/2 connection per identity (public, or a profile's certificates), reused across calls. */
   private readonly apis = new Map<string, Connection>();
   private readonly log: CoreLogger;
@@ -76,6 +83,8 @@ export class ClusterClient {
     private readonly deps: ClusterClientDeps,
   ) {
     this.proxy = typeof proxy === 'string' ? parseProxyAddress(proxy) : proxy;
+    const others = (deps.alternateProxies ?? []).filter((p) => p.address !== this.proxy.address);
+    this.proxies = [this.proxy, ...others];
     this.log = deps.logger ?? silentLogger;
     this.timeoutMs = deps.timeoutMs ?? 15_000;
   }
@@ -89,7 +98,7 @@ export class ClusterClient {
   }
 
   async ping(): Promise<PingInfo> {
-    const r = await this.call(this.api(), (api, o) => api.ping({}, o));
+    const r = await this.call(undefined, (api, o) => api.ping({}, o));
     return {
       clusterName: r.clusterName,
       serverVersion: r.serverVersion,
@@ -120,7 +129,7 @@ export class ClusterClient {
     p: LoginParams,
   ): Promise<{ profile: Profile; deviceChallenge?: LoginDeviceChallenge; unsaved?: ProfileCredentials }> {
     const key = generateClientKey(`${p.user}@gatehouse`);
-    const r = await this.call(this.api(), (api, o) =>
+    const r = await this.call(undefined, (api, o) =>
       api.login(
         {
           user: p.user,
@@ -138,6 +147,7 @@ export class ClusterClient {
     }
     const profile: Profile = {
       proxy: this.proxy.address,
+      ...(this.proxies.length > 1 ? { proxies: this.proxies.map((x) => x.address) } : {}),
       user: r.user || p.user,
       cluster: r.clusterName,
       roles: r.roles,
@@ -170,13 +180,13 @@ export class ClusterClient {
 
   /** Redeems a one-time password-set token; returns the OTP enrollment URI when the cluster uses OTP. */
   async setPasswordWithToken(token: string, password: string): Promise<{ user: string; otpUri?: string }> {
-    const r = await this.call(this.api(), (api, o) => api.setPasswordWithToken({ token, password }, o));
+    const r = await this.call(undefined, (api, o) => api.setPasswordWithToken({ token, password }, o));
     this.deps.trust.confirm(this.proxy);
     return r.otpUri ? { user: r.user, otpUri: r.otpUri } : { user: r.user };
   }
 
   async whoami(profile: Profile): Promise<Identity> {
-    const r = await this.call(this.api(profile), (api, o) => api.whoAmI({}, o));
+    const r = await this.call(profile, (api, o) => api.whoAmI({}, o));
     return { user: r.user, roles: r.roles, logins: r.logins, validUntil: new Date(Number(r.expiresUnix) * 1000) };
   }
 
@@ -190,7 +200,7 @@ export class ClusterClient {
   ): Promise<{ certPem: string; expiresAt: Date }> {
     const key = this.deps.profiles.loadCredentials(profile).key;
     const tlsPublicKeyPem = createPublicKey(key.privateKey).export({ type: 'spki', format: 'pem' }) as string;
-    const r = await this.call(this.api(profile), (api, o) =>
+    const r = await this.call(profile, (api, o) =>
       api.issueRouteCertificate(
         {
           tlsPublicKeyPem,
@@ -208,7 +218,7 @@ export class ClusterClient {
   }
 
   async listNodes(profile: Profile): Promise<NodeInfo[]> {
-    const r = await this.call(this.api(profile), (api, o) => api.listNodes({}, o));
+    const r = await this.call(profile, (api, o) => api.listNodes({}, o));
     return r.nodes
       .map((n) => ({ name: n.name, address: n.address, hostname: n.hostname, labels: { ...n.labels } }))
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -216,7 +226,7 @@ export class ClusterClient {
 
   /** The databases the user's roles let them see, with the db users / names each allows ("*": any). */
   async listDatabases(profile: Profile): Promise<DatabaseInfo[]> {
-    const r = await this.call(this.api(profile), (api, o) => api.listDatabases({}, o));
+    const r = await this.call(profile, (api, o) => api.listDatabases({}, o));
     return r.databases
       .map((d) => ({
         name: d.name,
@@ -232,7 +242,7 @@ export class ClusterClient {
 
   /** The apps the user's roles let them see (device trust is decided when one is used). */
   async listApps(profile: Profile): Promise<AppInfo[]> {
-    const r = await this.call(this.api(profile), (api, o) => api.listApps({}, o));
+    const r = await this.call(profile, (api, o) => api.listApps({}, o));
     return r.apps
       .map((a) => ({
         name: a.name,
@@ -256,7 +266,7 @@ export class ClusterClient {
 
   /** What the cluster knows about the device reporting `data` (AuthService.GetDeviceStatus). */
   async deviceStatus(profile: Profile, data: CollectedDeviceData, credentialId: string): Promise<ClusterDeviceStatus> {
-    const r = await this.call(this.api(profile), (api, o) =>
+    const r = await this.call(profile, (api, o) =>
       api.getDeviceStatus({ deviceData: deviceDataMessage(data), credentialId }, o),
     );
     return clusterDeviceStatusFrom(r, {
@@ -269,7 +279,7 @@ export class ClusterClient {
 
   /** The caller's own devices; `data` marks the one this client runs on. */
   async myDevices(profile: Profile, data: CollectedDeviceData): Promise<MyDeviceInfo[]> {
-    const r = await this.call(this.api(profile), (api, o) => api.listMyDevices({}, o));
+    const r = await this.call(profile, (api, o) => api.listMyDevices({}, o));
     return myDevicesFrom(r.devices, { serial: data.serial_number, osType: data.os_type });
   }
 
@@ -279,7 +289,7 @@ export class ClusterClient {
    * straight into the enrollment; it is never logged.
    */
   async autoEnrollToken(profile: Profile, data: CollectedDeviceData): Promise<{ token: string; deviceId: string }> {
-    const r = await this.call(this.api(profile), (api, o) =>
+    const r = await this.call(profile, (api, o) =>
       api.createDeviceEnrollToken({ autoEnrollDeviceData: deviceDataMessage(data) }, o),
     );
     if (!r.token) throw new GatehouseError(ErrorCode.INTERNAL, 'the cluster made no enroll token');
@@ -342,10 +352,6 @@ export class ClusterClient {
     this.apis.clear();
   }
 
-  private api(profile?: Profile): Api {
-    return this.connection(profile).api;
-  }
-
   /** Clients over a strict TLS connection; with a profile, presenting its client certificate. */
   private connection(profile?: Profile): Connection {
     const pin = this.deps.trust.pinned(this.proxy);
@@ -366,12 +372,13 @@ export class ClusterClient {
       const creds = this.deps.profiles.loadCredentials(profile);
       client = { certPem: creds.tlsCertificatePem, keyPem: creds.key.privateKeyPem };
     }
-    // A new pin or a new login means new TLS parameters, hence a new connection.
-    const id = `${pin.fingerprint}|${client ? `${profile!.user}|${client.certPem}` : 'public'}`;
+    // A new pin, a new login or another proxy means new TLS parameters, hence a new connection.
+    const dial = this.dialling;
+    const id = `${dial.address}|${pin.fingerprint}|${client ? `${profile!.user}|${client.certPem}` : 'public'}`;
     const cached = this.apis.get(id);
     if (cached) return cached;
-    const baseUrl = `https://${this.proxy.address}`;
-    const { host: _h, port: _p, ...tlsOpts } = strictTlsOptions(this.proxy, pin.caPem, client);
+    const baseUrl = `https://${dial.address}`;
+    const { host: _h, port: _p, ...tlsOpts } = strictTlsOptions(dial, pin.caPem, client);
     const session = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 30_000 }, tlsOpts);
     const transport = createConnectTransport({ httpVersion: '2', baseUrl, sessionManager: session });
     const conn = {
@@ -391,11 +398,33 @@ export class ClusterClient {
     }
   }
 
-  private async call<T>(api: Api, fn: (api: Api, opts: CallOptions) => Promise<T>): Promise<T> {
-    try {
-      return await fn(api, { timeoutMs: this.timeoutMs });
-    } catch (e) {
-      throw await mapApiError(e, this.proxy, (proxy, cause) => this.deps.trust.explainVerifyFailure(proxy, cause));
+  /** The proxy calls go to now (the first one until a connect to it fails). */
+  get dialling(): ProxyAddress {
+    return this.proxies[this.#dialIndex]!;
+  }
+
+  /**
+   * One unary call; when the proxy in use cannot be reached (see isConnectFailure) the same call
+   * goes to the next proxy, each proxy at most once per call, on a connection to that proxy.
+   */
+  private async call<T>(profile: Profile | undefined, fn: (api: Api, opts: CallOptions) => Promise<T>): Promise<T> {
+    for (let tried = 1; ; tried++) {
+      const dial = this.dialling;
+      const conn = this.connection(profile);
+      try {
+        return await fn(conn.api, { timeoutMs: this.timeoutMs });
+      } catch (e) {
+        if (tried < this.proxies.length && isConnectFailure(e, conn.session.state())) {
+          this.#dialIndex = (this.#dialIndex + 1) % this.proxies.length;
+          this.log.warn('cannot reach the proxy; trying the next one', {
+            from: dial.address,
+            to: this.dialling.address,
+            error: (e as Error).message,
+          });
+          continue;
+        }
+        throw await mapApiError(e, dial, (proxy, cause) => this.deps.trust.explainVerifyFailure(proxy, cause));
+      }
     }
   }
 }

@@ -23,6 +23,7 @@ import type { EnrollStepListener } from './enroll-steps.ts';
 import { KnownProxies } from './known-proxies.ts';
 import { isExpired, ProfileStore, type Profile, type ProfileCredentials } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
+import { parseProxyList } from './proxy-failover.ts';
 import { ProxyTrust, type ChainFetcher } from './proxy-trust.ts';
 import { RouteCertificates, type IssuedRouteCertificate, type RouteCertificateRequest } from './route-certs.ts';
 import { probeTpm, TpmProbeCache } from './tpm-probe.ts';
@@ -225,10 +226,17 @@ export class GatehouseClient {
     return { ...outcome, profile: withIssue };
   }
 
-  /** A cluster API client for one proxy; close() it when done. */
+  /**
+   * A cluster API client for one proxy, or a cluster's proxies ("a:3080,b:3080", the first keying
+   * profile and pin); with one, the alternates come from the current login to it. close() it when done.
+   */
   async cluster(proxy: string | ProxyAddress): Promise<ClusterClient> {
     const { ClusterClient } = await import('./cluster-client.ts');
-    return new ClusterClient(proxy, {
+    const [primary, ...alternates] = typeof proxy === 'string' ? parseProxyList(proxy) : [proxy];
+    const current = alternates.length === 0 ? this.profiles.current() : undefined;
+    const fromProfile = current && current.proxy === primary!.address ? (current.proxies ?? []) : [];
+    return new ClusterClient(primary!, {
+      alternateProxies: alternates.length > 0 ? alternates : fromProfile.map((p) => parseProxyAddress(p)),
       profiles: this.profiles,
       trust: this.trust,
       clock: this.clock,

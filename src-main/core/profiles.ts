@@ -17,6 +17,8 @@ import { readdirSync } from 'node:fs';
 
 const ProfileSchema = z.object({
   proxy: z.string().min(1),
+  /** Every proxy given at login (proxy first): the client dials the next when one cannot be reached. */
+  proxies: z.array(z.string().min(1)).max(8).optional(),
   user: z.string().min(1),
   cluster: z.string(),
   roles: z.array(z.string()),

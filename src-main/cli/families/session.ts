@@ -45,7 +45,12 @@ export function registerSessionCommands(program: Command, context: ContextFactor
     .command('login')
     .summary('log in to a cluster and get short-lived certificates')
     .description(LOGIN_DESCRIPTION)
-    .option('--proxy <ADDRESS>', "proxy host[:port] (default port 3080; default: the current profile's)")
+    .option(
+      '--proxy <ADDRESS>',
+      "proxy host[:port] (default port 3080; default: the current profile's); a cluster's several proxies " +
+        'repeated or comma-separated, tried in order when one cannot be reached',
+      (value: string, previous: string | undefined) => (previous ? `${previous},${value}` : value),
+    )
     .option('--user <NAME>', "user name (default: the current profile's user, else your OS user name)")
     .option('--password-stdin', 'read the password from standard input instead of asking')
     .option('--otp <CODE>', 'one-time code, when the cluster requires one (asked for otherwise)')
