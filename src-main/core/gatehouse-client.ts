@@ -52,6 +52,8 @@ export interface GatehouseClientOptions {
 export interface ProfileAccess {
   profile: Profile;
   proxy: ProxyAddress;
+  /** The login's other proxies (gate login --proxy a,b): SSH dials the next when one cannot be reached. */
+  alternateProxies: ProxyAddress[];
   proxyCaPem: string;
   credentials: ProfileCredentials;
   clock: Clock;
@@ -287,6 +289,9 @@ export class GatehouseClient {
     return {
       profile,
       proxy,
+      alternateProxies: (profile.proxies ?? [])
+        .map((p) => parseProxyAddress(p))
+        .filter((p) => p.address !== proxy.address),
       proxyCaPem: this.trust.pinned(proxy).caPem,
       credentials,
       routeCertificate: (request) => this.routeCertificates.get(profile, credentials.tlsCertificatePem, request),

@@ -25,6 +25,17 @@ const CONNECT_FAILURE_CODES = new Set([
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
+/**
+ * Whether a tunnel dial's PROXY_UNREACHABLE (proxy-tunnel.ts words it "cannot reach the proxy at
+ * ADDR: CODE") came from a connect or handshake that never reached the proxy's routing: nothing
+ * was sent, so the next proxy may be dialled.
+ */
+export function neverReachedProxy(e: unknown): boolean {
+  if (!(e instanceof GatehouseError) || e.code !== ErrorCode.PROXY_UNREACHABLE) return false;
+  const code = /: (\w+)$/.exec(e.message)?.[1];
+  return (code !== undefined && CONNECT_FAILURE_CODES.has(code)) || /no TLS handshake within/.test(e.message);
+}
+
 /** "a:3080,b:3080" (or one address) as canonical proxy addresses, first one first, no repeats. */
 export function parseProxyList(input: string): ProxyAddress[] {
   const seen = new Map<string, ProxyAddress>();

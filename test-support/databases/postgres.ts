@@ -17,6 +17,7 @@ import {
   writeOwned,
   type ClientCertFiles,
   type DatabaseServerOptions,
+  type LaunchSpec,
 } from './server-process.ts';
 
 /** Debian's versioned binaries (postgresql-15); GATEHOUSE_PG_BINDIR points elsewhere. */
@@ -56,6 +57,8 @@ export interface PostgresServer {
   clientFiles(name: string, cert: { certPem: string; keyPem: string }, serverCaPem?: string): ClientCertFiles;
   /** Runs SQL as the superuser over the local socket; returns psql's unaligned output. */
   admin(sql: string): string;
+  /** Fast shutdown, then the same server (data, port, certificates) started again: a database restart. */
+  restart(): Promise<void>;
   /** Fast shutdown of the server's process group; removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -128,7 +131,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
       dir,
     );
     writeOwned(join(dataDir, 'pg_hba.conf'), hbaConf(), runAs, 0o600);
-    const server = await launchServer({
+    const launchSpec: LaunchSpec = {
       label: 'PostgreSQL',
       command: bin('postgres'),
       args: (port) => [
@@ -168,7 +171,8 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
       stopSignal: 'SIGINT',
       ready: (out) => out.includes('database system is ready to accept connections'),
       portTaken: (out) => out.includes('Address already in use'),
-    });
+    };
+    const server = await launchServer(launchSpec);
     stopServer = server.stop;
     const port = server.port;
     const admin = (sql: string): string => {
@@ -223,6 +227,10 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
       psqlArgs: (t) => ['-X', '-w', connectionString(t)],
       clientFiles: (name, cert, serverCaPem) => writeClientCertFiles(join(dir, 'clients'), name, cert, serverCaPem),
       admin,
+      async restart() {
+        await stopServer?.();
+        stopServer = (await launchServer({ ...launchSpec, port })).stop;
+      },
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -143,6 +143,8 @@ export interface LaunchSpec {
   ready(output: string): boolean;
   /** True when the server's output says the port was taken: retried with another port. */
   portTaken(output: string): boolean;
+  /** This port and no other (a restart keeps its address); default: a free one. */
+  port?: number;
 }
 
 /** Every started group, killed hard if the test process exits without stopping them. */
@@ -191,7 +193,7 @@ async function stopGroup(child: ChildProcess, signal: NodeJS.Signals): Promise<v
 export async function launchServer(spec: LaunchSpec): Promise<ServerProcess> {
   let lastOutput = '';
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
-    const port = await freePort();
+    const port = spec.port ?? (await freePort());
     // detached: its own process group, so stop() reaches every process the server forks.
     const child = spawn(spec.command, spec.args(port), {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -216,7 +218,7 @@ export async function launchServer(spec: LaunchSpec): Promise<ServerProcess> {
     await stopGroup(child, 'SIGKILL');
     if (failure) throw new Error(`${spec.label}: could not run ${spec.command}: ${failure.message}`);
     lastOutput = output;
-    if (!spec.portTaken(output)) break;
+    if (spec.port !== undefined || !spec.portTaken(output)) break;
   }
   throw new Error(`${spec.label} did not become ready within ${START_TIMEOUT_MS / 1000} s:\n${lastOutput}`);
 }

@@ -6,6 +6,7 @@ import { ALPN_SSH } from '../../../src-shared/cert-fields.ts';
 import type { TlsFailureExplainer } from '../../core/api-errors.ts';
 import type { ProxyAddress } from '../../core/proxy-address.ts';
 import { openProxyTunnel, type TlsClientCertificate } from '../proxy-tunnel.ts';
+import { neverReachedProxy } from '../../core/proxy-failover.ts';
 import type { RouteProtocol } from '../route.ts';
 
 export const sshRouteProtocol: RouteProtocol = {
@@ -16,6 +17,8 @@ export const sshRouteProtocol: RouteProtocol = {
 
 export interface ProxyDialOptions {
   proxy: ProxyAddress;
+  /** The cluster's other proxies, dialled in order when one could not be reached at all. */
+  alternateProxies?: ProxyAddress[];
   proxyCaPem: string;
   client: TlsClientCertificate;
   node: string;
@@ -24,10 +27,25 @@ export interface ProxyDialOptions {
   explainTls?: TlsFailureExplainer;
 }
 
-/** The byte stream to a node's SSH server through the proxy (paused, routing handshake done). */
-export function dialNodeThroughProxy(opts: ProxyDialOptions): Promise<tls.TLSSocket> {
+/**
+ * The byte stream to a node's SSH server through the proxy (paused, routing handshake done). A
+ * proxy that refused the connect or never finished the TLS handshake is passed over for the next
+ * one; a trust failure or a refusal from a proxy that answered is the result.
+ */
+export async function dialNodeThroughProxy(opts: ProxyDialOptions): Promise<tls.TLSSocket> {
+  const proxies = [opts.proxy, ...(opts.alternateProxies ?? [])];
+  for (let i = 0; ; i++) {
+    try {
+      return await dialOneProxy(opts, proxies[i]!);
+    } catch (e) {
+      if (i + 1 >= proxies.length || !neverReachedProxy(e)) throw e;
+    }
+  }
+}
+
+function dialOneProxy(opts: ProxyDialOptions, proxy: ProxyAddress): Promise<tls.TLSSocket> {
   return openProxyTunnel({
-    proxy: opts.proxy,
+    proxy,
     proxyCaPem: opts.proxyCaPem,
     client: opts.client,
     alpn: ALPN_SSH,

@@ -26,6 +26,8 @@ const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 
 export interface SshConnectOptions {
   proxy: ProxyAddress;
+  /** Dialled in order when the proxy cannot be reached (never on a trust failure). */
+  alternateProxies?: ProxyAddress[];
   proxyCaPem: string;
   credentials: ProfileCredentials;
   /** The cluster's SSH host CA keys (authorized_keys lines) from the login. */
@@ -141,6 +143,7 @@ export class SshConnection {
     const timeoutMs = opts.timeoutMs ?? 20_000;
     const socket = await dialNodeThroughProxy({
       proxy: opts.proxy,
+      ...(opts.alternateProxies ? { alternateProxies: opts.alternateProxies } : {}),
       proxyCaPem: opts.proxyCaPem,
       client: { certPem: opts.credentials.tlsCertificatePem, keyPem: opts.credentials.key.privateKeyPem },
       node: opts.node,

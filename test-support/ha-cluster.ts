@@ -1,0 +1,207 @@
+// Test-only: the high-availability topology of issue 17 as real processes on loopback — two auth
+// servers on one PostgreSQL database, two proxies and a node that each know both auth addresses —
+// driven through the real `gatehouse`, `gatectl` and `gate` binaries. Each process can be killed
+// with SIGKILL and started again on the same address and data dir. Like cluster-process.ts it
+// imports neither src-main nor src-cluster (lint keeps those two sides apart).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliSourceArgv, type CliName } from './cli-source.ts';
+import { freePort, stopChild, type CliResult } from './cluster-process.ts';
+
+export type HaProcess = 'authA' | 'authB' | 'proxy1' | 'proxy2' | 'node';
+type HaAuth = 'authA' | 'authB';
+
+/** How long one process may take to say it runs; a loaded 2-core machine needs the slack. */
+const START_TIMEOUT_MS = 60_000;
+
+export interface HaClusterOptions {
+  clusterName: string;
+  nodeName: string;
+  /** The verify-full postgres:// URL both auth servers share. */
+  storageUrl: string;
+}
+
+export class HaCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'gatehouse-ha-'));
+  readonly addr = new Map<HaProcess, string>();
+  #output = '';
+  readonly #children = new Map<HaProcess, ChildProcess>();
+  #pin = '';
+
+  constructor(readonly opts: HaClusterOptions) {}
+
+  get logs(): string {
+    return this.#output;
+  }
+
+  /** auth A, then auth B (both on the database), then the proxies and the node joined with tokens. */
+  async start(): Promise<void> {
+    for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) {
+      this.addr.set(p, `127.0.0.1:${await freePort()}`);
+    }
+    for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) await this.startProcess(p);
+  }
+
+  dataDir(p: HaProcess): string {
+    return join(this.dir, `data-${p}`);
+  }
+
+  /**
+   * The auth order each service is given: proxy1 prefers A, proxy2 and the node prefer B, so a
+   * change made through A reaches proxy2 and the node only across the database's change feed.
+   */
+  authOrder(p: 'proxy1' | 'proxy2' | 'node'): string[] {
+    const [a, b] = [this.addr.get('authA')!, this.addr.get('authB')!];
+    return p === 'proxy1' ? [a, b] : [b, a];
+  }
+
+  async startProcess(p: HaProcess): Promise<void> {
+    const cfgPath = join(this.dir, `${p}.yaml`);
+    writeFileSync(cfgPath, this.#config(p));
+    const role = p.startsWith('auth') ? 'auth' : p.startsWith('proxy') ? 'proxy' : 'node';
+    const args = ['--config', cfgPath, `--roles=${role}`, '--data-dir', this.dataDir(p)];
+    const env: Record<string, string> = {};
+    if (role !== 'auth') {
+      // Repeated flags, as an operator would write them; the config form is tested in config.test.ts.
+      for (const a of this.authOrder(p as 'proxy1' | 'proxy2' | 'node')) args.push('--auth-server', a);
+      if (!existsSync(join(this.dataDir(p), 'services', `${role}-identity.json`))) {
+        env.GATEHOUSE_JOIN_TOKEN = this.joinToken(role as 'proxy' | 'node');
+        args.push('--ca-pin', this.caPin);
+      }
+    }
+    this.#children.set(p, await this.#spawn(p, args, env));
+  }
+
+  /** kill -9: no shutdown code runs; resolves once the process is gone. */
+  async kill(p: HaProcess): Promise<void> {
+    const child = this.#children.get(p);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async destroy(): Promise<void> {
+    for (const p of ['node', 'proxy1', 'proxy2', 'authB', 'authA'] as const) await stopChild(this.#children.get(p));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** gatectl as the admin, through the auth server `via` (its own data dir's admin identity). */
+  gatectl(args: string[], via: HaAuth = 'authA', input = ''): CliResult {
+    return this.#run('gatectl', ['--auth', this.addr.get(via)!, ...args], input, {
+      GATEHOUSE_DATA_DIR: this.dataDir(via),
+    });
+  }
+
+  /** The gatectl command line (after the node binary) for spawning it yourself, with gatectlEnv(via). */
+  gatectlArgv(args: string[], via: HaAuth): string[] {
+    return cliSourceArgv('gatectl', ['--auth', this.addr.get(via)!, ...args]);
+  }
+
+  gatectlEnv(via: HaAuth): NodeJS.ProcessEnv {
+    return { ...process.env, GATEHOUSE_DATA_DIR: this.dataDir(via) };
+  }
+
+  /** Waits until the log of all processes (from offset `from`) matches. */
+  async waitForLog(re: RegExp, timeoutMs = 10_000, from = 0): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.#output.slice(from).match(re);
+      if (m) return m;
+      if (Date.now() > deadline) throw new Error(`log line ${re} did not appear within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** gate with its own GATEHOUSE_HOME (one per simulated user machine). */
+  gate(home: string, args: string[], input = ''): CliResult {
+    return this.#run('gate', args, input, { GATEHOUSE_HOME: join(this.dir, home) });
+  }
+
+  gateArgv(args: string[]): string[] {
+    return cliSourceArgv('gate', args);
+  }
+
+  gateEnv(home: string): NodeJS.ProcessEnv {
+    return { ...process.env, GATEHOUSE_HOME: join(this.dir, home) };
+  }
+
+  get caPin(): string {
+    if (this.#pin) return this.#pin;
+    const r = this.gatectl(['status']);
+    const pin = /tls_host\s+(SHA256:[0-9a-f]{64})/.exec(r.stdout)?.[1];
+    if (!pin) throw new Error(`gatectl status printed no tls_host fingerprint (${r.status}):\n${r.stdout}${r.stderr}`);
+    this.#pin = pin;
+    return pin;
+  }
+
+  joinToken(role: 'proxy' | 'node'): string {
+    const r = this.gatectl(['tokens', 'add', `--type=${role}`]);
+    const token = /--token[= ](\S+)/.exec(r.stdout)?.[1] ?? /token:\s*(\S+)/i.exec(r.stdout)?.[1];
+    if (!token) throw new Error(`gatectl tokens add printed no token (${r.status}):\n${r.stdout}${r.stderr}`);
+    return token;
+  }
+
+  #config(p: HaProcess): string {
+    return [
+      'version: v1',
+      `cluster_name: ${this.opts.clusterName}`,
+      'storage:',
+      '  type: postgres',
+      `  conn_string: ${JSON.stringify(this.opts.storageUrl)}`,
+      '  audit: { type: postgres }',
+      'auth:',
+      '  second_factor: off',
+      ...(p.startsWith('auth') ? [`  listen_addr: ${this.addr.get(p)}`] : []),
+      'proxy:',
+      `  listen_addr: ${p.startsWith('proxy') ? this.addr.get(p) : '127.0.0.1:0'}`,
+      `  name: ${p.startsWith('proxy') ? p : 'unused'}`,
+      'node:',
+      `  name: ${this.opts.nodeName}`,
+      `  listen_addr: ${this.addr.get('node')}`,
+      '',
+    ].join('\n');
+  }
+
+  async #spawn(label: HaProcess, args: string[], env: Record<string, string>): Promise<ChildProcess> {
+    const child = spawn(process.execPath, cliSourceArgv('gatehouse', ['start', ...args]), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    let own = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`gatehouse (${label}) did not start within ${START_TIMEOUT_MS} ms:\n${own}`)),
+        START_TIMEOUT_MS,
+      );
+      const onData = (d: Buffer) => {
+        const text = d.toString();
+        own += text;
+        this.#output += text.replace(/^(?=.)/gm, `[${label}] `);
+        if (own.includes('gatehouse is running')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`gatehouse (${label}) exited with ${code} before it was running:\n${own}`));
+      });
+    });
+    return child;
+  }
+
+  #run(cli: CliName, args: string[], input: string, env: Record<string, string>): CliResult {
+    const r = spawnSync(process.execPath, cliSourceArgv(cli, args), {
+      input,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, ...env },
+    });
+    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+}
