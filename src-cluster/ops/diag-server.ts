@@ -13,10 +13,15 @@ import type { ProcessMetrics } from './metrics.ts';
 
 /** Probes send no body; anything more than a request line and a few headers is refused. */
 export const DIAG_MAX_HEADER_BYTES = 8 * 1024;
-export const DIAG_HEADERS_TIMEOUT_MS = 5_000;
-/** Longer than a probe's own time-out, so a slow readiness check answers 503 rather than a reset. */
-export const DIAG_REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Idle keep-alive connections close after DIAG_KEEP_ALIVE_TIMEOUT_MS; the header time-out must be
+ * longer, or Node closes an idle kept-alive socket on that timer first, racing a client's next
+ * request on it ("other side closed" in a scrape right after a 5 s pause).
+ */
 export const DIAG_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const DIAG_HEADERS_TIMEOUT_MS = 10_000;
+/** Longer than a probe's own time-out, so a slow readiness check answers 503 rather than a reset. */
+export const DIAG_REQUEST_TIMEOUT_MS = 15_000;
 /** A scraper and a few probes; more at once means something is hammering the port. */
 export const DIAG_MAX_CONNECTIONS = 32;
 

@@ -20,6 +20,14 @@ import type { ProcessMetrics } from './metrics.ts';
  */
 export const MAX_TRACKED_COMMITS = 10_000;
 
+/** Keeps a revision map within MAX_TRACKED_COMMITS; Map keeps insertion order, so the first keys are the oldest. */
+function evictOldest(map: Map<number, number>): void {
+  for (const oldest of map.keys()) {
+    if (map.size <= MAX_TRACKED_COMMITS) break;
+    map.delete(oldest);
+  }
+}
+
 interface WatcherState {
   prefixes: readonly string[];
   /** The newest revision this process wrote under the watcher's prefixes. */
@@ -29,6 +37,12 @@ interface WatcherState {
 
 export class MeteredBackend implements Backend {
   readonly #commitTimes = new Map<number, number>();
+  /**
+   * Deliveries of revisions not (yet) known as this process's commits, by revision. SQLite's feed
+   * hands a write to its watchers before the write call returns here; when that call then returns
+   * the delivery counts as lag 0. Writes of other servers stay here until evicted.
+   */
+  readonly #deliveredFirst = new Map<number, number>();
   readonly #watchers = new Set<WatcherState>();
 
   constructor(
@@ -65,16 +79,17 @@ export class MeteredBackend implements Backend {
     const now = performance.now();
     for (const item of items) {
       if (!item) continue;
+      const early = this.#deliveredFirst.get(item.revision);
+      if (early !== undefined) {
+        this.#deliveredFirst.delete(item.revision);
+        for (let i = 0; i < early; i++) this.metrics.watcherLag.observe(0);
+      }
       this.#commitTimes.set(item.revision, now);
       for (const w of this.#watchers) {
         if (item.revision > w.written && matchesPrefixes(item.key, w.prefixes)) w.written = item.revision;
       }
     }
-    // Map keeps insertion order, so the first keys are the oldest commits.
-    for (const oldest of this.#commitTimes.keys()) {
-      if (this.#commitTimes.size <= MAX_TRACKED_COMMITS) break;
-      this.#commitTimes.delete(oldest);
-    }
+    evictOldest(this.#commitTimes);
   }
 
   get(key: string): Promise<Item | undefined> {
@@ -155,7 +170,12 @@ export class MeteredBackend implements Backend {
     state.written = Math.max(state.written, state.delivered);
     if (event.type === 'init') return;
     const committedAt = this.#commitTimes.get(revision);
-    if (committedAt !== undefined) this.metrics.watcherLag.observe((performance.now() - committedAt) / 1000);
+    if (committedAt !== undefined) {
+      this.metrics.watcherLag.observe((performance.now() - committedAt) / 1000);
+    } else {
+      this.#deliveredFirst.set(revision, (this.#deliveredFirst.get(revision) ?? 0) + 1);
+      evictOldest(this.#deliveredFirst);
+    }
   }
 
   close(): Promise<void> {
