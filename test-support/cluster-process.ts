@@ -114,7 +114,7 @@ export class ClusterProcess {
   /** Bumped by restartWithFreshData: each generation is a new data dir, so a new cluster with new CAs. */
   private generation = 0;
   private pinCache: { generation: number; pin: string } | undefined;
-  /** HOST:PORT of each process's diagnostics listener, by label ("gatehouse" single, else the service). */
+  /** Diagnostics listeners by process label ("gatehouse" when single). */
   private readonly diagAddrs = new Map<string, string>();
 
   constructor(private readonly opts: ClusterProcessOptions = {}) {
@@ -148,10 +148,7 @@ export class ClusterProcess {
     return pin;
   }
 
-  /**
-   * The diagnostics listener (/healthz, /readyz, /metrics) of a process, with `diagnostics: true`:
-   * the single process, or (split) the named service's. Kept across restarts.
-   */
+  /** /healthz, /readyz, /metrics of the process (split: of `service`); kept across restarts. */
   diagAddr(service: ServiceName = 'auth'): string {
     const addr = this.diagAddrs.get(this.topology === 'single' ? 'gatehouse' : service);
     if (!addr) throw new Error(`no diagnostics listener for ${service}: start the cluster with diagnostics: true`);
@@ -241,10 +238,8 @@ export class ClusterProcess {
 
   /** Spawns `gatehouse start ARGS` and resolves once that process says it is running. */
   private async spawnDaemon(label: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
-    if (this.opts.diagnostics) {
-      if (!this.diagAddrs.has(label)) this.diagAddrs.set(label, `127.0.0.1:${await freePort()}`);
-      args = [...args, '--diag-addr', this.diagAddrs.get(label)!];
-    }
+    if (this.opts.diagnostics && !this.diagAddrs.has(label)) this.diagAddrs.set(label, `127.0.0.1:${await freePort()}`);
+    if (this.diagAddrs.has(label)) args = [...args, '--diag-addr', this.diagAddrs.get(label)!];
     const child = spawn(
       process.execPath,
       [...(this.opts.nodeArgs ?? []), ...cliSourceArgv('gatehouse', ['start', ...args])],

@@ -141,3 +141,24 @@ test('ca_pin must be a SHA256 fingerprint', () => {
   assert.throws(() => parseConfig('ca_pin: abc\n', 'c.yaml'), /ca_pin: expected SHA256:<64 hex digits>/);
   assert.equal(parseConfig(`ca_pin: SHA256:${'a'.repeat(64)}\n`).ca_pin, `SHA256:${'a'.repeat(64)}`);
 });
+
+test('diagnostics: off by default; diagnostics.listen_addr or --diag-addr turns it on', () => {
+  assert.equal(parseConfig('', 'x').diagnostics.listen_addr, undefined);
+  assert.equal(
+    parseConfig('diagnostics:\n  listen_addr: 127.0.0.1:3000\n', 'x').diagnostics.listen_addr,
+    '127.0.0.1:3000',
+  );
+  assert.throws(
+    () => parseConfig('diagnostics:\n  listen_addr: nope\n', 'x'),
+    /diagnostics\.listen_addr: expected HOST:PORT \(line 2\)/,
+  );
+  assert.throws(() => parseConfig('diagnostics:\n  tls: true\n', 'x'), /diagnostics\.tls: unknown field/);
+  assert.equal(
+    loadConfig(undefined, { diagAddr: '127.0.0.1:0', dataDir: '/tmp/x' }).diagnostics.listen_addr,
+    '127.0.0.1:0',
+  );
+  assert.throws(
+    () => loadConfig(undefined, { diagAddr: 'localhost', dataDir: '/tmp/x' }),
+    /--diag-addr: expected HOST:PORT/,
+  );
+});
