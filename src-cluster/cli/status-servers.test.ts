@@ -2,14 +2,14 @@
 // ages, only auth servers and proxies, and the JSON shape.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { ServerInfoSchema, type ServerInfo } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { formatAge, formatServerTable, serverHealth, serverJson, statusServers } from './status-servers.ts';
 
 const NOW = Date.parse('2026-01-02T03:04:05Z');
 const unix = (msAgo: number) => BigInt(Math.floor((NOW - msAgo) / 1000));
 
-function server(fields: Partial<ServerInfo>): ServerInfo {
+function server(fields: MessageInitShape<typeof ServerInfoSchema>): ServerInfo {
   return create(ServerInfoSchema, { version: '0.1.0', lastHeartbeatUnix: unix(3_000), ...fields });
 }
 
