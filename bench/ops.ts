@@ -112,6 +112,12 @@ async function benchLogins(plain: BenchAuth, metered: BenchAuth): Promise<void> 
   row('login CPU per login', cpu.plain / RUNS, cpu.metered / RUNS);
 }
 
+/** Storage calls the metered auth made so far (the histogram's counts), for the per-call arithmetic. */
+async function storageCalls(metrics: ProcessMetrics): Promise<number> {
+  const { values } = await metrics.backendDuration.get();
+  return values.filter((v) => v.metricName?.endsWith('_count')).reduce((sum, v) => sum + v.value, 0);
+}
+
 async function benchGet(plain: BenchAuth, metered: BenchAuth): Promise<void> {
   const times = { plain: [] as number[], metered: [] as number[] };
   for (let i = 0; i < GET_RUNS; i++) {
@@ -166,7 +172,11 @@ async function main(): Promise<void> {
   const metered = await composeAuth(join(dir, 'metered-'), metrics);
   try {
     console.log(`bench:ops  ${RUNS} logins each, interleaved; ${GET_RUNS} gets; ${SCRAPES} scrapes`);
+    const callsBefore = await storageCalls(metrics);
     await benchLogins(plain, metered);
+    // Warm-up logins included: 20 + RUNS logins on the metered auth.
+    const perLogin = ((await storageCalls(metrics)) - callsBefore) / (RUNS + 20);
+    console.log(`storage calls per login (metered auth): ${perLogin.toFixed(1)}`);
     await benchGet(plain, metered);
     await benchScrape(metrics);
   } finally {
