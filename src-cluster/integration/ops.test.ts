@@ -5,6 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { DeviceTrustService } from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
 import { ClusterProcess, type ClusterUser } from '../../test-support/cluster-process.ts';
 import { probe, scrapeText, scrapeValue, metricValue } from '../ops/test-support/scrape.ts';
 
@@ -71,6 +77,28 @@ describe('one process: health, metrics after real logins and sessions, gatectl s
     assert.ok((metricValue(afterText, 'gatehouse_watcher_lag_seconds_count') ?? 0) > 0, 'watch deliveries timed');
     assert.ok(metricValue(afterText, 'process_cpu_user_seconds_total') !== undefined, 'default process metrics');
     assert.equal(metricValue(afterText, 'gatehouse_build_info', { version: '0.1.0' }), 1);
+  });
+
+  test('a refused device authentication counts under result="failure"', async () => {
+    const addr = cluster.diagAddr();
+    const failures = () => scrapeValue(addr, 'gatehouse_device_authentications_total', { result: 'failure' });
+    const before = await failures();
+    const identity = JSON.parse(readFileSync(join(cluster.dataDir, 'admin-identity.json'), 'utf8')) as {
+      tls_host_ca_pem: string[];
+    };
+    const transport = createConnectTransport({
+      httpVersion: '2',
+      baseUrl: `https://${cluster.proxyAddr}`,
+      nodeOptions: { ca: identity.tls_host_ca_pem },
+    });
+    // An answer to a challenge auth never issued: refused, audited, counted.
+    await assert.rejects(
+      createClient(DeviceTrustService, transport).answerLoginDeviceChallenge(
+        { attestationNonce: randomBytes(32) },
+        { timeoutMs: 10_000 },
+      ),
+    );
+    assert.equal(await failures(), before + 1);
   });
 
   test('an SSH session shows in gatehouse_active_sessions{kind="ssh"} while it runs', async () => {
