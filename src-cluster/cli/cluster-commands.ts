@@ -37,8 +37,14 @@ async function printStatus(client: AuthClient, cluster: ClusterClient, format = 
   if (format !== 'text' && format !== 'json') {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, `--format must be text or json, got "${format}"`);
   }
-  const [s, listed] = await Promise.all([client.getClusterStatus({}), cluster.listServers({})]);
-  const servers = statusServers(listed.servers);
+  // The server list needs `server list` besides `cluster read`: without it, the rest still prints.
+  const [s, listed] = await Promise.all([
+    client.getClusterStatus({}),
+    cluster.listServers({}).then(
+      (r) => ({ servers: statusServers(r.servers) }),
+      (e: Error) => ({ error: e.message }),
+    ),
+  ]);
   // The resource schemas (zod) load when a command runs, not with the program (gatectl --help).
   const { CAP_KIND, CAP_NAME } = await import('../resources/cluster-auth-preference.ts');
   const cap = JSON.parse(
@@ -53,7 +59,7 @@ async function printStatus(client: AuthClient, cluster: ClusterClient, format = 
       certificate_authorities: s.certAuthorities.map((c) => ({ type: c.type, fingerprint: c.fingerprint })),
       device_trust: { mode: cap.spec.device_trust.mode, ekpub_allowed: cap.spec.device_trust.ekpub_allowed },
       ...(risk ? { warning: risk } : {}),
-      servers: servers.map(serverJson),
+      ...('servers' in listed ? { servers: listed.servers.map(serverJson) } : { servers_error: listed.error }),
     };
     process.stdout.write(JSON.stringify(json, null, 2) + '\n');
     return;
@@ -69,7 +75,9 @@ async function printStatus(client: AuthClient, cluster: ClusterClient, format = 
     `Device trust: ${cap.spec.device_trust.mode}, ekpub_allowed: ${cap.spec.device_trust.ekpub_allowed}\n`,
   );
   if (risk) process.stdout.write(`WARNING: ${risk}\n`);
-  process.stdout.write(`Servers:\n${formatServerTable(servers, Date.now())}`);
+  const table =
+    'servers' in listed ? formatServerTable(listed.servers, Date.now()) : `  (cannot list: ${listed.error})\n`;
+  process.stdout.write(`Servers:\n${table}`);
 }
 
 async function exportCa(client: () => AuthClient, type: string): Promise<void> {
