@@ -17,6 +17,7 @@ export interface StartOptions {
   authServer?: string;
   token?: string;
   caPin?: string;
+  diagAddr?: string;
   debug?: boolean;
   /** demo only */
   jsonStatus?: string;
@@ -91,6 +92,7 @@ export async function startCluster(values: StartOptions, demo: boolean): Promise
     authServer: values.authServer,
     token: values.token,
     caPin: values.caPin,
+    diagAddr: values.diagAddr,
   });
   if (demo && !values.config) cfg.cluster_name = 'demo';
   const log = createLogger({ level: values.debug ? 'debug' : cfg.log.level, format: cfg.log.format });
@@ -109,6 +111,7 @@ export async function startCluster(values: StartOptions, demo: boolean): Promise
     node: daemon.nodeAddress,
     db_service: daemon.dbServiceAddress,
     app_service: daemon.appServiceAddress,
+    diagnostics: daemon.diagAddress,
     admin_identity: daemon.adminIdentityPath,
   });
   if (demo && daemon.proxyAddress) await announceDemo(daemon, daemon.proxyAddress, cfg, log, values.jsonStatus);

@@ -152,6 +152,14 @@ const ConfigSchema = z.strictObject({
   db_service: DbServiceConfigSchema,
   // Application access (docs/app-access.md); off unless configured or asked for with --roles.
   app_service: AppServiceConfigSchema,
+  // The diagnostics listener (GET /healthz, /readyz, /metrics; Teleport's diag_addr). Off unless
+  // set (or --diag-addr): an unasked-for port is attack surface and collides when several
+  // processes share a host; an ephemeral default could not be found by a scraper anyway.
+  diagnostics: z
+    .strictObject({
+      listen_addr: addr.optional(),
+    })
+    .prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof ConfigSchema>;
@@ -233,6 +241,8 @@ export interface ConfigOverrides {
   authServer?: string;
   token?: string;
   caPin?: string;
+  /** --diag-addr HOST:PORT: the diagnostics listener (config: diagnostics.listen_addr). */
+  diagAddr?: string;
 }
 
 /** Parses --roles=auth,proxy,node,db,app; a clear error names the unknown role. */
@@ -283,6 +293,11 @@ function applyOverrides(cfg: DaemonConfig, overrides: ConfigOverrides, source: s
     cfg.auth_server = overrides.authServer;
   }
   if (overrides.caPin) cfg.ca_pin = overrides.caPin;
+  if (overrides.diagAddr) {
+    if (!addr.safeParse(overrides.diagAddr).success)
+      throw new GatehouseError(ErrorCode.CONFIG, `--diag-addr: expected HOST:PORT, got "${overrides.diagAddr}"`);
+    cfg.diagnostics.listen_addr = overrides.diagAddr;
+  }
   const token = resolveJoinToken(cfg, overrides.token);
   if (token) cfg.join_token = token;
   const services = [cfg.auth, cfg.proxy, cfg.node, cfg.db_service, cfg.app_service];
