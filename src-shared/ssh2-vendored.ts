@@ -50,6 +50,10 @@ export const SSH2_CHANGES: Readonly<Record<string, string>> = {
   'channel-packet-64kib': 'lib/Channel.js',
   'max-packet-64kib': 'lib/protocol/crypto.js',
   'pooled-padding': 'lib/protocol/crypto.js',
+  'packet-pool': 'lib/protocol/crypto.js',
+  'packet-pool-protocol': 'lib/protocol/Protocol.js',
+  'packet-pool-server': 'lib/server.js',
+  'packet-pool-client': 'lib/client.js',
 };
 
 export const ssh2ChangeMarker = (id: string): string => `/* gatehouse-patch:${id} */`;
