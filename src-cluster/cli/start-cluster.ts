@@ -8,6 +8,7 @@ import { loadConfig, type DaemonConfig } from '../daemon/config.ts';
 import { startDaemon, VERSION, type RunningDaemon } from '../daemon/daemon.ts';
 import { demoDataDir, seedDemo, tlsHostCaFingerprint, tlsHostCaPem, writeDemoStatus } from './demo.ts';
 import { DEMO_APP_LABELS, DEMO_APP_NAME, startDemoWhoamiApp, type DemoWhoamiApp } from './demo-app.ts';
+import { tuneGcForStreaming } from '../../src-shared/stream-gc.ts';
 
 export interface StartOptions {
   config?: string;
@@ -86,6 +87,8 @@ function enableDemoApp(cfg: DaemonConfig, app: DemoWhoamiApp): void {
 
 /** Runs the cluster until SIGTERM/SIGINT; resolves once it is up. */
 export async function startCluster(values: StartOptions, demo: boolean): Promise<void> {
+  // The proxy and node relay bulk data (SSH, app and db streams): see stream-gc.ts.
+  tuneGcForStreaming();
   const cfg = loadConfig(values.config, {
     dataDir: values.dataDir ?? (demo ? demoDataDir() : undefined),
     roles: values.roles,
