@@ -1,6 +1,7 @@
 // Entry point of `gatehouse`, the cluster daemon (bundled into dist/cli/gatehouse.mjs, which bin/gatehouse.mjs runs).
 import { createProgram, onAction, processOutput, runProgram } from '../../src-shared/cli/program.ts';
 import { VERSION } from '../daemon/version.ts';
+import { registerMigrateCommand } from './migrate-command.ts';
 import { registerStartCommands } from './start-command.ts';
 
 /** The `gatehouse` program; a new command family is one more register call here. */
@@ -11,6 +12,7 @@ function gatehouseProgram() {
     'print the version',
   );
   registerStartCommands(program);
+  registerMigrateCommand(program);
   onAction(program.command('version').description('print the version'), async () => {
     process.stdout.write(`gatehouse ${VERSION}\n`);
   });

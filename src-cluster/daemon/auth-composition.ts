@@ -3,9 +3,7 @@
 // ClusterService and JoinTokenService. Nothing else in the cluster reaches these objects: the
 // proxy and the node (also in this process) join and talk to auth only through that listener.
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { createPresetRoles, identityStores } from '../auth/identity-stores.ts';
-import { SqliteBackend } from '../storage/sqlite.ts';
 import type { Backend } from '../storage/backend.ts';
 import { createDefaultRegistry } from '../resources/index.ts';
 import { loadOrCreateAuthorities, type CertAuthorities } from '../auth/authorities.ts';
@@ -19,6 +17,7 @@ import { ClusterAuthPreferenceService } from '../auth/cluster-auth-preference.ts
 import { splitHostPort } from '../../src-shared/host-port.ts';
 import type { Logger } from '../log/logger.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
+import { openClusterBackend } from './storage-composition.ts';
 import { LockWatcher } from '../locks/lock-watcher.ts';
 import { LockService, lockStore } from '../locks/lock-service.ts';
 import { ApiListener } from '../api/api-listener.ts';
@@ -73,13 +72,7 @@ function preferenceFor(cfg: DaemonConfig, backend: Backend, log: Logger): Cluste
 
 export async function startAuthService(cfg: DaemonConfig, log: Logger, ops: ProcessOps): Promise<RunningAuth> {
   // Every storage call of auth is timed in one place (src-cluster/ops/metered-backend.ts).
-  const backend = new MeteredBackend(
-    await SqliteBackend.open({
-      path: cfg.storage.path ?? join(cfg.data_dir, 'gatehouse.db'),
-      onBackgroundError: (e) => log.child('storage').error('storage background task failed', { error: e.message }),
-    }),
-    ops.metrics,
-  );
+  const backend = new MeteredBackend(await openClusterBackend(cfg, log), ops.metrics);
   const closers: (() => Promise<void>)[] = [() => backend.close()];
   const close = async () => {
     for (const c of closers.reverse())

@@ -6,6 +6,7 @@ import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { defaultDataDir } from './data-dir.ts';
+import { checkPostgresUrl } from '../storage/postgres-connection.ts';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_IDLE_TIMEOUT,
@@ -38,6 +39,34 @@ const sshAlgorithmList = (setting: SshAlgorithmSetting) =>
       if (problem) ctx.addIssue({ code: 'custom', message: problem, input: names });
     })
     .optional();
+const MAX_PG_POOL_SIZE = 200;
+
+/** Cross-field rules of `storage`; each problem names its field. */
+function checkStorageConfig(
+  storage: { type: 'sqlite' | 'postgres'; path?: string; conn_string?: string; audit: { type?: string } },
+  ctx: z.RefinementCtx,
+): void {
+  const problem = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message, input: storage });
+  if (storage.type === 'postgres') {
+    if (storage.path !== undefined) problem(['path'], 'path is for storage type sqlite; postgres uses conn_string');
+    if (storage.conn_string === undefined) problem(['conn_string'], 'required for storage type postgres');
+    else {
+      try {
+        checkPostgresUrl(storage.conn_string);
+      } catch (e) {
+        problem(['conn_string'], (e as Error).message.replace(/^storage\.conn_string:? ?/, ''));
+      }
+    }
+  } else if (storage.conn_string !== undefined) {
+    problem(['conn_string'], 'conn_string is for storage type postgres (set type: postgres)');
+  }
+  if (storage.audit.type !== undefined && storage.audit.type !== storage.type) {
+    problem(
+      ['audit', 'type'],
+      `must be the storage type (${storage.type}): audit events are stored with their indexes in the cluster backend`,
+    );
+  }
+}
 
 const ConfigSchema = z.strictObject({
   version: z.literal('v1').default('v1'),
@@ -65,9 +94,19 @@ const ConfigSchema = z.strictObject({
     .prefault({}),
   storage: z
     .strictObject({
-      type: z.enum(['sqlite']).default('sqlite'),
+      // sqlite (default): one file in the data dir, one auth server. postgres: any number of
+      // auth servers on one database (docs in README "Running on PostgreSQL").
+      type: z.enum(['sqlite', 'postgres']).default('sqlite'),
       path: z.string().optional(),
+      conn_string: z.string().min(1).optional(),
+      pool_size: z.number().int().min(1).max(MAX_PG_POOL_SIZE).default(10),
+      connect_timeout: timeout.default('10s'),
+      statement_timeout: timeout.default('30s'),
+      // The audit log is written through the cluster backend (its events and index keys in one
+      // transaction), so its type can only be the storage type; stated for Teleport-style configs.
+      audit: z.strictObject({ type: z.enum(['sqlite', 'postgres']).optional() }).prefault({}),
     })
+    .superRefine(checkStorageConfig)
     .prefault({}),
   auth: z
     .strictObject({
