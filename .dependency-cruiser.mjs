@@ -41,6 +41,9 @@ const CLUSTER_LAYERS = [
   ['api'],
   // Runtime of a service joined to auth: host identity, API client, watched cache, remote audit.
   ['service'],
+  // Operations: metrics, health checks, the diagnostics listener, auth's presence heartbeat; it
+  // decorates storage and the audit log, and the compositions above hand it to each service.
+  ['ops'],
   // The access services; the proxy, the node and the db service share nothing but what lies below
   // them (the proxy reaches the db service over the wire, with src-shared/db-route.ts).
   ['node', 'proxy', 'db', 'app'],

@@ -138,6 +138,16 @@ function printStreamRows(ssh: MeasuredRun[], gate: MeasuredRun[]): void {
   row('gate ssh → proxy → node:', gate);
   // Each gate run against the ssh run just before it: the machine's load drifts less within a pair.
   const pairRatios = gate.map((g, i) => g.streamRate / ssh[i]!.streamRate);
+  // CPU scaled to 256 MiB, so figures from runs with another BENCH_BYTES compare.
+  const per256 = (cpu: number) => ((cpu * 256 * 1048576) / BYTES).toFixed(2);
+  gate.forEach((g, i) => {
+    const s = ssh[i]!;
+    console.log(
+      `  run ${i + 1}: ssh ${s.streamRate.toFixed(1)} MiB/s (CPU per 256 MiB: ssh ${per256(s.clientCpu)} s, sshd ${per256(s.serverCpu)} s)` +
+        `  gate ${g.streamRate.toFixed(1)} MiB/s (gate ${per256(g.clientCpu)} s, daemon ${per256(g.serverCpu)} s)` +
+        `  ratio ${pairRatios[i]!.toFixed(2)}x`,
+    );
+  });
   const ratio = (pick: (r: StreamRun) => number) => (median(gate.map(pick)) / median(ssh.map(pick))).toFixed(2);
   console.log(
     `  ratio gate/ssh: stream ${ratio((r) => r.streamRate)}x (goal ≥ 0.90x), end-to-end ${ratio((r) => r.endToEndRate)}x`,

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ErrorCode, GatehouseError } from './errors.ts';
 
-export const VENDORED_SSH2_VERSION = '1.17.0-gatehouse.1';
+export const VENDORED_SSH2_VERSION = '1.17.0-gatehouse.2';
 
 /** The file the certificate changes add; it has no marker, its presence is the marker. */
 export const SSH2_CERT_HELPER_FILE = 'lib/protocol/gatehouse-cert.js';
@@ -50,6 +50,10 @@ export const SSH2_CHANGES: Readonly<Record<string, string>> = {
   'channel-packet-64kib': 'lib/Channel.js',
   'max-packet-64kib': 'lib/protocol/crypto.js',
   'pooled-padding': 'lib/protocol/crypto.js',
+  'packet-pool': 'lib/protocol/crypto.js',
+  'packet-pool-protocol': 'lib/protocol/Protocol.js',
+  'packet-pool-server': 'lib/server.js',
+  'packet-pool-client': 'lib/client.js',
 };
 
 export const ssh2ChangeMarker = (id: string): string => `/* gatehouse-patch:${id} */`;

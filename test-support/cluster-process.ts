@@ -78,6 +78,8 @@ export interface ClusterProcessOptions {
   nodeConfig?: string[];
   /** "single": one process (default); "split": auth, proxy and node processes. Default from $GATEHOUSE_TEST_TOPOLOGY. */
   topology?: Topology;
+  /** Give each process a diagnostics listener (--diag-addr on a free loopback port): see diagAddr(). */
+  diagnostics?: boolean;
 }
 
 export type Topology = 'single' | 'split';
@@ -112,6 +114,8 @@ export class ClusterProcess {
   /** Bumped by restartWithFreshData: each generation is a new data dir, so a new cluster with new CAs. */
   private generation = 0;
   private pinCache: { generation: number; pin: string } | undefined;
+  /** Diagnostics listeners by process label ("gatehouse" when single). */
+  private readonly diagAddrs = new Map<string, string>();
 
   constructor(private readonly opts: ClusterProcessOptions = {}) {
     this.clusterName = opts.clusterName ?? 'it';
@@ -142,6 +146,13 @@ export class ClusterProcess {
     // The CA lives in the data dir, so it only changes with restartWithFreshData.
     this.pinCache = { generation: this.generation, pin };
     return pin;
+  }
+
+  /** /healthz, /readyz, /metrics of the process (split: of `service`); kept across restarts. */
+  diagAddr(service: ServiceName = 'auth'): string {
+    const addr = this.diagAddrs.get(this.topology === 'single' ? 'gatehouse' : service);
+    if (!addr) throw new Error(`no diagnostics listener for ${service}: start the cluster with diagnostics: true`);
+    return addr;
   }
 
   /** Everything the daemon printed so far, over all its runs. */
@@ -227,6 +238,8 @@ export class ClusterProcess {
 
   /** Spawns `gatehouse start ARGS` and resolves once that process says it is running. */
   private async spawnDaemon(label: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
+    if (this.opts.diagnostics && !this.diagAddrs.has(label)) this.diagAddrs.set(label, `127.0.0.1:${await freePort()}`);
+    if (this.diagAddrs.has(label)) args = [...args, '--diag-addr', this.diagAddrs.get(label)!];
     const child = spawn(
       process.execPath,
       [...(this.opts.nodeArgs ?? []), ...cliSourceArgv('gatehouse', ['start', ...args])],

@@ -57,7 +57,14 @@ function heartbeatOf(me: HostIdentity, s: ServerInfo | undefined): HeartbeatInpu
       `heartbeat for ${s.role} "${s.name}" (host ${s.hostId}) does not match the caller's certificate (${me.role} "${me.name}", host ${me.hostId})`,
     );
   }
-  return { address: s.address, hostname: s.hostname, version: s.version, labels: s.labels };
+  return {
+    address: s.address,
+    hostname: s.hostname,
+    version: s.version,
+    labels: s.labels,
+    ...(s.startedUnix > 0n ? { started_at: new Date(Number(s.startedUnix) * 1000).toISOString() } : {}),
+    ...(s.ready !== undefined ? { ready: s.ready } : {}),
+  };
 }
 
 function serverInfo(s: ListedServer) {
@@ -71,6 +78,8 @@ function serverInfo(s: ListedServer) {
     labels: s.labels,
     lastHeartbeatUnix: unixSeconds(s.last_heartbeat),
     stale: s.stale,
+    startedUnix: s.started_at ? unixSeconds(s.started_at) : 0n,
+    ...(s.ready !== undefined ? { ready: s.ready } : {}),
   };
 }
 

@@ -12,10 +12,12 @@ import {
   adminServiceClient,
   adminTargetOf,
   type AuthClient,
+  type ClusterClient,
 } from './admin-client.ts';
 import { printServers } from './server-commands.ts';
 import { printTable } from './cli-util.ts';
 import { registerAuthSignCommand } from './db-cert-commands.ts';
+import { formatServerTable, serverJson, statusServers } from './status-servers.ts';
 
 const loadClusterService = async () => (await import('../../proto/gen/gatehouse/v1/cluster_pb.ts')).ClusterService;
 
@@ -31,14 +33,37 @@ const EXPORT_TYPES: Record<string, string> = {
   jwt: 'jwt',
 };
 
-async function printStatus(client: AuthClient): Promise<void> {
-  const s = await client.getClusterStatus({});
+async function printStatus(client: AuthClient, cluster: ClusterClient, format = 'text'): Promise<void> {
+  if (format !== 'text' && format !== 'json') {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, `--format must be text or json, got "${format}"`);
+  }
+  // The server list needs `server list` besides `cluster read`: without it, the rest still prints.
+  const [s, listed] = await Promise.all([
+    client.getClusterStatus({}),
+    cluster.listServers({}).then(
+      (r) => ({ servers: statusServers(r.servers) }),
+      (e: Error) => ({ error: e.message }),
+    ),
+  ]);
   // The resource schemas (zod) load when a command runs, not with the program (gatectl --help).
   const { CAP_KIND, CAP_NAME } = await import('../resources/cluster-auth-preference.ts');
   const cap = JSON.parse(
     (await client.getResource({ kind: CAP_KIND, name: CAP_NAME })).resourceJson,
   ) as ClusterAuthPreferenceResource;
   const risk = ekpubRiskWarning(cap.spec.device_trust);
+  if (format === 'json') {
+    const json = {
+      cluster: s.clusterName,
+      version: s.serverVersion,
+      counts: { nodes: s.nodeCount, users: s.userCount, roles: s.roleCount },
+      certificate_authorities: s.certAuthorities.map((c) => ({ type: c.type, fingerprint: c.fingerprint })),
+      device_trust: { mode: cap.spec.device_trust.mode, ekpub_allowed: cap.spec.device_trust.ekpub_allowed },
+      ...(risk ? { warning: risk } : {}),
+      ...('servers' in listed ? { servers: listed.servers.map(serverJson) } : { servers_error: listed.error }),
+    };
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    return;
+  }
   process.stdout.write(
     `Cluster:  ${s.clusterName}\nVersion:  ${s.serverVersion}\nNodes:    ${s.nodeCount}\nUsers:    ${s.userCount}\nRoles:    ${s.roleCount}\nCAs:\n`,
   );
@@ -50,6 +75,9 @@ async function printStatus(client: AuthClient): Promise<void> {
     `Device trust: ${cap.spec.device_trust.mode}, ekpub_allowed: ${cap.spec.device_trust.ekpub_allowed}\n`,
   );
   if (risk) process.stdout.write(`WARNING: ${risk}\n`);
+  const table =
+    'servers' in listed ? formatServerTable(listed.servers, Date.now()) : `  (cannot list: ${listed.error})\n`;
+  process.stdout.write(`Servers:\n${table}`);
 }
 
 async function exportCa(client: () => AuthClient, type: string): Promise<void> {
@@ -71,13 +99,21 @@ export function registerClusterCommands(program: Command): void {
 
   const status = program
     .command('status')
-    .summary('cluster name, version, CAs, counts, device trust policy')
+    .summary('cluster name, version, CAs, counts, device trust policy, auth servers and proxies')
     .description(
       'Prints the cluster name, version, counts, the CA fingerprints and the device trust policy\n' +
-        '(with a warning when the mode is required and ekpub enrollment is allowed).',
-    );
+        '(with a warning when the mode is required and ekpub enrollment is allowed), then every auth\n' +
+        'server and proxy with its version, health (ready, not ready, missed heartbeats) and age.',
+    )
+    .option('--format <text|json>', 'text (default) or one JSON document', 'text');
   addAdminTargetOptions(status);
-  onAction(status, (cmd) => printStatus(client(cmd)()));
+  onAction(status, (cmd) =>
+    printStatus(
+      client(cmd)(),
+      adminServiceClient(adminTargetOf(cmd), loadClusterService),
+      cmd.opts<{ format: string }>().format,
+    ),
+  );
 
   const nodes = program.command('nodes').summary('joined services: proxies, nodes, ...');
   const nodesLs = nodes

@@ -8,6 +8,7 @@ import { loadConfig, type DaemonConfig } from '../daemon/config.ts';
 import { startDaemon, VERSION, type RunningDaemon } from '../daemon/daemon.ts';
 import { demoDataDir, seedDemo, tlsHostCaFingerprint, tlsHostCaPem, writeDemoStatus } from './demo.ts';
 import { DEMO_APP_LABELS, DEMO_APP_NAME, startDemoWhoamiApp, type DemoWhoamiApp } from './demo-app.ts';
+import { tuneGcForStreaming } from '../../src-shared/stream-gc.ts';
 
 export interface StartOptions {
   config?: string;
@@ -17,6 +18,7 @@ export interface StartOptions {
   authServer?: string;
   token?: string;
   caPin?: string;
+  diagAddr?: string;
   debug?: boolean;
   /** demo only */
   jsonStatus?: string;
@@ -85,12 +87,15 @@ function enableDemoApp(cfg: DaemonConfig, app: DemoWhoamiApp): void {
 
 /** Runs the cluster until SIGTERM/SIGINT; resolves once it is up. */
 export async function startCluster(values: StartOptions, demo: boolean): Promise<void> {
+  // The proxy and node relay bulk data (SSH, app and db streams): see stream-gc.ts.
+  tuneGcForStreaming();
   const cfg = loadConfig(values.config, {
     dataDir: values.dataDir ?? (demo ? demoDataDir() : undefined),
     roles: values.roles,
     authServer: values.authServer,
     token: values.token,
     caPin: values.caPin,
+    diagAddr: values.diagAddr,
   });
   if (demo && !values.config) cfg.cluster_name = 'demo';
   const log = createLogger({ level: values.debug ? 'debug' : cfg.log.level, format: cfg.log.format });
@@ -109,6 +114,7 @@ export async function startCluster(values: StartOptions, demo: boolean): Promise
     node: daemon.nodeAddress,
     db_service: daemon.dbServiceAddress,
     app_service: daemon.appServiceAddress,
+    diagnostics: daemon.diagAddress,
     admin_identity: daemon.adminIdentityPath,
   });
   if (demo && daemon.proxyAddress) await announceDemo(daemon, daemon.proxyAddress, cfg, log, values.jsonStatus);

@@ -32,6 +32,10 @@ function addStartOptions(cmd: Command): Command {
         "or the config's join_token / join_token_file",
     )
     .option('--ca-pin <SHA256:HEX>', "auth's CA fingerprint (gatectl status), checked before the token is sent")
+    .option(
+      '--diag-addr <HOST:PORT>',
+      'serve GET /healthz, /readyz and /metrics (Prometheus) here, e.g. 127.0.0.1:3000 (config: diagnostics.listen_addr)',
+    )
     .option('--debug', 'verbose logs');
 }
 

@@ -9,6 +9,7 @@ import type { ServedApp } from '../app/app-request.ts';
 import { APP_ORIGIN_CONFIG, APP_ORIGIN_LABEL, APP_SERVICE_LABEL, type AppResource } from '../resources/app.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import type { InProcessAppServices, RunningService } from './proxy-composition.ts';
+import type { ProcessOps } from '../ops/process-ops.ts';
 import type { JoinTarget } from './service-join.ts';
 import { startListeningService } from './service-listener.ts';
 
@@ -34,6 +35,7 @@ export async function startAppService(
   cfg: DaemonConfig,
   log: Logger,
   target: JoinTarget,
+  ops: ProcessOps,
   inProcess?: InProcessAppServices,
 ): Promise<RunningService> {
   const name = cfg.app_service.name ?? cfg.node.name;
@@ -48,8 +50,9 @@ export async function startAppService(
     listenAddr: cfg.app_service.listen_addr,
     cfg,
     target,
+    ops,
     log: log.child('app'),
-    build: ({ runtime, decisions, listenHost, listenPort, tls }) =>
+    build: ({ runtime, audit, decisions, listenHost, listenPort, tls }) =>
       (service = new AppService({
         serviceName: name,
         listenHost,
@@ -65,7 +68,7 @@ export async function startAppService(
         },
         authorize: (request) => decisions.access.authorize(request),
         locks: decisions.locks,
-        audit: runtime.audit,
+        audit,
         signAppToken: async (userCertPem, app) =>
           (await runtime.client.signAppToken({ userCertPem, app }, { timeoutMs: SIGN_APP_TOKEN_TIMEOUT_MS })).jwt,
         limits: {

@@ -20,11 +20,15 @@ import { parseDurationMs, type DaemonConfig } from './config.ts';
 import { openClusterBackend } from './storage-composition.ts';
 import { LockWatcher } from '../locks/lock-watcher.ts';
 import { LockService, lockStore } from '../locks/lock-service.ts';
-import { AuditLog } from '../audit/audit-log.ts';
 import { ApiListener } from '../api/api-listener.ts';
 import { authApiHandler } from './auth-api.ts';
 import type { JoinTokenStore } from '../join/join-tokens.ts';
 import type { JoinableRole } from '../service/host-identity-file.ts';
+import { MeteredBackend } from '../ops/metered-backend.ts';
+import { MeteredAuditLog } from '../ops/metered-audit.ts';
+import { AuthPresence } from '../ops/auth-presence.ts';
+import type { ProcessOps } from '../ops/process-ops.ts';
+import { VERSION } from './version.ts';
 
 /** Where auth listens when the config names no address: loopback, a port the OS picks. */
 const INTERNAL_AUTH_LISTEN = '127.0.0.1:0';
@@ -66,8 +70,9 @@ function preferenceFor(cfg: DaemonConfig, backend: Backend, log: Logger): Cluste
   });
 }
 
-export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<RunningAuth> {
-  const backend = await openClusterBackend(cfg, log);
+export async function startAuthService(cfg: DaemonConfig, log: Logger, ops: ProcessOps): Promise<RunningAuth> {
+  // Every storage call of auth is timed in one place (src-cluster/ops/metered-backend.ts).
+  const backend = new MeteredBackend(await openClusterBackend(cfg, log), ops.metrics);
   const closers: (() => Promise<void>)[] = [() => backend.close()];
   const close = async () => {
     for (const c of closers.reverse())
@@ -79,7 +84,8 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
     await createPresetRoles(roles, (role) => log.info('created preset role', { role }));
     const devices = new DeviceInventory(backend);
     // One audit log over the cluster's storage; every service records through it (remote ones over the API).
-    const audit = new AuditLog(backend);
+    // It also counts logins and device authentications (gatehouse_logins_total, ...) as they are stored.
+    const audit = new MeteredAuditLog(backend, ops.auditMetrics);
     const preference = preferenceFor(cfg, backend, log);
     await preference.start();
     closers.push(async () => preference.close());
@@ -157,6 +163,7 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
     });
     const listener = await startListener(cfg, auth, api.handler, log);
     closers.push(() => listener.close());
+    await registerAuthOps(ops, { cfg, backend, locks, address: listener.address, log }, closers);
     return {
       clusterName,
       backend,
@@ -171,6 +178,36 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger): Promise<
     await close();
     throw e;
   }
+}
+
+/** What the readiness probe reads: written at the first start, so a reachable backend always has it. */
+const BACKEND_PROBE_KEY = '/cluster/name';
+
+/** readyz checks for auth (backend answers, lock view loaded) and its presence heartbeat. */
+async function registerAuthOps(
+  ops: ProcessOps,
+  deps: { cfg: DaemonConfig; backend: Backend; locks: LockWatcher; address: string; log: Logger },
+  closers: (() => Promise<void>)[],
+): Promise<void> {
+  const backendAnswers = async () => {
+    if (!(await deps.backend.get(BACKEND_PROBE_KEY))) throw new Error('backend answered without the cluster name');
+  };
+  const cachesWarm = () => {
+    if (!deps.locks.healthy) throw new Error('the lock view is not loaded or its watch is broken');
+  };
+  ops.health.addReadiness('auth_backend', backendAnswers);
+  ops.health.addReadiness('auth_caches', cachesWarm);
+  const presence = new AuthPresence({
+    backend: deps.backend,
+    dataDir: deps.cfg.data_dir,
+    address: deps.address,
+    version: VERSION,
+    startedAt: ops.startedAt,
+    ready: async () => (await ops.health.readiness((name) => name.startsWith('auth_'))).status === 'ok',
+    log: deps.log.child('auth'),
+  });
+  await presence.start();
+  closers.push(() => presence.close());
 }
 
 async function internalToken(tokens: JoinTokenStore, role: JoinableRole): Promise<string> {

@@ -186,3 +186,24 @@ test('ssh: algorithm lists default to unset; a list of its own; unknown algorith
   assert.throws(() => parseConfig('ssh:\n  ciphers: []\n', 'c.yaml'), /ssh\.ciphers: the list is empty/);
   assert.throws(() => parseConfig('ssh:\n  compression: [zlib]\n', 'c.yaml'), /ssh\.compression: unknown field/);
 });
+
+test('diagnostics: off by default; diagnostics.listen_addr or --diag-addr turns it on', () => {
+  assert.equal(parseConfig('', 'x').diagnostics.listen_addr, undefined);
+  assert.equal(
+    parseConfig('diagnostics:\n  listen_addr: 127.0.0.1:3000\n', 'x').diagnostics.listen_addr,
+    '127.0.0.1:3000',
+  );
+  assert.throws(
+    () => parseConfig('diagnostics:\n  listen_addr: nope\n', 'x'),
+    /diagnostics\.listen_addr: expected HOST:PORT \(line 2\)/,
+  );
+  assert.throws(() => parseConfig('diagnostics:\n  tls: true\n', 'x'), /diagnostics\.tls: unknown field/);
+  assert.equal(
+    loadConfig(undefined, { diagAddr: '127.0.0.1:0', dataDir: '/tmp/x' }).diagnostics.listen_addr,
+    '127.0.0.1:0',
+  );
+  assert.throws(
+    () => loadConfig(undefined, { diagAddr: 'localhost', dataDir: '/tmp/x' }),
+    /--diag-addr: expected HOST:PORT/,
+  );
+});

@@ -30,6 +30,16 @@ const duration = z
 const timeout = duration.refine((s) => !/^(0+[hms])+$/.test(s), 'must be more than 0s');
 const perSource = z.number().int().min(1).max(1_000_000);
 
+/** An `ssh.<setting>` list; the message names each unknown algorithm and lists the allowed ones. */
+const sshAlgorithmList = (setting: SshAlgorithmSetting) =>
+  z
+    .array(z.string())
+    .max(16)
+    .superRefine((names, ctx) => {
+      const problem = sshAlgorithmListProblem(setting, names);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: names });
+    })
+    .optional();
 const MAX_PG_POOL_SIZE = 200;
 
 /** Cross-field rules of `storage`; each problem names its field. */
@@ -58,17 +68,6 @@ function checkStorageConfig(
     );
   }
 }
-
-/** An `ssh.<setting>` list; the message names each unknown algorithm and lists the allowed ones. */
-const sshAlgorithmList = (setting: SshAlgorithmSetting) =>
-  z
-    .array(z.string())
-    .max(16)
-    .superRefine((names, ctx) => {
-      const problem = sshAlgorithmListProblem(setting, names);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: names });
-    })
-    .optional();
 
 const ConfigSchema = z.strictObject({
   version: z.literal('v1').default('v1'),
@@ -196,6 +195,14 @@ const ConfigSchema = z.strictObject({
   db_service: DbServiceConfigSchema,
   // Application access (docs/app-access.md); off unless configured or asked for with --roles.
   app_service: AppServiceConfigSchema,
+  // The diagnostics listener (GET /healthz, /readyz, /metrics; Teleport's diag_addr). Off unless
+  // set (or --diag-addr): an unasked-for port is attack surface and collides when several
+  // processes share a host; an ephemeral default could not be found by a scraper anyway.
+  diagnostics: z
+    .strictObject({
+      listen_addr: addr.optional(),
+    })
+    .prefault({}),
 });
 
 type ParsedConfig = z.infer<typeof ConfigSchema>;
@@ -278,6 +285,8 @@ export interface ConfigOverrides {
   authServer?: string;
   token?: string;
   caPin?: string;
+  /** --diag-addr HOST:PORT: the diagnostics listener (config: diagnostics.listen_addr). */
+  diagAddr?: string;
 }
 
 /** Parses --roles=auth,proxy,node,db,app; a clear error names the unknown role. */
@@ -333,6 +342,11 @@ function applyOverrides(cfg: DaemonConfig, overrides: ConfigOverrides, source: s
     cfg.auth_servers = list.length > 1 ? list.slice(1) : undefined;
   }
   if (overrides.caPin) cfg.ca_pin = overrides.caPin;
+  if (overrides.diagAddr) {
+    if (!addr.safeParse(overrides.diagAddr).success)
+      throw new GatehouseError(ErrorCode.CONFIG, `--diag-addr: expected HOST:PORT, got "${overrides.diagAddr}"`);
+    cfg.diagnostics.listen_addr = overrides.diagAddr;
+  }
   const token = resolveJoinToken(cfg, overrides.token);
   if (token) cfg.join_token = token;
   const services = [cfg.auth, cfg.proxy, cfg.node, cfg.db_service, cfg.app_service];

@@ -16,8 +16,10 @@ import { startDbService } from './db-composition.ts';
 import { startAppService } from './app-composition.ts';
 import { defaultDbEngines } from '../db/engines.ts';
 import { joinTargetFor } from './service-join.ts';
+import { createProcessOps, startDiagnostics, type ProcessOps } from '../ops/process-ops.ts';
+import { VERSION } from './version.ts';
 
-export { VERSION } from './version.ts';
+export { VERSION };
 
 export interface RunningDaemon {
   clusterName: string;
@@ -32,24 +34,41 @@ export interface RunningDaemon {
   adminIdentityPath?: string;
   /** Auth's storage, when auth runs in this process. */
   backend?: Backend;
+  /** The diagnostics listener (/healthz, /readyz, /metrics), when configured. */
+  diagAddress?: string;
+  /** This process's metrics registry and health checks. */
+  ops: ProcessOps;
   close(message?: string): Promise<void>;
 }
 
 export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<RunningDaemon> {
   mkdirSync(cfg.data_dir, { recursive: true, mode: 0o700 });
   chmodSync(cfg.data_dir, 0o700);
+  // The process's one metrics registry and set of health checks, handed to every service below.
+  const ops = createProcessOps(VERSION);
+  let started = false;
+  ops.health.addReadiness('startup', () => {
+    if (!started) throw new Error('the services are still starting');
+  });
   const closers: ((message?: string) => Promise<void>)[] = [];
   const close = async (message?: string) => {
+    ops.health.shuttingDown();
     for (const c of closers.reverse())
       await c(message).catch((e: Error) => log.error('shutdown step failed', { error: e.message }));
   };
   try {
+    // First, so probes see "alive, not ready" while the services start (a join may take a while).
+    const diag = cfg.diagnostics.listen_addr
+      ? await startDiagnostics(ops, cfg.diagnostics.listen_addr, log.child('diag'))
+      : undefined;
+    if (diag) closers.push(() => diag.close());
     let auth: RunningAuth | undefined;
     if (cfg.auth.enabled) {
-      auth = await startAuthService(cfg, log);
+      auth = await startAuthService(cfg, log, ops);
       closers.push(() => auth!.close());
     }
-    const running: RunningDaemon = { clusterName: auth?.clusterName ?? '', close };
+    const running: RunningDaemon = { clusterName: auth?.clusterName ?? '', ops, close };
+    if (diag) running.diagAddress = diag.address;
     if (auth) {
       running.authAddress = auth.apiAddress;
       running.backend = auth.backend;
@@ -60,7 +79,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
     const inProcessNodes: InProcessNodes = new Map();
     let proxy: RunningService | undefined;
     if (cfg.proxy.enabled) {
-      proxy = await startProxyService(cfg, log, await joinTargetFor(cfg, 'proxy', auth), {
+      proxy = await startProxyService(cfg, log, await joinTargetFor(cfg, 'proxy', auth), ops, {
         apps: inProcessApps,
         nodes: inProcessNodes,
       });
@@ -69,19 +88,19 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       running.clusterName ||= proxy.runtime.identity.cluster_name;
     }
     if (cfg.node.enabled) {
-      const node = await startNodeService(cfg, log, await joinTargetFor(cfg, 'node', auth), inProcessNodes);
+      const node = await startNodeService(cfg, log, await joinTargetFor(cfg, 'node', auth), ops, inProcessNodes);
       closers.push((message) => node.close(message));
       running.nodeAddress = node.address;
       running.clusterName ||= node.runtime.identity.cluster_name;
     }
     if (cfg.db_service.enabled) {
-      const db = await startDbService(cfg, log, await joinTargetFor(cfg, 'db', auth), defaultDbEngines());
+      const db = await startDbService(cfg, log, await joinTargetFor(cfg, 'db', auth), ops, defaultDbEngines());
       closers.push((message) => db.close(message));
       running.dbServiceAddress = db.address;
       running.clusterName ||= db.runtime.identity.cluster_name;
     }
     if (cfg.app_service.enabled) {
-      const app = await startAppService(cfg, log, await joinTargetFor(cfg, 'app', auth), inProcessApps);
+      const app = await startAppService(cfg, log, await joinTargetFor(cfg, 'app', auth), ops, inProcessApps);
       closers.push((message) => app.close(message));
       running.appServiceAddress = app.address;
       running.clusterName ||= app.runtime.identity.cluster_name;
@@ -96,6 +115,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
         auth.backend,
       );
     }
+    started = true;
     return running;
   } catch (e) {
     await close();

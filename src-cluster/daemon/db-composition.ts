@@ -17,6 +17,7 @@ import { DbClientCerts } from '../db/upstream-tls.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import type { ConfiguredDatabase } from './db-config.ts';
 import type { RunningService } from './proxy-composition.ts';
+import type { ProcessOps } from '../ops/process-ops.ts';
 import type { JoinTarget } from './service-join.ts';
 import { startListeningService } from './service-listener.ts';
 
@@ -44,6 +45,7 @@ export async function startDbService(
   cfg: DaemonConfig,
   log: Logger,
   target: JoinTarget,
+  ops: ProcessOps,
   engines: readonly DbEngine[],
 ): Promise<RunningService> {
   const name = cfg.db_service.name ?? cfg.node.name;
@@ -57,8 +59,9 @@ export async function startDbService(
     listenAddr: cfg.db_service.listen_addr,
     cfg,
     target,
+    ops,
     log: log.child('db'),
-    build: ({ runtime, decisions, listenHost, listenPort, tls }) => {
+    build: ({ runtime, audit, decisions, listenHost, listenPort, tls }) => {
       const { cache } = runtime;
       const certs = new DbClientCerts(() => runtime.client);
       return new DbService({
@@ -78,7 +81,7 @@ export async function startDbService(
         engines,
         upstreamFor: (db, dbUser, timeoutMs) => certs.upstreamFor(db, dbUser, timeoutMs),
         locks: decisions.locks,
-        audit: runtime.audit,
+        audit,
         deviceTrustMode: () => cache.preference().spec.device_trust.mode,
         limits: {
           handshakeTimeoutMs: parseDurationMs(cfg.db_service.handshake_timeout),

@@ -13,6 +13,7 @@ import type { RunningService } from './proxy-composition.ts';
 import type { InProcessNodes } from './in-process-nodes.ts';
 import type { JoinTarget } from './service-join.ts';
 import { VERSION } from './version.ts';
+import { registerServiceReadiness, type ProcessOps } from '../ops/process-ops.ts';
 
 const isIp = (h: string) => /^[\d.]+$|:/.test(h);
 
@@ -26,6 +27,7 @@ export async function startNodeService(
   cfg: DaemonConfig,
   log: Logger,
   target: JoinTarget,
+  ops: ProcessOps,
   inProcess?: InProcessNodes,
 ): Promise<RunningService> {
   const nodeLog = log.child('node');
@@ -40,11 +42,13 @@ export async function startNodeService(
     ips: names.filter(isIp).filter((n) => n !== '0.0.0.0'),
     version: VERSION,
     log: nodeLog,
+    startedAt: ops.startedAt,
   });
   const { cache } = runtime;
   const { locks, access } = localDecisions(runtime, nodeLog);
   try {
     await locks.start();
+    registerServiceReadiness(ops, 'node', runtime, locks);
     const deviceTrustMode = () => cache.preference().spec.device_trust.mode;
     const hostCertificate = certificateBlob(runtime.identity.ssh_host_cert);
     const node = new NodeSshServer({
@@ -59,7 +63,8 @@ export async function startNodeService(
       authorizer: { authorize: (req) => access.authorizeSsh(req.cert, req.login, req.node) },
       locks,
       logger: nodeLog,
-      audit: runtime.audit,
+      // Counted on the way (gatehouse_active_sessions{kind="ssh"}).
+      audit: ops.auditMetrics.wrap(runtime.audit),
       deviceTrustMode,
       loginGraceMs: parseDurationMs(cfg.node.login_grace_time),
       maxConnectionsPerSource: cfg.node.max_connections_per_ip,

@@ -21,6 +21,7 @@ import { localDecisions } from './local-decisions.ts';
 import { parseDurationMs, type DaemonConfig } from './config.ts';
 import type { JoinTarget } from './service-join.ts';
 import { VERSION } from './version.ts';
+import { registerServiceReadiness, type ProcessOps } from '../ops/process-ops.ts';
 
 export interface RunningService {
   address: string;
@@ -106,6 +107,7 @@ export async function startProxyService(
   cfg: DaemonConfig,
   log: Logger,
   target: JoinTarget,
+  ops: ProcessOps,
   inProcess: InProcessServices = {},
 ): Promise<RunningService> {
   const proxyLog = log.child('proxy');
@@ -117,11 +119,13 @@ export async function startProxyService(
     ...proxyNames(cfg),
     version: VERSION,
     log: proxyLog,
+    startedAt: ops.startedAt,
   });
   const { cache } = runtime;
   const { locks, access } = localDecisions(runtime, proxyLog);
   try {
     await locks.start();
+    registerServiceReadiness(ops, 'proxy', runtime, locks);
     const forwarder = new ApiForwarder({
       authAddresses: runtime.authAddresses,
       tls: () => ({

@@ -14,6 +14,8 @@ import type { DaemonConfig } from './config.ts';
 import type { RunningService } from './proxy-composition.ts';
 import type { JoinTarget } from './service-join.ts';
 import { VERSION } from './version.ts';
+import { registerServiceReadiness, type ProcessOps } from '../ops/process-ops.ts';
+import type { AuditEmitter } from '../audit/audit-events.ts';
 
 const isIp = (h: string) => /^[\d.]+$|:/.test(h);
 
@@ -75,9 +77,12 @@ export interface ListeningServiceSpec {
   listenAddr: string;
   cfg: DaemonConfig;
   target: JoinTarget;
+  ops: ProcessOps;
   log: Logger;
   build(inputs: {
     runtime: ServiceRuntime;
+    /** The runtime's audit emitter, counting sessions (gatehouse_active_sessions) on the way. */
+    audit: AuditEmitter;
     decisions: LocalDecisions;
     listenHost: string;
     listenPort: number;
@@ -99,14 +104,17 @@ export async function startListeningService(spec: ListeningServiceSpec): Promise
     ...serviceCertNames(spec.name, listenHost),
     version: VERSION,
     log,
+    startedAt: spec.ops.startedAt,
   });
   const decisions = localDecisions(runtime, log);
   const stopRegistering = new AbortController();
   try {
     await decisions.locks.start();
+    registerServiceReadiness(spec.ops, spec.role, runtime, decisions.locks);
     const identity = runtime.identity;
     const service = spec.build({
       runtime,
+      audit: spec.ops.auditMetrics.wrap(runtime.audit),
       decisions,
       listenHost,
       listenPort: Number(listenPort),

@@ -11,14 +11,19 @@ import type { HostIdentity, ServiceRole } from '../auth/host-identity.ts';
 /** Services heartbeat every 10 s; three missed beats and a service is shown as stale. */
 export const SERVER_STALE_MS = 30_000;
 /** A stale record stays listed (marked) this long, then storage drops it. */
-const SERVER_RECORD_KEEP_MS = 3600_000;
+export const SERVER_RECORD_KEEP_MS = 3600_000;
 const PREFIX = '/servers/';
+
+/** Where a server's record lives; auth servers (which do not join) write theirs under role "auth". */
+export function serverRecordKey(role: ServiceRole | 'auth', name: string): string {
+  return `${PREFIX}${role}/${name}`;
+}
 const MAX_LABELS = 64;
 const MAX_LABEL_VALUE_CHARS = 253;
 const MAX_TEXT_CHARS = 253;
 
 export interface ServerRecord {
-  role: ServiceRole;
+  role: ServiceRole | 'auth';
   name: string;
   host_id: string;
   /** HOST:PORT where clients (or the proxy) reach the service. */
@@ -28,6 +33,10 @@ export interface ServerRecord {
   labels: Record<string, string>;
   /** RFC 3339. */
   last_heartbeat: string;
+  /** RFC 3339: when the process started; absent from services older than the field. */
+  started_at?: string;
+  /** Whether the service was ready (backend or auth reachable, caches warm) at its last heartbeat. */
+  ready?: boolean;
 }
 
 export interface ListedServer extends ServerRecord {
@@ -39,6 +48,8 @@ export interface HeartbeatInput {
   hostname: string;
   version: string;
   labels: Record<string, string>;
+  started_at?: string;
+  ready?: boolean;
 }
 
 /** The node registry nodes also appear in (AuthServer's), so node routing keeps working. */
@@ -73,6 +84,12 @@ export function checkHeartbeat(input: HeartbeatInput): void {
   ] as const) {
     if (v.length > MAX_TEXT_CHARS) throw bad(`server ${what} is longer than ${MAX_TEXT_CHARS} characters`);
   }
+  if (
+    input.started_at !== undefined &&
+    (input.started_at.length > 40 || !Number.isFinite(Date.parse(input.started_at)))
+  ) {
+    throw bad(`server started_at must be an RFC 3339 time, got ${JSON.stringify(input.started_at.slice(0, 60))}`);
+  }
   const labels = Object.entries(input.labels);
   if (labels.length > MAX_LABELS) throw bad(`a server may have at most ${MAX_LABELS} labels`);
   for (const [k, v] of labels) {
@@ -89,8 +106,8 @@ export class ServerInventory {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private key(role: string, name: string): string {
-    return `${PREFIX}${role}/${name}`;
+  private key(role: ServiceRole, name: string): string {
+    return serverRecordKey(role, name);
   }
 
   /**
@@ -121,6 +138,8 @@ export class ServerInventory {
       version: input.version,
       labels: { ...input.labels },
       last_heartbeat: new Date(now).toISOString(),
+      ...(input.started_at !== undefined ? { started_at: input.started_at } : {}),
+      ...(input.ready !== undefined ? { ready: input.ready } : {}),
     };
     await this.backend.put({
       key: this.key(host.role, host.name),

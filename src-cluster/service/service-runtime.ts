@@ -53,6 +53,8 @@ export interface ServiceRuntimeOptions {
   version: string;
   log: Logger;
   heartbeatMs?: number;
+  /** When the process started (heartbeats carry it; `gatectl status` shows the age). */
+  startedAt?: Date;
 }
 
 export interface HeartbeatInfo {
@@ -176,6 +178,9 @@ export class ServiceRuntime {
       hostname: hostname(),
       version: this.#opts.version,
       labels: info.labels,
+      startedUnix: BigInt(Math.floor((this.#opts.startedAt?.getTime() ?? 0) / 1000)),
+      // Ready = the watch stream to auth is up and the cache holds its snapshot.
+      ready: this.#connected,
     };
     await this.#client
       .heartbeat({ server }, { timeoutMs: AUTH_CALL_TIMEOUT_MS })

@@ -1,6 +1,10 @@
 // Entry point of the `gate` CLI (bundled into dist/cli/gate.mjs, which bin/gate.mjs runs).
 import { runGate } from './main.ts';
 import { processIo } from './io.ts';
+import { tuneGcForStreaming } from '../../src-shared/stream-gc.ts';
+
+// `gate ssh` and the tunnels move bulk data: Buffers that die young must not drive full GCs.
+tuneGcForStreaming();
 
 const code = await runGate(process.argv.slice(2), process.env, processIo());
 // Exit once our output is flushed: an idle HTTP/2 or stdin handle must not keep `gate` alive.

@@ -144,6 +144,34 @@ test('a dropped LISTEN connection is re-opened and the writes made meanwhile are
   assert.equal(summary(await events.next()), 'put /roles/after=3', 'NOTIFY works again on the new connection');
 });
 
+test('after every connection was cut (as in a database restart) writes and watchers carry on', async (t) => {
+  const url = pgServer().freshDatabase();
+  const errors: string[] = [];
+  const options = { pollIntervalMs: 60_000, onBackgroundError: (e: GatehouseError) => errors.push(e.message) };
+  const [a, b] = [await open(t, url, options), await open(t, url, options)];
+  const events = reader(b.watch(['/locks/']));
+  await events.next();
+  await a.put({ key: '/locks/before', value: '1' });
+  assert.equal(summary(await events.next()), 'put /locks/before=1');
+  const firstPid = await until('the LISTEN connection', () => b.listenerPid);
+  await sql(
+    url,
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  await until(
+    'a new LISTEN connection',
+    () => (b.listenerPid !== undefined && b.listenerPid !== firstPid ? true : undefined),
+    5000,
+  );
+  await a.put({ key: '/locks/after', value: '2' });
+  assert.equal(summary(await events.next(5000)), 'put /locks/after=2', 'the same watcher, no re-create');
+  assert.equal((await b.get('/locks/after'))?.value, '2');
+  assert.ok(
+    errors.some((m) => /terminat/.test(m)),
+    `the cut was reported: ${errors.join('; ')}`,
+  );
+});
+
 test('a watcher whose missed events were pruned during the outage fails with "re-create"', async (t) => {
   const url = pgServer().freshDatabase();
   let now = Date.now();

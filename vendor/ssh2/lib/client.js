@@ -35,6 +35,7 @@ const { init: cryptoInit } = require('./protocol/crypto.js');
 const Protocol = require('./protocol/Protocol.js');
 const { parseKey } = require('./protocol/keyParser.js');
 const GATEHOUSE_CERT = require('./protocol/gatehouse-cert.js'); /* gatehouse-patch:client-require-helper */
+const { writePacket } = require('./protocol/gatehouse-packet-pool.js');
 const { SFTP } = require('./protocol/SFTP.js');
 const {
   bufferCopy,
@@ -313,9 +314,9 @@ class Client extends EventEmitter {
     const proto = this._protocol = new Protocol({
       ident: this.config.ident,
       offer: (allOfferDefaults ? undefined : algorithms),
-      onWrite: (data) => {
+      onWrite: (data, onReleased) => {
         if (isWritable(sock))
-          sock.write(data);
+          writePacket(sock, data, onReleased); /* gatehouse-patch:packet-pool-client */
       },
       onError: (err) => {
         if (err.level === 'handshake')

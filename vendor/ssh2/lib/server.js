@@ -28,6 +28,7 @@ const { init: cryptoInit } = require('./protocol/crypto.js');
 const { KexInit } = require('./protocol/kex.js');
 const { parseKey } = require('./protocol/keyParser.js');
 const GATEHOUSE_CERT = require('./protocol/gatehouse-cert.js'); /* gatehouse-patch:server-require-helper */
+const { writePacket } = require('./protocol/gatehouse-packet-pool.js');
 const Protocol = require('./protocol/Protocol.js');
 const { SFTP } = require('./protocol/SFTP.js');
 const { writeUInt32BE } = require('./protocol/utils.js');
@@ -502,9 +503,9 @@ class Client extends EventEmitter {
       onPacket,
       greeting: srvCfg.greeting,
       banner: srvCfg.banner,
-      onWrite: (data) => {
+      onWrite: (data, onReleased) => {
         if (isWritable(socket))
-          socket.write(data);
+          writePacket(socket, data, onReleased); /* gatehouse-patch:packet-pool-server */
       },
       onError: (err) => {
         if (!proto._destruct)

@@ -115,7 +115,8 @@ class Protocol {
     const onWrite = config.onWrite;
     if (typeof onWrite !== 'function')
       throw new Error('Missing onWrite function');
-    this._onWrite = (data) => { onWrite(data); };
+    // The cipher's release callback for a pooled packet (gatehouse-packet-pool.js).
+    this._onWrite = (data, onReleased) => { onWrite(data, onReleased); }; /* gatehouse-patch:packet-pool-protocol */
 
     const onError = config.onError;
     if (typeof onError !== 'function')

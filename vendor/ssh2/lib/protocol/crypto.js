@@ -25,6 +25,7 @@ function randomFillSync(buf, offset, len) {
 }
 
 const { readUInt32BE, writeUInt32BE } = require('./utils.js');
+const { PacketPool } = require('./gatehouse-packet-pool.js');
 
 const FastBuffer = Buffer[Symbol.species];
 const MAX_SEQNO = 2 ** 32 - 1;
@@ -362,10 +363,12 @@ class AESGCMCipherBinding {
                                       enc.cipherKey,
                                       enc.cipherIV);
     this._dead = false;
+    this._pool = new PacketPool(); /* gatehouse-patch:packet-pool */
   }
   free() {
     this._dead = true;
     this._instance.free();
+    this._pool.free();
   }
   allocPacket(payloadLen) {
     let pktLen = 4 + 1 + payloadLen;
@@ -374,7 +377,7 @@ class AESGCMCipherBinding {
       padLen += 16;
     pktLen += padLen;
 
-    const packet = Buffer.allocUnsafe(pktLen + 16/* authTag */);
+    const packet = this._pool.alloc(pktLen + 16/* authTag */);
 
     writeUInt32BE(packet, pktLen - 4, 0);
     packet[4] = padLen;
@@ -392,7 +395,7 @@ class AESGCMCipherBinding {
     // Encrypts in-place
     this._instance.encrypt(packet);
 
-    this._onWrite(packet);
+    this._onWrite(packet, this._pool.releaserFor(packet));
 
     this.outSeqno = (this.outSeqno + 1) >>> 0;
   }
