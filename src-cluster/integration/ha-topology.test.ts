@@ -208,6 +208,8 @@ describe('HA topology: two auth servers and two proxies on one PostgreSQL', () =
     const viaProxy1 = await loginsBackAfter(killed, 'proxy1', 'after auth A died');
     console.log(`kill -9 auth A: logins through proxy 1 (auth order A, B) succeeded again after ${viaProxy1} ms`);
     await cluster.waitForLog(/\[proxy1\].*failing over to the next auth address/);
+    const authB = cluster.addr.get('authB')!.replace(/\./g, '\\.');
+    await cluster.waitForLog(new RegExp(`\\[proxy1\\].*reconnected to auth auth_server=${authB}`));
 
     for (const s of live) await stillTicking(s, 'after auth A died');
     const users = usersListed('authB');

@@ -53,7 +53,7 @@ export interface ProfileAccess {
   profile: Profile;
   proxy: ProxyAddress;
   /** The login's other proxies (gate login --proxy a,b): SSH dials the next when one cannot be reached. */
-  alternateProxies: ProxyAddress[];
+  alternateProxies?: ProxyAddress[];
   proxyCaPem: string;
   credentials: ProfileCredentials;
   clock: Clock;

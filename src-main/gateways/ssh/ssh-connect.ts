@@ -20,7 +20,7 @@ export async function connectSsh(
   const { SshConnection } = await import('./ssh-session.ts');
   return SshConnection.open({
     proxy: access.proxy,
-    alternateProxies: access.alternateProxies,
+    ...(access.alternateProxies ? { alternateProxies: access.alternateProxies } : {}),
     proxyCaPem: access.proxyCaPem,
     credentials: access.credentials,
     sshHostCaKeys: access.profile.sshHostCaKeys,
@@ -38,7 +38,7 @@ export async function connectSsh(
 export function dialNode(access: ProfileAccess, node: string): Promise<tls.TLSSocket> {
   return dialNodeThroughProxy({
     proxy: access.proxy,
-    alternateProxies: access.alternateProxies,
+    ...(access.alternateProxies ? { alternateProxies: access.alternateProxies } : {}),
     proxyCaPem: access.proxyCaPem,
     client: { certPem: access.credentials.tlsCertificatePem, keyPem: access.credentials.key.privateKeyPem },
     node,
