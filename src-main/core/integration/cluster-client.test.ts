@@ -102,4 +102,53 @@ describe('ClusterClient against real HTTP/2 servers', () => {
       cluster.close();
     }
   });
+
+  async function closedPort(): Promise<number> {
+    const probe = http2.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const p = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    return p;
+  }
+
+  test('with several proxies a refused connect moves the call to the next one, which then stays in use', async () => {
+    const dead = await closedPort();
+    const core = new GatehouseClient({
+      home: join(dir, 'multi'),
+      deviceHome: join(dir, 'multi', 'device'),
+      timeoutMs: 5000,
+    });
+    const cluster = await core.cluster(`127.0.0.1:${dead},127.0.0.1:${port}`);
+    try {
+      assert.equal(cluster.proxy.address, `127.0.0.1:${dead}`, 'the first proxy keys the profile and the pin');
+      await cluster.establishTrust({ caPem: caA.certPem });
+      assert.equal((await cluster.ping()).clusterName, 'it');
+      assert.equal(cluster.dialling.address, `127.0.0.1:${port}`);
+      assert.equal((await cluster.ping()).clusterName, 'it');
+    } finally {
+      cluster.close();
+    }
+  });
+
+  test('a proxy that fails the pinned CA is never passed over silently for the next one', async () => {
+    const leafB = await makeLeaf(caB, { cn: 'impostor', ips: ['127.0.0.1'] });
+    const impostor = http2.createSecureServer({ cert: [leafB.certPem, caB.certPem].join('\n'), key: leafB.keyPem });
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', () => resolve()));
+    const impostorPort = (impostor.address() as AddressInfo).port;
+    const dead = await closedPort();
+    const core = new GatehouseClient({
+      home: join(dir, 'trust'),
+      deviceHome: join(dir, 'trust', 'device'),
+      timeoutMs: 5000,
+    });
+    const cluster = await core.cluster(`127.0.0.1:${dead},127.0.0.1:${impostorPort},127.0.0.1:${port}`);
+    try {
+      await cluster.establishTrust({ caPem: caA.certPem });
+      await assert.rejects(cluster.ping(), (e: GatehouseError) => e.code === ErrorCode.PROXY_UNTRUSTED);
+      assert.equal(cluster.dialling.address, `127.0.0.1:${impostorPort}`, 'the good third proxy was not tried');
+    } finally {
+      cluster.close();
+      await new Promise<void>((resolve) => impostor.close(() => resolve()));
+    }
+  });
 });
