@@ -189,7 +189,16 @@ export class HaCluster {
       child.stderr!.on('data', onData);
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`gatehouse (${label}) exited with ${code} before it was running:\n${own}`));
+        // A port taken under us: say by what, since freePort's pick can be reused by anyone.
+        const port = /EADDRINUSE: address already in use \S+:(\d+)/.exec(own)?.[1];
+        const holders = port
+          ? spawnSync('ss', ['-tanp'], { encoding: 'utf8' })
+              .stdout.split('\n')
+              .filter((l) => l.includes(`:${port} `))
+          : [];
+        reject(
+          new Error(`gatehouse (${label}) exited with ${code} before it was running:\n${own}${holders.join('\n')}`),
+        );
       });
     });
     return child;
