@@ -3,7 +3,9 @@
 // renewal over mTLS gives a new certificate for the same host id.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -12,6 +14,7 @@ import { startDaemon } from '../../daemon/daemon.ts';
 import { createMemoryLogger } from '../../log/logger.ts';
 import { hostIdentityPath, loadHostIdentity } from '../host-identity-file.ts';
 import { clusterClientOf, renewHostIdentity } from '../join-client.ts';
+import { ServiceRuntime } from '../service-runtime.ts';
 
 async function runDaemon(dir: string): Promise<{ lines: string[]; close: () => Promise<void>; auth: string }> {
   const cfg = parseConfig(
@@ -60,5 +63,50 @@ test('services join once, keep a private identity, reuse it after a restart and 
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A loopback port nothing listens on (picked by the OS, then closed). */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+test('a runtime whose first auth address is dead fails over to the next, says so, and watches there', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-runtime-fo-'));
+  const other = mkdtempSync(join(tmpdir(), 'gh-runtime-fo2-'));
+  const daemon = await runDaemon(dir);
+  let runtime: ServiceRuntime | undefined;
+  try {
+    // The node's identity, as a second copy of that node elsewhere would hold it.
+    mkdirSync(dirname(hostIdentityPath(other, 'node')), { recursive: true });
+    copyFileSync(hostIdentityPath(dir, 'node'), hostIdentityPath(other, 'node'));
+    const log = createMemoryLogger('debug');
+    const dead = `127.0.0.1:${await closedPort()}`;
+    runtime = await ServiceRuntime.start({
+      role: 'node',
+      name: 'rt-node',
+      dataDir: other,
+      authServers: [dead, daemon.auth],
+      dnsNames: ['rt-node'],
+      ips: ['127.0.0.1'],
+      version: 'test',
+      log,
+    });
+    assert.equal(runtime.connected, true, 'start() returned with the snapshot from the second address');
+    assert.equal(runtime.authAddresses.current, daemon.auth);
+    const moved = log.lines.find((l) => /failing over to the next auth address/.test(l));
+    assert.ok(
+      moved?.includes(dead) && moved.includes(daemon.auth),
+      `one line names both addresses:\n${log.lines.join('\n')}`,
+    );
+  } finally {
+    await runtime?.close();
+    await daemon.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(other, { recursive: true, force: true });
   }
 });
