@@ -235,8 +235,7 @@ export class GatehouseClient {
   async cluster(proxy: string | ProxyAddress): Promise<ClusterClient> {
     const { ClusterClient } = await import('./cluster-client.ts');
     const [primary, ...alternates] = typeof proxy === 'string' ? parseProxyList(proxy) : [proxy];
-    const current = alternates.length === 0 ? this.profiles.current() : undefined;
-    const fromProfile = current && current.proxy === primary!.address ? (current.proxies ?? []) : [];
+    const fromProfile = alternates.length === 0 ? this.storedProxiesOf(primary!.address) : [];
     return new ClusterClient(primary!, {
       alternateProxies: alternates.length > 0 ? alternates : fromProfile.map((p) => parseProxyAddress(p)),
       profiles: this.profiles,
@@ -245,6 +244,13 @@ export class GatehouseClient {
       logger: this.log,
       ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}),
     });
+  }
+
+  /** The proxies a login to `proxy` was given (gate login --proxy a,b): the current login's, else any. */
+  private storedProxiesOf(proxy: string): string[] {
+    const current = this.profiles.current();
+    if (current?.proxy === proxy) return current.proxies ?? [];
+    return this.profiles.list().find((p) => p.proxy === proxy && p.proxies)?.proxies ?? [];
   }
 
   /** The current profile, refusing expired certificates with what to do about it. */
