@@ -2,10 +2,9 @@
 // <marker>` in the app's terminal, Enter → marker in xterm's rows, vs stock `ssh -tt` in THE SAME
 // XTERM PATH (bench/xterm-baseline.ts), plus stock ssh / `gate ssh` in a bare node-pty for
 // reference; CPU seconds per process group for each.
-import type { Browser, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { cpuByGroup, cpuSpent, type PtyShell } from './app-probes.ts';
-import { arm, openBaselineTerminal, probeResult, type Probe } from './app-terminal-page.ts';
-import { startXtermBaseline } from './xterm-baseline.ts';
+import { arm, probeResult, type Probe } from './app-terminal-page.ts';
 
 const FLOOD_MIB = Number(process.env.BENCH_FLOOD_MIB ?? 50);
 const FLOOD_TIMEOUT_MS = Number(process.env.BENCH_FLOOD_TIMEOUT_MS ?? 150_000);
@@ -38,19 +37,16 @@ export function processGroup(cmd: string): string | undefined {
 }
 
 export interface FloodSetup {
-  browser: Browser;
   /** The app's page, logged in, its terminal focused at the prompt. */
   page: Page;
+  /** Stock ssh in the app's xterm path (openBaselineTerminal); closed here after its flood. */
+  basePage: Page;
   ssh: PtyShell;
   gate: PtyShell;
-  sshBin: string;
-  sshArgs: string[];
-  /** Where to register the baseline's stop, run by the caller's finally. */
-  cleanups: (() => Promise<void> | void)[];
 }
 
 /** Runs the flood through every path and prints times, rates, CPU and the ratio. */
-export async function benchFlood({ browser, page, ssh, gate, sshBin, sshArgs, cleanups }: FloodSetup): Promise<void> {
+export async function benchFlood({ page, basePage, ssh, gate }: FloodSetup): Promise<void> {
   const mib = FLOOD_BYTES / 1048576;
   console.log(`\nTerminal throughput: \`${FLOOD_CMD}\` (~${mib.toFixed(1)} MiB on the tty), Enter → marker shown:`);
   let cpu = cpuByGroup(processGroup);
@@ -64,9 +60,6 @@ export async function benchFlood({ browser, page, ssh, gate, sshBin, sshArgs, cl
   console.log(`  gate ssh → proxy → node (node-pty)            ${(gateFlood / 1000).toFixed(1)} s  ${rate(gateFlood)}`);
   console.log(`      CPU: ${gateCpu}`);
   // Stock ssh in the app's xterm path: the baseline of the ratio.
-  const xtermBaseline = await startXtermBaseline(sshBin, sshArgs);
-  cleanups.push(() => xtermBaseline.close());
-  const basePage = await openBaselineTerminal(browser, xtermBaseline.url);
   cpu = cpuByGroup(processGroup);
   const baseFlood = await appFlood(basePage);
   const baseCpu = cpuSpent(cpu, (cpu = cpuByGroup(processGroup)));

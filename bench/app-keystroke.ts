@@ -3,7 +3,8 @@
 // same run: stock ssh and `gate ssh` in a pty (write one char → echo read), the host's own leg
 // (a Node WebSocket client, app-host-keys.ts) and the browser's floor for the same path (a bare
 // page and `ws` echo server in the same Chromium, app-ws-floor.ts), which is the baseline the
-// renderer's added latency is counted over.
+// renderer's added latency is counted over; and stock ssh in the app's xterm page
+// (xterm-baseline.ts), which tells xterm's share from the app's (React, stores, host).
 import type { Browser, Page } from '@playwright/test';
 import { FRAME_WAITS, PROMPT, median, pct, type PtyShell } from './app-probes.ts';
 import { hostKeystrokes } from './app-host-keys.ts';
@@ -67,6 +68,8 @@ export interface KeystrokeSetup {
   browser: Browser;
   /** The app's page, logged in, its terminal focused at the prompt. */
   page: Page;
+  /** Stock ssh in the app's xterm path (bench/xterm-baseline.ts), at the prompt. */
+  basePage: Page;
   hostUrl: string;
   ssh: PtyShell;
   gate: PtyShell;
@@ -82,6 +85,7 @@ export async function benchKeystrokes(s: KeystrokeSetup): Promise<void> {
   const sshKeys = await ptyKeystrokes(s.ssh, s.keys);
   const gateKeys = await ptyKeystrokes(s.gate, s.keys);
   const floor = await browserWsFloor(s.browser, s.keys);
+  const baseKeys = await appKeystrokes(s.basePage, s.keys);
   const appKeys = await appKeystrokes(s.page, s.keys);
   const hostKeys = await hostKeystrokes(s.hostUrl, { ...s.target, keys: s.keys });
   const frameWaits = await s.page.evaluate<number[]>(FRAME_WAITS(50));
@@ -92,6 +96,8 @@ export async function benchKeystrokes(s: KeystrokeSetup): Promise<void> {
   row('gate ssh → proxy → node (pty write → echo)', gateKeys);
   row('host alone: input frame → echo frame (ws client)', hostKeys);
   row('browser floor: bare page + ws echo, keydown → echo', floor.recv);
+  row('stock ssh in the app xterm path: → echo frame', baseKeys.recv);
+  row('stock ssh in the app xterm path: → echo in rows', baseKeys.shown);
   row('app: keydown → echo frame received (renderer)', appKeys.recv);
   row('app: keydown → echo in xterm DOM rows', appKeys.shown);
   row('  of which keydown → input frame sent', appKeys.sent);
@@ -105,6 +111,12 @@ export async function benchKeystrokes(s: KeystrokeSetup): Promise<void> {
   console.log(
     `  added at p99 over gate ssh: echo frame received ${added(appKeys.recv, gateKeys)}, echo in xterm rows ${added(appKeys.shown, gateKeys)}` +
       ` (host alone: ${added(hostKeys, gateKeys)})`,
+  );
+  // The fairest baseline: the same page kind (xterm, output pump, binary frames) with stock ssh
+  // behind it instead of the host, proxy and node: what is left is Gatehouse's.
+  console.log(
+    `  added over stock ssh in the app's xterm path: echo frame p50 ${ms(median(appKeys.recv) - median(baseKeys.recv))},` +
+      ` p99 ${ms(pct(appKeys.recv, 99) - pct(baseKeys.recv, 99))}; echo in rows p99 ${ms(pct(appKeys.shown, 99) - pct(baseKeys.shown, 99))}`,
   );
   // The browser's own cost of the path is in the floor; Gatehouse's part of the renderer's
   // figure is what is left once the floor and the network path (gate ssh) are both taken off.

@@ -34,7 +34,8 @@ import { requireTool, tempDir } from '../test-support/sshcert-testkit.ts';
 import { benchLaunch } from './app-launch.ts';
 import { benchKeystrokes } from './app-keystroke.ts';
 import { benchFlood } from './app-flood.ts';
-import { openAppTerminal } from './app-terminal-page.ts';
+import { openAppTerminal, openBaselineTerminal } from './app-terminal-page.ts';
+import { startXtermBaseline } from './xterm-baseline.ts';
 import { ProfileStore } from '../src-main/core/index.ts';
 import { PtyShell, ROOT, buildHostBundle, ensureRendererBuilt, spawnAndWaitForUrl, stopChild } from './app-probes.ts';
 
@@ -135,16 +136,22 @@ async function main() {
     await ssh.ready();
     await gate.ready();
 
+    // Stock ssh in the app's xterm path: a keystroke baseline and the flood's.
+    const xtermBaseline = await startXtermBaseline(sshBin, sshArgs);
+    cleanups.push(() => xtermBaseline.close());
+    const basePage = await openBaselineTerminal(browser, xtermBaseline.url);
+
     await benchKeystrokes({
       browser,
       page,
+      basePage,
       hostUrl: host.url,
       ssh,
       gate,
       target: { proxy: target.proxy, node: NODE, login: LOGIN },
       keys: KEYS,
     });
-    await benchFlood({ browser, page, ssh, gate, sshBin, sshArgs, cleanups });
+    await benchFlood({ page, basePage, ssh, gate });
   } finally {
     for (const c of cleanups.reverse()) await c();
     await browser?.close();
