@@ -75,7 +75,7 @@ async function prepareAnswer(
       now,
     );
     const prechecked = { sshCertificate, tlsCertificatePem, certs };
-    const device = (await deps.inventory.list()).find((d) => d.spec.credential?.id === login.credentialId);
+    const device = await deps.inventory.findByCredential(login.credentialId);
     if (!device || device.spec.enroll_status !== 'enrolled') return { prechecked };
     const fields = {
       deviceId: device.metadata.name,
