@@ -122,3 +122,25 @@ export async function benchLogins(opts: {
       `${ms(pct(folded.afterLogin, 95))} after the Login response at p95`,
   );
 }
+
+/**
+ * The cluster's own account of each device authentication ("device authenticated" log lines and
+ * their <step>_ms fields): where the server's time after the quote arrived went, p50 / p95.
+ */
+export function printServerSteps(logs: string, from = 0): void {
+  const steps = new Map<string, number[]>();
+  const add = (step: string, value: number) => steps.set(step, [...(steps.get(step) ?? []), value]);
+  for (const line of logs.slice(from).split('\n')) {
+    if (!line.includes('device authenticated')) continue;
+    let total = 0;
+    for (const [, step, value] of line.matchAll(/ (\w+)_ms=([\d.]+)/g)) {
+      if (step === 'total' || step === 'tpm') continue;
+      add(step!, Number(value));
+      total += Number(value);
+    }
+    add('sum', total);
+  }
+  const n = steps.get('sum')?.length ?? 0;
+  const cells = [...steps].map(([step, v]) => `${step} ${ms(pct(v, 50))} / ${ms(pct(v, 95))}`);
+  console.log(`  cluster, from the quote's arrival to the answer (n=${n}, p50 / p95): ${cells.join(', ')}`);
+}

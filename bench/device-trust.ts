@@ -21,7 +21,7 @@ import { GatehouseClient } from '../src-main/core/gatehouse-client.ts';
 import type { LoginOutcome } from '../src-main/core/device-trust.ts';
 import { akBlobPath } from '../src-main/device/tpm/ak-store.ts';
 import { installWireTrace, type WireTrace } from './wire-trace.ts';
-import { benchLogins, ms, pct } from './device-login.ts';
+import { benchLogins, ms, pct, printServerSteps } from './device-login.ts';
 
 const ENROLL_RUNS = Number(process.env.BENCH_ENROLL_RUNS ?? 20);
 const LOGIN_RUNS = Number(process.env.BENCH_LOGIN_RUNS ?? 50);
@@ -102,7 +102,9 @@ async function main(): Promise<void> {
     const freshAk = await enroll(true);
     const reusedAk = await enroll(false);
 
+    const logFrom = cluster.logs.length;
     await benchLogins({ core, oneShot, api, params, trace, runs: LOGIN_RUNS });
+    printServerSteps(cluster.logs, logFrom);
     const tpmCalls = (o: LoginOutcome) =>
       o.deviceTrust.state === 'trusted' ? o.deviceTrust.timings.tpmCalls : undefined;
     await traceOneLogin(trace, 'challenge folded into the login', async () => ({

@@ -24,6 +24,7 @@ import {
   checkAuthenticationInit,
   finishAuthentication,
   recordAuthenticationFailure,
+  StepTimes,
   type AuthenticatingCaller,
   type AuthenticationDeps,
   type PreparedAnswer,
@@ -95,6 +96,7 @@ export async function answerLoginDeviceChallenge(
   req: AnswerLoginDeviceChallengeRequest,
 ): Promise<AuthenticateSuccess> {
   const started = performance.now();
+  const steps = new StepTimes();
   let caller: AuthenticatingCaller | undefined;
   let device: StoredDevice | undefined;
   try {
@@ -111,7 +113,9 @@ export async function answerLoginDeviceChallenge(
       );
     }
     const prepared = await binding.prepared;
+    steps.lap('presign_wait');
     const checked = await checkAuthenticationInit(deps, caller, init, (d) => (device = d), prepared?.prechecked);
+    steps.lap('checks');
     return await finishAuthentication(
       deps,
       caller,
@@ -120,6 +124,7 @@ export async function answerLoginDeviceChallenge(
       req.platformParameters,
       started,
       prepared?.presigned,
+      steps,
     );
   } catch (e) {
     // Before the challenge is known there is no user to name: the audit event says so by its reason.
