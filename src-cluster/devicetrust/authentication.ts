@@ -98,6 +98,8 @@ const sameFields = (a: DeviceFields, b: DeviceFields) =>
 export interface PreparedAnswer {
   prechecked: PrecheckedCerts;
   presigned?: PresignedCerts;
+  /** How long the preparation ran (ms, wall), for the log line. */
+  tookMs?: number;
 }
 
 /** What the checks of an init message establish before any nonce is issued. */
@@ -251,6 +253,11 @@ export async function finishAuthentication(
 export class StepTimes {
   readonly #times: Record<string, number> = {};
   #last = performance.now();
+
+  /** A step timed elsewhere (e.g. work done before the answer arrived). */
+  set(step: string, ms: number): void {
+    this.#times[step] = Math.round(ms * 10) / 10;
+  }
 
   lap(step: string): void {
     const now = performance.now();

@@ -66,6 +66,7 @@ async function prepareAnswer(
 ): Promise<PreparedAnswer | undefined> {
   // After the login response is on its way: the signing below must not hold it up.
   await new Promise((resolve) => setImmediate(resolve));
+  const started = performance.now();
   try {
     const now = deps.now?.() ?? new Date();
     const { sshCertificate, tlsCertificatePem } = login;
@@ -84,7 +85,7 @@ async function prepareAnswer(
       credentialId: login.credentialId,
     };
     const issued = await reissueWithDevice(deps.cas, certs, fields);
-    return { prechecked, presigned: { for: certs, fields, issued } };
+    return { prechecked, presigned: { for: certs, fields, issued }, tookMs: performance.now() - started };
   } catch {
     return undefined;
   }
@@ -114,6 +115,8 @@ export async function answerLoginDeviceChallenge(
     }
     const prepared = await binding.prepared;
     steps.lap('presign_wait');
+    // Not on the answer's path unless presign_wait says so: done while the client quoted.
+    if (prepared?.tookMs !== undefined) steps.set('presigned_before', prepared.tookMs);
     const checked = await checkAuthenticationInit(deps, caller, init, (d) => (device = d), prepared?.prechecked);
     steps.lap('checks');
     return await finishAuthentication(
