@@ -6,7 +6,9 @@
 // floor: the TPM commands that need the challenge (quote + PCR read on an open TPM with the AK
 // loaded), alone on the same swtpm. Interleaved run by run so drift hits every row alike; RPCs
 // and TLS handshakes counted per login.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { ClusterClient, LoginParams } from '../src-main/core/cluster-client.ts';
 import type { GatehouseClient } from '../src-main/core/gatehouse-client.ts';
@@ -21,16 +23,46 @@ export function pct(values: number[], p: number): number {
 }
 export const ms = (x: number) => `${x.toFixed(Math.abs(x) < 10 ? 1 : 0)} ms`;
 
+/** CPU time so far (ms): this process, and others by pid from /proc (clock ticks, usually 10 ms). */
+interface CpuClock {
+  read(): { client: number; cluster: number; tpm: number };
+}
+
+function cpuClock(pids: { cluster?: number | undefined; tpm?: number | undefined }): CpuClock {
+  const tickMs = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+  const ofPid = (pid: number | undefined) => {
+    if (!pid) return 0;
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * tickMs;
+  };
+  return {
+    read: () => {
+      const own = process.cpuUsage();
+      return { client: (own.user + own.system) / 1000, cluster: ofPid(pids.cluster), tpm: ofPid(pids.tpm) };
+    },
+  };
+}
+
 interface Row {
   label: string;
   times: number[];
+  /** CPU time summed over the row's logins (ms). */
+  cpu: { client: number; cluster: number; tpm: number };
   /** From the end of the Login call's response to the end of the whole login: the device's share on the critical path. */
   afterLogin: number[];
   wire: { handshakes: number[]; rpcs: number[] };
 }
 
 function newRow(label: string): Row {
-  return { label, times: [], afterLogin: [], wire: { handshakes: [], rpcs: [] } };
+  return {
+    label,
+    times: [],
+    afterLogin: [],
+    cpu: { client: 0, cluster: 0, tpm: 0 },
+    wire: { handshakes: [], rpcs: [] },
+  };
 }
 
 const range = (xs: number[]) => {
@@ -39,11 +71,16 @@ const range = (xs: number[]) => {
   return lo === hi ? `${lo}` : `${lo}-${hi}`;
 };
 
-async function timed<T>(row: Row, trace: WireTrace, fn: () => Promise<T>): Promise<T> {
+async function timed<T>(row: Row, trace: WireTrace, cpu: CpuClock, fn: () => Promise<T>): Promise<T> {
   const from = trace.events.length;
+  const cpu0 = cpu.read();
   const t0 = performance.now();
   const r = await fn();
   const end = performance.now();
+  const cpu1 = cpu.read();
+  row.cpu.client += cpu1.client - cpu0.client;
+  row.cpu.cluster += cpu1.cluster - cpu0.cluster;
+  row.cpu.tpm += cpu1.tpm - cpu0.tpm;
   row.times.push(end - t0);
   const login = trace.events.slice(from).find((e) => e.kind === 'rpc' && e.what.endsWith('/Login'));
   if (login?.ms !== undefined) row.afterLogin.push(end - (login.at + login.ms));
@@ -67,19 +104,23 @@ export async function benchLogins(opts: {
   params: LoginParams;
   trace: WireTrace;
   runs: number;
+  /** Processes whose CPU time is counted per login: the cluster daemon and swtpm. */
+  pids: { cluster?: number | undefined; tpm?: number | undefined };
 }): Promise<void> {
-  const { core, api, params, trace } = opts;
+  const { core, api, params } = opts;
+  const cpu = cpuClock(opts.pids);
+  const trace = opts.trace;
   const plain = newRow('password login alone (baseline)');
   const folded = newRow('login + device auth (folded, TPM kept: app)');
   const oneShot = newRow('login + device auth (folded, TPM per login: gate)');
   const stream = newRow('login + device auth (stream, before)');
   const floor = newRow('TPM floor: quote + PCR read alone');
   for (let i = 0; i < opts.runs; i++) {
-    await timed(plain, trace, () => api.login(params));
-    requireTrusted(await timed(folded, trace, () => core.login(api, params)), 'folded');
-    requireTrusted(await timed(oneShot, trace, () => opts.oneShot.login(api, params)), 'one-shot');
+    await timed(plain, trace, cpu, () => api.login(params));
+    requireTrusted(await timed(folded, trace, cpu, () => core.login(api, params)), 'folded');
+    requireTrusted(await timed(oneShot, trace, cpu, () => opts.oneShot.login(api, params)), 'one-shot');
     requireTrusted(
-      await timed(stream, trace, async () => {
+      await timed(stream, trace, cpu, async () => {
         // GatehouseClient.login before issue 16: login, then the stream on an mTLS connection.
         const prepared = core.device.prepare(api.proxy.address);
         const profile = await api.login(params);
@@ -90,7 +131,7 @@ export async function benchLogins(opts: {
     const tpm = await core.device.prepare(api.proxy.address)!;
     try {
       await tpm.attestationKey();
-      await timed(floor, trace, async () => {
+      await timed(floor, trace, cpu, async () => {
         await tpm.quote(randomBytes(32), QUOTE_PCRS);
         await tpm.readPcrs(QUOTE_PCRS);
       });
@@ -114,6 +155,21 @@ export async function benchLogins(opts: {
       `  ${r.label}: adds ${ms(added(r, 50))} at p50, ${ms(added(r, 95))} at p95 over the login alone ` +
         `(ratio ${(pct(r.times, 50) / pct(plain.times, 50)).toFixed(2)}x / ${(pct(r.times, 95) / pct(plain.times, 95)).toFixed(2)}x); ` +
         `over the TPM floor: ${ms(added(r, 50) - pct(floor.times, 50))} at p50, ${ms(added(r, 95) - pct(floor.times, 95))} at p95`,
+    );
+  }
+  // CPU time does not wait in a run queue: on a loaded machine it says what each path costs.
+  const perLogin = (r: Row) => {
+    const n = r.times.length;
+    return { client: r.cpu.client / n, cluster: r.cpu.cluster / n, tpm: r.cpu.tpm / n };
+  };
+  const base = perLogin(plain);
+  for (const r of [plain, folded, oneShot, stream, floor]) {
+    const c = perLogin(r);
+    const sum = c.client + c.cluster + c.tpm;
+    const added = r === plain ? '' : `, added ${ms(sum - (base.client + base.cluster + base.tpm))}`;
+    console.log(
+      `  CPU per login, ${r.label}: client ${ms(c.client)}, cluster ${ms(c.cluster)}, swtpm ${ms(c.tpm)}; ` +
+        `all ${ms(sum)}${r === floor ? '' : added}`,
     );
   }
   console.log(

@@ -106,7 +106,15 @@ async function main(): Promise<void> {
     const reusedAk = await enroll(false);
 
     const logFrom = cluster.logs.length;
-    await benchLogins({ core, oneShot, api, params, trace, runs: LOGIN_RUNS });
+    await benchLogins({
+      core,
+      oneShot,
+      api,
+      params,
+      trace,
+      runs: LOGIN_RUNS,
+      pids: { cluster: cluster.pid, tpm: tpm.pid },
+    });
     printServerSteps(cluster.logs, logFrom);
     const tpmCalls = (o: LoginOutcome) =>
       o.deviceTrust.state === 'trusted' ? o.deviceTrust.timings.tpmCalls : undefined;
