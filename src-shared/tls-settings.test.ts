@@ -89,7 +89,7 @@ test('a cached client context carries the settings: it will not agree a CBC suit
 // Every production file that builds a TLS context (a listener, a connection, a transport) and where
 // its settings come from. A new call site fails here until it uses the shared settings.
 const TLS_CALL =
-  /tls\.createServer\(|createSecureServer\(|createSecureContext\(|setSecureContext\(|tls\.connect\(|http2\.connect\(|https\.(get|request)\(|new https\.Agent\(|createConnectTransport\(|new Http2SessionManager\(/;
+  /tls\.createServer\(|createSecureServer\(|createSecureContext\(|setSecureContext\(|tls\.connect\(|http2\.connect\(|https\.(get|request)\(|new https\.Agent\(|createConnectTransport\(|new Http2SessionManager\(|parseIntoClientConfig\(/;
 const SETTINGS_FROM_ELSEWHERE: Record<string, string> = {
   'src-cluster/db/engine-relay.ts':
     'upgrades with the options upstream-tls.ts builds (TLS_CLIENT_SETTINGS and a cached context)',

@@ -25,6 +25,8 @@ export interface Swtpm {
   stateDir: string;
   /** Env for tpm2-tools children: process.env plus TPM2TOOLS_TCTI. */
   env: NodeJS.ProcessEnv;
+  /** The swtpm process (benchmarks read its CPU time from /proc). */
+  pid: number | undefined;
   /** Stops swtpm and removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -183,6 +185,7 @@ export async function startSwtpm(opts: SwtpmOptions = {}): Promise<Swtpm> {
       dir,
       stateDir,
       env: { ...process.env, TPM2TOOLS_TCTI: tcti },
+      pid: child.pid,
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -72,3 +72,31 @@ test('a route certificate carries its route fields; identityFromClientCert reads
   assert.deepEqual(open.route, { kind: 'db', name: 'orders' });
   assert.equal(identityFromClientCert(new X509Certificate(await issue()).raw).route, undefined);
 });
+
+test('each CA signs with its own key, also when one material object is given another CA in place', async () => {
+  const first = await createCertAuthority('user CA', 'one');
+  const second = await createCertAuthority('user CA', 'two');
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const now = new Date();
+  const issue = (ca: { certPem: string; keyPem: string }) =>
+    issueClientCert({
+      ca,
+      publicKey,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 3600_000),
+      user: 'alice',
+      roles: [],
+      logins: [],
+    });
+  const signedBy = (pem: string, ca: { certPem: string }) =>
+    new X509Certificate(pem).verify(new X509Certificate(ca.certPem).publicKey) &&
+    new X509Certificate(pem).checkIssued(new X509Certificate(ca.certPem));
+  const material = { ...first };
+  assert.ok(signedBy(await issue(material), first));
+  assert.ok(signedBy(await issue(second), second));
+  assert.ok(signedBy(await issue(material), first), 'the first CA again, from what it kept');
+  Object.assign(material, second);
+  const rotated = await issue(material);
+  assert.ok(signedBy(rotated, second));
+  assert.equal(signedBy(rotated, first), false);
+});

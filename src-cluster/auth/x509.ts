@@ -91,24 +91,59 @@ export interface IssueParams {
   notAfter: Date;
 }
 
+/**
+ * What every certificate a CA issues needs from the CA itself: its parsed certificate, its
+ * imported signing key and the authority key identifier. Made once per CA material (a login and
+ * its device re-issue each sign, on the login's critical path): parsing, importing and hashing
+ * them anew was about half of an issuance's CPU.
+ */
+interface IssuerParts {
+  certPem: string;
+  keyPem: string;
+  caCert: x509.X509Certificate;
+  signingKey: Promise<webcrypto.CryptoKey>;
+  authorityKeyId: Promise<x509.AuthorityKeyIdentifierExtension>;
+}
+
+const issuerParts = new WeakMap<TlsCaMaterial, IssuerParts>();
+
+function issuerFor(ca: TlsCaMaterial): IssuerParts {
+  const known = issuerParts.get(ca);
+  // Keyed by the material object; a material changed in place (never done) is still not reused.
+  if (known && known.certPem === ca.certPem && known.keyPem === ca.keyPem) return known;
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const parts: IssuerParts = {
+    certPem: ca.certPem,
+    keyPem: ca.keyPem,
+    caCert,
+    signingKey: importSigningKey(ca.keyPem),
+    authorityKeyId: x509.AuthorityKeyIdentifierExtension.create(caCert),
+  };
+  // A failed import is not kept: the next issuance tries again and reports its own error.
+  parts.signingKey.catch(() => issuerParts.delete(ca));
+  parts.authorityKeyId.catch(() => issuerParts.delete(ca));
+  issuerParts.set(ca, parts);
+  return parts;
+}
+
 export async function issueCertificate(
   params: IssueParams,
   subject: x509.JsonName,
   extensions: x509.Extension[],
 ): Promise<string> {
-  const caCert = new x509.X509Certificate(params.ca.certPem);
+  const issuer = issuerFor(params.ca);
   const cert = await x509.X509CertificateGenerator.create({
     subject,
-    issuer: caCert.subject,
+    issuer: issuer.caCert.subject,
     publicKey: (await importPublicKey(params.publicKey)) as unknown as X509Key,
-    signingKey: (await importSigningKey(params.ca.keyPem)) as unknown as X509Key,
+    signingKey: (await issuer.signingKey) as unknown as X509Key,
     notBefore: params.notBefore,
     notAfter: params.notAfter,
     signingAlgorithm: SIGN_ALG,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       ...extensions,
-      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+      await issuer.authorityKeyId,
     ],
   });
   return cert.toString('pem');

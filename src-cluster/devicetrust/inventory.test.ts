@@ -192,3 +192,27 @@ test('enroll tokens are hex, so a command line never reads one as an option', as
     assert.match(token, /^[0-9a-f]{48}$/);
   }
 });
+
+test('findByCredential follows the credential when it moves, is unenrolled or its device removed', async (t) => {
+  const { inventory } = await setup(t);
+  const enroll = (id: string, cred: string) =>
+    inventory.update(id, (spec) => ({
+      ...spec,
+      enroll_status: 'enrolled',
+      credential: { id: cred, public_key: 'AAEA', attestation_type: 'ekpub' },
+    }));
+  const a = await inventory.add({ assetTag: 'SN-A', osType: 'linux' });
+  const b = await inventory.add({ assetTag: 'SN-B', osType: 'linux' });
+  assert.equal(await inventory.findByCredential('cred'), undefined);
+  await enroll(a.metadata.name, 'cred');
+  assert.equal((await inventory.findByCredential('cred'))?.metadata.name, a.metadata.name);
+  // The remembered device no longer holds it: the answer comes from the records, not the hint.
+  await inventory.update(a.metadata.name, (spec) => ({ ...spec, enroll_status: 'not_enrolled' }));
+  assert.equal(await inventory.findByCredential('cred'), undefined);
+  await enroll(b.metadata.name, 'cred');
+  assert.equal((await inventory.findByCredential('cred'))?.metadata.name, b.metadata.name);
+  const fresh = await inventory.findByCredential('cred');
+  assert.equal(fresh?.spec.update_time, (await inventory.get(b.metadata.name)).spec.update_time);
+  await inventory.remove(b.metadata.name);
+  assert.equal(await inventory.findByCredential('cred'), undefined);
+});

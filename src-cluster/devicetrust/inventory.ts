@@ -63,6 +63,9 @@ export function deviceStore(backend: Backend): ResourceStore<DeviceSpec> {
   });
 }
 
+/** Most credential → device hints kept (about 100 bytes each). */
+const MAX_CREDENTIAL_HINTS = 100_000;
+
 function label(d: { spec: { asset_tag: string; os_type: string } }): string {
   return `"${d.spec.asset_tag}"/${d.spec.os_type}`;
 }
@@ -76,6 +79,8 @@ export class DeviceInventory {
   readonly #backend: Backend;
   readonly #now: () => Date;
   readonly #claims: AssetTagClaims;
+  /** credential id → device id, learnt from scans: a hint only, every hit is read fresh and re-checked. */
+  readonly #credentialHints = new Map<string, string>();
 
   constructor(backend: Backend, options: { now?: () => Date } = {}) {
     this.#backend = backend;
@@ -122,6 +127,28 @@ export class DeviceInventory {
 
   async list(): Promise<StoredDevice[]> {
     return (await this.store.list()) as StoredDevice[];
+  }
+
+  /**
+   * The device holding this attestation credential (any enroll status), read fresh. Device
+   * authentication asks at every login: a remembered device id turns the scan of every device
+   * record into one read; a hint that no longer matches (unenrolled, re-enrolled, removed)
+   * falls back to the scan. Enrollment keeps a credential on one device only (otherHolder).
+   */
+  async findByCredential(credentialId: string): Promise<StoredDevice | undefined> {
+    const hinted = this.#credentialHints.get(credentialId);
+    if (hinted) {
+      const device = (await this.store.find(hinted)) as StoredDevice | undefined;
+      if (device?.spec.credential?.id === credentialId) return device;
+      this.#credentialHints.delete(credentialId);
+    }
+    const found = (await this.list()).find((d) => d.spec.credential?.id === credentialId);
+    if (found) {
+      // Bounded: a fleet larger than this only scans more often.
+      if (this.#credentialHints.size >= MAX_CREDENTIAL_HINTS) this.#credentialHints.clear();
+      this.#credentialHints.set(credentialId, found.metadata.name);
+    }
+    return found;
   }
 
   /** By id, or by asset tag (any OS); NOT_FOUND / BAD_REQUEST when a tag is ambiguous. */

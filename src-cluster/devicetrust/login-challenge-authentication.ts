@@ -24,6 +24,7 @@ import {
   checkAuthenticationInit,
   finishAuthentication,
   recordAuthenticationFailure,
+  StepTimes,
   type AuthenticatingCaller,
   type AuthenticationDeps,
   type PreparedAnswer,
@@ -65,6 +66,7 @@ async function prepareAnswer(
 ): Promise<PreparedAnswer | undefined> {
   // After the login response is on its way: the signing below must not hold it up.
   await new Promise((resolve) => setImmediate(resolve));
+  const started = performance.now();
   try {
     const now = deps.now?.() ?? new Date();
     const { sshCertificate, tlsCertificatePem } = login;
@@ -75,7 +77,7 @@ async function prepareAnswer(
       now,
     );
     const prechecked = { sshCertificate, tlsCertificatePem, certs };
-    const device = (await deps.inventory.list()).find((d) => d.spec.credential?.id === login.credentialId);
+    const device = await deps.inventory.findByCredential(login.credentialId);
     if (!device || device.spec.enroll_status !== 'enrolled') return { prechecked };
     const fields = {
       deviceId: device.metadata.name,
@@ -83,7 +85,7 @@ async function prepareAnswer(
       credentialId: login.credentialId,
     };
     const issued = await reissueWithDevice(deps.cas, certs, fields);
-    return { prechecked, presigned: { for: certs, fields, issued } };
+    return { prechecked, presigned: { for: certs, fields, issued }, tookMs: performance.now() - started };
   } catch {
     return undefined;
   }
@@ -95,6 +97,7 @@ export async function answerLoginDeviceChallenge(
   req: AnswerLoginDeviceChallengeRequest,
 ): Promise<AuthenticateSuccess> {
   const started = performance.now();
+  const steps = new StepTimes();
   let caller: AuthenticatingCaller | undefined;
   let device: StoredDevice | undefined;
   try {
@@ -111,7 +114,11 @@ export async function answerLoginDeviceChallenge(
       );
     }
     const prepared = await binding.prepared;
+    steps.lap('presign_wait');
+    // Not on the answer's path unless presign_wait says so: done while the client quoted.
+    if (prepared?.tookMs !== undefined) steps.set('presigned_before', prepared.tookMs);
     const checked = await checkAuthenticationInit(deps, caller, init, (d) => (device = d), prepared?.prechecked);
+    steps.lap('checks');
     return await finishAuthentication(
       deps,
       caller,
@@ -120,6 +127,7 @@ export async function answerLoginDeviceChallenge(
       req.platformParameters,
       started,
       prepared?.presigned,
+      steps,
     );
   } catch (e) {
     // Before the challenge is known there is no user to name: the audit event says so by its reason.

@@ -4,6 +4,9 @@
 // name (sslmode=verify-full): anything weaker would hand those keys to whoever can sit between
 // the auth server and the database, and is refused rather than warned about.
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import type { ClientConfig } from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
+import { TLS_CLIENT_SETTINGS } from '../../src-shared/tls-settings.ts';
 
 export interface PostgresTarget {
   host: string;
@@ -65,4 +68,17 @@ export function redactPostgresUrl(conn: string): string {
   } catch {
     return '(unparsable connection string)';
   }
+}
+
+/**
+ * The pool's connection settings from a checked connection string. pg lets a connection string's
+ * own TLS fields override an `ssl` object given beside it, so the string is parsed here (by pg's
+ * own parser, which reads sslrootcert/sslcert/sslkey) and the cluster's TLS settings (issue 18:
+ * TLS 1.2 ECDHE+AEAD or TLS 1.3) are spread into the result; verify-full stays verify-full.
+ */
+export function postgresClientConfig(conn: string): ClientConfig {
+  checkPostgresUrl(conn);
+  const parsed = parseIntoClientConfig(conn);
+  const ssl = typeof parsed.ssl === 'object' ? parsed.ssl : {};
+  return { ...parsed, ssl: { ...ssl, ...TLS_CLIENT_SETTINGS, rejectUnauthorized: true } };
 }

@@ -19,7 +19,7 @@ import {
   type Watcher,
 } from './backend.ts';
 import { casConflict, checkOp } from './batch-ops.ts';
-import { checkPostgresUrl, redactPostgresUrl } from './postgres-connection.ts';
+import { checkPostgresUrl, postgresClientConfig, redactPostgresUrl } from './postgres-connection.ts';
 import { PgEventFeed, EVENTS_CHANNEL } from './postgres-events.ts';
 import { SQL } from './postgres-queries.ts';
 import { migrate } from './postgres-schema.ts';
@@ -94,7 +94,7 @@ export class PostgresBackend implements Backend {
   static async open(options: PostgresBackendOptions): Promise<PostgresBackend> {
     const target = checkPostgresUrl(options.connString);
     const config: pg.PoolConfig = {
-      connectionString: options.connString,
+      ...postgresClientConfig(options.connString),
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       statement_timeout: options.statementTimeoutMs ?? 30_000,

@@ -55,7 +55,15 @@ export interface ComposeOptions {
   watchEnrollments?: boolean;
   /** The TPM addon's file (the packaged app's resources dir); default: the repository's native/build. */
   tpmAddonPath?: string;
+  /** How long the TPM session stays open unused between logins (ms); default APP_TPM_SESSION_IDLE_MS. */
+  keepTpmSessionMs?: number;
 }
+
+/**
+ * An hour: logins in the app come at start, on expiry and per cluster; a kept session costs one
+ * TPM connection (shared through the kernel's resource manager) and one loaded key slot.
+ */
+export const APP_TPM_SESSION_IDLE_MS = 60 * 60 * 1000;
 
 export interface AppServices {
   readonly home: string;
@@ -87,6 +95,8 @@ export function composeServices(opts: ComposeOptions): AppServices {
     clock,
     logger: log,
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    // The app runs for hours and logs in again (expiry, other clusters): keep the TPM session.
+    keepTpmSession: { idleMs: opts.keepTpmSessionMs ?? APP_TPM_SESSION_IDLE_MS },
   });
   const events = new AppEvents(log);
   const store = new AppClusterStore(opts.home);
@@ -179,6 +189,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
       await terminals.closeAll();
       await gateways.closeAll();
       await clients.closeAll();
+      await core.close();
     },
   };
 }

@@ -2,6 +2,7 @@
 // ("this session is device-trusted") comes from the certificates nodes will see, never from
 // what the server said alongside them; and re-issued certificates are checked to be the same
 // login (same key, same expiry) before they replace the stored ones.
+import { X509Certificate } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import {
@@ -25,6 +26,7 @@ export function sshCertDeviceFields(line: string): DeviceFields | undefined {
 
 /** All three X.509 extensions (raw UTF-8 values), or undefined. */
 export function tlsCertDeviceFields(pem: string): DeviceFields | undefined {
+  // node:crypto does not expose custom extensions: the one parse that needs @peculiar/x509.
   const cert = new x509.X509Certificate(pem);
   return readDeviceFields(X509_DEVICE_OIDS, (oid) => {
     const e = cert.getExtension(oid);
@@ -59,17 +61,20 @@ export function checkReissuedCertificates(c: ReissueCheck): DeviceFields {
   if (newSsh.validBefore !== oldSsh.validBefore || newSsh.keyId !== oldSsh.keyId) {
     throw invalid('the re-issued SSH certificate is not the same login (expiry or key id differ)');
   }
-  let oldTls: x509.X509Certificate, newTls: x509.X509Certificate;
+  // node:crypto's parser (native) for the comparisons: this check is on the login's critical path,
+  // and @peculiar/x509 takes several times as long per certificate.
+  let oldTls: X509Certificate, newTls: X509Certificate;
   try {
-    oldTls = new x509.X509Certificate(c.current.tlsCertificatePem);
-    newTls = new x509.X509Certificate(c.reissued.tlsCertificatePem);
+    oldTls = new X509Certificate(c.current.tlsCertificatePem);
+    newTls = new X509Certificate(c.reissued.tlsCertificatePem);
   } catch (e) {
     throw invalid(`the re-issued X.509 certificate cannot be read: ${(e as Error).message}`);
   }
-  if (!Buffer.from(newTls.publicKey.rawData).equals(Buffer.from(oldTls.publicKey.rawData))) {
+  const spki = (cert: X509Certificate) => cert.publicKey.export({ type: 'spki', format: 'der' });
+  if (!spki(newTls).equals(spki(oldTls))) {
     throw invalid('the re-issued X.509 certificate is for another key');
   }
-  if (newTls.notAfter.getTime() !== oldTls.notAfter.getTime() || newTls.subject !== oldTls.subject) {
+  if (newTls.validToDate.getTime() !== oldTls.validToDate.getTime() || newTls.subject !== oldTls.subject) {
     throw invalid('the re-issued X.509 certificate is not the same login (expiry or subject differ)');
   }
   const ssh = sshCertDeviceFields(c.reissued.sshCertificate);

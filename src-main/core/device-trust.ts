@@ -11,10 +11,12 @@ import { EnrollmentStore, type EnrollmentRecord } from './enrollments.ts';
 import type { CeremonyTimings, CeremonyTpm, DeviceSummary } from '../device/ceremony/stream-steps.ts';
 import type { LoginDeviceChallenge } from '../device/ceremony/answer-login-challenge.ts';
 import { collectDeviceData, nodeCollectFs, type CollectedDeviceData } from '../device/collect.ts';
+import { readAkBlob } from '../device/tpm/ak-store.ts';
 import type { ClusterClient } from './cluster-client.ts';
 import { EnrollStepTracker, type EnrollStepListener, type EnrollStepName } from './enroll-steps.ts';
 import type { DeviceTrustJournal } from './device-trust-journal.ts';
 import { probeTpm, type TpmProbe } from './tpm-probe.ts';
+import { TpmSessionCache } from './tpm-sessions.ts';
 import { parseProxyAddress } from './proxy-address.ts';
 import type { Profile, ProfileCredentials } from './profiles.ts';
 import type { Clock, CoreLogger } from './types.ts';
@@ -26,35 +28,54 @@ export interface DeviceAgent {
   collect(): CollectedDeviceData;
   /** Whether the TPM can be used and what it is (tpm-probe.ts). Agents without it: opened and closed. */
   probeTpm?(): Promise<TpmProbe>;
+  /** Releases what the agent keeps between ceremonies (a kept TPM session); agents keeping nothing omit it. */
+  close?(): Promise<void>;
 }
 
 /**
  * The real TPM (loaded on first use: the addon is not needed until a device ceremony runs), its
  * AK blob in the device store (device-home.ts). `tpmAddonPath`: where the addon is when it is not
- * in the repository's native/build (the packaged app's resources dir).
+ * in the repository's native/build (the packaged app's resources dir). `keepTpmSession`: keep the
+ * TPM open with the AK loaded between ceremonies for that long idle (long-running processes; see
+ * tpm-sessions.ts); without it every ceremony opens and closes its own session (the `gate` CLI).
+ * Kept only behind a resource manager (the kernel's /dev/tpmrm*, tabrmd) unless
+ * `withoutResourceManager`: a TPM without one (swtpm over TCP, /dev/tpm0) serves one connection
+ * and has about three object slots, so a kept session would lock `gate` out of it.
  */
 export function defaultDeviceAgent(opts: {
   deviceHome: string;
   env: Record<string, string | undefined>;
   tpmAddonPath?: string;
+  keepTpmSession?: KeepTpmSession;
 }): DeviceAgent {
   const env = opts.env as NodeJS.ProcessEnv;
   const addonPath = opts.tpmAddonPath ? { addonPath: opts.tpmAddonPath } : {};
+  const open = async (onNotice?: (message: string) => void) => {
+    const { TpmClient, tctiFrom } = await import('../device/tpm/tpm-client.ts');
+    return TpmClient.open({
+      cacheDir: opts.deviceHome,
+      tcti: tctiFrom({ env }),
+      env,
+      ...addonPath,
+      ...(onNotice ? { onNotice } : {}),
+    });
+  };
+  const keep = opts.keepTpmSession;
+  const sessions =
+    keep && (keep.withoutResourceManager || behindResourceManager(tctiOf(env)))
+      ? new TpmSessionCache({
+          open,
+          idleMs: keep.idleMs,
+          // The AK store is a small JSON file: read per lease so a new AK (enrollment, another
+          // process recreating it) is never answered with the one still loaded.
+          storedAkPublic: () => readAkBlob(opts.deviceHome)?.public ?? null,
+        })
+      : undefined;
   return {
-    async openTpm(onNotice) {
-      const { TpmClient, tctiFrom } = await import('../device/tpm/tpm-client.ts');
-      return TpmClient.open({
-        cacheDir: opts.deviceHome,
-        tcti: tctiFrom({ env }),
-        env,
-        ...addonPath,
-        ...(onNotice ? { onNotice } : {}),
-      });
-    },
+    openTpm: (onNotice) => (sessions ? sessions.lease(onNotice) : open(onNotice)),
     collect: () => collectDeviceData({ fs: nodeCollectFs, env: opts.env }),
     async probeTpm() {
       const { TpmClient, tctiFrom } = await import('../device/tpm/tpm-client.ts');
-      const { readAkBlob } = await import('../device/tpm/ak-store.ts');
       const tcti = tctiFrom({ env });
       return probeTpm({
         tcti,
@@ -62,7 +83,25 @@ export function defaultDeviceAgent(opts: {
         storedAkPublic: () => readAkBlob(opts.deviceHome)?.public ?? null,
       });
     },
+    close: async () => sessions?.close(),
   };
+}
+
+/** How long a long-running process keeps its TPM session (see defaultDeviceAgent). */
+export interface KeepTpmSession {
+  idleMs: number;
+  /** Keep it even when the TCTI reaches the TPM directly (a benchmark owning its swtpm). */
+  withoutResourceManager?: boolean;
+}
+
+/** The TCTI the agent opens; the same rule as tpm-client.ts's tctiFrom (kept here to load the addon lazily). */
+function tctiOf(env: NodeJS.ProcessEnv): string {
+  return env.GATEHOUSE_TPM_TCTI ?? 'device:/dev/tpmrm0';
+}
+
+/** Whether connections to this TCTI are multiplexed by a resource manager (each gets its own object slots). */
+export function behindResourceManager(tcti: string): boolean {
+  return /^device:\/dev\/tpmrm\d+$/.test(tcti) || tcti === 'tabrmd' || tcti.startsWith('tabrmd:');
 }
 
 /** How to enroll: with the administrator's one-time token, or by asking the cluster for one (auto-enroll). */

@@ -11,6 +11,7 @@ import {
   DeviceTrust,
   releasePrepared,
   type DeviceAgent,
+  type KeepTpmSession,
   type LoginOutcome,
 } from './device-trust.ts';
 import { adoptLegacyDeviceStore, legacyDeviceDirs, resolveDeviceHome } from './device-home.ts';
@@ -46,6 +47,12 @@ export interface GatehouseClientOptions {
   deviceHome?: string;
   /** The TPM addon's file for the default device agent; default: the repository's native/build. */
   tpmAddonPath?: string;
+  /**
+   * Keep the TPM open with the AK loaded between device ceremonies, closed after `idleMs` idle
+   * or at close(): for long-running processes (the app), so a login's TPM work is the quote
+   * alone. Default: none (each ceremony opens its own session, as a one-shot CLI must).
+   */
+  keepTpmSession?: KeepTpmSession;
 }
 
 /** A login profile's way to the proxy (see GatehouseClient.proxyAccess). */
@@ -93,6 +100,7 @@ export class GatehouseClient {
   readonly tpmProbe: TpmProbeCache;
   readonly journal: DeviceTrustJournal;
   private readonly deviceOps: DeviceOperations;
+  private readonly agent: DeviceAgent;
   private readonly log: CoreLogger;
   private readonly timeoutMs: number | undefined;
 
@@ -128,7 +136,9 @@ export class GatehouseClient {
         deviceHome: this.deviceHome,
         env,
         ...(opts.tpmAddonPath ? { tpmAddonPath: opts.tpmAddonPath } : {}),
+        ...(opts.keepTpmSession ? { keepTpmSession: opts.keepTpmSession } : {}),
       });
+    this.agent = agent;
     this.device = new DeviceTrust({
       deviceHome: this.deviceHome,
       agent,
@@ -228,9 +238,14 @@ export class GatehouseClient {
     return { ...outcome, profile: withIssue };
   }
 
+  /** Releases what is kept between calls (the device agent's TPM session); cluster clients close on their own. */
+  async close(): Promise<void> {
+    await this.agent.close?.();
+  }
+
   /**
    * A cluster API client for one proxy, or a cluster's proxies ("a:3080,b:3080", the first keying
-   * profile and pin); with one, the alternates come from the current login to it. close() it when done.
+   * profile and pin); with one, the alternates come from a stored login to it. close() it when done.
    */
   async cluster(proxy: string | ProxyAddress): Promise<ClusterClient> {
     const { ClusterClient } = await import('./cluster-client.ts');

@@ -75,6 +75,7 @@ test('events.on delivers contract events to their listeners until unsubscribed; 
   assert.throws(() => api.events.on('nope' as never, () => {}), /unknown event "nope"/);
   assert.deepEqual([...EVENT_CHANNELS].sort(), [
     'auth.expired',
+    'clusters.changed',
     'device.changed',
     'device.enrollProgress',
     'gateways.closed',

@@ -21,6 +21,7 @@ export const EVENT_CHANNELS = [
   'gateways.closed',
   'device.enrollProgress',
   'device.changed',
+  'clusters.changed',
 ] as const satisfies readonly EventChannel[];
 type MissingEvents = Exclude<EventChannel, (typeof EVENT_CHANNELS)[number]>;
 const everyEventListed: [MissingEvents] extends [never] ? true : MissingEvents = true;

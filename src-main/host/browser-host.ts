@@ -5,15 +5,18 @@
 // request must name this host (no DNS rebinding); anything else is refused before the upgrade.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
-import { WebSocketServer } from 'ws';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { AppLogger } from '../app/logger.ts';
 import type { IpcDispatcher } from '../ipc/dispatcher.ts';
 import { securityHeaders, serveStatic } from './static-files.ts';
-import { bridgeConnection } from './ws-bridge.ts';
+
+// process.getBuiltinModule, not an import: the ES module facade of node:http reads every export,
+// and its lazy WebSocket/fetch getters then load undici (~50 ms of CPU on the way to the URL,
+// measured with --cpu-prof); the CommonJS object this returns reads nothing it is not asked for.
+const { createServer } = process.getBuiltinModule('node:http');
 
 export const HOST_ADDRESS = '127.0.0.1';
 export const IPC_PATH = '/ipc';
@@ -58,8 +61,18 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
   }
   const root = realpathSync(opts.rendererDir);
   const token = randomBytes(32).toString('base64url');
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 << 20, perMessageDeflate: false });
   let port = 0;
+  // The WebSocket side (ws, and the bridge with its zod frame schemas: ~65 ms of CPU on a small
+  // machine) loads after the server listens, while the browser fetches the page: the first
+  // upgrade comes only once the page's script runs (issue 16, launch).
+  let loadSocketSide: () => void;
+  const socketSide = new Promise<void>((r) => (loadSocketSide = r)).then(async () => {
+    const [{ WebSocketServer }, { bridgeConnection }] = await Promise.all([import('ws'), import('./ws-bridge.ts')]);
+    return {
+      wss: new WebSocketServer({ noServer: true, maxPayload: 4 << 20, perMessageDeflate: false }),
+      bridgeConnection,
+    };
+  });
 
   const hostOk = (req: IncomingMessage) => req.headers.host === `${HOST_ADDRESS}:${port}`;
 
@@ -87,10 +100,17 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     if (!hostOk(req)) return refuseUpgrade(socket, 403, 'wrong Host header');
     if (req.headers.origin !== `http://${HOST_ADDRESS}:${port}`) return refuseUpgrade(socket, 403, 'wrong Origin');
     if (!tokenMatches(url.searchParams.get('token'), token)) return refuseUpgrade(socket, 403, 'wrong token');
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      log.info('browser connected');
-      bridgeConnection(ws, opts.dispatcher, log);
-    });
+    socketSide.then(
+      ({ wss, bridgeConnection }) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          log.info('browser connected');
+          bridgeConnection(ws, opts.dispatcher, log);
+        }),
+      (e: unknown) => {
+        log.error('the WebSocket side failed to load', { error: (e as Error).message });
+        socket.destroy();
+      },
+    );
   });
   server.on('clientError', (_e, socket) => socket.destroy());
 
@@ -109,6 +129,7 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     server.listen(wanted, HOST_ADDRESS, () => resolve());
   });
   port = (server.address() as { port: number }).port;
+  loadSocketSide!();
   const origin = `http://${HOST_ADDRESS}:${port}`;
   log.info('browser host listening', { origin, renderer: root });
 
@@ -118,16 +139,21 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     port,
     token,
     async close() {
-      for (const ws of wss.clients) ws.close(1001, 'the app is shutting down');
+      // Failed to load: no socket was ever bridged, there is nothing to close.
+      const wss = await socketSide.then(
+        (side) => side.wss,
+        () => undefined,
+      );
+      for (const ws of wss?.clients ?? []) ws.close(1001, 'the app is shutting down');
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
         // Sockets that did not finish the close handshake in time.
         setTimeout(() => {
-          for (const ws of wss.clients) ws.terminate();
+          for (const ws of wss?.clients ?? []) ws.terminate();
         }, 1_000).unref();
       });
-      wss.close();
+      wss?.close();
     },
   };
 }

@@ -4,10 +4,11 @@
 // of the client core, the gateways or the terminals is loaded before the server listens.
 import { composeServices, type AppServices } from '../app/compose.ts';
 import type { AppLogger } from '../app/logger.ts';
-import { canonicalProxy } from '../app/sessions.ts';
-import { normalizeFingerprint } from '../core/known-proxies.ts';
+import { holdsPinnedCluster } from '../app/stored-clusters.ts';
 import { createIpcDispatcher, type IpcDispatcher } from '../ipc/dispatcher.ts';
 import type { ClusterSummary } from '../ipc/contract.ts';
+import { toIpcError } from '../ipc/ipc-errors.ts';
+import type { LaunchAddRow } from './launch-add-row.ts';
 
 /** The slice of the clusters service the launch add uses. */
 export interface LaunchClusters {
@@ -47,11 +48,7 @@ export function startLaunchClusterAdd(
   caPin?: string,
   deferRefresh: Defer = afterDelay,
 ): LaunchClusterAdd {
-  const wanted = canonicalProxy(proxy);
-  const pin = caPin === undefined ? undefined : normalizeFingerprint(caPin);
-  const known = clusters
-    .list()
-    .some((c) => c.proxy === wanted && c.caFingerprint !== '' && (pin === undefined || c.caFingerprint === pin));
+  const known = holdsPinnedCluster(clusters.list(), proxy, caPin);
   const add = () => clusters.add(proxy, caPin ? { caPin } : {});
   if (!known) {
     const done = add();
@@ -67,6 +64,11 @@ export interface LaunchServicesOptions {
   addCluster?: { proxy: string; caPin?: string };
   /** When a known cluster's refresh runs (default: KNOWN_CLUSTER_REFRESH_DELAY_MS later). */
   deferRefresh?: Defer;
+  /**
+   * A NEW cluster's placeholder row: with it the renderer may list at once (the row says
+   * 'connecting') instead of waiting for the add. Without it clusters.list waits for the add.
+   */
+  addRow?: LaunchAddRow;
 }
 
 export interface LaunchServices {
@@ -83,5 +85,29 @@ export function composeLaunchServices(opts: LaunchServicesOptions): LaunchServic
   if (!opts.addCluster) return { services, dispatcher: Promise.resolve(dispatcher) };
   const { proxy, caPin } = opts.addCluster;
   const clusterAdd = startLaunchClusterAdd(services.clusters, proxy, caPin, opts.deferRefresh ?? afterDelay);
-  return { services, dispatcher: clusterAdd.beforeList.then(() => dispatcher), clusterAdd };
+  const row = opts.addRow;
+  if (clusterAdd.known || !row)
+    return { services, dispatcher: clusterAdd.beforeList.then(() => dispatcher), clusterAdd };
+  // The list does not wait for the add here, and its failure is shown in the row, not thrown.
+  clusterAdd.beforeList.catch(() => undefined);
+  clusterAdd.done
+    .then(
+      () => row.resolved(),
+      (e: unknown) => row.failed(toIpcError(e, opts.log, { channel: 'launch add-cluster' })),
+    )
+    .finally(() => services.events.emit('clusters.changed', { proxy: row.proxy }));
+  return { services, dispatcher: Promise.resolve(listingAddRow(dispatcher, row)), clusterAdd };
+}
+
+/** `dispatcher` with the launch add's placeholder row in every clusters.list answer (LaunchAddRow). */
+export function listingAddRow(dispatcher: IpcDispatcher, row: LaunchAddRow): IpcDispatcher {
+  return {
+    onEvent: (listener) => dispatcher.onEvent(listener),
+    attachTerminal: (...args) => dispatcher.attachTerminal(...args),
+    async invoke(channel, rawInput) {
+      const result = await dispatcher.invoke(channel, rawInput);
+      if (channel !== 'clusters.list' || !result.ok) return result;
+      return { ok: true, value: row.decorate(result.value as ClusterSummary[]) };
+    },
+  };
 }

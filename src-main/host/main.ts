@@ -2,20 +2,27 @@
 // services behind the browser host. Prints the URL to open (with the per-launch token) on stdout;
 // logs go to stderr. `--add-cluster` pre-adds a cluster (what `npm start` does with the demo).
 //
-// Launch order (issue 16): the server listens and the URL is printed first; the main services
-// (client core, gateways, terminals: most of the app's modules) are loaded and composed after
-// that, while the browser fetches the page, and the IPC socket waits for them (deferred
-// dispatcher). A cluster that is already added is shown at once and refreshed behind.
+// Launch order (issue 16): the server listens and the URL is printed first. The first screen's
+// calls (clusters.list, gateways.list, app.info) are answered from the stored files
+// (early-answers.ts); the main services (client core, gateways, terminals: most of the app's
+// modules) are composed once that screen was listed, or on the first call that needs them (the
+// deferred dispatcher holds it till then). A cluster that is already added is shown at once and
+// refreshed behind; a new one is listed at once as 'connecting' and filled in when its add ends.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { exitCodeFor, isGatehouseError } from '../../src-shared/errors.ts';
 import { defaultAppHome } from '../app/home.ts';
 import { consoleLogger, type AppLogger } from '../app/logger.ts';
-import { deferredDispatcher } from '../ipc/deferred-dispatcher.ts';
+import { deferredDispatcher, type EarlyAnswers } from '../ipc/deferred-dispatcher.ts';
 import { startBrowserHost } from './browser-host.ts';
+import type { LaunchAddRow } from './launch-add-row.ts';
 import type { LaunchServices } from './launch-services.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
+/** After the first screen's clusters.list: long enough for the page to paint it on a small machine. */
+const COMPOSE_AFTER_FIRST_LIST_MS = 300;
+/** Composed by then even when no page asked for anything (the known cluster's refresh runs after it). */
+const COMPOSE_AT_THE_LATEST_MS = 2_000;
 
 const USAGE = `Usage: node --import tsx src-main/host/main.ts [options]
 
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
   const addCluster = values['add-cluster']
     ? { proxy: values['add-cluster'], ...(values['ca-pin'] ? { caPin: values['ca-pin'] } : {}) }
     : undefined;
-  const compose = async (opts: { deferRefresh?: (fn: () => void) => void } = {}) =>
+  const compose = async (opts: { deferRefresh?: (fn: () => void) => void; addRow?: LaunchAddRow } = {}) =>
     (await import('./launch-services.ts')).composeLaunchServices({
       home,
       log,
@@ -82,21 +89,53 @@ async function main(): Promise<void> {
     return;
   }
 
-  // Composition starts once the URL is out (below); the socket's calls wait for it till then.
+  // Before the services exist the socket answers what the first screen asks from the stored files
+  // (early-answers.ts, loaded once the URL is out); other calls wait for the composition.
   let startComposing!: () => void;
   let launched: LaunchServices | undefined;
-  const composed = new Promise<void>((r) => (startComposing = r)).then(() => compose()).then((l) => (launched = l));
+  let addRow: LaunchAddRow | undefined;
+  const composeNow = new Promise<void>((r) => (startComposing = r));
+  const composed = composeNow.then(() => compose(addRow ? { addRow } : {})).then((l) => (launched = l));
+  let printedUrl!: () => void;
+  const urlPrinted = new Promise<void>((r) => (printedUrl = r));
+  const early: Promise<EarlyAnswers | undefined> = urlPrinted
+    .then(() => import('./early-answers.ts'))
+    .then((m) => {
+      addRow = addCluster ? m.newClusterRow(home, addCluster.proxy, addCluster.caPin) : undefined;
+      // The services are composed once the first screen was listed (or on the first call that
+      // needs them): loading them blocks this event loop, which also serves the page, so earlier
+      // they would delay its commit and first paint. A new cluster's add needs them (the cluster
+      // client) and the network, so it starts right after that list, not a paint later.
+      setTimeout(startComposing, COMPOSE_AT_THE_LATEST_MS).unref();
+      const afterList = addRow ? 0 : COMPOSE_AFTER_FIRST_LIST_MS;
+      return m.launchEarlyAnswers({
+        home,
+        ...(addRow ? { addRow } : {}),
+        onListed: () => void setTimeout(startComposing, afterList),
+      });
+    })
+    .catch((e: unknown) => {
+      // Without early answers every call waits for the services: slower, still correct.
+      log.warn('early answers unavailable', { error: (e as Error).message });
+      startComposing();
+      return undefined;
+    });
+
   const host = await startBrowserHost({
     dispatcher: deferredDispatcher(
       composed.then((l) => l.dispatcher),
       log,
+      {
+        early: { answer: async (channel, input) => (await early)?.answer(channel, input) },
+        onWait: () => startComposing(),
+      },
     ),
     rendererDir: resolve(values['renderer-dir'] ?? resolve(ROOT, 'dist/renderer')),
     port: parsePort(values.port ?? process.env.GATEHOUSE_HOST_PORT),
     logger: log,
   });
   process.stdout.write(`Gatehouse app: ${host.url}\n`);
-  startComposing();
+  printedUrl();
 
   let stopping = false;
   const stop = (signal: string, code = 0) => {
@@ -116,12 +155,13 @@ async function main(): Promise<void> {
   clusterAdd?.done.then(
     (c) => log.info('cluster ready', { proxy: c.proxy, cluster: c.clusterName, ca: c.caFingerprint }),
     (e: unknown) => {
-      if (clusterAdd.known) {
-        // Its stored entry and pin still serve the window; logging in says what is wrong.
-        log.warn('could not refresh the cluster', { proxy: addCluster!.proxy, error: (e as Error).message });
+      if (clusterAdd.known || addRow) {
+        // Known: its stored entry and pin still serve the window; logging in says what is wrong.
+        // New: the window shows the placeholder row with this error and its next step.
+        log.warn('could not add or refresh the cluster', { proxy: addCluster!.proxy, error: (e as Error).message });
         return;
       }
-      // As before the URL came first: a cluster that cannot be added (wrong pin, unreachable) ends the launch.
+      // Nothing could show the failure: a cluster that cannot be added (wrong pin, unreachable) ends the launch.
       process.stderr.write(`ERROR: ${(e as Error).message}\n`);
       stop('cluster add failed', isGatehouseError(e) ? exitCodeFor(e.code) : 1);
     },

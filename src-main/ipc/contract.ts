@@ -136,6 +136,14 @@ export interface ClusterSummary {
   current: boolean;
   /** Present when logged in (even if expired). */
   session?: SessionInfo;
+  /**
+   * Only while the launcher's add of a NEW cluster (browser host --add-cluster) has not finished:
+   * the login form shows at once and this row fills in when the add resolves ('connecting': the
+   * cluster name and second factor are not known yet), or says why it could not ('failed', with
+   * addError). A 'clusters.changed' event tells the renderer to read the list again.
+   */
+  adding?: 'connecting' | 'failed';
+  addError?: IpcError;
 }
 
 export interface SessionInfo {
@@ -405,6 +413,8 @@ export interface EventPayloads {
    * The renderer re-reads clusters.list and device.status.
    */
   'device.changed': { proxy?: string; reason: 'enrolled' | 'enrollment-file' | 'lock' | 'authenticated' };
+  /** main changed the cluster list by itself (the launcher's add finished or failed): re-read clusters.list. */
+  'clusters.changed': { proxy: string };
 }
 export type EventChannel = keyof EventPayloads;
 

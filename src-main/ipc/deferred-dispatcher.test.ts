@@ -98,4 +98,23 @@ describe('deferred dispatcher (the IPC transport is wired before the services ex
     await d.invoke('app.info', {});
     assert.doesNotThrow(() => d.attachTerminal('t1', () => {}).detach());
   });
+
+  test('early answers serve the first screen while the services start; other calls wait and say so', async () => {
+    const real = recordingDispatcher();
+    const pending = later<IpcDispatcher>();
+    const waited: string[] = [];
+    const d = deferredDispatcher(pending.promise, log, {
+      early: { answer: async (channel) => (channel === 'clusters.list' ? ['from the store'] : undefined) },
+      onWait: (channel) => waited.push(channel),
+    });
+    assert.deepEqual(await d.invoke('clusters.list', {}), { ok: true, value: ['from the store'] });
+    assert.deepEqual(waited, [], 'nothing had to wait, so the launcher may compose later');
+    const login = d.invoke('auth.login', {});
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(waited, ['auth.login'], 'a call that needs the services starts their composition');
+    pending.resolve(real.dispatcher);
+    assert.deepEqual(await login, { ok: true, value: 'answer to auth.login' });
+    assert.deepEqual(await d.invoke('clusters.list', {}), { ok: true, value: 'answer to clusters.list' });
+    assert.deepEqual(real.calls, ['auth.login', 'clusters.list'], 'once composed, the services answer everything');
+  });
 });

@@ -13,10 +13,33 @@ export interface DeferredDispatcher extends IpcDispatcher {
 }
 
 /**
+ * What a launcher can answer before the services exist (issue 16: the first screen must not wait
+ * for the whole composition). `answer` returns the value for `channel`, or undefined when the call
+ * needs the services; it runs only until the real dispatcher is there, and must not throw (an
+ * early answer that cannot be given is the services' to give, with their errors).
+ */
+export interface EarlyAnswers {
+  answer(channel: string, rawInput: unknown): unknown | Promise<unknown>;
+}
+
+export interface DeferredDispatcherOptions {
+  early?: EarlyAnswers;
+  /**
+   * Called (once per call) when a call has to wait for the services, so a launcher that composes
+   * them lazily starts now. Not called for calls the early answers served.
+   */
+  onWait?: (channel: string) => void;
+}
+
+/**
  * `pending` resolves with the real dispatcher, or rejects when the services could not start:
  * every call then fails with that error (its stable code when it is a GatehouseError).
  */
-export function deferredDispatcher(pending: Promise<IpcDispatcher>, log: IpcErrorLog): DeferredDispatcher {
+export function deferredDispatcher(
+  pending: Promise<IpcDispatcher>,
+  log: IpcErrorLog,
+  opts: DeferredDispatcherOptions = {},
+): DeferredDispatcher {
   let real: IpcDispatcher | undefined;
   const settled = pending.then((d) => (real = d));
   // The failure is reported through invoke(); an unobserved rejection must not end the process.
@@ -29,7 +52,11 @@ export function deferredDispatcher(pending: Promise<IpcDispatcher>, log: IpcErro
 
     async invoke(channel, rawInput) {
       try {
-        return (real ?? (await settled)).invoke(channel, rawInput);
+        if (real) return await real.invoke(channel, rawInput);
+        const value = await opts.early?.answer(channel, rawInput);
+        if (value !== undefined) return { ok: true, value };
+        opts.onWait?.(String(channel));
+        return await (await settled).invoke(channel, rawInput);
       } catch (e) {
         return { ok: false, error: toIpcError(e, log, { channel: String(channel).slice(0, 100) }) };
       }

@@ -118,6 +118,8 @@ export function createAppStores(
       void session.getState().refresh();
       if (reason === 'lock' || device.getState().status || device.getState().statusError) void loadDevice();
     }),
+    // The launcher's add of a new cluster finished (or failed): its placeholder row is replaced.
+    api.events.on('clusters.changed', () => void session.getState().refresh()),
     api.events.on('gateways.closed', ({ gatewayId }) => {
       gateways.getState().handleClosed(gatewayId);
       afterTabClosed();

@@ -38,7 +38,7 @@ export function LoginForm({
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (form.pending) return;
+    if (form.pending || cluster.adding) return;
     const empty = !user.trim() ? 'Enter your user name.' : !password ? 'Enter your password.' : undefined;
     const noOtp = wantsOtp && !otp.trim() ? 'Enter the one-time code from your authenticator app.' : undefined;
     setMissing(empty ?? noOtp);
@@ -96,8 +96,13 @@ export function LoginForm({
       <ErrorAlert problem={form.error ? undefined : missing} error={form.error} context={{ proxy: cluster.proxy }} />
       {form.pending && <LoadingStatus>Logging in…</LoadingStatus>}
       <div className="actions">
-        <button type="submit" className="button button-primary button-wide" disabled={form.pending}>
-          {submitLabel}
+        {/* Same button while the cluster is still being added: typing goes on, nothing moves. */}
+        <button
+          type="submit"
+          className="button button-primary button-wide"
+          disabled={form.pending || cluster.adding !== undefined}
+        >
+          {cluster.adding === 'connecting' ? 'Connecting…' : submitLabel}
         </button>
       </div>
     </form>

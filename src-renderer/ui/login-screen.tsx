@@ -1,5 +1,8 @@
-// "Log in to <cluster>": shown for the current cluster while it has no session.
+// "Log in to <cluster>": shown for the current cluster while it has no session. While the
+// launcher still adds a new cluster (cluster.adding) the form is there already, named by the
+// proxy until the cluster's name comes; a failed add shows its error above the form.
 import type { ClusterSummary } from '../../src-main/ipc/contract.ts';
+import { ErrorAlert } from './feedback.tsx';
 import { LoginForm } from './login-form.tsx';
 
 export function LoginScreen({ cluster }: { cluster: ClusterSummary }) {
@@ -10,6 +13,7 @@ export function LoginScreen({ cluster }: { cluster: ClusterSummary }) {
         <p className="lead">
           Proxy <span className="mono">{cluster.proxy}</span>
         </p>
+        {cluster.adding === 'failed' && <ErrorAlert error={cluster.addError} context={{ proxy: cluster.proxy }} />}
         <LoginForm key={cluster.proxy} cluster={cluster} submitLabel="Log in" idPrefix="login" />
         <p className="footnote">
           Cluster certificate authority <span className="mono fingerprint">{cluster.caFingerprint}</span>

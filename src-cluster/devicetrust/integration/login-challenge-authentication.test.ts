@@ -118,6 +118,26 @@ test("a login's challenge answered with the enrolled TPM's quote re-issues that 
   assert.equal(challenges.size, 0, 'the challenge is spent');
 });
 
+test('an audit log that stores batches gets both success events in one call (one transaction)', async () => {
+  const calls: string[][] = [];
+  const plain = deps;
+  deps = {
+    ...deps,
+    audit: {
+      emit: async (e) => void calls.push([e.type]),
+      emitMany: async (events: readonly AuditEventInput[]) => void calls.push(events.map((e) => e.type)),
+    } as LoginChallengeDeps['audit'],
+  };
+  try {
+    const login = await loginCerts(c.cas, 'alice');
+    const { nonce } = issueFor(login);
+    await answer({ init: initOf(login), attestationNonce: nonce, platformParameters: quote(tpm, ak, nonce) });
+    assert.deepEqual(calls, [['device.authenticate', 'cert.create']]);
+  } finally {
+    deps = plain;
+  }
+});
+
 test('a challenge answers once: the same answer again is refused (challenge_unknown), and audited', async () => {
   const login = await loginCerts(c.cas, 'alice');
   const { nonce } = issueFor(login);
