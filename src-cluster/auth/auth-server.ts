@@ -295,8 +295,8 @@ export class AuthServer {
     // as a wrong password.
     const passwordOk = await verifyPassword(input.password, creds?.passwordHash ?? (await dummyPasswordHash()));
     // Locked out: refused whatever the password, and said so (not "wrong password").
-    const lockout = await this.lockout.lockedOut(input.user);
-    if (lockout) await this.refuseLockedOut(input.user, lockout, loginFields);
+    const standing = await this.lockout.standing(input.user);
+    if (standing.lockout) await this.refuseLockedOut(input.user, standing.lockout, loginFields);
     if (!user) return fail('no such user', false);
     if (!creds?.passwordHash) return fail('user has no password set', true);
     if (!passwordOk) return fail('wrong password', true);
@@ -306,7 +306,7 @@ export class AuthServer {
       if (!otp.ok) return fail('wrong or reused one-time code', true);
       await this.putCredentials(input.user, { ...creds, otpLastStep: otp.step });
     }
-    await this.lockout.reset(input.user);
+    if (standing.failuresCounted) await this.lockout.reset(input.user);
   }
 
   private lockoutText(lockout: Lockout): string {
