@@ -76,17 +76,24 @@ async function startSide(name: string, tcti: string, extraConfig?: string): Prom
   return { name, cluster, core, api, params, openStorage };
 }
 
-/** Storage calls and storage seconds the auth server has made so far, summed over every op. */
-async function backendTotals(side: Side, ops = BACKEND_OPS): Promise<{ calls: number; seconds: number }> {
+interface BackendTotals {
+  calls: number;
+  seconds: number;
+  byOp: Record<string, number>;
+}
+
+/** Storage calls (in all and by op) and storage seconds the auth server has made so far. */
+async function backendTotals(side: Side, ops = BACKEND_OPS): Promise<BackendTotals> {
   const text = await scrapeText(side.cluster.diagAddr());
-  let calls = 0;
-  let seconds = 0;
+  const totals: BackendTotals = { calls: 0, seconds: 0, byOp: {} };
   for (const op of ops) {
     const labels = { op, result: 'ok' };
-    calls += metricValue(text, 'gatehouse_backend_operation_duration_seconds_count', labels) ?? 0;
-    seconds += metricValue(text, 'gatehouse_backend_operation_duration_seconds_sum', labels) ?? 0;
+    const calls = metricValue(text, 'gatehouse_backend_operation_duration_seconds_count', labels) ?? 0;
+    totals.byOp[op] = calls;
+    totals.calls += calls;
+    totals.seconds += metricValue(text, 'gatehouse_backend_operation_duration_seconds_sum', labels) ?? 0;
   }
-  return { calls, seconds };
+  return totals;
 }
 
 async function trustedLogin(side: Side): Promise<void> {
@@ -107,7 +114,10 @@ async function callsPerLogin(side: Side, login: () => Promise<unknown>, n = 10):
   for (let i = 0; i < n; i++) await login();
   const after = await backendTotals(side);
   const calls = (after.calls - before.calls) / n;
-  return `${calls.toFixed(1)} calls, ${ms(((after.seconds - before.seconds) * 1000) / n)} storage`;
+  const byOp = BACKEND_OPS.map((op) => [op, (after.byOp[op]! - before.byOp[op]!) / n] as const)
+    .filter(([, c]) => c > 0)
+    .map(([op, c]) => `${op} ${c.toFixed(1)}`);
+  return `${calls.toFixed(1)} calls (${byOp.join(', ')}), ${ms(((after.seconds - before.seconds) * 1000) / n)} storage`;
 }
 
 async function seedDevices(side: Side): Promise<void> {
@@ -205,7 +215,8 @@ async function main(): Promise<void> {
     for (const side of [sqlite, postgres]) {
       const pw = await callsPerLogin(side, () => side.api.login(side.params));
       const dev = await callsPerLogin(side, () => trustedLogin(side));
-      console.log(`${side.name.padEnd(10)} backend calls per password login: ${pw}; per device login: ${dev}`);
+      console.log(`${side.name.padEnd(10)} backend calls per password login: ${pw}`);
+      console.log(`${side.name.padEnd(10)} backend calls per device login:   ${dev}`);
     }
     await benchLs(sides);
   } finally {
