@@ -27,7 +27,7 @@ import {
 import { checkOtp, newOtpSecret, otpUri } from './otp.ts';
 import { FailureLimiter } from './ratelimit.ts';
 import type { AccessChecker } from '../authz/access.ts';
-import { boundedUserName, discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
+import { boundedUserName, discardAudit, type AuditBatchEmitter } from '../audit/audit-events.ts';
 import { recordRefusal } from '../audit/audit-emit.ts';
 import { accessTargets } from '../locks/lock-targets.ts';
 import { nameProblem } from '../resources/fields.ts';
@@ -110,7 +110,7 @@ export class AuthServer {
     readonly access: AccessChecker,
     private readonly log: Logger,
     private readonly preference?: SecondFactorSource,
-    private readonly audit: AuditEmitter = discardAudit,
+    private readonly audit: AuditBatchEmitter = { ...discardAudit, emitMany: async () => {} },
   ) {
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
     this.databases = new DatabaseCatalog(backend, log);
@@ -242,18 +242,22 @@ export class AuthServer {
     }
     const certs = await this.issueUserCerts(input.user, publicKey, input.ttlSeconds * 1000);
     // Both recorded before the certificates leave; if the audit log cannot take them, no login.
-    await this.audit.emit({ type: 'user.login', success: true, user: input.user, fields: loginFields });
-    await this.audit.emit({
-      type: 'cert.create',
-      success: true,
-      user: certs.user,
-      fields: {
-        roles: certs.roles,
-        logins: certs.logins,
-        expires: certs.expires.toISOString(),
-        client_address: input.clientAddress,
+    // One transaction for the two: on PostgreSQL each write is a round trip and a turn at the
+    // cluster-wide revision lock.
+    await this.audit.emitMany([
+      { type: 'user.login', success: true, user: input.user, fields: loginFields },
+      {
+        type: 'cert.create',
+        success: true,
+        user: certs.user,
+        fields: {
+          roles: certs.roles,
+          logins: certs.logins,
+          expires: certs.expires.toISOString(),
+          client_address: input.clientAddress,
+        },
       },
-    });
+    ]);
     this.log.info('login succeeded', {
       user: input.user,
       client: input.clientAddress,
