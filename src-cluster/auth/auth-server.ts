@@ -2,6 +2,7 @@
 // Everything a login or a certificate depends on goes through here, so every refusal is
 // decided and logged in one place.
 import { createPublicKey, randomBytes, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { UserResource } from '../resources/user.ts';
 import type { Backend, BatchOp } from '../storage/backend.ts';
 import { ResourceStore, type Resource } from '../storage/resources.ts';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
@@ -226,7 +227,7 @@ export class AuthServer {
         `too many failed login attempts; try again in ${Math.ceil(wait / 1000)} s`,
       );
     }
-    await this.checkCredentials(input, loginFields);
+    const user = await this.checkCredentials(input, loginFields);
 
     let publicKey: KeyObject;
     try {
@@ -240,7 +241,7 @@ export class AuthServer {
     if (publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, 'public key must be ECDSA P-256 (ecdsa-sha2-nistp256)');
     }
-    const certs = await this.issueUserCerts(input.user, publicKey, input.ttlSeconds * 1000);
+    const certs = await this.issueUserCerts(input.user, publicKey, input.ttlSeconds * 1000, user);
     // Both recorded before the certificates leave; if the audit log cannot take them, no login.
     // One transaction for the two: on PostgreSQL each write is a round trip and a turn at the
     // cluster-wide revision lock.
@@ -268,9 +269,10 @@ export class AuthServer {
 
   /**
    * Password (and OTP) check with the lockout: throws BAD_CREDENTIALS for every wrong input
-   * (counted toward the lockout), RATE_LIMITED while a lockout holds.
+   * (counted toward the lockout), RATE_LIMITED while a lockout holds. Returns the user it read,
+   * so the certificates are issued from it without reading it again.
    */
-  private async checkCredentials(input: LoginInput, loginFields: Record<string, string>): Promise<void> {
+  private async checkCredentials(input: LoginInput, loginFields: Record<string, string>): Promise<UserResource> {
     const addrKey = `addr:${input.clientAddress}`;
     const shown = boundedUserName(input.user).name;
     const fail = async (why: string, userExists: boolean): Promise<never> => {
@@ -311,6 +313,7 @@ export class AuthServer {
       await this.putCredentials(input.user, { ...creds, otpLastStep: otp.step });
     }
     if (standing.failuresCounted) await this.lockout.reset(input.user);
+    return user;
   }
 
   private lockoutText(lockout: Lockout): string {
@@ -333,8 +336,14 @@ export class AuthServer {
     );
   }
 
-  async issueUserCerts(userName: string, publicKey: KeyObject, requestedTtlMs: number): Promise<IssuedCerts> {
-    const ctx = await this.access.forUser(userName);
+  /** `user`: the stored user as the caller just read it (a login), saving a storage read. */
+  async issueUserCerts(
+    userName: string,
+    publicKey: KeyObject,
+    requestedTtlMs: number,
+    user?: UserResource,
+  ): Promise<IssuedCerts> {
+    const ctx = user ? await this.access.forStoredUser(user) : await this.access.forUser(userName);
     await this.access.requireNoLock(accessTargets({ user: userName, roles: ctx.roles }), {
       action: 'issue certificates',
     });
