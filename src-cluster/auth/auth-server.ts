@@ -2,6 +2,7 @@
 // Everything a login or a certificate depends on goes through here, so every refusal is
 // decided and logged in one place.
 import { createPublicKey, randomBytes, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { UserResource } from '../resources/user.ts';
 import type { Backend, BatchOp } from '../storage/backend.ts';
 import { ResourceStore, type Resource } from '../storage/resources.ts';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
@@ -27,7 +28,7 @@ import {
 import { checkOtp, newOtpSecret, otpUri } from './otp.ts';
 import { FailureLimiter } from './ratelimit.ts';
 import type { AccessChecker } from '../authz/access.ts';
-import { boundedUserName, discardAudit, type AuditEmitter } from '../audit/audit-events.ts';
+import { boundedUserName, discardAudit, type AuditBatchEmitter } from '../audit/audit-events.ts';
 import { recordRefusal } from '../audit/audit-emit.ts';
 import { accessTargets } from '../locks/lock-targets.ts';
 import { nameProblem } from '../resources/fields.ts';
@@ -110,7 +111,7 @@ export class AuthServer {
     readonly access: AccessChecker,
     private readonly log: Logger,
     private readonly preference?: SecondFactorSource,
-    private readonly audit: AuditEmitter = discardAudit,
+    private readonly audit: AuditBatchEmitter = { ...discardAudit, emitMany: async () => {} },
   ) {
     this.nodes = new ResourceStore<NodeSpec>(backend, { kind: 'node' });
     this.databases = new DatabaseCatalog(backend, log);
@@ -226,7 +227,7 @@ export class AuthServer {
         `too many failed login attempts; try again in ${Math.ceil(wait / 1000)} s`,
       );
     }
-    await this.checkCredentials(input, loginFields);
+    const user = await this.checkCredentials(input, loginFields);
 
     let publicKey: KeyObject;
     try {
@@ -240,20 +241,24 @@ export class AuthServer {
     if (publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
       throw new GatehouseError(ErrorCode.BAD_REQUEST, 'public key must be ECDSA P-256 (ecdsa-sha2-nistp256)');
     }
-    const certs = await this.issueUserCerts(input.user, publicKey, input.ttlSeconds * 1000);
+    const certs = await this.issueUserCerts(input.user, publicKey, input.ttlSeconds * 1000, user);
     // Both recorded before the certificates leave; if the audit log cannot take them, no login.
-    await this.audit.emit({ type: 'user.login', success: true, user: input.user, fields: loginFields });
-    await this.audit.emit({
-      type: 'cert.create',
-      success: true,
-      user: certs.user,
-      fields: {
-        roles: certs.roles,
-        logins: certs.logins,
-        expires: certs.expires.toISOString(),
-        client_address: input.clientAddress,
+    // One transaction for the two: on PostgreSQL each write is a round trip and a turn at the
+    // cluster-wide revision lock.
+    await this.audit.emitMany([
+      { type: 'user.login', success: true, user: input.user, fields: loginFields },
+      {
+        type: 'cert.create',
+        success: true,
+        user: certs.user,
+        fields: {
+          roles: certs.roles,
+          logins: certs.logins,
+          expires: certs.expires.toISOString(),
+          client_address: input.clientAddress,
+        },
       },
-    });
+    ]);
     this.log.info('login succeeded', {
       user: input.user,
       client: input.clientAddress,
@@ -264,9 +269,10 @@ export class AuthServer {
 
   /**
    * Password (and OTP) check with the lockout: throws BAD_CREDENTIALS for every wrong input
-   * (counted toward the lockout), RATE_LIMITED while a lockout holds.
+   * (counted toward the lockout), RATE_LIMITED while a lockout holds. Returns the user it read,
+   * so the certificates are issued from it without reading it again.
    */
-  private async checkCredentials(input: LoginInput, loginFields: Record<string, string>): Promise<void> {
+  private async checkCredentials(input: LoginInput, loginFields: Record<string, string>): Promise<UserResource> {
     const addrKey = `addr:${input.clientAddress}`;
     const shown = boundedUserName(input.user).name;
     const fail = async (why: string, userExists: boolean): Promise<never> => {
@@ -295,8 +301,8 @@ export class AuthServer {
     // as a wrong password.
     const passwordOk = await verifyPassword(input.password, creds?.passwordHash ?? (await dummyPasswordHash()));
     // Locked out: refused whatever the password, and said so (not "wrong password").
-    const lockout = await this.lockout.lockedOut(input.user);
-    if (lockout) await this.refuseLockedOut(input.user, lockout, loginFields);
+    const standing = await this.lockout.standing(input.user);
+    if (standing.lockout) await this.refuseLockedOut(input.user, standing.lockout, loginFields);
     if (!user) return fail('no such user', false);
     if (!creds?.passwordHash) return fail('user has no password set', true);
     if (!passwordOk) return fail('wrong password', true);
@@ -306,7 +312,8 @@ export class AuthServer {
       if (!otp.ok) return fail('wrong or reused one-time code', true);
       await this.putCredentials(input.user, { ...creds, otpLastStep: otp.step });
     }
-    await this.lockout.reset(input.user);
+    if (standing.failuresCounted) await this.lockout.reset(input.user);
+    return user;
   }
 
   private lockoutText(lockout: Lockout): string {
@@ -329,8 +336,14 @@ export class AuthServer {
     );
   }
 
-  async issueUserCerts(userName: string, publicKey: KeyObject, requestedTtlMs: number): Promise<IssuedCerts> {
-    const ctx = await this.access.forUser(userName);
+  /** `user`: the stored user as the caller just read it (a login), saving a storage read. */
+  async issueUserCerts(
+    userName: string,
+    publicKey: KeyObject,
+    requestedTtlMs: number,
+    user?: UserResource,
+  ): Promise<IssuedCerts> {
+    const ctx = user ? await this.access.forStoredUser(user) : await this.access.forUser(userName);
     await this.access.requireNoLock(accessTargets({ user: userName, roles: ctx.roles }), {
       action: 'issue certificates',
     });

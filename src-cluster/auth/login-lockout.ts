@@ -83,6 +83,15 @@ export class LoginLockout {
 
   /** The lockout in force for this user name, if any (a lockout lock, or the stored count). */
   async lockedOut(user: string): Promise<Lockout | undefined> {
+    return (await this.standing(user)).lockout;
+  }
+
+  /**
+   * The lockout in force, and whether failed attempts are counted for this name: a login that
+   * then succeeds needs reset() only when they are, so the common login (no failures) costs no
+   * write. On PostgreSQL every write is a round trip through the cluster-wide revision lock.
+   */
+  async standing(user: string): Promise<{ lockout?: Lockout; failuresCounted: boolean }> {
     const now = this.#now();
     const locks = await this.#locks.store.list({ labels: { [LOCKOUT_LABEL]: 'failed-logins' } });
     const lock = locks.find(
@@ -90,11 +99,13 @@ export class LoginLockout {
     );
     if (lock) {
       const until = lock.spec.expires ? new Date(lock.spec.expires) : new Date(8.64e15);
-      return { until, lock: lock.metadata.name };
+      return { lockout: { until, lock: lock.metadata.name }, failuresCounted: true };
     }
     const record = await this.#read(user);
     const until = record?.value.locked_until ? Date.parse(record.value.locked_until) : NaN;
-    return until > now ? { until: new Date(until) } : undefined;
+    return until > now
+      ? { lockout: { until: new Date(until) }, failuresCounted: true }
+      : { failuresCounted: record !== undefined };
   }
 
   /**

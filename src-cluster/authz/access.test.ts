@@ -115,3 +115,15 @@ test('the role check still comes first: no granting role means its own reason', 
   assert.equal(d.allowed, false);
   assert.match(d.allowed ? '' : d.reason, /login "admin" is not allowed/);
 });
+
+test('forStoredUser decides from the user given, as forUser does from the stored one', async (t) => {
+  const { access } = await setup(t, 'optional');
+  const stored = (await access.findUser('alice'))!;
+  const withRoles: UserResource = { ...stored, spec: { ...stored.spec, roles: ['plain', 'strict'] } };
+  const given = await access.forStoredUser(withRoles);
+  assert.deepEqual(given.roles, ['plain', 'strict'], 'the roles of the user given, not a fresh read');
+  assert.deepEqual(given.logins, ['root']);
+  const read = await access.forUser('alice');
+  assert.deepEqual(read.roles, [], 'forUser reads the stored user (no roles)');
+  assert.equal(given.isBot, read.isBot);
+});

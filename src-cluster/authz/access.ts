@@ -134,6 +134,11 @@ export class AccessChecker {
     return this.build(name, user.spec.roles, user);
   }
 
+  /** forUser() for a user the caller has just read from storage (a login): no second read. */
+  async forStoredUser(user: UserResource): Promise<UserAccess> {
+    return this.build(user.metadata.name, user.spec.roles, user);
+  }
+
   /** Role set for a certificate identity; the roles come from the certificate, traits from the user. */
   async forIdentity(id: Identity): Promise<UserAccess> {
     const user = await this.findUser(id.user);

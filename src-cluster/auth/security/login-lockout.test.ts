@@ -133,3 +133,26 @@ test('lockout settings out of range are refused with the config field named', as
     return true;
   });
 });
+
+test('a success clears a stored count, and a login with none counted writes nothing for it', async () => {
+  const fx = await fixture(3);
+  await fx.addUser('fay', PASSWORD);
+  const deleted: string[] = [];
+  const deleteItem = fx.backend.delete.bind(fx.backend);
+  fx.backend.delete = (key: string) => {
+    deleted.push(key);
+    return deleteItem(key);
+  };
+  await fx.auth.login(fx.loginInput('fay', PASSWORD));
+  assert.deepEqual(
+    deleted.filter((k) => k.startsWith('/login_failures/')),
+    [],
+    'no failures counted: no reset write',
+  );
+  await failure(fx, fx.loginInput('fay', 'wrong password 1'));
+  await fx.auth.login(fx.loginInput('fay', PASSWORD));
+  assert.equal(deleted.filter((k) => k.startsWith('/login_failures/')).length, 1, 'the counted failure is reset');
+  await failure(fx, fx.loginInput('fay', 'wrong password 2'));
+  await failure(fx, fx.loginInput('fay', 'wrong password 3'));
+  assert.ok(await fx.auth.login(fx.loginInput('fay', PASSWORD)), 'the reset count started again from zero');
+});
