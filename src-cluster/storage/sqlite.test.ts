@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { prefixEnd, type WatchEvent, type Watcher } from './backend.ts';
+import { prefixEnd, type Watcher } from './backend.ts';
 import { SqliteBackend, type SqliteBackendOptions } from './sqlite.ts';
+import { reader as readWatch } from './test-support/conformance-kit.ts';
 
 const run = promisify(execFile);
 const CHILD = new URL('./testdata/sqlite-child.ts', import.meta.url).pathname;
@@ -31,32 +32,8 @@ async function openAt(
   return backend;
 }
 
-/** Reads watch events one by one, failing clearly instead of hanging when one never comes. */
-function reader(watcher: Watcher) {
-  const it = watcher[Symbol.asyncIterator]();
-  return {
-    async next(timeoutMs = 2000): Promise<WatchEvent> {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no watch event within ${timeoutMs} ms`)), timeoutMs);
-      });
-      try {
-        const r = await Promise.race([it.next(), timeout]);
-        if (r.done) throw new Error('watcher ended');
-        return r.value;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    async ended(timeoutMs = 2000): Promise<boolean> {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((res) => (timer = setTimeout(res, timeoutMs, 'timeout')));
-      const r = await Promise.race([it.next(), timeout]);
-      clearTimeout(timer);
-      return r !== 'timeout' && r.done === true;
-    },
-  };
-}
+/** The conformance suite's watch reader, with this file's 2 s wait. */
+const reader = (watcher: Watcher) => readWatch(watcher, 2000);
 
 function code(c: string) {
   return (e: unknown) => e instanceof GatehouseError && e.code === c;

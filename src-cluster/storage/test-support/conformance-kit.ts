@@ -37,11 +37,14 @@ export async function openFresh(
   return (await h.store(t)).open(options);
 }
 
-/** Reads watch events one by one, failing clearly instead of hanging when one never comes. */
-export function reader(watcher: Watcher) {
+/**
+ * Reads watch events one by one, failing clearly instead of hanging when one never comes.
+ * `waitMs` is the default wait of next() and ended().
+ */
+export function reader(watcher: Watcher, waitMs = 3000) {
   const it = watcher[Symbol.asyncIterator]();
   return {
-    async next(timeoutMs = 3000): Promise<WatchEvent> {
+    async next(timeoutMs = waitMs): Promise<WatchEvent> {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no watch event within ${timeoutMs} ms`)), timeoutMs);
@@ -54,7 +57,7 @@ export function reader(watcher: Watcher) {
         clearTimeout(timer);
       }
     },
-    async ended(timeoutMs = 3000): Promise<boolean> {
+    async ended(timeoutMs = waitMs): Promise<boolean> {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((res) => (timer = setTimeout(res, timeoutMs, 'timeout')));
       const r = await Promise.race([it.next(), timeout]);
