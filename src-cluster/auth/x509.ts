@@ -16,6 +16,8 @@ import {
   type CertRoute,
   type DeviceFields,
 } from '../../src-shared/cert-fields.ts';
+import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { certificatePem, clientSubject, extension, signClientCert, type DerIssuer } from './client-cert-der.ts';
 
 const subtle = webcrypto.subtle;
 const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -103,6 +105,8 @@ interface IssuerParts {
   caCert: x509.X509Certificate;
   signingKey: Promise<webcrypto.CryptoKey>;
   authorityKeyId: Promise<x509.AuthorityKeyIdentifierExtension>;
+  /** The same for the DER encoder of client certificates (client-cert-der.ts). */
+  der: Promise<DerIssuer>;
 }
 
 const issuerParts = new WeakMap<TlsCaMaterial, IssuerParts>();
@@ -112,16 +116,24 @@ function issuerFor(ca: TlsCaMaterial): IssuerParts {
   // Keyed by the material object; a material changed in place (never done) is still not reused.
   if (known && known.certPem === ca.certPem && known.keyPem === ca.keyPem) return known;
   const caCert = new x509.X509Certificate(ca.certPem);
+  const authorityKeyId = x509.AuthorityKeyIdentifierExtension.create(caCert);
   const parts: IssuerParts = {
     certPem: ca.certPem,
     keyPem: ca.keyPem,
     caCert,
     signingKey: importSigningKey(ca.keyPem),
-    authorityKeyId: x509.AuthorityKeyIdentifierExtension.create(caCert),
+    authorityKeyId,
+    der: authorityKeyId.then((aki) => ({
+      // The issuer is the CA's subject as its own certificate encodes it.
+      subjectDer: Buffer.from(caCert.subjectName.toArrayBuffer()),
+      authorityKeyIdExtension: Buffer.from(aki.rawData),
+      signingKey: createPrivateKey(ca.keyPem),
+    })),
   };
   // A failed import is not kept: the next issuance tries again and reports its own error.
   parts.signingKey.catch(() => issuerParts.delete(ca));
   parts.authorityKeyId.catch(() => issuerParts.delete(ca));
+  parts.der.catch(() => issuerParts.delete(ca));
   issuerParts.set(ca, parts);
   return parts;
 }
@@ -150,7 +162,7 @@ export async function issueCertificate(
 }
 
 /** The route fields as private extensions (value: raw UTF-8 text); absent db user/name are left out. */
-function routeExtensions(route: CertRoute | undefined): x509.Extension[] {
+function routeExtensions(route: CertRoute | undefined): Buffer[] {
   if (!route) return [];
   const fields: Array<[string, string | undefined]> = [
     [OID_ROUTE_KIND, route.kind],
@@ -160,7 +172,7 @@ function routeExtensions(route: CertRoute | undefined): x509.Extension[] {
   ];
   return fields
     .filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '')
-    .map(([oid, value]) => new x509.Extension(oid, false, Buffer.from(value, 'utf8')));
+    .map(([oid, value]) => extension(oid, Buffer.from(value, 'utf8')));
 }
 
 /** The route a certificate names, or undefined when it has no (complete) route kind and name. */
@@ -175,25 +187,39 @@ function readRoute(cert: x509.X509Certificate): CertRoute | undefined {
 
 /**
  * Client certificate: CN = user, O = each role; logins, device fields and (route certificates
- * only) the route fields in private extensions.
+ * only) the route fields in private extensions. Built by client-cert-der.ts (a login issues one,
+ * its device re-issue another, both on the auth server's event loop), same bytes as
+ * @peculiar/x509 built them.
  */
 export async function issueClientCert(
   params: IssueParams & { user: string; roles: string[]; logins: string[]; device?: DeviceFields; route?: CertRoute },
 ): Promise<string> {
-  const subject: x509.JsonName = [{ CN: [params.user] }];
-  if (params.roles.length > 0) subject.push({ O: params.roles });
+  const key = params.publicKey;
+  // What importing the key as ECDSA P-256 refused before; the login refuses other keys earlier.
+  if (
+    key.type !== 'public' ||
+    key.asymmetricKeyType !== 'ec' ||
+    key.asymmetricKeyDetails?.namedCurve !== 'prime256v1'
+  ) {
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, 'a client certificate certifies an ECDSA P-256 public key only');
+  }
   const device = params.device;
-  return issueCertificate(params, subject, [
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-    new x509.Extension(OID_GATEHOUSE_LOGINS, false, Buffer.from(JSON.stringify(params.logins))),
-    ...(device
-      ? Object.entries(X509_DEVICE_OIDS).map(
-          ([field, oid]) => new x509.Extension(oid, false, Buffer.from(device[field as keyof DeviceFields], 'utf8')),
-        )
-      : []),
-    ...routeExtensions(params.route),
-  ]);
+  const der = signClientCert(await issuerFor(params.ca).der, {
+    subject: clientSubject(params.user, params.roles),
+    spki: key.export({ format: 'der', type: 'spki' }),
+    notBefore: params.notBefore,
+    notAfter: params.notAfter,
+    extensions: [
+      extension(OID_GATEHOUSE_LOGINS, Buffer.from(JSON.stringify(params.logins))),
+      ...(device
+        ? Object.entries(X509_DEVICE_OIDS).map(([field, oid]) =>
+            extension(oid, Buffer.from(device[field as keyof DeviceFields], 'utf8')),
+          )
+        : []),
+      ...routeExtensions(params.route),
+    ],
+  });
+  return certificatePem(der);
 }
 
 /** A plain client certificate (CN only, clientAuth), e.g. the db service's login to a database. */
