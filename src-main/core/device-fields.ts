@@ -3,8 +3,6 @@
 // what the server said alongside them; and re-issued certificates are checked to be the same
 // login (same key, same expiry) before they replace the stored ones.
 import { X509Certificate } from 'node:crypto';
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import {
   readDeviceFields,
   SSH_DEVICE_EXTENSIONS,
@@ -13,6 +11,7 @@ import {
 } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { parseCertificateLine } from '../../src-shared/sshcert/index.ts';
+import { readX509Extensions } from '../../src-shared/x509-extensions.ts';
 
 function invalid(message: string): GatehouseError {
   return new GatehouseError(ErrorCode.CERT_INVALID, message);
@@ -25,13 +24,12 @@ export function sshCertDeviceFields(line: string): DeviceFields | undefined {
 }
 
 /** All three X.509 extensions (raw UTF-8 values), or undefined. */
-export function tlsCertDeviceFields(pem: string): DeviceFields | undefined {
-  // node:crypto does not expose custom extensions: the one parse that needs @peculiar/x509.
-  const cert = new x509.X509Certificate(pem);
-  return readDeviceFields(X509_DEVICE_OIDS, (oid) => {
-    const e = cert.getExtension(oid);
-    return e ? Buffer.from(e.value).toString('utf8') : undefined;
-  });
+export function tlsCertDeviceFields(cert: string | X509Certificate): DeviceFields | undefined {
+  // node:crypto parses the certificate but does not expose custom extensions: they are read
+  // from its DER (src-shared/x509-extensions.ts; @peculiar/x509 took ~2-3 ms per certificate).
+  const parsed = typeof cert === 'string' ? new X509Certificate(cert) : cert;
+  const extensions = readX509Extensions(parsed.raw);
+  return readDeviceFields(X509_DEVICE_OIDS, (oid) => extensions.get(oid)?.value.toString('utf8'));
 }
 
 export interface ReissueCheck {
@@ -77,8 +75,13 @@ export function checkReissuedCertificates(c: ReissueCheck): DeviceFields {
   if (newTls.validToDate.getTime() !== oldTls.validToDate.getTime() || newTls.subject !== oldTls.subject) {
     throw invalid('the re-issued X.509 certificate is not the same login (expiry or subject differ)');
   }
-  const ssh = sshCertDeviceFields(c.reissued.sshCertificate);
-  const tls = tlsCertDeviceFields(c.reissued.tlsCertificatePem);
+  const ssh = readDeviceFields(SSH_DEVICE_EXTENSIONS, (name) => newSsh.extensions[name]);
+  let tls: DeviceFields | undefined;
+  try {
+    tls = tlsCertDeviceFields(newTls);
+  } catch (e) {
+    throw invalid(`the re-issued X.509 certificate cannot be read: ${(e as Error).message}`);
+  }
   if (!ssh || !tls) throw invalid(`the re-issued ${ssh ? 'X.509' : 'SSH'} certificate carries no device fields`);
   if (ssh.deviceId !== tls.deviceId || ssh.assetTag !== tls.assetTag || ssh.credentialId !== tls.credentialId) {
     throw invalid('the re-issued SSH and X.509 certificates name different devices');
