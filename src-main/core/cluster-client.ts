@@ -12,6 +12,7 @@ import {
   runDeviceAuthentication,
   runDeviceEnrollment,
   runLoginChallengeAnswer,
+  storeKeySoon,
   type DeviceAuthParams,
   type DeviceAuthOutcome,
   type DeviceChallengeParams,
@@ -317,13 +318,19 @@ export class ClusterClient {
   async answerDeviceChallenge(profile: Profile, p: DeviceChallengeParams): Promise<DeviceAuthOutcome> {
     const conn = this.connection();
     const creds = p.credentials ?? this.deps.profiles.loadCredentials(profile);
+    const keyStored = p.credentials ? storeKeySoon(this.deps.profiles, profile, creds) : Promise.resolve(false);
     const r = await this.mapped(() =>
       runLoginChallengeAnswer(conn.device, profile, creds, { timeoutMs: this.timeoutMs, ...p }),
     );
-    return this.storeDeviceOutcome(profile, creds, r);
+    return this.storeDeviceOutcome(profile, creds, r, await keyStored);
   }
 
-  private storeDeviceOutcome(profile: Profile, creds: ProfileCredentials, r: DeviceAuthOutcome): DeviceAuthOutcome {
+  private storeDeviceOutcome(
+    profile: Profile,
+    creds: ProfileCredentials,
+    r: DeviceAuthOutcome,
+    keyStored = false,
+  ): DeviceAuthOutcome {
     // When the device fields were issued is shown to people ("trusted since"); the issue of an
     // earlier failed attempt no longer applies.
     const { deviceTrustIssue: _stale, ...rest } = r.profile;
@@ -331,11 +338,15 @@ export class ClusterClient {
       ...r,
       profile: { ...rest, device: { ...r.profile.device!, issuedAt: this.deps.clock().toISOString() } },
     };
-    this.deps.profiles.save(outcome.profile, {
-      key: creds.key,
-      sshCertificate: outcome.certificates.sshCertificate,
-      tlsCertificatePem: outcome.certificates.tlsCertificatePem,
-    });
+    this.deps.profiles.save(
+      outcome.profile,
+      {
+        key: creds.key,
+        sshCertificate: outcome.certificates.sshCertificate,
+        tlsCertificatePem: outcome.certificates.tlsCertificatePem,
+      },
+      { keyStored },
+    );
     this.log.info('device authenticated', {
       proxy: this.proxy.address,
       user: profile.user,

@@ -19,7 +19,7 @@ import {
 import { enrollDevice, type EnrollDeviceResult } from '../device/ceremony/enroll-device.ts';
 import type { CeremonyTimings, CeremonyTpm, DeviceSummary, StepLimits } from '../device/ceremony/stream-steps.ts';
 import { checkReissuedCertificates } from './device-fields.ts';
-import type { Profile, ProfileCredentials } from './profiles.ts';
+import type { Profile, ProfileCredentials, ProfileStore } from './profiles.ts';
 
 export interface DeviceEnrollParams extends StepLimits {
   tpm: CeremonyTpm;
@@ -115,4 +115,23 @@ function checkedOutcome(profile: Profile, creds: ProfileCredentials, r: Authenti
     certificates: r.certificates,
     timings: r.timings,
   };
+}
+
+/**
+ * A login not stored yet has its key file written on the next turn of the event loop: by then
+ * the TPM quotes (its commands run on the addon's worker threads) and then the answer is on the
+ * wire, so the fsync overlaps them instead of following the answer. False when it failed: the
+ * final save writes the key and reports the error.
+ */
+export function storeKeySoon(profiles: ProfileStore, profile: Profile, creds: ProfileCredentials): Promise<boolean> {
+  return new Promise((resolve) =>
+    setImmediate(() => {
+      try {
+        profiles.saveKey(profile, creds.key);
+        resolve(true);
+      } catch {
+        resolve(false);
+      }
+    }),
+  );
 }

@@ -97,6 +97,21 @@ describe('ProfileStore', () => {
     assert.match(creds.sshCertificate, /^ecdsa-sha2-nistp256-cert-v01@openssh.com /);
   });
 
+  test('saveKey writes the key ahead (0600); save with keyStored writes the rest and leaves that key', () => {
+    const store = new ProfileStore(home);
+    const key = generateClientKey();
+    store.saveKey(profile({ proxy: 'https://127.0.0.1:3080/' }), key);
+    const paths = store.paths('127.0.0.1:3080', 'alice');
+    assert.equal(mode(paths.key), 0o600);
+    assert.equal(readFileSync(paths.key, 'utf8'), key.privateKeyPem);
+    assert.equal(store.current(), undefined, 'the key alone makes no login current');
+    // keyStored: the key passed is not written again (a different one here, to tell).
+    store.save(profile(), credentialsFor(key), { keyStored: true });
+    assert.ok(store.loadCredentials(profile()).key.publicKeyBlob.equals(key.publicKeyBlob));
+    store.save(profile(), credentialsFor(generateClientKey()), { keyStored: true });
+    assert.equal(readFileSync(paths.key, 'utf8'), key.privateKeyPem);
+  });
+
   test('a key that does not match the stored certificate is refused with advice', () => {
     const store = new ProfileStore(home);
     const paths = store.save(profile(), credentialsFor(generateClientKey()));

@@ -116,18 +116,33 @@ export class ProfileStore {
     };
   }
 
-  /** Stores a fresh login and makes it the current profile. */
-  save(profile: Profile, creds: ProfileCredentials): ProfilePaths {
+  /**
+   * Stores a fresh login and makes it the current profile. `keyStored`: saveKey already wrote
+   * this key (a trusted login writes it while its TPM quotes).
+   */
+  save(profile: Profile, creds: ProfileCredentials, opts: { keyStored?: boolean } = {}): ProfilePaths {
     const p = ProfileSchema.parse({ ...profile, proxy: parseProxyAddress(profile.proxy).address });
     const paths = this.paths(p.proxy, p.user);
     ensurePrivateDir(this.home);
     ensurePrivateDir(paths.dir);
-    writeFileAtomic(paths.key, creds.key.privateKeyPem);
+    if (!opts.keyStored) writeFileAtomic(paths.key, creds.key.privateKeyPem);
     writeFileAtomic(paths.sshCert, creds.sshCertificate.trim() + '\n');
     writeFileAtomic(paths.tlsCert, creds.tlsCertificatePem);
     writeFileAtomic(paths.profileJson, JSON.stringify(p, null, 2) + '\n');
     this.setCurrent(p.proxy, p.user);
     return paths;
+  }
+
+  /**
+   * Writes a login's private key ahead of its certificates (save with keyStored then writes the
+   * rest). Whatever the device authentication's outcome the login keeps this key: the stored
+   * certificates are either the login's or their device-trusted re-issue for the same key.
+   */
+  saveKey(profile: Pick<Profile, 'proxy' | 'user'>, key: ProfileCredentials['key']): void {
+    const paths = this.paths(parseProxyAddress(profile.proxy).address, profile.user);
+    ensurePrivateDir(this.home);
+    ensurePrivateDir(paths.dir);
+    writeFileAtomic(paths.key, key.privateKeyPem);
   }
 
   /** Rewrites profile.json only (key and certificates unchanged), e.g. to record a device trust outcome. */
