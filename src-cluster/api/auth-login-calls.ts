@@ -7,6 +7,7 @@ import type { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { peerKey } from './peer.ts';
 import type { ApiDeps, UserCall } from './auth-deps.ts';
+import type { ClientCertContents } from '../auth/x509.ts';
 
 type Impl = ServiceImpl<typeof AuthService>;
 
@@ -16,13 +17,21 @@ type Impl = ServiceImpl<typeof AuthService>;
  */
 function loginDeviceChallenge(
   deps: ApiDeps,
-  login: { user: string; sshCertificate: string; tlsCertificate: string; credentialId: string; mode: string },
+  login: {
+    user: string;
+    sshCertificate: string;
+    tlsCertificate: string;
+    tlsContents?: ClientCertContents;
+    credentialId: string;
+    mode: string;
+  },
 ): MessageInitShape<typeof LoginDeviceChallengeSchema> | undefined {
   if (!deps.issueLoginDeviceChallenge || !login.credentialId || login.mode === 'off') return undefined;
   const issued = deps.issueLoginDeviceChallenge({
     user: login.user,
     sshCertificate: login.sshCertificate,
     tlsCertificatePem: login.tlsCertificate,
+    ...(login.tlsContents ? { tlsContents: login.tlsContents } : {}),
     credentialId: login.credentialId,
   });
   return {
@@ -64,6 +73,7 @@ export function loginCalls(
         user: certs.user,
         sshCertificate: certs.sshCertificate,
         tlsCertificate: certs.tlsCertificate,
+        tlsContents: certs.tlsContents,
         credentialId: req.deviceCredentialId,
         mode: deviceTrust.mode,
       });

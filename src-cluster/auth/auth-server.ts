@@ -16,7 +16,7 @@ import {
 import { DEFAULT_CERT_TTL_MS, SSH_EXT_CLUSTER, SSH_EXT_ROLES } from '../../src-shared/cert-fields.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CertAuthorities } from './authorities.ts';
-import { issueClientCert, issueServerCert } from './x509.ts';
+import { issueClientCert, issueServerCert, type ClientCertContents } from './x509.ts';
 import {
   hashPassword,
   verifyPassword,
@@ -66,6 +66,8 @@ export interface IssuedCerts {
   roles: string[];
   logins: string[];
   expires: Date;
+  /** What tlsCertificate certifies, as it was signed (a device challenge's answer needs no parse of it). */
+  tlsContents: ClientCertContents;
 }
 
 export interface AuthSettings {
@@ -370,15 +372,16 @@ export class AuthServer {
       },
       caPrivateKey: this.cas.sshUser.privateKey,
     });
-    const tlsCertificate = await issueClientCert({
-      ca: this.cas.tlsUser.material,
+    const tlsContents: ClientCertContents = {
       publicKey,
-      notBefore,
+      // As the certificate has them: whole seconds.
+      notBefore: new Date(Math.floor(notBefore.getTime() / 1000) * 1000),
       notAfter: expires,
       user: userName,
       roles: ctx.roles,
       logins,
-    });
+    };
+    const tlsCertificate = await issueClientCert({ ca: this.cas.tlsUser.material, ...tlsContents });
     return {
       sshCertificate: formatCertificateLine(sshBlob, userName),
       tlsCertificate,
@@ -386,6 +389,7 @@ export class AuthServer {
       roles: ctx.roles,
       logins,
       expires,
+      tlsContents,
     };
   }
 

@@ -45,13 +45,16 @@ function sameKey(a: KeyObject, b: KeyObject): boolean {
 /**
  * Checks the certificates a client presents for device authentication: both signed by this
  * cluster's user CAs and valid now, the TLS one the very certificate of this connection, both
- * for the same user and the same key, and neither already device-trusted.
+ * for the same user and the same key, and neither already device-trusted. `issued`: what this
+ * process signed into the TLS certificate moments ago (a login's device challenge), used
+ * instead of parsing it again; never from a client.
  */
 export function checkPresentedCerts(
   cas: CertAuthorities,
   presented: PresentedCerts,
   connection: { user: string; certDer: Buffer },
   now: Date = new Date(),
+  issued?: ClientCertContents,
 ): CheckedCerts {
   let tlsDer: Buffer;
   try {
@@ -62,7 +65,7 @@ export function checkPresentedCerts(
   if (!tlsDer.equals(connection.certDer)) {
     throw refuse('the TLS certificate sent is not the one this connection was made with', 'not_connection_cert');
   }
-  const tls = clientCertContents(tlsDer);
+  const tls = issued ?? clientCertContents(tlsDer);
   let parsed: SshCertificate;
   try {
     parsed = parseCertificateLine(presented.sshCertificate);

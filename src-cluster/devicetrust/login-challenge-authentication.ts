@@ -20,6 +20,7 @@ import type {
 } from '../../proto/gen/gatehouse/v1/devicetrust_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { checkPresentedCerts, reissueWithDevice } from '../auth/device-certs.ts';
+import type { ClientCertContents } from '../auth/x509.ts';
 import {
   checkAuthenticationInit,
   finishAuthentication,
@@ -45,6 +46,8 @@ export interface ChallengedLogin {
   sshCertificate: string;
   tlsCertificatePem: string;
   credentialId: string;
+  /** What the login signed into tlsCertificatePem (AuthServer.issueUserCerts): not parsed again. */
+  tlsContents?: ClientCertContents;
 }
 
 /** The device challenge for a login (Login calls this), with its answer's preparation under way. */
@@ -75,6 +78,7 @@ async function prepareAnswer(
       { sshCertificate, tlsCertificatePem },
       { user: login.user, certDer },
       now,
+      login.tlsContents,
     );
     const prechecked = { sshCertificate, tlsCertificatePem, certs };
     const device = await deps.inventory.findByCredential(login.credentialId);
