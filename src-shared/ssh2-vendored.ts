@@ -54,6 +54,9 @@ export const SSH2_CHANGES: Readonly<Record<string, string>> = {
   'packet-pool-protocol': 'lib/protocol/Protocol.js',
   'packet-pool-server': 'lib/server.js',
   'packet-pool-client': 'lib/client.js',
+  'transient-input': 'lib/protocol/crypto.js',
+  'transient-input-protocol': 'lib/protocol/Protocol.js',
+  'transient-input-client': 'lib/client.js',
 };
 
 export const ssh2ChangeMarker = (id: string): string => `/* gatehouse-patch:${id} */`;

@@ -10,6 +10,7 @@ import type { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import type { TlsFailureExplainer } from '../core/api-errors.ts';
 import type { ProxyAddress } from '../core/proxy-address.ts';
 import { isTlsVerifyFailure, strictTlsOptions, unreachable } from '../core/proxy-trust.ts';
+import { reusedReads } from './reused-reads.ts';
 
 /** The proxy reads at most 4 KiB of routing header; refuse locally rather than be cut off. */
 export const MAX_ROUTE_HEADER_BYTES = 4096;
@@ -66,6 +67,8 @@ export interface ProxyTunnelOptions {
   contexts?: TlsContextCache;
   /** Resumes TLS sessions with tickets from earlier tunnels of the same certificate (a gateway's). */
   sessions?: TlsSessionTickets;
+  /** Reads into one reused buffer that the vendored ssh2 client parses from (reused-reads.ts). */
+  reuseReads?: boolean;
 }
 
 function tlsOptions(opts: ProxyTunnelOptions): tls.ConnectionOptions {
@@ -88,11 +91,14 @@ function connectTls(opts: ProxyTunnelOptions, timeoutMs: number): Promise<tls.TL
   return new Promise<tls.TLSSocket>((resolve, reject) => {
     const ticketKey = `${opts.proxy.address}\n${opts.client.certPem}`;
     const session = opts.sessions?.get(ticketKey);
+    const reads = opts.reuseReads ? reusedReads() : undefined;
     const s = tls.connect({
       ...tlsOptions(opts),
       ALPNProtocols: [opts.alpn],
       ...(session ? { session } : {}),
+      ...(reads ? { onread: reads.onread } : {}),
     });
+    reads?.attach(s);
     // From the first byte: the header line right after the handshake must not wait for an ACK.
     s.setNoDelay(true);
     // TLS 1.3 tickets arrive after the handshake, so the listener stays for the socket's life.

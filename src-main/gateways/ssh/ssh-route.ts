@@ -25,6 +25,8 @@ export interface ProxyDialOptions {
   timeoutMs?: number;
   /** Turns a certificate verification failure into the right PROXY_UNTRUSTED message. */
   explainTls?: TlsFailureExplainer;
+  /** For the in-process ssh2 client only: it parses TLS reads from one reused buffer (reused-reads.ts). */
+  reuseReads?: boolean;
 }
 
 /**
@@ -52,5 +54,6 @@ function dialOneProxy(opts: ProxyDialOptions, proxy: ProxyAddress): Promise<tls.
     header: sshRouteProtocol.header({ kind: 'ssh', name: opts.node }),
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.explainTls ? { explainTls: opts.explainTls } : {}),
+    ...(opts.reuseReads ? { reuseReads: true } : {}),
   });
 }

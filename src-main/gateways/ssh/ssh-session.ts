@@ -149,6 +149,7 @@ export class SshConnection {
       node: opts.node,
       timeoutMs,
       ...(opts.explainTls ? { explainTls: opts.explainTls } : {}),
+      reuseReads: true,
     });
     const hostCAs = opts.sshHostCaKeys.map((line) => parseAuthorizedKey(line));
     const hostCheck: HostCheck = {};

@@ -794,6 +794,22 @@ class Client extends EventEmitter {
               } catch {}
             }
           });
+          // A socket that reads into one reused buffer (`onread`) offers to hand its reads
+          // over directly; parseTransient keeps no view of that buffer
+          /* gatehouse-patch:transient-input-client */
+          if (typeof sock.gatehouseTakeReads === 'function') {
+            sock.gatehouseTakeReads((buf, len) => {
+              try {
+                proto.parseTransient(buf, 0, len);
+              } catch (ex) {
+                this.emit('error', ex);
+                try {
+                  if (isWritable(sock))
+                    sock.end();
+                } catch {}
+              }
+            });
+          }
 
           // Drain stderr if we are connection hopping using an exec stream
           if (sock.stderr && typeof sock.stderr.resume === 'function')

@@ -4,7 +4,7 @@
 // texts users see.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import ssh2 from 'ssh2';
 import { ALPN_SSH } from '../../../../src-shared/cert-fields.ts';
@@ -28,6 +28,10 @@ import { makeCa, makeLeaf, startTlsServer, type RunningTls } from '../../../../t
 const NODE = 'web1';
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 const secs = () => BigInt(Math.floor(Date.now() / 1000));
+/** Writes of many sizes: small packets arrive whole inside one TLS read, large ones span several. */
+const MIXED_STREAM = Array.from({ length: 400 }, (_, i) =>
+  randomBytes([1, 100, 3000, 16_000, 20_000, 65_536, 7][i % 7]!),
+);
 const readAll = (s: NodeJS.ReadableStream) =>
   new Promise<string>((resolve) => {
     let t = '';
@@ -129,6 +133,12 @@ describe('SshConnection through a routing proxy', () => {
           });
           session.on('exec', (acc, _rej, info) => {
             const ch = acc();
+            if (info.command === 'mixed-stream') {
+              for (const chunk of MIXED_STREAM) ch.write(chunk);
+              ch.exit(0);
+              ch.end();
+              return;
+            }
             ch.write(`out:${info.command}\n`);
             ch.stderr.write('err\n');
             ch.exit(3);
@@ -194,6 +204,32 @@ describe('SshConnection through a routing proxy', () => {
       assert.equal(out, 'out:hello world\n');
       assert.equal(err, 'err\n');
       assert.deepEqual(status, { code: 3 });
+    } finally {
+      conn.close();
+    }
+    await conn.done;
+  });
+
+  test('a stream of mixed packet sizes arrives intact while the reader pauses (TLS reads into one reused buffer)', async () => {
+    const conn = await connect();
+    try {
+      const ch = await conn.exec('mixed-stream');
+      const received: Buffer[] = [];
+      // Pausing makes the channel hold packets while later TLS reads arrive: a packet kept as a
+      // view of the reused read buffer would be overwritten by then.
+      ch.stdout.on('data', (d: Buffer) => {
+        received.push(d);
+        if (received.length % 25 === 0) {
+          ch.stdout.pause();
+          setTimeout(() => ch.stdout.resume(), 20);
+        }
+      });
+      const ended = new Promise((resolve) => ch.stdout.once('end', resolve));
+      assert.deepEqual(await ch.exit, { code: 0 });
+      await ended;
+      const digest = (parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest('hex');
+      assert.equal(Buffer.concat(received).length, Buffer.concat(MIXED_STREAM).length);
+      assert.equal(digest(received), digest(MIXED_STREAM));
     } finally {
       conn.close();
     }

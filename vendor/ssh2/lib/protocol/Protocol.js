@@ -313,6 +313,24 @@ class Protocol {
     while (i < len)
       i = this._parse(chunk, i, len);
   }
+  // Gatehouse addition /* gatehouse-patch:transient-input-protocol */: like parse(), for a read
+  // buffer the caller reuses as soon as this returns (a socket read with `onread`). The AES-GCM
+  // binding decipher copies whatever it keeps; the ident parser and the other deciphers may keep
+  // views of their input, so they get a copy of the rest of the chunk. Checked again after each
+  // decrypt() return, since a key exchange can switch the decipher mid-chunk.
+  parseTransient(chunk, i, len) {
+    while (i < len) {
+      if (this._parse !== parsePacket || !this._decipher.acceptsTransientInput) {
+        const rest = Buffer.allocUnsafe(len - i);
+        rest.set(new Uint8Array(chunk.buffer, chunk.byteOffset + i, len - i));
+        this.parse(rest, 0, rest.length);
+        return;
+      }
+      i = this._decipher.decrypt(chunk, i, len, true);
+      if (i === undefined)
+        return;
+    }
+  }
 
   // Protocol message API
 

@@ -1025,7 +1025,12 @@ class AESGCMDecipherBinding {
     this._tagPos = 0;
   }
   free() {}
-  decrypt(data, p, dataLen) {
+  // `transient`: `data` is a read buffer its owner reuses once this returns, so no view of it
+  // may be kept. /* gatehouse-patch:transient-input */
+  get acceptsTransientInput() {
+    return true;
+  }
+  decrypt(data, p, dataLen, transient) {
     // `data` === encrypted data
 
     while (p < dataLen) {
@@ -1055,7 +1060,7 @@ class AESGCMDecipherBinding {
           encrypted = new Uint8Array(data.buffer, data.byteOffset + p, nb);
         else
           encrypted = data;
-        if (nb === this._len) {
+        if (nb === this._len && !transient) {
           this._packet = encrypted;
         } else {
           if (!this._packet)
