@@ -36,7 +36,10 @@ describe('loginShellMarkup', () => {
     const html = loginShellMarkup(cluster());
     assert.match(html, new RegExp(`^<div id="${LAUNCH_SHELL_ID}" class="app">`));
     assert.match(html, /<h1>Log in to prod<\/h1>/);
-    assert.match(html, /<label for="launch-user">User name<\/label><input id="launch-user" name="user" [^>]*autofocus>/);
+    assert.match(
+      html,
+      /<label for="launch-user">User name<\/label><input id="launch-user" name="user" [^>]*autofocus>/,
+    );
     assert.match(html, /<label for="launch-password">Password<\/label><input id="launch-password" name="password"/);
     assert.match(html, /<button type="submit" [^>]*disabled>Log in<\/button>/);
     assert.doesNotMatch(html, /One-time code|<script|on\w+=/i);

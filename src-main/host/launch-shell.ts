@@ -50,7 +50,11 @@ function field(name: string, label: string, attributes: string): string {
 export function loginShellMarkup(cluster: ClusterSummary): string {
   const otp =
     cluster.secondFactor === 'otp'
-      ? field('otp', 'One-time code', 'type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="16" class="input-code"')
+      ? field(
+          'otp',
+          'One-time code',
+          'type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="16" class="input-code"',
+        )
       : '';
   const button = cluster.adding === 'connecting' ? 'Connecting…' : 'Log in';
   return (
@@ -60,7 +64,11 @@ export function loginShellMarkup(cluster: ClusterSummary): string {
     `<h1>Log in to ${escapeHtml(cluster.clusterName)}</h1>` +
     `<p class="lead">Proxy <span class="mono">${escapeHtml(cluster.proxy)}</span></p>` +
     '<form novalidate>' +
-    field('user', 'User name', 'type="text" autocomplete="username" autocapitalize="none" spellcheck="false" autofocus') +
+    field(
+      'user',
+      'User name',
+      'type="text" autocomplete="username" autocapitalize="none" spellcheck="false" autofocus',
+    ) +
     field('password', 'Password', 'type="password" autocomplete="current-password"') +
     otp +
     `<div class="actions"><button type="submit" class="button button-primary button-wide" disabled>${button}</button></div>` +
