@@ -34,7 +34,7 @@ describe('loginShellCluster', () => {
 describe('loginShellMarkup', () => {
   test('the login form with its labels, a disabled submit button, no script', () => {
     const html = loginShellMarkup(cluster());
-    assert.match(html, new RegExp(`^<div id="${LAUNCH_SHELL_ID}" class="app">`));
+    assert.match(html, new RegExp(`^<div id="${LAUNCH_SHELL_ID}" class="app" data-proxy="proxy.example:3080">`));
     assert.match(html, /<h1>Log in to prod<\/h1>/);
     assert.match(
       html,

@@ -58,7 +58,7 @@ export function loginShellMarkup(cluster: ClusterSummary): string {
       : '';
   const button = cluster.adding === 'connecting' ? 'Connecting…' : 'Log in';
   return (
-    `<div id="${LAUNCH_SHELL_ID}" class="app">` +
+    `<div id="${LAUNCH_SHELL_ID}" class="app" data-proxy="${escapeHtml(cluster.proxy)}">` +
     `<header class="top-bar"><div class="brand">${MARK}<span class="brand-name">Gatehouse</span></div></header>` +
     '<main class="centered-page"><div class="card card-narrow">' +
     `<h1>Log in to ${escapeHtml(cluster.clusterName)}</h1>` +

@@ -21,10 +21,13 @@ export type ShellForm = Partial<Record<ShellFieldName, ShellField>>;
 
 const FIELD_NAMES: readonly ShellFieldName[] = ['user', 'password', 'otp'];
 
-/** What was typed into the shell, read from the page; undefined when there is no shell (any more). */
-export function readLaunchShell(doc: Document = document): ShellForm | undefined {
+/**
+ * What was typed into the shell for the cluster at `proxy`, read from the page; undefined when
+ * there is no shell (any more) or it showed another cluster (the list changed in between).
+ */
+export function readLaunchShell(proxy: string, doc: Document = document): ShellForm | undefined {
   const shell = doc.getElementById(LAUNCH_SHELL_ID);
-  if (!shell) return undefined;
+  if (!shell || shell.dataset.proxy !== proxy) return undefined;
   const form: ShellForm = {};
   for (const name of FIELD_NAMES) {
     const input = shell.querySelector<HTMLInputElement>(`input[name="${name}"]`);

@@ -20,7 +20,9 @@ export function LoginForm({
   const { actions } = useStores();
   const form = useSession((s) => s.loginForm);
   // The first login form of a launch starts from what was typed into the host's launch shell.
-  const [shell] = useState<ShellForm | undefined>(() => (fixedUser === undefined ? readLaunchShell() : undefined));
+  const [shell] = useState<ShellForm | undefined>(() =>
+    fixedUser === undefined ? readLaunchShell(cluster.proxy) : undefined,
+  );
   const [user, setUser] = useState(fixedUser ?? shell?.user?.value ?? '');
   const [password, setPassword] = useState(shell?.password?.value ?? '');
   const [otp, setOtp] = useState(shell?.otp?.value ?? '');
