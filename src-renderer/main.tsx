@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { getApi } from './bridge/get-api.ts';
 import { createAppStores } from './stores/app-stores.ts';
 import { App } from './ui/app.tsx';
+import { removeLaunchShell } from './ui/launch-shell.ts';
 import { StoresProvider } from './ui/stores-context.tsx';
 import './styles/tokens.css';
 import './styles/base.css';
@@ -30,6 +31,8 @@ getApi().then(
     );
   },
   (err: unknown) => {
+    // The host's launch shell (if any) would hide this page's message; nothing can log in anyway.
+    removeLaunchShell();
     root.render(
       <div className="app">
         <main className="centered-page">

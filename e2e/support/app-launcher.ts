@@ -81,7 +81,7 @@ function collectRendererLogs(page: Page, lines: string[]): void {
   page.on('crash', () => lines.push('[crash] the renderer crashed'));
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -90,15 +90,19 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** The browser host on a free port with `home` as app data; resolves with the URL it prints. */
-async function startHost(
+/**
+ * The browser host on a free port with `home` as app data; resolves with the URL it prints.
+ * `args`: more host options (e.g. --add-cluster/--ca-pin, as `npm start` passes them).
+ */
+export async function startHost(
   home: string,
   log: { text: string },
   env: Record<string, string>,
+  args: readonly string[] = [],
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src-main/host/main.ts'), '--home', home, '--port', '0'],
+    ['--import', 'tsx', join(ROOT, 'src-main/host/main.ts'), '--home', home, '--port', '0', ...args],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, GATEHOUSE_HOME: home } },
   );
   const url = await new Promise<string>((resolve, reject) => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { AppLogger } from '../app/logger.ts';
 import type { IpcDispatcher } from '../ipc/dispatcher.ts';
-import { securityHeaders, serveStatic } from './static-files.ts';
+import { securityHeaders, serveStatic, type IndexPage } from './static-files.ts';
 
 // process.getBuiltinModule, not an import: the ES module facade of node:http reads every export,
 // and its lazy WebSocket/fetch getters then load undici (~50 ms of CPU on the way to the URL,
@@ -28,6 +28,8 @@ export interface BrowserHostOptions {
   /** 0 or absent: a free port. */
   port?: number;
   logger: AppLogger;
+  /** The page sent for index.html (with the launch shell); undefined or absent: the built file. */
+  indexPage?: IndexPage;
 }
 
 export interface BrowserHost {
@@ -82,7 +84,7 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
       res.end(`open http://${HOST_ADDRESS}:${port}/ instead\n`);
       return;
     }
-    serveStatic(req, res, root, port);
+    serveStatic(req, res, root, port, opts.indexPage);
   });
 
   const refuseUpgrade = (socket: Duplex, status: 403 | 404, why: string) => {

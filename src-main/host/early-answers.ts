@@ -18,15 +18,24 @@ export interface EarlyAnswerOptions {
   onListed?: () => void;
 }
 
+/**
+ * clusters.list as the stored files give it (with the launcher's placeholder row), or undefined
+ * when a cluster has a session: that needs the core (profile, certificates, device enrollment).
+ * Also what the launch shell pre-renders (launch-shell.ts).
+ */
+export function storedClusterList(opts: Pick<EarlyAnswerOptions, 'home' | 'addRow'>): ClusterSummary[] | undefined {
+  const stored = readStoredClusters(opts.home);
+  if (!stored || stored.withSessions) return undefined;
+  return opts.addRow ? opts.addRow.decorate(stored.list) : stored.list;
+}
+
 export function launchEarlyAnswers(opts: EarlyAnswerOptions): EarlyAnswers {
   return {
     answer(channel) {
       switch (channel) {
         case 'clusters.list': {
-          const stored = readStoredClusters(opts.home);
-          // A session needs the core (profile, certificates, device enrollment): wait for it.
-          if (!stored || stored.withSessions) return undefined;
-          const list: ClusterSummary[] = opts.addRow ? opts.addRow.decorate(stored.list) : stored.list;
+          const list = storedClusterList(opts);
+          if (!list) return undefined;
           opts.onListed?.();
           return list;
         }

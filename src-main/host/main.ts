@@ -15,6 +15,7 @@ import { defaultAppHome } from '../app/home.ts';
 import { consoleLogger, type AppLogger } from '../app/logger.ts';
 import { deferredDispatcher, type EarlyAnswers } from '../ipc/deferred-dispatcher.ts';
 import { startBrowserHost } from './browser-host.ts';
+import type { ClusterSummary } from '../ipc/contract.ts';
 import type { LaunchAddRow } from './launch-add-row.ts';
 import type { LaunchServices } from './launch-services.ts';
 
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
   let startComposing!: () => void;
   let launched: LaunchServices | undefined;
   let addRow: LaunchAddRow | undefined;
+  let firstScreenList: (() => ClusterSummary[] | undefined) | undefined;
   const composeNow = new Promise<void>((r) => (startComposing = r));
   const composed = composeNow.then(() => compose(addRow ? { addRow } : {})).then((l) => (launched = l));
   let printedUrl!: () => void;
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
     .then(() => import('./early-answers.ts'))
     .then((m) => {
       addRow = addCluster ? m.newClusterRow(home, addCluster.proxy, addCluster.caPin) : undefined;
+      firstScreenList = () => m.storedClusterList({ home, ...(addRow ? { addRow } : {}) });
       // The services are composed once the first screen was listed (or on the first call that
       // needs them): loading them blocks this event loop, which also serves the page, so earlier
       // they would delay its commit and first paint. A new cluster's add needs them (the cluster
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
       return undefined;
     });
 
+  const rendererDir = resolve(values['renderer-dir'] ?? resolve(ROOT, 'dist/renderer'));
   const host = await startBrowserHost({
     dispatcher: deferredDispatcher(
       composed.then((l) => l.dispatcher),
@@ -130,9 +134,15 @@ async function main(): Promise<void> {
         onWait: () => startComposing(),
       },
     ),
-    rendererDir: resolve(values['renderer-dir'] ?? resolve(ROOT, 'dist/renderer')),
+    rendererDir,
     port: parsePort(values.port ?? process.env.GATEHOUSE_HOST_PORT),
     logger: log,
+    // The first screen pre-rendered into the page (launch-shell.ts): the field is typable before
+    // the bundle ran. The early answers module reads the same stored list clusters.list gets.
+    indexPage: async () => {
+      const list = (await early) ? firstScreenList?.() : undefined;
+      return list ? (await import('./launch-shell.ts')).launchShellPage(rendererDir, list) : undefined;
+    },
   });
   process.stdout.write(`Gatehouse app: ${host.url}\n`);
   printedUrl();

@@ -24,7 +24,19 @@ export function securityHeaders(port: number): Record<string, string> {
   };
 }
 
-export function serveStatic(req: IncomingMessage, res: ServerResponse, root: string, port: number): void {
+/**
+ * The page to send instead of index.html as built (the browser host's launch shell), or undefined
+ * for the file itself. Read on each request: the first screen depends on the stored clusters.
+ */
+export type IndexPage = () => Promise<string | undefined>;
+
+export function serveStatic(
+  req: IncomingMessage,
+  res: ServerResponse,
+  root: string,
+  port: number,
+  indexPage?: IndexPage,
+): void {
   const headers = securityHeaders(port);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { ...headers, Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
@@ -39,6 +51,28 @@ export function serveStatic(req: IncomingMessage, res: ServerResponse, root: str
     return;
   }
   const path = target.kind === 'file' ? target.path : join(root, 'index.html');
+  if (indexPage && path === join(root, 'index.html')) {
+    indexPage().then(
+      (html) => (html === undefined ? sendFile(req, res, path, headers) : sendHtml(req, res, html, headers)),
+      () => sendFile(req, res, path, headers),
+    );
+    return;
+  }
+  sendFile(req, res, path, headers);
+}
+
+function sendHtml(req: IncomingMessage, res: ServerResponse, html: string, headers: Record<string, string>): void {
+  const body = Buffer.from(html, 'utf8');
+  res.writeHead(200, {
+    ...headers,
+    'Content-Type': contentTypeOf('index.html'),
+    'Content-Length': String(body.length),
+    'Cache-Control': 'no-cache',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function sendFile(req: IncomingMessage, res: ServerResponse, path: string, headers: Record<string, string>): void {
   let size: number;
   try {
     size = statSync(path).size;

@@ -1,9 +1,10 @@
 // Picks the screen from the stores: loading → no cluster (or "Add cluster") → login → the work
 // area (work-area.tsx: resources, terminal and gateway tabs, the relogin dialog).
-import { lazy, Suspense, useEffect } from 'react';
+import { lazy, Suspense, useEffect, useLayoutEffect } from 'react';
 import { currentCluster } from '../stores/session-store.ts';
 import { AddClusterScreen } from './add-cluster-screen.tsx';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
+import { removeLaunchShell } from './launch-shell.ts';
 import { LoginScreen } from './login-screen.tsx';
 import { useSession, useStores, useUi } from './stores-context.tsx';
 import { TopBar } from './top-bar.tsx';
@@ -50,8 +51,14 @@ export function App() {
   }, [phase]);
 
   const cluster = currentCluster({ clusters });
+  const loading = phase === 'loading' && clusters.length === 0;
+  // The launch shell stands in until the first real screen is drawn: removed in the same commit
+  // (before paint), after the login form took what was typed into it.
+  useLayoutEffect(() => {
+    if (!loading || lost) removeLaunchShell();
+  }, [loading, lost]);
   let body;
-  if (phase === 'loading' && clusters.length === 0) {
+  if (loading) {
     body = (
       <main className="centered-page">
         <LoadingStatus>Loading…</LoadingStatus>

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ClusterSummary } from '../../src-main/ipc/contract.ts';
 import { useSession, useStores } from './stores-context.tsx';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
+import { focusedShellField, readLaunchShell, restoreSelection, type ShellForm } from './launch-shell.ts';
 
 export function LoginForm({
   cluster,
@@ -18,15 +19,26 @@ export function LoginForm({
 }) {
   const { actions } = useStores();
   const form = useSession((s) => s.loginForm);
-  const [user, setUser] = useState(fixedUser ?? '');
-  const [password, setPassword] = useState('');
-  const [otp, setOtp] = useState('');
+  // The first login form of a launch starts from what was typed into the host's launch shell.
+  const [shell] = useState<ShellForm | undefined>(() =>
+    fixedUser === undefined ? readLaunchShell(cluster.proxy) : undefined,
+  );
+  const [user, setUser] = useState(fixedUser ?? shell?.user?.value ?? '');
+  const [password, setPassword] = useState(shell?.password?.value ?? '');
+  const [otp, setOtp] = useState(shell?.otp?.value ?? '');
   const [missing, setMissing] = useState<string>();
   const firstRef = useRef<HTMLInputElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
+  const otpRef = useRef<HTMLInputElement>(null);
   const wantsOtp = cluster.secondFactor === 'otp';
 
-  useEffect(() => firstRef.current?.focus(), []);
+  useEffect(() => {
+    // Where the shell had the focus (and the caret), else the first field, as without a shell.
+    const from = focusedShellField(shell);
+    const target = { user: firstRef, password: passwordRef, otp: otpRef }[from ?? 'user'].current ?? firstRef.current;
+    target?.focus();
+    if (target && from) restoreSelection(target, shell?.[from]);
+  }, [shell]);
   // After a refused attempt, clear the secrets so the next try starts clean.
   useEffect(() => {
     if (form.error) {
@@ -83,6 +95,7 @@ export function LoginForm({
           <label htmlFor={id('otp')}>One-time code</label>
           <input
             id={id('otp')}
+            ref={otpRef}
             type="text"
             inputMode="numeric"
             autoComplete="one-time-code"
