@@ -8,12 +8,13 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { rootCause } from './api-errors.ts';
-import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
+import { MAX_PROXIES_PER_PROFILE, type ProxyAddress } from './proxy-address.ts';
 import { isTlsVerifyFailure } from './proxy-trust.ts';
 import { silentLogger, type CoreLogger } from './types.ts';
 
-/** More than this in one profile is a typo or a list that belongs behind a load balancer. */
-export const MAX_PROXIES_PER_PROFILE = 8;
+// The list parser lives beside the address parser (no network code), so the browser host's
+// early answers can read a multi-proxy --add-cluster without loading the client core.
+export { MAX_PROXIES_PER_PROFILE, parseProxyList } from './proxy-address.ts';
 
 /** Socket errors that mean nothing reached the proxy's listener, so no call can have run there. */
 const CONNECT_FAILURE_CODES = new Set([
@@ -35,24 +36,6 @@ export function neverReachedProxy(e: unknown): boolean {
   if (!(e instanceof GatehouseError) || e.code !== ErrorCode.PROXY_UNREACHABLE) return false;
   const code = /: (\w+)$/.exec(e.message)?.[1];
   return (code !== undefined && CONNECT_FAILURE_CODES.has(code)) || /no TLS handshake within/.test(e.message);
-}
-
-/** "a:3080,b:3080" (or one address) as canonical proxy addresses, first one first, no repeats. */
-export function parseProxyList(input: string): ProxyAddress[] {
-  const seen = new Map<string, ProxyAddress>();
-  for (const part of input.split(',')) {
-    if (!part.trim()) continue;
-    const p = parseProxyAddress(part);
-    if (!seen.has(p.address)) seen.set(p.address, p);
-  }
-  if (seen.size === 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the proxy address is empty');
-  if (seen.size > MAX_PROXIES_PER_PROFILE) {
-    throw new GatehouseError(
-      ErrorCode.BAD_REQUEST,
-      `${seen.size} proxy addresses given; at most ${MAX_PROXIES_PER_PROFILE} (put more behind one load-balanced name)`,
-    );
-  }
-  return [...seen.values()];
 }
 
 /**
