@@ -18,7 +18,7 @@ const proxyAddressList = z
   .trim()
   .min(1)
   .max(8 * 301)
-  .regex(/^[^\s/,]+(\s*,\s*[^\s/,]+)*$/, 'expected HOST[:PORT], or several separated by commas');
+  .regex(/^[^\s/,]+(\s*,\s*[^\s/,]+)*$/, 'expected HOST or HOST:PORT, or several separated by commas');
 const name = z.string().min(1).max(253);
 const terminalId = z.string().regex(/^t[0-9]+$/);
 const dims = { cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) };
