@@ -7,7 +7,7 @@
 // to the other proxy); a psql session already open on the surviving proxy is not disturbed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +18,22 @@ import { composeServices, type AppServices } from '../compose.ts';
 
 const DB = 'pg-orders';
 
-/** psql through a local gateway: plain to 127.0.0.1, never prompting. */
-function psql(port: number, sql: string): { status: number | null; out: string } {
+/**
+ * psql through a local gateway: plain to 127.0.0.1, never prompting. Asynchronous: the gateway
+ * runs in this process, so a synchronous spawn would stop it from answering.
+ */
+function psql(port: number, sql: string): Promise<{ status: number | null; out: string }> {
   const conninfo = `host=127.0.0.1 port=${port} user=alice dbname=orders sslmode=disable connect_timeout=60`;
-  const r = spawnSync(PSQL, ['-X', '-w', '-A', '-t', conninfo, '-c', sql], { encoding: 'utf8', timeout: 90_000 });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+  return new Promise((resolve) => {
+    const child = spawn(PSQL, ['-X', '-w', '-A', '-t', conninfo, '-c', sql], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 90_000,
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('close', (status) => resolve({ status, out }));
+  });
 }
 
 describe('a desktop-app cluster with two proxies: stored, shown, and failed over by its db gateway', () => {
@@ -123,10 +134,10 @@ describe('a desktop-app cluster with two proxies: stored, shown, and failed over
       dbUser: 'alice',
       dbName: 'orders',
     });
-    const before = psql(gw.localPort, 'select 40 + 2');
+    const before = await psql(gw.localPort, 'select 40 + 2');
     assert.equal(before.out.trim(), '42', `${before.out}\n${cluster.logs.slice(-4000)}`);
     await cluster.crashService('proxy');
-    const after = psql(gw.localPort, 'select current_user');
+    const after = await psql(gw.localPort, 'select current_user');
     assert.equal(after.status, 0, after.out);
     assert.equal(after.out.trim(), 'alice');
     // Calls to the cluster fail over too: the list of databases comes through proxy 2.
