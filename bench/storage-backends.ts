@@ -4,6 +4,10 @@
 //                    batch): p50/p95 per op, PostgreSQL/SQLite ratio (issue goal for logins: ≤ 1.2×)
 //   device-like op:  get device + compare-and-swap its last-seen + an audit event: p50/p95, ratio
 //   watch:           a lock put on instance A seen by a watcher on instance B: p50/p99 (goal < 1 s)
+//   login burst:     BENCH_STORAGE_BURST (50) login-like ops started at once, BENCH_STORAGE_BURST_ROUNDS
+//                    (10) times: p95 per op inside a burst and the burst's wall time; beside it the
+//                    same burst without the audit write (reads only), which no revision counter
+//                    serialises, so the difference is what the writes cost when they queue
 //   list 10,000:     listPrefix of 10,000 device-like records and JSON.parse of each, as
 //                    `gatectl devices ls` reads them: p50/p95 (goal < 200 ms on both)
 // Not a test: it asserts nothing, it measures. Env: BENCH_STORAGE_OPS (400), BENCH_STORAGE_WATCH (200),
@@ -20,6 +24,8 @@ const OPS = Number(process.env.BENCH_STORAGE_OPS ?? 400);
 const WATCH = Number(process.env.BENCH_STORAGE_WATCH ?? 200);
 const LIST_RUNS = Number(process.env.BENCH_STORAGE_LIST_RUNS ?? 10);
 const DEVICES = 10_000;
+const BURST = Number(process.env.BENCH_STORAGE_BURST ?? 50);
+const BURST_ROUNDS = Number(process.env.BENCH_STORAGE_BURST_ROUNDS ?? 10);
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
@@ -95,6 +101,31 @@ async function timed(n: number, fn: () => Promise<void>): Promise<number[]> {
   return out;
 }
 
+async function loginReadsOnly(db: Backend): Promise<void> {
+  await db.get('/users/alice');
+  await db.get('/credentials/alice');
+  await db.listPrefix('/locks/');
+}
+
+/** `BURST` ops started together, `BURST_ROUNDS` times: each op's latency and each burst's wall time. */
+async function bursts(fn: () => Promise<void>): Promise<{ ops: number[]; walls: number[] }> {
+  await Promise.all(Array.from({ length: BURST }, fn)); // warm-up: the pool opens all its connections
+  const ops: number[] = [];
+  const walls: number[] = [];
+  for (let r = 0; r < BURST_ROUNDS; r++) {
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: BURST }, async () => {
+        const s0 = performance.now();
+        await fn();
+        ops.push(performance.now() - s0);
+      }),
+    );
+    walls.push(performance.now() - t0);
+  }
+  return { ops, walls };
+}
+
 async function watchLatency(side: Side): Promise<number[]> {
   const watcher = side.b.watch(['/locks/']);
   const it = watcher[Symbol.asyncIterator]();
@@ -154,6 +185,9 @@ async function main(): Promise<void> {
       r.device = await timed(OPS, () => deviceLike(side.a));
       r.watch = await watchLatency(side);
       r.list = await listTimes(side.a);
+      const burst = await bursts(() => loginLike(side.a));
+      const reads = await bursts(() => loginReadsOnly(side.a));
+      [r.burst, r.burstWall, r.readBurst, r.readBurstWall] = [burst.ops, burst.walls, reads.ops, reads.walls];
     }
     const [s, p] = [results.SQLite!, results.PostgreSQL!];
     console.log(`storage backends, same run: ${OPS} ops, ${WATCH} watch trials, ${LIST_RUNS} listings of ${DEVICES}`);
@@ -163,6 +197,10 @@ async function main(): Promise<void> {
     console.log(row('device-like op (read + CAS + audit)', s.device!, p.device!, 95, ''));
     console.log(row('watch: put on A → event on B', s.watch!, p.watch!, 50, ''));
     console.log(row('watch: put on A → event on B', s.watch!, p.watch!, 99, 'goal < 1000 ms'));
+    console.log(row(`login burst ×${BURST}: each op`, s.burst!, p.burst!, 95, ''));
+    console.log(row(`login burst ×${BURST}: whole burst`, s.burstWall!, p.burstWall!, 50, ''));
+    console.log(row(`reads-only burst ×${BURST}: each op`, s.readBurst!, p.readBurst!, 95, ''));
+    console.log(row(`reads-only burst ×${BURST}: whole`, s.readBurstWall!, p.readBurstWall!, 50, ''));
     console.log(row(`list ${DEVICES} device records`, s.list!, p.list!, 50, ''));
     console.log(row(`list ${DEVICES} device records`, s.list!, p.list!, 95, 'goal < 200 ms both'));
   } finally {

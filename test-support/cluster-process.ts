@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { cliSourceArgv, type CliName } from './cli-source.ts';
 
+/** How long one process may take to say it runs: tsx compiles the daemon per process, over 60 s at load 30 on 2 cores. */
+const START_TIMEOUT_MS = 120_000;
+
 /** The repository root (with a trailing slash). */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -116,6 +119,8 @@ export class ClusterProcess {
   private pinCache: { generation: number; pin: string } | undefined;
   /** Diagnostics listeners by process label ("gatehouse" when single). */
   private readonly diagAddrs = new Map<string, string>();
+  /** Split topology: further joined processes (a second proxy, a db service) by label. */
+  private readonly joined = new Map<string, ChildProcess>();
 
   constructor(private readonly opts: ClusterProcessOptions = {}) {
     this.clusterName = opts.clusterName ?? 'it';
@@ -197,6 +202,37 @@ export class ClusterProcess {
     this.services.set(name, await this.spawnDaemon(name, args));
   }
 
+  /**
+   * Split topology: one more process joined to auth, e.g. a second proxy (`roles: 'proxy'` with
+   * its own `proxyAddr`) or a db service (`roles: 'db'`, its section in extraConfig). Its data
+   * dir and config are its own; stop() stops it, crashJoined() kills it.
+   */
+  async startJoined(label: string, opts: { roles: 'proxy' | 'db' | 'app'; proxyAddr?: string }): Promise<void> {
+    if (this.topology !== 'split') throw new Error('startJoined needs the split topology');
+    const cfgPath = join(this.dir, `${label}.yaml`);
+    const config = this.config([`  listen_addr: ${this.authAddr}`]);
+    writeFileSync(
+      cfgPath,
+      // A second proxy needs its own name too: proxies register by name.
+      opts.proxyAddr
+        ? config.replace(`  listen_addr: ${this.proxyAddr}`, `  listen_addr: ${opts.proxyAddr}\n  name: ${label}`)
+        : config,
+    );
+    const dataDir = join(this.dataDir, `${label}-service`);
+    const args = ['--config', cfgPath, `--roles=${opts.roles}`, '--data-dir', dataDir, '--auth-server', this.authAddr];
+    const env: Record<string, string> = {};
+    if (!existsSync(join(dataDir, 'services', `${opts.roles}-identity.json`))) {
+      env.GATEHOUSE_JOIN_TOKEN = this.joinToken(opts.roles);
+      args.push('--ca-pin', this.caPin);
+    }
+    this.joined.set(label, await this.spawnDaemon(label, args, env));
+  }
+
+  /** kill -9 a process started with startJoined. */
+  async crashJoined(label: string): Promise<void> {
+    await killHard(this.joined.get(label));
+  }
+
   /** Split topology: kill -9 one service process. */
   async crashService(name: ServiceName): Promise<void> {
     await killHard(this.services.get(name));
@@ -208,7 +244,7 @@ export class ClusterProcess {
   }
 
   /** A single-use join token for `role` from `gatectl tokens add`. */
-  joinToken(role: 'proxy' | 'node'): string {
+  joinToken(role: 'proxy' | 'node' | 'db' | 'app'): string {
     const r = this.setup(['tokens', 'add', `--type=${role}`]);
     const token = /--token[= ](\S+)/.exec(r.stdout)?.[1] ?? /token:\s*(\S+)/i.exec(r.stdout)?.[1];
     if (!token) throw new Error(`gatectl tokens add printed no token:\n${r.stdout}`);
@@ -248,10 +284,11 @@ export class ClusterProcess {
     const prefix = this.topology === 'split' ? `[${label}] ` : '';
     let own = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`gatehouse (${label}) did not start within 30 s:\n${own}`)),
-        30_000,
-      );
+      const timer = setTimeout(() => {
+        // Not left behind: nothing else knows this child, and its pipes would keep the test process alive.
+        child.kill('SIGKILL');
+        reject(new Error(`gatehouse (${label}) did not start within ${START_TIMEOUT_MS} ms:\n${own}`));
+      }, START_TIMEOUT_MS);
       const onData = (d: Buffer) => {
         const text = d.toString();
         own += text;
@@ -295,6 +332,10 @@ export class ClusterProcess {
   async stop(): Promise<number | null> {
     if (this.topology === 'single') return stopChild(this.child);
     let worst: number | null = 0;
+    for (const child of this.joined.values()) {
+      const code = await stopChild(child);
+      if (code !== 0 && child.signalCode === null) worst = code;
+    }
     // Node and proxy first: they deregister from auth while it is still up.
     for (const name of ['node', 'proxy', 'auth'] as const) {
       const code = await stopChild(this.services.get(name));

@@ -5,12 +5,15 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { readJsonIfExists, writeFileAtomic } from '../core/files.ts';
+import { MAX_PROXIES_PER_PROFILE } from '../core/proxy-address.ts';
 
 export const APP_CLUSTERS_FILE = 'app-clusters.json';
 
 const EntrySchema = z.object({
-  /** Canonical "host:port". */
+  /** Canonical "host:port": the cluster's first proxy, which keys it, its session and its CA pin. */
   proxy: z.string().min(1),
+  /** All of the cluster's proxies, `proxy` first, when it was added with several (failover order). */
+  proxies: z.array(z.string().min(1)).min(2).max(MAX_PROXIES_PER_PROFILE).optional(),
   clusterName: z.string(),
   secondFactor: z.string(),
   addedAt: z.string(),
@@ -56,11 +59,19 @@ export class AppClusterStore {
     return this.read().current;
   }
 
-  /** Adds an entry or refreshes its cluster facts, keeping when it was added and its session user. */
+  /**
+   * Adds an entry or refreshes its cluster facts, keeping when it was added and its session user;
+   * the proxy list is the one given (none: the cluster has one proxy now).
+   */
   upsert(entry: Omit<AppClusterEntry, 'user'>): AppClusterEntry {
     return this.update((f) => {
       const i = f.clusters.findIndex((c) => c.proxy === entry.proxy);
-      const next: AppClusterEntry = i >= 0 ? { ...f.clusters[i]!, ...entry, addedAt: f.clusters[i]!.addedAt } : entry;
+      const earlier = f.clusters[i];
+      let next: AppClusterEntry = entry;
+      if (earlier) {
+        const { proxies: _replaced, ...kept } = earlier;
+        next = { ...kept, ...entry, addedAt: earlier.addedAt };
+      }
       if (i >= 0) f.clusters[i] = next;
       else f.clusters.push(next);
       // The first cluster added is the one the app opens on.

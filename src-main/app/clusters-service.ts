@@ -16,7 +16,7 @@ import type { ClusterProbe, ClusterSummary } from '../ipc/contract.ts';
 import type { AppClusterStore, AppClusterEntry } from './app-clusters.ts';
 import type { AuthService } from './auth-service.ts';
 import type { AppLogger } from './logger.ts';
-import { canonicalProxy, sessionInfoOf, type ClusterClients, type Sessions } from './sessions.ts';
+import { canonicalProxy, clusterProxies, sessionInfoOf, type ClusterClients, type Sessions } from './sessions.ts';
 
 /** "SHA256:ab12…" → "AB:12:…", the way `gate login` shows a CA fingerprint to compare by eye. */
 export function displayFingerprint(fingerprint: string): string {
@@ -53,15 +53,17 @@ export class ClustersService {
    * and the probe's connection is dropped so no client keeps talking to an unconfirmed proxy.
    */
   async probe(proxyInput: string): Promise<ClusterProbe> {
-    const proxy = canonicalProxy(proxyInput);
+    const { proxy, proxies } = clusterProxies(proxyInput);
     const { clients, core, store } = this.deps;
     const pinned = core.knownProxies.get(proxy);
     const known = store.get(proxy) !== undefined;
-    const client = await clients.get(proxy);
+    const client = await clients.get(proxy, proxies);
     try {
+      // The CA comes from the first proxy; the ping may be answered by any (all verified against it).
       const decision = await client.establishTrust(pinned ? {} : { trustOnFirstUse: true });
       const ping = await client.ping();
-      return { proxy, clusterName: ping.clusterName, caFingerprint: displayFingerprint(decision.fingerprint), known };
+      const caFingerprint = displayFingerprint(decision.fingerprint);
+      return { proxy, proxies, clusterName: ping.clusterName, caFingerprint, known };
     } finally {
       if (!known) clients.drop(proxy);
     }
@@ -72,10 +74,10 @@ export class ClustersService {
    * fingerprint); the renderer passes the fingerprint the user confirmed, or gets trust on first use.
    */
   async add(proxyInput: string, trust: AddClusterTrust = {}): Promise<ClusterSummary> {
-    const proxy = canonicalProxy(proxyInput);
+    const { proxy, proxies } = clusterProxies(proxyInput);
     const { clients, core, store, clock, log } = this.deps;
     const { confirmedFingerprint, ...options } = trust;
-    const client = await clients.get(proxy);
+    const client = await clients.get(proxy, proxies);
     const decision = confirmedFingerprint
       ? await this.establishConfirmed(proxy, confirmedFingerprint, () =>
           client.establishTrust({ caPin: confirmedFingerprint }),
@@ -87,12 +89,15 @@ export class ClustersService {
     if (decision.replacedFingerprint) await this.deps.auth.logout(proxy);
     const entry = store.upsert({
       proxy,
+      ...(proxies.length > 1 ? { proxies } : {}),
       clusterName: ping.clusterName,
       secondFactor: ping.secondFactor,
       addedAt: clock().toISOString(),
     });
+    this.keepSessionProxies(proxy, proxies);
     log.info('cluster added', {
       proxy,
+      ...(proxies.length > 1 ? { proxies } : {}),
       cluster: ping.clusterName,
       ca: decision.fingerprint,
       newly_pinned: decision.newlyPinned,
@@ -131,6 +136,17 @@ export class ClustersService {
     }
   }
 
+  /**
+   * A session's gateways and terminals dial the proxies its login profile names; a re-add with
+   * another list changes them at once rather than at the next login.
+   */
+  private keepSessionProxies(proxy: string, proxies: string[]): void {
+    const profile = this.deps.sessions.profileOf(proxy);
+    if (!profile || (profile.proxies ?? [proxy]).join(',') === proxies.join(',')) return;
+    const { proxies: _replaced, ...rest } = profile;
+    this.deps.core.profiles.update(proxies.length > 1 ? { ...rest, proxies } : rest);
+  }
+
   /** Logs out, forgets the cluster and its CA pin (adding it again pins afresh). */
   async remove(proxyInput: string): Promise<null> {
     const proxy = canonicalProxy(proxyInput);
@@ -153,6 +169,7 @@ export class ClustersService {
     const pin = this.deps.core.knownProxies.get(entry.proxy);
     const s: ClusterSummary = {
       proxy: entry.proxy,
+      ...(entry.proxies ? { proxies: [...entry.proxies] } : {}),
       clusterName: entry.clusterName,
       secondFactor: entry.secondFactor,
       caFingerprint: pin?.fingerprint ?? '',

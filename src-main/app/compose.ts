@@ -100,7 +100,7 @@ export function composeServices(opts: ComposeOptions): AppServices {
   });
   const events = new AppEvents(log);
   const store = new AppClusterStore(opts.home);
-  const clients = new ClusterClients(core);
+  const clients = new ClusterClients(core, (proxy) => store.get(proxy)?.proxies);
   const sessions = new Sessions({ core, store, events, clock, log });
   const terminals = new TerminalsService({
     core,

@@ -9,7 +9,7 @@ import { deviceTrustStatus } from '../core/device-trust-status.ts';
 import type { ClusterClient } from '../core/cluster-client.ts';
 import type { GatehouseClient } from '../core/gatehouse-client.ts';
 import { isExpired, timeLeftMs, type Profile } from '../core/profiles.ts';
-import { parseProxyAddress } from '../core/proxy-address.ts';
+import { parseProxyAddress, parseProxyList } from '../core/proxy-address.ts';
 import type { Clock } from '../core/types.ts';
 import type { DeviceDisplay, SessionInfo } from '../ipc/contract.ts';
 import type { AppClusterStore } from './app-clusters.ts';
@@ -19,6 +19,16 @@ import type { AppLogger } from './logger.ts';
 /** The canonical "host:port" the app keys everything by, whatever form the user typed. */
 export function canonicalProxy(proxy: string): string {
   return parseProxyAddress(proxy).address;
+}
+
+/**
+ * A cluster as the user gave it: one proxy address or a cluster's several ("a:3080, b:3080", as
+ * `gate login --proxy a,b` takes them), canonical, first one first. The first keys the cluster,
+ * its session and its CA pin; every bad address is named in one BAD_REQUEST.
+ */
+export function clusterProxies(input: string): { proxy: string; proxies: string[] } {
+  const proxies = parseProxyList(input).map((p) => p.address);
+  return { proxy: proxies[0]!, proxies };
 }
 
 /**
@@ -78,31 +88,41 @@ export function sessionInfoOf(core: Pick<GatehouseClient, 'device'>, profile: Pr
   return sessionInfo(profile, now, enrollment);
 }
 
-/** One ClusterClient (and so one HTTP/2 connection per identity) per proxy, for the app's lifetime. */
+/**
+ * One ClusterClient (and so one HTTP/2 connection per identity) per cluster, for the app's
+ * lifetime, dialling the cluster's proxies (its stored list, or the one being probed or added):
+ * a call moves to the next proxy when the one in use cannot be reached (ClusterClient.call).
+ */
 export class ClusterClients {
-  private readonly clients = new Map<string, Promise<ClusterClient>>();
+  private readonly clients = new Map<string, { proxies: string; client: Promise<ClusterClient> }>();
 
-  constructor(private readonly core: GatehouseClient) {}
+  constructor(
+    private readonly core: GatehouseClient,
+    /** The cluster's stored proxies (app-clusters.json), first one first; undefined for one proxy. */
+    private readonly storedProxies: (proxy: string) => readonly string[] | undefined = () => undefined,
+  ) {}
 
-  get(proxy: string): Promise<ClusterClient> {
-    let c = this.clients.get(proxy);
-    if (!c) {
-      c = this.core.cluster(proxy);
-      this.clients.set(proxy, c);
-    }
-    return c;
+  /** The client for the cluster keyed by `proxy`; `proxies` (while probing or adding) overrides the stored list. */
+  get(proxy: string, proxies?: readonly string[]): Promise<ClusterClient> {
+    const list = (proxies ?? this.storedProxies(proxy) ?? [proxy]).join(',');
+    const kept = this.clients.get(proxy);
+    if (kept?.proxies === list) return kept.client;
+    if (kept) this.drop(proxy);
+    const client = this.core.cluster(list);
+    this.clients.set(proxy, { proxies: list, client });
+    return client;
   }
 
   drop(proxy: string): void {
     const c = this.clients.get(proxy);
     this.clients.delete(proxy);
-    void c?.then((client) => client.close());
+    void c?.client.then((client) => client.close());
   }
 
   async closeAll(): Promise<void> {
     const all = [...this.clients.values()];
     this.clients.clear();
-    for (const c of await Promise.all(all)) c.close();
+    for (const c of await Promise.all(all.map((x) => x.client))) c.close();
   }
 }
 

@@ -5,7 +5,7 @@
 // so withSessions tells the caller to wait for the services then.
 import type { ClusterSummary } from '../ipc/contract.ts';
 import { KnownProxies, normalizeFingerprint } from '../core/known-proxies.ts';
-import { parseProxyAddress } from '../core/proxy-address.ts';
+import { parseProxyList } from '../core/proxy-address.ts';
 import { AppClusterStore } from './app-clusters.ts';
 
 export interface StoredClusters {
@@ -25,6 +25,7 @@ export function readStoredClusters(home: string): StoredClusters | undefined {
     return {
       list: entries.map((e) => ({
         proxy: e.proxy,
+        ...(e.proxies ? { proxies: [...e.proxies] } : {}),
         clusterName: e.clusterName,
         secondFactor: e.secondFactor,
         caFingerprint: pins.get(e.proxy)?.fingerprint ?? '',
@@ -42,7 +43,7 @@ export function readStoredClusters(home: string): StoredClusters | undefined {
  * only a refresh, and the stored entry is what the window shows.
  */
 export function holdsPinnedCluster(list: readonly ClusterSummary[], proxy: string, caPin?: string): boolean {
-  const wanted = parseProxyAddress(proxy).address;
+  const wanted = parseProxyList(proxy)[0]!.address;
   const pin = caPin === undefined ? undefined : normalizeFingerprint(caPin);
   return list.some(
     (c) => c.proxy === wanted && c.caFingerprint !== '' && (pin === undefined || c.caFingerprint === pin),

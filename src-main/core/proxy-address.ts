@@ -4,6 +4,8 @@ import { isIP } from 'node:net';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 
 export const DEFAULT_PROXY_PORT = 3080;
+/** More than this in one profile is a typo or a list that belongs behind a load balancer. */
+export const MAX_PROXIES_PER_PROFILE = 8;
 
 export interface ProxyAddress {
   /** Host name or IP, without IPv6 brackets. */
@@ -44,6 +46,37 @@ export function parseProxyAddress(input: string): ProxyAddress {
   }
   const address = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
   return { host, port, address };
+}
+
+/**
+ * "a:3080,b:3080" (or one address) as canonical proxy addresses, first one first, no repeats.
+ * Every address that does not parse is named in one BAD_REQUEST (details.invalid: each input
+ * with its reason), so a person fixing a list of several sees all its mistakes at once.
+ */
+export function parseProxyList(input: string): ProxyAddress[] {
+  const seen = new Map<string, ProxyAddress>();
+  const invalid: { address: string; reason: string }[] = [];
+  for (const part of input.split(',')) {
+    if (!part.trim()) continue;
+    try {
+      const p = parseProxyAddress(part.trim());
+      if (!seen.has(p.address)) seen.set(p.address, p);
+    } catch (e) {
+      invalid.push({ address: part.trim(), reason: (e as Error).message });
+    }
+  }
+  if (invalid.length > 0) {
+    const what = invalid.length === 1 ? invalid[0]!.reason : invalid.map((i) => i.reason).join('; ');
+    throw new GatehouseError(ErrorCode.BAD_REQUEST, what, { invalid });
+  }
+  if (seen.size === 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the proxy address is empty');
+  if (seen.size > MAX_PROXIES_PER_PROFILE) {
+    throw new GatehouseError(
+      ErrorCode.BAD_REQUEST,
+      `${seen.size} proxy addresses given; at most ${MAX_PROXIES_PER_PROFILE} (put more behind one load-balanced name)`,
+    );
+  }
+  return [...seen.values()];
 }
 
 /** TLS options that make Node check the server certificate against this host. */

@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import { isConnectFailure, MAX_PROXIES_PER_PROFILE, neverReachedProxy, parseProxyList } from './proxy-failover.ts';
+import {
+  isConnectFailure,
+  MAX_PROXIES_PER_PROFILE,
+  neverReachedProxy,
+  parseProxyList,
+  ProxyFailover,
+} from './proxy-failover.ts';
 
 function socketError(code: string): Error {
   return Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });
@@ -59,4 +65,35 @@ test('a tunnel dial that never reached the proxy is told from one the proxy answ
   assert.equal(neverReachedProxy(unreachable('no TLS handshake within 15000 ms')), true);
   assert.equal(neverReachedProxy(unreachable('ECONNRESET')), false);
   assert.equal(neverReachedProxy(new GatehouseError(ErrorCode.PROXY_UNTRUSTED, 'CA changed: ECONNREFUSED')), false);
+});
+
+test('ProxyFailover: starts at the proxy that answered last, tries each at most once, stops at an answer', async () => {
+  const [a, b, c] = ['a:3080', 'b:3080', 'c:3080'].map((x) => parseProxyList(x)[0]!);
+  const down = new Set<string>();
+  const dialled: string[] = [];
+  const dial = async (p: { address: string }) => {
+    dialled.push(p.address);
+    if (down.has(p.address)) {
+      throw new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `cannot reach the proxy at ${p.address}: ECONNREFUSED`);
+    }
+    return p.address;
+  };
+  const failover = new ProxyFailover();
+  down.add('a:3080');
+  assert.equal(await failover.dial([a!, b!, c!], dial), 'b:3080');
+  assert.equal(failover.inUse, 'b:3080');
+  down.clear();
+  assert.equal(await failover.dial([a!, b!, c!], dial), 'b:3080', 'stays on the proxy that answered');
+  down.add('b:3080').add('c:3080');
+  assert.equal(await failover.dial([a!, b!, c!], dial), 'a:3080', 'wraps around');
+  assert.deepEqual(dialled, ['a:3080', 'b:3080', 'b:3080', 'b:3080', 'c:3080', 'a:3080']);
+  down.add('a:3080');
+  dialled.length = 0;
+  await assert.rejects(failover.dial([a!, b!, c!], dial), /cannot reach the proxy at c:3080/);
+  assert.deepEqual(dialled, ['a:3080', 'b:3080', 'c:3080'], 'each proxy once per tunnel');
+  const refusing = async () => {
+    throw new GatehouseError(ErrorCode.ACCESS_DENIED, 'no');
+  };
+  await assert.rejects(new ProxyFailover().dial([a!, b!], refusing), /no/);
+  await assert.rejects(new ProxyFailover().dial([], dial), /no proxy address/);
 });

@@ -8,11 +8,13 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import { rootCause } from './api-errors.ts';
-import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
+import { MAX_PROXIES_PER_PROFILE, type ProxyAddress } from './proxy-address.ts';
 import { isTlsVerifyFailure } from './proxy-trust.ts';
+import { silentLogger, type CoreLogger } from './types.ts';
 
-/** More than this in one profile is a typo or a list that belongs behind a load balancer. */
-export const MAX_PROXIES_PER_PROFILE = 8;
+// The list parser lives beside the address parser (no network code), so the browser host's
+// early answers can read a multi-proxy --add-cluster without loading the client core.
+export { MAX_PROXIES_PER_PROFILE, parseProxyList } from './proxy-address.ts';
 
 /** Socket errors that mean nothing reached the proxy's listener, so no call can have run there. */
 const CONNECT_FAILURE_CODES = new Set([
@@ -36,22 +38,51 @@ export function neverReachedProxy(e: unknown): boolean {
   return (code !== undefined && CONNECT_FAILURE_CODES.has(code)) || /no TLS handshake within/.test(e.message);
 }
 
-/** "a:3080,b:3080" (or one address) as canonical proxy addresses, first one first, no repeats. */
-export function parseProxyList(input: string): ProxyAddress[] {
-  const seen = new Map<string, ProxyAddress>();
-  for (const part of input.split(',')) {
-    if (!part.trim()) continue;
-    const p = parseProxyAddress(part);
-    if (!seen.has(p.address)) seen.set(p.address, p);
+/**
+ * The proxy a stream of tunnels (one SSH dial, or every connection of one local db/app gateway)
+ * goes to, and the one rule for moving on: a tunnel starts at the proxy that last answered, and
+ * only a dial that never reached it (neverReachedProxy) is tried on the next one in list order,
+ * each proxy at most once per tunnel, so a tunnel costs at most one connect timeout per dead
+ * proxy and later tunnels do not pay it again. A trust failure or a proxy's coded refusal ends
+ * the tunnel's attempt where it is. Tunnels already open are never moved.
+ */
+export class ProxyFailover {
+  #inUse: string | undefined;
+
+  constructor(private readonly log: CoreLogger = silentLogger) {}
+
+  /** The address the last tunnel was opened through (undefined before the first). */
+  get inUse(): string | undefined {
+    return this.#inUse;
   }
-  if (seen.size === 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'the proxy address is empty');
-  if (seen.size > MAX_PROXIES_PER_PROFILE) {
-    throw new GatehouseError(
-      ErrorCode.BAD_REQUEST,
-      `${seen.size} proxy addresses given; at most ${MAX_PROXIES_PER_PROFILE} (put more behind one load-balanced name)`,
+
+  /** Opens one tunnel with `dialOne` through `proxies` (the profile's, first one first). */
+  async dial<T>(proxies: readonly ProxyAddress[], dialOne: (proxy: ProxyAddress) => Promise<T>): Promise<T> {
+    if (proxies.length === 0) throw new GatehouseError(ErrorCode.BAD_REQUEST, 'no proxy address to dial');
+    const bounded = proxies.slice(0, MAX_PROXIES_PER_PROFILE);
+    const start = Math.max(
+      0,
+      bounded.findIndex((p) => p.address === this.#inUse),
     );
+    for (let tried = 0; ; tried++) {
+      const proxy = bounded[(start + tried) % bounded.length]!;
+      try {
+        const opened = await dialOne(proxy);
+        if (this.#inUse !== undefined && this.#inUse !== proxy.address) {
+          this.log.info('now tunnelling through another proxy', { from: this.#inUse, to: proxy.address });
+        }
+        this.#inUse = proxy.address;
+        return opened;
+      } catch (e) {
+        if (tried + 1 >= bounded.length || !neverReachedProxy(e)) throw e;
+        this.log.warn('cannot reach the proxy; trying the next one', {
+          from: proxy.address,
+          to: bounded[(start + tried + 1) % bounded.length]!.address,
+          error: (e as Error).message,
+        });
+      }
+    }
   }
-  return [...seen.values()];
 }
 
 /**

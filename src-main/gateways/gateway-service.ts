@@ -7,6 +7,7 @@ import { TlsContextCache } from '../../src-shared/tls-contexts.ts';
 import type { TlsFailureExplainer } from '../core/api-errors.ts';
 import type { ProfileAccess } from '../core/gatehouse-client.ts';
 import type { ProxyAddress } from '../core/proxy-address.ts';
+import { ProxyFailover } from '../core/proxy-failover.ts';
 import { renewalTime, type RouteCertificateRequest } from '../core/route-certs.ts';
 import { silentLogger, type CoreLogger } from '../core/types.ts';
 import { LocalGateway, type GatewayInfo, type RouteDialer } from './gateway.ts';
@@ -35,6 +36,8 @@ export const MAX_GATEWAYS = 32;
 /** What a gateway needs to reach the proxy as the user: where, which CA to trust, which certificate. */
 export interface RouteAccess {
   proxy: ProxyAddress;
+  /** The login's other proxies (gate login --proxy a,b; the app's multi-proxy cluster), tried in order. */
+  alternateProxies?: ProxyAddress[];
   proxyCaPem: string;
   /** The user's certificate for this route (a db route's is issued for it, so this may call the cluster). */
   certificateFor(route: GatewayRoute): Promise<TlsClientCertificate>;
@@ -52,6 +55,7 @@ export function profileRouteAccess(access: ProfileAccess): RouteAccess {
   const certificate = { certPem: access.credentials.tlsCertificatePem, keyPem: access.credentials.key.privateKeyPem };
   return {
     proxy: access.proxy,
+    ...(access.alternateProxies?.length ? { alternateProxies: access.alternateProxies } : {}),
     proxyCaPem: access.proxyCaPem,
     certificateFor: async (route) => {
       if (route.kind !== 'db' && route.kind !== 'app') return certificate;
@@ -82,32 +86,39 @@ function routeCertificateRequest(route: GatewayRoute): RouteCertificateRequest {
 /**
  * A tunnel opener for routes reached with `access` (read per connection, so it may change).
  * `certificates` gives the certificate per connection (a gateway's RouteCertificateKeeper);
- * default: ask `access` each time.
+ * default: ask `access` each time. Each connection starts at the proxy the gateway's last tunnel
+ * went through and moves on by the SSH path's rules (core/proxy-failover.ts ProxyFailover).
  */
 export function proxyRouteDialer(
   protocols: RouteProtocols,
   access: () => RouteAccess,
   certificates?: (route: GatewayRoute) => Promise<TlsClientCertificate>,
+  logger?: CoreLogger,
 ): RouteDialer {
   // One per gateway: its connections present the same certificate until a re-login or renewal.
   const contexts = new TlsContextCache(4);
   const sessions = new TlsSessionTickets();
+  const failover = new ProxyFailover(logger);
   return async (route, target) => {
     const protocol = protocols.forRoute(route);
     const header = protocol.header(route, target);
     const a = access();
+    const client = await (certificates ? certificates(route) : a.certificateFor(route));
+    const proxies = [a.proxy, ...(a.alternateProxies ?? []).filter((p) => p.address !== a.proxy.address)];
     return asDeviceRefusal(
-      openProxyTunnel({
-        proxy: a.proxy,
-        proxyCaPem: a.proxyCaPem,
-        client: await (certificates ? certificates(route) : a.certificateFor(route)),
-        alpn: protocol.alpn(route),
-        header,
-        contexts,
-        sessions,
-        ...(a.explainTls ? { explainTls: a.explainTls } : {}),
-        ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
-      }),
+      failover.dial(proxies, (proxy) =>
+        openProxyTunnel({
+          proxy,
+          proxyCaPem: a.proxyCaPem,
+          client,
+          alpn: protocol.alpn(route),
+          header,
+          contexts,
+          sessions,
+          ...(a.explainTls ? { explainTls: a.explainTls } : {}),
+          ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
+        }),
+      ),
     );
   };
 }
@@ -172,7 +183,7 @@ export class GatewayService {
         this.deps.logger?.warn('app route certificate not issued yet', { route: route.name, reason: e.message });
       });
     }
-    const dial = proxyRouteDialer(this.deps.protocols, input.access, () => keeper.current());
+    const dial = proxyRouteDialer(this.deps.protocols, input.access, () => keeper.current(), this.deps.logger);
     const refusal = protocol.refusal?.(route);
     const gateway = new LocalGateway({
       id,

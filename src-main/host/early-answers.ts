@@ -6,7 +6,7 @@ import type { ClusterSummary, GatewaySummary } from '../ipc/contract.ts';
 import type { EarlyAnswers } from '../ipc/deferred-dispatcher.ts';
 import { holdsPinnedCluster, readStoredClusters } from '../app/stored-clusters.ts';
 import { normalizeFingerprint } from '../core/known-proxies.ts';
-import { parseProxyAddress } from '../core/proxy-address.ts';
+import { parseProxyList } from '../core/proxy-address.ts';
 import { clientVersion } from '../core/version.ts';
 import { LaunchAddRow } from './launch-add-row.ts';
 
@@ -60,7 +60,7 @@ export function newClusterRow(home: string, proxy: string, caPin?: string): Laun
   const stored = readStoredClusters(home);
   try {
     if (stored && holdsPinnedCluster(stored.list, proxy, caPin)) return undefined;
-    return new LaunchAddRow(parseProxyAddress(proxy).address, caPin ? normalizeFingerprint(caPin) : '');
+    return new LaunchAddRow(parseProxyList(proxy)[0]!.address, caPin ? normalizeFingerprint(caPin) : '');
   } catch {
     return undefined;
   }

@@ -35,7 +35,8 @@ Options:
                         Electron app's data directory (~/.config/Gatehouse on Linux)
   --port N              port on 127.0.0.1 (default $GATEHOUSE_HOST_PORT, else a free one)
   --renderer-dir DIR    built renderer (default dist/renderer)
-  --add-cluster ADDR    add this cluster (proxy address) before serving
+  --add-cluster ADDR    add this cluster (proxy address; a cluster's several proxies as A,B)
+                        before serving
   --ca-pin SHA256:HEX   with --add-cluster: trust only this CA (re-pins when the cluster was reset)
   --add-only            add the cluster and exit, without serving
   --debug               verbose logs

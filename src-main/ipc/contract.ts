@@ -12,6 +12,13 @@ const proxyAddress = z
   .min(1)
   .max(300)
   .regex(/^[^\s/]+$/, 'expected HOST or HOST:PORT');
+/** One proxy address, or a cluster's several separated by commas (at most 8, as profiles hold). */
+const proxyAddressList = z
+  .string()
+  .trim()
+  .min(1)
+  .max(8 * 301)
+  .regex(/^[^\s/,]+(\s*,\s*[^\s/,]+)*$/, 'expected HOST or HOST:PORT, or several separated by commas');
 const name = z.string().min(1).max(253);
 const terminalId = z.string().regex(/^t[0-9]+$/);
 const dims = { cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) };
@@ -29,7 +36,7 @@ export const requests = {
   'app.info': { input: z.object({}).strict() },
   'clusters.list': { input: z.object({}).strict() },
   /** Reaches a proxy without trusting it: its cluster name and CA fingerprint, for the user to confirm. */
-  'clusters.probe': { input: z.object({ proxy: proxyAddress }).strict() },
+  'clusters.probe': { input: z.object({ proxy: proxyAddressList }).strict() },
   /**
    * Adds (and pins) a cluster. `caFingerprint`: what the user confirmed from clusters.probe; the
    * add is refused (PROXY_UNTRUSTED) when the proxy now shows another CA.
@@ -37,7 +44,8 @@ export const requests = {
   'clusters.add': {
     input: z
       .object({
-        proxy: proxyAddress,
+        /** The cluster's proxy address, or its several ("a:3080,b:3080"): the first keys the cluster. */
+        proxy: proxyAddressList,
         caFingerprint: z
           .string()
           .regex(/^[0-9a-fA-F:]{64,95}$/, 'a SHA-256 fingerprint')
@@ -127,7 +135,10 @@ export interface AppInfo {
 }
 
 export interface ClusterSummary {
+  /** The cluster's first proxy: it keys the cluster in every other request. */
   proxy: string;
+  /** All its proxies, `proxy` first, when it has several (calls and gateways fail over in this order). */
+  proxies?: string[];
   clusterName: string;
   /** "off" | "otp": whether the login form asks for a one-time code. */
   secondFactor: string;
@@ -186,6 +197,8 @@ export interface DeviceDisplay {
 /** What probing a proxy shows before it is trusted (clusters.probe). */
 export interface ClusterProbe {
   proxy: string;
+  /** Every proxy address given, canonical, `proxy` first (one entry for a single proxy). */
+  proxies: string[];
   clusterName: string;
   /** SHA-256 of the proxy's CA certificate, colon-separated upper-case hex (as `gate login` prints it). */
   caFingerprint: string;

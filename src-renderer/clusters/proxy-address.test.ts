@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeProxyAddress } from './proxy-address.ts';
+import { MAX_CLUSTER_PROXIES, normalizeProxyAddress, normalizeProxyList } from './proxy-address.ts';
 
 const address = (raw: string) => {
   const r = normalizeProxyAddress(raw);
@@ -33,4 +33,22 @@ test('what main would refuse is explained here', () => {
   assert.match(problem('proxy:99999'), /1 to 65535/);
   assert.match(problem(':3080'), /host name/);
   assert.match(problem(`${'a'.repeat(301)}`), /too long/);
+});
+
+test('a list of proxies: each normalized, repeats dropped, every bad one named, bounded', () => {
+  assert.deepEqual(normalizeProxyList(' a:3080 ,https://b.example/, a:3080,'), {
+    ok: true,
+    addresses: ['a:3080', 'b.example'],
+  });
+  assert.deepEqual(normalizeProxyList('solo:3080'), { ok: true, addresses: ['solo:3080'] });
+  const bad = normalizeProxyList('a:3080, b:0, ftp://c');
+  assert.ok(!bad.ok);
+  assert.equal(
+    bad.problem,
+    "“b:0”: The port must be a number from 1 to 65535. “ftp://c”: Use the proxy's host and port, not a ftp:// address.",
+  );
+  assert.ok(!normalizeProxyList(' , ').ok);
+  const many = Array.from({ length: MAX_CLUSTER_PROXIES + 1 }, (_, i) => `p${i}:3080`).join(',');
+  const tooMany = normalizeProxyList(many);
+  assert.ok(!tooMany.ok && /at most 8/.test(tooMany.problem));
 });

@@ -11,7 +11,7 @@ import type {
   SessionInfo,
 } from '../../src-main/ipc/contract.ts';
 import { ErrorCode } from '../../src-shared/errors.ts';
-import { normalizeProxyAddress } from '../clusters/proxy-address.ts';
+import { normalizeProxyList } from '../clusters/proxy-address.ts';
 
 /** A form's submission: idle, in flight, or failed with an error (or a local validation problem). */
 export interface FormState {
@@ -90,7 +90,9 @@ export function createSessionStore(api: GatehouseApi): SessionStore {
 
     const addAndSelect = async (probe: ClusterProbe): Promise<ClusterSummary | undefined> => {
       set({ addForm: { pending: true, probe } });
-      const added = await api.clusters.add({ proxy: probe.proxy, caFingerprint: probe.caFingerprint });
+      // Every proxy the user gave: main stores them and fails over between them.
+      const proxies = probe.proxies.length > 0 ? probe.proxies : [probe.proxy];
+      const added = await api.clusters.add({ proxy: proxies.join(','), caFingerprint: probe.caFingerprint });
       if (!added.ok) {
         set({ addForm: { pending: false, error: added.error, probe } });
         return undefined;
@@ -132,13 +134,13 @@ export function createSessionStore(api: GatehouseApi): SessionStore {
       },
 
       async probeCluster(rawAddress) {
-        const checked = normalizeProxyAddress(rawAddress);
+        const checked = normalizeProxyList(rawAddress);
         if (!checked.ok) {
           set({ addForm: { pending: false, problem: checked.problem } });
           return undefined;
         }
         set({ addForm: { pending: true } });
-        const probed = await api.clusters.probe({ proxy: checked.address });
+        const probed = await api.clusters.probe({ proxy: checked.addresses.join(',') });
         if (!probed.ok) {
           set({ addForm: { pending: false, error: probed.error } });
           return undefined;

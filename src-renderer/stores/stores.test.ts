@@ -70,6 +70,29 @@ test('adding a cluster normalises the address, shows the CA to confirm, then add
   assert.equal(s.ui.getState().addingCluster, false);
 });
 
+test('several proxies: each is checked, all are probed and added together, the first keys the cluster', async () => {
+  const fake = createFakeApi({
+    'clusters.probe': ({ proxy }) => ok(clusterProbe(proxy)),
+    'clusters.add': ({ proxy }) => ok(cluster(proxy.split(',')[0]!, { proxies: proxy.split(',') })),
+    'clusters.select': () => ok(null),
+    'clusters.list': () => ok([cluster('a:3080', { current: true, proxies: ['a:3080', 'b:3080'] })]),
+  });
+  const s = createAppStores(fake.api);
+  assert.equal(await s.actions.probeCluster('a:3080, https://b:3080/, a:3080'), undefined);
+  assert.deepEqual(fake.callsTo('clusters.probe'), [{ proxy: 'a:3080,b:3080' }]);
+  const probe = s.session.getState().addForm.probe!;
+  assert.deepEqual(probe.proxies, ['a:3080', 'b:3080']);
+  await s.actions.addCluster(probe);
+  assert.deepEqual(fake.callsTo('clusters.add'), [{ proxy: 'a:3080,b:3080', caFingerprint: FAKE_CA_FINGERPRINT }]);
+  assert.deepEqual(currentCluster(s.session.getState())?.proxies, ['a:3080', 'b:3080']);
+
+  assert.equal(await s.actions.probeCluster('a:3080, b:99999, c/x'), undefined);
+  const problem = s.session.getState().addForm.problem!;
+  assert.match(problem, /“b:99999”: The port must be a number from 1 to 65535\./);
+  assert.match(problem, /“c\/x”: Enter only the host and port/);
+  assert.equal(fake.callsTo('clusters.probe').length, 1, 'main is not asked about a list with a bad address');
+});
+
 test('a malformed address is explained without calling main; main errors are kept for the form', async () => {
   const fake = createFakeApi({
     'clusters.probe': () => fail(ErrorCode.PROXY_UNREACHABLE, 'cannot reach the proxy at nowhere:1'),

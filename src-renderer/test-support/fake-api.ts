@@ -53,7 +53,8 @@ export const FAKE_CA_FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i * 7 +
 
 /** What clusters.probe answers for a proxy not in the list yet (the name is the host's). */
 export const clusterProbe = (proxy: string, over: Partial<ClusterProbe> = {}): ClusterProbe => ({
-  proxy,
+  proxy: proxy.split(',')[0]!,
+  proxies: proxy.split(','),
   clusterName: proxy.split(':')[0]!,
   caFingerprint: FAKE_CA_FINGERPRINT,
   known: false,

@@ -1,11 +1,13 @@
-// The empty state (no cluster yet) and the "Add cluster" form: one field, the proxy address, then
-// "Next" probes the proxy and shows its cluster name and CA fingerprint; only "Trust and add" pins
-// that CA (trust on first use is a decision the person makes, with the fingerprint to compare).
+// The empty state (no cluster yet) and the "Add cluster" form: one field, the proxy address (or a
+// cluster's several, comma-separated, for failover), then "Next" probes the proxy and shows its
+// cluster name and CA fingerprint; only "Trust and add" pins that CA (trust on first use is a
+// decision the person makes, with the fingerprint to compare).
 import { Fragment, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { ClusterProbe } from '../../src-main/ipc/contract.ts';
 import { useSession, useStores, useUi } from './stores-context.tsx';
 import { ErrorAlert, LoadingStatus } from './feedback.tsx';
 import { GatehouseMark } from './icons.tsx';
+import { ProxyAddresses } from './proxy-addresses.tsx';
 
 export function AddClusterScreen() {
   const { actions, ui, session } = useStores();
@@ -54,7 +56,8 @@ export function AddClusterScreen() {
               onChange={(e) => setAddress(e.target.value)}
             />
             <p id={hintId} className="hint">
-              Host name or IP address, with the port if it is not 443.
+              Host name or IP address, with the port if it is not 3080. A cluster with several proxies: enter them all,
+              separated by commas; Gatehouse uses the next one when one cannot be reached.
             </p>
           </div>
           <ErrorAlert error={form.error} problem={form.problem} context={{ proxy: address.trim() }} />
@@ -97,6 +100,11 @@ function ConfirmCluster({ probe, onCancel }: { probe: ClusterProbe; onCancel(): 
           <span className="mono">{probe.proxy}</span> is the cluster <strong>{probe.clusterName}</strong>. Compare its
           certificate authority fingerprint with the one your administrator gave you before you trust it.
         </p>
+        {probe.proxies.length > 1 && (
+          <p data-testid="probe-proxies">
+            <ProxyAddresses proxies={probe.proxies} />: every one must present this certificate authority.
+          </p>
+        )}
         <p id={fingerprintLabelId} className="field-label">
           CA fingerprint (SHA-256)
         </p>

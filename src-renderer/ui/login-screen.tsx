@@ -4,14 +4,15 @@
 import type { ClusterSummary } from '../../src-main/ipc/contract.ts';
 import { ErrorAlert } from './feedback.tsx';
 import { LoginForm } from './login-form.tsx';
+import { ProxyAddresses } from './proxy-addresses.tsx';
 
 export function LoginScreen({ cluster }: { cluster: ClusterSummary }) {
   return (
     <main className="centered-page">
       <div className="card card-narrow">
         <h1>Log in to {cluster.clusterName}</h1>
-        <p className="lead">
-          Proxy <span className="mono">{cluster.proxy}</span>
+        <p className="lead" data-testid="cluster-proxies">
+          <ProxyAddresses proxies={cluster.proxies ?? [cluster.proxy]} />
         </p>
         {cluster.adding === 'failed' && <ErrorAlert error={cluster.addError} context={{ proxy: cluster.proxy }} />}
         <LoginForm key={cluster.proxy} cluster={cluster} submitLabel="Log in" idPrefix="login" />

@@ -6,7 +6,7 @@ import { ALPN_SSH } from '../../../src-shared/cert-fields.ts';
 import type { TlsFailureExplainer } from '../../core/api-errors.ts';
 import type { ProxyAddress } from '../../core/proxy-address.ts';
 import { openProxyTunnel, type TlsClientCertificate } from '../proxy-tunnel.ts';
-import { neverReachedProxy } from '../../core/proxy-failover.ts';
+import { ProxyFailover } from '../../core/proxy-failover.ts';
 import type { RouteProtocol } from '../route.ts';
 
 export const sshRouteProtocol: RouteProtocol = {
@@ -27,6 +27,8 @@ export interface ProxyDialOptions {
   explainTls?: TlsFailureExplainer;
   /** For the in-process ssh2 client only: it parses TLS reads from one reused buffer (reused-reads.ts). */
   reuseReads?: boolean;
+  /** Which proxy answered last, kept across dials by a caller that dials repeatedly; default: a fresh one. */
+  failover?: ProxyFailover;
 }
 
 /**
@@ -34,15 +36,9 @@ export interface ProxyDialOptions {
  * proxy that refused the connect or never finished the TLS handshake is passed over for the next
  * one; a trust failure or a refusal from a proxy that answered is the result.
  */
-export async function dialNodeThroughProxy(opts: ProxyDialOptions): Promise<tls.TLSSocket> {
+export function dialNodeThroughProxy(opts: ProxyDialOptions): Promise<tls.TLSSocket> {
   const proxies = [opts.proxy, ...(opts.alternateProxies ?? [])];
-  for (let i = 0; ; i++) {
-    try {
-      return await dialOneProxy(opts, proxies[i]!);
-    } catch (e) {
-      if (i + 1 >= proxies.length || !neverReachedProxy(e)) throw e;
-    }
-  }
+  return (opts.failover ?? new ProxyFailover()).dial(proxies, (proxy) => dialOneProxy(opts, proxy));
 }
 
 function dialOneProxy(opts: ProxyDialOptions, proxy: ProxyAddress): Promise<tls.TLSSocket> {
