@@ -1,11 +1,11 @@
 // The page of the terminal throughput baseline (bench/xterm-baseline.ts): the same xterm build,
-// options and output pump the app's renderer uses, fed by a minimal WebSocket to a node-pty
+// options, cursor blink and output pump the app's renderer uses, fed by a minimal WebSocket to a node-pty
 // running stock `ssh -tt`, with the same binary frames. Only Gatehouse's parts (host, bridge,
 // proxy, node) are missing, so the app/baseline ratio is what they cost. Bundled by esbuild.
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { createOutputPump } from '../src-renderer/ui/terminal-output.ts';
-import { XTERM_OPTIONS } from '../src-renderer/ui/xterm-session.ts';
+import { XTERM_OPTIONS, attachCursorBlink } from '../src-renderer/ui/xterm-session.ts';
 import { TerminalFrameKind, decodeTerminalFrame, encodeTerminalFrame } from '../src-shared/terminal-frame.ts';
 
 const host = document.getElementById('terminal')!;
@@ -30,4 +30,5 @@ ws.addEventListener('message', (event: MessageEvent) => {
   }
 });
 term.onData((data) => ws.send(encodeTerminalFrame(TerminalFrameKind.input, 't1', utf8.encode(data))));
+attachCursorBlink(term, host);
 term.focus();
