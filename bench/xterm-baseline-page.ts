@@ -9,7 +9,10 @@ import { XTERM_OPTIONS, attachCursorBlink } from '../src-renderer/ui/xterm-sessi
 import { TerminalFrameKind, decodeTerminalFrame, encodeTerminalFrame } from '../src-shared/terminal-frame.ts';
 
 const host = document.getElementById('terminal')!;
-const term = new Terminal(XTERM_OPTIONS);
+// ?blink=css: xterm's own blink (an endless CSS animation), as the app had it before cursor-blink.ts;
+// bench/app-keystroke.ts times both in one run.
+const cssBlink = new URLSearchParams(location.search).get('blink') === 'css';
+const term = new Terminal({ ...XTERM_OPTIONS, cursorBlink: cssBlink });
 const fit = new FitAddon();
 term.loadAddon(fit);
 term.open(host);
@@ -30,5 +33,5 @@ ws.addEventListener('message', (event: MessageEvent) => {
   }
 });
 term.onData((data) => ws.send(encodeTerminalFrame(TerminalFrameKind.input, 't1', utf8.encode(data))));
-attachCursorBlink(term, host);
+if (!cssBlink) attachCursorBlink(term, host);
 term.focus();

@@ -40,7 +40,11 @@ test('a key restarts the period without drawing anything, even with the cursor o
   b.blink.keyPressed();
   assert.deepEqual(b.drawn, [false], 'the keystroke must not change the DOM (it would cause a frame)');
   assert.equal(b.live.size, 1);
-  assert.notDeepEqual([...b.live.keys()], before, 'the interval was replaced, so the next toggle is a full period away');
+  assert.notDeepEqual(
+    [...b.live.keys()],
+    before,
+    'the interval was replaced, so the next toggle is a full period away',
+  );
 });
 
 test('the cursor moving shows it and restarts the period; drawing only on a change', () => {
