@@ -145,13 +145,19 @@ export async function benchKeystrokes(s: KeystrokeSetup): Promise<void> {
  * The issue's row in one place: keystroke → echo frame reaches the renderer, against `gate ssh`
  * (pty write → echo) and the browser's floor (bare page + `ws` echo) measured in the same run.
  */
+/** A p99 comparison means nothing when `gate ssh` alone is slow: the machine is too loaded. */
+function verdict(addedP99: number, gateP99: number): string {
+  if (gateP99 > 10) return `cannot tell, gate ssh p99 is ${ms(gateP99)}: rerun on a quieter machine`;
+  return addedP99 <= 1 ? 'met' : 'not met';
+}
+
 function printIssueRow(app: number[], gate: number[], floor: number[]): void {
   const p = (xs: number[], q: number) => (q === 50 ? median(xs) : pct(xs, q));
   const pair = (xs: number[]) => `p50 ${ms(p(xs, 50))}, p99 ${ms(p(xs, 99))}`;
   const added = (q: number) => p(app, q) - p(gate, q);
   console.log(`  ISSUE ROW keystroke → echo frame in the renderer: app ${pair(app)}; gate ssh ${pair(gate)}`);
   console.log(
-    `    added over gate ssh: p50 ${ms(added(50))}, p99 ${ms(added(99))} (goal ≤ 1 ms at p99: ${added(99) <= 1 ? 'met' : 'not met'});` +
+    `    added over gate ssh: p50 ${ms(added(50))}, p99 ${ms(added(99))} (goal ≤ 1 ms at p99: ${verdict(added(99), p(gate, 99))});` +
       ` browser floor ${pair(floor)}; app/floor p50 ${ratio(p(app, 50), p(floor, 50))}, p99 ${ratio(p(app, 99), p(floor, 99))}`,
   );
 }
