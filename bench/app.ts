@@ -140,17 +140,21 @@ async function main() {
     const xtermBaseline = await startXtermBaseline(sshBin, sshArgs);
     cleanups.push(() => xtermBaseline.close());
     const basePage = await openBaselineTerminal(browser, xtermBaseline.url);
+    // The same page with xterm's CSS-animation cursor blink (the app before cursor-blink.ts).
+    const cssBlinkPage = await openBaselineTerminal(browser, `${xtermBaseline.url}?blink=css`);
 
     await benchKeystrokes({
       browser,
       page,
       basePage,
+      cssBlinkPage,
       hostUrl: host.url,
       ssh,
       gate,
       target: { proxy: target.proxy, node: NODE, login: LOGIN },
       keys: KEYS,
     });
+    await cssBlinkPage.context().close();
     await benchFlood({ page, basePage, ssh, gate });
   } finally {
     for (const c of cleanups.reverse()) await c();

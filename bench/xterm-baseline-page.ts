@@ -1,15 +1,18 @@
 // The page of the terminal throughput baseline (bench/xterm-baseline.ts): the same xterm build,
-// options and output pump the app's renderer uses, fed by a minimal WebSocket to a node-pty
+// options, cursor blink and output pump the app's renderer uses, fed by a minimal WebSocket to a node-pty
 // running stock `ssh -tt`, with the same binary frames. Only Gatehouse's parts (host, bridge,
 // proxy, node) are missing, so the app/baseline ratio is what they cost. Bundled by esbuild.
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { createOutputPump } from '../src-renderer/ui/terminal-output.ts';
-import { XTERM_OPTIONS } from '../src-renderer/ui/xterm-session.ts';
+import { XTERM_OPTIONS, attachCursorBlink } from '../src-renderer/ui/xterm-session.ts';
 import { TerminalFrameKind, decodeTerminalFrame, encodeTerminalFrame } from '../src-shared/terminal-frame.ts';
 
 const host = document.getElementById('terminal')!;
-const term = new Terminal(XTERM_OPTIONS);
+// ?blink=css: xterm's own blink (an endless CSS animation), as the app had it before cursor-blink.ts;
+// bench/app-keystroke.ts times both in one run.
+const cssBlink = new URLSearchParams(location.search).get('blink') === 'css';
+const term = new Terminal({ ...XTERM_OPTIONS, cursorBlink: cssBlink });
 const fit = new FitAddon();
 term.loadAddon(fit);
 term.open(host);
@@ -30,4 +33,5 @@ ws.addEventListener('message', (event: MessageEvent) => {
   }
 });
 term.onData((data) => ws.send(encodeTerminalFrame(TerminalFrameKind.input, 't1', utf8.encode(data))));
+if (!cssBlink) attachCursorBlink(term, host);
 term.focus();

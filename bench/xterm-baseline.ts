@@ -22,8 +22,8 @@ export interface XtermBaseline {
 }
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>xterm baseline</title>
-<link rel="stylesheet" href="/xterm.css"><style>html,body{margin:0;height:100%;background:#0f141b}
-#terminal{position:absolute;inset:8px}</style></head><body><div id="terminal" role="region" aria-label="Terminal baseline"></div>
+<link rel="stylesheet" href="/xterm.css"><link rel="stylesheet" href="/terminal.css"><style>html,body{margin:0;height:100%;background:#0f141b}
+#terminal{position:absolute;inset:8px}</style></head><body><div id="terminal" class="terminal-host" role="region" aria-label="Terminal baseline"></div>
 <script type="module" src="/page.js"></script></body></html>`;
 
 /** Serves the page on 127.0.0.1; each WebSocket gets its own pty running `file args`. */
@@ -38,13 +38,17 @@ export async function startXtermBaseline(file: string, args: string[]): Promise<
   });
   const script = bundle.outputFiles[0]!.text;
   const css = readFileSync(join(ROOT, 'node_modules/@xterm/xterm/css/xterm.css'), 'utf8');
+  // The app's terminal stylesheet: its cursor-blink rule (cursor-blink.ts) applies to this page too.
+  const appCss = readFileSync(join(ROOT, 'src-renderer/styles/terminal.css'), 'utf8');
   const server: Server = createServer((req, res) => {
     const [type, body] =
       req.url === '/page.js'
         ? ['text/javascript', script]
         : req.url === '/xterm.css'
           ? ['text/css', css]
-          : ['text/html', PAGE];
+          : req.url === '/terminal.css'
+            ? ['text/css', appCss]
+            : ['text/html', PAGE];
     res.writeHead(200, { 'content-type': `${type}; charset=utf-8` }).end(body);
   });
   const wss = new WebSocketServer({ server, path: '/pty', perMessageDeflate: false });

@@ -4,11 +4,14 @@
 // shortcuts passed on (shortcuts/keymap.ts), and the byte stream wired both ways while a session
 // is attached: output through the flow-controlled pump (terminal-output.ts), keys straight out.
 // Drawn with the WebGL renderer where the GPU allows it, else xterm's DOM renderer; the host
-// element's data-renderer says which ("webgl" | "dom") for QA and the e2e suite.
-import { Terminal } from '@xterm/xterm';
+// element's data-renderer says which ("webgl" | "dom") for QA and the e2e suite. The DOM
+// renderer's cursor blinks by timer (cursor-blink.ts; the host's data-cursor), not by xterm's CSS
+// animation, which kept every frame busy and held a keystroke's echo behind it.
+import { Terminal, type IDisposable } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import type { TerminalStream } from '../../src-main/ipc/contract.ts';
 import { shortcutFor } from '../shortcuts/keymap.ts';
+import { createCursorBlink } from './cursor-blink.ts';
 import { createOutputPump } from './terminal-output.ts';
 import { hasGpuWebgl2 } from './webgl-support.ts';
 
@@ -43,7 +46,10 @@ export const XTERM_OPTIONS = {
   fontFamily: 'ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
   fontSize: 13,
   lineHeight: 1.2,
-  cursorBlink: true,
+  // The cursor does blink: attachCursorBlink drives it by timer on the DOM renderer, and the WebGL
+  // renderer turns xterm's own (timer-driven) blink on. xterm's blink on the DOM renderer is an
+  // endless CSS animation that keeps every frame busy (see cursor-blink.ts).
+  cursorBlink: false,
   scrollback: 5000,
   theme: terminalTheme,
   allowProposedApi: false,
@@ -116,7 +122,19 @@ export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks,
   fitNow();
   let disposed = false;
   host.dataset.renderer = 'dom';
-  void useWebglRenderer(term, host, () => disposed);
+  let blink: IDisposable | undefined = attachCursorBlink(term, host, win);
+  void useWebglRenderer(term, host, () => disposed, {
+    // xterm's WebGL renderer blinks by timer itself, without a CSS animation.
+    webgl() {
+      blink?.dispose();
+      blink = undefined;
+      term.options.cursorBlink = true;
+    },
+    dom() {
+      term.options.cursorBlink = false;
+      blink ??= attachCursorBlink(term, host, win);
+    },
+  });
 
   return {
     get cols() {
@@ -146,6 +164,7 @@ export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks,
     },
     dispose() {
       disposed = true;
+      blink?.dispose();
       if (frame) win.cancelAnimationFrame(frame);
       observer.disconnect();
       win.removeEventListener('resize', scheduleFit);
@@ -156,14 +175,58 @@ export function createXtermSession(host: HTMLElement, callbacks: XtermCallbacks,
 }
 
 /**
+ * Blinks the cursor of xterm's DOM renderer by timer: the host's data-cursor is "on" or "off",
+ * and terminal.css hides the focused block cursor while it is "off". Needs XTERM_OPTIONS'
+ * cursorBlink false (else xterm's CSS animation runs too). bench/xterm-baseline-page.ts uses it.
+ */
+export function attachCursorBlink(term: Terminal, host: HTMLElement, win: Window = window): IDisposable {
+  const blink = createCursorBlink((shown) => (host.dataset.cursor = shown ? 'on' : 'off'), {
+    setInterval: (cb, ms) => win.setInterval(cb, ms),
+    clearInterval: (handle) => win.clearInterval(handle),
+  });
+  host.dataset.cursor = 'on';
+  const textarea = term.textarea;
+  const start = () => blink.start();
+  const stop = () => blink.stop();
+  const keyPressed = () => blink.keyPressed();
+  textarea?.addEventListener('focus', start);
+  textarea?.addEventListener('blur', stop);
+  host.addEventListener('keydown', keyPressed, { capture: true, passive: true });
+  const moved = term.onCursorMove(() => blink.cursorMoved());
+  if (textarea && host.ownerDocument.activeElement === textarea) blink.start();
+  return {
+    dispose() {
+      blink.stop();
+      moved.dispose();
+      textarea?.removeEventListener('focus', start);
+      textarea?.removeEventListener('blur', stop);
+      host.removeEventListener('keydown', keyPressed, { capture: true });
+      delete host.dataset.cursor;
+    },
+  };
+}
+
+interface RendererSwitch {
+  webgl(): void;
+  dom(): void;
+}
+
+/**
  * Switches to the WebGL renderer when a GPU backs the browser's WebGL2 (webgl-support.ts). Loaded on demand so the
  * addon stays out of the first bundle the login screen waits for. A load failure keeps the DOM
  * renderer; a lost context (GPU reset, driver trouble) disposes the addon, which puts xterm back
  * on the DOM renderer.
  */
-async function useWebglRenderer(term: Terminal, host: HTMLElement, gone: () => boolean): Promise<void> {
+async function useWebglRenderer(
+  term: Terminal,
+  host: HTMLElement,
+  gone: () => boolean,
+  switched: RendererSwitch,
+): Promise<void> {
   const mark = (kind: TerminalRendererKind) => {
-    if (!gone()) host.dataset.renderer = kind;
+    if (gone()) return;
+    host.dataset.renderer = kind;
+    switched[kind]();
   };
   try {
     if (!hasGpuWebgl2(host.ownerDocument)) return;
