@@ -169,19 +169,8 @@ export class ClusterProcess {
       return;
     }
     this.postgres = await startStoragePostgres();
-    const { clusterName, nodeName, nodeLabels } = this;
-    const { secondFactor, proxyConfig, nodeConfig, extraConfig } = this.opts;
-    const storageUrl = this.postgres.freshDatabase(clusterName.toLowerCase().replace(/\W/g, '_'));
-    const ha = new HaCluster({
-      clusterName,
-      nodeName,
-      nodeLabels,
-      secondFactor,
-      proxyConfig,
-      nodeConfig,
-      extraConfig,
-      storageUrl,
-    });
+    const storageUrl = this.postgres.freshDatabase(this.clusterName.toLowerCase().replace(/\W/g, '_'));
+    const ha = new HaCluster({ ...this.sharedConfig(), storageUrl });
     this.ha = ha;
     await ha.start();
     // Clients try proxy 2 first (it and the node prefer auth B); gatectl writes through auth A.
@@ -230,20 +219,15 @@ export class ClusterProcess {
     return token;
   }
 
-  private config(authListen?: string): string {
+  /** What every topology's config says the same way (the options the test chose). */
+  private sharedConfig() {
     const { secondFactor, proxyConfig, nodeConfig, extraConfig } = this.opts;
-    return daemonConfig({
-      clusterName: this.clusterName,
-      nodeName: this.nodeName,
-      nodeLabels: this.nodeLabels,
-      secondFactor,
-      proxyConfig,
-      nodeConfig,
-      extraConfig,
-      authListen,
-      proxyListen: this.proxyAddr,
-      nodeListen: this.nodeAddr,
-    });
+    const { clusterName, nodeName, nodeLabels } = this;
+    return { clusterName, nodeName, nodeLabels, secondFactor, proxyConfig, nodeConfig, extraConfig };
+  }
+
+  private config(authListen?: string): string {
+    return daemonConfig({ ...this.sharedConfig(), authListen, proxyListen: this.proxyAddr, nodeListen: this.nodeAddr });
   }
 
   /** Spawns `gatehouse start ARGS` and resolves once that process says it is running. */
