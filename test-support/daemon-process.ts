@@ -9,8 +9,8 @@ import { cliSourceArgv, type CliName } from './cli-source.ts';
 
 /** How long one daemon process may take to say it runs; a loaded 2-core machine needs the slack. */
 export const DAEMON_START_TIMEOUT_MS = 60_000;
-/** A CLI run (gate, gatectl) that takes longer than this is killed and reported as failed. */
-const CLI_TIMEOUT_MS = 60_000;
+/** A CLI run (gate, gatectl) longer than this is killed and fails: a hang guard (at load average 30 a gate login took over 60 s). */
+const CLI_TIMEOUT_MS = 180_000;
 
 export interface CliResult {
   status: number;
