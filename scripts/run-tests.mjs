@@ -34,14 +34,21 @@ const suites = {
   // clear message when Chromium (or a forced Electron) is missing — it never skips.
   e2e: 'playwright',
 };
-// The suites that must pass in both topologies (issue 12): run a second time with auth, proxy and
-// node as three processes (test-support/cluster-process.ts reads GATEHOUSE_TEST_TOPOLOGY).
-const SPLIT_TOPOLOGY_SUITES = [
+// The suites that must pass in every topology (issues 12 and 17), run a second time on separate
+// processes (test-support/cluster-process.ts reads GATEHOUSE_TEST_TOPOLOGY): on the HA
+// topology — two auth servers on one PostgreSQL, two proxies and a node — which also has auth,
+// proxy and node as separate processes, so it is to replace the 3-process SQLite "split" run in
+// `npm test` (CI time: one extra run, not two).
+const TOPOLOGY_SUITES = [
   'src-cluster/integration/ssh-flow.test.ts',
   'src-cluster/integration/device-trust-matrix.test.ts',
   'src-cluster/integration/locks.test.ts',
 ];
-suites['integration-split'] = SPLIT_TOPOLOGY_SUITES;
+const TOPOLOGY_OF = { 'integration-split': 'split', 'integration-ha': 'ha' };
+suites['integration-split'] = TOPOLOGY_SUITES;
+suites['integration-ha'] = TOPOLOGY_SUITES;
+// integration-ha is meant to replace integration-split here (same cost, measured); it stays out
+// of the default list until the lock suite has passed on it (see BENCHMARKS.md, issue 17: topo).
 const wanted = process.argv[2] ? [process.argv[2]] : ['unit', 'integration', 'integration-split', 'e2e'];
 let failed = false;
 for (const name of wanted) {
@@ -67,7 +74,7 @@ for (const name of wanted) {
   }
   console.log(`\n=== ${name} tests (${files.length} files) ===`);
   const concurrency = name.startsWith('integration') ? '1' : '2';
-  const topology = name === 'integration-split' ? { GATEHOUSE_TEST_TOPOLOGY: 'split' } : {};
+  const topology = TOPOLOGY_OF[name] ? { GATEHOUSE_TEST_TOPOLOGY: TOPOLOGY_OF[name] } : {};
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
     stdio: 'inherit',
     cwd: root,

@@ -1,60 +1,29 @@
 // Test-only: a real `gatehouse start` child process (auth + proxy + node in one) on free loopback
 // ports with a temp config and data dir, driven through the real `gatectl` and `gate` binaries, so
-// tests see exactly what users see. With topology "split" (or GATEHOUSE_TEST_TOPOLOGY=split) it
-// is three processes instead — auth, then a proxy and a node joined with `gatectl tokens add`
-// tokens — and the same tests run against that cluster. The cluster's integration tests, the client's integration
-// tests, the e2e suite and the benchmarks all need this; it lives here, outside src-main and
-// src-cluster and importing neither, because lint keeps those two sides from importing each other.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// tests see exactly what users see. The same tests run against other topologies, chosen by the
+// topology option or GATEHOUSE_TEST_TOPOLOGY: "split" is three processes on SQLite — auth, then a
+// proxy and a node joined with `gatectl tokens add` tokens; "ha" is issue 17's high-availability
+// cluster (ha-cluster.ts) — two auth servers on one PostgreSQL 15 started here, two proxies and a
+// node — with gatectl talking to auth A and clients given proxy 2 first (its auth is B), so every
+// change a test makes crosses the database's change feed before it can take effect. The cluster's
+// integration tests, the client's integration tests, the e2e suite and the benchmarks all need
+// this; it lives here, outside src-main and src-cluster and importing neither, because lint keeps
+// those two sides from importing each other.
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { cliSourceArgv, type CliName } from './cli-source.ts';
+import { daemonConfig, freePort, killHard, runCli, spawnDaemon, stopChild, type CliResult } from './daemon-process.ts';
+import { startStoragePostgres, type StoragePostgres } from './databases/storage-postgres.ts';
+import { HaCluster } from './ha-cluster.ts';
 
-/** How long one process may take to say it runs: tsx compiles the daemon per process, over 60 s at load 30 on 2 cores. */
-const START_TIMEOUT_MS = 120_000;
+export { freePort, stopChild, type CliResult } from './daemon-process.ts';
 
 /** The repository root (with a trailing slash). */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
-
-/** A loopback port nothing listens on right now (the OS picks it; another process may take it later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL if it is still running after `graceMs`; resolves with the exit code. */
-export async function stopChild(child: ChildProcess | undefined, graceMs = 10_000): Promise<number | null> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  const code = await exited;
-  clearTimeout(timer);
-  return code;
-}
-
-async function killHard(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-export interface CliResult {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
 
 export interface ClusterUser {
   name: string;
@@ -79,20 +48,23 @@ export interface ClusterProcessOptions {
   /** Extra lines for the config's `proxy:` / `node:` sections, e.g. `idle_timeout: 2s`. */
   proxyConfig?: string[];
   nodeConfig?: string[];
-  /** "single": one process (default); "split": auth, proxy and node processes. Default from $GATEHOUSE_TEST_TOPOLOGY. */
+  /**
+   * "single": one process (default); "split": auth, proxy and node processes; "ha": two auth
+   * servers on PostgreSQL, two proxies and a node. Default from $GATEHOUSE_TEST_TOPOLOGY.
+   */
   topology?: Topology;
   /** Give each process a diagnostics listener (--diag-addr on a free loopback port): see diagAddr(). */
   diagnostics?: boolean;
 }
 
-export type Topology = 'single' | 'split';
+export type Topology = 'single' | 'split' | 'ha';
 
 /** The topology tests run in unless they choose: $GATEHOUSE_TEST_TOPOLOGY, default single. */
 export function defaultTopology(): Topology {
   const env = process.env.GATEHOUSE_TEST_TOPOLOGY;
   if (env === undefined || env === '' || env === 'single') return 'single';
-  if (env === 'split') return 'split';
-  throw new Error(`GATEHOUSE_TEST_TOPOLOGY must be "single" or "split", not "${env}"`);
+  if (env === 'split' || env === 'ha') return env;
+  throw new Error(`GATEHOUSE_TEST_TOPOLOGY must be "single", "split" or "ha", not "${env}"`);
 }
 
 type ServiceName = 'auth' | 'proxy' | 'node';
@@ -107,7 +79,7 @@ export class ClusterProcess {
   /** Both are picked on the first start and kept across restarts, so clients can reconnect. */
   proxyAddr = '';
   nodeAddr = '';
-  /** Auth's own API listener (split topology only). */
+  /** Auth's own API listener (split: the one auth; ha: auth A, the one gatectl talks to). */
   authAddr = '';
   readonly topology: Topology;
   private output = '';
@@ -121,6 +93,9 @@ export class ClusterProcess {
   private readonly diagAddrs = new Map<string, string>();
   /** Split topology: further joined processes (a second proxy, a db service) by label. */
   private readonly joined = new Map<string, ChildProcess>();
+  /** The ha topology's processes and the PostgreSQL server they share. */
+  private ha: HaCluster | undefined;
+  private postgres: StoragePostgres | undefined;
 
   constructor(private readonly opts: ClusterProcessOptions = {}) {
     this.clusterName = opts.clusterName ?? 'it';
@@ -130,6 +105,8 @@ export class ClusterProcess {
   }
 
   get dataDir(): string {
+    // ha: auth A's, where its admin identity is (gatectl's credentials).
+    if (this.ha) return this.ha.dataDir('authA');
     return join(this.dir, this.generation === 0 ? 'data' : `data${this.generation}`);
   }
 
@@ -155,6 +132,7 @@ export class ClusterProcess {
 
   /** /healthz, /readyz, /metrics of the process (split: of `service`); kept across restarts. */
   diagAddr(service: ServiceName = 'auth'): string {
+    if (this.topology === 'ha') throw new Error('the ha topology has no diagnostics listeners (see ha-cluster.ts)');
     const addr = this.diagAddrs.get(this.topology === 'single' ? 'gatehouse' : service);
     if (!addr) throw new Error(`no diagnostics listener for ${service}: start the cluster with diagnostics: true`);
     return addr;
@@ -162,13 +140,14 @@ export class ClusterProcess {
 
   /** Everything the daemon printed so far, over all its runs. */
   get logs(): string {
-    return this.output;
+    return this.ha ? this.ha.logs : this.output;
   }
 
   /** Starts the daemon (or, split, its three processes) and resolves once it says it is running. */
   async start(): Promise<void> {
     if (!this.proxyAddr) this.proxyAddr = `127.0.0.1:${await freePort()}`;
     if (!this.nodeAddr) this.nodeAddr = `127.0.0.1:${await freePort()}`;
+    if (this.topology === 'ha') return this.startHa();
     const cfgPath = join(this.dir, 'gatehouse.yaml');
     if (this.topology === 'single') {
       writeFileSync(cfgPath, this.config());
@@ -176,14 +155,35 @@ export class ClusterProcess {
       return;
     }
     if (!this.authAddr) this.authAddr = `127.0.0.1:${await freePort()}`;
-    writeFileSync(cfgPath, this.config([`  listen_addr: ${this.authAddr}`]));
+    writeFileSync(cfgPath, this.config(this.authAddr));
     await this.startService('auth');
     await this.startService('proxy');
     await this.startService('node');
   }
 
+  /**
+   * ha: PostgreSQL (once), then the five processes on a fresh database; on a later start (after
+   * stop) the same processes again on their addresses and data dirs.
+   */
+  private async startHa(): Promise<void> {
+    if (this.ha) {
+      for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) await this.ha.startProcess(p);
+      return;
+    }
+    this.postgres = await startStoragePostgres();
+    const storageUrl = this.postgres.freshDatabase(this.clusterName.toLowerCase().replace(/\W/g, '_'));
+    const ha = new HaCluster({ ...this.sharedConfig(), storageUrl });
+    this.ha = ha;
+    await ha.start();
+    // Clients try proxy 2 first (it and the node prefer auth B); gatectl writes through auth A.
+    this.proxyAddr = `${ha.addr.get('proxy2')},${ha.addr.get('proxy1')}`;
+    this.nodeAddr = ha.addr.get('node')!;
+    this.authAddr = ha.addr.get('authA')!;
+  }
+
   /** Split topology: starts one service process (joining with a fresh token on its first start). */
   async startService(name: ServiceName): Promise<void> {
+    if (this.topology !== 'split') throw new Error(`startService is for the split topology, not ${this.topology}`);
     const cfgPath = join(this.dir, 'gatehouse.yaml');
     const args = ['--config', cfgPath, `--roles=${name}`];
     if (name === 'auth') args.push('--data-dir', this.dataDir);
@@ -210,7 +210,7 @@ export class ClusterProcess {
   async startJoined(label: string, opts: { roles: 'proxy' | 'db' | 'app'; proxyAddr?: string }): Promise<void> {
     if (this.topology !== 'split') throw new Error('startJoined needs the split topology');
     const cfgPath = join(this.dir, `${label}.yaml`);
-    const config = this.config([`  listen_addr: ${this.authAddr}`]);
+    const config = this.config(this.authAddr);
     writeFileSync(
       cfgPath,
       // A second proxy needs its own name too: proxies register by name.
@@ -235,6 +235,7 @@ export class ClusterProcess {
 
   /** Split topology: kill -9 one service process. */
   async crashService(name: ServiceName): Promise<void> {
+    if (this.topology !== 'split') throw new Error(`crashService is for the split topology, not ${this.topology}`);
     await killHard(this.services.get(name));
   }
 
@@ -251,65 +252,29 @@ export class ClusterProcess {
     return token;
   }
 
-  private config(authLines: string[] = []): string {
-    const labels = Object.entries(this.nodeLabels);
-    return [
-      'version: v1',
-      `cluster_name: ${this.clusterName}`,
-      'auth:',
-      `  second_factor: ${this.opts.secondFactor ?? 'off'}`,
-      ...authLines,
-      'proxy:',
-      `  listen_addr: ${this.proxyAddr}`,
-      ...(this.opts.proxyConfig ?? []).map((l) => `  ${l}`),
-      'node:',
-      `  name: ${this.nodeName}`,
-      `  listen_addr: ${this.nodeAddr}`,
-      ...(this.opts.nodeConfig ?? []).map((l) => `  ${l}`),
-      ...(labels.length ? ['  labels:', ...labels.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)] : []),
-      this.opts.extraConfig ?? '',
-      '',
-    ].join('\n');
+  /** What every topology's config says the same way (the options the test chose). */
+  private sharedConfig() {
+    const { secondFactor, proxyConfig, nodeConfig, extraConfig } = this.opts;
+    const { clusterName, nodeName, nodeLabels } = this;
+    return { clusterName, nodeName, nodeLabels, secondFactor, proxyConfig, nodeConfig, extraConfig };
+  }
+
+  private config(authListen?: string): string {
+    return daemonConfig({ ...this.sharedConfig(), authListen, proxyListen: this.proxyAddr, nodeListen: this.nodeAddr });
   }
 
   /** Spawns `gatehouse start ARGS` and resolves once that process says it is running. */
   private async spawnDaemon(label: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
     if (this.opts.diagnostics && !this.diagAddrs.has(label)) this.diagAddrs.set(label, `127.0.0.1:${await freePort()}`);
     if (this.diagAddrs.has(label)) args = [...args, '--diag-addr', this.diagAddrs.get(label)!];
-    const child = spawn(
-      process.execPath,
-      [...(this.opts.nodeArgs ?? []), ...cliSourceArgv('gatehouse', ['start', ...args])],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-    );
     const prefix = this.topology === 'split' ? `[${label}] ` : '';
-    let own = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // Not left behind: nothing else knows this child, and its pipes would keep the test process alive.
-        child.kill('SIGKILL');
-        reject(new Error(`gatehouse (${label}) did not start within ${START_TIMEOUT_MS} ms:\n${own}`));
-      }, START_TIMEOUT_MS);
-      const onData = (d: Buffer) => {
-        const text = d.toString();
-        own += text;
-        this.output += prefix ? text.replace(/^(?=.)/gm, prefix) : text;
-        if (own.includes('gatehouse is running')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`gatehouse (${label}) exited with ${code} before it was running:\n${own}`));
-      });
-    });
-    return child;
+    const onOutput = (text: string) => (this.output += prefix ? text.replace(/^(?=.)/gm, prefix) : text);
+    return spawnDaemon({ label, args, env, nodeArgs: this.opts.nodeArgs, onOutput });
   }
 
   /** Stops it and starts a new cluster (new data dir, so new CAs) on the same addresses. */
   async restartWithFreshData(): Promise<void> {
+    if (this.topology === 'ha') throw new Error('restartWithFreshData is not built for the ha topology');
     await this.stop();
     this.generation++;
     await this.start();
@@ -319,10 +284,10 @@ export class ClusterProcess {
   async waitForLog(re: RegExp, timeoutMs = 10_000, from = 0): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const m = this.output.slice(from).match(re);
+      const m = this.logs.slice(from).match(re);
       if (m) return m;
       if (Date.now() > deadline) {
-        throw new Error(`log line ${re} did not appear within ${timeoutMs} ms:\n${this.output.slice(from)}`);
+        throw new Error(`log line ${re} did not appear within ${timeoutMs} ms:\n${this.logs.slice(from)}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -331,6 +296,7 @@ export class ClusterProcess {
   /** SIGTERM and wait; returns the exit code (split: the worst of the three). The temp dir stays, so it can start again. */
   async stop(): Promise<number | null> {
     if (this.topology === 'single') return stopChild(this.child);
+    if (this.topology === 'ha') return (await this.ha?.stop()) ?? null;
     let worst: number | null = 0;
     for (const child of this.joined.values()) {
       const code = await stopChild(child);
@@ -347,12 +313,18 @@ export class ClusterProcess {
   /** kill -9: no shutdown code runs (fault tests); resolves once the process(es) are gone. */
   async crash(): Promise<void> {
     if (this.topology === 'single') return killHard(this.child);
+    if (this.ha) {
+      for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) await this.ha.kill(p);
+      return;
+    }
     for (const child of this.services.values()) await killHard(child);
   }
 
   /** Stops it and removes its temp dir. */
   async destroy(): Promise<void> {
     await this.stop();
+    await this.ha?.destroy();
+    await this.postgres?.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -374,6 +346,7 @@ export class ClusterProcess {
    * for tests that must forge or hand-make certificates; read-only, beside the running daemon.
    */
   storedAuthority(type: string): { certPem: string; keyPem: string } {
+    if (this.topology === 'ha') throw new Error('storedAuthority reads SQLite; the ha topology stores in PostgreSQL');
     const db = new Database(join(this.dataDir, 'gatehouse.db'), { readonly: true, fileMustExist: true });
     try {
       const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(`/authorities/${type}`) as
@@ -439,12 +412,12 @@ export class ClusterProcess {
   }
 
   private run(cli: CliName, args: string[], input = '', env: Record<string, string> = {}): CliResult {
-    const r = spawnSync(process.execPath, cliSourceArgv(cli, args), {
-      input,
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, GATEHOUSE_DATA_DIR: this.dataDir, GATEHOUSE_HOME: this.home, ...env },
+    // ha: gatectl names auth A itself (each auth server's data dir holds its own admin identity).
+    const authArgs = cli === 'gatectl' && this.ha ? ['--auth', this.authAddr] : [];
+    return runCli(cli, [...authArgs, ...args], input, {
+      GATEHOUSE_DATA_DIR: this.dataDir,
+      GATEHOUSE_HOME: this.home,
+      ...env,
     });
-    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 }

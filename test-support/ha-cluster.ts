@@ -3,25 +3,33 @@
 // driven through the real `gatehouse`, `gatectl` and `gate` binaries. Each process can be killed
 // with SIGKILL and started again on the same address and data dir. Like cluster-process.ts it
 // imports neither src-main nor src-cluster (lint keeps those two sides apart).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliSourceArgv, type CliName } from './cli-source.ts';
-import { freePort, stopChild, type CliResult } from './cluster-process.ts';
+import { cliSourceArgv } from './cli-source.ts';
+import {
+  daemonConfig,
+  freePort,
+  killHard,
+  runCli,
+  spawnDaemon,
+  stopChild,
+  type CliResult,
+  type DaemonConfig,
+} from './daemon-process.ts';
 
 export type HaProcess = 'authA' | 'authB' | 'proxy1' | 'proxy2' | 'node';
 type HaAuth = 'authA' | 'authB';
 
-/** How long one process may take to say it runs; a loaded 2-core machine needs the slack. */
-const START_TIMEOUT_MS = 60_000;
-
-export interface HaClusterOptions {
-  clusterName: string;
-  nodeName: string;
+/** What every process's config shares beyond the topology (see DaemonConfig); the suites' options pass through. */
+export type HaClusterOptions = Pick<
+  DaemonConfig,
+  'clusterName' | 'nodeName' | 'secondFactor' | 'nodeLabels' | 'proxyConfig' | 'nodeConfig' | 'extraConfig'
+> & {
   /** The verify-full postgres:// URL both auth servers share. */
   storageUrl: string;
-}
+};
 
 export class HaCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'gatehouse-ha-'));
@@ -76,15 +84,21 @@ export class HaCluster {
 
   /** kill -9: no shutdown code runs; resolves once the process is gone. */
   async kill(p: HaProcess): Promise<void> {
-    const child = this.#children.get(p);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
+    await killHard(this.#children.get(p));
+  }
+
+  /** SIGTERM to each, services first (they deregister while auth is up); the worst exit code. */
+  async stop(): Promise<number | null> {
+    let worst: number | null = 0;
+    for (const p of ['node', 'proxy1', 'proxy2', 'authB', 'authA'] as const) {
+      const code = await stopChild(this.#children.get(p));
+      if (code !== 0) worst = code;
+    }
+    return worst;
   }
 
   async destroy(): Promise<void> {
-    for (const p of ['node', 'proxy1', 'proxy2', 'authB', 'authA'] as const) await stopChild(this.#children.get(p));
+    await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -145,72 +159,24 @@ export class HaCluster {
   }
 
   #config(p: HaProcess): string {
-    return [
-      'version: v1',
-      `cluster_name: ${this.opts.clusterName}`,
-      'storage:',
-      '  type: postgres',
-      `  conn_string: ${JSON.stringify(this.opts.storageUrl)}`,
-      '  audit: { type: postgres }',
-      'auth:',
-      '  second_factor: off',
-      ...(p.startsWith('auth') ? [`  listen_addr: ${this.addr.get(p)}`] : []),
-      'proxy:',
-      `  listen_addr: ${p.startsWith('proxy') ? this.addr.get(p) : '127.0.0.1:0'}`,
-      `  name: ${p.startsWith('proxy') ? p : 'unused'}`,
-      'node:',
-      `  name: ${this.opts.nodeName}`,
-      `  listen_addr: ${this.addr.get('node')}`,
-      '',
-    ].join('\n');
+    const { storageUrl, ...shared } = this.opts;
+    return daemonConfig({
+      ...shared,
+      storage: ['  type: postgres', `  conn_string: ${JSON.stringify(storageUrl)}`, '  audit: { type: postgres }'],
+      authListen: p.startsWith('auth') ? this.addr.get(p) : undefined,
+      // Only a proxy process serves its proxy section; the others get a throwaway listener.
+      proxyListen: p.startsWith('proxy') ? this.addr.get(p)! : '127.0.0.1:0',
+      proxyName: p.startsWith('proxy') ? p : 'unused',
+      nodeListen: this.addr.get('node')!,
+    });
   }
 
   async #spawn(label: HaProcess, args: string[], env: Record<string, string>): Promise<ChildProcess> {
-    const child = spawn(process.execPath, cliSourceArgv('gatehouse', ['start', ...args]), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    let own = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`gatehouse (${label}) did not start within ${START_TIMEOUT_MS} ms:\n${own}`)),
-        START_TIMEOUT_MS,
-      );
-      const onData = (d: Buffer) => {
-        const text = d.toString();
-        own += text;
-        this.#output += text.replace(/^(?=.)/gm, `[${label}] `);
-        if (own.includes('gatehouse is running')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        // A port taken under us: say by what, since freePort's pick can be reused by anyone.
-        const port = /EADDRINUSE: address already in use \S+:(\d+)/.exec(own)?.[1];
-        const holders = port
-          ? spawnSync('ss', ['-tanp'], { encoding: 'utf8' })
-              .stdout.split('\n')
-              .filter((l) => l.includes(`:${port} `))
-          : [];
-        reject(
-          new Error(`gatehouse (${label}) exited with ${code} before it was running:\n${own}${holders.join('\n')}`),
-        );
-      });
-    });
-    return child;
+    const onOutput = (text: string) => (this.#output += text.replace(/^(?=.)/gm, `[${label}] `));
+    return spawnDaemon({ label, args, env, onOutput });
   }
 
-  #run(cli: CliName, args: string[], input: string, env: Record<string, string>): CliResult {
-    const r = spawnSync(process.execPath, cliSourceArgv(cli, args), {
-      input,
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, ...env },
-    });
-    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  #run(cli: 'gate' | 'gatectl', args: string[], input: string, env: Record<string, string>): CliResult {
+    return runCli(cli, args, input, env);
   }
 }

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopChild } from './cluster-process.ts';
+import { freePort, stopChild } from './daemon-process.ts';
 
 export interface Swtpm {
   /** TCTI string for tpm2-tss / tpm2-tools (`TPM2TOOLS_TCTI`, `GATEHOUSE_TPM_TCTI`). */

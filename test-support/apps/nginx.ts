@@ -11,7 +11,7 @@ import { ftruncateSync, writeFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../cluster-process.ts';
+import { freePort } from '../daemon-process.ts';
 import { runAsFor, type RunAs } from '../databases/server-process.ts';
 import { startWebSocketEcho, type WebSocketEcho } from './websocket-echo.ts';
 

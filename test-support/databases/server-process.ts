@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../cluster-process.ts';
+import { freePort } from '../daemon-process.ts';
 
 /** A user the launchers create in the database; `superuser` may administer everything. */
 export interface DatabaseUserSpec {
