@@ -131,6 +131,13 @@ describe('bundled executables (dist/cli)', () => {
     }
   });
 
+  test('Connect and protobuf-es are compiled in: no bundle loads them from node_modules', () => {
+    const fromNodeModules = Object.entries(meta.outputs).flatMap(([file, o]) =>
+      o.imports.filter((i) => i.external && /^@(connectrpc|bufbuild)\//.test(i.path)).map((i) => `${file} → ${i.path}`),
+    );
+    assert.deepEqual(fromNodeModules, []);
+  });
+
   test('paths the sources make relative to themselves point at the same files from the bundle', () => {
     const targets = new Set<string>();
     for (const file of readdirSync(outdir).filter((f) => f.endsWith('.mjs'))) {

@@ -12,9 +12,11 @@ export function resourceCalls(
 ): Pick<Impl, 'listResources' | 'getResource' | 'createResource' | 'updateResource' | 'deleteResource' | 'createUser'> {
   const { auth, resources } = deps;
   return {
-    listResources: async (req, ctx) => ({
-      resourcesJson: (await resources.list(await id(ctx), req.kind)).map((r) => JSON.stringify(r)),
-    }),
+    listResources: async (req, ctx) => {
+      const texts = await resources.listJson(await id(ctx), req.kind);
+      if (!req.asJsonArray) return { resourcesJson: texts };
+      return { resourcesJsonArray: Buffer.from(`[${texts.join(',')}]`) };
+    },
     getResource: async (req, ctx) => ({
       resourceJson: JSON.stringify(await resources.get(await id(ctx), req.kind, req.name)),
     }),

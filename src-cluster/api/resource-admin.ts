@@ -75,6 +75,13 @@ export class ResourceAdmin {
     return s.store.list();
   }
 
+  /** list() as JSON texts (see ResourceStore.listJson): what the API sends. */
+  async listJson(id: Identity, kind: string): Promise<string[]> {
+    const s = this.store(kind);
+    await this.access.requireResourceAccess(id, s.kind, 'list');
+    return s.store.listJson();
+  }
+
   async get(id: Identity, kind: string, name: string): Promise<StoredResource> {
     const s = this.store(kind);
     await this.access.requireResourceAccess(id, s.kind, 'read');

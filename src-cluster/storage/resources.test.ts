@@ -192,3 +192,29 @@ test('a corrupt stored document is a STORAGE error, not a crash', async (t) => {
   await backend.put({ key: '/widgets/bad', value: '{not json' });
   await assert.rejects(widgets.get('bad'), code(ErrorCode.STORAGE, /not valid JSON/));
 });
+
+test('listJson is list() as JSON texts: the stored text with the revision spliced in, parsed when it cannot be', async (t) => {
+  const backend = await backendFor(t);
+  const widgets = new ResourceStore<WidgetSpec>(backend, { kind: 'widget' });
+  await widgets.create(widget('a', 1, { labels: { env: 'dev' } }));
+  await widgets.create({ ...widget('b', 2), spec: { size: 2, tags: ['"metadata":{"x"', '{['] } });
+  // A document whose members another writer ordered differently: metadata after a nested object,
+  // so "metadata":{" first appears inside spec and the text must not be spliced.
+  const odd = {
+    kind: 'widget',
+    version: 'v1',
+    spec: { size: 3, metadata: { name: 'decoy' } },
+    metadata: { name: 'c' },
+  };
+  const stored = await backend.put({ key: '/widgets/c', value: JSON.stringify(odd) });
+  const texts = await widgets.listJson();
+  assert.deepEqual(
+    texts.map((j) => JSON.parse(j) as unknown),
+    await widgets.list(),
+  );
+  assert.deepEqual((JSON.parse(texts[2]!) as Resource<WidgetSpec>).metadata, { name: 'c', revision: stored.revision });
+  assert.deepEqual((JSON.parse(texts[2]!) as Resource<{ metadata: unknown }>).spec.metadata, { name: 'decoy' });
+  // The spliced texts are the stored bytes plus the revision, not a re-serialisation.
+  const a = await backend.get('/widgets/a');
+  assert.equal(texts[0], a!.value.replace('"metadata":{', `"metadata":{"revision":${a!.revision},`));
+});

@@ -53,6 +53,23 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const METADATA_OPEN = '"metadata":{"';
+
+/**
+ * The stored document with `"revision":N` as the first member of its metadata: what #decode
+ * followed by JSON.stringify gives, in another member order. Undefined unless `"metadata":{"`
+ * is certainly the top-level member: no `{` or `[` before it (the document starts
+ * `{"kind":"…","version":"…",`), and in JSON text a quote inside a string is escaped, so the
+ * needle cannot match inside a string value. #encode never stores a revision in metadata.
+ */
+function withRevision(item: Item): string | undefined {
+  const text = item.value;
+  const at = text.indexOf(METADATA_OPEN);
+  if (at < 0 || text[0] !== '{' || /[{[]/.test(text.slice(1, at))) return undefined;
+  const open = at + METADATA_OPEN.length - 1;
+  return `${text.slice(0, open)}"revision":${item.revision},${text.slice(open)}`;
+}
+
 export class ResourceStore<Spec = unknown> {
   readonly kind: string;
   /** Key prefix of this kind, with the trailing slash, e.g. `/roles/`. */
@@ -95,6 +112,17 @@ export class ResourceStore<Spec = unknown> {
     return items
       .map((item) => this.#decode(item))
       .filter((r) => wanted.every(([k, v]) => r.metadata.labels?.[k] === v));
+  }
+
+  /**
+   * list() as JSON texts, for the API: each is the stored text with `metadata.revision` written
+   * in, so a listing of 10,000 devices neither parses nor re-serialises them (that was 15-80 ms
+   * of the server's CPU per listing here, bench/list-wire.ts; reading the rows is ~25 ms more).
+   * Parses only a document it cannot splice.
+   */
+  async listJson(): Promise<string[]> {
+    const items = await this.#backend.listPrefix(this.prefix);
+    return items.map((item) => withRevision(item) ?? JSON.stringify(this.#decode(item)));
   }
 
   /**
