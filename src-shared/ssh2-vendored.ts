@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ErrorCode, GatehouseError } from './errors.ts';
 
-export const VENDORED_SSH2_VERSION = '1.17.0-gatehouse.2';
+export const VENDORED_SSH2_VERSION = '1.17.0-gatehouse.3';
 
 /** The file the certificate changes add; it has no marker, its presence is the marker. */
 export const SSH2_CERT_HELPER_FILE = 'lib/protocol/gatehouse-cert.js';
