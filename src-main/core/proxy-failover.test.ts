@@ -2,13 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
-import {
-  isConnectFailure,
-  MAX_PROXIES_PER_PROFILE,
-  neverReachedProxy,
-  parseProxyList,
-  ProxyFailover,
-} from './proxy-failover.ts';
+import { MAX_PROXIES_PER_PROFILE, parseProxyList } from './proxy-address.ts';
+import { isConnectFailure, neverReachedProxy, ProxyFailover } from './proxy-failover.ts';
 
 function socketError(code: string): Error {
   return Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });

@@ -12,10 +12,6 @@ import { MAX_PROXIES_PER_PROFILE, type ProxyAddress } from './proxy-address.ts';
 import { isTlsVerifyFailure } from './proxy-trust.ts';
 import { silentLogger, type CoreLogger } from './types.ts';
 
-// The list parser lives beside the address parser (no network code), so the browser host's
-// early answers can read a multi-proxy --add-cluster without loading the client core.
-export { MAX_PROXIES_PER_PROFILE, parseProxyList } from './proxy-address.ts';
-
 /** Socket errors that mean nothing reached the proxy's listener, so no call can have run there. */
 const CONNECT_FAILURE_CODES = new Set([
   'ECONNREFUSED',
