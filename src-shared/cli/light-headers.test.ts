@@ -48,7 +48,8 @@ test('copies another header list, a record or pairs, as the standard Headers doe
   source.append('a', '2');
   assert.deepEqual([...new LightHeaders(source)], [['a', '1, 2']]);
   assert.deepEqual([...new LightHeaders(new Headers({ B: '3' }))], [['b', '3']]);
-  assert.deepEqual([...new Headers(new LightHeaders({ C: '4' }))], [['c', '4']]);
+  const fromLight = new Headers(new LightHeaders({ C: '4' })) as unknown as Iterable<[string, string]>;
+  assert.deepEqual([...fromLight], [['c', '4']]);
   assert.equal(Object.prototype.toString.call(source), '[object Headers]');
 });
 
