@@ -8,4 +8,7 @@ import { runGatectl } from './gatectl-program.ts';
 // Before any RPC: Connect's global Headers would otherwise load undici (see light-headers.ts).
 installLightHeaders();
 
-process.exitCode = await runGatectl(process.argv.slice(2), processOutput());
+const code = await runGatectl(process.argv.slice(2), processOutput());
+// Exit once our output is flushed, as gate does: not after the HTTP/2 session's teardown and the
+// garbage collection V8 would finish first (~25 ms of CPU after listing 10,000 devices).
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
