@@ -10,17 +10,15 @@
 // Node >= 22.1). BENCH_CLI_RUNS (default 20). Target: gate --version and gatectl --help < 100 ms.
 // Not a test: it prints figures and fails only when a command does.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { childrenCpuMs } from './process-cpu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 20);
 const WARM_UP_ROUNDS = 2;
-/** USER_HZ: what /proc counts CPU time in (100 on every Linux architecture Gatehouse runs on). */
-const CLOCK_TICKS_PER_SECOND = 100;
 const TARGET_MS = 100;
 
 interface Row {
@@ -53,19 +51,6 @@ function pct(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 const ms = (x: number) => `${x.toFixed(1)} ms`;
-
-/** CPU time of this process's reaped children (cutime + cstime) in ms; undefined off Linux. */
-function childrenCpuMs(): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync('/proc/self/stat', 'utf8');
-  } catch {
-    return undefined;
-  }
-  // Fields after "(comm)": state is field 3, cutime 16 and cstime 17 (1-based, proc(5)).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) * (1000 / CLOCK_TICKS_PER_SECOND);
-}
 
 /** One run, spawn to exit: wall and CPU ms; throws with the command's stderr when it fails. */
 function timeRun(row: Row): { wall: number; cpu?: number } {

@@ -13,12 +13,14 @@
 //                     `gatectl users ls` (the CLI's own start-up, its connection and one small
 //                     listing RPC) as the baseline and two floors: `node -e 0` and a bare Node TLS
 //                     client to the same port with the same identity (start-up + one handshake);
-//                     and the server's listing storage time
+//                     and the server's listing storage time. Each row also gives the command's
+//                     CPU time and the daemon's CPU time while it ran (/proc, 10 ms ticks), which
+//                     the machine's load disturbs far less than wall time
 // Not a test: it asserts nothing, it measures; it stops with an error when a part is missing.
 // Env: BENCH_HA_LOGINS (40), BENCH_HA_LS_RUNS (5), BENCH_HA_DEVICES (10000), BENCH_HA_ONLY_LS=1
 // (skip the login rows: seed and time the listing only).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ClusterProcess, ROOT } from '../test-support/cluster-process.ts';
@@ -33,6 +35,7 @@ import { SqliteBackend } from '../src-cluster/storage/sqlite.ts';
 import { DeviceInventory } from '../src-cluster/devicetrust/inventory.ts';
 import { claimKey } from '../src-cluster/devicetrust/asset-tag-claims.ts';
 import { ms, pct } from './device-login.ts';
+import { childrenCpuMs, processCpuMs } from './process-cpu.ts';
 
 const LOGINS = Number(process.env.BENCH_HA_LOGINS ?? 40);
 const LS_RUNS = Number(process.env.BENCH_HA_LS_RUNS ?? 5);
@@ -62,6 +65,11 @@ const [host, port] = id.proxy.split(':');
 const s = tls.connect({ host, port: Number(port), ca: id.tls_host_ca_pem, cert: id.tls_cert_pem, key: id.key_pem, ALPNProtocols: ['h2'] });
 s.once('secureConnect', () => s.end());
 s.once('error', (e) => { console.error(e.message); process.exit(1); });`;
+
+/** The 1, 5 and 15 minute load averages, printed with the figures they disturb. */
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
 
 interface Side {
   name: string;
@@ -160,8 +168,19 @@ async function seedDevices(side: Side): Promise<void> {
   }
 }
 
-/** Wall ms of one process run as a user starts it (`argv` after the node binary). */
-function timeProcess(side: Side, argv: string[], expectLines = 0): number {
+interface ProcessTimes {
+  wall: number[];
+  /** The command's own CPU (user + system). */
+  cpu: number[];
+  /** CPU the cluster's daemon (auth and proxy: one process) spent while the command ran. */
+  daemonCpu: number[];
+}
+
+const newTimes = (): ProcessTimes => ({ wall: [], cpu: [], daemonCpu: [] });
+
+/** Wall ms of one process run as a user starts it (`argv` after the node binary), its CPU and the daemon's into `into`. */
+function timeProcess(side: Side, argv: string[], into: ProcessTimes, expectLines = 0): void {
+  const [cpu0, daemon0] = [childrenCpuMs(), processCpuMs(side.cluster.pid ?? 0)];
   const t0 = performance.now();
   const r = spawnSync(process.execPath, argv, {
     encoding: 'utf8',
@@ -172,11 +191,14 @@ function timeProcess(side: Side, argv: string[], expectLines = 0): number {
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
   if (r.stdout.split('\n').length < expectLines)
     throw new Error(`${argv.join(' ')} printed ${r.stdout.split('\n').length} lines, fewer than ${expectLines}`);
-  return wall;
+  const [cpu1, daemon1] = [childrenCpuMs(), processCpuMs(side.cluster.pid ?? 0)];
+  into.wall.push(wall);
+  if (cpu0 !== undefined && cpu1 !== undefined) into.cpu.push(cpu1 - cpu0);
+  if (daemon0 !== undefined && daemon1 !== undefined) into.daemonCpu.push(daemon1 - daemon0);
 }
 
-function runGatectl(side: Side, args: string[]): number {
-  return timeProcess(side, [GATECTL, ...args], args[0] === 'devices' ? DEVICES : 0);
+function runGatectl(side: Side, args: string[], into: ProcessTimes): void {
+  timeProcess(side, [GATECTL, ...args], into, args[0] === 'devices' ? DEVICES : 0);
 }
 
 function ratioRow(label: string, base: number[], gh: number[], p: number, goal = ''): string {
@@ -188,35 +210,41 @@ function ratioRow(label: string, base: number[], gh: number[], p: number, goal =
 }
 
 const p50p95 = (xs: number[]) => `p50 ${ms(pct(xs, 50)).padStart(8)} p95 ${ms(pct(xs, 95)).padStart(8)}`;
+const p50 = (xs: number[]) => (xs.length > 0 ? ms(pct(xs, 50)) : 'n/a');
+/** Wall p50/p95, then CPU p50 of the command and of the daemon (10 ms ticks). */
+const timesRow = (t: ProcessTimes) =>
+  `${p50p95(t.wall)}  cpu p50 ${p50(t.cpu).padStart(8)}  daemon cpu p50 ${p50(t.daemonCpu)}`;
 
 async function benchLs(sides: Side[]): Promise<void> {
   for (const side of sides) await seedDevices(side);
   for (const side of sides) {
-    runGatectl(side, ['devices', 'ls']); // warm-up: the server's first listing, the OS page cache
-    const t = { node: [] as number[], tls: [] as number[], users: [] as number[], devices: [] as number[] };
+    runGatectl(side, ['devices', 'ls'], newTimes()); // warm-up: the server's first listing, the OS page cache
+    const t = { node: newTimes(), tls: newTimes(), users: newTimes(), devices: newTimes() };
     const before = await backendTotals(side, ['list_prefix', 'list_range']);
     for (let i = 0; i < LS_RUNS; i++) {
-      t.node.push(timeProcess(side, ['-e', '0']));
-      t.tls.push(timeProcess(side, ['-e', TLS_FLOOR]));
-      t.users.push(runGatectl(side, ['users', 'ls']));
-      t.devices.push(runGatectl(side, ['devices', 'ls']));
+      timeProcess(side, ['-e', '0'], t.node);
+      timeProcess(side, ['-e', TLS_FLOOR], t.tls);
+      runGatectl(side, ['users', 'ls'], t.users);
+      runGatectl(side, ['devices', 'ls'], t.devices);
     }
     const after = await backendTotals(side, ['list_prefix', 'list_range']);
     const lists = after.calls - before.calls;
     const serverMs = lists > 0 ? ((after.seconds - before.seconds) * 1000) / LS_RUNS : NaN;
-    const added = t.devices.map((w, i) => w - t.users[i]!);
-    const [d50, d95] = [pct(t.devices, 50), pct(t.devices, 95)];
+    const added = t.devices.wall.map((w, i) => w - t.users.wall[i]!);
+    const [d50, d95] = [pct(t.devices.wall, 50), pct(t.devices.wall, 95)];
     const goal = (v: number) => `${(v / LS_GOAL_MS).toFixed(2)}x of goal ${v < LS_GOAL_MS ? 'met' : 'NOT met'}`;
     const name = `${side.name} (${DEVICES} devices, ${LS_RUNS} runs)`;
-    console.log(`${name}: floor node -e 0          ${p50p95(t.node)}`);
-    console.log(`${name}: floor node + TLS handshake ${p50p95(t.tls)}`);
-    console.log(`${name}: baseline gatectl users ls ${p50p95(t.users)}`);
+    console.log(`${name}: floor node -e 0          ${timesRow(t.node)}`);
+    console.log(`${name}: floor node + TLS handshake ${timesRow(t.tls)}`);
+    console.log(`${name}: baseline gatectl users ls ${timesRow(t.users)}`);
+    console.log(`${name}: gatectl devices ls         ${timesRow(t.devices)}`);
     console.log(
-      `${name}: gatectl devices ls         ${p50p95(t.devices)}  ratio to users ls p50 ${(d50 / pct(t.users, 50)).toFixed(2)}x` +
+      `${name}: gatectl devices ls ratio to users ls p50 ${(d50 / pct(t.users.wall, 50)).toFixed(2)}x` +
         `  goal < ${LS_GOAL_MS} ms: p50 ${goal(d50)}, p95 ${goal(d95)}`,
     );
     console.log(
-      `${name}: listing added over users ls p50 ${ms(pct(added, 50))}; server listing storage ${ms(serverMs)}/ls`,
+      `${name}: listing added over users ls p50 ${ms(pct(added, 50))}; server listing storage ${ms(serverMs)}/ls` +
+        `; load average ${loadAverage()}`,
     );
   }
 }

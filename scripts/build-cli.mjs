@@ -84,6 +84,33 @@ function externalPackagesPlugin() {
   };
 }
 
+/**
+ * Connect's Node transport imports `node:http` for HTTP/1.1, which our clients never use (they
+ * speak HTTP/2). An ES import of `node:http` is not free: Node's ES facade of a builtin reads every
+ * export, and node:http's WebSocket/MessageEvent exports are getters that load all of undici
+ * (Node's fetch), ~80-120 ms of CPU in every command that makes an RPC. So inside that package
+ * `node:http` is a module whose `request` loads node:http through require on first use (CommonJS
+ * leaves the getters alone): the same function, loaded only if HTTP/1.1 is ever asked for.
+ */
+export const LAZY_HTTP_IMPORTERS = /[\\/]@connectrpc[\\/]connect-node[\\/]/;
+const LAZY_HTTP_MODULE = `import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+export function request(...args) {
+  return require('node:http').request(...args);
+}`;
+
+function lazyHttpPlugin() {
+  return {
+    name: 'lazy-node-http',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?http$/ }, (args) =>
+        LAZY_HTTP_IMPORTERS.test(args.importer) ? { path: 'lazy-node-http', namespace: 'lazy-node-http' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lazy-node-http' }, () => ({ contents: LAZY_HTTP_MODULE, loader: 'js' }));
+    },
+  };
+}
+
 /** Builds every executable into `outdir` (emptied first). Resolves to esbuild's metafile. */
 export async function buildCli(outdir = DEFAULT_OUT_DIR) {
   rmSync(outdir, { recursive: true, force: true });
@@ -103,7 +130,7 @@ export async function buildCli(outdir = DEFAULT_OUT_DIR) {
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
-    plugins: [externalPackagesPlugin(), importMetaUrlPlugin(outdir)],
+    plugins: [lazyHttpPlugin(), externalPackagesPlugin(), importMetaUrlPlugin(outdir)],
   });
   return result.metafile;
 }

@@ -21,7 +21,10 @@ const BUILD_SCRIPT = join(ROOT, 'scripts', 'build-cli.mjs');
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 interface Metafile {
-  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+  outputs: Record<
+    string,
+    { imports: { path: string; kind: string; external?: boolean }[]; inputs: Record<string, unknown> }
+  >;
 }
 
 /** Runs a bundle with a clean NODE_OPTIONS, so nothing can preload tsx into it. */
@@ -136,6 +139,17 @@ describe('bundled executables (dist/cli)', () => {
       o.imports.filter((i) => i.external && /^@(connectrpc|bufbuild)\//.test(i.path)).map((i) => `${file} → ${i.path}`),
     );
     assert.deepEqual(fromNodeModules, []);
+  });
+
+  test("Connect's Node transport does not import node:http (its ES facade would load undici)", () => {
+    const transport = Object.entries(meta.outputs).filter(([, o]) =>
+      Object.keys(o.inputs).some((input) => /@connectrpc\/connect-node\//.test(input)),
+    );
+    assert.ok(transport.length > 0, 'no output holds @connectrpc/connect-node');
+    for (const [file, o] of transport) {
+      const http = o.imports.filter((i) => i.path === 'node:http' || i.path === 'http');
+      assert.deepEqual(http, [], `${file} imports node:http`);
+    }
   });
 
   test('paths the sources make relative to themselves point at the same files from the bundle', () => {

@@ -1,6 +1,7 @@
-// AuthService calls for device enroll tokens: an admin's (for a device, or adding a device with
-// one) and a user's own auto-enroll token (auto-enroll.ts), each recorded in the audit log before
-// the token is handed out, and each refusal too.
+// AuthService calls for the device inventory: the rows of `gatectl devices ls`, and enroll
+// tokens, an admin's (for a device, or adding a device with one) and a user's own auto-enroll
+// token (auto-enroll.ts), each recorded in the audit log before the token is handed out, and
+// each refusal too.
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { AuthService, CreateDeviceEnrollTokenRequest } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -9,6 +10,8 @@ import { discardAudit } from '../audit/audit-events.ts';
 import { errorMessage, recordRefusal } from '../audit/audit-emit.ts';
 import type { EnrollToken } from '../devicetrust/inventory.ts';
 import { createAutoEnrollToken } from './auto-enroll.ts';
+import { policyOf } from '../devicetrust/attestation-policy.ts';
+import { deviceRow, encodeDeviceRows } from '../devicetrust/device-rows.ts';
 
 type Impl = ServiceImpl<typeof AuthService>;
 
@@ -27,9 +30,16 @@ export function enrollTokenTtlMs(ttlSeconds: bigint): number | undefined {
   return Number(ttlSeconds) * 1000;
 }
 
-export function deviceCalls(deps: ApiDeps, id: UserCall): Pick<Impl, 'createDeviceEnrollToken'> {
+export function deviceCalls(deps: ApiDeps, id: UserCall): Pick<Impl, 'createDeviceEnrollToken' | 'listDeviceRows'> {
   const { devices } = deps;
   return {
+    listDeviceRows: async (_req, ctx) => {
+      await deps.auth.access.requireResourceAccess(await id(ctx), 'device', 'list');
+      // The policy in force now, as device authentication would apply it.
+      const policy = policyOf(deps.preference().spec.device_trust);
+      const now = new Date();
+      return { rowsJson: encodeDeviceRows((await devices.list()).map((d) => deviceRow(d, policy, now))) };
+    },
     createDeviceEnrollToken: async (req, ctx) => {
       const who = await id(ctx);
       const audit = deps.audit ?? discardAudit;

@@ -7,7 +7,7 @@ import type { Client } from '@connectrpc/connect';
 import type { Command } from 'commander';
 import type { AuthService } from '../../proto/gen/gatehouse/v1/auth_pb.ts';
 import type { ClusterService, JoinTokenService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
-import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import type { AdminIdentityFile } from '../daemon/admin-identity.ts';
 import { ADMIN_IDENTITY_FILE, defaultDataDir } from '../daemon/data-dir.ts';
 import { splitHostPort } from '../../src-shared/host-port.ts';
@@ -66,6 +66,14 @@ export function adminAddress(target: AdminTarget): string {
   return target.auth ?? loadAdminIdentity(target).file.proxy;
 }
 
+/** The detail naming the call a server does not offer (Connect's Unimplemented). */
+export const UNIMPLEMENTED_DETAIL = 'unimplemented_call';
+
+/** Whether `e` says the server does not offer call `method` (it is older than this CLI). */
+export function isUnimplementedCall(e: unknown, method: string): boolean {
+  return isGatehouseError(e) && e.details?.[UNIMPLEMENTED_DETAIL] === method;
+}
+
 /** A client whose every call turns Connect errors back into GatehouseErrors. */
 export function adminClient(target: AdminTarget): AuthClient {
   return adminServiceClient(target, async () => (await import('../../proto/gen/gatehouse/v1/auth_pb.ts')).AuthService);
@@ -94,7 +102,18 @@ export function adminServiceClient<S extends DescService>(
         try {
           return await (fn as (...a: unknown[]) => Promise<unknown>).apply(client, args);
         } catch (e) {
-          const { fromConnectError } = await import('../api/errors.ts');
+          const [{ fromConnectError }, { Code, ConnectError }] = await Promise.all([
+            import('../api/errors.ts'),
+            import('@connectrpc/connect'),
+          ]);
+          if (e instanceof ConnectError && e.code === Code.Unimplemented) {
+            // A server older than this CLI: commands with a fallback recognise it by the detail.
+            throw new GatehouseError(
+              ErrorCode.INTERNAL,
+              `the cluster at ${address} does not offer ${prop} (an older version?): ${e.rawMessage}`,
+              { [UNIMPLEMENTED_DETAIL]: prop },
+            );
+          }
           const err = fromConnectError(e);
           if (err.code === ErrorCode.PROXY_UNREACHABLE || /ECONNREFUSED/.test(err.message)) {
             throw new GatehouseError(

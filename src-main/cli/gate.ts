@@ -2,9 +2,12 @@
 import { runGate } from './main.ts';
 import { processIo } from './io.ts';
 import { tuneGcForStreaming } from '../../src-shared/stream-gc.ts';
+import { installLightHeaders } from '../../src-shared/cli/light-headers.ts';
 
 // `gate ssh` and the tunnels move bulk data: Buffers that die young must not drive full GCs.
 tuneGcForStreaming();
+// Before any RPC: Connect's global Headers would otherwise load undici (see light-headers.ts).
+installLightHeaders();
 
 const code = await runGate(process.argv.slice(2), process.env, processIo());
 // Exit once our output is flushed: an idle HTTP/2 or stdin handle must not keep `gate` alive.
