@@ -51,6 +51,11 @@ suites['integration-ha'] = TOPOLOGY_SUITES;
 // of the default list until the lock suite has passed on it (see BENCHMARKS.md, issue 17: topo).
 const wanted = process.argv[2] ? [process.argv[2]] : ['unit', 'integration', 'integration-split', 'e2e'];
 let failed = false;
+// The suites past unit spawn gate/gatectl/gatehouse hundreds of times: they run the bundles users
+// run (bin/*.mjs → dist/cli), built here from the sources under test, instead of transpiling
+// ~300 modules through tsx at every spawn (test-support/cli-source.ts; half the CPU per spawn).
+const spawnsCli = wanted.some((name) => name !== 'unit');
+const cliEnv = spawnsCli ? buildCliBundles() : {};
 for (const name of wanted) {
   const files = suites[name];
   if (files === 'playwright') {
@@ -58,7 +63,7 @@ for (const name of wanted) {
     const r = spawnSync(process.execPath, [join(root, 'node_modules/@playwright/test/cli.js'), 'test'], {
       stdio: 'inherit',
       cwd: root,
-      env: { ...process.env, GATEHOUSE_TEST: '1' },
+      env: { ...process.env, GATEHOUSE_TEST: '1', ...cliEnv },
     });
     if (r.status !== 0) failed = true;
     continue;
@@ -78,8 +83,19 @@ for (const name of wanted) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
     stdio: 'inherit',
     cwd: root,
-    env: { ...process.env, GATEHOUSE_TEST: '1', ...topology },
+    env: { ...process.env, GATEHOUSE_TEST: '1', ...cliEnv, ...topology },
   });
   if (r.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);
+
+/** Builds dist/cli from the current sources; returns the env that makes tests spawn the bundles. */
+function buildCliBundles() {
+  console.log('\n=== building dist/cli for the suites that spawn the CLIs ===');
+  const r = spawnSync(process.execPath, [join(root, 'scripts/build-cli.mjs')], { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) {
+    console.error('building dist/cli failed (see above); the suites would test stale bundles, so none ran');
+    process.exit(1);
+  }
+  return { GATEHOUSE_TEST_CLI: 'bundle' };
+}

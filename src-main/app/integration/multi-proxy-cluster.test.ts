@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { ClusterProcess, freePort } from '../../../test-support/cluster-process.ts';
+import { dbAccessRoleYaml, loopbackDbYaml } from '../../../test-support/databases/cluster-resources.ts';
 import { PSQL, startPostgres, type PostgresServer } from '../../../test-support/databases/postgres.ts';
 import { composeServices, type AppServices } from '../compose.ts';
 
@@ -61,28 +62,8 @@ describe('a desktop-app cluster with two proxies: stored, shown, and failed over
       users: [{ name: 'alice' }],
       databases: [{ name: 'orders', owner: 'alice' }],
     });
-    cluster.apply(
-      [
-        'kind: db',
-        'version: v3',
-        `metadata: { name: ${DB}, labels: { env: test } }`,
-        `spec: { protocol: postgres, uri: "127.0.0.1:${pg.port}" }`,
-        '',
-      ].join('\n'),
-    );
-    cluster.apply(
-      [
-        'kind: role',
-        'version: v7',
-        'metadata: { name: db-alice }',
-        'spec:',
-        '  allow:',
-        "    db_labels: { '*': '*' }",
-        '    db_users: [alice]',
-        '    db_names: [orders]',
-        '',
-      ].join('\n'),
-    );
+    cluster.apply(loopbackDbYaml(DB, 'postgres', pg.port));
+    cluster.apply(dbAccessRoleYaml('db-alice', ['alice'], ['orders']));
     password = cluster.addUser('dana', ['db-alice']).password;
     services = composeServices({ home, host: 'browser', localUser: 'root' });
   });

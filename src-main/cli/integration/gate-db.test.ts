@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ClusterProcess, freePort, stopChild } from '../../../test-support/cluster-process.ts';
 import { until } from '../../../test-support/until.ts';
+import { dbAccessRoleYaml, loopbackDbYaml } from '../../../test-support/databases/cluster-resources.ts';
 import { PSQL, startPostgres, type PostgresServer } from '../../../test-support/databases/postgres.ts';
 import { MARIADB, startMariaDb, type MariaDbServer } from '../../../test-support/databases/mariadb.ts';
 import { dbClientArgs } from '../../gateways/db/client-command.ts';
@@ -80,16 +81,6 @@ function startProxyDb(
   });
 }
 
-function dbResource(name: string, protocol: 'postgres' | 'mysql', port: number): string {
-  return [
-    'kind: db',
-    'version: v3',
-    `metadata: { name: ${name}, labels: { env: test } }`,
-    `spec: { protocol: ${protocol}, uri: "127.0.0.1:${port}" }`,
-    '',
-  ].join('\n');
-}
-
 describe('gate db and gate proxy db against a real cluster, PostgreSQL and MariaDB', () => {
   let cluster: ClusterProcess;
   let pg: PostgresServer | undefined;
@@ -111,21 +102,9 @@ describe('gate db and gate proxy db against a real cluster, PostgreSQL and Maria
     };
     pg = await startPostgres(server);
     maria = await startMariaDb(server);
-    cluster.apply(dbResource(DB, 'postgres', pg.port));
-    cluster.apply(dbResource(MY_DB, 'mysql', maria.port));
-    cluster.apply(
-      [
-        'kind: role',
-        'version: v7',
-        'metadata: { name: db-alice }',
-        'spec:',
-        '  allow:',
-        "    db_labels: { '*': '*' }",
-        '    db_users: [alice]',
-        '    db_names: [orders]',
-        '',
-      ].join('\n'),
-    );
+    cluster.apply(loopbackDbYaml(DB, 'postgres', pg.port));
+    cluster.apply(loopbackDbYaml(MY_DB, 'mysql', maria.port));
+    cluster.apply(dbAccessRoleYaml('db-alice', ['alice'], ['orders']));
     const login = cluster.addUserAndLogin('dana', 'dana-password-1', 'db-alice');
     assert.equal(login.status, 0, login.stderr);
   });

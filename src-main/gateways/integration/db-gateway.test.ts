@@ -8,7 +8,6 @@
 // opening is closed without dialing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { ALPN_MYSQL, ALPN_POSTGRES } from '../../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
@@ -23,6 +22,7 @@ import { silentLogger } from '../../core/types.ts';
 import { builtinRouteProtocols, GatewayService, profileRouteAccess } from '../gateway-service.ts';
 import type { GatewayRoute } from '../route.ts';
 import { lineDbFront } from '../test-support/line-db-front.ts';
+import { connectLocal, readAll, readText } from '../test-support/local-socket.ts';
 
 const DENIED_USER = 'mallory';
 const FRONT_TIMEOUT_MS = 400;
@@ -32,37 +32,6 @@ interface Routed {
   alpn: string;
   header: Record<string, string>;
   certCn: string;
-}
-
-function connectLocal(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
-/** Everything the server sent until it closed (bounded by the test's own timeout). */
-function readAll(s: net.Socket): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    s.on('data', (c: Buffer) => (text += c.toString()));
-    s.once('close', () => resolve(text));
-  });
-}
-
-function readText(s: net.Socket, until: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (c: Buffer) => {
-      text += c.toString();
-      if (text.includes(until)) {
-        s.off('data', onData);
-        resolve(text);
-      }
-    };
-    s.on('data', onData);
-    s.once('close', () => reject(new Error(`closed before "${until}"; got "${text}"`)));
-  });
 }
 
 describe('db gateway: front, route certificate and database route', () => {

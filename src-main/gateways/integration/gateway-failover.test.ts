@@ -22,40 +22,11 @@ import { RouteCertificates } from '../../core/route-certs.ts';
 import { silentLogger } from '../../core/types.ts';
 import { builtinRouteProtocols, GatewayService, profileRouteAccess } from '../gateway-service.ts';
 import { lineDbFront } from '../test-support/line-db-front.ts';
+import { connectLocal, readAll, readText } from '../test-support/local-socket.ts';
 
 const REFUSED_DB = 'refused-here';
 /** Short, so the test's silent proxy is given up on quickly; the deadline itself is not asserted. */
 const HANDSHAKE_DEADLINE_MS = 500;
-
-function connectLocal(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
-function readText(s: net.Socket, until: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (c: Buffer) => {
-      text += c.toString();
-      if (text.includes(until)) {
-        s.off('data', onData);
-        resolve(text);
-      }
-    };
-    s.on('data', onData);
-    s.once('close', () => reject(new Error(`closed before "${until}"; got "${text}"`)));
-  });
-}
-
-function readAll(s: net.Socket): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    s.on('data', (c: Buffer) => (text += c.toString()));
-    s.once('close', () => resolve(text));
-  });
-}
 
 describe('db and app gateways fail over between a cluster’s proxies', () => {
   const ports: number[] = [];
