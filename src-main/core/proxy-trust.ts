@@ -233,7 +233,8 @@ export class ProxyTrust {
     const caPem = caOfChain(from, chain);
     if (!opts.trustOnFirstUse) {
       const fingerprint = caFingerprint(caPem);
-      const where = from.address === proxy.address ? '' : ` (presented by ${from.address}; ${proxy.address} did not answer)`;
+      const where =
+        from.address === proxy.address ? '' : ` (presented by ${from.address}; ${proxy.address} did not answer)`;
       throw new GatehouseError(
         ErrorCode.PROXY_UNTRUSTED,
         `the proxy at ${proxy.address} is not known yet and its certificate authority ${fingerprint}${where} was not confirmed. ` +
@@ -289,7 +290,11 @@ export class ProxyTrust {
    * `pinnedAs`: the address keying the pin when `proxy` is another proxy of that cluster (verified
    * against the same CA): such a proxy is refused as not the cluster's, never passed over.
    */
-  async explainVerifyFailure(proxy: ProxyAddress, cause: unknown, pinnedAs: ProxyAddress = proxy): Promise<GatehouseError> {
+  async explainVerifyFailure(
+    proxy: ProxyAddress,
+    cause: unknown,
+    pinnedAs: ProxyAddress = proxy,
+  ): Promise<GatehouseError> {
     const pin = this.pending.get(pinnedAs.address) ?? this.known.get(pinnedAs.address);
     const why = (cause as Error)?.message ?? String(cause);
     let presented: string | undefined;

@@ -84,7 +84,10 @@ describe('gate login with several proxies when the first one is down (split topo
     const home = freshHome();
     const r = login(home, `${proxy1},${proxy2}`, '--ca-pin', cluster.caPin);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, new RegExp(`Trusting the proxy at ${proxy1} with CA ${cluster.caPin}, presented by ${proxy2}`));
+    assert.match(
+      r.stderr,
+      new RegExp(`Trusting the proxy at ${proxy1} with CA ${cluster.caPin}, presented by ${proxy2}`),
+    );
     const pins = JSON.parse(readFileSync(join(home, 'known_proxies.json'), 'utf8'));
     assert.deepEqual(Object.keys(pins.proxies), [proxy1]);
     assert.equal(pins.proxies[proxy1].fingerprint, cluster.caPin);
@@ -118,10 +121,13 @@ describe('gate login with several proxies when the first one is down (split topo
     assert.equal(login(pinnedHome, `${proxy1},${proxy2}`, '--ca-pin', cluster.caPin).status, 0);
     const again = login(pinnedHome, `${proxy1},${impostorAddr},${proxy2}`);
     assert.equal(again.status, 5, again.stderr);
-    assert.match(again.stderr, new RegExp(`the proxy at ${impostorAddr} presents CA SHA256:[0-9a-f]{64}, not the cluster's CA`));
+    assert.match(
+      again.stderr,
+      new RegExp(`the proxy at ${impostorAddr} presents CA SHA256:[0-9a-f]{64}, not the cluster's CA`),
+    );
   });
 
-  test("with every proxy down the error names each proxy and why", async () => {
+  test('with every proxy down the error names each proxy and why', async () => {
     const dead = `127.0.0.1:${await freePort()}`;
     const r = login(freshHome(), `${proxy1},${dead}`, '--ca-pin', cluster.caPin);
     assert.equal(r.status, 5, r.stderr);
