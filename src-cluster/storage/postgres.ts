@@ -14,6 +14,7 @@ import {
   prefixEnd,
   type Backend,
   type BatchOp,
+  type DataMigration,
   type Item,
   type ItemInput,
   type Watcher,
@@ -22,7 +23,7 @@ import { casConflict, checkOp } from './batch-ops.ts';
 import { checkPostgresUrl, postgresClientConfig, redactPostgresUrl } from './postgres-connection.ts';
 import { PgEventFeed, EVENTS_CHANNEL } from './postgres-events.ts';
 import { SQL } from './postgres-queries.ts';
-import { migrate } from './postgres-schema.ts';
+import { migrate, MIGRATION_LOCK_ID } from './postgres-schema.ts';
 import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
 
 export interface PostgresBackendOptions {
@@ -192,15 +193,7 @@ export class PostgresBackend implements Backend {
   async #writeOps(action: string, ops: BatchOp[], tagIndex = false): Promise<(Item | undefined)[]> {
     const expiries = ops.map((op) => checkOp(op));
     this.#checkOpen();
-    const payload = ops.map((op, i) => ({
-      t: op.type,
-      k: opKey(op),
-      ...(op.type === 'put' || op.type === 'create' || op.type === 'compareAndSwap'
-        ? { v: op.item.value, e: expiries[i] }
-        : {}),
-      ...(op.type === 'compareAndSwap' ? { r: op.expected.revision } : {}),
-      ...(op.type === 'check' && op.revision !== undefined ? { r: op.revision } : {}),
-    }));
+    const payload = writePayload(ops, expiries);
     let result: string[];
     try {
       // Named: prepared once per pooled connection, not parsed and planned on every write.
@@ -226,6 +219,66 @@ export class PostgresBackend implements Backend {
       if (expiries[i] !== null) item.expires = new Date(expiries[i]!);
       return item;
     });
+  }
+
+  /**
+   * One transaction under the schema migrations' advisory lock (MIGRATION_LOCK_ID): of several auth
+   * servers starting at once exactly one applies it, the others wait and find it recorded. The
+   * ops go through gatehouse_write, so watchers see them like any write.
+   */
+  async runDataMigration(migration: DataMigration): Promise<boolean> {
+    this.#checkOpen();
+    const client = await this.#pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+      const done = await client.query('SELECT 1 FROM gatehouse_data_migrations WHERE id = $1', [migration.id]);
+      if (done.rowCount) {
+        await client.query('COMMIT');
+        return false;
+      }
+      const now = this.#now();
+      const items: Item[] = [];
+      for (const prefix of migration.prefixes) {
+        const end = prefixEnd(prefix) ?? null;
+        const { rows } = await client.query<ItemRow>({
+          text: `SELECT key, value, revision, expires FROM gatehouse_kv
+            WHERE key >= $1 AND ($3::text IS NULL OR key < $3) AND (expires IS NULL OR expires > $2) ORDER BY key`,
+          values: [prefix, now, end],
+          rowMode: 'array',
+        });
+        items.push(...rows.map(toItem));
+      }
+      const ops = migration.plan(items);
+      let written: [number, number] | undefined;
+      let keys: string[] = [];
+      if (ops.length > 0) {
+        const payload = writePayload(ops, ops.map((op) => checkOp(op)));
+        const { rows } = await client
+          .query<{ r: string[] }>('SELECT gatehouse_write($1::jsonb, $2) AS r', [JSON.stringify(payload), now])
+          .catch((e: unknown) => {
+            throw preconditionError(e, ops, true);
+          });
+        written = [Number(rows[0]!.r[0]), Number(rows[0]!.r[1])];
+        keys = payload.map((p) => p.k);
+      }
+      await client.query('INSERT INTO gatehouse_data_migrations (id, description) VALUES ($1, $2)', [
+        migration.id,
+        migration.description,
+      ]);
+      await client.query('COMMIT');
+      if (written && written[1] > written[0]) this.#feed.notifyLocalWrite(written[0] + 1, written[1], keys);
+      return true;
+    } catch (error) {
+      broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      );
+      throw storageError(`data migration ${migration.id}`, error);
+    } finally {
+      client.release(broken);
+    }
   }
 
   async deleteRange(start: string, end: string): Promise<number> {
@@ -356,6 +409,19 @@ export class PostgresBackend implements Backend {
       client?.release();
     }
   }
+}
+
+/** Ops as gatehouse_write takes them (postgres-schema.ts). */
+function writePayload(ops: BatchOp[], expiries: (number | null)[]) {
+  return ops.map((op, i) => ({
+    t: op.type,
+    k: opKey(op),
+    ...(op.type === 'put' || op.type === 'create' || op.type === 'compareAndSwap'
+      ? { v: op.item.value, e: expiries[i] }
+      : {}),
+    ...(op.type === 'compareAndSwap' ? { r: op.expected.revision } : {}),
+    ...(op.type === 'check' && op.revision !== undefined ? { r: op.revision } : {}),
+  }));
 }
 
 /** gatehouse_write's GH00x errors as the contract's precondition errors (other errors pass through). */

@@ -12,6 +12,7 @@ import {
   prefixEnd,
   type Backend,
   type BatchOp,
+  type DataMigration,
   type Item,
   type ItemInput,
   type Watcher,
@@ -38,7 +39,8 @@ export interface SqliteBackendOptions {
   onBackgroundError?: (error: GatehouseError) => void;
 }
 
-const SCHEMA_VERSION = 1;
+// 2: data_migrations (which one-time item rewrites this file has had; see runDataMigration).
+const SCHEMA_VERSION = 2;
 const SWEEP_BATCH = 500;
 
 interface Row {
@@ -97,6 +99,11 @@ function prepareSchema(db: Database.Database): void {
       CREATE INDEX IF NOT EXISTS events_created ON events (created);
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);
       INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0);
+      CREATE TABLE IF NOT EXISTS data_migrations (
+        id TEXT PRIMARY KEY NOT NULL,
+        description TEXT NOT NULL,
+        applied INTEGER NOT NULL
+      );
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);
   }).immediate();
@@ -257,6 +264,31 @@ export class SqliteBackend implements Backend {
         }
         return undefined;
     }
+  }
+
+  async runDataMigration(migration: DataMigration): Promise<boolean> {
+    // The IMMEDIATE write lock serialises processes opening the file at once: the second one
+    // finds the id recorded. The plan sees the items as of inside the lock.
+    return this.#write(`data migration ${migration.id}`, (now) => {
+      const done = this.#db.prepare('SELECT 1 FROM data_migrations WHERE id = ?').get(migration.id);
+      if (done) return false;
+      const items: Item[] = [];
+      for (const prefix of migration.prefixes) {
+        const rows = this.#db
+          .prepare<[string, string | null, string | null, number], Row>(
+            'SELECT key, value, revision, expires FROM kv WHERE key >= ? AND (? IS NULL OR key < ?) ' +
+              'AND (expires IS NULL OR expires > ?) ORDER BY key',
+          )
+          .all(prefix, prefixEnd(prefix) ?? null, prefixEnd(prefix) ?? null, now);
+        items.push(...rows.map((r) => toItem(r)));
+      }
+      const ops = migration.plan(items);
+      ops.forEach((op) => this.#apply(op, checkOp(op), now));
+      this.#db
+        .prepare('INSERT INTO data_migrations (id, description, applied) VALUES (?, ?, ?)')
+        .run(migration.id, migration.description, now);
+      return true;
+    });
   }
 
   async deleteRange(start: string, end: string): Promise<number> {
