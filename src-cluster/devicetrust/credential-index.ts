@@ -21,7 +21,9 @@ export function credentialIdOf(device: Pick<DeviceResource, 'spec'>): string | u
 }
 
 /** Which device (id, label) holds a credential right now: read fresh, for staleness checks. */
-export type CredentialHolder = (deviceId: string) => Promise<{ id: string; credentialId?: string; label: string } | undefined>;
+export type CredentialHolder = (
+  deviceId: string,
+) => Promise<{ id: string; credentialId?: string; label: string } | undefined>;
 
 export class CredentialIndex {
   readonly #backend: Backend;

@@ -35,7 +35,9 @@ function devicesOf(items: Item[]): DeviceRow[] {
     devices.push({ id: doc.metadata.name, spec: doc.spec });
   }
   // Oldest first: where old data has duplicates, the first registered keeps the key.
-  return devices.sort((a, b) => (a.spec.create_time ?? '').localeCompare(b.spec.create_time ?? '') || a.id.localeCompare(b.id));
+  return devices.sort(
+    (a, b) => (a.spec.create_time ?? '').localeCompare(b.spec.create_time ?? '') || a.id.localeCompare(b.id),
+  );
 }
 
 /** The creates that give every device its tag claim and credential key, skipping keys already present. */
@@ -67,7 +69,9 @@ export function deviceIndexMigration(conflicts: IndexConflict[] = []): DataMigra
 }
 
 /** Runs the migration once per database; returns whether this call applied it, and any conflicts. */
-export async function migrateDeviceIndexes(backend: Backend): Promise<{ applied: boolean; conflicts: IndexConflict[] }> {
+export async function migrateDeviceIndexes(
+  backend: Backend,
+): Promise<{ applied: boolean; conflicts: IndexConflict[] }> {
   const conflicts: IndexConflict[] = [];
   const applied = await backend.runDataMigration(deviceIndexMigration(conflicts));
   return { applied, conflicts };

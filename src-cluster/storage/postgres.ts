@@ -254,7 +254,10 @@ export class PostgresBackend implements Backend {
       let written: [number, number] | undefined;
       let keys: string[] = [];
       if (ops.length > 0) {
-        const payload = writePayload(ops, ops.map((op) => checkOp(op)));
+        const payload = writePayload(
+          ops,
+          ops.map((op) => checkOp(op)),
+        );
         const { rows } = await client
           .query<{ r: string[] }>('SELECT gatehouse_write($1::jsonb, $2) AS r', [JSON.stringify(payload), now])
           .catch((e: unknown) => {
