@@ -118,9 +118,8 @@ export class DeviceInventory {
     return this.create(this.build(device));
   }
 
-  /** Stores a complete record; ALREADY_EXISTS when its asset tag is taken for its OS. */
+  /** Stores a complete record; ALREADY_EXISTS when its asset tag is taken for its OS (its claim key decides, no scan). */
   async create(device: DeviceResource): Promise<StoredDevice> {
-    await this.#requireFreeTag(device);
     const indexOps = await this.#credentials.ops(device);
     // One transaction: a crash can no longer leave a claim without its device (or the reverse).
     const [, item] = await this.#claims
@@ -214,7 +213,6 @@ export class DeviceInventory {
       });
       return this.store.fromItem(item!) as StoredDevice;
     }
-    await this.#requireFreeTag(next);
     const [, item] = await this.#claims
       .claim(owner(next), [this.store.updateWrite(next), ...indexOps])
       .catch((e: unknown) => {
@@ -287,7 +285,6 @@ export class DeviceInventory {
    */
   async addWithEnrollToken(device: NewDevice, ttlMs = DEFAULT_ENROLL_TOKEN_TTL_MS): Promise<EnrollToken> {
     const record = this.build(device);
-    await this.#requireFreeTag(record);
     const { op, token } = this.#tokenWrite(record.metadata.name, ttlMs);
     await this.#claims.claim(owner(record), [this.store.createWrite(record), op]);
     return token;
@@ -360,20 +357,5 @@ export class DeviceInventory {
       });
     }
     return record.device_id;
-  }
-
-  async #requireFreeTag(device: DeviceResource): Promise<void> {
-    const taken = (await this.list()).find(
-      (d) =>
-        d.spec.asset_tag === device.spec.asset_tag &&
-        d.spec.os_type === device.spec.os_type &&
-        d.metadata.name !== device.metadata.name,
-    );
-    if (taken) {
-      throw new GatehouseError(
-        ErrorCode.ALREADY_EXISTS,
-        `device ${label(device)} already exists (id ${taken.metadata.name}); remove it first or use another asset tag`,
-      );
-    }
   }
 }
