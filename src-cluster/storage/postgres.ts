@@ -19,11 +19,12 @@ import {
   type ItemInput,
   type Watcher,
 } from './backend.ts';
-import { casConflict, checkOp } from './batch-ops.ts';
+import { checkOp } from './batch-ops.ts';
 import { checkPostgresUrl, postgresClientConfig, redactPostgresUrl } from './postgres-connection.ts';
 import { PgEventFeed, EVENTS_CHANNEL } from './postgres-events.ts';
 import { SQL } from './postgres-queries.ts';
-import { migrate, MIGRATION_LOCK_ID } from './postgres-schema.ts';
+import { migrate } from './postgres-schema.ts';
+import { preconditionError, runPostgresDataMigration, toItem, writePayload, type ItemRow } from './postgres-writes.ts';
 import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
 
 export interface PostgresBackendOptions {
@@ -49,18 +50,6 @@ export interface PostgresBackendOptions {
 const SWEEP_BATCH = 500;
 
 /** key, value, revision, expires: the item reads' rows in rowMode 'array' (see #items). */
-type ItemRow = [key: string, value: string, revision: string, expires: string | null];
-
-function toItem(row: ItemRow): Item {
-  const item: Item = { key: row[0], value: row[1], revision: Number(row[2]) };
-  if (row[3] !== null) item.expires = new Date(Number(row[3]));
-  return item;
-}
-
-function pgCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
-}
-
 function storageError(action: string, error: unknown): GatehouseError {
   if (isGatehouseError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -221,66 +210,15 @@ export class PostgresBackend implements Backend {
     });
   }
 
-  /**
-   * One transaction under the schema migrations' advisory lock (MIGRATION_LOCK_ID): of several auth
-   * servers starting at once exactly one applies it, the others wait and find it recorded. The
-   * ops go through gatehouse_write, so watchers see them like any write.
-   */
+  /** See runPostgresDataMigration (postgres-writes.ts). */
   async runDataMigration(migration: DataMigration): Promise<boolean> {
     this.#checkOpen();
-    const client = await this.#pool.connect();
-    let broken = false;
     try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
-      const done = await client.query('SELECT 1 FROM gatehouse_data_migrations WHERE id = $1', [migration.id]);
-      if (done.rowCount) {
-        await client.query('COMMIT');
-        return false;
-      }
-      const now = this.#now();
-      const items: Item[] = [];
-      for (const prefix of migration.prefixes) {
-        const end = prefixEnd(prefix) ?? null;
-        const { rows } = await client.query<ItemRow>({
-          text: `SELECT key, value, revision, expires FROM gatehouse_kv
-            WHERE key >= $1 AND ($3::text IS NULL OR key < $3) AND (expires IS NULL OR expires > $2) ORDER BY key`,
-          values: [prefix, now, end],
-          rowMode: 'array',
-        });
-        items.push(...rows.map(toItem));
-      }
-      const ops = migration.plan(items);
-      let written: [number, number] | undefined;
-      let keys: string[] = [];
-      if (ops.length > 0) {
-        const payload = writePayload(
-          ops,
-          ops.map((op) => checkOp(op)),
-        );
-        const { rows } = await client
-          .query<{ r: string[] }>('SELECT gatehouse_write($1::jsonb, $2) AS r', [JSON.stringify(payload), now])
-          .catch((e: unknown) => {
-            throw preconditionError(e, ops, true);
-          });
-        written = [Number(rows[0]!.r[0]), Number(rows[0]!.r[1])];
-        keys = payload.map((p) => p.k);
-      }
-      await client.query('INSERT INTO gatehouse_data_migrations (id, description) VALUES ($1, $2)', [
-        migration.id,
-        migration.description,
-      ]);
-      await client.query('COMMIT');
-      if (written && written[1] > written[0]) this.#feed.notifyLocalWrite(written[0] + 1, written[1], keys);
-      return true;
+      const r = await runPostgresDataMigration(this.#pool, migration, this.#now());
+      if (r.written) this.#feed.notifyLocalWrite(r.written.first, r.written.last, r.written.keys);
+      return r.applied;
     } catch (error) {
-      broken = await client.query('ROLLBACK').then(
-        () => false,
-        () => true,
-      );
       throw storageError(`data migration ${migration.id}`, error);
-    } finally {
-      client.release(broken);
     }
   }
 
@@ -412,47 +350,4 @@ export class PostgresBackend implements Backend {
       client?.release();
     }
   }
-}
-
-/** Ops as gatehouse_write takes them (postgres-schema.ts). */
-function writePayload(ops: BatchOp[], expiries: (number | null)[]) {
-  return ops.map((op, i) => ({
-    t: op.type,
-    k: opKey(op),
-    ...(op.type === 'put' || op.type === 'create' || op.type === 'compareAndSwap'
-      ? { v: op.item.value, e: expiries[i] }
-      : {}),
-    ...(op.type === 'compareAndSwap' ? { r: op.expected.revision } : {}),
-    ...(op.type === 'check' && op.revision !== undefined ? { r: op.revision } : {}),
-  }));
-}
-
-/** gatehouse_write's GH00x errors as the contract's precondition errors (other errors pass through). */
-function preconditionError(error: unknown, ops: BatchOp[], tagIndex: boolean): unknown {
-  const code = pgCode(error);
-  if (code !== 'GH001' && code !== 'GH002' && code !== 'GH003') return error;
-  const detail = JSON.parse((error as { detail?: string }).detail ?? '{}') as { op?: number; actual?: number | null };
-  const index = detail.op ?? 0;
-  const op = ops[index]!;
-  const key = opKey(op);
-  let e: GatehouseError;
-  if (code === 'GH001') e = new GatehouseError(ErrorCode.ALREADY_EXISTS, `${key} already exists`);
-  else if (code === 'GH003') e = new GatehouseError(ErrorCode.NOT_FOUND, `${key} not found`);
-  else {
-    const expected =
-      op.type === 'compareAndSwap' ? op.expected : { key, revision: op.type === 'check' ? op.revision : undefined };
-    const actual =
-      detail.actual === null || detail.actual === undefined ? undefined : { revision: Number(detail.actual) };
-    e = casConflict(expected, actual);
-  }
-  if (!tagIndex) return e;
-  return new GatehouseError(e.code, `batch op ${index} (${op.type}): ${e.message}`, { ...e.details, op: index });
-}
-
-function opKey(op: BatchOp): string {
-  return op.type === 'compareAndSwap'
-    ? op.expected.key
-    : op.type === 'put' || op.type === 'create'
-      ? op.item.key
-      : op.key;
 }
