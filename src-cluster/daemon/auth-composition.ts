@@ -10,6 +10,7 @@ import { loadOrCreateAuthorities, type CertAuthorities } from '../auth/authoriti
 import { AuthServer } from '../auth/auth-server.ts';
 import { AccessChecker } from '../authz/access.ts';
 import { ResourceAdmin } from '../api/resource-admin.ts';
+import { migrateDeviceIndexes } from '../devicetrust/device-index-migration.ts';
 import { DeviceInventory } from '../devicetrust/inventory.ts';
 import { ekpubRiskWarning } from '../devicetrust/attestation-policy.ts';
 import { loadEkCertAllowedCas } from '../devicetrust/ek-cas.ts';
@@ -82,6 +83,11 @@ export async function startAuthService(cfg: DaemonConfig, log: Logger, ops: Proc
     const clusterName = await clusterNameOf(backend, cfg.cluster_name);
     const { roles, users } = identityStores(backend);
     await createPresetRoles(roles, (role) => log.info('created preset role', { role }));
+    const migrated = await migrateDeviceIndexes(backend);
+    if (migrated.applied) log.info('backfilled device index keys (data migration device-indexes-1)', {});
+    for (const c of migrated.conflicts) {
+      log.warn('two devices share a key that must be unique; the older keeps it', { ...c });
+    }
     const devices = new DeviceInventory(backend);
     // One audit log over the cluster's storage; every service records through it (remote ones over the API).
     // It also counts logins and device authentications (gatehouse_logins_total, ...) as they are stored.

@@ -127,10 +127,10 @@ export function requireAttestationPolicy(
   if (failure) throw attestationError(failure.reason, prefix + failure.message, { policy: failure.short });
 }
 
+/** Another device holding this credential (by its index key: one read, not a scan). */
 async function otherHolder(deps: DeviceCeremonyDeps, credentialId: string, deviceId: string) {
-  return (await deps.inventory.list()).find(
-    (d) => d.spec.credential?.id === credentialId && d.metadata.name !== deviceId,
-  );
+  const holder = await deps.inventory.findByCredential(credentialId);
+  return holder && holder.metadata.name !== deviceId ? holder : undefined;
 }
 
 export async function* enrollDevice(

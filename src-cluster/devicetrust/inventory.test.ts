@@ -206,7 +206,7 @@ test('findByCredential follows the credential when it moves, is unenrolled or it
   assert.equal(await inventory.findByCredential('cred'), undefined);
   await enroll(a.metadata.name, 'cred');
   assert.equal((await inventory.findByCredential('cred'))?.metadata.name, a.metadata.name);
-  // The remembered device no longer holds it: the answer comes from the records, not the hint.
+  // Unenrolled: its index key is gone, so the credential names no device.
   await inventory.update(a.metadata.name, (spec) => ({ ...spec, enroll_status: 'not_enrolled' }));
   assert.equal(await inventory.findByCredential('cred'), undefined);
   await enroll(b.metadata.name, 'cred');

@@ -19,6 +19,7 @@ import { validateKind } from '../resources/validate.ts';
 import type { Backend, BatchOp } from '../storage/backend.ts';
 import { ResourceStore, type Resource } from '../storage/resources.ts';
 import { AssetTagClaims, type TagOwner } from './asset-tag-claims.ts';
+import { asClaimError, CredentialIndex, credentialIdOf } from './credential-index.ts';
 
 export const DEFAULT_ENROLL_TOKEN_TTL_MS = 60 * 60 * 1000;
 const TOKEN_PREFIX = '/device_tokens/';
@@ -63,9 +64,6 @@ export function deviceStore(backend: Backend): ResourceStore<DeviceSpec> {
   });
 }
 
-/** Most credential → device hints kept (about 100 bytes each). */
-const MAX_CREDENTIAL_HINTS = 100_000;
-
 function label(d: { spec: { asset_tag: string; os_type: string } }): string {
   return `"${d.spec.asset_tag}"/${d.spec.os_type}`;
 }
@@ -79,8 +77,7 @@ export class DeviceInventory {
   readonly #backend: Backend;
   readonly #now: () => Date;
   readonly #claims: AssetTagClaims;
-  /** credential id → device id, learnt from scans: a hint only, every hit is read fresh and re-checked. */
-  readonly #credentialHints = new Map<string, string>();
+  readonly #credentials: CredentialIndex;
 
   constructor(backend: Backend, options: { now?: () => Date } = {}) {
     this.#backend = backend;
@@ -89,6 +86,10 @@ export class DeviceInventory {
     this.#claims = new AssetTagClaims(backend, async (id) => {
       const d = await this.store.find(id);
       return d ? owner(d as StoredDevice) : undefined;
+    });
+    this.#credentials = new CredentialIndex(backend, async (id) => {
+      const d = await this.store.find(id);
+      return d ? { id, credentialId: credentialIdOf(d), label: label(d) } : undefined;
     });
   }
 
@@ -117,11 +118,15 @@ export class DeviceInventory {
     return this.create(this.build(device));
   }
 
-  /** Stores a complete record; ALREADY_EXISTS when its asset tag is taken for its OS. */
+  /** Stores a complete record; ALREADY_EXISTS when its asset tag is taken for its OS (its claim key decides, no scan). */
   async create(device: DeviceResource): Promise<StoredDevice> {
-    await this.#requireFreeTag(device);
+    const indexOps = await this.#credentials.ops(device);
     // One transaction: a crash can no longer leave a claim without its device (or the reverse).
-    const [, item] = await this.#claims.claim(owner(device), [this.store.createWrite(device)]);
+    const [, item] = await this.#claims
+      .claim(owner(device), [this.store.createWrite(device), ...indexOps])
+      .catch((e: unknown) => {
+        throw asClaimError(e, 2, indexOps.length);
+      });
     return this.store.fromItem(item!) as StoredDevice;
   }
 
@@ -130,25 +135,17 @@ export class DeviceInventory {
   }
 
   /**
-   * The device holding this attestation credential (any enroll status), read fresh. Device
-   * authentication asks at every login: a remembered device id turns the scan of every device
-   * record into one read; a hint that no longer matches (unenrolled, re-enrolled, removed)
-   * falls back to the scan. Enrollment keeps a credential on one device only (otherHolder).
+   * The device holding this attestation credential (any enroll status), read fresh: one read of
+   * the credential's index key and one of the record it names (device authentication asks at
+   * every login, so this must not grow with the inventory). A key whose device no longer holds
+   * the credential counts as none.
    */
   async findByCredential(credentialId: string): Promise<StoredDevice | undefined> {
-    const hinted = this.#credentialHints.get(credentialId);
-    if (hinted) {
-      const device = (await this.store.find(hinted)) as StoredDevice | undefined;
-      if (device?.spec.credential?.id === credentialId) return device;
-      this.#credentialHints.delete(credentialId);
-    }
-    const found = (await this.list()).find((d) => d.spec.credential?.id === credentialId);
-    if (found) {
-      // Bounded: a fleet larger than this only scans more often.
-      if (this.#credentialHints.size >= MAX_CREDENTIAL_HINTS) this.#credentialHints.clear();
-      this.#credentialHints.set(credentialId, found.metadata.name);
-    }
-    return found;
+    if (!credentialId) return undefined;
+    const id = await this.#credentials.lookup(credentialId);
+    if (!id) return undefined;
+    const device = (await this.store.find(id)) as StoredDevice | undefined;
+    return device && credentialIdOf(device) === credentialId ? device : undefined;
   }
 
   /** By id, or by asset tag (any OS); NOT_FOUND / BAD_REQUEST when a tag is ambiguous. */
@@ -188,7 +185,9 @@ export class DeviceInventory {
   async remove(idOrAssetTag: string): Promise<StoredDevice> {
     const device = await this.get(idOrAssetTag);
     await this.store.delete(device.metadata.name);
+    // A crash before these releases leaves stale keys, which the next claimant takes over.
     await this.#claims.release(owner(device));
+    await this.#credentials.release(device);
     return device;
   }
 
@@ -205,9 +204,20 @@ export class DeviceInventory {
   /** Writes a changed record (CAS on its revision), moving the tag claim when the tag changes. */
   async #replace(next: StoredDevice, previous: StoredDevice): Promise<StoredDevice> {
     const retagged = next.spec.asset_tag !== previous.spec.asset_tag || next.spec.os_type !== previous.spec.os_type;
-    if (!retagged) return (await this.store.update(next)) as StoredDevice;
-    await this.#requireFreeTag(next);
-    const [, item] = await this.#claims.claim(owner(next), [this.store.updateWrite(next)]);
+    // The credential's index key moves in the record's own transaction (credential-index.ts).
+    const indexOps = await this.#credentials.ops(next, previous);
+    if (!retagged && indexOps.length === 0) return (await this.store.update(next)) as StoredDevice;
+    if (!retagged) {
+      const [item] = await this.#backend.batch([this.store.updateWrite(next), ...indexOps]).catch((e: unknown) => {
+        throw asClaimError(e, 1, indexOps.length);
+      });
+      return this.store.fromItem(item!) as StoredDevice;
+    }
+    const [, item] = await this.#claims
+      .claim(owner(next), [this.store.updateWrite(next), ...indexOps])
+      .catch((e: unknown) => {
+        throw asClaimError(e, 2, indexOps.length);
+      });
     const written = this.store.fromItem(item!) as StoredDevice;
     // A crash before this release leaves a stale claim, which the next claimant takes over.
     await this.#claims.release(owner(previous));
@@ -275,7 +285,6 @@ export class DeviceInventory {
    */
   async addWithEnrollToken(device: NewDevice, ttlMs = DEFAULT_ENROLL_TOKEN_TTL_MS): Promise<EnrollToken> {
     const record = this.build(device);
-    await this.#requireFreeTag(record);
     const { op, token } = this.#tokenWrite(record.metadata.name, ttlMs);
     await this.#claims.claim(owner(record), [this.store.createWrite(record), op]);
     return token;
@@ -348,20 +357,5 @@ export class DeviceInventory {
       });
     }
     return record.device_id;
-  }
-
-  async #requireFreeTag(device: DeviceResource): Promise<void> {
-    const taken = (await this.list()).find(
-      (d) =>
-        d.spec.asset_tag === device.spec.asset_tag &&
-        d.spec.os_type === device.spec.os_type &&
-        d.metadata.name !== device.metadata.name,
-    );
-    if (taken) {
-      throw new GatehouseError(
-        ErrorCode.ALREADY_EXISTS,
-        `device ${label(device)} already exists (id ${taken.metadata.name}); remove it first or use another asset tag`,
-      );
-    }
   }
 }

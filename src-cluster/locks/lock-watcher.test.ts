@@ -35,6 +35,7 @@ function breakable(inner: Backend) {
     listRange: (s, e, l) => inner.listRange(s, e, l),
     listPrefix: (p, l) => inner.listPrefix(p, l),
     watch: (p) => inner.watch(p),
+    runDataMigration: (m) => inner.runDataMigration(m),
     close: () => inner.close(),
   };
   backend.watch = (prefixes) => {

@@ -7,6 +7,7 @@ import {
   matchesPrefixes,
   type Backend,
   type BatchOp,
+  type DataMigration,
   type Item,
   type ItemInput,
   type Watcher,
@@ -122,6 +123,10 @@ export class MeteredBackend implements Backend {
     const out = await this.#timed('batch', () => this.inner.batch(ops));
     this.#committed(out);
     return out;
+  }
+
+  runDataMigration(migration: DataMigration): Promise<boolean> {
+    return this.inner.runDataMigration(migration);
   }
 
   deleteRange(start: string, end: string): Promise<number> {

@@ -62,6 +62,21 @@ export type BatchOp =
  */
 export const MAX_BATCH_OPS = 2048;
 
+/**
+ * A one-time rewrite of stored items (e.g. backfilling index keys an older version never wrote).
+ * The storage knows nothing of what the items mean: it reads the live items under `prefixes` and
+ * applies the ops `plan` makes of them, in ONE transaction that also records `id`, so the
+ * migration runs exactly once per database however many processes open it at once.
+ */
+export interface DataMigration {
+  /** Stable and unique, e.g. "device-indexes-1"; a new version of a migration takes a new id. */
+  id: string;
+  description: string;
+  prefixes: string[];
+  /** Pure: the ops to apply, given every live item under the prefixes (sorted by key). */
+  plan(items: Item[]): BatchOp[];
+}
+
 export interface Backend {
   /** Undefined when missing or expired. */
   get(key: string): Promise<Item | undefined>;
@@ -87,6 +102,12 @@ export interface Backend {
   listPrefix(prefix: string, limit?: number): Promise<Item[]>;
   /** Watch keys under any of `prefixes`; an empty list watches everything. */
   watch(prefixes: string[]): Watcher;
+  /**
+   * Runs `migration` unless this database already recorded its id: reads, plans, writes and
+   * records in one transaction (on PostgreSQL under the schema migrations' advisory lock).
+   * Returns whether this call applied it.
+   */
+  runDataMigration(migration: DataMigration): Promise<boolean>;
   /** Stops timers and watchers and releases the database. Idempotent. */
   close(): Promise<void>;
 }

@@ -132,6 +132,17 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'gatehouse_write: a whole write (ops, expiry, events, counter, NOTIFY) in one call',
     sql: WRITE_FUNCTION,
   },
+  {
+    version: 3,
+    description: 'gatehouse_data_migrations: which one-time item rewrites this database has had',
+    sql: `
+      CREATE TABLE gatehouse_data_migrations (
+        id TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** Arbitrary but fixed: every Gatehouse process migrating this database takes the same lock. */

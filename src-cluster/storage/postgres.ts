@@ -14,15 +14,17 @@ import {
   prefixEnd,
   type Backend,
   type BatchOp,
+  type DataMigration,
   type Item,
   type ItemInput,
   type Watcher,
 } from './backend.ts';
-import { casConflict, checkOp } from './batch-ops.ts';
+import { checkOp } from './batch-ops.ts';
 import { checkPostgresUrl, postgresClientConfig, redactPostgresUrl } from './postgres-connection.ts';
 import { PgEventFeed, EVENTS_CHANNEL } from './postgres-events.ts';
 import { SQL } from './postgres-queries.ts';
 import { migrate } from './postgres-schema.ts';
+import { preconditionError, runPostgresDataMigration, toItem, writePayload, type ItemRow } from './postgres-writes.ts';
 import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
 
 export interface PostgresBackendOptions {
@@ -48,18 +50,6 @@ export interface PostgresBackendOptions {
 const SWEEP_BATCH = 500;
 
 /** key, value, revision, expires: the item reads' rows in rowMode 'array' (see #items). */
-type ItemRow = [key: string, value: string, revision: string, expires: string | null];
-
-function toItem(row: ItemRow): Item {
-  const item: Item = { key: row[0], value: row[1], revision: Number(row[2]) };
-  if (row[3] !== null) item.expires = new Date(Number(row[3]));
-  return item;
-}
-
-function pgCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
-}
-
 function storageError(action: string, error: unknown): GatehouseError {
   if (isGatehouseError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -192,15 +182,7 @@ export class PostgresBackend implements Backend {
   async #writeOps(action: string, ops: BatchOp[], tagIndex = false): Promise<(Item | undefined)[]> {
     const expiries = ops.map((op) => checkOp(op));
     this.#checkOpen();
-    const payload = ops.map((op, i) => ({
-      t: op.type,
-      k: opKey(op),
-      ...(op.type === 'put' || op.type === 'create' || op.type === 'compareAndSwap'
-        ? { v: op.item.value, e: expiries[i] }
-        : {}),
-      ...(op.type === 'compareAndSwap' ? { r: op.expected.revision } : {}),
-      ...(op.type === 'check' && op.revision !== undefined ? { r: op.revision } : {}),
-    }));
+    const payload = writePayload(ops, expiries);
     let result: string[];
     try {
       // Named: prepared once per pooled connection, not parsed and planned on every write.
@@ -226,6 +208,18 @@ export class PostgresBackend implements Backend {
       if (expiries[i] !== null) item.expires = new Date(expiries[i]!);
       return item;
     });
+  }
+
+  /** See runPostgresDataMigration (postgres-writes.ts). */
+  async runDataMigration(migration: DataMigration): Promise<boolean> {
+    this.#checkOpen();
+    try {
+      const r = await runPostgresDataMigration(this.#pool, migration, this.#now());
+      if (r.written) this.#feed.notifyLocalWrite(r.written.first, r.written.last, r.written.keys);
+      return r.applied;
+    } catch (error) {
+      throw storageError(`data migration ${migration.id}`, error);
+    }
   }
 
   async deleteRange(start: string, end: string): Promise<number> {
@@ -356,34 +350,4 @@ export class PostgresBackend implements Backend {
       client?.release();
     }
   }
-}
-
-/** gatehouse_write's GH00x errors as the contract's precondition errors (other errors pass through). */
-function preconditionError(error: unknown, ops: BatchOp[], tagIndex: boolean): unknown {
-  const code = pgCode(error);
-  if (code !== 'GH001' && code !== 'GH002' && code !== 'GH003') return error;
-  const detail = JSON.parse((error as { detail?: string }).detail ?? '{}') as { op?: number; actual?: number | null };
-  const index = detail.op ?? 0;
-  const op = ops[index]!;
-  const key = opKey(op);
-  let e: GatehouseError;
-  if (code === 'GH001') e = new GatehouseError(ErrorCode.ALREADY_EXISTS, `${key} already exists`);
-  else if (code === 'GH003') e = new GatehouseError(ErrorCode.NOT_FOUND, `${key} not found`);
-  else {
-    const expected =
-      op.type === 'compareAndSwap' ? op.expected : { key, revision: op.type === 'check' ? op.revision : undefined };
-    const actual =
-      detail.actual === null || detail.actual === undefined ? undefined : { revision: Number(detail.actual) };
-    e = casConflict(expected, actual);
-  }
-  if (!tagIndex) return e;
-  return new GatehouseError(e.code, `batch op ${index} (${op.type}): ${e.message}`, { ...e.details, op: index });
-}
-
-function opKey(op: BatchOp): string {
-  return op.type === 'compareAndSwap'
-    ? op.expected.key
-    : op.type === 'put' || op.type === 'create'
-      ? op.item.key
-      : op.key;
 }

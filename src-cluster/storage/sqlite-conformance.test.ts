@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { SqliteBackend } from './sqlite.ts';
 import { runBackendConformance } from './test-support/backend-conformance.ts';
 import { runBatchConformance } from './test-support/batch-conformance.ts';
+import { runDataMigrationConformance } from './test-support/data-migration-conformance.ts';
 import type { BackendHarness } from './test-support/conformance-kit.ts';
 
 const sqlite: BackendHarness = {
@@ -26,3 +27,4 @@ const sqlite: BackendHarness = {
 
 runBackendConformance(sqlite);
 runBatchConformance(sqlite);
+runDataMigrationConformance(sqlite);

@@ -1,8 +1,6 @@
 // The default backend: one SQLite file in the data dir. Several processes may share the file
 // (WAL lets readers run beside the one writer); every write also appends to an `events`
 // table, which watchers poll by revision, so a process sees the others' changes.
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import {
@@ -12,12 +10,14 @@ import {
   prefixEnd,
   type Backend,
   type BatchOp,
+  type DataMigration,
   type Item,
   type ItemInput,
   type Watcher,
 } from './backend.ts';
 import { casConflict, checkOp } from './batch-ops.ts';
 import { SqliteEventFeed, type LocalWrite } from './sqlite-events.ts';
+import { createPrivateFile, prepareSchema } from './sqlite-schema.ts';
 import { DEFAULT_MAX_BUFFERED_EVENTS } from './watch-queue.ts';
 
 export interface SqliteBackendOptions {
@@ -38,7 +38,6 @@ export interface SqliteBackendOptions {
   onBackgroundError?: (error: GatehouseError) => void;
 }
 
-const SCHEMA_VERSION = 1;
 const SWEEP_BATCH = 500;
 
 interface Row {
@@ -58,48 +57,6 @@ function storageError(action: string, error: unknown): GatehouseError {
   if (isGatehouseError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new GatehouseError(ErrorCode.STORAGE, `storage ${action} failed: ${message}`, { cause: message });
-}
-
-function createPrivateFile(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  closeSync(openSync(path, 'a', 0o600));
-  // An existing file may have been created looser; SQLite gives its -wal/-shm files the
-  // database file's mode, so fixing the main file covers those too.
-  chmodSync(path, 0o600);
-}
-
-function prepareSchema(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new GatehouseError(
-      ErrorCode.STORAGE,
-      `database schema version ${version} is newer than this Gatehouse understands (${SCHEMA_VERSION}); upgrade Gatehouse`,
-    );
-  }
-  // Two processes may open a fresh file at once; the write lock makes one of them create it.
-  db.transaction(() => {
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS kv (
-        key TEXT PRIMARY KEY NOT NULL,
-        value TEXT NOT NULL,
-        revision INTEGER NOT NULL,
-        expires INTEGER
-      );
-      CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL;
-      CREATE TABLE IF NOT EXISTS events (
-        revision INTEGER PRIMARY KEY,
-        type TEXT NOT NULL CHECK (type IN ('put', 'delete')),
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        expires INTEGER,
-        created INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS events_created ON events (created);
-      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);
-      INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0);
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
-  }).immediate();
 }
 
 export class SqliteBackend implements Backend {
@@ -257,6 +214,31 @@ export class SqliteBackend implements Backend {
         }
         return undefined;
     }
+  }
+
+  async runDataMigration(migration: DataMigration): Promise<boolean> {
+    // The IMMEDIATE write lock serialises processes opening the file at once: the second one
+    // finds the id recorded. The plan sees the items as of inside the lock.
+    return this.#write(`data migration ${migration.id}`, (now) => {
+      const done = this.#db.prepare('SELECT 1 FROM data_migrations WHERE id = ?').get(migration.id);
+      if (done) return false;
+      const items: Item[] = [];
+      for (const prefix of migration.prefixes) {
+        const rows = this.#db
+          .prepare<[string, string | null, string | null, number], Row>(
+            'SELECT key, value, revision, expires FROM kv WHERE key >= ? AND (? IS NULL OR key < ?) ' +
+              'AND (expires IS NULL OR expires > ?) ORDER BY key',
+          )
+          .all(prefix, prefixEnd(prefix) ?? null, prefixEnd(prefix) ?? null, now);
+        items.push(...rows.map((r) => toItem(r)));
+      }
+      const ops = migration.plan(items);
+      ops.forEach((op) => this.#apply(op, checkOp(op), now));
+      this.#db
+        .prepare('INSERT INTO data_migrations (id, description, applied) VALUES (?, ?, ?)')
+        .run(migration.id, migration.description, now);
+      return true;
+    });
   }
 
   async deleteRange(start: string, end: string): Promise<number> {

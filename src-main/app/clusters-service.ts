@@ -59,11 +59,13 @@ export class ClustersService {
     const known = store.get(proxy) !== undefined;
     const client = await clients.get(proxy, proxies);
     try {
-      // The CA comes from the first proxy; the ping may be answered by any (all verified against it).
+      // The CA comes from the first proxy that answers; the ping may be answered by any (all
+      // verified against that CA).
       const decision = await client.establishTrust(pinned ? {} : { trustOnFirstUse: true });
       const ping = await client.ping();
       const caFingerprint = displayFingerprint(decision.fingerprint);
-      return { proxy, proxies, clusterName: ping.clusterName, caFingerprint, known };
+      const presentedBy = decision.presentedBy ? { caPresentedBy: decision.presentedBy } : {};
+      return { proxy, proxies, clusterName: ping.clusterName, caFingerprint, ...presentedBy, known };
     } finally {
       if (!known) clients.drop(proxy);
     }

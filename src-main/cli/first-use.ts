@@ -10,6 +10,17 @@ import type { CommandContext } from './context.ts';
 import { note, prompt } from './io.ts';
 
 /**
+ * Where the fingerprint shown came from: with several proxies the CA is read from the first that
+ * answered, and a person comparing fingerprints should know which one that was.
+ */
+function presentedByText(cluster: ClusterClient, details: Record<string, unknown>): string {
+  const from = typeof details['presentedBy'] === 'string' ? details['presentedBy'] : cluster.proxy.address;
+  if (cluster.proxies.length === 1) return 'Its certificate authority is';
+  const why = from === cluster.proxy.address ? '' : ` (${cluster.proxy.address} did not answer)`;
+  return `The certificate authority presented by ${from}${why}, which every proxy of the cluster must present, is`;
+}
+
+/**
  * establishTrust with the user's consent on first contact. `interactive` is false when stdin
  * carries secrets (--password-stdin, --token-stdin) or is not a terminal.
  */
@@ -24,7 +35,7 @@ export async function establishWithConsent(
   } catch (e) {
     if (!isFirstUseRefusal(e) || !interactive || !ctx.io.stdin.isTTY) throw e;
     const fingerprint = e.details.fingerprint;
-    note(ctx.io, `First connection to the proxy at ${cluster.proxy.address}. Its certificate authority is:`);
+    note(ctx.io, `First connection to the proxy at ${cluster.proxy.address}. ${presentedByText(cluster, e.details)}:`);
     note(ctx.io, `  ${fingerprint}`);
     note(ctx.io, 'Compare it with the fingerprint your administrator gives you ("gatectl status", type tls_host).');
     const answer = (await prompt(ctx.io, 'Trust this certificate authority? [y/N] ')).trim();

@@ -33,7 +33,14 @@ import type { RouteCertificateRequest } from './route-certs.ts';
 import { isExpired, type Profile, type ProfileCredentials, type ProfileStore } from './profiles.ts';
 import { parseProxyAddress, type ProxyAddress } from './proxy-address.ts';
 import { isConnectFailure } from './proxy-failover.ts';
-import { strictTlsOptions, type ProxyTrust, type TrustDecision, type TrustOptions } from './proxy-trust.ts';
+import {
+  noProxyAnswered,
+  strictTlsOptions,
+  unreachableReason,
+  type ProxyTrust,
+  type TrustDecision,
+  type TrustOptions,
+} from './proxy-trust.ts';
 import { silentLogger, type Clock, type CoreLogger } from './types.ts';
 import type { AppInfo, DatabaseInfo, Identity, NodeInfo, PingInfo } from './cluster-info.ts';
 
@@ -92,10 +99,12 @@ export class ClusterClient {
 
   /**
    * Chooses the proxy's CA: the stored pin, an explicit one, or on first contact what it presents.
-   * A new choice is stored only when login or setPasswordWithToken succeeds.
+   * A new choice is stored only when login or setPasswordWithToken succeeds. On first contact the
+   * CA is read from the first of the cluster's proxies that answers (decision.presentedBy); the pin
+   * is keyed by the first proxy and every proxy must present that CA.
    */
   establishTrust(opts: TrustOptions = {}): Promise<TrustDecision> {
-    return this.deps.trust.establish(this.proxy, opts);
+    return this.deps.trust.establish(this.proxy, opts, this.proxies.slice(1));
   }
 
   async ping(): Promise<PingInfo> {
@@ -405,9 +414,13 @@ export class ClusterClient {
     try {
       return await fn();
     } catch (e) {
-      throw await mapApiError(e, this.proxy, (proxy, cause) => this.deps.trust.explainVerifyFailure(proxy, cause));
+      throw await mapApiError(e, this.dialling, this.explainTls);
     }
   }
+
+  /** Every proxy of the cluster is verified against the CA pinned for the first one. */
+  private readonly explainTls = (proxy: ProxyAddress, cause: unknown): Promise<GatehouseError> =>
+    this.deps.trust.explainVerifyFailure(proxy, cause, this.proxy);
 
   /** The proxy calls go to now (the first one until a connect to it fails). */
   get dialling(): ProxyAddress {
@@ -416,16 +429,21 @@ export class ClusterClient {
 
   /**
    * One unary call; when the proxy in use cannot be reached (see isConnectFailure) the same call
-   * goes to the next proxy, each proxy at most once per call, on a connection to that proxy.
+   * goes to the next proxy, each proxy at most once per call, on a connection to that proxy. When
+   * none could be reached, PROXY_UNREACHABLE names each proxy with its reason.
    */
   private async call<T>(profile: Profile | undefined, fn: (api: Api, opts: CallOptions) => Promise<T>): Promise<T> {
+    const unreached: { proxy: string; reason: string }[] = [];
     for (let tried = 1; ; tried++) {
       const dial = this.dialling;
       const conn = this.connection(profile);
       try {
         return await fn(conn.api, { timeoutMs: this.timeoutMs });
       } catch (e) {
-        if (tried < this.proxies.length && isConnectFailure(e, conn.session.state())) {
+        const connectFailure = isConnectFailure(e, conn.session.state());
+        const mapped = await mapApiError(e, dial, this.explainTls);
+        if (connectFailure) unreached.push({ proxy: dial.address, reason: unreachableReason(mapped, dial) });
+        if (tried < this.proxies.length && connectFailure) {
           this.#dialIndex = (this.#dialIndex + 1) % this.proxies.length;
           this.log.warn('cannot reach the proxy; trying the next one', {
             from: dial.address,
@@ -434,7 +452,7 @@ export class ClusterClient {
           });
           continue;
         }
-        throw await mapApiError(e, dial, (proxy, cause) => this.deps.trust.explainVerifyFailure(proxy, cause));
+        throw unreached.length > 1 && unreached.length === tried ? noProxyAnswered(unreached) : mapped;
       }
     }
   }

@@ -317,7 +317,7 @@ export class GatehouseClient {
       routeCertificate: (request) => this.routeCertificates.get(profile, credentials.tlsCertificatePem, request),
       clock: this.clock,
       logger: this.log,
-      explainTls: (p, cause) => this.trust.explainVerifyFailure(p, cause),
+      explainTls: (p, cause) => this.trust.explainVerifyFailure(p, cause, proxy),
       ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}),
     };
   }

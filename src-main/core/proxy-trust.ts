@@ -9,7 +9,7 @@
 // mistyped address or a failed attempt leaves nothing behind in known_proxies.json.
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError, isGatehouseError } from '../../src-shared/errors.ts';
 import { ALPN_API } from '../../src-shared/cert-fields.ts';
 import { caFingerprint, makePin, normalizeFingerprint, type KnownProxies, type ProxyPin } from './known-proxies.ts';
 import { serverNameFor, type ProxyAddress } from './proxy-address.ts';
@@ -47,6 +47,18 @@ export interface TrustDecision {
   newlyPinned: boolean;
   /** The fingerprint an explicit --ca-pin / --ca-file replaced. */
   replacedFingerprint?: string;
+  /**
+   * The proxy whose presented chain this call read the CA from (first contact or --ca-pin): the
+   * first of the cluster's proxies that answered, which is not the one keying the pin when that
+   * one is down. Absent when nothing was fetched (an existing pin, --ca-file).
+   */
+  presentedBy?: string;
+}
+
+/** One proxy's chain, read from the first of several that answered. */
+interface FetchedChain {
+  chain: Buffer[];
+  from: ProxyAddress;
 }
 
 /** Fetches the certificates a TLS server presents (leaf first), without judging them. */
@@ -70,6 +82,21 @@ const VERIFY_FAILURES = new Set([
 export function isTlsVerifyFailure(e: unknown): boolean {
   const code = (e as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && VERIFY_FAILURES.has(code);
+}
+
+/** Why one proxy could not be reached, without the "cannot reach the proxy at ADDR: " that unreachable() adds. */
+export function unreachableReason(e: GatehouseError, proxy: ProxyAddress): string {
+  const prefix = `cannot reach the proxy at ${proxy.address}: `;
+  return e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+}
+
+/** PROXY_UNREACHABLE for a cluster none of whose proxies answered, naming each with its reason. */
+export function noProxyAnswered(attempts: readonly { proxy: string; reason: string }[]): GatehouseError {
+  const each = attempts.map((a) => `${a.proxy} (${a.reason})`).join(', ');
+  return new GatehouseError(ErrorCode.PROXY_UNREACHABLE, `cannot reach any of the cluster's proxies: ${each}`, {
+    proxy: attempts[0]?.proxy,
+    attempts: attempts.map((a) => ({ ...a })),
+  });
 }
 
 /** Network errors as PROXY_UNREACHABLE naming the address, so users know where we tried. */
@@ -149,9 +176,16 @@ export class ProxyTrust {
 
   /**
    * Makes sure a CA is pinned for the proxy: the explicit one when given (replacing an older pin),
-   * the existing pin otherwise, or the CA the proxy presents now on first contact.
+   * the existing pin otherwise, or the CA the proxy presents now on first contact. `alternates`
+   * (the cluster's other proxies): when `proxy` cannot be reached, the CA is read from the first
+   * of them that answers; the pin stays keyed by `proxy`, and every proxy is verified against it.
    */
-  async establish(proxy: ProxyAddress, opts: TrustOptions = {}): Promise<TrustDecision> {
+  async establish(
+    proxy: ProxyAddress,
+    opts: TrustOptions = {},
+    alternates: readonly ProxyAddress[] = [],
+  ): Promise<TrustDecision> {
+    const proxies = [proxy, ...alternates.filter((p) => p.address !== proxy.address)];
     this.pending.delete(proxy.address);
     const existing = this.known.get(proxy.address);
     if (opts.caPem) {
@@ -180,30 +214,54 @@ export class ProxyTrust {
     if (opts.caPin) {
       const want = normalizeFingerprint(opts.caPin);
       if (existing?.fingerprint === want) return this.decision(proxy, existing, false);
-      const chain = await this.fetchChain(proxy, this.timeoutMs);
+      const { chain, from } = await this.fetchFromFirstAnswering(proxies);
       const match = chain.find((der) => caFingerprint(der) === want);
       if (!match) {
+        // An answer about trust: the next proxy is not asked instead (it could only agree or confuse).
         const presented = chain.length ? caFingerprint(chain[chain.length - 1]!) : 'no certificate';
         throw new GatehouseError(
           ErrorCode.PROXY_UNTRUSTED,
-          `the proxy at ${proxy.address} does not present the CA ${want} (it presents ${presented}); check the pin with your administrator`,
+          `the proxy at ${from.address} does not present the CA ${want} (it presents ${presented}); check the pin with your administrator`,
+          { proxy: from.address, expected: want, presented },
         );
       }
-      return this.propose(proxy, makePin(new X509Certificate(match).toString(), 'ca-pin', this.clock()), existing);
+      const pin = makePin(new X509Certificate(match).toString(), 'ca-pin', this.clock());
+      return { ...this.propose(proxy, pin, existing), presentedBy: from.address };
     }
     if (existing) return this.decision(proxy, existing, false);
-    const caPem = caOfChain(proxy, await this.fetchChain(proxy, this.timeoutMs));
+    const { chain, from } = await this.fetchFromFirstAnswering(proxies);
+    const caPem = caOfChain(from, chain);
     if (!opts.trustOnFirstUse) {
       const fingerprint = caFingerprint(caPem);
+      const where =
+        from.address === proxy.address ? '' : ` (presented by ${from.address}; ${proxy.address} did not answer)`;
       throw new GatehouseError(
         ErrorCode.PROXY_UNTRUSTED,
-        `the proxy at ${proxy.address} is not known yet and its certificate authority ${fingerprint} was not confirmed. ` +
+        `the proxy at ${proxy.address} is not known yet and its certificate authority ${fingerprint}${where} was not confirmed. ` +
           'Check that fingerprint with your administrator ("gatectl status", type tls_host) and pass ' +
           `--ca-pin ${fingerprint}, or pass --insecure-trust-on-first-use to trust whatever the proxy presents`,
-        { proxy: proxy.address, fingerprint, reason: 'first-use' },
+        { proxy: proxy.address, fingerprint, presentedBy: from.address, reason: 'first-use' },
       );
     }
-    return this.propose(proxy, makePin(caPem, 'first-use', this.clock()), undefined);
+    return { ...this.propose(proxy, makePin(caPem, 'first-use', this.clock()), undefined), presentedBy: from.address };
+  }
+
+  /**
+   * The chain of the first proxy in `proxies` that completes a TLS handshake, each one given the
+   * connect time-out once. Only a proxy that could not be reached is passed over; when none
+   * answers, PROXY_UNREACHABLE names every proxy with its reason (details.attempts).
+   */
+  private async fetchFromFirstAnswering(proxies: readonly ProxyAddress[]): Promise<FetchedChain> {
+    const attempts: { proxy: string; reason: string }[] = [];
+    for (const proxy of proxies) {
+      try {
+        return { chain: await this.fetchChain(proxy, this.timeoutMs), from: proxy };
+      } catch (e) {
+        if (!isGatehouseError(e) || e.code !== ErrorCode.PROXY_UNREACHABLE || proxies.length === 1) throw e;
+        attempts.push({ proxy: proxy.address, reason: unreachableReason(e, proxy) });
+      }
+    }
+    throw noProxyAnswered(attempts);
   }
 
   /** Writes the pin establish() chose; call it once the proxy proved useful (a login succeeded). */
@@ -229,9 +287,15 @@ export class ProxyTrust {
   /**
    * Turns a failed strict handshake into the reason: the proxy now presents a different CA than
    * the pinned one (PROXY_UNTRUSTED with how to recover), or the certificate is wrong in another way.
+   * `pinnedAs`: the address keying the pin when `proxy` is another proxy of that cluster (verified
+   * against the same CA): such a proxy is refused as not the cluster's, never passed over.
    */
-  async explainVerifyFailure(proxy: ProxyAddress, cause: unknown): Promise<GatehouseError> {
-    const pin = this.pending.get(proxy.address) ?? this.known.get(proxy.address);
+  async explainVerifyFailure(
+    proxy: ProxyAddress,
+    cause: unknown,
+    pinnedAs: ProxyAddress = proxy,
+  ): Promise<GatehouseError> {
+    const pin = this.pending.get(pinnedAs.address) ?? this.known.get(pinnedAs.address);
     const why = (cause as Error)?.message ?? String(cause);
     let presented: string | undefined;
     try {
@@ -239,6 +303,16 @@ export class ProxyTrust {
       if (chain.length) presented = caFingerprint(chain[chain.length - 1]!);
     } catch {
       // The first failure is the one to report.
+    }
+    if (pin && presented && presented !== pin.fingerprint && pinnedAs.address !== proxy.address) {
+      return new GatehouseError(
+        ErrorCode.PROXY_UNTRUSTED,
+        `the proxy at ${proxy.address} presents CA ${presented}, not the cluster's CA ${pin.fingerprint} pinned for ` +
+          `${pinnedAs.address} in ${this.known.path}, so it was not used. Every proxy of a cluster must present the ` +
+          'same CA: it may be another cluster, a mistyped address, or someone intercepting the connection. ' +
+          'Ask your administrator, and remove that address from the list meanwhile.',
+        { proxy: proxy.address, pinnedAs: pinnedAs.address, pinned: pin.fingerprint, presented },
+      );
     }
     if (pin && presented && presented !== pin.fingerprint) {
       return new GatehouseError(

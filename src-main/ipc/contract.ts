@@ -202,6 +202,11 @@ export interface ClusterProbe {
   clusterName: string;
   /** SHA-256 of the proxy's CA certificate, colon-separated upper-case hex (as `gate login` prints it). */
   caFingerprint: string;
+  /**
+   * The proxy that presented that CA: the first of `proxies` that answered (the first proxy may be
+   * down). Absent when the CA was already pinned, so nothing was read from the network.
+   */
+  caPresentedBy?: string;
   /** This proxy is already in the app's list (then clusters.add just selects it). */
   known: boolean;
 }

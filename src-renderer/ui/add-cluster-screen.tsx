@@ -107,6 +107,16 @@ function ConfirmCluster({ probe, onCancel }: { probe: ClusterProbe; onCancel(): 
         )}
         <p id={fingerprintLabelId} className="field-label">
           CA fingerprint (SHA-256)
+          {probe.proxies.length > 1 && probe.caPresentedBy && (
+            <>
+              {' '}
+              presented by{' '}
+              <span className="mono" data-testid="ca-presented-by">
+                {probe.caPresentedBy}
+              </span>
+              {probe.caPresentedBy !== probe.proxy && <> ({probe.proxy} did not answer)</>}
+            </>
+          )}
         </p>
         <p className="mono fingerprint fingerprint-confirm" data-testid="ca-fingerprint">
           {/* Lines break only after a colon, so no hex pair is split when comparing by eye. */}

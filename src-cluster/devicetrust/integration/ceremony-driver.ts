@@ -18,6 +18,7 @@ import {
 import { loadOrCreateAuthorities, type CertAuthorities } from '../../auth/authorities.ts';
 import { issueClientCert } from '../../auth/x509.ts';
 import { createMemoryLogger } from '../../log/logger.ts';
+import type { Backend } from '../../storage/backend.ts';
 import { SqliteBackend } from '../../storage/sqlite.ts';
 import type { AuthenticationDeps } from '../authentication.ts';
 import { DeviceInventory, type StoredDevice } from '../inventory.ts';
@@ -113,6 +114,8 @@ export async function rejectsWith(
 
 export interface TestCluster {
   inventory: DeviceInventory;
+  /** The inventory's storage, for tests and benches that write records directly. */
+  backend: Backend;
   cas: CertAuthorities;
   log: ReturnType<typeof createMemoryLogger>;
   /** The EK CA list the ceremonies read (mutable per test). */
@@ -134,6 +137,7 @@ export async function startTestCluster(): Promise<TestCluster> {
   const ekCas: string[] = [];
   return {
     inventory,
+    backend,
     cas,
     log,
     ekCas,

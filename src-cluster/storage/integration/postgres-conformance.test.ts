@@ -5,6 +5,7 @@ import { startStoragePostgres, type StoragePostgres } from '../../../test-suppor
 import { PostgresBackend } from '../postgres.ts';
 import { runBackendConformance } from '../test-support/backend-conformance.ts';
 import { runBatchConformance } from '../test-support/batch-conformance.ts';
+import { runDataMigrationConformance } from '../test-support/data-migration-conformance.ts';
 import type { BackendHarness } from '../test-support/conformance-kit.ts';
 
 let pg: StoragePostgres | undefined;
@@ -30,3 +31,4 @@ const postgres: BackendHarness = {
 
 runBackendConformance(postgres);
 runBatchConformance(postgres);
+runDataMigrationConformance(postgres);

@@ -61,12 +61,14 @@ function reportTrust(ctx: CommandContext, d: TrustDecision, when: string): void 
       `The proxy at ${d.proxy} was pinned to CA ${d.replacedFingerprint}; trusting ${d.fingerprint} instead, as you asked (remembered ${when}).`,
     );
   } else if (d.source === 'first-use') {
-    note(ctx.io, `First connection to the proxy at ${d.proxy}. Trusting its certificate authority:`);
+    const from = d.presentedBy && d.presentedBy !== d.proxy ? ` (as presented by ${d.presentedBy})` : '';
+    note(ctx.io, `First connection to the proxy at ${d.proxy}. Trusting its certificate authority${from}:`);
     note(ctx.io, `  ${d.fingerprint}`);
     note(ctx.io, 'Compare it with the fingerprint your administrator gives you ("gatectl status", type tls_host).');
     note(ctx.io, `It is remembered in ${ctx.core.trust.pinFile} ${when}.`);
   } else {
-    note(ctx.io, `Trusting the proxy at ${d.proxy} with CA ${d.fingerprint} (remembered ${when}).`);
+    const from = d.presentedBy && d.presentedBy !== d.proxy ? `, presented by ${d.presentedBy}` : '';
+    note(ctx.io, `Trusting the proxy at ${d.proxy} with CA ${d.fingerprint}${from} (remembered ${when}).`);
   }
 }
 
