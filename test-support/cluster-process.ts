@@ -15,6 +15,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { awaitCachesApplied, cacheHolders, type CacheChange } from './cache-sync.ts';
 import { cliSourceArgv, type CliName } from './cli-source.ts';
 import { daemonConfig, freePort, killHard, runCli, spawnDaemon, stopChild, type CliResult } from './daemon-process.ts';
 import { startStoragePostgres, type StoragePostgres } from './databases/storage-postgres.ts';
@@ -158,7 +159,22 @@ export class ClusterProcess {
     writeFileSync(cfgPath, this.config(this.authAddr));
     await this.startService('auth');
     await this.startService('proxy');
+    const beforeNode = this.output.length;
     await this.startService('node');
+    // The node runs once auth has its heartbeat; the proxy routes to it once its copy has it.
+    await this.awaitApplied({ kind: 'node', name: this.nodeName, type: 'put' }, beforeNode);
+  }
+
+  /**
+   * Resolves once every joined proxy and node whose copy of auth's resources keeps `change.kind`
+   * has applied the change (test-support/cache-sync.ts): take `from` as `logs.length` before the
+   * write. The single process decides from auth's own storage, so there it resolves at once.
+   */
+  async awaitApplied(change: CacheChange, from: number): Promise<void> {
+    if (this.ha) return this.ha.awaitCachesApplied(change, from);
+    if (this.topology !== 'split') return;
+    const holders = cacheHolders(change.kind, ['proxy'], ['node']);
+    await awaitCachesApplied(() => this.output, holders, change, from);
   }
 
   /**
@@ -167,8 +183,9 @@ export class ClusterProcess {
    */
   private async startHa(): Promise<void> {
     if (this.ha) {
+      const from = this.ha.logs.length;
       for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) await this.ha.startProcess(p);
-      return;
+      return this.ha.awaitNodeRoutable(from);
     }
     this.postgres = await startStoragePostgres();
     const storageUrl = this.postgres.freshDatabase(this.clusterName.toLowerCase().replace(/\W/g, '_'));
@@ -189,7 +206,8 @@ export class ClusterProcess {
     if (name === 'auth') args.push('--data-dir', this.dataDir);
     else {
       const dataDir = this.serviceDataDir(name);
-      args.push('--data-dir', dataDir, '--auth-server', this.authAddr);
+      // --debug: their caches log each change they apply (awaitApplied).
+      args.push('--data-dir', dataDir, '--auth-server', this.authAddr, '--debug');
       const env: Record<string, string> = {};
       if (!existsSync(join(dataDir, 'services', `${name}-identity.json`))) {
         // The token goes through the environment, as an admin would keep it out of argv.

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { awaitCachesApplied, cacheHolders, type CacheChange } from './cache-sync.ts';
 import { cliSourceArgv } from './cli-source.ts';
 import {
   daemonConfig,
@@ -44,12 +45,34 @@ export class HaCluster {
     return this.#output;
   }
 
-  /** auth A, then auth B (both on the database), then the proxies and the node joined with tokens. */
+  /**
+   * auth A, then auth B (both on the database), then the proxies and the node joined with tokens;
+   * resolves once both proxies can route to the node (see awaitNodeRoutable).
+   */
   async start(): Promise<void> {
     for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) {
       this.addr.set(p, `127.0.0.1:${await freePort()}`);
     }
-    for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) await this.startProcess(p);
+    for (const p of ['authA', 'authB', 'proxy1', 'proxy2'] as const) await this.startProcess(p);
+    const beforeNode = this.#output.length;
+    await this.startProcess('node');
+    await this.awaitNodeRoutable(beforeNode);
+  }
+
+  /**
+   * The node says it runs once its first heartbeat reached auth B; proxy 1 (on auth A) learns of
+   * it only after PostgreSQL's change feed carried it across, and proxy 2 after B's watch stream.
+   * Until then `gate ssh` through that proxy answers 'node "…" not found', so the topology is
+   * ready only once both proxies' copies hold the node (logged after offset `from`).
+   */
+  awaitNodeRoutable(from: number): Promise<void> {
+    return this.awaitCachesApplied({ kind: 'node', name: this.opts.nodeName, type: 'put' }, from);
+  }
+
+  /** Resolves once every proxy and the node (those whose copy keeps `change.kind`) applied it; see cache-sync.ts. */
+  awaitCachesApplied(change: CacheChange, from: number): Promise<void> {
+    const holders = cacheHolders(change.kind, ['proxy1', 'proxy2'], ['node']);
+    return awaitCachesApplied(() => this.#output, holders, change, from);
   }
 
   dataDir(p: HaProcess): string {
@@ -72,6 +95,8 @@ export class HaCluster {
     const args = ['--config', cfgPath, `--roles=${role}`, '--data-dir', this.dataDir(p)];
     const env: Record<string, string> = {};
     if (role !== 'auth') {
+      // Debug logs carry "resource cache applied", which awaitCachesApplied waits for.
+      args.push('--debug');
       // Repeated flags, as an operator would write them; the config form is tested in config.test.ts.
       for (const a of this.authOrder(p as 'proxy1' | 'proxy2' | 'node')) args.push('--auth-server', a);
       if (!existsSync(join(this.dataDir(p), 'services', `${role}-identity.json`))) {
