@@ -15,7 +15,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { awaitCachesApplied, cacheHolders, type CacheChange } from './cache-sync.ts';
+import { awaitApplied, type CacheChange } from './cache-sync.ts';
 import { cliSourceArgv, type CliName } from './cli-source.ts';
 import { daemonConfig, freePort, killHard, runCli, spawnDaemon, stopChild, type CliResult } from './daemon-process.ts';
 import { startStoragePostgres, type StoragePostgres } from './databases/storage-postgres.ts';
@@ -166,15 +166,15 @@ export class ClusterProcess {
   }
 
   /**
-   * Resolves once every joined proxy and node whose copy of auth's resources keeps `change.kind`
-   * has applied the change (test-support/cache-sync.ts): take `from` as `logs.length` before the
-   * write. The single process decides from auth's own storage, so there it resolves at once.
+   * Resolves once every process deciding from a copy (proxies, node) or view (auth's locks) of
+   * `change.kind` has applied the change (test-support/cache-sync.ts): take `from` as
+   * `logs.length` before the write. A single process decides from its own storage, written
+   * before gatectl gets its answer, so there it resolves at once.
    */
   async awaitApplied(change: CacheChange, from: number): Promise<void> {
     if (this.ha) return this.ha.awaitCachesApplied(change, from);
     if (this.topology !== 'split') return;
-    const holders = cacheHolders(change.kind, ['proxy'], ['node']);
-    await awaitCachesApplied(() => this.output, holders, change, from);
+    await awaitApplied(() => this.output, { proxies: ['proxy'], nodes: ['node'], auths: ['auth'] }, change, from);
   }
 
   /**
@@ -202,12 +202,12 @@ export class ClusterProcess {
   async startService(name: ServiceName): Promise<void> {
     if (this.topology !== 'split') throw new Error(`startService is for the split topology, not ${this.topology}`);
     const cfgPath = join(this.dir, 'gatehouse.yaml');
-    const args = ['--config', cfgPath, `--roles=${name}`];
+    // --debug: the caches and lock views log each change they apply (awaitApplied).
+    const args = ['--config', cfgPath, `--roles=${name}`, '--debug'];
     if (name === 'auth') args.push('--data-dir', this.dataDir);
     else {
       const dataDir = this.serviceDataDir(name);
-      // --debug: their caches log each change they apply (awaitApplied).
-      args.push('--data-dir', dataDir, '--auth-server', this.authAddr, '--debug');
+      args.push('--data-dir', dataDir, '--auth-server', this.authAddr);
       const env: Record<string, string> = {};
       if (!existsSync(join(dataDir, 'services', `${name}-identity.json`))) {
         // The token goes through the environment, as an admin would keep it out of argv.

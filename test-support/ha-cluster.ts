@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { awaitCachesApplied, cacheHolders, type CacheChange } from './cache-sync.ts';
+import { awaitApplied, type CacheChange } from './cache-sync.ts';
 import { cliSourceArgv } from './cli-source.ts';
 import {
   daemonConfig,
@@ -69,10 +69,10 @@ export class HaCluster {
     return this.awaitCachesApplied({ kind: 'node', name: this.opts.nodeName, type: 'put' }, from);
   }
 
-  /** Resolves once every proxy and the node (those whose copy keeps `change.kind`) applied it; see cache-sync.ts. */
+  /** Resolves once every process that decides from a copy or view of `change.kind` applied it; see cache-sync.ts. */
   awaitCachesApplied(change: CacheChange, from: number): Promise<void> {
-    const holders = cacheHolders(change.kind, ['proxy1', 'proxy2'], ['node']);
-    return awaitCachesApplied(() => this.#output, holders, change, from);
+    const topology = { proxies: ['proxy1', 'proxy2'], nodes: ['node'], auths: ['authA', 'authB'] };
+    return awaitApplied(() => this.#output, topology, change, from);
   }
 
   dataDir(p: HaProcess): string {
@@ -92,11 +92,10 @@ export class HaCluster {
     const cfgPath = join(this.dir, `${p}.yaml`);
     writeFileSync(cfgPath, this.#config(p));
     const role = p.startsWith('auth') ? 'auth' : p.startsWith('proxy') ? 'proxy' : 'node';
-    const args = ['--config', cfgPath, `--roles=${role}`, '--data-dir', this.dataDir(p)];
+    // --debug: the "applied" lines awaitCachesApplied waits for are debug lines.
+    const args = ['--config', cfgPath, `--roles=${role}`, '--data-dir', this.dataDir(p), '--debug'];
     const env: Record<string, string> = {};
     if (role !== 'auth') {
-      // Debug logs carry "resource cache applied", which awaitCachesApplied waits for.
-      args.push('--debug');
       // Repeated flags, as an operator would write them; the config form is tested in config.test.ts.
       for (const a of this.authOrder(p as 'proxy1' | 'proxy2' | 'node')) args.push('--auth-server', a);
       if (!existsSync(join(this.dataDir(p), 'services', `${role}-identity.json`))) {
