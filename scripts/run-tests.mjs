@@ -35,10 +35,10 @@ const suites = {
   e2e: 'playwright',
 };
 // The suites that must pass in every topology (issues 12 and 17), run a second time on separate
-// processes (test-support/cluster-process.ts reads GATEHOUSE_TEST_TOPOLOGY): on the HA
-// topology — two auth servers on one PostgreSQL, two proxies and a node — which also has auth,
-// proxy and node as separate processes, so it is to replace the 3-process SQLite "split" run in
-// `npm test` (CI time: one extra run, not two).
+// processes (test-support/cluster-process.ts reads GATEHOUSE_TEST_TOPOLOGY). `npm test` runs them
+// on the HA topology — two auth servers on one PostgreSQL, two proxies and a node — which also
+// has auth, proxy and node as separate processes, so it covers what the 3-process SQLite "split"
+// run covered (CI time: one extra run, not two); the split one stays runnable by name.
 const TOPOLOGY_SUITES = [
   'src-cluster/integration/ssh-flow.test.ts',
   'src-cluster/integration/device-trust-matrix.test.ts',
@@ -47,9 +47,7 @@ const TOPOLOGY_SUITES = [
 const TOPOLOGY_OF = { 'integration-split': 'split', 'integration-ha': 'ha' };
 suites['integration-split'] = TOPOLOGY_SUITES;
 suites['integration-ha'] = TOPOLOGY_SUITES;
-// integration-ha is meant to replace integration-split here (same cost, measured); it stays out
-// of the default list until the lock suite has passed on it (see BENCHMARKS.md, issue 17: topo).
-const wanted = process.argv[2] ? [process.argv[2]] : ['unit', 'integration', 'integration-split', 'e2e'];
+const wanted = process.argv[2] ? [process.argv[2]] : ['unit', 'integration', 'integration-ha', 'e2e'];
 let failed = false;
 // The suites past unit spawn gate/gatectl/gatehouse hundreds of times: they run the bundles users
 // run (bin/*.mjs → dist/cli), built here from the sources under test, instead of transpiling

@@ -15,6 +15,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { awaitApplied, type CacheChange } from './cache-sync.ts';
 import { cliSourceArgv, type CliName } from './cli-source.ts';
 import { daemonConfig, freePort, killHard, runCli, spawnDaemon, stopChild, type CliResult } from './daemon-process.ts';
 import { startStoragePostgres, type StoragePostgres } from './databases/storage-postgres.ts';
@@ -158,7 +159,22 @@ export class ClusterProcess {
     writeFileSync(cfgPath, this.config(this.authAddr));
     await this.startService('auth');
     await this.startService('proxy');
+    const beforeNode = this.output.length;
     await this.startService('node');
+    // The node runs once auth has its heartbeat; the proxy routes to it once its copy has it.
+    await this.awaitApplied({ kind: 'node', name: this.nodeName, type: 'put' }, beforeNode);
+  }
+
+  /**
+   * Resolves once every process deciding from a copy (proxies, node) or view (auth's locks) of
+   * `change.kind` has applied the change (test-support/cache-sync.ts): take `from` as
+   * `logs.length` before the write. A single process decides from its own storage, written
+   * before gatectl gets its answer, so there it resolves at once.
+   */
+  async awaitApplied(change: CacheChange, from: number): Promise<void> {
+    if (this.ha) return this.ha.awaitCachesApplied(change, from);
+    if (this.topology !== 'split') return;
+    await awaitApplied(() => this.output, { proxies: ['proxy'], nodes: ['node'], auths: ['auth'] }, change, from);
   }
 
   /**
@@ -167,8 +183,9 @@ export class ClusterProcess {
    */
   private async startHa(): Promise<void> {
     if (this.ha) {
+      const from = this.ha.logs.length;
       for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) await this.ha.startProcess(p);
-      return;
+      return this.ha.awaitNodeRoutable(from);
     }
     this.postgres = await startStoragePostgres();
     const storageUrl = this.postgres.freshDatabase(this.clusterName.toLowerCase().replace(/\W/g, '_'));
@@ -185,7 +202,8 @@ export class ClusterProcess {
   async startService(name: ServiceName): Promise<void> {
     if (this.topology !== 'split') throw new Error(`startService is for the split topology, not ${this.topology}`);
     const cfgPath = join(this.dir, 'gatehouse.yaml');
-    const args = ['--config', cfgPath, `--roles=${name}`];
+    // --debug: the caches and lock views log each change they apply (awaitApplied).
+    const args = ['--config', cfgPath, `--roles=${name}`, '--debug'];
     if (name === 'auth') args.push('--data-dir', this.dataDir);
     else {
       const dataDir = this.serviceDataDir(name);

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { awaitApplied, type CacheChange } from './cache-sync.ts';
 import { cliSourceArgv } from './cli-source.ts';
 import {
   daemonConfig,
@@ -44,12 +45,34 @@ export class HaCluster {
     return this.#output;
   }
 
-  /** auth A, then auth B (both on the database), then the proxies and the node joined with tokens. */
+  /**
+   * auth A, then auth B (both on the database), then the proxies and the node joined with tokens;
+   * resolves once both proxies can route to the node (see awaitNodeRoutable).
+   */
   async start(): Promise<void> {
     for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) {
       this.addr.set(p, `127.0.0.1:${await freePort()}`);
     }
-    for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) await this.startProcess(p);
+    for (const p of ['authA', 'authB', 'proxy1', 'proxy2'] as const) await this.startProcess(p);
+    const beforeNode = this.#output.length;
+    await this.startProcess('node');
+    await this.awaitNodeRoutable(beforeNode);
+  }
+
+  /**
+   * The node says it runs once its first heartbeat reached auth B; proxy 1 (on auth A) learns of
+   * it only after PostgreSQL's change feed carried it across, and proxy 2 after B's watch stream.
+   * Until then `gate ssh` through that proxy answers 'node "…" not found', so the topology is
+   * ready only once both proxies' copies hold the node (logged after offset `from`).
+   */
+  awaitNodeRoutable(from: number): Promise<void> {
+    return this.awaitCachesApplied({ kind: 'node', name: this.opts.nodeName, type: 'put' }, from);
+  }
+
+  /** Resolves once every process that decides from a copy or view of `change.kind` applied it; see cache-sync.ts. */
+  awaitCachesApplied(change: CacheChange, from: number): Promise<void> {
+    const topology = { proxies: ['proxy1', 'proxy2'], nodes: ['node'], auths: ['authA', 'authB'] };
+    return awaitApplied(() => this.#output, topology, change, from);
   }
 
   dataDir(p: HaProcess): string {
@@ -69,7 +92,8 @@ export class HaCluster {
     const cfgPath = join(this.dir, `${p}.yaml`);
     writeFileSync(cfgPath, this.#config(p));
     const role = p.startsWith('auth') ? 'auth' : p.startsWith('proxy') ? 'proxy' : 'node';
-    const args = ['--config', cfgPath, `--roles=${role}`, '--data-dir', this.dataDir(p)];
+    // --debug: the "applied" lines awaitCachesApplied waits for are debug lines.
+    const args = ['--config', cfgPath, `--roles=${role}`, '--data-dir', this.dataDir(p), '--debug'];
     const env: Record<string, string> = {};
     if (role !== 'auth') {
       // Repeated flags, as an operator would write them; the config form is tested in config.test.ts.

@@ -34,7 +34,10 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
   const gateAs = (who: Who, args: string[], input = '') =>
     cluster.gate(args, input, { GATEHOUSE_HOME: homes[who], GATEHOUSE_TPM_TCTI: tpm.tcti });
 
-  const setRoleMode = (mode: string | undefined) =>
+  // Each change is made through auth (ha: auth A) and relied on at the node and proxies (ha: fed
+  // by auth B), so each waits until their copies applied it (awaitApplied).
+  const setRoleMode = async (mode: string | undefined) => {
+    const from = cluster.logs.length;
     cluster.apply(
       [
         'kind: role',
@@ -48,7 +51,10 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
         '',
       ].join('\n'),
     );
-  const setClusterMode = (mode: string) => {
+    await cluster.awaitApplied({ kind: 'role', name: 'matrix', type: 'put' }, from);
+  };
+  const setClusterMode = async (mode: string) => {
+    const from = cluster.logs.length;
     const file = join(cluster.dir, `cap-${mode}.yaml`);
     writeFileSync(
       file,
@@ -57,17 +63,19 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
     const r = cluster.gatectl(['create', '-f', file]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'cluster auth preference has been updated');
+    await cluster.awaitApplied({ kind: 'cluster_auth_preference', name: 'cluster-auth-preference', type: 'put' }, from);
   };
 
   before(async () => {
     requireTool('ssh');
     tpm = await startSwtpm();
     await cluster.start();
-    setRoleMode(undefined);
+    await setRoleMode(undefined);
     for (const who of ['trusted', 'untrusted', 'bot'] as const) {
       homes[who] = join(cluster.dir, `home-${who}`);
       const name = who === 'bot' ? 'robot' : who === 'trusted' ? 'alice' : 'bob';
       const password = `${name}-password-1`;
+      const from = cluster.logs.length;
       const add = cluster.gatectl(
         [
           'users',
@@ -81,6 +89,7 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
         password + '\n',
       );
       assert.equal(add.status, 0, add.stderr);
+      await cluster.awaitApplied({ kind: 'user', name, type: 'put' }, from);
       const login = () =>
         gateAs(
           who,
@@ -107,11 +116,11 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
   });
 
   for (const clusterMode of CLUSTER_MODES) {
-    test(`cluster mode ${clusterMode}`, () => {
-      setClusterMode(clusterMode);
+    test(`cluster mode ${clusterMode}`, async () => {
+      await setClusterMode(clusterMode);
       const wrong: string[] = [];
       for (const roleMode of ROLE_MODES) {
-        setRoleMode(roleMode);
+        await setRoleMode(roleMode);
         for (const who of ['trusted', 'untrusted', 'bot'] as const) {
           const r = gateAs(who, ['ssh', `${LOGIN}@matrix-node`, 'echo', 'in']);
           const allowed = expectAllowed(clusterMode, roleMode, who);
@@ -126,9 +135,9 @@ describe('device trust enforcement: cluster mode × role mode × identity, SSH t
     });
   }
 
-  test('the stock OpenSSH client through gate proxy ssh shows the same denial', () => {
-    setClusterMode('required');
-    setRoleMode(undefined);
+  test('the stock OpenSSH client through gate proxy ssh shows the same denial', async () => {
+    await setClusterMode('required');
+    await setRoleMode(undefined);
     const profiles = join(homes.untrusted, 'profiles');
     const [proxyDir] = readdirSync(profiles);
     const dir = join(profiles, proxyDir!, 'bob');

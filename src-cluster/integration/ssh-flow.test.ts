@@ -12,8 +12,11 @@ describe('gate → proxy → node', () => {
   const cluster = new TestCluster({ nodeLabels: { env: 'test', team: 'core' } });
   before(async () => {
     await cluster.start();
+    const from = cluster.logs.length;
     const r = cluster.addUserAndLogin('alice', 'alice-password-1', 'access', `${LOGIN},nosuchuser`);
     assert.equal(r.status, 0, `login failed: ${r.stderr}\n${r.stdout}`);
+    // Split and ha: the node authorizes from its copy of the users, fed over its watch stream.
+    await cluster.awaitApplied({ kind: 'user', name: 'alice', type: 'put' }, from);
   });
   after(() => cluster.destroy());
 

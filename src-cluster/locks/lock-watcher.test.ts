@@ -7,6 +7,7 @@ import type { LockingMode } from '../resources/cluster-auth-preference.ts';
 import { lockStore } from './lock-service.ts';
 import { LockWatcher } from './lock-watcher.ts';
 import { accessTargets, UNRELIABLE_LOCK_VIEW, type LockNotice } from './lock-targets.ts';
+import { lockViewLine } from '../../test-support/cache-sync.ts';
 
 const backends: SqliteBackend[] = [];
 after(async () => {
@@ -103,6 +104,29 @@ test('a lock written after start is seen, matched by target, and reported to sub
   assert.deepEqual(w.check(accessTargets({ user: 'bob', device: 'd2' })), { locked: false });
   await store.delete(lock.metadata.name);
   await until(() => !w.check(alice).locked);
+  w.close();
+});
+
+test('the view logs each lock it takes in or drops, from events and from a reload (tests wait for these lines)', async () => {
+  const b = await sqlite();
+  const store = lockStore(b);
+  const early = await store.create(lockDoc({ user: 'early' }));
+  const log = createMemoryLogger();
+  const w = new LockWatcher({ store, log: log.child('locks'), lockingMode: () => 'best_effort' });
+  await w.start();
+  const late = await store.create(lockDoc({ user: 'late' }));
+  await until(() => w.check(accessTargets({ user: 'late' })).locked);
+  await store.delete(late.metadata.name);
+  await until(() => !w.check(accessTargets({ user: 'late' })).locked);
+  const applied = log.lines.filter((l) => l.includes('lock view applied')).map((l) => l.replace(/^.*applied /, ''));
+  assert.deepEqual(applied, [
+    `name=${early.metadata.name} type=put`,
+    `name=${late.metadata.name} type=put`,
+    `name=${late.metadata.name} type=delete`,
+  ]);
+  // The harnesses' pattern (prefixed with the process label) matches the line as logged.
+  const line = log.lines.find((l) => l.includes(`name=${late.metadata.name} type=delete`))!;
+  assert.match(`[authB] ${line}`, lockViewLine('authB', late.metadata.name, 'delete'));
   w.close();
 });
 

@@ -146,6 +146,7 @@ export class LockWatcher implements LockChecker, LockFeed {
             this.#put(event.resource);
           } else {
             this.#locks.delete(event.name);
+            this.#logApplied(event.name, 'delete');
           }
         }
         if (this.#closed) return;
@@ -165,8 +166,12 @@ export class LockWatcher implements LockChecker, LockFeed {
 
   async #reload(): Promise<void> {
     const all = await this.#store.list();
+    const before = new Set(this.#locks.keys());
     this.#locks.clear();
     for (const lock of all) this.#locks.set(lock.metadata.name, lock);
+    // A change the reload took in is not replayed as an event: log it as the event would be.
+    for (const name of before) if (!this.#locks.has(name)) this.#logApplied(name, 'delete');
+    for (const name of this.#locks.keys()) this.#logApplied(name, 'put');
     if (this.#loadedOnce && !this.#healthy) this.#log.info('lock view restored', { locks: this.#locks.size });
     this.#loadedOnce = true;
     this.#healthy = true;
@@ -182,7 +187,13 @@ export class LockWatcher implements LockChecker, LockFeed {
     // The reload may already hold a newer state than a replayed event.
     if (known && (known.metadata.revision ?? 0) >= (lock.metadata.revision ?? 0)) return;
     this.#locks.set(lock.metadata.name, lock);
+    this.#logApplied(lock.metadata.name, 'put');
     if (this.#inForce(lock)) this.#notify(lock);
+  }
+
+  /** Checks answer from the view as changed from now on; tests wait for this line before relying on a lock. */
+  #logApplied(name: string, type: 'put' | 'delete'): void {
+    this.#log.debug('lock view applied', { name, type });
   }
 
   #notify(lock: StoredLock): void {

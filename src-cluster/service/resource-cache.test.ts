@@ -4,6 +4,7 @@ import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { WatchResourcesEventSchema, type WatchResourcesEvent } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { createMemoryLogger } from '../log/logger.ts';
 import { cachedKindsFor, ResourceCache } from './resource-cache.ts';
+import { cacheAppliedLine } from '../../test-support/cache-sync.ts';
 
 const event = (e: MessageInitShape<typeof WatchResourcesEventSchema>): WatchResourcesEvent =>
   create(WatchResourcesEventSchema, e);
@@ -136,4 +137,34 @@ test('apps and live app services are cached for the proxy; each role watches onl
   assert.deepEqual(cachedKindsFor('app'), ['role', 'user', 'lock', 'cluster_auth_preference', 'app']);
   assert.ok(cachedKindsFor('proxy').includes('app') && cachedKindsFor('proxy').includes('app_server'));
   assert.ok(!cachedKindsFor('db').includes('app'));
+});
+
+test('each change is logged once it is in the copy, removals by a new snapshot too (tests wait for these lines)', async () => {
+  const log = createMemoryLogger('debug');
+  // As ServiceRuntime names it.
+  const cache = await ResourceCache.open({ tlsUserCaPems: [], sshUserCaKeys: [] }, log.child('cache'));
+  try {
+    cache.beginSnapshot();
+    await cache.apply(role('a'));
+    await cache.apply(role('b'));
+    await cache.apply(event({ type: 'init' }));
+    await cache.apply(event({ type: 'delete', kind: 'role', name: 'a' }));
+    cache.beginSnapshot();
+    await cache.apply(event({ type: 'init' }));
+    const applied = log.lines
+      .filter((l) => l.includes('resource cache applied'))
+      .map((l) => l.replace(/^.*resource cache applied /, ''));
+    assert.deepEqual(applied, [
+      'kind=role name=a type=put',
+      'kind=role name=b type=put',
+      'kind=role name=a type=delete',
+      'kind=role name=b type=delete',
+    ]);
+    // The harnesses' pattern (prefixed with the process label) matches the line as logged.
+    const line = log.lines.find((l) => l.endsWith('kind=role name=b type=delete'))!;
+    assert.match(`[proxy] ${line}`, cacheAppliedLine('proxy', { kind: 'role', name: 'b', type: 'delete' }));
+    assert.doesNotMatch(`[proxy] ${line}`, cacheAppliedLine('node', { kind: 'role', name: 'b', type: 'delete' }));
+  } finally {
+    await cache.close();
+  }
 });

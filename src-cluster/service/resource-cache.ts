@@ -161,8 +161,9 @@ export class ResourceCache {
     this.appServers.retain((name) => wanted.has(`${APP_SERVER_KIND}/${name}`));
     for (const [kind, store] of this.#stores) {
       for (const stale of await store.list()) {
-        if (!wanted.has(`${kind}/${stale.metadata.name}`))
-          await store.delete(stale.metadata.name).catch(() => undefined);
+        if (wanted.has(`${kind}/${stale.metadata.name}`)) continue;
+        await store.delete(stale.metadata.name).catch(() => undefined);
+        this.#logApplied(kind, stale.metadata.name, 'delete');
       }
     }
     for (const event of events) await this.#applyChange(event);
@@ -182,7 +183,7 @@ export class ResourceCache {
     }
     if (event.type === 'delete') {
       await store.delete(event.name).catch(() => undefined);
-      return;
+      return this.#logApplied(event.kind, event.name, 'delete');
     }
     if (event.type !== 'put') return;
     let resource: Resource<unknown>;
@@ -196,9 +197,19 @@ export class ResourceCache {
     // An expired resource (a lapsed lock, a node gone quiet) only replaces what the copy held.
     if (typeof expires === 'string' && new Date(expires).getTime() <= Date.now()) {
       await store.delete(event.name).catch(() => undefined);
-      return;
+      return this.#logApplied(event.kind, event.name, 'delete');
     }
     await store.upsert(resource);
     if (event.kind === CAP_KIND) this.#preference = resource as unknown as ClusterAuthPreferenceResource;
+    this.#logApplied(event.kind, event.name, 'put');
+  }
+
+  /**
+   * Once a change is in the copy, decisions made from it see it (the stores' watchers, such as
+   * the LockWatcher, are fed synchronously on write). Tests wait for this line in every service
+   * before they rely on a change made through auth (test-support/cluster-process.ts).
+   */
+  #logApplied(kind: string, name: string, type: 'put' | 'delete'): void {
+    this.#log.debug('resource cache applied', { kind, name, type });
   }
 }
