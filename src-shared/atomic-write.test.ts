@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GatehouseError } from './errors.ts';
-import { writeFileAtomicSync } from './atomic-write.ts';
+import { MAX_ATOMIC_BATCH, writeFileAtomicSync, writeFilesAtomic } from './atomic-write.ts';
 
 const modeOf = (p: string): number => statSync(p).mode & 0o777;
 
@@ -72,5 +72,87 @@ test('a missing directory is a STORAGE error, not a silent mkdir', () => {
       () => writeFileAtomicSync(join(dir, 'nope', 'x'), 'data'),
       (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.STORAGE && e.message.includes('ENOENT'),
     );
+  });
+});
+
+async function inTempDirAsync(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-atomic-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('writeFilesAtomic replaces every file with its exact mode and leaves no temp file', async () => {
+  await inTempDirAsync(async (dir) => {
+    const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+    writeFileSync(a, 'old a');
+    chmodSync(a, 0o644);
+    const old = process.umask(0o077);
+    try {
+      await writeFilesAtomic([
+        { path: a, data: 'new a' },
+        { path: b, data: Buffer.from('new b'), mode: 0o644 },
+      ]);
+    } finally {
+      process.umask(old);
+    }
+    assert.equal(readFileSync(a, 'utf8'), 'new a');
+    assert.equal(readFileSync(b, 'utf8'), 'new b');
+    assert.equal(modeOf(a), 0o600);
+    assert.equal(modeOf(b), 0o644);
+    assert.deepEqual(readdirSync(dir).sort(), ['a', 'b']);
+  });
+});
+
+test('writeFilesAtomic: when one file cannot be written, no file is replaced and no temp file stays', async () => {
+  await inTempDirAsync(async (dir) => {
+    const a = join(dir, 'a');
+    writeFileSync(a, 'old a');
+    const missing = join(dir, 'nope', 'b');
+    await assert.rejects(
+      writeFilesAtomic([
+        { path: a, data: 'new a' },
+        { path: missing, data: 'new b' },
+      ]),
+      (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.STORAGE && e.message.includes(missing),
+    );
+    assert.equal(readFileSync(a, 'utf8'), 'old a');
+    assert.deepEqual(readdirSync(dir), ['a']);
+  });
+});
+
+test('writeFilesAtomic renames in the order given: a failed rename keeps the later files old', async () => {
+  await inTempDirAsync(async (dir) => {
+    const [a, c] = [join(dir, 'a'), join(dir, 'c')];
+    writeFileSync(a, 'old a');
+    writeFileSync(c, 'old c');
+    // rename() cannot replace a non-empty directory: the second file fails at its rename.
+    const target = join(dir, 'target');
+    mkdirSync(target);
+    writeFileSync(join(target, 'keep'), 'old');
+    await assert.rejects(
+      writeFilesAtomic([
+        { path: a, data: 'new a' },
+        { path: target, data: 'new' },
+        { path: c, data: 'new c' },
+      ]),
+      (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.STORAGE && e.message.includes(target),
+    );
+    assert.equal(readFileSync(a, 'utf8'), 'new a', 'renamed before the failure');
+    assert.equal(readFileSync(c, 'utf8'), 'old c', 'the commit point after it stays old');
+    assert.deepEqual(readdirSync(dir).sort(), ['a', 'c', 'target']);
+  });
+});
+
+test('writeFilesAtomic refuses more files than its bound before touching any', async () => {
+  await inTempDirAsync(async (dir) => {
+    const files = Array.from({ length: MAX_ATOMIC_BATCH + 1 }, (_, i) => ({ path: join(dir, `f${i}`), data: 'x' }));
+    await assert.rejects(
+      writeFilesAtomic(files),
+      (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.STORAGE,
+    );
+    assert.deepEqual(readdirSync(dir), []);
   });
 });

@@ -10,6 +10,7 @@
 // the raw `rc` and tpm2-tss's decoded text.
 #include "tss-helpers.h"
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -61,7 +62,8 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
                         InstanceMethod("flush", &Tpm::Flush),
                         InstanceMethod("activateCredential", &Tpm::ActivateCredential),
                         InstanceMethod("quote", &Tpm::Quote), InstanceMethod("pcrRead", &Tpm::PcrRead),
-                        InstanceMethod("getInfo", &Tpm::GetInfo)});
+                        InstanceMethod("getInfo", &Tpm::GetInfo),
+                        InstanceMethod("ekCreations", &Tpm::EkCreations)});
   }
 
   // Only records the TCTI; open() connects, on a worker thread.
@@ -82,6 +84,8 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
   ESYS_CONTEXT* ctx_ = nullptr;
   TSS2_TCTI_CONTEXT* tcti_ = nullptr;
   std::set<ESYS_TR> loaded_;  // AKs the caller loaded and has not flushed yet
+  // How often this object made the EK from its template (workers write it, JS reads it).
+  std::atomic<uint32_t> ekCreations_{0};
 
   // Parses arguments on the JS thread (a bad argument rejects), then queues the work.
   Napi::Value Queue(const Napi::CallbackInfo& info, const std::function<Work()>& prepare) {
@@ -167,6 +171,7 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
 
   // The EK from the TCG default RSA template: same key as the one the EK certificate is for.
   void CreateEk(Transient& ek, TPM2B_PUBLIC** outPublic) {
+    ekCreations_++;
     TPM2B_SENSITIVE_CREATE sens{};
     TPM2B_PUBLIC tmpl = EkTemplate();
     TPM2B_DATA outside{};
@@ -177,6 +182,64 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
           "CreatePrimary(EK)");
     if (outPublic) *outPublic = pub;
     else Esys_Free(pub);
+  }
+
+  enum class PersistentEk { kFound, kSlotFree, kOther };
+
+  // The EK persisted at the TCG handle, when the key there has the default RSA EK template (its
+  // public area but the unique field, which is the key). Whether it really is the parent of a
+  // given AK is proven by loading the AK under it: a TPM only loads a child under the parent
+  // whose seed wrapped it, so a look-alike at the handle makes Load fail, never succeed.
+  PersistentEk FindPersistentEk(PersistentRef& ek) {
+    TSS2_RC rc = Esys_TR_FromTPMPublic(Ctx(), kEkPersistentHandle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ek.tr);
+    if (rc != TSS2_RC_SUCCESS) {
+      ek.tr = ESYS_TR_NONE;
+      return IsTpmLayer(rc) && TpmBase(rc) == TPM2_RC_HANDLE ? PersistentEk::kSlotFree : PersistentEk::kOther;
+    }
+    TPM2B_PUBLIC* pub = nullptr;
+    if (Esys_ReadPublic(ctx_, ek.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, nullptr, nullptr) !=
+        TSS2_RC_SUCCESS) {
+      return PersistentEk::kOther;
+    }
+    bool same = HasEkTemplate(pub->publicArea);
+    Esys_Free(pub);
+    return same ? PersistentEk::kFound : PersistentEk::kOther;
+  }
+
+  // Field by field (a struct compare would compare padding and unused union bytes too).
+  static bool HasEkTemplate(const TPMT_PUBLIC& p) {
+    const TPMT_PUBLIC want = EkTemplate().publicArea;
+    const TPMS_RSA_PARMS& a = p.parameters.rsaDetail;
+    const TPMS_RSA_PARMS& b = want.parameters.rsaDetail;
+    return p.type == want.type && p.nameAlg == want.nameAlg && p.objectAttributes == want.objectAttributes &&
+           p.authPolicy.size == want.authPolicy.size &&
+           memcmp(p.authPolicy.buffer, want.authPolicy.buffer, want.authPolicy.size) == 0 &&
+           a.symmetric.algorithm == b.symmetric.algorithm && a.symmetric.keyBits.aes == b.symmetric.keyBits.aes &&
+           a.symmetric.mode.aes == b.symmetric.mode.aes && a.scheme.scheme == b.scheme.scheme &&
+           a.keyBits == b.keyBits && PublicExponent(a.exponent) == PublicExponent(b.exponent);
+  }
+
+  // 0 stands for the default exponent 2^16 + 1 (some tools write it out).
+  static uint32_t PublicExponent(uint32_t e) { return e == 0 ? 65537 : e; }
+
+  // Loads an AK under the persistent EK; false (nothing loaded) when that EK is not its parent.
+  bool LoadAkUnderPersistentEk(PersistentRef& ek, TPM2B_PRIVATE& priv, TPM2B_PUBLIC& pub, ESYS_TR* ak) {
+    Transient session(Ctx());
+    EndorsementSession(session);
+    TSS2_RC rc = Esys_Load(ctx_, ek.tr, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, ak);
+    if (rc == TSS2_RC_SUCCESS) return true;
+    *ak = ESYS_TR_NONE;
+    return false;
+  }
+
+  // Best effort: the slot is the EK's by the TCG's profile and was found free. An owner password
+  // or a full NV makes it fail, and the next login makes the EK from its template again.
+  void PersistEk(const Transient& ek) {
+    ESYS_TR persisted = ESYS_TR_NONE;
+    if (Esys_EvictControl(ctx_, ESYS_TR_RH_OWNER, ek.tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                          kEkPersistentHandle, &persisted) == TSS2_RC_SUCCESS) {
+      Esys_TR_Close(ctx_, &persisted);
+    }
   }
 
   // A policy session satisfying the EK's policy, PolicySecret(TPM_RH_ENDORSEMENT).
@@ -227,6 +290,12 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
       if (empty) break;
     }
     return data;
+  }
+
+  // Synchronous: a counter, no TPM command. Tests and diagnostics tell the persistent EK from
+  // the template's by it.
+  Napi::Value EkCreations(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), ekCreations_.load());
   }
 
   Napi::Value Open(const Napi::CallbackInfo& info) {
@@ -343,13 +412,25 @@ class Tpm : public Napi::ObjectWrap<Tpm> {
       TPM2B_PRIVATE priv = Unmarshal<TPM2B_PRIVATE>(info[1], Tss2_MU_TPM2B_PRIVATE_Unmarshal, "AK private", true);
       return [pub, priv](Tpm& t) mutable -> MakeResult {
         ESYS_CONTEXT* ctx = t.Ctx();
+        ESYS_TR ak = ESYS_TR_NONE;
+        // Making the EK from its template is the slow part of a login's TPM work (an RSA primary
+        // key: tens of ms on swtpm, seconds on some chips); the persistent EK skips it.
+        PersistentRef persistent(ctx);
+        PersistentEk found = t.FindPersistentEk(persistent);
+        if (found == PersistentEk::kFound && t.LoadAkUnderPersistentEk(persistent, priv, pub, &ak)) {
+          t.loaded_.insert(ak);
+          return [ak](Napi::Env env) { return Napi::Number::New(env, ak); };
+        }
         Transient ek(ctx);
         t.CreateEk(ek, nullptr);
-        Transient session(ctx);
-        t.EndorsementSession(session);
-        ESYS_TR ak = ESYS_TR_NONE;
-        Check(Esys_Load(ctx, ek.tr, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &ak), "Load(AK)", true);
+        {
+          Transient session(ctx);
+          t.EndorsementSession(session);
+          Check(Esys_Load(ctx, ek.tr, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &ak), "Load(AK)", true);
+        }
         t.loaded_.insert(ak);
+        // Only once the AK loaded under it: this TPM's EK, not a key of a TPM the blob came from.
+        if (found == PersistentEk::kSlotFree) t.PersistEk(ek);
         return [ak](Napi::Env env) { return Napi::Number::New(env, ak); };
       };
     });

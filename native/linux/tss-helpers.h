@@ -25,6 +25,8 @@
 namespace {
 
 constexpr TPM2_HANDLE kEkCertRsaIndex = 0x01c00002;
+// Where the TCG EK Credential Profile puts the persistent RSA EK (tpm2_createek -c, Windows).
+constexpr TPM2_HANDLE kEkPersistentHandle = 0x81010001;
 constexpr TPM2_HANDLE kEkCertEccIndex = 0x01c0000a;
 
 // PolicySecret(TPM_RH_ENDORSEMENT) with SHA-256: the authPolicy of the TCG default EK templates.
@@ -103,6 +105,19 @@ struct Transient {
     if (tr == ESYS_TR_NONE) return;
     // A session the TPM already closed makes the flush fail; still free ESYS's record of it.
     if (Esys_FlushContext(ctx, tr) != TSS2_RC_SUCCESS) Esys_TR_Close(ctx, &tr);
+  }
+};
+
+// An ESYS handle of a persistent object: released from ESYS when the scope ends, never flushed
+// (flushing is for transient objects; the persistent one stays in the TPM).
+struct PersistentRef {
+  ESYS_CONTEXT* ctx;
+  ESYS_TR tr = ESYS_TR_NONE;
+  explicit PersistentRef(ESYS_CONTEXT* c) : ctx(c) {}
+  PersistentRef(const PersistentRef&) = delete;
+  PersistentRef& operator=(const PersistentRef&) = delete;
+  ~PersistentRef() {
+    if (tr != ESYS_TR_NONE) Esys_TR_Close(ctx, &tr);
   }
 };
 

@@ -334,12 +334,12 @@ export class ClusterClient {
     return this.storeDeviceOutcome(profile, creds, r, await keyStored);
   }
 
-  private storeDeviceOutcome(
+  private async storeDeviceOutcome(
     profile: Profile,
     creds: ProfileCredentials,
     r: DeviceAuthOutcome,
     keyStored = false,
-  ): DeviceAuthOutcome {
+  ): Promise<DeviceAuthOutcome> {
     // When the device fields were issued is shown to people ("trusted since"); the issue of an
     // earlier failed attempt no longer applies.
     const { deviceTrustIssue: _stale, ...rest } = r.profile;
@@ -347,7 +347,7 @@ export class ClusterClient {
       ...r,
       profile: { ...rest, device: { ...r.profile.device!, issuedAt: this.deps.clock().toISOString() } },
     };
-    this.deps.profiles.save(
+    await this.deps.profiles.saveBatched(
       outcome.profile,
       {
         key: creds.key,

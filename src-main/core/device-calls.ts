@@ -118,20 +118,14 @@ function checkedOutcome(profile: Profile, creds: ProfileCredentials, r: Authenti
 }
 
 /**
- * A login not stored yet has its key file written on the next turn of the event loop: by then
- * the TPM quotes (its commands run on the addon's worker threads) and then the answer is on the
- * wire, so the fsync overlaps them instead of following the answer. False when it failed: the
- * final save writes the key and reports the error.
+ * A login not stored yet has its key file written while the TPM quotes (its commands run on the
+ * addon's worker threads) and the answer is on the wire, so the fsync overlaps them instead of
+ * following the answer; the write runs on libuv's pool, off the event loop. False when it failed:
+ * the final save writes the key and reports the error.
  */
 export function storeKeySoon(profiles: ProfileStore, profile: Profile, creds: ProfileCredentials): Promise<boolean> {
-  return new Promise((resolve) =>
-    setImmediate(() => {
-      try {
-        profiles.saveKey(profile, creds.key);
-        resolve(true);
-      } catch {
-        resolve(false);
-      }
-    }),
+  return profiles.saveKey(profile, creds.key).then(
+    () => true,
+    () => false,
   );
 }

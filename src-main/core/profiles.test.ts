@@ -97,10 +97,10 @@ describe('ProfileStore', () => {
     assert.match(creds.sshCertificate, /^ecdsa-sha2-nistp256-cert-v01@openssh.com /);
   });
 
-  test('saveKey writes the key ahead (0600); save with keyStored writes the rest and leaves that key', () => {
+  test('saveKey writes the key ahead (0600); save with keyStored writes the rest and leaves that key', async () => {
     const store = new ProfileStore(home);
     const key = generateClientKey();
-    store.saveKey(profile({ proxy: 'https://127.0.0.1:3080/' }), key);
+    await store.saveKey(profile({ proxy: 'https://127.0.0.1:3080/' }), key);
     const paths = store.paths('127.0.0.1:3080', 'alice');
     assert.equal(mode(paths.key), 0o600);
     assert.equal(readFileSync(paths.key, 'utf8'), key.privateKeyPem);
@@ -110,6 +110,38 @@ describe('ProfileStore', () => {
     assert.ok(store.loadCredentials(profile()).key.publicKeyBlob.equals(key.publicKeyBlob));
     store.save(profile(), credentialsFor(generateClientKey()), { keyStored: true });
     assert.equal(readFileSync(paths.key, 'utf8'), key.privateKeyPem);
+  });
+
+  test('saveBatched stores what save stores, 0600, makes the login current and leaves no temp file', async () => {
+    const store = new ProfileStore(home);
+    const first = generateClientKey();
+    await store.saveBatched(profile({ proxy: 'https://127.0.0.1:3080/' }), credentialsFor(first));
+    const paths = store.paths('127.0.0.1:3080', 'alice');
+    for (const f of [paths.key, paths.sshCert, paths.tlsCert, paths.profileJson, join(home, 'current-profile.json')]) {
+      assert.equal(mode(f), 0o600, f);
+    }
+    assert.equal(store.requireCurrent().user, 'alice');
+    assert.ok(store.loadCredentials(profile()).key.publicKeyBlob.equals(first.publicKeyBlob));
+    // keyStored: the key on disk stays; the certificates and profile.json are replaced.
+    const device = { deviceId: 'd1', assetTag: 'tag', credentialId: 'c1' };
+    await store.saveBatched(profile({ device }), credentialsFor(generateClientKey()), { keyStored: true });
+    assert.equal(readFileSync(paths.key, 'utf8'), first.privateKeyPem);
+    assert.deepEqual(store.requireCurrent().device, device);
+    assert.deepEqual(readdirSync(paths.dir).sort(), ['key', 'key-cert.pub', 'profile.json', 'tls.crt']);
+    assert.deepEqual(readdirSync(home).sort(), ['current-profile.json', 'profiles']);
+  });
+
+  test('making the current login current again does not rewrite the pointer', async () => {
+    const store = new ProfileStore(home);
+    store.save(profile(), credentialsFor(generateClientKey()));
+    const pointer = join(home, 'current-profile.json');
+    const before = statSync(pointer).ino;
+    store.setCurrent('127.0.0.1:3080', 'alice');
+    await store.saveBatched(profile(), credentialsFor(generateClientKey()));
+    assert.equal(statSync(pointer).ino, before, 'a replaced file would have a new inode');
+    store.save(profile({ user: 'bob' }), credentialsFor(generateClientKey()));
+    assert.notEqual(statSync(pointer).ino, before);
+    assert.equal(store.requireCurrent().user, 'bob');
   });
 
   test('a key that does not match the stored certificate is refused with advice', () => {

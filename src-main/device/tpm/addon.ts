@@ -53,7 +53,11 @@ export interface NativeTpm {
   /** TPMT_PUBLIC of the EK from the TCG default RSA template. */
   ekPublic(): Promise<Buffer>;
   createAk(): Promise<AkCreation>;
-  /** Loads the AK under the EK; returns a handle that stays loaded until flush() or close(). */
+  /**
+   * Loads the AK under the EK; returns a handle that stays loaded until flush() or close(). The EK
+   * is the one persisted at the TCG handle 0x81010001 when the AK loads under it; else it is made
+   * from the TCG template (slow: an RSA primary key) and, when that handle is free, persisted there.
+   */
   loadAk(pub: Buffer, priv: Buffer): Promise<number>;
   flush(akHandle: number): Promise<void>;
   /** credentialBlob: TPM2B_ID_OBJECT contents; encryptedSecret: TPM2B_ENCRYPTED_SECRET contents. */
@@ -64,6 +68,8 @@ export interface NativeTpm {
   pcrRead(pcrs: number[]): Promise<Buffer[]>;
   /** Manufacturer, vendor string and firmware version (one GetCapability). */
   getInfo(): Promise<TpmInfo>;
+  /** How many times this connection made the EK from its template (no TPM command). */
+  ekCreations(): number;
 }
 
 /** What the TPM says about itself (TPM2_CAP_TPM_PROPERTIES), for people and the helpdesk. */
