@@ -12,8 +12,13 @@ export function loopbackDbYaml(name: string, protocol: 'postgres' | 'mysql', por
   ].join('\n');
 }
 
-/** A role allowing every database (any labels) as `dbUsers`, on `dbNames`. */
-export function dbAccessRoleYaml(name: string, dbUsers: readonly string[], dbNames: readonly string[]): string {
+/** A role allowing databases with these db users and names (deny lists optional). */
+export function dbRoleYaml(
+  name: string,
+  allow: { dbUsers: string[]; dbNames: string[]; deviceTrustMode?: string },
+  deny?: { dbUsers?: string[]; dbNames?: string[] },
+): string {
+  const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
   return [
     'kind: role',
     'version: v7',
@@ -21,8 +26,16 @@ export function dbAccessRoleYaml(name: string, dbUsers: readonly string[], dbNam
     'spec:',
     '  allow:',
     "    db_labels: { '*': '*' }",
-    `    db_users: [${dbUsers.join(', ')}]`,
-    `    db_names: [${dbNames.join(', ')}]`,
+    `    db_users: ${list(allow.dbUsers)}`,
+    `    db_names: ${list(allow.dbNames)}`,
+    ...(deny
+      ? [
+          '  deny:',
+          ...(deny.dbUsers ? [`    db_users: ${list(deny.dbUsers)}`] : []),
+          ...(deny.dbNames ? [`    db_names: ${list(deny.dbNames)}`] : []),
+        ]
+      : []),
+    ...(allow.deviceTrustMode ? ['  options:', `    device_trust_mode: ${allow.deviceTrustMode}`] : []),
     '',
   ].join('\n');
 }

@@ -84,33 +84,8 @@ export function dbResourceYaml(opts: {
   ].join('\n');
 }
 
-/** A role allowing databases with these db users and names (deny lists optional). */
-export function dbRoleYaml(
-  name: string,
-  allow: { dbUsers: string[]; dbNames: string[]; deviceTrustMode?: string },
-  deny?: { dbUsers?: string[]; dbNames?: string[] },
-): string {
-  const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
-  return [
-    'kind: role',
-    'version: v7',
-    `metadata: { name: ${name} }`,
-    'spec:',
-    '  allow:',
-    "    db_labels: { '*': '*' }",
-    `    db_users: ${list(allow.dbUsers)}`,
-    `    db_names: ${list(allow.dbNames)}`,
-    ...(deny
-      ? [
-          '  deny:',
-          ...(deny.dbUsers ? [`    db_users: ${list(deny.dbUsers)}`] : []),
-          ...(deny.dbNames ? [`    db_names: ${list(deny.dbNames)}`] : []),
-        ]
-      : []),
-    ...(allow.deviceTrustMode ? ['  options:', `    device_trust_mode: ${allow.deviceTrustMode}`] : []),
-    '',
-  ].join('\n');
-}
+// dbRoleYaml lives in test-support (the src-main database tests use it too); re-exported for this folder's tests.
+export { dbRoleYaml } from '../../../test-support/databases/cluster-resources.ts';
 
 export interface DbWorld {
   cluster: TestCluster;

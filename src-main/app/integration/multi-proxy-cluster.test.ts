@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { ClusterProcess, freePort } from '../../../test-support/cluster-process.ts';
-import { dbAccessRoleYaml, loopbackDbYaml } from '../../../test-support/databases/cluster-resources.ts';
+import { dbRoleYaml, loopbackDbYaml } from '../../../test-support/databases/cluster-resources.ts';
 import { PSQL, startPostgres, type PostgresServer } from '../../../test-support/databases/postgres.ts';
 import { composeServices, type AppServices } from '../compose.ts';
 
@@ -63,7 +63,7 @@ describe('a desktop-app cluster with two proxies: stored, shown, and failed over
       databases: [{ name: 'orders', owner: 'alice' }],
     });
     cluster.apply(loopbackDbYaml(DB, 'postgres', pg.port));
-    cluster.apply(dbAccessRoleYaml('db-alice', ['alice'], ['orders']));
+    cluster.apply(dbRoleYaml('db-alice', { dbUsers: ['alice'], dbNames: ['orders'] }));
     password = cluster.addUser('dana', ['db-alice']).password;
     services = composeServices({ home, host: 'browser', localUser: 'root' });
   });

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ClusterProcess, freePort, stopChild } from '../../../test-support/cluster-process.ts';
 import { until } from '../../../test-support/until.ts';
-import { dbAccessRoleYaml, loopbackDbYaml } from '../../../test-support/databases/cluster-resources.ts';
+import { dbRoleYaml, loopbackDbYaml } from '../../../test-support/databases/cluster-resources.ts';
 import { PSQL, startPostgres, type PostgresServer } from '../../../test-support/databases/postgres.ts';
 import { MARIADB, startMariaDb, type MariaDbServer } from '../../../test-support/databases/mariadb.ts';
 import { dbClientArgs } from '../../gateways/db/client-command.ts';
@@ -104,7 +104,7 @@ describe('gate db and gate proxy db against a real cluster, PostgreSQL and Maria
     maria = await startMariaDb(server);
     cluster.apply(loopbackDbYaml(DB, 'postgres', pg.port));
     cluster.apply(loopbackDbYaml(MY_DB, 'mysql', maria.port));
-    cluster.apply(dbAccessRoleYaml('db-alice', ['alice'], ['orders']));
+    cluster.apply(dbRoleYaml('db-alice', { dbUsers: ['alice'], dbNames: ['orders'] }));
     const login = cluster.addUserAndLogin('dana', 'dana-password-1', 'db-alice');
     assert.equal(login.status, 0, login.stderr);
   });
