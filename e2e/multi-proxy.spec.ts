@@ -35,3 +35,26 @@ test('several proxy addresses: each bad one named, then all of them shown and ke
   await ui.servers.expectShown();
   await ui.servers.expectListed(cluster.nodeName);
 });
+
+test('the first proxy is down while the cluster is added: the CA comes from the next one, and the screen says so', async ({
+  ui,
+  cluster,
+  users,
+  screens,
+}) => {
+  const down = `127.0.0.1:${await freePort()}`;
+  await ui.addCluster.expectShown();
+  await ui.addCluster.next(`${down}, ${cluster.proxyAddr}`);
+  await expect(ui.addCluster.confirmHeading(cluster.clusterName)).toBeVisible({ timeout: 60_000 });
+  await expect(ui.addCluster.fingerprint).toHaveText(appFingerprint(cluster.caPin));
+  await expect(ui.addCluster.page.getByTestId('ca-presented-by')).toHaveText(cluster.proxyAddr);
+  await expect(ui.addCluster.page.getByTestId('first-proxy-silent')).toContainText(`${down} did not answer.`);
+  await expect(ui.addCluster.page.getByText(`${cluster.proxyAddr} is the cluster`)).toBeVisible();
+  await screens.capture('multi-proxy-04-first-proxy-down');
+  await ui.addCluster.trustButton.click();
+
+  await ui.login.expectShown(cluster.clusterName);
+  await ui.login.logIn(users.alice.name, users.alice.password);
+  await ui.servers.expectShown();
+  await ui.servers.expectListed(cluster.nodeName);
+});

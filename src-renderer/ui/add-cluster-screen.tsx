@@ -88,6 +88,8 @@ function ConfirmCluster({ probe, onCancel }: { probe: ClusterProbe; onCancel(): 
   const form = useSession((s) => s.addForm);
   const trustRef = useRef<HTMLButtonElement>(null);
   const fingerprintLabelId = useId();
+  // The proxy whose certificate authority is shown: the first one, unless it did not answer.
+  const answered = probe.caPresentedBy ?? probe.proxy;
 
   useEffect(() => trustRef.current?.focus(), []);
 
@@ -97,7 +99,7 @@ function ConfirmCluster({ probe, onCancel }: { probe: ClusterProbe; onCancel(): 
         <GatehouseMark className="card-mark" />
         <h1>Trust {probe.clusterName}?</h1>
         <p className="lead">
-          <span className="mono">{probe.proxy}</span> is the cluster <strong>{probe.clusterName}</strong>. Compare its
+          <span className="mono">{answered}</span> is the cluster <strong>{probe.clusterName}</strong>. Compare its
           certificate authority fingerprint with the one your administrator gave you before you trust it.
         </p>
         {probe.proxies.length > 1 && (
@@ -114,7 +116,6 @@ function ConfirmCluster({ probe, onCancel }: { probe: ClusterProbe; onCancel(): 
               <span className="mono" data-testid="ca-presented-by">
                 {probe.caPresentedBy}
               </span>
-              {probe.caPresentedBy !== probe.proxy && <> ({probe.proxy} did not answer)</>}
             </>
           )}
         </p>
@@ -128,6 +129,12 @@ function ConfirmCluster({ probe, onCancel }: { probe: ClusterProbe; onCancel(): 
             </Fragment>
           ))}
         </p>
+        {answered !== probe.proxy && (
+          <p className="hint" data-testid="first-proxy-silent">
+            <span className="mono">{probe.proxy}</span> did not answer. Gatehouse checks that it presents this
+            certificate authority when it connects to it later.
+          </p>
+        )}
         <ErrorAlert error={form.error} context={{ proxy: probe.proxy }} />
         {form.pending && <LoadingStatus>Adding the cluster…</LoadingStatus>}
         <div className="actions">
