@@ -76,6 +76,10 @@ for (const name of wanted) {
     continue;
   }
   console.log(`\n=== ${name} tests (${files.length} files) ===`);
+  // Unit files run two at a time. Integration files run one at a time: each starts a cluster of
+  // daemons (the HA chaos file 5 processes, 50 sessions and 200 logins), and two of them together
+  // pushed daemon start-up past its 120 s bound on this 2-core machine. Ports are not what stops
+  // it: test-support/free-port.ts claims each one across test processes.
   const concurrency = name.startsWith('integration') ? '1' : '2';
   const topology = TOPOLOGY_OF[name] ? { GATEHOUSE_TEST_TOPOLOGY: TOPOLOGY_OF[name] } : {};
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {

@@ -4,8 +4,9 @@
 // it, and running a CLI to completion. One copy, so a fix to start-up (a timeout, a port taken
 // under us) reaches every topology. Imports neither src-main nor src-cluster (lint keeps them apart).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { cliSourceArgv, type CliName } from './cli-source.ts';
+
+export { freePort } from './free-port.ts';
 
 /** How long one daemon process may take to say it runs: tsx compiles the daemon per process, over 60 s at load 30 on 2 cores. */
 export const DAEMON_START_TIMEOUT_MS = 120_000;
@@ -16,18 +17,6 @@ export interface CliResult {
   status: number;
   stdout: string;
   stderr: string;
-}
-
-/** A loopback port nothing listens on right now (the OS picks it; another process may take it later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** SIGTERM, then SIGKILL if it is still running after `graceMs`; resolves with the exit code. */
@@ -136,7 +125,7 @@ export async function spawnDaemon(o: SpawnDaemonOptions): Promise<ChildProcess> 
   return child;
 }
 
-/** For a port taken under us (freePort's pick can be reused by anyone): who holds it now. */
+/** For a port taken under us (freePort's claim keeps other test processes off it, not other software): who holds it now. */
 function portHolders(output: string): string {
   const port = /EADDRINUSE: address already in use \S+:(\d+)/.exec(output)?.[1];
   if (!port) return '';
