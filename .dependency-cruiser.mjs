@@ -22,7 +22,8 @@ const CLUSTER_LAYERS = [
   // Infrastructure: the logger and the storage backend know nothing of the cluster's concepts.
   ['log', 'storage'],
   // The bounds and guards every listener applies (connections per source, handshake and idle
-  // timeouts, sizes); the API, the proxy and the node all use them, so they know none of those.
+  // timeouts, sizes) and how a listener binds; the API, the proxy and the node all use them, so
+  // they know none of those.
   ['limits'],
   // Resource kinds: records, their schemas and validation, and the hooks a kind may add to CRUD.
   ['resources'],

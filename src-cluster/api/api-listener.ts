@@ -11,6 +11,7 @@ import { ClusterService } from '../../proto/gen/gatehouse/v1/cluster_pb.ts';
 import { closeWhenIdle, guardTlsListener } from '../limits/listener-guards.ts';
 import { MAX_CONCURRENT_STREAMS, type ProxyConnectionLimits } from '../limits/limits.ts';
 import { TLS_SERVER_SETTINGS } from '../../src-shared/tls-settings.ts';
+import { listenAndLog, type ListenAddress } from '../limits/listen.ts';
 
 /** The one long-lived call on this listener. */
 const WATCH_RESOURCES_PATH = `/${ClusterService.typeName}/${ClusterService.method.watchResources.name}`;
@@ -68,17 +69,13 @@ export class ApiListener {
     );
   }
 
-  async start(): Promise<{ host: string; port: number }> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#opts.listenPort, this.#opts.listenHost, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = this.#server.address() as net.AddressInfo;
-    this.#opts.logger.info('auth API listening', { address: `${addr.address}:${addr.port}` });
-    return { host: addr.address, port: addr.port };
+  start(): Promise<ListenAddress> {
+    return listenAndLog(
+      this.#server,
+      { host: this.#opts.listenHost, port: this.#opts.listenPort },
+      this.#opts.logger,
+      'auth API',
+    );
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,7 @@ import { AppTokenCache, DEFAULT_MAX_CACHED_TOKENS, type SignAppToken } from './a
 import { AppHttpProxy, DEFAULT_DECISION_REUSE_MS } from './http-proxy.ts';
 import { connectTcpApp, relayTcpSession, TCP_CONNECT_TIMEOUT_MS } from './tcp-relay.ts';
 import { TLS_SERVER_SETTINGS } from '../../src-shared/tls-settings.ts';
+import { listenAndLog, type ListenAddress } from '../limits/listen.ts';
 
 /** From the handshake to a complete forwarded header (the proxy sends it at once). */
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
@@ -105,17 +106,13 @@ export class AppService {
     this.#unsubscribe = opts.locks.subscribe((lock) => this.#onLock(lock));
   }
 
-  async start(): Promise<{ host: string; port: number }> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#opts.listenPort, this.#opts.listenHost, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = this.#server.address() as net.AddressInfo;
-    this.#opts.log.info('app service listening', { address: `${addr.address}:${addr.port}` });
-    return { host: addr.address, port: addr.port };
+  start(): Promise<ListenAddress> {
+    return listenAndLog(
+      this.#server,
+      { host: this.#opts.listenHost, port: this.#opts.listenPort },
+      this.#opts.log,
+      'app service',
+    );
   }
 
   /** Live app sessions (tests, metrics). */

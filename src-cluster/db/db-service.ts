@@ -21,6 +21,7 @@ import { DbSessionAudit } from './db-session-audit.ts';
 import type { DbEngine, DbEngineSession, DbUpstream } from './engine.ts';
 import type { UpstreamTarget } from './upstream-tls.ts';
 import { TLS_SERVER_SETTINGS } from '../../src-shared/tls-settings.ts';
+import { listenAndLog, type ListenAddress } from '../limits/listen.ts';
 
 /** From the handshake to a complete forwarded header (the proxy sends it at once). */
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
@@ -104,17 +105,13 @@ export class DbService {
     this.#unsubscribe = opts.locks.subscribe((lock) => this.#onLock(lock));
   }
 
-  async start(): Promise<{ host: string; port: number }> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#opts.listenPort, this.#opts.listenHost, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = this.#server.address() as net.AddressInfo;
-    this.#opts.log.info('db service listening', { address: `${addr.address}:${addr.port}` });
-    return { host: addr.address, port: addr.port };
+  start(): Promise<ListenAddress> {
+    return listenAndLog(
+      this.#server,
+      { host: this.#opts.listenHost, port: this.#opts.listenPort },
+      this.#opts.log,
+      'db service',
+    );
   }
 
   /** Live database sessions (tests, metrics). */

@@ -28,6 +28,7 @@ import { relayAppRoute, type AppRouteBackends } from './app-route.ts';
 import type { ServiceRouteContext } from './service-route.ts';
 import { answerJwks, isJwksPath, JwksHttpEndpoint, type JwksSource } from './jwks-endpoint.ts';
 import { TLS_SERVER_SETTINGS } from '../../src-shared/tls-settings.ts';
+import { listenAndLog, type ListenAddress } from '../limits/listen.ts';
 
 /** ALPN of plain HTTPS clients (curl --http1.1, a JOSE library fetching the JWKS). */
 const ALPN_HTTP1 = 'http/1.1';
@@ -139,17 +140,13 @@ export class ProxyServer {
     });
   }
 
-  async start(): Promise<{ host: string; port: number }> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.listenPort, this.opts.listenHost, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = this.server.address() as net.AddressInfo;
-    this.opts.logger.info('proxy listening', { address: `${addr.address}:${addr.port}` });
-    return { host: addr.address, port: addr.port };
+  start(): Promise<ListenAddress> {
+    return listenAndLog(
+      this.server,
+      { host: this.opts.listenHost, port: this.opts.listenPort },
+      this.opts.logger,
+      'proxy',
+    );
   }
 
   /**
