@@ -5,7 +5,8 @@
 // bundles resolve npm packages from node_modules at run time, like dist/cli does).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
@@ -156,6 +157,22 @@ describe('bundled executables (dist/cli)', () => {
         [],
         `${name} ${flag}`,
       );
+    }
+  });
+
+  test('gate and gatectl whose reader has closed the pipe end by SIGPIPE, quietly, as coreutils do', async () => {
+    for (const name of ['gate', 'gatectl']) {
+      const child = spawn(process.execPath, [outputOf(name), '--help'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_OPTIONS: '', GATEHOUSE_FROM_SOURCE: '' },
+      });
+      // The read end closes before the program writes a byte (`cmd | true`): its first write fails.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+      const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+      assert.equal(stderr, '', name);
+      assert.deepEqual({ code, signal }, { code: null, signal: 'SIGPIPE' }, name);
     }
   });
 
