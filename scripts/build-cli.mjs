@@ -65,7 +65,13 @@ function importMetaUrlPlugin(outdir) {
  * CPU → 370 ms bundled, p50 of 9 runs). All three or none: Connect imports protobuf-es, and two
  * copies of a package (one bundled, one from node_modules) would not share its classes.
  */
-export const BUNDLED_PACKAGES = ['zod', '@bufbuild/protobuf', '@connectrpc/connect', '@connectrpc/connect-node'];
+export const BUNDLED_PACKAGES = [
+  'commander',
+  'zod',
+  '@bufbuild/protobuf',
+  '@connectrpc/connect',
+  '@connectrpc/connect-node',
+];
 
 /** Every bare import stays external (as esbuild's packages: 'external') but BUNDLED_PACKAGES. */
 function externalPackagesPlugin() {
@@ -111,6 +117,42 @@ function lazyHttpPlugin() {
   };
 }
 
+/**
+ * commander is CommonJS: bundled into ES modules, its require() of Node builtins needs a
+ * `require` in scope (esbuild's shim throws without one). esbuild renames any bundled top-level
+ * `require` away from this name, so the banner cannot collide.
+ */
+const REQUIRE_BANNER = `import { createRequire as __gatehouseCreateRequire } from 'node:module';
+const require = __gatehouseCreateRequire(import.meta.url);`;
+
+/**
+ * commander requires node:child_process at load for executable subcommands (`git-style`
+ * commands in separate files), which none of our programs declare; loading it costs ~6-10 ms of
+ * every start (--version included). Inside commander it is an object whose `spawn` requires the
+ * builtin on first use.
+ */
+const LAZY_CHILD_PROCESS_IMPORTER = /[\\/]node_modules[\\/]commander[\\/]/;
+const LAZY_CHILD_PROCESS_MODULE = `module.exports = {
+  spawn: (...args) => require('node:child_process').spawn(...args),
+};`;
+
+function lazyChildProcessPlugin() {
+  return {
+    name: 'lazy-child-process',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+        LAZY_CHILD_PROCESS_IMPORTER.test(args.importer)
+          ? { path: 'lazy-child-process', namespace: 'lazy-child-process' }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+        contents: LAZY_CHILD_PROCESS_MODULE,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 /** Builds every executable into `outdir` (emptied first). Resolves to esbuild's metafile. */
 export async function buildCli(outdir = DEFAULT_OUT_DIR) {
   rmSync(outdir, { recursive: true, force: true });
@@ -128,9 +170,10 @@ export async function buildCli(outdir = DEFAULT_OUT_DIR) {
     chunkNames: 'chunk-[hash]',
     sourcemap: 'linked',
     legalComments: 'none',
+    banner: { js: REQUIRE_BANNER },
     metafile: true,
     logLevel: 'warning',
-    plugins: [lazyHttpPlugin(), externalPackagesPlugin(), importMetaUrlPlugin(outdir)],
+    plugins: [lazyHttpPlugin(), lazyChildProcessPlugin(), externalPackagesPlugin(), importMetaUrlPlugin(outdir)],
   });
   return result.metafile;
 }

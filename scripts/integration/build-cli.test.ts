@@ -1,11 +1,12 @@
 // The bundled executables (scripts/build-cli.mjs → dist/cli) and their launchers (bin/*.mjs):
 // each runs from its bundle with no tsx anywhere in its import graph, prints the same help as
-// the sources, starts by loading only commander, and still finds the files its sources find
+// the sources, starts by loading no npm package, and still finds the files its sources find
 // relative to themselves. The bundles are built into a scratch dir inside the repository (the
 // bundles resolve npm packages from node_modules at run time, like dist/cli does).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
@@ -128,9 +129,50 @@ describe('bundled executables (dist/cli)', () => {
     assert.match(r.stderr, new RegExp(`admin identity ${missing}: not found`));
   });
 
-  test('--version and --help load commander and no other package (the rest loads per command)', () => {
+  test('--version and --help load no package from node_modules (commander is compiled in; the rest loads per command)', () => {
     for (const name of ['gate', 'gatectl', 'gatehouse']) {
-      assert.deepEqual(staticPackages(meta, metaKey(name)), ['commander'], name);
+      assert.deepEqual(staticPackages(meta, metaKey(name)), [], name);
+    }
+  });
+
+  test('--version and --help do not load node:child_process (commander requires it only to spawn)', () => {
+    // Node's own list of the builtins this process loaded, printed as it exits.
+    const printLoaded = `process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));`;
+    for (const [name, flag] of [
+      ['gate', '--version'],
+      ['gatehouse', '--version'],
+      ['gatectl', '--help'],
+    ] as const) {
+      const script = `${printLoaded} await import(${JSON.stringify(pathToFileURL(outputOf(name)).href)});`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, '--', name, flag], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, NODE_OPTIONS: '', GATEHOUSE_FROM_SOURCE: '' },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const loaded = JSON.parse(r.stderr) as string[];
+      assert.ok(loaded.includes('NativeModule fs'), `${name}: no module list (${r.stderr.slice(0, 200)})`);
+      assert.deepEqual(
+        loaded.filter((m) => /child_process|readline\/promises/.test(m)),
+        [],
+        `${name} ${flag}`,
+      );
+    }
+  });
+
+  test('gate and gatectl whose reader has closed the pipe end by SIGPIPE, quietly, as coreutils do', async () => {
+    for (const name of ['gate', 'gatectl']) {
+      const child = spawn(process.execPath, [outputOf(name), '--help'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_OPTIONS: '', GATEHOUSE_FROM_SOURCE: '' },
+      });
+      // The read end closes before the program writes a byte (`cmd | true`): its first write fails.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+      const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+      assert.equal(stderr, '', name);
+      assert.deepEqual({ code, signal }, { code: null, signal: 'SIGPIPE' }, name);
     }
   });
 

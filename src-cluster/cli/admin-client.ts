@@ -104,7 +104,7 @@ export function adminServiceClient<S extends DescService>(
         } catch (e) {
           const [{ fromConnectError }, { Code, ConnectError }] = await Promise.all([
             import('../api/errors.ts'),
-            import('@connectrpc/connect'),
+            import('./connect-client.ts'),
           ]);
           if (e instanceof ConnectError && e.code === Code.Unimplemented) {
             // A server older than this CLI: commands with a fallback recognise it by the detail.
@@ -135,9 +135,8 @@ async function connectAdminClient<S extends DescService>(
   const { file } = loadAdminIdentity(target);
   const address = target.auth ?? file.proxy;
   const [host] = splitHostPort(address);
-  const [{ createClient }, { createConnectTransport }, service] = await Promise.all([
-    import('@connectrpc/connect'),
-    import('@connectrpc/connect-node'),
+  const [{ createClient, createConnectTransport }, service] = await Promise.all([
+    import('./connect-client.ts'),
     loadService(),
   ]);
   const transport = createConnectTransport({

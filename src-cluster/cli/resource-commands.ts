@@ -4,8 +4,6 @@
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline/promises';
 import type { KindRegistry, Resource } from '../resources/index.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
 import type { Command } from 'commander';
@@ -62,8 +60,11 @@ export async function createResources(
   }
 }
 
-function launchEditor(path: string): void {
+// node:child_process and node:readline load only in `gatectl edit`: every other gatectl command
+// (and --help) would pay for them at start, since this module registers the commands.
+async function launchEditor(path: string): Promise<void> {
   const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
+  const { spawnSync } = await import('node:child_process');
   const r = spawnSync(editor, [path], { stdio: 'inherit', shell: true });
   if (r.error || r.status !== 0) {
     throw new GatehouseError(
@@ -75,6 +76,7 @@ function launchEditor(path: string): void {
 
 async function askYes(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(question);
   rl.close();
@@ -101,7 +103,7 @@ export async function editResource(
   try {
     writeFileSync(path, original, { mode: 0o600 });
     for (;;) {
-      launchEditor(path);
+      await launchEditor(path);
       const edited = readFileSync(path, 'utf8');
       if (edited === original) {
         process.stdout.write(`${kind} "${name}" unchanged; nothing to do\n`);
