@@ -31,6 +31,7 @@ function fakeTerminal() {
       write: (d: Uint8Array) => state.written.push(text(d)),
       pause: () => state.flow.push('pause'),
       resume: () => state.flow.push('resume'),
+      parsed: (bytes: number) => state.flow.push(`parsed ${bytes}`),
       detach: () => state.detached++,
     };
   };

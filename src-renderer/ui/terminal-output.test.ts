@@ -32,7 +32,14 @@ function fakeFrames() {
 
 function fakeFlow() {
   const calls: string[] = [];
-  return { calls, flow: { pause: () => calls.push('pause'), resume: () => calls.push('resume') } };
+  return {
+    calls,
+    flow: {
+      pause: () => calls.push('pause'),
+      resume: () => calls.push('resume'),
+      parsed: (n: number) => calls.push(`parsed ${n}`),
+    },
+  };
 }
 
 const bytes = (n: number, ch = 'x') => new TextEncoder().encode(ch.repeat(n));
