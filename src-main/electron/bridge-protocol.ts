@@ -73,10 +73,7 @@ export function parseAttachRequest(msg: unknown): AttachRequest | undefined {
 }
 
 export type TerminalPortMessage =
-  | { kind: 'input'; data: Uint8Array }
-  | { kind: 'pause' }
-  | { kind: 'resume' }
-  | { kind: 'parsed'; bytes: number };
+  { kind: 'input'; data: Uint8Array } | { kind: 'pause' } | { kind: 'resume' } | { kind: 'parsed'; bytes: number };
 
 /** A message from the renderer's end of a terminal port, or undefined when it is none (dropped). */
 export function parseTerminalPortMessage(data: unknown): TerminalPortMessage | undefined {

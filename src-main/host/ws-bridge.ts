@@ -34,7 +34,17 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('term-pause'), terminalId }).strict(),
   z.object({ type: z.literal('term-resume'), terminalId }).strict(),
   // xterm parsed this many more output bytes: main bounds what is delivered and unparsed.
-  z.object({ type: z.literal('term-parsed'), terminalId, bytes: z.number().int().min(1).max(2 ** 31) }).strict(),
+  z
+    .object({
+      type: z.literal('term-parsed'),
+      terminalId,
+      bytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 31),
+    })
+    .strict(),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
