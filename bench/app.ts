@@ -19,6 +19,10 @@
 //              frames: bench/xterm-baseline.ts), plus stock ssh / `gate ssh` in a bare node-pty
 //              (write of Enter → marker read) for reference; CPU seconds per process group for each
 //              (bench/app-flood.ts)
+//   Ctrl+C:    `yes` for 3 s in the terminal, then Ctrl+C: its keydown → the prompt as the last
+//              line in xterm's rows, vs stock `ssh -tt` in the same xterm path; ssh / `gate ssh` in
+//              a node-pty for reference (bench/app-interrupt.ts; BENCH_APP_ONLY=interrupt stops
+//              after it, before the flood row)
 // BENCH_CHROMIUM_ARGS adds Chromium flags (space-separated) to both the app's and the floor's
 // runs, e.g. "--disable-frame-rate-limit" to see how much of the keystroke figure is frame pacing.
 // Prints figures and ratios. Not a test: it asserts nothing, but stops with an error when a part
@@ -34,6 +38,7 @@ import { requireTool, tempDir } from '../test-support/sshcert-testkit.ts';
 import { benchLaunch } from './app-launch.ts';
 import { benchKeystrokes } from './app-keystroke.ts';
 import { benchFlood } from './app-flood.ts';
+import { benchInterrupt } from './app-interrupt.ts';
 import { openAppTerminal, openBaselineTerminal } from './app-terminal-page.ts';
 import { startXtermBaseline } from './xterm-baseline.ts';
 import { ProfileStore } from '../src-main/core/index.ts';
@@ -155,6 +160,8 @@ async function main() {
       keys: KEYS,
     });
     await cssBlinkPage.context().close();
+    await benchInterrupt({ page, basePage, ssh, gate });
+    if (process.env.BENCH_APP_ONLY === 'interrupt') return;
     await benchFlood({ page, basePage, ssh, gate });
   } finally {
     for (const c of cleanups.reverse()) await c();

@@ -23,7 +23,9 @@ ws.binaryType = 'arraybuffer';
 const utf8 = new TextEncoder();
 const pump = createOutputPump(
   { write: (data, parsed) => term.write(data, parsed) },
-  { pause: () => ws.send('pause'), resume: () => ws.send('resume') },
+  // Parsed-byte reports are the app's in-flight bound (terminal-session.ts); this baseline is the
+  // xterm path with its watermarks alone, as stock ssh behind a plain pty bridge has.
+  { pause: () => ws.send('pause'), resume: () => ws.send('resume'), parsed: () => {} },
   { request: (cb) => requestAnimationFrame(cb), cancel: (h) => cancelAnimationFrame(h) },
 );
 ws.addEventListener('open', () => ws.send(JSON.stringify({ cols: term.cols, rows: term.rows })));

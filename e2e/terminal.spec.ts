@@ -86,12 +86,13 @@ test('a flood of output does not freeze input: Ctrl+C stops it and the prompt co
   await ui.terminals.interrupt(title);
   // The marker is computed so the echoed command line cannot match it.
   await ui.terminals.run(title, 'echo back-$((5*5))');
-  // What this proves is that input is not frozen: the prompt comes back. How long it takes is not
-  // asserted (timing belongs in bench:app): the output already in flight — up to the SSH channel
-  // window (8 MiB) plus the host's channel buffer (8 MiB) — is drawn first. That took 10-15 s on a
-  // quiet 2-core machine and over 20 s in one CI run: a known Ctrl+C latency defect (issue 16,
-  // terminal: a smaller window for pty channels, as OpenSSH's 2 MiB), not a flake to retry.
-  await ui.terminals.waitForOutput(title, /back-25/, 60_000);
+  // What this proves is that input is not frozen: the prompt comes back. How long it takes is
+  // measured in bench:app ("Ctrl+C in a flood"), not here: what is in flight is drawn first, and
+  // every stage is bounded (src-main/app/terminal-session.ts: the node reads the pty only while
+  // <64 KiB waits, a 256 KiB SSH window on pty channels, at most 1 MiB delivered and unparsed).
+  // That measured 0.6-1.0 s keydown → prompt at load average 20-28 on 2 cores (10-15 s quiet
+  // before); the bound is 10x the loaded figure, so only a regression of those bounds trips it.
+  await ui.terminals.waitForOutput(title, /back-25/, 10_000);
   const screen = await ui.terminals.text(title);
   expect(screen, 'the flood ended: the last lines are the prompt and the echo, not flood lines').not.toMatch(
     /back-25[\s\S]*flood-42/,

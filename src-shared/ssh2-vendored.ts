@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ErrorCode, GatehouseError } from './errors.ts';
 
-export const VENDORED_SSH2_VERSION = '1.17.0-gatehouse.3';
+export const VENDORED_SSH2_VERSION = '1.17.0-gatehouse.4';
 
 /** The file the certificate changes add; it has no marker, its presence is the marker. */
 export const SSH2_CERT_HELPER_FILE = 'lib/protocol/gatehouse-cert.js';
@@ -57,6 +57,21 @@ export const SSH2_CHANGES: Readonly<Record<string, string>> = {
   'transient-input': 'lib/protocol/crypto.js',
   'transient-input-protocol': 'lib/protocol/Protocol.js',
   'transient-input-client': 'lib/client.js',
+  // Client: a smaller window for interactive sessions (Ctrl+C latency).
+  'channel-window-stderr-read': 'lib/Channel.js',
+  'channel-window-stream': 'lib/Channel.js',
+  'channel-window-field': 'lib/Channel.js',
+  'channel-window-read': 'lib/Channel.js',
+  'channel-window-adjust': 'lib/Channel.js',
+  'channel-window-threshold': 'lib/Channel.js',
+  'client-window-import': 'lib/client.js',
+  'client-window-confirm': 'lib/client.js',
+  'client-window-data': 'lib/client.js',
+  'client-window-extdata': 'lib/client.js',
+  'client-window-exec': 'lib/client.js',
+  'client-window-shell': 'lib/client.js',
+  'client-window-option': 'lib/client.js',
+  'client-window-open': 'lib/client.js',
 };
 
 export const ssh2ChangeMarker = (id: string): string => `/* gatehouse-patch:${id} */`;

@@ -14,6 +14,9 @@ export interface ProcessSpec {
   cwd: string;
 }
 
+/** Pty output waiting in the SSH channel (the client's window used up) above which the pty is paused. */
+export const PTY_OUTPUT_QUEUE_LIMIT = 64 * 1024;
+
 export interface PtySize {
   term: string;
   cols: number;
@@ -79,11 +82,23 @@ export function startPtyProcess(
     }
   }
   let muted = false;
+  // The pty is read only while little waits in the channel: output queued here has left the
+  // program, so Ctrl+C cannot stop it and it is all drawn before the prompt. ssh2's own bound
+  // (write() false) is its 8 MiB highWaterMark; like sshd, read the pty only while the queue
+  // beyond the client's SSH window is small. Each write's callback runs once ssh2 sent it.
+  let outputPaused = false;
+  const resumeWhenSent = () => {
+    if (outputPaused && !muted && channel.writableLength <= PTY_OUTPUT_QUEUE_LIMIT) {
+      outputPaused = false;
+      term.resume();
+    }
+  };
   term.onData((data: string | Buffer) => {
     if (muted) return;
-    if (!channel.write(data)) {
+    channel.write(data, resumeWhenSent);
+    if (!outputPaused && channel.writableLength > PTY_OUTPUT_QUEUE_LIMIT) {
+      outputPaused = true;
       term.pause();
-      channel.once('drain', () => term.resume());
     }
   });
   const onInput = (data: Buffer) => term.write(data);
@@ -114,6 +129,7 @@ export function startPtyProcess(
     },
     muteOutput: () => {
       muted = true;
+      outputPaused = false;
       term.resume();
     },
   };

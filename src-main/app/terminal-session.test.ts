@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { GatehouseError } from '../../src-shared/errors.ts';
 import type { ExitStatus } from '../gateways/ssh/ssh-session.ts';
 import { silentAppLogger } from './logger.ts';
-import { TerminalSession, type OpenedShell, type TerminalExit } from './terminal-session.ts';
+import { OUTPUT_IN_FLIGHT_LIMIT, TerminalSession, type OpenedShell, type TerminalExit } from './terminal-session.ts';
 
 class FakeShell {
   readonly stdin = new PassThrough();
@@ -135,6 +135,50 @@ describe('TerminalSession', () => {
     assert.ok(shell.stdout.isPaused());
     s.attach(() => {});
     assert.ok(!shell.stdout.isPaused(), 'a new attachment starts reading');
+  });
+
+  test('output delivered and not reported parsed is bounded: past the limit the channel pauses, at half it reads again', async () => {
+    const shell = new FakeShell();
+    const { s } = session(() => Promise.resolve(shell.opened()));
+    s.start();
+    await tick();
+    let received = 0;
+    const a = s.attach((d) => (received += d.byteLength));
+    const chunk = Buffer.alloc(64 * 1024, 'y');
+    while (received <= OUTPUT_IN_FLIGHT_LIMIT) {
+      assert.ok(!shell.stdout.isPaused(), `still reading at ${received} bytes in flight`);
+      shell.stdout.write(chunk);
+      await tick();
+    }
+    assert.ok(shell.stdout.isPaused(), 'past the limit the channel is paused');
+    a.parsed(received - OUTPUT_IN_FLIGHT_LIMIT / 2 - 1);
+    assert.ok(shell.stdout.isPaused(), 'just above half the limit in flight: still paused');
+    a.pause();
+    a.parsed(1);
+    assert.ok(shell.stdout.isPaused(), "at half the limit, the stream's own pause still holds");
+    a.resume();
+    assert.ok(!shell.stdout.isPaused(), 'neither holds it: reading again');
+    a.parsed(10 * OUTPUT_IN_FLIGHT_LIMIT);
+    shell.stdout.write(Buffer.alloc(OUTPUT_IN_FLIGHT_LIMIT + 1));
+    await tick();
+    assert.ok(shell.stdout.isPaused(), 'over-reporting makes no room beyond the limit (the count stops at 0)');
+  });
+
+  test('a new attachment starts with nothing in flight', async () => {
+    const shell = new FakeShell();
+    const { s } = session(() => Promise.resolve(shell.opened()));
+    s.start();
+    await tick();
+    s.attach(() => {});
+    shell.stdout.write(Buffer.alloc(OUTPUT_IN_FLIGHT_LIMIT + 1));
+    await tick();
+    assert.ok(shell.stdout.isPaused());
+    let got = 0;
+    s.attach((d) => (got += d.byteLength));
+    assert.ok(!shell.stdout.isPaused(), 'the old stream never reports what it parsed; the new one reads');
+    shell.stdout.write('next');
+    await tick();
+    assert.equal(got, 4);
   });
 
   test('a refusal ends the terminal with the mapped error; input afterwards is ignored', async () => {

@@ -5,6 +5,17 @@
 // prohibited (...)" → ACCESS_DENIED, mapped in the core). Output is bytes end to end (xterm decodes
 // UTF-8 itself, keeping a character split across chunks); the attached stream can pause the
 // reading of the channel so a renderer behind on parsing pushes back to the SSH server.
+//
+// Output in flight after Ctrl+C in a flood is drawn before the prompt, so every stage between the
+// shell and xterm is bounded (BENCHMARKS.md "Issue 16: Ctrl+C in a flood"):
+//   node: the pty's writer blocks once the channel's SSH window is used up;
+//   SSH window the client grants on a pty channel: PTY_CHANNEL_WINDOW (256 KiB; bulk keeps 8 MiB);
+//   ssh2's channel stream while paused: at most one window (its highWaterMark is the window);
+//   this session → renderer (WebSocket / MessagePort, kernel socket buffers, frames not yet
+//     handled, xterm's unparsed input): delivered but not yet reported parsed, at most
+//     OUTPUT_IN_FLIGHT_LIMIT before the channel is paused (the renderer reports parsed bytes);
+//   the renderer's own queue: paused above its high watermark (terminal-output.ts), inside the above.
+// Without the in-flight limit the kernel's loopback socket buffers alone held 7–17 MiB.
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -51,6 +62,11 @@ export interface TerminalSessionOptions {
 }
 
 export const DEFAULT_BUFFER_LIMIT = 1 << 20;
+/**
+ * Output bytes delivered to the attached stream and not yet reported parsed, above which the
+ * channel is paused; it resumes at half. Enough for xterm's parse rate over an ack's round trip.
+ */
+export const OUTPUT_IN_FLIGHT_LIMIT = 1 << 20;
 const INPUT_QUEUE_LIMIT = 1 << 16;
 
 export class TerminalSession {
@@ -66,6 +82,10 @@ export class TerminalSession {
   private pendingInput: Buffer = Buffer.alloc(0);
   /** The attached stream asked to stop output (flow control); applied to the channel once open. */
   private outputPaused = false;
+  /** Delivered to the attached stream, not yet reported parsed (OUTPUT_IN_FLIGHT_LIMIT). */
+  private inFlight = 0;
+  /** Paused because inFlight passed the limit (independent of the stream's own pause). */
+  private inFlightPaused = false;
   /** Decodes output for the lock tail only: what is delivered stays bytes. */
   private readonly tailDecoder = new StringDecoder('utf8');
   private readonly bufferLimit: number;
@@ -105,6 +125,8 @@ export class TerminalSession {
   attach(onData: TerminalOutputListener): TerminalAttachment {
     this.listener = onData;
     // A pause belongs to the stream that asked for it; a new one starts reading.
+    this.inFlight = 0;
+    this.inFlightPaused = false;
     this.setOutputPaused(false);
     const pending = Buffer.concat(this.buffer);
     this.buffer = [];
@@ -121,9 +143,14 @@ export class TerminalSession {
       resume: () => {
         if (current()) this.setOutputPaused(false);
       },
+      parsed: (bytes) => {
+        if (current()) this.onParsed(bytes);
+      },
       detach: () => {
         if (!current()) return;
         this.listener = undefined;
+        this.inFlight = 0;
+        this.inFlightPaused = false;
         // Nobody reads now: output goes to the bounded buffer instead of stalling the shell.
         this.setOutputPaused(false);
       },
@@ -143,7 +170,21 @@ export class TerminalSession {
 
   private setOutputPaused(paused: boolean): void {
     this.outputPaused = paused;
+    this.applyPause();
+  }
+
+  private onParsed(bytes: number): void {
+    this.inFlight = Math.max(0, this.inFlight - bytes);
+    if (this.inFlightPaused && this.inFlight <= OUTPUT_IN_FLIGHT_LIMIT / 2) {
+      this.inFlightPaused = false;
+      this.applyPause();
+    }
+  }
+
+  /** The channel reads while neither the stream nor the in-flight limit holds it. */
+  private applyPause(): void {
     if (this.state !== 'open') return;
+    const paused = this.outputPaused || this.inFlightPaused;
     const { stdout, stderr } = this.shell!.channel;
     for (const stream of stderr ? [stdout, stderr] : [stdout]) {
       if (paused) stream.pause();
@@ -184,7 +225,7 @@ export class TerminalSession {
     this.state = 'open';
     shell.channel.stdout.on('data', (b: Buffer) => this.deliver(b));
     shell.channel.stderr?.on('data', (b: Buffer) => this.deliver(b));
-    if (this.outputPaused) this.setOutputPaused(true);
+    if (this.outputPaused || this.inFlightPaused) this.applyPause();
     // Errors surface as the channel closing; without a listener they would crash the process.
     shell.channel.stdin.on('error', (e: Error) => this.opts.log.debug('terminal input failed', { error: e.message }));
     if (this.cols !== this.opts.cols || this.rows !== this.opts.rows) shell.channel.resize(this.cols, this.rows);
@@ -239,6 +280,11 @@ export class TerminalSession {
     if (this.listener) {
       try {
         this.listener(data);
+        this.inFlight += data.length;
+        if (!this.inFlightPaused && this.inFlight > OUTPUT_IN_FLIGHT_LIMIT) {
+          this.inFlightPaused = true;
+          this.applyPause();
+        }
         return;
       } catch (e) {
         this.opts.log.warn('terminal stream listener failed', { terminal: this.id, error: (e as Error).message });

@@ -55,7 +55,9 @@ test('terminal port messages: input bytes up to the size limit, and the two flow
   assert.equal(acceptTerminalInput(new Uint8Array()), undefined);
   assert.deepEqual(parseTerminalPortMessage('pause'), { kind: 'pause' });
   assert.deepEqual(parseTerminalPortMessage('resume'), { kind: 'resume' });
-  for (const bad of ['ls\r', '', new Uint16Array([1]), { toString: () => 'ls' }, null, 42]) {
+  assert.deepEqual(parseTerminalPortMessage('parsed 65536'), { kind: 'parsed', bytes: 65536 });
+  const badParsed = ['parsed 0', 'parsed -1', 'parsed 1.5', 'parsed 12345678901', 'parsed  1', 'parsed 1\n'];
+  for (const bad of ['ls\r', '', new Uint16Array([1]), { toString: () => 'ls' }, null, 42, ...badParsed]) {
     assert.equal(parseTerminalPortMessage(bad), undefined, String(bad));
   }
 });

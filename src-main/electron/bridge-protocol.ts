@@ -45,6 +45,9 @@ export const MAX_TERMINAL_INPUT = 64 * 1024;
 /** renderer → main on a terminal port: stop / start reading the shell's output (flow control). */
 export const TERMINAL_PAUSE = 'pause';
 export const TERMINAL_RESUME = 'resume';
+/** renderer → main: `parsed <bytes>`, xterm parsed that much more output (terminal-output.ts). */
+export const TERMINAL_PARSED_PREFIX = 'parsed ';
+const PARSED_MESSAGE = /^parsed ([1-9][0-9]{0,9})$/;
 
 export interface AttachRequest {
   /** Chosen by the preload per attach, so re-attaching the same terminal gets its own port. */
@@ -69,12 +72,17 @@ export function parseAttachRequest(msg: unknown): AttachRequest | undefined {
   return { requestId, terminalId };
 }
 
-export type TerminalPortMessage = { kind: 'input'; data: Uint8Array } | { kind: 'pause' } | { kind: 'resume' };
+export type TerminalPortMessage =
+  { kind: 'input'; data: Uint8Array } | { kind: 'pause' } | { kind: 'resume' } | { kind: 'parsed'; bytes: number };
 
 /** A message from the renderer's end of a terminal port, or undefined when it is none (dropped). */
 export function parseTerminalPortMessage(data: unknown): TerminalPortMessage | undefined {
   if (data === TERMINAL_PAUSE) return { kind: 'pause' };
   if (data === TERMINAL_RESUME) return { kind: 'resume' };
+  if (typeof data === 'string') {
+    const parsed = PARSED_MESSAGE.exec(data);
+    return parsed ? { kind: 'parsed', bytes: Number(parsed[1]) } : undefined;
+  }
   const input = acceptTerminalInput(data);
   return input ? { kind: 'input', data: input } : undefined;
 }

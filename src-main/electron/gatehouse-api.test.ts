@@ -17,7 +17,14 @@ function fakeTransport() {
     },
     attachTerminal(terminalId) {
       attached.push(terminalId);
-      return { write() {}, onData: () => () => {}, pause() {}, resume() {}, close() {} } satisfies TerminalStream;
+      return {
+        write() {},
+        onData: () => () => {},
+        pause() {},
+        resume() {},
+        parsed() {},
+        close() {},
+      } satisfies TerminalStream;
     },
   };
   return { transport, calls, attached, emit: (e: string, p: unknown) => emit(e, p) };

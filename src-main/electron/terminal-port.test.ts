@@ -31,6 +31,7 @@ function fakeTerminal() {
       write: (d: Uint8Array) => state.written.push(text(d)),
       pause: () => state.flow.push('pause'),
       resume: () => state.flow.push('resume'),
+      parsed: (bytes: number) => state.flow.push(`parsed ${bytes}`),
       detach: () => state.detached++,
     };
   };
@@ -58,9 +59,10 @@ test('keys typed before the port arrives are sent in order once it does; output 
   pending.bind(port2 as unknown as RendererPort);
   pending.stream.write('exit €\r');
   pending.stream.resume();
-  await until(() => term.state.written.length === 3 && term.state.flow.length === 2, 'input at main');
+  pending.stream.parsed(65536);
+  await until(() => term.state.written.length === 3 && term.state.flow.length === 3, 'input at main');
   assert.deepEqual(term.state.written, ['l', 's\r', 'exit €\r']);
-  assert.deepEqual(term.state.flow, ['pause', 'resume']);
+  assert.deepEqual(term.state.flow, ['pause', 'resume', 'parsed 65536']);
   term.state.emit(utf8('hello\r\n'));
   await until(() => got.length === 1, 'output at renderer');
   assert.deepEqual(got, ['hello\r\n']);

@@ -5,7 +5,13 @@
 // words of bridge-protocol.ts. Pure: the ends are typed by the few members used, so the tests
 // drive them with node:worker_threads MessageChannels.
 import type { TerminalStream } from '../ipc/contract.ts';
-import { MAX_TERMINAL_INPUT, TERMINAL_PAUSE, TERMINAL_RESUME, parseTerminalPortMessage } from './bridge-protocol.ts';
+import {
+  MAX_TERMINAL_INPUT,
+  TERMINAL_PARSED_PREFIX,
+  TERMINAL_PAUSE,
+  TERMINAL_RESUME,
+  parseTerminalPortMessage,
+} from './bridge-protocol.ts';
 
 /** The renderer-side DOM MessagePort, reduced. */
 export interface RendererPort {
@@ -49,6 +55,9 @@ export function createPortTerminalStream(): {
     },
     resume() {
       if (!closed) post(TERMINAL_RESUME);
+    },
+    parsed(bytes: number) {
+      if (!closed && Number.isSafeInteger(bytes) && bytes > 0) post(`${TERMINAL_PARSED_PREFIX}${bytes}`);
     },
     onData(listener: (data: Uint8Array) => void) {
       listeners.add(listener);
@@ -100,6 +109,7 @@ export interface TerminalAttachment {
   write(data: Uint8Array): void;
   pause(): void;
   resume(): void;
+  parsed(bytes: number): void;
   detach(): void;
 }
 
@@ -127,6 +137,7 @@ export function bridgeTerminalPort(
     if (done || !message) return;
     if (message.kind === 'input') attachment.write(message.data);
     else if (message.kind === 'pause') attachment.pause();
+    else if (message.kind === 'parsed') attachment.parsed(message.bytes);
     else attachment.resume();
   });
   port.on('close', end);

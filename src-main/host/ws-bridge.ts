@@ -33,6 +33,18 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
   // Flow control: the tab has more output than xterm has parsed (pause) / caught up (resume).
   z.object({ type: z.literal('term-pause'), terminalId }).strict(),
   z.object({ type: z.literal('term-resume'), terminalId }).strict(),
+  // xterm parsed this many more output bytes: main bounds what is delivered and unparsed.
+  z
+    .object({
+      type: z.literal('term-parsed'),
+      terminalId,
+      bytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 31),
+    })
+    .strict(),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
@@ -102,6 +114,8 @@ export function bridgeConnection(ws: WebSocket, dispatcher: IpcDispatcher, log: 
         return attachments.get(frame.terminalId)?.pause();
       case 'term-resume':
         return attachments.get(frame.terminalId)?.resume();
+      case 'term-parsed':
+        return attachments.get(frame.terminalId)?.parsed(frame.bytes);
       case 'term-detach':
         attachments.get(frame.terminalId)?.detach();
         attachments.delete(frame.terminalId);

@@ -457,6 +457,11 @@ export interface TerminalStream {
   /** Flow control: main stops reading the shell's output (the SSH server waits) until resume(). */
   pause(): void;
   resume(): void;
+  /**
+   * xterm has parsed `bytes` more of the output (reported in batches): main keeps at most a
+   * bounded amount delivered and unparsed (TerminalSession's OUTPUT_IN_FLIGHT_LIMIT).
+   */
+  parsed(bytes: number): void;
   close(): void;
 }
 

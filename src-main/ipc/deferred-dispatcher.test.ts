@@ -20,7 +20,7 @@ function recordingDispatcher() {
     },
     attachTerminal(terminalId) {
       if (terminalId !== 't1') throw new GatehouseError(ErrorCode.NOT_FOUND, `no terminal ${terminalId}`);
-      return { write() {}, pause() {}, resume() {}, detach() {} };
+      return { write() {}, pause() {}, resume() {}, parsed() {}, detach() {} };
     },
   };
   return { dispatcher, listeners, calls };

@@ -36,6 +36,12 @@ export interface TerminalAttachment {
    */
   pause(): void;
   resume(): void;
+  /**
+   * The renderer has parsed `bytes` more of the output it was sent. Output delivered and not yet
+   * reported parsed is bounded (TerminalSession's OUTPUT_IN_FLIGHT_LIMIT): beyond it the channel
+   * is paused, so Ctrl+C in a flood is not stuck behind megabytes in socket buffers.
+   */
+  parsed(bytes: number): void;
   /** Ends this attachment; a pause it held is released. */
   detach(): void;
 }

@@ -82,9 +82,11 @@ test('a terminal stream attaches, carries bytes both ways as binary frames, paus
   output('t4', 'not mine');
   stream.pause();
   stream.resume();
+  stream.parsed(65536);
   stream.close();
   stream.write('ignored after close');
   stream.pause();
+  stream.parsed(1);
   output('t3', 'after detach');
   assert.deepEqual(got, ['a b c\r\n']);
   assert.deepEqual(sent, [
@@ -93,6 +95,7 @@ test('a terminal stream attaches, carries bytes both ways as binary frames, paus
     { input: '€', terminalId: 't3', bytes: 3 },
     { type: 'term-pause', terminalId: 't3' },
     { type: 'term-resume', terminalId: 't3' },
+    { type: 'term-parsed', terminalId: 't3', bytes: 65536 },
     { type: 'term-detach', terminalId: 't3' },
   ]);
 });

@@ -27,7 +27,8 @@ export type OutgoingFrame =
   | { type: 'term-attach'; terminalId: string }
   | { type: 'term-detach'; terminalId: string }
   | { type: 'term-pause'; terminalId: string }
-  | { type: 'term-resume'; terminalId: string };
+  | { type: 'term-resume'; terminalId: string }
+  | { type: 'term-parsed'; terminalId: string; bytes: number };
 
 /** Text frames the host sends (terminal output comes as binary frames). */
 export type IncomingFrame =
@@ -112,6 +113,9 @@ export function createWireClient(options: WireClientOptions): WireClient {
       },
       resume() {
         if (!closed) send({ type: 'term-resume', terminalId });
+      },
+      parsed(bytes) {
+        if (!closed) send({ type: 'term-parsed', terminalId, bytes });
       },
       onData(listener) {
         listeners.add(listener);

@@ -30,7 +30,7 @@ export interface FakeApi {
   /** Pushes output (as its UTF-8 bytes, the way it arrives) into an attached terminal. */
   output(terminalId: string, data: string): void;
   /** pause/resume calls each attached terminal's stream received (flow control). */
-  flow: Map<string, Array<'pause' | 'resume'>>;
+  flow: Map<string, Array<'pause' | 'resume' | `parsed ${number}`>>;
   handlers: Handlers;
 }
 
@@ -66,7 +66,7 @@ export function createFakeApi(handlers: Handlers = {}): FakeApi {
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const streams = new Map<string, Set<(data: Uint8Array) => void>>();
   const written = new Map<string, string[]>();
-  const flow = new Map<string, Array<'pause' | 'resume'>>();
+  const flow = new Map<string, Array<'pause' | 'resume' | `parsed ${number}`>>();
   const fake: FakeApi = {
     calls,
     handlers,
@@ -107,6 +107,7 @@ export function createFakeApi(handlers: Handlers = {}): FakeApi {
             write: (data) => written.get(terminalId)!.push(data),
             pause: () => flow.get(terminalId)!.push('pause'),
             resume: () => flow.get(terminalId)!.push('resume'),
+            parsed: (bytes) => flow.get(terminalId)!.push(`parsed ${bytes}`),
             onData(listener) {
               set.add(listener);
               return () => set.delete(listener);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createOutputPump, type FrameScheduler, type OutputSink } from './terminal-output.ts';
+import { PARSED_REPORT_BYTES, createOutputPump, type FrameScheduler, type OutputSink } from './terminal-output.ts';
 
 /** xterm stand-in: records writes and parses them only when the test says so. */
 function fakeXterm() {
@@ -32,7 +32,14 @@ function fakeFrames() {
 
 function fakeFlow() {
   const calls: string[] = [];
-  return { calls, flow: { pause: () => calls.push('pause'), resume: () => calls.push('resume') } };
+  return {
+    calls,
+    flow: {
+      pause: () => calls.push('pause'),
+      resume: () => calls.push('resume'),
+      parsed: (n: number) => calls.push(`parsed ${n}`),
+    },
+  };
 }
 
 const bytes = (n: number, ch = 'x') => new TextEncoder().encode(ch.repeat(n));
@@ -108,6 +115,23 @@ test('dispose drops queued output, cancels the frame and releases a pause it hol
   pump.push(bytes(1));
   assert.equal(x.writes.length, 0, 'nothing is written after dispose');
   assert.deepEqual(calls, ['pause', 'resume'], 'a late parse callback does not resume again');
+});
+
+test('parsed output is reported in batches of PARSED_REPORT_BYTES; nothing after dispose', () => {
+  const x = fakeXterm();
+  const f = fakeFrames();
+  const { flow, calls } = fakeFlow();
+  const pump = createOutputPump(x.sink, flow, f.frames, { highWatermark: 1 << 30, lowWatermark: 0 });
+  pump.push(bytes(PARSED_REPORT_BYTES - 1));
+  x.parseAll();
+  assert.deepEqual(calls, [], 'less than a batch parsed: not reported yet');
+  pump.push(bytes(2));
+  x.parseAll();
+  assert.deepEqual(calls, [`parsed ${PARSED_REPORT_BYTES + 1}`]);
+  pump.push(bytes(PARSED_REPORT_BYTES));
+  pump.dispose();
+  x.parseAll();
+  assert.deepEqual(calls, [`parsed ${PARSED_REPORT_BYTES + 1}`], 'a disposed pump reports nothing');
 });
 
 test('watermarks must leave room between them', () => {

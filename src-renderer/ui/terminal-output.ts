@@ -6,6 +6,9 @@
 //   but not yet parsed (xterm's write callback) are counted. Above the high watermark the stream
 //   is paused (main stops reading the SSH channel, so the server waits); below the low watermark
 //   it resumes. Input never waits on any of this, so Ctrl+C gets through a flood.
+// - Parsed bytes are reported back (flow.parsed, in batches of PARSED_REPORT_BYTES): main keeps
+//   at most a bounded amount delivered and unparsed, which also bounds what sits in socket buffers
+//   and queued messages where this pump cannot see it (terminal-session.ts describes the chain).
 // No DOM or xterm import: the parts are passed in, so the watermark logic runs under node:test.
 
 export interface OutputSink {
@@ -16,6 +19,8 @@ export interface OutputSink {
 export interface OutputFlow {
   pause(): void;
   resume(): void;
+  /** xterm parsed `bytes` more of the output. */
+  parsed(bytes: number): void;
 }
 
 export interface FrameScheduler {
@@ -33,6 +38,8 @@ export interface OutputPumpOptions {
 /** xterm's docs suggest pausing in the hundreds of KB; a frame of xterm parsing is ~1 MB at most. */
 export const DEFAULT_HIGH_WATERMARK = 512 * 1024;
 export const DEFAULT_LOW_WATERMARK = 128 * 1024;
+/** Parsed bytes are reported in batches of this size: one small message per 64 KiB of output. */
+export const PARSED_REPORT_BYTES = 64 * 1024;
 
 export interface OutputPump {
   push(chunk: Uint8Array): void;
@@ -58,11 +65,18 @@ export function createOutputPump(
   let frame: number | undefined;
   let paused = false;
   let disposed = false;
+  let unreported = 0;
 
   const writeNow = (data: Uint8Array) => {
     inXterm += data.byteLength;
     sink.write(data, () => {
       inXterm -= data.byteLength;
+      if (disposed) return;
+      unreported += data.byteLength;
+      if (unreported >= PARSED_REPORT_BYTES) {
+        flow.parsed(unreported);
+        unreported = 0;
+      }
       if (paused && !disposed && queued + inXterm < low) {
         paused = false;
         flow.resume();

@@ -4,7 +4,7 @@
 // resized. Nothing here touches a terminal: the CLI and a desktop terminal tab wire the streams.
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { Client, type Algorithms, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { Client, type Algorithms, type ClientChannel, type ConnectConfig, type ShellOptions } from 'ssh2';
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { assertPatchedSsh2 } from '../../../src-shared/ssh2-vendored.ts';
 import { clientAlgorithms, SSH_IDENT } from '../../../src-shared/ssh-algorithms.ts';
@@ -47,6 +47,15 @@ export interface PtyOptions {
   cols: number;
   rows: number;
 }
+
+/**
+ * The SSH window granted on a channel with a pty (the app's terminal, `gate ssh` on a tty), and
+ * the most ssh2 buffers for it: after Ctrl+C everything already granted is still drawn before the
+ * prompt, so an interactive session keeps this small; the pty's writer blocks once it is used up.
+ * Bulk channels (no pty) keep ssh2's 8 MiB default for throughput through the proxy hop.
+ * OpenSSH grants 2 MiB per session; measured in BENCHMARKS.md "Issue 16: Ctrl+C in a flood".
+ */
+export const PTY_CHANNEL_WINDOW = 256 * 1024;
 
 export interface ExitStatus {
   /** The remote exit code; null when the command died from a signal or the channel was lost. */
@@ -200,7 +209,10 @@ export class SshConnection {
   /** Runs a command; with `pty` the remote side allocates a terminal (stderr then merges into stdout). */
   exec(command: string, opts: { pty?: PtyOptions; env?: Record<string, string> } = {}): Promise<SshChannel> {
     const execOpts: Record<string, unknown> = {};
-    if (opts.pty) execOpts.pty = { term: opts.pty.term, cols: opts.pty.cols, rows: opts.pty.rows };
+    if (opts.pty) {
+      execOpts.pty = { term: opts.pty.term, cols: opts.pty.cols, rows: opts.pty.rows };
+      execOpts.channelWindow = PTY_CHANNEL_WINDOW;
+    }
     const env = this.envFor(opts.env);
     if (env) execOpts.env = env;
     return this.openChannel((cb) => this.client.exec(command, execOpts, cb), opts.pty !== undefined);
@@ -210,7 +222,9 @@ export class SshConnection {
   shell(pty?: PtyOptions, opts: { env?: Record<string, string> } = {}): Promise<SshChannel> {
     const window = pty ? { term: pty.term, cols: pty.cols, rows: pty.rows } : false;
     const env = this.envFor(opts.env);
-    return this.openChannel((cb) => this.client.shell(window, env ? { env } : {}, cb), pty !== undefined);
+    const shellOpts: ShellOptions = pty ? { channelWindow: PTY_CHANNEL_WINDOW } : {};
+    if (env) shellOpts.env = env;
+    return this.openChannel((cb) => this.client.shell(window, shellOpts, cb), pty !== undefined);
   }
 
   close(): void {

@@ -119,6 +119,13 @@ describe('browser host', () => {
     await d.until('the close', () => d.closed);
     assert.deepEqual(d.closed, { code: 1007, reason: 'a frame is not JSON' });
 
+    // A parsed-bytes report must be a positive count (it frees room for output to flow).
+    const p = await IpcClient.connect(wsUrl, host.origin);
+    p.send({ type: 'term-parsed', terminalId: 't1', bytes: -65536 });
+    await p.until('the close', () => p.closed);
+    assert.equal(p.closed!.code, 1008);
+    assert.match(p.closed!.reason, /^bad frame: bytes: /);
+
     // Too short for a terminal frame, and an output frame where only input may come: dropped,
     // and the connection goes on (it may carry other terminals).
     const e = await IpcClient.connect(wsUrl, host.origin);

@@ -24,7 +24,7 @@ class ClientStderr extends ReadableStream {
   _read(n) {
     if (this._channel._waitChanDrain) {
       this._channel._waitChanDrain = false;
-      if (this._channel.incoming.window <= WINDOW_THRESHOLD)
+      if (this._channel.incoming.window <= windowThreshold(this._channel)) /* gatehouse-patch:channel-window-stderr-read */
         windowAdjust(this._channel);
     }
   }
@@ -85,8 +85,13 @@ class ServerStderr extends WritableStream {
 
 class Channel extends DuplexStream {
   constructor(client, info, opts) {
+    /* gatehouse-patch:channel-window-stream */
+    // The window this side grants (info.incoming.maxWindow, from the channel's open options) also
+    // bounds what the readable side buffers: a paused reader then holds at most one window here
+    // and one in flight, so an interactive pty's output stops soon after its reader stops.
+    const maxWindow = (info.incoming && info.incoming.maxWindow) || MAX_WINDOW;
     const streamOpts = {
-      highWaterMark: MAX_WINDOW,
+      highWaterMark: maxWindow,
       allowHalfOpen: (!opts || (opts && opts.allowHalfOpen !== false)),
       emitClose: false,
     };
@@ -110,6 +115,7 @@ class Channel extends DuplexStream {
     */
     this.incoming = info.incoming;
     this.outgoing = info.outgoing;
+    this._maxWindow = maxWindow; /* gatehouse-patch:channel-window-field */
     this._callbacks = [];
 
     this._client = client;
@@ -148,7 +154,7 @@ class Channel extends DuplexStream {
   _read(n) {
     if (this._waitChanDrain) {
       this._waitChanDrain = false;
-      if (this.incoming.window <= WINDOW_THRESHOLD)
+      if (this.incoming.window <= windowThreshold(this)) /* gatehouse-patch:channel-window-read */
         windowAdjust(this);
     }
   }
@@ -279,11 +285,17 @@ function onEnd() {
 function windowAdjust(self) {
   if (self.outgoing.state === 'closed')
     return;
-  const amt = MAX_WINDOW - self.incoming.window;
+  const amt = (self._maxWindow || MAX_WINDOW) - self.incoming.window; /* gatehouse-patch:channel-window-adjust */
   if (amt <= 0)
     return;
   self.incoming.window += amt;
   self._client._protocol.channelWindowAdjust(self.outgoing.id, amt);
+}
+
+/* gatehouse-patch:channel-window-threshold */
+// Half of the channel's own window (WINDOW_THRESHOLD for the default one), as upstream refills.
+function windowThreshold(self) {
+  return self._maxWindow ? self._maxWindow / 2 : WINDOW_THRESHOLD;
 }
 
 module.exports = {
@@ -291,5 +303,6 @@ module.exports = {
   MAX_WINDOW,
   PACKET_SIZE,
   windowAdjust,
+  windowThreshold,
   WINDOW_THRESHOLD,
 };

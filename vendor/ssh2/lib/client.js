@@ -52,6 +52,7 @@ const {
   MAX_WINDOW,
   PACKET_SIZE,
   windowAdjust,
+  windowThreshold, /* gatehouse-patch:client-window-import */
   WINDOW_THRESHOLD,
 } = require('./Channel.js');
 const {
@@ -557,7 +558,8 @@ class Client extends EventEmitter {
             type,
             incoming: {
               id: info.recipient,
-              window: MAX_WINDOW,
+              window: channel.maxWindow || MAX_WINDOW, /* gatehouse-patch:client-window-confirm */
+              maxWindow: channel.maxWindow || MAX_WINDOW,
               packetSize: PACKET_SIZE,
               state: 'open'
             },
@@ -602,7 +604,7 @@ class Client extends EventEmitter {
             return;
           }
 
-          if (channel.incoming.window <= WINDOW_THRESHOLD)
+          if (channel.incoming.window <= windowThreshold(channel)) /* gatehouse-patch:client-window-data */
             windowAdjust(channel);
         },
         CHANNEL_EXTENDED_DATA: (p, recipient, data, type) => {
@@ -626,7 +628,7 @@ class Client extends EventEmitter {
             return;
           }
 
-          if (channel.incoming.window <= WINDOW_THRESHOLD)
+          if (channel.incoming.window <= windowThreshold(channel)) /* gatehouse-patch:client-window-extdata */
             windowAdjust(channel);
         },
         CHANNEL_WINDOW_ADJUST: (p, recipient, amount) => {
@@ -1239,6 +1241,7 @@ class Client extends EventEmitter {
     }
 
     const extraOpts = { allowHalfOpen: (opts.allowHalfOpen !== false) };
+    extraOpts.window = opts.channelWindow; /* gatehouse-patch:client-window-exec */
 
     openChannel(this, 'session', extraOpts, (err, chan) => {
       if (err) {
@@ -1302,7 +1305,9 @@ class Client extends EventEmitter {
       wndopts = undefined;
     }
 
-    openChannel(this, 'session', (err, chan) => {
+    /* gatehouse-patch:client-window-shell */
+    const shellChannelOpts = { window: opts ? opts.channelWindow : undefined };
+    openChannel(this, 'session', shellChannelOpts, (err, chan) => {
       if (err) {
         cb(err);
         return;
@@ -1680,10 +1685,18 @@ class Client extends EventEmitter {
   }
 }
 
+/* gatehouse-patch:client-window-option */
+function channelWindowOption(window) {
+  if (window === undefined)
+    return MAX_WINDOW;
+  if (!Number.isInteger(window) || window < PACKET_SIZE || window > MAX_WINDOW)
+    throw new Error(`channelWindow must be an integer from ${PACKET_SIZE} to ${MAX_WINDOW}`);
+  return window;
+}
+
 function openChannel(self, type, opts, cb) {
   // Ask the server to open a channel for some purpose
   // (e.g. session (sftp, exec, shell), or forwarding a TCP connection
-  const initWindow = MAX_WINDOW;
   const maxPacket = PACKET_SIZE;
 
   if (typeof opts === 'function') {
@@ -1691,10 +1704,16 @@ function openChannel(self, type, opts, cb) {
     opts = {};
   }
 
+  /* gatehouse-patch:client-window-open */
+  // `opts.window`: the window this side grants on this channel (and the most its stream buffers),
+  // between one packet and the default; CHANNEL_OPEN_CONFIRMATION reads it from the wrapper.
+  const initWindow = channelWindowOption(opts.window);
+
   const wrapper = (err, stream) => {
     cb(err, stream);
   };
   wrapper.type = type;
+  wrapper.maxWindow = initWindow;
 
   const localChan = self._chanMgr.add(wrapper);
 
