@@ -2,6 +2,7 @@
 // awaited before the action it records is acknowledged (an event that records a decision must
 // not be lost when the process dies right after). The storage side lives in audit-log.ts.
 
+import type { Backend, BatchOp } from '../storage/backend.ts';
 export const AUDIT_EVENT_TYPES = [
   'user.login',
   'cert.create',
@@ -58,6 +59,11 @@ export interface AuditEmitter {
 /** An emitter that can also store several events in one transaction (all or none). */
 export interface AuditBatchEmitter extends AuditEmitter {
   emitMany(events: readonly AuditEventInput[]): Promise<void>;
+}
+
+/** An emitter whose events can ride a storage transaction of the caller's own (AuditLog.writesIn). */
+export interface AuditTransactionEmitter extends AuditEmitter {
+  writesIn(storage: Backend, inputs: readonly AuditEventInput[]): { ops: BatchOp[]; stored: () => void } | undefined;
 }
 
 /** For components built without an audit log (unit tests); says so in its name. */

@@ -158,7 +158,48 @@ test('append-only: later events never change stored ones and the log offers no u
     assert.deepEqual(same, item, `${item.key} changed`);
   }
   const methods = Object.getOwnPropertyNames(AuditLog.prototype);
-  assert.deepEqual(methods.sort(), ['append', 'appendMany', 'constructor', 'emit', 'emitMany', 'search']);
+  assert.deepEqual(methods.sort(), [
+    'append',
+    'appendMany',
+    'constructor',
+    'emit',
+    'emitMany',
+    'observeStored',
+    'search',
+    'writesIn',
+  ]);
+  // writesIn hands out writes for another store's transaction: creates only, like append.
+  const writes = log.writesIn(backend, [{ type: 'resource.update', success: true, user: 'admin' }]);
+  assert.deepEqual([...new Set(writes!.ops.map((op) => op.type))], ['create']);
+});
+
+test("writesIn: the events stored by the caller's own transaction, found as appended ones are; another storage gets none", async (t) => {
+  const backend = await open(t);
+  const time = clock();
+  const log = new AuditLog(backend, { now: time.now });
+  const observed: string[] = [];
+  class Observed extends AuditLog {
+    protected override observeStored(inputs: readonly { type: string }[]): void {
+      observed.push(...inputs.map((i) => i.type));
+    }
+  }
+  const counted = new Observed(backend, { now: time.now });
+  const events = [
+    { type: 'device.authenticate' as const, success: true, user: 'dana', fields: { client_address: 'x' } },
+    { type: 'cert.create' as const, success: true, user: 'dana' },
+  ];
+  assert.equal(log.writesIn(await open(t), events), undefined, 'a log never writes into storage it does not own');
+  const w = counted.writesIn(backend, events)!;
+  await backend.batch([{ type: 'create', item: { key: '/test/other-store/1', value: '' } }, ...w.ops]);
+  w.stored();
+  assert.deepEqual(observed, ['device.authenticate', 'cert.create']);
+  const found = await all(log, { user: 'dana' });
+  assert.deepEqual(found.map((e) => e.type).sort(), ['cert.create', 'device.authenticate']);
+  assert.deepEqual(
+    (await all(log, { type: 'cert.create' })).map((e) => e.user),
+    ['dana'],
+  );
+  assert.throws(() => log.writesIn(backend, [{ type: 'no.such' as AuditEventType, success: true }]));
 });
 
 test('events survive closing and reopening the SQLite file (emit resolves only after the write)', async (t) => {

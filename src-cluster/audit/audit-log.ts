@@ -19,8 +19,8 @@ import type { Backend, BatchOp, Item } from '../storage/backend.ts';
 import {
   AUDIT_EVENT_TYPES,
   boundedUserName,
-  type AuditEmitter,
   type AuditEventInput,
+  type AuditTransactionEmitter,
   type AuditEventType,
 } from './audit-events.ts';
 
@@ -107,7 +107,7 @@ export interface AuditLogOptions {
   now?: () => number;
 }
 
-export class AuditLog implements AuditEmitter {
+export class AuditLog implements AuditTransactionEmitter {
   readonly #backend: Backend;
   readonly #now: () => number;
   #lastMs = -1;
@@ -142,17 +142,7 @@ export class AuditLog implements AuditEmitter {
     if (built.length === 0) return [];
     try {
       // One transaction: an index key never points at nothing, and no event misses its indexes.
-      const ops: BatchOp[] = [];
-      for (const { event, suffix } of built) {
-        ops.push(
-          { type: 'create', item: { key: EVENTS + suffix, value: JSON.stringify(event) } },
-          { type: 'create', item: { key: `${BY_TYPE}${event.type}/${suffix}`, value: '' } },
-        );
-        if (event.user) {
-          ops.push({ type: 'create', item: { key: `${BY_USER}${userSegment(event.user)}/${suffix}`, value: '' } });
-        }
-      }
-      await this.#backend.batch(ops);
+      await this.#backend.batch(eventOps(built));
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       const types = [...new Set(inputs.map((i) => i.type))].join(', ');
@@ -162,6 +152,20 @@ export class AuditLog implements AuditEmitter {
     }
     return built.map((b) => b.event);
   }
+
+  /**
+   * The writes that store `inputs`, for a transaction of the caller's own in `storage` (a device's
+   * data and the events saying it was authenticated: both or neither, one commit), or undefined
+   * when this log keeps its events in another storage. Each event is checked as append() checks
+   * it; call `stored()` once the caller's transaction committed.
+   */
+  writesIn(storage: Backend, inputs: readonly AuditEventInput[]): { ops: BatchOp[]; stored: () => void } | undefined {
+    if (storage !== this.#backend) return undefined;
+    return { ops: eventOps(inputs.map((input) => this.#build(input))), stored: () => this.observeStored(inputs) };
+  }
+
+  /** Called for events stored through writesIn() (the metered log counts them there too). */
+  protected observeStored(_inputs: readonly AuditEventInput[]): void {}
 
   /** The stored form of one event and its key suffix; throws for unknown types and reserved fields. */
   #build(input: AuditEventInput): { event: AuditEvent; suffix: string } {
@@ -317,4 +321,19 @@ function parseCursor(cursor: string, order: 'asc' | 'desc'): string {
     throw new GatehouseError(ErrorCode.BAD_REQUEST, 'audit cursor is not valid for this query');
   }
   return suffix;
+}
+
+/** An event and its index keys, each created (never overwritten). */
+function eventOps(built: readonly { event: AuditEvent; suffix: string }[]): BatchOp[] {
+  const ops: BatchOp[] = [];
+  for (const { event, suffix } of built) {
+    ops.push(
+      { type: 'create', item: { key: EVENTS + suffix, value: JSON.stringify(event) } },
+      { type: 'create', item: { key: `${BY_TYPE}${event.type}/${suffix}`, value: '' } },
+    );
+    if (event.user) {
+      ops.push({ type: 'create', item: { key: `${BY_USER}${userSegment(event.user)}/${suffix}`, value: '' } });
+    }
+  }
+  return ops;
 }

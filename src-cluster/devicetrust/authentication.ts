@@ -29,13 +29,14 @@ import {
 } from './ceremony-stream.ts';
 import { requireAttestationPolicy, type Caller, type DeviceCeremonyDeps } from './enrollment.ts';
 import type { StoredDevice } from './inventory.ts';
-import type { DeviceCollectedData } from '../resources/device.ts';
+import type { DeviceCollectedData, DeviceSpec } from '../resources/device.ts';
 import { verifyQuote } from './tpm/quote.ts';
 import {
   discardAudit,
   type AuditBatchEmitter,
   type AuditEmitter,
   type AuditEventInput,
+  type AuditTransactionEmitter,
 } from '../audit/audit-events.ts';
 import { errorMessage, recordRefusal, trustedDeviceField } from '../audit/audit-emit.ts';
 
@@ -202,15 +203,9 @@ export async function finishAuthentication(
       ? presigned.issued
       : await reissueWithDevice(deps.cas, certs, fields);
   steps.lap(issued === presigned?.issued ? 'presigned' : 'sign');
-  const updated = await deps.inventory.update(device.metadata.name, (spec) => ({
-    ...spec,
-    collected_data: [...spec.collected_data, data],
-  }));
-  steps.lap('device_write');
-  // Recorded before the device-trusted certificates leave; no audit, no certificates. Both
-  // events in one transaction where the emitter can (the auth server's own audit log).
+  // Recorded before the device-trusted certificates leave; no audit, no certificates.
   const trusted_device = trustedDeviceField(fields);
-  await emitAll(audit, [
+  const events: AuditEventInput[] = [
     {
       type: 'device.authenticate',
       success: true,
@@ -229,7 +224,16 @@ export async function finishAuthentication(
         trusted_device,
       },
     },
-  ]);
+  ];
+  // The device's new data and both events in ONE transaction when the audit log is in the
+  // device records' storage (the auth server's own log): one commit on the answer's path instead
+  // of two in a row, and never data without its events or events without their data.
+  const withAudit = (audit as Partial<AuditTransactionEmitter>).writesIn?.call(audit, deps.inventory.storage, events);
+  const append = (spec: DeviceSpec): DeviceSpec => ({ ...spec, collected_data: [...spec.collected_data, data] });
+  const updated = await deps.inventory.update(device.metadata.name, append, withAudit?.ops);
+  steps.lap('device_write');
+  if (withAudit) withAudit.stored();
+  else await emitAll(audit, events);
   steps.lap('audit');
   deps.log.info('device authenticated', {
     device_id: fields.deviceId,

@@ -216,3 +216,23 @@ test('findByCredential follows the credential when it moves, is unenrolled or it
   await inventory.remove(b.metadata.name);
   assert.equal(await inventory.findByCredential('cred'), undefined);
 });
+
+test("update writes alsoWrite in the record's transaction: both or neither", async (t) => {
+  const { backend, inventory } = await setup(t);
+  const d = await inventory.add({ assetTag: 'SN-7', osType: 'linux' });
+  assert.equal(inventory.storage, backend);
+  const renamed = await inventory.update(d.metadata.name, (spec) => ({ ...spec, owner: 'bob' }), [
+    { type: 'create', item: { key: '/test/alongside/1', value: 'x' } },
+  ]);
+  assert.equal(renamed.spec.owner, 'bob');
+  assert.equal((await backend.get('/test/alongside/1'))?.value, 'x');
+  // The same key again cannot be created: the record's change is not stored either.
+  await assert.rejects(
+    inventory.update(d.metadata.name, (spec) => ({ ...spec, owner: 'carol' }), [
+      { type: 'create', item: { key: '/test/alongside/1', value: 'y' } },
+    ]),
+    (e: unknown) => e instanceof GatehouseError && e.code === ErrorCode.ALREADY_EXISTS,
+  );
+  assert.equal((await inventory.get(d.metadata.name)).spec.owner, 'bob');
+  assert.equal((await backend.get('/test/alongside/1'))?.value, 'x');
+});

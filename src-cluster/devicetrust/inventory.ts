@@ -195,29 +195,47 @@ export class DeviceInventory {
    * Read-modify-write of one device (CONFLICT if it changed meanwhile). Unenrolling drops the
    * credential, the asset tag stays unique, and update_time and the snapshot cap are kept.
    */
-  async update(idOrAssetTag: string, change: (spec: DeviceSpec) => DeviceSpec): Promise<StoredDevice> {
+  async update(
+    idOrAssetTag: string,
+    change: (spec: DeviceSpec) => DeviceSpec,
+    alsoWrite: readonly BatchOp[] = [],
+  ): Promise<StoredDevice> {
     const current = await this.get(idOrAssetTag);
     const next = this.normalise({ ...current, spec: change(structuredClone(current.spec)) }, current);
-    return this.#replace(next, current);
+    return this.#replace(next, current, alsoWrite);
   }
 
-  /** Writes a changed record (CAS on its revision), moving the tag claim when the tag changes. */
-  async #replace(next: StoredDevice, previous: StoredDevice): Promise<StoredDevice> {
+  /**
+   * The storage the records are in: writes for another store in the same storage can ride a
+   * device's transaction (update's `alsoWrite`, e.g. the audit events of a device authentication).
+   */
+  get storage(): Backend {
+    return this.#backend;
+  }
+
+  /**
+   * Writes a changed record (CAS on its revision), moving the tag claim when the tag changes;
+   * `alsoWrite` in the same transaction, after the record's own writes.
+   */
+  async #replace(
+    next: StoredDevice,
+    previous: StoredDevice,
+    alsoWrite: readonly BatchOp[] = [],
+  ): Promise<StoredDevice> {
     const retagged = next.spec.asset_tag !== previous.spec.asset_tag || next.spec.os_type !== previous.spec.os_type;
     // The credential's index key moves in the record's own transaction (credential-index.ts).
     const indexOps = await this.#credentials.ops(next, previous);
-    if (!retagged && indexOps.length === 0) return (await this.store.update(next)) as StoredDevice;
+    const writes = [this.store.updateWrite(next), ...indexOps, ...alsoWrite];
+    if (!retagged && writes.length === 1) return (await this.store.update(next)) as StoredDevice;
     if (!retagged) {
-      const [item] = await this.#backend.batch([this.store.updateWrite(next), ...indexOps]).catch((e: unknown) => {
+      const [item] = await this.#backend.batch(writes).catch((e: unknown) => {
         throw asClaimError(e, 1, indexOps.length);
       });
       return this.store.fromItem(item!) as StoredDevice;
     }
-    const [, item] = await this.#claims
-      .claim(owner(next), [this.store.updateWrite(next), ...indexOps])
-      .catch((e: unknown) => {
-        throw asClaimError(e, 2, indexOps.length);
-      });
+    const [, item] = await this.#claims.claim(owner(next), writes).catch((e: unknown) => {
+      throw asClaimError(e, 2, indexOps.length);
+    });
     const written = this.store.fromItem(item!) as StoredDevice;
     // A crash before this release leaves a stale claim, which the next claimant takes over.
     await this.#claims.release(owner(previous));

@@ -93,4 +93,8 @@ export class MeteredAuditLog extends AuditLog {
     for (const event of events) this.auditMetrics.observeAuthEvent(event);
     return stored;
   }
+
+  protected override observeStored(events: readonly AuditEventInput[]): void {
+    for (const event of events) this.auditMetrics.observeAuthEvent(event);
+  }
 }

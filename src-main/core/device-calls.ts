@@ -42,6 +42,8 @@ export interface DeviceChallengeParams {
   challenge: LoginDeviceChallenge;
   /** The credential the login named (the local enrollment record's). */
   credentialId: string;
+  /** PCR values read while the login was in flight (DeviceTrust.prepare). */
+  pcrsReadEarlier?: ReadonlyMap<number, Buffer>;
   timeoutMs?: number;
   /** The login's key and certificates when it is not stored yet (ClusterClient.loginWithDeviceChallenge). */
   credentials?: ProfileCredentials;
@@ -93,6 +95,7 @@ export async function runLoginChallengeAnswer(
     certificates: { sshCertificate: creds.sshCertificate, tlsCertificatePem: creds.tlsCertificatePem },
     challenge: p.challenge,
     expectedCredentialId: p.credentialId,
+    ...(p.pcrsReadEarlier ? { pcrsReadEarlier: p.pcrsReadEarlier } : {}),
     ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
   });
   return checkedOutcome(profile, creds, r);

@@ -10,6 +10,7 @@ export { deviceTrustNextStep, deviceTrustText, type DeviceTrustResult } from './
 import { EnrollmentStore, type EnrollmentRecord } from './enrollments.ts';
 import type { CeremonyTimings, CeremonyTpm, DeviceSummary } from '../device/ceremony/stream-steps.ts';
 import type { LoginDeviceChallenge } from '../device/ceremony/answer-login-challenge.ts';
+import { LOGIN_QUOTE_PCRS } from '../device/ceremony/early-pcrs.ts';
 import { collectDeviceData, nodeCollectFs, type CollectedDeviceData } from '../device/collect.ts';
 import { readAkBlob } from '../device/tpm/ak-store.ts';
 import type { ClusterClient } from './cluster-client.ts';
@@ -155,6 +156,8 @@ export interface EnrollAndTrustOutcome extends EnrollOutcome {
 
 export class DeviceTrust {
   readonly enrollments: EnrollmentStore;
+  /** PCR values prepare() read for a TPM it opened, taken by the login's authenticate(). */
+  readonly #pcrsReadEarlier = new WeakMap<OpenTpm, Map<number, Buffer>>();
 
   constructor(
     private readonly deps: {
@@ -314,8 +317,10 @@ export class DeviceTrust {
       const tpm = await this.deps.agent.openTpm((m) => this.deps.logger.warn(m));
       try {
         await tpm.attestationKey();
+        // The PCRs a login's quote covers: after the Login response only the quote is left.
+        this.#pcrsReadEarlier.set(tpm, await tpm.readPcrs([...LOGIN_QUOTE_PCRS]));
       } catch {
-        // the ceremony calls it again and reports the error with its code
+        // the ceremony calls both again and reports the error with its code
       }
       return tpm;
     })();
@@ -388,8 +393,15 @@ export class DeviceTrust {
       const deviceData = opts.deviceData ?? this.deps.agent.collect();
       tpm = prepared ? await prepared : await this.deps.agent.openTpm((m) => this.deps.logger.warn(m));
       const folded = opts.folded?.credentialId === record.credentialId ? opts.folded : undefined;
+      const pcrsReadEarlier = this.#pcrsReadEarlier.get(tpm);
+      this.#pcrsReadEarlier.delete(tpm);
       const r = folded
-        ? await cluster.answerDeviceChallenge(profile, { tpm, deviceData, ...folded })
+        ? await cluster.answerDeviceChallenge(profile, {
+            tpm,
+            deviceData,
+            ...folded,
+            ...(pcrsReadEarlier ? { pcrsReadEarlier } : {}),
+          })
         : await cluster.authenticateDevice(profile, {
             tpm,
             deviceData,

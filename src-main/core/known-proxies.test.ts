@@ -130,4 +130,25 @@ describe('known proxies', () => {
     );
     assert.ok(readFileSync(known.path, 'utf8').includes('5'), 'the file is left for the user to inspect');
   });
+
+  test('a pin read once is re-read when another process changes, edits in place or removes the file', () => {
+    const { known } = setup('shared');
+    const other = new KnownProxies(join(dir, 'shared')); // another gate process on the same home
+    known.set(proxy.address, makePin(caA.certPem, 'first-use', clock()));
+    assert.equal(other.get(proxy.address)?.fingerprint, caFingerprint(caA.certPem));
+    known.set(proxy.address, makePin(caB.certPem, 'ca-pin', clock()));
+    assert.equal(other.get(proxy.address)?.fingerprint, caFingerprint(caB.certPem), 'a rename is a new version');
+    // The same length in place (same inode, same size): only the file's times say it changed.
+    const text = readFileSync(known.path, 'utf8');
+    writeFileSync(known.path, text.replace('"ca-pin"', '"ca-fil"'));
+    assert.throws(
+      () => other.get(proxy.address),
+      (e: GatehouseError) => e.code === ErrorCode.STORAGE,
+    );
+    writeFileSync(known.path, text);
+    assert.equal(other.get(proxy.address)?.source, 'ca-pin');
+    rmSync(known.path);
+    assert.equal(other.get(proxy.address), undefined);
+    assert.deepEqual(other.list(), []);
+  });
 });

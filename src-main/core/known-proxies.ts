@@ -2,6 +2,7 @@
 // seen with, or that the user named explicitly. Like ssh's known_hosts with `accept-new`: the
 // first contact pins, every later connection must chain to the pinned CA.
 import { X509Certificate, createHash } from 'node:crypto';
+import { statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -48,14 +49,28 @@ export function makePin(caPem: string, source: ProxyPin['source'], now: Date): P
   return { fingerprint: caFingerprint(caPem), caPem, source, pinnedAt: now.toISOString() };
 }
 
+/** What identifies one version of the file: a write (temp file + rename) changes the inode, an edit in place the times or size. */
+function fileVersion(st: BigIntStats): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
 export class KnownProxies {
   readonly path: string;
+  /**
+   * The file as last parsed, with the version it was parsed from. Every connection asks for its
+   * proxy's pin: a stat instead of a read, a JSON parse and a schema check each time (device
+   * authentication's answer call is one such connection on the login's critical path).
+   */
+  #parsed: { version: string; proxies: Readonly<Record<string, ProxyPin>> } | undefined;
 
   constructor(home: string) {
     this.path = join(home, KNOWN_PROXIES_FILE);
   }
 
-  private read(): Record<string, ProxyPin> {
+  private read(): Readonly<Record<string, ProxyPin>> {
+    const version = this.version();
+    if (version === undefined) return {};
+    if (this.#parsed?.version === version) return this.#parsed.proxies;
     const raw = readJsonIfExists(this.path);
     if (raw === undefined) return {};
     const r = FileSchema.safeParse(raw);
@@ -65,7 +80,21 @@ export class KnownProxies {
         `${this.path} is damaged; remove it (every proxy will be pinned again on first use)`,
       );
     }
+    // Kept only when the file did not change while it was read; otherwise the next call reads again.
+    if (this.version() === version) this.#parsed = { version, proxies: r.data.proxies };
     return r.data.proxies;
+  }
+
+  /** The file's current version; undefined when it does not exist. */
+  private version(): string | undefined {
+    try {
+      return fileVersion(statSync(this.path, { bigint: true }));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new GatehouseError(ErrorCode.STORAGE, `cannot read ${this.path}: ${(e as Error).message}`, {
+        path: this.path,
+      });
+    }
   }
 
   private write(proxies: Record<string, ProxyPin>): void {
@@ -79,14 +108,15 @@ export class KnownProxies {
 
   /** Pins (or re-pins) the CA for a proxy address. */
   set(proxy: string, pin: ProxyPin): ProxyPin {
-    const all = this.read();
+    // A copy: the parsed file is shared with later reads until the write changes its version.
+    const all = { ...this.read() };
     all[parseProxyAddress(proxy).address] = pin;
     this.write(all);
     return pin;
   }
 
   remove(proxy: string): boolean {
-    const all = this.read();
+    const all = { ...this.read() };
     const key = parseProxyAddress(proxy).address;
     if (!(key in all)) return false;
     delete all[key];

@@ -50,6 +50,40 @@ const challenge = (over: Partial<{ nonce: Uint8Array; pcrs: number[] }> = {}) =>
   ...over,
 });
 
+test('PCR values read during the login are sent when the quote covers them: only the quote is left', async () => {
+  const early = new Map([0, 7].map((p) => [p, Buffer.alloc(32, 0x40 + p)]));
+  const digest = createHash('sha256')
+    .update(Buffer.concat([early.get(0)!, early.get(7)!]))
+    .digest();
+  const covering = (calls: string[], tail: Buffer): CeremonyTpm => ({
+    ...fakeTpm(calls),
+    quote: () => (
+      calls.push('quote'),
+      Promise.resolve({ attest: Buffer.concat([Buffer.from('a\x00\x20'), tail]), signature: Buffer.alloc(1) })
+    ),
+  });
+  for (const [tail, expected] of [
+    [digest, ['attestationKey', 'quote']],
+    [Buffer.alloc(32), ['attestationKey', 'quote', 'readPcrs']], // the quote covers other values: read again
+  ] as const) {
+    const sent: AnswerLoginDeviceChallengeRequest[] = [];
+    const calls: string[] = [];
+    await answerLoginChallenge({
+      api: fakeApi(sent),
+      tpm: covering(calls, tail),
+      deviceData: DATA,
+      certificates: CERTS,
+      challenge: challenge(),
+      expectedCredentialId: CRED_ID,
+      pcrsReadEarlier: early,
+    });
+    assert.deepEqual(calls, expected);
+    const sentValues = sent[0]!.platformParameters!.pcrs.map((p) => Buffer.from(p.value));
+    const want = expected.length === 2 ? [early.get(0)!, early.get(7)!] : [Buffer.alloc(32, 0), Buffer.alloc(32, 7)];
+    assert.deepEqual(sentValues, want);
+  }
+});
+
 test('one call carries the login certificates, the credential and the quote over the login nonce', async () => {
   const sent: AnswerLoginDeviceChallengeRequest[] = [];
   const calls: string[] = [];

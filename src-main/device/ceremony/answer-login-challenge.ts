@@ -41,6 +41,8 @@ export interface AnswerLoginChallengeParams {
   challenge: LoginDeviceChallenge;
   /** The credential the login named (the local enrollment record's); a different AK fails fast. */
   expectedCredentialId: string;
+  /** PCR values read while the login was in flight; sent when the quote covers them (early-pcrs.ts). */
+  pcrsReadEarlier?: ReadonlyMap<number, Buffer>;
   /** Deadline of the call (default: the stream's per-step deadline, 30 s). */
   timeoutMs?: number;
   callOptions?: CallOptions;
@@ -62,7 +64,7 @@ export async function answerLoginChallenge(p: AnswerLoginChallengeParams): Promi
       { reason: 'AK_CHANGED' },
     );
   }
-  const platform = await platformParameters(tpm, p.challenge.nonce, pcrs);
+  const platform = await platformParameters(tpm, p.challenge.nonce, pcrs, p.pcrsReadEarlier);
   const r = await p.api.answerLoginDeviceChallenge(
     {
       init: {

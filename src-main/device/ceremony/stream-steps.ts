@@ -11,6 +11,7 @@ import {
 import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import type { CollectedDeviceData } from '../collect.ts';
 import type { AkCreation, Quote } from '../tpm/addon.ts';
+import { quoteCoversValues } from './early-pcrs.ts';
 
 /** The TpmClient calls the ceremonies make (TpmClient satisfies it; tests pass a fake). */
 export interface CeremonyTpm {
@@ -217,10 +218,12 @@ export async function platformParameters(
   tpm: TimedTpm,
   nonce: Uint8Array,
   pcrs: number[],
+  readEarlier?: ReadonlyMap<number, Buffer>,
 ): Promise<{ quote: { quote: Buffer; signature: Buffer }; pcrs: { index: number; value: Buffer }[] }> {
   if (nonce.length === 0) throw protocolError('empty attestation nonce');
   const q = await tpm.run('quote', Buffer.from(nonce), pcrs);
-  const values = await tpm.run('readPcrs', pcrs);
+  // Values read before the challenge are sent only when the quote covers exactly them (early-pcrs.ts).
+  const values = quoteCoversValues(q.attest, pcrs, readEarlier) ? readEarlier! : await tpm.run('readPcrs', pcrs);
   return {
     quote: { quote: q.attest, signature: q.signature },
     pcrs: [...values].map(([index, value]) => ({ index, value })),

@@ -14,6 +14,7 @@ import { ErrorCode, GatehouseError } from '../../../../src-shared/errors.ts';
 import { loadTpmAddon, type TpmAddon } from '../addon.ts';
 import { akBlobPath } from '../ak-store.ts';
 import { TpmClient } from '../tpm-client.ts';
+import { LOGIN_QUOTE_PCRS, quoteCoversValues } from '../../ceremony/early-pcrs.ts';
 // Test-only: checks that the cluster's own TPMS_ATTEST parser reads what this client's TPM signs.
 import { parseQuoteAttest, parseRsaPublic, publicArea, rsassaSignature, tpm2, verifyQuote } from './tpm-structures.ts';
 
@@ -178,6 +179,25 @@ describe('TPM addon and TpmClient (swtpm)', () => {
       }
     } finally {
       await raw.close();
+    }
+  });
+
+  it('PCR values read before a quote are sent only while the quote covers them (early-pcrs.ts)', async () => {
+    const client = await open(join(work, 'early-pcrs'));
+    try {
+      await client.attestationKey();
+      const pcrs = [...LOGIN_QUOTE_PCRS, 16];
+      const early = await client.readPcrs(pcrs);
+      const first = await client.quote(randomBytes(32), pcrs);
+      assert.equal(quoteCoversValues(first.attest, pcrs, early), true, 'unchanged PCRs: the early values stand');
+      assert.equal(quoteCoversValues(first.attest, [...LOGIN_QUOTE_PCRS], early), false, 'another selection');
+      // A PCR extended between the early read and the quote: the values must be read again.
+      tpm2('pcrextend', [`16:sha256=${'cd'.repeat(32)}`], tpm.env);
+      const second = await client.quote(randomBytes(32), pcrs);
+      assert.equal(quoteCoversValues(second.attest, pcrs, early), false);
+      assert.equal(quoteCoversValues(second.attest, pcrs, await client.readPcrs(pcrs)), true);
+    } finally {
+      await client.close();
     }
   });
 
