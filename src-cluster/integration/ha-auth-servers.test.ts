@@ -1,20 +1,26 @@
-// Issue 17: "no duplicate enrollment from two concurrent ceremonies on two auth servers", end to
-// end. On the HA topology (auth A and auth B as separate processes on one PostgreSQL 15, proxy 1
-// in front of A, proxy 2 in front of B) one device — one swtpm state, so one EK and, with the AK
-// blob shared, one attestation credential — runs `gate device enroll` through proxy 1 and proxy 2
-// at the same moment, each with its own fresh enroll token, ROUNDS times. Two swtpm processes
-// serve the one state (a swtpm serves one client at a time; the clone is the same TPM to everyone).
-// Each round: exactly one ceremony enrolls, the other is refused with ALREADY_EXISTS and a message
-// that says why, exactly one device record holds the credential, a device added through auth B
-// meanwhile is there, and the audit log holds one success and one refusal per device.
+// Issue 17 on the HA topology (auth A and auth B as separate processes on one PostgreSQL 15, proxy 1
+// in front of A, proxy 2 in front of B): what only two auth servers on one database can show.
+//
+// "No duplicate enrollment from two concurrent ceremonies on two auth servers", end to end: one
+// device — one swtpm state, so one EK and, with the AK blob shared, one attestation credential —
+// runs `gate device enroll` through proxy 1 and proxy 2 at the same moment, each with its own fresh
+// enroll token, ROUNDS times. Two swtpm processes serve the one state (a swtpm serves one client at
+// a time; the clone is the same TPM to everyone). Each round: exactly one ceremony enrolls, the
+// other is refused with ALREADY_EXISTS and a message that says why, exactly one device record holds
+// the credential, a device added through auth B meanwhile is there, and the audit log holds one
+// success and one refusal per device.
+//
+// Watcher lag (issue 17 item 5): a change made through auth A is counted in auth B's /metrics as
+// a delivery of another process's write, timed from the commit time the change feed carries.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStoragePostgres, type StoragePostgres } from '../../test-support/databases/storage-postgres.ts';
 import { HaCluster } from '../../test-support/ha-cluster.ts';
 import { startSwtpm, type Swtpm } from '../../test-support/swtpm.ts';
+import { scrapeValue } from '../ops/test-support/scrape.ts';
 import { gatectlAsync } from './ha-load.ts';
 
 const ROUNDS = 3;
@@ -35,7 +41,7 @@ interface Ceremony {
   out: string;
 }
 
-describe('HA: two concurrent enrollments of one device through two auth servers', () => {
+describe('HA: two auth servers on one PostgreSQL — one enrollment per device, watcher lag across servers', () => {
   let pg: StoragePostgres | undefined;
   let cluster: HaCluster;
   const tpms = new Map<Home, Swtpm>();
@@ -46,6 +52,7 @@ describe('HA: two concurrent enrollments of one device through two auth servers'
       clusterName: 'ha-enroll',
       nodeName: 'ha-enroll-node',
       storageUrl: pg.freshDatabase('enr'),
+      diagnostics: true,
     });
     await cluster.start();
     const tpm = await startSwtpm();
@@ -192,5 +199,28 @@ describe('HA: two concurrent enrollments of one device through two auth servers'
     }
     const listed = mustSucceed(cluster.gatectl(['devices', 'ls'], 'authA'), 'devices ls');
     for (const tag of bystanders) assert.match(listed, new RegExp(tag), `${tag} is still there`);
+  });
+
+  test("a change made through auth A is counted in auth B's watcher lag as another process's write", async () => {
+    const lag = 'gatehouse_watcher_lag_seconds_count';
+    const fromElsewhere = () => scrapeValue(cluster.diagAddr('authB'), lag, { writer: 'another_process' });
+    const before = await fromElsewhere();
+    const role = join(cluster.dir, 'lag-role.yaml');
+    writeFileSync(
+      role,
+      'kind: role\nversion: v7\nmetadata:\n  name: lag-probe\nspec:\n  allow:\n    logins: ["nobody"]\n',
+    );
+    const from = cluster.logs.length;
+    mustSucceed(cluster.gatectl(['create', '-f', role], 'authA'), 'create role through auth A');
+    // Auth B applied it once every copy did (auth B's watch feeds the proxy 2 and node copies).
+    await cluster.awaitCachesApplied({ kind: 'role', name: 'lag-probe', type: 'put' }, from);
+    const after = await fromElsewhere();
+    assert.ok(after > before, `auth B timed deliveries of auth A's writes: ${before} before, ${after} after`);
+    const sum = await scrapeValue(cluster.diagAddr('authB'), 'gatehouse_watcher_lag_seconds_sum', {
+      writer: 'another_process',
+    });
+    console.log(
+      `auth B: ${after} deliveries of other writers' changes, mean lag ${((1000 * sum) / after).toFixed(1)} ms`,
+    );
   });
 });
