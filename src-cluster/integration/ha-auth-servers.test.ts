@@ -10,18 +10,22 @@
 // the credential, a device added through auth B meanwhile is there, and the audit log holds one
 // success and one refusal per device.
 //
+// Last, as it kills the node: `gate ssh` whose node dies mid-command exits 255 and says that the
+// connection ended before the remote command reported its exit status (stderr was empty before).
+//
 // Watcher lag (issue 17 item 5): a change made through auth A is counted in auth B's /metrics as
 // a delivery of another process's write, timed from the commit time the change feed carries.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { startStoragePostgres, type StoragePostgres } from '../../test-support/databases/storage-postgres.ts';
 import { HaCluster } from '../../test-support/ha-cluster.ts';
 import { startSwtpm, type Swtpm } from '../../test-support/swtpm.ts';
 import { scrapeValue } from '../ops/test-support/scrape.ts';
-import { gatectlAsync } from './ha-load.ts';
+import { gatectlAsync, until } from './ha-load.ts';
 
 const ROUNDS = 3;
 /** A ceremony that has not ended by then hangs: a guard, not a timing assertion. */
@@ -29,6 +33,8 @@ const CEREMONY_DEADLINE_MS = 120_000;
 /** gate's exit code for ALREADY_EXISTS (the one table in src-shared/errors.ts). */
 const EXIT_ALREADY_EXISTS = 6;
 const PASSWORD = 'pw-enroller-1f3a9c';
+const LOGIN = userInfo().username;
+const NODE = 'ha-enroll-node';
 
 type Home = 'dev-a' | 'dev-b';
 interface DeviceRecord {
@@ -50,7 +56,7 @@ describe('HA: two auth servers on one PostgreSQL — one enrollment per device, 
     pg = await startStoragePostgres();
     cluster = new HaCluster({
       clusterName: 'ha-enroll',
-      nodeName: 'ha-enroll-node',
+      nodeName: NODE,
       storageUrl: pg.freshDatabase('enr'),
       diagnostics: true,
     });
@@ -59,7 +65,11 @@ describe('HA: two auth servers on one PostgreSQL — one enrollment per device, 
     tpms.set('dev-a', tpm);
     tpms.set('dev-b', await startSwtpm({ cloneOf: tpm }));
     mustSucceed(
-      cluster.gatectl(['users', 'add', 'enroller', '--roles=access', '--password-stdin'], 'authA', `${PASSWORD}\n`),
+      cluster.gatectl(
+        ['users', 'add', 'enroller', '--roles=access', `--logins=${LOGIN}`, '--password-stdin'],
+        'authA',
+        `${PASSWORD}\n`,
+      ),
       'users add',
     );
   });
@@ -221,6 +231,25 @@ describe('HA: two auth servers on one PostgreSQL — one enrollment per device, 
     });
     console.log(
       `auth B: ${after} deliveries of other writers' changes, mean lag ${((1000 * sum) / after).toFixed(1)} ms`,
+    );
+  });
+
+  test('gate ssh whose node dies mid-command exits 255 and says the connection ended before the exit status', async () => {
+    const child = spawn(process.execPath, cluster.gateArgv(['ssh', `${LOGIN}@${NODE}`, 'echo started; sleep 300']), {
+      env: cluster.gateEnv('dev-b'),
+    });
+    let [stdout, stderr] = ['', ''];
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await until('the remote command running', 60_000, () => stdout.includes('started') || child.exitCode !== null);
+    assert.equal(child.exitCode, null, `gate ssh ended early:\n${stdout}${stderr}`);
+    await cluster.kill('node');
+    await until('gate ssh ending after the node died', 60_000, () => child.exitCode !== null);
+    assert.equal(await exited, 255, `exit code; stderr:\n${stderr}`);
+    assert.match(
+      stderr,
+      new RegExp(`gate: the connection to ${NODE} ended before the remote command reported its exit status`),
     );
   });
 });
