@@ -9,7 +9,7 @@
 //   baseline:            the same, the lock created through auth B, the auth server the node
 //                        watches: everything but the hop between auth servers.
 //   added by the hop:    across minus baseline, p50 (the cross-process watcher lag as a session
-//                        sees it; gatehouse_watcher_lag_seconds counts only a process's own writes).
+//                        sees it; auth B also reports it as gatehouse_watcher_lag_seconds{writer="another_process"}).
 // Trials interleave the two kinds. p50/p99 over BENCH_HA_LOCK_RUNS (20) each. Not a test: it
 // asserts nothing; it stops with an error when a trial does not end as expected.
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -30,11 +30,14 @@ export type HaClusterOptions = Pick<
 > & {
   /** The verify-full postgres:// URL both auth servers share. */
   storageUrl: string;
+  /** Give every process a diagnostics listener (/healthz, /readyz, /metrics); see diagAddr. */
+  diagnostics?: boolean;
 };
 
 export class HaCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'gatehouse-ha-'));
   readonly addr = new Map<HaProcess, string>();
+  readonly #diagAddr = new Map<HaProcess, string>();
   #output = '';
   readonly #children = new Map<HaProcess, ChildProcess>();
   #pin = '';
@@ -52,6 +55,7 @@ export class HaCluster {
   async start(): Promise<void> {
     for (const p of ['authA', 'authB', 'proxy1', 'proxy2', 'node'] as const) {
       this.addr.set(p, `127.0.0.1:${await freePort()}`);
+      if (this.opts.diagnostics) this.#diagAddr.set(p, `127.0.0.1:${await freePort()}`);
     }
     for (const p of ['authA', 'authB', 'proxy1', 'proxy2'] as const) await this.startProcess(p);
     const beforeNode = this.#output.length;
@@ -73,6 +77,13 @@ export class HaCluster {
   awaitCachesApplied(change: CacheChange, from: number): Promise<void> {
     const topology = { proxies: ['proxy1', 'proxy2'], nodes: ['node'], auths: ['authA', 'authB'] };
     return awaitApplied(() => this.#output, topology, change, from);
+  }
+
+  /** The diagnostics listener of `p` (host:port); only with the diagnostics option. */
+  diagAddr(p: HaProcess): string {
+    const addr = this.#diagAddr.get(p);
+    if (!addr) throw new Error(`${p} has no diagnostics listener: start the HaCluster with diagnostics: true`);
+    return addr;
   }
 
   dataDir(p: HaProcess): string {
@@ -183,9 +194,11 @@ export class HaCluster {
   }
 
   #config(p: HaProcess): string {
-    const { storageUrl, ...shared } = this.opts;
+    const { storageUrl, diagnostics, ...shared } = this.opts;
+    const diag = diagnostics ? `diagnostics:\n  listen_addr: ${this.diagAddr(p)}\n` : '';
     return daemonConfig({
       ...shared,
+      extraConfig: [shared.extraConfig ?? '', diag].filter(Boolean).join('\n'),
       storage: ['  type: postgres', `  conn_string: ${JSON.stringify(storageUrl)}`, '  audit: { type: postgres }'],
       authListen: p.startsWith('auth') ? this.addr.get(p) : undefined,
       // Only a proxy process serves its proxy section; the others get a throwaway listener.

@@ -3,7 +3,7 @@
 // own swtpm_setup config, so the local CA that signs the EK certificate lives in the temp dir
 // (not /var/lib/swtpm-localca) and tests never share or leak CAs.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,13 @@ export interface Swtpm {
 export interface SwtpmOptions {
   /** Keep the temp dir after stop() (for debugging). */
   keepDir?: boolean;
+  /**
+   * Start from a copy of this TPM's manufactured state (its seeds, EK and EK certificate) instead
+   * of manufacturing one: a second TPM that is, to every client and to the cluster, the same
+   * device, so two ceremonies of one device can run at once (one swtpm serves one client at a time).
+   * Copy before either is used, so both start from the same state.
+   */
+  cloneOf?: Swtpm;
 }
 
 const APT_HINT = 'install the Debian packages: apt-get install swtpm swtpm-tools tpm2-tools';
@@ -95,6 +102,11 @@ function manufacture(dir: string): { stateDir: string; caDir: string } {
     throw new Error(`swtpm_setup failed (status ${r.status}):\n${r.stdout}\n${r.stderr}\n${r.error ?? ''}`);
   }
   return { stateDir, caDir };
+}
+
+function copyState(from: string, dir: string): { stateDir: string; caDir: string } {
+  for (const sub of ['state', 'ca']) cpSync(join(from, sub), join(dir, sub), { recursive: true });
+  return { stateDir: join(dir, 'state'), caDir: join(dir, 'ca') };
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {
@@ -170,7 +182,7 @@ export async function startSwtpm(opts: SwtpmOptions = {}): Promise<Swtpm> {
   requireTool('swtpm_localca');
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-swtpm-'));
   try {
-    const { stateDir, caDir } = manufacture(dir);
+    const { stateDir, caDir } = opts.cloneOf ? copyState(opts.cloneOf.dir, dir) : manufacture(dir);
     const host = '127.0.0.1';
     const { child, port, ctrlPort } = await launch(stateDir, host);
     const tcti = `swtpm:host=${host},port=${port}`;

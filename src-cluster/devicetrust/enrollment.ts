@@ -27,7 +27,7 @@ import {
   required,
   requireMatchingSerial,
 } from './ceremony-stream.ts';
-import type { DeviceInventory, StoredDevice } from './inventory.ts';
+import { alreadyEnrolledWith, type DeviceInventory, type StoredDevice } from './inventory.ts';
 import { policyFailure } from './attestation-policy.ts';
 import { assertAkProperties } from './tpm/ak-properties.ts';
 import { verifyCreation } from './tpm/creation.ts';
@@ -156,6 +156,10 @@ export async function* enrollDevice(
     requireMatchingSerial(device, data);
     const evidence = checkEnrollEvidence(init, deps.ekCertAllowedCas());
     requireAttestationPolicy(deps, device, evidence.credential, now());
+    // Early, to spare the TPM round trip; enroll() below decides a race.
+    if (device.spec.enroll_status === 'enrolled' && device.spec.credential?.id === evidence.credential.id) {
+      throw alreadyEnrolledWith(device.spec);
+    }
     const holder = await otherHolder(deps, evidence.credential.id, device.metadata.name);
     if (holder) {
       throw new GatehouseError(
@@ -200,7 +204,9 @@ export async function* enrollDevice(
       pcrs: [pcrBankFromWire(platform, QUOTE_PCRS)],
     });
 
-    const enrolled = await deps.inventory.update(device.metadata.name, (spec) => ({
+    // enroll(), not update(): a second ceremony of this device with this key that got this far
+    // (another token, another auth server) is refused by the write itself.
+    const enrolled = await deps.inventory.enroll(device.metadata.name, (spec) => ({
       ...spec,
       enroll_status: 'enrolled',
       // The server's clock, as for collected data: the app shows when this credential was enrolled.

@@ -236,3 +236,31 @@ test("update writes alsoWrite in the record's transaction: both or neither", asy
   assert.equal((await inventory.get(d.metadata.name)).spec.owner, 'bob');
   assert.equal((await backend.get('/test/alongside/1'))?.value, 'x');
 });
+
+test('two concurrent enroll writes of one device with one credential: exactly one wins, the other is refused', async (t) => {
+  const { inventory } = await setup(t);
+  const d = await inventory.add({ assetTag: 'SN-TWICE', osType: 'linux' });
+  const enrollWith = (credentialId: string, at: string) =>
+    inventory.enroll(d.metadata.name, (spec) => ({
+      ...spec,
+      enroll_status: 'enrolled',
+      credential: { id: credentialId, public_key: 'AAEA', attestation_type: 'ekpub', enroll_time: at },
+    }));
+  const results = await Promise.allSettled([
+    enrollWith('cred-1', '2026-03-01T10:00:01Z'),
+    enrollWith('cred-1', '2026-03-01T10:00:02Z'),
+  ]);
+  const won = results.filter((r) => r.status === 'fulfilled');
+  assert.equal(won.length, 1, 'one of the two writes enrolls the device');
+  const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  assert.ok(lost.reason instanceof GatehouseError, String(lost.reason));
+  assert.equal(lost.reason.code, ErrorCode.ALREADY_EXISTS);
+  assert.match(lost.reason.message, /device "SN-TWICE"\/linux is already enrolled with this attestation key/);
+  assert.equal(lost.reason.details?.['reason'], 'device_enrolled');
+  assert.equal((await inventory.findByCredential('cred-1'))?.metadata.name, d.metadata.name);
+  // Another key may still replace the enrolled one (a new AK after a reinstall), and unenrolled
+  // the device takes the first key again.
+  assert.equal((await enrollWith('cred-2', '2026-03-01T10:00:03Z')).spec.credential?.id, 'cred-2');
+  await inventory.update(d.metadata.name, (spec) => ({ ...spec, enroll_status: 'not_enrolled' }));
+  assert.equal((await enrollWith('cred-1', '2026-03-01T10:00:04Z')).spec.credential?.id, 'cred-1');
+});

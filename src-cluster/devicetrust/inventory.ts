@@ -253,6 +253,27 @@ export class DeviceInventory {
     return { ...device, spec };
   }
 
+  /**
+   * Marks a device enrolled with `credential` (a compare-and-swap on its revision, re-read on a
+   * lost race). Refuses with ALREADY_EXISTS when the record already holds this credential
+   * enrolled: two ceremonies of one device on two auth servers both pass every check before their
+   * writes, and the database, not an earlier read, decides which one of them enrolled it.
+   */
+  async enroll(deviceId: string, change: (spec: DeviceSpec) => DeviceSpec): Promise<StoredDevice> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.update(deviceId, (spec) => {
+          const next = change(spec);
+          const held = spec.enroll_status === 'enrolled' ? spec.credential?.id : undefined;
+          if (held && held === next.credential?.id) throw alreadyEnrolledWith(spec);
+          return next;
+        });
+      } catch (e) {
+        if (!isGatehouseError(e) || e.code !== ErrorCode.CONFLICT || attempt >= ENROLL_WRITE_ATTEMPTS) throw e;
+      }
+    }
+  }
+
   /** Appends a snapshot, keeping the newest MAX_COLLECTED_DATA. */
   async recordCollectedData(idOrAssetTag: string, data: DeviceCollectedData): Promise<StoredDevice> {
     return this.update(idOrAssetTag, (spec) => ({ ...spec, collected_data: [...spec.collected_data, data] }));
@@ -376,4 +397,16 @@ export class DeviceInventory {
     }
     return record.device_id;
   }
+}
+
+/** Re-reads after a lost compare-and-swap: each concurrent writer of one device can cost one. */
+const ENROLL_WRITE_ATTEMPTS = 3;
+
+export function alreadyEnrolledWith(spec: DeviceSpec): GatehouseError {
+  return new GatehouseError(
+    ErrorCode.ALREADY_EXISTS,
+    `device "${spec.asset_tag}"/${spec.os_type} is already enrolled with this attestation key ` +
+      `(since ${spec.credential?.enroll_time ?? 'an earlier enrollment'}); it needs no second enrollment`,
+    { reason: 'device_enrolled' },
+  );
 }

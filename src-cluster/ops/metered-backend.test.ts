@@ -15,15 +15,16 @@ import { metricValue } from './test-support/scrape.ts';
 
 async function open(t: import('node:test').TestContext) {
   const dir = mkdtempSync(join(tmpdir(), 'gh-metered-'));
+  const path = join(dir, 'db.sqlite');
   const metrics = new ProcessMetrics('test', { defaultMetrics: false });
-  const backend = new MeteredBackend(await SqliteBackend.open({ path: join(dir, 'db.sqlite') }), metrics);
+  const backend = new MeteredBackend(await SqliteBackend.open({ path }), metrics);
   t.after(async () => {
     await backend.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const value = async (name: string, labels: Record<string, string> = {}) =>
     metricValue((await metrics.scrape()).body, name, labels) ?? 0;
-  return { backend, metrics, value };
+  return { backend, metrics, value, path };
 }
 
 test('each call is timed under its op, failures under result="error", and results pass through', async (t) => {
@@ -71,7 +72,9 @@ test('a watcher delivering its own process writes records their lag; revisions b
     events.map((e) => e.type),
     ['init', 'put', 'put'],
   );
-  assert.equal(await value('gatehouse_watcher_lag_seconds_count'), 2, 'both watched writes were timed');
+  const lag = 'gatehouse_watcher_lag_seconds_count';
+  assert.equal(await value(lag, { writer: 'this_process' }), 2, 'both watched writes were timed');
+  assert.equal(await value(lag, { writer: 'another_process' }), 0, 'none is taken for another writer');
   assert.equal(backend.revisionsBehind(), 0, 'a finished watcher is no longer counted');
   watcher.close();
 });
@@ -89,5 +92,33 @@ test('revisions behind counts only writes under the prefixes a watcher follows',
   const next = await iterator.next();
   assert.equal(next.value?.type === 'put' && next.value.item.revision, written.revision);
   assert.equal(backend.revisionsBehind(), 0);
+  watcher.close();
+});
+
+test("another process's write is timed from the commit time the change feed carries, under writer=another_process", async (t) => {
+  const { backend, value, path } = await open(t);
+  // A second connection to the same file: to this backend, a write of another process.
+  const other = await SqliteBackend.open({ path });
+  t.after(() => other.close());
+  const watcher = backend.watch(['/w/']);
+  const applied: WatchEvent[] = [];
+  const done = (async () => {
+    for await (const e of watcher) {
+      applied.push(e);
+      if (e.type === 'put') break;
+    }
+  })();
+  while (applied.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await other.put({ key: '/w/elsewhere', value: 'x' });
+  await done;
+  const put = applied.find((e) => e.type === 'put');
+  assert.ok(put && put.type === 'put' && typeof put.committedAt === 'number', 'the feed carries the commit time');
+  const lag = 'gatehouse_watcher_lag_seconds_count';
+  // Classified one turn of the event loop after delivery (a local write could still claim it).
+  for (let i = 0; i < 100 && (await value(lag, { writer: 'another_process' })) === 0; i++) {
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(await value(lag, { writer: 'another_process' }), 1);
+  assert.equal(await value(lag, { writer: 'this_process' }), 0);
   watcher.close();
 });

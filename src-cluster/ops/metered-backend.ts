@@ -22,11 +22,19 @@ import type { ProcessMetrics } from './metrics.ts';
 export const MAX_TRACKED_COMMITS = 10_000;
 
 /** Keeps a revision map within MAX_TRACKED_COMMITS; Map keeps insertion order, so the first keys are the oldest. */
-function evictOldest(map: Map<number, number>): void {
+function evictOldest(map: Map<number, unknown>): void {
   for (const oldest of map.keys()) {
     if (map.size <= MAX_TRACKED_COMMITS) break;
     map.delete(oldest);
   }
+}
+
+/** Deliveries of one revision this process has not (yet) seen itself commit. */
+interface EarlyDelivery {
+  count: number;
+  /** The change feed's commit time (ms since the epoch) and when the delivery was applied. */
+  committedAt?: number;
+  deliveredAt: number;
 }
 
 interface WatcherState {
@@ -41,9 +49,11 @@ export class MeteredBackend implements Backend {
   /**
    * Deliveries of revisions not (yet) known as this process's commits, by revision. SQLite's feed
    * hands a write to its watchers before the write call returns here; when that call then returns
-   * the delivery counts as lag 0. Writes of other servers stay here until evicted.
+   * the delivery counts as lag 0. One still unclaimed a turn of the event loop later is another
+   * process's write (another auth server on PostgreSQL): its lag is from the commit time the change
+   * feed carries, on the writer's clock (servers' clocks must agree, as for certificate validity).
    */
-  readonly #deliveredFirst = new Map<number, number>();
+  readonly #deliveredFirst = new Map<number, EarlyDelivery>();
   readonly #watchers = new Set<WatcherState>();
 
   constructor(
@@ -83,7 +93,7 @@ export class MeteredBackend implements Backend {
       const early = this.#deliveredFirst.get(item.revision);
       if (early !== undefined) {
         this.#deliveredFirst.delete(item.revision);
-        for (let i = 0; i < early; i++) this.metrics.watcherLag.observe(0);
+        for (let i = 0; i < early.count; i++) this.metrics.watcherLag.observe({ writer: 'this_process' }, 0);
       }
       this.#commitTimes.set(item.revision, now);
       for (const w of this.#watchers) {
@@ -176,11 +186,26 @@ export class MeteredBackend implements Backend {
     if (event.type === 'init') return;
     const committedAt = this.#commitTimes.get(revision);
     if (committedAt !== undefined) {
-      this.metrics.watcherLag.observe((performance.now() - committedAt) / 1000);
-    } else {
-      this.#deliveredFirst.set(revision, (this.#deliveredFirst.get(revision) ?? 0) + 1);
-      evictOldest(this.#deliveredFirst);
+      this.metrics.watcherLag.observe({ writer: 'this_process' }, (performance.now() - committedAt) / 1000);
+      return;
     }
+    const early = this.#deliveredFirst.get(revision);
+    if (early) early.count++;
+    else {
+      this.#deliveredFirst.set(revision, { count: 1, committedAt: event.committedAt, deliveredAt: Date.now() });
+      evictOldest(this.#deliveredFirst);
+      if (event.committedAt !== undefined) setImmediate(() => this.#deliveredFromElsewhere(revision));
+    }
+  }
+
+  /** A delivery no local write claimed: another process wrote it; observe its cross-process lag. */
+  #deliveredFromElsewhere(revision: number): void {
+    const early = this.#deliveredFirst.get(revision);
+    if (early?.committedAt === undefined) return;
+    this.#deliveredFirst.delete(revision);
+    // Clocks of two servers can disagree by a little: a negative lag is counted as none.
+    const lagSeconds = Math.max(0, early.deliveredAt - early.committedAt) / 1000;
+    for (let i = 0; i < early.count; i++) this.metrics.watcherLag.observe({ writer: 'another_process' }, lagSeconds);
   }
 
   close(): Promise<void> {

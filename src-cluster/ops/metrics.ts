@@ -23,7 +23,7 @@ export class ProcessMetrics {
   readonly deviceAuthentications: Counter<'result'>;
   readonly activeSessions: Gauge<'kind'>;
   readonly backendDuration: Histogram<'op' | 'result'>;
-  readonly watcherLag: Histogram;
+  readonly watcherLag: Histogram<'writer'>;
   /** Filled at scrape time by whoever knows (the metered backend's watchers). */
   readonly watcherRevisionsBehind: Gauge;
   readonly #revisionsBehindSources: (() => number)[] = [];
@@ -63,10 +63,14 @@ export class ProcessMetrics {
     });
     this.watcherLag = new Histogram({
       name: 'gatehouse_watcher_lag_seconds',
-      help: "Seconds from a write's commit to its delivery to a storage watcher (writes committed by this process)",
+      help:
+        "Seconds from a write's commit to its delivery to a storage watcher, by writer: this_process, or " +
+        "another_process (another auth server on the same database; timed from the change feed's commit time)",
+      labelNames: ['writer'],
       buckets: WATCH_LAG_BUCKETS_SECONDS,
       registers,
     });
+    for (const writer of ['this_process', 'another_process']) this.watcherLag.zero({ writer });
     const sources = this.#revisionsBehindSources;
     this.watcherRevisionsBehind = new Gauge({
       name: 'gatehouse_watcher_revisions_behind',

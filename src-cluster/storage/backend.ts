@@ -26,9 +26,13 @@ export interface ItemInput {
  * `init` arrives first, once the watch is live: every write with a revision greater than
  * `revision` will be delivered. A delete event's item carries the last value the key had
  * and the revision of the delete itself (expiry sweeps also produce delete events).
+ * `committedAt` (ms since the epoch, as the writing process's clock read it when it wrote) comes
+ * from the change feed, so a watcher can tell how long another server's write took to reach it.
  */
 export type WatchEvent =
-  { type: 'init'; revision: number } | { type: 'put'; item: Item } | { type: 'delete'; item: Item };
+  | { type: 'init'; revision: number }
+  | { type: 'put'; item: Item; committedAt?: number }
+  | { type: 'delete'; item: Item; committedAt?: number };
 
 /**
  * Events in revision order, read once with `for await`. The iteration ends after close()

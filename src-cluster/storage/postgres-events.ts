@@ -33,15 +33,16 @@ interface EventRow {
   key: string | null;
   value: string | null;
   expires: string | null;
+  created: string | null;
 }
 
 // One statement, so one snapshot: the head and the events cannot disagree. LIMIT 1 because the
 // planner, without statistics for the one-row table, guessed 2200 rows, costed the join in the
 // millions and JIT-compiled it: 400 ms per read once the events table had 10,000 rows.
-const READ_EVENTS = `SELECT h.value AS head, e.revision, e.type, e.key, e.value, e.expires
+const READ_EVENTS = `SELECT h.value AS head, e.revision, e.type, e.key, e.value, e.expires, e.created
   FROM (SELECT value FROM gatehouse_revision LIMIT 1) h
   LEFT JOIN LATERAL (
-    SELECT revision, type, key, value, expires FROM gatehouse_events
+    SELECT revision, type, key, value, expires, created FROM gatehouse_events
     WHERE revision > $1 ORDER BY revision LIMIT $2
   ) e ON TRUE
   ORDER BY e.revision`;
@@ -226,7 +227,8 @@ export class PgEventFeed {
         this.#lastDelivered = revision;
         const item: Item = { key: row.key!, value: row.value!, revision };
         if (row.expires !== null) item.expires = new Date(Number(row.expires));
-        const event = { type: row.type!, item };
+        // `created`: the writer's clock at its write (gatehouse_write's p_now), for watcher lag.
+        const event = { type: row.type!, item, committedAt: Number(row.created) };
         for (const watcher of [...this.#watchers]) watcher.deliver(event);
       }
       if (events.length < READ_BATCH) return this.#promotePending();

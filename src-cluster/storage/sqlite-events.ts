@@ -22,6 +22,7 @@ interface EventRow {
   key: string;
   value: string;
   expires: number | null;
+  created: number;
 }
 
 export interface SqliteEventFeedOptions {
@@ -45,7 +46,7 @@ export class SqliteEventFeed {
     this.#pollIntervalMs = options.pollIntervalMs;
     this.#maxBuffered = options.maxBufferedEvents;
     this.#since = db.prepare(
-      'SELECT revision, type, key, value, expires FROM events WHERE revision > ? ORDER BY revision LIMIT ?',
+      'SELECT revision, type, key, value, expires, created FROM events WHERE revision > ? ORDER BY revision LIMIT ?',
     );
     this.#revision = db.prepare("SELECT value FROM meta WHERE name = 'revision'");
   }
@@ -144,7 +145,7 @@ export class SqliteEventFeed {
         this.#lastDelivered = row.revision;
         const item: Item = { key: row.key, value: row.value, revision: row.revision };
         if (row.expires !== null) item.expires = new Date(row.expires);
-        const event = { type: row.type, item };
+        const event = { type: row.type, item, committedAt: row.created };
         // Copy: a watcher that overflows closes itself and leaves the set mid-loop.
         for (const watcher of [...this.#watchers]) watcher.deliver(event);
       }

@@ -53,12 +53,15 @@ export interface TrustDecision {
    * one is down. Absent when nothing was fetched (an existing pin, --ca-file).
    */
   presentedBy?: string;
+  /** The proxies before presentedBy that did not answer, each with why (refused, no TLS handshake in time, ...). */
+  skipped?: { proxy: string; reason: string }[];
 }
 
 /** One proxy's chain, read from the first of several that answered. */
 interface FetchedChain {
   chain: Buffer[];
   from: ProxyAddress;
+  skipped: { proxy: string; reason: string }[];
 }
 
 /** Fetches the certificates a TLS server presents (leaf first), without judging them. */
@@ -214,7 +217,7 @@ export class ProxyTrust {
     if (opts.caPin) {
       const want = normalizeFingerprint(opts.caPin);
       if (existing?.fingerprint === want) return this.decision(proxy, existing, false);
-      const { chain, from } = await this.fetchFromFirstAnswering(proxies);
+      const { chain, from, skipped } = await this.fetchFromFirstAnswering(proxies);
       const match = chain.find((der) => caFingerprint(der) === want);
       if (!match) {
         // An answer about trust: the next proxy is not asked instead (it could only agree or confuse).
@@ -226,10 +229,10 @@ export class ProxyTrust {
         );
       }
       const pin = makePin(new X509Certificate(match).toString(), 'ca-pin', this.clock());
-      return { ...this.propose(proxy, pin, existing), presentedBy: from.address };
+      return { ...this.propose(proxy, pin, existing), presentedBy: from.address, skipped };
     }
     if (existing) return this.decision(proxy, existing, false);
-    const { chain, from } = await this.fetchFromFirstAnswering(proxies);
+    const { chain, from, skipped } = await this.fetchFromFirstAnswering(proxies);
     const caPem = caOfChain(from, chain);
     if (!opts.trustOnFirstUse) {
       const fingerprint = caFingerprint(caPem);
@@ -243,7 +246,8 @@ export class ProxyTrust {
         { proxy: proxy.address, fingerprint, presentedBy: from.address, reason: 'first-use' },
       );
     }
-    return { ...this.propose(proxy, makePin(caPem, 'first-use', this.clock()), undefined), presentedBy: from.address };
+    const pin = makePin(caPem, 'first-use', this.clock());
+    return { ...this.propose(proxy, pin, undefined), presentedBy: from.address, skipped };
   }
 
   /**
@@ -255,7 +259,7 @@ export class ProxyTrust {
     const attempts: { proxy: string; reason: string }[] = [];
     for (const proxy of proxies) {
       try {
-        return { chain: await this.fetchChain(proxy, this.timeoutMs), from: proxy };
+        return { chain: await this.fetchChain(proxy, this.timeoutMs), from: proxy, skipped: attempts };
       } catch (e) {
         if (!isGatehouseError(e) || e.code !== ErrorCode.PROXY_UNREACHABLE || proxies.length === 1) throw e;
         attempts.push({ proxy: proxy.address, reason: unreachableReason(e, proxy) });

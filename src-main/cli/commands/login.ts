@@ -55,6 +55,8 @@ function trustOptions(values: TrustFlags): TrustOptions {
 /** Tells the user what they now trust: the fingerprint is what they compare with the admin's. */
 function reportTrust(ctx: CommandContext, d: TrustDecision, when: string): void {
   if (!d.newlyPinned) return;
+  // Why the CA came from another proxy: a silent or refusing first proxy is worth knowing about.
+  for (const s of d.skipped ?? []) note(ctx.io, `Skipped the proxy at ${s.proxy}: ${s.reason}.`);
   if (d.replacedFingerprint) {
     note(
       ctx.io,

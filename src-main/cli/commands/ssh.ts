@@ -51,10 +51,19 @@ export async function ssh(ctx: CommandContext, line: SshCommandLine): Promise<nu
       throw withDeviceTrustHint(e, profileTrust(ctx.core, profile));
     }
     const status = await (pty ? runWithTerminal(ctx.io, channel) : runPiped(ctx.io, channel));
+    // Exit 255 alone says nothing (the remote command may exit 255 too): say what happened, as
+    // OpenSSH does, so a script's log shows a dropped connection rather than an empty failure.
+    if (status.code === null && !status.signal) ctx.io.stderr.write(`${endedWithoutStatus(node, command)}\n`);
     return exitCodeOfStatus(status);
   } finally {
     conn.close();
   }
+}
+
+/** What gate prints when the channel closed with neither an exit status nor an exit signal. */
+export function endedWithoutStatus(node: string, command: string): string {
+  const what = command ? 'the remote command' : 'the remote shell';
+  return `gate: the connection to ${node} ended before ${what} reported its exit status`;
 }
 
 /**

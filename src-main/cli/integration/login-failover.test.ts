@@ -4,7 +4,9 @@
 // CA shown for confirmation is read from the proxy that answered and says so; a matching
 // --ca-pin logs in through the second proxy and pins the CA under the first address (the
 // profile keeps both); a proxy in the list that presents another CA is refused with
-// PROXY_UNTRUSTED, never passed over; with every proxy down the error names each one and why.
+// PROXY_UNTRUSTED, never passed over; a proxy that accepts TCP and never finishes TLS is passed over
+// once the connect time-out ends, and login names it with that reason; with every proxy down the
+// error names each one and why.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -32,6 +34,22 @@ async function startImpostor(port: number): Promise<ChildProcess> {
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`the impostor TLS server exited (${code})`)));
+  });
+  return child;
+}
+
+/**
+ * A listener that accepts TCP connections and never says a word (a hung proxy, a black-holing
+ * load balancer): no TLS handshake ever completes. In its own process, as startImpostor.
+ */
+async function startSilent(port: number): Promise<ChildProcess> {
+  const script = `
+    const held = [];
+    require('node:net').createServer((c) => held.push(c)).listen(${port}, '127.0.0.1', () => console.log('listening'));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the silent listener exited (${code})`)));
   });
   return child;
 }
@@ -125,6 +143,26 @@ describe('gate login with several proxies when the first one is down (split topo
       again.stderr,
       new RegExp(`the proxy at ${impostorAddr} presents CA SHA256:[0-9a-f]{64}, not the cluster's CA`),
     );
+  });
+
+  test('a proxy that accepts TCP but never finishes TLS is passed over after the connect time-out, and login says why', async () => {
+    const port = await freePort();
+    const silentAddr = `127.0.0.1:${port}`;
+    const silent = await startSilent(port);
+    try {
+      const home = freshHome();
+      const r = login(home, `${silentAddr},${proxy2}`, '--ca-pin', cluster.caPin);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`Skipped the proxy at ${silentAddr}: no TLS handshake within \\d+ ms\\.`));
+      assert.match(
+        r.stderr,
+        new RegExp(`Trusting the proxy at ${silentAddr} with CA ${cluster.caPin}, presented by ${proxy2}`),
+      );
+      const status = cluster.gate(['status'], '', { GATEHOUSE_HOME: home });
+      assert.match(status.stdout, /Logged in as: failover/, status.stdout + status.stderr);
+    } finally {
+      silent.kill('SIGKILL');
+    }
   });
 
   test('with every proxy down the error names each proxy and why', async () => {
