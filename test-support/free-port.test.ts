@@ -7,31 +7,48 @@ import { CLAIM_DIR, freePort } from './free-port.ts';
 
 const PORTS_PER_PROCESS = 40;
 
-/** Runs a separate test process that claims `count` ports and prints them as JSON. */
-function claimInChild(count: number): Promise<number[]> {
+/**
+ * Starts a separate test process that claims `count` ports, prints them as one JSON line, and
+ * holds them until its stdin closes: the two processes' claims must overlap in time, or a port
+ * one released at exit could rightly go to the other.
+ */
+function claimInChild(count: number): { ports: Promise<number[]>; release(): Promise<void> } {
   const script = `import { freePort } from ${JSON.stringify(new URL('./free-port.ts', import.meta.url).href)};
 const ports = []; for (let i = 0; i < ${count}; i++) ports.push(await freePort());
-process.stdout.write(JSON.stringify(ports));`;
+process.stdout.write(JSON.stringify(ports) + '\\n');
+process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`child exit ${code}`)),
-    ),
-  );
+  const ports = new Promise<number[]>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(JSON.parse(out) as number[]);
+    });
+    void exited.then((code) => reject(new Error(`child exited ${code} before printing its ports`)));
+  });
+  return {
+    ports,
+    async release() {
+      child.stdin.end();
+      assert.equal(await exited, 0);
+    },
+  };
 }
 
 test('two test processes claiming ports at once never get the same one, and their claims go when they exit', async () => {
-  const [a, b] = await Promise.all([claimInChild(PORTS_PER_PROCESS), claimInChild(PORTS_PER_PROCESS)]);
+  const first = claimInChild(PORTS_PER_PROCESS);
+  const second = claimInChild(PORTS_PER_PROCESS);
+  const [a, b] = await Promise.all([first.ports, second.ports]);
   assert.equal(new Set(a).size, PORTS_PER_PROCESS);
   assert.equal(new Set(b).size, PORTS_PER_PROCESS);
   assert.deepEqual(
     a.filter((port) => b.includes(port)),
     [],
   );
+  await Promise.all([first.release(), second.release()]);
   for (const port of [...a, ...b]) {
     assert.ok(port >= 20_000 && port < 32_000, `${port} is below the kernel's ephemeral range`);
     assert.equal(existsSync(join(CLAIM_DIR, String(port))), false, `claim on ${port} removed at exit`);
