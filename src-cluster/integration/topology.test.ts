@@ -55,6 +55,39 @@ describe('split topology: auth restarts under a live session', () => {
     await cluster.destroy();
   });
 
+  test('a client that stopped reading still gets all the output and the exit status after the node closed', async () => {
+    // ~5.5 MB: more than loopback's socket buffers hold, less than the 8 MiB channel window, so
+    // the node finishes and closes while the end of the output still waits at the proxy.
+    const lines = 800_000;
+    let expectedBytes = 0;
+    for (let i = 1; i <= lines; i++) expectedBytes += String(i).length + 1;
+    const child = spawn(
+      process.execPath,
+      cluster.gateArgv(['ssh', `${user.login}@${NODE}`, `seq 1 ${lines}; exit 3`]),
+      {
+        env: { ...process.env, GATEHOUSE_HOME: cluster.home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let bytes = 0;
+    let tail = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      bytes += d.length;
+      tail = (tail + d.toString()).slice(-32);
+    });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await until('the first output', 60_000, () => bytes > 0);
+    // gate stops reading (as a process starved of CPU does) while the node finishes.
+    child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 3_000));
+    child.kill('SIGCONT');
+    assert.equal(await exited, 3, `exit status of the remote command; stderr: ${stderr}`);
+    assert.equal(bytes, expectedBytes, 'every byte of the output');
+    assert.ok(tail.endsWith(`\n${lines}\n`), tail);
+  });
+
   let lastLoginError = '';
   let client: ReturnType<typeof createClient<typeof AuthService>> | undefined;
   /** A password login straight over the API through the proxy (no CLI start-up in the measurement). */

@@ -8,7 +8,7 @@
 import * as tls from 'node:tls';
 import * as net from 'node:net';
 import * as http2 from 'node:http2';
-import { relayBytes } from '../../src-shared/byte-relay.ts';
+import { closeWithPeer, relayBytes } from '../../src-shared/byte-relay.ts';
 import { X509Certificate } from 'node:crypto';
 import { ALPN_API, ALPN_APP, ALPN_MYSQL, ALPN_POSTGRES, ALPN_SSH, ALPN_TCP } from '../../src-shared/cert-fields.ts';
 import { ErrorCode, GatehouseError } from '../../src-shared/errors.ts';
@@ -256,8 +256,12 @@ export class ProxyServer {
       relayBytes(socket, upstream);
       relayBytes(upstream, socket);
       upstream.on('error', () => socket.destroy());
-      socket.on('close', () => upstream.destroy());
-      upstream.on('close', () => socket.destroy());
+      // A node that closes cleanly has sent the end of the output, the exit status and the
+      // channel close: they may still wait in the client's TLS writer (a slow reader, a loaded
+      // machine), so the client's side is ended and flushed, not destroyed. Destroying it threw
+      // that tail away: `gate ssh` saw the stream cut mid-output and exited 255.
+      closeWithPeer(socket, upstream);
+      closeWithPeer(upstream, socket);
     } catch (e) {
       const err = e instanceof GatehouseError ? e : new GatehouseError(ErrorCode.INTERNAL, (e as Error).message);
       log.warn('ssh relay refused', {
