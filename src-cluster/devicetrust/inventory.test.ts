@@ -256,7 +256,7 @@ test('two concurrent enroll writes of one device with one credential: exactly on
   assert.ok(lost.reason instanceof GatehouseError, String(lost.reason));
   assert.equal(lost.reason.code, ErrorCode.ALREADY_EXISTS);
   assert.match(lost.reason.message, /device "SN-TWICE"\/linux is already enrolled with this attestation key/);
-  assert.equal(lost.reason.details?.['reason'], 'device_enrolled');
+  assert.equal(lost.reason.details?.['reason'], 'already_enrolled');
   assert.equal((await inventory.findByCredential('cred-1'))?.metadata.name, d.metadata.name);
   // Another key may still replace the enrolled one (a new AK after a reinstall), and unenrolled
   // the device takes the first key again.

@@ -407,6 +407,6 @@ export function alreadyEnrolledWith(spec: DeviceSpec): GatehouseError {
     ErrorCode.ALREADY_EXISTS,
     `device "${spec.asset_tag}"/${spec.os_type} is already enrolled with this attestation key ` +
       `(since ${spec.credential?.enroll_time ?? 'an earlier enrollment'}); it needs no second enrollment`,
-    { reason: 'device_enrolled' },
+    { reason: 'already_enrolled' },
   );
 }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterProcess, type ClusterUser } from '../../../test-support/cluster-process.ts';
 import { startSwtpm, type Swtpm } from '../../../test-support/swtpm.ts';
-import { GatehouseError } from '../../../src-shared/errors.ts';
+import { ErrorCode, GatehouseError } from '../../../src-shared/errors.ts';
 import { GatehouseClient } from '../gatehouse-client.ts';
 
 const CAP = `kind: cluster_auth_preference
@@ -191,17 +191,18 @@ describe('one device store for gate and the desktop app (swtpm + real cluster)',
     assert.equal(records.length, 1);
     assert.equal(records[0].credentialId, r.credentialId);
 
-    // Enrolling again on a login that is device-trusted already: enrolled, but the cluster
-    // authenticates a login once, so the words say to log in again.
+    // Enrolling again with the key the device is enrolled with: the cluster refuses it (one
+    // enrollment per device and key, decided by its write), with the reason the app and gate
+    // word as "already enrolled", and nothing changes: the next login is trusted.
     const again = cluster.gatectl(['devices', 'enroll', '--asset-tag', assetTag]);
     const token = /^ {2}(\S{20,})$/m.exec(again.stdout)?.[1] ?? '';
     await assert.rejects(
       core.enrollDevice({ proxy: cluster.proxyAddr, token }),
       (e: unknown) =>
         e instanceof GatehouseError &&
-        e.details?.reason === 'relogin_required' &&
-        e.details?.step === 'authenticate' &&
-        /log in again/.test(e.message),
+        e.code === ErrorCode.ALREADY_EXISTS &&
+        e.details?.reason === 'already_enrolled' &&
+        /already enrolled with this attestation key/.test(e.message),
     );
     assert.equal((await appLogin(core)).deviceTrust.state, 'trusted', 'the next login is trusted');
   });
